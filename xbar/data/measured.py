@@ -1,0 +1,395 @@
+"""Readers of the measured device data formats, as the files are.
+
+* :func:`read_keithley_xlsx`: Keithley 4200A (Clarius+) xlsx export, one sheet per sweep
+  (``tud-rram-iv-cycles``).
+* :func:`read_pulse_ramps`: CSV, one column of read currents per pulse ramp (``crosssim-pulse-ramps``).
+* :func:`read_relaxation`: gzip TSV of conductance re-reads after programming
+  (``stanford-rram-relaxation``, ``tech*_relaxdata*.tsv.gz``).
+* :func:`read_read_noise`: gzip TSV of read-noise time series (``techA_tsdata.min.tsv.gz``).
+
+Every reader raises :class:`~xbar.data.DataFormatError` (a ``ConfigError``) naming the file and the
+line (or sheet and row) when a file is missing, truncated or malformed.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._format import DataFormatError, check_file
+
+__all__ = ["IVSweep", "read_keithley_xlsx", "PulseRamps", "read_pulse_ramps", "RelaxationData",
+           "read_relaxation", "ReadNoiseSeries", "read_read_noise", "read_text"]
+
+
+# --------------------------------------------------------------------------------------- text
+def read_text(path) -> list[str]:
+    """Lines of a text file (gzip-compressed when the name ends in ``.gz``).
+
+    A truncated gzip stream raises :class:`DataFormatError` naming the line where the data stop.
+    """
+    p = check_file(path)
+    raw = p.read_bytes()
+    if p.suffix == ".gz":
+        d = zlib.decompressobj(wbits=31)
+        try:
+            data = d.decompress(raw) + d.flush()
+        except zlib.error as exc:
+            raise DataFormatError(p, f"not a valid gzip file ({exc})") from None
+        if not d.eof:
+            line = data.count(b"\n") + 1
+            raise DataFormatError(p, "truncated gzip stream: the data end in the middle of this "
+                                     "line", line=line)
+        raw = data
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise DataFormatError(p, f"not UTF-8 text ({exc.reason})", line=line) from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    elif lines and p.suffix != ".gz" and len(lines) > 1:
+        pass  # a final line without newline is accepted
+    return [ln.rstrip("\r") for ln in lines]
+
+
+def _floats(p, parts, line: int, allow_empty: bool = False) -> np.ndarray:
+    try:
+        if allow_empty:
+            return np.array([float(x) if x.strip() else np.nan for x in parts])
+        return np.array(parts, dtype=np.float64)
+    except ValueError:
+        for k, x in enumerate(parts):
+            try:
+                if not (allow_empty and not x.strip()):
+                    float(x)
+            except ValueError:
+                raise DataFormatError(p, f"column {k + 1}: {x!r} is not a number",
+                                      line=line) from None
+        raise  # pragma: no cover
+
+
+# --------------------------------------------------------------------------------- Keithley
+@dataclass
+class IVSweep:
+    """One quasi-static I-V sweep.
+
+    Attributes
+    ----------
+    name : str
+        Sheet (run) name, e.g. ``"Run173"``.
+    cycle : int
+        1-based cycle index (runs sorted by their number).
+    kind : str
+        ``"set"`` or ``"reset"`` (from the file name / test name).
+    time : ndarray
+        Time stamps (s).
+    v : ndarray
+        Programmed voltage (V).
+    i : ndarray
+        Measured current (A).
+    scalars : dict
+        Per-run scalars of the export's first data row (e.g. ``VSET`` in V, ``ILRS`` in A).
+    settings : dict
+        The run's block of the ``Settings`` sheet: key -> list of values (one per instrument).
+    """
+
+    name: str
+    cycle: int
+    kind: str
+    time: np.ndarray
+    v: np.ndarray
+    i: np.ndarray
+    scalars: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def compliance(self) -> float:
+        """Current compliance (A) of the sweeping SMU, NaN if not recorded."""
+        modes = self.settings.get("Operation Mode", [])
+        comp = self.settings.get("Compliance", [])
+        for k, mode in enumerate(modes):
+            if "Sweep" in str(mode) and k < len(comp):
+                try:
+                    return float(comp[k])
+                except (TypeError, ValueError):
+                    break
+        return float("nan")
+
+
+def _open_workbook(p: Path):
+    try:
+        import python_calamine
+    except ImportError:  # pragma: no cover - fallback
+        python_calamine = None
+    try:
+        if python_calamine is not None:
+            wb = python_calamine.CalamineWorkbook.from_path(str(p))
+            return wb.sheet_names, lambda name: wb.get_sheet_by_name(name).to_python()
+        import openpyxl
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        return wb.sheetnames, lambda name: [list(r) for r in wb[name].iter_rows(values_only=True)]
+    except Exception as exc:  # zip/xml errors of a corrupt or truncated file
+        raise DataFormatError(p, f"cannot open as an xlsx workbook ({type(exc).__name__}: {exc})"
+                              ) from None
+
+
+def _settings_blocks(rows) -> dict[str, dict]:
+    blocks: dict[str, dict] = {}
+    current = None
+    for r in rows:
+        if not r or r[0] in (None, ""):
+            continue
+        key = str(r[0]).strip()
+        if re.fullmatch(r"Run\d+", key):
+            current = blocks.setdefault(key, {})
+            continue
+        if current is not None and not key.startswith("="):
+            current[key] = [x for x in r[1:]]
+    return blocks
+
+
+def read_keithley_xlsx(path, kind: str | None = None) -> list[IVSweep]:
+    """Read a Keithley 4200A Clarius+ xlsx export with one I-V sweep per ``Run<n>`` sheet.
+
+    Parameters
+    ----------
+    path : path-like
+        The workbook.
+    kind : {"set", "reset"} or None
+        Sweep type; by default from the file name (``set``/``reset``).
+
+    Returns
+    -------
+    list of IVSweep
+        Sorted by run number; cycle numbers start at 1.  Columns used: ``Time`` (s), ``AV`` (V),
+        ``AI`` (A); non-numeric cells in the scalar columns (``#REF``) are dropped.
+    """
+    p = check_file(path)
+    if kind is None:
+        stem = p.stem.lower()
+        kind = "reset" if "reset" in stem else "set" if "set" in stem else "unknown"
+    names, sheet = _open_workbook(p)
+    runs = sorted((n for n in names if re.fullmatch(r"Run\d+", n)), key=lambda n: int(n[3:]))
+    if not runs:
+        raise DataFormatError(p, f"no 'Run<n>' sheets (sheets: {names})")
+    settings = _settings_blocks(sheet("Settings")) if "Settings" in names else {}
+    sweeps = []
+    for cycle, name in enumerate(runs, start=1):
+        rows = sheet(name)
+        if not rows:
+            raise DataFormatError(p, f"sheet {name!r} is empty")
+        header = [str(h).strip() for h in rows[0]]
+        missing = [c for c in ("Time", "AI", "AV") if c not in header]
+        if missing:
+            raise DataFormatError(p, f"sheet {name!r}: header lacks column(s) {missing} "
+                                     f"(found {header})", line=1)
+        cols = {c: header.index(c) for c in ("Time", "AI", "AV")}
+        data = np.empty((len(rows) - 1, 3))
+        n = 0
+        for rnum, r in enumerate(rows[1:], start=2):
+            vals = [r[cols[c]] if cols[c] < len(r) else "" for c in ("Time", "AI", "AV")]
+            if all(v in ("", None) for v in vals):
+                break  # trailing empty rows
+            for k, (c, v) in enumerate(zip(("Time", "AI", "AV"), vals)):
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise DataFormatError(p, f"sheet {name!r}, column {c!r}: {v!r} is not a "
+                                             "number", line=rnum)
+                data[n, k] = v
+            n += 1
+        if n < 2:
+            raise DataFormatError(p, f"sheet {name!r} has {n} data rows, need at least 2")
+        scalars = {}
+        if len(rows) > 1:
+            for h, v in zip(header, rows[1]):
+                if h not in cols and isinstance(v, (int, float)) and not isinstance(v, bool):
+                    scalars[h] = float(v)
+        sweeps.append(IVSweep(name=name, cycle=cycle, kind=kind, time=data[:n, 0].copy(),
+                              v=data[:n, 2].copy(), i=data[:n, 1].copy(), scalars=scalars,
+                              settings=settings.get(name, {})))
+    return sweeps
+
+
+# ----------------------------------------------------------------------------------- ramps
+@dataclass
+class PulseRamps:
+    """Conductance versus pulse number for a set of ramps (one ramp = one cycle).
+
+    Attributes
+    ----------
+    g : ndarray, shape (n_pulses_max, n_ramps)
+        Conductance (S) after each pulse, NaN after a ramp's end.
+    names : list of str
+        Column names.
+    read_voltage : float
+        Read voltage (V) used to convert the stored read currents.
+    path : str
+        Source file.
+    """
+
+    g: np.ndarray
+    names: list
+    read_voltage: float
+    path: str = ""
+
+    @property
+    def n_ramps(self) -> int:
+        return self.g.shape[1]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of points in each ramp."""
+        return np.sum(np.isfinite(self.g), axis=0)
+
+    def ramp(self, k: int) -> np.ndarray:
+        """Ramp ``k`` without padding (S)."""
+        return self.g[: self.lengths[k], k]
+
+    def subset(self, idx) -> "PulseRamps":
+        idx = np.asarray(idx)
+        return PulseRamps(self.g[:, idx], [self.names[k] for k in idx], self.read_voltage,
+                          self.path)
+
+
+def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
+    """Read a pulse-ramp CSV: a header ``rmp1,rmp2,...``, then one row per pulse.
+
+    Parameters
+    ----------
+    path : path-like
+        CSV file; cells are read currents (A); empty cells pad the shorter ramps.
+    read_voltage : float
+        Read voltage (V); conductance = current / read_voltage.  Default 0.1 V (CrossSim's
+        ``create_lookup_table.py`` for ``crosssim-pulse-ramps``).
+    """
+    p = check_file(path)
+    lines = read_text(p)
+    if not lines:
+        raise DataFormatError(p, "empty file", line=1)
+    names = [h.strip() for h in lines[0].split(",")]
+    rows = []
+    for ln, text in enumerate(lines[1:], start=2):
+        if not text.strip():
+            continue
+        parts = text.split(",")
+        if len(parts) != len(names):
+            raise DataFormatError(p, f"{len(parts)} fields, the header has {len(names)} "
+                                     "(truncated or malformed line)", line=ln)
+        rows.append(_floats(p, parts, ln, allow_empty=True))
+    if not rows:
+        raise DataFormatError(p, "no data rows after the header", line=2)
+    cur = np.vstack(rows)
+    for k in range(cur.shape[1]):
+        fin = np.isfinite(cur[:, k])
+        n = int(fin.sum())
+        if n and not fin[:n].all():
+            gap = int(np.argmin(fin[:n]))
+            raise DataFormatError(p, f"column {names[k]!r} has an empty cell inside the ramp",
+                                  line=gap + 2)
+    return PulseRamps(cur / read_voltage, names, float(read_voltage), str(p))
+
+
+# ------------------------------------------------------------------------------ relaxation
+@dataclass
+class RelaxationData:
+    """Conductance re-reads of many cells after programming (one row per read).
+
+    Attributes (all shape (n_rows,))
+    --------------------------------
+    addr : int cell address; time : s since the first read; r : ohm; g : S (= 1/r);
+    gi : S, conductance at the first read; level : int target range ``int(gi/gmax*32)``;
+    timept : s, nominal time point.
+    """
+
+    addr: np.ndarray
+    time: np.ndarray
+    r: np.ndarray
+    g: np.ndarray
+    gi: np.ndarray
+    level: np.ndarray
+    timept: np.ndarray
+    path: str = ""
+
+    @property
+    def timepoints(self) -> np.ndarray:
+        """Distinct nominal time points (s)."""
+        return np.unique(self.timept)
+
+    @property
+    def levels(self) -> np.ndarray:
+        return np.unique(self.level)
+
+    def select(self, mask) -> "RelaxationData":
+        return RelaxationData(*(getattr(self, f)[mask] for f in (
+            "addr", "time", "r", "g", "gi", "level", "timept")), path=self.path)
+
+
+def read_relaxation(path) -> RelaxationData:
+    """Read a relaxation TSV (gzip, no header, 7 columns: addr, time, r, g, gi, range, timept)."""
+    p = check_file(path)
+    lines = read_text(p)
+    if not lines:
+        raise DataFormatError(p, "empty file", line=1)
+    out = np.empty((len(lines), 7))
+    for ln, text in enumerate(lines, start=1):
+        parts = text.split("\t")
+        if len(parts) != 7:
+            raise DataFormatError(p, f"{len(parts)} tab-separated fields, expected 7 "
+                                     "(addr, time, r, g, gi, range, timept)", line=ln)
+        out[ln - 1] = _floats(p, parts, ln)
+    bad = ~np.isfinite(out).all(axis=1) | (out[:, 3] < -1e-3)
+    if bad.any():
+        raise DataFormatError(p, "non-finite value", line=int(np.argmax(bad)) + 1)
+    return RelaxationData(out[:, 0].astype(np.int64), out[:, 1], out[:, 2], out[:, 3], out[:, 4],
+                          out[:, 5].astype(np.int64), out[:, 6], str(p))
+
+
+@dataclass
+class ReadNoiseSeries:
+    """Read-noise time series of a few cells.
+
+    Attributes
+    ----------
+    levels : ndarray of int, shape (n_series,)
+        Conductance range of each cell.
+    g : ndarray, shape (n_series, n_samples)
+        Consecutive conductance reads (S).
+    fs : float
+        Sampling rate (Hz).
+    """
+
+    levels: np.ndarray
+    g: np.ndarray
+    fs: float
+    path: str = ""
+
+
+def read_read_noise(path, fs: float = 400.0) -> ReadNoiseSeries:
+    """Read a read-noise TSV: one line per cell, ``range``, a dummy column, then the reads (S).
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate (Hz); 400 Hz for ``techA_tsdata`` (``techA_settings.json``).
+    """
+    p = check_file(path)
+    lines = read_text(p)
+    if not lines:
+        raise DataFormatError(p, "empty file", line=1)
+    levels, series = [], []
+    for ln, text in enumerate(lines, start=1):
+        parts = text.split("\t")
+        if len(parts) < 3:
+            raise DataFormatError(p, f"{len(parts)} fields, expected range, dummy, reads...",
+                                  line=ln)
+        vals = _floats(p, parts, ln)
+        if series and vals.size - 2 != series[0].size:
+            raise DataFormatError(p, f"{vals.size - 2} reads, the first line has "
+                                     f"{series[0].size} (truncated line?)", line=ln)
+        levels.append(int(vals[0]))
+        series.append(vals[2:])
+    return ReadNoiseSeries(np.array(levels), np.vstack(series), float(fs), str(p))
