@@ -1,0 +1,21 @@
+"""On-chip training: update rules, their mapping to programming pulses, and the training loop.
+
+Rules (each a layer-local signal turned into ``ΔW = xᵀ·δ`` requests):
+:class:`ForwardForward` (two-pass supervised), :class:`Competitive` (single-pass class-group
+goodness), :class:`SoftmaxSGD` (optionally with learning from mistakes),
+:class:`LearningFromMistakes`, and :class:`Backprop` (the floating-point reference).
+"""
+from .backprop import Backprop
+from .competitive import Competitive, competitive_layer_loss, group_goodness
+from .forward_forward import ForwardForward, embed_labels, ff_layer_loss, goodness
+from .layers import FloatLayer, Layer, augment, init_weights
+from .network import Network, build_network
+from .rules import Rule, StepResult
+from .softmax import LearningFromMistakes, SoftmaxSGD, lfm_update
+
+__all__ = [
+    "Backprop", "Competitive", "FloatLayer", "ForwardForward", "Layer", "LearningFromMistakes",
+    "Network", "Rule", "SoftmaxSGD", "StepResult", "augment", "build_network",
+    "competitive_layer_loss", "embed_labels", "ff_layer_loss", "goodness", "group_goodness",
+    "init_weights", "lfm_update",
+]
