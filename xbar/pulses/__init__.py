@@ -1,2 +1,3 @@
 """Programming pulses, pulse schedules and the energy ledger (SI units: V, s, J)."""
 from .ledger import EnergyLedger, LedgerSummary
+from .schedule import BIAS_SCHEMES, KINDS, MODES, POLARITIES, Pulse, PulseSchedule

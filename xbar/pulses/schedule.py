@@ -1,0 +1,472 @@
+"""Programming pulses and pulse schedules: what is applied to which cells, when, and at what cost.
+
+A :class:`Pulse` is one electrical event: an amplitude (V) and width (s) applied to a set of
+selected cells of one array (one cell, part of a row, ...), with a polarity (``"set"``, ``"reset"``
+or ``"read"`` for verify reads) and the bias scheme of the unselected lines (``"V/2"``, ``"V/3"``,
+``"floating"``, ``"grounded"`` or ``"1T1R"``: access transistors of unselected rows off).
+
+A :class:`PulseSchedule` is an ordered list of pulses with timing. It is stored column-wise (one
+row per selected cell and pulse), so a training step's thousands of cell pulses cost numpy arrays,
+not Python objects; iterating yields :class:`Pulse` records. Two application modes:
+
+``"row-parallel"``
+    every pulse selects one word line and all the bit lines of that row that need the same pulse
+    (V/2-style); a cell needing ``n`` pulses takes part in the row's first ``n`` pulse slots.
+``"cell-by-cell"``
+    every pulse selects exactly one cell.
+
+The time a schedule takes is the sum over its pulses of ``width + gap`` (``gap`` = settling/line
+switching time between pulses, s). Energies per selected cell (``energy``, J, from the device's
+current during the pulse) and per pulse for the half-selected cells (``energy_half_select``, J) are
+filled in by whoever applies the schedule; :meth:`PulseSchedule.book` moves them into an
+:class:`~xbar.pulses.EnergyLedger`.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import as_float_array, check_choice, check_scalar
+from ..exceptions import ConfigError
+
+__all__ = ["Pulse", "PulseSchedule", "POLARITIES", "BIAS_SCHEMES", "KINDS", "MODES"]
+
+POLARITIES = ("set", "reset", "read")
+BIAS_SCHEMES = ("V/2", "V/3", "floating", "grounded", "1T1R")
+KINDS = ("update", "program", "verify", "refresh")
+MODES = ("row-parallel", "cell-by-cell")
+
+# Ledger category of the selected-cell energy of each pulse kind.
+_CATEGORY = {"update": "write", "program": "write", "verify": "verify", "refresh": "refresh"}
+
+
+@dataclass(frozen=True)
+class Pulse:
+    """One pulse.
+
+    Attributes
+    ----------
+    cells : ndarray of int, shape (k, 2)
+        (word line, bit line) of each selected cell.
+    amplitude : float
+        Pulse amplitude on the selected cells, V (magnitude; the polarity says the direction).
+    width : float
+        Pulse width, s.
+    polarity : {"set", "reset", "read"}
+    bias_scheme : {"V/2", "V/3", "floating", "grounded", "1T1R"}
+    array : str
+        Name of the array the pulse is applied to (e.g. ``"layer0/G-"``).
+    kind : {"update", "program", "verify", "refresh"}
+        Why the pulse is applied.
+    t_start : float
+        Start time within its schedule, s.
+    energy : ndarray, shape (k,)
+        Energy dissipated in each selected cell, J (NaN until the pulse is applied).
+    energy_half_select : float
+        Energy in the half-selected cells during the pulse, J.
+    """
+
+    cells: np.ndarray
+    amplitude: float
+    width: float
+    polarity: str
+    bias_scheme: str
+    array: str
+    kind: str
+    t_start: float
+    energy: np.ndarray
+    energy_half_select: float
+
+    @property
+    def total_energy(self) -> float:
+        """Selected plus half-selected cell energy, J."""
+        return float(np.nansum(self.energy) + self.energy_half_select)
+
+
+def _codes(values, table, name):
+    out = np.empty(len(values), dtype=np.int8)
+    for k, v in enumerate(values):
+        if v not in table:
+            raise ConfigError(f"{name} must be one of {list(table)}, got {v!r}")
+        out[k] = table.index(v)
+    return out
+
+
+class PulseSchedule:
+    """An ordered, inspectable, serialisable list of pulses with timing.
+
+    Build one with :meth:`from_counts` (a pulse-count matrix of one array), or :meth:`concat`
+    several; read it with ``len``, iteration, indexing, :meth:`to_table`, ``str()``; save it with
+    :meth:`to_json` / :meth:`to_csv`; draw it with :meth:`plot`.
+
+    Parameters
+    ----------
+    mode : {"row-parallel", "cell-by-cell"}
+        How cells were grouped into pulses (informational once built).
+    gap : float, default 0.0
+        Time between consecutive pulses, s.
+    """
+
+    # per-pulse columns
+    _PULSE = ("amplitude", "width", "polarity", "bias", "array", "kind", "e_half")
+    # per-cell-pulse columns
+    _CELL = ("slot", "row", "col", "rep", "energy", "g_before", "g_after")
+
+    def __init__(self, mode: str = "row-parallel", gap: float = 0.0):
+        check_choice(mode, "mode", MODES)
+        check_scalar(gap, "gap", low=0.0, unit="s")
+        self.mode = mode
+        self.gap = float(gap)
+        self.arrays: list[str] = []
+        self.amplitude = np.zeros(0)
+        self.width = np.zeros(0)
+        self.polarity = np.zeros(0, dtype=np.int8)
+        self.bias = np.zeros(0, dtype=np.int8)
+        self.array = np.zeros(0, dtype=np.int32)
+        self.kind = np.zeros(0, dtype=np.int8)
+        self.e_half = np.zeros(0)
+        self.slot = np.zeros(0, dtype=np.int64)
+        self.row = np.zeros(0, dtype=np.int64)
+        self.col = np.zeros(0, dtype=np.int64)
+        self.rep = np.zeros(0, dtype=np.int64)      # which pulse of its cell (0 = first)
+        self.energy = np.zeros(0)
+        self.g_before = np.zeros(0)
+        self.g_after = np.zeros(0)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_counts(cls, counts, *, amplitude: float, width: float, polarity: str,
+                    array: str = "array", bias_scheme: str = "V/2", kind: str = "update",
+                    mode: str = "row-parallel", gap: float = 0.0) -> "PulseSchedule":
+        """Pulses that give cell (i, j) ``counts[i, j]`` identical pulses.
+
+        Parameters
+        ----------
+        counts : int array (M, N)
+            Non-negative pulse counts per cell.
+        amplitude : float
+            V, > 0.  width : float, s, > 0.
+        polarity, bias_scheme, kind, mode, gap
+            See the class and :class:`Pulse`.
+        """
+        counts = np.asarray(counts)
+        if counts.ndim != 2 or not np.issubdtype(counts.dtype, np.integer) or np.any(counts < 0):
+            raise ConfigError(f"counts must be a 2-D array of non-negative integers, got "
+                              f"dtype {counts.dtype}, shape {counts.shape}")
+        check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
+        check_scalar(width, "width", low=0.0, low_open=True, unit="s")
+        check_choice(polarity, "polarity", POLARITIES)
+        check_choice(bias_scheme, "bias_scheme", BIAS_SCHEMES)
+        check_choice(kind, "kind", KINDS)
+        sched = cls(mode=mode, gap=gap)
+        rows, cols = np.nonzero(counts)
+        reps = counts[rows, cols].astype(np.int64)
+        total = int(reps.sum())
+        if total == 0:
+            return sched
+        r = np.repeat(rows, reps)
+        c = np.repeat(cols, reps)
+        k = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)   # repetition index
+        if mode == "row-parallel":
+            key = r * (int(reps.max()) + 1) + k
+            uniq, slot = np.unique(key, return_inverse=True)
+            n_pulses = len(uniq)
+        else:
+            order = np.lexsort((c, r, k))       # one cell at a time, first pulses first
+            r, c, k = r[order], c[order], k[order]
+            slot = np.arange(total)
+            n_pulses = total
+        sched.arrays = [array]
+        sched.amplitude = np.full(n_pulses, float(amplitude))
+        sched.width = np.full(n_pulses, float(width))
+        sched.polarity = np.full(n_pulses, POLARITIES.index(polarity), dtype=np.int8)
+        sched.bias = np.full(n_pulses, BIAS_SCHEMES.index(bias_scheme), dtype=np.int8)
+        sched.array = np.zeros(n_pulses, dtype=np.int32)
+        sched.kind = np.full(n_pulses, KINDS.index(kind), dtype=np.int8)
+        sched.e_half = np.zeros(n_pulses)
+        order = np.argsort(slot, kind="stable")
+        sched.slot = slot.ravel()[order].astype(np.int64)
+        sched.row, sched.col, sched.rep = r[order], c[order], k[order]
+        sched.energy = np.full(total, np.nan)
+        sched.g_before = np.full(total, np.nan)
+        sched.g_after = np.full(total, np.nan)
+        return sched
+
+    @classmethod
+    def concat(cls, schedules) -> "PulseSchedule":
+        """Schedules one after another (the later ones start when the earlier ones end)."""
+        schedules = [s for s in schedules]
+        if not schedules:
+            return cls()
+        out = cls(mode=schedules[0].mode, gap=schedules[0].gap)
+        if any(s.gap != out.gap for s in schedules):
+            raise ConfigError("schedules must share the same gap to be concatenated")
+        if any(s.mode != out.mode for s in schedules):
+            out.mode = "mixed"
+        names: list[str] = []
+        arr_codes, slot_offset, slots = [], 0, []
+        for s in schedules:
+            remap = np.array([names.index(a) if a in names else (names.append(a) or len(names) - 1)
+                              for a in s.arrays], dtype=np.int32)
+            arr_codes.append(remap[s.array] if len(remap) else s.array)
+            slots.append(s.slot + slot_offset)
+            slot_offset += s.n_pulses
+        out.arrays = names
+        for name in ("amplitude", "width", "polarity", "bias", "kind", "e_half",
+                     "row", "col", "rep", "energy", "g_before", "g_after"):
+            setattr(out, name, np.concatenate([getattr(s, name) for s in schedules]))
+        out.array = np.concatenate(arr_codes).astype(np.int32)
+        out.slot = np.concatenate(slots)
+        return out
+
+    # ------------------------------------------------------------------ inspection
+    @property
+    def n_pulses(self) -> int:
+        """Number of pulses (electrical events)."""
+        return len(self.amplitude)
+
+    @property
+    def n_cell_pulses(self) -> int:
+        """Number of (cell, pulse) pairs: the pulses each device receives, summed."""
+        return len(self.slot)
+
+    def __len__(self) -> int:
+        return self.n_pulses
+
+    @property
+    def t_start(self) -> np.ndarray:
+        """Start time of each pulse, s."""
+        step = self.width + self.gap
+        return np.concatenate([[0.0], np.cumsum(step)[:-1]]) if len(step) else np.zeros(0)
+
+    @property
+    def duration(self) -> float:
+        """Time the whole schedule takes, s: Σ (width + gap)."""
+        return float(np.sum(self.width) + self.gap * self.n_pulses)
+
+    def _bounds(self) -> np.ndarray:
+        return np.searchsorted(self.slot, np.arange(self.n_pulses + 1))
+
+    def __getitem__(self, p: int) -> Pulse:
+        if not -self.n_pulses <= p < self.n_pulses:
+            raise IndexError(f"pulse index {p} out of range for {self.n_pulses} pulses")
+        p %= self.n_pulses
+        lo, hi = np.searchsorted(self.slot, [p, p + 1])
+        return Pulse(cells=np.stack([self.row[lo:hi], self.col[lo:hi]], axis=1),
+                     amplitude=float(self.amplitude[p]), width=float(self.width[p]),
+                     polarity=POLARITIES[self.polarity[p]], bias_scheme=BIAS_SCHEMES[self.bias[p]],
+                     array=self.arrays[self.array[p]], kind=KINDS[self.kind[p]],
+                     t_start=float(self.t_start[p]), energy=self.energy[lo:hi].copy(),
+                     energy_half_select=float(self.e_half[p]))
+
+    def __iter__(self):
+        for p in range(self.n_pulses):
+            yield self[p]
+
+    def cells_per_pulse(self) -> np.ndarray:
+        """Selected cells of each pulse."""
+        return np.diff(self._bounds())
+
+    def pulse_counts(self, shape, array: str | None = None, polarity: str | None = None):
+        """Pulses each cell receives, as an int array of ``shape`` (one array, one polarity)."""
+        mask = np.ones(self.n_cell_pulses, dtype=bool)
+        if array is not None:
+            if array not in self.arrays:
+                return np.zeros(shape, dtype=np.int64)
+            mask &= self.array[self.slot] == self.arrays.index(array)
+        if polarity is not None:
+            mask &= self.polarity[self.slot] == POLARITIES.index(polarity)
+        out = np.zeros(shape, dtype=np.int64)
+        np.add.at(out, (self.row[mask], self.col[mask]), 1)
+        return out
+
+    def energy_by_category(self) -> dict:
+        """``{ledger category: J}`` of the applied schedule (NaN energies count as 0)."""
+        out: dict[str, float] = {}
+        kind_cell = self.kind[self.slot]
+        for code, kind in enumerate(KINDS):
+            cat = _CATEGORY[kind]
+            e = float(np.nansum(self.energy[kind_cell == code]))
+            h = float(np.sum(self.e_half[self.kind == code]))
+            if kind == "refresh":
+                e, h = e + h, 0.0
+            if e:
+                out[cat] = out.get(cat, 0.0) + e
+            if h:
+                out["half_select"] = out.get("half_select", 0.0) + h
+        return out
+
+    @property
+    def total_energy(self) -> float:
+        """All energy of the schedule, J."""
+        return float(sum(self.energy_by_category().values()))
+
+    def book(self, ledger, **tags) -> None:
+        """Book the schedule's energies into ``ledger``.
+
+        Selected-cell energy goes to ``write`` (update and program pulses), ``verify`` (verify
+        reads) or ``refresh``; half-selected energy to ``half_select`` (to ``refresh`` for refresh
+        pulses). Counts are cell pulses for cell energies and pulses for half-select energies.
+        """
+        kind_cell = self.kind[self.slot]
+        for code, kind in enumerate(KINDS):
+            cells = kind_cell == code
+            pulses = self.kind == code
+            n_cells, n_pulses = int(cells.sum()), int(pulses.sum())
+            if not n_cells and not n_pulses:
+                continue
+            e = float(np.nansum(self.energy[cells]))
+            h = float(np.sum(self.e_half[pulses]))
+            ledger.book(_CATEGORY[kind], e, count=n_cells, operation=kind, **tags)
+            if h > 0:
+                cat = "refresh" if kind == "refresh" else "half_select"
+                ledger.book(cat, h, count=n_pulses, operation=kind, **tags)
+
+    def to_table(self) -> list[dict]:
+        """One dictionary per pulse (cells as a list of [row, col])."""
+        t0 = self.t_start
+        b = self._bounds()
+        return [{"pulse": p, "t_start_s": float(t0[p]), "array": self.arrays[self.array[p]],
+                 "kind": KINDS[self.kind[p]], "polarity": POLARITIES[self.polarity[p]],
+                 "amplitude_V": float(self.amplitude[p]), "width_s": float(self.width[p]),
+                 "bias_scheme": BIAS_SCHEMES[self.bias[p]],
+                 "cells": np.stack([self.row[b[p]:b[p + 1]], self.col[b[p]:b[p + 1]]], 1).tolist(),
+                 "energy_cells_J": [None if np.isnan(e) else float(e)
+                                    for e in self.energy[b[p]:b[p + 1]]],
+                 "g_before_S": [None if np.isnan(g) else float(g)
+                                for g in self.g_before[b[p]:b[p + 1]]],
+                 "g_after_S": [None if np.isnan(g) else float(g)
+                               for g in self.g_after[b[p]:b[p + 1]]],
+                 "energy_half_select_J": float(self.e_half[p])}
+                for p in range(self.n_pulses)]
+
+    def __str__(self) -> str:
+        head = (f"PulseSchedule: {self.n_pulses:,} pulses, {self.n_cell_pulses:,} cell pulses, "
+                f"{self.mode}, duration {self.duration:.4g} s, energy {self.total_energy:.4g} J")
+        lines = [head, f"{'#':>6} {'t_start/s':>11} {'array':<12} {'kind':<8} {'pol':<6} "
+                       f"{'V':>6} {'width/s':>9} {'bias':<8} {'cells':>6} {'E/J':>10}"]
+        t0 = self.t_start
+        counts = self.cells_per_pulse()
+        shown = list(range(min(self.n_pulses, 10)))
+        b = self._bounds()
+        for p in shown:
+            e = float(np.nansum(self.energy[b[p]:b[p + 1]]) + self.e_half[p])
+            lines.append(f"{p:>6} {t0[p]:>11.4g} {self.arrays[self.array[p]]:<12} "
+                         f"{KINDS[self.kind[p]]:<8} {POLARITIES[self.polarity[p]]:<6} "
+                         f"{self.amplitude[p]:>6.3g} {self.width[p]:>9.3g} "
+                         f"{BIAS_SCHEMES[self.bias[p]]:<8} {counts[p]:>6} {e:>10.4g}")
+        if self.n_pulses > len(shown):
+            lines.append(f"... {self.n_pulses - len(shown):,} more pulses")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"PulseSchedule(n_pulses={self.n_pulses}, n_cell_pulses={self.n_cell_pulses}, "
+                f"mode={self.mode!r}, duration={self.duration:.4g} s)")
+
+    # ------------------------------------------------------------------ serialisation
+    def to_json(self, path: str | Path | None = None) -> str:
+        """JSON document (format ``xbar-pulse-schedule``); written to ``path`` if given."""
+        doc = {"format": "xbar-pulse-schedule", "version": 1, "mode": self.mode,
+               "gap_s": self.gap, "units": {"amplitude": "V", "width": "s", "energy": "J",
+                                            "g": "S", "t_start": "s"},
+               "pulses": self.to_table()}
+        text = json.dumps(doc)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> "PulseSchedule":
+        """Rebuild a schedule from :meth:`to_json` output (a path or the JSON text)."""
+        text = str(source)
+        if not text.lstrip().startswith("{"):
+            text = Path(source).read_text()
+        doc = json.loads(text)
+        if doc.get("format") != "xbar-pulse-schedule":
+            raise ConfigError("source is not an xbar pulse schedule JSON document")
+        s = cls(mode=doc["mode"] if doc["mode"] in MODES else "row-parallel", gap=doc["gap_s"])
+        s.mode = doc["mode"]
+        pulses = doc["pulses"]
+        s.arrays = list(dict.fromkeys(p["array"] for p in pulses))
+        nan = lambda v: np.nan if v is None else v  # noqa: E731
+        s.amplitude = np.array([p["amplitude_V"] for p in pulses], dtype=float)
+        s.width = np.array([p["width_s"] for p in pulses], dtype=float)
+        s.polarity = _codes([p["polarity"] for p in pulses], POLARITIES, "polarity")
+        s.bias = _codes([p["bias_scheme"] for p in pulses], BIAS_SCHEMES, "bias_scheme")
+        s.kind = _codes([p["kind"] for p in pulses], KINDS, "kind")
+        s.array = np.array([s.arrays.index(p["array"]) for p in pulses], dtype=np.int32)
+        s.e_half = np.array([p["energy_half_select_J"] for p in pulses], dtype=float)
+        n = [len(p["cells"]) for p in pulses]
+        s.slot = np.repeat(np.arange(len(pulses)), n).astype(np.int64)
+        cells = np.array([c for p in pulses for c in p["cells"]], dtype=np.int64).reshape(-1, 2)
+        s.row, s.col = cells[:, 0].copy(), cells[:, 1].copy()
+        s.rep = np.zeros(len(s.row), dtype=np.int64)
+        seen: dict = {}
+        for q, (a, i, j) in enumerate(zip(s.array[s.slot], s.row, s.col)):
+            s.rep[q] = seen.get((a, i, j), 0)
+            seen[(a, i, j)] = s.rep[q] + 1
+        for col, key in (("energy", "energy_cells_J"), ("g_before", "g_before_S"),
+                         ("g_after", "g_after_S")):
+            setattr(s, col, np.array([nan(v) for p in pulses for v in p[key]], dtype=float))
+        return s
+
+    def to_csv(self, path: str | Path) -> Path:
+        """One row per (cell, pulse): pulse, t_start_s, array, row, col, kind, polarity,
+        amplitude_V, width_s, bias_scheme, energy_J, energy_half_select_J (per pulse, on its
+        first cell), g_before_S, g_after_S."""
+        path = Path(path)
+        t0 = self.t_start
+        first = np.r_[True, self.slot[1:] != self.slot[:-1]] if self.n_cell_pulses else []
+        with path.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["pulse", "t_start_s", "array", "row", "col", "kind", "polarity",
+                        "amplitude_V", "width_s", "bias_scheme", "energy_J",
+                        "energy_half_select_J", "g_before_S", "g_after_S"])
+            for q in range(self.n_cell_pulses):
+                p = self.slot[q]
+                w.writerow([p, repr(float(t0[p])), self.arrays[self.array[p]], self.row[q],
+                            self.col[q], KINDS[self.kind[p]], POLARITIES[self.polarity[p]],
+                            repr(float(self.amplitude[p])), repr(float(self.width[p])),
+                            BIAS_SCHEMES[self.bias[p]], repr(float(self.energy[q])),
+                            repr(float(self.e_half[p])) if first[q] else "",
+                            repr(float(self.g_before[q])), repr(float(self.g_after[q]))])
+        return path
+
+    def plot(self, ax=None, n_cols: int | None = None):
+        """Raster of the schedule: pulse start time (s) vs cell index ``row·n_cols + col``.
+
+        Marker colour shows the polarity (set, reset, read); returns the matplotlib Axes.
+        """
+        import matplotlib.pyplot as plt
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        n_cols = int(self.col.max()) + 1 if n_cols is None and self.n_cell_pulses else (n_cols or 1)
+        t = self.t_start[self.slot] if self.n_cell_pulses else np.zeros(0)
+        pol = self.polarity[self.slot]
+        for code, (name, colour) in enumerate(zip(POLARITIES, ("tab:red", "tab:blue", "0.5"))):
+            m = pol == code
+            if m.any():
+                ax.scatter(t[m], self.row[m] * n_cols + self.col[m], s=4, c=colour, label=name,
+                           marker="|")
+        ax.set_xlabel("pulse start time (s)")
+        ax.set_ylabel("cell index (row·N + col)")
+        ax.set_title(f"{self.n_pulses:,} pulses ({self.mode}), {self.duration:.3g} s")
+        if self.n_cell_pulses:
+            ax.legend(loc="upper right", fontsize="small")
+        return ax
+
+    # ------------------------------------------------------------------ filling in results
+    def set_results(self, energy, g_before=None, g_after=None, energy_half_select=None) -> None:
+        """Store per-cell-pulse energies (J) and conductances (S), and per-pulse half-select J."""
+        self.energy = as_float_array(energy, "energy", shape=(self.n_cell_pulses,)).copy()
+        if g_before is not None:
+            self.g_before = as_float_array(g_before, "g_before", shape=(self.n_cell_pulses,)).copy()
+        if g_after is not None:
+            self.g_after = as_float_array(g_after, "g_after", shape=(self.n_cell_pulses,)).copy()
+        if energy_half_select is not None:
+            self.e_half = as_float_array(energy_half_select, "energy_half_select",
+                                         shape=(self.n_pulses,)).copy()

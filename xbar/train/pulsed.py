@@ -1,0 +1,513 @@
+"""Layers whose weights live on differential device pairs and change only by programming pulses.
+
+``w_ij = k · (G⁺_ij − G⁻_ij)``, ``k = w_max / (g_max − g_min)`` (weight units per siemens). A
+requested ``ΔW`` becomes signed pulse counts (:class:`~xbar.train.mapping.PulseMapping`); a writer
+turns them into a :class:`~xbar.pulses.PulseSchedule`, applies it to the devices and books every
+pulse's energy in an :class:`~xbar.pulses.EnergyLedger`:
+
+:class:`ResetOnlyWriter` (REFERENCES.md §1.1, design 1)
+    raise w: a sub-1 V RESET pulse on G⁻; lower w: one on G⁺. Conductances only fall. A pair whose
+    two devices both come within ``refresh_margin`` of G_min is refreshed: one SET pulse on each,
+    then the device that must be lower is brought back to encode the old weight by RESET
+    program-and-verify; every pulse and verify read of a refresh is booked as ``refresh``.
+:class:`ProgramVerifyWriter`, the conventional baseline
+    the requested change is turned into target conductances (moved on G⁺ first, any rest on G⁻)
+    reached by SET/RESET program-and-verify: verify read, then a SET (below target) or RESET
+    (above) pulse, until within ``tolerance`` or ``max_iterations``.
+
+Device protocol (what a writer needs; :mod:`xbar.devices` models follow it, see the report of the
+training issue for the adapter): an object with
+
+* ``g_min``, ``g_max``: conductance window, S (floats);
+* ``apply_pulse(G, polarity, amplitude, width, random_state) -> G_new``: conductances after one
+  pulse (``polarity`` "set" or "reset", amplitude V, width s) on each entry of the 1-D array G, S;
+* optionally ``current(V, G) -> I`` in A (default: linear ``G·V``).
+
+Energy of one cell pulse: ``E = V·t·(I(V, G_before) + I(V, G_after)) / 2`` (trapezoid over the
+state change, J). A verify read: ``V_r · I(V_r, G) · t_r``. Half-selected cells of a row-parallel
+pulse (bias ``"V/2"``: the rest of the selected row and the selected columns' cells on other rows
+see V/2; ``"V/3"``: every unselected cell sees V/3; ``"1T1R"``: none, access transistors off) are
+booked with the conductances at the start of the update and ideal wires: wire and driver
+dissipation of writes needs the write-pulse circuit solve and is not booked here.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .._random import check_random_state, spawn
+from .._validation import as_float_array, check_choice, check_scalar
+from ..exceptions import ConfigError
+from ..pulses.schedule import BIAS_SCHEMES, MODES, PulseSchedule
+from .layers import augment, init_weights
+from .mapping import PulseMapping
+
+
+# ----------------------------------------------------------------------------- energies
+def device_current(device, V: float, G: np.ndarray) -> np.ndarray:
+    """Device current at voltage V (V) and state G (S), A; linear ``G·V`` if no I-V model."""
+    cur = getattr(device, "current", None)
+    if cur is None:
+        return G * V
+    return np.asarray(cur(V, G), dtype=np.float64)
+
+
+def pulse_energy(device, V: float, width: float, g_before, g_after) -> np.ndarray:
+    """Energy of one pulse per cell, J: ``V·t·(I(V, G_before) + I(V, G_after)) / 2``."""
+    return 0.5 * V * width * (np.abs(device_current(device, V, g_before))
+                              + np.abs(device_current(device, V, g_after)))
+
+
+def half_select_energy(sched: PulseSchedule, device, G: np.ndarray) -> np.ndarray:
+    """Energy of the half-selected cells of each pulse of a one-array schedule, J.
+
+    Uses the conductances ``G`` (M, N) for every pulse and ideal wires (see module docstring).
+    """
+    out = np.zeros(sched.n_pulses)
+    if sched.n_pulses == 0:
+        return out
+    b = sched._bounds()
+    for code, scheme in enumerate(BIAS_SCHEMES):
+        pulses = np.nonzero(sched.bias == code)[0]
+        if not len(pulses) or scheme in ("1T1R", "floating", "grounded"):
+            continue
+        frac = 0.5 if scheme == "V/2" else 1.0 / 3.0
+        for p in pulses:
+            V = sched.amplitude[p] * frac
+            P = V * np.abs(device_current(device, V, G))          # W per cell
+            rows, cols = sched.row[b[p]:b[p + 1]], sched.col[b[p]:b[p + 1]]
+            sel = P[rows, cols].sum()
+            if scheme == "V/2":
+                # rows of the pulse (one row when row-parallel) + selected columns, minus selected
+                e = P[np.unique(rows)].sum() + P[:, np.unique(cols)].sum() - 2 * sel
+            else:
+                e = P.sum() - sel
+            out[p] = e * sched.width[p]
+    return out
+
+
+# ----------------------------------------------------------------------------- pair state
+class PairArray:
+    """Differential conductance pairs of one layer: G⁺, G⁻ (M, N) in S, and their device."""
+
+    def __init__(self, g_plus, g_minus, device, name: str = "layer"):
+        self.g_plus = as_float_array(g_plus, "g_plus", shape=(None, None)).copy()
+        self.g_minus = as_float_array(g_minus, "g_minus", shape=self.g_plus.shape).copy()
+        self.device = device
+        self.name = name
+
+    @property
+    def shape(self):
+        return self.g_plus.shape
+
+    def side(self, which: str) -> np.ndarray:
+        return self.g_plus if which == "+" else self.g_minus
+
+    def label(self, which: str) -> str:
+        return f"{self.name}/G{which}"
+
+
+def _pulse_cells(pairs: PairArray, which: str, counts: np.ndarray, *, polarity: str,
+                 amplitude: float, width: float, bias_scheme: str, kind: str, mode: str,
+                 rng: np.random.Generator) -> PulseSchedule:
+    """Apply ``counts`` identical pulses to the cells of one side; return the filled schedule."""
+    G = pairs.side(which)
+    sched = PulseSchedule.from_counts(counts, amplitude=amplitude, width=width, polarity=polarity,
+                                      array=pairs.label(which), bias_scheme=bias_scheme, kind=kind,
+                                      mode=mode)
+    if sched.n_cell_pulses == 0:
+        return sched
+    e_half = half_select_energy(sched, pairs.device, G)
+    n_rep = int(counts.max())
+    g0 = np.full((n_rep,) + G.shape, np.nan)
+    g1 = np.full((n_rep,) + G.shape, np.nan)
+    for r in range(n_rep):
+        idx = np.nonzero(counts > r)
+        before = G[idx]
+        after = np.asarray(pairs.device.apply_pulse(before, polarity, amplitude, width, rng),
+                           dtype=np.float64)
+        G[idx] = after
+        g0[(r,) + idx] = before
+        g1[(r,) + idx] = after
+    gb = g0[sched.rep, sched.row, sched.col]
+    ga = g1[sched.rep, sched.row, sched.col]
+    sched.set_results(pulse_energy(pairs.device, amplitude, width, gb, ga), gb, ga, e_half)
+    return sched
+
+
+def _read_cells(pairs: PairArray, which: str, mask: np.ndarray, *, voltage: float, width: float,
+                kind: str) -> PulseSchedule:
+    """Verify reads (one cell at a time) of the masked cells of one side."""
+    G = pairs.side(which)
+    sched = PulseSchedule.from_counts(mask.astype(np.int64), amplitude=voltage, width=width,
+                                      polarity="read", array=pairs.label(which),
+                                      bias_scheme="1T1R", kind=kind, mode="cell-by-cell")
+    g = G[sched.row, sched.col]
+    sched.set_results(voltage * width * np.abs(device_current(pairs.device, voltage, g)), g, g)
+    return sched
+
+
+def _ramp_levels(start: float, stop: float, step: float) -> np.ndarray:
+    n = int(np.floor((stop - start) / step + 1e-9)) + 1 if step > 0 else 1
+    return np.minimum(start + step * np.arange(max(n, 1)), stop)
+
+
+def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.ndarray, *,
+                   tolerance: float, max_iterations: int, set_ramp: tuple, reset_ramp: tuple,
+                   width: float, read_voltage: float, read_width: float, kind: str,
+                   rng: np.random.Generator, allow_set: bool = True,
+                   bias_scheme: str = "1T1R") -> tuple[list[PulseSchedule], np.ndarray]:
+    """Incremental-step program-and-verify of the masked cells of one side towards ``target`` (S).
+
+    Each iteration reads every unfinished cell; cells within ``tolerance`` (S) stop; the others get
+    one SET pulse (below target, if ``allow_set``) or one RESET pulse (above). Amplitudes follow
+    ``(start, stop, step)`` ramps in V, per cell: each further pulse of the same polarity is one
+    step higher (up to ``stop``), a change of polarity restarts at ``start`` (ISPP with verify).
+    Returns the schedules (reads and pulses, in order) and the mask of unconverged cells.
+    """
+    G = pairs.side(which)
+    levels = {"set": _ramp_levels(*set_ramp), "reset": _ramp_levels(*reset_ramp)}
+    ramp = np.zeros(G.shape, dtype=np.int64)
+    last = np.zeros(G.shape, dtype=np.int8)              # +1 last pulse SET, -1 RESET
+    active = mask.copy()
+    read_kind = "refresh" if kind == "refresh" else "verify"
+    scheds = []
+    for it in range(max_iterations + 1):
+        if not active.any():
+            break
+        scheds.append(_read_cells(pairs, which, active, voltage=read_voltage, width=read_width,
+                                  kind=read_kind))
+        err = G - target
+        done = np.abs(err) <= tolerance
+        if not allow_set:
+            done |= err < 0          # cannot go up: as close as a reset-only device gets
+        active &= ~done
+        if it == max_iterations:
+            break
+        for polarity, sel, sign in (("set", active & (err < 0), 1), ("reset", active & (err > 0), -1)):
+            if not sel.any():
+                continue
+            ramp[sel & (last != sign)] = 0
+            lv = levels[polarity]
+            for r in np.unique(ramp[sel]):
+                cells = sel & (ramp == r)
+                scheds.append(_pulse_cells(pairs, which, cells.astype(np.int64),
+                                           polarity=polarity, amplitude=float(lv[min(r, len(lv) - 1)]),
+                                           width=width, bias_scheme=bias_scheme, kind=kind,
+                                           mode="cell-by-cell", rng=rng))
+            ramp[sel] += 1
+            last[sel] = sign
+    return scheds, active
+
+
+# ----------------------------------------------------------------------------- writers
+@dataclass
+class ResetOnlyWriter:
+    """Reset-only single-pulse updates on differential pairs.
+
+    Parameters
+    ----------
+    amplitude : float, default 0.8
+        RESET pulse amplitude, V (sub-1 V; REFERENCES.md §3.4 illustration, 0.8 V).
+    width : float, default 100e-9
+        RESET pulse width, s.
+    bias_scheme : {"1T1R", "V/2", "V/3"}, default "1T1R"
+        Bias of unselected lines (1T1R: unselected rows' transistors off).
+    mode : {"row-parallel", "cell-by-cell"}, default "row-parallel"
+    refresh_margin : float, default 0.1
+        A pair is refreshed when both devices are below ``g_min + refresh_margin·(g_max − g_min)``.
+    set_amplitude : float, default 1.5
+        SET pulse amplitude of a refresh, V (REFERENCES.md §3.4: SET ~1–2 V).
+    set_level : float, default 0.9
+        A refresh SETs both devices (SET-and-verify) to ``g_min + set_level·(g_max − g_min)``.
+    set_width : float, default 100e-9
+        SET pulse width, s.
+    tolerance : float, default 0.05
+        Re-programming tolerance after a refresh, as a fraction of the window (g_max − g_min);
+        keep it above one RESET step, since a reset-only device cannot correct an overshoot.
+    max_iterations : int, default 60
+        Program-and-verify iterations of a refresh.
+    read_voltage : float, default 0.2
+        Verify read voltage, V.  read_width : float, default 100e-9, s.
+    """
+
+    amplitude: float = 0.8
+    width: float = 100e-9
+    bias_scheme: str = "1T1R"
+    mode: str = "row-parallel"
+    refresh_margin: float = 0.1
+    set_amplitude: float = 1.5
+    set_level: float = 0.9
+    set_width: float = 100e-9
+    tolerance: float = 0.05
+    max_iterations: int = 60
+    read_voltage: float = 0.2
+    read_width: float = 100e-9
+
+    name = "reset-only"
+
+    def __post_init__(self):
+        for f in ("amplitude", "width", "set_amplitude", "set_width", "read_voltage",
+                  "read_width"):
+            check_scalar(getattr(self, f), f, low=0.0, low_open=True)
+        check_choice(self.bias_scheme, "bias_scheme", ("1T1R", "V/2", "V/3"))
+        check_choice(self.mode, "mode", MODES)
+        check_scalar(self.refresh_margin, "refresh_margin", low=0.0, high=1.0)
+        check_scalar(self.set_level, "set_level", low=self.refresh_margin, high=1.0)
+        check_scalar(self.tolerance, "tolerance", low=0.0, low_open=True, high=1.0)
+        check_scalar(self.max_iterations, "max_iterations", low=1, integer=True)
+
+    def nominal_dG(self, device, rng) -> float:
+        """Mean |ΔG| of one update pulse from mid-window, S (256 draws)."""
+        g = np.full(256, 0.5 * (device.g_min + device.g_max))
+        return float(np.mean(np.abs(device.apply_pulse(g, "reset", self.amplitude, self.width,
+                                                       rng) - g)))
+
+    def apply(self, pairs: PairArray, counts: np.ndarray, k: float,
+              rng: np.random.Generator) -> list[PulseSchedule]:
+        """Apply signed pulse counts; returns the schedules (update pulses, then refreshes)."""
+        common = dict(polarity="reset", amplitude=self.amplitude, width=self.width,
+                      bias_scheme=self.bias_scheme, kind="update", mode=self.mode, rng=rng)
+        scheds = [_pulse_cells(pairs, "-", np.maximum(counts, 0), **common),   # raise w
+                  _pulse_cells(pairs, "+", np.maximum(-counts, 0), **common)]  # lower w
+        scheds += self.refresh(pairs, rng)
+        return [s for s in scheds if s.n_pulses]
+
+    def refresh(self, pairs: PairArray, rng: np.random.Generator) -> list[PulseSchedule]:
+        """Refresh the pairs whose devices both sit near G_min (module docstring)."""
+        dev = pairs.device
+        window = dev.g_max - dev.g_min
+        floor = dev.g_min + self.refresh_margin * window
+        mask = (pairs.g_plus < floor) & (pairs.g_minus < floor)
+        if not mask.any():
+            return []
+        diff = pairs.g_plus - pairs.g_minus               # the weight to keep, in S
+        scheds = []
+        tol = self.tolerance * window
+        set_target = np.full(mask.shape, dev.g_min + self.set_level * window)
+        for which in "+-":
+            s, _ = program_verify(pairs, which, set_target, mask & (pairs.side(which) < set_target - tol),
+                                  tolerance=tol, max_iterations=self.max_iterations,
+                                  set_ramp=(self.set_amplitude, self.set_amplitude, 0.0),
+                                  reset_ramp=(self.amplitude, self.amplitude, 0.0),
+                                  width=self.set_width, read_voltage=self.read_voltage,
+                                  read_width=self.read_width, kind="refresh", rng=rng)
+            scheds += s
+        # the device that must be lower is reset to (other − |diff|); the other stays where SET put it
+        lower_plus = mask & (diff < 0)
+        lower_minus = mask & (diff >= 0)
+        for which, sel, other in (("+", lower_plus, pairs.g_minus), ("-", lower_minus, pairs.g_plus)):
+            if sel.any():
+                target = np.maximum(other - np.abs(diff), dev.g_min)
+                s, _ = program_verify(pairs, which, target, sel, tolerance=tol,
+                                      max_iterations=self.max_iterations,
+                                      set_ramp=(self.set_amplitude, self.set_amplitude, 0.0),
+                                      reset_ramp=(self.amplitude, self.amplitude, 0.0),
+                                      width=self.width, read_voltage=self.read_voltage,
+                                      read_width=self.read_width, kind="refresh", rng=rng,
+                                      allow_set=False)
+                scheds += s
+        return scheds
+
+
+@dataclass
+class ProgramVerifyWriter:
+    """Conventional SET/RESET program-and-verify updates (the baseline).
+
+    Parameters
+    ----------
+    set_ramp : (start, stop, step), default (0.6, 1.5, 0.1)
+        SET amplitudes of the incremental-step program-and-verify, V (REFERENCES.md §3.4: SET
+        ~1–2 V; MemTorch write-verify ±1 V).
+    reset_ramp : (start, stop, step), default (0.5, 1.5, 0.1)
+        RESET amplitudes, V.
+    width : float, default 100e-9
+        Pulse width, s.
+    tolerance : float or None, default None
+        Verify tolerance, S; None = half the nominal conductance step of one reset-only update
+        pulse, so that the smallest update the mapping asks for is resolvable.
+    max_iterations : int, default 20
+    read_voltage : float, default 0.2 (V);  read_width : float, default 100e-9 (s)
+    """
+
+    set_ramp: tuple = (0.6, 1.5, 0.1)
+    reset_ramp: tuple = (0.5, 1.5, 0.1)
+    width: float = 100e-9
+    tolerance: float | None = None
+    max_iterations: int = 20
+    read_voltage: float = 0.2
+    read_width: float = 100e-9
+
+    name = "program-verify"
+
+    def __post_init__(self):
+        for f in ("width", "read_voltage", "read_width"):
+            check_scalar(getattr(self, f), f, low=0.0, low_open=True)
+        for f in ("set_ramp", "reset_ramp"):
+            r = tuple(getattr(self, f))
+            if len(r) != 3 or not 0 < r[0] <= r[1] or r[2] < 0:
+                raise ConfigError(f"{f} must be (start, stop, step) V with 0 < start <= stop and "
+                                  f"step >= 0, got {r!r}")
+            setattr(self, f, tuple(float(v) for v in r))
+        if self.tolerance is not None:
+            check_scalar(self.tolerance, "tolerance", low=0.0, low_open=True, unit="S")
+        check_scalar(self.max_iterations, "max_iterations", low=1, integer=True)
+        self._tol = self.tolerance
+
+    def nominal_dG(self, device, rng) -> float:
+        """The reset-only nominal step (the unit the mapping counts in), S."""
+        return ResetOnlyWriter().nominal_dG(device, rng)
+
+    def apply(self, pairs: PairArray, counts: np.ndarray, k: float, rng: np.random.Generator,
+              dG_per_count: float = 0.0) -> list[PulseSchedule]:
+        dev = pairs.device
+        dG = counts * dG_per_count                          # requested change of G⁺ − G⁻, S
+        tp = np.clip(pairs.g_plus + dG, dev.g_min, dev.g_max)
+        rest = dG - (tp - pairs.g_plus)
+        tm = np.clip(pairs.g_minus - rest, dev.g_min, dev.g_max)
+        tol = self._tol if self._tol is not None else 0.5 * dG_per_count
+        scheds = []
+        for which, target in (("+", tp), ("-", tm)):
+            sel = (counts != 0) & (np.abs(pairs.side(which) - target) > 0)
+            if sel.any():
+                s, _ = program_verify(pairs, which, target, sel, tolerance=tol,
+                                      max_iterations=self.max_iterations,
+                                      set_ramp=self.set_ramp, reset_ramp=self.reset_ramp,
+                                      width=self.width,
+                                      read_voltage=self.read_voltage, read_width=self.read_width,
+                                      kind="program", rng=rng)
+                scheds += s
+        return [s for s in scheds if s.n_pulses]
+
+
+# ----------------------------------------------------------------------------- the layer
+Reader = Callable[[np.ndarray, "PulsedLayer"], np.ndarray]
+
+
+class PulsedLayer:
+    """A layer on differential device pairs, updated only by pulses.
+
+    Parameters
+    ----------
+    pairs : PairArray
+        G⁺, G⁻ of shape (n_in + bias, n_out), S, and the device model.
+    writer : ResetOnlyWriter or ProgramVerifyWriter
+    mapping : PulseMapping
+    w_max : float, default 1.0
+        Weight of a pair at full window, ``k = w_max / (g_max − g_min)``.
+    bias : bool, default True
+    ledger : EnergyLedger or None
+        Where pulse energies are booked (tag ``layer`` = ``pairs.name``).
+    reader : callable or None
+        ``reader(x_aug, layer) -> pre-activations`` (B, n_out) for circuit-accurate forward
+        passes (it books its own read energy); None = ideal ``x_aug · W``.
+    keep_schedules : int, default 0
+        Keep the schedules of the first ``keep_schedules`` updates in ``self.schedules``.
+    random_state : None | int | Generator
+        Operation stream (cycle-to-cycle pulse noise, stochastic mapping).
+    """
+
+    def __init__(self, pairs: PairArray, writer, mapping: PulseMapping | None = None, *,
+                 w_max: float = 1.0, bias: bool = True, ledger=None,
+                 reader: Reader | None = None, keep_schedules: int = 0, random_state=None):
+        check_scalar(w_max, "w_max", low=0.0, low_open=True)
+        self.pairs = pairs
+        self.writer = writer
+        self.mapping = mapping if mapping is not None else PulseMapping()
+        self.w_max = float(w_max)
+        self.bias = bool(bias)
+        self.ledger = ledger
+        self.reader = reader
+        self.keep_schedules = int(keep_schedules)
+        self.schedules: list[PulseSchedule] = []
+        self.n_updates = 0
+        self._rng = check_random_state(random_state)
+        dev = pairs.device
+        self.k = self.w_max / (dev.g_max - dev.g_min)
+        self.dG_nominal = writer.nominal_dG(dev, np.random.default_rng(0))
+        self.n_in = pairs.shape[0] - int(self.bias)
+        self.n_out = pairs.shape[1]
+
+    @classmethod
+    def from_weights(cls, W, device, writer, mapping=None, *, name: str = "layer",
+                     w_max: float = 1.0, g_high: float | None = None, **kw) -> "PulsedLayer":
+        """Encode ``W`` (n_in + bias, n_out) as pairs: the larger device at ``g_high`` (default
+        G_max), the other ``|w|/k`` below (ideal initial programming, not booked)."""
+        W = as_float_array(W, "W", shape=(None, None))
+        k = w_max / (device.g_max - device.g_min)
+        g_high = device.g_max if g_high is None else g_high
+        d = np.clip(W / k, -(g_high - device.g_min), g_high - device.g_min)
+        gp = np.where(d >= 0, g_high, g_high + d)
+        gm = np.where(d >= 0, g_high - d, g_high)
+        return cls(PairArray(gp, gm, device, name=name), writer, mapping, w_max=w_max, **kw)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Effective weights ``k·(G⁺ − G⁻)`` (n_in + bias, n_out)."""
+        return self.k * (self.pairs.g_plus - self.pairs.g_minus)
+
+    @property
+    def dw_per_pulse(self) -> float:
+        """Nominal weight change of one update pulse (weight units)."""
+        return self.k * self.dG_nominal
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        xa = augment(x, self.bias)
+        if self.reader is None:
+            return xa @ self.weights
+        return self.reader(xa, self)
+
+    def update(self, x: np.ndarray, delta: np.ndarray) -> None:
+        dW = augment(x, self.bias).T @ delta
+        counts = self.mapping.counts(dW, self.dw_per_pulse, self._rng)
+        if isinstance(self.writer, ProgramVerifyWriter):
+            scheds = self.writer.apply(self.pairs, counts, self.k, self._rng,
+                                       dG_per_count=self.dG_nominal)
+        else:
+            scheds = self.writer.apply(self.pairs, counts, self.k, self._rng)
+        if self.ledger is not None:
+            for s in scheds:
+                s.book(self.ledger, layer=self.pairs.name)
+        if self.n_updates < self.keep_schedules:
+            self.schedules.append(PulseSchedule.concat(scheds))
+        self.n_updates += 1
+
+    def state_dict(self) -> dict:
+        return {"g_plus": self.pairs.g_plus.copy(), "g_minus": self.pairs.g_minus.copy(),
+                "rng": self._rng.bit_generator.state, "n_updates": self.n_updates}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.pairs.g_plus[...] = state["g_plus"]
+        self.pairs.g_minus[...] = state["g_minus"]
+        self._rng.bit_generator.state = state["rng"]
+        self.n_updates = int(state["n_updates"])
+
+    def __repr__(self) -> str:
+        return (f"PulsedLayer({self.pairs.name}, n_in={self.n_in}, n_out={self.n_out}, "
+                f"writer={self.writer.name}, mapping={self.mapping.method})")
+
+
+def pulsed_layer_factory(device, writer=None, mapping=None, *, w_max: float = 1.0, ledger=None,
+                         reader: Reader | None = None, keep_schedules: int = 0,
+                         init_scale: float = 1.0):
+    """A ``layer_factory`` for :func:`~xbar.train.build_network` building :class:`PulsedLayer` s.
+
+    Each layer gets its own operation stream from the ``random_state`` build_network passes, so
+    runs are reproducible; weights start as :func:`~xbar.train.layers.init_weights`.
+    """
+    writer = writer if writer is not None else ResetOnlyWriter()
+
+    def make(n_in, n_out, *, bias=True, random_state=None, index=0):
+        init_rs, op_rs = spawn(random_state, 2)
+        W = init_weights(n_in, n_out, bias=bias, scale=init_scale, random_state=init_rs)
+        return PulsedLayer.from_weights(W, device, writer, mapping, name=f"layer{index}",
+                                        w_max=w_max, bias=bias, ledger=ledger, reader=reader,
+                                        keep_schedules=keep_schedules, random_state=op_rs)
+    return make
+
+
+def writer_config(writer) -> dict:
+    """The writer's parameters as a plain dictionary (results files)."""
+    return {"writer": writer.name, **asdict(writer)}
