@@ -1,0 +1,213 @@
+"""Analog-to-digital converters of the column read-out.
+
+An ``ADC`` converts the TIA output voltage of every read-out channel with a uniform mid-tread
+quantizer (Cython kernel ``xbar._kernels._quantize``): ``2**bits`` codes spread over a range
+``[lo, hi]`` (V) whose ends are exact codes, so the error is at most half an LSB inside the range and
+values outside clip to the ends.  The range is fixed, the TIA's full swing, or calibrated per channel
+from calibration inputs (min/max or percentiles).  Converter non-idealities: gain and offset error
+per converter (drawn once, fabrication stream) and Gaussian noise per conversion (operation stream).
+One converter may serve ``columns_per_adc`` channels (column multiplexing): they share its errors
+and are converted one after the other.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._kernels import _quantize
+from .._random import check_random_state
+from .._validation import as_float_array, check_choice, check_scalar
+from ..exceptions import ConfigError
+
+__all__ = ["ADC", "quantize", "murmann_energy", "RANGE_MODES"]
+
+RANGE_MODES = ("full", "calibrate", "percentile")
+
+#: Medians of energy per conversion (J) of Nyquist ADCs, Murmann ADC survey (ISSCC + VLSI
+#: 1997-2025, designs from 2015 on, ENOB bins of +-0.5), REFERENCES.md section 3.2.
+MURMANN_MEDIAN_5B = 2.1e-12
+MURMANN_MEDIAN_8B = 9.1e-12
+
+
+def murmann_energy(bits: int) -> float:
+    """Default energy per conversion (J) of a ``bits``-bit ADC from the Murmann survey medians.
+
+    Geometric interpolation between the survey medians at 5 bits (2.1 pJ) and 8 bits (9.1 pJ),
+    ``E(b) = 2.1 pJ * (9.1 / 2.1) ** ((b - 5) / 3)``, i.e. a factor ~1.63 per bit, extrapolated
+    with the same factor outside 5-8 bits (REFERENCES.md section 3.2; the 6-bit and 7-bit medians,
+    3.2 and 3.1 pJ, lie within 30 % of the law).  Low-resolution medians come mostly from GS/s
+    designs, so these defaults are pessimistic for slow column ADCs: pass ``energy_per_conversion``.
+    """
+    return MURMANN_MEDIAN_5B * (MURMANN_MEDIAN_8B / MURMANN_MEDIAN_5B) ** ((bits - 5) / 3.0)
+
+
+def _n_threads(batch: int) -> int:
+    env = os.environ.get("XBAR_NUM_THREADS")
+    n = int(env) if env else (os.cpu_count() or 1)
+    return max(1, min(n, batch // 512 + 1))
+
+
+def quantize(x, lo, hi, bits: int, *, gain=None, offset=None) -> tuple[np.ndarray, int, int]:
+    """Uniform quantization of ``x`` (B, K) with per-channel ranges ``lo``, ``hi`` (K,).
+
+    Parameters
+    ----------
+    x : (B, K) array_like
+        Analog values (V).
+    lo, hi : float or (K,) array_like
+        Range ends (V), ``lo < hi``; both are exact output codes.
+    bits : int
+        Resolution, ``2**bits`` codes (>= 1).
+    gain, offset : (K,) array_like, optional
+        Converter gain (default 1) and offset (V, default 0) applied before quantizing.
+
+    Returns
+    -------
+    out : (B, K) ndarray
+        Reconstructed values ``lo + code * lsb`` (V).
+    n_low, n_high : int
+        How many values clipped at the low / high end.
+    """
+    x = as_float_array(x, "x")
+    if x.ndim != 2:
+        raise ConfigError(f"x must be 2-D (B, K), got shape {x.shape}")
+    K = x.shape[1]
+    check_scalar(bits, "bits", low=1, high=52, integer=True)
+    lo = np.ascontiguousarray(np.broadcast_to(as_float_array(lo, "lo"), (K,)))
+    hi = np.ascontiguousarray(np.broadcast_to(as_float_array(hi, "hi"), (K,)))
+    if np.any(lo >= hi):
+        k = int(np.argmax(lo >= hi))
+        raise ConfigError(f"ADC range must have lo < hi, got lo={lo[k]!r} >= hi={hi[k]!r} "
+                          f"(channel {k})")
+    gain = np.ones(K) if gain is None else np.ascontiguousarray(
+        np.broadcast_to(as_float_array(gain, "gain"), (K,)))
+    offset = np.zeros(K) if offset is None else np.ascontiguousarray(
+        np.broadcast_to(as_float_array(offset, "offset"), (K,)))
+    out = np.empty_like(x)
+    n_low, n_high = _quantize.quantize(x, lo, hi, gain, offset, 2 ** bits, out,
+                                       _n_threads(x.shape[0]))
+    return out, int(n_low), int(n_high)
+
+
+@dataclass
+class ADC:
+    """Column ADC configuration.
+
+    The analog layer keeps the per-channel state (ranges, converter errors) and calls
+    :meth:`convert`; the class is usable on its own too.
+    """
+
+    bits: int | None = 8
+    """Resolution in bits (>= 1); ``None`` is an ideal converter (no quantization, no clipping
+    beyond the TIA swing, no energy unless ``energy_per_conversion`` is given)."""
+    range: str | tuple = "full"
+    """``"full"``: the TIA output swing ``[-v_swing, v_swing]``; ``"calibrate"``: per channel
+    min..max of the calibration outputs; ``"percentile"``: per channel ``[100-p, p]`` percentiles
+    of the calibration outputs (``p = percentile``); or a fixed ``(lo, hi)`` in V with lo < hi."""
+    percentile: float = 99.9
+    """Upper percentile for ``range="percentile"`` (50 < p <= 100), %."""
+    offset_std: float = 0.0
+    """Standard deviation of the offset error per converter, in LSB (drawn once, fabrication)."""
+    gain_std: float = 0.0
+    """Standard deviation of the relative gain error per converter (drawn once, fabrication)."""
+    noise_std: float = 0.0
+    """Standard deviation of the input-referred noise per conversion, in LSB (operation stream)."""
+    columns_per_adc: int = 1
+    """Channels multiplexed onto one converter (share its errors, converted one after another)."""
+    energy_per_conversion: float | None = None
+    """Energy per conversion, J.  ``None``: ``murmann_energy(bits)`` (2.1 pJ at 5 b, 9.1 pJ at 8 b,
+    Murmann survey medians, REFERENCES.md section 3.2), 0 for an ideal converter."""
+    t_conversion: float = 1e-9
+    """Time per conversion, s (ISAAC 8-bit ADC at 1.28 GS/s ~ 1 ns, REFERENCES.md section 3.2);
+    with multiplexing a read-out takes ``columns_per_adc * t_conversion``."""
+
+    def __post_init__(self):
+        if self.bits is not None:
+            check_scalar(self.bits, "bits", low=1, high=52, integer=True)
+        if isinstance(self.range, str):
+            check_choice(self.range, "range", RANGE_MODES)
+        else:
+            try:
+                lo, hi = (float(v) for v in self.range)
+            except (TypeError, ValueError):
+                raise ConfigError(f"range must be one of {list(RANGE_MODES)} or a (lo, hi) pair "
+                                  f"in V, got {self.range!r}") from None
+            if not (np.isfinite(lo) and np.isfinite(hi)) or lo >= hi:
+                raise ConfigError(f"range must have finite lo < hi (V), got {self.range!r}")
+            self.range = (lo, hi)
+        check_scalar(self.percentile, "percentile", low=50.0, high=100.0, low_open=True, unit="%")
+        check_scalar(self.offset_std, "offset_std", low=0.0, unit="LSB")
+        check_scalar(self.gain_std, "gain_std", low=0.0, high=1.0, high_open=True)
+        check_scalar(self.noise_std, "noise_std", low=0.0, unit="LSB")
+        check_scalar(self.columns_per_adc, "columns_per_adc", low=1, integer=True)
+        if self.energy_per_conversion is not None:
+            check_scalar(self.energy_per_conversion, "energy_per_conversion", low=0.0, unit="J")
+        check_scalar(self.t_conversion, "t_conversion", low=0.0, unit="s")
+
+    @property
+    def ideal(self) -> bool:
+        """True for an infinite-resolution converter (``bits=None``)."""
+        return self.bits is None
+
+    def conversion_energy(self) -> float:
+        """Energy per conversion, J (see ``energy_per_conversion``)."""
+        if self.energy_per_conversion is not None:
+            return float(self.energy_per_conversion)
+        return 0.0 if self.bits is None else murmann_energy(self.bits)
+
+    def readout_time(self) -> float:
+        """Time to convert every channel once, s (``columns_per_adc * t_conversion``)."""
+        return self.columns_per_adc * self.t_conversion
+
+    def converter_errors(self, n_channels: int, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw gain (relative, around 1) and offset (LSB) per channel; shared by multiplexed ones.
+
+        Channel k uses converter ``k // columns_per_adc``.
+        """
+        n_conv = -(-n_channels // self.columns_per_adc)
+        rng = check_random_state(random_state)
+        gain = 1.0 + self.gain_std * rng.standard_normal(n_conv) if self.gain_std else np.ones(n_conv)
+        off = self.offset_std * rng.standard_normal(n_conv) if self.offset_std else np.zeros(n_conv)
+        conv = np.arange(n_channels) // self.columns_per_adc
+        return gain[conv], off[conv]
+
+    def ranges_from(self, samples: np.ndarray, v_swing: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel ranges (V) for this ADC's ``range`` mode from calibration outputs (S, K)."""
+        K = samples.shape[1]
+        if self.range == "full":
+            lo, hi = np.full(K, -v_swing), np.full(K, v_swing)
+        elif isinstance(self.range, tuple):
+            lo, hi = np.full(K, self.range[0]), np.full(K, self.range[1])
+        elif self.range == "calibrate":
+            lo, hi = samples.min(axis=0), samples.max(axis=0)
+        else:
+            p = self.percentile
+            lo, hi = np.percentile(samples, [100.0 - p, p], axis=0)
+        lo, hi = np.maximum(lo, -v_swing), np.minimum(hi, v_swing)
+        # A channel that never moved (e.g. all-zero weights) gets a tiny symmetric range.
+        tiny = hi - lo <= 1e-9 * v_swing
+        mid = 0.5 * (lo + hi)
+        lo = np.where(tiny, mid - 1e-9 * v_swing, lo)
+        hi = np.where(tiny, mid + 1e-9 * v_swing, hi)
+        return np.ascontiguousarray(lo), np.ascontiguousarray(hi)
+
+    def convert(self, v: np.ndarray, lo: np.ndarray, hi: np.ndarray, gain: np.ndarray | None = None,
+                offset_lsb: np.ndarray | None = None, random_state=None) -> tuple[np.ndarray, int]:
+        """Convert channel voltages ``v`` (B, K) with ranges ``lo``, ``hi`` (K,) V.
+
+        Returns the digital outputs expressed in volts (B, K) and the number of clipped values.
+        An ideal converter (``bits=None``) only clips to ``[lo, hi]``.
+        """
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        if self.bits is None:
+            out = np.clip(v, lo, hi)
+            return out, int(np.count_nonzero(out != v))
+        lsb = (hi - lo) / (2 ** self.bits - 1)
+        if self.noise_std:
+            rng = check_random_state(random_state)
+            v = v + self.noise_std * lsb * rng.standard_normal(v.shape)
+        offset = None if offset_lsb is None else np.ascontiguousarray(offset_lsb * lsb)
+        out, n_low, n_high = quantize(v, lo, hi, self.bits, gain=gain, offset=offset)
+        return out, n_low + n_high

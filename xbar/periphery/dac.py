@@ -1,0 +1,134 @@
+"""Input drivers (DACs): digital inputs to word-line voltages, amplitude, pulse width or bit-serial.
+
+Inputs ``x`` (any unit) are scaled by the full scale ``x_max`` (larger magnitudes clip) and
+quantized to ``bits`` magnitude bits (sign-magnitude: the sign is extra):
+``code = round(|x| / x_max * L)``, ``L = 2**bits - 1``.
+
+* ``"amplitude"``: one read at ``v = sign · code / L · v_read`` (V).
+* ``"pulse_width"``: the driver applies ``±v_read`` for ``code / L`` of the read window; the TIA
+  integrates the charge, which for a linear array equals the amplitude read (the solver gives the
+  exact value for nonlinear cells by summing the ``L`` time slots).
+* ``"bit_serial"``: one read per input bit ``k`` at ``sign · bit_k · v_read``; the digital
+  outputs are shifted and added with weights ``2**k / L`` after the ADC.
+
+Signed inputs use bipolar drivers (``signed="bipolar"``, negative voltages) or two reads
+(``"two_phase"``: positive parts, then magnitudes of the negative parts, subtracted digitally).
+The driver's output resistance is the crossbar's ``r_driver``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import check_choice, check_scalar
+from ..exceptions import ConfigError
+
+__all__ = ["DAC", "Phase", "ENCODINGS", "SIGNED_MODES"]
+
+ENCODINGS = ("amplitude", "pulse_width", "bit_serial")
+SIGNED_MODES = ("bipolar", "two_phase")
+
+
+@dataclass
+class Phase:
+    """One read of the array, digitised on its own and added with ``weight`` after the ADC."""
+
+    volts: np.ndarray
+    """(B, M) amplitude-equivalent driver voltages, V (for pulse width: ``v_read`` times the
+    signed duty cycle, which gives the integrated charge of a linear array over ``t_read``)."""
+    weight: float
+    """Digital weight of this read's outputs (bit-serial ``±2**k / L``, two-phase ``±1``)."""
+    codes: np.ndarray | None = field(default=None, repr=False)
+    """Pulse width only: (B, M) signed integer durations in slots of ``t_read / L``."""
+
+
+@dataclass
+class DAC:
+    """Word-line driver / DAC configuration."""
+
+    bits: int | None = 8
+    """Magnitude resolution in bits (>= 1); ``None`` is ideal (continuous amplitude; not allowed
+    for pulse-width or bit-serial encoding, which need discrete slots or bits)."""
+    v_read: float = 0.2
+    """Full-scale read voltage, V (low enough to keep cells in their linear, non-disturbing
+    range; NeuroSim uses 0.5 V, REFERENCES.md section 3.4) [H]."""
+    x_max: float = 1.0
+    """Input full scale (input units): ``|x| = x_max`` maps to ``v_read``; larger values clip."""
+    encoding: str = "amplitude"
+    """``"amplitude"``, ``"pulse_width"`` or ``"bit_serial"``."""
+    signed: str = "bipolar"
+    """``"bipolar"`` (± driver voltages) or ``"two_phase"`` (two reads, subtracted digitally)."""
+    t_read: float = 100e-9
+    """Duration of one read (one bit in bit-serial mode; the full pulse-width window), s.
+    Default: ISAAC/PUMA 128x128 MVM of 100 ns (REFERENCES.md section 3.3)."""
+    r_driver: float = 100.0
+    """Driver output resistance, ohm (the crossbar's ``r_driver``; the solver's example value)."""
+    power_per_line: float = 3.89e-6
+    """Driver/DAC power per word line while a read is applied, W: ISAAC's 1-bit DAC, 3.5 uW
+    dynamic + 0.39 uW leakage (``Aayush-Ankit/puma-simulator:include/constants.py``,
+    REFERENCES.md section 3.3: ~4 fJ per row drive per ns).  Applied as is to multi-bit drivers
+    [H: a multi-bit DAC costs more; set this for your design]."""
+
+    def __post_init__(self):
+        if self.bits is not None:
+            check_scalar(self.bits, "bits", low=1, high=30, integer=True)
+        check_scalar(self.v_read, "v_read", low=0.0, low_open=True, unit="V")
+        check_scalar(self.x_max, "x_max", low=0.0, low_open=True)
+        check_choice(self.encoding, "encoding", ENCODINGS)
+        check_choice(self.signed, "signed", SIGNED_MODES)
+        check_scalar(self.t_read, "t_read", low=0.0, low_open=True, unit="s")
+        check_scalar(self.r_driver, "r_driver", low=0.0, unit="ohm")
+        check_scalar(self.power_per_line, "power_per_line", low=0.0, unit="W")
+        if self.bits is None and self.encoding != "amplitude":
+            raise ConfigError(f"bits must be an integer >= 1 for encoding={self.encoding!r} "
+                              "(pulse-width slots / input bits), got None")
+
+    @property
+    def levels(self) -> int | None:
+        """Largest magnitude code ``L = 2**bits - 1`` (None when ideal)."""
+        return None if self.bits is None else 2 ** self.bits - 1
+
+    @property
+    def scale(self) -> float:
+        """Input units per volt, ``x_max / v_read``: multiplies the read-out to give ``x @ W.T``."""
+        return self.x_max / self.v_read
+
+    def quantize(self, x: np.ndarray) -> np.ndarray:
+        """Inputs as the DAC represents them (clipped to ``±x_max`` and quantized), input units."""
+        u = np.clip(x / self.x_max, -1.0, 1.0)
+        if self.bits is not None:
+            L = self.levels
+            u = np.sign(u) * np.round(np.abs(u) * L) / L
+        return u * self.x_max
+
+    def reads_per_input(self) -> int:
+        """Array reads per input vector."""
+        n = self.bits if self.encoding == "bit_serial" else 1
+        return n * (2 if self.signed == "two_phase" else 1)
+
+    def encode(self, x: np.ndarray) -> list[Phase]:
+        """Driver voltages (V) for inputs ``x`` (B, M): the list of reads to perform."""
+        u = np.clip(x / self.x_max, -1.0, 1.0)
+        v = self.v_read
+        sign_parts = ([(np.maximum(u, 0.0), 1.0), (np.maximum(-u, 0.0), -1.0)]
+                      if self.signed == "two_phase" else [(u, 1.0)])
+        phases: list[Phase] = []
+        for part, s in sign_parts:
+            if self.bits is None:
+                phases.append(Phase(part * v, s))
+                continue
+            L = self.levels
+            codes = np.round(np.abs(part) * L)
+            sgn = np.sign(part)
+            if self.encoding == "amplitude":
+                phases.append(Phase(sgn * codes * (v / L), s))
+            elif self.encoding == "pulse_width":
+                signed_codes = (sgn * codes).astype(np.int64)
+                phases.append(Phase(sgn * codes * (v / L), s, codes=signed_codes))
+            else:
+                ic = codes.astype(np.int64)
+                for k in range(self.bits):
+                    bit = (ic >> k) & 1
+                    phases.append(Phase(sgn * bit * v, s * 2.0 ** k / L))
+        return phases

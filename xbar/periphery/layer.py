@@ -1,0 +1,454 @@
+"""``AnalogLinear``: a linear layer computed by crossbar arrays through their periphery.
+
+``y = layer(x)`` for ``x`` (B, in) runs DAC -> circuit solve of every tile (wire resistance,
+sneak paths, terminal resistances, cell model as configured) -> TIA -> ADC -> digital combination
+(pair subtraction, bit-slice shift-and-add, bit-serial shift-and-add, tile partial sums) -> de-scaling
+to weight x input units, so that an ideal periphery returns ``x @ W.T``.
+
+Reads of linear cells with fixed conductances use each tile's exact linear map: from M
+unit-excitation solves the layer keeps the transfer matrix ``T`` (``I_col = T @ V_row``) and the
+driver admittance ``Y`` (``I_row = Y @ V_row``), so every later read is a matrix product and the
+energy of a batch is a quadratic form of its second moment ``S = Vᵀ V``:
+total ``t·Σ(Y ∘ S)`` (power supplied = dissipated), drivers ``t·Σ((Yᵀ R_d Y) ∘ S)``, sense
+resistances ``t·Σ((Tᵀ R_s T) ∘ S)``; the rest (cells, access devices, wires) is booked as
+component ``"array"``.  Per-read solves (small batches, nonlinear cells) book the solved
+``PowerBreakdown`` parts ``cells``, ``access``, ``wires``, ``drivers``, ``sense``.  Both give the same
+``"read"`` total (tested).  Caches are rebuilt when a tile's conductances change.
+
+Energy booked per forward call (tags ``layer``, ``operation``; contextual tags of the ledger such
+as ``step``/``epoch`` are added by ``EnergyLedger.tags``):
+
+* ``read``: array dissipation from the circuit solve x read duration, tag ``component``;
+* ``dac``: ``power_per_line x t_read`` per driven word line per read;
+* ``tia``: ``power x t_read`` per read-out channel per read;
+* ``adc``: ``energy_per_conversion`` per conversion.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._random import check_random_state, spawn
+from .._validation import as_float_array, check_choice
+from ..exceptions import ConfigError
+from ..pulses.ledger import EnergyLedger
+from .adc import ADC
+from .dac import DAC, Phase
+from .mapping import WeightMapping, conductance_range, effective_weights
+from .tia import TIA
+from .tiling import ArrayConfig, TileSpec, plan_tiles
+
+__all__ = ["AnalogLinear", "Tile"]
+
+READ_METHODS = ("auto", "transfer", "solve")
+_SOLVE_BYTES = 64e6       # memory budget of one batched per-read solve
+
+
+def _is_linear(xb, options: dict) -> bool:
+    model = getattr(xb, "iv", None) or options.get("iv")
+    if model is None:
+        return True
+    fn = getattr(model, "is_linear", None)
+    return bool(fn()) if callable(fn) else False
+
+
+class Tile:
+    """One physical array with its read-out channels.
+
+    Attributes
+    ----------
+    spec : TileSpec
+        Inputs (``spec.rows``) and outputs (``spec.outputs``) covered.
+    crossbar : xbar.Crossbar
+        The array; change its conductances with ``crossbar.set_conductances`` (caches follow).
+    A, D : ndarray
+        Analog (C, K) and digital (K, outputs) combinations of the weight mapping.
+    gains : (K,) ndarray
+        TIA trans-impedance per channel, ohm.
+    lo, hi : (K,) ndarray
+        ADC range per channel, V.
+    """
+
+    def __init__(self, spec: TileSpec, crossbar, A: np.ndarray, D: np.ndarray):
+        self.spec, self.crossbar, self.A, self.D = spec, crossbar, A, D
+        K = A.shape[1]
+        self.gains = np.ones(K)
+        self.lo = np.full(K, -np.inf)
+        self.hi = np.full(K, np.inf)
+        self.adc_gain = np.ones(K)
+        self.adc_offset = np.zeros(K)
+        self._cache: dict = {}
+
+    @property
+    def G(self) -> np.ndarray:
+        """(rows, C) conductances of the array, S (read-only view)."""
+        return self.crossbar.G
+
+    @property
+    def n_channels(self) -> int:
+        return self.A.shape[1]
+
+    def linear_maps(self, with_energy: bool) -> dict:
+        """Cached ``TA = Tᵀ A`` (M, K) and, ``with_energy``, the quadratic forms (M, M), S/V²."""
+        xb = self.crossbar
+        c = self._cache
+        if c and c["G"] is not xb.G and not np.array_equal(c["G"], xb.G):
+            c.clear()
+        if c and (not with_energy or "Q_total" in c):
+            return c
+        M, C = xb.shape
+        if with_energy:
+            T = np.empty((C, M))
+            Y = np.empty((M, M))
+            chunk = max(1, min(M, int(256e6 // (8 * 2 * M * C * 4))))
+            for s in range(0, M, chunk):
+                e = min(M, s + chunk)
+                eye = np.zeros((e - s, M))
+                eye[np.arange(e - s), np.arange(s, e)] = 1.0
+                sol = xb.solve(eye, np.zeros((e - s, C)))
+                T[:, s:e] = sol.col_currents.T
+                Y[:, s:e] = sol.row_currents.T
+            c["Q_total"] = 0.5 * (Y + Y.T)
+            c["Q_drivers"] = Y.T @ (np.asarray(xb.r_driver)[:, None] * Y)
+            c["Q_sense"] = T.T @ (np.asarray(xb.r_sense)[:, None] * T)
+        else:
+            T = xb.transfer_matrix()
+        c["TA"] = np.ascontiguousarray(T.T @ self.A)
+        c["G"] = xb.G
+        return c
+
+
+class AnalogLinear:
+    """A linear layer ``y = x @ W.T`` computed by crossbar tiles through DAC, TIA and ADC.
+
+    Parameters
+    ----------
+    W : (out, in) array_like
+        Weights (finite).
+    array : ArrayConfig, optional
+        Physical array size, wires and cell type (default ``ArrayConfig()``: 256 x 256, 1 ohm).
+    dac, adc, tia : DAC, ADC, TIA, optional
+        Periphery configurations (defaults: 8-bit amplitude DAC at 0.2 V, 8-bit ADC over the TIA
+        swing, automatic-gain TIA).
+    mapping : WeightMapping, optional
+        Weight to conductance mapping (default differential pairs, analog subtraction).
+    device : ConductanceRange, (g_min, g_max) or object with ``g_min``/``g_max`` (S), optional
+        Conductance window (default 1-100 µS).
+    ledger : EnergyLedger, optional
+        Where reads book their energy (default: a new ledger, ``layer.ledger``).
+    name : str
+        ``layer`` tag of the bookings.
+    read_method : {"auto", "transfer", "solve"}
+        ``"transfer"``: exact linear maps per tile (linear cells only); ``"solve"``: a circuit solve
+        per read; ``"auto"``: transfer when the cells are linear and the maps are cached or the
+        batch has at least as many inputs as the tile has word lines.
+    energy : bool
+        Book energy (and build the driver admittance it needs) on every forward call.
+    count_samples : bool
+        Add each forward batch to ``ledger.samples`` (switch off when a network counts samples).
+    random_state : None, int, SeedSequence or Generator
+        Seeds the converter errors (fabrication stream) and the conversion noise (operation stream).
+
+    Attributes
+    ----------
+    tiles : list of Tile
+        The arrays; ``tiles[k].crossbar`` exposes the conductances.
+    w_max : float
+        Weight full scale of the mapping.
+    stats : dict
+        Counters: ``reads``, ``conversions``, ``adc_clipped``, ``tia_saturated``.
+    """
+
+    def __init__(self, W, *, array: ArrayConfig | None = None, dac: DAC | None = None,
+                 adc: ADC | None = None, tia: TIA | None = None,
+                 mapping: WeightMapping | None = None, device=None,
+                 ledger: EnergyLedger | None = None, name: str = "analog",
+                 read_method: str = "auto", energy: bool = True, count_samples: bool = True,
+                 random_state=None):
+        from ..circuit import Crossbar
+
+        W = as_float_array(W, "W")
+        if W.ndim != 2 or 0 in W.shape:
+            raise ConfigError(f"W must be a non-empty 2-D (out, in) array, got shape {W.shape}")
+        for obj, cls, argname in ((array, ArrayConfig, "array"), (dac, DAC, "dac"),
+                                  (adc, ADC, "adc"), (tia, TIA, "tia"),
+                                  (mapping, WeightMapping, "mapping")):
+            if obj is not None and not isinstance(obj, cls):
+                raise ConfigError(f"{argname} must be a {cls.__name__}, got {type(obj).__name__}")
+        if ledger is not None and not isinstance(ledger, EnergyLedger):
+            raise ConfigError(f"ledger must be an EnergyLedger, got {type(ledger).__name__}")
+        self.W = W.copy()
+        self.W.flags.writeable = False
+        self.array = array or ArrayConfig()
+        self.dac = dac or DAC()
+        self.adc = adc or ADC()
+        self.tia = tia or TIA()
+        self.mapping = mapping or WeightMapping()
+        self.window = conductance_range(device)
+        self.ledger = ledger if ledger is not None else EnergyLedger()
+        self.name = str(name)
+        self.read_method = check_choice(read_method, "read_method", READ_METHODS)
+        self.energy = bool(energy)
+        self.count_samples = bool(count_samples)
+        fab, self._op_rng = spawn(check_random_state(random_state), 2)
+        self.w_max = self.mapping.full_scale(W)
+        self.stats = {"reads": 0, "conversions": 0, "adc_clipped": 0, "tia_saturated": 0}
+
+        n_out, n_in = W.shape
+        kw = self.array.crossbar_kwargs(self.dac.r_driver, self.tia.r_in)
+        self.tiles: list[Tile] = []
+        for spec in plan_tiles(n_in, n_out, self.array.max_rows, self.array.max_cols,
+                               self.mapping.columns_per_output, self.mapping.reference_columns):
+            blk = self.mapping.map_block(W[spec.outputs, spec.rows], self.window, self.w_max)
+            xb = Crossbar(blk.G, **kw)
+            tile = Tile(spec, xb, blk.A, blk.D)
+            g_ch = blk.G @ blk.A                     # (rows, K) S per channel
+            i_bound = self.dac.v_read * np.abs(g_ch).sum(axis=0)
+            tile.gains = self.tia.channel_gains(i_bound)
+            tile.adc_gain, tile.adc_offset = self.adc.converter_errors(tile.n_channels, fab)
+            self.tiles.append(tile)
+        self._linear = _is_linear(self.tiles[0].crossbar, self.array.crossbar_options)
+        if self.read_method == "transfer" and not self._linear:
+            raise ConfigError("read_method='transfer' needs linear cells; use 'solve' or 'auto'")
+        self._calibrated = not (self.adc.range in ("calibrate", "percentile"))
+        if self._calibrated:
+            for tile in self.tiles:
+                tile.lo, tile.hi = self.adc.ranges_from(np.zeros((1, tile.n_channels)),
+                                                        self.tia.v_swing)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def in_features(self) -> int:
+        return self.W.shape[1]
+
+    @property
+    def out_features(self) -> int:
+        return self.W.shape[0]
+
+    def __repr__(self) -> str:
+        return (f"AnalogLinear({self.in_features} -> {self.out_features}, tiles={len(self.tiles)}, "
+                f"dac={self.dac.bits} b {self.dac.encoding}, adc={self.adc.bits} b, "
+                f"scheme={self.mapping.scheme!r}, name={self.name!r})")
+
+    def ideal(self, x) -> np.ndarray:
+        """The ideal result ``x @ W.T`` of the weights the layer was built from."""
+        x, single = self._check_x(x)
+        y = x @ self.W.T
+        return y[0] if single else y
+
+    def effective_weights(self) -> np.ndarray:
+        """(out, in) weights the present conductances represent (the mapping's inverse)."""
+        W = np.zeros_like(self.W)
+        for t in self.tiles:
+            W[t.spec.outputs, t.spec.rows] += effective_weights(np.asarray(t.G), t.A, t.D)
+        return W
+
+    def read_time(self) -> float:
+        """Time for one input vector, s: reads x (read duration + ADC read-out of all channels)."""
+        return self.dac.reads_per_input() * (self.dac.t_read + self.adc.readout_time())
+
+    # ------------------------------------------------------------------ conductances
+    def conductances(self) -> list[np.ndarray]:
+        """Copies of every tile's conductances (rows, C), S."""
+        return [np.array(t.G) for t in self.tiles]
+
+    def set_conductances(self, index: int, G) -> None:
+        """Replace tile ``index``'s conductances (S); cached maps are rebuilt on the next read."""
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral) or \
+                not 0 <= index < len(self.tiles):
+            raise ConfigError(f"index must be an integer in [0, {len(self.tiles) - 1}], got {index!r}")
+        self.tiles[index].crossbar.set_conductances(G)
+
+    def _check_pairs(self) -> None:
+        m = self.mapping
+        if m.scheme != "differential" or m.slices != 1:
+            raise ConfigError("conductance pairs need mapping scheme='differential' with slices=1, "
+                              f"got scheme={m.scheme!r}, slices={m.slices}")
+
+    def conductance_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(G_plus, G_minus)``, each (in, out) S, assembled over tiles (differential mapping)."""
+        self._check_pairs()
+        gp = np.empty((self.in_features, self.out_features))
+        gm = np.empty_like(gp)
+        for t in self.tiles:
+            G = np.asarray(t.G)
+            gp[t.spec.rows, t.spec.outputs] = G[:, 0::2]
+            gm[t.spec.rows, t.spec.outputs] = G[:, 1::2]
+        return gp, gm
+
+    def set_conductance_pairs(self, G_plus, G_minus) -> None:
+        """Write ``G_plus``, ``G_minus`` (in, out) S into the tiles (caches follow)."""
+        self._check_pairs()
+        shape = (self.in_features, self.out_features)
+        gp = as_float_array(G_plus, "G_plus", shape=shape)
+        gm = as_float_array(G_minus, "G_minus", shape=shape)
+        for t in self.tiles:
+            G = np.empty(t.G.shape)
+            G[:, 0::2] = gp[t.spec.rows, t.spec.outputs]
+            G[:, 1::2] = gm[t.spec.rows, t.spec.outputs]
+            t.crossbar.set_conductances(G)
+
+    @property
+    def siemens_per_weight(self) -> float:
+        """Conductance difference per weight unit of the differential mapping, S."""
+        self._check_pairs()
+        return (self.window.g_max - self.window.g_min) / self.w_max
+
+    # ------------------------------------------------------------------ reads
+    def _check_x(self, x) -> tuple[np.ndarray, bool]:
+        x = as_float_array(x, "x")
+        if x.ndim == 1:
+            x = x[None]
+            single = True
+        else:
+            single = False
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ConfigError(f"x must have shape ({self.in_features},) or (B, {self.in_features}),"
+                              f" got {x.shape}")
+        return x, single
+
+    def _use_transfer(self, tile: Tile, batch: int) -> bool:
+        if self.read_method == "solve" or not self._linear:
+            return False
+        if self.read_method == "transfer":
+            return True
+        c = tile._cache
+        cached = bool(c) and (c["G"] is tile.crossbar.G or np.array_equal(c["G"], tile.crossbar.G))
+        if cached and self.energy and "Q_total" not in c:
+            cached = False
+        return cached or batch >= tile.crossbar.shape[0]
+
+    def _book(self, category: str, energy: float, count: int, operation: str, **tags) -> None:
+        if self.energy:
+            self.ledger.book(category, energy, count=count, layer=self.name, operation=operation,
+                             **tags)
+
+    def _channels(self, tile: Tile, V: np.ndarray, phase: Phase, operation: str,
+                  moment: dict) -> np.ndarray:
+        """Channel currents (B, K) A of one tile for one read, booking its array energy."""
+        t_read = self.dac.t_read
+        B = V.shape[0]
+        if self._use_transfer(tile, B):
+            maps = tile.linear_maps(self.energy)
+            chan = V @ maps["TA"]
+            if self.energy:
+                S = moment.get("S")
+                if S is None:
+                    S = moment["S"] = self._second_moment(V, phase)
+                e_tot = t_read * float(np.sum(maps["Q_total"] * S))
+                e_drv = t_read * float(np.sum(maps["Q_drivers"] * S))
+                e_sen = t_read * float(np.sum(maps["Q_sense"] * S))
+                self._book("read", max(e_tot - e_drv - e_sen, 0.0), B, operation,
+                           component="array")
+                self._book("read", e_drv, B, operation, component="drivers")
+                self._book("read", e_sen, B, operation, component="sense")
+            return chan
+        return self._solve_channels(tile, V, phase, operation)
+
+    def _second_moment(self, V: np.ndarray, phase: Phase) -> np.ndarray:
+        """``Σ_b V_bᵀ V_b`` (V²), or its time average over the pulse-width slots."""
+        if phase.codes is None:
+            return V.T @ V
+        codes = phase.codes[:, self._rows_now]
+        L = self.dac.levels
+        mag, sgn = np.abs(codes), np.sign(codes).astype(float)
+        S = np.zeros((V.shape[1], V.shape[1]))
+        for k in range(1, int(mag.max(initial=0)) + 1):
+            Ak = sgn * (mag >= k) * self.dac.v_read
+            S += Ak.T @ Ak
+        return S / L
+
+    def _solve_channels(self, tile: Tile, V: np.ndarray, phase: Phase,
+                        operation: str) -> np.ndarray:
+        xb = tile.crossbar
+        M, C = xb.shape
+        B = V.shape[0]
+        t_read = self.dac.t_read
+        chunk = max(1, int(_SOLVE_BYTES // (12 * 8 * M * C)))
+        cols = np.zeros((B, C))
+        parts = dict.fromkeys(("cells", "access", "wires", "drivers", "sense"), 0.0)
+        if phase.codes is None:
+            slots = [(V, 1.0)]
+        else:
+            codes = phase.codes[:, self._rows_now]
+            L = self.dac.levels
+            mag, sgn = np.abs(codes), np.sign(codes)
+            slots = [(sgn * (mag >= k) * self.dac.v_read, 1.0 / L)
+                     for k in range(1, int(mag.max(initial=0)) + 1)]
+        for Vs, frac in slots:
+            for s in range(0, B, chunk):
+                sol = xb.solve(Vs[s:s + chunk], np.zeros((min(B, s + chunk) - s, C)))
+                cols[s:s + chunk] += frac * sol.col_currents
+                for k in parts:
+                    parts[k] += frac * t_read * float(np.sum(getattr(sol.power, k)))
+        for k, e in parts.items():
+            self._book("read", e, B, operation, component=k)
+        return cols @ tile.A
+
+    def _run(self, x: np.ndarray, operation: str, collect: bool = False):
+        """Forward pass; with ``collect`` return the TIA outputs per tile instead of converting."""
+        B = x.shape[0]
+        dac, adc, tia = self.dac, self.adc, self.tia
+        phases = dac.encode(x)
+        y = np.zeros((B, self.out_features))
+        samples = [[] for _ in self.tiles] if collect else None
+        t_read = dac.t_read
+        e_conv = adc.conversion_energy()
+        for phase in phases:
+            moments: dict = {}
+            for ti, tile in enumerate(self.tiles):
+                rows = tile.spec.rows
+                self._rows_now = rows
+                V = np.ascontiguousarray(phase.volts[:, rows])
+                moment = moments.setdefault((rows.start, rows.stop), {})
+                chan = self._channels(tile, V, phase, operation, moment)
+                M, K = V.shape[1], tile.n_channels
+                self._book("dac", B * M * dac.power_per_line * t_read, B * M, operation)
+                self._book("tia", B * K * tia.power * t_read, B * K, operation)
+                v_out, n_sat = tia.amplify(chan, tile.gains)
+                self.stats["tia_saturated"] += n_sat
+                self.stats["reads"] += B
+                if collect:
+                    samples[ti].append(v_out)
+                    continue
+                q, n_clip = adc.convert(v_out, tile.lo, tile.hi, tile.adc_gain, tile.adc_offset,
+                                        self._op_rng)
+                self.stats["adc_clipped"] += n_clip
+                self.stats["conversions"] += B * K
+                self._book("adc", B * K * e_conv, B * K, operation)
+                y[:, tile.spec.outputs] += phase.weight * ((q / tile.gains) @ tile.D)
+        if collect:
+            return samples
+        return y * dac.scale
+
+    def forward(self, x) -> np.ndarray:
+        """Outputs (B, out) (or (out,) for one input) of inputs ``x`` (B, in) through the arrays.
+
+        Books the read energy in ``self.ledger`` (tags ``layer``, ``operation="read"``).
+        """
+        if not self._calibrated:
+            raise ConfigError(f"adc.range={self.adc.range!r} needs calibration: call "
+                              "layer.calibrate(x_calibration) before the first forward pass")
+        x, single = self._check_x(x)
+        y = self._run(x, "read")
+        if self.energy and self.count_samples:
+            self.ledger.add_samples(x.shape[0])
+        return y[0] if single else y
+
+    __call__ = forward
+
+    def calibrate(self, x) -> "AnalogLinear":
+        """Set the ADC ranges per channel from the TIA outputs of calibration inputs ``x``.
+
+        Uses the ADC's ``range`` mode (``"calibrate"``: min..max, ``"percentile"``: percentiles;
+        fixed modes keep their range).  The calibration reads book energy with
+        ``operation="calibrate"``.  Returns ``self``.
+        """
+        x, _ = self._check_x(x)
+        samples = self._run(x, "calibrate", collect=True)
+        for tile, chunks in zip(self.tiles, samples):
+            tile.lo, tile.hi = self.adc.ranges_from(np.concatenate(chunks, axis=0),
+                                                    self.tia.v_swing)
+        self._calibrated = True
+        return self

@@ -1,0 +1,56 @@
+"""Sense amplifiers: trans-impedance amplifiers holding each bit line at virtual ground.
+
+The TIA's input resistance is the circuit's ``r_sense``; its trans-impedance gain (V/A = ohm)
+turns the channel current into a voltage that saturates at the output swing ``±v_swing``.  The
+sign of the inverting stage is dropped (the ADC sees ``+gain·I``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import check_scalar
+
+__all__ = ["TIA"]
+
+
+@dataclass
+class TIA:
+    """Trans-impedance amplifier of one read-out channel."""
+
+    r_in: float = 100.0
+    """Input (virtual-ground) resistance, ohm, used as the crossbar's ``r_sense`` (the solver's
+    documented example value; 0 = ideal virtual ground)."""
+    gain: float | None = None
+    """Trans-impedance gain, ohm (V/A).  ``None``: set per channel at mapping time so that the
+    largest current the mapped weights can give at full input (``v_read``) reaches ``v_swing``
+    (a programmable-gain TIA)."""
+    v_swing: float = 1.0
+    """Output swing, V: the output saturates at ``±v_swing`` [H, typical 1 V analog supply]."""
+    power: float = 9.7e-9
+    """Power per channel while a read is sensed, W.  Default: ISAAC's sample-and-hold
+    (9.7e-6 mW dynamic + leakage, ``Aayush-Ankit/puma-simulator:include/constants.py``,
+    REFERENCES.md section 3.3); ISAAC integrates the column current instead of using an active
+    TIA, so a real TIA costs more (tens of uW): set this for your design."""
+
+    def __post_init__(self):
+        check_scalar(self.r_in, "r_in", low=0.0, unit="ohm")
+        if self.gain is not None:
+            check_scalar(self.gain, "gain", low=0.0, low_open=True, unit="ohm")
+        check_scalar(self.v_swing, "v_swing", low=0.0, low_open=True, unit="V")
+        check_scalar(self.power, "power", low=0.0, unit="W")
+
+    def channel_gains(self, i_bound: np.ndarray) -> np.ndarray:
+        """Gain per channel (ohm): fixed ``gain``, or ``v_swing / i_bound`` (A) when automatic."""
+        i_bound = np.asarray(i_bound, dtype=np.float64)
+        if self.gain is not None:
+            return np.full(i_bound.shape, float(self.gain))
+        safe = np.where(i_bound > 0, i_bound, 1.0)
+        return self.v_swing / safe
+
+    def amplify(self, current: np.ndarray, gains: np.ndarray) -> tuple[np.ndarray, int]:
+        """Output voltages (V) for channel currents (B, K) A; returns (voltages, n_saturated)."""
+        v = current * gains
+        out = np.clip(v, -self.v_swing, self.v_swing)
+        return out, int(np.count_nonzero(out != v))

@@ -1,0 +1,91 @@
+"""Tiling: a weight matrix larger than one physical array is split over several arrays (tiles).
+
+Tile (r, c) holds inputs ``rows`` (at most ``max_rows`` word lines) and outputs ``outputs`` (as many
+as fit in ``max_cols`` bit lines with the mapping's columns per output and reference columns).
+Every tile has its own drivers, TIAs and ADCs; partial sums of the tiles in one output block are
+added digitally after the ADC.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .._validation import check_choice, check_scalar
+from ..exceptions import ConfigError
+
+__all__ = ["ArrayConfig", "TileSpec", "plan_tiles"]
+
+
+@dataclass
+class ArrayConfig:
+    """Physical array: size limits, wires and cell type (passed to ``xbar.Crossbar``)."""
+
+    max_rows: int = 256
+    """Word lines per array (inputs per tile) [H: common macro size, e.g. ISAAC 128, many test
+    chips 256]."""
+    max_cols: int = 256
+    """Bit lines per array, including the columns of differential pairs and references."""
+    r_wordline: float = 1.0
+    """Word-line wire resistance per segment (cell pitch), ohm [H: the issue's 1 ohm case]."""
+    r_bitline: float = 1.0
+    """Bit-line wire resistance per segment, ohm."""
+    cell: str = "0T1R"
+    """``"0T1R"`` (passive) or ``"1T1R"`` (needs ``r_access``)."""
+    r_access: float | None = None
+    """Access-transistor on-resistance of 1T1R cells, ohm."""
+    crossbar_options: dict = field(default_factory=dict)
+    """Further keyword arguments for ``xbar.Crossbar`` (e.g. a nonlinear cell I-V model when the
+    solver supports it); a model with ``is_linear() == False`` disables the transfer-matrix path."""
+
+    def __post_init__(self):
+        check_scalar(self.max_rows, "max_rows", low=1, integer=True)
+        check_scalar(self.max_cols, "max_cols", low=1, integer=True)
+        check_scalar(self.r_wordline, "r_wordline", low=0.0, unit="ohm")
+        check_scalar(self.r_bitline, "r_bitline", low=0.0, unit="ohm")
+        check_choice(self.cell, "cell", ("0T1R", "1T1R"))
+        if self.cell == "1T1R":
+            if self.r_access is None:
+                raise ConfigError("cell='1T1R' needs r_access (access transistor on-resistance, "
+                                  "ohm), got None")
+            check_scalar(self.r_access, "r_access", low=0.0, unit="ohm")
+        if not isinstance(self.crossbar_options, dict):
+            raise ConfigError("crossbar_options must be a dict of Crossbar keyword arguments, got "
+                              f"{type(self.crossbar_options).__name__}")
+
+    def crossbar_kwargs(self, r_driver: float, r_sense: float) -> dict:
+        """Keyword arguments of ``xbar.Crossbar`` for one tile."""
+        kw = dict(r_wordline=self.r_wordline, r_bitline=self.r_bitline, r_driver=r_driver,
+                  r_sense=r_sense, cell=self.cell)
+        if self.cell == "1T1R":
+            kw["r_access"] = self.r_access
+        kw.update(self.crossbar_options)
+        return kw
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """Inputs and outputs one tile covers (half-open index ranges)."""
+
+    row_block: int
+    col_block: int
+    rows: slice
+    outputs: slice
+
+
+def plan_tiles(n_in: int, n_out: int, max_rows: int, max_cols: int, cols_per_output: int,
+               ref_cols: int = 0) -> list[TileSpec]:
+    """Split ``n_in`` inputs x ``n_out`` outputs into tiles of at most ``max_rows`` x ``max_cols``.
+
+    Each tile holds ``(max_cols - ref_cols) // cols_per_output`` outputs; row blocks are filled
+    first (the last one takes the remainder).  Tiles are ordered row block by row block.
+    """
+    per_tile = (max_cols - ref_cols) // cols_per_output
+    if per_tile < 1:
+        raise ConfigError(f"max_cols must be >= {cols_per_output + ref_cols} to hold one output "
+                          f"({cols_per_output} columns per output + {ref_cols} reference), got "
+                          f"{max_cols}")
+    tiles = []
+    for r, r0 in enumerate(range(0, n_in, max_rows)):
+        for c, c0 in enumerate(range(0, n_out, per_tile)):
+            tiles.append(TileSpec(r, c, slice(r0, min(n_in, r0 + max_rows)),
+                                  slice(c0, min(n_out, c0 + per_tile))))
+    return tiles
