@@ -125,6 +125,9 @@ class ForwardForward(Rule):
             raise ConfigError("hidden must list at least one layer width for ForwardForward, got []")
         return [n_features + n_classes, *hidden]
 
+    def n_inputs(self, n_features, n_classes):
+        return n_features + n_classes
+
     def _layer_input(self, k: int, h: np.ndarray) -> np.ndarray:
         return length_normalize(h) if (k > 0 or self.normalize_input) else h
 

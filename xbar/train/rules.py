@@ -44,6 +44,10 @@ class Rule:
         """Widths [inputs, layer outputs...] of the network this rule trains."""
         raise NotImplementedError
 
+    def n_inputs(self, n_features: int, n_classes: int) -> int:
+        """Width of the first layer's input for ``n_features`` features."""
+        return n_features
+
     def prepare_input(self, x: np.ndarray, net) -> np.ndarray:
         """Features -> first-layer input for plain (label-free) passes; identity by default."""
         return x
