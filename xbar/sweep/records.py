@@ -1,0 +1,138 @@
+"""Results on disk: one JSON record per point, written atomically, and the combined table.
+
+Layout of an output directory::
+
+    DIR/sweep.json            the validated spec (task, base, axes, metrics, point hashes)
+    DIR/records/<hash>.json   one record per finished point (ok or failed)
+    DIR/results.parquet       combined table of the spec's points (results.csv without pyarrow)
+    DIR/report/               written by ``xbar sweep report DIR``
+
+A record is written to a temporary file in the same directory and moved into place with
+``os.replace`` (atomic on POSIX and Windows), so a crash or Ctrl-C leaves either the whole record or
+none.  The record's name is the point's config hash (task, task version, every parameter and the
+seed), so re-running a spec finds the finished points and a changed spec recomputes only new points.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+RECORD_KEYS = ("hash", "task", "task_version", "seed", "params", "status", "metrics", "error",
+               "wall_time_s", "started", "finished", "xbar_version", "host")
+"""Keys of every record (``error`` is None for an ok point, ``metrics`` empty for a failed one)."""
+
+
+def config_hash(task, params: dict) -> str:
+    """16-hex-digit SHA-256 of the task name, task version and every parameter (seed included)."""
+    blob = json.dumps({"task": task.name, "version": task.version, "params": params},
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def to_json_value(value: Any) -> Any:
+    """A JSON-safe scalar: numpy scalars to Python, NaN and infinities to None (strict JSON)."""
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True, allow_nan=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+class RecordStore:
+    """The ``records/`` directory of a sweep output directory."""
+
+    def __init__(self, out: "str | os.PathLike"):
+        self.out = Path(out)
+        self.dir = self.out / "records"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.dir.glob(".*.tmp"):  # left by a process killed mid-write
+            stale.unlink(missing_ok=True)
+
+    def path(self, h: str) -> Path:
+        return self.dir / f"{h}.json"
+
+    def write(self, record: dict) -> None:
+        write_json_atomic(self.path(record["hash"]), record)
+
+    def load(self) -> dict[str, dict]:
+        """Every record on disk, by hash (unreadable files are skipped: they cannot be partial)."""
+        out = {}
+        for p in self.dir.glob("*.json"):
+            try:
+                rec = json.loads(p.read_text())
+            except (OSError, ValueError):
+                continue
+            if isinstance(rec, dict) and rec.get("hash") == p.stem:
+                out[p.stem] = rec
+        return out
+
+
+def table_rows(records: list[dict], param_names: list[str], metric_names: list[str]) -> list[dict]:
+    """Flat rows: hash, status, every parameter, the chosen metrics, error, wall time, version."""
+    rows = []
+    for rec in records:
+        row = {"hash": rec["hash"], "status": rec["status"]}
+        row.update({n: rec["params"].get(n) for n in param_names})
+        metrics = rec.get("metrics") or {}
+        row.update({m: _float(metrics.get(m)) for m in metric_names})
+        err = rec.get("error")
+        row["error"] = f"{err['type']}: {err['message']}" if err else ""
+        row["wall_time_s"] = rec.get("wall_time_s")
+        row["xbar_version"] = rec.get("xbar_version")
+        rows.append(row)
+    return rows
+
+
+def _float(v):
+    if v is None:
+        return math.nan
+    return float(v) if isinstance(v, (int, float)) else v
+
+
+def write_table(out: "str | os.PathLike", rows: list[dict]) -> Path:
+    """Write the combined table: Parquet (pyarrow) if available, else CSV.  Returns its path."""
+    out = Path(out)
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        pa = None
+    if pa is not None:
+        path = out / "results.parquet"
+        tmp = out / ".results.parquet.tmp"
+        pq.write_table(pa.Table.from_pylist(rows), tmp)
+        os.replace(tmp, path)
+        (out / "results.csv").unlink(missing_ok=True)
+        return path
+    path = out / "results.csv"
+    tmp = out / ".results.csv.tmp"
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["hash"])
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+    return path

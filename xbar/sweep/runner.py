@@ -1,0 +1,288 @@
+"""Running a sweep: serially, on a local Dask cluster of processes, or on an existing Dask cluster.
+
+The client process (the one calling :func:`run`) writes every record as its result arrives, so
+workers need no shared file system and a record on disk is always complete.  Killing the run loses
+only the points in flight; re-running skips every finished point.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+from ..exceptions import ConfigError
+from .progress import Progress
+from .records import RecordStore, table_rows, to_json_value, write_json_atomic, write_table
+from .spec import Point, SweepSpec, load_spec
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def execute_point(fn, params: dict, seed: int, metric_names: tuple[str, ...]) -> dict:
+    """Run one point and return its outcome; never raises for an error of the task.
+
+    Returns a dict with ``status`` ("ok" or "failed"), ``metrics``, ``error`` (type, message,
+    traceback, or None), ``wall_time_s``, ``started``, ``finished`` and ``host``.
+    """
+    started, t0 = _now(), time.perf_counter()
+    try:
+        result = fn(dict(params), seed)
+        if not isinstance(result, dict):
+            raise TypeError(f"the task returned {type(result).__name__}, not a dict of metrics")
+        missing = [m for m in metric_names if m not in result]
+        extra = [m for m in result if m not in metric_names]
+        if missing or extra:
+            raise KeyError(f"the task returned metrics {sorted(result)}; declared {list(metric_names)}")
+        metrics = {}
+        for m in metric_names:
+            v = to_json_value(result[m])
+            if v is not None and not isinstance(v, (bool, int, float, str)):
+                raise TypeError(f"metric {m!r} must be a scalar, got {type(result[m]).__name__}")
+            metrics[m] = v
+        status, error = "ok", None
+    except Exception as exc:  # a failing point is recorded, the sweep goes on
+        status, metrics = "failed", {}
+        error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
+    return {"status": status, "metrics": metrics, "error": error,
+            "wall_time_s": time.perf_counter() - t0, "started": started, "finished": _now(),
+            "host": socket.gethostname()}
+
+
+def _lost_outcome(exc: BaseException) -> dict:
+    """Outcome of a point whose worker died or whose result could not be fetched."""
+    return {"status": "failed", "metrics": {}, "wall_time_s": None, "started": None,
+            "finished": _now(), "host": None,
+            "error": {"type": type(exc).__name__, "message": str(exc),
+                      "traceback": "".join(traceback.format_exception(exc))}}
+
+
+@dataclass
+class SweepResult:
+    """What :func:`run` returns.
+
+    Attributes
+    ----------
+    spec : SweepSpec
+    records : list of dict
+        One record per point in spec order (``None`` for points not finished, after an interrupt).
+    n_run, n_skipped, n_ok, n_failed : int
+        Points computed in this call, points reused from earlier runs, and the status counts over
+        all points.
+    out : Path or None
+        Output directory (None when run without one).
+    table : Path or None
+        The combined table (Parquet or CSV).
+    wall_time_s : float
+        Wall time of this call (s).
+    """
+
+    spec: SweepSpec
+    records: list
+    n_run: int = 0
+    n_skipped: int = 0
+    out: Path | None = None
+    table: Path | None = None
+    wall_time_s: float = 0.0
+    interrupted: bool = False
+    n_ok: int = field(init=False)
+    n_failed: int = field(init=False)
+
+    def __post_init__(self):
+        self.n_ok = sum(1 for r in self.records if r and r["status"] == "ok")
+        self.n_failed = sum(1 for r in self.records if r and r["status"] == "failed")
+
+    def rows(self) -> list[dict]:
+        """Flat rows (parameters and the spec's metrics) of the finished points."""
+        return table_rows([r for r in self.records if r], list(self.spec.task.params),
+                          list(self.spec.metrics))
+
+    def to_pandas(self):
+        """The rows as a ``pandas.DataFrame`` (needs pandas)."""
+        import pandas as pd
+        return pd.DataFrame(self.rows())
+
+    def summary(self) -> str:
+        text = (f"{len(self.records)} points: {self.n_ok} ok, {self.n_failed} failed, "
+                f"{self.n_skipped} reused, {self.n_run} run in {self.wall_time_s:.1f} s")
+        if self.interrupted:
+            text += f"; interrupted with {sum(r is None for r in self.records)} points left"
+        return text
+
+
+def spec_summary(spec: SweepSpec, points: list[Point]) -> dict:
+    """The JSON description of a sweep written to ``DIR/sweep.json`` (read by the report)."""
+    from .. import __version__
+    return {
+        "name": spec.name, "description": spec.description, "task": spec.task.name,
+        "task_version": spec.task.version, "base": spec.base,
+        "axes": [{"names": list(a.names), "values": [list(v) for v in a.values]} for a in spec.axes],
+        "metrics": list(spec.metrics), "metric_docs": {m: spec.task.metrics[m] for m in spec.metrics},
+        "timing_metrics": [m for m in spec.task.timing if m in spec.metrics],
+        "params": list(spec.task.params), "units": {n: p.unit for n, p in spec.task.params.items()},
+        "points": [p.hash for p in points], "xbar_version": __version__, "written": _now(),
+    }
+
+
+def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str | os.PathLike | None" = None,
+        workers: int | None = None, scheduler: str | None = None, retry_failed: bool = True,
+        progress: TextIO | None = sys.stderr) -> SweepResult:
+    """Run every point of a sweep and store the results.
+
+    Parameters
+    ----------
+    spec : path, TOML text, dict or SweepSpec
+        The sweep (validated completely before anything runs).
+    client : dask.distributed.Client or None
+        Run on this client's cluster (left open afterwards).
+    out : path or None
+        Output directory: records, combined table, ``sweep.json``.  Finished points found there are
+        skipped.  ``None`` keeps the results in memory only.
+    workers : int or None
+        Without ``client``/``scheduler``: ``None`` starts a local Dask cluster with one
+        single-threaded worker process per CPU; ``N > 0`` one with N processes; ``0`` runs serially
+        in this process without Dask.
+    scheduler : str or None
+        Address of a running Dask scheduler (``tcp://HOST:PORT``) to connect to instead.
+    retry_failed : bool
+        Re-run points recorded as failed (finished ok points are always skipped).
+    progress : file or None
+        Where to draw the progress bar (stderr by default; None for silence).
+
+    Returns
+    -------
+    SweepResult
+        Records in spec order and counts.  A Ctrl-C stops the run after writing the table of what
+        finished; KeyboardInterrupt is re-raised.
+    """
+    t_start = time.perf_counter()
+    spec = load_spec(spec)
+    if client is not None and scheduler is not None:
+        raise ConfigError("give either client or scheduler, not both")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+        raise ConfigError(f"workers must be None or an integer >= 0, got {workers!r}")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise ConfigError(f"scheduler must be an address string like 'tcp://host:8786', got {scheduler!r}")
+
+    points = spec.points()
+    store = existing = None
+    if out is not None:
+        store = RecordStore(out)
+        write_json_atomic(store.out / "sweep.json", spec_summary(spec, points))
+        existing = store.load()
+    results: dict[str, dict] = {}
+    todo = []
+    for p in points:
+        rec = existing.get(p.hash) if existing else None
+        if rec is not None and (rec["status"] == "ok" or not retry_failed):
+            results[p.hash] = rec
+        else:
+            todo.append(p)
+    n_skipped = len(points) - len(todo)
+    bar = Progress(len(points), n_skipped, progress)
+    task = spec.task
+    from .. import __version__
+
+    def finish(p: Point, outcome: dict) -> None:
+        rec = {"hash": p.hash, "task": task.name, "task_version": task.version, "seed": p.seed,
+               "params": p.params, "xbar_version": __version__, **outcome}
+        if store is not None:
+            store.write(rec)
+        results[p.hash] = rec
+        bar.update(rec["status"] == "ok")
+
+    interrupted = False
+    try:
+        if not todo:
+            pass
+        elif client is None and scheduler is None and workers == 0:
+            for p in todo:
+                finish(p, execute_point(task.fn, _task_params(p), p.seed, tuple(task.metrics)))
+        else:
+            _run_dask(todo, task, finish, client, scheduler, workers)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        bar.close()
+        records = [results.get(p.hash) for p in points]
+        table = None
+        if store is not None:
+            done = [r for r in records if r is not None]
+            table = write_table(store.out, table_rows(done, list(task.params), list(spec.metrics)))
+        result = SweepResult(spec, records, len(todo) - sum(results.get(p.hash) is None for p in todo),
+                             n_skipped, store.out if store else None, table,
+                             time.perf_counter() - t_start, interrupted)
+    return result
+
+
+def _task_params(p: Point) -> dict:
+    return {k: v for k, v in p.params.items() if k != "seed"}
+
+
+def _run_dask(todo: list[Point], task, finish, client, scheduler, workers) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - dask is an optional dependency
+        raise ConfigError("running a sweep on Dask needs dask[distributed] "
+                          "(pip install 'xbar-sim[cluster]'); use workers=0 to run serially") from exc
+    owned = []
+    try:
+        if client is None:
+            if scheduler is not None:
+                client = Client(scheduler)
+            else:
+                n = min(workers or os.cpu_count() or 1, len(todo))
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=40)
+                owned.append(cluster)
+                client = Client(cluster)
+            owned.insert(0, client)
+        token = uuid.uuid4().hex[:8]
+        metric_names = tuple(task.metrics)
+        futures = {}
+        for p in todo:
+            fut = client.submit(execute_point, task.fn, _task_params(p), p.seed, metric_names,
+                                key=f"xbar-sweep-{p.hash}-{token}", pure=False)
+            futures[fut] = p
+        try:
+            for fut in as_completed(futures):
+                p = futures[fut]
+                try:
+                    outcome = fut.result()
+                except Exception as exc:  # the worker died (KilledWorker) or the result was lost
+                    outcome = _lost_outcome(exc)
+                finish(p, outcome)
+                fut.release()
+        finally:
+            client.cancel([f for f in futures if not f.done()])
+    finally:
+        for obj in owned:
+            obj.close()
+
+
+def load_records(out: "str | os.PathLike") -> tuple[dict, list]:
+    """Read ``DIR/sweep.json`` and the records of its points (``None`` for missing points)."""
+    out = Path(out)
+    meta_path = out / "sweep.json"
+    if not meta_path.is_file():
+        raise ConfigError(f"{str(out)!r} is not a sweep output directory (no sweep.json)")
+    meta = json.loads(meta_path.read_text())
+    on_disk = RecordStore(out).load()
+    return meta, [on_disk.get(h) for h in meta["points"]]
+
+
+def load_table(out: "str | os.PathLike"):
+    """The results of a sweep output directory as a ``pandas.DataFrame`` (finished points only)."""
+    import pandas as pd
+    meta, records = load_records(out)
+    return pd.DataFrame(table_rows([r for r in records if r], meta["params"], meta["metrics"]))

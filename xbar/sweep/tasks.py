@@ -1,0 +1,137 @@
+"""The registry of sweep tasks: name -> ``callable(params, seed) -> metrics``.
+
+Registering a task is one decorator::
+
+    from xbar.sweep import Param, task
+
+    @task("ff-train", params={"epochs": Param(int, 5, low=1, doc="training epochs")},
+          metrics={"accuracy": "test accuracy (fraction)", "energy_j": "training energy (J)"})
+    def ff_train(params: dict, seed: int) -> dict:
+        ...
+        return {"accuracy": acc, "energy_j": e}
+
+A spec then says ``task = "ff-train"`` once the defining module is imported: either add the module
+to :data:`TASK_MODULES` (built-in tasks) or name it in the spec as ``task = "package.module:ff_train"``
+(imported on demand, also on Dask workers).  The function receives every parameter of its schema
+(spec values over defaults) except ``seed``, which comes separately; it returns a flat dict of
+scalar metrics.  Raise to fail the point: the error is recorded and the sweep goes on.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ..exceptions import ConfigError
+from .params import SEED, Param, unknown_name
+
+TASK_MODULES: tuple[str, ...] = ("xbar.sweep.mvm",)
+"""Modules imported to find built-in tasks (each registers its tasks on import)."""
+
+_REGISTRY: dict[str, "Task"] = {}
+
+
+@dataclass(frozen=True)
+class Task:
+    """A registered sweep task.
+
+    Attributes
+    ----------
+    name : str
+        Registry name used in specs.
+    fn : callable
+        ``fn(params: dict, seed: int) -> dict[str, float]``.
+    params : Mapping[str, Param]
+        Parameter schema (``seed`` is added automatically).
+    metrics : Mapping[str, str]
+        Metric name -> description with unit.  The task must return exactly these keys.
+    check : callable or None
+        ``check(params)`` raising ConfigError for combinations the per-parameter ranges cannot
+        express (e.g. ``g_min < g_max``); run on every point before a sweep starts.
+    version : str
+        Part of every point's config hash: bump it when the task's results change, so that old
+        records are recomputed instead of reused.
+    timing : tuple of str
+        Metrics that are wall-clock measurements (not reproducible from the seed).
+    """
+
+    name: str
+    fn: Callable[[dict, int], dict]
+    params: Mapping[str, Param]
+    metrics: Mapping[str, str]
+    check: Callable[[dict], None] | None = None
+    version: str = "1"
+    timing: tuple[str, ...] = field(default=())
+
+    def defaults(self) -> dict:
+        """Every parameter (``seed`` included) at its default value."""
+        return {name: p.default for name, p in self.params.items()}
+
+
+def task(name: str, *, params: Mapping[str, Param], metrics: Mapping[str, str],
+         check: Callable[[dict], None] | None = None, version: str = "1",
+         timing: tuple[str, ...] = ()) -> Callable:
+    """Decorator registering ``fn(params, seed) -> metrics`` as sweep task ``name``.
+
+    Returns the function unchanged (so it pickles by reference to Dask workers), with the
+    :class:`Task` attached as ``fn.sweep_task``.  See the module docstring for an example.
+    """
+    if not isinstance(name, str) or not name or ":" in name:
+        raise ConfigError(f"task name must be a non-empty string without ':', got {name!r}")
+    schema = dict(params)
+    if "seed" in schema:
+        raise ConfigError(f"task {name!r}: 'seed' is reserved (every task gets it), remove it from params")
+    for pname, p in schema.items():
+        if not isinstance(p, Param):
+            raise ConfigError(f"task {name!r}: params[{pname!r}] must be a Param, got {type(p).__name__}")
+        p.check(p.default, f"task {name!r} default of {pname}")
+    schema["seed"] = SEED
+    clash = set(schema) & set(metrics)
+    if clash:
+        raise ConfigError(f"task {name!r}: names used both as parameter and metric: {sorted(clash)}")
+    bad_timing = set(timing) - set(metrics)
+    if bad_timing:
+        raise ConfigError(f"task {name!r}: timing metrics {sorted(bad_timing)} are not in metrics")
+
+    def decorate(fn: Callable) -> Callable:
+        old = _REGISTRY.get(name)
+        if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
+            raise ConfigError(f"task {name!r} is already registered by "
+                              f"{old.fn.__module__}.{old.fn.__qualname__}")
+        t = Task(name, fn, schema, dict(metrics), check, str(version), tuple(timing))
+        _REGISTRY[name] = t
+        fn.sweep_task = t
+        return fn
+
+    return decorate
+
+
+def get_task(name: str) -> Task:
+    """Look a task up by registry name or by ``"module:function"`` (imported on demand)."""
+    if not isinstance(name, str):
+        raise ConfigError(f"[sweep] task must be a string, got {type(name).__name__} {name!r}")
+    if ":" in name:
+        modname, _, attr = name.partition(":")
+        try:
+            module = importlib.import_module(modname)
+        except ImportError as exc:
+            raise ConfigError(f"[sweep] task {name!r}: cannot import module {modname!r}: {exc}") from None
+        fn = getattr(module, attr, None)
+        t = getattr(fn, "sweep_task", None)
+        if not isinstance(t, Task):
+            raise ConfigError(f"[sweep] task {name!r}: {modname}.{attr} is not a function registered "
+                              "with @xbar.sweep.task")
+        return t
+    if name not in _REGISTRY:
+        for modname in TASK_MODULES:
+            importlib.import_module(modname)
+    if name not in _REGISTRY:
+        raise unknown_name(name, _REGISTRY, "task", "[sweep] task")
+    return _REGISTRY[name]
+
+
+def registered_tasks() -> dict[str, Task]:
+    """All registered tasks (built-in modules imported first)."""
+    for modname in TASK_MODULES:
+        importlib.import_module(modname)
+    return dict(_REGISTRY)
