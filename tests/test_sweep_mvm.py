@@ -119,3 +119,17 @@ def test_small_mvm_sweep_serial(tmp_path):
     assert res.n_ok == 4
     errs = {(r["params"]["r_wire"], r["params"]["rows"]): r["metrics"]["rel_rms_error"] for r in res.records}
     assert errs[(0.0, 4)] < 1e-12 and errs[(2.0, 4)] < errs[(2.0, 8)]
+
+
+def test_bundled_example_spec_is_valid_and_its_smallest_point_runs():
+    import tomllib
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "sweeps" / "mvm_size_wire_adc.toml"
+    spec = parse_spec(tomllib.loads(path.read_text()))
+    assert spec.n_points == 90 and spec.task.name == "mvm"
+    data = tomllib.loads(path.read_text())
+    data["axes"] = {k: v[:1] for k, v in data["axes"].items()}
+    data["zip"] = [{k: v[:1] for k, v in g.items()} for g in data["zip"]]
+    res = run(data, workers=0, progress=None)
+    assert res.n_ok == 1 and 0 < res.records[0]["metrics"]["rel_rms_error"] < 1
