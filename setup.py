@@ -1,0 +1,37 @@
+"""Build the Cython kernels in ``xbar/_kernels``.
+
+Every ``xbar/_kernels/*.pyx`` becomes an extension module; compiler directives live here only.
+Set ``XBAR_DEBUG_KERNELS=1`` to build with bounds checking and without ``-O3`` (a test job).
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+DEBUG = os.environ.get("XBAR_DEBUG_KERNELS", "0") == "1"
+DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "cdivision": True,
+    "nonecheck": False,
+}
+COMPILE_ARGS = ["-O0", "-g"] if DEBUG else ["-O3"]
+OPENMP = ["-fopenmp"]
+
+extensions = [
+    Extension(
+        f"xbar._kernels.{pyx.stem}",
+        [str(pyx)],
+        include_dirs=[np.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=COMPILE_ARGS + OPENMP,
+        extra_link_args=OPENMP,
+    )
+    for pyx in sorted(Path("xbar/_kernels").glob("*.pyx"))
+]
+
+setup(ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES, nthreads=2))

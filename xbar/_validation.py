@@ -1,0 +1,64 @@
+"""Argument checks shared by the public API.  Kernels never re-validate."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .exceptions import ConfigError
+
+
+def as_float_array(value, name: str, *, shape=None, allow_nan: bool = False) -> np.ndarray:
+    """Return ``value`` as a C-contiguous float64 array, checking shape and finiteness.
+
+    ``shape`` is a tuple whose ``None`` entries match any length.
+    """
+    try:
+        arr = np.array(value, dtype=np.float64, order="C", copy=None)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name} must be numeric, got {type(value).__name__}: {exc}") from None
+    if shape is not None:
+        ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
+        if not ok:
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            raise ConfigError(f"{name} must have shape {want}, got {arr.shape}")
+    bad = ~np.isfinite(arr) if not allow_nan else np.isinf(arr)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        what = "NaN or inf" if not allow_nan else "inf"
+        raise ConfigError(f"{name} contains {what} (first at index {idx}: {arr[idx]!r})")
+    return arr
+
+
+def check_positive(arr: np.ndarray, name: str, *, strict: bool = True, unit: str = "") -> None:
+    """Raise if any entry is negative (or zero when ``strict``)."""
+    bad = arr <= 0 if strict else arr < 0
+    if np.any(bad):
+        idx = tuple(int(i) for i in np.argwhere(np.atleast_1d(bad))[0])
+        val = np.atleast_1d(arr)[idx]
+        rel = "> 0" if strict else ">= 0"
+        raise ConfigError(f"{name} must be {rel}{' ' + unit if unit else ''}, got {val!r} at index {idx}")
+
+
+def check_scalar(value, name: str, *, low=None, high=None, low_open=False, high_open=False,
+                 integer: bool = False, unit: str = ""):
+    """Check a real (or integer) scalar against an interval and return it."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ConfigError(f"{name} must be {'an integer' if integer else 'a real number'}, "
+                          f"got {type(value).__name__} {value!r}")
+    if not integer and not np.isfinite(value):
+        raise ConfigError(f"{name} must be finite, got {value!r}")
+    u = f" {unit}" if unit else ""
+    if low is not None and (value <= low if low_open else value < low):
+        raise ConfigError(f"{name} must be {'>' if low_open else '>='} {low}{u}, got {value!r}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ConfigError(f"{name} must be {'<' if high_open else '<='} {high}{u}, got {value!r}")
+    return value
+
+
+def check_choice(value, name: str, choices) -> str:
+    """Check that ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return value

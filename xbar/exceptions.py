@@ -1,0 +1,35 @@
+"""The exceptions and warnings xbar raises.
+
+``XbarError`` is the root.  ``ConfigError`` is also a ``ValueError`` so that callers catching
+``ValueError`` for bad arguments keep working.  Messages name the argument, the allowed range and
+the value received.
+"""
+
+
+class XbarError(Exception):
+    """Base class of every xbar exception."""
+
+
+class ConfigError(XbarError, ValueError):
+    """An argument or configuration value is invalid (wrong shape, range, type or unknown name)."""
+
+
+class ConvergenceError(XbarError, RuntimeError):
+    """An iterative solve did not reach its tolerance.
+
+    Attributes
+    ----------
+    iterations : int
+        Iterations used.
+    residual : float
+        Final residual (units given by the raiser, amperes for circuit solves).
+    """
+
+    def __init__(self, message: str, iterations: int = -1, residual: float = float("nan")):
+        super().__init__(message)
+        self.iterations = iterations
+        self.residual = residual
+
+
+class ConvergenceWarning(UserWarning):
+    """A solver adapted itself (e.g. restarted) or converged only loosely."""
