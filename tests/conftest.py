@@ -1,0 +1,24 @@
+import os
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng(request):
+    """A seeded Generator; the seed is printed on failure so the case can be reproduced."""
+    seed = int(os.environ.get("XBAR_TEST_SEED", "12345"))
+    request.node.user_properties.append(("seed", seed))
+    return np.random.default_rng(seed)
+
+
+def pytest_collection_modifyitems(config, items):
+    from xbar.spice import ngspice_available
+    if ngspice_available():
+        return
+    if os.environ.get("XBAR_REQUIRE_SPICE") == "1":
+        raise pytest.UsageError("XBAR_REQUIRE_SPICE=1 but ngspice is not installed")
+    skip = pytest.mark.skip(reason="ngspice not installed (apt-get install -y ngspice)")
+    for item in items:
+        if "spice" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,393 @@
+"""The crossbar array as a resistive circuit, and its solvers."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .._kernels import _line_pcg
+from .._validation import as_float_array, check_choice, check_positive, check_scalar
+from ..exceptions import ConfigError, ConvergenceError
+from . import direct, transfer
+from .network import Network, Problem, build_problem, check_connected, node_imbalance
+from .solution import CircuitSolution, PowerBreakdown
+
+CELLS = ("0T1R", "1T1R")
+METHODS = ("auto", "pcg", "direct")
+READ_METHODS = ("auto", "pcg", "direct", "transfer")
+
+
+def _resistance(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Scalar or array resistance (ohm, >= 0) broadcast to ``shape``."""
+    arr = as_float_array(value, name)
+    if arr.ndim and arr.shape != shape:
+        raise ConfigError(f"{name} must be a scalar or have shape {shape}, got {arr.shape}")
+    check_positive(arr, name, strict=False, unit="ohm")
+    return np.broadcast_to(arr, shape).copy()
+
+
+def _conductance(r: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return 1.0 / r          # r = 0 -> inf (ideal connection)
+
+
+def _num_threads(batch: int) -> int:
+    """Threads for a batch: one right-hand side per thread.  A single right-hand side runs on one
+    thread unless ``XBAR_NUM_THREADS`` asks for more (sharing each iteration pays off only on an
+    otherwise idle machine)."""
+    env = os.environ.get("XBAR_NUM_THREADS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(os.cpu_count() or 1, batch))
+
+
+class Crossbar:
+    """An M x N memristor crossbar as a resistive network.
+
+    Word line i (row, input) runs from its driver — an ideal source ``V_row[i]`` behind
+    ``r_driver`` — through N−1 segments ``r_wordline``; its far end is open.  Bit line j (column,
+    output) runs through M−1 segments ``r_bitline`` to its terminal: ``r_sense`` then an ideal source
+    ``V_col[j]`` (0 V = the TIA's virtual ground).  Cell (i, j) joins ``w[i, j]`` to ``b[i, j]``.
+
+    Parameters
+    ----------
+    G : (M, N) array_like
+        Cell conductances, S (> 0).
+    r_wordline, r_bitline : float or array_like
+        Wire resistance per segment, ohm (>= 0): scalar, (M, N-1) or (M-1, N).
+    r_driver, r_sense : float or array_like
+        Terminal resistances, ohm (>= 0): scalar, (M,) or (N,).  0 ties the source to the line end.
+    cell : {"0T1R", "1T1R"}
+        Passive cell, or one with an access transistor of on-resistance ``r_access`` in series.
+    r_access : float or (M, N) array_like, optional
+        Access-transistor on-resistance, ohm (>= 0); required for ``cell="1T1R"``.
+    select : (M,) or (M, N) bool array_like, optional
+        1T1R gate state: False isolates the cell.  Default: every gate on.
+
+    Notes
+    -----
+    Solvers: ``"pcg"`` — conjugate gradients on the nodal system preconditioned by exact solves of
+    every word line and bit line (Cython, O(MN) per iteration, batched over inputs on all cores);
+    ``"direct"`` — scipy SuperLU with symmetric minimum-degree ordering (one factorisation, many
+    inputs; also handles zero-resistance wires by merging nodes); ``"transfer"`` (reads only) — the
+    exact linear map ``I_col = T @ V_row`` built once per conductance state from min(M, N) solves.
+    ``"auto"`` picks among them.
+    """
+
+    def __init__(self, G, *, r_wordline=0.0, r_bitline=0.0, r_driver=0.0, r_sense=0.0,
+                 cell: str = "0T1R", r_access=None, select=None):
+        self._set_G(G)
+        M, N = self.shape
+        self.r_wordline = _resistance(r_wordline, "r_wordline", (M, max(N - 1, 0)))
+        self.r_bitline = _resistance(r_bitline, "r_bitline", (max(M - 1, 0), N))
+        self.r_driver = _resistance(r_driver, "r_driver", (M,))
+        self.r_sense = _resistance(r_sense, "r_sense", (N,))
+        self.cell = check_choice(cell, "cell", CELLS)
+        if cell == "1T1R":
+            if r_access is None:
+                raise ConfigError("cell='1T1R' needs r_access (access transistor on-resistance, ohm)")
+            self.r_access = _resistance(r_access, "r_access", (M, N))
+            sel = np.ones((M, N), dtype=bool) if select is None else np.asarray(select, dtype=bool)
+            if sel.shape == (M,):
+                sel = np.repeat(sel[:, None], N, axis=1)
+            if sel.shape != (M, N):
+                raise ConfigError(f"select must have shape ({M},) or ({M}, {N}), got {sel.shape}")
+            self.select = sel
+        else:
+            if r_access is not None or select is not None:
+                raise ConfigError("r_access and select apply to cell='1T1R' only")
+            self.r_access = np.zeros((M, N))
+            self.select = np.ones((M, N), dtype=bool)
+        self._cache: dict = {}
+
+    # ------------------------------------------------------------------ state
+    def _set_G(self, G) -> None:
+        G = as_float_array(G, "G")
+        if G.ndim != 2 or 0 in G.shape:
+            raise ConfigError(f"G must be a non-empty 2-D (M, N) array, got shape {G.shape}")
+        check_positive(G, "G", unit="S")
+        self._G = G
+        self._G.flags.writeable = False
+
+    @property
+    def G(self) -> np.ndarray:
+        """(M, N) cell conductances, S (read-only; use ``set_conductances`` to change them)."""
+        return self._G
+
+    def set_conductances(self, G) -> None:
+        """Replace the cell conductances (S); drops every cached factorisation / transfer matrix."""
+        G = as_float_array(G, "G")
+        if G.shape != self.shape:
+            raise ConfigError(f"G must keep shape {self.shape}, got {G.shape}")
+        self._set_G(G)
+        self._cache.clear()
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(M, N): word lines (rows), bit lines (columns)."""
+        return self._G.shape
+
+    def __repr__(self) -> str:
+        M, N = self.shape
+        return (f"Crossbar({M}x{N}, cell={self.cell!r}, G in [{self._G.min():.3g}, "
+                f"{self._G.max():.3g}] S, r_wordline~{self.r_wordline.mean() if self.r_wordline.size else 0:.3g} "
+                f"ohm, r_bitline~{self.r_bitline.mean() if self.r_bitline.size else 0:.3g} ohm)")
+
+    def network(self) -> Network:
+        """The network's conductances (S), with the access transistor and gates folded in."""
+        if "net" not in self._cache:
+            with np.errstate(divide="ignore"):
+                gc = self._G / (1.0 + self._G * self.r_access)
+            gc = np.where(self.select, gc, 0.0)
+            self._cache["net"] = Network(gc, _conductance(self.r_wordline),
+                                         _conductance(self.r_bitline), _conductance(self.r_driver),
+                                         _conductance(self.r_sense))
+        return self._cache["net"]
+
+    # ------------------------------------------------------------------ solves
+    def _terminals(self, row_voltages, col_voltages):
+        M, N = self.shape
+        rv = as_float_array(row_voltages, "row_voltages", allow_nan=True)
+        cv = as_float_array(col_voltages, "col_voltages", allow_nan=True)
+        batched = rv.ndim == 2 or cv.ndim == 2
+        if rv.ndim not in (1, 2) or rv.shape[-1] != M:
+            raise ConfigError(f"row_voltages must have shape ({M},) or (B, {M}), got {rv.shape}")
+        if cv.ndim not in (1, 2) or cv.shape[-1] != N:
+            raise ConfigError(f"col_voltages must have shape ({N},) or (B, {N}), got {cv.shape}")
+        B = max(rv.shape[0] if rv.ndim == 2 else 1, cv.shape[0] if cv.ndim == 2 else 1)
+        try:
+            rv = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(rv), (B, M)))
+            cv = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(cv), (B, N)))
+        except ValueError:
+            raise ConfigError(f"row_voltages {rv.shape} and col_voltages {cv.shape} have different "
+                              "batch sizes") from None
+        return rv, cv, batched
+
+    def _solve_nodes(self, rv: np.ndarray, cv: np.ndarray, method: str, rtol: float,
+                     atol: float, maxiter: int | None):
+        """Node voltages for terminal voltages (B, M), (B, N); yields per NaN-pattern group."""
+        net = self.network()
+        M, N = self.shape
+        check_connected(net, ~np.isnan(rv), ~np.isnan(cv))
+        if method == "pcg" and net.ideal_wires:
+            raise ConfigError("method='pcg' needs every wire segment > 0 ohm; zero-resistance "
+                              "wires are solved with method='direct' (or 'auto')")
+        use_direct = method == "direct" or (method == "auto" and net.ideal_wires)
+        if maxiter is None:
+            maxiter = 20 * (M + N) + 200
+        pattern = np.concatenate([np.isnan(rv), np.isnan(cv)], axis=1)
+        _, group = np.unique(pattern, axis=0, return_inverse=True)
+        group = group.ravel()
+        for g in np.unique(group):
+            idx = np.flatnonzero(group == g)
+            prob = build_problem(net, rv[idx], cv[idx])
+            if use_direct:
+                X = direct.solve(net, prob)
+                iters = np.zeros(idx.size, dtype=int)
+                used = "direct"
+            else:
+                X = prob.x.copy()
+                gw = net.gw if N > 1 else np.ones((M, 1))
+                gb = net.gb if M > 1 else np.ones((1, N))
+                status, iters, resid, scale = _line_pcg.solve(
+                    net.gc, np.ascontiguousarray(gw), np.ascontiguousarray(gb),
+                    prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, prob.f, X,
+                    float(rtol), float(atol), int(maxiter), _num_threads(idx.size))
+                bad = np.flatnonzero(status != 0)
+                if bad.size:
+                    k = int(bad[0])
+                    why = ("iteration limit reached" if status[k] == 1 else
+                           "breakdown: the nodal matrix is not positive definite (floating "
+                           "sub-network or invalid conductances)" if status[k] == -1 else
+                           "out of memory")
+                    raise ConvergenceError(
+                        f"line-preconditioned CG did not converge for batch item {int(idx[k])}: "
+                        f"{why} after {int(iters[k])} iterations, residual {resid[k]:.3e} A "
+                        f"(tolerance max(rtol*{scale[k]:.3e}, atol) with rtol={rtol}, atol={atol})",
+                        iterations=int(iters[k]), residual=float(resid[k]))
+                used = "pcg"
+            X = X.reshape(idx.size, 2, M, N)
+            yield idx, prob, X[:, 0], X[:, 1], np.asarray(iters), used
+
+    def solve(self, row_voltages, col_voltages, *, method: str = "auto", rtol: float = 1e-12,
+              atol: float = 0.0, maxiter: int | None = None) -> CircuitSolution:
+        """Solve the network for the given terminal source voltages.
+
+        Parameters
+        ----------
+        row_voltages : (M,) or (B, M) array_like
+            Word-line driver source voltages, V; NaN leaves a line floating.
+        col_voltages : (N,) or (B, N) array_like
+            Bit-line terminal source voltages, V; NaN leaves a line floating.
+        method : {"auto", "pcg", "direct"}
+            Solver (see the class notes).
+        rtol, atol : float
+            PCG stops when the recomputed residual ``||f − A x||₂ <= max(rtol·||f||₂, atol)`` (A),
+            or when it reaches its own rounding floor ``4·eps·||diag(A)∘x||₂`` (very stiff wires);
+            the default rtol keeps column currents within ~1e-10 relative of the exact solution.
+        maxiter : int, optional
+            PCG iteration limit (default 20·(M+N)+200); exceeding it raises ``ConvergenceError``.
+
+        Returns
+        -------
+        CircuitSolution
+        """
+        check_choice(method, "method", METHODS)
+        check_scalar(rtol, "rtol", low=0.0)
+        check_scalar(atol, "atol", low=0.0, unit="A")
+        if maxiter is not None:
+            check_scalar(maxiter, "maxiter", low=1, integer=True)
+        rv, cv, batched = self._terminals(row_voltages, col_voltages)
+        B = rv.shape[0]
+        M, N = self.shape
+        net = self.network()
+        w = np.empty((B, M, N)); b = np.empty((B, M, N))
+        iters = np.zeros(B, dtype=int); resid = np.zeros(B)
+        used = set()
+        for idx, prob, wg, bg, it, how in self._solve_nodes(rv, cv, method, rtol, atol, maxiter):
+            w[idx], b[idx], iters[idx] = wg, bg, it
+            resid[idx] = node_imbalance(net, prob, wg, bg)
+            used.add(how)
+        sol = self._assemble_solution(w, b, rv, cv, iters, resid, used.pop())
+        return sol if batched else _unbatch(sol)
+
+    def _assemble_solution(self, w, b, rv, cv, iters, resid, method) -> CircuitSolution:
+        net = self.network()
+        M, N = self.shape
+        drop = w - b
+        i_cell = net.gc * drop
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v_cell = np.where(net.gc > 0, i_cell / self._G, 0.0) if self.cell == "1T1R" else drop
+        rdrv = ~np.isnan(rv); cdrv = ~np.isnan(cv)
+        rv0 = np.where(rdrv, rv, 0.0); cv0 = np.where(cdrv, cv, 0.0)
+        gd = np.where(np.isinf(net.g_driver), 0.0, net.g_driver)
+        gs = np.where(np.isinf(net.g_sense), 0.0, net.g_sense)
+        # Terminal currents: through the terminal resistor, or by KCL over the whole line when the
+        # source is tied to it (a word line connects only to its driver and its cells).
+        i_row = np.where(np.isinf(net.g_driver), i_cell.sum(axis=2), gd * (rv0 - w[:, :, 0]))
+        i_row = np.where(rdrv, i_row, 0.0)
+        i_col = self._col_currents(i_cell, b, cv)
+        gw = np.where(np.isinf(net.gw), 0.0, net.gw)
+        gb = np.where(np.isinf(net.gb), 0.0, net.gb)
+        p_wires = ((gw * np.diff(w, axis=2) ** 2).sum(axis=(1, 2))
+                   + (gb * np.diff(b, axis=1) ** 2).sum(axis=(1, 2)))
+        power = PowerBreakdown(
+            cells=(i_cell * v_cell).sum(axis=(1, 2)),
+            access=(i_cell ** 2 * self.r_access).sum(axis=(1, 2)),
+            wires=p_wires,
+            drivers=(np.where(rdrv, gd * (rv0 - w[:, :, 0]) ** 2, 0.0)).sum(axis=1),
+            sense=(np.where(cdrv, gs * (b[:, M - 1, :] - cv0) ** 2, 0.0)).sum(axis=1),
+            supplied=(rv0 * i_row).sum(axis=1) - (cv0 * i_col).sum(axis=1),
+        )
+        return CircuitSolution(w, b, rv, cv, i_cell, v_cell, i_row, i_col, power, iters, resid,
+                               method)
+
+    def _col_currents(self, i_cell, b, cv) -> np.ndarray:
+        """(B, N) current out of each bit line into its terminal, A."""
+        net = self.network()
+        cdrv = ~np.isnan(cv)
+        gs = np.where(np.isinf(net.g_sense), 0.0, net.g_sense)
+        i_col = np.where(np.isinf(net.g_sense), i_cell.sum(axis=1),
+                         gs * (b[:, -1, :] - np.where(cdrv, cv, 0.0)))
+        return np.where(cdrv, i_col, 0.0)
+
+    # ------------------------------------------------------------------ reads
+    def _read_inputs(self, v) -> tuple[np.ndarray, bool]:
+        M = self.shape[0]
+        v = as_float_array(v, "v")
+        if v.ndim not in (1, 2) or v.shape[-1] != M:
+            raise ConfigError(f"v must have shape ({M},) or (B, {M}), got {v.shape}")
+        return np.atleast_2d(v), v.ndim == 2
+
+    def read(self, v, *, method: str = "auto", rtol: float = 1e-12) -> np.ndarray:
+        """Matrix-vector read: ``v`` (V) on the drivers, every bit line held at 0 V.
+
+        Parameters
+        ----------
+        v : (M,) or (B, M) array_like
+            Driver source voltages, V (finite).
+        method : {"auto", "pcg", "direct", "transfer"}
+            ``"auto"`` uses the cached transfer matrix when it exists or the batch has at least
+            min(M, N) inputs, PCG otherwise.
+
+        Returns
+        -------
+        (N,) or (B, N) ndarray
+            Column currents into the sense terminals, A.
+        """
+        check_choice(method, "method", READ_METHODS)
+        V, batched = self._read_inputs(v)
+        if method == "auto":
+            method = "transfer" if ("T" in self._cache or V.shape[0] >= min(self.shape)) else "auto"
+        if method == "transfer":
+            out = V @ self.transfer_matrix().T
+        else:
+            C = np.zeros((V.shape[0], self.shape[1]))
+            out = np.empty_like(C)
+            gc = self.network().gc
+            for idx, _, w, b, _, _ in self._solve_nodes(V, C, method, rtol, 0.0, None):
+                out[idx] = self._col_currents(gc * (w - b), b, C[idx])
+        return out if batched else out[0]
+
+    def read_power(self, v, *, method: str = "auto") -> PowerBreakdown:
+        """Power (W) dissipated during a read of ``v`` (V), by part, from the solved network."""
+        V, batched = self._read_inputs(v)
+        p = self.solve(V, np.zeros((V.shape[0], self.shape[1])), method=method).power
+        return p if batched else PowerBreakdown(**{k: float(np.asarray(val)[0]) for k, val in
+                                                   vars(p).items()})
+
+    def ideal_read(self, v) -> np.ndarray:
+        """The ideal read ``v @ G`` (A): no wires, no terminal resistance, for comparison."""
+        V, batched = self._read_inputs(v)
+        out = V @ self._G
+        return out if batched else out[0]
+
+    def transfer_matrix(self, *, method: str = "auto", chunk: int | None = None) -> np.ndarray:
+        """Exact read map ``T`` (N, M), A/V: ``read(v) == v @ T.T`` for fixed G, bit lines at 0 V.
+
+        ``method="auto"`` uses an exact block-Cholesky sweep down the rows (``xbar.circuit.transfer``,
+        O(M N³) in LAPACK) when the terminals are resistive and the wires are not ideal; otherwise,
+        or with ``method="pcg"``/``"direct"``, it uses min(M, N) unit-excitation solves (rows
+        driven one at a time, or — fewer when N < M — columns, by reciprocity of the resistive
+        network: ``T[j, i] = −I_row[i]`` when column j alone is at 1 V).  Cached until the
+        conductances change.
+        """
+        if "T" in self._cache:
+            return self._cache["T"]
+        M, N = self.shape
+        net = self.network()
+        # The sweep costs O(M N³ + M² N²): worth it for roughly square arrays.
+        if method == "auto" and N <= 2 * M and M <= 2 * N and transfer.supported(net):
+            T = transfer.transfer_rows(net)
+            T.flags.writeable = False
+            self._cache["T"] = T
+            return T
+        n = min(M, N)
+        if chunk is None:
+            chunk = max(1, min(n, int(256e6 // (8 * 2 * M * N * 4))))
+        T = np.empty((N, M))
+        for s in range(0, n, chunk):
+            e = min(n, s + chunk)
+            eye = np.zeros((e - s, n))
+            eye[np.arange(e - s), np.arange(s, e)] = 1.0
+            if M <= N:
+                sol = self.solve(eye, np.zeros((e - s, N)), method=method)
+                T[:, s:e] = sol.col_currents.T
+            else:
+                sol = self.solve(np.zeros((e - s, M)), eye, method=method)
+                T[s:e, :] = -sol.row_currents
+        T.flags.writeable = False
+        self._cache["T"] = T
+        return T
+
+
+def _unbatch(sol: CircuitSolution) -> CircuitSolution:
+    def first(x):
+        return x[0] if isinstance(x, np.ndarray) and x.ndim else x
+    p = sol.power
+    power = PowerBreakdown(**{k: float(np.asarray(val)[0]) for k, val in vars(p).items()})
+    return CircuitSolution(
+        first(sol.v_wordline), first(sol.v_bitline), first(sol.row_voltages),
+        first(sol.col_voltages), first(sol.cell_currents), first(sol.cell_voltages),
+        first(sol.row_currents), first(sol.col_currents), power, int(sol.iterations[0]),
+        float(sol.residual[0]), sol.method)

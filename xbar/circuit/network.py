@@ -1,0 +1,168 @@
+"""The resistive network of a crossbar, in the form the solvers take.
+
+Node (i, j) of the word-line layer is ``w[i, j]``, of the bit-line layer ``b[i, j]`` (see DESIGN.md,
+"Circuit conventions").  A terminal with zero resistance ties its end node to the source: that node
+is *fixed*.  A floating terminal (NaN source voltage) has no connection at all.
+
+``Problem`` holds one operator (one pattern of floating lines) and a batch of right-hand sides.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse.csgraph import connected_components
+from scipy import sparse
+
+from ..exceptions import ConfigError
+
+
+@dataclass
+class Network:
+    """Conductances of the network, S.  ``inf`` marks a zero-resistance wire or terminal."""
+
+    gc: np.ndarray       # (M, N) effective cell conductance (access transistor and gate included)
+    gw: np.ndarray       # (M, N-1) word-line segments
+    gb: np.ndarray       # (M-1, N) bit-line segments
+    g_driver: np.ndarray  # (M,)
+    g_sense: np.ndarray   # (N,)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.gc.shape
+
+    @property
+    def ideal_wires(self) -> bool:
+        """True if any wire segment has zero resistance (needs the direct solver)."""
+        return bool(np.isinf(self.gw).any() or np.isinf(self.gb).any())
+
+
+@dataclass
+class Problem:
+    """One operator plus a batch of right-hand sides, in the kernel's layout."""
+
+    dw_extra: np.ndarray   # (M, N) terminal conductance at word nodes (finite part)
+    db_extra: np.ndarray   # (M, N)
+    fixed_w: np.ndarray    # (M, N) uint8
+    fixed_b: np.ndarray    # (M, N) uint8
+    f: np.ndarray          # (B, 2MN) injected currents, A
+    x: np.ndarray          # (B, 2MN) initial guess holding the fixed values, V
+
+
+def check_connected(net: Network, row_driven: np.ndarray, col_driven: np.ndarray) -> None:
+    """Raise ``ConfigError`` unless every line is connected to at least one driven terminal.
+
+    ``row_driven`` (B, M) and ``col_driven`` (B, N) say which terminals have a source.
+    """
+    M, N = net.shape
+    if not (row_driven.any(axis=1) | col_driven.any(axis=1)).all():
+        raise ConfigError("every line is floating: at least one row or column terminal needs a "
+                          "finite voltage to give the circuit a reference")
+    if (net.gc > 0).all():
+        return                   # every line meets every crossing line through a cell
+    ii, jj = np.nonzero(net.gc > 0)
+    graph = sparse.coo_matrix((np.ones(ii.size), (ii, M + jj)), shape=(M + N, M + N))
+    ncomp, labels = connected_components(graph, directed=False)
+    if ncomp == 1:
+        return
+    driven = np.concatenate([row_driven, col_driven], axis=1)   # (B, M+N)
+    onehot = np.zeros((M + N, ncomp))
+    onehot[np.arange(M + N), labels] = 1.0
+    has_ref = (driven.astype(float) @ onehot) > 0                # (B, ncomp)
+    if not has_ref.all():
+        comp = int(np.argwhere(~has_ref)[0, 1])
+        members = np.flatnonzero(labels == comp)
+        rows = [int(k) for k in members if k < M]
+        cols = [int(k - M) for k in members if k >= M]
+        raise ConfigError(f"floating sub-network: word lines {rows} and bit lines {cols} have no "
+                          "driven terminal and no conducting cell to one (select their rows or "
+                          "drive a terminal)")
+
+
+def build_problem(net: Network, row_v: np.ndarray, col_v: np.ndarray) -> Problem:
+    """Kernel inputs for source voltages ``row_v`` (B, M), ``col_v`` (B, N) sharing one NaN pattern."""
+    M, N = net.shape
+    B = row_v.shape[0]
+    rdrv = ~np.isnan(row_v[0])
+    cdrv = ~np.isnan(col_v[0])
+    rfix = rdrv & np.isinf(net.g_driver)
+    cfix = cdrv & np.isinf(net.g_sense)
+    rres = rdrv & ~rfix
+    cres = cdrv & ~cfix
+    dw_extra = np.zeros((M, N))
+    db_extra = np.zeros((M, N))
+    dw_extra[rres, 0] = net.g_driver[rres]
+    db_extra[M - 1, cres] = net.g_sense[cres]
+    fixed_w = np.zeros((M, N), dtype=np.uint8)
+    fixed_b = np.zeros((M, N), dtype=np.uint8)
+    fixed_w[rfix, 0] = 1
+    fixed_b[M - 1, cfix] = 1
+
+    rv = np.where(rdrv, row_v, 0.0)
+    cv = np.where(cdrv, col_v, 0.0)
+    f = np.zeros((B, 2, M, N))
+    f[:, 0, rres, 0] = rv[:, rres] * net.g_driver[rres]
+    f[:, 1, M - 1, cres] = cv[:, cres] * net.g_sense[cres]
+    # Initial guess: every word line at its source, every bit line at its terminal (the ideal
+    # array); floating lines start at the mean of the driven sources.
+    ref = np.concatenate([rv[:, rdrv], cv[:, cdrv]], axis=1).mean(axis=1) if (rdrv.any() or cdrv.any()) \
+        else np.zeros(B)
+    x = np.empty((B, 2, M, N))
+    x[:, 0] = np.where(rdrv, rv, ref[:, None])[:, :, None]
+    x[:, 1] = np.where(cdrv, cv, ref[:, None])[:, None, :]
+    return Problem(dw_extra, db_extra, fixed_w, fixed_b, f.reshape(B, 2 * M * N),
+                   x.reshape(B, 2 * M * N))
+
+
+def line_labels(net: Network) -> tuple[np.ndarray, np.ndarray, int]:
+    """Merge nodes joined by zero-resistance wire: labels of word and bit nodes, and their count."""
+    M, N = net.shape
+    lw = np.zeros((M, N), dtype=np.int64)
+    if N > 1:
+        lw[:, 1:] = np.cumsum(~np.isinf(net.gw), axis=1)
+    lw += (np.arange(M) * N)[:, None]
+    lb = np.zeros((M, N), dtype=np.int64)
+    if M > 1:
+        lb[1:, :] = np.cumsum(~np.isinf(net.gb), axis=0)
+    lb += (np.arange(N) * M)[None, :]
+    # compact
+    uw, lw = np.unique(lw, return_inverse=True)
+    ub, lb = np.unique(lb, return_inverse=True)
+    lw = lw.reshape(M, N)
+    lb = lb.reshape(M, N) + uw.size
+    return lw, lb, uw.size + ub.size
+
+
+def node_imbalance(net: Network, prob: Problem, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Largest KCL imbalance (A) over free nodes, per batch item, from node voltages (B, M, N).
+
+    Zero-resistance wires are internal to merged nodes; their currents cancel in the group sums.
+    """
+    B, M, N = w.shape
+    fw = prob.f.reshape(B, 2, M, N)
+    out_w = net.gc * (w - b) + prob.dw_extra * w - fw[:, 0]
+    out_b = net.gc * (b - w) + prob.db_extra * b - fw[:, 1]
+    gw = np.where(np.isinf(net.gw), 0.0, net.gw)
+    gb = np.where(np.isinf(net.gb), 0.0, net.gb)
+    if N > 1:
+        iw = gw * (w[:, :, :-1] - w[:, :, 1:])
+        out_w[:, :, :-1] += iw
+        out_w[:, :, 1:] -= iw
+    if M > 1:
+        ib = gb * (b[:, :-1, :] - b[:, 1:, :])
+        out_b[:, :-1, :] += ib
+        out_b[:, 1:, :] -= ib
+    if not net.ideal_wires:
+        out_w[:, prob.fixed_w > 0] = 0.0
+        out_b[:, prob.fixed_b > 0] = 0.0
+        return np.maximum(np.abs(out_w).max(axis=(1, 2)), np.abs(out_b).max(axis=(1, 2)))
+    lw, lb, n = line_labels(net)
+    labels = np.concatenate([lw.ravel(), lb.ravel()])
+    fixed = np.zeros(n, dtype=bool)
+    fixed[labels[np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0]] = True
+    res = np.empty(B)
+    for k in range(B):
+        sums = np.bincount(labels, weights=np.concatenate([out_w[k].ravel(), out_b[k].ravel()]),
+                           minlength=n)
+        res[k] = np.abs(sums[~fixed]).max(initial=0.0)
+    return res
