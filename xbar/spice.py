@@ -1,0 +1,123 @@
+"""Export a crossbar to a SPICE netlist and solve it with ngspice (an independent reference).
+
+Node names: ``w{i}_{j}`` word-line nodes, ``b{i}_{j}`` bit-line nodes, ``m{i}_{j}`` the node between
+a 1T1R cell's access transistor (modelled by its on-resistance) and its memristor.  Row sources are
+``VR{i}``, column sources ``VC{j}``.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .exceptions import ConfigError, XbarError
+
+
+@dataclass(frozen=True)
+class SpiceResult:
+    """Operating point from ngspice: node voltages (V) and terminal currents (A), xbar's signs."""
+
+    v_wordline: np.ndarray
+    v_bitline: np.ndarray
+    row_currents: np.ndarray
+    col_currents: np.ndarray
+    netlist: str
+
+
+def ngspice_available() -> bool:
+    """True if an ``ngspice`` executable is on PATH."""
+    return shutil.which("ngspice") is not None
+
+
+def netlist(xb, row_voltages, col_voltages, *, title: str = "xbar crossbar") -> str:
+    """SPICE netlist of crossbar ``xb`` (linear cells) under the given terminal voltages (V)."""
+    M, N = xb.shape
+    rv = np.asarray(row_voltages, dtype=float).reshape(M)
+    cv = np.asarray(col_voltages, dtype=float).reshape(N)
+    if (xb.r_wordline == 0).any() or (xb.r_bitline == 0).any():
+        raise ConfigError("SPICE export needs every wire segment > 0 ohm")
+    iv = getattr(xb, "iv", None)
+    lines = [f"* {title}: {M}x{N}, cell {xb.cell}"]
+    for i in range(M):
+        if np.isnan(rv[i]):
+            continue
+        if xb.r_driver[i] == 0:
+            lines.append(f"VR{i} w{i}_0 0 DC {rv[i]:.17g}")
+        else:
+            lines.append(f"VR{i} dr{i} 0 DC {rv[i]:.17g}")
+            lines.append(f"RD{i} dr{i} w{i}_0 {xb.r_driver[i]:.17g}")
+    for j in range(N):
+        if np.isnan(cv[j]):
+            continue
+        if xb.r_sense[j] == 0:
+            lines.append(f"VC{j} b{M - 1}_{j} 0 DC {cv[j]:.17g}")
+        else:
+            lines.append(f"RS{j} b{M - 1}_{j} sc{j} {xb.r_sense[j]:.17g}")
+            lines.append(f"VC{j} sc{j} 0 DC {cv[j]:.17g}")
+    for i in range(M):
+        for j in range(N - 1):
+            lines.append(f"RW{i}_{j} w{i}_{j} w{i}_{j + 1} {xb.r_wordline[i, j]:.17g}")
+    for i in range(M - 1):
+        for j in range(N):
+            lines.append(f"RB{i}_{j} b{i}_{j} b{i + 1}_{j} {xb.r_bitline[i, j]:.17g}")
+    for i in range(M):
+        for j in range(N):
+            if not xb.select[i, j]:
+                continue
+            top = f"w{i}_{j}"
+            if xb.cell == "1T1R" and xb.r_access[i, j] > 0:
+                lines.append(f"RA{i}_{j} w{i}_{j} m{i}_{j} {xb.r_access[i, j]:.17g}")
+                top = f"m{i}_{j}"
+            if iv is None or iv.spice_expression is None:
+                lines.append(f"RC{i}_{j} {top} b{i}_{j} {1.0 / xb.G[i, j]:.17g}")
+            else:
+                expr = iv.spice_expression("V({0},{1})".format(top, f"b{i}_{j}"), xb.G[i, j])
+                lines.append(f"BC{i}_{j} {top} b{i}_{j} I={expr}")
+    return "\n".join([f"{title}", *lines, ".end", ""])
+
+
+def run(xb, row_voltages, col_voltages, *, timeout: float = 3600.0) -> SpiceResult:
+    """Solve the crossbar's operating point with ngspice and return it in xbar's conventions."""
+    if not ngspice_available():
+        raise XbarError("ngspice is not installed (Debian/Ubuntu: apt-get install -y ngspice)")
+    M, N = xb.shape
+    net = netlist(xb, row_voltages, col_voltages)
+    with tempfile.TemporaryDirectory(prefix="xbar-spice-") as tmp:
+        tmp = Path(tmp)
+        body = net.rsplit(".end", 1)[0]
+        control = (".options reltol=1e-12 vntol=1e-15 abstol=1e-18\n"
+                   ".control\nset filetype=ascii\nop\nwrite out.raw all\n.endc\n.end\n")
+        (tmp / "x.cir").write_text(body + control)
+        proc = subprocess.run(["ngspice", "-b", "x.cir"], cwd=tmp, capture_output=True,
+                              text=True, timeout=timeout)
+        raw = tmp / "out.raw"
+        # ngspice -b exits 1 even after a good run; the rawfile is the proof of success.
+        if not raw.exists():
+            raise XbarError(f"ngspice failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
+        values = _read_ascii_raw(raw)
+    w = np.array([[values[f"v(w{i}_{j})"] for j in range(N)] for i in range(M)])
+    b = np.array([[values[f"v(b{i}_{j})"] for j in range(N)] for i in range(M)])
+    # ngspice reports the current into a source's + terminal.
+    i_row = np.array([-values.get(f"i(vr{i})", 0.0) for i in range(M)])
+    i_col = np.array([values.get(f"i(vc{j})", 0.0) for j in range(N)])
+    return SpiceResult(w, b, i_row, i_col, net)
+
+
+def _read_ascii_raw(path: Path) -> dict[str, float]:
+    """Variables of a one-point ASCII rawfile, lower-cased names -> values."""
+    lines = path.read_text().splitlines()
+    start = lines.index("Variables:") + 1
+    stop = lines.index("Values:")
+    names = [ln.split()[1].lower() for ln in lines[start:stop]]
+    nums = []
+    for ln in lines[stop + 1:]:
+        parts = ln.split()
+        if parts:
+            nums.append(float(parts[-1]))
+    if len(nums) != len(names):
+        raise XbarError(f"{path}: expected {len(names)} values, read {len(nums)}")
+    return dict(zip(names, nums))
