@@ -37,6 +37,14 @@ def power_task(params: dict, seed: int) -> dict:
     return {"y": params["a"] ** params["n"], "noise": noise}
 
 
+@task("test-interrupt", params={"k": Param(int, 0, low=0, high=100)}, metrics={"k2": "k squared"})
+def interrupt_task(params: dict, seed: int) -> dict:
+    """Behaves like Ctrl-C at k = 2."""
+    if params["k"] == 2:
+        raise KeyboardInterrupt
+    return {"k2": params["k"] ** 2}
+
+
 @task("test-badmetrics", params={}, metrics={"y": "declared metric"})
 def bad_metrics_task(params: dict, seed: int) -> dict:
     return {"z": 1.0}
@@ -249,6 +257,17 @@ def test_extended_spec_reuses_overlapping_points(tmp_path):
     res = run(SPEC.replace("[1.0, 2.0, 3.0]", "[1.0, 2.0, 3.0, 4.0]"), out=out, workers=0,
               progress=None, retry_failed=False)
     assert sorted(CALLS) == [(4.0, 1, 0), (4.0, 2, 0), (4.0, 3, 0)] and res.n_skipped == 9
+
+
+def test_ctrl_c_keeps_finished_points_and_the_table(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text('[sweep]\ntask = "test-interrupt"\n[axes]\nk = [0, 1, 2, 3]\n')
+    out = tmp_path / "out"
+    assert cli_main(["sweep", str(spec), "--out", str(out), "--workers", "0"]) == 130
+    assert "re-run the same command to resume" in capsys.readouterr().err
+    assert sorted(r["metrics"]["k2"] for r in _records(out).values()) == [0, 1]
+    import pyarrow.parquet as pq
+    assert pq.read_table(out / "results.parquet").column("k2").to_pylist() == [0.0, 1.0]
 
 
 def test_task_returning_wrong_metrics_fails_the_point():

@@ -10,9 +10,10 @@ Registering a task is one decorator::
         ...
         return {"accuracy": acc, "energy_j": e}
 
-A spec then says ``task = "ff-train"`` once the defining module is imported: either add the module
-to :data:`TASK_MODULES` (built-in tasks) or name it in the spec as ``task = "package.module:ff_train"``
-(imported on demand, also on Dask workers).  The function receives every parameter of its schema
+A spec then says ``task = "ff-train"`` once the defining module is imported: modules listed in
+:data:`TASK_MODULES` are imported on the first lookup (training tasks belong in
+``xbar/train/sweep_tasks.py``, already listed), and any other module is named in the spec as
+``task = "package.module:ff_train"`` (imported on demand, also on Dask workers).  The function receives every parameter of its schema
 (spec values over defaults) except ``seed``, which comes separately; it returns a flat dict of
 scalar metrics.  Raise to fail the point: the error is recorded and the sweep goes on.
 """
@@ -25,8 +26,9 @@ from dataclasses import dataclass, field
 from ..exceptions import ConfigError
 from .params import SEED, Param, unknown_name
 
-TASK_MODULES: tuple[str, ...] = ("xbar.sweep.mvm",)
-"""Modules imported to find built-in tasks (each registers its tasks on import)."""
+TASK_MODULES: tuple[str, ...] = ("xbar.sweep.mvm", "xbar.train.sweep_tasks")
+"""Modules imported to find built-in tasks (each registers its tasks on import; absent ones are
+skipped, so a subpackage can add its tasks by creating the listed file)."""
 
 _REGISTRY: dict[str, "Task"] = {}
 
@@ -123,8 +125,7 @@ def get_task(name: str) -> Task:
                               "with @xbar.sweep.task")
         return t
     if name not in _REGISTRY:
-        for modname in TASK_MODULES:
-            importlib.import_module(modname)
+        _import_task_modules(until=name)
     if name not in _REGISTRY:
         raise unknown_name(name, _REGISTRY, "task", "[sweep] task")
     return _REGISTRY[name]
@@ -132,6 +133,17 @@ def get_task(name: str) -> Task:
 
 def registered_tasks() -> dict[str, Task]:
     """All registered tasks (built-in modules imported first)."""
-    for modname in TASK_MODULES:
-        importlib.import_module(modname)
+    _import_task_modules()
     return dict(_REGISTRY)
+
+
+def _import_task_modules(until: str | None = None) -> None:
+    """Import the TASK_MODULES in order (stopping once task ``until`` is registered)."""
+    for modname in TASK_MODULES:
+        if until is not None and until in _REGISTRY:
+            return
+        try:
+            importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name != modname:  # the module exists but one of its imports is missing
+                raise
