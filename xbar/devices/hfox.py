@@ -1,0 +1,457 @@
+"""Analog filamentary RRAM (HfOx/Ti, HfO2 class): pulse response, program-and-verify, relaxation,
+read noise.
+
+>>> import xbar
+>>> model = xbar.devices.HfOxReRAM()
+>>> arr = model.sample((64, 64), random_state=0)      # fabrication: d2d parameters, G = g_max
+>>> dG = arr.apply_pulses(-0.8, 100e-9)               # reset-only sub-1 V pulse on every device
+>>> res = arr.program_verify(50e-6, tol=2e-6)          # conventional ISPP program-and-verify
+>>> arr.age(3600.0); G = arr.read()
+
+Conventions: conductances in S, voltages in V (the signed voltage across the cell, the sign that
+sets the device is ``set_polarity``), widths and times in s, currents in A, energies in J.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._random import spawn
+from .._validation import check_choice, check_scalar
+from ..exceptions import ConfigError, ConvergenceError
+from ..iv import IVModel, Sinh
+from ._common import (_DeviceArrayBase, as_mask, broadcast_input, lognormal_factor,
+                      validate_config, warn_or_raise)
+
+__all__ = ["RelaxationNoiseConfig", "HfOxReRAM", "DeviceArray", "ProgramVerifyResult"]
+
+_INF = float("inf")
+
+
+@dataclass(slots=True)
+class RelaxationNoiseConfig:
+    """Relaxation (drift) after programming and read noise, shared by every device model.
+
+    Default tables: fit of ``stanford-rram-relaxation`` technology B (drift, 32 levels condensed to
+    5 knots) and technology A (read noise) by ``xbar.devices.fit``; see
+    ``xbar.devices.presets`` for the full fits and ``validation/measured`` for the checks.
+    """
+
+    drift_t0: float = 1e-2
+    """Time origin of the relaxation clock ``L(t) = log10(1 + t/drift_t0)`` (s)."""
+    drift_x: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)
+    """Knots in the normalised programmed state ``x_p = (G - g_min)/(g_max - g_min)``."""
+    drift_rate: tuple = (0.001, -0.018, -0.012, -0.006, 0.0)
+    """Mean relaxation per decade of ``L`` at each knot, relative to the window ``g_max - g_min``."""
+    drift_sigma: tuple = (0.004, 0.03, 0.02, 0.012, 0.004)
+    """Broadening: std per sqrt(decade) of ``L`` at each knot, relative to the window."""
+    read_noise_x: tuple = (0.04, 0.35, 0.56, 0.77, 1.0)
+    """Knots in the normalised state for the read noise."""
+    read_noise_rel: tuple = (0.09, 0.05, 0.017, 0.014, 0.002)
+    """Relative read noise ``std(G_read)/G`` at each knot (std over a 250 s record at 400 Hz;
+    ``stanford-rram-relaxation`` tech A: 9.1 %, 11.9 % (an unstable cell, capped here at 5 %),
+    1.7 %, 1.4 %, 0.2 %)."""
+    read_noise_exponent: float = 1.1
+    """Exponent of the read-noise spectrum, PSD ~ 1/f**exponent (tech A: 0.92-1.38)."""
+
+
+_RELAX_CONSTRAINTS = {
+    "drift_t0": (0.0, None, True, "s"), "drift_x": (0.0, 1.0, False, ""),
+    "drift_rate": (-1.0, 1.0, False, ""), "drift_sigma": (0.0, 1.0, False, ""),
+    "read_noise_x": (0.0, 2.0, False, ""), "read_noise_rel": (0.0, 1.0, False, ""),
+    "read_noise_exponent": (0.0, 3.0, False, ""),
+}
+
+
+@dataclass(slots=True)
+class HfOxReRAM(RelaxationNoiseConfig):
+    """Analog filamentary RRAM: conductance window, state-dependent pulse response, d2d, c2c.
+
+    **Pulse response.**  A pulse of amplitude ``V`` (V across the cell) and width ``t`` (s) acts as
+    ``s`` reference pulses, ``s = (t/t_ref)**width_exponent * S(|V|)`` with
+    ``S(u) = max(0, exp((u - v_ref)/v_scale) - exp((v_th - v_ref)/v_scale)) /
+    (1 - exp((v_th - v_ref)/v_scale))`` (0 below the threshold ``v_th``, 1 at ``v_ref``,
+    exponential above: ion migration is field-accelerated).  The mean change per reference pulse
+    at normalised state ``x = (G - g_min)/(g_max - g_min)`` (soft bounds with an exponential state
+    dependence) is::
+
+        SET:   +set_alpha   * W * exp(set_kappa * x)         * (1 - x)**set_gamma
+        RESET: -reset_alpha * W * exp(reset_kappa * (1 - x)) * x**reset_gamma
+
+    with cycle-to-cycle noise of std ``sqrt(sigma_abs**2 + (sigma_rel * mean)**2)`` per
+    reference pulse; a pulse of strength ``s`` is integrated in sub-steps (Euler-Maruyama) so the
+    step mean scales with ``s`` and its variance with ``s``, and G never leaves the window.  A
+    SET with a current ``compliance`` stops at the conductance whose current at ``V`` equals the
+    compliance.  *Reset-only updates*: sub-1 V RESET pulses (``reset_v_th`` < |V| < 1 V) give
+    small, amplitude-controlled decreases; *conventional programming* uses SET with compliance and
+    RESET above 1 V (:meth:`DeviceArray.program_verify`).
+
+    Defaults: window from ``tud-rram-iv-cycles`` (HRS ~1e5 ohm, LRS median 1.71 kohm: g_min 10 uS,
+    g_max 580 uS); thresholds near the measured quasi-static switching voltages (|V_set| 1.09 V,
+    V_reset 1.14 V, which are upper bounds for 100 ns pulses); step sizes and noise are
+    illustrative ([H] in REFERENCES.md) until fitted pulse data of this class exist; the
+    CrossSim ramp fit is in ``presets.crosssim_ramps``.
+    """
+
+    g_min: float = 10e-6
+    """Lower window edge, HRS conductance (S); tud-rram-iv-cycles HRS ~1e5 ohm."""
+    g_max: float = 580e-6
+    """Upper window edge, LRS conductance (S); tud-rram-iv-cycles LRS median 1.71 kohm."""
+    g_min_dtod: float = 0.1
+    """Device-to-device log-normal sigma of g_min (relative)."""
+    g_max_dtod: float = 0.1
+    """Device-to-device log-normal sigma of g_max (relative); g_max stays >= 1.05 g_min."""
+    iv: IVModel = field(default_factory=lambda: Sinh(0.5))
+    """Cell I-V (pulse energy, compliance, reads); Sinh(0.5 V) ~ tud-rram-iv-cycles LRS branch."""
+    set_polarity: int = 1
+    """Sign of the cell voltage that SETs (+1 or -1); tud-rram-iv-cycles sets at negative V."""
+
+    set_alpha: float = 0.02
+    """SET mean step per reference pulse at x = 0 with kappa = 0, relative to the window."""
+    set_kappa: float = 0.0
+    """SET exponential state dependence (0: standard soft bounds)."""
+    set_gamma: float = 1.0
+    """SET soft-bound exponent on (1 - x)."""
+    set_v_ref: float = 1.2
+    """SET reference amplitude (V): s = 1 at this |V| and width set_t_ref."""
+    set_v_th: float = 0.8
+    """SET threshold amplitude (V): no change below."""
+    set_v_scale: float = 0.1
+    """SET voltage acceleration (V per e-fold of the rate)."""
+    set_t_ref: float = 100e-9
+    """SET reference width (s)."""
+    set_sigma_rel: float = 0.3
+    """SET c2c noise relative to the mean step."""
+    set_sigma_abs: float = 0.0
+    """SET c2c noise floor per reference pulse (S)."""
+
+    reset_alpha: float = 0.02
+    """RESET mean step per reference pulse at x = 1 with kappa = 0, relative to the window."""
+    reset_kappa: float = 0.0
+    """RESET exponential state dependence, in (1 - x)."""
+    reset_gamma: float = 1.0
+    """RESET soft-bound exponent on x."""
+    reset_v_ref: float = 0.8
+    """RESET reference amplitude (V): sub-1 V gradual reset regime."""
+    reset_v_th: float = 0.5
+    """RESET threshold amplitude (V)."""
+    reset_v_scale: float = 0.1
+    """RESET voltage acceleration (V per e-fold)."""
+    reset_t_ref: float = 100e-9
+    """RESET reference width (s)."""
+    reset_sigma_rel: float = 0.3
+    """RESET c2c noise relative to the mean step."""
+    reset_sigma_abs: float = 0.0
+    """RESET c2c noise floor per reference pulse (S)."""
+
+    width_exponent: float = 1.0
+    """s grows as (t/t_ref)**width_exponent (1: the effect is proportional to time at field)."""
+    alpha_dtod: float = 0.2
+    """Device-to-device log-normal sigma of set_alpha and reset_alpha (independent draws)."""
+    v_th_dtod: float = 0.05
+    """Device-to-device std (V) of a shift applied to v_th and v_ref (per polarity)."""
+    dx_max: float = 0.02
+    """Largest mean sub-step of a pulse integration, relative to the window."""
+    max_substeps: int = 1000
+    """Cap on sub-steps per pulse (strong pulses then saturate at the window edge)."""
+    source: str = "defaults: window from tud-rram-iv-cycles, pulse law illustrative"
+    """Provenance of the parameter set (presets name their data set)."""
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field against its allowed range (raises ConfigError)."""
+        validate_config(self, _HFOX_CONSTRAINTS)
+        if self.set_polarity not in (1, -1):
+            raise ConfigError(f"HfOxReRAM.set_polarity must be +1 or -1, got {self.set_polarity!r}")
+        for p in ("set", "reset"):
+            if not getattr(self, f"{p}_v_th") < getattr(self, f"{p}_v_ref"):
+                raise ConfigError(f"HfOxReRAM.{p}_v_th must be < {p}_v_ref (V), got "
+                                  f"{getattr(self, f'{p}_v_th')!r} >= "
+                                  f"{getattr(self, f'{p}_v_ref')!r}")
+
+    def sample(self, shape=(), random_state=None, g_init: float | None = None) -> "DeviceArray":
+        """Fabricate an array of devices with device-to-device variation.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            Array shape, e.g. (M, N).
+        random_state : None, int or Generator
+            Split into a fabrication stream (d2d parameters) and an operation stream (used by the
+            array's stochastic methods when they get ``random_state=None``).
+        g_init : float or None
+            Initial conductance (S), clipped to each device's window; default each device's
+            ``g_max`` (as after forming / a SET).
+        """
+        self.validate()
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        n = int(np.prod(shape))
+        fab, op = spawn(random_state, 2)
+        g_min = self.g_min * lognormal_factor(fab, self.g_min_dtod, n)
+        g_max = np.maximum(self.g_max * lognormal_factor(fab, self.g_max_dtod, n), 1.05 * g_min)
+        params = {
+            "alpha_set": self.set_alpha * lognormal_factor(fab, self.alpha_dtod, n),
+            "alpha_reset": self.reset_alpha * lognormal_factor(fab, self.alpha_dtod, n),
+            "dv_set": self.v_th_dtod * fab.standard_normal(n) if self.v_th_dtod else np.zeros(n),
+            "dv_reset": (self.v_th_dtod * fab.standard_normal(n) if self.v_th_dtod
+                         else np.zeros(n)),
+        }
+        if g_init is None:
+            G = g_max.copy()
+        else:
+            check_scalar(g_init, "g_init", low=0.0, unit="S")
+            G = np.clip(np.full(n, float(g_init)), g_min, g_max)
+        return DeviceArray(self, shape, g_min, g_max, G, params, fab, op)
+
+
+_HFOX_CONSTRAINTS = dict(_RELAX_CONSTRAINTS)
+_HFOX_CONSTRAINTS.update({
+    "g_min": (0.0, None, True, "S"), "g_max": (0.0, None, True, "S"),
+    "g_min_dtod": (0.0, 2.0, False, ""), "g_max_dtod": (0.0, 2.0, False, ""),
+    "set_alpha": (0.0, 1.0, False, ""), "reset_alpha": (0.0, 1.0, False, ""),
+    "set_kappa": (-20.0, 20.0, False, ""), "reset_kappa": (-20.0, 20.0, False, ""),
+    "set_gamma": (0.0, 10.0, False, ""), "reset_gamma": (0.0, 10.0, False, ""),
+    "set_v_ref": (0.0, None, True, "V"), "reset_v_ref": (0.0, None, True, "V"),
+    "set_v_th": (0.0, None, False, "V"), "reset_v_th": (0.0, None, False, "V"),
+    "set_v_scale": (0.0, None, True, "V"), "reset_v_scale": (0.0, None, True, "V"),
+    "set_t_ref": (0.0, None, True, "s"), "reset_t_ref": (0.0, None, True, "s"),
+    "set_sigma_rel": (0.0, 10.0, False, ""), "reset_sigma_rel": (0.0, 10.0, False, ""),
+    "set_sigma_abs": (0.0, None, False, "S"), "reset_sigma_abs": (0.0, None, False, "S"),
+    "width_exponent": (0.0, 3.0, False, ""), "alpha_dtod": (0.0, 2.0, False, ""),
+    "v_th_dtod": (0.0, 1.0, False, "V"), "dx_max": (1e-6, 1.0, False, ""),
+})
+
+
+def _strength(u, t, v_ref, v_th, v_scale, t_ref, width_exponent):
+    """Pulse strength in reference pulses (see HfOxReRAM)."""
+    floor = np.exp((v_th - v_ref) / v_scale)
+    with np.errstate(over="ignore"):
+        s = np.maximum(np.exp((u - v_ref) / v_scale) - floor, 0.0) / (1.0 - floor)
+    return np.where(t > 0, (t / t_ref) ** width_exponent, 0.0) * s
+
+
+@dataclass
+class ProgramVerifyResult:
+    """Outcome of :meth:`DeviceArray.program_verify` (arrays of the device-array shape).
+
+    Attributes
+    ----------
+    G : final conductance (S); G_read : last verify read (S); n_pulses : write pulses per device;
+    n_reads : verify reads per device; energy_pulses, energy_reads, energy : J per device
+    (pulses through the device I-V, verify reads, total); converged : bool per device.
+    """
+
+    G: np.ndarray
+    G_read: np.ndarray
+    n_pulses: np.ndarray
+    n_reads: np.ndarray
+    energy_pulses: np.ndarray
+    energy_reads: np.ndarray
+    converged: np.ndarray
+
+    @property
+    def energy(self) -> np.ndarray:
+        return self.energy_pulses + self.energy_reads
+
+
+class DeviceArray(_DeviceArrayBase):
+    """An array of :class:`HfOxReRAM` devices: per-device (d2d) parameters and state G (S).
+
+    Build it with :meth:`HfOxReRAM.sample`.  Stochastic methods take ``random_state``; with
+    ``None`` they use the array's own operation stream, so a seeded array is reproducible.
+    """
+
+    def __init__(self, model, shape, g_min, g_max, G, params, fab_rng, op_rng):
+        super().__init__(model, shape, g_min, g_max, G, fab_rng, op_rng)
+        self.params = params
+        m = model
+        self._prm = np.array([m.set_kappa, m.set_gamma, m.set_sigma_rel, m.set_sigma_abs,
+                              m.reset_kappa, m.reset_gamma, m.reset_sigma_rel, m.reset_sigma_abs,
+                              m.dx_max, float(m.max_substeps)])
+
+    def pulse_strength(self, amplitude, width) -> tuple[np.ndarray, np.ndarray]:
+        """Polarity (+1 SET, -1 RESET, 0 none) and strength (reference pulses) per device."""
+        m = self.model
+        v = broadcast_input(amplitude, "amplitude", self.shape)
+        t = broadcast_input(width, "width", self.shape)
+        if np.any(t < 0):
+            raise ConfigError(f"width must be >= 0 s, got {t[t < 0][0]!r}")
+        pol = np.sign(v * m.set_polarity).astype(np.int8)
+        u = np.abs(v)
+        p = self.params
+        s_set = _strength(u, t, m.set_v_ref + p["dv_set"], m.set_v_th + p["dv_set"],
+                          m.set_v_scale, m.set_t_ref, m.width_exponent)
+        s_reset = _strength(u, t, m.reset_v_ref + p["dv_reset"], m.reset_v_th + p["dv_reset"],
+                            m.reset_v_scale, m.reset_t_ref, m.width_exponent)
+        return pol, np.where(pol > 0, s_set, np.where(pol < 0, s_reset, 0.0))
+
+    def apply_pulses(self, amplitude, width, mask=None, compliance=None, random_state=None,
+                     n_threads: int = 1) -> np.ndarray:
+        """Apply one pulse to every (masked) device and return the change dG (S).
+
+        Parameters
+        ----------
+        amplitude : float or array
+            Cell voltage (V), broadcast to the array; sign ``set_polarity`` SETs, the other
+            RESETs, 0 does nothing.  Pass the voltage each cell actually sees (circuit solve).
+        width : float or array
+            Pulse width (s), >= 0.
+        mask : bool array or None
+            Devices to pulse (default all).
+        compliance : float, array or None
+            SET current compliance (A): a SET stops at ``G_cc = compliance / (I(V, G)/G)``.
+        random_state : None, int or Generator
+            Cycle-to-cycle noise stream (default: the array's operation stream).  One uint64
+            is drawn from it to seed the kernel's per-device SplitMix64 streams.
+        n_threads : int
+            OpenMP threads of the kernel.
+        """
+        from .._kernels._pulse_update import pulse_update
+
+        rng = self._rng(random_state)
+        pol, s = self.pulse_strength(amplitude, width)
+        active = as_mask(mask, self.shape) & (pol != 0) & (s > 0)
+        idx = np.flatnonzero(active)
+        seed = int(rng.integers(0, 2 ** 63))
+        dG = np.zeros(self.size)
+        if idx.size == 0:
+            return dG.reshape(self.shape)
+        gcap = np.full(idx.size, _INF)
+        if compliance is not None:
+            icc = broadcast_input(compliance, "compliance", self.shape)[idx]
+            if np.any(icc <= 0):
+                raise ConfigError(f"compliance must be > 0 A, got {icc[icc <= 0][0]!r}")
+            v = broadcast_input(amplitude, "amplitude", self.shape)[idx]
+            gref = self._g_max[idx]
+            f = np.abs(self.model.iv.current(v, gref)) / gref
+            gcap = np.where(f > 0, icc / np.where(f > 0, f, 1.0), _INF)
+        alpha = np.where(pol[idx] > 0, self.params["alpha_set"][idx],
+                         self.params["alpha_reset"][idx])
+        g = self._G[idx].copy()
+        pulse_update(g, self._g_min[idx], self._g_max[idx], gcap, np.ascontiguousarray(s[idx]),
+                     np.ascontiguousarray(pol[idx]), np.ascontiguousarray(alpha),
+                     idx.astype(np.int64), self._prm, np.uint64(seed), int(n_threads))
+        dG[idx] = g - self._G[idx]
+        self._G[idx] = g
+        self._programmed(idx)
+        return dG.reshape(self.shape)
+
+    def mean_step(self, polarity: int, G=None) -> np.ndarray:
+        """Mean dG (S) of one reference pulse of ``polarity`` (+1 SET, -1 RESET) at state ``G``
+        (default the present state), before clipping; the law the kernel integrates."""
+        m = self.model
+        G = self._G if G is None else broadcast_input(G, "G", self.shape)
+        w = self._g_max - self._g_min
+        x = np.clip((G - self._g_min) / w, 0.0, 1.0)
+        if polarity > 0:
+            mu = self.params["alpha_set"] * w * np.exp(m.set_kappa * x) * (1 - x) ** m.set_gamma
+        else:
+            mu = -(self.params["alpha_reset"] * w * np.exp(m.reset_kappa * (1 - x))
+                   * x ** m.reset_gamma)
+        return mu.reshape(self.shape)
+
+    def program_verify(self, G_target, tol: float | None = None, max_pulses: int = 100, *,
+                       width: float = 100e-9, v_set_start: float = 0.9, v_set_step: float = 0.05,
+                       v_set_max: float = 1.5, compliance: float | None = None,
+                       v_reset_start: float = 0.6, v_reset_step: float = 0.05,
+                       v_reset_max: float = 1.5, v_read: float = 0.2, t_read: float = 1e-6,
+                       mask=None, on_failure: str = "warn",
+                       random_state=None) -> ProgramVerifyResult:
+        """Conventional program-and-verify (incremental step pulses with verify reads).
+
+        Loop per device: read (with read noise); if ``|G_read - G_target| <= tol`` stop; else
+        apply a SET pulse (with ``compliance``) if below target, a RESET pulse if above.  The
+        amplitude starts at ``v_*_start`` and grows by ``v_*_step`` (up to ``v_*_max``) with each
+        consecutive pulse in the same direction, restarting when the direction flips.  Energy:
+        every pulse ``|V I| t`` through the device I-V (state before the pulse, current limited
+        by the compliance for SET) and every verify read ``v_read * I(v_read) * t_read``.
+
+        Parameters
+        ----------
+        G_target : float or array
+            Target conductance (S).
+        tol : float or None
+            Acceptance band (S) on the verify read; default 1 % of the nominal window.
+        max_pulses : int
+            Pulses per device before giving up.
+        compliance : float or None
+            SET current compliance (A).  With a sinh-like I-V the reachable G at the cap,
+            ``compliance / (I(V)/G)``, falls as the amplitude grows, so a compliance too low for
+            the target stalls the loop; default None (no compliance).
+        on_failure : {"warn", "raise", "ignore"}
+            What to do if some devices do not reach the band: a ConvergenceWarning (default; the
+            ``converged`` flags say which), a ConvergenceError, or nothing.
+
+        Returns
+        -------
+        ProgramVerifyResult
+        """
+        m = self.model
+        target = broadcast_input(G_target, "G_target", self.shape)
+        if tol is None:
+            tol = 0.01 * (m.g_max - m.g_min)
+        check_scalar(tol, "tol", low=0.0, low_open=True, unit="S")
+        check_scalar(max_pulses, "max_pulses", low=1, integer=True)
+        check_choice(on_failure, "on_failure", {"warn", "raise", "ignore"})
+        for name, val in (("width", width), ("v_set_start", v_set_start),
+                          ("v_set_max", v_set_max), ("v_reset_start", v_reset_start),
+                          ("v_reset_max", v_reset_max), ("t_read", t_read)):
+            check_scalar(val, name, low=0.0, low_open=True)
+        check_scalar(v_set_step, "v_set_step", low=0.0, unit="V")
+        check_scalar(v_reset_step, "v_reset_step", low=0.0, unit="V")
+        rng = self._rng(random_state)
+        todo = as_mask(mask, self.shape)
+        n = self.size
+        n_pulses = np.zeros(n, dtype=np.int64)
+        n_reads = np.zeros(n, dtype=np.int64)
+        e_pulse = np.zeros(n)
+        e_read = np.zeros(n)
+        last_dir = np.zeros(n, dtype=np.int8)
+        amp = np.zeros(n)
+        g_read = np.full(n, np.nan)
+        pol_sign = m.set_polarity
+
+        def verify(sel):
+            g_read[sel] = self.read(rng).reshape(-1)[sel]
+            n_reads[sel] += 1
+            e_read[sel] += self.read_energy(v_read, t_read).reshape(-1)[sel]
+
+        verify(todo)
+        for _ in range(max_pulses):
+            err = g_read - target
+            active = todo & (np.abs(err) > tol)
+            if not active.any():
+                break
+            direction = np.where(err < 0, 1, -1).astype(np.int8)
+            start = np.where(direction > 0, v_set_start, v_reset_start)
+            step = np.where(direction > 0, v_set_step, v_reset_step)
+            vmax = np.where(direction > 0, v_set_max, v_reset_max)
+            amp = np.where(active & (direction == last_dir), np.minimum(amp + step, vmax),
+                           np.where(active, start, amp))
+            last_dir = np.where(active, direction, last_dir)
+            volts = np.where(active, amp * direction * pol_sign, 0.0)
+            icc = np.where(direction > 0, compliance if compliance else _INF, _INF)
+            e = self.pulse_energy(volts, width).reshape(-1)
+            if compliance is not None:
+                f = np.abs(m.iv.current(volts, self._G))
+                e = np.abs(volts) * np.minimum(f, icc) * width
+            e_pulse[active] += e[active]
+            n_pulses[active] += 1
+            self.apply_pulses(volts.reshape(self.shape), width, mask=active.reshape(self.shape),
+                              compliance=None if compliance is None else
+                              np.where(direction > 0, compliance, 1.0).reshape(self.shape),
+                              random_state=rng)
+            verify(active)
+        converged = ~todo | (np.abs(g_read - target) <= tol)
+        res = ProgramVerifyResult(*(a.reshape(self.shape) for a in (
+            self._G.copy(), g_read, n_pulses, n_reads, e_pulse, e_read, converged)))
+        if not converged.all():
+            k = int(np.sum(~converged))
+            msg = (f"program_verify: {k} of {int(todo.sum())} devices not within tol = {tol:g} S "
+                   f"after max_pulses = {max_pulses}")
+            worst = float(np.nanmax(np.abs(g_read - target)[~converged]))
+            warn_or_raise(on_failure, msg, ConvergenceError(msg, max_pulses, worst))
+        return res
