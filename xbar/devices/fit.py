@@ -1,0 +1,463 @@
+"""Fit the device models to measured data, and the statistics used to validate them.
+
+* I-V sweeps (:func:`fit_iv_cycle`, :func:`lrs_iv_table`): LRS/HRS resistance, V_set/V_reset,
+  per-branch sinh fits, RMS of log10|I| of the hysteretic sweep model per cycle.
+* Pulse ramps (:func:`fit_pulse_ramps`, :func:`simulate_ramps`): mean dG(G) and its spread.
+* Relaxation (:func:`fit_relaxation`): drift rate and broadening per level in log time.
+* Read noise (:func:`fit_read_noise`, :func:`psd_slope`): relative noise per level, 1/f slope.
+* Switching probability (:func:`fit_switching`): log-normal switching-time model by maximum
+  likelihood.
+
+Units: S, V, A, s throughout.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, signal
+from scipy.special import log_ndtr
+
+from .._validation import as_float_array, check_scalar
+from ..exceptions import ConfigError, ConvergenceError
+from ..iv import Asymmetric, Table
+from ._common import log_time
+
+__all__ = ["fit_sinh_branch", "IVCycleFit", "fit_iv_cycle", "lrs_iv_table", "RampFit",
+           "fit_pulse_ramps", "simulate_ramps", "RelaxationFit", "fit_relaxation",
+           "ReadNoiseFit", "fit_read_noise", "psd_slope", "fit_switching", "ks_distance"]
+
+
+# =================================================================================== I-V
+def fit_sinh_branch(v, i) -> tuple[float, float]:
+    """Fit ``|I| = G * v0 * sinh(|V| / v0)`` in log space; returns (G in S, v0 in V)."""
+    v = np.abs(as_float_array(v, "v"))
+    i = np.abs(as_float_array(i, "i"))
+    ok = (v > 0) & (i > 0)
+    if ok.sum() < 3:
+        raise ConfigError(f"need at least 3 points with V != 0 and I != 0 to fit, got {ok.sum()}")
+    v, li = v[ok], np.log(i[ok])
+    g0 = float(np.exp(np.median(li - np.log(v))))
+
+    def res(p):
+        lg, lv0 = p
+        v0 = np.exp(lv0)
+        return lg + lv0 + np.log(np.sinh(v / v0)) - li
+
+    sol = optimize.least_squares(res, [np.log(g0), np.log(0.5)],
+                                 bounds=([-40, np.log(0.02)], [10, np.log(20.0)]))
+    return float(np.exp(sol.x[0])), float(np.exp(sol.x[1]))
+
+
+@dataclass
+class IVCycleFit:
+    """One SET + RESET cycle of quasi-static sweeps, fitted.
+
+    Attributes
+    ----------
+    cycle : int; v_set, v_reset : switching voltages (V); r_lrs, r_hrs : resistance at
+    |V| = ``v_read`` (ohm); g_lrs, v0_lrs_pos, v0_lrs_neg, g_hrs, v0_hrs : sinh fits of the
+    branches (S, V); rms_set, rms_reset : RMS of log10|I| (decades) of the sweep model over each
+    sweep; model_set, model_reset : model current (A) at every sweep point.
+    """
+
+    cycle: int
+    v_set: float
+    v_reset: float
+    r_lrs: float
+    r_hrs: float
+    g_lrs: float
+    v0_lrs_pos: float
+    v0_lrs_neg: float
+    g_hrs: float
+    v0_hrs: float
+    rms_set: float
+    rms_reset: float
+    model_set: np.ndarray = field(repr=False)
+    model_reset: np.ndarray = field(repr=False)
+
+
+def _r_at(v, i, v_read):
+    k = int(np.argmin(np.abs(np.abs(v) - v_read)))
+    return float(abs(v[k] / i[k]))
+
+
+def fit_iv_cycle(set_sweep, reset_sweep, *, v_min: float = 0.05, v_read: float = 0.1,
+                 compliance: float | None = None) -> IVCycleFit:
+    """Fit one cycle: a SET sweep (0 -> V- -> 0) and the following RESET sweep (0 -> V+ -> 0).
+
+    Extraction: V_set = voltage of the largest jump of log10|I| on the SET up-branch; V_reset =
+    voltage of the current maximum on the RESET up-branch; R_LRS at ``v_read`` on the RESET
+    up-branch, R_HRS at ``-v_read`` on the SET up-branch.  Branch fits (sinh, log space, points
+    with |V| >= ``v_min``): HRS = SET up-branch before V_set; LRS negative = SET down-branch once
+    below 95 % of the compliance; LRS positive = RESET up-branch below 0.8 V_reset; the HRS left by
+    the RESET = RESET down-branch.
+
+    Sweep model: HRS before V_set, then the LRS (limited to the compliance) on the SET sweep;
+    LRS up to V_reset, then the post-RESET HRS on the RESET sweep (the gradual RESET between the
+    onset and the current peak is not modelled, so the RESET RMS is the larger one).  RMS of log10|I| over points with
+    |V| >= ``v_min`` (below that the current is near the instrument floor).
+    """
+    vs, is_ = set_sweep.v, set_sweep.i
+    vr, ir = reset_sweep.v, reset_sweep.i
+    icc = compliance if compliance is not None else getattr(set_sweep, "compliance", np.nan)
+    if not np.isfinite(icc):
+        icc = np.max(np.abs(is_))
+    ts, tr = int(np.argmax(np.abs(vs))), int(np.argmax(np.abs(vr)))
+    up_s = np.arange(ts + 1)
+    with np.errstate(divide="ignore"):
+        ls = np.log10(np.abs(is_) + 1e-15)
+    jump = np.diff(ls[up_s])
+    k_set = int(np.argmax(np.where(np.abs(vs[up_s[1:]]) >= v_min, jump, -np.inf))) + 1
+    v_set = float(vs[k_set])
+    k_reset = int(np.argmax(np.abs(ir[: tr + 1])))
+    v_reset = float(vr[k_reset])
+    idx = np.arange(vs.size)
+    hrs = (idx < k_set) & (np.abs(vs) >= v_min)
+    lrs_neg = (idx > ts) & (np.abs(is_) < 0.95 * icc) & (np.abs(vs) >= v_min)
+    lrs_pos = (np.arange(vr.size) <= k_reset) & (vr <= 0.8 * v_reset) & (vr >= v_min)
+    g_h, v0_h = fit_sinh_branch(vs[hrs], is_[hrs])
+    g_ln, v0_ln = fit_sinh_branch(vs[lrs_neg], is_[lrs_neg])
+    g_lp, v0_lp = fit_sinh_branch(vr[lrs_pos], ir[lrs_pos])
+    hrs_after = (np.arange(vr.size) > tr) & (vr >= v_min)
+    g_h2, v0_h2 = fit_sinh_branch(vr[hrs_after], ir[hrs_after])
+    g_l = float(np.sqrt(g_ln * g_lp))
+    lrs_model = Asymmetric(v0_lp, v0_ln)
+    hrs_model = Asymmetric(v0_h, v0_h)
+    m_set = np.where(idx < k_set, hrs_model.current(vs, g_h), lrs_model.current(vs, g_ln))
+    m_set = np.sign(m_set) * np.minimum(np.abs(m_set), icc)
+    idr = np.arange(vr.size)
+    m_reset = np.where(idr <= k_reset, lrs_model.current(vr, g_lp),
+                       Asymmetric(v0_h2, v0_h2).current(vr, g_h2))
+
+    def rms(v, i, m):
+        ok = np.abs(v) >= v_min
+        return float(np.sqrt(np.mean((np.log10(np.abs(i[ok]) + 1e-15)
+                                      - np.log10(np.abs(m[ok]) + 1e-15)) ** 2)))
+
+    return IVCycleFit(cycle=int(getattr(set_sweep, "cycle", 0)), v_set=v_set, v_reset=v_reset,
+                      r_lrs=_r_at(vr[: tr + 1], ir[: tr + 1], v_read),
+                      r_hrs=_r_at(vs[: k_set], is_[: k_set], v_read),
+                      g_lrs=g_l, v0_lrs_pos=v0_lp, v0_lrs_neg=v0_ln, g_hrs=g_h, v0_hrs=v0_h,
+                      rms_set=rms(vs, is_, m_set), rms_reset=rms(vr, ir, m_reset),
+                      model_set=m_set, model_reset=m_reset)
+
+
+def lrs_iv_table(reset_sweeps, set_sweeps, fits, v_max: float = 0.6, n_knots: int = 25) -> Table:
+    """Median measured LRS curve ``I / G_LRS`` on ``[-v_max, v_max]`` as an :class:`xbar.iv.Table`.
+
+    Positive side: RESET up-branches; negative side: SET down-branches (after compliance); each
+    normalised by its cycle's fitted small-signal G and interpolated on a common grid; the median
+    over cycles is made monotone (running maximum) and pinned to 0 at 0 V.
+    """
+    grid = np.linspace(-v_max, v_max, n_knots)
+    curves = []
+    for rs, ss, f in zip(reset_sweeps, set_sweeps, fits):
+        tr = int(np.argmax(np.abs(rs.v)))
+        up = slice(0, tr + 1)
+        ts = int(np.argmax(np.abs(ss.v)))
+        vp, ip = rs.v[up], rs.i[up] / f.g_lrs
+        vn, i_n = ss.v[ts:][::-1], ss.i[ts:][::-1] / f.g_lrs
+        keep_p = vp <= 0.8 * f.v_reset
+        vv = np.concatenate([vn[vn < 0], vp[keep_p & (vp > 0)]])
+        ii = np.concatenate([i_n[vn < 0], ip[keep_p & (vp > 0)]])
+        order = np.argsort(vv)
+        curves.append(np.interp(grid, vv[order], ii[order]))
+    f = np.median(np.array(curves), axis=0)
+    f[np.argmin(np.abs(grid))] = 0.0
+    f = np.maximum.accumulate(f)
+    return Table(grid, f)
+
+
+# ================================================================================= ramps
+@dataclass
+class RampFit:
+    """Pulse-response fit of one device's ramps.
+
+    ``g_min``/``g_max`` (S) frame the normalised state; per polarity ``alpha`` (relative to the
+    window), ``kappa``, ``gamma``, ``sigma_rel``, ``sigma_abs`` (S) as in :class:`HfOxReRAM`
+    (the state noise, which accumulates); ``read_sigma`` (S): std of the measurement noise of
+    each stored read, separated from the c2c step noise by the lag-1 anti-correlation of the
+    step residuals.
+    """
+
+    g_min: float
+    g_max: float
+    set: dict
+    reset: dict
+    read_sigma: float = 0.0
+
+    def to_model(self, **overrides):
+        """An :class:`~xbar.devices.HfOxReRAM` with this law at its reference pulse and no d2d."""
+        from .hfox import HfOxReRAM
+        kw = dict(g_min=self.g_min, g_max=self.g_max, g_min_dtod=0.0, g_max_dtod=0.0,
+                  alpha_dtod=0.0, v_th_dtod=0.0)
+        for p in ("set", "reset"):
+            for k, v in getattr(self, p).items():
+                kw[f"{p}_{k}"] = v
+        kw.update(overrides)
+        return HfOxReRAM(**kw)
+
+
+def _ramp_pairs(ramps):
+    """(G before, dG, ramp id) of every consecutive pair of reads."""
+    g0, dg, rid = [], [], []
+    for k in range(ramps.n_ramps):
+        r = ramps.ramp(k)
+        g0.append(r[:-1])
+        dg.append(np.diff(r))
+        rid.append(np.full(r.size - 1, k))
+    return np.concatenate(g0), np.concatenate(dg), np.concatenate(rid)
+
+
+def _fit_polarity(g, dg, rid, g_min, g_max, sign, n_bins=10):
+    w = g_max - g_min
+    x = np.clip((g - g_min) / w, 0, 1)
+
+    def mu(p, x):
+        a, kappa, gamma = p
+        if sign > 0:
+            return a * w * np.exp(kappa * x) * (1 - x) ** gamma
+        return -a * w * np.exp(kappa * (1 - x)) * x ** gamma
+
+    a0 = float(np.abs(np.mean(dg)) / w)
+    sol = optimize.least_squares(lambda p: mu(p, x) - dg, [a0, 0.0, 0.5],
+                                 bounds=([1e-9, -15.0, 0.0], [1.0, 15.0, 8.0]), x_scale="jac")
+    p = sol.x
+    resid = dg - mu(p, x)
+    # Read noise e_n of each stored read enters dG_n = G_{n+1} - G_n + e_{n+1} - e_n: it adds
+    # 2 var(e) to the step variance without accumulating, and makes consecutive residuals
+    # anti-correlated by -var(e).  Estimate var(e) from that lag-1 covariance.
+    same = rid[1:] == rid[:-1]
+    var_e = max(0.0, -float(np.mean(resid[1:][same] * resid[:-1][same])))
+    edges = np.quantile(x, np.linspace(0, 1, n_bins + 1))
+    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1)
+    var = np.array([resid[b == k].var() for k in range(n_bins)]) - 2.0 * var_e
+    mub = np.array([mu(p, x[b == k]).mean() for k in range(n_bins)])
+    coef, _ = optimize.nnls(np.column_stack([np.ones(n_bins), mub ** 2]), np.maximum(var, 0.0))
+    return {"alpha": float(p[0]), "kappa": float(p[1]), "gamma": float(p[2]),
+            "sigma_abs": float(np.sqrt(coef[0])), "sigma_rel": float(np.sqrt(coef[1]))}, var_e
+
+
+def fit_pulse_ramps(set_ramps, reset_ramps, margin: float = 0.05) -> RampFit:
+    """Fit the mean step dG(G) and its spread per polarity from measured ramps.
+
+    The window is the range of the ramps widened by ``margin`` of that range on each side (ramps
+    of a fixed pulse count do not show the true window).  Mean law fitted by least squares on
+    every (G, dG) pair; the spread by non-negative least squares of the binned residual variance
+    on ``sigma_abs**2 + (sigma_rel * mean)**2`` after removing twice the read-noise variance
+    (see :class:`RampFit`).  Each ramp's pulse is the reference pulse.
+    """
+    check_scalar(margin, "margin", low=0.0, high=1.0)
+    g_all = np.concatenate([set_ramps.g[np.isfinite(set_ramps.g)],
+                            reset_ramps.g[np.isfinite(reset_ramps.g)]])
+    lo, hi = float(g_all.min()), float(g_all.max())
+    g_min, g_max = lo - margin * (hi - lo), hi + margin * (hi - lo)
+    fs, ve_s = _fit_polarity(*_ramp_pairs(set_ramps), g_min, g_max, +1)
+    fr, ve_r = _fit_polarity(*_ramp_pairs(reset_ramps), g_min, g_max, -1)
+    return RampFit(g_min, g_max, fs, fr, float(np.sqrt(0.5 * (ve_s + ve_r))))
+
+
+def simulate_ramps(model, g_start, n_pulses: int, polarity: int, read_sigma: float = 0.0,
+                   random_state=None) -> np.ndarray:
+    """Simulate ramps of ``n_pulses`` reference pulses from each start conductance (S).
+
+    Returns shape ``(n_pulses + 1, len(g_start))``; row 0 is the start.  Uses the model's
+    reference pulse (amplitude ``±v_ref``, width ``t_ref``) through
+    :meth:`DeviceArray.apply_pulses`; rows after the start get Gaussian measurement noise of std
+    ``read_sigma`` (S) so they compare with measured reads.
+    """
+    g_start = as_float_array(g_start, "g_start", shape=(None,))
+    check_scalar(read_sigma, "read_sigma", low=0.0, unit="S")
+    rs_dev, rs_read = np.random.default_rng(random_state).spawn(2) if not isinstance(
+        random_state, np.random.Generator) else random_state.spawn(2)
+    arr = model.sample(g_start.size, random_state=rs_dev)
+    arr.set_state(g_start)
+    p = "set" if polarity > 0 else "reset"
+    v = getattr(model, f"{p}_v_ref") * model.set_polarity * (1 if polarity > 0 else -1)
+    t = getattr(model, f"{p}_t_ref")
+    out = np.empty((n_pulses + 1, g_start.size))
+    out[0] = arr.G
+    for k in range(n_pulses):
+        arr.apply_pulses(v, t)
+        out[k + 1] = arr.G
+    if read_sigma > 0:
+        out[1:] += read_sigma * rs_read.standard_normal(out[1:].shape)
+    return out
+
+
+def ks_distance(a, b) -> tuple[float, float]:
+    """Two-sample Kolmogorov-Smirnov distance and p-value."""
+    from scipy.stats import ks_2samp
+    r = ks_2samp(np.asarray(a, float), np.asarray(b, float))
+    return float(r.statistic), float(r.pvalue)
+
+
+# ============================================================================ relaxation
+@dataclass
+class RelaxationFit:
+    """Relaxation per level: ``E[g(t) - gi] = W r L(t)``, ``Var[g(t) - gi] = W^2 s^2 L(t) + c``.
+
+    Attributes (arrays over levels)
+    -------------------------------
+    levels; x : mean normalised programmed state gi/W; rate : r (per decade of L, relative to
+    W); sigma : s (per sqrt(decade), relative); floor : c (S^2, read-noise floor of a difference
+    of two reads); t0 : clock origin (s); window : W (S); t_fit_max : latest time used (s).
+    """
+
+    levels: np.ndarray
+    x: np.ndarray
+    rate: np.ndarray
+    sigma: np.ndarray
+    floor: np.ndarray
+    t0: float
+    window: float
+    t_fit_max: float
+
+    def read_noise_rel(self) -> np.ndarray:
+        """Relative read noise per level implied by the floor: sqrt(c/2) / (x W)."""
+        return np.sqrt(self.floor / 2.0) / np.maximum(self.x * self.window, 1e-12)
+
+    def to_model(self, **overrides):
+        """:class:`HfOxReRAM` on ``[~0, W]`` carrying these drift and read-noise tables."""
+        from .hfox import HfOxReRAM
+        x = np.asarray(self.x)
+        kw = dict(g_min=1e-3 * self.window, g_max=self.window, g_min_dtod=0.0, g_max_dtod=0.0,
+                  alpha_dtod=0.0, v_th_dtod=0.0, drift_t0=self.t0,
+                  drift_x=tuple(float(v) for v in x),
+                  drift_rate=tuple(float(v) for v in self.rate),
+                  drift_sigma=tuple(float(v) for v in self.sigma),
+                  read_noise_x=tuple(float(v) for v in x),
+                  read_noise_rel=tuple(float(v) for v in np.minimum(self.read_noise_rel(), 1.0)))
+        kw.update(overrides)
+        return HfOxReRAM(**kw)
+
+
+def _level_stats(data, levels, tps):
+    """mean and var of g - gi per (level, timepoint); shapes (n_levels, n_tp)."""
+    d = data.g - data.gi
+    mean = np.full((levels.size, tps.size), np.nan)
+    var = np.full_like(mean, np.nan)
+    for a, lv in enumerate(levels):
+        for b, tp in enumerate(tps):
+            sel = (data.level == lv) & (data.timept == tp)
+            if sel.sum() > 2:
+                mean[a, b] = d[sel].mean()
+                var[a, b] = d[sel].var()
+    return mean, var
+
+
+def fit_relaxation(data, window: float, t_fit_max: float, levels=None,
+                   t0_grid=None) -> RelaxationFit:
+    """Fit drift rate and broadening per level on the time points ``0 < t <= t_fit_max``.
+
+    For each candidate ``t0`` (grid, s), per level: ``rate`` by least squares through the origin
+    of the mean of ``g - gi`` against ``L``; ``sigma**2`` and the floor by non-negative least
+    squares of the variance against ``[L, 1]``.  The ``t0`` with the smallest total squared
+    error (means and standard deviations in units of W) is kept.
+    """
+    check_scalar(window, "window", low=0.0, low_open=True, unit="S")
+    levels = np.unique(data.level) if levels is None else np.asarray(levels)
+    tps = data.timepoints
+    tps = tps[(tps > 0) & (tps <= t_fit_max)]
+    if tps.size < 2:
+        raise ConfigError(f"need at least 2 time points in (0, {t_fit_max}] s, got {tps}")
+    mean, var = _level_stats(data, levels, tps)
+    t0_grid = np.logspace(-4, 1, 26) if t0_grid is None else np.asarray(t0_grid, float)
+    best = None
+    for t0 in t0_grid:
+        L = log_time(tps, t0)
+        rate = np.zeros(levels.size)
+        s2 = np.zeros(levels.size)
+        c = np.zeros(levels.size)
+        err = 0.0
+        for a in range(levels.size):
+            ok = np.isfinite(mean[a])
+            if ok.sum() < 2:
+                rate[a] = s2[a] = c[a] = np.nan
+                continue
+            m, v, l = mean[a, ok] / window, var[a, ok] / window ** 2, L[ok]
+            rate[a] = np.dot(m, l) / np.dot(l, l)
+            (s2[a], c[a]), _ = optimize.nnls(np.column_stack([l, np.ones_like(l)]), v)
+            err += (np.sum((m - rate[a] * l) ** 2)
+                    + np.sum((np.sqrt(v) - np.sqrt(s2[a] * l + c[a])) ** 2))
+        if best is None or err < best[0]:
+            best = (err, t0, rate.copy(), s2.copy(), c.copy())
+    _, t0, rate, s2, c = best
+    x = np.array([np.mean(data.gi[data.level == lv]) for lv in levels]) / window
+    ok = np.isfinite(rate)
+    return RelaxationFit(levels[ok], x[ok], rate[ok], np.sqrt(s2[ok]), c[ok] * window ** 2,
+                         float(t0), float(window), float(t_fit_max))
+
+
+# ============================================================================ read noise
+def psd_slope(x, fs: float, band=(1.0, 40.0), nperseg: int = 32768) -> float:
+    """Log-log slope of the Welch PSD of ``x`` over ``band`` (Hz)."""
+    x = np.asarray(x, float)
+    f, p = signal.welch(x - x.mean(), fs=fs, nperseg=min(nperseg, x.size))
+    sel = (f >= band[0]) & (f <= band[1]) & (p > 0)
+    return float(np.polyfit(np.log10(f[sel]), np.log10(p[sel]), 1)[0])
+
+
+@dataclass
+class ReadNoiseFit:
+    """Per series: ``levels``, ``g_mean`` (S), ``sigma_rel`` (std/mean), ``slope`` (PSD log-log
+    slope over ``band``); ``exponent`` = -median(slope)."""
+
+    levels: np.ndarray
+    g_mean: np.ndarray
+    sigma_rel: np.ndarray
+    slope: np.ndarray
+    band: tuple
+    fs: float
+
+    @property
+    def exponent(self) -> float:
+        return float(-np.median(self.slope))
+
+
+def fit_read_noise(series, band=(1.0, 40.0)) -> ReadNoiseFit:
+    """Relative read noise and PSD slope of each measured series (:class:`ReadNoiseSeries`)."""
+    g = series.g
+    mean = g.mean(axis=1)
+    rel = g.std(axis=1) / mean
+    slope = np.array([psd_slope(row, series.fs, band) for row in g])
+    return ReadNoiseFit(np.asarray(series.levels), mean, rel, slope, tuple(band), series.fs)
+
+
+# ============================================================================= switching
+def fit_switching(amplitude, width, switched) -> dict:
+    """Maximum-likelihood fit of ``P = Phi((ln t - ln tau0 + |V|/v0) / sigma_t)``.
+
+    Parameters: per trial pulse amplitude (V), width (s) and outcome (bool).  Returns
+    ``{"tau0": s, "v0": V, "sigma_t": -, "n_iter": int}``.
+    """
+    u = np.abs(as_float_array(amplitude, "amplitude", shape=(None,)))
+    t = as_float_array(width, "width", shape=(u.size,))
+    y = np.asarray(switched, dtype=bool)
+    if y.shape != u.shape:
+        raise ConfigError(f"switched must have shape {u.shape}, got {y.shape}")
+    if y.all() or not y.any():
+        raise ConfigError("switched must contain both outcomes to identify the model")
+    X = np.column_stack([np.ones_like(u), np.log(t), u])
+    sgn = np.where(y, 1.0, -1.0)
+
+    def nll(beta):
+        z = X @ beta
+        ll = log_ndtr(sgn * z)
+        phi = np.exp(-0.5 * z * z - ll) / np.sqrt(2 * np.pi)  # pdf / cdf(s z)
+        grad = -(X * (sgn * phi)[:, None]).sum(axis=0)
+        return -ll.sum(), grad
+
+    beta0 = np.array([-np.log(np.median(t)), 1.0, 1.0 / max(np.std(u), 0.05)])
+    sol = optimize.minimize(nll, beta0, jac=True, method="BFGS",
+                            options={"gtol": 1e-8, "maxiter": 1000})
+    if not sol.success and sol.status != 2:
+        raise ConvergenceError(f"switching fit did not converge: {sol.message}", sol.nit,
+                               float(np.linalg.norm(sol.jac)))
+    a, b, c = sol.x
+    if b <= 0 or c <= 0:
+        raise ConfigError(f"switching data do not follow the model (fitted 1/sigma_t = {b:g}, "
+                          f"1/(v0 sigma_t) = {c:g} must be > 0)")
+    return {"tau0": float(np.exp(-a / b)), "v0": float(b / c), "sigma_t": float(1.0 / b),
+            "n_iter": int(sol.nit)}
