@@ -1,0 +1,50 @@
+"""The measured-data validation (validation/measured/run.py, ``xbar validate measured``) in its
+--quick mode: runs end to end, writes the report and figures, and every stated bound holds."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xbar.exceptions import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _need_data():
+    from xbar.data import data_dir
+    try:
+        data_dir()
+    except ConfigError as exc:
+        pytest.skip(f"measured data not available: {exc}")
+
+
+@pytest.mark.data
+def test_cli_validate_measured_quick(tmp_path):
+    _need_data()
+    from xbar.cli import main
+    rc = main(["validate", "measured", "--quick", "--out", str(tmp_path)])
+    report = (tmp_path / "report.md").read_text()
+    assert rc == 0, report
+    assert "Overall: **PASS**" in report
+    for png in ("iv_sweeps.png", "pulse_ramps.png", "relaxation.png", "read_noise.png"):
+        assert (tmp_path / png).stat().st_size > 10000
+        assert f"]({png})" in report
+
+
+def test_bounds_fail_the_run(tmp_path, monkeypatch):
+    """A bound that cannot be met makes the report FAIL and the script exit 1."""
+    from xbar.devices import _measured
+    rep = _measured.Report(tmp_path)
+    rep.check("x", 2.0, 1.0)
+    rep.check("y", 0.5, 1.0, kind="min")
+    assert not rep.ok and [c.ok for c in rep.checks] == [False, False]
+    assert "**FAIL**" in rep.write().read_text()
+
+
+@pytest.mark.data
+def test_script_exit_code(tmp_path):
+    _need_data()
+    r = subprocess.run([sys.executable, str(ROOT / "validation/measured/run.py"), "--help"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "--quick" in r.stdout

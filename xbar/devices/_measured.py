@@ -1,0 +1,327 @@
+"""Validation of the device models against the measured data: fits, held-out checks, a markdown
+report with PNG figures, and pass/fail against stated bounds.
+
+Used by ``validation/measured/run.py`` and ``xbar validate measured``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import fit, presets
+
+# Stated bounds (a check fails when the value is worse)
+BOUNDS = {
+    "iv_rms_set_median": 0.10,    # decades of log10|I|, median over cycles
+    "iv_rms_set_max": 0.40,
+    "iv_rms_reset_median": 0.35,  # gradual RESET not modelled: larger
+    "iv_rms_reset_max": 0.60,
+    "ramp_traj_rms_rel": 0.02,    # RMS error of the mean trajectory / window
+    "ramp_spread_ratio_max": 3.0,  # simulated / measured c2c spread (mean over pulses)
+    "ramp_spread_ratio_min": 0.5,
+    "ramp_ks_max": 0.5,           # KS distance of end points, simulated vs held-out
+    "relax_mean_err_rel": 0.04,   # |predicted - measured| mean at the last time / gmax, per level
+    "relax_std_err_rel": 0.05,    # same for the std
+    "noise_sigma_rel_err": 0.25,  # |simulated - measured| relative noise / measured
+    "noise_slope_err": 0.3,       # |simulated - measured| PSD log-log slope
+    "preset_rel_diff": 1e-3,      # presets vs a fresh fit
+}
+
+
+@dataclass
+class Check:
+    name: str
+    value: float
+    bound: float
+    kind: str = "max"  # value must be <= bound ("max") or >= bound ("min")
+
+    @property
+    def ok(self) -> bool:
+        return self.value <= self.bound if self.kind == "max" else self.value >= self.bound
+
+
+@dataclass
+class Report:
+    out: Path
+    lines: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
+
+    def add(self, text: str = "") -> None:
+        self.lines.append(text)
+
+    def check(self, name, value, bound, kind="max") -> None:
+        self.checks.append(Check(name, float(value), float(bound), kind))
+
+    def figure(self, fig, name: str, caption: str) -> None:
+        fig.savefig(self.out / name, dpi=90, bbox_inches="tight")
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+        self.add(f"![{caption}]({name})\n")
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def write(self) -> Path:
+        rows = ["| check | value | bound | result |", "|---|---|---|---|"]
+        for c in self.checks:
+            rel = "<=" if c.kind == "max" else ">="
+            rows.append(f"| {c.name} | {c.value:.4g} | {rel} {c.bound:.4g} | "
+                        f"{'pass' if c.ok else '**FAIL**'} |")
+        text = "\n".join(["# xbar device models vs measured data", "",
+                          f"Overall: **{'PASS' if self.ok else 'FAIL'}**", ""] + rows + [""]
+                         + self.lines)
+        path = self.out / "report.md"
+        path.write_text(text + "\n")
+        return path
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _rel_diff(a, b) -> float:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12)))
+
+
+def validate_iv(rep: Report, root: Path, quick: bool) -> None:
+    from ..data import read_keithley_xlsx
+    plt = _plt()
+    folder = root / "tud-rram-iv-cycles"
+    S = read_keithley_xlsx(folder / "H16248L_M12_03_endurance_set.xlsx")
+    R = read_keithley_xlsx(folder / "H16248L_M12_03_endurance_reset.xlsx")
+    n = 10 if quick else len(S)
+    fits = [fit.fit_iv_cycle(s, r) for s, r in zip(S[:n], R[:n])]
+    a = {k: np.array([getattr(f, k) for f in fits]) for k in (
+        "rms_set", "rms_reset", "v_set", "v_reset", "r_lrs", "r_hrs", "v0_hrs", "v0_lrs_pos",
+        "v0_lrs_neg")}
+    rep.add(f"## I-V sweeps (`tud-rram-iv-cycles`, {n} SET + {n} RESET cycles)\n")
+    rep.add("Sweep model per cycle: sinh branches (HRS before V_set, LRS after, limited to the "
+            "0.5 mA compliance; LRS up to V_reset, then the post-RESET HRS).  Fit error = RMS of "
+            "log10|I| over the sweep, points with |V| >= 50 mV.\n")
+    rep.add("| quantity | median | mean | sd | min | max |\n|---|---|---|---|---|---|")
+    for k, unit in (("v_set", "V"), ("v_reset", "V"), ("r_lrs", "ohm"), ("r_hrs", "ohm"),
+                    ("v0_hrs", "V"), ("rms_set", "dec"), ("rms_reset", "dec")):
+        v = a[k]
+        rep.add(f"| {k} ({unit}) | {np.median(v):.4g} | {v.mean():.4g} | {v.std():.3g} | "
+                f"{v.min():.4g} | {v.max():.4g} |")
+    rep.add("")
+    rep.check("I-V RMS log10|I|, SET sweeps, median (dec)", np.median(a["rms_set"]),
+              BOUNDS["iv_rms_set_median"])
+    rep.check("I-V RMS log10|I|, SET sweeps, worst cycle (dec)", a["rms_set"].max(),
+              BOUNDS["iv_rms_set_max"])
+    rep.check("I-V RMS log10|I|, RESET sweeps, median (dec)", np.median(a["rms_reset"]),
+              BOUNDS["iv_rms_reset_median"])
+    rep.check("I-V RMS log10|I|, RESET sweeps, worst cycle (dec)", a["rms_reset"].max(),
+              BOUNDS["iv_rms_reset_max"])
+    if not quick:
+        fresh = [np.median(a[k]) for k in ("r_lrs", "r_hrs", "v_set", "v_reset")]
+        pre = [presets.TUD[k] for k in ("r_lrs", "r_hrs", "v_set", "v_reset")]
+        rep.check("preset tud_hfox vs fresh fit (max rel. diff)", _rel_diff(pre, fresh),
+                  BOUNDS["preset_rel_diff"] * 5)  # presets are rounded to 4 digits
+    fig, ax = plt.subplots(1, 3, figsize=(14, 4))
+    for k in (0, n // 2, n - 1):
+        f, s, r = fits[k], S[k], R[k]
+        ax[0].semilogy(s.v, np.abs(s.i), ".", ms=2, label=f"cycle {f.cycle} measured")
+        ax[0].semilogy(s.v, np.abs(f.model_set), "-", lw=1, label=f"cycle {f.cycle} model")
+        ax[1].semilogy(r.v, np.abs(r.i), ".", ms=2)
+        ax[1].semilogy(r.v, np.abs(f.model_reset), "-", lw=1)
+    ax[0].set(title="SET sweeps", xlabel="V (V)", ylabel="|I| (A)")
+    ax[0].legend(fontsize=6)
+    ax[1].set(title="RESET sweeps", xlabel="V (V)")
+    ax[2].plot(a["rms_set"], "o-", label="SET")
+    ax[2].plot(a["rms_reset"], "s-", label="RESET")
+    ax[2].set(title="fit error per cycle", xlabel="cycle", ylabel="RMS log10|I| (dec)")
+    ax[2].legend()
+    rep.figure(fig, "iv_sweeps.png", "measured vs model I-V sweeps and fit error per cycle")
+
+
+def validate_ramps(rep: Report, root: Path, quick: bool, seed: int) -> None:
+    from ..data import read_pulse_ramps
+    plt = _plt()
+    folder = root / "crosssim-pulse-ramps"
+    sr, rr = read_pulse_ramps(folder / "set.csv"), read_pulse_ramps(folder / "reset.csv")
+    rf = fit.fit_pulse_ramps(sr.subset(np.arange(0, sr.n_ramps, 2)),
+                             rr.subset(np.arange(0, rr.n_ramps, 2)))
+    model = rf.to_model()
+    w = rf.g_max - rf.g_min
+    rep.add("## Pulse ramps (`crosssim-pulse-ramps`): fit on even ramps, check on odd ramps\n")
+    rep.add(f"Fitted window [{rf.g_min * 1e3:.4f}, {rf.g_max * 1e3:.4f}] mS; SET {rf.set}; "
+            f"RESET {rf.reset}; read noise {rf.read_sigma:.3g} S.\n")
+    rep.check("preset crosssim_ramps vs fresh fit (max rel. diff)",
+              _rel_diff([presets.RAMPS["set"][k] for k in ("alpha", "kappa", "gamma")]
+                        + [presets.RAMPS["reset"][k] for k in ("alpha", "kappa", "gamma")],
+                        [rf.set[k] for k in ("alpha", "kappa", "gamma")]
+                        + [rf.reset[k] for k in ("alpha", "kappa", "gamma")]),
+              BOUNDS["preset_rel_diff"])
+    reps = 5 if quick else 20
+    fig, ax = plt.subplots(1, 3, figsize=(14, 4))
+    rep.add("| ramps | mean-trajectory RMS error (uS) | c2c spread measured / simulated (uS) | "
+            "end-point sd measured / simulated (uS) | KS distance (p) |\n|---|---|---|---|---|")
+    for col, (pol, R, name) in enumerate(((1, sr, "SET"), (-1, rr, "RESET"))):
+        held = R.subset(np.arange(1, R.n_ramps, 2))
+        n = int(held.lengths.min()) - 1
+        sim = fit.simulate_ramps(model, np.repeat(held.g[0], reps), n, pol, rf.read_sigma,
+                                 random_state=seed + col)
+        meas = held.g[: n + 1]
+        traj = float(np.sqrt(np.mean((sim.mean(1) - meas.mean(1)) ** 2)))
+        sp_m, sp_s = meas.std(1).mean(), sim.std(1).mean()
+        ks, p = fit.ks_distance(sim[-1], meas[-1])
+        rep.add(f"| {name} | {traj * 1e6:.2f} | {sp_m * 1e6:.2f} / {sp_s * 1e6:.2f} | "
+                f"{meas[-1].std() * 1e6:.2f} / {sim[-1].std() * 1e6:.2f} | {ks:.3f} ({p:.2g}) |")
+        rep.check(f"{name} ramps: mean-trajectory RMS error / window", traj / w,
+                  BOUNDS["ramp_traj_rms_rel"])
+        rep.check(f"{name} ramps: c2c spread simulated/measured (upper)", sp_s / sp_m,
+                  BOUNDS["ramp_spread_ratio_max"])
+        rep.check(f"{name} ramps: c2c spread simulated/measured (lower)", sp_s / sp_m,
+                  BOUNDS["ramp_spread_ratio_min"], kind="min")
+        rep.check(f"{name} ramps: KS distance of end points", ks, BOUNDS["ramp_ks_max"])
+        k = np.arange(n + 1)
+        ax[col].fill_between(k, (meas.mean(1) - meas.std(1)) * 1e3,
+                             (meas.mean(1) + meas.std(1)) * 1e3, alpha=0.3, label="held-out ±1 sd")
+        ax[col].plot(k, meas.mean(1) * 1e3, "k-", label="held-out mean")
+        ax[col].plot(k, sim.mean(1) * 1e3, "r--", label="model mean")
+        ax[col].plot(k, (sim.mean(1) + sim.std(1)) * 1e3, "r:", lw=0.8, label="model ±1 sd")
+        ax[col].plot(k, (sim.mean(1) - sim.std(1)) * 1e3, "r:", lw=0.8)
+        ax[col].set(title=f"{name} ramps", xlabel="pulse", ylabel="G (mS)")
+        ax[col].legend(fontsize=7)
+        ax[2].hist(meas[-1] * 1e3, bins=10, alpha=0.5, density=True, label=f"{name} measured")
+        ax[2].hist(sim[-1] * 1e3, bins=20, alpha=0.5, density=True, histtype="step", lw=2,
+                   label=f"{name} model")
+    ax[2].set(title="end points", xlabel="G (mS)")
+    ax[2].legend(fontsize=7)
+    rep.add("")
+    rep.figure(fig, "pulse_ramps.png", "held-out ramps vs simulated ramps")
+
+
+def validate_relaxation(rep: Report, root: Path, quick: bool, seed: int) -> None:
+    from ..data import read_relaxation
+    plt = _plt()
+    folder = root / "stanford-rram-relaxation"
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    for col, (tech, fname, gmax, tfit) in enumerate((
+            ("B", "techB_relaxdata_10k.min.tsv.gz", 128e-6, 100.0),
+            ("C", "techC_relaxdata.min.tsv.gz", 40e-6, 1.0))):
+        d = read_relaxation(folder / fname)
+        d = d.select(d.level <= 31)
+        levels = np.unique(d.level)[::4] if quick else None
+        rf = fit.fit_relaxation(d, gmax, tfit, levels=levels)
+        model = rf.to_model()
+        tl = float(d.timepoints.max())
+        rep.add(f"## Relaxation, technology {tech} (`stanford-rram-relaxation`, gmax "
+                f"{gmax * 1e6:g} uS): fit on t <= {tfit:g} s, predict t = {tl:g} s\n")
+        rep.add(f"Clock origin t0 = {rf.t0:.3g} s.  Prediction: each cell of the level starts at "
+                "its measured first read, is aged by `DeviceArray.age` and read once "
+                "(`DeviceArray.read`, read-noise floor of the fit).\n")
+        rep.add("| level | n | measured mean / std (uS) | predicted mean / std (uS) | "
+                "error mean / std (uS) |\n|---|---|---|---|---|")
+        em, es, rows = [], [], []
+        for a, lv in enumerate(rf.levels):
+            sel = (d.level == lv) & (d.timept == tl)
+            gi, gm = d.gi[sel], d.g[sel]
+            arr = model.sample(gi.size, random_state=seed + a)
+            arr.set_state(gi)
+            arr.age(tl)
+            gp = arr.read()
+            em.append(gp.mean() - gm.mean())
+            es.append(gp.std() - gm.std())
+            rows.append((gi.mean(), gm.mean(), gm.std(), gp.mean(), gp.std()))
+            rep.add(f"| {lv} | {gi.size} | {gm.mean() * 1e6:.2f} / {gm.std() * 1e6:.2f} | "
+                    f"{gp.mean() * 1e6:.2f} / {gp.std() * 1e6:.2f} | {em[-1] * 1e6:+.2f} / "
+                    f"{es[-1] * 1e6:+.2f} |")
+        rep.add("")
+        em, es, rows = np.abs(em), np.abs(es), np.array(rows)
+        rep.check(f"relaxation {tech}: worst |mean error| at {tl:g} s / gmax", em.max() / gmax,
+                  BOUNDS["relax_mean_err_rel"])
+        rep.check(f"relaxation {tech}: worst |std error| at {tl:g} s / gmax", es.max() / gmax,
+                  BOUNDS["relax_std_err_rel"])
+        ax = axes[col]
+        ax.errorbar(rows[:, 0] * 1e6, (rows[:, 1] - rows[:, 0]) * 1e6, rows[:, 2] * 1e6, fmt="ko",
+                    ms=3, label="measured mean drift ± std")
+        ax.errorbar(rows[:, 0] * 1e6 + 0.3, (rows[:, 3] - rows[:, 0]) * 1e6, rows[:, 4] * 1e6,
+                    fmt="rs", ms=3, label="predicted")
+        ax.set(title=f"tech {tech}: g({tl:g} s) - gi", xlabel="gi (uS)", ylabel="uS")
+        ax.legend(fontsize=7)
+    rep.figure(fig, "relaxation.png", "predicted vs measured relaxation at the last time point")
+
+
+def validate_read_noise(rep: Report, root: Path, quick: bool, seed: int) -> None:
+    from ..data import read_read_noise
+    from .hfox import HfOxReRAM
+    plt = _plt()
+    s = read_read_noise(root / "stanford-rram-relaxation" / "techA_tsdata.min.tsv.gz")
+    nf = fit.fit_read_noise(s)
+    gmax = 1.1 * 240e-6
+    model = HfOxReRAM(g_min=1e-3 * gmax, g_max=gmax, g_min_dtod=0.0, g_max_dtod=0.0,
+                      alpha_dtod=0.0, v_th_dtod=0.0,
+                      read_noise_x=tuple(float(v) for v in nf.g_mean / gmax),
+                      read_noise_rel=tuple(float(v) for v in nf.sigma_rel),
+                      read_noise_exponent=nf.exponent)
+    n = 20000 if quick else s.g.shape[1]
+    arr = model.sample(nf.g_mean.size, random_state=seed)
+    arr.set_state(nf.g_mean)
+    sim = arr.read_series(n, s.fs)
+    rel = sim.std(axis=0) / sim.mean(axis=0)
+    slopes = np.array([fit.psd_slope(sim[:, k], s.fs, nf.band) for k in range(sim.shape[1])])
+    rep.add("## Read noise, technology A (`stanford-rram-relaxation`, 400 Hz series)\n")
+    rep.add(f"Model: relative noise per level and 1/f^{nf.exponent:.3f} spectrum (median measured "
+            f"exponent), series of {n} reads.\n")
+    rep.add("| level | G (uS) | sigma/G measured / model | PSD slope measured / model |\n"
+            "|---|---|---|---|")
+    for k in range(nf.levels.size):
+        rep.add(f"| {nf.levels[k]} | {nf.g_mean[k] * 1e6:.1f} | {nf.sigma_rel[k]:.4f} / "
+                f"{rel[k]:.4f} | {nf.slope[k]:.2f} / {slopes[k]:.2f} |")
+    rep.add("")
+    rep.check("read noise: worst relative error of sigma/G",
+              np.max(np.abs(rel - nf.sigma_rel) / nf.sigma_rel), BOUNDS["noise_sigma_rel_err"])
+    rep.check("read noise: |model slope - median measured slope|",
+              abs(np.median(slopes) - np.median(nf.slope)), BOUNDS["noise_slope_err"])
+    fig, ax = plt.subplots(1, 2, figsize=(12, 4))
+    from scipy import signal
+    for k in range(nf.levels.size):
+        f, p = signal.welch(s.g[k, :n] - s.g[k, :n].mean(), fs=s.fs, nperseg=min(32768, n) // 4)
+        ax[0].loglog(f[1:], p[1:], lw=0.8, label=f"level {nf.levels[k]} measured")
+        f, p = signal.welch(sim[:, k] - sim[:, k].mean(), fs=s.fs, nperseg=min(32768, n) // 4)
+        ax[0].loglog(f[1:], p[1:], "--", lw=0.8)
+    ax[0].set(title="PSD (solid measured, dashed model)", xlabel="f (Hz)", ylabel="S^2/Hz")
+    ax[0].legend(fontsize=6)
+    t = np.arange(min(n, 4000)) / s.fs
+    ax[1].plot(t, s.g[2, : t.size] * 1e6, lw=0.6, label="measured level 16")
+    ax[1].plot(t, sim[: t.size, 2] * 1e6, lw=0.6, label="model")
+    ax[1].set(xlabel="t (s)", ylabel="G (uS)")
+    ax[1].legend(fontsize=7)
+    rep.figure(fig, "read_noise.png", "read-noise spectra and series")
+
+
+def summarize(rep: Report) -> int:
+    """Print one line per check and the report path; return the exit code (0 pass, 1 fail)."""
+    for c in rep.checks:
+        print(f"{'pass' if c.ok else 'FAIL'}  {c.name}: {c.value:.4g} "
+              f"({'<=' if c.kind == 'max' else '>='} {c.bound:.4g})")
+    print(f"report: {rep.out / 'report.md'}")
+    return 0 if rep.ok else 1
+
+
+def run(out_dir, quick: bool = False, seed: int = 0, root=None) -> Report:
+    """Run every validation, write ``report.md`` and PNGs into ``out_dir``, return the report."""
+    from ..data import data_dir
+    root = Path(root) if root is not None else data_dir()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rep = Report(out)
+    t0 = time.perf_counter()
+    validate_iv(rep, root, quick)
+    validate_ramps(rep, root, quick, seed)
+    validate_relaxation(rep, root, quick, seed)
+    validate_read_noise(rep, root, quick, seed)
+    rep.add(f"\n_{'quick' if quick else 'full'} run, seed {seed}, "
+            f"{time.perf_counter() - t0:.1f} s; bounds in xbar/devices/_measured.py (BOUNDS)._")
+    rep.write()
+    return rep
