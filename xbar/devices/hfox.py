@@ -33,18 +33,18 @@ _INF = float("inf")
 class RelaxationNoiseConfig:
     """Relaxation (drift) after programming and read noise, shared by every device model.
 
-    Default tables: fit of ``stanford-rram-relaxation`` technology B (drift, 32 levels condensed to
-    5 knots) and technology A (read noise) by ``xbar.devices.fit``; see
+    Default tables: ``stanford-rram-relaxation`` technology B drift fit (t <= 100 s, 32 levels,
+    read off at 5 knots, rounded) and technology A read noise, both by ``xbar.devices.fit``; see
     ``xbar.devices.presets`` for the full fits and ``validation/measured`` for the checks.
     """
 
-    drift_t0: float = 1e-2
+    drift_t0: float = 1.6e-3
     """Time origin of the relaxation clock ``L(t) = log10(1 + t/drift_t0)`` (s)."""
     drift_x: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)
     """Knots in the normalised programmed state ``x_p = (G - g_min)/(g_max - g_min)``."""
-    drift_rate: tuple = (0.001, -0.018, -0.012, -0.006, 0.0)
+    drift_rate: tuple = (0.0005, -0.0048, -0.0039, -0.0002, 0.0)
     """Mean relaxation per decade of ``L`` at each knot, relative to the window ``g_max - g_min``."""
-    drift_sigma: tuple = (0.004, 0.03, 0.02, 0.012, 0.004)
+    drift_sigma: tuple = (0.005, 0.025, 0.028, 0.003, 0.002)
     """Broadening: std per sqrt(decade) of ``L`` at each knot, relative to the window."""
     read_noise_x: tuple = (0.04, 0.35, 0.56, 0.77, 1.0)
     """Knots in the normalised state for the read noise."""
