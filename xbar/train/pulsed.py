@@ -90,23 +90,98 @@ def half_select_energy(sched: PulseSchedule, device, G: np.ndarray) -> np.ndarra
 
 # ----------------------------------------------------------------------------- pair state
 class PairArray:
-    """Differential conductance pairs of one layer: G⁺, G⁻ (M, N) in S, and their device."""
+    """Differential conductance pairs of one layer: G⁺, G⁻ (M, N) in S, and their devices.
 
-    def __init__(self, g_plus, g_minus, device, name: str = "layer"):
+    Either a stateless ``device`` following the protocol of this module, or (with
+    :meth:`from_device_arrays`) two stateful :class:`xbar.devices.DeviceArray` s whose per-device
+    (d2d) parameters and cycle noise drive every pulse.
+    """
+
+    def __init__(self, g_plus, g_minus, device, name: str = "layer", arrays: dict | None = None):
         self.g_plus = as_float_array(g_plus, "g_plus", shape=(None, None)).copy()
         self.g_minus = as_float_array(g_minus, "g_minus", shape=self.g_plus.shape).copy()
         self.device = device
         self.name = name
+        self.arrays = arrays
+
+    @classmethod
+    def from_device_arrays(cls, plus, minus, name: str = "layer") -> "PairArray":
+        """Pairs backed by two ``xbar.devices`` arrays of equal shape (M, N)."""
+        if plus.shape != minus.shape or len(plus.shape) != 2:
+            raise ConfigError(f"plus and minus must be 2-D device arrays of one shape, got "
+                              f"{plus.shape} and {minus.shape}")
+        return cls(plus.G, minus.G, DeviceModelView(plus.model), name=name,
+                   arrays={"+": plus, "-": minus})
 
     @property
     def shape(self):
         return self.g_plus.shape
+
+    @property
+    def g_min(self):
+        """Lower window edge per device (S): array (M, N) for device arrays, else the scalar."""
+        return self.arrays["+"].g_min if self.arrays else self.device.g_min
+
+    @property
+    def g_max(self):
+        """Upper window edge per device (S)."""
+        return self.arrays["+"].g_max if self.arrays else self.device.g_max
 
     def side(self, which: str) -> np.ndarray:
         return self.g_plus if which == "+" else self.g_minus
 
     def label(self, which: str) -> str:
         return f"{self.name}/G{which}"
+
+    def pulse(self, which: str, mask: np.ndarray, polarity: str, amplitude: float, width: float,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """One pulse on the masked cells of one side; returns G before and after (S)."""
+        G = self.side(which)
+        before = G[mask]
+        if self.arrays:
+            arr = self.arrays[which]
+            sign = arr.model.set_polarity * (1 if polarity == "set" else -1)
+            arr.apply_pulses(sign * amplitude, width, mask=mask, random_state=rng)
+            G[...] = arr.G
+        else:
+            G[mask] = np.asarray(self.device.apply_pulse(before, polarity, amplitude, width, rng),
+                                 dtype=np.float64)
+        return before, G[mask]
+
+    def set_state(self, g_plus, g_minus) -> None:
+        """Replace both sides' conductances (S), e.g. from a checkpoint."""
+        self.g_plus[...] = g_plus
+        self.g_minus[...] = g_minus
+        if self.arrays:
+            self.arrays["+"].set_state(g_plus)
+            self.arrays["-"].set_state(g_minus)
+            self.g_plus[...] = self.arrays["+"].G
+            self.g_minus[...] = self.arrays["-"].G
+
+
+class DeviceModelView:
+    """Adapter of an ``xbar.devices`` model (e.g. ``HfOxReRAM``) to the stateless protocol.
+
+    ``g_min``/``g_max`` are the model's nominal window (S), ``current`` its cell I-V, and
+    ``apply_pulse`` pulses a fresh sample of devices at the given states (used only to estimate the
+    nominal step of a pulse; trained pairs use their own device arrays).
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.g_min = float(model.g_min)
+        self.g_max = float(model.g_max)
+
+    def current(self, V, G):
+        return self.model.iv.current(V, G)
+
+    def apply_pulse(self, G, polarity, amplitude, width, random_state=None):
+        G = np.asarray(G, dtype=np.float64)
+        arr = self.model.sample(G.shape, random_state=random_state)
+        arr.set_state(G)
+        sign = self.model.set_polarity * (1 if polarity == "set" else -1)
+        arr.apply_pulses(sign * amplitude, width)
+        return np.array(arr.G)
 
 
 def _pulse_cells(pairs: PairArray, which: str, counts: np.ndarray, *, polarity: str,
@@ -124,13 +199,10 @@ def _pulse_cells(pairs: PairArray, which: str, counts: np.ndarray, *, polarity: 
     g0 = np.full((n_rep,) + G.shape, np.nan)
     g1 = np.full((n_rep,) + G.shape, np.nan)
     for r in range(n_rep):
-        idx = np.nonzero(counts > r)
-        before = G[idx]
-        after = np.asarray(pairs.device.apply_pulse(before, polarity, amplitude, width, rng),
-                           dtype=np.float64)
-        G[idx] = after
-        g0[(r,) + idx] = before
-        g1[(r,) + idx] = after
+        mask = counts > r
+        before, after = pairs.pulse(which, mask, polarity, amplitude, width, rng)
+        g0[r][mask] = before
+        g1[r][mask] = after
     gb = g0[sched.rep, sched.row, sched.col]
     ga = g1[sched.rep, sched.row, sched.col]
     sched.set_results(pulse_energy(pairs.device, amplitude, width, gb, ga), gb, ga, e_half)
@@ -277,16 +349,16 @@ class ResetOnlyWriter:
 
     def refresh(self, pairs: PairArray, rng: np.random.Generator) -> list[PulseSchedule]:
         """Refresh the pairs whose devices both sit near G_min (module docstring)."""
-        dev = pairs.device
-        window = dev.g_max - dev.g_min
-        floor = dev.g_min + self.refresh_margin * window
+        g_min, g_max = pairs.g_min, pairs.g_max
+        window = g_max - g_min
+        floor = g_min + self.refresh_margin * window
         mask = (pairs.g_plus < floor) & (pairs.g_minus < floor)
         if not mask.any():
             return []
         diff = pairs.g_plus - pairs.g_minus               # the weight to keep, in S
         scheds = []
-        tol = self.tolerance * window
-        set_target = np.full(mask.shape, dev.g_min + self.set_level * window)
+        set_target = np.broadcast_to(g_min + self.set_level * window, mask.shape)
+        tol = self.tolerance * np.mean(window)
         for which in "+-":
             s, _ = program_verify(pairs, which, set_target, mask & (pairs.side(which) < set_target - tol),
                                   tolerance=tol, max_iterations=self.max_iterations,
@@ -300,7 +372,7 @@ class ResetOnlyWriter:
         lower_minus = mask & (diff >= 0)
         for which, sel, other in (("+", lower_plus, pairs.g_minus), ("-", lower_minus, pairs.g_plus)):
             if sel.any():
-                target = np.maximum(other - np.abs(diff), dev.g_min)
+                target = np.maximum(other - np.abs(diff), g_min)
                 s, _ = program_verify(pairs, which, target, sel, tolerance=tol,
                                       max_iterations=self.max_iterations,
                                       set_ramp=(self.set_amplitude, self.set_amplitude, 0.0),
@@ -362,11 +434,11 @@ class ProgramVerifyWriter:
 
     def apply(self, pairs: PairArray, counts: np.ndarray, k: float, rng: np.random.Generator,
               dG_per_count: float = 0.0) -> list[PulseSchedule]:
-        dev = pairs.device
+        g_min, g_max = pairs.g_min, pairs.g_max
         dG = counts * dG_per_count                          # requested change of G⁺ − G⁻, S
-        tp = np.clip(pairs.g_plus + dG, dev.g_min, dev.g_max)
+        tp = np.clip(pairs.g_plus + dG, g_min, g_max)
         rest = dG - (tp - pairs.g_plus)
-        tm = np.clip(pairs.g_minus - rest, dev.g_min, dev.g_max)
+        tm = np.clip(pairs.g_minus - rest, g_min, g_max)
         tol = self._tol if self._tol is not None else 0.5 * dG_per_count
         scheds = []
         for which, target in (("+", tp), ("-", tm)):
@@ -423,6 +495,7 @@ class PulsedLayer:
         self.keep_schedules = int(keep_schedules)
         self.schedules: list[PulseSchedule] = []
         self.n_updates = 0
+        self.version = 0          # bumped whenever the conductances change (reader caches)
         self._rng = check_random_state(random_state)
         dev = pairs.device
         self.k = self.w_max / (dev.g_max - dev.g_min)
@@ -432,10 +505,26 @@ class PulsedLayer:
 
     @classmethod
     def from_weights(cls, W, device, writer, mapping=None, *, name: str = "layer",
-                     w_max: float = 1.0, g_high: float | None = None, **kw) -> "PulsedLayer":
+                     w_max: float = 1.0, g_high: float | None = None, fabrication_state=None,
+                     **kw) -> "PulsedLayer":
         """Encode ``W`` (n_in + bias, n_out) as pairs: the larger device at ``g_high`` (default
-        G_max), the other ``|w|/k`` below (ideal initial programming, not booked)."""
+        G_max), the other ``|w|/k`` below (ideal initial programming, not booked).
+
+        ``device`` is a stateless protocol device, or an ``xbar.devices`` model (anything with
+        ``sample``): then two device arrays are fabricated from ``fabrication_state`` (the d2d
+        stream, kept apart from the operation stream ``random_state``) and hold the pairs.
+        """
         W = as_float_array(W, "W", shape=(None, None))
+        if hasattr(device, "sample"):
+            fab_p, fab_m = spawn(fabrication_state, 2)
+            plus = device.sample(W.shape, random_state=fab_p)
+            minus = device.sample(W.shape, random_state=fab_m)
+            view = DeviceModelView(device)
+            tmp = cls.from_weights(W, view, writer, mapping, name=name, w_max=w_max,
+                                   g_high=g_high, **kw)
+            pairs = PairArray.from_device_arrays(plus, minus, name=name)
+            pairs.set_state(tmp.pairs.g_plus, tmp.pairs.g_minus)
+            return cls(pairs, writer, mapping, w_max=w_max, **kw)
         k = w_max / (device.g_max - device.g_min)
         g_high = device.g_max if g_high is None else g_high
         d = np.clip(W / k, -(g_high - device.g_min), g_high - device.g_min)
@@ -470,6 +559,7 @@ class PulsedLayer:
         if self.ledger is not None:
             for s in scheds:
                 s.book(self.ledger, layer=self.pairs.name)
+        self.version += 1
         if self.n_updates < self.keep_schedules:
             self.schedules.append(PulseSchedule.concat(scheds))
         self.n_updates += 1
@@ -479,8 +569,8 @@ class PulsedLayer:
                 "rng": self._rng.bit_generator.state, "n_updates": self.n_updates}
 
     def load_state_dict(self, state: dict) -> None:
-        self.pairs.g_plus[...] = state["g_plus"]
-        self.pairs.g_minus[...] = state["g_minus"]
+        self.pairs.set_state(state["g_plus"], state["g_minus"])
+        self.version += 1
         self._rng.bit_generator.state = state["rng"]
         self.n_updates = int(state["n_updates"])
 
@@ -500,11 +590,12 @@ def pulsed_layer_factory(device, writer=None, mapping=None, *, w_max: float = 1.
     writer = writer if writer is not None else ResetOnlyWriter()
 
     def make(n_in, n_out, *, bias=True, random_state=None, index=0):
-        init_rs, op_rs = spawn(random_state, 2)
+        init_rs, op_rs, fab_rs = spawn(random_state, 3)
         W = init_weights(n_in, n_out, bias=bias, scale=init_scale, random_state=init_rs)
         return PulsedLayer.from_weights(W, device, writer, mapping, name=f"layer{index}",
                                         w_max=w_max, bias=bias, ledger=ledger, reader=reader,
-                                        keep_schedules=keep_schedules, random_state=op_rs)
+                                        keep_schedules=keep_schedules, random_state=op_rs,
+                                        fabrication_state=fab_rs)
     return make
 
 
