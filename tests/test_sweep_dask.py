@@ -106,8 +106,12 @@ def test_cli_with_existing_scheduler(client, tmp_path, capsys):
     assert os.getpid() not in {pid for *_, pid in log_lines(log)}
 
 
-def test_resume_after_killing_the_run(tmp_path):
-    """SIGKILL the whole `xbar sweep --workers 2` process group after 4 records, then rerun it."""
+def test_resume_after_killing_the_run(client, tmp_path, capsys):
+    """SIGKILL the whole `xbar sweep --workers 2` process group after 4 records, then resume.
+
+    The resumed run is the same command pointed at the already running test cluster
+    (``--scheduler``), which saves starting a second cluster.
+    """
     log = tmp_path / "calls.log"
     spec = tmp_path / "s.toml"
     spec.write_text(spec_text(log, n=12, delay=0.25, seeds=(0,), task_name="test_sweep_dask:draw"))
@@ -131,9 +135,9 @@ def test_resume_after_killing_the_run(tmp_path):
     mtimes = {h: (out / "records" / f"{h}.json").stat().st_mtime_ns for h in first}
     n_before = len(log_lines(log))
 
-    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
-    assert rerun.returncode == 0, rerun.stderr
-    assert f"12 points: 12 ok, 0 failed, {len(first)} reused, {12 - len(first)} run" in rerun.stdout
+    rerun = cmd[3:-2] + ["--scheduler", client.scheduler.address]
+    assert cli_main(rerun) == 0
+    assert f"12 points: 12 ok, 0 failed, {len(first)} reused, {12 - len(first)} run" in capsys.readouterr().out
     final = records(out)
     assert len(final) == 12 and not list((out / "records").glob(".*"))  # no temp files left
     for h, rec in first.items():  # nothing finished was recomputed or rewritten
