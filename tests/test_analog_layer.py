@@ -106,14 +106,17 @@ def test_transfer_and_solve_paths_agree_in_outputs_and_read_energy():
               dac=DAC(bits=6), adc=ADC(bits=None), random_state=0)
     a = AnalogLinear(W, read_method="transfer", **kw)
     b = AnalogLinear(W, read_method="solve", **kw)
-    np.testing.assert_allclose(a(x), b(x), rtol=1e-9, atol=1e-12)
+    # per-read PCG solves stop at ||f - A x|| <= 1e-12 ||f||; on these small arrays with strong
+    # driver terms that leaves ~1e-8 relative error in the column currents
+    ya = a(x)
+    np.testing.assert_allclose(ya, b(x), rtol=1e-7, atol=1e-7 * np.abs(ya).max())
     for cat in ("read", "dac", "tia", "adc"):
-        assert a.ledger.total(cat) == pytest.approx(b.ledger.total(cat), rel=1e-8)
+        assert a.ledger.total(cat) == pytest.approx(b.ledger.total(cat), rel=1e-7)
     for comp in ("drivers", "sense"):
         assert a.ledger.total("read", component=comp) == pytest.approx(
-            b.ledger.total("read", component=comp), rel=1e-8)
+            b.ledger.total("read", component=comp), rel=1e-7)
     cells_wires = sum(b.ledger.total("read", component=c) for c in ("cells", "access", "wires"))
-    assert a.ledger.total("read", component="array") == pytest.approx(cells_wires, rel=1e-8)
+    assert a.ledger.total("read", component="array") == pytest.approx(cells_wires, rel=1e-7)
     assert b.ledger.total("read", component="wires") > 0
 
 
@@ -182,7 +185,8 @@ def test_encodings_equal_amplitude_for_linear_arrays(encoding, signed):
     for method in ("transfer", "solve"):
         got = AnalogLinear(W, dac=DAC(bits=5, encoding=encoding, signed=signed),
                            read_method=method, **kw)(x)
-        np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12 * np.abs(ref).max())
+        # 1e-7: PCG tolerance of the per-read solves (see the test above)
+        np.testing.assert_allclose(got, ref, rtol=1e-7, atol=1e-12 * np.abs(ref).max())
 
 
 # ---------------------------------------------------------------- ADC in the layer

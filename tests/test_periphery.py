@@ -212,12 +212,13 @@ def test_bit_slicing_stores_the_quantized_weight(slices, bits):
     W = rng.uniform(-2, 2, size=(5, 7))
     w_max = 2.0
     m = WeightMapping(slices=slices, bits_per_slice=bits)
-    blk = m.map_block(W, ConductanceRange(), w_max)
+    win = ConductanceRange()
+    blk = m.map_block(W, win, w_max)
     total = 2 ** (slices * bits) - 1
     Wq = np.sign(W) * np.round(np.abs(W) / w_max * total) * w_max / total
     np.testing.assert_allclose(effective_weights(blk.G, blk.A, blk.D), Wq, atol=1e-12)
     # every cell sits on one of the 2**bits levels of the window
-    lv = (blk.G - 1e-6) / ((100e-6 - 1e-6) / (2 ** bits - 1))
+    lv = (blk.G - win.g_min) / ((win.g_max - win.g_min) / (2 ** bits - 1))
     np.testing.assert_allclose(lv, np.round(lv), atol=1e-9)
     assert blk.A.shape[1] == slices * 5
 

@@ -86,8 +86,9 @@ def quantize(x, lo, hi, bits: int, *, gain=None, offset=None) -> tuple[np.ndarra
     offset = np.zeros(K) if offset is None else np.ascontiguousarray(
         np.broadcast_to(as_float_array(offset, "offset"), (K,)))
     out = np.empty_like(x)
-    n_low, n_high = _quantize.quantize(x, lo, hi, gain, offset, 2 ** bits, out,
-                                       _n_threads(x.shape[0]))
+    _, n_low, n_high = _quantize.sense_quantize(x, np.ones(K), np.inf, lo, hi, gain, offset,
+                                                2 ** bits, np.ones(K), out, False,
+                                                _n_threads(x.shape[0]))
     return out, int(n_low), int(n_high)
 
 
@@ -211,3 +212,41 @@ class ADC:
         offset = None if offset_lsb is None else np.ascontiguousarray(offset_lsb * lsb)
         out, n_low, n_high = quantize(v, lo, hi, self.bits, gain=gain, offset=offset)
         return out, n_low + n_high
+
+    def read_out(self, current: np.ndarray, tia_gains: np.ndarray, v_swing: float, lo: np.ndarray,
+                 hi: np.ndarray, gain: np.ndarray, offset_lsb: np.ndarray, random_state=None,
+                 scale: np.ndarray | None = None, out: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, int, int]:
+        """TIA (gain ``tia_gains`` ohm, saturation ``±v_swing``) then this ADC, for channel
+        currents (B, K) A, in one pass of the Cython kernel.
+
+        Returns the digital outputs referred back to the TIA input (A, i.e. divided by the TIA
+        gain) and multiplied by ``scale`` (K,) if given, the number of saturated TIA outputs and
+        the number of clipped conversions.  With ``out`` (B, K, last axis contiguous) the results
+        are added to it in place (and ``out`` is returned).
+        """
+        current = np.ascontiguousarray(current, dtype=np.float64)
+        B, K = current.shape
+        levels = 0 if self.bits is None else 2 ** self.bits
+        lsb = 0.0 if self.bits is None else (hi - lo) / (2 ** self.bits - 1)
+        offset = np.ascontiguousarray(offset_lsb * lsb, dtype=np.float64)
+        post = 1.0 / tia_gains if scale is None else scale / tia_gains
+        post = np.ascontiguousarray(post, dtype=np.float64)
+        pre = np.ascontiguousarray(tia_gains, dtype=np.float64)
+        n_sat = 0
+        if self.noise_std and self.bits is not None:
+            v = current * pre
+            n_sat = int(np.count_nonzero(np.abs(v) > v_swing))
+            v = np.clip(v, -v_swing, v_swing)
+            v += self.noise_std * lsb * check_random_state(random_state).standard_normal(v.shape)
+            current, pre, swing = v, np.ones(K), np.inf
+        else:
+            swing = float(v_swing)
+        accumulate = out is not None
+        if out is None:
+            out = np.empty((B, K))
+        s, lo_n, hi_n = _quantize.sense_quantize(current, pre, swing, lo, hi,
+                                                 np.ascontiguousarray(gain, dtype=np.float64),
+                                                 offset, levels, post, out, accumulate,
+                                                 _n_threads(B))
+        return out, n_sat + int(s), int(lo_n + hi_n)

@@ -2,7 +2,7 @@
 
 Inputs ``x`` (any unit) are scaled by the full scale ``x_max`` (larger magnitudes clip) and
 quantized to ``bits`` magnitude bits (sign-magnitude: the sign is extra):
-``code = round(|x| / x_max * L)``, ``L = 2**bits - 1``.
+``code = floor(|x| / x_max * L + 1/2)``, ``L = 2**bits - 1``.
 
 * ``"amplitude"``: one read at ``v = sign · code / L · v_read`` (V).
 * ``"pulse_width"``: the driver applies ``±v_read`` for ``code / L`` of the read window; the TIA
@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._kernels import _quantize
 from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError
+from .adc import _n_threads
 
 __all__ = ["DAC", "Phase", "ENCODINGS", "SIGNED_MODES"]
 
@@ -62,8 +64,9 @@ class DAC:
     t_read: float = 100e-9
     """Duration of one read (one bit in bit-serial mode; the full pulse-width window), s.
     Default: ISAAC/PUMA 128x128 MVM of 100 ns (REFERENCES.md section 3.3)."""
-    r_driver: float = 100.0
-    """Driver output resistance, ohm (the crossbar's ``r_driver``; the solver's example value)."""
+    r_driver: float = 10.0
+    """Driver output resistance, ohm (the crossbar's ``r_driver``) [H: small against the load of
+    a full word line, 1 / (256 x 10 µS) = 390 ohm]."""
     power_per_line: float = 3.89e-6
     """Driver/DAC power per word line while a read is applied, W: ISAAC's 1-bit DAC, 3.5 uW
     dynamic + 0.39 uW leakage (``Aayush-Ankit/puma-simulator:include/constants.py``,
@@ -99,7 +102,7 @@ class DAC:
         u = np.clip(x / self.x_max, -1.0, 1.0)
         if self.bits is not None:
             L = self.levels
-            u = np.sign(u) * np.round(np.abs(u) * L) / L
+            u = np.sign(u) * np.floor(np.abs(u) * L + 0.5) / L
         return u * self.x_max
 
     def reads_per_input(self) -> int:
@@ -109,8 +112,14 @@ class DAC:
 
     def encode(self, x: np.ndarray) -> list[Phase]:
         """Driver voltages (V) for inputs ``x`` (B, M): the list of reads to perform."""
-        u = np.clip(x / self.x_max, -1.0, 1.0)
         v = self.v_read
+        if self.encoding == "amplitude" and self.signed == "bipolar":
+            x = np.ascontiguousarray(x, dtype=np.float64)
+            out = np.empty_like(x)
+            _quantize.encode_amplitude(x, float(self.x_max), self.levels or 0, float(v), out,
+                                       _n_threads(x.shape[0]))
+            return [Phase(out, 1.0)]
+        u = np.clip(x / self.x_max, -1.0, 1.0)
         sign_parts = ([(np.maximum(u, 0.0), 1.0), (np.maximum(-u, 0.0), -1.0)]
                       if self.signed == "two_phase" else [(u, 1.0)])
         phases: list[Phase] = []
@@ -119,7 +128,7 @@ class DAC:
                 phases.append(Phase(part * v, s))
                 continue
             L = self.levels
-            codes = np.round(np.abs(part) * L)
+            codes = np.floor(np.abs(part) * L + 0.5)
             sgn = np.sign(part)
             if self.encoding == "amplitude":
                 phases.append(Phase(sgn * codes * (v / L), s))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from scipy.linalg.blas import dsyrk
 
 from .._random import check_random_state, spawn
 from .._validation import as_float_array, check_choice
@@ -79,6 +80,14 @@ class Tile:
         self.adc_gain = np.ones(K)
         self.adc_offset = np.zeros(K)
         self._cache: dict = {}
+        # When D is a scaled permutation (one channel per output) the digital combination is a
+        # per-channel scale and scatter instead of a matrix product.
+        nz = D != 0
+        self._scatter = None
+        if np.all(nz.sum(axis=0) == 1) and np.all(nz.sum(axis=1) == 1):
+            out = np.argmax(nz, axis=1)
+            self._scatter = (None if np.array_equal(out, np.arange(K)) else out,
+                             D[np.arange(K), out].copy())
 
     @property
     def G(self) -> np.ndarray:
@@ -109,9 +118,10 @@ class Tile:
                 sol = xb.solve(eye, np.zeros((e - s, C)))
                 T[:, s:e] = sol.col_currents.T
                 Y[:, s:e] = sol.row_currents.T
-            c["Q_total"] = 0.5 * (Y + Y.T)
-            c["Q_drivers"] = Y.T @ (np.asarray(xb.r_driver)[:, None] * Y)
-            c["Q_sense"] = T.T @ (np.asarray(xb.r_sense)[:, None] * T)
+            sym = lambda Q: 0.5 * (Q + Q.T)   # noqa: E731
+            c["Q_total"] = sym(Y)
+            c["Q_drivers"] = sym(Y.T @ (np.asarray(xb.r_driver)[:, None] * Y))
+            c["Q_sense"] = sym(T.T @ (np.asarray(xb.r_sense)[:, None] * T))
         else:
             T = xb.transfer_matrix()
         c["TA"] = np.ascontiguousarray(T.T @ self.A)
@@ -134,7 +144,7 @@ class AnalogLinear:
     mapping : WeightMapping, optional
         Weight to conductance mapping (default differential pairs, analog subtraction).
     device : ConductanceRange, (g_min, g_max) or object with ``g_min``/``g_max`` (S), optional
-        Conductance window (default 1-100 µS).
+        Conductance window (default 0.5-10 µS).
     ledger : EnergyLedger, optional
         Where reads book their energy (default: a new ledger, ``layer.ledger``).
     name : str
@@ -319,6 +329,24 @@ class AnalogLinear:
             cached = False
         return cached or batch >= tile.crossbar.shape[0]
 
+    def _convert_into(self, y: np.ndarray, tile: Tile, chan: np.ndarray, weight: float):
+        """TIA + ADC of a tile's channel currents (B, K), combined by ``D``, added into ``y``."""
+        adc, tia = self.adc, self.tia
+        args = (chan, tile.gains, tia.v_swing, tile.lo, tile.hi, tile.adc_gain, tile.adc_offset,
+                self._op_rng)
+        yb = y[:, tile.spec.outputs]
+        if tile._scatter is not None and tile._scatter[0] is None:
+            _, n_sat, n_clip = adc.read_out(*args, scale=weight * tile._scatter[1], out=yb)
+        elif tile._scatter is not None:
+            perm, scale = tile._scatter
+            q, n_sat, n_clip = adc.read_out(*args, scale=weight * scale)
+            yb[:, perm] += q
+        else:
+            q, n_sat, n_clip = adc.read_out(*args)
+            yb += weight * (q @ tile.D)
+        self.stats["tia_saturated"] += n_sat
+        self.stats["adc_clipped"] += n_clip
+
     def _book(self, category: str, energy: float, count: int, operation: str, **tags) -> None:
         if self.energy:
             self.ledger.book(category, energy, count=count, layer=self.name, operation=operation,
@@ -336,9 +364,9 @@ class AnalogLinear:
                 S = moment.get("S")
                 if S is None:
                     S = moment["S"] = self._second_moment(V, phase)
-                e_tot = t_read * float(np.sum(maps["Q_total"] * S))
-                e_drv = t_read * float(np.sum(maps["Q_drivers"] * S))
-                e_sen = t_read * float(np.sum(maps["Q_sense"] * S))
+                e_tot = t_read * _trace_sym(maps["Q_total"], S)
+                e_drv = t_read * _trace_sym(maps["Q_drivers"], S)
+                e_sen = t_read * _trace_sym(maps["Q_sense"], S)
                 self._book("read", max(e_tot - e_drv - e_sen, 0.0), B, operation,
                            component="array")
                 self._book("read", e_drv, B, operation, component="drivers")
@@ -347,16 +375,19 @@ class AnalogLinear:
         return self._solve_channels(tile, V, phase, operation)
 
     def _second_moment(self, V: np.ndarray, phase: Phase) -> np.ndarray:
-        """``Σ_b V_bᵀ V_b`` (V²), or its time average over the pulse-width slots."""
+        """``Σ_b V_bᵀ V_b`` (V²), or its time average over the pulse-width slots (upper triangle)."""
         if phase.codes is None:
-            return V.T @ V
+            S = np.zeros((V.shape[1], V.shape[1]))
+            for s in range(0, V.shape[0], 2048):   # long inner products are slow in OpenBLAS
+                S = dsyrk(1.0, V[s:s + 2048], trans=1, beta=1.0, c=S, overwrite_c=1)
+            return S
         codes = phase.codes[:, self._rows_now]
         L = self.dac.levels
         mag, sgn = np.abs(codes), np.sign(codes).astype(float)
         S = np.zeros((V.shape[1], V.shape[1]))
         for k in range(1, int(mag.max(initial=0)) + 1):
             Ak = sgn * (mag >= k) * self.dac.v_read
-            S += Ak.T @ Ak
+            S += dsyrk(1.0, Ak.T, trans=0)
         return S / L
 
     def _solve_channels(self, tile: Tile, V: np.ndarray, phase: Phase,
@@ -395,29 +426,29 @@ class AnalogLinear:
         samples = [[] for _ in self.tiles] if collect else None
         t_read = dac.t_read
         e_conv = adc.conversion_energy()
+        groups: dict = {}
+        for ti, tile in enumerate(self.tiles):
+            groups.setdefault((tile.spec.rows.start, tile.spec.rows.stop), []).append(ti)
         for phase in phases:
-            moments: dict = {}
-            for ti, tile in enumerate(self.tiles):
-                rows = tile.spec.rows
-                self._rows_now = rows
-                V = np.ascontiguousarray(phase.volts[:, rows])
-                moment = moments.setdefault((rows.start, rows.stop), {})
-                chan = self._channels(tile, V, phase, operation, moment)
-                M, K = V.shape[1], tile.n_channels
-                self._book("dac", B * M * dac.power_per_line * t_read, B * M, operation)
-                self._book("tia", B * K * tia.power * t_read, B * K, operation)
-                v_out, n_sat = tia.amplify(chan, tile.gains)
-                self.stats["tia_saturated"] += n_sat
-                self.stats["reads"] += B
-                if collect:
-                    samples[ti].append(v_out)
-                    continue
-                q, n_clip = adc.convert(v_out, tile.lo, tile.hi, tile.adc_gain, tile.adc_offset,
-                                        self._op_rng)
-                self.stats["adc_clipped"] += n_clip
-                self.stats["conversions"] += B * K
-                self._book("adc", B * K * e_conv, B * K, operation)
-                y[:, tile.spec.outputs] += phase.weight * ((q / tile.gains) @ tile.D)
+            for (r0, r1), members in groups.items():
+                self._rows_now = slice(r0, r1)
+                V = phase.volts[:, r0:r1]          # a view: BLAS takes the row stride
+                moment: dict = {}
+                for ti in members:
+                    tile = self.tiles[ti]
+                    chan = self._channels(tile, V, phase, operation, moment)
+                    M, K = V.shape[1], tile.n_channels
+                    self._book("dac", B * M * dac.power_per_line * t_read, B * M, operation)
+                    self._book("tia", B * K * tia.power * t_read, B * K, operation)
+                    self.stats["reads"] += B
+                    if collect:
+                        v_out, n_sat = tia.amplify(chan, tile.gains)
+                        self.stats["tia_saturated"] += n_sat
+                        samples[ti].append(v_out)
+                        continue
+                    self._convert_into(y, tile, chan, phase.weight)
+                    self.stats["conversions"] += B * K
+                    self._book("adc", B * K * e_conv, B * K, operation)
         if collect:
             return samples
         return y * dac.scale
@@ -452,3 +483,8 @@ class AnalogLinear:
                                                     self.tia.v_swing)
         self._calibrated = True
         return self
+
+
+def _trace_sym(Q: np.ndarray, U: np.ndarray) -> float:
+    """``Σ (Q ∘ S)`` for symmetric ``Q`` and ``S`` given by its upper triangle ``U``."""
+    return float(2.0 * np.sum(Q * U) - np.dot(np.diag(Q), np.diag(U)))

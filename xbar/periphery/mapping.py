@@ -39,12 +39,13 @@ SCHEMES = ("differential", "reference")
 class ConductanceRange:
     """Programmable conductance window of a cell."""
 
-    g_min: float = 1e-6
-    """Lowest programmable conductance (HRS end), S [H: 1 µS, typical filamentary HfOx analog
-    window; NeuroSim's RealDevice spans 0.476-10 µS, REFERENCES.md section 3.4]."""
-    g_max: float = 100e-6
-    """Highest programmable conductance (LRS end), S [H: 100 µS; the Stanford relaxation
-    technologies reach 40-240 µS, REFERENCES.md section 5.1]."""
+    g_min: float = 0.5e-6
+    """Lowest programmable conductance (HRS end), S: NeuroSim's RealDevice window 0.476-10 µS
+    (``neurosim/MLP_NeuroSim_V3.0:Cell.cpp``, REFERENCES.md section 3.4), rounded."""
+    g_max: float = 10e-6
+    """Highest programmable conductance (LRS end), S (same source).  Low read conductances keep
+    the IR drop of 256 x 256 arrays moderate; the Stanford relaxation technologies reach
+    40-240 µS (REFERENCES.md section 5.1)."""
 
     def __post_init__(self):
         check_scalar(self.g_min, "g_min", low=0.0, low_open=True, unit="S")

@@ -19,9 +19,9 @@ __all__ = ["TIA"]
 class TIA:
     """Trans-impedance amplifier of one read-out channel."""
 
-    r_in: float = 100.0
-    """Input (virtual-ground) resistance, ohm, used as the crossbar's ``r_sense`` (the solver's
-    documented example value; 0 = ideal virtual ground)."""
+    r_in: float = 10.0
+    """Input (virtual-ground) resistance, ohm, used as the crossbar's ``r_sense`` (0 = ideal
+    virtual ground) [H: small against a full bit line, 1 / (256 x 10 µS) = 390 ohm]."""
     gain: float | None = None
     """Trans-impedance gain, ohm (V/A).  ``None``: set per channel at mapping time so that the
     largest current the mapped weights can give at full input (``v_read``) reaches ``v_swing``
