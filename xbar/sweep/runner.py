@@ -243,7 +243,7 @@ def _run_dask(todo: list[Point], task, finish, client, scheduler, workers) -> No
             else:
                 n = min(workers or os.cpu_count() or 1, len(todo))
                 cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
+                                       dashboard_address=":0", silence_logs=40)
                 owned.append(cluster)
                 client = Client(cluster)
             owned.insert(0, client)
