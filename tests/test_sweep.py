@@ -298,7 +298,8 @@ def test_csv_fallback_without_pyarrow(tmp_path, monkeypatch):
     res = run(SPEC, out=tmp_path, workers=0, progress=None)
     assert res.table.name == "results.csv"
     import csv
-    rows = list(csv.DictReader(open(res.table)))
+    with open(res.table, newline="") as fh:
+        rows = list(csv.DictReader(fh))
     assert len(rows) == 9 and float(rows[1]["y"]) == 1.0 ** 2
 
 
