@@ -223,12 +223,22 @@ def test_serial_run_records_table_and_failure(tmp_path):
             assert rec["status"] == "ok" and rec["error"] is None
             assert rec["metrics"] == {"y": a ** n, "noise": rng0}
         assert rec["wall_time_s"] >= 0 and rec["seed"] == 0
-    import pyarrow.parquet as pq
+    pq = pytest.importorskip("pyarrow.parquet")
     table = pq.read_table(res.table).to_pylist()
     assert [(r["a"], r["n"]) for r in table] == [(p.params["a"], p.params["n"]) for p in res.spec.points()]
     fail = [r for r in table if r["status"] == "failed"]
     assert len(fail) == 1 and np.isnan(fail[0]["y"]) and fail[0]["error"].startswith("RuntimeError")
-    assert res.to_pandas().shape[0] == 9
+
+
+def test_results_as_pandas(tmp_path):
+    pytest.importorskip("pandas")
+    from xbar.sweep import load_table
+
+    res = run(SPEC, out=tmp_path, workers=0, progress=None)
+    df = load_table(tmp_path)
+    assert df.shape[0] == 9 and res.to_pandas()["y"].equals(df["y"])
+    assert list(df.loc[df.status == "ok", "y"]) == [a ** n for a in (1.0, 2.0, 3.0) for n in (1, 2, 3)
+                                                    if (a, n) != (2.0, 3)]
 
 
 def test_resume_skips_finished_points_and_retries_failed(tmp_path):
@@ -266,7 +276,7 @@ def test_ctrl_c_keeps_finished_points_and_the_table(tmp_path, capsys):
     assert cli_main(["sweep", str(spec), "--out", str(out), "--workers", "0"]) == 130
     assert "re-run the same command to resume" in capsys.readouterr().err
     assert sorted(r["metrics"]["k2"] for r in _records(out).values()) == [0, 1]
-    import pyarrow.parquet as pq
+    pq = pytest.importorskip("pyarrow.parquet")
     assert pq.read_table(out / "results.parquet").column("k2").to_pylist() == [0.0, 1.0]
 
 
