@@ -225,6 +225,12 @@ def test_calibrated_ranges_reduce_error_on_a_held_out_batch():
         errs[mode] = np.sqrt(np.mean((layer(x_test) - ref) ** 2))
     assert errs["calibrate"] < 0.5 * errs["full"]
     assert errs["percentile"] < 0.5 * errs["full"]
+    # set_adc swaps the converter in place; calibrated modes ask for calibration again
+    layer.set_adc(ADC(bits=None))
+    np.testing.assert_allclose(layer(x_test), ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    layer.set_adc(ADC(bits=5, range="calibrate"))
+    with pytest.raises(ConfigError, match="calibrate"):
+        layer(x_test)
 
 
 def test_adc_noise_and_converter_errors_are_seeded():
@@ -293,6 +299,8 @@ def test_bad_input_gets_clear_errors():
         AnalogLinear(W, read_method="fast")
     with pytest.raises(ConfigError, match="ledger must be an EnergyLedger"):
         AnalogLinear(W, ledger={})
+    with pytest.raises(ConfigError, match="adc must be an ADC"):
+        layer.set_adc(DAC())
 
 
 def test_top_level_exports():

@@ -201,7 +201,7 @@ class AnalogLinear:
         self.read_method = check_choice(read_method, "read_method", READ_METHODS)
         self.energy = bool(energy)
         self.count_samples = bool(count_samples)
-        fab, self._op_rng = spawn(check_random_state(random_state), 2)
+        self._fab_rng, self._op_rng = spawn(check_random_state(random_state), 2)
         self.w_max = self.mapping.full_scale(W)
         self.stats = {"reads": 0, "conversions": 0, "adc_clipped": 0, "tia_saturated": 0}
 
@@ -216,16 +216,28 @@ class AnalogLinear:
             g_ch = blk.G @ blk.A                     # (rows, K) S per channel
             i_bound = self.dac.v_read * np.abs(g_ch).sum(axis=0)
             tile.gains = self.tia.channel_gains(i_bound)
-            tile.adc_gain, tile.adc_offset = self.adc.converter_errors(tile.n_channels, fab)
             self.tiles.append(tile)
         self._linear = _is_linear(self.tiles[0].crossbar, self.array.crossbar_options)
         if self.read_method == "transfer" and not self._linear:
             raise ConfigError("read_method='transfer' needs linear cells; use 'solve' or 'auto'")
-        self._calibrated = not (self.adc.range in ("calibrate", "percentile"))
+        self.set_adc(self.adc)
+
+    def set_adc(self, adc: ADC) -> None:
+        """Use the converter configuration ``adc`` from now on (e.g. in a sweep of bits).
+
+        Draws new converter errors from the layer's fabrication stream; fixed and full ranges apply
+        at once, calibrated ones need ``calibrate`` again.
+        """
+        if not isinstance(adc, ADC):
+            raise ConfigError(f"adc must be an ADC, got {type(adc).__name__}")
+        self.adc = adc
+        for tile in self.tiles:
+            tile.adc_gain, tile.adc_offset = adc.converter_errors(tile.n_channels, self._fab_rng)
+        self._calibrated = adc.range not in ("calibrate", "percentile")
         if self._calibrated:
             for tile in self.tiles:
-                tile.lo, tile.hi = self.adc.ranges_from(np.zeros((1, tile.n_channels)),
-                                                        self.tia.v_swing)
+                tile.lo, tile.hi = adc.ranges_from(np.zeros((1, tile.n_channels)),
+                                                   self.tia.v_swing)
 
     # ------------------------------------------------------------------ properties
     @property
