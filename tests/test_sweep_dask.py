@@ -23,13 +23,14 @@ HERE = Path(__file__).resolve().parent
 
 @task("test-dask-draw",
       params={"x": Param(int, 0, low=0, high=1000), "delay": Param(float, 0.0, low=0, high=5, unit="s"),
-              "log": Param(str, "", doc="file to which every execution appends 'x seed pid'")},
+              "log": Param(str, "", doc="file to which every execution appends "
+                                        "'x seed pid XBAR_NUM_THREADS'")},
       metrics={"value": "sum of 50 seeded normal draws"})
 def draw(params: dict, seed: int) -> dict:
     """A seeded random metric; fails at x = 3, seed = 1."""
     if params["log"]:
         with open(params["log"], "a") as fh:
-            fh.write(f"{params['x']} {seed} {os.getpid()}\n")
+            fh.write(f"{params['x']} {seed} {os.getpid()} {os.environ.get('XBAR_NUM_THREADS', 0)}\n")
     time.sleep(params["delay"])
     if params["x"] == 3 and seed == 1:
         raise ValueError("deliberate failure at x=3, seed=1")
@@ -54,9 +55,10 @@ def spec_text(log: Path, n: int = 8, delay: float = 0.0, seeds=(0, 1), task_name
 
 
 def log_lines(log: Path) -> list[tuple[int, int, int]]:
+    """(x, seed, pid) of every execution logged."""
     if not log.exists():
         return []
-    return [tuple(int(t) for t in line.split()) for line in log.read_text().splitlines()]
+    return [tuple(int(t) for t in line.split()[:3]) for line in log.read_text().splitlines()]
 
 
 def records(out: Path) -> dict:
@@ -132,6 +134,8 @@ def test_resume_after_killing_the_run(client, tmp_path, capsys):
         proc.communicate()
     first = records(out)
     assert 4 <= len(first) < 12, "killed too late to test resuming"
+    # the sweep's own LocalCluster keeps the OpenMP kernels single-threaded in its workers
+    assert {line.split()[3] for line in log.read_text().splitlines()} == {"1"}
     mtimes = {h: (out / "records" / f"{h}.json").stat().st_mtime_ns for h in first}
     n_before = len(log_lines(log))
 

@@ -149,8 +149,10 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
         skipped.  ``None`` keeps the results in memory only.
     workers : int or None
         Without ``client``/``scheduler``: ``None`` starts a local Dask cluster with one
-        single-threaded worker process per CPU; ``N > 0`` one with N processes; ``0`` runs serially
-        in this process without Dask.
+        single-threaded worker process per CPU (``XBAR_NUM_THREADS=1`` in each); ``N > 0`` one
+        with N processes; ``0`` runs serially in this process without Dask.  Worker processes are
+        spawned and re-import the main module, so a script calling ``run`` must do so under
+        ``if __name__ == "__main__":``.
     scheduler : str or None
         Address of a running Dask scheduler (``tcp://HOST:PORT``) to connect to instead.
     retry_failed : bool
@@ -242,8 +244,12 @@ def _run_dask(todo: list[Point], task, finish, client, scheduler, workers) -> No
                 client = Client(scheduler)
             else:
                 n = min(workers or os.cpu_count() or 1, len(todo))
+                # One single-threaded process per CPU: keep the OpenMP kernels to one thread each
+                # so that n workers do not start n x cpu_count threads.
+                threads = {"XBAR_NUM_THREADS": os.environ.get("XBAR_NUM_THREADS", "1"),
+                           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
                 cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0", silence_logs=40)
+                                       dashboard_address=":0", silence_logs=40, env=threads)
                 owned.append(cluster)
                 client = Client(cluster)
             owned.insert(0, client)
