@@ -7,7 +7,10 @@ trains each rule on ``--samples`` MNIST digits and extrapolates to 60,000; ``--f
 whole epoch of FF. Float (ideal-read) runs of the same rule are measured in the same run as the
 baseline.
 
-    python benchmarks/bench_train.py [--samples 3000] [--batch 100] [--full] [--rules ff,sgd]
+    XBAR_DATA_DIR=../shared/data PYTHONPATH=. python benchmarks/bench_train.py \
+        [--samples 3000] [--batch 100] [--full] [--rules ff,sgd]
+
+Reads use each tile's exact transfer matrix, rebuilt after every update (``read_method``).
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ def _data(n):
     return X[:n].reshape(n, -1) / 255.0, y[:n].astype(np.int64)
 
 
-def run(rule_name, X, y, batch, circuit, seed=0):
+def run(rule_name, X, y, batch, circuit, seed=0, read_method="transfer"):
     import xbar.train as T
     from xbar.cli.train import make_rule
     from xbar.devices import HfOxReRAM
@@ -38,7 +41,8 @@ def run(rule_name, X, y, batch, circuit, seed=0):
     if circuit:
         reader = CircuitReader(array=ArrayConfig(max_rows=256, max_cols=256, r_wordline=1.0,
                                                  r_bitline=1.0),
-                               adc=ADC(bits=8), dac=DAC(x_max=4.0), random_state=seed)
+                               adc=ADC(bits=8), dac=DAC(x_max=4.0), read_method=read_method,
+                               random_state=seed)
     factory = T.pulsed_layer_factory(HfOxReRAM(g_min=1e-6, g_max=100e-6), T.ResetOnlyWriter(),
                                      T.PulseMapping("stochastic"), w_max=1.0, ledger=ledger,
                                      reader=reader)

@@ -167,14 +167,14 @@ class ForwardForward(Rule):
     def step(self, net, x, y, rng):
         K, B = net.n_classes, x.shape[0]
         y_neg = self._wrong_labels(net, x, y, rng)
-        pos = self._passes(net, embed_labels(x, y, K, self.label_scale))
-        neg = self._passes(net, embed_labels(x, y_neg, K, self.label_scale))
+        # positive and negative passes go through the arrays as one batch of 2B inputs
+        both = self._passes(net, np.concatenate([embed_labels(x, y, K, self.label_scale),
+                                                 embed_labels(x, y_neg, K, self.label_scale)]))
         updates, loss = [], 0.0
-        for k in range(len(net.layers)):
-            lp, dp, _ = ff_layer_loss(pos[k][1], True, self.threshold, self.goodness)
-            ln, dn, _ = ff_layer_loss(neg[k][1], False, self.threshold, self.goodness)
+        for k, (xin, a) in enumerate(both):
+            lp, dp, _ = ff_layer_loss(a[:B], True, self.threshold, self.goodness)
+            ln, dn, _ = ff_layer_loss(a[B:], False, self.threshold, self.goodness)
             loss += float(np.mean(lp + ln))
-            xin = np.concatenate([pos[k][0], neg[k][0]], axis=0)
             delta = -(self.lr / B) * np.concatenate([dp, dn], axis=0)
             updates.append((k, xin, delta))
         return StepResult(loss=loss, n_correct=None, updates=updates,
