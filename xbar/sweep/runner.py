@@ -93,7 +93,6 @@ class SweepResult:
     out: Path | None = None
     table: Path | None = None
     wall_time_s: float = 0.0
-    interrupted: bool = False
     n_ok: int = field(init=False)
     n_failed: int = field(init=False)
 
@@ -112,11 +111,8 @@ class SweepResult:
         return pd.DataFrame(self.rows())
 
     def summary(self) -> str:
-        text = (f"{len(self.records)} points: {self.n_ok} ok, {self.n_failed} failed, "
+        return (f"{len(self.records)} points: {self.n_ok} ok, {self.n_failed} failed, "
                 f"{self.n_skipped} reused, {self.n_run} run in {self.wall_time_s:.1f} s")
-        if self.interrupted:
-            text += f"; interrupted with {sum(r is None for r in self.records)} points left"
-        return text
 
 
 def spec_summary(spec: SweepSpec, points: list[Point]) -> dict:
@@ -135,7 +131,7 @@ def spec_summary(spec: SweepSpec, points: list[Point]) -> dict:
 
 def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str | os.PathLike | None" = None,
         workers: int | None = None, scheduler: str | None = None, retry_failed: bool = True,
-        progress: TextIO | None = sys.stderr) -> SweepResult:
+        progress: "TextIO | bool | None" = True) -> SweepResult:
     """Run every point of a sweep and store the results.
 
     Parameters
@@ -157,8 +153,8 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
         Address of a running Dask scheduler (``tcp://HOST:PORT``) to connect to instead.
     retry_failed : bool
         Re-run points recorded as failed (finished ok points are always skipped).
-    progress : file or None
-        Where to draw the progress bar (stderr by default; None for silence).
+    progress : file, bool or None
+        Where to draw the progress bar: True for stderr (default), a file, or None/False for none.
 
     Returns
     -------
@@ -190,7 +186,8 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
         else:
             todo.append(p)
     n_skipped = len(points) - len(todo)
-    bar = Progress(len(points), n_skipped, progress)
+    stream = sys.stderr if progress is True else (progress or None)
+    bar = Progress(len(points), n_skipped, stream)
     task = spec.task
     from .. import __version__
 
@@ -202,7 +199,6 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
         results[p.hash] = rec
         bar.update(rec["status"] == "ok")
 
-    interrupted = False
     try:
         if not todo:
             pass
@@ -211,10 +207,7 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
                 finish(p, execute_point(task.fn, _task_params(p), p.seed, tuple(task.metrics)))
         else:
             _run_dask(todo, task, finish, client, scheduler, workers)
-    except KeyboardInterrupt:
-        interrupted = True
-        raise
-    finally:
+    finally:  # also on Ctrl-C: what finished is in the table
         bar.close()
         records = [results.get(p.hash) for p in points]
         table = None
@@ -223,7 +216,7 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
             table = write_table(store.out, table_rows(done, list(task.params), list(spec.metrics)))
         result = SweepResult(spec, records, len(todo) - sum(results.get(p.hash) is None for p in todo),
                              n_skipped, store.out if store else None, table,
-                             time.perf_counter() - t_start, interrupted)
+                             time.perf_counter() - t_start)
     return result
 
 
