@@ -306,3 +306,29 @@ def test_bad_input_gets_clear_errors():
 def test_top_level_exports():
     assert xbar.AnalogLinear is AnalogLinear
     assert xbar.EnergyLedger is EnergyLedger
+
+
+def test_tia_auto_gain_from_weights_or_window():
+    W, x = _data(13, n_out=4, n_in=6, batch=50)
+    kw = dict(array=ArrayConfig(max_rows=6, max_cols=8, **IDEAL_ARRAY),
+              dac=DAC(bits=None, r_driver=0.0), adc=ADC(bits=None),
+              device=ConductanceRange(1e-6, 11e-6))
+    by_w = AnalogLinear(W, tia=TIA(r_in=0.0), **kw)
+    by_win = AnalogLinear(W, tia=TIA(r_in=0.0, auto_gain="window"), **kw)
+    (t,) = by_w.tiles
+    # weights: the largest |I+ - I-| at |v| = v_read; window: all rows at the full window
+    np.testing.assert_allclose(1.0 / by_w.tiles[0].gains,
+                               0.2 * np.abs(np.asarray(t.G) @ t.A).sum(0) / 1.0)
+    np.testing.assert_allclose(1.0 / by_win.tiles[0].gains, np.full(4, 0.2 * 6 * 10e-6))
+    # raising every weight to the maximum saturates the weight-based gain, not the window one
+    gp, gm = by_w.conductance_pairs()
+    for layer in (by_w, by_win):
+        layer.set_conductance_pairs(np.full_like(gp, 11e-6), np.full_like(gm, 1e-6))
+    xp = np.abs(x)
+    ref = xp @ np.full(W.shape, by_w.w_max).T
+    np.testing.assert_allclose(by_win(xp), ref, rtol=1e-12)
+    assert by_w(xp).max() < 0.9 * ref.max() and by_w.stats["tia_saturated"] > 0
+    by_w.update_gains()
+    np.testing.assert_allclose(by_w(xp), ref, rtol=1e-12)
+    with pytest.raises(ConfigError, match="auto_gain must be one of"):
+        TIA(auto_gain="max")

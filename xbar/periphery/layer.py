@@ -212,15 +212,29 @@ class AnalogLinear:
                                self.mapping.columns_per_output, self.mapping.reference_columns):
             blk = self.mapping.map_block(W[spec.outputs, spec.rows], self.window, self.w_max)
             xb = Crossbar(blk.G, **kw)
-            tile = Tile(spec, xb, blk.A, blk.D)
-            g_ch = blk.G @ blk.A                     # (rows, K) S per channel
-            i_bound = self.dac.v_read * np.abs(g_ch).sum(axis=0)
-            tile.gains = self.tia.channel_gains(i_bound)
-            self.tiles.append(tile)
+            self.tiles.append(Tile(spec, xb, blk.A, blk.D))
+        self.update_gains()
         self._linear = _is_linear(self.tiles[0].crossbar, self.array.crossbar_options)
         if self.read_method == "transfer" and not self._linear:
             raise ConfigError("read_method='transfer' needs linear cells; use 'solve' or 'auto'")
         self.set_adc(self.adc)
+
+    def update_gains(self) -> None:
+        """Set the TIA gains per channel (``tia.gain``, or automatic from ``tia.auto_gain``: the
+        present conductances or the whole window).  Calibrated ADC ranges need ``calibrate`` again
+        after a gain change."""
+        win = self.window
+        for tile in self.tiles:
+            if self.tia.auto_gain == "window":
+                # each column at g_max or g_min: the largest |sum_c A_ck G_ic| per row
+                g_abs = np.maximum(np.abs(win.g_max * np.clip(tile.A, 0, None).sum(0)
+                                          + win.g_min * np.clip(tile.A, None, 0).sum(0)),
+                                   np.abs(win.g_min * np.clip(tile.A, 0, None).sum(0)
+                                          + win.g_max * np.clip(tile.A, None, 0).sum(0)))
+                i_bound = self.dac.v_read * tile.G.shape[0] * g_abs
+            else:
+                i_bound = self.dac.v_read * np.abs(np.asarray(tile.G) @ tile.A).sum(axis=0)
+            tile.gains = self.tia.channel_gains(i_bound)
 
     def set_adc(self, adc: ADC) -> None:
         """Use the converter configuration ``adc`` from now on (e.g. in a sweep of bits).

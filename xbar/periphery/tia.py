@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_scalar
+from .._validation import check_choice, check_scalar
 
 __all__ = ["TIA"]
 
@@ -23,9 +23,14 @@ class TIA:
     """Input (virtual-ground) resistance, ohm, used as the crossbar's ``r_sense`` (0 = ideal
     virtual ground) [H: small against a full bit line, 1 / (256 x 10 µS) = 390 ohm]."""
     gain: float | None = None
-    """Trans-impedance gain, ohm (V/A).  ``None``: set per channel at mapping time so that the
-    largest current the mapped weights can give at full input (``v_read``) reaches ``v_swing``
-    (a programmable-gain TIA)."""
+    """Trans-impedance gain, ohm (V/A).  ``None``: set per channel (a programmable-gain TIA) so
+    that the largest current a full-scale input (``±v_read``) can give reaches ``v_swing``; see
+    ``auto_gain`` for which largest current."""
+    auto_gain: str = "weights"
+    """Bound behind the automatic gain: ``"weights"`` — the conductances mapped at construction
+    (best resolution for those weights; writes that raise a channel's current beyond it saturate
+    until ``AnalogLinear.update_gains()``); ``"window"`` — any weights the conductance window
+    allows (never saturates, coarser resolution: the choice for on-chip training)."""
     v_swing: float = 1.0
     """Output swing, V: the output saturates at ``±v_swing`` [H, typical 1 V analog supply]."""
     power: float = 9.7e-9
@@ -39,6 +44,7 @@ class TIA:
         if self.gain is not None:
             check_scalar(self.gain, "gain", low=0.0, low_open=True, unit="ohm")
         check_scalar(self.v_swing, "v_swing", low=0.0, low_open=True, unit="V")
+        check_choice(self.auto_gain, "auto_gain", ("weights", "window"))
         check_scalar(self.power, "power", low=0.0, unit="W")
 
     def channel_gains(self, i_bound: np.ndarray) -> np.ndarray:
