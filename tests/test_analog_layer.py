@@ -332,3 +332,18 @@ def test_tia_auto_gain_from_weights_or_window():
     np.testing.assert_allclose(by_w(xp), ref, rtol=1e-12)
     with pytest.raises(ConfigError, match="auto_gain must be one of"):
         TIA(auto_gain="max")
+
+
+def test_1t1r_cells_add_the_access_resistance_in_series():
+    W, x = _data(14, n_out=3, n_in=5, batch=7)
+    r_acc = 20e3
+    layer = _ideal_layer(W, array=ArrayConfig(max_rows=8, max_cols=8, cell="1T1R", r_access=r_acc,
+                                              **IDEAL_ARRAY), tia=TIA(r_in=0.0, gain=1e3))
+    (t,) = layer.tiles
+    G = np.asarray(t.G)
+    g_eff = G / (1 + G * r_acc)                      # series access transistor
+    want = ((x * layer.dac.v_read) @ g_eff @ t.A @ t.D) * layer.dac.scale
+    np.testing.assert_allclose(layer(x), want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+    solved = _ideal_layer(W, array=layer.array, tia=TIA(r_in=0.0, gain=1e3), read_method="solve")
+    np.testing.assert_allclose(solved(x), want, rtol=1e-9, atol=1e-12 * np.abs(want).max())
+    assert solved.ledger.total("read", component="access") > 0
