@@ -6,6 +6,14 @@ eliminates nodes tied to sources, and computes terminal currents by KCL at the t
 import numpy as np
 
 
+def stamp(A, a, b, g):
+    """Add conductance g between nodes a and b to the nodal matrix A."""
+    A[a, a] += g
+    A[b, b] += g
+    A[a, b] -= g
+    A[b, a] -= g
+
+
 def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select=None):
     G = np.asarray(G, float)
     M, N = G.shape
@@ -28,12 +36,6 @@ def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select
     f = np.zeros(n)
     known = {}
 
-    def stamp(a, b, g):
-        A[a, a] += g
-        A[b, b] += g
-        A[a, b] -= g
-        A[b, a] -= g
-
     for i in range(M):
         for j in range(N):
             on = True if select is None else bool(np.broadcast_to(select, (M, N))[i, j])
@@ -41,17 +43,17 @@ def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select
                 known[Mid(i, j)] = None     # unused node
                 continue
             if r_access is None:
-                stamp(W(i, j), Bn(i, j), G[i, j])
+                stamp(A, W(i, j), Bn(i, j), G[i, j])
                 known[Mid(i, j)] = None
             else:
-                stamp(W(i, j), Mid(i, j), 1.0 / np.broadcast_to(r_access, (M, N))[i, j])
-                stamp(Mid(i, j), Bn(i, j), G[i, j])
+                stamp(A, W(i, j), Mid(i, j), 1.0 / np.broadcast_to(r_access, (M, N))[i, j])
+                stamp(A, Mid(i, j), Bn(i, j), G[i, j])
     for i in range(M):
         for j in range(N - 1):
-            stamp(W(i, j), W(i, j + 1), 1.0 / r_wl[i, j])
+            stamp(A, W(i, j), W(i, j + 1), 1.0 / r_wl[i, j])
     for i in range(M - 1):
         for j in range(N):
-            stamp(Bn(i, j), Bn(i + 1, j), 1.0 / r_bl[i, j])
+            stamp(A, Bn(i, j), Bn(i + 1, j), 1.0 / r_bl[i, j])
     for i in range(M):
         if np.isnan(v_row[i]):
             continue
@@ -98,3 +100,60 @@ def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select
         else:
             i_col[j] = (x[k] - v_col[j]) / r_sns[j]
     return w, b, i_row, i_col
+
+
+def dense_newton(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, iv_fn, tol=1e-15, maxit=100):
+    """Dense Newton for 0T1R arrays with nonlinear cells; ``iv_fn(V, G) -> (I, dI/dV)``.
+
+    Unknowns are every word and bit node; terminals with zero resistance fix their node.  Plain
+    undamped Newton from the linear solution, dense ``numpy.linalg.solve`` each step.
+    """
+    G = np.asarray(G, float)
+    M, N = G.shape
+    w0, b0, _, _ = dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col)
+    A_lin = np.zeros((2 * M * N, 2 * M * N))
+    f = np.zeros(2 * M * N)
+    fixed = np.zeros(2 * M * N, bool)
+    xfix = np.zeros(2 * M * N)
+    r_wl = np.broadcast_to(np.asarray(r_wl, float), (M, max(N - 1, 0)))
+    r_bl = np.broadcast_to(np.asarray(r_bl, float), (max(M - 1, 0), N))
+
+    for i in range(M):
+        for j in range(N - 1):
+            stamp(A_lin, i * N + j, i * N + j + 1, 1 / r_wl[i, j])
+    for i in range(M - 1):
+        for j in range(N):
+            stamp(A_lin, M * N + i * N + j, M * N + (i + 1) * N + j, 1 / r_bl[i, j])
+    for i in range(M):
+        if np.isnan(v_row[i]):
+            continue
+        k = i * N
+        if r_drv == 0:
+            fixed[k], xfix[k] = True, v_row[i]
+        else:
+            A_lin[k, k] += 1 / r_drv
+            f[k] += v_row[i] / r_drv
+    for j in range(N):
+        if np.isnan(v_col[j]):
+            continue
+        k = M * N + (M - 1) * N + j
+        if r_sns == 0:
+            fixed[k], xfix[k] = True, v_col[j]
+        else:
+            A_lin[k, k] += 1 / r_sns
+            f[k] += v_col[j] / r_sns
+    C = np.zeros((M * N, 2 * M * N))            # cell voltage = C x
+    C[np.arange(M * N), np.arange(M * N)] = 1.0
+    C[np.arange(M * N), M * N + np.arange(M * N)] = -1.0
+    x = np.concatenate([w0.ravel(), b0.ravel()])
+    free = ~fixed
+    for _ in range(maxit):
+        I, g = iv_fn(C @ x, G.ravel())
+        F = A_lin @ x + C.T @ I - f
+        if np.linalg.norm(F[free]) <= tol * max(np.linalg.norm(f), 1e-30):
+            break
+        J = A_lin + C.T @ (g[:, None] * C)
+        x[free] -= np.linalg.solve(J[np.ix_(free, free)], F[free])
+    w = x[:M * N].reshape(M, N)
+    b = x[M * N:].reshape(M, N)
+    return w, b

@@ -72,12 +72,23 @@ def netlist(xb, row_voltages, col_voltages, *, title: str = "xbar crossbar") -> 
             if xb.cell == "1T1R" and xb.r_access[i, j] > 0:
                 lines.append(f"RA{i}_{j} w{i}_{j} m{i}_{j} {xb.r_access[i, j]:.17g}")
                 top = f"m{i}_{j}"
-            if iv is None or iv.spice_expression is None:
+            if iv is None:
                 lines.append(f"RC{i}_{j} {top} b{i}_{j} {1.0 / xb.G[i, j]:.17g}")
             else:
-                expr = iv.spice_expression("V({0},{1})".format(top, f"b{i}_{j}"), xb.G[i, j])
-                lines.append(f"BC{i}_{j} {top} b{i}_{j} I={expr}")
+                expr = cell_current_expression(iv, f"V({top},b{i}_{j})", xb.G[i, j])
+                lines.append(f"BC{i}_{j} {top} b{i}_{j} I={{{expr}}}")
     return "\n".join([f"{title}", *lines, ".end", ""])
+
+
+def cell_current_expression(iv, v: str, G: float) -> str:
+    """Behavioural-source current (A) of a nonlinear cell with small-signal conductance G (S)."""
+    from . import iv as ivmod
+    if isinstance(iv, ivmod.Sinh):
+        return f"{G * iv.v0:.17g}*sinh(({v})/{iv.v0:.17g})"
+    if isinstance(iv, ivmod.Asymmetric) and iv.selector is None:
+        return (f"(({v}) >= 0 ? {G * iv.v0_pos:.17g}*sinh(({v})/{iv.v0_pos:.17g}) : "
+                f"{G * iv.v0_neg:.17g}*sinh(({v})/{iv.v0_neg:.17g}))")
+    raise ConfigError(f"no SPICE expression for the I-V model {iv!r}")
 
 
 def run(xb, row_voltages, col_voltages, *, timeout: float = 3600.0) -> SpiceResult:

@@ -8,7 +8,7 @@ import numpy as np
 from .._kernels import _line_pcg
 from .._validation import as_float_array, check_choice, check_positive, check_scalar
 from ..exceptions import ConfigError, ConvergenceError
-from . import direct, transfer
+from . import direct, newton, transfer
 from .network import Network, Problem, build_problem, check_connected, node_imbalance
 from .solution import CircuitSolution, PowerBreakdown
 
@@ -63,6 +63,11 @@ class Crossbar:
         Access-transistor on-resistance, ohm (>= 0); required for ``cell="1T1R"``.
     select : (M,) or (M, N) bool array_like, optional
         1T1R gate state: False isolates the cell.  Default: every gate on.
+    iv : xbar.iv model, optional
+        Cell current–voltage law, e.g. ``xbar.iv.Sinh(0.25)``; ``G`` is then the small-signal
+        (zero-bias) conductance.  Default: linear cells.  Nonlinear cells are solved by damped
+        Newton from the linear solution; its steps use the same line-preconditioned kernel
+        (the direct solver when wires have zero resistance).
 
     Notes
     -----
@@ -75,7 +80,7 @@ class Crossbar:
     """
 
     def __init__(self, G, *, r_wordline=0.0, r_bitline=0.0, r_driver=0.0, r_sense=0.0,
-                 cell: str = "0T1R", r_access=None, select=None):
+                 cell: str = "0T1R", r_access=None, select=None, iv=None):
         self._set_G(G)
         M, N = self.shape
         self.r_wordline = _resistance(r_wordline, "r_wordline", (M, max(N - 1, 0)))
@@ -98,7 +103,22 @@ class Crossbar:
                 raise ConfigError("r_access and select apply to cell='1T1R' only")
             self.r_access = np.zeros((M, N))
             self.select = np.ones((M, N), dtype=bool)
+        from .. import iv as ivmod
+        if iv is not None and not isinstance(iv, ivmod.IVModel):
+            raise ConfigError(f"iv must be an xbar.iv model (Linear, Sinh, Asymmetric, Table), "
+                              f"got {type(iv).__name__}")
+        self.iv = None if iv is None or iv.is_linear else iv
         self._cache: dict = {}
+
+    @property
+    def linear(self) -> bool:
+        """True for linear (ohmic) cells."""
+        return self.iv is None
+
+    def _cells(self) -> newton.CellModel:
+        if "cells" not in self._cache:
+            self._cache["cells"] = newton.CellModel(self.iv, self._G, self.r_access, self.select)
+        return self._cache["cells"]
 
     # ------------------------------------------------------------------ state
     def _set_G(self, G) -> None:
@@ -129,7 +149,7 @@ class Crossbar:
 
     def __repr__(self) -> str:
         M, N = self.shape
-        return (f"Crossbar({M}x{N}, cell={self.cell!r}, G in [{self._G.min():.3g}, "
+        return (f"Crossbar({M}x{N}, cell={self.cell!r}, iv={self.iv!r}, G in [{self._G.min():.3g}, "
                 f"{self._G.max():.3g}] S, r_wordline~{self.r_wordline.mean() if self.r_wordline.size else 0:.3g} "
                 f"ohm, r_bitline~{self.r_bitline.mean() if self.r_bitline.size else 0:.3g} ohm)")
 
@@ -165,7 +185,10 @@ class Crossbar:
 
     def _solve_nodes(self, rv: np.ndarray, cv: np.ndarray, method: str, rtol: float,
                      atol: float, maxiter: int | None):
-        """Node voltages for terminal voltages (B, M), (B, N); yields per NaN-pattern group."""
+        """Node voltages for terminal voltages (B, M), (B, N), one NaN pattern at a time.
+
+        Yields ``(batch indices, problem, w, b, CG iterations, method, Newton steps)``.
+        """
         net = self.network()
         M, N = self.shape
         check_connected(net, ~np.isnan(rv), ~np.isnan(cv))
@@ -173,6 +196,7 @@ class Crossbar:
             raise ConfigError("method='pcg' needs every wire segment > 0 ohm; zero-resistance "
                               "wires are solved with method='direct' (or 'auto')")
         use_direct = method == "direct" or (method == "auto" and net.ideal_wires)
+        n_newton = 0
         if maxiter is None:
             maxiter = 20 * (M + N) + 200
         pattern = np.concatenate([np.isnan(rv), np.isnan(cv)], axis=1)
@@ -185,6 +209,10 @@ class Crossbar:
                 X = direct.solve(net, prob)
                 iters = np.zeros(idx.size, dtype=int)
                 used = "direct"
+                if not self.linear:
+                    n_newton, iters, _ = newton.solve(net, prob, self._cells(), X, rtol=rtol,
+                                                      atol=atol, maxiter=maxiter or 1)
+                    used = "newton-direct"
             else:
                 X = prob.x.copy()
                 gw = net.gw if N > 1 else np.ones((M, 1))
@@ -206,8 +234,13 @@ class Crossbar:
                         f"(tolerance max(rtol*{scale[k]:.3e}, atol) with rtol={rtol}, atol={atol})",
                         iterations=int(iters[k]), residual=float(resid[k]))
                 used = "pcg"
+                if not self.linear:
+                    n_newton, iters, _ = newton.solve(net, prob, self._cells(), X, rtol=rtol,
+                                                      atol=atol, maxiter=maxiter,
+                                                      num_threads=_num_threads(idx.size))
+                    used = "newton-pcg"
             X = X.reshape(idx.size, 2, M, N)
-            yield idx, prob, X[:, 0], X[:, 1], np.asarray(iters), used
+            yield idx, prob, X[:, 0], X[:, 1], np.asarray(iters), used, n_newton
 
     def solve(self, row_voltages, col_voltages, *, method: str = "auto", rtol: float = 1e-12,
               atol: float = 0.0, maxiter: int | None = None) -> CircuitSolution:
@@ -244,20 +277,28 @@ class Crossbar:
         w = np.empty((B, M, N)); b = np.empty((B, M, N))
         iters = np.zeros(B, dtype=int); resid = np.zeros(B)
         used = set()
-        for idx, prob, wg, bg, it, how in self._solve_nodes(rv, cv, method, rtol, atol, maxiter):
-            w[idx], b[idx], iters[idx] = wg, bg, it
-            resid[idx] = node_imbalance(net, prob, wg, bg)
+        newton_iters = np.zeros(B, dtype=int)
+        for idx, prob, wg, bg, it, how, nn in self._solve_nodes(rv, cv, method, rtol, atol,
+                                                                 maxiter):
+            w[idx], b[idx], iters[idx], newton_iters[idx] = wg, bg, it, nn
+            i_cell = None if self.linear else self._cells().evaluate(wg - bg)[0]
+            resid[idx] = node_imbalance(net, prob, wg, bg, i_cell)
             used.add(how)
-        sol = self._assemble_solution(w, b, rv, cv, iters, resid, used.pop())
+        sol = self._assemble_solution(w, b, rv, cv, iters, resid, used.pop(), newton_iters)
         return sol if batched else _unbatch(sol)
 
-    def _assemble_solution(self, w, b, rv, cv, iters, resid, method) -> CircuitSolution:
+    def _assemble_solution(self, w, b, rv, cv, iters, resid, method,
+                           newton_iters) -> CircuitSolution:
         net = self.network()
         M, N = self.shape
         drop = w - b
-        i_cell = net.gc * drop
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v_cell = np.where(net.gc > 0, i_cell / self._G, 0.0) if self.cell == "1T1R" else drop
+        if self.linear:
+            i_cell = net.gc * drop
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v_cell = (np.where(net.gc > 0, i_cell / self._G, 0.0) if self.cell == "1T1R"
+                          else drop)
+        else:
+            i_cell, _, v_cell = self._cells().evaluate(drop)
         rdrv = ~np.isnan(rv); cdrv = ~np.isnan(cv)
         rv0 = np.where(rdrv, rv, 0.0); cv0 = np.where(cdrv, cv, 0.0)
         gd = np.where(np.isinf(net.g_driver), 0.0, net.g_driver)
@@ -273,14 +314,14 @@ class Crossbar:
                    + (gb * np.diff(b, axis=1) ** 2).sum(axis=(1, 2)))
         power = PowerBreakdown(
             cells=(i_cell * v_cell).sum(axis=(1, 2)),
-            access=(i_cell ** 2 * self.r_access).sum(axis=(1, 2)),
+            access=(i_cell * (drop - v_cell)).sum(axis=(1, 2)),
             wires=p_wires,
             drivers=(np.where(rdrv, gd * (rv0 - w[:, :, 0]) ** 2, 0.0)).sum(axis=1),
             sense=(np.where(cdrv, gs * (b[:, M - 1, :] - cv0) ** 2, 0.0)).sum(axis=1),
             supplied=(rv0 * i_row).sum(axis=1) - (cv0 * i_col).sum(axis=1),
         )
         return CircuitSolution(w, b, rv, cv, i_cell, v_cell, i_row, i_col, power, iters, resid,
-                               method)
+                               method, newton_iters)
 
     def _col_currents(self, i_cell, b, cv) -> np.ndarray:
         """(B, N) current out of each bit line into its terminal, A."""
@@ -290,6 +331,54 @@ class Crossbar:
         i_col = np.where(np.isinf(net.g_sense), i_cell.sum(axis=1),
                          gs * (b[:, -1, :] - np.where(cdrv, cv, 0.0)))
         return np.where(cdrv, i_col, 0.0)
+
+    def with_select(self, select) -> "Crossbar":
+        """A copy of this 1T1R crossbar with another gate mask ((M,) or (M, N) bool)."""
+        if self.cell != "1T1R":
+            raise ConfigError("with_select applies to cell='1T1R' only")
+        return Crossbar(self._G, r_wordline=self.r_wordline, r_bitline=self.r_bitline,
+                        r_driver=self.r_driver, r_sense=self.r_sense, cell="1T1R",
+                        r_access=self.r_access, select=select, iv=self.iv)
+
+    # ------------------------------------------------------------------ writes
+    def apply_pulse(self, rows=None, cols=None, *, amplitude: float, width: float,
+                    polarity: int = 1, scheme: str = "half", substeps: int = 1, on_substep=None):
+        """Apply a write pulse to the cells ``rows`` x ``cols`` and report what it did.
+
+        Parameters
+        ----------
+        rows, cols : int, sequence of int or None
+            Selected word and bit lines (None = all): one cell, a row, a column or a set.
+        amplitude : float
+            Pulse amplitude, V (> 0); the selected rows go to ``polarity·amplitude``, the selected
+            columns to 0 V.
+        width : float
+            Pulse width, s.
+        polarity : {+1, −1}
+            Sign of the voltage across the selected cells (word line minus bit line).
+        scheme : {"half", "third", "floating", "grounded"}
+            Bias of the unselected lines (V/2, V/3, left floating, at 0 V).  For 1T1R arrays only
+            the selected rows' gates are opened.
+        substeps, on_substep :
+            The cells' state is held fixed during the pulse unless ``on_substep(solution, dt)``
+            returns new conductances (S) after each of ``substeps`` equal sub-steps.
+
+        Returns
+        -------
+        xbar.circuit.write.PulseResult
+            The solved operating point, per-cell voltage, charge (C) and energy (J), and the
+            pulse energy split into selected / half-selected / unselected cells, access
+            transistors, wires and drivers (J).
+        """
+        from .write import apply_pulse
+        return apply_pulse(self, rows, cols, amplitude=amplitude, width=width,
+                           polarity=polarity, scheme=scheme, substeps=substeps,
+                           on_substep=on_substep)
+
+    def disturb_margins(self, amplitude: float, scheme: str = "half", cells="corners"):
+        """Worst selected-cell voltage and worst disturb voltage of a write scheme, V."""
+        from .write import disturb_margins
+        return disturb_margins(self, amplitude, scheme, cells)
 
     # ------------------------------------------------------------------ reads
     def _read_inputs(self, v) -> tuple[np.ndarray, bool]:
@@ -317,7 +406,10 @@ class Crossbar:
         """
         check_choice(method, "method", READ_METHODS)
         V, batched = self._read_inputs(v)
-        if method == "auto":
+        if method == "transfer" and not self.linear:
+            raise ConfigError("method='transfer' needs linear cells (the read map of nonlinear "
+                              "cells is not a matrix)")
+        if method == "auto" and self.linear:
             method = "transfer" if ("T" in self._cache or V.shape[0] >= min(self.shape)) else "auto"
         if method == "transfer":
             out = V @ self.transfer_matrix().T
@@ -325,8 +417,9 @@ class Crossbar:
             C = np.zeros((V.shape[0], self.shape[1]))
             out = np.empty_like(C)
             gc = self.network().gc
-            for idx, _, w, b, _, _ in self._solve_nodes(V, C, method, rtol, 0.0, None):
-                out[idx] = self._col_currents(gc * (w - b), b, C[idx])
+            for idx, _, w, b, _, _, _ in self._solve_nodes(V, C, method, rtol, 0.0, None):
+                i_cell = gc * (w - b) if self.linear else self._cells().evaluate(w - b)[0]
+                out[idx] = self._col_currents(i_cell, b, C[idx])
         return out if batched else out[0]
 
     def read_power(self, v, *, method: str = "auto") -> PowerBreakdown:
@@ -354,6 +447,8 @@ class Crossbar:
         """
         if "T" in self._cache:
             return self._cache["T"]
+        if not self.linear:
+            raise ConfigError("the transfer matrix exists for linear cells only")
         M, N = self.shape
         net = self.network()
         # The sweep costs O(M N³ + M² N²): worth it for roughly square arrays.
@@ -390,4 +485,4 @@ def _unbatch(sol: CircuitSolution) -> CircuitSolution:
         first(sol.v_wordline), first(sol.v_bitline), first(sol.row_voltages),
         first(sol.col_voltages), first(sol.cell_currents), first(sol.cell_voltages),
         first(sol.row_currents), first(sol.col_currents), power, int(sol.iterations[0]),
-        float(sol.residual[0]), sol.method)
+        float(sol.residual[0]), sol.method, int(sol.newton_iterations[0]))

@@ -133,15 +133,17 @@ def line_labels(net: Network) -> tuple[np.ndarray, np.ndarray, int]:
     return lw, lb, uw.size + ub.size
 
 
-def node_imbalance(net: Network, prob: Problem, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Largest KCL imbalance (A) over free nodes, per batch item, from node voltages (B, M, N).
+def node_currents(net: Network, prob: Problem, w: np.ndarray, b: np.ndarray,
+                  i_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """KCL imbalance at every node, A: current leaving through the elements minus injection.
 
-    Zero-resistance wires are internal to merged nodes; their currents cancel in the group sums.
+    ``w``, ``b`` are (B, M, N) node voltages and ``i_cell`` (B, M, N) the cell currents from word
+    to bit line (any I-V).  Zero-resistance wires are skipped (they are internal to merged nodes).
     """
     B, M, N = w.shape
     fw = prob.f.reshape(B, 2, M, N)
-    out_w = net.gc * (w - b) + prob.dw_extra * w - fw[:, 0]
-    out_b = net.gc * (b - w) + prob.db_extra * b - fw[:, 1]
+    out_w = i_cell + prob.dw_extra * w - fw[:, 0]
+    out_b = -i_cell + prob.db_extra * b - fw[:, 1]
     gw = np.where(np.isinf(net.gw), 0.0, net.gw)
     gb = np.where(np.isinf(net.gb), 0.0, net.gb)
     if N > 1:
@@ -152,6 +154,19 @@ def node_imbalance(net: Network, prob: Problem, w: np.ndarray, b: np.ndarray) ->
         ib = gb * (b[:, :-1, :] - b[:, 1:, :])
         out_b[:, :-1, :] += ib
         out_b[:, 1:, :] -= ib
+    return out_w, out_b
+
+
+def node_imbalance(net: Network, prob: Problem, w: np.ndarray, b: np.ndarray,
+                   i_cell: np.ndarray | None = None) -> np.ndarray:
+    """Largest KCL imbalance (A) over free nodes, per batch item, from node voltages (B, M, N).
+
+    Zero-resistance wires are internal to merged nodes; their currents cancel in the group sums.
+    """
+    B = w.shape[0]
+    if i_cell is None:
+        i_cell = net.gc * (w - b)
+    out_w, out_b = node_currents(net, prob, w, b, i_cell)
     if not net.ideal_wires:
         out_w[:, prob.fixed_w > 0] = 0.0
         out_b[:, prob.fixed_b > 0] = 0.0

@@ -18,7 +18,7 @@ class PowerBreakdown:
     cells: np.ndarray | float
     """Memristive cells, Σ V_cell·I_cell."""
     access: np.ndarray | float
-    """Access transistors of 1T1R cells, Σ I²·r_access (0 for 0T1R)."""
+    """Access transistors of 1T1R cells, Σ I·(V_cell_total − V_memristor) = Σ I²·r_access."""
     wires: np.ndarray | float
     """Word-line and bit-line segments, Σ ΔV²/r."""
     drivers: np.ndarray | float
@@ -70,7 +70,9 @@ class CircuitSolution:
     residual: np.ndarray | float
     """Largest KCL imbalance over all free nodes, A, recomputed from the returned voltages."""
     method: str
-    """Solver that produced the result: "pcg", "direct" or "transfer"."""
+    """Solver that produced the result: "pcg", "direct", "newton-pcg"."""
+    newton_iterations: np.ndarray | int = 0
+    """Newton steps (nonlinear cells; 0 for linear ones); ``iterations`` then counts CG steps."""
 
     @property
     def converged(self) -> bool:
