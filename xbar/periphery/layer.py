@@ -389,7 +389,7 @@ class AnalogLinear:
             if self.energy:
                 S = moment.get("S")
                 if S is None:
-                    S = moment["S"] = self._second_moment(V, phase)
+                    S = moment["S"] = self._second_moment(V, phase, tile.spec.rows)
                 e_tot = t_read * _trace_sym(maps["Q_total"], S)
                 e_drv = t_read * _trace_sym(maps["Q_drivers"], S)
                 e_sen = t_read * _trace_sym(maps["Q_sense"], S)
@@ -400,14 +400,14 @@ class AnalogLinear:
             return chan
         return self._solve_channels(tile, V, phase, operation)
 
-    def _second_moment(self, V: np.ndarray, phase: Phase) -> np.ndarray:
+    def _second_moment(self, V: np.ndarray, phase: Phase, rows: slice) -> np.ndarray:
         """``Σ_b V_bᵀ V_b`` (V²), or its time average over the pulse-width slots (upper triangle)."""
         if phase.codes is None:
             S = np.zeros((V.shape[1], V.shape[1]))
             for s in range(0, V.shape[0], 2048):   # long inner products are slow in OpenBLAS
                 S = dsyrk(1.0, V[s:s + 2048], trans=1, beta=1.0, c=S, overwrite_c=1)
             return S
-        codes = phase.codes[:, self._rows_now]
+        codes = phase.codes[:, rows]
         L = self.dac.levels
         mag, sgn = np.abs(codes), np.sign(codes).astype(float)
         S = np.zeros((V.shape[1], V.shape[1]))
@@ -428,7 +428,7 @@ class AnalogLinear:
         if phase.codes is None:
             slots = [(V, 1.0)]
         else:
-            codes = phase.codes[:, self._rows_now]
+            codes = phase.codes[:, tile.spec.rows]
             L = self.dac.levels
             mag, sgn = np.abs(codes), np.sign(codes)
             slots = [(sgn * (mag >= k) * self.dac.v_read, 1.0 / L)
@@ -457,7 +457,6 @@ class AnalogLinear:
             groups.setdefault((tile.spec.rows.start, tile.spec.rows.stop), []).append(ti)
         for phase in phases:
             for (r0, r1), members in groups.items():
-                self._rows_now = slice(r0, r1)
                 V = phase.volts[:, r0:r1]          # a view: BLAS takes the row stride
                 moment: dict = {}
                 for ti in members:
