@@ -154,8 +154,9 @@ def test_degenerate_shapes(shape, rng):
         assert rel(sol.col_currents, i_col) < RTOL
 
 
-@pytest.mark.parametrize("shape", [(8, 20), (20, 8)])
+@pytest.mark.parametrize("shape", [(8, 20), (20, 8), (12, 12), (10, 16)])
 def test_transfer_matrix_is_exact_and_reciprocal(shape, rng):
+    """(8, 20) and (20, 8) use unit-excitation solves, the others the block-Cholesky sweep."""
     G = rng.uniform(1e-6, 1e-4, shape)
     M, N = shape
     xb = xbar.Crossbar(G, r_wordline=4.0, r_bitline=6.0, r_driver=80.0, r_sense=60.0)
@@ -167,6 +168,21 @@ def test_transfer_matrix_is_exact_and_reciprocal(shape, rng):
     by_rows = xb.solve(np.eye(M), np.zeros((M, N))).col_currents.T          # (N, M)
     assert rel(by_cols, by_rows) < 1e-10
     assert rel(T, by_rows) < 1e-10
+
+
+@pytest.mark.parametrize("shape", [(9, 9), (6, 10), (20, 7)])
+def test_port_admittance_gives_row_currents_and_read_power(shape, rng):
+    M, N = shape
+    G = rng.uniform(1e-6, 1e-4, shape)
+    xb = xbar.Crossbar(G, r_wordline=rng.uniform(1, 9, (M, N - 1)), r_bitline=3.0,
+                       r_driver=rng.uniform(20, 200, M), r_sense=70.0)
+    Y = xb.port_admittance()
+    V = rng.uniform(-1, 1, (4, M))
+    sol = xb.solve(V, np.zeros((4, N)))
+    assert rel(V @ Y.T, sol.row_currents) < 1e-10
+    assert rel(np.einsum("bi,ij,bj->b", V, Y, V), sol.power.total) < 1e-10
+    assert np.abs(Y - Y.T).max() <= 1e-12 * np.abs(Y).max()
+    assert rel(V @ xb.transfer_matrix().T, sol.col_currents) < 1e-10
 
 
 def test_transfer_cache_invalidated_by_conductance_write(rng):

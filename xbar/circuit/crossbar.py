@@ -210,8 +210,9 @@ class Crossbar:
                 iters = np.zeros(idx.size, dtype=int)
                 used = "direct"
                 if not self.linear:
-                    n_newton, iters, _ = newton.solve(net, prob, self._cells(), X, rtol=rtol,
-                                                      atol=atol, maxiter=maxiter or 1)
+                    n_newton, iters, _ = newton.solve(net, prob, self._cells(), X,
+                                                      rtol=max(rtol, 1e-13), atol=atol,
+                                                      maxiter=maxiter or 1)
                     used = "newton-direct"
             else:
                 X = prob.x.copy()
@@ -235,14 +236,15 @@ class Crossbar:
                         iterations=int(iters[k]), residual=float(resid[k]))
                 used = "pcg"
                 if not self.linear:
-                    n_newton, iters, _ = newton.solve(net, prob, self._cells(), X, rtol=rtol,
-                                                      atol=atol, maxiter=maxiter,
+                    n_newton, iters, _ = newton.solve(net, prob, self._cells(), X,
+                                                      rtol=max(rtol, 1e-13), atol=atol,
+                                                      maxiter=maxiter,
                                                       num_threads=_num_threads(idx.size))
                     used = "newton-pcg"
             X = X.reshape(idx.size, 2, M, N)
             yield idx, prob, X[:, 0], X[:, 1], np.asarray(iters), used, n_newton
 
-    def solve(self, row_voltages, col_voltages, *, method: str = "auto", rtol: float = 1e-12,
+    def solve(self, row_voltages, col_voltages, *, method: str = "auto", rtol: float = 1e-15,
               atol: float = 0.0, maxiter: int | None = None) -> CircuitSolution:
         """Solve the network for the given terminal source voltages.
 
@@ -256,8 +258,10 @@ class Crossbar:
             Solver (see the class notes).
         rtol, atol : float
             PCG stops when the recomputed residual ``||f − A x||₂ <= max(rtol·||f||₂, atol)`` (A),
-            or when it reaches its own rounding floor ``4·eps·||diag(A)∘x||₂`` (very stiff wires);
-            the default rtol keeps column currents within ~1e-10 relative of the exact solution.
+            or when it reaches its own rounding floor ``4·eps·||diag(A)∘x||₂``.  The default
+            converges to that floor (column currents exact to ~1e-12 relative whatever the
+            terminal strength; it costs at most one more iteration than rtol = 1e-12).  Newton
+            (nonlinear cells) stops at ``max(rtol, 1e-13)·||F(x_fixed)||₂``.
         maxiter : int, optional
             PCG iteration limit (default 20·(M+N)+200); exceeding it raises ``ConvergenceError``.
 
@@ -388,7 +392,7 @@ class Crossbar:
             raise ConfigError(f"v must have shape ({M},) or (B, {M}), got {v.shape}")
         return np.atleast_2d(v), v.ndim == 2
 
-    def read(self, v, *, method: str = "auto", rtol: float = 1e-12) -> np.ndarray:
+    def read(self, v, *, method: str = "auto", rtol: float = 1e-15) -> np.ndarray:
         """Matrix-vector read: ``v`` (V) on the drivers, every bit line held at 0 V.
 
         Parameters
@@ -435,6 +439,26 @@ class Crossbar:
         out = V @ self._G
         return out if batched else out[0]
 
+    def port_admittance(self) -> np.ndarray:
+        """Driver admittance ``Y`` (M, M), A/V: ``I_row = Y @ V_row`` in a read (bit lines at 0 V).
+
+        Symmetric positive definite; the power a read draws from the drivers is ``v @ Y @ v`` (W).
+        Built with the transfer matrix (same block sweep, or M unit-row solves) and cached.
+        """
+        if "Y" in self._cache:
+            return self._cache["Y"]
+        if not self.linear:
+            raise ConfigError("the port admittance exists for linear cells only")
+        if self._sweep_applies():
+            T, Y = transfer.transfer_rows(self.network(), admittance=True)
+        else:
+            T, Y = self._unit_solves(rows=True)
+        for arr in (T, Y):
+            arr.flags.writeable = False
+        self._cache.setdefault("T", T)
+        self._cache["Y"] = Y
+        return Y
+
     def transfer_matrix(self, *, method: str = "auto", chunk: int | None = None) -> np.ndarray:
         """Exact read map ``T`` (N, M), A/V: ``read(v) == v @ T.T`` for fixed G, bit lines at 0 V.
 
@@ -451,29 +475,42 @@ class Crossbar:
             raise ConfigError("the transfer matrix exists for linear cells only")
         M, N = self.shape
         net = self.network()
-        # The sweep costs O(M N³ + M² N²): worth it for roughly square arrays.
-        if method == "auto" and N <= 2 * M and M <= 2 * N and transfer.supported(net):
+        if method == "auto" and self._sweep_applies():
             T = transfer.transfer_rows(net)
-            T.flags.writeable = False
-            self._cache["T"] = T
-            return T
-        n = min(M, N)
+        else:
+            T = self._unit_solves(rows=M <= N, method=method, chunk=chunk)[0]
+        T.flags.writeable = False
+        self._cache["T"] = T
+        return T
+
+    def _sweep_applies(self) -> bool:
+        """The block sweep costs O(M N³ + M² N²): used for roughly square, resistive arrays."""
+        M, N = self.shape
+        return N <= 2 * M and M <= 2 * N and transfer.supported(self.network())
+
+    def _unit_solves(self, rows: bool, method: str = "auto", chunk: int | None = None):
+        """T (N, M), and Y (M, M) when ``rows``, from unit excitations of the rows or columns.
+
+        Column excitations give T by reciprocity, ``T[j, i] = −I_row[i]`` (column j at 1 V).
+        """
+        M, N = self.shape
+        n = M if rows else N
         if chunk is None:
             chunk = max(1, min(n, int(256e6 // (8 * 2 * M * N * 4))))
         T = np.empty((N, M))
+        Y = np.empty((M, M)) if rows else None
         for s in range(0, n, chunk):
             e = min(n, s + chunk)
             eye = np.zeros((e - s, n))
             eye[np.arange(e - s), np.arange(s, e)] = 1.0
-            if M <= N:
+            if rows:
                 sol = self.solve(eye, np.zeros((e - s, N)), method=method)
                 T[:, s:e] = sol.col_currents.T
+                Y[:, s:e] = sol.row_currents.T
             else:
                 sol = self.solve(np.zeros((e - s, M)), eye, method=method)
                 T[s:e, :] = -sol.row_currents
-        T.flags.writeable = False
-        self._cache["T"] = T
-        return T
+        return T, Y
 
 
 def _unbatch(sol: CircuitSolution) -> CircuitSolution:

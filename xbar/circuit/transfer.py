@@ -25,13 +25,20 @@ def supported(net: Network) -> bool:
                 and (net.g_sense > 0).all() and not net.ideal_wires)
 
 
-def transfer_rows(net: Network) -> np.ndarray:
-    """T (N, M), A/V, for the network ``net`` (see module docstring)."""
+def transfer_rows(net: Network, *, admittance: bool = False):
+    """T (N, M), A/V, for the network ``net`` (see module docstring).
+
+    With ``admittance=True`` also returns the driver admittance ``Y`` (M, M), A/V,
+    ``I_row = Y @ V_row`` (bit lines at 0 V), from a block back-substitution that recovers every
+    bit-line row and hence every word line's first node; this stores the M Cholesky factors and
+    forward right-hand sides, O(M N² + N M²) memory.
+    """
     M, N = net.shape
     gc, gw, gb = net.gc, net.gw, net.gb
     Z = np.zeros((N, M))          # right-hand sides of all unit inputs at the current row
     chol = None
     eye = np.eye(N)
+    factors, rhs, t0 = [], [], []
     for i in range(M):
         # Tw_i⁻¹ (dense, from its tridiagonal band): diagonal = cells + segments + driver.
         diag = gc[i].copy()
@@ -60,5 +67,24 @@ def transfer_rows(net: Network) -> np.ndarray:
             Z[:, :i] = gb[i - 1][:, None] * X[:, N:]
         Z[:, i] = net.g_driver[i] * gc[i] * tinv[:, 0]
         chol = cho_factor(K, lower=True, check_finite=False)
+        if admittance:
+            factors.append(chol)
+            rhs.append(Z[:, :i + 1].copy())
+            t0.append((tinv[0, 0], gc[i] * tinv[:, 0]))
     b_last = cho_solve(chol, Z, check_finite=False)       # (N, M): b_{M−1} per unit input
-    return net.g_sense[:, None] * b_last
+    T = net.g_sense[:, None] * b_last
+    if not admittance:
+        return T
+    # Back substitution b_i = S_i⁻¹ (y_i + Gb_i b_{i+1}); then w_{i,0} and I_row,i = g_d (V_i − w_{i,0}).
+    Y = np.empty((M, M))
+    b = b_last
+    for i in range(M - 1, -1, -1):
+        if i < M - 1:
+            y = gb[i][:, None] * b
+            y[:, :i + 1] += rhs[i]
+            b = cho_solve(factors[i], y, check_finite=False)
+        w0 = t0[i][1] @ b                                  # from the cells of row i
+        w0[i] += net.g_driver[i] * t0[i][0]                # from its own driver
+        Y[i] = -net.g_driver[i] * w0
+        Y[i, i] += net.g_driver[i]
+    return T, Y
