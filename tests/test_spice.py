@@ -51,3 +51,15 @@ def test_netlist_rejects_ideal_wires():
     xb = xbar.Crossbar(np.full((2, 2), 1e-5))
     with pytest.raises(xbar.ConfigError, match="wire segment > 0"):
         spice.netlist(xb, [1, 1], [0, 0])
+
+
+def test_validation_script_quick(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[1] / "validation" / "spice" / "compare.py"
+    out = subprocess.run([sys.executable, str(script), "--quick", "--out", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    report = (tmp_path / "report.md").read_text()
+    assert report.count("| 16x16 |") == 8

@@ -100,7 +100,9 @@ def run(xb, row_voltages, col_voltages, *, timeout: float = 3600.0) -> SpiceResu
     with tempfile.TemporaryDirectory(prefix="xbar-spice-") as tmp:
         tmp = Path(tmp)
         body = net.rsplit(".end", 1)[0]
-        control = (".options reltol=1e-12 vntol=1e-15 abstol=1e-18\n"
+        # Newton tolerances 10x tighter than the 1e-9 agreement the tests ask for; at 1e-12
+        # ngspice's own iteration can stall for minutes on 64x64 sinh arrays.
+        control = (".options reltol=1e-10 vntol=1e-13 abstol=1e-16\n"
                    ".control\nset filetype=ascii\nop\nwrite out.raw all\n.endc\n.end\n")
         (tmp / "x.cir").write_text(body + control)
         proc = subprocess.run(["ngspice", "-b", "x.cir"], cwd=tmp, capture_output=True,
