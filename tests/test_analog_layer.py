@@ -347,3 +347,28 @@ def test_1t1r_cells_add_the_access_resistance_in_series():
     solved = _ideal_layer(W, array=layer.array, tia=TIA(r_in=0.0, gain=1e3), read_method="solve")
     np.testing.assert_allclose(solved(x), want, rtol=1e-9, atol=1e-12 * np.abs(want).max())
     assert solved.ledger.total("read", component="access") > 0
+
+
+# ---------------------------------------------------------------- nonlinear cells
+def _sinh_layers(v_read, iv):
+    W, x = _data(5, n_out=4, n_in=6, batch=8)
+    arr = dict(max_rows=6, max_cols=8, r_wordline=1.0, r_bitline=1.0)
+    common = dict(dac=DAC(bits=None, r_driver=5.0, v_read=v_read), adc=ADC(bits=None),
+                  tia=TIA(r_in=5.0))
+    lin = AnalogLinear(W, array=ArrayConfig(**arr), **common)
+    nl = AnalogLinear(W, array=ArrayConfig(**arr, crossbar_options={"iv": iv}), **common)
+    return lin(x), nl(x), nl
+
+
+def test_nonlinear_cells_small_signal_limit_and_direction():
+    """Sinh cells: equal to linear cells at tiny read voltages, stronger currents at large ones."""
+    lin, nl, layer = _sinh_layers(1e-4, xbar.iv.Sinh(0.25))
+    assert not layer._linear
+    assert np.abs(nl - lin).max() <= 1e-6 * np.abs(lin).max()
+    lin, nl, _ = _sinh_layers(0.5, xbar.iv.Sinh(0.25))
+    assert np.abs(nl - lin).max() > 1e-2 * np.abs(lin).max()
+
+
+def test_linear_model_object_keeps_the_fast_path():
+    _, _, layer = _sinh_layers(0.2, xbar.iv.Linear())
+    assert layer._linear

@@ -5,9 +5,9 @@ sneak paths, terminal resistances, cell model as configured) -> TIA -> ADC -> di
 (pair subtraction, bit-slice shift-and-add, bit-serial shift-and-add, tile partial sums) -> de-scaling
 to weight x input units, so that an ideal periphery returns ``x @ W.T``.
 
-Reads of linear cells with fixed conductances use each tile's exact linear map: from M
-unit-excitation solves the layer keeps the transfer matrix ``T`` (``I_col = T @ V_row``) and the
-driver admittance ``Y`` (``I_row = Y @ V_row``), so every later read is a matrix product and the
+Reads of linear cells with fixed conductances use each tile's exact linear maps, cached by its
+``Crossbar``: the transfer matrix ``T`` (``I_col = T @ V_row``) and the driver admittance ``Y``
+(``I_row = Y @ V_row``), so every later read is a matrix product and the
 energy of a batch is a quadratic form of its second moment ``S = Vᵀ V``:
 total ``t·Σ(Y ∘ S)`` (power supplied = dissipated), drivers ``t·Σ((Yᵀ R_d Y) ∘ S)``, sense
 resistances ``t·Σ((Tᵀ R_s T) ∘ S)``; the rest (cells, access devices, wires) is booked as
@@ -47,11 +47,8 @@ _SOLVE_BYTES = 64e6       # memory budget of one batched per-read solve
 
 
 def _is_linear(xb, options: dict) -> bool:
-    model = getattr(xb, "iv", None) or options.get("iv")
-    if model is None:
-        return True
-    fn = getattr(model, "is_linear", None)
-    return bool(fn()) if callable(fn) else False
+    """True when the tile's cells are ohmic (``Crossbar`` normalises a Linear model to None)."""
+    return xb.linear
 
 
 class Tile:
@@ -106,18 +103,10 @@ class Tile:
             c.clear()
         if c and (not with_energy or "Q_total" in c):
             return c
-        M, C = xb.shape
         if with_energy:
-            T = np.empty((C, M))
-            Y = np.empty((M, M))
-            chunk = max(1, min(M, int(256e6 // (8 * 2 * M * C * 4))))
-            for s in range(0, M, chunk):
-                e = min(M, s + chunk)
-                eye = np.zeros((e - s, M))
-                eye[np.arange(e - s), np.arange(s, e)] = 1.0
-                sol = xb.solve(eye, np.zeros((e - s, C)))
-                T[:, s:e] = sol.col_currents.T
-                Y[:, s:e] = sol.row_currents.T
+            # Both maps from the crossbar's cache (one block-Cholesky sweep when it applies).
+            Y = xb.port_admittance()
+            T = xb.transfer_matrix()
             sym = lambda Q: 0.5 * (Q + Q.T)   # noqa: E731
             c["Q_total"] = sym(Y)
             c["Q_drivers"] = sym(Y.T @ (np.asarray(xb.r_driver)[:, None] * Y))
