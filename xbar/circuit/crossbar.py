@@ -122,7 +122,7 @@ class Crossbar:
 
     # ------------------------------------------------------------------ state
     def _set_G(self, G) -> None:
-        G = as_float_array(G, "G")
+        G = np.array(as_float_array(G, "G"))          # own copy: it is frozen below
         if G.ndim != 2 or 0 in G.shape:
             raise ConfigError(f"G must be a non-empty 2-D (M, N) array, got shape {G.shape}")
         check_positive(G, "G", unit="S")
@@ -199,9 +199,11 @@ class Crossbar:
         n_newton = 0
         if maxiter is None:
             maxiter = 20 * (M + N) + 200
-        pattern = np.concatenate([np.isnan(rv), np.isnan(cv)], axis=1)
-        _, group = np.unique(pattern, axis=0, return_inverse=True)
-        group = group.ravel()
+        if rv.shape[0] == 1:
+            group = np.zeros(1, dtype=int)
+        else:
+            pattern = np.concatenate([np.isnan(rv), np.isnan(cv)], axis=1)
+            group = np.unique(pattern, axis=0, return_inverse=True)[1].ravel()
         for g in np.unique(group):
             idx = np.flatnonzero(group == g)
             prob = build_problem(net, rv[idx], cv[idx])

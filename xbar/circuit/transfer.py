@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solveh_banded
+from threadpoolctl import threadpool_limits
 
 from .network import Network
 
@@ -26,6 +27,17 @@ def supported(net: Network) -> bool:
 
 
 def transfer_rows(net: Network, *, admittance: bool = False):
+    """T (N, M) and optionally Y (M, M); see :func:`_sweep`.
+
+    The sweep makes ~M mid-size LAPACK calls; a multi-threaded BLAS spin-waits between them and
+    becomes ~10x slower as soon as another process competes for the cores, so it runs on one
+    BLAS thread.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _sweep(net, admittance)
+
+
+def _sweep(net: Network, admittance: bool):
     """T (N, M), A/V, for the network ``net`` (see module docstring).
 
     With ``admittance=True`` also returns the driver admittance ``Y`` (M, M), A/V,
