@@ -318,3 +318,11 @@ def test_half_selected_cells_see_half_voltage_with_ideal_wires():
     assert np.allclose(np.delete(cv[2], 3), 0.5) and np.allclose(np.delete(cv[:, 3], 2), 0.5)
     others = np.delete(np.delete(cv, 2, 0), 3, 1)
     assert np.allclose(others, 0.0)
+
+
+def test_crossbar_does_not_freeze_or_alias_the_callers_array():
+    G = np.full((3, 3), 1e-5)
+    xb = xbar.Crossbar(G)
+    assert G.flags.writeable
+    G[0, 0] = 2e-5
+    assert xb.G[0, 0] == 1e-5
