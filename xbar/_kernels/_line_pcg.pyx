@@ -52,8 +52,12 @@ cdef struct Net:
     Py_ssize_t nfb
 
 
-cdef void _word_solve(const Net* n, double* z, int nt) noexcept nogil:
-    """z <- Tw⁻¹ z in place (every word line; z must vanish on fixed word nodes)."""
+cdef void _word_solve(const Net* n, const double* scale, const double* rhs, double* z,
+                      int nt) noexcept nogil:
+    """z = Tw⁻¹ (scale ∘ rhs) for every word line (``scale`` NULL: z = Tw⁻¹ rhs).
+
+    ``z`` may alias ``rhs``.  Fixed word nodes have 1/pivot = 0, so z vanishes there.
+    """
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, i0, i1, blk, nblk
     nblk = (M + ROWBLOCK - 1) // ROWBLOCK
     for blk in prange(nblk, num_threads=nt, schedule="static"):
@@ -62,11 +66,13 @@ cdef void _word_solve(const Net* n, double* z, int nt) noexcept nogil:
         if i1 > M:
             i1 = M
         for i in range(i0, i1):
-            z[i * N] = z[i * N] * n.w_inv[i * N]
+            k = i * N
+            z[k] = (rhs[k] * scale[k] if scale != NULL else rhs[k]) * n.w_inv[k]
         for j in range(1, N):
             for i in range(i0, i1):
                 k = i * N + j
-                z[k] = (z[k] + n.gw[i * (N - 1) + j - 1] * z[k - 1]) * n.w_inv[k]
+                z[k] = ((rhs[k] * scale[k] if scale != NULL else rhs[k])
+                        + n.gw[i * (N - 1) + j - 1] * z[k - 1]) * n.w_inv[k]
         for j in range(N - 2, -1, -1):
             for i in range(i0, i1):
                 k = i * N + j
@@ -105,11 +111,7 @@ cdef double _schur_matvec(const Net* n, const double* p, double* q, double* t,
     """q = S p = Tb p − D Tw⁻¹ D p on free bit nodes (0 on fixed ones); returns p . q."""
     cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k
     cdef double acc, pq = 0.0
-    for k in prange(MN, num_threads=nt, schedule="static"):
-        t[k] = n.gc[k] * p[k]
-    for k in range(n.nfw):
-        t[n.fixed_w[k]] = 0.0
-    _word_solve(n, t, nt)
+    _word_solve(n, n.gc, p, t, nt)
     for i in prange(M, num_threads=nt, schedule="static"):
         for j in range(N):
             k = i * N + j
@@ -204,8 +206,7 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     while rn > tol and rn > floor and it < maxiter and rounds < 50:
         rounds += 1
         # Reduced right-hand side: s = r_b + D Tw⁻¹ r_w.
-        memcpy(t, r, MN * sizeof(double))
-        _word_solve(n, t, nt)
+        _word_solve(n, NULL, r, t, nt)
         for k in prange(MN, num_threads=nt, schedule="static"):
             s[k] = r[MN + k] + n.gc[k] * t[k]
         for k in range(n.nfb):
@@ -240,9 +241,7 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
         # δ_w = Tw⁻¹ (r_w + D δ_b); x += δ.
         for k in prange(MN, num_threads=nt, schedule="static"):
             r[k] = r[k] + n.gc[k] * r[MN + k]
-        for k in range(n.nfw):
-            r[n.fixed_w[k]] = 0.0
-        _word_solve(n, r, nt)
+        _word_solve(n, NULL, r, r, nt)
         for k in prange(L, num_threads=nt, schedule="static"):
             x[k] += r[k]
         # Confirm on the recomputed true residual of the full system.
