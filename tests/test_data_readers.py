@@ -4,7 +4,6 @@ Synthetic files check parsing and error messages (file and line named); the real
 ``XBAR_DATA_DIR`` (or ../shared/data) is present, are checked against facts in their SOURCE.md.
 """
 import gzip
-import os
 
 import numpy as np
 import pytest

@@ -80,7 +80,7 @@ def test_local_cluster_equals_serial_every_point_once(client, tmp_path):
     calls = log_lines(log)
     assert len(calls) == 16 and len({(x, s) for x, s, _ in calls}) == 16  # each point ran once
     assert len({pid for *_, pid in calls}) == 2 and os.getpid() not in {pid for *_, pid in calls}
-    serial = run(spec, out=tmp_path / "serial", workers=0, progress=None)
+    run(spec, out=tmp_path / "serial", workers=0, progress=None)
     d, s = records(tmp_path / "dask"), records(tmp_path / "serial")
     assert set(d) == set(s) == {p.hash for p in res.spec.points()}
     for h in d:

@@ -9,7 +9,7 @@ from .._kernels import _line_pcg
 from .._validation import as_float_array, check_choice, check_positive, check_scalar
 from ..exceptions import ConfigError, ConvergenceError
 from . import direct, newton, transfer
-from .network import Network, Problem, build_problem, check_connected, node_imbalance
+from .network import Network, build_problem, check_connected, node_imbalance
 from .solution import CircuitSolution, PowerBreakdown
 
 CELLS = ("0T1R", "1T1R")

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from .._io import dump_document, load_document
 from ..exceptions import ConfigError
 
 __all__ = ["EnergyLedger", "LedgerSummary"]
@@ -461,20 +461,12 @@ class EnergyLedger:
         doc = {"format": "xbar-energy-ledger", "version": 1, "unit": "J", "detail": self.detail,
                "categories": list(self.categories), "samples": self.samples,
                "entries": self.records()}
-        text = json.dumps(doc, indent=1)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+        return dump_document(doc, path, indent=1)
 
     @classmethod
     def from_json(cls, source: str | Path) -> "EnergyLedger":
         """Rebuild a ledger from ``to_json`` output (a path or the JSON text)."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            text = Path(source).read_text()
-        doc = json.loads(text)
-        if doc.get("format") != "xbar-energy-ledger":
-            raise ConfigError("source is not an xbar energy ledger JSON document")
+        doc = load_document(source, "xbar-energy-ledger", "an xbar energy ledger")
         extra = [c for c in doc["categories"] if c not in CATEGORIES]
         ledger = cls(detail=doc.get("detail", False), extra_categories=extra)
         for rec in doc["entries"]:

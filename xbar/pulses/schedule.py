@@ -24,13 +24,13 @@ filled in by whoever applies the schedule; :meth:`PulseSchedule.book` moves them
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .._validation import as_float_array, check_choice, check_scalar
+from .._io import dump_document, load_document
 from ..exceptions import ConfigError
 
 __all__ = ["Pulse", "PulseSchedule", "POLARITIES", "BIAS_SCHEMES", "KINDS", "MODES"]
@@ -374,20 +374,12 @@ class PulseSchedule:
                "gap_s": self.gap, "units": {"amplitude": "V", "width": "s", "energy": "J",
                                             "g": "S", "t_start": "s"},
                "pulses": self.to_table()}
-        text = json.dumps(doc)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+        return dump_document(doc, path)
 
     @classmethod
     def from_json(cls, source: str | Path) -> "PulseSchedule":
         """Rebuild a schedule from :meth:`to_json` output (a path or the JSON text)."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            text = Path(source).read_text()
-        doc = json.loads(text)
-        if doc.get("format") != "xbar-pulse-schedule":
-            raise ConfigError("source is not an xbar pulse schedule JSON document")
+        doc = load_document(source, "xbar-pulse-schedule", "an xbar pulse schedule")
         s = cls(mode=doc["mode"] if doc["mode"] in MODES else "row-parallel", gap=doc["gap_s"])
         s.mode = doc["mode"]
         pulses = doc["pulses"]
