@@ -61,3 +61,19 @@ def test_cli_rejects_typos(digits_npz, tmp_path, capsys):
     bad.write_text("[data\n")
     assert main(["train", str(bad)]) == 2
     assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_cli_circuit_run_with_reader_options(digits_npz):
+    pytest.importorskip("xbar.devices")
+    hw = {"device": {"g_min": 0.1e-6, "g_max": 10e-6}, "mapping": {"method": "stochastic"},
+          "circuit": True, "array": {"max_rows": 33, "max_cols": 64},
+          "reader": {"output_range": 16.0}, "g_high": 9e-6}
+    doc = {"data": {"name": "npz", "root": str(digits_npz), "n_train": 200, "n_test": 100},
+           "model": {"rule": "sgd"}, "rule": {"lr": 0.5}, "hardware": hw,
+           "train": {"batch_size": 20, "progress": False}}
+    res = run_config(doc)
+    assert res.ledger.total("read") > 0 and res.ledger.total("adc") > 0
+    assert res.test_accuracy > 0.3
+    hw["reader"] = {"output_rnage": 16.0}
+    with pytest.raises(ConfigError, match=r"hardware\.reader"):
+        run_config(doc)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import xbar.train as T
+from _digits import digits_split
 from _fake_device import FakeDevice
 from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger
@@ -13,12 +14,8 @@ from xbar.pulses import EnergyLedger
 
 @pytest.fixture(scope="module")
 def digits():
-    datasets = pytest.importorskip("sklearn.datasets")
-    X, y = datasets.load_digits(return_X_y=True)
-    X = X / 16.0
-    idx = np.random.default_rng(0).permutation(len(y))
-    X, y = X[idx], y[idx]
-    return (X[:1400], y[:1400]), (X[1400:], y[1400:])
+    Xtr, ytr, Xte, yte = digits_split()
+    return (Xtr, ytr), (Xte, yte)
 
 
 def test_fit_float_competitive_reports_progress_and_writes_results(digits, tmp_path):

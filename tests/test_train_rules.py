@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import xbar.train as T
+from _digits import digits_split
 from xbar.exceptions import ConfigError
 from xbar.train._common import length_normalize, log_softmax, one_hot, softplus
 
@@ -157,12 +158,7 @@ def test_bad_configuration_is_rejected():
 # ---------------------------------------------------------------- training on sklearn digits
 @pytest.fixture(scope="module")
 def digits():
-    datasets = pytest.importorskip("sklearn.datasets")
-    X, y = datasets.load_digits(return_X_y=True)
-    X = X / 16.0
-    idx = np.random.default_rng(0).permutation(len(y))
-    X, y = X[idx], y[idx]
-    return X[:1400], y[:1400], X[1400:], y[1400:]
+    return digits_split()
 
 
 def _train(rule, hidden, data, epochs, batch=16, seed=0):

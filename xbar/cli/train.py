@@ -19,6 +19,7 @@ Example (every table but ``[data]`` optional; unknown keys are rejected)::
     [hardware]                # absent: floating point
     writer = "reset-only"     # | "program-verify"
     w_max = 1.0
+    g_high = 100e-6           # optional: S of the larger device of each pair (default G_max)
     circuit = true            # reads through xbar.periphery.AnalogLinear
     [hardware.device]         # xbar.devices.HfOxReRAM fields (S, V, s)
     g_min = 1e-6
@@ -28,6 +29,8 @@ Example (every table but ``[data]`` optional; unknown keys are rejected)::
     [hardware.array]          # xbar.periphery.ArrayConfig fields
     [hardware.adc]            # xbar.periphery.ADC fields
     [hardware.dac]            # xbar.periphery.DAC fields
+    [hardware.reader]         # xbar.train.analog.CircuitReader options: output_range,
+                              # input_scaling, read_method, transfer_batch
 
     [train]
     epochs = 1
@@ -50,7 +53,7 @@ _KEYS = {
     "data": {"name", "root", "n_train", "n_test", "size", "max_per_class"},
     "model": {"rule", "hidden"},
     "hardware": {"writer", "w_max", "circuit", "device", "writer_options", "mapping", "array",
-                 "adc", "dac", "tia"},
+                 "adc", "dac", "tia", "reader", "g_high"},
     "train": {"epochs", "batch_size", "seed", "results_dir", "checkpoint", "checkpoint_every",
               "progress"},
 }
@@ -140,13 +143,16 @@ def run_config(doc: dict, *, progress=True):
         if hw.get("circuit", False):
             from .. import periphery as P
             from ..train.analog import CircuitReader
-            reader = CircuitReader(
+            periphery = dict(
                 array=_build(P.ArrayConfig, hw.get("array", {}), "hardware.array"),
                 adc=_build(P.ADC, hw.get("adc", {}), "hardware.adc"),
                 dac=_build(P.DAC, hw.get("dac", {}), "hardware.dac"),
-                tia=_build(P.TIA, hw.get("tia", {}), "hardware.tia"), random_state=seed)
+                tia=_build(P.TIA, hw["tia"], "hardware.tia") if "tia" in hw else None,
+                random_state=seed)
+            reader = _build(CircuitReader, {**hw.get("reader", {}), **periphery},
+                            "hardware.reader")
         factory = T.pulsed_layer_factory(device, writer, mapping, w_max=hw.get("w_max", 1.0),
-                                         ledger=ledger, reader=reader)
+                                         ledger=ledger, reader=reader, g_high=hw.get("g_high"))
     net = T.build_network(rule, train[0].shape[1], n_classes, model_cfg.get("hidden", []),
                           layer_factory=factory, random_state=seed)
     return T.fit(net, train, rule=rule, epochs=tcfg.get("epochs", 1), seed=seed,

@@ -3,14 +3,41 @@
 :class:`CircuitReader` is a ``reader`` for :class:`~xbar.train.pulsed.PulsedLayer`: for each layer
 it builds an ``AnalogLinear`` (tiles, wire resistance, DAC, TIA, ADC as configured) on the layer's
 conductance pairs, re-writes the pairs into the tiles whenever pulses changed them (the tiles'
-transfer-matrix caches follow), and returns the read-out, de-scaled to weight × input units. Read,
-DAC, TIA and ADC energies are booked by ``AnalogLinear`` into the layer's ledger.
+cached read maps follow), and returns the read-out, de-scaled to weight × input units. Read, DAC,
+TIA and ADC energies are booked by ``AnalogLinear`` into the layer's ledger.
+
+Three choices matter for training through the circuit (each was a cause of wrong reads before):
+
+* **Read-out gain.** The weights change during training, so a TIA gain fitted to the weights at
+  construction (``TIA(auto_gain="weights")``) saturates once a pair's difference grows. The reader
+  therefore uses a fixed gain: by default ``TIA(auto_gain="window")`` (no weight the window allows
+  can saturate; coarse), or, with ``output_range``, the gain that maps a pre-activation of
+  ``±output_range`` (weight × input units, inputs after scaling) to the TIA swing; larger outputs
+  saturate and are counted in ``analog.stats["tia_saturated"]``.
+* **Input scaling.** Inputs of layers ≥ 2 of Forward-Forward and the competitive rule are
+  length-normalised (mean square 1, entries up to √n), far beyond a DAC full scale of 1. With
+  ``input_scaling="per_sample"`` each input vector is divided digitally by ``max|x| / x_max`` before
+  the DAC and the read-out multiplied back (one scale per vector; exact for the linear array).
+* **Common mode.** Reset-only pairs sit near G_max, so each column carries a large common-mode
+  current; the IR drop it causes on wires and terminals does not cancel in ``I⁺ − I⁻``. This is
+  physics and is kept (the rule trains through it); it shrinks with lower conductances or wire and
+  terminal resistances.
+
+Reads use each tile's exact transfer matrix (one block-Cholesky sweep per tile after every
+update) when the batch is large enough to pay for it, else one circuit solve per input
+(``transfer_batch``). The cells are read as linear conductances (``G·V``); pass a cell I-V model in
+``ArrayConfig.crossbar_options`` for nonlinear reads (solves only, slow).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
+from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError
+
+INPUT_SCALINGS = ("per_sample", "none")
 
 
 class CircuitReader:
@@ -21,17 +48,59 @@ class CircuitReader:
     array : xbar.periphery.ArrayConfig, optional
         Tile size, wire resistances (ohm), cell type.
     dac, adc, tia : xbar.periphery DAC, ADC, TIA, optional
-        Periphery; ``dac.x_max`` must cover the layer inputs (larger inputs clip).
+        Periphery. Default TIA: ``TIA(auto_gain="window")`` (see the module docstring); a TIA with
+        ``auto_gain="weights"`` is accepted but saturates as the weights grow.
+    output_range : float or None, default None
+        Pre-activation full scale of the read-out (weight × input units, inputs as applied to the
+        DAC): sets a fixed TIA gain per layer ``v_swing·k·x_max / (v_read·output_range)`` (ohm),
+        ``k`` the layer's weight units per siemens. ``None`` keeps ``tia``'s gain rule.
+    input_scaling : {"per_sample", "none"}, default "per_sample"
+        Divide each input vector by ``max|x| / dac.x_max`` before the DAC and multiply the outputs
+        back ("none": inputs beyond ``dac.x_max`` clip).
     read_method : {"auto", "transfer", "solve"}, default "auto"
+        ``"auto"``: the tiles' transfer matrices when cached or when the batch has at least
+        ``transfer_batch`` inputs, one circuit solve per input otherwise.
+    transfer_batch : int or None, default None
+        Batch size from which building the transfer matrices pays off; ``None`` = a third of the
+        largest tile's smaller side (measured break-even: one sweep of a 256 x 200 tile costs about
+        40 per-input solves, a 75 x 40 tile about 25).
     random_state : None | int | Generator
         Converter errors and conversion noise of the ``AnalogLinear`` layers.
     """
 
-    def __init__(self, *, array=None, dac=None, adc=None, tia=None, read_method: str = "auto",
+    def __init__(self, *, array=None, dac=None, adc=None, tia=None,
+                 output_range: float | None = None, input_scaling: str = "per_sample",
+                 read_method: str = "auto", transfer_batch: int | None = None,
                  random_state=None):
-        self.options = dict(array=array, dac=dac, adc=adc, tia=tia, read_method=read_method)
+        from ..periphery import TIA
+
+        if output_range is not None:
+            check_scalar(output_range, "output_range", low=0.0, low_open=True)
+            if tia is not None and tia.gain is not None:
+                raise ConfigError("give either output_range or tia.gain, not both (got "
+                                  f"output_range={output_range!r}, tia.gain={tia.gain!r} ohm)")
+        if tia is None:
+            tia = TIA(auto_gain="window")
+        check_choice(input_scaling, "input_scaling", INPUT_SCALINGS)
+        check_choice(read_method, "read_method", ("auto", "transfer", "solve"))
+        if transfer_batch is not None:
+            check_scalar(transfer_batch, "transfer_batch", low=1, integer=True)
+        self.options = dict(array=array, dac=dac, adc=adc, tia=tia)
+        self.output_range = None if output_range is None else float(output_range)
+        self.input_scaling = input_scaling
+        self.read_method = read_method
+        self.transfer_batch = transfer_batch
         self.random_state = random_state
-        self._layers: dict = {}     # id(layer) -> [AnalogLinear, version]
+        self._layers: dict = {}     # id(layer) -> [AnalogLinear, version, transfer_batch]
+
+    def _tia_for(self, layer):
+        from ..periphery import DAC
+        tia = self.options["tia"]
+        if self.output_range is None:
+            return tia
+        dac = self.options["dac"] or DAC()
+        gain = tia.v_swing * layer.k * dac.x_max / (dac.v_read * self.output_range)
+        return dataclasses.replace(tia, gain=gain)
 
     def analog(self, layer):
         """The ``AnalogLinear`` of ``layer`` (built on first use), synchronised with its pairs."""
@@ -43,20 +112,31 @@ class CircuitReader:
             if layer.ledger is None:
                 from ..pulses import EnergyLedger
                 layer.ledger = EnergyLedger()
-            g_min = float(np.mean(pairs.g_min))
-            g_max = float(np.mean(pairs.g_max))
-            if layer.k * (g_max - g_min) <= 0:
-                raise ConfigError("layer window must have g_max > g_min")
+            # the layer's own window: weights are k·(G⁺ − G⁻) with k from the nominal device
+            g_min, g_max = float(layer.pairs.device.g_min), float(layer.pairs.device.g_max)
+            opts = {k: v for k, v in self.options.items() if v is not None}
+            opts["tia"] = self._tia_for(layer)
             analog = AnalogLinear(layer.weights.T, mapping=WeightMapping(w_max=layer.k * (g_max - g_min)),
                                   device=(g_min, g_max), ledger=layer.ledger, name=pairs.name,
                                   count_samples=False, random_state=self.random_state,
-                                  **{k: v for k, v in self.options.items() if v is not None})
-            entry = self._layers[id(layer)] = [analog, -1]
-        analog, version = entry
+                                  read_method=self.read_method, **opts)
+            tb = self.transfer_batch
+            if tb is None:
+                tb = max(1, max(min(t.G.shape) for t in analog.tiles) // 3)
+            entry = self._layers[id(layer)] = [analog, -1, tb]
+        analog, version, _ = entry
         if version != layer.version:
             analog.set_conductance_pairs(layer.pairs.g_plus, layer.pairs.g_minus)
             entry[1] = layer.version
         return analog
 
     def __call__(self, x_aug: np.ndarray, layer) -> np.ndarray:
-        return self.analog(layer).forward(x_aug)
+        analog = self.analog(layer)
+        tb = self._layers[id(layer)][2]
+        if self.read_method == "auto":
+            analog.read_method = "transfer" if (analog._linear and len(x_aug) >= tb) else "auto"
+        if self.input_scaling == "none":
+            return analog.forward(x_aug)
+        scale = np.max(np.abs(x_aug), axis=1, keepdims=True) / analog.dac.x_max
+        scale[scale == 0] = 1.0
+        return analog.forward(x_aug / scale) * scale

@@ -581,11 +581,13 @@ class PulsedLayer:
 
 def pulsed_layer_factory(device, writer=None, mapping=None, *, w_max: float = 1.0, ledger=None,
                          reader: Reader | None = None, keep_schedules: int = 0,
-                         init_scale: float = 1.0):
+                         init_scale: float = 1.0, g_high: float | None = None):
     """A ``layer_factory`` for :func:`~xbar.train.build_network` building :class:`PulsedLayer` s.
 
     Each layer gets its own operation stream from the ``random_state`` build_network passes, so
-    runs are reproducible; weights start as :func:`~xbar.train.layers.init_weights`.
+    runs are reproducible; weights start as :func:`~xbar.train.layers.init_weights`, encoded with
+    the larger device of each pair at ``g_high`` (S, default G_max; see
+    :meth:`PulsedLayer.from_weights`).
     """
     writer = writer if writer is not None else ResetOnlyWriter()
 
@@ -593,7 +595,8 @@ def pulsed_layer_factory(device, writer=None, mapping=None, *, w_max: float = 1.
         init_rs, op_rs, fab_rs = spawn(random_state, 3)
         W = init_weights(n_in, n_out, bias=bias, scale=init_scale, random_state=init_rs)
         return PulsedLayer.from_weights(W, device, writer, mapping, name=f"layer{index}",
-                                        w_max=w_max, bias=bias, ledger=ledger, reader=reader,
+                                        w_max=w_max, g_high=g_high, bias=bias, ledger=ledger,
+                                        reader=reader,
                                         keep_schedules=keep_schedules, random_state=op_rs,
                                         fabrication_state=fab_rs)
     return make
