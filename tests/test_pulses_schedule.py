@@ -91,3 +91,23 @@ def test_bad_input():
         PulseSchedule(mode="diagonal")
     with pytest.raises(IndexError):
         _filled()[99]
+
+
+def test_circuit_energies_round_trip_and_book_as_wires_drivers_access(tmp_path):
+    s = PulseSchedule.from_counts(np.array([[1, 1], [0, 1]]), amplitude=0.8, width=1e-7,
+                                  polarity="reset", array="L/G+", kind="update")
+    s.set_results([1e-12, 2e-12, 3e-12], energy_half_select=[4e-13, 5e-13],
+                  energy_wires=[1e-14, 2e-14], energy_drivers=[3e-14, 4e-14],
+                  energy_access=[5e-15, 6e-15])
+    back = PulseSchedule.from_json(s.to_json())
+    np.testing.assert_array_equal(back.e_wires, s.e_wires)
+    np.testing.assert_array_equal(back.e_access, s.e_access)
+    ledger = EnergyLedger()
+    s.book(ledger)
+    assert ledger.total("wires") == pytest.approx(3e-14)
+    assert ledger.total("drivers") == pytest.approx(7e-14)
+    assert ledger.total("write") == pytest.approx(6e-12 + 11e-15)
+    assert ledger.total() == pytest.approx(sum(p.total_energy for p in s)) == \
+        pytest.approx(s.total_energy)
+    s.to_csv(tmp_path / "s.csv")
+    assert "energy_wires_J" in (tmp_path / "s.csv").read_text().splitlines()[0]

@@ -18,8 +18,9 @@ not Python objects; iterating yields :class:`Pulse` records. Two application mod
 The time a schedule takes is the sum over its pulses of ``width + gap`` (``gap`` = settling/line
 switching time between pulses, s). Energies per selected cell (``energy``, J, from the device's
 current during the pulse) and per pulse for the half-selected cells (``energy_half_select``, J) are
-filled in by whoever applies the schedule; :meth:`PulseSchedule.book` moves them into an
-:class:`~xbar.pulses.EnergyLedger`.
+filled in by whoever applies the schedule; when the pulse was solved through the array (wires,
+drivers, access transistors) the per-pulse ``e_wires``, ``e_drivers`` and ``e_access`` (J) are
+filled too. :meth:`PulseSchedule.book` moves them into an :class:`~xbar.pulses.EnergyLedger`.
 """
 from __future__ import annotations
 
@@ -68,6 +69,9 @@ class Pulse:
         Energy dissipated in each selected cell, J (NaN until the pulse is applied).
     energy_half_select : float
         Energy in the half-selected cells during the pulse, J.
+    energy_wires, energy_drivers, energy_access : float
+        Energy in the line wires, the drivers and terminal resistances, and the access
+        transistors during the pulse, J (0 unless the pulse was solved through the array).
     """
 
     cells: np.ndarray
@@ -80,11 +84,15 @@ class Pulse:
     t_start: float
     energy: np.ndarray
     energy_half_select: float
+    energy_wires: float = 0.0
+    energy_drivers: float = 0.0
+    energy_access: float = 0.0
 
     @property
     def total_energy(self) -> float:
-        """Selected plus half-selected cell energy, J."""
-        return float(np.nansum(self.energy) + self.energy_half_select)
+        """Selected, half-selected, wire, driver and access energy, J."""
+        return float(np.nansum(self.energy) + self.energy_half_select + self.energy_wires
+                     + self.energy_drivers + self.energy_access)
 
 
 def _codes(values, table, name):
@@ -112,7 +120,8 @@ class PulseSchedule:
     """
 
     # per-pulse columns
-    _PULSE = ("amplitude", "width", "polarity", "bias", "array", "kind", "e_half")
+    _PULSE = ("amplitude", "width", "polarity", "bias", "array", "kind", "e_half", "e_wires",
+              "e_drivers", "e_access")
     # per-cell-pulse columns
     _CELL = ("slot", "row", "col", "rep", "energy", "g_before", "g_after")
 
@@ -129,6 +138,9 @@ class PulseSchedule:
         self.array = np.zeros(0, dtype=np.int32)
         self.kind = np.zeros(0, dtype=np.int8)
         self.e_half = np.zeros(0)
+        self.e_wires = np.zeros(0)      # per pulse, J: word/bit-line wires (circuit solve)
+        self.e_drivers = np.zeros(0)    # per pulse, J: driver and terminal resistances
+        self.e_access = np.zeros(0)     # per pulse, J: access transistors (1T1R)
         self.slot = np.zeros(0, dtype=np.int64)
         self.row = np.zeros(0, dtype=np.int64)
         self.col = np.zeros(0, dtype=np.int64)
@@ -188,6 +200,9 @@ class PulseSchedule:
         sched.array = np.zeros(n_pulses, dtype=np.int32)
         sched.kind = np.full(n_pulses, KINDS.index(kind), dtype=np.int8)
         sched.e_half = np.zeros(n_pulses)
+        sched.e_wires = np.zeros(n_pulses)
+        sched.e_drivers = np.zeros(n_pulses)
+        sched.e_access = np.zeros(n_pulses)
         order = np.argsort(slot, kind="stable")
         sched.slot = slot.ravel()[order].astype(np.int64)
         sched.row, sched.col, sched.rep = r[order], c[order], k[order]
@@ -216,8 +231,8 @@ class PulseSchedule:
             slots.append(s.slot + slot_offset)
             slot_offset += s.n_pulses
         out.arrays = names
-        for name in ("amplitude", "width", "polarity", "bias", "kind", "e_half",
-                     "row", "col", "rep", "energy", "g_before", "g_after"):
+        for name in ("amplitude", "width", "polarity", "bias", "kind", "e_half", "e_wires",
+                     "e_drivers", "e_access", "row", "col", "rep", "energy", "g_before", "g_after"):
             setattr(out, name, np.concatenate([getattr(s, name) for s in schedules]))
         out.array = np.concatenate(arr_codes).astype(np.int32)
         out.slot = np.concatenate(slots)
@@ -261,7 +276,9 @@ class PulseSchedule:
                      polarity=POLARITIES[self.polarity[p]], bias_scheme=BIAS_SCHEMES[self.bias[p]],
                      array=self.arrays[self.array[p]], kind=KINDS[self.kind[p]],
                      t_start=float(self.t_start[p]), energy=self.energy[lo:hi].copy(),
-                     energy_half_select=float(self.e_half[p]))
+                     energy_half_select=float(self.e_half[p]),
+                     energy_wires=float(self.e_wires[p]), energy_drivers=float(self.e_drivers[p]),
+                     energy_access=float(self.e_access[p]))
 
     def __iter__(self):
         for p in range(self.n_pulses):
@@ -294,10 +311,14 @@ class PulseSchedule:
             h = float(np.sum(self.e_half[self.kind == code]))
             if kind == "refresh":
                 e, h = e + h, 0.0
+            e += float(np.sum(self.e_access[self.kind == code]))
             if e:
                 out[cat] = out.get(cat, 0.0) + e
             if h:
                 out["half_select"] = out.get("half_select", 0.0) + h
+        for cat, col in (("wires", self.e_wires), ("drivers", self.e_drivers)):
+            if col.any():
+                out[cat] = out.get(cat, 0.0) + float(np.sum(col))
         return out
 
     @property
@@ -311,6 +332,9 @@ class PulseSchedule:
         Selected-cell energy goes to ``write`` (update and program pulses), ``verify`` (verify
         reads) or ``refresh``; half-selected energy to ``half_select`` (to ``refresh`` for refresh
         pulses). Counts are cell pulses for cell energies and pulses for half-select energies.
+        Circuit-solved pulses also book ``wires`` and ``drivers`` (tag ``operation`` = the pulse
+        kind) and their access-transistor energy with the selected cells' category (tag
+        ``component="access"``).
         """
         kind_cell = self.kind[self.slot]
         for code, kind in enumerate(KINDS):
@@ -325,6 +349,12 @@ class PulseSchedule:
             if h > 0:
                 cat = "refresh" if kind == "refresh" else "half_select"
                 ledger.book(cat, h, count=n_pulses, operation=kind, **tags)
+            for cat, col in (("wires", self.e_wires), ("drivers", self.e_drivers),
+                             (_CATEGORY[kind], self.e_access)):
+                e_c = float(np.sum(col[pulses]))
+                if e_c > 0:
+                    extra = {"component": "access"} if col is self.e_access else {}
+                    ledger.book(cat, e_c, count=n_pulses, operation=kind, **extra, **tags)
 
     def to_table(self) -> list[dict]:
         """One dictionary per pulse (cells as a list of [row, col])."""
@@ -341,7 +371,10 @@ class PulseSchedule:
                                 for g in self.g_before[b[p]:b[p + 1]]],
                  "g_after_S": [None if np.isnan(g) else float(g)
                                for g in self.g_after[b[p]:b[p + 1]]],
-                 "energy_half_select_J": float(self.e_half[p])}
+                 "energy_half_select_J": float(self.e_half[p]),
+                 "energy_wires_J": float(self.e_wires[p]),
+                 "energy_drivers_J": float(self.e_drivers[p]),
+                 "energy_access_J": float(self.e_access[p])}
                 for p in range(self.n_pulses)]
 
     def __str__(self) -> str:
@@ -354,7 +387,8 @@ class PulseSchedule:
         shown = list(range(min(self.n_pulses, 10)))
         b = self._bounds()
         for p in shown:
-            e = float(np.nansum(self.energy[b[p]:b[p + 1]]) + self.e_half[p])
+            e = float(np.nansum(self.energy[b[p]:b[p + 1]]) + self.e_half[p] + self.e_wires[p]
+                      + self.e_drivers[p] + self.e_access[p])
             lines.append(f"{p:>6} {t0[p]:>11.4g} {self.arrays[self.array[p]]:<12} "
                          f"{KINDS[self.kind[p]]:<8} {POLARITIES[self.polarity[p]]:<6} "
                          f"{self.amplitude[p]:>6.3g} {self.width[p]:>9.3g} "
@@ -392,6 +426,9 @@ class PulseSchedule:
         s.kind = _codes([p["kind"] for p in pulses], KINDS, "kind")
         s.array = np.array([s.arrays.index(p["array"]) for p in pulses], dtype=np.int32)
         s.e_half = np.array([p["energy_half_select_J"] for p in pulses], dtype=float)
+        for col in ("wires", "drivers", "access"):
+            setattr(s, f"e_{col}", np.array([p.get(f"energy_{col}_J", 0.0) for p in pulses],
+                                            dtype=float))
         n = [len(p["cells"]) for p in pulses]
         s.slot = np.repeat(np.arange(len(pulses)), n).astype(np.int64)
         cells = np.array([c for p in pulses for c in p["cells"]], dtype=np.int64).reshape(-1, 2)
@@ -408,8 +445,8 @@ class PulseSchedule:
 
     def to_csv(self, path: str | Path) -> Path:
         """One row per (cell, pulse): pulse, t_start_s, array, row, col, kind, polarity,
-        amplitude_V, width_s, bias_scheme, energy_J, energy_half_select_J (per pulse, on its
-        first cell), g_before_S, g_after_S."""
+        amplitude_V, width_s, bias_scheme, energy_J, energy_half_select_J, energy_wires_J,
+        energy_drivers_J, energy_access_J (per pulse, on its first cell), g_before_S, g_after_S."""
         path = Path(path)
         t0 = self.t_start
         first = np.r_[True, self.slot[1:] != self.slot[:-1]] if self.n_cell_pulses else []
@@ -417,14 +454,17 @@ class PulseSchedule:
             w = csv.writer(fh)
             w.writerow(["pulse", "t_start_s", "array", "row", "col", "kind", "polarity",
                         "amplitude_V", "width_s", "bias_scheme", "energy_J",
-                        "energy_half_select_J", "g_before_S", "g_after_S"])
+                        "energy_half_select_J", "energy_wires_J", "energy_drivers_J",
+                        "energy_access_J", "g_before_S", "g_after_S"])
             for q in range(self.n_cell_pulses):
                 p = self.slot[q]
                 w.writerow([p, repr(float(t0[p])), self.arrays[self.array[p]], self.row[q],
                             self.col[q], KINDS[self.kind[p]], POLARITIES[self.polarity[p]],
                             repr(float(self.amplitude[p])), repr(float(self.width[p])),
                             BIAS_SCHEMES[self.bias[p]], repr(float(self.energy[q])),
-                            repr(float(self.e_half[p])) if first[q] else "",
+                            *([repr(float(c[p])) for c in (self.e_half, self.e_wires,
+                                                            self.e_drivers, self.e_access)]
+                              if first[q] else [""] * 4),
                             repr(float(self.g_before[q])), repr(float(self.g_after[q]))])
         return path
 
@@ -452,8 +492,15 @@ class PulseSchedule:
         return ax
 
     # ------------------------------------------------------------------ filling in results
-    def set_results(self, energy, g_before=None, g_after=None, energy_half_select=None) -> None:
-        """Store per-cell-pulse energies (J) and conductances (S), and per-pulse half-select J."""
+    def set_results(self, energy, g_before=None, g_after=None, energy_half_select=None,
+                    energy_wires=None, energy_drivers=None, energy_access=None) -> None:
+        """Store per-cell-pulse energies (J) and conductances (S), and per-pulse half-select,
+        wire, driver and access-transistor energies (J)."""
+        for name, val in (("energy_wires", energy_wires), ("energy_drivers", energy_drivers),
+                          ("energy_access", energy_access)):
+            if val is not None:
+                setattr(self, "e_" + name.split("_")[1],
+                        as_float_array(val, name, shape=(self.n_pulses,)).copy())
         self.energy = as_float_array(energy, "energy", shape=(self.n_cell_pulses,)).copy()
         if g_before is not None:
             self.g_before = as_float_array(g_before, "g_before", shape=(self.n_cell_pulses,)).copy()

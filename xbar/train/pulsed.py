@@ -27,8 +27,14 @@ Energy of one cell pulse: ``E = V·t·(I(V, G_before) + I(V, G_after)) / 2`` (tr
 state change, J). A verify read: ``V_r · I(V_r, G) · t_r``. Half-selected cells of a row-parallel
 pulse (bias ``"V/2"``: the rest of the selected row and the selected columns' cells on other rows
 see V/2; ``"V/3"``: every unselected cell sees V/3; ``"1T1R"``: none, access transistors off) are
-booked with the conductances at the start of the update and ideal wires: wire and driver
-dissipation of writes needs the write-pulse circuit solve and is not booked here.
+booked with the conductances at the start of the update and ideal wires.  This device-level
+estimate is the default because it is cheap; with a :class:`WriteCircuit` on the writer every
+row-parallel pulse is instead solved through its tile (``xbar.Crossbar.apply_pulse``: wires,
+drivers, sense terminals, access transistors, the cells' I-V): each selected device is pulsed with
+the voltage it actually sees, and the half-selected, wire, driver and access energies come from the
+solve.  One solve per row pulse costs 10-35 ms for a 75 x 80 tile and 30-240 ms for 256 x 200
+(measured, linear vs Sinh cells, 0T1R vs 1T1R), i.e. minutes per update of a 784-input layer: use
+it for small arrays and studies of the write energy, not for MNIST-scale training.
 """
 from __future__ import annotations
 
@@ -184,16 +190,129 @@ class DeviceModelView:
         return np.array(arr.G)
 
 
+@dataclass
+class WriteCircuit:
+    """Row-parallel write pulses solved through the array (see the module docstring).
+
+    The pairs are laid out as the read path lays them out (``xbar.periphery`` differential
+    mapping): tiles of ``array.max_rows`` word lines and ``array.max_cols`` bit lines, each output
+    a pair of adjacent columns ``[G⁺, G⁻]``.  A pulse on row ``i`` drives that word line at
+    ``±amplitude`` and the selected bit lines at 0 V, the other lines per the bias scheme
+    (``"V/2"`` → ``"half"``, ``"V/3"`` → ``"third"``, ``"1T1R"`` → ``"half"`` on a 1T1R array whose
+    gates are open on the selected row only).  The cells' conductances are held at their values
+    before the pulse during the solve.
+
+    Parameters
+    ----------
+    array : xbar.periphery.ArrayConfig or None
+        Tile size, wire resistances (ohm), cell type and access resistance; None = ``ArrayConfig()``
+        (256 x 256, 1 ohm), with ``cell="1T1R"`` needed for the ``"1T1R"`` bias scheme.
+    r_driver : float, default 10.0
+        Output resistance of the word-line drivers during a write, ohm (as the read DAC default).
+    r_sense : float, default 10.0
+        Resistance of the bit-line terminals during a write, ohm.
+    device_iv : bool, default True
+        Solve with the device model's I-V (e.g. ``Sinh``) instead of linear cells ``G·V``.
+    """
+
+    array: object = None
+    r_driver: float = 10.0
+    r_sense: float = 10.0
+    device_iv: bool = True
+
+    def __post_init__(self):
+        from ..periphery import ArrayConfig
+        if self.array is None:
+            self.array = ArrayConfig()
+        if not isinstance(self.array, ArrayConfig):
+            raise ConfigError(f"array must be an xbar.periphery.ArrayConfig, got "
+                              f"{type(self.array).__name__}")
+        check_scalar(self.r_driver, "r_driver", low=0.0, unit="ohm")
+        check_scalar(self.r_sense, "r_sense", low=0.0, unit="ohm")
+
+    def solve_row(self, pairs: PairArray, which: str, row: int, cols: np.ndarray, *,
+                  amplitude: float, width: float, sign: int, bias_scheme: str):
+        """Solve one pulse on ``row`` x ``cols`` of side ``which``; returns the selected cells'
+        |voltage| (V, per col) and the energies (J) half-selected + unselected, wires, drivers
+        (driver and terminal resistances), access."""
+        from ..circuit import Crossbar
+        a = self.array
+        if bias_scheme == "1T1R" and a.cell != "1T1R":
+            raise ConfigError("bias_scheme '1T1R' needs WriteCircuit(array=ArrayConfig(cell='1T1R', "
+                              f"r_access=...)), got cell={a.cell!r}")
+        scheme = {"V/2": "half", "V/3": "third", "1T1R": "half"}[bias_scheme]
+        per_tile = max(a.max_cols // 2, 1)
+        r0 = (row // a.max_rows) * a.max_rows
+        r1 = min(r0 + a.max_rows, pairs.shape[0])
+        side = 0 if which == "+" else 1
+        kw = a.crossbar_kwargs(self.r_driver, self.r_sense)
+        if self.device_iv and pairs.arrays:
+            kw["iv"] = pairs.arrays[which].model.iv
+        v_cell = np.empty(len(cols))
+        e = np.zeros(4)
+        for o0 in np.unique(cols // per_tile) * per_tile:
+            o1 = min(o0 + per_tile, pairs.shape[1])
+            sel = (cols >= o0) & (cols < o1)
+            G = np.empty((r1 - r0, 2 * (o1 - o0)))
+            G[:, 0::2] = pairs.g_plus[r0:r1, o0:o1]
+            G[:, 1::2] = pairs.g_minus[r0:r1, o0:o1]
+            local = 2 * (cols[sel] - o0) + side
+            res = Crossbar(G, **kw).apply_pulse(row - r0, local, amplitude=amplitude,
+                                                width=width, polarity=sign, scheme=scheme)
+            v_cell[sel] = np.abs(res.cell_voltages[row - r0, local])
+            en = res.energy
+            e += (en.half_selected + en.unselected, en.wires, en.drivers, en.access)
+        return v_cell, e
+
+
+def _pulse_rows_circuit(pairs: PairArray, which: str, sched: PulseSchedule, *, polarity: str,
+                        amplitude: float, width: float, bias_scheme: str, circuit: WriteCircuit,
+                        rng: np.random.Generator) -> PulseSchedule:
+    """Apply a row-parallel schedule pulse by pulse, each solved through its tile."""
+    if not pairs.arrays:
+        raise ConfigError("a WriteCircuit needs pairs on xbar.devices arrays (per-cell voltages), "
+                          "got a stateless device")
+    arr = pairs.arrays[which]
+    G = pairs.side(which)
+    sign = arr.model.set_polarity * (1 if polarity == "set" else -1)
+    b = sched._bounds()
+    n = sched.n_cell_pulses
+    energy, gb, ga = np.empty(n), np.empty(n), np.empty(n)
+    parts = np.zeros((sched.n_pulses, 4))
+    for p in range(sched.n_pulses):
+        lo, hi = b[p], b[p + 1]
+        row, cols = int(sched.row[lo]), sched.col[lo:hi]
+        v_cell, parts[p] = circuit.solve_row(pairs, which, row, cols, amplitude=amplitude,
+                                             width=width, sign=sign, bias_scheme=bias_scheme)
+        mask = np.zeros(G.shape, dtype=bool)
+        mask[row, cols] = True
+        volts = np.zeros(G.shape)
+        volts[row, cols] = sign * v_cell
+        gb[lo:hi] = G[row, cols]
+        arr.apply_pulses(volts, width, mask=mask, random_state=rng)
+        G[...] = arr.G
+        ga[lo:hi] = G[row, cols]
+        energy[lo:hi] = pulse_energy(pairs.device, v_cell, width, gb[lo:hi], ga[lo:hi])
+    sched.set_results(energy, gb, ga, parts[:, 0], energy_wires=parts[:, 1],
+                      energy_drivers=parts[:, 2], energy_access=parts[:, 3])
+    return sched
+
+
 def _pulse_cells(pairs: PairArray, which: str, counts: np.ndarray, *, polarity: str,
                  amplitude: float, width: float, bias_scheme: str, kind: str, mode: str,
-                 rng: np.random.Generator) -> PulseSchedule:
-    """Apply ``counts`` identical pulses to the cells of one side; return the filled schedule."""
+                 rng: np.random.Generator, circuit: WriteCircuit | None = None) -> PulseSchedule:
+    """Apply ``counts`` identical pulses to the cells of one side; return the filled schedule.
+
+    With ``circuit`` and ``mode="row-parallel"`` every pulse is solved through its tile."""
     G = pairs.side(which)
     sched = PulseSchedule.from_counts(counts, amplitude=amplitude, width=width, polarity=polarity,
                                       array=pairs.label(which), bias_scheme=bias_scheme, kind=kind,
                                       mode=mode)
     if sched.n_cell_pulses == 0:
         return sched
+    if circuit is not None and mode == "row-parallel":
+        return _pulse_rows_circuit(pairs, which, sched, polarity=polarity, amplitude=amplitude,
+                                   width=width, bias_scheme=bias_scheme, circuit=circuit, rng=rng)
     e_half = half_select_energy(sched, pairs.device, G)
     n_rep = int(counts.max())
     g0 = np.full((n_rep,) + G.shape, np.nan)
@@ -303,6 +422,10 @@ class ResetOnlyWriter:
         Program-and-verify iterations of a refresh.
     read_voltage : float, default 0.2
         Verify read voltage, V.  read_width : float, default 100e-9, s.
+    circuit : WriteCircuit or None, default None
+        Solve every row-parallel update pulse through its tile (energies of wires, drivers and
+        half-selected cells from the solve, each device pulsed with the voltage it sees); None =
+        the device-level estimate (module docstring). Refresh pulses stay device-level.
     """
 
     amplitude: float = 0.8
@@ -317,6 +440,7 @@ class ResetOnlyWriter:
     max_iterations: int = 60
     read_voltage: float = 0.2
     read_width: float = 100e-9
+    circuit: WriteCircuit | None = None
 
     name = "reset-only"
 
@@ -330,6 +454,9 @@ class ResetOnlyWriter:
         check_scalar(self.set_level, "set_level", low=self.refresh_margin, high=1.0)
         check_scalar(self.tolerance, "tolerance", low=0.0, low_open=True, high=1.0)
         check_scalar(self.max_iterations, "max_iterations", low=1, integer=True)
+        if self.circuit is not None and not isinstance(self.circuit, WriteCircuit):
+            raise ConfigError(f"circuit must be a WriteCircuit or None, got "
+                              f"{type(self.circuit).__name__}")
 
     def nominal_dG(self, device, rng) -> float:
         """Mean |ΔG| of one update pulse from mid-window, S (256 draws)."""
@@ -341,7 +468,8 @@ class ResetOnlyWriter:
               rng: np.random.Generator) -> list[PulseSchedule]:
         """Apply signed pulse counts; returns the schedules (update pulses, then refreshes)."""
         common = dict(polarity="reset", amplitude=self.amplitude, width=self.width,
-                      bias_scheme=self.bias_scheme, kind="update", mode=self.mode, rng=rng)
+                      bias_scheme=self.bias_scheme, kind="update", mode=self.mode, rng=rng,
+                      circuit=self.circuit)
         scheds = [_pulse_cells(pairs, "-", np.maximum(counts, 0), **common),   # raise w
                   _pulse_cells(pairs, "+", np.maximum(-counts, 0), **common)]  # lower w
         scheds += self.refresh(pairs, rng)
