@@ -5,6 +5,7 @@ Rules (each a layer-local signal turned into ``ΔW = xᵀ·δ`` requests):
 goodness), :class:`SoftmaxSGD` (optionally with learning from mistakes),
 :class:`LearningFromMistakes`, and :class:`Backprop` (the floating-point reference).
 """
+from .analog import CircuitReader
 from .backprop import Backprop
 from .competitive import Competitive, competitive_layer_loss, group_goodness
 from .forward_forward import ForwardForward, embed_labels, ff_layer_loss, goodness
@@ -14,12 +15,12 @@ from .layers import FloatLayer, Layer, augment, init_weights
 from .network import Network, build_network
 from .rules import Rule, StepResult
 from .mapping import PulseMapping
-from .pulsed import (PairArray, ProgramVerifyWriter, PulsedLayer, ResetOnlyWriter,
+from .pulsed import (PairArray, ProgramVerifyWriter, PulsedLayer, ResetOnlyWriter, WriteCircuit,
                      pulsed_layer_factory)
 from .softmax import LearningFromMistakes, SoftmaxSGD, lfm_update
 
 __all__ = [
-    "Backprop", "Competitive", "FitResult", "FloatLayer", "PairArray", "ProgramVerifyWriter",
+    "CircuitReader", "WriteCircuit", "Backprop", "Competitive", "FitResult", "FloatLayer", "PairArray", "ProgramVerifyWriter",
     "PulseMapping", "PulsedLayer", "ResetOnlyWriter", "evaluate", "fit", "load_checkpoint",
     "pulsed_layer_factory", "save_checkpoint", "write_results", "ForwardForward", "Layer", "LearningFromMistakes",
     "Network", "Rule", "SoftmaxSGD", "StepResult", "augment", "build_network",
