@@ -403,7 +403,7 @@ class Crossbar:
             Driver source voltages, V (finite).
         method : {"auto", "pcg", "direct", "transfer"}
             ``"auto"`` uses the cached transfer matrix when it exists or the batch has at least
-            min(M, N) inputs, PCG otherwise.
+            min(M, N)/3 inputs (where building it pays off), PCG otherwise.
 
         Returns
         -------
@@ -416,7 +416,9 @@ class Crossbar:
             raise ConfigError("method='transfer' needs linear cells (the read map of nonlinear "
                               "cells is not a matrix)")
         if method == "auto" and self.linear:
-            method = "transfer" if ("T" in self._cache or V.shape[0] >= min(self.shape)) else "auto"
+            # The map costs about as much as min(M, N)/3 single reads (block sweep, measured).
+            big = V.shape[0] >= max(1, min(self.shape) // 3)
+            method = "transfer" if ("T" in self._cache or big) else "auto"
         if method == "transfer":
             out = V @ self.transfer_matrix().T
         else:

@@ -342,7 +342,8 @@ class AnalogLinear:
         cached = bool(c) and (c["G"] is tile.crossbar.G or np.array_equal(c["G"], tile.crossbar.G))
         if cached and self.energy and "Q_total" not in c:
             cached = False
-        return cached or batch >= tile.crossbar.shape[0]
+        # Building the maps costs about as much as min(M, N)/3 per-read solves (measured).
+        return cached or batch >= max(1, min(tile.crossbar.shape) // 3)
 
     def _convert_into(self, y: np.ndarray, tile: Tile, chan: np.ndarray, weight: float):
         """TIA + ADC of a tile's channel currents (B, K), combined by ``D``, added into ``y``."""
