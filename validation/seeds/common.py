@@ -1,0 +1,230 @@
+"""Shared pieces of the seed studies: progress lines, statistics, markdown tables, run metadata,
+and the writer that tees every update of a training run into a program-and-verify shadow."""
+from __future__ import annotations
+
+import copy
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+class Progress:
+    """Timestamped progress lines on stderr (``[  12.3 s] text``)."""
+
+    def __init__(self, enabled: bool = True):
+        self.t0 = time.monotonic()
+        self.enabled = enabled
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def __call__(self, text: str) -> None:
+        if self.enabled:
+            print(f"[{self.elapsed():7.1f} s] {text}", file=sys.stderr, flush=True)
+
+
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof=1; 0 for a single value)."""
+    v = np.asarray(values, dtype=float)
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
+def pm(values, scale: float = 100.0, digits: int = 1) -> str:
+    """``mean ± std`` of ``values`` × ``scale`` (percent by default)."""
+    m, s = mean_std(values)
+    return f"{m * scale:.{digits}f} ± {s * scale:.{digits}f}"
+
+
+def fmt_energy(j: float) -> str:
+    """An energy in J with an SI prefix (the ledger's own formatting)."""
+    from xbar.pulses.ledger import _format_energy
+    return _format_energy(j)
+
+
+def table(header: list, rows: list) -> str:
+    """A markdown table."""
+    out = ["| " + " | ".join(str(h) for h in header) + " |",
+           "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def versions() -> dict:
+    """Versions of Python, the libraries and the xbar checkout (git commit, dirty flag)."""
+    import matplotlib
+    import scipy
+
+    import xbar
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "matplotlib": matplotlib.__version__,
+            "xbar": getattr(xbar, "__version__", "?"), "xbar git commit": commit or "unknown",
+            "platform": platform.platform(), "cpus": str(__import__("os").cpu_count())}
+
+
+def plt():
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as pyplot
+    return pyplot
+
+
+def save_figure(fig, ax, path, xlabel: str, ylabel: str) -> None:
+    """Label the axes, add the legend, save ``path`` as PNG (120 dpi) and close the figure."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt().close(fig)
+
+
+class TeeWriter:
+    """Reset-only updates on the trained pairs, and the same requests by program-and-verify on a
+    shadow copy of the pairs: the conventional-programming energy of the *same* training run.
+
+    ``PulsedLayer`` hands the writer the signed pulse counts of every update; the reset-only
+    writer applies them to the real pairs (its schedules are booked by the layer, so the trained
+    network is exactly the reset-only run). On every ``every``-th update of each layer a
+    ``ProgramVerifyWriter`` also moves a deep copy of the same fabricated pairs to the targets
+    the same counts ask for (``counts × dG_nominal``), booking its pulses and verify reads in
+    ``shadow_ledger``, and the reset-only schedules of those same updates are booked again in
+    ``sampled_ledger``: ``shadow_ledger.total() / sampled_ledger.total()`` is the P&V / reset-only
+    energy ratio of identical requests.
+
+    Parameters
+    ----------
+    reset_writer : xbar.train.ResetOnlyWriter
+    pv_writer : xbar.train.ProgramVerifyWriter
+    shadow_ledger, sampled_ledger : xbar.pulses.EnergyLedger
+    every : int, default 1
+        Shadow every ``every``-th update (program-and-verify is ~50x slower to simulate).
+    random_state : None | int | Generator
+        Cycle noise of the shadow's pulses and reads.
+    """
+
+    name = "reset-only (+ program-verify shadow)"
+
+    def __init__(self, reset_writer, pv_writer, shadow_ledger, sampled_ledger, every: int = 1,
+                 random_state=None):
+        self.reset = reset_writer
+        self.pv = pv_writer
+        self.shadow_ledger = shadow_ledger
+        self.sampled_ledger = sampled_ledger
+        self.every = int(every)
+        self.rng = np.random.default_rng(random_state)
+        self.shadows: dict = {}
+        self.dG: dict = {}
+        self.calls: dict = {}
+        self.enabled = True
+
+    def nominal_dG(self, device, rng) -> float:
+        return self.reset.nominal_dG(device, rng)
+
+    def attach(self, layer) -> None:
+        """Give ``layer``'s pairs a shadow (a copy of the pairs as fabricated and initialised)."""
+        self.shadows[layer.pairs.name] = copy.deepcopy(layer.pairs)
+        self.dG[layer.pairs.name] = layer.dG_nominal
+        self.calls[layer.pairs.name] = 0
+
+    def apply(self, pairs, counts, k, rng):
+        scheds = self.reset.apply(pairs, counts, k, rng)
+        name = pairs.name
+        shadow = self.shadows.get(name)
+        if self.enabled and shadow is not None:
+            if self.calls[name] % self.every == 0:
+                for s in scheds:
+                    s.book(self.sampled_ledger, layer=name)
+                if np.any(counts):
+                    for s in self.pv.apply(shadow, counts, k, self.rng, dG_per_count=self.dG[name]):
+                        s.book(self.shadow_ledger, layer=name)
+            self.calls[name] += 1
+        return scheds
+
+
+def device_count(net) -> int:
+    """Devices of a pulsed network: two per weight (differential pairs), bias rows included."""
+    return int(sum(2 * layer.pairs.g_plus.size for layer in net.layers))
+
+
+def sync_from_devices(layer) -> None:
+    """Copy the device arrays' conductances into the layer's pairs (after ageing)."""
+    pairs = layer.pairs
+    pairs.g_plus[...] = pairs.arrays["+"].G
+    pairs.g_minus[...] = pairs.arrays["-"].G
+    layer.version += 1
+
+
+def evaluate_with_read_noise(net, rule, X, y, rng, *, batch_size: int = 1000) -> float:
+    """Test accuracy with one noisy read of every device frozen for the evaluation pass.
+
+    Each device's conductance is replaced by ``array.read(rng)`` (the device model's
+    state-dependent relative read noise) for the pass and restored afterwards.
+    """
+    from xbar.train import evaluate
+    saved = []
+    for layer in net.layers:
+        p = layer.pairs
+        saved.append((p.g_plus.copy(), p.g_minus.copy()))
+        p.g_plus[...] = p.arrays["+"].read(rng)
+        p.g_minus[...] = p.arrays["-"].read(rng)
+        layer.version += 1
+    try:
+        return evaluate(net, rule, X, y, batch_size=batch_size)
+    finally:
+        for layer, (gp, gm) in zip(net.layers, saved):
+            layer.pairs.g_plus[...] = gp
+            layer.pairs.g_minus[...] = gm
+            layer.version += 1
+
+
+def ranging_reader(**kw):
+    """A ``CircuitReader`` whose programmable-gain TIAs are re-ranged after every write.
+
+    ``TIA(auto_gain="weights")`` sets each channel's gain so that the largest current the stored
+    conductances can give at full-scale input reaches the output swing; the reader re-applies it
+    (``AnalogLinear.update_gains``) whenever the pulses changed the conductances, as a controller
+    that knows what it wrote would. ``auto_gain="window"`` (any storable weight) never saturates but
+    leaves the signals of a differential layer a few LSBs of an 8-bit ADC (measured: 65 % relative
+    error of the first layer's outputs vs 4 % with re-ranging, ideal wires).
+    """
+    from xbar.train.analog import CircuitReader
+
+    class RangingCircuitReader(CircuitReader):
+        def analog(self, layer):
+            entry = self._layers.get(id(layer))
+            stale = entry is None or entry[1] != layer.version
+            analog = super().analog(layer)
+            if stale:
+                analog.update_gains()
+            return analog
+
+    return RangingCircuitReader(**kw)
+
+
+def read_error(net, rule, X) -> list:
+    """Relative error ``|y_circuit − y_ideal| / |y_ideal|`` of every layer's outputs (pre-activations)
+    on inputs ``X``, each layer fed the ideal output of the previous one as the rule does."""
+    from xbar.train._common import length_normalize
+    h = rule.prepare_input(X, net)
+    errs = []
+    for k, layer in enumerate(net.layers):
+        xin = length_normalize(h) if k > 0 else h
+        circuit = layer.forward(xin)
+        reader, layer.reader = layer.reader, None
+        try:
+            ideal = layer.forward(xin)
+        finally:
+            layer.reader = reader
+        errs.append(float(np.linalg.norm(circuit - ideal) / np.linalg.norm(ideal)))
+        h = np.maximum(ideal, 0.0)
+    return errs
