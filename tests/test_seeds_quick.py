@@ -28,12 +28,13 @@ def _need(dataset: str) -> None:
         pytest.skip(f"data set {dataset!r} not found at {folder} (set XBAR_DATA_DIR)")
 
 
+def _env() -> dict:
+    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
 def _run(study: int, out: Path) -> tuple[dict, str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               XBAR_CACHE_DIR=os.environ.get("XBAR_CACHE_DIR",
-                                             str(Path.home() / ".cache" / "xbar")))
     proc = subprocess.run([sys.executable, str(RUN), "--study", str(study), "--quick", "--quiet",
-                           "--out", str(out)], capture_output=True, text=True, env=env,
+                           "--out", str(out)], capture_output=True, text=True, env=_env(),
                           timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (out / "report.md").read_text()
@@ -74,6 +75,12 @@ def test_study1_quick_report(tmp_path):
 def test_study2_quick_report(tmp_path):
     _need("mnist")
     res, report = _run(2, tmp_path)
+    # the report is regenerated from results.json alone, identically
+    before = report
+    (tmp_path / "report.md").unlink()
+    subprocess.run([sys.executable, str(RUN), "--study", "2", "--render-only", "--quiet", "--out",
+                    str(tmp_path)], check=True, capture_output=True, env=_env())
+    assert (tmp_path / "report.md").read_text() == before
     for png in ("study2_accuracy.png", "study2_energy.png"):
         assert (tmp_path / png).stat().st_size > 5000 and f"]({png})" in report
     runs = res["runs"]

@@ -49,6 +49,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=str, default=None,
                     help="comma-separated seeds (default: 0..4, quick: fewer)")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
+    ap.add_argument("--render-only", action="store_true",
+                    help="rewrite report.md and the plots from results.json in --out (no run)")
     args = ap.parse_args(argv)
 
     mod = _study(args.study)
@@ -58,20 +60,27 @@ def main(argv=None) -> int:
     out = args.out or HERE / "results" / f"study{args.study}{'-quick' if args.quick else ''}"
     out.mkdir(parents=True, exist_ok=True)
     progress = Progress(not args.quiet)
-    if not args.quick:
-        progress(f"study {args.study}, full run: expected wall time {EXPECTED_FULL[args.study]} "
-                 "on 2 cores (progress below)")
-    t0 = time.monotonic()
-    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    res = mod.run(cfg, out, progress)
-    wall = time.monotonic() - t0
-    res["wall_s"] = wall
-    res["versions"] = versions()
-    res["command"] = "python validation/seeds/run.py " + " ".join(argv if argv is not None
-                                                                 else sys.argv[1:])
-    (out / "results.json").write_text(json.dumps(res, indent=1, default=str))
-    text = [f"# xbar seed study {args.study}{' (quick)' if args.quick else ''}", "",
-            f"Command: `{res['command']}`  ", f"Started {started}; wall time **{wall / 60:.1f} min**"
+    if args.render_only:
+        res = json.loads((out / "results.json").read_text())
+        mod._plots(res, out)
+    else:
+        if not args.quick:
+            progress(f"study {args.study}, full run: expected wall time "
+                     f"{EXPECTED_FULL[args.study]} on 2 cores (progress below)")
+        t0 = time.monotonic()
+        started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        res = mod.run(cfg, out, progress)
+        res["wall_s"] = time.monotonic() - t0
+        res["started"] = started
+        res["versions"] = versions()
+        res["command"] = "python validation/seeds/run.py " + " ".join(
+            argv if argv is not None else sys.argv[1:])
+        (out / "results.json").write_text(json.dumps(res, indent=1, default=str))
+    wall = res["wall_s"]
+    quick = " (quick)" if res["config"].get("quick") else ""
+    text = [f"# xbar seed study {args.study}{quick}", "",
+            f"Command: `{res['command']}`  ",
+            f"Started {res.get('started', '(not recorded)')}; wall time **{wall / 60:.1f} min**"
             f" ({wall:.0f} s). Every number below was produced by this run (`results.json`).", "",
             mod.report(res), "", "## Configuration", "",
             table(["parameter", "value"], [[k, f"`{v}`"] for k, v in res["config"].items()]), "",

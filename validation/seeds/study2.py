@@ -380,12 +380,14 @@ def report(res) -> str:
     L.append("")
     L.append("### Choices")
     L.append("")
-    L.append("- Training reads do not book energy: booking needs each 256-row tile's full driver "
-             "admittance (256 x 256), measured at 0.41 s per tile rebuild against 0.044 s for the "
-             "transfer matrix alone; the test pass after each epoch books everything exactly.")
+    L.append("- Training reads do not book energy: booking needs each tile's full driver admittance "
+             "(rows x rows; measured in development at 0.41 s per rebuild of a 256 x 20 tile "
+             "against 0.044 s for its transfer matrix alone), rebuilt after every update; the test "
+             "pass after each epoch books everything exactly.")
     L.append(f"- Updates every {cfg['batch_size']} samples (batch-mean request), {cfg['epochs']} "
-             "epochs: each update rebuilds the transfer maps of the four 256-row tiles, the cost that "
-             "sets the run time; per-sample updates of 60,000 digits were out of reach.")
+             "epochs: each update rebuilds the transfer maps of the "
+             f"{-(-785 // cfg['tile'])} row tiles, the cost that sets the run time; per-sample "
+             "updates of 60,000 digits were out of reach.")
     L.append(f"- Pulse mapping `{cfg['mapping']}`: cell (i, j) receives one pulse with probability "
              "|Δw_ij| / Δw_pulse (Δw_pulse = w_max × mean |ΔG| of one pulse / window), so the "
              "expected change follows the gradient; the device then switches with its own "
@@ -397,6 +399,9 @@ def report(res) -> str:
              "same pulse mapping.")
     L.append(f"- Arrays at most {cfg['tile']} rows, {cfg['r_wire']} ohm per wire segment, "
              f"{cfg['dac_bits']}-bit DAC, {cfg['adc_bits']}-bit ADC; `StochasticBinaryReRAM` "
-             "defaults (HRS 10 µS / LRS 200 µS medians, c2c log-sigma 0.3 / 0.1, d2d 0.1, switching-"
-             "time d2d 0.5).")
+             f"with HRS {cfg['g_hrs'] * 1e6:g} µS / LRS {cfg['g_lrs'] * 1e6:g} µS medians (the "
+             "model's 10 / 200 µS scaled by 1/5: at 200 µS the IR drop of 128-row tiles at 1 ohm "
+             "made the read-out ~30 % wrong), otherwise defaults (c2c log-sigma 0.3 / 0.1, d2d "
+             "0.1, switching-time d2d 0.5); TIA gains re-ranged from the stored conductances after "
+             "every write.")
     return "\n".join(L)

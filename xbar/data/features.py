@@ -61,7 +61,8 @@ class FeatureConfig:
         for name in ("downsample", "orientation_bins", "colour_bins", "colour_grid"):
             check_scalar(getattr(self, name), name, low=1, integer=True)
         if not self.grids or any(int(g) != g or g < 1 for g in self.grids):
-            raise ConfigError(f"grids must be a non-empty tuple of integers >= 1, got {self.grids!r}")
+            raise ConfigError(f"grids must be a non-empty tuple of integers >= 1, got "
+                              f"{self.grids!r}")
 
 
 def feature_dimension(config: FeatureConfig = FeatureConfig()) -> int:
@@ -230,7 +231,8 @@ class PCAProjection:
         Z = (F - self.mean_) / self.std_
         _, s, vt = np.linalg.svd(Z, full_matrices=False)
         self.components_ = vt[: self.n_components]
-        self.scale_ = s[: self.n_components] / np.sqrt(n) if self.whiten else np.ones(self.n_components)
+        k = self.n_components
+        self.scale_ = s[:k] / np.sqrt(n) if self.whiten else np.ones(k)
         self.scale_[self.scale_ == 0] = 1.0
         self.explained_variance_ratio_ = s[: self.n_components] ** 2 / np.sum(s ** 2)
         return self
