@@ -76,6 +76,7 @@ def main(argv=None) -> int:
         res["command"] = "python validation/seeds/run.py " + " ".join(
             argv if argv is not None else sys.argv[1:])
         (out / "results.json").write_text(json.dumps(res, indent=1, default=str))
+        res = json.loads((out / "results.json").read_text())   # the report reads what is saved
     wall = res["wall_s"]
     quick = " (quick)" if res["config"].get("quick") else ""
     text = [f"# xbar seed study {args.study}{quick}", "",
