@@ -238,6 +238,7 @@ def _plots(res, out):
         m, s = H.mean(0), H.std(0)
         ax.plot(ep, m, "o-", label=names[name])
         ax.fill_between(ep, m - s, m + s, alpha=0.2)
+        ax.set_xticks(ep)
     ax.axhline(0.25, color="grey", ls=":", label="chance")
     save_figure(fig, ax, out / "study1_accuracy.png", "epoch", "test accuracy")
 
