@@ -154,13 +154,14 @@ def test_degenerate_shapes(shape, rng):
         assert rel(sol.col_currents, i_col) < RTOL
 
 
+@pytest.mark.parametrize("method", ["auto", "pcg"])
 @pytest.mark.parametrize("shape", [(8, 20), (20, 8), (12, 12), (10, 16)])
-def test_transfer_matrix_is_exact_and_reciprocal(shape, rng):
-    """(8, 20) and (20, 8) use unit-excitation solves, the others the block-Cholesky sweep."""
+def test_transfer_matrix_is_exact_and_reciprocal(shape, method, rng):
+    """``auto`` takes the block-Cholesky sweep at these sizes, ``pcg`` unit-excitation solves."""
     G = rng.uniform(1e-6, 1e-4, shape)
     M, N = shape
     xb = xbar.Crossbar(G, r_wordline=4.0, r_bitline=6.0, r_driver=80.0, r_sense=60.0)
-    T = xb.transfer_matrix()
+    T = xb.transfer_matrix(method=method)
     V = rng.uniform(0, 1, (3, M))
     assert rel(V @ T.T, xb.read(V, method="pcg")) < 1e-10
     # reciprocity: T from row excitations equals −(row currents) under column excitations
@@ -170,13 +171,14 @@ def test_transfer_matrix_is_exact_and_reciprocal(shape, rng):
     assert rel(T, by_rows) < 1e-10
 
 
+@pytest.mark.parametrize("method", ["auto", "pcg"])
 @pytest.mark.parametrize("shape", [(9, 9), (6, 10), (20, 7)])
-def test_port_admittance_gives_row_currents_and_read_power(shape, rng):
+def test_port_admittance_gives_row_currents_and_read_power(shape, method, rng):
     M, N = shape
     G = rng.uniform(1e-6, 1e-4, shape)
     xb = xbar.Crossbar(G, r_wordline=rng.uniform(1, 9, (M, N - 1)), r_bitline=3.0,
                        r_driver=rng.uniform(20, 200, M), r_sense=70.0)
-    Y = xb.port_admittance()
+    Y = xb.port_admittance(method=method)
     V = rng.uniform(-1, 1, (4, M))
     sol = xb.solve(V, np.zeros((4, N)))
     assert rel(V @ Y.T, sol.row_currents) < 1e-10

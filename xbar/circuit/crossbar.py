@@ -443,20 +443,23 @@ class Crossbar:
         out = V @ self._G
         return out if batched else out[0]
 
-    def port_admittance(self) -> np.ndarray:
+    def port_admittance(self, *, method: str = "auto") -> np.ndarray:
         """Driver admittance ``Y`` (M, M), A/V: ``I_row = Y @ V_row`` in a read (bit lines at 0 V).
 
         Symmetric positive definite; the power a read draws from the drivers is ``v @ Y @ v`` (W).
-        Built with the transfer matrix (same block sweep, or M unit-row solves) and cached.
+        Built with the transfer matrix (same block sweep, or M unit-row solves, whichever the cost
+        model of ``method="auto"`` expects to be faster; ``"pcg"``/``"direct"`` force the solves)
+        and cached.
         """
         if "Y" in self._cache:
             return self._cache["Y"]
         if not self.linear:
             raise ConfigError("the port admittance exists for linear cells only")
-        if self._sweep_applies():
+        check_choice(method, "method", METHODS)
+        if method == "auto" and self._sweep_applies(admittance=True):
             T, Y = transfer.transfer_rows(self.network(), admittance=True)
         else:
-            T, Y = self._unit_solves(rows=True)
+            T, Y = self._unit_solves(rows=True, method=method)
         for arr in (T, Y):
             arr.flags.writeable = False
         self._cache.setdefault("T", T)
@@ -467,7 +470,8 @@ class Crossbar:
         """Exact read map ``T`` (N, M), A/V: ``read(v) == v @ T.T`` for fixed G, bit lines at 0 V.
 
         ``method="auto"`` uses an exact block-Cholesky sweep down the rows (``xbar.circuit.transfer``,
-        O(M N³) in LAPACK) when the terminals are resistive and the wires are not ideal; otherwise,
+        O(M N³ + M² N²) in LAPACK) when the terminals are resistive, the wires are not ideal and a
+        cost model expects it to beat unit solves; otherwise,
         or with ``method="pcg"``/``"direct"``, it uses min(M, N) unit-excitation solves (rows
         driven one at a time, or — fewer when N < M — columns, by reciprocity of the resistive
         network: ``T[j, i] = −I_row[i]`` when column j alone is at 1 V).  Cached until the
@@ -487,10 +491,22 @@ class Crossbar:
         self._cache["T"] = T
         return T
 
-    def _sweep_applies(self) -> bool:
-        """The block sweep costs O(M N³ + M² N²): used for roughly square, resistive arrays."""
+    def _sweep_applies(self, admittance: bool = False) -> bool:
+        """Whether the block sweep is cheaper than unit-excitation solves (and fits in memory).
+
+        Estimates from measurements on a 2-core EPYC (256², 128², 64x1024, 512x64, timed back to
+        back): the sweep runs O(1.3·M·N³ + M²·N²) flops at ~6 GFLOP/s (one BLAS thread); batched
+        PCG costs ~4.5e-7 s per node and solve on one core; T needs min(M, N) solves, Y needs M.
+        With Y the sweep keeps M Cholesky factors and right-hand sides.
+        """
         M, N = self.shape
-        return N <= 2 * M and M <= 2 * N and transfer.supported(self.network())
+        if not transfer.supported(self.network()):
+            return False
+        sweep_s = (1.3 * M * N ** 3 + (M * N) ** 2) / 6e9
+        solves = M if admittance else min(M, N)
+        pcg_s = solves * M * N * 4.5e-7 / min(2, os.cpu_count() or 1)
+        memory = 8.0 * (M * N * N + N * M * M / 2) if admittance else 8.0 * N * (N + M) * 2
+        return sweep_s <= pcg_s and memory <= 4e9
 
     def _unit_solves(self, rows: bool, method: str = "auto", chunk: int | None = None):
         """T (N, M), and Y (M, M) when ``rows``, from unit excitations of the rows or columns.
