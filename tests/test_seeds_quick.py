@@ -44,6 +44,7 @@ def _run(study: int, out: Path) -> tuple[dict, str]:
 
 
 @pytest.mark.data
+@pytest.mark.slow
 def test_study1_quick_report(tmp_path):
     _need("imagenette4")
     res, report = _run(1, tmp_path)
@@ -72,6 +73,7 @@ def test_study1_quick_report(tmp_path):
 
 
 @pytest.mark.data
+@pytest.mark.slow
 def test_study2_quick_report(tmp_path):
     _need("mnist")
     res, report = _run(2, tmp_path)
