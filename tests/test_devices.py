@@ -280,3 +280,14 @@ def test_binary_seeds_reproduce():
     np.testing.assert_array_equal(a.apply_pulses(1.0, 1e-7), b.apply_pulses(1.0, 1e-7))
     with pytest.raises(ConfigError, match="g_hrs"):
         StochasticBinaryReRAM(g_hrs=1e-3, g_lrs=1e-4)
+
+
+def test_binary_set_state_updates_the_switching_state():
+    """set_state into the LRS must make the devices LRS (no SET possible, RESET possible)."""
+    from xbar.devices import StochasticBinaryReRAM
+    arr = StochasticBinaryReRAM().sample((4, 5), random_state=0)
+    assert not arr.is_lrs.any()
+    arr.set_state(np.full((4, 5), 200e-6))
+    assert arr.is_lrs.all()
+    arr.set_state(np.full((4, 5), 10e-6))
+    assert not arr.is_lrs.any()

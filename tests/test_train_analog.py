@@ -93,13 +93,15 @@ def test_output_range_sets_a_fixed_gain_and_saturates_beyond_it():
 
 
 def test_weights_fitted_gain_saturates_after_writes_window_gain_does_not():
-    """The old failure: a TIA gain fitted to the initial weights saturates once writes grow them."""
+    """The old failure: a TIA gain fitted to the initial weights saturates once writes grow them;
+    the window gain and a gain re-ranged after every write (``rerange=True``) do not."""
     kw = dict(array=periphery.ArrayConfig(max_rows=13, max_cols=8, r_wordline=0.5, r_bitline=0.5),
               adc=periphery.ADC(bits=8))
     fitted = CircuitReader(tia=periphery.TIA(auto_gain="weights"), **kw)
     window = CircuitReader(**kw)
+    ranged = CircuitReader(tia=periphery.TIA(auto_gain="weights"), rerange=True, **kw)
     x = np.ones((1, 12))
-    layers = [_layer(r, init_scale=0.05) for r in (fitted, window)]
+    layers = [_layer(r, init_scale=0.05) for r in (fitted, window, ranged)]
     for layer in layers:
         layer.forward(x)
         for _ in range(12):                 # push every weight up, pulse by pulse
@@ -111,6 +113,10 @@ def test_weights_fitted_gain_saturates_after_writes_window_gain_does_not():
     assert window.analog(layers[1]).stats["tia_saturated"] == 0
     assert np.abs(out_window - ref).max() < 0.1 * np.abs(ref).max()
     assert np.abs(out_fitted - ref).max() > 0.5 * np.abs(ref).max()
+    out_ranged = layers[2].forward(x)
+    ref_ranged = T.augment(x, True) @ layers[2].weights
+    assert ranged.analog(layers[2]).stats["tia_saturated"] == 0
+    assert np.abs(out_ranged - ref_ranged).max() < 0.1 * np.abs(ref_ranged).max()
 
 
 def test_wire_resistance_and_adc_book_read_energy():

@@ -96,3 +96,23 @@ def test_fit_rejects_bad_input(digits):
         T.fit(net, (train[0], train[1] + 5), rule=rule, progress=False)
     with pytest.raises(ConfigError, match="epochs"):
         T.fit(net, train, rule=rule, epochs=0, progress=False)
+
+
+def test_evaluate_tags_reads_with_the_epoch():
+    """Test-set reads are booked under phase="eval" and the epoch, so epochs can be separated."""
+    from xbar.pulses import EnergyLedger
+    from xbar.train import evaluate
+
+    class BookingRule:
+        def __init__(self, ledger):
+            self.ledger = ledger
+
+        def predict(self, model, X):
+            self.ledger.book("read", 1e-12 * len(X))
+            return np.zeros(len(X), dtype=int)
+
+    ledger = EnergyLedger()
+    X, y = np.zeros((10, 3)), np.zeros(10, dtype=int)
+    assert evaluate(None, BookingRule(ledger), X, y, batch_size=4, ledger=ledger, epoch=2) == 1.0
+    assert ledger.total(phase="eval", epoch=2) == pytest.approx(1e-11)
+    assert ledger.total(epoch=1) == 0.0

@@ -193,3 +193,13 @@ def test_write_circuit_books_wire_and_driver_energy_and_ir_drop_weakens_far_cell
     assert np.all(s.energy < full)
     with pytest.raises(ConfigError, match="1T1R"):
         _hfox_layer(wires, bias_scheme="1T1R").update(np.ones((1, 6)), np.ones((1, 4)))
+
+
+def test_device_view_accepts_binary_devices():
+    """Binary stochastic devices expose g_hrs/g_lrs, not g_min/g_max: the view uses them."""
+    from xbar.devices import StochasticBinaryReRAM
+    from xbar.train.pulsed import DeviceModelView
+    view = DeviceModelView(StochasticBinaryReRAM())
+    assert (view.g_min, view.g_max) == (StochasticBinaryReRAM().g_hrs, StochasticBinaryReRAM().g_lrs)
+    G = view.apply_pulse(np.full(50, view.g_min), "set", 1.5, 1e-6, random_state=0)
+    assert (G > 2 * view.g_min).any()           # some devices switched to the LRS

@@ -198,17 +198,7 @@ def ranging_reader(**kw):
     error of the first layer's outputs vs 4 % with re-ranging, ideal wires).
     """
     from xbar.train.analog import CircuitReader
-
-    class RangingCircuitReader(CircuitReader):
-        def analog(self, layer):
-            entry = self._layers.get(id(layer))
-            stale = entry is None or entry[1] != layer.version
-            analog = super().analog(layer)
-            if stale:
-                analog.update_gains()
-            return analog
-
-    return RangingCircuitReader(**kw)
+    return CircuitReader(rerange=True, **kw)
 
 
 def read_error(net, rule, X) -> list:

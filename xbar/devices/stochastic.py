@@ -125,8 +125,17 @@ class BinaryDeviceArray(_DeviceArrayBase):
     def __init__(self, model, shape, g_min, g_max, G, params, fab_rng, op_rng):
         super().__init__(model, shape, g_min, g_max, G, fab_rng, op_rng)
         self.params = params
-        self._lrs = np.full(self.size, bool(np.all(G >= params["med_lrs"])) if G.size else False)
-        self._lrs[:] = G >= np.sqrt(params["med_hrs"] * params["med_lrs"])
+        self._lrs = np.zeros(self.size, dtype=bool)
+        self._classify()
+
+    def _classify(self) -> None:
+        """State flags from G: LRS above the geometric mean of the device's two medians."""
+        self._lrs[:] = self._G >= np.sqrt(self.params["med_hrs"] * self.params["med_lrs"])
+
+    def set_state(self, G) -> None:
+        """Set G (S) directly, clipped to the window; the LRS/HRS state follows the new G."""
+        super().set_state(G)
+        self._classify()
 
     @property
     def is_lrs(self) -> np.ndarray:

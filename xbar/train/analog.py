@@ -64,6 +64,11 @@ class CircuitReader:
         Batch size from which building the transfer matrices pays off; ``None`` = a third of the
         largest tile's smaller side (measured break-even: one sweep of a 256 x 200 tile costs about
         40 per-input solves, a 75 x 40 tile about 25).
+    rerange : bool, default False
+        Re-apply the TIAs' gain rule (``AnalogLinear.update_gains``) after every write, as a
+        controller that knows what it programmed would.  With ``TIA(auto_gain="weights")`` this
+        keeps a differential layer's signals on the ADC's full scale (the fixed window gain leaves
+        them a few LSBs of an 8-bit ADC); without it such gains saturate as the weights grow.
     random_state : None | int | Generator
         Converter errors and conversion noise of the ``AnalogLinear`` layers.
     """
@@ -71,7 +76,8 @@ class CircuitReader:
     def __init__(self, *, array=None, dac=None, adc=None, tia=None,
                  output_range: float | None = None, input_scaling: str = "per_sample",
                  read_method: str = "auto", transfer_batch: int | None = None,
-                 random_state=None):
+                 rerange: bool = False, random_state=None):
+        self.rerange = bool(rerange)
         from ..periphery import TIA
 
         if output_range is not None:
@@ -127,6 +133,8 @@ class CircuitReader:
         analog, version, _ = entry
         if version != layer.version:
             analog.set_conductance_pairs(layer.pairs.g_plus, layer.pairs.g_minus)
+            if self.rerange:
+                analog.update_gains()
             entry[1] = layer.version
         return analog
 

@@ -66,12 +66,15 @@ def _as_xy(data, name):
     return X, y.astype(np.int64)
 
 
-def evaluate(model: Network, rule, X, y, *, batch_size: int = 1000, ledger=None) -> float:
-    """Accuracy of ``rule.predict`` on (X, y), in batches, reads tagged ``phase="eval"``."""
+def evaluate(model: Network, rule, X, y, *, batch_size: int = 1000, ledger=None,
+             epoch: int | None = None) -> float:
+    """Accuracy of ``rule.predict`` on (X, y), in batches; reads tagged ``phase="eval"`` (and
+    ``epoch`` when given, so each epoch's test energy can be told apart)."""
     correct = 0
+    tags = {"phase": "eval"} if epoch is None else {"phase": "eval", "epoch": epoch}
     for s in range(0, len(y), batch_size):
         if ledger is not None:
-            with ledger.tags(phase="eval"):
+            with ledger.tags(**tags):
                 pred = rule.predict(model, X[s:s + batch_size])
         else:
             pred = rule.predict(model, X[s:s + batch_size])
@@ -237,7 +240,8 @@ def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: i
         if stopped:
             break
         start_step = 0
-        test_acc = (evaluate(model, rule, *test_xy, batch_size=eval_batch_size, ledger=ledger)
+        test_acc = (evaluate(model, rule, *test_xy, batch_size=eval_batch_size, ledger=ledger,
+                             epoch=epoch)
                     if test_xy is not None else None)
         row = {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1),
                "train_accuracy": (correct / seen) if (known and seen) else None,

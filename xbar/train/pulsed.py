@@ -168,15 +168,16 @@ class PairArray:
 class DeviceModelView:
     """Adapter of an ``xbar.devices`` model (e.g. ``HfOxReRAM``) to the stateless protocol.
 
-    ``g_min``/``g_max`` are the model's nominal window (S), ``current`` its cell I-V, and
+    ``g_min``/``g_max`` are the model's nominal window (S; the HRS/LRS medians of a binary
+    ``StochasticBinaryReRAM``), ``current`` its cell I-V, and
     ``apply_pulse`` pulses a fresh sample of devices at the given states (used only to estimate the
     nominal step of a pulse; trained pairs use their own device arrays).
     """
 
     def __init__(self, model):
         self.model = model
-        self.g_min = float(model.g_min)
-        self.g_max = float(model.g_max)
+        self.g_min = float(getattr(model, "g_min", None) or model.g_hrs)
+        self.g_max = float(getattr(model, "g_max", None) or model.g_lrs)
 
     def current(self, V, G):
         return self.model.iv.current(V, G)
