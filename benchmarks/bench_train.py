@@ -33,14 +33,15 @@ import numpy as np  # noqa: E402
 HIDDEN = {"ff": [100, 100], "competitive": [100, 100], "backprop": [100]}
 
 
-def _data(n):
+def _data(n, split="train"):
     from xbar.data import load_mnist
-    X, y = load_mnist("train")
+    X, y = load_mnist(split)
     return X[:n].reshape(n, -1) / 255.0, y[:n].astype(np.int64)
 
 
-def run(rule_name, X, y, batch, circuit, *, tile=256, seed=0, g_max=10e-6):
-    """Train one epoch on (X, y); returns (samples/s, J per sample, layer tile shapes)."""
+def run(rule_name, X, y, batch, circuit, *, tile=256, seed=0, g_max=10e-6, test=None):
+    """Train one epoch on (X, y); returns (samples/s, J per sample, layer tile shapes, test
+    accuracy on ``test`` = (X, y) through the same reads, untimed)."""
     import xbar.train as T
     from xbar.cli.train import make_rule
     from xbar.devices import HfOxReRAM
@@ -66,7 +67,8 @@ def run(rule_name, X, y, batch, circuit, *, tile=256, seed=0, g_max=10e-6):
     dt = time.perf_counter() - t0
     shapes = ([[t.G.shape for t in reader.analog(layer).tiles] for layer in net.layers]
               if reader else None)
-    return len(y) / dt, ledger.total() / len(y), shapes
+    acc = T.evaluate(net, rule, *test) if test is not None else float("nan")
+    return len(y) / dt, ledger.total() / len(y), shapes, acc
 
 
 def main(argv=None):
@@ -81,16 +83,19 @@ def main(argv=None):
     args = ap.parse_args(argv)
     n = 60000 if args.full else args.samples
     X, y = _data(n)
+    test = _data(2000, "test")
     rules = ["ff"] if args.full else args.rules.split(",")
     print(f"batch {args.batch}, tiles {args.tile} x {args.tile}, {n} samples, "
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
     print(f"{'rule':<12} {'reads':<8} {'samples/s':>10} {'epoch (60k) est.':>17} "
-          f"{'energy/sample':>14}  tiles")
+          f"{'energy/sample':>14} {'test acc (2k)':>13}  tiles")
     for rule in rules:
         for circuit in (True, False) if not args.no_ideal else (True,):
-            rate, e, shapes = run(rule, X, y, args.batch, circuit, tile=args.tile)
+            rate, e, shapes, acc = run(rule, X, y, args.batch, circuit, tile=args.tile,
+                                       test=test)
             print(f"{rule:<12} {'circuit' if circuit else 'ideal':<8} {rate:>10.1f} "
-                  f"{60000 / rate / 60:>13.2f} min {e:>12.3g} J  {shapes or ''}", flush=True)
+                  f"{60000 / rate / 60:>13.2f} min {e:>12.3g} J {acc:>13.3f}  {shapes or ''}",
+                  flush=True)
     if "ff" in rules:
         print("target: FF with circuit reads, one epoch < 5 min")
 
