@@ -263,6 +263,26 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     return status
 
 
+cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const double* gw,
+                    const double* gb, double* state, Py_ssize_t* fw, Py_ssize_t nfw,
+                    Py_ssize_t* fb, Py_ssize_t nfb) noexcept nogil:
+    """Point ``n`` at the network; ``state`` (4·M·N) receives dw, db, w_inv, b_inv (``_factor``)."""
+    cdef Py_ssize_t MN = M * N
+    n.M = M
+    n.N = N
+    n.gc = <double*> gc
+    n.gw = <double*> gw
+    n.gb = <double*> gb
+    n.dw = state
+    n.db = state + MN
+    n.w_inv = state + 2 * MN
+    n.b_inv = state + 3 * MN
+    n.fixed_w = fw
+    n.nfw = nfw
+    n.fixed_b = fb
+    n.nfb = nfb
+
+
 cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                   const unsigned char* fixed_w, const unsigned char* fixed_b) noexcept nogil:
     """Diagonals and Thomas pivots of the line blocks for the present cell conductances."""
@@ -474,19 +494,7 @@ cdef int _newton_item(Py_ssize_t M, Py_ssize_t N, const double* gw, const double
     """One right-hand side: its own Net (Jacobian and factors live in ``buf``)."""
     cdef Py_ssize_t MN = M * N
     cdef Net net
-    net.M = M
-    net.N = N
-    net.gw = <double*> gw
-    net.gb = <double*> gb
-    net.gc = buf
-    net.dw = buf + MN
-    net.db = buf + 2 * MN
-    net.w_inv = buf + 3 * MN
-    net.b_inv = buf + 4 * MN
-    net.fixed_w = fw
-    net.nfw = nfw
-    net.fixed_b = fb
-    net.nfb = nfb
+    _net_init(&net, M, N, buf, gw, gb, buf + MN, fw, nfw, fb, nfb)
     return _newton_one(&net, iv, G, dw_extra, db_extra, fixed_w, fixed_b, f, x, buf + 5 * MN,
                        tol, maxiter, max_newton, 1, it_out, newton_out, res_out)
 
@@ -582,25 +590,12 @@ def solve(const double[:, ::1] gc not None,
     status, iterations, residual, scale : arrays of length B.
     """
     cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], MN = M * N, B = f.shape[0], bi
-    dw = np.empty((M, N)); db = np.empty((M, N))
-    w_inv = np.empty((M, N)); b_inv = np.empty((M, N))
-    cdef double[:, ::1] dwv = dw, dbv = db, wiv = w_inv, biv = b_inv
+    state = np.empty(4 * MN)                 # dw, db, w_inv, b_inv of the factorisation
+    cdef double[::1] stv = state
     fw_buf, nfw, fb_buf, nfb = _fixed_indices(fixed_w, fixed_b)
     cdef Py_ssize_t[::1] fwv = fw_buf, fbv = fb_buf
     cdef Net net
-    net.M = M
-    net.N = N
-    net.gc = <double*> &gc[0, 0]
-    net.gw = <double*> &gw[0, 0]
-    net.gb = <double*> &gb[0, 0]
-    net.dw = &dwv[0, 0]
-    net.db = &dbv[0, 0]
-    net.w_inv = &wiv[0, 0]
-    net.b_inv = &biv[0, 0]
-    net.fixed_w = &fwv[0]
-    net.nfw = nfw
-    net.fixed_b = &fbv[0]
-    net.nfb = nfb
+    _net_init(&net, M, N, &gc[0, 0], &gw[0, 0], &gb[0, 0], &stv[0], &fwv[0], nfw, &fbv[0], nfb)
     with nogil:
         _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
 
