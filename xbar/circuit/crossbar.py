@@ -284,27 +284,35 @@ class Crossbar:
         iters = np.zeros(B, dtype=int); resid = np.zeros(B)
         used = set()
         newton_iters = np.zeros(B, dtype=int)
+        # Nonlinear cells: their currents and memristor voltages, evaluated once per solve (for
+        # 1T1R cells every evaluation is an inner solve of each series cell).
+        cells = None if self.linear else (np.empty((B, M, N)), np.empty((B, M, N)))
         for idx, prob, wg, bg, it, how, nn in self._solve_nodes(rv, cv, method, rtol, atol,
                                                                  maxiter):
             w[idx], b[idx], iters[idx], newton_iters[idx] = wg, bg, it, nn
-            i_cell = None if self.linear else self._cells().evaluate(wg - bg)[0]
+            i_cell = None
+            if cells is not None:
+                i_cell, _, cells[1][idx] = self._cells().evaluate(wg - bg)
+                cells[0][idx] = i_cell
             resid[idx] = node_imbalance(net, prob, wg, bg, i_cell)
             used.add(how)
-        sol = self._assemble_solution(w, b, rv, cv, iters, resid, used.pop(), newton_iters)
+        sol = self._assemble_solution(w, b, rv, cv, iters, resid, used.pop(), newton_iters,
+                                      cells)
         return sol if batched else _unbatch(sol)
 
-    def _assemble_solution(self, w, b, rv, cv, iters, resid, method,
-                           newton_iters) -> CircuitSolution:
+    def _assemble_solution(self, w, b, rv, cv, iters, resid, method, newton_iters,
+                           cells=None) -> CircuitSolution:
+        """Currents and power from node voltages; ``cells`` = (I, V_memristor) of nonlinear cells."""
         net = self.network()
         M, N = self.shape
         drop = w - b
-        if self.linear:
+        if cells is None:
             i_cell = net.gc * drop
             with np.errstate(invalid="ignore", divide="ignore"):
                 v_cell = (np.where(net.gc > 0, i_cell / self._G, 0.0) if self.cell == "1T1R"
                           else drop)
         else:
-            i_cell, _, v_cell = self._cells().evaluate(drop)
+            i_cell, v_cell = cells
         rdrv = ~np.isnan(rv); cdrv = ~np.isnan(cv)
         rv0 = np.where(rdrv, rv, 0.0); cv0 = np.where(cdrv, cv, 0.0)
         gd = np.where(np.isinf(net.g_driver), 0.0, net.g_driver)
@@ -434,8 +442,7 @@ class Crossbar:
         """Power (W) dissipated during a read of ``v`` (V), by part, from the solved network."""
         V, batched = self._read_inputs(v)
         p = self.solve(V, np.zeros((V.shape[0], self.shape[1])), method=method).power
-        return p if batched else PowerBreakdown(**{k: float(np.asarray(val)[0]) for k, val in
-                                                   vars(p).items()})
+        return p if batched else p.item(0)
 
     def ideal_read(self, v) -> np.ndarray:
         """The ideal read ``v @ G`` (A): no wires, no terminal resistance, for comparison."""
@@ -536,10 +543,8 @@ class Crossbar:
 def _unbatch(sol: CircuitSolution) -> CircuitSolution:
     def first(x):
         return x[0] if isinstance(x, np.ndarray) and x.ndim else x
-    p = sol.power
-    power = PowerBreakdown(**{k: float(np.asarray(val)[0]) for k, val in vars(p).items()})
     return CircuitSolution(
         first(sol.v_wordline), first(sol.v_bitline), first(sol.row_voltages),
         first(sol.col_voltages), first(sol.cell_currents), first(sol.cell_voltages),
-        first(sol.row_currents), first(sol.col_currents), power, int(sol.iterations[0]),
+        first(sol.row_currents), first(sol.col_currents), sol.power.item(0), int(sol.iterations[0]),
         float(sol.residual[0]), sol.method, int(sol.newton_iterations[0]))

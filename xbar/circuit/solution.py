@@ -33,6 +33,10 @@ class PowerBreakdown:
         """Total dissipated power, W."""
         return self.cells + self.access + self.wires + self.drivers + self.sense
 
+    def item(self, k: int = 0) -> "PowerBreakdown":
+        """Batch item ``k`` of a batched breakdown, as floats (W)."""
+        return PowerBreakdown(**{name: float(np.asarray(val)[k]) for name, val in vars(self).items()})
+
     def as_dict(self) -> dict:
         """Parts, total and supplied as a plain dict of floats/arrays (W)."""
         return {"cells": self.cells, "access": self.access, "wires": self.wires,

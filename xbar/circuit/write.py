@@ -102,7 +102,6 @@ def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, pol
     if xb.cell == "1T1R":
         # Gates open on the selected rows only; an unselected 1T1R cell is isolated.
         target = xb.with_select(xb.select & rmask[:, None])
-        rv = np.where(rmask, rv, np.nan) if scheme == "floating" else rv
     dt = width / substeps
     acc = dict(selected=0.0, half_selected=0.0, unselected=0.0, access=0.0, wires=0.0,
                drivers=0.0, supplied=0.0)
