@@ -16,7 +16,7 @@ DAC, TIA, ADC), updates by ``xbar.train.ResetOnlyWriter``.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 

@@ -155,7 +155,6 @@ def _device_net(cfg, rule, seed, ledger):
     from xbar._random import spawn
     from xbar.devices import StochasticBinaryReRAM
     from xbar.periphery import ADC, DAC, TIA, ArrayConfig
-    from xbar.train.analog import CircuitReader
     from xbar.train.pulsed import PairArray, PulsedLayer
 
     model = StochasticBinaryReRAM(g_hrs=cfg.g_hrs, g_lrs=cfg.g_lrs)
