@@ -372,3 +372,20 @@ def test_nonlinear_cells_small_signal_limit_and_direction():
 def test_linear_model_object_keeps_the_fast_path():
     _, _, layer = _sinh_layers(0.2, xbar.iv.Linear())
     assert layer._linear
+
+
+def test_analog_layer_parallel_maps_equal_serial(rng):
+    """Several tiles: outputs and booked read energy identical with 1 and 2 map workers."""
+    W = rng.uniform(-1, 1, (30, 70))
+    x = rng.uniform(0, 1, (40, 70))
+    kw = dict(array=ArrayConfig(max_rows=32, max_cols=24, r_wordline=1.0, r_bitline=1.0),
+              read_method="transfer", random_state=3)
+    serial = AnalogLinear(W, map_workers=1, **kw)
+    threaded = AnalogLinear(W, map_workers=2, **kw)
+    assert len(serial.tiles) >= 6
+    assert np.array_equal(serial(x), threaded(x))
+    assert serial.ledger.total() == threaded.ledger.total()
+    for a, b in zip(serial.tiles, threaded.tiles):
+        assert np.array_equal(a.linear_maps(True)["Q_total"], b.linear_maps(True)["Q_total"])
+    with pytest.raises(ConfigError, match="map_workers"):
+        AnalogLinear(W, map_workers=0)

@@ -13,7 +13,9 @@ total ``t·Σ(Y ∘ S)`` (power supplied = dissipated), drivers ``t·Σ((Yᵀ R_
 resistances ``t·Σ((Tᵀ R_s T) ∘ S)``; the rest (cells, access devices, wires) is booked as
 component ``"array"``.  Per-read solves (small batches, nonlinear cells) book the solved
 ``PowerBreakdown`` parts ``cells``, ``access``, ``wires``, ``drivers``, ``sense``.  Both give the same
-``"read"`` total (tested).  Caches are rebuilt when a tile's conductances change.
+``"read"`` total (tested).  Caches are rebuilt when a tile's conductances change; the missing
+maps of a forward pass are built concurrently on ``map_workers`` threads (the sweep releases the
+GIL; the results are those of the serial build, tested).
 
 Energy booked per forward call (tags ``layer``, ``operation``; contextual tags of the ledger such
 as ``step``/``epoch`` are added by ``EnergyLedger.tags``):
@@ -26,6 +28,7 @@ as ``step``/``epoch`` are added by ``EnergyLedger.tags``):
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 from scipy.linalg.blas import dsyrk
@@ -95,16 +98,21 @@ class Tile:
     def n_channels(self) -> int:
         return self.A.shape[1]
 
+    def maps_ready(self, with_energy: bool) -> bool:
+        """True if :meth:`linear_maps` is cached for the present conductances."""
+        c, G = self._cache, self.crossbar.G
+        cached = bool(c) and (c["G"] is G or np.array_equal(c["G"], G))
+        return cached and (not with_energy or "Q_total" in c)
+
     def linear_maps(self, with_energy: bool) -> dict:
         """Cached ``TA = Tᵀ A`` (M, K) and, ``with_energy``, the quadratic forms (M, M), S/V²."""
         xb = self.crossbar
         c = self._cache
-        if c and c["G"] is not xb.G and not np.array_equal(c["G"], xb.G):
-            c.clear()
-        if c and (not with_energy or "Q_total" in c):
+        if self.maps_ready(with_energy):
             return c
+        c.clear()
         if with_energy:
-            # Both maps from the crossbar's cache (one block-Cholesky sweep when it applies).
+            # Both maps from the crossbar's cache (one column sweep when it applies).
             Y = xb.port_admittance()
             T = xb.transfer_matrix()
             sym = lambda Q: 0.5 * (Q + Q.T)   # noqa: E731
@@ -144,6 +152,9 @@ class AnalogLinear:
         batch has at least as many inputs as the tile has word lines.
     energy : bool
         Book energy (and build the driver admittance it needs) on every forward call.
+    map_workers : int or None
+        Threads that build the missing read maps of a forward pass concurrently (None: one per
+        core, at most 2).  1 builds them one after the other; the results are the same.
     count_samples : bool
         Add each forward batch to ``ledger.samples`` (switch off when a network counts samples).
     random_state : None, int, SeedSequence or Generator
@@ -164,7 +175,7 @@ class AnalogLinear:
                  mapping: WeightMapping | None = None, device=None,
                  ledger: EnergyLedger | None = None, name: str = "analog",
                  read_method: str = "auto", energy: bool = True, count_samples: bool = True,
-                 random_state=None):
+                 map_workers: int | None = None, random_state=None):
         from ..circuit import Crossbar
 
         W = as_float_array(W, "W")
@@ -190,6 +201,12 @@ class AnalogLinear:
         self.read_method = check_choice(read_method, "read_method", READ_METHODS)
         self.energy = bool(energy)
         self.count_samples = bool(count_samples)
+        if map_workers is None:
+            map_workers = min(2, os.cpu_count() or 1)
+        if isinstance(map_workers, bool) or not isinstance(map_workers, numbers.Integral) or \
+                map_workers < 1:
+            raise ConfigError(f"map_workers must be an integer >= 1 or None, got {map_workers!r}")
+        self.map_workers = int(map_workers)
         self._fab_rng, self._op_rng = spawn(check_random_state(random_state), 2)
         self.w_max = self.mapping.full_scale(W)
         self.stats = {"reads": 0, "conversions": 0, "adc_clipped": 0, "tia_saturated": 0}
@@ -338,12 +355,16 @@ class AnalogLinear:
             return False
         if self.read_method == "transfer":
             return True
-        c = tile._cache
-        cached = bool(c) and (c["G"] is tile.crossbar.G or np.array_equal(c["G"], tile.crossbar.G))
-        if cached and self.energy and "Q_total" not in c:
-            cached = False
         # Building the maps costs about as much as min(M, N)/3 per-read solves (measured).
-        return cached or batch >= max(1, min(tile.crossbar.shape) // 3)
+        return tile.maps_ready(self.energy) or batch >= max(1, min(tile.crossbar.shape) // 3)
+
+    def build_maps(self, batch: int) -> None:
+        """Build the read maps every tile will use for a batch of ``batch`` inputs and lacks,
+        on ``map_workers`` threads."""
+        from ..circuit.transfer import in_parallel
+        need = [t for t in self.tiles
+                if self._use_transfer(t, batch) and not t.maps_ready(self.energy)]
+        in_parallel(lambda t: t.linear_maps(self.energy), need, self.map_workers)
 
     def _convert_into(self, y: np.ndarray, tile: Tile, chan: np.ndarray, weight: float):
         """TIA + ADC of a tile's channel currents (B, K), combined by ``D``, added into ``y``."""
@@ -442,6 +463,7 @@ class AnalogLinear:
         samples = [[] for _ in self.tiles] if collect else None
         t_read = dac.t_read
         e_conv = adc.conversion_energy()
+        self.build_maps(B)
         groups: dict = {}
         for ti, tile in enumerate(self.tiles):
             groups.setdefault((tile.spec.rows.start, tile.spec.rows.stop), []).append(ti)
