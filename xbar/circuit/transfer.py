@@ -7,11 +7,13 @@ every bit line is eliminated exactly (closed-form tridiagonal inverse), the fron
 word-line nodes of a column, ``Y`` is the Schur complement of the network on the driver nodes and
 ``T`` follows from N adjoint sources (a unit current at the bottom of each bit line) carried along
 the sweep.  The fronts are kept as ``diag(wire to the left) + E`` with ``E`` the admittance of
-everything to the right, updated as ``E_j = C_j + diag(gw_j) S_{j+1}⁻¹ E_{j+1}``: no entry is ever
-the small difference of two wire-sized numbers, so T and Y stay accurate to ~1e-11 relative with
-1 ohm wires and 0.1 µS cells (tested against dense nodal solves and unit-excitation solves).
+everything to the right, updated as ``E_j = C_j + E_{j+1} − E_{j+1} S_{j+1}⁻¹ E_{j+1}``: no entry
+is ever the small difference of two wire-sized numbers, so T and Y stay accurate to ~1e-11
+relative with 1 ohm wires and 0.1 µS cells (tested against dense nodal solves and
+unit-excitation solves).
 
-Cost ``N·(7/3)·M³ + M²·N²`` flops in LAPACK (dpotrf, dpotrs), memory ``8·(3M² + 2MN)`` bytes,
+Cost ``N·(7/3)·M³ + M²·N²`` flops in LAPACK/BLAS (dpotrf, dtrsm, dsyrk), memory
+``8·(4M² + 2MN)`` bytes,
 no Python per column; the GIL is released for the whole sweep, so maps of several tiles can be
 built concurrently (:func:`in_parallel`).  When only ``T`` is wanted and N < M, the sweep runs
 on the transposed network (fronts of N nodes; ``T`` by reciprocity), ``M·(7/3)·N³ + M²·N²`` flops.
