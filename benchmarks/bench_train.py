@@ -8,12 +8,20 @@ wire resistance and an 8-bit ADC, circuit-accurate forward passes) in < 5 min on
 c2c variability, stochastic pulse mapping) and the time is extrapolated to 60,000 samples;
 ``--full`` runs the whole FF epoch.  The same rule with ideal reads (``x @ W``, same pulses) is
 timed as the baseline.  Every update changes the conductances, so every step rebuilds each tile's
-exact read map (one block-Cholesky sweep) or solves each input: the cost per step is set by the
-tile shape, the cost per epoch by the number of steps, i.e. ``--batch`` (samples whose updates
-are accumulated into one pulse step).
+exact read maps (one column sweep per tile, ``xbar.circuit.transfer``, the tiles of a layer on two
+threads) or solves each input: the cost per step is set by the tile shape, the cost per epoch by
+the number of steps, i.e. ``--batch`` (samples whose updates are accumulated into one pulse step).
+
+The read-out gain: ``--output-range R`` maps a per-tile pre-activation of ±R (weight x input
+units, inputs after per-sample scaling) to the TIA swing (``CircuitReader(output_range=R)``).
+The default 8 covers the per-tile partial sums of this network (|a| at the 99.9th
+percentile 0.6-2.9 at the start and after 20,000 samples, largest 4.5, with ideal reads);
+``--output-range 0`` keeps the window gain, under which a full-window input on every word line
+reaches the swing, i.e. an 8-bit LSB of about ``tile / 128`` in those units, several times the
+typical partial sum.
 
     XBAR_DATA_DIR=../shared/data PYTHONPATH=. python benchmarks/bench_train.py \
-        [--samples 1000] [--batch 100] [--tile 256] [--rules ff,sgd] [--full]
+        [--samples 1000] [--batch 100] [--tile 256] [--rules ff,sgd] [--full] [--output-range 8]
 
 BLAS runs single-threaded (``OPENBLAS_NUM_THREADS=1`` unless set): on this shared 2-core box
 multi-threaded OpenBLAS made one sweep of a 256 x 256 tile 20x slower under load (28 s vs 1.3 s).
@@ -39,7 +47,8 @@ def _data(n, split="train"):
     return X[:n].reshape(n, -1) / 255.0, y[:n].astype(np.int64)
 
 
-def run(rule_name, X, y, batch, circuit, *, tile=256, seed=0, g_max=10e-6, test=None):
+def run(rule_name, X, y, batch, circuit, *, tile=256, seed=0, g_max=10e-6, test=None,
+        output_range=8.0):
     """Train one epoch on (X, y); returns (samples/s, J per sample, layer tile shapes, test
     accuracy on ``test`` = (X, y) through the same reads, untimed)."""
     import xbar.train as T
@@ -55,7 +64,8 @@ def run(rule_name, X, y, batch, circuit, *, tile=256, seed=0, g_max=10e-6, test=
     if circuit:
         reader = CircuitReader(array=ArrayConfig(max_rows=tile, max_cols=tile, r_wordline=1.0,
                                                  r_bitline=1.0),
-                               adc=ADC(bits=8), dac=DAC(bits=8), random_state=seed)
+                               adc=ADC(bits=8), dac=DAC(bits=8), random_state=seed,
+                               output_range=output_range or None)
     factory = T.pulsed_layer_factory(HfOxReRAM(g_min=g_max / 100, g_max=g_max),
                                      T.ResetOnlyWriter(), T.PulseMapping("stochastic"),
                                      w_max=1.0, ledger=ledger, reader=reader)
@@ -80,19 +90,22 @@ def main(argv=None):
     ap.add_argument("--rules", default="ff,competitive,sgd,sgd+lfm,backprop")
     ap.add_argument("--full", action="store_true", help="one full epoch (60,000) of FF")
     ap.add_argument("--no-ideal", action="store_true", help="skip the ideal-read baseline")
+    ap.add_argument("--output-range", type=float, default=8.0,
+                    help="per-tile pre-activation full scale of the read-out (0: window gain)")
     args = ap.parse_args(argv)
     n = 60000 if args.full else args.samples
     X, y = _data(n)
     test = _data(2000, "test")
     rules = ["ff"] if args.full else args.rules.split(",")
     print(f"batch {args.batch}, tiles {args.tile} x {args.tile}, {n} samples, "
+          f"output range {args.output_range or 'window gain'}, "
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
     print(f"{'rule':<12} {'reads':<8} {'samples/s':>10} {'epoch (60k) est.':>17} "
           f"{'energy/sample':>14} {'test acc (2k)':>13}  tiles")
     for rule in rules:
         for circuit in (True, False) if not args.no_ideal else (True,):
             rate, e, shapes, acc = run(rule, X, y, args.batch, circuit, tile=args.tile,
-                                       test=test)
+                                       test=test, output_range=args.output_range)
             print(f"{rule:<12} {'circuit' if circuit else 'ideal':<8} {rate:>10.1f} "
                   f"{60000 / rate / 60:>13.2f} min {e:>12.3g} J {acc:>13.3f}  {shapes or ''}",
                   flush=True)

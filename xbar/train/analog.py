@@ -13,7 +13,10 @@ Three choices matter for training through the circuit (each was a cause of wrong
   therefore uses a fixed gain: by default ``TIA(auto_gain="window")`` (no weight the window allows
   can saturate; coarse), or, with ``output_range``, the gain that maps a pre-activation of
   ``±output_range`` (weight × input units, inputs after scaling) to the TIA swing; larger outputs
-  saturate and are counted in ``analog.stats["tia_saturated"]``.
+  saturate and are counted in ``analog.stats["tia_saturated"]``.  The window gain is safe but
+  coarse: a tile of M word lines reaches the swing only at a pre-activation of about
+  ``M·w_max``, so an 8-bit ADC resolves ~``M·w_max/128`` per tile, often more than a tile's whole
+  partial sum; set ``output_range`` from the partial sums the network produces.
 * **Input scaling.** Inputs of layers ≥ 2 of Forward-Forward and the competitive rule are
   length-normalised (mean square 1, entries up to √n), far beyond a DAC full scale of 1. With
   ``input_scaling="per_sample"`` each input vector is divided digitally by ``max|x| / x_max`` before
@@ -23,9 +26,9 @@ Three choices matter for training through the circuit (each was a cause of wrong
   physics and is kept (the rule trains through it); it shrinks with lower conductances or wire and
   terminal resistances.
 
-Reads use each tile's exact transfer matrix (one block-Cholesky sweep per tile after every
-update) when the batch is large enough to pay for it, else one circuit solve per input
-(``transfer_batch``). The cells are read as linear conductances (``G·V``); pass a cell I-V model in
+Reads use each tile's exact read maps (one column sweep per tile after every update,
+``xbar.circuit.transfer``; the tiles of a layer are built on two threads) when the batch is large
+enough to pay for it, else one circuit solve per input (``transfer_batch``). The cells are read as linear conductances (``G·V``); pass a cell I-V model in
 ``ArrayConfig.crossbar_options`` for nonlinear reads (solves only, slow).
 """
 from __future__ import annotations
