@@ -33,9 +33,9 @@ column N−1 to column 0, whose *front* is the M word-line nodes of the current 
   same dtrsm as ``E_j``, then one with ``Lᵀ``) and by ``diag(gw_{j−1})`` at each column,
   M²·N² flops in all.
 
-Whole cost N·(7/3)·M³ + M²·N² flops, memory 8·(4M² + 2MN) bytes (T and Y included).  Needs finite, positive
-``g_d``, ``g_s`` and wire conductances (resistive terminals, no zero-resistance wire); cells may
-be 0 S (isolated).
+Whole cost N·(7/3)·M³ + M²·N² flops, memory 8·(4M² + 2MN) bytes (T and Y included).  Needs
+finite, positive ``g_d``, ``g_s`` and wire conductances (resistive terminals, no zero-resistance
+wire); cells may be 0 S (isolated).
 Python validates; nothing here re-checks its input.  Status: 0 = done, k > 0 = the front
 matrix of column k − 1 is not positive definite (non-finite or negative conductances).
 """
@@ -113,7 +113,7 @@ cdef int _sweep(Py_ssize_t M, Py_ssize_t N, const double* gc, const double* gw, 
                 E[k + i * M] = E[i + k * M]
             # S_j = diag(gw_{j−1}) + E_j (g_d at column 0).
             S[k + k * M] += gw[k * (N - 1) + j - 1] if j > 0 else g_d[k]
-        # Carried adjoint sources: Z[:, j+1:] ← diag(gw_j) S_{j+1}⁻¹ Z[:, j+1:] (S⁻¹ applied last step).
+        # Carried sources: Z[:, j+1:] ← diag(gw_j) S_{j+1}⁻¹ Z[:, j+1:] (S⁻¹ applied last step).
         if j < N - 1:
             for k in range(j + 1, N):
                 for i in range(M):

@@ -117,8 +117,8 @@ def read_maps(net: Network, admittance: bool = True):
                                        np.ascontiguousarray(n.g_sense, dtype=np.float64),
                                        bool(admittance))
     if status:
-        raise ConfigError(f"read-map sweep: the front matrix of column {status - 1} is not positive "
-                          "definite (negative or non-finite conductances)")
+        raise ConfigError(f"read-map sweep: the front matrix of column {status - 1} is not "
+                          "positive definite (negative or non-finite conductances)")
     if flip:
         T = np.ascontiguousarray(T[::-1, ::-1].T)
     return T, Y

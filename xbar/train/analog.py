@@ -28,8 +28,9 @@ Three choices matter for training through the circuit (each was a cause of wrong
 
 Reads use each tile's exact read maps (one column sweep per tile after every update,
 ``xbar.circuit.transfer``; the tiles of a layer are built on two threads) when the batch is large
-enough to pay for it, else one circuit solve per input (``transfer_batch``). The cells are read as linear conductances (``G·V``); pass a cell I-V model in
-``ArrayConfig.crossbar_options`` for nonlinear reads (solves only, slow).
+enough to pay for it, else one circuit solve per input (``transfer_batch``). The cells are read as
+linear conductances (``G·V``); pass a cell I-V model in ``ArrayConfig.crossbar_options`` for
+nonlinear reads (solves only, slow).
 """
 from __future__ import annotations
 
