@@ -201,6 +201,42 @@ def test_transfer_cache_invalidated_by_conductance_write(rng):
     assert rel(after, before) > 1e-4
 
 
+@pytest.mark.parametrize("shape", [(19, 11), (8, 1), (1, 9), (17, 16), (9, 3)])
+@pytest.mark.parametrize("terms", sorted(TERMS))
+def test_pcg_shapes_across_word_line_blocks(shape, terms, rng):
+    """The kernel sweeps word lines 8 at a time: full, partial and single blocks, 1-wide arrays."""
+    M, N = shape
+    G = rng.uniform(1e-6, 1e-3, (M, N))
+    r_wl = rng.uniform(0.5, 20, (M, N - 1))
+    r_bl = rng.uniform(0.5, 20, (M - 1, N))
+    r_d, r_s = TERMS[terms]
+    xb = xbar.Crossbar(G, r_wordline=r_wl, r_bitline=r_bl, r_driver=r_d, r_sense=r_s)
+    for kind in ("mvm", "floating") if min(M, N) > 2 else ("mvm",):
+        rv, cv = terminals(kind, M, N, rng)
+        sol = xb.solve(rv, cv, method="pcg")
+        w, b, i_row, i_col = dense_solve(G, r_wl, r_bl, r_d, r_s, rv, cv)
+        assert rel(sol.v_wordline, w) < RTOL and rel(sol.v_bitline, b) < RTOL
+        assert rel(sol.col_currents, i_col) < RTOL and rel(sol.row_currents, i_row) < RTOL
+
+
+def test_conductance_updates_reuse_wires_and_terminal_patterns(rng):
+    """set_conductances keeps the G-independent caches; every read still matches a dense solve."""
+    M, N = 9, 6
+    xb = xbar.Crossbar(rng.uniform(1e-6, 1e-4, (M, N)), r_wordline=3.0, r_bitline=2.0,
+                       r_driver=0.0, r_sense=40.0)
+    wires = None
+    for step in range(4):
+        G = rng.uniform(1e-6, 1e-4, (M, N))
+        xb.set_conductances(G)
+        for kind in ("mvm", "half", "floating"):        # three NaN patterns, cached side by side
+            rv, cv = terminals(kind, M, N, rng)
+            sol = xb.solve(rv, cv, method="pcg")
+            w, b, i_row, i_col = dense_solve(G, 3.0, 2.0, 0.0, 40.0, rv, cv)
+            assert rel(sol.col_currents, i_col) < RTOL and rel(sol.row_currents, i_row) < RTOL
+        assert wires is None or xb.network().gw is wires   # built once
+        wires = xb.network().gw
+
+
 def test_power_breakdown_parts(rng):
     M, N = 6, 5
     G = rng.uniform(1e-5, 1e-4, (M, N))

@@ -20,10 +20,9 @@ The stopping test is on the true residual of the full system, recomputed at the 
 Python validates; nothing here re-checks its input.
 
 Status codes: 0 converged, 1 iteration limit reached, -1 breakdown (operator not positive
-definite, e.g. a floating sub-network), -2 out of memory.
+definite, e.g. a floating sub-network).
 """
-from cython.parallel cimport prange, parallel
-from libc.stdlib cimport malloc, free
+from cython.parallel cimport prange, parallel, threadid
 from libc.string cimport memcpy, memset
 from libc.math cimport sqrt, sinh, cosh, fabs
 from libc.float cimport DBL_EPSILON
@@ -31,9 +30,9 @@ from libc.float cimport DBL_EPSILON
 import numpy as np
 
 cdef enum:
-    ROWBLOCK = 8     # word lines swept together (independent recurrences overlap)
+    R = 8            # word lines swept together, from a transposed copy (_word_block)
     COLCHUNK = 64    # bit lines swept together (contiguous, vectorisable)
-    NBUF = 7         # scratch vectors of length M*N per right-hand side
+    NBUF = 6         # scratch vectors of length M*N per right-hand side
 
 
 cdef struct Net:
@@ -44,122 +43,161 @@ cdef struct Net:
     double* gb     # (M-1, N) bit-line segment conductances
     double* dw     # (M, N) diagonal of word nodes
     double* db     # (M, N) diagonal of bit nodes
-    double* w_inv  # (M, N) 1 / Thomas pivot of the word lines, 0 on fixed nodes
-    double* b_inv  # (M, N) same for the bit lines
+    # Thomas factors of the word lines in the row-block layout of ``_wb`` (rows padded to a
+    # multiple of R with zeros): z_j = rhs_j·wi_j + aw_j·z_{j-1}, then z_j += ew_j·z_{j+1};
+    # cw = gc·wi scales the operator's right-hand side.  Zero on fixed nodes, which cuts them off.
+    double* wi
+    double* cw
+    double* aw
+    double* ew
+    # Same for the bit lines, row-major: z_i = r_i·bi_i + ab_i·z_{i-1}, then z_i += eb_i·z_{i+1}.
+    double* bi
+    double* ab
+    double* eb
     Py_ssize_t* fixed_w   # indices in [0, MN) of fixed word nodes
     Py_ssize_t nfw
     Py_ssize_t* fixed_b   # indices in [0, MN) of fixed bit nodes
     Py_ssize_t nfb
 
 
-cdef void _word_solve(const Net* n, const double* scale, const double* rhs, double* z,
-                      int nt) noexcept nogil:
-    """z = Tw⁻¹ (scale ∘ rhs) for every word line (``scale`` NULL: z = Tw⁻¹ rhs).
+cdef inline Py_ssize_t _min(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    return a if a < b else b
 
-    ``z`` may alias ``rhs``.  Fixed word nodes have 1/pivot = 0, so z vanishes there.
+
+cdef inline Py_ssize_t _padded(Py_ssize_t M) noexcept nogil:
+    return (M + R - 1) // R * R
+
+
+cdef inline Py_ssize_t _state_size(Py_ssize_t M, Py_ssize_t N) noexcept nogil:
+    """Doubles of factor state: dw, db, bi, ab, eb (M·N each), wi, cw, aw, ew (padded rows)."""
+    return 5 * M * N + 4 * _padded(M) * N
+
+
+cdef inline Py_ssize_t _wb(Py_ssize_t i, Py_ssize_t j, Py_ssize_t N) noexcept nogil:
+    """Index of word node (i, j) in the row-block layout: blocks of R rows, column-major inside."""
+    return (i // R) * R * N + j * R + i % R
+
+
+cdef void _word_block(const Net* n, Py_ssize_t blk, const double* src, const double* coef,
+                      double* zb) noexcept nogil:
+    """zb = Tw⁻¹ (coef-scaled src) on the R word lines of block ``blk``, transposed (j·R + ii).
+
+    ``src`` is row-major (M, N); ``coef`` is ``n.wi`` (Tw⁻¹ src) or ``n.cw`` (Tw⁻¹ (gc∘src)).  The
+    rows are first copied into a small transposed buffer so that the recurrences along the lines
+    run over R independent lines at unit stride (strided row-major sweeps thrash the L1 sets).
     """
-    cdef Py_ssize_t M = n.M, N = n.N, i, j, k, i0, i1, blk, nblk
-    nblk = (M + ROWBLOCK - 1) // ROWBLOCK
+    cdef Py_ssize_t M = n.M, N = n.N, i0 = blk * R, r = M - blk * R, ii, j, base = blk * R * N
+    cdef const double* c = coef + base
+    cdef const double* a = n.aw + base
+    cdef const double* e = n.ew + base
+    if r > R:
+        r = R
+    for ii in range(r):
+        for j in range(N):
+            zb[j * R + ii] = src[(i0 + ii) * N + j]
+    for ii in range(r, R):
+        for j in range(N):
+            zb[j * R + ii] = 0.0
+    for ii in range(R):
+        zb[ii] = zb[ii] * c[ii]
+    for j in range(1, N):
+        for ii in range(R):
+            zb[j * R + ii] = zb[j * R + ii] * c[j * R + ii] + a[j * R + ii] * zb[(j - 1) * R + ii]
+    for j in range(N - 2, -1, -1):
+        for ii in range(R):
+            zb[j * R + ii] = zb[j * R + ii] + e[j * R + ii] * zb[(j + 1) * R + ii]
+
+
+cdef void _word_solve(const Net* n, const double* rhs, double* z, double* wb,
+                      int nt) noexcept nogil:
+    """z = Tw⁻¹ rhs on every word line (row-major; ``z`` may alias ``rhs``); 0 on fixed nodes.
+
+    ``wb``: nt·R·N scratch (a transposed block of word lines per thread).
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, blk, nblk = (M + R - 1) // R, ii, j, r
+    cdef double* zb
     for blk in prange(nblk, num_threads=nt, schedule="static"):
-        i0 = blk * ROWBLOCK
-        i1 = i0 + ROWBLOCK
-        if i1 > M:
-            i1 = M
-        for i in range(i0, i1):
-            k = i * N
-            z[k] = (rhs[k] * scale[k] if scale != NULL else rhs[k]) * n.w_inv[k]
-        for j in range(1, N):
-            for i in range(i0, i1):
-                k = i * N + j
-                z[k] = ((rhs[k] * scale[k] if scale != NULL else rhs[k])
-                        + n.gw[i * (N - 1) + j - 1] * z[k - 1]) * n.w_inv[k]
-        for j in range(N - 2, -1, -1):
-            for i in range(i0, i1):
-                k = i * N + j
-                z[k] = z[k] + n.gw[i * (N - 1) + j] * n.w_inv[k] * z[k + 1]
+        zb = wb + threadid() * R * N
+        _word_block(n, blk, rhs, n.wi, zb)
+        r = _min(M - blk * R, R)
+        for ii in range(r):
+            for j in range(N):
+                z[(blk * R + ii) * N + j] = zb[j * R + ii]
 
 
-cdef double _bit_solve(const Net* n, const double* r, double* z, int nt) noexcept nogil:
-    """z = Tb⁻¹ r (every bit line; r must vanish on fixed bit nodes); returns r . z."""
+cdef double _bit_backward(const Net* n, const double* r, double* z, int nt) noexcept nogil:
+    """Backward half of z = Tb⁻¹ r (z holds the forward half); returns r . z."""
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, j0, j1, cb, ncb
     cdef double rz = 0.0
     ncb = (N + COLCHUNK - 1) // COLCHUNK
     for cb in prange(ncb, num_threads=nt, schedule="static"):
         j0 = cb * COLCHUNK
-        j1 = j0 + COLCHUNK
-        if j1 > N:
-            j1 = N
-        for j in range(j0, j1):
-            z[j] = r[j] * n.b_inv[j]
-        for i in range(1, M):
-            for j in range(j0, j1):
-                k = i * N + j
-                z[k] = (r[k] + n.gb[k - N] * z[k - N]) * n.b_inv[k]
+        j1 = _min(j0 + COLCHUNK, N)
         for j in range(j0, j1):
             k = (M - 1) * N + j
             rz += r[k] * z[k]
         for i in range(M - 2, -1, -1):
             for j in range(j0, j1):
                 k = i * N + j
-                z[k] = z[k] + n.gb[k] * n.b_inv[k] * z[k + N]
+                z[k] = z[k] + n.eb[k] * z[k + N]
                 rz += r[k] * z[k]
     return rz
 
 
-cdef double _schur_matvec(const Net* n, const double* p, double* q, double* t,
+cdef double _step_forward(const Net* n, double alpha, const double* p, const double* q,
+                          double* xb, double* s, double* z, int nt) noexcept nogil:
+    """CG step xb += α·p, s −= α·q, fused with the forward half of z = Tb⁻¹ s; returns ||s||²."""
+    cdef Py_ssize_t M = n.M, N = n.N, i, j, k, j0, j1, cb, ncb
+    cdef double rn = 0.0, sk
+    ncb = (N + COLCHUNK - 1) // COLCHUNK
+    for cb in prange(ncb, num_threads=nt, schedule="static"):
+        j0 = cb * COLCHUNK
+        j1 = _min(j0 + COLCHUNK, N)
+        for j in range(j0, j1):
+            xb[j] += alpha * p[j]
+            sk = s[j] - alpha * q[j]
+            s[j] = sk
+            rn += sk * sk
+            z[j] = sk * n.bi[j]
+        for i in range(1, M):
+            for j in range(j0, j1):
+                k = i * N + j
+                xb[k] += alpha * p[k]
+                sk = s[k] - alpha * q[k]
+                s[k] = sk
+                rn += sk * sk
+                z[k] = sk * n.bi[k] + n.ab[k] * z[k - N]
+    return rn
+
+
+cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb,
                           int nt) noexcept nogil:
-    """q = S p = Tb p − D Tw⁻¹ D p on free bit nodes (0 on fixed ones); returns p . q."""
-    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k
+    """q = S p = Tb p − D Tw⁻¹ D p on free bit nodes (0 on fixed ones); returns p . q.
+
+    ``wb``: nt·R·N scratch (a transposed block of word lines per thread).
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, i, j, k, blk, nblk = (M + R - 1) // R, ii, r
     cdef double acc, pq = 0.0
-    _word_solve(n, n.gc, p, t, nt)
-    for i in prange(M, num_threads=nt, schedule="static"):
-        for j in range(N):
-            k = i * N + j
-            acc = n.db[k] * p[k] - n.gc[k] * t[k]
-            if i > 0:
-                acc = acc - n.gb[k - N] * p[k - N]
-            if i < M - 1:
-                acc = acc - n.gb[k] * p[k + N]
-            q[k] = acc
-            pq += acc * p[k]
+    cdef double* zb
+    for blk in prange(nblk, num_threads=nt, schedule="static"):
+        zb = wb + threadid() * R * N
+        _word_block(n, blk, p, n.cw, zb)
+        r = _min(M - blk * R, R)
+        for ii in range(r):
+            i = blk * R + ii
+            for j in range(N):
+                k = i * N + j
+                acc = n.db[k] * p[k] - n.gc[k] * zb[j * R + ii]
+                if i > 0:
+                    acc = acc - n.gb[k - N] * p[k - N]
+                if i < M - 1:
+                    acc = acc - n.gb[k] * p[k + N]
+                q[k] = acc
+                pq += acc * p[k]
     for k in range(n.nfb):
         pq -= q[n.fixed_b[k]] * p[n.fixed_b[k]]
         q[n.fixed_b[k]] = 0.0
     return pq
-
-
-cdef double _residual(const Net* n, const double* f, const double* x, double* r,
-                      int nt) noexcept nogil:
-    """r = f − A x on the free nodes of the full system, 0 on fixed nodes.
-
-    Returns the rounding floor of that residual, 4·eps·||diag(A) ∘ x||₂ over free nodes: no
-    residual computed in double precision can be trusted below it (stiff wires make it matter).
-    """
-    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k
-    cdef const double* w = x
-    cdef const double* b = x + MN
-    cdef double acc, dx = 0.0
-    for i in prange(M, num_threads=nt, schedule="static"):
-        for j in range(N):
-            k = i * N + j
-            acc = n.dw[k] * w[k] - n.gc[k] * b[k]
-            if j > 0:
-                acc = acc - n.gw[i * (N - 1) + j - 1] * w[k - 1]
-            if j < N - 1:
-                acc = acc - n.gw[i * (N - 1) + j] * w[k + 1]
-            r[k] = f[k] - acc
-            acc = n.db[k] * b[k] - n.gc[k] * w[k]
-            if i > 0:
-                acc = acc - n.gb[k - N] * b[k - N]
-            if i < M - 1:
-                acc = acc - n.gb[k] * b[k + N]
-            r[MN + k] = f[MN + k] - acc
-            dx += (n.dw[k] * w[k]) * (n.dw[k] * w[k]) + (n.db[k] * b[k]) * (n.db[k] * b[k])
-    for k in range(n.nfw):
-        r[n.fixed_w[k]] = 0.0
-    for k in range(n.nfb):
-        r[MN + n.fixed_b[k]] = 0.0
-    return 4.0 * DBL_EPSILON * sqrt(dx)
 
 
 cdef double _norm(const double* a, Py_ssize_t L, int nt) noexcept nogil:
@@ -170,6 +208,50 @@ cdef double _norm(const double* a, Py_ssize_t L, int nt) noexcept nogil:
     return sqrt(s)
 
 
+cdef double _residual(const Net* n, const double* f, const double* x, double* r,
+                      double* norm, int nt) noexcept nogil:
+    """r = f − A x on the free nodes of the full system, 0 on fixed nodes; ``norm`` = ||r||₂.
+
+    Returns the rounding floor of that residual, 4·eps·||diag(A) ∘ x||₂ over free nodes: no
+    residual computed in double precision can be trusted below it (stiff wires make it matter).
+    Branch-free row loops (the end nodes of each line are handled by the loop bounds).
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
+    cdef const double* w = x
+    cdef const double* b = x + MN
+    cdef double dx = 0.0, rr = 0.0
+    for i in prange(M, num_threads=nt, schedule="static"):
+        o = i * N
+        for j in range(N):
+            k = o + j
+            r[k] = f[k] - n.dw[k] * w[k] + n.gc[k] * b[k]
+            r[MN + k] = f[MN + k] - n.db[k] * b[k] + n.gc[k] * w[k]
+        for j in range(1, N):
+            r[o + j] += n.gw[i * (N - 1) + j - 1] * w[o + j - 1]
+            r[o + j - 1] += n.gw[i * (N - 1) + j - 1] * w[o + j]
+        if i > 0:
+            for j in range(N):
+                r[MN + o + j] += n.gb[o - N + j] * b[o - N + j]
+        if i < M - 1:
+            for j in range(N):
+                r[MN + o + j] += n.gb[o + j] * b[o + N + j]
+        for j in range(N):
+            k = o + j
+            dx += (n.dw[k] * w[k]) * (n.dw[k] * w[k]) + (n.db[k] * b[k]) * (n.db[k] * b[k])
+            rr += r[k] * r[k] + r[MN + k] * r[MN + k]
+    if n.nfw + n.nfb > 0:
+        # Fixed nodes carry their sources' currents: zero them and sum again (subtracting
+        # them from rr would cancel catastrophically).
+        for k in range(n.nfw):
+            r[n.fixed_w[k]] = 0.0
+        for k in range(n.nfb):
+            r[MN + n.fixed_b[k]] = 0.0
+        norm[0] = _norm(r, 2 * MN, nt)
+    else:
+        norm[0] = sqrt(rr)
+    return 4.0 * DBL_EPSILON * sqrt(dx)
+
+
 cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, double rtol,
                     double atol, int maxiter, int nt, int* it_out, double* res_out,
                     double* scale_out) noexcept nogil:
@@ -178,6 +260,7 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     Outer loop: r = f − A x; correct x by the exact reduced solve of A δ = r (word lines
     eliminated), stopping the inner CG when its residual — which equals the full residual, the
     word-line rows being solved exactly — is below tolerance; confirm on the true residual.
+    ``buf`` holds NBUF·M·N doubles followed by nt·R·N for the word-line blocks.
     """
     cdef Py_ssize_t MN = n.M * n.N, L = 2 * MN, k
     cdef double* r = buf              # 2MN: full residual; r[MN:] accumulates δ_b during CG
@@ -185,53 +268,58 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     cdef double* z = buf + 3 * MN
     cdef double* p = buf + 4 * MN
     cdef double* q = buf + 5 * MN
-    cdef double* t = buf + 6 * MN     # MN scratch
+    cdef double* wb = buf + NBUF * MN
     cdef double scale, tol, rz, rz_new, pq, alpha, beta, rn, floor, rn_prev, rn_round = 1e300
+    cdef double free_mass = 0.0
     cdef int it = 0, status = 1, rounds = 0, stagnated = 0
-    # Scale of the problem: the residual with every free node at 0 V (s|z as scratch).
-    memset(s, 0, L * sizeof(double))
+    # Scale of the problem: the residual with every free node at 0 V.  From a cold start (the
+    # usual case: free nodes at 0) that is the initial residual itself.
+    for k in prange(L, num_threads=nt, schedule="static"):
+        free_mass += fabs(x[k])
     for k in range(n.nfw):
-        s[n.fixed_w[k]] = x[n.fixed_w[k]]
+        free_mass -= fabs(x[n.fixed_w[k]])
     for k in range(n.nfb):
-        s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
-    _residual(n, f, s, r, nt)
-    scale = _norm(r, L, nt)
+        free_mass -= fabs(x[MN + n.fixed_b[k]])
+    if free_mass != 0.0:
+        memset(s, 0, L * sizeof(double))
+        for k in range(n.nfw):
+            s[n.fixed_w[k]] = x[n.fixed_w[k]]
+        for k in range(n.nfb):
+            s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
+        _residual(n, f, s, r, &scale, nt)
+    floor = _residual(n, f, x, r, &rn, nt)
+    if free_mass == 0.0:
+        scale = rn
     scale_out[0] = scale
     tol = rtol * scale
     if atol > tol:
         tol = atol
 
-    floor = _residual(n, f, x, r, nt)
-    rn = _norm(r, L, nt)
     while rn > tol and rn > floor and it < maxiter and rounds < 50:
         rounds += 1
-        # Reduced right-hand side: s = r_b + D Tw⁻¹ r_w.
-        _word_solve(n, NULL, r, t, nt)
+        # Reduced right-hand side: s = r_b + D Tw⁻¹ r_w (z as scratch).
+        _word_solve(n, r, z, wb, nt)
         for k in prange(MN, num_threads=nt, schedule="static"):
-            s[k] = r[MN + k] + n.gc[k] * t[k]
+            s[k] = r[MN + k] + n.gc[k] * z[k]
         for k in range(n.nfb):
             s[n.fixed_b[k]] = 0.0
         # CG on S δ_b = s; δ_b accumulates in r[MN:] (r_b is no longer needed).
         memset(r + MN, 0, MN * sizeof(double))
-        rz = _bit_solve(n, s, z, nt)
+        # z = Tb⁻¹ s: a CG step of length 0 does the forward half (and returns ||s||²).
+        rn = sqrt(_step_forward(n, 0.0, s, s, r + MN, s, z, nt))
+        rz = _bit_backward(n, s, z, nt)
         memcpy(p, z, MN * sizeof(double))
-        rn = _norm(s, MN, nt)
         while rn > tol and rn > floor and it < maxiter:
-            pq = _schur_matvec(n, p, q, t, nt)
+            pq = _schur_matvec(n, p, q, wb, nt)
             if pq <= 0.0 or rz <= 0.0:
                 status = -1
                 break
             alpha = rz / pq
-            rn = 0.0
-            for k in prange(MN, num_threads=nt, schedule="static"):
-                r[MN + k] += alpha * p[k]
-                s[k] -= alpha * q[k]
-                rn += s[k] * s[k]
+            rn = sqrt(_step_forward(n, alpha, p, q, r + MN, s, z, nt))
             it += 1
-            rn = sqrt(rn)
             if rn <= tol or rn <= floor:
                 break
-            rz_new = _bit_solve(n, s, z, nt)
+            rz_new = _bit_backward(n, s, z, nt)
             beta = rz_new / rz
             rz = rz_new
             for k in prange(MN, num_threads=nt, schedule="static"):
@@ -241,13 +329,12 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
         # δ_w = Tw⁻¹ (r_w + D δ_b); x += δ.
         for k in prange(MN, num_threads=nt, schedule="static"):
             r[k] = r[k] + n.gc[k] * r[MN + k]
-        _word_solve(n, NULL, r, r, nt)
+        _word_solve(n, r, r, wb, nt)
         for k in prange(L, num_threads=nt, schedule="static"):
             x[k] += r[k]
         # Confirm on the recomputed true residual of the full system.
-        floor = _residual(n, f, x, r, nt)
+        floor = _residual(n, f, x, r, &rn, nt)
         rn_prev = rn_round
-        rn = _norm(r, L, nt)
         rn_round = rn
         # Refinement rounds that no longer halve the residual have reached the attainable
         # accuracy: accept it when within 10x of the target (rounding in the update and the
@@ -266,8 +353,8 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
 cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const double* gw,
                     const double* gb, double* state, Py_ssize_t* fw, Py_ssize_t nfw,
                     Py_ssize_t* fb, Py_ssize_t nfb) noexcept nogil:
-    """Point ``n`` at the network; ``state`` (4·M·N) receives dw, db, w_inv, b_inv (``_factor``)."""
-    cdef Py_ssize_t MN = M * N
+    """Point ``n`` at the network; ``state`` (``_state_size``) receives the factors (``_factor``)."""
+    cdef Py_ssize_t MN = M * N, PN = _padded(M) * N
     n.M = M
     n.N = N
     n.gc = <double*> gc
@@ -275,8 +362,13 @@ cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const 
     n.gb = <double*> gb
     n.dw = state
     n.db = state + MN
-    n.w_inv = state + 2 * MN
-    n.b_inv = state + 3 * MN
+    n.bi = state + 2 * MN
+    n.ab = state + 3 * MN
+    n.eb = state + 4 * MN
+    n.wi = state + 5 * MN
+    n.cw = state + 5 * MN + PN
+    n.aw = state + 5 * MN + 2 * PN
+    n.ew = state + 5 * MN + 3 * PN
     n.fixed_w = fw
     n.nfw = nfw
     n.fixed_b = fb
@@ -285,45 +377,72 @@ cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const 
 
 cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                   const unsigned char* fixed_w, const unsigned char* fixed_b) noexcept nogil:
-    """Diagonals and Thomas pivots of the line blocks for the present cell conductances."""
-    cdef Py_ssize_t M = n.M, N = n.N, i, j, k
-    cdef double piv, e_prev
+    """Diagonals and Thomas factors of the line blocks for the present cell conductances.
+
+    A fixed node gets zero factors, which cuts it from its neighbours.  The word lines are
+    factored R at a time and the bit lines row by row, so that the divisions pipeline.
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, i, j, k, q, blk, ii, ni, nblk = (M + R - 1) // R
+    cdef double inv, gl, gr
     for i in range(M):
         for j in range(N):
             k = i * N + j
             n.dw[k] = n.gc[k] + dw_extra[k]
-            if j > 0:
-                n.dw[k] += n.gw[i * (N - 1) + j - 1]
-            if j < N - 1:
-                n.dw[k] += n.gw[i * (N - 1) + j]
             n.db[k] = n.gc[k] + db_extra[k]
-            if i > 0:
-                n.db[k] += n.gb[k - N]
-            if i < M - 1:
-                n.db[k] += n.gb[k]
-    # A fixed node gets 1/pivot = 0, which cuts it from its neighbours.
-    for i in range(M):
-        e_prev = 0.0
+        for j in range(1, N):
+            n.dw[i * N + j] += n.gw[i * (N - 1) + j - 1]
+            n.dw[i * N + j - 1] += n.gw[i * (N - 1) + j - 1]
+        if i > 0:
+            for j in range(N):
+                n.db[i * N + j] += n.gb[(i - 1) * N + j]
+        if i < M - 1:
+            for j in range(N):
+                n.db[i * N + j] += n.gb[i * N + j]
+    # Pivots are computed for fixed nodes too (the matrix stays SPD, so they are finite) and
+    # then masked: no branch in the loops, which lets the divisions vectorise.
+    for blk in range(nblk):
+        for ii in range(R):                  # padded rows of the last block: zero factors
+            if blk * R + ii >= M:
+                for j in range(N):
+                    q = blk * R * N + j * R + ii
+                    n.wi[q] = 0.0
+                    n.cw[q] = 0.0
+                    n.aw[q] = 0.0
+                    n.ew[q] = 0.0
+        ni = M - blk * R
+        if ni > R:
+            ni = R
+        for ii in range(ni):
+            k = (blk * R + ii) * N
+            q = blk * R * N + ii
+            inv = (1.0 - fixed_w[k]) / n.dw[k]
+            n.wi[q] = inv
+            n.cw[q] = n.gc[k] * inv
+            n.aw[q] = 0.0
+            n.ew[q] = (n.gw[(blk * R + ii) * (N - 1)] if N > 1 else 0.0) * inv
+        for j in range(1, N):
+            for ii in range(ni):
+                i = blk * R + ii
+                k = i * N + j
+                q = blk * R * N + j * R + ii
+                gl = n.gw[i * (N - 1) + j - 1]
+                gr = n.gw[i * (N - 1) + j] if j < N - 1 else 0.0
+                inv = (1.0 - fixed_w[k]) / (n.dw[k] - gl * n.ew[q - R])
+                n.wi[q] = inv
+                n.cw[q] = n.gc[k] * inv
+                n.aw[q] = gl * inv
+                n.ew[q] = gr * inv
+    for j in range(N):
+        n.bi[j] = (1.0 - fixed_b[j]) / n.db[j]
+        n.ab[j] = 0.0
+        n.eb[j] = (n.gb[j] if M > 1 else 0.0) * n.bi[j]
+    for i in range(1, M):
         for j in range(N):
             k = i * N + j
-            if fixed_w[k]:
-                n.w_inv[k] = 0.0
-                e_prev = 0.0
-                continue
-            piv = n.dw[k] - (n.gw[i * (N - 1) + j - 1] * e_prev if j > 0 else 0.0)
-            n.w_inv[k] = 1.0 / piv
-            e_prev = (n.gw[i * (N - 1) + j] if j < N - 1 else 0.0) * n.w_inv[k]
-    for j in range(N):
-        e_prev = 0.0
-        for i in range(M):
-            k = i * N + j
-            if fixed_b[k]:
-                n.b_inv[k] = 0.0
-                e_prev = 0.0
-                continue
-            piv = n.db[k] - (n.gb[k - N] * e_prev if i > 0 else 0.0)
-            n.b_inv[k] = 1.0 / piv
-            e_prev = (n.gb[k] if i < M - 1 else 0.0) * n.b_inv[k]
+            inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N])
+            n.bi[k] = inv
+            n.ab[k] = n.gb[k - N] * inv
+            n.eb[k] = (n.gb[k] if i < M - 1 else 0.0) * inv
 
 
 # ---------------------------------------------------------------------------- nonlinear cells
@@ -427,7 +546,7 @@ cdef int _newton_one(Net* n, const IV* iv, const double* G, const double* dw_ext
     cdef double* xt = buf + 4 * MN       # 2MN trial point
     cdef double* Ft = buf + 6 * MN       # 2MN trial residual
     cdef double* gt = buf + 8 * MN       # MN trial Jacobian conductances
-    cdef double* inner = buf + 9 * MN    # NBUF*MN for the linear solver
+    cdef double* inner = buf + 9 * MN    # NBUF*MN + R*N for the linear solver
     cdef double fn, fn0, ft, t, eta, dummy_res, dummy_scale
     cdef int it = 0, newton = 0, status = 1, st, inner_it
     fn = _nl_residual(n, iv, G, dw_extra, db_extra, f, x, F, n.gc, nt)
@@ -476,6 +595,34 @@ cdef int _newton_one(Net* n, const IV* iv, const double* G, const double* dw_ext
     return status
 
 
+# Scratch and factor memory is reused between calls.  On this project's VMs the first touch of a
+# fresh page costs ~2.7 µs per 4 KiB (1,637 faults added 4.5 ms to a 9 ms 256 x 256 solve,
+# measured), and glibc hands big freed blocks back to the system, so every call paid it again.
+# Arrays are taken under the GIL (list operations are atomic), so concurrent calls never share one.
+_POOL = []
+_POOL_KEEP = 4                     # arrays kept
+_POOL_MAX_BYTES = 64 * 2 ** 20     # larger ones are freed (their solve dwarfs the page faults)
+
+
+def _take(Py_ssize_t n):
+    """A float64 array of at least ``n`` elements (contents undefined), from the pool if possible."""
+    best = -1
+    for i, a in enumerate(_POOL):
+        if a.size >= n and (best < 0 or a.size < _POOL[best].size):
+            best = i
+    if best >= 0:
+        return _POOL.pop(best)
+    return np.empty(max(n, 1))
+
+
+def _give(a):
+    """Return an array from :func:`_take` to the pool."""
+    if a.nbytes <= _POOL_MAX_BYTES:
+        _POOL.append(a)
+        if len(_POOL) > _POOL_KEEP:
+            del _POOL[min(range(len(_POOL)), key=lambda i: _POOL[i].size)]
+
+
 def _fixed_indices(fixed_w, fixed_b):
     """Index arrays (padded to length >= 1) and counts of the fixed word and bit nodes."""
     fw_idx = np.flatnonzero(np.asarray(fixed_w).ravel()).astype(np.intp)
@@ -495,7 +642,8 @@ cdef int _newton_item(Py_ssize_t M, Py_ssize_t N, const double* gw, const double
     cdef Py_ssize_t MN = M * N
     cdef Net net
     _net_init(&net, M, N, buf, gw, gb, buf + MN, fw, nfw, fb, nfb)
-    return _newton_one(&net, iv, G, dw_extra, db_extra, fixed_w, fixed_b, f, x, buf + 5 * MN,
+    return _newton_one(&net, iv, G, dw_extra, db_extra, fixed_w, fixed_b, f, x,
+                       buf + MN + _state_size(M, N),
                        tol, maxiter, max_newton, 1, it_out, newton_out, res_out)
 
 
@@ -544,19 +692,19 @@ def newton(const double[:, ::1] G not None,
     if nt > B:
         nt = <int> B
     # Per right-hand side: the Jacobian (gc), diagonals, pivots and the Newton/CG scratch.
-    cdef Py_ssize_t per = 5 * MN + (9 + NBUF) * MN
-    with nogil, parallel(num_threads=nt):
-        buf = <double*> malloc(per * sizeof(double))
-        if buf != NULL:
+    cdef Py_ssize_t per = MN + _state_size(M, N) + (9 + NBUF) * MN + R * N
+    work = _take(nt * per)
+    cdef double[::1] wv = work
+    try:
+        with nogil, parallel(num_threads=nt):
+            buf = &wv[0] + threadid() * per
             for bi in prange(B, schedule="dynamic"):
                 st[bi] = _newton_item(M, N, &gw[0, 0], &gb[0, 0], &fwv[0], nfw, &fbv[0], nfb,
                                       &iv, &G[0, 0], &dw_extra[0, 0], &db_extra[0, 0],
                                       &fixed_w[0, 0], &fixed_b[0, 0], &f[bi, 0], &x[bi, 0], buf,
                                       tol[bi], maxiter, max_newton, &itv[bi], &stv[bi], &rv[bi])
-            free(buf)
-        else:
-            for bi in prange(B, schedule="dynamic"):
-                st[bi] = -2
+    finally:
+        _give(work)
     return status, iters, steps, resid
 
 
@@ -590,15 +738,11 @@ def solve(const double[:, ::1] gc not None,
     status, iterations, residual, scale : arrays of length B.
     """
     cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], MN = M * N, B = f.shape[0], bi
-    state = np.empty(4 * MN)                 # dw, db, w_inv, b_inv of the factorisation
+    state = _take(_state_size(M, N))         # diagonals and line factors
     cdef double[::1] stv = state
     fw_buf, nfw, fb_buf, nfb = _fixed_indices(fixed_w, fixed_b)
     cdef Py_ssize_t[::1] fwv = fw_buf, fbv = fb_buf
     cdef Net net
-    _net_init(&net, M, N, &gc[0, 0], &gw[0, 0], &gb[0, 0], &stv[0], &fwv[0], nfw, &fbv[0], nfb)
-    with nogil:
-        _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
-
     status = np.zeros(B, dtype=np.intc)
     iters = np.zeros(B, dtype=np.intc)
     resid = np.zeros(B)
@@ -607,27 +751,29 @@ def solve(const double[:, ::1] gc not None,
     cdef double[::1] rv = resid, sv = scale
     cdef double* buf
     cdef int nt = num_threads if num_threads > 0 else 1
-    if B == 1:
-        # One right-hand side: the threads share each iteration's loops.
-        buf = <double*> malloc(NBUF * MN * sizeof(double))
-        if buf == NULL:
-            raise MemoryError()
+    cdef int inner = nt                # one right-hand side: the threads share each iteration
+    if B > 1:
+        inner = 1                      # several: one per thread at a time
+        if nt > B:
+            nt = <int> B
+    cdef Py_ssize_t per = NBUF * MN + inner * R * N
+    work = _take(per if B == 1 else nt * per)
+    cdef double[::1] wv = work
+    try:
+        _net_init(&net, M, N, &gc[0, 0], &gw[0, 0], &gb[0, 0], &stv[0], &fwv[0], nfw, &fbv[0],
+                  nfb)
         with nogil:
-            st[0] = _solve_one(&net, &f[0, 0], &x[0, 0], buf, rtol, atol, maxiter, nt,
-                               &itv[0], &rv[0], &sv[0])
-        free(buf)
-        return status, iters, resid, scale
-    if nt > B:
-        nt = <int> B
-    # Several right-hand sides: one per thread at a time (nested loops then run serially).
-    with nogil, parallel(num_threads=nt):
-        buf = <double*> malloc(NBUF * MN * sizeof(double))
-        if buf != NULL:
-            for bi in prange(B, schedule="dynamic"):
-                st[bi] = _solve_one(&net, &f[bi, 0], &x[bi, 0], buf, rtol, atol, maxiter, 1,
-                                    &itv[bi], &rv[bi], &sv[bi])
-            free(buf)
-        else:
-            for bi in prange(B, schedule="dynamic"):
-                st[bi] = -2
+            _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
+            if B == 1:
+                st[0] = _solve_one(&net, &f[0, 0], &x[0, 0], &wv[0], rtol, atol, maxiter, nt,
+                                   &itv[0], &rv[0], &sv[0])
+            else:
+                with parallel(num_threads=nt):
+                    buf = &wv[0] + threadid() * per
+                    for bi in prange(B, schedule="dynamic"):
+                        st[bi] = _solve_one(&net, &f[bi, 0], &x[bi, 0], buf, rtol, atol,
+                                            maxiter, 1, &itv[bi], &rv[bi], &sv[bi])
+    finally:
+        _give(state)
+        _give(work)
     return status, iters, resid, scale

@@ -9,7 +9,7 @@ from .._kernels import _line_pcg
 from .._validation import as_float_array, check_choice, check_positive, check_scalar
 from ..exceptions import ConfigError, ConvergenceError
 from . import direct, newton, transfer
-from .network import Network, build_problem, check_connected, node_imbalance
+from .network import Network, build_problem, check_connected, node_imbalance, terminal_pattern
 from .solution import CircuitSolution, PowerBreakdown
 
 CELLS = ("0T1R", "1T1R")
@@ -18,12 +18,17 @@ READ_METHODS = ("auto", "pcg", "direct", "transfer")
 
 
 def _resistance(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Scalar or array resistance (ohm, >= 0) broadcast to ``shape``."""
+    """Scalar or array resistance (ohm, >= 0) as a read-only ``shape`` array (a scalar is broadcast,
+    not copied)."""
     arr = as_float_array(value, name)
     if arr.ndim and arr.shape != shape:
         raise ConfigError(f"{name} must be a scalar or have shape {shape}, got {arr.shape}")
     check_positive(arr, name, strict=False, unit="ohm")
-    return np.broadcast_to(arr, shape).copy()
+    if arr.ndim == 0:
+        return np.broadcast_to(arr, shape)
+    arr = arr.copy()
+    arr.flags.writeable = False
+    return arr
 
 
 def _conductance(r: np.ndarray) -> np.ndarray:
@@ -101,14 +106,16 @@ class Crossbar:
         else:
             if r_access is not None or select is not None:
                 raise ConfigError("r_access and select apply to cell='1T1R' only")
-            self.r_access = np.zeros((M, N))
-            self.select = np.ones((M, N), dtype=bool)
+            # Read-only broadcasts: a passive array has no access device and every cell is on.
+            self.r_access = np.broadcast_to(np.float64(0.0), (M, N))
+            self.select = np.broadcast_to(np.True_, (M, N))
         from .. import iv as ivmod
         if iv is not None and not isinstance(iv, ivmod.IVModel):
             raise ConfigError(f"iv must be an xbar.iv model (Linear, Sinh, Asymmetric, Table), "
                               f"got {type(iv).__name__}")
         self.iv = None if iv is None or iv.is_linear else iv
-        self._cache: dict = {}
+        self._cache: dict = {}       # depends on G: cleared by set_conductances
+        self._static: dict = {}      # does not: wire/terminal conductances, terminal patterns
 
     @property
     def linear(self) -> bool:
@@ -156,12 +163,17 @@ class Crossbar:
     def network(self) -> Network:
         """The network's conductances (S), with the access transistor and gates folded in."""
         if "net" not in self._cache:
-            with np.errstate(divide="ignore"):
-                gc = self._G / (1.0 + self._G * self.r_access)
-            gc = np.where(self.select, gc, 0.0)
-            self._cache["net"] = Network(gc, _conductance(self.r_wordline),
-                                         _conductance(self.r_bitline), _conductance(self.r_driver),
-                                         _conductance(self.r_sense))
+            if self.cell == "0T1R":
+                gc = self._G                     # read-only; nothing in series, every cell on
+            else:
+                with np.errstate(divide="ignore"):
+                    gc = self._G / (1.0 + self._G * self.r_access)
+                gc = np.where(self.select, gc, 0.0)
+            if "wires" not in self._static:
+                self._static["wires"] = tuple(
+                    _conductance(r) for r in (self.r_wordline, self.r_bitline, self.r_driver,
+                                              self.r_sense))
+            self._cache["net"] = Network(gc, *self._static["wires"])
         return self._cache["net"]
 
     # ------------------------------------------------------------------ solves
@@ -206,7 +218,8 @@ class Crossbar:
             group = np.unique(pattern, axis=0, return_inverse=True)[1].ravel()
         for g in np.unique(group):
             idx = np.flatnonzero(group == g)
-            prob = build_problem(net, rv[idx], cv[idx])
+            prob = build_problem(net, rv[idx], cv[idx],
+                                 self._terminal_pattern(net, rv[idx[0]], cv[idx[0]]))
             if use_direct:
                 X = direct.solve(net, prob)
                 iters = np.zeros(idx.size, dtype=int)
@@ -217,7 +230,7 @@ class Crossbar:
                                                       maxiter=maxiter or 1)
                     used = "newton-direct"
             else:
-                X = prob.x.copy()
+                X = prob.x                   # the start; overwritten with the solution
                 gw = net.gw if N > 1 else np.ones((M, 1))
                 gb = net.gb if M > 1 else np.ones((1, N))
                 status, iters, resid, scale = _line_pcg.solve(
@@ -229,8 +242,7 @@ class Crossbar:
                     k = int(bad[0])
                     why = ("iteration limit reached" if status[k] == 1 else
                            "breakdown: the nodal matrix is not positive definite (floating "
-                           "sub-network or invalid conductances)" if status[k] == -1 else
-                           "out of memory")
+                           "sub-network or invalid conductances)")
                     raise ConvergenceError(
                         f"line-preconditioned CG did not converge for batch item {int(idx[k])}: "
                         f"{why} after {int(iters[k])} iterations, residual {resid[k]:.3e} A "
@@ -245,6 +257,17 @@ class Crossbar:
                     used = "newton-pcg"
             X = X.reshape(idx.size, 2, M, N)
             yield idx, prob, X[:, 0], X[:, 1], np.asarray(iters), used, n_newton
+
+    def _terminal_pattern(self, net: Network, rv: np.ndarray, cv: np.ndarray) -> tuple:
+        """Cached :func:`~xbar.circuit.network.terminal_pattern` for the NaN pattern of rv, cv."""
+        rdrv, cdrv = ~np.isnan(rv), ~np.isnan(cv)
+        key = (rdrv.tobytes(), cdrv.tobytes())
+        cache = self._static.setdefault("patterns", {})
+        if key not in cache:
+            if len(cache) >= 4 or 18 * rv.size * cv.size * len(cache) > 64 * 2 ** 20:
+                cache.clear()
+            cache[key] = terminal_pattern(net, rdrv, cdrv)
+        return cache[key]
 
     def solve(self, row_voltages, col_voltages, *, method: str = "auto", rtol: float = 1e-15,
               atol: float = 0.0, maxiter: int | None = None) -> CircuitSolution:
@@ -341,9 +364,11 @@ class Crossbar:
         """(B, N) current out of each bit line into its terminal, A."""
         net = self.network()
         cdrv = ~np.isnan(cv)
-        gs = np.where(np.isinf(net.g_sense), 0.0, net.g_sense)
-        i_col = np.where(np.isinf(net.g_sense), i_cell.sum(axis=1),
-                         gs * (b[:, -1, :] - np.where(cdrv, cv, 0.0)))
+        ideal = np.isinf(net.g_sense)
+        gs = np.where(ideal, 0.0, net.g_sense)
+        i_col = gs * (b[:, -1, :] - np.where(cdrv, cv, 0.0))
+        if ideal.any():
+            i_col = np.where(ideal, i_cell.sum(axis=1), i_col)
         return np.where(cdrv, i_col, 0.0)
 
     def with_select(self, select) -> "Crossbar":
@@ -432,9 +457,12 @@ class Crossbar:
         else:
             C = np.zeros((V.shape[0], self.shape[1]))
             out = np.empty_like(C)
-            gc = self.network().gc
+            net = self.network()
+            ideal_sense = bool(np.isinf(net.g_sense).any())
             for idx, _, w, b, _, _, _ in self._solve_nodes(V, C, method, rtol, 0.0, None):
-                i_cell = gc * (w - b) if self.linear else self._cells().evaluate(w - b)[0]
+                # Cell currents only where a bit line meets its source without a resistor.
+                i_cell = (None if not ideal_sense else net.gc * (w - b) if self.linear
+                          else self._cells().evaluate(w - b)[0])
                 out[idx] = self._col_currents(i_cell, b, C[idx])
         return out if batched else out[0]
 
@@ -454,9 +482,9 @@ class Crossbar:
         """Driver admittance ``Y`` (M, M), A/V: ``I_row = Y @ V_row`` in a read (bit lines at 0 V).
 
         Symmetric positive definite; the power a read draws from the drivers is ``v @ Y @ v`` (W).
-        Built with the transfer matrix (same block sweep, or M unit-row solves, whichever the cost
-        model of ``method="auto"`` expects to be faster; ``"pcg"``/``"direct"`` force the solves)
-        and cached.
+        Built with the transfer matrix (one column sweep of ``xbar.circuit.transfer``, or M
+        unit-row solves, whichever the cost model of ``method="auto"`` expects to be faster;
+        ``"pcg"``/``"direct"`` force the solves) and cached.
         """
         if "Y" in self._cache:
             return self._cache["Y"]
@@ -476,9 +504,10 @@ class Crossbar:
     def transfer_matrix(self, *, method: str = "auto", chunk: int | None = None) -> np.ndarray:
         """Exact read map ``T`` (N, M), A/V: ``read(v) == v @ T.T`` for fixed G, bit lines at 0 V.
 
-        ``method="auto"`` uses an exact block-Cholesky sweep down the rows (``xbar.circuit.transfer``,
-        O(M N³ + M² N²) in LAPACK) when the terminals are resistive, the wires are not ideal and a
-        cost model expects it to beat unit solves; otherwise,
+        ``method="auto"`` uses the exact block sweep of ``xbar.circuit.transfer`` (Cython and
+        LAPACK, ``(7/3)·n·m³ + M²N²`` flops with ``m = min(M, N)`` nodes per front and ``n`` the
+        other side) when the terminals are resistive, the wires are not ideal and a cost model
+        expects it to beat unit solves; otherwise,
         or with ``method="pcg"``/``"direct"``, it uses min(M, N) unit-excitation solves (rows
         driven one at a time, or — fewer when N < M — columns, by reciprocity of the resistive
         network: ``T[j, i] = −I_row[i]`` when column j alone is at 1 V).  Cached until the
@@ -499,20 +528,24 @@ class Crossbar:
         return T
 
     def _sweep_applies(self, admittance: bool = False) -> bool:
-        """Whether the block sweep is cheaper than unit-excitation solves (and fits in memory).
+        """Whether the map sweep is cheaper than unit-excitation solves (and fits in memory).
 
-        Estimates from measurements on a 2-core EPYC (256², 128², 64x1024, 512x64, timed back to
-        back): the sweep runs O(1.3·M·N³ + M²·N²) flops at ~6 GFLOP/s (one BLAS thread); batched
-        PCG costs ~4.5e-7 s per node and solve on one core; T needs min(M, N) solves, Y needs M.
-        With Y the sweep keeps M Cholesky factors and right-hand sides.
+        Calibrated on back-to-back timings on the 2-core EPYC (one BLAS thread for the sweep,
+        batched PCG on both cores; G ~ U[1, 100] µS, 2.5 ohm wires, 100 ohm terminals): the sweep
+        (``transfer.sweep_flops``) ran at 6, 12, 18, 23 and 23 GFLOP/s with fronts of 32, 64, 128,
+        256 and 512 nodes (32²: 0.6 ms, 64²: 4.6 ms, 128x72: 24 ms, 128²: 47 ms, 256²: 0.62 s,
+        512²: 10 s with Y), modelled as ``24e9·m/(m + 64)`` flop/s for a front of m nodes; a
+        batched PCG unit solve cost 1.4e-7–2.8e-7 s per node on two cores (4.9e-7 at 512²),
+        modelled as 4.5e-7 s per node and core.  T needs min(M, N) solves, Y needs M.
         """
         M, N = self.shape
         if not transfer.supported(self.network()):
             return False
-        sweep_s = (1.3 * M * N ** 3 + (M * N) ** 2) / 6e9
+        front = M if admittance or N >= M else N
+        sweep_s = transfer.sweep_flops(M, N, admittance) / (24e9 * front / (front + 64))
         solves = M if admittance else min(M, N)
         pcg_s = solves * M * N * 4.5e-7 / min(2, os.cpu_count() or 1)
-        memory = 8.0 * (M * N * N + N * M * M / 2) if admittance else 8.0 * N * (N + M) * 2
+        memory = 8.0 * (4 * front ** 2 + 2 * M * N)
         return sweep_s <= pcg_s and memory <= 4e9
 
     def _unit_solves(self, rows: bool, method: str = "auto", chunk: int | None = None):

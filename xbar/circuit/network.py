@@ -79,16 +79,16 @@ def check_connected(net: Network, row_driven: np.ndarray, col_driven: np.ndarray
                           "drive a terminal)")
 
 
-def build_problem(net: Network, row_v: np.ndarray, col_v: np.ndarray) -> Problem:
-    """Kernel inputs for source voltages ``row_v`` (B, M), ``col_v`` (B, N) sharing one NaN pattern."""
+def terminal_pattern(net: Network, row_driven: np.ndarray, col_driven: np.ndarray):
+    """The operator's terminal part for one pattern of driven lines (independent of G).
+
+    Returns read-only ``(dw_extra, db_extra, fixed_w, fixed_b)`` as in :class:`Problem`.
+    """
     M, N = net.shape
-    B = row_v.shape[0]
-    rdrv = ~np.isnan(row_v[0])
-    cdrv = ~np.isnan(col_v[0])
-    rfix = rdrv & np.isinf(net.g_driver)
-    cfix = cdrv & np.isinf(net.g_sense)
-    rres = rdrv & ~rfix
-    cres = cdrv & ~cfix
+    rfix = row_driven & np.isinf(net.g_driver)
+    cfix = col_driven & np.isinf(net.g_sense)
+    rres = row_driven & ~rfix
+    cres = col_driven & ~cfix
     dw_extra = np.zeros((M, N))
     db_extra = np.zeros((M, N))
     dw_extra[rres, 0] = net.g_driver[rres]
@@ -97,6 +97,27 @@ def build_problem(net: Network, row_v: np.ndarray, col_v: np.ndarray) -> Problem
     fixed_b = np.zeros((M, N), dtype=np.uint8)
     fixed_w[rfix, 0] = 1
     fixed_b[M - 1, cfix] = 1
+    out = (dw_extra, db_extra, fixed_w, fixed_b)
+    for arr in out:
+        arr.flags.writeable = False
+    return out
+
+
+def build_problem(net: Network, row_v: np.ndarray, col_v: np.ndarray,
+                  pattern: tuple | None = None) -> Problem:
+    """Kernel inputs for source voltages ``row_v`` (B, M), ``col_v`` (B, N) sharing one NaN pattern.
+
+    ``pattern`` is :func:`terminal_pattern` for that NaN pattern when the caller has it cached.
+    """
+    M, N = net.shape
+    B = row_v.shape[0]
+    rdrv = ~np.isnan(row_v[0])
+    cdrv = ~np.isnan(col_v[0])
+    rres = rdrv & ~np.isinf(net.g_driver)
+    cres = cdrv & ~np.isinf(net.g_sense)
+    if pattern is None:
+        pattern = terminal_pattern(net, rdrv, cdrv)
+    dw_extra, db_extra, fixed_w, fixed_b = pattern
 
     rv = np.where(rdrv, row_v, 0.0)
     cv = np.where(cdrv, col_v, 0.0)

@@ -135,8 +135,7 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
             k = int(bad[0])
             why = {1: f"no convergence in {max_newton} Newton steps",
                    -1: "the Jacobian solve broke down",
-                   2: "the line search stalled",
-                   -2: "out of memory"}.get(int(status[k]), f"status {int(status[k])}")
+                   2: "the line search stalled"}.get(int(status[k]), f"status {int(status[k])}")
             raise ConvergenceError(
                 f"Newton failed for batch item {k}: {why}; residual {res[k]:.3e} A > tolerance "
                 f"{tol[k]:.3e} A after {int(n_newton[k])} steps and {int(n_cg[k])} CG iterations",
