@@ -534,9 +534,11 @@ class Crossbar:
         batched PCG on both cores; G ~ U[1, 100] µS, 2.5 ohm wires, 100 ohm terminals): the sweep
         (``transfer.sweep_flops``) ran at 6, 12, 18, 23 and 23 GFLOP/s with fronts of 32, 64, 128,
         256 and 512 nodes (32²: 0.6 ms, 64²: 4.6 ms, 128x72: 24 ms, 128²: 47 ms, 256²: 0.62 s,
-        512²: 10 s with Y), modelled as ``24e9·m/(m + 64)`` flop/s for a front of m nodes; a
-        batched PCG unit solve cost 1.4e-7–2.8e-7 s per node on two cores (4.9e-7 at 512²),
-        modelled as 4.5e-7 s per node and core.  T needs min(M, N) solves, Y needs M.
+        512²: 10 s with Y; the final kernel, timed at load 2 with 1 ohm wires: 64² 5.4 ms,
+        128x72 24 ms, 128² 49 ms, 256² 0.77 s), modelled as ``24e9·m/(m + 64)`` flop/s for a
+        front of m nodes; a batched PCG unit solve cost 1.4e-7–2.8e-7 s per node on two cores
+        (4.9e-7 at 512²), modelled as 4.5e-7 s per node and core.  T needs min(M, N) solves, Y
+        needs M.
         """
         M, N = self.shape
         if not transfer.supported(self.network()):
