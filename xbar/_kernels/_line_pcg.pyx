@@ -272,23 +272,26 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     cdef double scale, tol, rz, rz_new, pq, alpha, beta, rn, floor, rn_prev, rn_round = 1e300
     cdef double free_mass = 0.0
     cdef int it = 0, status = 1, rounds = 0, stagnated = 0
-    # Scale of the problem: the residual with every free node at 0 V.  From a cold start (the
-    # usual case: free nodes at 0) that is the initial residual itself.
-    for k in prange(L, num_threads=nt, schedule="static"):
-        free_mass += fabs(x[k])
-    for k in range(n.nfw):
-        free_mass -= fabs(x[n.fixed_w[k]])
-    for k in range(n.nfb):
-        free_mass -= fabs(x[MN + n.fixed_b[k]])
-    if free_mass != 0.0:
-        memset(s, 0, L * sizeof(double))
+    # Scale of the problem: the residual with every free node at 0 V.  Without fixed nodes that is
+    # the injection f itself; from a cold start (free nodes at 0) it is the initial residual.
+    if n.nfw + n.nfb == 0:
+        scale = _norm(f, L, nt)
+    else:
+        for k in prange(L, num_threads=nt, schedule="static"):
+            free_mass += fabs(x[k])
         for k in range(n.nfw):
-            s[n.fixed_w[k]] = x[n.fixed_w[k]]
+            free_mass -= fabs(x[n.fixed_w[k]])
         for k in range(n.nfb):
-            s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
-        _residual(n, f, s, r, &scale, nt)
+            free_mass -= fabs(x[MN + n.fixed_b[k]])
+        if free_mass != 0.0:
+            memset(s, 0, L * sizeof(double))
+            for k in range(n.nfw):
+                s[n.fixed_w[k]] = x[n.fixed_w[k]]
+            for k in range(n.nfb):
+                s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
+            _residual(n, f, s, r, &scale, nt)
     floor = _residual(n, f, x, r, &rn, nt)
-    if free_mass == 0.0:
+    if n.nfw + n.nfb > 0 and free_mass == 0.0:
         scale = rn
     scale_out[0] = scale
     tol = rtol * scale

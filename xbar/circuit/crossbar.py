@@ -196,10 +196,12 @@ class Crossbar:
         return rv, cv, batched
 
     def _solve_nodes(self, rv: np.ndarray, cv: np.ndarray, method: str, rtol: float,
-                     atol: float, maxiter: int | None):
+                     atol: float, maxiter: int | None, scratch: bool = False):
         """Node voltages for terminal voltages (B, M), (B, N), one NaN pattern at a time.
 
-        Yields ``(batch indices, problem, w, b, CG iterations, method, Newton steps)``.
+        Yields ``(batch indices, problem, w, b, CG iterations, method, Newton steps)``.  With
+        ``scratch`` the problem and node voltages live in reused scratch memory, valid only until
+        the generator resumes (the caller copies out what it needs).
         """
         net = self.network()
         M, N = self.shape
@@ -218,8 +220,10 @@ class Crossbar:
             group = np.unique(pattern, axis=0, return_inverse=True)[1].ravel()
         for g in np.unique(group):
             idx = np.flatnonzero(group == g)
+            size = idx.size * 2 * M * N
+            buffers = (_line_pcg._take(size), _line_pcg._take(size)) if scratch else None
             prob = build_problem(net, rv[idx], cv[idx],
-                                 self._terminal_pattern(net, rv[idx[0]], cv[idx[0]]))
+                                 self._terminal_pattern(net, rv[idx[0]], cv[idx[0]]), buffers)
             if use_direct:
                 X = direct.solve(net, prob)
                 iters = np.zeros(idx.size, dtype=int)
@@ -257,6 +261,9 @@ class Crossbar:
                     used = "newton-pcg"
             X = X.reshape(idx.size, 2, M, N)
             yield idx, prob, X[:, 0], X[:, 1], np.asarray(iters), used, n_newton
+            if buffers is not None:
+                for buf in buffers:
+                    _line_pcg._give(buf)
 
     def _terminal_pattern(self, net: Network, rv: np.ndarray, cv: np.ndarray) -> tuple:
         """Cached :func:`~xbar.circuit.network.terminal_pattern` for the NaN pattern of rv, cv."""
@@ -459,7 +466,8 @@ class Crossbar:
             out = np.empty_like(C)
             net = self.network()
             ideal_sense = bool(np.isinf(net.g_sense).any())
-            for idx, _, w, b, _, _, _ in self._solve_nodes(V, C, method, rtol, 0.0, None):
+            for idx, _, w, b, _, _, _ in self._solve_nodes(V, C, method, rtol, 0.0, None,
+                                                           scratch=True):
                 # Cell currents only where a bit line meets its source without a resistor.
                 i_cell = (None if not ideal_sense else net.gc * (w - b) if self.linear
                           else self._cells().evaluate(w - b)[0])

@@ -104,10 +104,12 @@ def terminal_pattern(net: Network, row_driven: np.ndarray, col_driven: np.ndarra
 
 
 def build_problem(net: Network, row_v: np.ndarray, col_v: np.ndarray,
-                  pattern: tuple | None = None) -> Problem:
+                  pattern: tuple | None = None, buffers: tuple | None = None) -> Problem:
     """Kernel inputs for source voltages ``row_v`` (B, M), ``col_v`` (B, N) sharing one NaN pattern.
 
-    ``pattern`` is :func:`terminal_pattern` for that NaN pattern when the caller has it cached.
+    ``pattern`` is :func:`terminal_pattern` for that NaN pattern when the caller has it cached;
+    ``buffers`` = two flat float64 arrays of at least B·2·M·N elements to hold ``f`` and ``x``
+    (scratch the caller reuses) instead of new arrays.
     """
     M, N = net.shape
     B = row_v.shape[0]
@@ -121,14 +123,19 @@ def build_problem(net: Network, row_v: np.ndarray, col_v: np.ndarray,
 
     rv = np.where(rdrv, row_v, 0.0)
     cv = np.where(cdrv, col_v, 0.0)
-    f = np.zeros((B, 2, M, N))
+    if buffers is None:
+        f = np.zeros((B, 2, M, N))
+        x = np.empty((B, 2, M, N))
+    else:
+        f = buffers[0][:B * 2 * M * N].reshape(B, 2, M, N)
+        x = buffers[1][:B * 2 * M * N].reshape(B, 2, M, N)
+        f.fill(0.0)
     f[:, 0, rres, 0] = rv[:, rres] * net.g_driver[rres]
     f[:, 1, M - 1, cres] = cv[:, cres] * net.g_sense[cres]
     # Initial guess: every word line at its source, every bit line at its terminal (the ideal
     # array); floating lines start at the mean of the driven sources.
     ref = np.concatenate([rv[:, rdrv], cv[:, cdrv]], axis=1).mean(axis=1) if (rdrv.any() or cdrv.any()) \
         else np.zeros(B)
-    x = np.empty((B, 2, M, N))
     x[:, 0] = np.where(rdrv, rv, ref[:, None])[:, :, None]
     x[:, 1] = np.where(cdrv, cv, ref[:, None])[:, None, :]
     return Problem(dw_extra, db_extra, fixed_w, fixed_b, f.reshape(B, 2 * M * N),
