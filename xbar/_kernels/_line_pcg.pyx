@@ -19,6 +19,11 @@ block-Jacobi CG on the full system.  The word-line voltages follow from one more
 The stopping test is on the true residual of the full system, recomputed at the end.
 Python validates; nothing here re-checks its input.
 
+Speed is set by memory traffic (at 256² every vector is 512 KiB, the size of L2): word lines are
+swept R at a time from a transposed copy in L1 (a row-major sweep at stride N thrashes the L1
+sets), the Thomas multipliers are precomputed, the CG update shares a pass with the forward
+bit-line sweep, and scratch comes from a pool reused between calls (fresh pages fault).
+
 Status codes: 0 converged, 1 iteration limit reached, -1 breakdown (operator not positive
 definite, e.g. a floating sub-network).
 """
