@@ -29,7 +29,7 @@ definite, e.g. a floating sub-network).
 """
 from cython.parallel cimport prange, parallel, threadid
 from libc.string cimport memcpy, memset
-from libc.math cimport sqrt, sinh, cosh, fabs
+from libc.math cimport sqrt, sinh, cosh
 from libc.float cimport DBL_EPSILON
 
 import numpy as np
@@ -275,29 +275,19 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     cdef double* q = buf + 5 * MN
     cdef double* wb = buf + NBUF * MN
     cdef double scale, tol, rz, rz_new, pq, alpha, beta, rn, floor, rn_prev, rn_round = 1e300
-    cdef double free_mass = 0.0
     cdef int it = 0, status = 1, rounds = 0, stagnated = 0
-    # Scale of the problem: the residual with every free node at 0 V.  Without fixed nodes that is
-    # the injection f itself; from a cold start (free nodes at 0) it is the initial residual.
+    # Scale of the problem: the residual with every free node at 0 V (without fixed nodes, that
+    # is the injection f itself).
     if n.nfw + n.nfb == 0:
         scale = _norm(f, L, nt)
     else:
-        for k in prange(L, num_threads=nt, schedule="static"):
-            free_mass += fabs(x[k])
+        memset(s, 0, L * sizeof(double))
         for k in range(n.nfw):
-            free_mass -= fabs(x[n.fixed_w[k]])
+            s[n.fixed_w[k]] = x[n.fixed_w[k]]
         for k in range(n.nfb):
-            free_mass -= fabs(x[MN + n.fixed_b[k]])
-        if free_mass != 0.0:
-            memset(s, 0, L * sizeof(double))
-            for k in range(n.nfw):
-                s[n.fixed_w[k]] = x[n.fixed_w[k]]
-            for k in range(n.nfb):
-                s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
-            _residual(n, f, s, r, &scale, nt)
+            s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
+        _residual(n, f, s, r, &scale, nt)
     floor = _residual(n, f, x, r, &rn, nt)
-    if n.nfw + n.nfb > 0 and free_mass == 0.0:
-        scale = rn
     scale_out[0] = scale
     tol = rtol * scale
     if atol > tol:

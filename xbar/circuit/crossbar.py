@@ -551,7 +551,7 @@ class Crossbar:
         M, N = self.shape
         if not transfer.supported(self.network()):
             return False
-        front = M if admittance or N >= M else N
+        front = transfer.front_nodes(M, N, admittance)
         sweep_s = transfer.sweep_flops(M, N, admittance) / (24e9 * front / (front + 64))
         solves = M if admittance else min(M, N)
         pcg_s = solves * M * N * 4.5e-7 / min(2, os.cpu_count() or 1)

@@ -33,7 +33,7 @@ from ..exceptions import ConfigError
 from .network import Network
 
 __all__ = ["supported", "transfer_rows", "read_maps", "in_parallel", "sweep_flops",
-           "one_blas_thread"]
+           "front_nodes", "one_blas_thread"]
 
 
 class _OneBlasThread:
@@ -79,12 +79,21 @@ def supported(net: Network) -> bool:
                 and not net.ideal_wires)
 
 
+def _transposed(M: int, N: int, admittance: bool) -> bool:
+    """Whether :func:`read_maps` sweeps the flipped network (T only, and fewer bit lines)."""
+    return not admittance and N < M
+
+
+def front_nodes(M: int, N: int, admittance: bool = True) -> int:
+    """Nodes per front of the sweep :func:`read_maps` runs on an M x N array."""
+    return N if _transposed(M, N, admittance) else M
+
+
 def sweep_flops(M: int, N: int, admittance: bool = True) -> float:
     """Floating-point operations of one map build of an M x N array (the orientation
     :func:`read_maps` takes)."""
-    if not admittance and N < M:
-        M, N = N, M
-    return N * (7.0 / 3.0) * M ** 3 + (M * N) ** 2
+    m = front_nodes(M, N, admittance)
+    return (M * N // m) * (7.0 / 3.0) * m ** 3 + (M * N) ** 2
 
 
 def _flipped(net: Network) -> Network:
@@ -107,7 +116,7 @@ def read_maps(net: Network, admittance: bool = True):
     if not supported(net):
         raise ConfigError("the read-map sweep needs finite, non-zero driver and sense resistances "
                           "and wires with resistance > 0 (use unit-excitation solves otherwise)")
-    flip = not admittance and net.shape[1] < net.shape[0]
+    flip = _transposed(*net.shape, admittance)
     n = _flipped(net) if flip else net
     with one_blas_thread:
         T, Y, status = _maps.read_maps(np.ascontiguousarray(n.gc, dtype=np.float64),
