@@ -7,8 +7,8 @@ Cases (issue 2): G ~ U[1e-6, 1e-4] S, 2.5 ohm wire segments, 100 ohm driver and 
   1. 256x256, one read with fresh conductances (replaced on the array before each read, as in
      training; also with a new Crossbar per read) vs scipy ``splu`` factor+solve of the same nodal
      system (symmetric minimum-degree ordering), and vs the ``badcrossbar`` package (its network
-     has one wire segment at each terminal, i.e. r_driver = r_sense = r_wire; install with
-     ``pip install --no-deps badcrossbar pathvalidate sigfig``).
+     has one wire segment at each terminal, i.e. r_driver = r_sense = r_wire; in the ``bench``
+     extra, part of ``.[all]``).
   2. Strong IR drop (cells 10 k–100 kΩ, 10 Ω segments): time relative to the mild case.
   3. 1024x1024, one read: time and peak memory (fresh process).
   4. 256x256, 100,000 batched reads with fixed G vs the ideal ``V @ G`` product.
@@ -106,8 +106,7 @@ def bench_badcrossbar(n, rng, repeat):
         logging.disable(logging.INFO)
         badcrossbar.compute  # noqa: B018  (its compute() needs optional deps)
     except (ImportError, AttributeError) as exc:
-        print(f"[1b] badcrossbar not available ({exc}); pip install --no-deps badcrossbar "
-              "pathvalidate sigfig")
+        print(f"[1b] badcrossbar not available ({exc}); pip install -e '.[bench]'")
         return None
     # badcrossbar puts one wire segment between each source and the array: the same network as
     # xbar with r_driver = r_sense = r_wire (they agree to ~1e-14).
