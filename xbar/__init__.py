@@ -22,11 +22,11 @@ _SUBMODULES = {
 _LAZY = {
     "EnergyLedger": "xbar.pulses",
     "AnalogLinear": "xbar.periphery",
-}
+}   # also listed in __all__ below
 
 __all__ = [
     "Crossbar", "CircuitSolution", "PowerBreakdown", "bias", "ConfigError", "ConvergenceError",
-    "ConvergenceWarning", "XbarError", "__version__", *sorted(_LAZY),
+    "ConvergenceWarning", "XbarError", "__version__", "AnalogLinear", "EnergyLedger",
 ]
 
 
