@@ -227,20 +227,24 @@ class AnalogLinear:
 
     def update_gains(self) -> None:
         """Set the TIA gains per channel (``tia.gain``, or automatic from ``tia.auto_gain``: the
-        present conductances or the whole window).  Calibrated ADC ranges need ``calibrate`` again
+        present conductances or the whole window; a channel whose present bound is 0, i.e. an
+        all-zero weight row, takes the window's gain).  Calibrated ADC ranges need ``calibrate`` again
         after a gain change."""
         win = self.window
         for tile in self.tiles:
+            # each column at g_max or g_min: the largest |sum_c A_ck G_ic| per row
+            g_abs = np.maximum(np.abs(win.g_max * np.clip(tile.A, 0, None).sum(0)
+                                      + win.g_min * np.clip(tile.A, None, 0).sum(0)),
+                               np.abs(win.g_min * np.clip(tile.A, 0, None).sum(0)
+                                      + win.g_max * np.clip(tile.A, None, 0).sum(0)))
+            i_window = self.dac.v_read * tile.G.shape[0] * g_abs
             if self.tia.auto_gain == "window":
-                # each column at g_max or g_min: the largest |sum_c A_ck G_ic| per row
-                g_abs = np.maximum(np.abs(win.g_max * np.clip(tile.A, 0, None).sum(0)
-                                          + win.g_min * np.clip(tile.A, None, 0).sum(0)),
-                                   np.abs(win.g_min * np.clip(tile.A, 0, None).sum(0)
-                                          + win.g_max * np.clip(tile.A, None, 0).sum(0)))
-                i_bound = self.dac.v_read * tile.G.shape[0] * g_abs
+                tile.gains = self.tia.channel_gains(i_window)
             else:
+                # A channel whose weights are all zero (bound 0) takes the window's gain: it
+                # reads 0 (exactly, with the ADC's zero code) and a later write is not saturated.
                 i_bound = self.dac.v_read * np.abs(np.asarray(tile.G) @ tile.A).sum(axis=0)
-            tile.gains = self.tia.channel_gains(i_bound)
+                tile.gains = self.tia.channel_gains(i_bound, i_window)
 
     def set_adc(self, adc: ADC) -> None:
         """Use the converter configuration ``adc`` from now on (e.g. in a sweep of bits).
