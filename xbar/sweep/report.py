@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import open_atomic, write_atomic
 from .runner import load_records
 
 _MAX_LINES = 6
@@ -143,7 +144,8 @@ def _plot_metric(meta: dict, grid: np.ndarray, metric: str, path: Path) -> None:
                     ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=6,
                             color="k" if im.norm(v) > 0.6 else "w")
         fig.colorbar(im, ax=ax, label=metric)
-    fig.savefig(path, dpi=110)
+    with open_atomic(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)
 
 
 def report(out: "str | os.PathLike", *, metrics: list[str] | None = None) -> Path:
@@ -230,5 +232,5 @@ def report(out: "str | os.PathLike", *, metrics: list[str] | None = None) -> Pat
             md.append(f"| … | {len(failed) - 50} more | |")
         md.append("")
     path = rdir / "REPORT.md"
-    path.write_text("\n".join(md) + "\n")
+    write_atomic(path, "\n".join(md) + "\n")
     return path
