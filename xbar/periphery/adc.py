@@ -25,6 +25,7 @@ import numpy as np
 
 from .._kernels import _quantize
 from .._random import check_random_state
+from .._fielddoc import document_fields
 from .._validation import as_float_array, check_choice, check_scalar
 from ..exceptions import ConfigError
 
@@ -129,6 +130,7 @@ def quantize(x, lo, hi, bits: int, *, gain=None, offset=None, zero_code: bool = 
     return out, int(n_low), int(n_high)
 
 
+@document_fields
 @dataclass
 class ADC:
     """Column ADC configuration.
@@ -139,21 +141,30 @@ class ADC:
 
     bits: int | None = 8
     """Resolution in bits (>= 1); ``None`` is an ideal converter (no quantization, no clipping
-    beyond the TIA swing, no energy unless ``energy_per_conversion`` is given)."""
+    beyond the TIA swing, no energy unless ``energy_per_conversion`` is given).  Default 8: ISAAC's
+    8-bit column ADC (ISCA 2016, REFERENCES.md section 3.2)."""
     range: str | tuple = "full"
     """``"full"``: the TIA output swing ``[-v_swing, v_swing]``; ``"calibrate"``: per channel
     min..max of the calibration outputs; ``"percentile"``: per channel ``[100-p, p]`` percentiles
-    of the calibration outputs (``p = percentile``); or a fixed ``(lo, hi)`` in V with lo < hi."""
+    of the calibration outputs (``p = percentile``); or a fixed ``(lo, hi)`` in V with lo < hi.
+    Default ``"full"``: no calibration needed (the automatic TIA gain already scales each channel's
+    largest current to the swing)."""
     percentile: float = 99.9
-    """Upper percentile for ``range="percentile"`` (50 < p <= 100), %."""
+    """Upper percentile for ``range="percentile"`` (50 < p <= 100), % [H: clips 0.1 % of the
+    calibration outputs at each end]."""
     offset_std: float = 0.0
-    """Standard deviation of the offset error per converter, in LSB (drawn once, fabrication)."""
+    """Standard deviation of the offset error per converter, LSB (drawn once, fabrication stream).
+    Default 0: an ideal, trimmed converter."""
     gain_std: float = 0.0
-    """Standard deviation of the relative gain error per converter (drawn once, fabrication)."""
+    """Standard deviation of the relative gain error per converter, dimensionless (drawn once,
+    fabrication stream; 0 <= value < 1).  Default 0: an ideal, trimmed converter."""
     noise_std: float = 0.0
-    """Standard deviation of the input-referred noise per conversion, in LSB (operation stream)."""
+    """Standard deviation of the input-referred noise per conversion, LSB (operation stream).
+    Default 0: noiseless."""
     columns_per_adc: int = 1
-    """Channels multiplexed onto one converter (share its errors, converted one after another)."""
+    """Channels multiplexed onto one converter (share its errors, converted one after another).
+    Default 1: one converter per channel (ISAAC shares one ADC among 128 columns: set 128 to model
+    that read-out time)."""
     energy_per_conversion: float | None = None
     """Energy per conversion, J.  ``None``: ``murmann_energy(bits)`` (2.1 pJ at 5 b, 9.1 pJ at 8 b,
     Murmann survey medians, REFERENCES.md section 3.2), 0 for an ideal converter."""

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._fielddoc import document_fields
 from .._validation import check_choice, check_scalar
 
 __all__ = ["TIA"]
 
 
+@document_fields
 @dataclass
 class TIA:
     """Trans-impedance amplifier of one read-out channel."""
