@@ -24,7 +24,7 @@ def test_quantizer_half_lsb_inside_range_and_clips_outside(bits):
     rng = np.random.default_rng(bits)
     lo, hi = np.array([-1.0, 0.0, -0.2]), np.array([1.0, 0.5, 3.0])
     x = rng.uniform(lo - 0.5, hi + 0.5, size=(2000, 3))
-    out, n_low, n_high = quantize(x, lo, hi, bits)
+    out, n_low, n_high = quantize(x, lo, hi, bits, zero_code=False)
     lsb = (hi - lo) / (2 ** bits - 1)
     inside = (x >= lo) & (x <= hi)
     assert np.all(np.abs(out - x)[inside] <= (lsb / 2 * (1 + 1e-12) + 1e-15)[np.nonzero(inside)[1]])
@@ -33,8 +33,41 @@ def test_quantizer_half_lsb_inside_range_and_clips_outside(bits):
     assert n_low == np.count_nonzero(x < lo) and n_high == np.count_nonzero(x > hi)
     np.testing.assert_allclose(out, _ref_quantize(x, lo, hi, bits), rtol=0, atol=1e-12)
     # range ends are exact codes
-    ends, _, _ = quantize(np.stack([lo, hi]), lo, hi, bits)
+    ends, _, _ = quantize(np.stack([lo, hi]), lo, hi, bits, zero_code=False)
     np.testing.assert_array_equal(ends, np.stack([lo, hi]))
+
+
+@pytest.mark.parametrize("bits", [1, 3, 6, 8])
+def test_mid_tread_quantizer_has_an_exact_zero_code(bits):
+    """Default grid: 0 V is a code, 2**bits codes one LSB apart, error <= lsb/2 inside the range
+    (also at the clipped ends), outputs are the nearest code (brute-force reference)."""
+    rng = np.random.default_rng(bits)
+    lo, hi = np.array([-1.0, 0.0, -0.2, 0.3]), np.array([1.0, 0.5, 3.0, 0.9])
+    x = rng.uniform(lo - 0.5, hi + 0.5, size=(2000, 4))
+    x[:5] = 0.0
+    out, n_low, n_high = quantize(x, lo, hi, bits)
+    lsb = (hi - lo) / (2 ** bits - 1)
+    xc = np.clip(x, lo, hi)
+    assert np.all(np.abs(out - xc) <= lsb / 2 * (1 + 1e-9))
+    assert n_low == np.count_nonzero(x < lo) and n_high == np.count_nonzero(x > hi)
+    codes = out / lsb
+    np.testing.assert_allclose(codes, np.round(codes), atol=1e-6)     # on the k * lsb grid
+    for k in range(4):
+        used = np.unique(np.round(codes[:, k]))
+        assert used.max() - used.min() <= 2 ** bits - 1                  # at most 2**bits codes
+        # brute force: nearest multiple of lsb among the 2**bits codes the grid holds
+        # (a tie -- x half-way between two codes, e.g. a clipped end -- may go either way)
+        grid = lsb[k] * (np.floor(lo[k] / lsb[k] + 0.5) + np.arange(-1, 2 ** bits + 1))
+        d = np.abs(grid[None, :] - xc[:, k, None])
+        ref = grid[d.argmin(axis=1)]
+        d.sort(axis=1)
+        clear = d[:, 1] - d[:, 0] > 1e-9 * lsb[k]
+        np.testing.assert_allclose(out[clear, k], ref[clear], rtol=0, atol=1e-12 * lsb[k])
+    zero_inside = (lo <= 0) & (hi >= 0)
+    assert np.all(out[:5, zero_inside] == 0.0)                        # exactly zero
+    # the ends-exact grid does not hold 0 for an even number of codes on a symmetric range
+    mid_rise, _, _ = quantize(np.zeros((1, 1)), -1.0, 1.0, bits, zero_code=False)
+    assert abs(mid_rise[0, 0]) == pytest.approx(1.0 / (2 ** bits - 1))
 
 
 def test_quantizer_gain_offset_and_bad_input():

@@ -1,25 +1,74 @@
-"""Small file helpers: atomic writes and tagged JSON documents."""
+"""Small file helpers: atomic writes and tagged JSON documents.
+
+Every file xbar writes for a user (sweep records, tables and reports, energy ledgers, pulse
+schedules, CLI outputs) goes through :func:`open_atomic`: the content is written to a temporary
+file in the target's directory, flushed and ``fsync``-ed, then moved over the target with
+``os.replace`` (atomic on POSIX and Windows).  A crash or Ctrl-C leaves either the old file or the
+complete new one, never a half-written one.  The temporary file is created with mode ``0o666``
+filtered by the process umask, so the result has the permissions of a file opened with ``open``
+(``tempfile.mkstemp`` would make it ``0o600``).
+"""
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Iterator
 
 from .exceptions import ConfigError
 
+__all__ = ["open_atomic", "write_atomic", "dump_document", "load_document", "TMP_SUFFIX"]
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
+TMP_SUFFIX = ".tmp"
+"""Suffix of the temporary files (``.<name>.<random>.tmp``), so a directory can be swept of
+those a killed process left behind."""
+
+
+@contextmanager
+def open_atomic(path: str | Path, mode: str = "w", **open_kw) -> Iterator[IO]:
+    """Open a temporary file that replaces ``path`` atomically when the ``with`` block succeeds.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to (re)place.  Its directory must exist.
+    mode : {"w", "wb"}
+        Text or binary.
+    **open_kw
+        Passed to :func:`open` (e.g. ``newline=""`` for CSV, ``encoding``).
+
+    Yields
+    ------
+    file object
+        Write the content to it.  On an exception the temporary file is removed and ``path`` is
+        left as it was.
+    """
+    if mode not in ("w", "wb"):
+        raise ConfigError(f"mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}")
+    # O_EXCL: a fresh file; mode 0o666 is filtered by the umask like any open(path, "w").
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        if mode == "w":
+            open_kw.setdefault("encoding", "utf-8")
+        with os.fdopen(fd, mode, **open_kw) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` (text or bytes) to ``path`` atomically (see :func:`open_atomic`)."""
+    with open_atomic(path, "wb" if isinstance(data, bytes) else "w") as fh:
+        fh.write(data)
+    return Path(path)
 
 
 def dump_document(doc: dict, path: str | Path | None = None, **json_kw) -> str:

@@ -1,25 +1,43 @@
-"""Plots of circuit results (matplotlib, imported on use)."""
+"""Plots of circuit results: cell voltages, IR drop, write-disturb margins.
+
+Every function draws on the ``ax`` it is given or on a new ``matplotlib.figure.Figure`` (not
+pyplot: the global backend and pyplot's figure list are left alone, so the functions work in
+scripts, servers and notebooks alike; show a new figure with ``ax.figure`` in a notebook or save
+it with ``ax.figure.savefig(path)``).  They return the ``Axes``.  The numbers behind a plot are
+available on their own (:func:`ir_drop`).
+"""
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
+from .exceptions import ConfigError
 
-def voltage_map(result, ax=None, *, title: str | None = None):
-    """Image of the voltage across every cell (V), selected cells outlined.
+__all__ = ["voltage_map", "ir_drop", "ir_drop_map", "disturb_margin_plot"]
 
-    ``result`` is a ``CircuitSolution`` or a ``PulseResult`` (from ``Crossbar.apply_pulse``).
-    Returns the matplotlib ``Axes``.
-    """
-    import matplotlib.pyplot as plt
+
+def _new_axes(ax, figsize):
+    if ax is not None:
+        return ax
+    from matplotlib.figure import Figure
+    return Figure(figsize=figsize, layout="constrained").add_subplot()
+
+
+def _solution(result):
     sol = getattr(result, "solution", result)
-    v = np.asarray(sol.cell_voltages)
-    if v.ndim != 2:
-        raise ValueError("voltage_map needs a single (unbatched) solution")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4))
-    lim = np.abs(v).max() or 1.0
-    im = ax.imshow(v, cmap="RdBu_r", vmin=-lim, vmax=lim, origin="upper", aspect="auto")
-    ax.figure.colorbar(im, ax=ax, label="cell voltage (V)")
+    if not hasattr(sol, "cell_voltages") or not hasattr(sol, "row_voltages"):
+        raise ConfigError("result must be a CircuitSolution or a PulseResult, got "
+                          f"{type(result).__name__}")
+    if np.ndim(sol.cell_voltages) != 2:
+        raise ConfigError("needs a single (unbatched) solution, got cell voltages of shape "
+                          f"{np.shape(sol.cell_voltages)}: pick one, e.g. xb.solve(v[k], ...)")
+    return sol
+
+
+def _finish_map(ax, im, result, label: str, title: str | None):
+    """Colour bar, selected cells outlined, axis labels and title of a cell map."""
+    ax.figure.colorbar(im, ax=ax, label=label)
     sel = getattr(result, "selected", None)
     if sel is not None:
         ii, jj = np.nonzero(sel)
@@ -28,6 +46,104 @@ def voltage_map(result, ax=None, *, title: str | None = None):
         ax.legend(loc="upper right", fontsize=7)
     ax.set_xlabel("bit line j")
     ax.set_ylabel("word line i")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def voltage_map(result, ax=None, *, title: str | None = None):
+    """Image of the voltage across every cell (V), selected cells outlined.
+
+    ``result`` is a ``CircuitSolution`` or a ``PulseResult`` (from ``Crossbar.apply_pulse``).
+    For 1T1R cells the voltage is the memristor's (without the access transistor).
+    Returns the matplotlib ``Axes``.
+    """
+    sol = _solution(result)
+    v = np.asarray(sol.cell_voltages)
+    ax = _new_axes(ax, (5, 4))
+    lim = np.nanmax(np.abs(v)) or 1.0
+    im = ax.imshow(v, cmap="RdBu_r", vmin=-lim, vmax=lim, origin="upper", aspect="auto")
+    return _finish_map(ax, im, result, "cell voltage (V)", title)
+
+
+def ir_drop(result, *, relative: bool = True) -> np.ndarray:
+    """Voltage lost before each cell, ``(V_row[i] - V_col[j]) - V_cell[i, j]`` (M, N).
+
+    The ideal cell voltage is the difference of the terminal source voltages (what the cell would
+    see with ideal wires, drivers and sense amplifiers); the loss is what the word- and bit-line
+    segments, driver and sense resistances and, for 1T1R cells, the access transistor take.
+
+    Parameters
+    ----------
+    result : CircuitSolution or PulseResult
+        One (unbatched) solve.
+    relative : bool
+        True: the loss as a fraction of the ideal cell voltage (NaN where that is 0 or a line
+        floats); False: in V (NaN where a line floats).
+
+    Returns
+    -------
+    (M, N) ndarray
+        Fraction (dimensionless) or voltage (V).
+    """
+    sol = _solution(result)
+    ideal = np.asarray(sol.row_voltages)[:, None] - np.asarray(sol.col_voltages)[None, :]
+    lost = ideal - np.asarray(sol.cell_voltages)
+    if not relative:
+        return lost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ideal != 0, lost / np.where(ideal != 0, ideal, 1.0), np.nan)
+
+
+def ir_drop_map(result, ax=None, *, relative: bool = True, title: str | None = None):
+    """Image of the IR drop before every cell (:func:`ir_drop`): in % of the ideal cell voltage
+    (``relative``) or in V.  Selected cells of a ``PulseResult`` are outlined.  Returns the Axes.
+    """
+    d = ir_drop(result, relative=relative)
+    ax = _new_axes(ax, (5, 4))
+    shown = 100.0 * d if relative else d
+    fin = shown[np.isfinite(shown)]
+    lim = float(np.max(np.abs(fin))) if fin.size and np.max(np.abs(fin)) > 0 else 1.0
+    # a loss is positive; a cell that gains voltage (sneak paths feeding a floating line) is blue
+    im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, origin="upper", aspect="auto")
+    return _finish_map(ax, im, result, "IR drop (% of ideal cell voltage)" if relative
+                       else "IR drop (V)", title)
+
+
+def disturb_margin_plot(margins: Sequence, ax=None, *, title: str | None = None):
+    """Write-disturb margins against pulse amplitude, one colour per bias scheme.
+
+    ``margins`` are :class:`xbar.circuit.write.DisturbMargins` (from
+    ``xbar.circuit.write.disturb_margins(xb, amplitude, scheme)``), for any mix of schemes and
+    amplitudes.  Solid: the smallest |voltage| a selected cell receives (IR drop); dashed: the
+    largest |voltage| on a non-selected cell; the band between them is the window in which a
+    switching threshold must lie (a negative margin, dashed above solid, has none).  Returns the
+    Axes.
+    """
+    margins = list(margins)
+    if not margins:
+        raise ConfigError("margins must hold at least one DisturbMargins, got none")
+    for m in margins:
+        if not all(hasattr(m, a) for a in ("scheme", "amplitude", "worst_selected_voltage",
+                                           "worst_disturb_voltage")):
+            raise ConfigError("margins must be DisturbMargins (xbar.circuit.write."
+                              f"disturb_margins), got {type(m).__name__}")
+    ax = _new_axes(ax, (5, 3.6))
+    schemes = list(dict.fromkeys(m.scheme for m in margins))
+    for k, scheme in enumerate(schemes):
+        ms = sorted((m for m in margins if m.scheme == scheme), key=lambda m: m.amplitude)
+        a = np.array([m.amplitude for m in ms])
+        sel = np.array([m.worst_selected_voltage for m in ms])
+        dist = np.array([m.worst_disturb_voltage for m in ms])
+        color = f"C{k}"
+        ax.plot(a, sel, "o-", color=color, ms=3, label=f"{scheme}: worst selected")
+        ax.plot(a, dist, "s--", color=color, ms=3, label=f"{scheme}: worst disturbed")
+        ax.fill_between(a, dist, sel, where=sel > dist, color=color, alpha=0.15,
+                        interpolate=True)
+    ax.set_xlabel("pulse amplitude (V)")
+    ax.set_ylabel("|cell voltage| (V)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
     if title:
         ax.set_title(title)
     return ax

@@ -1,4 +1,4 @@
-"""``xbar read``: solve a crossbar stored as a conductance matrix (.npy or .csv, siemens)."""
+"""``xbar read``: solve a crossbar stored as a conductance matrix (.npy, .npz or .csv, siemens)."""
 from __future__ import annotations
 
 import sys
@@ -8,20 +8,33 @@ import numpy as np
 
 from ..exceptions import ConfigError
 
+_EPILOG = """\
+Output: the column currents (A) as CSV, one row per input vector, on stdout or in --out; then
+'#' comment lines (ignored by numpy.loadtxt) with the power and energy split and, for --bias, the
+voltages across the selected, half-selected and unselected cells."""
+
 
 def register(sub) -> None:
     p = sub.add_parser(
         "read", help="column currents of a conductance matrix under a bias",
-        description=__doc__ + " Prints or saves the column currents (A), one per bit line.")
-    p.add_argument("conductances", type=Path, help="(M, N) conductance matrix, S (.npy or .csv)")
+        description=__doc__ + " Prints or saves the column currents (A), one per bit line.",
+        epilog=_EPILOG)
+    p.add_argument("conductances", type=str,
+                   help="(M, N) conductance matrix, S (.npy, .csv, or .npz with one array or "
+                        "PATH.npz:KEY)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--v", type=float, help="the same voltage (V) on every word line")
-    src.add_argument("--v-file", type=Path, help="(M,) or (B, M) input voltages, V (.npy or .csv)")
+    src.add_argument("--v-file", type=str, help="(M,) or (B, M) input voltages, V (.npy, .npz or .csv)")
     src.add_argument("--bias", choices=["half", "third", "floating", "grounded"],
-                     help="select one cell with a passive-array bias scheme (needs --cell-index, --v-select)")
+                     help="select one cell with a passive-array bias scheme (needs --cell-index "
+                          "and --v-select)")
     p.add_argument("--cell-index", type=int, nargs=2, metavar=("I", "J"),
-                   help="selected cell for --bias")
-    p.add_argument("--v-select", type=float, default=1.0, help="selected-row voltage for --bias, V")
+                   help="selected cell for --bias (row I, column J, from 0)")
+    p.add_argument("--v-select", type=float, default=None,
+                   help="selected-row voltage for --bias, V (required with --bias)")
+    p.add_argument("--duration", type=float, default=100e-9,
+                   help="duration of the read for the energy figures, s (default 100 ns, the "
+                        "ISAAC/PUMA 128x128 MVM)")
     p.add_argument("--r-wordline", type=float, default=0.0, help="ohm per word-line segment")
     p.add_argument("--r-bitline", type=float, default=0.0, help="ohm per bit-line segment")
     p.add_argument("--r-driver", type=float, default=0.0, help="driver output resistance, ohm")
@@ -33,40 +46,126 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def load_matrix(path: Path) -> np.ndarray:
+def load_matrix(spec: "str | Path", what: str = "conductances") -> np.ndarray:
+    """A numeric array from ``.npy``, ``.csv``/``.txt`` or ``.npz`` (one array, or ``PATH.npz:KEY``)."""
+    text = str(spec)
+    key = None
+    if ".npz:" in text:
+        text, key = text.rsplit(":", 1)
+    path = Path(text)
     if not path.exists():
-        raise ConfigError(f"{path}: no such file")
-    if path.suffix == ".npy":
-        return np.load(path)
-    if path.suffix in (".csv", ".txt"):
-        try:
-            return np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None, ndmin=1)
-        except ValueError as exc:
-            raise ConfigError(f"{path}: not a numeric table: {exc}") from None
-    raise ConfigError(f"{path}: unsupported format {path.suffix!r} (use .npy or .csv)")
+        raise ConfigError(f"{what}: {path}: no such file")
+    if not path.is_file():
+        raise ConfigError(f"{what}: {path} is not a file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        elif suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                keys = list(z.keys())
+                if key is None and len(keys) != 1:
+                    raise ConfigError(f"{what}: {path} holds arrays {keys}; name one as "
+                                      f"{path}:KEY")
+                key = keys[0] if key is None else key
+                if key not in keys:
+                    raise ConfigError(f"{what}: {path} has no array {key!r} (it holds {keys})")
+                arr = z[key]
+        elif suffix in (".csv", ".txt"):
+            arr = np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=1)
+        else:
+            raise ConfigError(f"{what}: {path}: unsupported format {path.suffix!r} (use .npy, "
+                              ".npz or .csv)")
+    except ConfigError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:
+        raise ConfigError(f"{what}: {path}: not a readable numeric array ({exc})") from None
+    if arr.dtype.kind not in "iuf":
+        raise ConfigError(f"{what}: {path}: expected real numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
+def _stats(v: np.ndarray) -> str:
+    if v.size == 0:
+        return "none"
+    a = np.abs(v)
+    return (f"{v.size} cells, |V| min {a.min():.4g} V, mean {a.mean():.4g} V, "
+            f"max {a.max():.4g} V")
+
+
+def summary_lines(sol, duration: float, cell=None) -> list[str]:
+    """Comment lines: power and energy split of a solution and, with ``cell`` (i, j), the voltages
+    across the selected, half-selected and unselected cells."""
+    p = sol.power
+    parts = {k: float(np.sum(v)) for k, v in p.as_dict().items()}
+    lines = []
+    cv = np.asarray(sol.cell_voltages)
+    if cell is not None:
+        i, j = cell
+        M, N = cv.shape[-2:]
+        sel = np.zeros((M, N), dtype=bool)
+        sel[i, j] = True
+        half = np.zeros((M, N), dtype=bool)
+        half[i, :] = half[:, j] = True
+        half &= ~sel
+        e_cells = cv * np.asarray(sol.cell_currents) * duration
+        lines += [f"# selected cell ({i}, {j}): {cv[i, j]:.6g} V",
+                  f"# half-selected (row {i} or column {j}): {_stats(cv[half])}",
+                  f"# unselected: {_stats(cv[~sel & ~half])}",
+                  f"# cell energy over {duration:.4g} s (J): selected {e_cells[sel].sum():.4g}, "
+                  f"half-selected {e_cells[half].sum():.4g}, unselected "
+                  f"{e_cells[~sel & ~half].sum():.4g}"]
+    lines.append("# power (W): " + ", ".join(f"{k} {parts[k]:.4g}" for k in
+                                             ("cells", "access", "wires", "drivers", "sense",
+                                              "total")))
+    lines.append(f"# energy over {duration:.4g} s (J): " + ", ".join(
+        f"{k} {parts[k] * duration:.4g}" for k in ("cells", "access", "wires", "drivers", "sense",
+                                                   "total")))
+    return lines
 
 
 def run(args) -> int:
     import xbar
+    from .._io import open_atomic
+    from .._validation import check_scalar
+    check_scalar(args.duration, "--duration", low=0.0, low_open=True, unit="s")
+    if args.bias:
+        if args.cell_index is None:
+            raise ConfigError("--bias needs --cell-index I J (the selected cell)")
+        if args.v_select is None:
+            raise ConfigError("--bias needs --v-select V (the selected-row voltage, V)")
     G = np.atleast_2d(load_matrix(args.conductances))
     xb = xbar.Crossbar(G, r_wordline=args.r_wordline, r_bitline=args.r_bitline,
                        r_driver=args.r_driver, r_sense=args.r_sense, cell=args.cell,
                        r_access=args.r_access)
     M, N = xb.shape
+    method = "auto" if args.method == "transfer" else args.method
     if args.bias:
-        if args.cell_index is None:
-            raise ConfigError("--bias needs --cell-index I J")
-        rv, cv = xbar.bias.scheme(args.bias, M, N, args.cell_index[0], args.cell_index[1],
-                                  args.v_select)
-        method = "auto" if args.method == "transfer" else args.method
-        out = xb.solve(rv, cv, method=method).col_currents
+        i, j = args.cell_index
+        rv, cv = xbar.bias.scheme(args.bias, M, N, i, j, args.v_select)
+        sol = xb.solve(rv, cv, method=method)
+        out = sol.col_currents
+        notes = summary_lines(sol, args.duration, (i, j))
     else:
-        v = np.full(M, args.v) if args.v is not None else load_matrix(args.v_file)
-        out = xb.read(v, method=args.method)
+        v = np.full(M, args.v) if args.v is not None else load_matrix(args.v_file, "--v-file")
+        v2 = np.atleast_2d(v)
+        if v.ndim > 2 or v2.shape[-1] != M:
+            raise ConfigError(f"--v-file must hold (M,) or (B, M) voltages with M = {M}, got "
+                              f"shape {v.shape}")
+        sol = xb.solve(v2, np.zeros((v2.shape[0], N)), method=method)
+        out = xb.read(v, method="transfer") if args.method == "transfer" else (
+            sol.col_currents.reshape(v.shape[:-1] + (N,)))
+        notes = summary_lines(sol, args.duration)
+        if v2.shape[0] > 1:
+            notes[-2:] = [n.replace("# ", f"# summed over {v2.shape[0]} inputs: ", 1)
+                          for n in notes[-2:]]
     if args.out is None:
         np.savetxt(sys.stdout, np.atleast_2d(out), fmt="%.10e", delimiter=",")
     elif args.out.suffix == ".npy":
-        np.save(args.out, out)
+        with open_atomic(args.out, "wb") as fh:
+            np.save(fh, out)
     else:
-        np.savetxt(args.out, np.atleast_2d(out), fmt="%.17e", delimiter=",")
+        with open_atomic(args.out, "w") as fh:
+            np.savetxt(fh, np.atleast_2d(out), fmt="%.17e", delimiter=",")
+    print("\n".join(notes))
     return 0

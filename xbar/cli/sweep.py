@@ -11,8 +11,8 @@ from pathlib import Path
 
 _EPILOG = """\
 examples:
-  xbar sweep examples/sweeps/mvm_size_wire.toml --out runs/mvm            # local Dask cluster
-  xbar sweep examples/sweeps/mvm_size_wire.toml --out runs/mvm --workers 0  # serial, no Dask
+  xbar sweep examples/sweeps/mvm_size_wire_adc.toml --out runs/mvm            # local Dask cluster
+  xbar sweep examples/sweeps/mvm_size_wire_adc.toml --out runs/mvm --workers 0  # serial, no Dask
   xbar sweep spec.toml --out runs/x --scheduler tcp://10.0.0.5:8786        # existing cluster
   xbar sweep spec.toml --check                                             # validate, list points
   xbar sweep report runs/mvm                                               # plots + REPORT.md
@@ -38,6 +38,9 @@ def register(subparsers) -> None:
                    help="keep points recorded as failed instead of re-running them")
     p.add_argument("--check", action="store_true",
                    help="validate the spec and print its points and parameters; run nothing")
+    p.add_argument("--max-memory", type=float, metavar="GB",
+                   help="memory one point may use, GB (default: this machine's physical memory); "
+                        "points whose estimate exceeds it are refused before anything runs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_main)
 
@@ -55,8 +58,11 @@ def _main(args) -> int:
     if args.dir is not None:
         raise ConfigError(f"unexpected argument {args.dir!r}; the output directory goes after --out")
     spec = sweep.load_spec(args.spec)
+    if args.max_memory is not None and not args.max_memory > 0:
+        raise ConfigError(f"--max-memory must be > 0 GB, got {args.max_memory}")
+    max_memory = None if args.max_memory is None else args.max_memory * 1e9
     if args.check:
-        _describe(spec)
+        _describe(spec, max_memory)
         return 0
     if args.out is None:
         raise ConfigError("--out DIR is required to run a sweep (records are written there)")
@@ -64,7 +70,8 @@ def _main(args) -> int:
         raise ConfigError(f"--workers must be >= 0, got {args.workers}")
     try:
         result = sweep.run(spec, out=args.out, workers=args.workers, scheduler=args.scheduler,
-                           retry_failed=args.retry_failed, progress=None if args.quiet else sys.stderr)
+                           retry_failed=args.retry_failed, progress=None if args.quiet else sys.stderr,
+                           max_memory=max_memory)
     except KeyboardInterrupt:
         print(f"interrupted; finished points are saved in {args.out}: re-run the same command to resume",
               file=sys.stderr)
@@ -74,7 +81,8 @@ def _main(args) -> int:
     return 1 if result.n_failed else 0
 
 
-def _describe(spec) -> None:
+def _describe(spec, max_memory: float | None = None) -> None:
+    from ..sweep.runner import _fmt_bytes, check_memory
     t = spec.task
     print(f"sweep {spec.name!r}: task {t.name!r}, {spec.n_points} points over "
           f"{len(spec.axes)} axes ({' x '.join(str(len(a.values)) for a in spec.axes) or '1'})")
@@ -87,3 +95,6 @@ def _describe(spec) -> None:
         val = "<axis>" if name in axis_names else repr(spec.base[name])
         print(f"  {name} = {val}: {p.describe()}" + (f" — {p.doc}" if p.doc else ""))
     print("metrics: " + ", ".join(spec.metrics))
+    peak = check_memory(spec, spec.points(), max_memory)
+    if peak is not None:
+        print(f"largest estimated memory of one point: {_fmt_bytes(peak)}")

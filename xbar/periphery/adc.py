@@ -1,9 +1,16 @@
 """Analog-to-digital converters of the column read-out.
 
-An ``ADC`` converts the TIA output voltage of every read-out channel with a uniform mid-tread
-quantizer (Cython kernel ``xbar._kernels._quantize``): ``2**bits`` codes spread over a range
-``[lo, hi]`` (V) whose ends are exact codes, so the error is at most half an LSB inside the range and
-values outside clip to the ends.  The range is fixed, the TIA's full swing, or calibrated per channel
+An ``ADC`` converts the TIA output voltage of every read-out channel with a uniform quantizer
+(Cython kernel ``xbar._kernels._quantize``) of ``2**bits`` codes, one LSB ``(hi - lo) / (2**bits - 1)``
+apart, over a range ``[lo, hi]`` (V); values outside clip to the range first.  Two code grids:
+
+* ``zero_code=True`` (default, mid-tread): the grid is placed so that 0 V is an exact code, as in a
+  bipolar (two's complement) converter; a zero current then reads exactly 0 -- a pruned or
+  zero-initialised weight row, or a zero input, gives 0 and not half an LSB.  The grid is shifted
+  by at most half an LSB against ``[lo, hi]``, so one end code may lie up to ``lsb / 2`` outside
+  the range; the error stays at most half an LSB everywhere inside it.
+* ``zero_code=False`` (mid-rise for a symmetric range): both range ends are exact codes and 0 lies
+  half an LSB from the nearest code when the number of codes is even.  The range is fixed, the TIA's full swing, or calibrated per channel
 from calibration inputs (min/max or percentiles).  Converter non-idealities: gain and offset error
 per converter (drawn once, fabrication stream) and Gaussian noise per conversion (operation stream).
 One converter may serve ``columns_per_adc`` channels (column multiplexing): they share its errors
@@ -18,10 +25,11 @@ import numpy as np
 
 from .._kernels import _quantize
 from .._random import check_random_state
+from .._fielddoc import document_fields
 from .._validation import as_float_array, check_choice, check_scalar
 from ..exceptions import ConfigError
 
-__all__ = ["ADC", "quantize", "murmann_energy", "RANGE_MODES"]
+__all__ = ["ADC", "quantize", "code_grid", "murmann_energy", "RANGE_MODES"]
 
 RANGE_MODES = ("full", "calibrate", "percentile")
 
@@ -49,7 +57,35 @@ def _n_threads(batch: int) -> int:
     return max(1, min(n, batch // 512 + 1))
 
 
-def quantize(x, lo, hi, bits: int, *, gain=None, offset=None) -> tuple[np.ndarray, int, int]:
+def code_grid(lo: np.ndarray, hi: np.ndarray, bits: int, zero_code: bool
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(origin, lsb, c_min)`` per channel of the quantizer grid over ``[lo, hi]`` (V).
+
+    The codes are ``origin + c * lsb`` for integers ``c_min <= c <= c_min + 2**bits - 1``, with
+    ``lsb = (hi - lo) / (2**bits - 1)``.  ``zero_code``: ``origin = 0`` and ``c_min`` the code
+    nearest ``lo`` (0 V exact); otherwise ``origin = lo``, ``c_min = 0`` (both ends exact).
+    """
+    lo = np.asarray(lo, dtype=np.float64)
+    hi = np.asarray(hi, dtype=np.float64)
+    lsb = np.ascontiguousarray((hi - lo) / (2 ** bits - 1))
+    if zero_code:
+        return np.zeros_like(lo), lsb, np.ascontiguousarray(np.floor(lo / lsb + 0.5))
+    return np.ascontiguousarray(lo), lsb, np.zeros_like(lo)
+
+
+def _sense(x, pre, swing, lo, hi, gain, offset, bits, zero_code, post, out, accumulate):
+    """Call the fused TIA + ADC kernel (``bits=None``: ideal converter)."""
+    K = x.shape[1]
+    if bits is None:
+        levels, grid = 0, (np.zeros(K), np.zeros(K), np.zeros(K))
+    else:
+        levels, grid = 2 ** bits, code_grid(lo, hi, bits, zero_code)
+    return _quantize.sense_quantize(x, pre, swing, lo, hi, gain, offset, levels, *grid, post, out,
+                                    accumulate, _n_threads(x.shape[0]))
+
+
+def quantize(x, lo, hi, bits: int, *, gain=None, offset=None, zero_code: bool = True
+             ) -> tuple[np.ndarray, int, int]:
     """Uniform quantization of ``x`` (B, K) with per-channel ranges ``lo``, ``hi`` (K,).
 
     Parameters
@@ -62,11 +98,14 @@ def quantize(x, lo, hi, bits: int, *, gain=None, offset=None) -> tuple[np.ndarra
         Resolution, ``2**bits`` codes (>= 1).
     gain, offset : (K,) array_like, optional
         Converter gain (default 1) and offset (V, default 0) applied before quantizing.
+    zero_code : bool
+        True (default): 0 V is an exact code (mid-tread); False: ``lo`` and ``hi`` are exact
+        codes (see the module docstring and :func:`code_grid`).
 
     Returns
     -------
     out : (B, K) ndarray
-        Reconstructed values ``lo + code * lsb`` (V).
+        Reconstructed values ``origin + code * lsb`` (V), see :func:`code_grid`.
     n_low, n_high : int
         How many values clipped at the low / high end.
     """
@@ -86,12 +125,12 @@ def quantize(x, lo, hi, bits: int, *, gain=None, offset=None) -> tuple[np.ndarra
     offset = np.zeros(K) if offset is None else np.ascontiguousarray(
         np.broadcast_to(as_float_array(offset, "offset"), (K,)))
     out = np.empty_like(x)
-    _, n_low, n_high = _quantize.sense_quantize(x, np.ones(K), np.inf, lo, hi, gain, offset,
-                                                2 ** bits, np.ones(K), out, False,
-                                                _n_threads(x.shape[0]))
+    _, n_low, n_high = _sense(x, np.ones(K), np.inf, lo, hi, gain, offset, bits, bool(zero_code),
+                              np.ones(K), out, False)
     return out, int(n_low), int(n_high)
 
 
+@document_fields
 @dataclass
 class ADC:
     """Column ADC configuration.
@@ -102,27 +141,40 @@ class ADC:
 
     bits: int | None = 8
     """Resolution in bits (>= 1); ``None`` is an ideal converter (no quantization, no clipping
-    beyond the TIA swing, no energy unless ``energy_per_conversion`` is given)."""
+    beyond the TIA swing, no energy unless ``energy_per_conversion`` is given).  Default 8: ISAAC's
+    8-bit column ADC (ISCA 2016, REFERENCES.md section 3.2)."""
     range: str | tuple = "full"
     """``"full"``: the TIA output swing ``[-v_swing, v_swing]``; ``"calibrate"``: per channel
     min..max of the calibration outputs; ``"percentile"``: per channel ``[100-p, p]`` percentiles
-    of the calibration outputs (``p = percentile``); or a fixed ``(lo, hi)`` in V with lo < hi."""
+    of the calibration outputs (``p = percentile``); or a fixed ``(lo, hi)`` in V with lo < hi.
+    Default ``"full"``: no calibration needed (the automatic TIA gain already scales each channel's
+    largest current to the swing)."""
     percentile: float = 99.9
-    """Upper percentile for ``range="percentile"`` (50 < p <= 100), %."""
+    """Upper percentile for ``range="percentile"`` (50 < p <= 100), % [H: clips 0.1 % of the
+    calibration outputs at each end]."""
     offset_std: float = 0.0
-    """Standard deviation of the offset error per converter, in LSB (drawn once, fabrication)."""
+    """Standard deviation of the offset error per converter, LSB (drawn once, fabrication stream).
+    Default 0: an ideal, trimmed converter."""
     gain_std: float = 0.0
-    """Standard deviation of the relative gain error per converter (drawn once, fabrication)."""
+    """Standard deviation of the relative gain error per converter, dimensionless (drawn once,
+    fabrication stream; 0 <= value < 1).  Default 0: an ideal, trimmed converter."""
     noise_std: float = 0.0
-    """Standard deviation of the input-referred noise per conversion, in LSB (operation stream)."""
+    """Standard deviation of the input-referred noise per conversion, LSB (operation stream).
+    Default 0: noiseless."""
     columns_per_adc: int = 1
-    """Channels multiplexed onto one converter (share its errors, converted one after another)."""
+    """Channels multiplexed onto one converter (share its errors, converted one after another).
+    Default 1: one converter per channel (ISAAC shares one ADC among 128 columns: set 128 to model
+    that read-out time)."""
     energy_per_conversion: float | None = None
     """Energy per conversion, J.  ``None``: ``murmann_energy(bits)`` (2.1 pJ at 5 b, 9.1 pJ at 8 b,
     Murmann survey medians, REFERENCES.md section 3.2), 0 for an ideal converter."""
     t_conversion: float = 1e-9
     """Time per conversion, s (ISAAC 8-bit ADC at 1.28 GS/s ~ 1 ns, REFERENCES.md section 3.2);
     with multiplexing a read-out takes ``columns_per_adc * t_conversion``."""
+    zero_code: bool = True
+    """Code grid: True (default) places 0 V on an exact code (mid-tread, like a two's-complement
+    bipolar converter), so a zero channel current reads exactly 0; False makes both range ends
+    exact codes instead (then 0 lies half an LSB from a code for a symmetric range)."""
 
     def __post_init__(self):
         if self.bits is not None:
@@ -146,6 +198,9 @@ class ADC:
         if self.energy_per_conversion is not None:
             check_scalar(self.energy_per_conversion, "energy_per_conversion", low=0.0, unit="J")
         check_scalar(self.t_conversion, "t_conversion", low=0.0, unit="s")
+        if not isinstance(self.zero_code, (bool, np.bool_)):
+            raise ConfigError(f"zero_code must be True or False, got {self.zero_code!r}")
+        self.zero_code = bool(self.zero_code)
 
     @property
     def ideal(self) -> bool:
@@ -210,7 +265,8 @@ class ADC:
             rng = check_random_state(random_state)
             v = v + self.noise_std * lsb * rng.standard_normal(v.shape)
         offset = None if offset_lsb is None else np.ascontiguousarray(offset_lsb * lsb)
-        out, n_low, n_high = quantize(v, lo, hi, self.bits, gain=gain, offset=offset)
+        out, n_low, n_high = quantize(v, lo, hi, self.bits, gain=gain, offset=offset,
+                                      zero_code=self.zero_code)
         return out, n_low + n_high
 
     def read_out(self, current: np.ndarray, tia_gains: np.ndarray, v_swing: float, lo: np.ndarray,
@@ -221,17 +277,18 @@ class ADC:
         currents (B, K) A, in one pass of the Cython kernel.
 
         Returns the digital outputs referred back to the TIA input (A, i.e. divided by the TIA
-        gain) and multiplied by ``scale`` (K,) if given, the number of saturated TIA outputs and
+        gain; 0 for a channel of gain 0) and multiplied by ``scale`` (K,) if given, the number of saturated TIA outputs and
         the number of clipped conversions.  With ``out`` (B, K, last axis contiguous) the results
         are added to it in place (and ``out`` is returned).
         """
         current = np.ascontiguousarray(current, dtype=np.float64)
         B, K = current.shape
-        levels = 0 if self.bits is None else 2 ** self.bits
         lsb = 0.0 if self.bits is None else (hi - lo) / (2 ** self.bits - 1)
         offset = np.ascontiguousarray(offset_lsb * lsb, dtype=np.float64)
-        post = 1.0 / tia_gains if scale is None else scale / tia_gains
-        post = np.ascontiguousarray(post, dtype=np.float64)
+        # A channel with gain 0 carries no current (TIA.channel_gains): its read-out is 0.
+        live = tia_gains > 0
+        post = np.where(live, 1.0 / np.where(live, tia_gains, 1.0), 0.0)
+        post = np.ascontiguousarray(post if scale is None else scale * post, dtype=np.float64)
         pre = np.ascontiguousarray(tia_gains, dtype=np.float64)
         n_sat = 0
         if self.noise_std and self.bits is not None:
@@ -245,8 +302,7 @@ class ADC:
         accumulate = out is not None
         if out is None:
             out = np.empty((B, K))
-        s, lo_n, hi_n = _quantize.sense_quantize(current, pre, swing, lo, hi,
-                                                 np.ascontiguousarray(gain, dtype=np.float64),
-                                                 offset, levels, post, out, accumulate,
-                                                 _n_threads(B))
+        s, lo_n, hi_n = _sense(current, pre, swing, lo, hi,
+                               np.ascontiguousarray(gain, dtype=np.float64), offset, self.bits,
+                               self.zero_code, post, out, accumulate)
         return out, n_sat + int(s), int(lo_n + hi_n)

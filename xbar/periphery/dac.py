@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._kernels import _quantize
+from .._fielddoc import document_fields
 from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError
 from .adc import _n_threads
@@ -32,6 +33,7 @@ ENCODINGS = ("amplitude", "pulse_width", "bit_serial")
 SIGNED_MODES = ("bipolar", "two_phase")
 
 
+@document_fields
 @dataclass
 class Phase:
     """One read of the array, digitised on its own and added with ``weight`` after the ADC."""
@@ -40,27 +42,33 @@ class Phase:
     """(B, M) amplitude-equivalent driver voltages, V (for pulse width: ``v_read`` times the
     signed duty cycle, which gives the integrated charge of a linear array over ``t_read``)."""
     weight: float
-    """Digital weight of this read's outputs (bit-serial ``±2**k / L``, two-phase ``±1``)."""
+    """Digital weight of this read's outputs, dimensionless (bit-serial ``±2**k / L``, two-phase
+    ``±1``)."""
     codes: np.ndarray | None = field(default=None, repr=False)
     """Pulse width only: (B, M) signed integer durations in slots of ``t_read / L``."""
 
 
+@document_fields
 @dataclass
 class DAC:
     """Word-line driver / DAC configuration."""
 
     bits: int | None = 8
     """Magnitude resolution in bits (>= 1); ``None`` is ideal (continuous amplitude; not allowed
-    for pulse-width or bit-serial encoding, which need discrete slots or bits)."""
+    for pulse-width or bit-serial encoding, which need discrete slots or bits).  Default 8 [H: the
+    input precision of 8-bit inference; ISAAC streams 16-bit inputs bit-serially]."""
     v_read: float = 0.2
     """Full-scale read voltage, V (low enough to keep cells in their linear, non-disturbing
     range; NeuroSim uses 0.5 V, REFERENCES.md section 3.4) [H]."""
     x_max: float = 1.0
-    """Input full scale (input units): ``|x| = x_max`` maps to ``v_read``; larger values clip."""
+    """Input full scale, in the units of the inputs ``x``: ``|x| = x_max`` maps to ``v_read``;
+    larger values clip.  Default 1 (inputs normalised to [-1, 1])."""
     encoding: str = "amplitude"
-    """``"amplitude"``, ``"pulse_width"`` or ``"bit_serial"``."""
+    """``"amplitude"``, ``"pulse_width"`` or ``"bit_serial"`` (see the module docstring).  Default
+    amplitude: one read per input vector."""
     signed: str = "bipolar"
-    """``"bipolar"`` (± driver voltages) or ``"two_phase"`` (two reads, subtracted digitally)."""
+    """``"bipolar"`` (± driver voltages) or ``"two_phase"`` (two reads, subtracted digitally).
+    Default bipolar: one read per signed input."""
     t_read: float = 100e-9
     """Duration of one read (one bit in bit-serial mode; the full pulse-width window), s.
     Default: ISAAC/PUMA 128x128 MVM of 100 ns (REFERENCES.md section 3.3)."""

@@ -176,8 +176,6 @@ class AnalogLinear:
                  ledger: EnergyLedger | None = None, name: str = "analog",
                  read_method: str = "auto", energy: bool = True, count_samples: bool = True,
                  map_workers: int | None = None, random_state=None):
-        from ..circuit import Crossbar
-
         W = as_float_array(W, "W")
         if W.ndim != 2 or 0 in W.shape:
             raise ConfigError(f"W must be a non-empty 2-D (out, in) array, got shape {W.shape}")
@@ -211,36 +209,45 @@ class AnalogLinear:
         self.w_max = self.mapping.full_scale(W)
         self.stats = {"reads": 0, "conversions": 0, "adc_clipped": 0, "tia_saturated": 0}
 
-        n_out, n_in = W.shape
-        kw = self.array.crossbar_kwargs(self.dac.r_driver, self.tia.r_in)
-        self.tiles: list[Tile] = []
-        for spec in plan_tiles(n_in, n_out, self.array.max_rows, self.array.max_cols,
-                               self.mapping.columns_per_output, self.mapping.reference_columns):
-            blk = self.mapping.map_block(W[spec.outputs, spec.rows], self.window, self.w_max)
-            xb = Crossbar(blk.G, **kw)
-            self.tiles.append(Tile(spec, xb, blk.A, blk.D))
+        self.tiles: list[Tile] = self._build_tiles(
+            W, self.array.crossbar_kwargs(self.dac.r_driver, self.tia.r_in))
         self.update_gains()
         self._linear = _is_linear(self.tiles[0].crossbar, self.array.crossbar_options)
         if self.read_method == "transfer" and not self._linear:
             raise ConfigError("read_method='transfer' needs linear cells; use 'solve' or 'auto'")
         self.set_adc(self.adc)
 
+    def _build_tiles(self, W: np.ndarray, kw: dict) -> list[Tile]:
+        """Map ``W`` onto the tiles' conductances (``kw``: ``Crossbar`` keyword arguments)."""
+        from ..circuit import Crossbar
+        n_out, n_in = W.shape
+        tiles = []
+        for spec in plan_tiles(n_in, n_out, self.array.max_rows, self.array.max_cols,
+                               self.mapping.columns_per_output, self.mapping.reference_columns):
+            blk = self.mapping.map_block(W[spec.outputs, spec.rows], self.window, self.w_max)
+            tiles.append(Tile(spec, Crossbar(blk.G, **kw), blk.A, blk.D))
+        return tiles
+
     def update_gains(self) -> None:
         """Set the TIA gains per channel (``tia.gain``, or automatic from ``tia.auto_gain``: the
-        present conductances or the whole window).  Calibrated ADC ranges need ``calibrate`` again
+        present conductances or the whole window; a channel whose present bound is 0, i.e. an
+        all-zero weight row, takes the window's gain).  Calibrated ADC ranges need ``calibrate`` again
         after a gain change."""
         win = self.window
         for tile in self.tiles:
+            # each column at g_max or g_min: the largest |sum_c A_ck G_ic| per row
+            g_abs = np.maximum(np.abs(win.g_max * np.clip(tile.A, 0, None).sum(0)
+                                      + win.g_min * np.clip(tile.A, None, 0).sum(0)),
+                               np.abs(win.g_min * np.clip(tile.A, 0, None).sum(0)
+                                      + win.g_max * np.clip(tile.A, None, 0).sum(0)))
+            i_window = self.dac.v_read * tile.G.shape[0] * g_abs
             if self.tia.auto_gain == "window":
-                # each column at g_max or g_min: the largest |sum_c A_ck G_ic| per row
-                g_abs = np.maximum(np.abs(win.g_max * np.clip(tile.A, 0, None).sum(0)
-                                          + win.g_min * np.clip(tile.A, None, 0).sum(0)),
-                                   np.abs(win.g_min * np.clip(tile.A, 0, None).sum(0)
-                                          + win.g_max * np.clip(tile.A, None, 0).sum(0)))
-                i_bound = self.dac.v_read * tile.G.shape[0] * g_abs
+                tile.gains = self.tia.channel_gains(i_window)
             else:
+                # A channel whose weights are all zero (bound 0) takes the window's gain: it
+                # reads 0 (exactly, with the ADC's zero code) and a later write is not saturated.
                 i_bound = self.dac.v_read * np.abs(np.asarray(tile.G) @ tile.A).sum(axis=0)
-            tile.gains = self.tia.channel_gains(i_bound)
+                tile.gains = self.tia.channel_gains(i_bound, i_window)
 
     def set_adc(self, adc: ADC) -> None:
         """Use the converter configuration ``adc`` from now on (e.g. in a sweep of bits).

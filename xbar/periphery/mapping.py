@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._fielddoc import document_fields
 from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError
 
@@ -35,6 +36,7 @@ __all__ = ["ConductanceRange", "WeightMapping", "MappedBlock", "effective_weight
 SCHEMES = ("differential", "reference")
 
 
+@document_fields
 @dataclass
 class ConductanceRange:
     """Programmable conductance window of a cell."""
@@ -71,6 +73,7 @@ def conductance_range(device) -> ConductanceRange:
     return ConductanceRange(float(g_min), float(g_max))
 
 
+@document_fields
 @dataclass
 class MappedBlock:
     """One array's share of a weight matrix (see the module docstring)."""
@@ -78,20 +81,22 @@ class MappedBlock:
     G: np.ndarray
     """(inputs, C) conductances, S."""
     A: np.ndarray
-    """(C, K) analog combination of column currents into read-out channels."""
+    """(C, K) analog combination of column currents into read-out channels (dimensionless, ±1)."""
     D: np.ndarray
     """(K, outputs) digital combination after the ADC (weight units per A/V)."""
 
 
+@document_fields
 @dataclass
 class WeightMapping:
     """How weights become conductances."""
 
     scheme: str = "differential"
     """``"differential"`` (G+/G− pairs) or ``"reference"`` (one column per output and a shared
-    reference column per array)."""
+    reference column per array).  Default differential: the common signed mapping (aihwkit,
+    NeuroSim)."""
     slices: int = 1
-    """Cells (pairs) per weight for bit slicing (differential only)."""
+    """Cells (pairs) per weight for bit slicing (differential only).  Default 1: one analog pair."""
     bits_per_slice: int | None = None
     """Bits stored per slice; ``None`` stores continuous (analog) conductances (``slices`` must be
     1).  With ``slices=1`` an integer quantizes each cell to ``2**bits_per_slice`` levels."""
@@ -99,8 +104,8 @@ class WeightMapping:
     """Differential pairs: ``"analog"`` (the TIA subtracts the two currents, one conversion per
     pair) or ``"digital"`` (each column converted, subtracted after the ADC)."""
     w_max: float | None = None
-    """Weight full scale mapped to the whole window; ``None`` = ``max |W|`` at construction.
-    Larger weights clip."""
+    """Weight full scale (weight units) mapped to the whole window; ``None`` = ``max |W|`` at
+    construction (1 for an all-zero matrix).  Larger weights clip."""
 
     def __post_init__(self):
         check_choice(self.scheme, "scheme", SCHEMES)

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._fielddoc import document_fields
 from .._validation import check_choice, check_scalar
 
 __all__ = ["TIA"]
 
 
+@document_fields
 @dataclass
 class TIA:
     """Trans-impedance amplifier of one read-out channel."""
@@ -47,13 +49,33 @@ class TIA:
         check_choice(self.auto_gain, "auto_gain", ("weights", "window"))
         check_scalar(self.power, "power", low=0.0, unit="W")
 
-    def channel_gains(self, i_bound: np.ndarray) -> np.ndarray:
-        """Gain per channel (ohm): fixed ``gain``, or ``v_swing / i_bound`` (A) when automatic."""
+    def channel_gains(self, i_bound: np.ndarray, i_fallback: np.ndarray | None = None
+                      ) -> np.ndarray:
+        """Gain per channel (ohm): fixed ``gain``, or ``v_swing / i_bound`` when automatic.
+
+        Parameters
+        ----------
+        i_bound : (K,) array_like
+            Largest current (A, >= 0) each channel is expected to carry.
+        i_fallback : (K,) array_like, optional
+            Bound (A) used where ``i_bound`` is 0 (a channel whose weights are all zero), e.g.
+            the largest current the conductance window allows.  Where both are 0 the gain is 0:
+            such a channel carries no current and its read-out is exactly 0.
+
+        Returns
+        -------
+        (K,) ndarray
+            Trans-impedance gain per channel, ohm (finite, >= 0).
+        """
         i_bound = np.asarray(i_bound, dtype=np.float64)
         if self.gain is not None:
             return np.full(i_bound.shape, float(self.gain))
-        safe = np.where(i_bound > 0, i_bound, 1.0)
-        return self.v_swing / safe
+        if i_fallback is not None:
+            i_bound = np.where(i_bound > 0, i_bound,
+                               np.broadcast_to(np.asarray(i_fallback, dtype=np.float64),
+                                               i_bound.shape))
+        ok = i_bound > 0
+        return np.where(ok, self.v_swing / np.where(ok, i_bound, 1.0), 0.0)
 
     def amplify(self, current: np.ndarray, gains: np.ndarray) -> tuple[np.ndarray, int]:
         """Output voltages (V) for channel currents (B, K) A; returns (voltages, n_saturated)."""

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .._fielddoc import document_fields
 from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError
 
 __all__ = ["ArrayConfig", "TileSpec", "plan_tiles"]
 
 
+@document_fields
 @dataclass
 class ArrayConfig:
     """Physical array: size limits, wires and cell type (passed to ``xbar.Crossbar``)."""
@@ -27,11 +29,12 @@ class ArrayConfig:
     r_wordline: float = 1.0
     """Word-line wire resistance per segment (cell pitch), ohm [H: the issue's 1 ohm case]."""
     r_bitline: float = 1.0
-    """Bit-line wire resistance per segment, ohm."""
+    """Bit-line wire resistance per segment, ohm [H: as the word line]."""
     cell: str = "0T1R"
-    """``"0T1R"`` (passive) or ``"1T1R"`` (needs ``r_access``)."""
+    """``"0T1R"`` (passive) or ``"1T1R"`` (needs ``r_access``).  Default passive."""
     r_access: float | None = None
-    """Access-transistor on-resistance of 1T1R cells, ohm."""
+    """Access-transistor on-resistance of 1T1R cells, ohm (NeuroSim's default is 15 kohm,
+    ``neurosim/MLP_NeuroSim_V3.0:Cell.cpp``, REFERENCES.md section 3.4)."""
     crossbar_options: dict = field(default_factory=dict)
     """Further keyword arguments for ``xbar.Crossbar`` (e.g. a nonlinear cell I-V model when the
     solver supports it); a model with ``is_linear() == False`` disables the transfer-matrix path."""

@@ -40,7 +40,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .._io import dump_document, load_document
+from .._io import dump_document, load_document, open_atomic
 from ..exceptions import ConfigError
 
 __all__ = ["EnergyLedger", "LedgerSummary"]
@@ -448,7 +448,7 @@ class EnergyLedger:
         """Write all rows as CSV (columns ``category, energy_J, count`` then tags); returns path."""
         path = Path(path)
         keys = sorted(self._cols)
-        with path.open("w", newline="") as fh:
+        with open_atomic(path, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["category", "energy_J", "count", *keys])
             for rec in self.records():

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import as_float_array, check_choice, check_scalar
-from .._io import dump_document, load_document
+from .._io import dump_document, load_document, open_atomic
 from ..exceptions import ConfigError
 
 __all__ = ["Pulse", "PulseSchedule", "POLARITIES", "BIAS_SCHEMES", "KINDS", "MODES"]
@@ -450,7 +450,7 @@ class PulseSchedule:
         path = Path(path)
         t0 = self.t_start
         first = np.r_[True, self.slot[1:] != self.slot[:-1]] if self.n_cell_pulses else []
-        with path.open("w", newline="") as fh:
+        with open_atomic(path, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["pulse", "t_start_s", "array", "row", "col", "kind", "polarity",
                         "amplitude_V", "width_s", "bias_scheme", "energy_J",

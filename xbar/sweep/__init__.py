@@ -1,7 +1,7 @@
 """Design-space sweeps: run a task over a grid of parameters, locally or on a Dask cluster.
 
 >>> import xbar.sweep
->>> result = xbar.sweep.run("examples/sweeps/mvm_size_wire.toml", out="runs/mvm")   # doctest: +SKIP
+>>> result = xbar.sweep.run("examples/sweeps/mvm_size_wire_adc.toml", out="runs/mvm")   # doctest: +SKIP
 >>> xbar.sweep.report("runs/mvm")                                                   # doctest: +SKIP
 
 * :func:`run` runs every point of a spec (serially with ``workers=0``, on a local Dask cluster of

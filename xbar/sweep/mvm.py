@@ -98,7 +98,18 @@ def _inputs(params: dict, rng: np.random.Generator) -> np.ndarray:
     return v * (rng.random((B, M)) < 0.5)
 
 
-@task("mvm", params=MVM_PARAMS, metrics=MVM_METRICS, check=_check, timing=("solve_time_s",))
+def mvm_memory(params: dict) -> float:
+    """Estimated peak memory of one ``mvm`` point, bytes: ``8 M N (16 B + 20)``.
+
+    The batched solve holds about 16 float64 arrays of (B, M, N) plus a few of (M, N); tracemalloc
+    peaks of 32x512 to 512x512 points with B = 1-64, 0T1R and 1T1R, lie at 0.6-1.0 of this.
+    """
+    M, N, B = params["rows"], params["cols"], params["batch"]
+    return 8.0 * M * N * (16.0 * B + 20.0)
+
+
+@task("mvm", params=MVM_PARAMS, metrics=MVM_METRICS, check=_check, timing=("solve_time_s",),
+      memory=mvm_memory)
 def mvm(params: dict, seed: int) -> dict:
     """One MVM point: see the module docstring.  Units: S, ohm, V, s, J."""
     from ..circuit import Crossbar

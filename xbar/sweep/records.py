@@ -7,9 +7,10 @@ Layout of an output directory::
     DIR/results.parquet       combined table of the spec's points (results.csv without pyarrow)
     DIR/report/               written by ``xbar sweep report DIR``
 
-A record is written to a temporary file in the same directory and moved into place with
-``os.replace`` (atomic on POSIX and Windows), so a crash or Ctrl-C leaves either the whole record or
-none.  The record's name is the point's config hash (task, task version, every parameter and the
+Every file (records, table, ``sweep.json``, the report) is written to a temporary file in the same
+directory, ``fsync``-ed and moved into place with ``os.replace`` (:func:`xbar._io.open_atomic`,
+atomic on POSIX and Windows; permissions follow the umask), so a crash or Ctrl-C leaves either the
+whole file or the previous one.  The record's name is the point's config hash (task, task version, every parameter and the
 seed), so re-running a spec finds the finished points and a changed spec recomputes only new points.
 """
 from __future__ import annotations
@@ -19,13 +20,15 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .._io import TMP_SUFFIX, open_atomic
+
 RECORD_KEYS = ("hash", "task", "task_version", "seed", "params", "status", "metrics", "error",
                "wall_time_s", "started", "finished", "xbar_version", "host")
-"""Keys of every record (``error`` is None for an ok point, ``metrics`` empty for a failed one)."""
+"""Keys of every record (``error`` is None for an ok point; ``metrics`` is empty for a point whose
+task raised, and keeps the finite values, null for the others, of a point failed for a NaN metric)."""
 
 
 def config_hash(task, params: dict) -> str:
@@ -45,21 +48,9 @@ def to_json_value(value: Any) -> Any:
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    """Write ``data`` as JSON to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True, allow_nan=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write ``data`` as strict JSON to ``path`` atomically (:func:`xbar._io.open_atomic`)."""
+    with open_atomic(path) as fh:
+        json.dump(data, fh, indent=1, sort_keys=True, allow_nan=False)
 
 
 class RecordStore:
@@ -69,7 +60,7 @@ class RecordStore:
         self.out = Path(out)
         self.dir = self.out / "records"
         self.dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.dir.glob(".*.tmp"):  # left by a process killed mid-write
+        for stale in self.dir.glob(f".*{TMP_SUFFIX}"):  # left by a process killed mid-write
             stale.unlink(missing_ok=True)
 
     def path(self, h: str) -> Path:
@@ -123,11 +114,16 @@ def write_table(out: "str | os.PathLike", rows: list[dict]) -> Path:
         pa = None
     if pa is not None:
         path = out / "results.parquet"
-        tmp = out / ".results.parquet.tmp"
-        pq.write_table(pa.Table.from_pylist(rows), tmp)
-        os.replace(tmp, path)
+        with open_atomic(path, "wb") as fh:
+            pq.write_table(pa.Table.from_pylist(rows), fh)
         (out / "results.csv").unlink(missing_ok=True)
         return path
+    path = out / "results.csv"
+    with open_atomic(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["hash"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
     path = out / "results.csv"
     tmp = out / ".results.csv.tmp"
     with open(tmp, "w", newline="") as fh:

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import open_atomic, write_atomic
 from .runner import load_records
 
 _MAX_LINES = 6
+_MAX_TICKS = 10      # numeric axes with at most this many values are labelled at each value
 
 
 def _grid(meta: dict, records: list, metric: str) -> np.ndarray:
@@ -75,7 +77,33 @@ def _log_scale(arr: np.ndarray) -> bool:
     return fin.size > 1 and fin.min() > 0 and fin.max() / fin.min() >= 100
 
 
+def _readable_log(axis, values: np.ndarray | None = None) -> None:
+    """Label an axis so it can be read: at the sweep's own values (x axes, log or linear) or, for
+    log data axes, at 1-2-5 steps (or decades when the data span more than three), in plain
+    numbers."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
+
+    fmt = FuncFormatter(lambda v, _pos: f"{v:.3g}")
+    if values is not None:
+        axis.set_ticks(values, [f"{v:.3g}" for v in values])
+        axis.set_minor_locator(NullLocator())
+        return
+    axis.axes.autoscale_view()
+    lo, hi = sorted(axis.get_view_interval())
+    decades = np.log10(max(hi, 1e-300) / max(lo, 1e-300)) if lo > 0 else np.inf
+    axis.set_major_locator(LogLocator(base=10.0, subs=(1.0,) if decades > 3 else (1.0, 2.0, 5.0)))
+    axis.set_major_formatter(fmt)
+    axis.set_minor_formatter(NullFormatter())
+
+
 def _plot_metric(meta: dict, grid: np.ndarray, metric: str, path: Path) -> None:
+    fig = metric_figure(meta, grid, metric)
+    with open_atomic(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)
+
+
+def metric_figure(meta: dict, grid: np.ndarray, metric: str):
+    """The report's ``matplotlib.figure.Figure`` of one metric (no pyplot, no global backend)."""
     from matplotlib.figure import Figure
 
     axes = meta["axes"]
@@ -118,11 +146,15 @@ def _plot_metric(meta: dict, grid: np.ndarray, metric: str, path: Path) -> None:
         ax.set_ylabel(metric)
         if xlog:
             ax.set_xscale("log")
-        elif not np.issubdtype(np.asarray([v[0] for v in axes[k]["values"]]).dtype, np.number):
+        numeric = np.issubdtype(np.asarray([v[0] for v in axes[k]["values"]]).dtype, np.number)
+        if numeric and len(x) <= _MAX_TICKS:
+            _readable_log(ax.xaxis, x)          # ticks at the swept values, plain numbers
+        elif not numeric:
             ax.set_xticks(x, labels)
         if ylog:
             ax.set_yscale("log")
-        ax.grid(alpha=0.3)
+            _readable_log(ax.yaxis)
+        ax.grid(alpha=0.3, which="both")
     for col, (k, l) in enumerate(pairs):
         ax = fig.add_subplot(nrows, ncols, ncols + col + 1)
         rest = tuple(i for i in every if i not in (k, l))
@@ -142,8 +174,10 @@ def _plot_metric(meta: dict, grid: np.ndarray, metric: str, path: Path) -> None:
                 if np.isfinite(v):
                     ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=6,
                             color="k" if im.norm(v) > 0.6 else "w")
-        fig.colorbar(im, ax=ax, label=metric)
-    fig.savefig(path, dpi=110)
+        cbar = fig.colorbar(im, ax=ax, label=metric)
+        if norm is not None:
+            _readable_log(cbar.ax.yaxis)
+    return fig
 
 
 def report(out: "str | os.PathLike", *, metrics: list[str] | None = None) -> Path:
@@ -230,5 +264,5 @@ def report(out: "str | os.PathLike", *, metrics: list[str] | None = None) -> Pat
             md.append(f"| … | {len(failed) - 50} more | |")
         md.append("")
     path = rdir / "REPORT.md"
-    path.write_text("\n".join(md) + "\n")
+    write_atomic(path, "\n".join(md) + "\n")
     return path

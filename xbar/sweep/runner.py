@@ -7,6 +7,7 @@ only the points in flight; re-running skips every finished point.
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import sys
@@ -32,7 +33,8 @@ def execute_point(fn, params: dict, seed: int, metric_names: tuple[str, ...]) ->
     """Run one point and return its outcome; never raises for an error of the task.
 
     Returns a dict with ``status`` ("ok" or "failed"), ``metrics``, ``error`` (type, message,
-    traceback, or None), ``wall_time_s``, ``started``, ``finished`` and ``host``.
+    traceback, or None; a task returning a NaN, infinite or None metric fails the point with error
+    type ``"NonFiniteMetric"``, the other metrics are kept), ``wall_time_s``, ``started``, ``finished`` and ``host``.
     """
     started, t0 = _now(), time.perf_counter()
     try:
@@ -43,13 +45,21 @@ def execute_point(fn, params: dict, seed: int, metric_names: tuple[str, ...]) ->
         extra = [m for m in result if m not in metric_names]
         if missing or extra:
             raise KeyError(f"the task returned metrics {sorted(result)}; declared {list(metric_names)}")
-        metrics = {}
+        metrics, bad = {}, []
         for m in metric_names:
-            v = to_json_value(result[m])
+            raw = result[m]
+            v = to_json_value(raw)
             if v is not None and not isinstance(v, (bool, int, float, str)):
-                raise TypeError(f"metric {m!r} must be a scalar, got {type(result[m]).__name__}")
+                raise TypeError(f"metric {m!r} must be a scalar, got {type(raw).__name__}")
+            if v is None:
+                bad.append(f"{m}={raw!r}")
             metrics[m] = v
         status, error = "ok", None
+        if bad:  # a NaN or infinite metric is a failure of the point, not a result
+            status = "failed"
+            error = {"type": "NonFiniteMetric",
+                     "message": f"the task returned non-finite metrics: {', '.join(bad)} (stored "
+                                "as null; the finite metrics are kept)", "traceback": ""}
     except Exception as exc:  # a failing point is recorded, the sweep goes on
         status, metrics = "failed", {}
         error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
@@ -129,9 +139,50 @@ def spec_summary(spec: SweepSpec, points: list[Point]) -> dict:
     }
 
 
+def memory_limit() -> float:
+    """Physical memory of this machine, bytes (``inf`` where the OS does not tell)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        return math.inf
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit, size in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def memory_estimates(spec: SweepSpec, points: list[Point]) -> list[float] | None:
+    """Estimated peak memory (bytes) of every point, or None if the task gives no estimate."""
+    if spec.task.memory is None:
+        return None
+    return [float(spec.task.memory(_task_params(p))) for p in points]
+
+
+def check_memory(spec: SweepSpec, points: list[Point], max_memory: float | None = None) -> float | None:
+    """Refuse a sweep with a point whose memory estimate exceeds ``max_memory`` (bytes; default
+    :func:`memory_limit`).  Returns the largest estimate (None without one)."""
+    est = memory_estimates(spec, points)
+    if not est:
+        return None
+    limit = memory_limit() if max_memory is None else float(max_memory)
+    too_big = [k for k, e in enumerate(est) if e > limit]
+    if too_big:
+        k = max(too_big, key=lambda i: est[i])
+        shown = ", ".join(f"{n}={points[k].params[n]!r}" for n in spec.axis_names) or "the base point"
+        raise ConfigError(
+            f"{len(too_big)} of {len(points)} points need more memory than the limit of "
+            f"{_fmt_bytes(limit)}; the largest ({shown}) needs an estimated {_fmt_bytes(est[k])} "
+            f"(task {spec.task.name!r}).  Reduce its size or batch, or pass max_memory "
+            "(--max-memory GB) if the workers have more memory than this machine")
+    return max(est)
+
+
 def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str | os.PathLike | None" = None,
         workers: int | None = None, scheduler: str | None = None, retry_failed: bool = True,
-        progress: "TextIO | bool | None" = True) -> SweepResult:
+        progress: "TextIO | bool | None" = True, max_memory: float | None = None) -> SweepResult:
     """Run every point of a sweep and store the results.
 
     Parameters
@@ -155,6 +206,9 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
         Re-run points recorded as failed (finished ok points are always skipped).
     progress : file, bool or None
         Where to draw the progress bar: True for stderr (default), a file, or None/False for none.
+    max_memory : float or None
+        Memory one point may use, bytes (default: this machine's physical memory).  Points whose
+        task estimates more are refused before anything runs (:func:`check_memory`).
 
     Returns
     -------
@@ -172,6 +226,10 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
         raise ConfigError(f"scheduler must be an address string like 'tcp://host:8786', got {scheduler!r}")
 
     points = spec.points()
+    if max_memory is not None and (isinstance(max_memory, bool) or
+                                   not isinstance(max_memory, (int, float)) or not max_memory > 0):
+        raise ConfigError(f"max_memory must be a number of bytes > 0, got {max_memory!r}")
+    check_memory(spec, points, max_memory)
     store = existing = None
     if out is not None:
         store = RecordStore(out)

@@ -1,0 +1,123 @@
+"""``MatrixCore``: the read path of any conductance matrix, DAC -> exact circuit read -> TIA -> ADC.
+
+Where :class:`~xbar.periphery.AnalogLinear` maps signed weights onto conductance pairs, a
+``MatrixCore`` reads the user's own conductances ``G`` (M word lines x N bit lines, S) as they are,
+one read-out channel per bit line (CrossSim's ``AnalogCore`` does the same on a weight matrix).
+Inputs ``x`` (B, M) in input units are turned into word-line voltages by the DAC
+(``v = x / x_max * v_read``, quantized, clipped), the array is solved exactly (wire, driver and
+sense resistances, sneak paths, the cell model of ``array``; matrices larger than one array are
+tiled and the partial sums added after the ADCs), every bit-line current is amplified by its TIA
+and digitised by its ADC.  The result is ``x @ G`` in siemens x input units (the ideal-periphery
+limit with ideal wires is exactly ``x @ G``), or with :meth:`MatrixCore.read_currents` the column
+currents in A.
+
+The TIA gain of each bit line is set (``TIA.gain=None``) so that the largest current a full-scale
+input can give, ``v_read * sum_i G_ij``, reaches the output swing; a bit line of open cells
+(``G = 0``) has gain 0 and reads exactly 0.  After writing new conductances call
+:meth:`~AnalogLinear.update_gains`.  The read energy is booked in the core's
+:class:`~xbar.pulses.EnergyLedger` exactly as for ``AnalogLinear``: ``read`` (the solved array,
+driver and sense dissipation x ``dac.t_read``), ``dac``, ``tia`` and ``adc``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import as_float_array
+from ..exceptions import ConfigError
+from .layer import AnalogLinear, Tile
+from .tiling import plan_tiles
+
+__all__ = ["MatrixCore"]
+
+
+class MatrixCore(AnalogLinear):
+    """Read a conductance matrix through DAC, circuit, TIA and ADC (see the module docstring).
+
+    Parameters
+    ----------
+    G : (M, N) array_like
+        Cell conductances, S (word line i, bit line j), as ``xbar.Crossbar`` accepts them.
+    array : ArrayConfig, optional
+        Array size limit (tiling), wires and cell type (default 256 x 256, 1 ohm per segment).
+    dac, adc, tia : DAC, ADC, TIA, optional
+        Periphery (defaults as for ``AnalogLinear``: 8-bit DAC at 0.2 V full scale, 8-bit ADC,
+        automatic-gain TIA).  ``DAC(bits=None)``, ``ADC(bits=None)`` give an ideal periphery.
+    ledger : EnergyLedger, optional
+        Where reads book their energy (default: a new one, ``core.ledger``).
+    name : str
+        ``layer`` tag of the bookings.
+    read_method, energy, count_samples, map_workers, random_state
+        As for ``AnalogLinear``.
+
+    Notes
+    -----
+    ``core(x)`` returns ``x @ G`` (B, N) in S x input units; ``core.ideal(x)`` is the exact
+    ``x @ G``; ``core.read_currents(x)`` the digitised column currents, A.
+    """
+
+    def __init__(self, G, *, array=None, dac=None, adc=None, tia=None, ledger=None,
+                 name: str = "core", read_method: str = "auto", energy: bool = True,
+                 count_samples: bool = True, map_workers: int | None = None, random_state=None):
+        G = as_float_array(G, "G")
+        if G.ndim != 2 or 0 in G.shape:
+            raise ConfigError(f"G must be a non-empty 2-D (M, N) conductance matrix in S, got "
+                              f"shape {G.shape}")
+        super().__init__(G.T, array=array, dac=dac, adc=adc, tia=tia, ledger=ledger, name=name,
+                         read_method=read_method, energy=energy, count_samples=count_samples,
+                         map_workers=map_workers, random_state=random_state)
+        self.mapping = None
+
+    def _build_tiles(self, W: np.ndarray, kw: dict) -> list[Tile]:
+        from ..circuit import Crossbar
+        G = W.T
+        M, N = G.shape
+        tiles = []
+        for spec in plan_tiles(M, N, self.array.max_rows, self.array.max_cols, 1, 0):
+            K = spec.outputs.stop - spec.outputs.start
+            tiles.append(Tile(spec, Crossbar(G[spec.rows, spec.outputs], **kw), np.eye(K),
+                              np.eye(K)))
+        return tiles
+
+    def update_gains(self) -> None:
+        """Set each bit line's TIA gain (``tia.gain``, or automatic: ``v_swing`` for the largest
+        current a full-scale input can give, ``v_read * sum_i |G_ij|``; 0 for a bit line of open
+        cells)."""
+        for tile in self.tiles:
+            i_bound = self.dac.v_read * np.abs(np.asarray(tile.G)).sum(axis=0)
+            tile.gains = self.tia.channel_gains(i_bound)
+
+    def ideal(self, x) -> np.ndarray:
+        """The exact ``x @ G`` of the present conductances, S x input units."""
+        x, single = self._check_x(x)
+        y = x @ self.matrix()
+        return y[0] if single else y
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(M, N): word lines (inputs) x bit lines (outputs)."""
+        return self.in_features, self.out_features
+
+    def matrix(self) -> np.ndarray:
+        """(M, N) present conductances of all tiles, S (a copy)."""
+        return self.effective_weights().T
+
+    def set_matrix(self, G) -> None:
+        """Write new conductances (M, N) S into the tiles and re-set the automatic TIA gains."""
+        G = as_float_array(G, "G", shape=self.shape)
+        for k, t in enumerate(self.tiles):
+            self.set_conductances(k, G[t.spec.rows, t.spec.outputs])
+        self.update_gains()
+
+    def read_currents(self, x) -> np.ndarray:
+        """Digitised column currents (B, N) or (N,), A: ``core(x) / dac.scale``, i.e. the read of
+        word-line voltages ``x / x_max * v_read``."""
+        return self.forward(x) / self.dac.scale
+
+    def __repr__(self) -> str:
+        return (f"MatrixCore({self.in_features} x {self.out_features}, tiles={len(self.tiles)}, "
+                f"dac={self.dac.bits} b {self.dac.encoding}, adc={self.adc.bits} b, "
+                f"name={self.name!r})")
+
+    def _check_pairs(self) -> None:
+        raise ConfigError("a MatrixCore reads conductances as they are: it has no conductance "
+                          "pairs (use matrix() / set_matrix())")
