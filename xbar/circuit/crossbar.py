@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -36,6 +37,40 @@ def _conductance(r: np.ndarray) -> np.ndarray:
         return 1.0 / r          # r = 0 -> inf (ideal connection)
 
 
+def _series(G: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Conductance (S) of a cell ``G`` (S) in series with an access resistance ``r`` (ohm)."""
+    with np.errstate(divide="ignore"):
+        return G / (1.0 + G * r)
+
+
+def _gate_mask(select, M: int, N: int) -> np.ndarray:
+    """1T1R gate mask as a read-only (M, N) bool array; only real booleans (or 0/1) are taken.
+
+    Strings (``'False'`` would be truthy), NaN and other numbers are refused rather than cast.
+    """
+    if select is None:
+        sel = np.ones((M, N), dtype=bool)
+    else:
+        raw = np.asarray(select)
+        if raw.dtype.kind == "b":
+            sel = raw.astype(bool, copy=True)
+        elif raw.dtype.kind in "iuf" and np.isin(raw, (0, 1)).all():
+            sel = raw.astype(bool)
+        else:
+            flat = raw.ravel()
+            if raw.dtype.kind in "iuf":
+                flat = flat[~np.isin(flat, (0, 1))]
+            bad = flat[0] if flat.size else None
+            raise ConfigError(f"select must be a boolean mask (True = gate on, or 0/1), got "
+                              f"dtype {raw.dtype} with value {bad!r}")
+    if sel.shape == (M,):
+        sel = np.repeat(sel[:, None], N, axis=1)
+    if sel.shape != (M, N):
+        raise ConfigError(f"select must have shape ({M},) or ({M}, {N}), got {sel.shape}")
+    sel.flags.writeable = False
+    return sel
+
+
 def _num_threads(batch: int) -> int:
     """Threads for a batch: one right-hand side per thread.  A single right-hand side runs on one
     thread unless ``XBAR_NUM_THREADS`` asks for more (sharing each iteration pays off only on an
@@ -67,7 +102,8 @@ class Crossbar:
     r_access : float or (M, N) array_like, optional
         Access-transistor on-resistance, ohm (>= 0); required for ``cell="1T1R"``.
     select : (M,) or (M, N) bool array_like, optional
-        1T1R gate state: False isolates the cell.  Default: every gate on.
+        1T1R gate state: False isolates the cell.  Booleans or 0/1 only (strings such as
+        ``'False'`` and NaN are refused, not cast).  Default: every gate on.
     iv : xbar.iv model, optional
         Cell current–voltage law, e.g. ``xbar.iv.Sinh(0.25)``; ``G`` is then the small-signal
         (zero-bias) conductance.  Default: linear cells.  Nonlinear cells are solved by damped
@@ -97,12 +133,7 @@ class Crossbar:
             if r_access is None:
                 raise ConfigError("cell='1T1R' needs r_access (access transistor on-resistance, ohm)")
             self.r_access = _resistance(r_access, "r_access", (M, N))
-            sel = np.ones((M, N), dtype=bool) if select is None else np.asarray(select, dtype=bool)
-            if sel.shape == (M,):
-                sel = np.repeat(sel[:, None], N, axis=1)
-            if sel.shape != (M, N):
-                raise ConfigError(f"select must have shape ({M},) or ({M}, {N}), got {sel.shape}")
-            self.select = sel
+            self.select = _gate_mask(select, M, N)
         else:
             if r_access is not None or select is not None:
                 raise ConfigError("r_access and select apply to cell='1T1R' only")
@@ -114,8 +145,48 @@ class Crossbar:
             raise ConfigError(f"iv must be an xbar.iv model (Linear, Sinh, Asymmetric, Table), "
                               f"got {type(iv).__name__}")
         self.iv = None if iv is None or iv.is_linear else iv
+        self._fresh_state()
+
+    def _fresh_state(self) -> None:
+        """Empty caches and a new lock (construction, copies and unpickling)."""
         self._cache: dict = {}       # depends on G: cleared by set_conductances
         self._static: dict = {}      # does not: wire/terminal conductances, terminal patterns
+        self._version = 0            # bumped by every conductance write
+        self._lock = threading.RLock()
+
+    def _cached(self, key: str, build):
+        """``self._cache[key]``, built by ``build()`` on a miss and stored only if no conductance
+        write happened meanwhile (a build may release the GIL: a map of an old G is returned to
+        its caller but never cached)."""
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+            version = self._version
+        value = build()
+        with self._lock:
+            if self._version == version:
+                value = self._cache.setdefault(key, value)
+        return value
+
+    # Copies and pickles: the caches are per object (never shared, never serialised) and every
+    # array keeps its read-only flag, so an in-place write cannot bypass ``set_conductances``.
+    _FROZEN = ("_G", "r_wordline", "r_bitline", "r_driver", "r_sense", "r_access", "select")
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for key in ("_cache", "_static", "_version", "_lock"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        for name in self._FROZEN:
+            arr = getattr(self, name)
+            if arr.flags.writeable:
+                arr = arr.copy()          # never freeze an array another object writes to
+                arr.flags.writeable = False
+                setattr(self, name, arr)
+        self._fresh_state()
 
     @property
     def linear(self) -> bool:
@@ -123,9 +194,8 @@ class Crossbar:
         return self.iv is None
 
     def _cells(self) -> newton.CellModel:
-        if "cells" not in self._cache:
-            self._cache["cells"] = newton.CellModel(self.iv, self._G, self.r_access, self.select)
-        return self._cache["cells"]
+        return self._cached("cells", lambda: newton.CellModel(self.iv, self._G, self.r_access,
+                                                              self.select))
 
     # ------------------------------------------------------------------ state
     def _set_G(self, G) -> None:
@@ -146,8 +216,10 @@ class Crossbar:
         G = as_float_array(G, "G")
         if G.shape != self.shape:
             raise ConfigError(f"G must keep shape {self.shape}, got {G.shape}")
-        self._set_G(G)
-        self._cache.clear()
+        with self._lock:
+            self._set_G(G)
+            self._version += 1
+            self._cache.clear()
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -162,19 +234,19 @@ class Crossbar:
 
     def network(self) -> Network:
         """The network's conductances (S), with the access transistor and gates folded in."""
-        if "net" not in self._cache:
-            if self.cell == "0T1R":
-                gc = self._G                     # read-only; nothing in series, every cell on
-            else:
-                with np.errstate(divide="ignore"):
-                    gc = self._G / (1.0 + self._G * self.r_access)
-                gc = np.where(self.select, gc, 0.0)
-            if "wires" not in self._static:
-                self._static["wires"] = tuple(
-                    _conductance(r) for r in (self.r_wordline, self.r_bitline, self.r_driver,
-                                              self.r_sense))
-            self._cache["net"] = Network(gc, *self._static["wires"])
-        return self._cache["net"]
+        return self._cached("net", self._build_network)
+
+    def _build_network(self) -> Network:
+        G = self._G
+        if self.cell == "0T1R":
+            gc = G                           # read-only; nothing in series, every cell on
+        else:
+            gc = np.where(self.select, _series(G, self.r_access), 0.0)
+        if "wires" not in self._static:
+            self._static["wires"] = tuple(
+                _conductance(r) for r in (self.r_wordline, self.r_bitline, self.r_driver,
+                                          self.r_sense))
+        return Network(gc, *self._static["wires"])
 
     # ------------------------------------------------------------------ solves
     def _terminals(self, row_voltages, col_voltages):
@@ -401,10 +473,12 @@ class Crossbar:
         width : float
             Pulse width, s.
         polarity : {+1, −1}
-            Sign of the voltage across the selected cells (word line minus bit line).
+            Sign of the voltage across the selected cells (word line minus bit line); the
+            integer +1 or −1 (booleans and other values are refused).
         scheme : {"half", "third", "floating", "grounded"}
             Bias of the unselected lines (V/2, V/3, left floating, at 0 V).  For 1T1R arrays only
-            the selected rows' gates are opened.
+            the selected rows' gates are opened; under ``"floating"`` an unselected word line is
+            then isolated (reported with NaN node voltages, no current).
         substeps, on_substep :
             The cells' state is held fixed during the pulse unless ``on_substep(solution, dt)``
             returns new conductances (S) after each of ``substeps`` equal sub-steps.
@@ -414,7 +488,10 @@ class Crossbar:
         xbar.circuit.write.PulseResult
             The solved operating point, per-cell voltage, charge (C) and energy (J), and the
             pulse energy split into selected / half-selected / unselected cells, access
-            transistors, wires and drivers (J).
+            transistors, wires, word-line drivers and bit-line terminals (J).
+
+        Warns (``xbar.exceptions.UnitWarning``) for a width above 1 ms or an amplitude above
+        10 V, which are likelier unit slips than write pulses.
         """
         from .write import apply_pulse
         return apply_pulse(self, rows, cols, amplitude=amplitude, width=width,
@@ -481,9 +558,14 @@ class Crossbar:
         return p if batched else p.item(0)
 
     def ideal_read(self, v) -> np.ndarray:
-        """The ideal read ``v @ G`` (A): no wires, no terminal resistance, for comparison."""
+        """The ideal read ``v @ G_cell`` (A): no wires, no terminal resistance, for comparison.
+
+        ``G_cell`` is each cell's conductance as the lines see it (S): ``G`` for passive cells;
+        for 1T1R cells the memristor in series with its access transistor,
+        ``G / (1 + G·r_access)``, and 0 where the gate is off.
+        """
         V, batched = self._read_inputs(v)
-        out = V @ self._G
+        out = V @ self.network().gc
         return out if batched else out[0]
 
     def port_admittance(self, *, method: str = "auto") -> np.ndarray:
@@ -494,8 +576,10 @@ class Crossbar:
         unit-row solves, whichever the cost model of ``method="auto"`` expects to be faster;
         ``"pcg"``/``"direct"`` force the solves) and cached.
         """
-        if "Y" in self._cache:
-            return self._cache["Y"]
+        with self._lock:
+            if "Y" in self._cache:
+                return self._cache["Y"]
+            version = self._version
         if not self.linear:
             raise ConfigError("the port admittance exists for linear cells only")
         check_choice(method, "method", METHODS)
@@ -505,8 +589,10 @@ class Crossbar:
             T, Y = self._unit_solves(rows=True, method=method)
         for arr in (T, Y):
             arr.flags.writeable = False
-        self._cache.setdefault("T", T)
-        self._cache["Y"] = Y
+        with self._lock:
+            if self._version == version:     # built from the present G (see ``_cached``)
+                self._cache.setdefault("T", T)
+                Y = self._cache.setdefault("Y", Y)
         return Y
 
     def transfer_matrix(self, *, method: str = "auto", chunk: int | None = None) -> np.ndarray:
@@ -521,19 +607,22 @@ class Crossbar:
         network: ``T[j, i] = −I_row[i]`` when column j alone is at 1 V).  Cached until the
         conductances change.
         """
-        if "T" in self._cache:
-            return self._cache["T"]
+        with self._lock:
+            if "T" in self._cache:
+                return self._cache["T"]
         if not self.linear:
             raise ConfigError("the transfer matrix exists for linear cells only")
-        M, N = self.shape
-        net = self.network()
-        if method == "auto" and self._sweep_applies():
-            T = transfer.transfer_rows(net)
-        else:
-            T = self._unit_solves(rows=M <= N, method=method, chunk=chunk)[0]
-        T.flags.writeable = False
-        self._cache["T"] = T
-        return T
+
+        def build() -> np.ndarray:
+            M, N = self.shape
+            net = self.network()
+            if method == "auto" and self._sweep_applies():
+                T = transfer.transfer_rows(net)
+            else:
+                T = self._unit_solves(rows=M <= N, method=method, chunk=chunk)[0]
+            T.flags.writeable = False
+            return T
+        return self._cached("T", build)
 
     def _sweep_applies(self, admittance: bool = False) -> bool:
         """Whether the map sweep is cheaper than unit-excitation solves (and fits in memory).
