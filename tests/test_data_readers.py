@@ -217,3 +217,78 @@ def test_real_measured_files_match_source_facts():
     assert 1.55e-3 < np.nanmin(ramps.g) and np.nanmax(ramps.g) < 2.55e-3
     noise = xd.read_read_noise(root / "stanford-rram-relaxation" / "techA_tsdata.min.tsv.gz")
     assert list(noise.levels) == [0, 8, 16, 24, 31] and noise.g.shape == (5, 100000)
+
+
+# ------------------------------------------------------- readers keep every point (issue 14/18)
+@pytest.mark.parametrize("body, line, what", [
+    ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,nan\n", 3, "not a finite current"),   # trailing nan
+    ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,inf\n1.2e-4,\n", 3, "not a finite current"),
+    ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,-2e-4\n", 3, "must be > 0"),           # negative current
+])
+def test_pulse_ramps_refuse_nan_inf_and_negative_currents(tmp_path, body, line, what):
+    p = tmp_path / "bad.csv"
+    p.write_text(body)
+    with pytest.raises(DataFormatError, match=what) as exc:
+        xd.read_pulse_ramps(p)
+    assert exc.value.line == line and "bad.csv" in str(exc.value)
+
+
+def test_pulse_ramps_blank_line_keeps_every_point_and_warns(tmp_path):
+    p = tmp_path / "gap.csv"
+    p.write_text("rmp1\n1e-4\n\n1.1e-4\n1.2e-4\n\n")
+    with pytest.warns(xd.DataWarning, match=r"gap.csv.*line 3"):
+        r = xd.read_pulse_ramps(p)
+    np.testing.assert_allclose(r.ramp(0), [1e-3, 1.1e-3, 1.2e-3])
+
+
+def test_pulse_ramps_bom_and_read_voltage(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes("\ufeffrmp1,rmp2\n1e-4,2e-4\n".encode("utf-8"))
+    assert xd.read_pulse_ramps(p).names == ["rmp1", "rmp2"]
+    for rv in (0.0, -0.1):
+        with pytest.raises(ConfigError, match="read_voltage"):
+            xd.read_pulse_ramps(p, read_voltage=rv)
+
+
+@pytest.mark.parametrize("col, value", [(0, "3.5"), (5, "25.5")])
+def test_relaxation_refuses_fractional_address_and_level(tmp_path, col, value):
+    lines = _relax_lines(3).splitlines()
+    parts = lines[1].split("\t")
+    parts[col] = value
+    lines[1] = "\t".join(parts)
+    p = tmp_path / "r.tsv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataFormatError, match="integer") as exc:
+        xd.read_relaxation(p)
+    assert exc.value.line == 2
+
+
+def test_read_noise_refuses_fs_zero_nan_and_fractional_level(tmp_path):
+    p = tmp_path / "ts.tsv"
+    p.write_text("0\t0\t" + "\t".join(["1e-5"] * 10) + "\n")
+    for fs in (0.0, -400.0):
+        with pytest.raises(ConfigError, match="fs"):
+            xd.read_read_noise(p, fs=fs)
+    p.write_text("0\t0\t" + "\t".join(["1e-5"] * 9 + ["nan"]) + "\n")
+    with pytest.raises(DataFormatError, match="not finite") as exc:
+        xd.read_read_noise(p)
+    assert exc.value.line == 1
+    p.write_text("0.5\t0\t" + "\t".join(["1e-5"] * 10) + "\n")
+    with pytest.raises(DataFormatError, match="integer"):
+        xd.read_read_noise(p)
+
+
+def test_keithley_blank_row_inside_a_sweep_keeps_every_point(tmp_path):
+    """Before: the sweep ended at the first blank row (the audit's Run173 kept 98 of 502)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    v = np.linspace(0, -1, 12)
+    p = tmp_path / "set.xlsx"
+    _write_xlsx(p, {"Run173": (v, 1e-4 * v)})
+    wb = openpyxl.load_workbook(p)
+    wb["Run173"].insert_rows(6)  # a blank row between data rows 4 and 5 (sheet row 6)
+    wb.save(p)
+    with pytest.warns(xd.DataWarning, match=r"set.xlsx.*Run173.*row 6"):
+        (s,) = xd.read_keithley_xlsx(p)
+    assert s.v.size == 12
+    np.testing.assert_allclose(s.v, v)
+    np.testing.assert_allclose(s.i, 1e-4 * v)

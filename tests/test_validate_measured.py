@@ -48,3 +48,21 @@ def test_script_exit_code(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "validation/measured/run.py"), "--help"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "--quick" in r.stdout
+
+
+def test_script_default_output_is_outside_the_source_tree(tmp_path, monkeypatch):
+    """Before: the default --out was validation/measured/out inside the checkout (not ignored)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_vm_run", ROOT / "validation/measured/run.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    seen = {}
+    monkeypatch.setattr(mod, "run", lambda out, quick, seed: seen.setdefault("out", Path(out)))
+    monkeypatch.setattr(mod, "summarize", lambda rep: 0)
+    monkeypatch.chdir(tmp_path)
+    assert mod.main(["--quick"]) == 0
+    out = seen["out"].resolve()
+    assert out.is_relative_to(tmp_path) and out.parts[-2] == "results"
+    r = subprocess.run(["git", "check-ignore", "-q", "results/validation-measured/report.md"],
+                       cwd=ROOT)
+    assert r.returncode == 0  # git-ignored when run from the checkout

@@ -1,6 +1,8 @@
 """Validate the device models against the measured data sets (issue 4).
 
-Writes ``report.md`` and PNG figures into ``--out`` and exits 1 if any fit is worse than its
+Writes ``report.md`` and PNG figures into ``--out`` (default ``results/validation-measured``
+under the current directory; ``results/`` is git-ignored, so nothing lands in the source tree)
+and exits 1 if any fit is worse than its
 stated bound (the bounds are listed in the report and in ``xbar/devices/_measured.py``).
 
     python validation/measured/run.py [--quick] [--out DIR] [--seed N]
@@ -21,7 +23,8 @@ from xbar.devices._measured import run, summarize
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="reduced run (< 2 min)")
-    ap.add_argument("--out", default="validation/measured/out", help="report folder")
+    ap.add_argument("--out", default=str(Path("results") / "validation-measured"),
+                    help="report folder (default: results/validation-measured, git-ignored)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     return summarize(run(args.out, quick=args.quick, seed=args.seed))

@@ -14,13 +14,13 @@ import os
 from pathlib import Path
 
 from ..exceptions import ConfigError
-from ._format import DataFormatError
+from ._format import DataFormatError, DataWarning
 from .images import load_image_folder
 from .measured import (IVSweep, PulseRamps, ReadNoiseSeries, RelaxationData, read_keithley_xlsx,
                        read_pulse_ramps, read_read_noise, read_relaxation)
 from .mnist import load_mnist
 
-__all__ = ["data_dir", "DataFormatError", "IVSweep", "PulseRamps", "ReadNoiseSeries",
+__all__ = ["data_dir", "DataFormatError", "DataWarning", "IVSweep", "PulseRamps", "ReadNoiseSeries",
            "RelaxationData", "read_keithley_xlsx", "read_pulse_ramps", "read_read_noise",
            "read_relaxation", "load_mnist", "load_image_folder"]
 

@@ -26,6 +26,11 @@ class DataFormatError(ConfigError):
         self.line = line
 
 
+class DataWarning(UserWarning):
+    """A data file has something a reader had to step over (e.g. a blank row inside a series);
+    the message names the file and the row.  No point is dropped silently."""
+
+
 def check_file(path) -> Path:
     """Return ``path`` as a Path, raising :class:`DataFormatError` if it is not a file."""
     p = Path(path)

@@ -8,18 +8,23 @@
 * :func:`read_read_noise`: gzip TSV of read-noise time series (``techA_tsdata.min.tsv.gz``).
 
 Every reader raises :class:`~xbar.data.DataFormatError` (a ``ConfigError``) naming the file and the
-line (or sheet and row) when a file is missing, truncated or malformed.
+line (or sheet and row) when a file is missing, truncated or malformed, or holds a NaN, inf or
+implausible value (negative read current, fractional address or level) inside a series.  Readers
+keep every point: a blank row inside a series is skipped with a :class:`DataWarning` naming the
+file and row, never silently ending or shortening the series.
 """
 from __future__ import annotations
 
 import re
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ._format import DataFormatError, check_file
+from .._validation import check_scalar
+from ._format import DataFormatError, DataWarning, check_file
 
 __all__ = ["IVSweep", "read_keithley_xlsx", "PulseRamps", "read_pulse_ramps", "RelaxationData",
            "read_relaxation", "ReadNoiseSeries", "read_read_noise", "read_text"]
@@ -45,7 +50,7 @@ def read_text(path) -> list[str]:
                                      "line", line=line)
         raw = data
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a UTF-8 byte-order mark is not part of the first field
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise DataFormatError(p, f"not UTF-8 text ({exc.reason})", line=line) from None
@@ -191,14 +196,25 @@ def read_keithley_xlsx(path, kind: str | None = None) -> list[IVSweep]:
         cols = {c: header.index(c) for c in ("Time", "AI", "AV")}
         data = np.empty((len(rows) - 1, 3))
         n = 0
+        blank = []  # blank rows followed by more data (trailing blank rows end the sheet)
         for rnum, r in enumerate(rows[1:], start=2):
             vals = [r[cols[c]] if cols[c] < len(r) else "" for c in ("Time", "AI", "AV")]
             if all(v in ("", None) for v in vals):
-                break  # trailing empty rows
+                blank.append(rnum)
+                continue
+            if blank:
+                warnings.warn(f"{p}: sheet {name!r} has {len(blank)} blank row(s) inside the "
+                              f"sweep (row {blank[0]}{'' if len(blank) == 1 else f'..{blank[-1]}'})"
+                              "; skipped, the points after them are kept", DataWarning,
+                              stacklevel=2)
+                blank = []
             for k, (c, v) in enumerate(zip(("Time", "AI", "AV"), vals)):
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
                     raise DataFormatError(p, f"sheet {name!r}, column {c!r}: {v!r} is not a "
                                              "number", line=rnum)
+                if not np.isfinite(v):
+                    raise DataFormatError(p, f"sheet {name!r}, column {c!r}: {v!r} is not "
+                                             "finite", line=rnum)
                 data[n, k] = v
             n += 1
         if n < 2:
@@ -266,20 +282,41 @@ def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
         Read voltage (V); conductance = current / read_voltage.  Default 0.1 V (CrossSim's
         ``create_lookup_table.py`` for ``crosssim-pulse-ramps``).
     """
+    check_scalar(read_voltage, "read_voltage", low=0.0, low_open=True, unit="V")
     p = check_file(path)
     lines = read_text(p)
     if not lines:
         raise DataFormatError(p, "empty file", line=1)
     names = [h.strip() for h in lines[0].split(",")]
-    rows = []
+    rows, line_of = [], []
+    blank = []
     for ln, text in enumerate(lines[1:], start=2):
         if not text.strip():
+            blank.append(ln)
             continue
+        if blank:
+            warnings.warn(f"{p}: blank line(s) inside the data (line {blank[0]}"
+                          f"{'' if len(blank) == 1 else f'..{blank[-1]}'}); skipped, every ramp "
+                          "point is kept", DataWarning, stacklevel=2)
+            blank = []
         parts = text.split(",")
         if len(parts) != len(names):
             raise DataFormatError(p, f"{len(parts)} fields, the header has {len(names)} "
                                      "(truncated or malformed line)", line=ln)
-        rows.append(_floats(p, parts, ln, allow_empty=True))
+        vals = _floats(p, parts, ln, allow_empty=True)
+        written = np.array([bool(x.strip()) for x in parts])
+        bad = written & ~np.isfinite(vals)
+        if bad.any():  # an explicit nan/inf is not padding (padding is an empty cell)
+            k = int(np.argmax(bad))
+            raise DataFormatError(p, f"column {names[k]!r}: {parts[k].strip()!r} is not a "
+                                     "finite current (only empty cells pad a ramp)", line=ln)
+        neg = written & (vals <= 0)
+        if neg.any():
+            k = int(np.argmax(neg))
+            raise DataFormatError(p, f"column {names[k]!r}: read current {vals[k]!r} A must be "
+                                     "> 0 (a conductance ramp)", line=ln)
+        rows.append(vals)
+        line_of.append(ln)
     if not rows:
         raise DataFormatError(p, "no data rows after the header", line=2)
     cur = np.vstack(rows)
@@ -289,7 +326,7 @@ def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
         if n and not fin[:n].all():
             gap = int(np.argmin(fin[:n]))
             raise DataFormatError(p, f"column {names[k]!r} has an empty cell inside the ramp",
-                                  line=gap + 2)
+                                  line=line_of[gap])
     return PulseRamps(cur / read_voltage, names, float(read_voltage), str(p))
 
 
@@ -344,6 +381,12 @@ def read_relaxation(path) -> RelaxationData:
     bad = ~np.isfinite(out).all(axis=1) | (out[:, 3] < -1e-3)
     if bad.any():
         raise DataFormatError(p, "non-finite value", line=int(np.argmax(bad)) + 1)
+    for col, what in ((0, "cell address"), (5, "range (level)")):
+        frac = out[:, col] != np.round(out[:, col])
+        if frac.any():
+            k = int(np.argmax(frac))
+            raise DataFormatError(p, f"column {col + 1}: the {what} must be an integer, got "
+                                     f"{out[k, col]!r}", line=k + 1)
     return RelaxationData(out[:, 0].astype(np.int64), out[:, 1], out[:, 2], out[:, 3], out[:, 4],
                           out[:, 5].astype(np.int64), out[:, 6], str(p))
 
@@ -376,6 +419,7 @@ def read_read_noise(path, fs: float = 400.0) -> ReadNoiseSeries:
     fs : float
         Sampling rate (Hz); 400 Hz for ``techA_tsdata`` (``techA_settings.json``).
     """
+    check_scalar(fs, "fs", low=0.0, low_open=True, unit="Hz")
     p = check_file(path)
     lines = read_text(p)
     if not lines:
@@ -387,6 +431,13 @@ def read_read_noise(path, fs: float = 400.0) -> ReadNoiseSeries:
             raise DataFormatError(p, f"{len(parts)} fields, expected range, dummy, reads...",
                                   line=ln)
         vals = _floats(p, parts, ln)
+        if not np.isfinite(vals).all():
+            k = int(np.argmax(~np.isfinite(vals)))
+            raise DataFormatError(p, f"column {k + 1}: {parts[k].strip()!r} is not finite "
+                                     "(a gap in the series)", line=ln)
+        if vals[0] != np.round(vals[0]):
+            raise DataFormatError(p, f"column 1: the range (level) must be an integer, got "
+                                     f"{vals[0]!r}", line=ln)
         if series and vals.size - 2 != series[0].size:
             raise DataFormatError(p, f"{vals.size - 2} reads, the first line has "
                                      f"{series[0].size} (truncated line?)", line=ln)

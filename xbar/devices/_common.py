@@ -90,6 +90,33 @@ def broadcast_input(value, name: str, shape: tuple, *, allow_nan: bool = False) 
                           f"{arr.shape}") from None
 
 
+#: Largest cell voltage (V) a pulse may have: filamentary RRAM switches at ~0.5-3 V and breaks
+#: down at a few V; |V| above this is a unit slip (mV given as V) or a wrong circuit solve.
+V_PULSE_MAX = 20.0
+#: Largest pulse width (s) accepted: programming pulses are ns to ms; longer is a unit slip.
+T_PULSE_MAX = 1.0
+
+
+def check_pulse(amplitude, width, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Pulse amplitudes (V) and widths (s) flat and broadcast to ``shape``, checked.
+
+    Refuses non-finite values, negative widths, ``|amplitude| > V_PULSE_MAX`` (20 V) and
+    ``width > T_PULSE_MAX`` (1 s), naming the unit (those are unit slips, not pulses).
+    """
+    v = broadcast_input(amplitude, "amplitude", shape)
+    t = broadcast_input(width, "width", shape)
+    if np.any(t < 0):
+        raise ConfigError(f"width must be >= 0 s, got {t[t < 0][0]!r}")
+    if np.any(t > T_PULSE_MAX):
+        raise ConfigError(f"width must be <= {T_PULSE_MAX:g} s (a programming pulse; widths are "
+                          f"in seconds, e.g. 100e-9 for 100 ns), got {t[t > T_PULSE_MAX][0]!r}")
+    big = np.abs(v) > V_PULSE_MAX
+    if np.any(big):
+        raise ConfigError(f"amplitude must be within +-{V_PULSE_MAX:g} V (the cell voltage in "
+                          f"volts; RRAM switches near 1 V), got {v[big][0]!r}")
+    return v, t
+
+
 def as_mask(mask, shape: tuple) -> np.ndarray:
     """Flat boolean mask (all True for ``None``)."""
     n = int(np.prod(shape))

@@ -21,8 +21,8 @@ from .._random import spawn
 from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError, ConvergenceError
 from ..iv import IVModel, Sinh
-from ._common import (_DeviceArrayBase, as_mask, broadcast_input, lognormal_factor,
-                      validate_config, warn_or_raise)
+from ._common import (_DeviceArrayBase, as_mask, broadcast_input, check_pulse,
+                      lognormal_factor, validate_config, warn_or_raise)
 
 __all__ = ["RelaxationNoiseConfig", "HfOxReRAM", "DeviceArray", "ProgramVerifyResult"]
 
@@ -228,9 +228,11 @@ _HFOX_CONSTRAINTS.update({
 def _strength(u, t, v_ref, v_th, v_scale, t_ref, width_exponent):
     """Pulse strength in reference pulses (see HfOxReRAM)."""
     floor = np.exp((v_th - v_ref) / v_scale)
+    # exponent clipped (exp(700) ~ 1e304): the caller caps the strength at saturation anyway
+    s = np.maximum(np.exp(np.minimum((u - v_ref) / v_scale, 700.0)) - floor, 0.0) / (1.0 - floor)
     with np.errstate(over="ignore"):
-        s = np.maximum(np.exp((u - v_ref) / v_scale) - floor, 0.0) / (1.0 - floor)
-    return np.where(t > 0, (t / t_ref) ** width_exponent, 0.0) * s
+        st = np.minimum(np.where(t > 0, (t / t_ref) ** width_exponent, 0.0), 1e300)
+        return st * s  # both finite: inf at worst (capped by the caller), never NaN
 
 
 @dataclass
@@ -275,10 +277,7 @@ class DeviceArray(_DeviceArrayBase):
     def pulse_strength(self, amplitude, width) -> tuple[np.ndarray, np.ndarray]:
         """Polarity (+1 SET, -1 RESET, 0 none) and strength (reference pulses) per device."""
         m = self.model
-        v = broadcast_input(amplitude, "amplitude", self.shape)
-        t = broadcast_input(width, "width", self.shape)
-        if np.any(t < 0):
-            raise ConfigError(f"width must be >= 0 s, got {t[t < 0][0]!r}")
+        v, t = check_pulse(amplitude, width, self.shape)
         pol = np.sign(v * m.set_polarity).astype(np.int8)
         u = np.abs(v)
         p = self.params
@@ -286,7 +285,19 @@ class DeviceArray(_DeviceArrayBase):
                           m.set_v_scale, m.set_t_ref, m.width_exponent)
         s_reset = _strength(u, t, m.reset_v_ref + p["dv_reset"], m.reset_v_th + p["dv_reset"],
                             m.reset_v_scale, m.reset_t_ref, m.width_exponent)
-        return pol, np.where(pol > 0, s_set, np.where(pol < 0, s_reset, 0.0))
+        s = np.where(pol > 0, s_set, np.where(pol < 0, s_reset, 0.0))
+        return pol, np.minimum(s, self._s_cap(pol))
+
+    def _s_cap(self, pol) -> np.ndarray:
+        """Strength (reference pulses) at which a pulse saturates: the strength whose sub-step
+        count reaches ``max_substeps`` (``max_substeps * dx_max`` windows of travel at the
+        fastest mean rate).  Stronger pulses act as this one (G ends at the window edge); this
+        keeps the state finite for any finite pulse."""
+        m = self.model
+        fast_s = self.params["alpha_set"] * np.exp(abs(m.set_kappa))
+        fast_r = self.params["alpha_reset"] * np.exp(abs(m.reset_kappa))
+        fast = np.where(pol > 0, fast_s, fast_r)
+        return m.max_substeps * m.dx_max / np.maximum(fast, 1e-300)
 
     def apply_pulses(self, amplitude, width, mask=None, compliance=None, random_state=None,
                      n_threads: int = 1) -> np.ndarray:
@@ -434,7 +445,7 @@ class DeviceArray(_DeviceArrayBase):
             last_dir = np.where(active, direction, last_dir)
             volts = np.where(active, amp * direction * pol_sign, 0.0)
             icc = np.where(direction > 0, compliance if compliance else _INF, _INF)
-            e = self.pulse_energy(volts, width).reshape(-1)
+            e = self.pulse_energy(volts.reshape(self.shape), width).reshape(-1)
             if compliance is not None:
                 f = np.abs(m.iv.current(volts, self._G))
                 e = np.abs(volts) * np.minimum(f, icc) * width

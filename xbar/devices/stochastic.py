@@ -21,7 +21,8 @@ from scipy.special import ndtr
 from .._random import spawn
 from ..exceptions import ConfigError
 from ..iv import IVModel, Sinh
-from ._common import _DeviceArrayBase, as_mask, broadcast_input, lognormal_factor, validate_config
+from ._common import (_DeviceArrayBase, as_mask, broadcast_input, check_pulse, lognormal_factor,
+                      validate_config)
 from .hfox import _RELAX_CONSTRAINTS, RelaxationNoiseConfig
 
 __all__ = ["StochasticBinaryReRAM", "BinaryDeviceArray", "switching_probability"]
@@ -146,10 +147,7 @@ class BinaryDeviceArray(_DeviceArrayBase):
         """Probability that one pulse switches each device (0 if it is already in the state the
         pulse polarity would set)."""
         m = self.model
-        v = broadcast_input(amplitude, "amplitude", self.shape)
-        t = broadcast_input(width, "width", self.shape)
-        if np.any(t < 0):
-            raise ConfigError(f"width must be >= 0 s, got {t[t < 0][0]!r}")
+        v, t = check_pulse(amplitude, width, self.shape)
         pol = np.sign(v * m.set_polarity)
         p_set = switching_probability(v, t, self.params["tau0_set"], m.set_v0, m.set_sigma_t)
         p_reset = switching_probability(v, t, self.params["tau0_reset"], m.reset_v0,
