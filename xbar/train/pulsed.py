@@ -678,7 +678,10 @@ class PulsedLayer:
         return self.reader(xa, self)
 
     def update(self, x: np.ndarray, delta: np.ndarray) -> None:
-        dW = augment(x, self.bias).T @ delta
+        self.apply_change(augment(x, self.bias).T @ delta)
+
+    def apply_change(self, dW: np.ndarray) -> None:
+        """Turn a dense requested change ``dW`` (n_in + bias, n_out) into pulses."""
         counts = self.mapping.counts(dW, self.dw_per_pulse, self._rng)
         if isinstance(self.writer, ProgramVerifyWriter):
             scheds = self.writer.apply(self.pairs, counts, self.k, self._rng,
