@@ -458,6 +458,11 @@ class ResetOnlyWriter:
         if self.circuit is not None and not isinstance(self.circuit, WriteCircuit):
             raise ConfigError(f"circuit must be a WriteCircuit or None, got "
                               f"{type(self.circuit).__name__}")
+        if (self.circuit is not None and self.bias_scheme == "1T1R"
+                and self.circuit.array.cell != "1T1R"):
+            raise ConfigError("bias_scheme '1T1R' needs a circuit array of 1T1R cells "
+                              "(WriteCircuit(array=ArrayConfig(cell='1T1R', r_access=...))), got "
+                              f"cell={self.circuit.array.cell!r}; or choose bias_scheme 'V/2' / 'V/3'")
 
     def nominal_dG(self, device, rng) -> float:
         """Mean |ΔG| of one update pulse from mid-window, S (256 draws)."""
