@@ -11,3 +11,9 @@ def digits_split():
     idx = np.random.default_rng(0).permutation(len(y))
     X, y = X[idx], y[idx]
     return X[:1400], y[:1400], X[1400:], y[1400:]
+
+
+# The digits settings of the rules (the defaults are MNIST's): mean goodness, threshold 1, no peer
+# normalisation, raw first-layer input, plain SGD with the step sizes below.
+FF_DIGITS = dict(goodness="mean", threshold=1.0, normalize_input=False, peer_norm=0.0)
+COMPETITIVE_DIGITS = dict(lr=0.5, normalize_input=False)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import xbar.train as T
-from _digits import digits_split
+from _digits import COMPETITIVE_DIGITS, FF_DIGITS, digits_split
 from dense_reference import dense_solve
 from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger
@@ -193,8 +193,8 @@ def _circuit_fit(digits, rule, hidden, epochs, batch, output_range, max_rows):
 # 0.95-0.97 after 10-20 epochs (test_train_rules.py), chance is 0.10.  Softmax tiles of 33 rows
 # keep them square enough for the block sweep (65 x 20 would take 65 unit solves per update).
 @pytest.mark.parametrize("rule, hidden, epochs, batch, output_range, max_rows, min_acc", [
-    (T.ForwardForward(lr=6.0, threshold=0.5), [40], 2, 20, 8.0, 128, 0.65),
-    (T.Competitive(), [40], 2, 20, 8.0, 128, 0.65),
+    (T.ForwardForward(lr=6.0, **{**FF_DIGITS, "threshold": 0.5}), [40], 2, 20, 8.0, 128, 0.65),
+    (T.Competitive(**COMPETITIVE_DIGITS), [40], 2, 20, 8.0, 128, 0.65),
     (T.SoftmaxSGD(lr=0.5), [], 2, 20, 16.0, 33, 0.78),
     (T.SoftmaxSGD(lr=0.5, lfm_rate=0.05), [], 2, 20, 16.0, 33, 0.78),
 ], ids=["ff", "competitive", "sgd", "sgd+lfm"])

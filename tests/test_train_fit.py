@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import xbar.train as T
-from _digits import digits_split
+from _digits import COMPETITIVE_DIGITS, FF_DIGITS, digits_split
 from _fake_device import FakeDevice
 from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger
@@ -20,7 +20,7 @@ def digits():
 
 def test_fit_float_competitive_reports_progress_and_writes_results(digits, tmp_path):
     train, test = digits
-    rule = T.Competitive()
+    rule = T.Competitive(**COMPETITIVE_DIGITS)
     net = T.build_network(rule, 64, 10, [50], random_state=0)
     buf = io.StringIO()
     res = T.fit(net, train, rule=rule, epochs=3, seed=1, batch_size=16, test=test,
@@ -36,7 +36,7 @@ def test_fit_float_competitive_reports_progress_and_writes_results(digits, tmp_p
 def test_interrupted_run_resumes_to_the_same_result(digits, tmp_path):
     train, _ = digits
     train = (train[0][:300], train[1][:300])
-    rule = T.ForwardForward()
+    rule = T.ForwardForward(lr=2.0, **FF_DIGITS)
 
     def run(**kw):
         net = T.build_network(rule, 64, 10, [20], random_state=3)

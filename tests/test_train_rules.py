@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import xbar.train as T
-from _digits import digits_split
+from _digits import COMPETITIVE_DIGITS, FF_DIGITS, digits_split
 from xbar.exceptions import ConfigError
 from xbar.train._common import length_normalize, log_softmax, one_hot, softplus
 
@@ -41,7 +41,7 @@ def test_ff_layer_gradient_matches_finite_differences(kind, positive):
 def test_ff_step_is_minus_lr_times_local_gradient():
     """The step's (x, δ) pairs give ΔW = −η ∂L/∂W of each layer's local loss, inputs held fixed."""
     rng = np.random.default_rng(0)
-    rule = T.ForwardForward(lr=0.3, threshold=0.5)
+    rule = T.ForwardForward(lr=0.3, **{**FF_DIGITS, "threshold": 0.5})
     net = T.build_network(rule, 6, 3, [5, 4], random_state=1)
     for layer in net.layers:
         layer.weights[...] *= 3
@@ -66,6 +66,50 @@ def test_ff_step_is_minus_lr_times_local_gradient():
     # layer 1's inputs are the length-normalised ReLU outputs of layer 0
     _, x1, _ = res.updates[1]
     np.testing.assert_allclose(np.mean(x1 ** 2, axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("opts", [
+    dict(),                                                     # loeweX conventions + peer norm
+    dict(average="passes", norm="l2", label_mode="overwrite", threshold=3.0, peer_norm=0.5),
+    dict(goodness="mean", threshold=0.4, peer_norm=0.0),
+], ids=["defaults", "passes-l2-overwrite", "mean"])
+def test_ff_step_of_last_layer_is_minus_lr_times_gradient_of_reported_loss(opts):
+    """The last layer's (x, δ) give −η ∂L/∂W of the loss the step reports (including the peer
+    term with its running mean), for every averaging / normalisation / label convention."""
+    rng = np.random.default_rng(1)
+    rule = T.ForwardForward(lr=0.2, **opts)
+    net = T.build_network(rule, 12, 3, [6, 5], random_state=2)
+    for layer in net.layers:
+        layer.weights[...] *= 4
+    x, y = rng.uniform(size=(4, 12)), rng.integers(0, 3, size=4)
+    rule.step(net, x, y, np.random.default_rng(0))             # one step to fill running means
+    prev = {k: v.copy() for k, v in rule._running.items()}
+
+    def loss():
+        rule._running = {k: v.copy() for k, v in prev.items()}
+        return rule.step(net, x, y, np.random.default_rng(7)).loss
+
+    rule._running = {k: v.copy() for k, v in prev.items()}
+    res = rule.step(net, x, y, np.random.default_rng(7))
+    k, xin, delta = res.updates[-1]
+    dW = T.augment(xin, True).T @ delta
+    np.testing.assert_allclose(dW, -0.2 * fd_grad(loss, net.layers[k].weights), rtol=1e-5,
+                               atol=1e-9)
+    if opts.get("label_mode") == "overwrite":
+        assert net.sizes[0] == 12
+    if opts.get("average") == "passes":          # the reported loss is the mean over 2B passes
+        rule._running = {}
+        r2 = T.ForwardForward(lr=0.2, **{**opts, "average": "samples", "peer_norm": 0.0})
+        r1 = T.ForwardForward(lr=0.2, **{**opts, "peer_norm": 0.0})
+        l1 = r1.step(net, x, y, np.random.default_rng(7)).loss
+        l2 = r2.step(net, x, y, np.random.default_rng(7)).loss
+        assert l2 == pytest.approx(2 * l1)
+
+
+def test_length_normalisations_differ_by_sqrt_n():
+    x = np.random.default_rng(0).uniform(size=(3, 16))
+    np.testing.assert_allclose(length_normalize(x, kind="rms"), 4.0 * length_normalize(x, kind="l2"),
+                               rtol=1e-7)
 
 
 def test_competitive_gradient_matches_finite_differences():
@@ -176,8 +220,8 @@ def _train(rule, hidden, data, epochs, batch=16, seed=0):
 
 # Thresholds: measured accuracies (seed 0, 397 held-out digits) minus a margin of a few points.
 @pytest.mark.parametrize("rule, hidden, epochs, min_acc", [
-    (T.ForwardForward(), [100, 100], 20, 0.88),        # measured 0.947
-    (T.Competitive(), [100, 100], 10, 0.93),           # measured 0.97
+    (T.ForwardForward(lr=2.0, **FF_DIGITS), [100, 100], 20, 0.88),        # measured 0.947
+    (T.Competitive(**COMPETITIVE_DIGITS), [100, 100], 10, 0.93),          # measured 0.97
     (T.SoftmaxSGD(lr=0.5), [], 10, 0.94),              # measured 0.97
     (T.SoftmaxSGD(lr=0.5, lfm_rate=0.05), [], 10, 0.94),
     (T.LearningFromMistakes(lfm_rate=0.05), [], 10, 0.88),   # measured 0.93

@@ -3,10 +3,13 @@
 Example (every table but ``[data]`` optional; unknown keys are rejected)::
 
     [data]
-    name = "mnist"            # "mnist" | "image_folder" | "npz" (X_train, y_train, X_test, y_test)
+    name = "mnist"            # "mnist" | "digits" (sklearn) | "image_folder" | "npz"
+                              #   (npz keys X_train, y_train, X_test, y_test)
     root = "/path"            # optional; default under XBAR_DATA_DIR
-    n_train = 10000           # optional subsets
+    n_train = 10000           # optional subsets (the first samples)
     n_test = 2000
+    validation = 10000        # optional: evaluate on the LAST 10000 training samples instead of
+                              #   the test set (train on the rest): for tuning
     size = 16                 # image_folder: resize to size x size, features = pixels / 255
 
     [model]
@@ -14,16 +17,24 @@ Example (every table but ``[data]`` optional; unknown keys are rejected)::
     hidden = [100, 100]
 
     [rule]                    # fields of the rule class, e.g. lr, threshold, lfm_rate
-    lr = 2.0
+    lr = 0.001
+
+    [optimizer]               # xbar.train.SGD: momentum, weight_decay, nesterov, and the schedule
+    momentum = 0.9            #   (xbar.train.LRSchedule): schedule = "constant" | "linear" |
+    weight_decay = 0.0        #   "cosine" | "step", decay_start, final, step_epochs, gamma,
+    schedule = "linear"       #   warmup_epochs
 
     [hardware]                # absent: floating point
     writer = "reset-only"     # | "program-verify"
     w_max = 1.0
     g_high = 100e-6           # optional: S of the larger device of each pair (default G_max)
     circuit = true            # reads through xbar.periphery.AnalogLinear
-    [hardware.device]         # xbar.devices.HfOxReRAM fields (S, V, s)
-    g_min = 1e-6
-    [hardware.writer_options] # ResetOnlyWriter / ProgramVerifyWriter fields
+    [hardware.device]         # xbar.devices.HfOxReRAM fields (S, V, s), or a measured preset:
+    g_min = 1e-6              #   preset = "tud_hfox" | "crosssim_ramps" | "stanford_tech_b" | ...
+                              #   (xbar.devices.presets; other keys then override its fields)
+    [hardware.writer_options] # ResetOnlyWriter / ProgramVerifyWriter fields; circuit = true (or a
+                              #   table of WriteCircuit fields) solves every write pulse through
+                              #   its tile ([hardware.array]): half-selected, wire, driver energy
     [hardware.mapping]        # PulseMapping fields
     method = "threshold"
     [hardware.array]          # xbar.periphery.ArrayConfig fields
@@ -36,56 +47,174 @@ Example (every table but ``[data]`` optional; unknown keys are rejected)::
     epochs = 1
     batch_size = 1
     seed = 0
-    results_dir = "results/run1"
+    results_dir = "results/run1"          # default checkpoint: results_dir/checkpoint.npz
     checkpoint = "results/run1/checkpoint.npz"
+    train_eval_samples = 10000            # training samples evaluated after each epoch (0: none)
+
+Relative paths (data root, results_dir, checkpoint) are resolved against the config file's folder.
+Every value is checked before the first sample is trained. Ctrl-C stops after the current step,
+writes the checkpoint and exits with status 130; running the same command again resumes.
 """
 from __future__ import annotations
 
 import argparse
+import numbers
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from ..exceptions import ConfigError
 
-_TABLES = {"data", "model", "rule", "hardware", "train"}
+_TABLES = {"data", "model", "rule", "optimizer", "hardware", "train"}
 _KEYS = {
-    "data": {"name", "root", "n_train", "n_test", "size", "max_per_class"},
+    "data": {"name", "root", "n_train", "n_test", "size", "max_per_class", "validation"},
     "model": {"rule", "hidden"},
+    "optimizer": {"momentum", "weight_decay", "nesterov", "schedule", "decay_start", "final",
+                  "step_epochs", "gamma", "warmup_epochs"},
     "hardware": {"writer", "w_max", "circuit", "device", "writer_options", "mapping", "array",
                  "adc", "dac", "tia", "reader", "g_high"},
     "train": {"epochs", "batch_size", "seed", "results_dir", "checkpoint", "checkpoint_every",
-              "progress"},
+              "progress", "train_eval_samples"},
 }
+_DATA_NAMES = ("mnist", "digits", "image_folder", "npz")
 
 
 def _check_keys(doc: dict, table: str, allowed: set) -> None:
+    if not isinstance(doc, dict):
+        raise ConfigError(f"[{table}] must be a table, got {type(doc).__name__} {doc!r}")
     unknown = set(doc) - allowed
     if unknown:
         raise ConfigError(f"[{table}] has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
 
 
-def load_data(cfg: dict):
-    """((X_train, y_train), (X_test, y_test)) as float features in [0, 1] and int labels."""
+def _int(table: str, cfg: dict, key: str, default=None, *, low: int = 1):
+    """``cfg[key]`` as an int >= low (not a bool, float or string), else ConfigError naming it."""
+    v = cfg.get(key, default)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+        raise ConfigError(f"[{table}] {key} must be an integer >= {low}, got {v!r}")
+    return int(v)
+
+
+def _str(table: str, cfg: dict, key: str, default=None):
+    v = cfg.get(key, default)
+    if v is not None and not isinstance(v, str):
+        raise ConfigError(f"[{table}] {key} must be a string, got {v!r}")
+    return v
+
+
+def _path(table: str, cfg: dict, key: str, base: Path | None):
+    v = _str(table, cfg, key)
+    if v is None:
+        return None
+    p = Path(v).expanduser()
+    return p if (p.is_absolute() or base is None) else base / p
+
+
+def _labels(y, where: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ConfigError(f"{where} must be a 1-D array of class labels, got shape {y.shape}")
+    if y.dtype.kind in "iu":
+        out = y.astype(np.int64)
+    elif y.dtype.kind == "f" or y.dtype.kind == "b":
+        yf = y.astype(np.float64)
+        if not np.all(np.isfinite(yf)) or np.any(yf != np.round(yf)):
+            bad = yf[~(np.isfinite(yf) & (yf == np.round(yf)))][:3]
+            raise ConfigError(f"{where} must hold integer class labels, got non-integer values "
+                              f"such as {bad.tolist()}")
+        out = yf.astype(np.int64)
+    else:
+        raise ConfigError(f"{where} must hold integer class labels, got dtype {y.dtype}")
+    if len(out) and out.min() < 0:
+        raise ConfigError(f"{where} must be >= 0, got {out.min()}")
+    return out
+
+
+def _features(X, n: int, where: str) -> np.ndarray:
+    X = np.asarray(X)
+    if X.dtype.kind not in "iuf" or X.ndim < 2:
+        raise ConfigError(f"{where} must be a numeric array of shape (n, features...), got "
+                          f"{X.dtype} {X.shape}")
+    X = X.reshape(len(X), -1).astype(np.float64)
+    if len(X) != n:
+        raise ConfigError(f"{where} has {len(X)} rows but its labels have {n}")
+    if not np.all(np.isfinite(X)):
+        raise ConfigError(f"{where} holds NaN or inf")
+    return X
+
+
+def _subset(table_key: str, X, y, n):
+    if n is not None and n > len(y):
+        raise ConfigError(f"[data] {table_key} = {n} but the data set has only {len(y)} samples")
+    return X[:n], y[:n]
+
+
+def load_data(cfg: dict, base: Path | None = None):
+    """((X_train, y_train), (X_test, y_test)) as float features and int labels, validated.
+
+    ``base``: folder against which a relative ``root`` is resolved.
+    """
     name = cfg.get("name")
+    if name not in _DATA_NAMES:
+        raise ConfigError(f"[data] name must be one of {list(_DATA_NAMES)}, got {name!r}")
+    n_tr = _int("data", cfg, "n_train")
+    n_te = _int("data", cfg, "n_test")
+    n_val = _int("data", cfg, "validation")
+    root = _path("data", cfg, "root", base)
+    if root is not None and not root.exists():
+        raise ConfigError(f"[data] root {str(root)!r} does not exist")
     if name == "mnist":
         from ..data import load_mnist
-        (Xtr, ytr), (Xte, yte) = (load_mnist(s, cfg.get("root")) for s in ("train", "test"))
+        (Xtr, ytr), (Xte, yte) = (load_mnist(s, root) for s in ("train", "test"))
         Xtr, Xte = Xtr.reshape(len(Xtr), -1) / 255.0, Xte.reshape(len(Xte), -1) / 255.0
+    elif name == "digits":
+        try:
+            from sklearn.datasets import load_digits
+        except ImportError:
+            raise ConfigError("[data] name='digits' needs scikit-learn (pip install scikit-learn)"
+                              ) from None
+        X, y = load_digits(return_X_y=True)
+        idx = np.random.default_rng(0).permutation(len(y))     # fixed shuffle, 1400 / 397 split
+        X, y = X[idx] / 16.0, y[idx]
+        Xtr, ytr, Xte, yte = X[:1400], y[:1400], X[1400:], y[1400:]
     elif name == "image_folder":
         from ..data import load_image_folder
-        kw = dict(root=cfg.get("root"), size=cfg.get("size"), max_per_class=cfg.get("max_per_class"))
+        kw = dict(root=root, size=cfg.get("size"), max_per_class=cfg.get("max_per_class"))
         (Xtr, ytr, _), (Xte, yte, _) = (load_image_folder(split=s, **kw) for s in ("train", "test"))
         Xtr, Xte = Xtr.reshape(len(Xtr), -1) / 255.0, Xte.reshape(len(Xte), -1) / 255.0
-    elif name == "npz":
-        if "root" not in cfg:
-            raise ConfigError("[data] name='npz' needs root = path of the .npz file")
-        with np.load(cfg["root"]) as z:
-            Xtr, ytr, Xte, yte = (z[k] for k in ("X_train", "y_train", "X_test", "y_test"))
     else:
-        raise ConfigError(f"[data] name must be 'mnist', 'image_folder' or 'npz', got {name!r}")
-    n_tr, n_te = cfg.get("n_train"), cfg.get("n_test")
-    return ((Xtr[:n_tr], ytr[:n_tr].astype(np.int64)), (Xte[:n_te], yte[:n_te].astype(np.int64)))
+        if root is None:
+            raise ConfigError("[data] name='npz' needs root = path of the .npz file")
+        try:
+            z = np.load(root, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"[data] root {str(root)!r} cannot be read as .npz: {exc}") from None
+        with z:
+            missing = [k for k in ("X_train", "y_train", "X_test", "y_test") if k not in z.files]
+            if missing:
+                raise ConfigError(f"[data] npz file {str(root)!r} lacks the keys {missing} "
+                                  f"(has {sorted(z.files)})")
+            Xtr, ytr, Xte, yte = (z[k] for k in ("X_train", "y_train", "X_test", "y_test"))
+    ytr = _labels(ytr, f"[data] {name} y_train")
+    yte = _labels(yte, f"[data] {name} y_test")
+    Xtr = _features(Xtr, len(ytr), f"[data] {name} X_train")
+    Xte = _features(Xte, len(yte), f"[data] {name} X_test")
+    if Xtr.shape[1] != Xte.shape[1]:
+        raise ConfigError(f"[data] X_train has {Xtr.shape[1]} features, X_test {Xte.shape[1]}")
+    if n_val is not None:
+        if n_val >= len(ytr):
+            raise ConfigError(f"[data] validation = {n_val} must be smaller than the training "
+                              f"set ({len(ytr)} samples)")
+        Xte, yte = Xtr[-n_val:], ytr[-n_val:]
+        Xtr, ytr = Xtr[:-n_val], ytr[:-n_val]
+    Xtr, ytr = _subset("n_train", Xtr, ytr, n_tr)
+    Xte, yte = _subset("n_test", Xte, yte, n_te)
+    if len(np.unique(ytr)) < 2:
+        raise ConfigError(f"[data] the training labels hold fewer than 2 classes: {np.unique(ytr)}")
+    return (Xtr, ytr), (Xte, yte)
 
 
 def make_rule(name: str, params: dict):
@@ -102,42 +231,132 @@ def make_rule(name: str, params: dict):
         return classes[name](**params)
     except TypeError as exc:
         raise ConfigError(f"[rule] {exc}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"[rule] {exc}") from None
 
 
 def _build(cls, params, table):
+    if not isinstance(params, dict):
+        raise ConfigError(f"[{table}] must be a table, got {params!r}")
     try:
         return cls(**params)
     except TypeError as exc:
         raise ConfigError(f"[{table}] {exc}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"[{table}] {exc}") from None
 
 
-def run_config(doc: dict, *, progress=True):
-    """Train from a parsed config document; returns the FitResult."""
+def make_optimizer(cfg: dict):
+    """:class:`xbar.train.SGD` from the ``[optimizer]`` table."""
+    from ..train.optim import SGD, LRSchedule
+    cfg = dict(cfg)
+    sched = {k: cfg.pop(k) for k in ("decay_start", "final", "step_epochs", "gamma",
+                                     "warmup_epochs") if k in cfg}
+    kind = cfg.pop("schedule", "constant")
+    schedule = _build(LRSchedule, {"kind": kind, **sched}, "optimizer")
+    return _build(SGD, {**cfg, "schedule": schedule}, "optimizer")
+
+
+def make_device(cfg: dict):
+    """The device model of ``[hardware.device]``: HfOxReRAM fields, or ``preset`` + overrides."""
+    from ..devices import HfOxReRAM
+    cfg = dict(cfg)
+    preset = cfg.pop("preset", None)
+    if preset is None:
+        return _build(HfOxReRAM, cfg, "hardware.device")
+    from ..devices import presets
+    names = [n for n in presets.__all__ if n.islower()]
+    if preset not in names:
+        raise ConfigError(f"[hardware.device] preset must be one of {names}, got {preset!r}")
+    try:
+        return getattr(presets, preset)(**cfg)
+    except (TypeError, ConfigError) as exc:
+        raise ConfigError(f"[hardware.device] {exc}") from None
+
+
+def _make_writer(hw: dict):
+    from .. import train as T
+    from .. import periphery as P
+    wname = hw.get("writer", "reset-only")
+    wcls = {"reset-only": T.ResetOnlyWriter, "program-verify": T.ProgramVerifyWriter}.get(wname)
+    if wcls is None:
+        raise ConfigError(f"[hardware] writer must be 'reset-only' or 'program-verify', "
+                          f"got {wname!r}")
+    opts = dict(hw.get("writer_options", {}))
+    circ = opts.pop("circuit", None)
+    if circ is not None and circ is not False:
+        if wcls is not T.ResetOnlyWriter:
+            raise ConfigError("[hardware.writer_options] circuit works with writer = 'reset-only' "
+                              f"only, got writer = {wname!r}")
+        if circ is not True and not isinstance(circ, dict):
+            raise ConfigError(f"[hardware.writer_options] circuit must be true, false or a table "
+                              f"of WriteCircuit fields (r_driver, r_sense, device_iv), got {circ!r}")
+        array = _build(P.ArrayConfig, hw.get("array", {}), "hardware.array")
+        opts["circuit"] = _build(T.WriteCircuit, {**(circ if isinstance(circ, dict) else {}),
+                                                  "array": array},
+                                 "hardware.writer_options.circuit")
+    return _build(wcls, opts, "hardware.writer_options")
+
+
+def _check_train(tcfg: dict, base: Path | None) -> dict:
+    out = {"epochs": _int("train", tcfg, "epochs", 1),
+           "batch_size": _int("train", tcfg, "batch_size", 1),
+           "checkpoint_every": _int("train", tcfg, "checkpoint_every", 1000),
+           "train_eval_samples": _int("train", tcfg, "train_eval_samples", 10000, low=0)}
+    seed = tcfg.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ConfigError(f"[train] seed must be an integer >= 0, got {seed!r}")
+    out["seed"] = int(seed)
+    prog = tcfg.get("progress", True)
+    if not isinstance(prog, bool):
+        raise ConfigError(f"[train] progress must be true or false, got {prog!r}")
+    out["progress"] = prog
+    out["results_dir"] = _path("train", tcfg, "results_dir", base)
+    ck = _path("train", tcfg, "checkpoint", base)
+    if ck is None and out["results_dir"] is not None:
+        ck = out["results_dir"] / "checkpoint.npz"
+    out["checkpoint"] = ck
+    return out
+
+
+def _hidden(model_cfg: dict) -> list:
+    hidden = model_cfg.get("hidden", [])
+    if not isinstance(hidden, list) or any(isinstance(h, bool) or not isinstance(h, numbers.Integral)
+                                          or h < 1 for h in hidden):
+        raise ConfigError(f"[model] hidden must be a list of integers >= 1, got {hidden!r}")
+    return [int(h) for h in hidden]
+
+
+def run_config(doc: dict, *, progress=True, base_dir=None):
+    """Train from a parsed config document; returns the FitResult.
+
+    ``base_dir``: folder against which relative paths are resolved (the config file's folder
+    for ``xbar train``; None = the working directory).
+    """
     from .. import train as T
     from ..pulses import EnergyLedger
+    base = None if base_dir is None else Path(base_dir)
     _check_keys(doc, "top level", _TABLES)
     for table, keys in _KEYS.items():
         _check_keys(doc.get(table, {}), table, keys)
     if "data" not in doc:
         raise ConfigError("the config needs a [data] table")
-    train, test = load_data(doc["data"])
     model_cfg = doc.get("model", {})
     rule = make_rule(model_cfg.get("rule", "ff"), doc.get("rule", {}))
-    tcfg = doc.get("train", {})
-    seed = tcfg.get("seed", 0)
+    hidden = _hidden(model_cfg)
+    optimizer = make_optimizer(doc.get("optimizer", {}))
+    tcfg = _check_train(doc.get("train", {}), base)
+    hw = doc.get("hardware")
+    if hw is not None and not isinstance(hw, dict):
+        raise ConfigError(f"[hardware] must be a table, got {hw!r}")
+    train, test = load_data(doc["data"], base)
+    seed = tcfg["seed"]
     n_classes = int(max(train[1].max(), test[1].max())) + 1
     ledger = EnergyLedger()
-    hw = doc.get("hardware")
     factory = None
     if hw is not None:
-        from ..devices import HfOxReRAM
-        device = _build(HfOxReRAM, hw.get("device", {}), "hardware.device")
-        wname = hw.get("writer", "reset-only")
-        wcls = {"reset-only": T.ResetOnlyWriter, "program-verify": T.ProgramVerifyWriter}.get(wname)
-        if wcls is None:
-            raise ConfigError(f"[hardware] writer must be 'reset-only' or 'program-verify', "
-                              f"got {wname!r}")
-        writer = _build(wcls, hw.get("writer_options", {}), "hardware.writer_options")
+        device = make_device(hw.get("device", {}))
+        writer = _make_writer(hw)
         mapping = _build(T.PulseMapping, hw.get("mapping", {}), "hardware.mapping")
         reader = None
         if hw.get("circuit", False):
@@ -151,15 +370,19 @@ def run_config(doc: dict, *, progress=True):
                 random_state=seed)
             reader = _build(CircuitReader, {**hw.get("reader", {}), **periphery},
                             "hardware.reader")
-        factory = T.pulsed_layer_factory(device, writer, mapping, w_max=hw.get("w_max", 1.0),
+        w_max = hw.get("w_max", 1.0)
+        if isinstance(w_max, bool) or not isinstance(w_max, numbers.Real) or not w_max > 0:
+            raise ConfigError(f"[hardware] w_max must be a number > 0, got {w_max!r}")
+        factory = T.pulsed_layer_factory(device, writer, mapping, w_max=w_max,
                                          ledger=ledger, reader=reader, g_high=hw.get("g_high"))
-    net = T.build_network(rule, train[0].shape[1], n_classes, model_cfg.get("hidden", []),
+    net = T.build_network(rule, train[0].shape[1], n_classes, hidden,
                           layer_factory=factory, random_state=seed)
-    return T.fit(net, train, rule=rule, epochs=tcfg.get("epochs", 1), seed=seed,
-                 batch_size=tcfg.get("batch_size", 1), test=test, ledger=ledger,
-                 checkpoint=tcfg.get("checkpoint"), checkpoint_every=tcfg.get("checkpoint_every", 1000),
-                 results_dir=tcfg.get("results_dir"),
-                 progress=progress if tcfg.get("progress", True) else False)
+    return T.fit(net, train, rule=rule, epochs=tcfg["epochs"], seed=seed,
+                 batch_size=tcfg["batch_size"], test=test, ledger=ledger,
+                 checkpoint=tcfg["checkpoint"], checkpoint_every=tcfg["checkpoint_every"],
+                 results_dir=tcfg["results_dir"], optimizer=optimizer,
+                 train_eval_samples=tcfg["train_eval_samples"],
+                 progress=progress if tcfg["progress"] else False)
 
 
 def _main(args) -> int:
@@ -171,9 +394,17 @@ def _main(args) -> int:
         raise ConfigError(f"config file {path} not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    res = run_config(doc)
+    try:
+        res = run_config(doc, base_dir=path.resolve().parent)
+    except KeyboardInterrupt as exc:
+        print(f"{exc or 'training interrupted'}: re-run the same command to resume",
+              file=sys.stderr)
+        return 130
     last = res.history[-1] if res.history else {}
-    print(f"test accuracy {last.get('test_accuracy')}, energy {last.get('energy_J')} J"
+    print(f"test accuracy {last.get('test_accuracy')}, train accuracy "
+          f"{last.get('train_accuracy')}, energy {last.get('energy_J')} J (training "
+          f"{sum(r.get('train_energy_J') or 0 for r in res.history)} J, evaluation "
+          f"{sum(r.get('eval_energy_J') or 0 for r in res.history)} J)"
           + (f", results in {res.results_dir}" if res.results_dir else ""))
     return 0
 

@@ -40,10 +40,16 @@ def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
     return out
 
 
-def length_normalize(x: np.ndarray, eps: float = 1e-8) -> np.ndarray:
-    """Divide each row by its root-mean-square, ``x / (sqrt(mean(x**2)) + eps)``.
+def length_normalize(x: np.ndarray, eps: float = 1e-8, kind: str = "rms") -> np.ndarray:
+    """Divide each row by its length: ``x / (sqrt(mean(x**2)) + eps)`` (``kind="rms"``) or
+    ``x / (sqrt(sum(x**2)) + eps)`` (``kind="l2"``).
 
-    The Forward-Forward length normalisation (Hinton 2022; loeweX): only the direction of a layer's
+    The Forward-Forward length normalisation (Hinton 2022): only the direction of a layer's
     activity vector reaches the next layer, so a layer cannot read the previous layer's goodness.
+    RMS (loeweX; each row then has ``sum x² = n``) and L2 (mpezeshki; ``sum x² = 1``) differ by
+    ``sqrt(n)`` in the row length, hence by ``n`` in the next layer's goodness at equal weights:
+    a threshold tuned with one must be scaled by ``n`` (the inputs' width) to be reused with the other.
     """
-    return x / (np.sqrt(np.mean(x * x, axis=1, keepdims=True)) + eps)
+    sq = np.mean(x * x, axis=1, keepdims=True) if kind == "rms" else np.sum(x * x, axis=1,
+                                                                             keepdims=True)
+    return x / (np.sqrt(sq) + eps)

@@ -7,8 +7,14 @@ Each layer's outputs are split into K contiguous groups S_c of equal size; with 
     ΔW = −η · hᵀ · ∂L/∂a / B
 
 One forward pass per sample, no negative data, no label input; prediction is the argmax of the
-summed class goodness. After Papachristodoulou et al., AAAI 2024 (arXiv:2312.12668); REFERENCES.md
-§2.2. Layers ≥ 2 receive length-normalised inputs as in Forward-Forward.
+summed class goodness of ``score_layers`` (CwComp predicts from the last layer: ``"last"``; the
+default sums all layers: on MNIST validation data after 3 epochs of 10k samples, momentum 0.9,
+raw first-layer input, lr 0.05 / 0.2, 88.1 / 88.3 % against 85.7 / 85.3 % for the last layer).
+After Papachristodoulou et al., AAAI 2024 (arXiv:2312.12668); REFERENCES.md §2.2. Every layer's
+input is RMS length-normalised as in Forward-Forward (``normalize_input=False`` leaves the first
+layer's raw; on MNIST validation data normalising it gives 92.9 % against 88.1 % after 3 epochs of
+10k samples, momentum 0.9, lr 0.05). The step is ``−η/B`` times the summed gradient, and the
+reported loss is the per-layer cross-entropy summed over layers.
 """
 from __future__ import annotations
 
@@ -52,10 +58,12 @@ class Competitive(Rule):
     Parameters
     ----------
     lr : float, default 0.5
-        Learning rate η (dimensionless, per sample; tuned on sklearn digits).
+        Learning rate η (dimensionless, per sample). 0.5 with plain steps (MNIST validation
+        94.1 % after 3 epochs of 10k samples, 784→500→500, batch 100); with
+        ``SGD(momentum=0.9)`` use about 0.1 (94.1 % likewise).
     temperature : float, default 1.0
-        Softmax temperature T, in goodness units.
-    normalize_input : bool, default False
+        Softmax temperature T, in goodness units (0.2 and 5 were worse on MNIST validation data).
+    normalize_input : bool, default True
         Also length-normalise the first layer's input.
     score_layers : {"all", "last"}, default "all"
         Layers whose class goodness is summed for prediction.
@@ -63,7 +71,7 @@ class Competitive(Rule):
 
     lr: float = 0.5
     temperature: float = 1.0
-    normalize_input: bool = False
+    normalize_input: bool = True
     score_layers: str = "all"
 
     name = "competitive"

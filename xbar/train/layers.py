@@ -50,6 +50,9 @@ class Layer(Protocol):
     def update(self, x: np.ndarray, delta: np.ndarray) -> None:
         """Apply the requested change ``ΔW = augment(x)ᵀ · delta``."""
 
+    def apply_change(self, dW: np.ndarray) -> None:
+        """Apply a dense requested change ``dW`` (n_in + bias, n_out)."""
+
     @property
     def weights(self) -> np.ndarray:
         """Effective weights (n_in + bias, n_out)."""
@@ -112,7 +115,11 @@ class FloatLayer:
         return a
 
     def update(self, x: np.ndarray, delta: np.ndarray) -> None:
-        self._W += augment(x, self.bias).T @ delta
+        self.apply_change(augment(x, self.bias).T @ delta)
+
+    def apply_change(self, dW: np.ndarray) -> None:
+        """Add a dense change ``dW`` (n_in + bias, n_out) (the optimiser's path)."""
+        self._W += dW
         if self.w_max is not None:
             np.clip(self._W, -self.w_max, self.w_max, out=self._W)
 

@@ -458,6 +458,11 @@ class ResetOnlyWriter:
         if self.circuit is not None and not isinstance(self.circuit, WriteCircuit):
             raise ConfigError(f"circuit must be a WriteCircuit or None, got "
                               f"{type(self.circuit).__name__}")
+        if (self.circuit is not None and self.bias_scheme == "1T1R"
+                and self.circuit.array.cell != "1T1R"):
+            raise ConfigError("bias_scheme '1T1R' needs a circuit array of 1T1R cells "
+                              "(WriteCircuit(array=ArrayConfig(cell='1T1R', r_access=...))), got "
+                              f"cell={self.circuit.array.cell!r}; or choose bias_scheme 'V/2' / 'V/3'")
 
     def nominal_dG(self, device, rng) -> float:
         """Mean |ΔG| of one update pulse from mid-window, S (256 draws)."""
@@ -678,7 +683,10 @@ class PulsedLayer:
         return self.reader(xa, self)
 
     def update(self, x: np.ndarray, delta: np.ndarray) -> None:
-        dW = augment(x, self.bias).T @ delta
+        self.apply_change(augment(x, self.bias).T @ delta)
+
+    def apply_change(self, dW: np.ndarray) -> None:
+        """Turn a dense requested change ``dW`` (n_in + bias, n_out) into pulses."""
         counts = self.mapping.counts(dW, self.dw_per_pulse, self._rng)
         if isinstance(self.writer, ProgramVerifyWriter):
             scheds = self.writer.apply(self.pairs, counts, self.k, self._rng,

@@ -68,6 +68,13 @@ class Rule:
         """Forward passes through the network needed to classify one sample."""
         return 1
 
+    def state_dict(self) -> dict:
+        """State the rule carries between steps (arrays; e.g. running means), for checkpoints."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`."""
+
     def config(self) -> dict:
         """The rule's parameters (for results files and checkpoints)."""
         from dataclasses import asdict, is_dataclass

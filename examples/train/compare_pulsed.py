@@ -1,0 +1,138 @@
+"""Where does on-chip training lose accuracy? One rule, one update cadence, four kinds of layer.
+
+Trains the same network from the same initial weights with the same rule, batch (one pulse step per
+``--batch`` samples) and learning rate, on
+
+* ``float``      floating-point layers (the rule's own updates);
+* ``quantised``  floating-point layers whose updates go through the same pulse mapping, each pulse
+  a fixed step of the pairs' nominal ``dw_per_pulse`` and weights clipped to ±w_max (isolates the
+  mapping: stochastic rounding to whole pulses);
+* ``ideal``      reset-only HfOx pairs, the same pulses, ideal reads ``x·W`` (adds the device:
+  state-dependent steps, c2c/d2d variability, the window, refreshes);
+* ``circuit``    the same pairs read through the circuit (128² tiles, 1 Ω wires, 8-bit DAC/ADC,
+  ``xbar.train.CircuitReader``; adds IR drop and quantised reads).
+
+    XBAR_DATA_DIR=../shared/data PYTHONPATH=. python examples/train/compare_pulsed.py \
+        --rule ff --n-train 10000 --n-test 2000 --epochs 2 --batch 100 --lr 0.002 \
+        [--variants float,quantised,ideal,circuit] [--validation]
+
+``--validation`` evaluates on the last 10,000 MNIST training digits instead of the test set (for
+choosing ``--lr``). Prints one line per variant and epoch: test/validation and training accuracy
+(on ``--n-test`` training samples), wall time and energy (training, evaluation) per epoch.
+"""
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+HIDDEN = {"ff": [100, 100], "competitive": [100, 100], "backprop": [100], "sgd": [],
+          "sgd+lfm": []}
+
+
+class QuantisedLayer:
+    """A float layer updated only in whole pulses of ``dw`` (the pulse mapping, no device)."""
+
+    def __init__(self, W, mapping, dw, w_max, rng, bias=True):
+        from xbar.train import FloatLayer
+        self._f = FloatLayer(W, bias=bias, w_max=w_max)
+        self.mapping, self.dw, self.rng = mapping, dw, rng
+        self.n_in, self.n_out, self.bias = self._f.n_in, self._f.n_out, bias
+
+    weights = property(lambda self: self._f.weights)
+
+    def forward(self, x):
+        return self._f.forward(x)
+
+    def update(self, x, delta):
+        from xbar.train import augment
+        self.apply_change(augment(x, self.bias).T @ delta)
+
+    def apply_change(self, dW):
+        self._f.apply_change(self.mapping.counts(dW, self.dw, self.rng) * self.dw)
+
+    def state_dict(self):
+        return self._f.state_dict()
+
+    def load_state_dict(self, s):
+        self._f.load_state_dict(s)
+
+
+def build(variant, rule, n_in, hidden, seed, ledger, g_max):
+    import xbar.train as T
+    from xbar.devices import HfOxReRAM
+    from xbar.periphery import ADC, DAC, ArrayConfig
+    reader = None
+    if variant == "circuit":
+        reader = T.CircuitReader(array=ArrayConfig(max_rows=128, max_cols=128, r_wordline=1.0,
+                                                   r_bitline=1.0),
+                                 adc=ADC(bits=8), dac=DAC(bits=8), random_state=seed,
+                                 output_range=8.0)
+    mapping = T.PulseMapping("stochastic")
+    factory = T.pulsed_layer_factory(HfOxReRAM(g_min=g_max / 100, g_max=g_max), T.ResetOnlyWriter(),
+                                     mapping, w_max=1.0, ledger=ledger, reader=reader)
+    net = T.build_network(rule, n_in, 10, hidden, layer_factory=factory, random_state=seed)
+    if variant in ("ideal", "circuit"):
+        return net
+    rng = np.random.default_rng(seed + 7)
+    if variant == "float":
+        layers = [T.FloatLayer(lay.weights.copy()) for lay in net.layers]
+    else:
+        layers = [QuantisedLayer(lay.weights.copy(), mapping, lay.dw_per_pulse, lay.w_max, rng)
+                  for lay in net.layers]
+    return T.Network(layers, 10)
+
+
+def main(argv=None):
+    import xbar.train as T
+    from xbar.cli.train import make_rule
+    from xbar.data import load_mnist
+    from xbar.pulses import EnergyLedger
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rule", default="ff")
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--n-train", type=int, default=10000)
+    ap.add_argument("--n-test", type=int, default=2000)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--g-max", type=float, default=10e-6, help="S; g_min = g_max / 100")
+    ap.add_argument("--variants", default="float,quantised,ideal,circuit")
+    ap.add_argument("--validation", action="store_true")
+    args = ap.parse_args(argv)
+    X, y = load_mnist("train")
+    X, y = X.reshape(len(X), -1) / 255.0, y.astype(np.int64)
+    if args.validation:
+        Xte, yte = X[50000:50000 + args.n_test], y[50000:50000 + args.n_test]
+    else:
+        Xte, yte = load_mnist("test")
+        Xte, yte = Xte[:args.n_test].reshape(args.n_test, -1) / 255.0, yte[:args.n_test].astype(np.int64)
+    Xtr, ytr = X[:args.n_train], y[:args.n_train]
+    print(f"rule {args.rule} lr {args.lr} hidden {HIDDEN[args.rule]} batch {args.batch} "
+          f"train {args.n_train} {'validation' if args.validation else 'test'} {args.n_test} "
+          f"seed {args.seed} g_max {args.g_max}", flush=True)
+    for variant in args.variants.split(","):
+        params = {} if args.lr is None else {"lr": args.lr}
+        rule = make_rule(args.rule, params)
+        ledger = EnergyLedger()
+        net = build(variant, rule, Xtr.shape[1], HIDDEN[args.rule], args.seed, ledger, args.g_max)
+        t0 = time.perf_counter()
+        res = T.fit(net, (Xtr, ytr), rule=rule, epochs=args.epochs, seed=args.seed,
+                    batch_size=args.batch, test=(Xte, yte), ledger=ledger, progress=False,
+                    train_eval_samples=args.n_test)
+        dt = time.perf_counter() - t0
+        for r in res.history:
+            print(f"{variant:<10} epoch {r['epoch']} test {r['test_accuracy']:.4f} train "
+                  f"{r['train_accuracy']:.4f} wall {r['wall_s']:.0f} s energy train "
+                  f"{r['train_energy_J']:.3g} J eval {r['eval_energy_J']:.3g} J", flush=True)
+        print(f"{variant:<10} total {dt:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
