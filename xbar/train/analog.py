@@ -26,11 +26,17 @@ Three choices matter for training through the circuit (each was a cause of wrong
   physics and is kept (the rule trains through it); it shrinks with lower conductances or wire and
   terminal resistances.
 
-Reads use each tile's exact read maps (one column sweep per tile after every update,
-``xbar.circuit.transfer``; the tiles of a layer are built on two threads) when the batch is large
-enough to pay for it, else one circuit solve per input (``transfer_batch``). The cells are read as
-linear conductances (``G·V``); pass a cell I-V model in ``ArrayConfig.crossbar_options`` for
-nonlinear reads (solves only, slow).
+Every read is exact (within ~1e-13 relative of a fresh circuit solve; tested at 1e-9).  After a
+pulse step each tile is read either through its exact read maps, rebuilt by one column sweep
+(``xbar.circuit.transfer``; the tiles of a layer on two threads), or by solving the batch's reads
+directly with the multi-right-hand-side kernel of ``xbar.circuit.fastread`` (CG on the bit-line
+Schur complement, the batch split over two threads), whichever a cost model
+(``fastread.maps_pay_off``) expects to be cheaper for the batch: a 128² tile switches to the maps
+from ~57 inputs per step, a 128x72 tile from ~50.  Low-rank (Woodbury) updates of the maps do
+not pay here: a reset-only step changes more cells per tile (median 66-868) than the tile is
+read before the next step (2-200 inputs), and each changed cell costs one solve.  The cells are
+read as linear conductances (``G·V``); pass a cell I-V model in ``ArrayConfig.crossbar_options``
+for nonlinear reads (solves only, slow).
 """
 from __future__ import annotations
 
@@ -39,9 +45,43 @@ import dataclasses
 import numpy as np
 
 from .._validation import check_choice, check_scalar
+from ..circuit import fastread
 from ..exceptions import ConfigError
+from ..periphery import AnalogLinear
 
 INPUT_SCALINGS = ("per_sample", "none")
+
+
+class _FastReadLinear(AnalogLinear):
+    """``AnalogLinear`` whose reads of linear, resistive tiles choose between the exact maps and
+    exact batched solves (``xbar.circuit.fastread``) by the cost model, booking the same energy
+    components as the map path (``array``, ``drivers``, ``sense``).  Everything else (nonlinear
+    cells, ideal wires or terminals, time-encoded DAC phases) takes ``AnalogLinear``'s path."""
+
+    def _fast(self, tile) -> bool:
+        return self._linear and fastread.supported(tile.crossbar.network())
+
+    def _use_transfer(self, tile, batch: int) -> bool:
+        if self.read_method != "auto" or not self._fast(tile):
+            return super()._use_transfer(tile, batch)
+        return tile.maps_ready(self.energy) or fastread.maps_pay_off(*tile.crossbar.shape, batch)
+
+    def _solve_channels(self, tile, V, phase, operation):
+        if phase.codes is not None or not self._fast(tile):
+            return super()._solve_channels(tile, V, phase, operation)
+        M, C = tile.crossbar.shape
+        B = V.shape[0]
+        workers = self.map_workers if B * M * C >= 20000 else 1
+        i_col, i_row = fastread.read_currents(tile.crossbar.network(), V, workers=workers)
+        if self.energy:
+            t = self.dac.t_read
+            e_tot = t * float(np.einsum("bi,bi->", V, i_row))
+            e_drv = t * float(np.sum(np.asarray(tile.crossbar.r_driver) * i_row ** 2))
+            e_sen = t * float(np.sum(np.asarray(tile.crossbar.r_sense) * i_col ** 2))
+            self._book("read", max(e_tot - e_drv - e_sen, 0.0), B, operation, component="array")
+            self._book("read", e_drv, B, operation, component="drivers")
+            self._book("read", e_sen, B, operation, component="sense")
+        return i_col @ tile.A
 
 
 class CircuitReader:
@@ -62,12 +102,16 @@ class CircuitReader:
         Divide each input vector by ``max|x| / dac.x_max`` before the DAC and multiply the outputs
         back ("none": inputs beyond ``dac.x_max`` clip).
     read_method : {"auto", "transfer", "solve"}, default "auto"
-        ``"auto"``: the tiles' transfer matrices when cached or when the batch has at least
-        ``transfer_batch`` inputs, one circuit solve per input otherwise.
+        ``"auto"``: the tiles' read maps when cached or when they pay off for the batch (see
+        ``fast_reads`` and ``transfer_batch``), exact solves of the batch's reads otherwise;
+        ``"transfer"``: always the maps (rebuilt after every update); ``"solve"``: always solves.
     transfer_batch : int or None, default None
-        Batch size from which building the transfer matrices pays off; ``None`` = a third of the
-        largest tile's smaller side (measured break-even: one sweep of a 256 x 200 tile costs about
-        40 per-input solves, a 75 x 40 tile about 25).
+        Batch size from which the maps are built; ``None`` = the per-tile cost model with
+        ``fast_reads``, else a third of the largest tile's smaller side.
+    fast_reads : bool, default True
+        Choose per tile and batch between the exact maps and exact batched solves by the cost
+        model (module docstring).  ``False`` keeps ``AnalogLinear``'s rule (maps from a third of
+        the tile's smaller side, else one ``Crossbar.solve`` per input), e.g. as a reference.
     rerange : bool, default False
         Re-apply the TIAs' gain rule (``AnalogLinear.update_gains``) after every write, as a
         controller that knows what it programmed would.  With ``TIA(auto_gain="weights")`` this
@@ -80,8 +124,9 @@ class CircuitReader:
     def __init__(self, *, array=None, dac=None, adc=None, tia=None,
                  output_range: float | None = None, input_scaling: str = "per_sample",
                  read_method: str = "auto", transfer_batch: int | None = None,
-                 rerange: bool = False, random_state=None):
+                 fast_reads: bool = True, rerange: bool = False, random_state=None):
         self.rerange = bool(rerange)
+        self.fast_reads = bool(fast_reads)
         from ..periphery import TIA
 
         if output_range is not None:
@@ -114,7 +159,7 @@ class CircuitReader:
 
     def analog(self, layer):
         """The ``AnalogLinear`` of ``layer`` (built on first use), synchronised with its pairs."""
-        from ..periphery import AnalogLinear, WeightMapping
+        from ..periphery import WeightMapping
 
         entry = self._layers.get(id(layer))
         if entry is None:
@@ -126,12 +171,13 @@ class CircuitReader:
             g_min, g_max = float(layer.pairs.device.g_min), float(layer.pairs.device.g_max)
             opts = {k: v for k, v in self.options.items() if v is not None}
             opts["tia"] = self._tia_for(layer)
-            analog = AnalogLinear(layer.weights.T, mapping=WeightMapping(w_max=layer.k * (g_max - g_min)),
-                                  device=(g_min, g_max), ledger=layer.ledger, name=pairs.name,
-                                  count_samples=False, random_state=self.random_state,
-                                  read_method=self.read_method, **opts)
+            cls = _FastReadLinear if self.fast_reads else AnalogLinear
+            analog = cls(layer.weights.T, mapping=WeightMapping(w_max=layer.k * (g_max - g_min)),
+                         device=(g_min, g_max), ledger=layer.ledger, name=pairs.name,
+                         count_samples=False, random_state=self.random_state,
+                         read_method=self.read_method, **opts)
             tb = self.transfer_batch
-            if tb is None:
+            if tb is None and not self.fast_reads:
                 tb = max(1, max(min(t.G.shape) for t in analog.tiles) // 3)
             entry = self._layers[id(layer)] = [analog, -1, tb]
         analog, version, _ = entry
@@ -145,7 +191,7 @@ class CircuitReader:
     def __call__(self, x_aug: np.ndarray, layer) -> np.ndarray:
         analog = self.analog(layer)
         tb = self._layers[id(layer)][2]
-        if self.read_method == "auto":
+        if self.read_method == "auto" and tb is not None:
             analog.read_method = "transfer" if (analog._linear and len(x_aug) >= tb) else "auto"
         if self.input_scaling == "none":
             return analog.forward(x_aug)
