@@ -1,0 +1,160 @@
+"""The numpy side of one converted layer: programming weights into the arrays, reads, the
+input Jacobian of the read, and read noise.  No torch here (``modules.py`` wraps it).
+
+Re-programming.  ``ProgrammedLayer.sync(W)`` compares ``W`` with the weights last written and,
+when they differ, maps them to conductances with the layer's fixed full scale ``w_max`` (weights
+beyond it clip at the window's end), adds the programming error if configured, writes every tile
+(``AnalogLinear.set_conductances``: the tiles' cached read maps are rebuilt on the next read) and
+re-applies the TIAs' gain rule (``AnalogLinear.update_gains``, as a controller that knows what it
+wrote would).  Converter errors (fabrication) are kept.
+
+Input Jacobian.  For linear cells a read is ``y = s · F(x / s)`` with ``F`` the periphery chain
+around the exact linear map of each tile, ``I_chan = V @ (Tᵀ A)`` (``T`` the tile's transfer matrix:
+wires, drivers, sense resistances).  With the quantisers and clipping taken as straight-through
+(identity), DAC ``V = x · v_read / x_max``, TIA ``v = g · I``, ADC ``a · v`` (converter gain
+error ``a``), de-scaling ``D / g · x_max / v_read``, the Jacobian is
+``J[outputs, rows] = ((Tᵀ A) · a) @ D`` summed over tiles, transposed to (out, in): exact for an
+ideal periphery, the straight-through estimate otherwise.  Nonlinear cells use their ideal
+small-signal map ``G @ A`` instead of ``Tᵀ A``.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .._random import check_random_state, spawn
+from .._validation import as_float_array
+from ..exceptions import ConfigError
+from ..periphery import AnalogLinear
+
+__all__ = ["ProgrammedLayer"]
+
+
+class _NoisyReadLinear(AnalogLinear):
+    """``AnalogLinear`` whose channel currents carry cell read noise.
+
+    A cell read as ``G (1 + σ z)``, z ~ N(0, 1) independent per cell and read, adds to column
+    ``c`` the current ``Σ_i V_i σ G_ic z_ic``: Gaussian with variance ``Σ_i V_i² σ² G_ic²``, and to
+    channel ``k`` (columns combined by ``A``) the variance ``Σ_c A_ck² Σ_i V_i² σ² G_ic²``.  The
+    noise is propagated through ideal wires (its IR-drop correction is of order ``r·G`` of a
+    quantity that is already small) and drawn per read, so every input of a batch sees fresh
+    noise.  Needs a hook in ``AnalogLinear`` (the channel currents before the TIA); this
+    subclass overrides its ``_channels`` step.
+    """
+
+    read_noise: float = 0.0
+    noise_rng: np.random.Generator | None = None
+
+    def _channels(self, tile, V, phase, operation, moment):
+        chan = super()._channels(tile, V, phase, operation, moment)
+        if self.read_noise > 0.0:
+            var_map = ((self.read_noise * np.asarray(tile.G)) ** 2) @ (tile.A ** 2)   # (M, K)
+            std = np.sqrt((V * V) @ var_map)
+            chan = chan + std * self.noise_rng.standard_normal(chan.shape)
+        return chan
+
+
+class ProgrammedLayer:
+    """Weights ``W`` (out, in) held in crossbar tiles through ``hardware``'s periphery.
+
+    Parameters
+    ----------
+    W : (out, in) array_like
+        Trained weights.
+    hardware : xbar.torch.Hardware
+        Arrays, periphery, noise.
+    name : str
+        ``layer`` tag of the energy bookings.
+    ledger : EnergyLedger
+        Where reads book their energy.
+    random_state : None, int, SeedSequence or Generator
+        Converter errors (via ``AnalogLinear``), programming error, read noise.
+    """
+
+    def __init__(self, W, hardware, *, name: str, ledger, random_state=None):
+        W = as_float_array(W, "weight")
+        self.hardware = hw = hardware
+        fab, self._prog_rng, noise_rng = spawn(check_random_state(random_state), 3)
+        w_max = hw.mapping.w_max
+        if w_max is None:
+            m = float(np.max(np.abs(W)))
+            w_max = hw.weight_headroom * (m if m > 0 else 1.0)
+        self.analog = _NoisyReadLinear(
+            W, array=hw.array, dac=hw.dac, adc=hw.adc, tia=hw.tia,
+            mapping=dataclasses.replace(hw.mapping, w_max=w_max), device=hw.device,
+            ledger=ledger, name=name, read_method=hw.read_method, energy=hw.energy,
+            count_samples=False, random_state=fab)
+        self.analog.read_noise = float(hw.read_noise)
+        self.analog.noise_rng = noise_rng
+        self.version = 0            # programmings so far
+        self._W = np.array(W)
+        self._J = None
+        if hw.programming_noise > 0.0:
+            self.program(W)
+
+    # ------------------------------------------------------------------ programming
+    def program(self, W: np.ndarray) -> None:
+        """Write ``W`` (out, in) into the tiles (see the module docstring)."""
+        a = self.analog
+        W = as_float_array(W, "weight", shape=(a.out_features, a.in_features))
+        g_min, g_max = a.window.g_min, a.window.g_max
+        sigma = self.hardware.programming_noise * (g_max - g_min)
+        for i, tile in enumerate(a.tiles):
+            G = a.mapping.map_block(W[tile.spec.outputs, tile.spec.rows], a.window, a.w_max).G
+            if sigma > 0.0:
+                G = np.clip(G + sigma * self._prog_rng.standard_normal(G.shape), g_min, g_max)
+            a.set_conductances(i, G)
+        a.update_gains()
+        self._W = W.copy()
+        self._J = None
+        self.version += 1
+
+    def sync(self, W: np.ndarray) -> bool:
+        """Re-program if ``W`` differs from the weights last written; True if it did."""
+        if W.shape == self._W.shape and np.array_equal(W, self._W):
+            return False
+        self.program(W)
+        return True
+
+    # ------------------------------------------------------------------ reads
+    def read(self, x: np.ndarray, calibrate: bool = False) -> np.ndarray:
+        """Circuit-accurate outputs (B, out) of inputs ``x`` (B, in), weight x input units."""
+        a = self.analog
+        x = as_float_array(x, "input")
+        if self.hardware.input_scaling == "per_sample":
+            s = np.max(np.abs(x), axis=1, keepdims=True) / a.dac.x_max
+            s[s == 0] = 1.0
+            xs = x / s
+        else:
+            s, xs = None, x
+        if calibrate:
+            a.calibrate(xs)
+        else:
+            self.check_ready()
+        y = a.forward(xs)
+        return y if s is None else y * s
+
+    def jacobian(self) -> np.ndarray:
+        """(out, in) input Jacobian of :meth:`read` (see the module docstring), cached."""
+        if self._J is None:
+            a = self.analog
+            J = np.zeros((a.out_features, a.in_features))
+            for tile in a.tiles:
+                if tile.crossbar.linear:
+                    TA = tile.linear_maps(a.energy)["TA"]
+                else:
+                    TA = np.asarray(tile.G) @ tile.A
+                J[tile.spec.outputs, tile.spec.rows] += ((TA * tile.adc_gain) @ tile.D).T
+            self._J = J
+        return self._J
+
+    def effective_weights(self, circuit: bool = False) -> np.ndarray:
+        """(out, in) weights the arrays hold: the mapping's inverse of the conductances, or with
+        ``circuit`` the read's linear map (:meth:`jacobian`, includes the IR drop)."""
+        return self.jacobian().copy() if circuit else self.analog.effective_weights()
+
+    def check_ready(self) -> None:
+        if not self.analog._calibrated:
+            raise ConfigError(f"adc.range={self.analog.adc.range!r} needs calibrated ranges: call "
+                              "xbar.torch.calibrate(model, x) before the first forward pass")

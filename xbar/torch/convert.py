@@ -1,0 +1,156 @@
+"""``convert`` a trained torch model to crossbar layers, ``to_float`` back, ``calibrate`` the ADC
+ranges, and read the model's energy ledger."""
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .._random import check_random_state, spawn
+from ..exceptions import ConfigError
+from .hardware import Hardware
+from .modules import CrossbarConv2d, CrossbarLinear, _CrossbarModule
+
+__all__ = ["convert", "to_float", "calibrate", "analog_modules", "energy"]
+
+
+def _set_child(root: nn.Module, qualname: str, new: nn.Module) -> None:
+    parent_name, _, attr = qualname.rpartition(".")
+    parent = root.get_submodule(parent_name) if parent_name else root
+    setattr(parent, attr, new)
+
+
+def analog_modules(model: nn.Module) -> list[tuple[str, _CrossbarModule]]:
+    """``(name, module)`` of every crossbar layer of ``model``, in registration order."""
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, _CrossbarModule)]
+
+
+def convert(model: nn.Module, hardware: Hardware | Callable | None = None, *,
+            ledger=None, inplace: bool = False) -> nn.Module:
+    """A copy of ``model`` whose ``nn.Linear`` and ``nn.Conv2d`` layers run on crossbars.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A trained model on the CPU.  Everything but its Linear and Conv2d layers (activations,
+        pooling, normalisation, biases) stays PyTorch.
+    hardware : Hardware or callable, optional
+        The arrays and periphery of every layer (default ``Hardware()``), or a function
+        ``(name, module) -> Hardware | None`` choosing per layer (``None`` keeps it digital).
+    ledger : xbar.EnergyLedger, optional
+        The energy book shared by all converted layers (tag ``layer`` = the module's name).
+        Default: a new ledger; its ``samples`` count the inputs of the first converted layer.
+    inplace : bool
+        Convert ``model`` itself instead of a deep copy.
+
+    Returns
+    -------
+    torch.nn.Module
+        The converted model, in the training mode of ``model``.  Layer ``k`` (registration order)
+        draws its converter errors and noise from child ``k`` of ``hardware.random_state``.
+    """
+    from ..pulses import EnergyLedger
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if hardware is None:
+        hardware = Hardware()
+    if not (isinstance(hardware, Hardware) or callable(hardware)):
+        raise ConfigError("hardware must be an xbar.torch.Hardware or a callable "
+                          f"(name, module) -> Hardware | None, got {type(hardware).__name__}")
+    for pname, p in model.named_parameters():
+        if p.device.type != "cpu":
+            raise ConfigError(f"parameter {pname!r} is on device {p.device}; xbar's crossbar "
+                              "layers run on the CPU: convert model.cpu()")
+    if analog_modules(model):
+        raise ConfigError("model already contains crossbar layers (convert a float model)")
+    ledger = ledger if ledger is not None else EnergyLedger()
+    out = model if inplace else copy.deepcopy(model)
+    todo = []
+    for name, m in out.named_modules():
+        if type(m) in (nn.Linear, nn.Conv2d):
+            hw = hardware if isinstance(hardware, Hardware) else hardware(name, m)
+            if hw is None:
+                continue
+            if not isinstance(hw, Hardware):
+                raise ConfigError(f"hardware({name!r}, ...) must return a Hardware or None, got "
+                                  f"{type(hw).__name__}")
+            todo.append((name, m, hw))
+    seeds = {}
+    for hw in {id(h): h for _, _, h in todo}.values():
+        seeds[id(hw)] = iter(spawn(check_random_state(hw.random_state), len(todo)))
+    for k, (name, m, hw) in enumerate(todo):
+        kw = dict(hardware=hw, name=name, ledger=ledger, random_state=next(seeds[id(hw)]),
+                  count_samples=(k == 0))
+        new = (CrossbarLinear.from_linear(m, **kw) if isinstance(m, nn.Linear)
+               else CrossbarConv2d(m, **kw))
+        if not name:                     # the model is itself a Linear / Conv2d
+            return new
+        _set_child(out, name, new)
+    return out
+
+
+def to_float(model: nn.Module, *, circuit: bool = False) -> nn.Module:
+    """A plain PyTorch copy of a converted model with the weights read back from the arrays.
+
+    Every crossbar layer becomes the ``nn.Linear`` / ``nn.Conv2d`` it stands for, with weight
+    ``module.effective_weight(circuit)``: the mapping's inverse of the programmed conductances
+    (programming error and clipping included), or with ``circuit=True`` the read's linear map
+    including the IR drop of wires and terminals.  Biases are copied.
+    """
+    mods = analog_modules(model)
+    memo = {id(m.core): None for _, m in mods}       # the arrays are not copied
+    out = copy.deepcopy(model, memo)
+    for name, m in mods:
+        w = m.effective_weight(circuit=circuit).detach().clone()
+        if isinstance(m, CrossbarLinear):
+            new = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None,
+                            dtype=w.dtype)
+        else:
+            new = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride,
+                            padding=m.padding, dilation=m.dilation, bias=m.bias is not None,
+                            padding_mode=m.padding_mode, dtype=w.dtype)
+        with torch.no_grad():
+            new.weight.copy_(w)
+            if m.bias is not None:
+                new.bias.copy_(m.bias)
+        new.train(m.training)
+        if not name:
+            return new
+        _set_child(out, name, new)
+    return out
+
+
+@torch.no_grad()
+def calibrate(model: nn.Module, *inputs, **kwargs) -> nn.Module:
+    """Set the calibrated ADC ranges (``adc.range`` ``"calibrate"`` or ``"percentile"``) of every
+    crossbar layer from one forward pass ``model(*inputs, **kwargs)``; returns ``model``.
+
+    Each layer calibrates on the inputs it receives in that pass (after the preceding layers,
+    themselves calibrated).  The reads book energy with ``operation="calibrate"``.  Re-programming
+    re-applies the TIA gain rule, so calibrate again after fine-tuning.
+    """
+    mods = [m for _, m in analog_modules(model)]
+    if not mods:
+        raise ConfigError("model has no crossbar layers to calibrate (convert it first)")
+    try:
+        for m in mods:
+            m.calibrating = True
+        model(*inputs, **kwargs)
+    finally:
+        for m in mods:
+            m.calibrating = False
+    return model
+
+
+def energy(model: nn.Module, by=("layer", "category")):
+    """The ``LedgerSummary`` of the model's crossbar energy (J), per layer and category."""
+    mods = analog_modules(model)
+    if not mods:
+        raise ConfigError("model has no crossbar layers (convert it first)")
+    ledgers = {id(m.ledger): m.ledger for _, m in mods}
+    if len(ledgers) != 1:
+        raise ConfigError("the crossbar layers book into different ledgers; read each "
+                          "module's .ledger")
+    return mods[0][1].ledger.summary(by=by)
