@@ -98,19 +98,42 @@ def _weights(draw):
     return W, x
 
 
-@settings(max_examples=60, deadline=None)
-@given(_weights(), st.sampled_from(["differential", "reference"]))
-def test_zero_sparse_and_scaled_weights_read_within_the_periphery_budget(case, scheme):
+_MAPPINGS = {  # mapping -> (WeightMapping kwargs, weight quantization error per |w_max|)
+    "differential": ({}, 0.0),
+    "digital-subtract": ({"subtract": "digital"}, 0.0),
+    "reference": ({"scheme": "reference"}, 0.0),
+    "2x2-bit slices": ({"slices": 2, "bits_per_slice": 2}, 0.5 / 15),
+}
+_DACS = {"amplitude": {}, "bit-serial": {"encoding": "bit_serial"},
+         "pulse-width two-phase": {"encoding": "pulse_width", "signed": "two_phase"}}
+
+
+@settings(max_examples=80, deadline=None)
+@given(_weights(), st.sampled_from(sorted(_MAPPINGS)), st.sampled_from(sorted(_DACS)))
+def test_zero_sparse_and_scaled_weights_read_within_the_periphery_budget(case, mapping, dac):
     W, x = case
-    layer = xbar.AnalogLinear(W, mapping=WeightMapping(scheme=scheme),
+    kw, w_quant = _MAPPINGS[mapping]
+    layer = xbar.AnalogLinear(W, mapping=WeightMapping(**kw), dac=DAC(**_DACS[dac]),
                               array=ArrayConfig(max_rows=4, max_cols=8))
     y = layer(x)
     assert np.all(np.isfinite(y))
+    full = layer.w_max * W.shape[1]                                 # |x| <= 1
     zero_rows = ~W.any(axis=1)
-    assert np.all(y[:, zero_rows] == 0.0)                           # zero rows read exactly 0
-    assert np.all(y[0] == 0.0)                                      # x = 0 reads exactly 0
+    if mapping == "differential":       # one conversion of the pair difference: the zero code
+        assert np.all(y[:, zero_rows] == 0.0)
+        assert np.all(y[0] == 0.0)
+    else:   # digitally combined channels cancel to rounding
+        assert np.all(np.abs(y[:, zero_rows]) <= 1e-12 * full)
+        assert np.all(np.abs(y[0]) <= 1e-12 * full)
     ref = x @ W.T
-    assert np.all(np.abs(y - ref) <= _budget(W)[None, :] * 1.0001)
+    budget = _budget(W) * (2 if mapping != "differential" else 1) + (w_quant + 1e-12) * full
+    if mapping == "digital-subtract":
+        # each column is converted on its own: the LSB is that of the column's whole current,
+        # g_min included (x_max * w_max * g_min / (g_max - g_min) per input and column)
+        win = layer.window
+        offset = 2 * W.shape[1] * layer.w_max * win.g_min / (win.g_max - win.g_min)
+        budget = budget + 2 * offset * (1 / 255 + 1 / 510 + 0.01)
+    assert np.all(np.abs(y - ref) <= budget[None, :] * 1.0001)
 
 
 @settings(max_examples=30, deadline=None)

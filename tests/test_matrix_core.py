@@ -40,18 +40,20 @@ def test_tiled_core_with_ideal_periphery_equals_the_untiled_read(G):
     np.testing.assert_allclose(tiled(x), x @ G, rtol=1e-12)
 
 
-@pytest.mark.parametrize("bits", [4, 8])
-def test_converters_and_wires_match_crossbar_read_then_the_quantizer(G, bits):
+@pytest.mark.parametrize("bits, cell", [(4, "0T1R"), (8, "0T1R"), (8, "1T1R")])
+def test_converters_and_wires_match_crossbar_read_then_the_quantizer(G, bits, cell):
     """Independent reconstruction: DAC-quantized voltages -> Crossbar.read (with the DAC's driver
     and the TIA's input resistance) -> TIA gain v_swing / (v_read * sum G) -> ADC grid."""
     rng = np.random.default_rng(bits)
     x = rng.uniform(-1, 1, size=(6, 12))
-    arr = ArrayConfig(r_wordline=2.0, r_bitline=3.0)
+    acc = {"r_access": 5e3} if cell == "1T1R" else {}
+    arr = ArrayConfig(r_wordline=2.0, r_bitline=3.0, cell=cell, **acc)
     dac, adc, tia = DAC(bits=6, r_driver=20.0), ADC(bits=bits), TIA(r_in=15.0, v_swing=0.8)
     core = MatrixCore(G, array=arr, dac=dac, adc=adc, tia=tia)
     y = core.read_currents(x)
     v = dac.quantize(x) / dac.x_max * dac.v_read
-    xb = xbar.Crossbar(G, r_wordline=2.0, r_bitline=3.0, r_driver=20.0, r_sense=15.0)
+    xb = xbar.Crossbar(G, r_wordline=2.0, r_bitline=3.0, r_driver=20.0, r_sense=15.0, cell=cell,
+                       **acc)
     I = xb.read(v)
     gain = 0.8 / (dac.v_read * G.sum(axis=0))
     ref, _, _ = quantize(np.clip(I * gain, -0.8, 0.8), -0.8, 0.8, bits)

@@ -174,7 +174,11 @@ class ADC:
     zero_code: bool = True
     """Code grid: True (default) places 0 V on an exact code (mid-tread, like a two's-complement
     bipolar converter), so a zero channel current reads exactly 0; False makes both range ends
-    exact codes instead (then 0 lies half an LSB from a code for a symmetric range)."""
+    exact codes instead (then 0 lies half an LSB from a code for a symmetric range).  The
+    mid-rise grid keeps the sign of outputs smaller than half an LSB, which on-chip learning at low
+    resolution can use: softmax SGD on 500 digits through 4-bit ADCs reached 0.45 test accuracy
+    with ``False`` against 0.29 with ``True`` (mean of 4 seeds; 0.71 / 0.69 at 6 bits, equal at 8;
+    ``xbar.sweep`` task ``train``, parameter ``adc_zero_code``)."""
 
     def __post_init__(self):
         if self.bits is not None:

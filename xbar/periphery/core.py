@@ -11,8 +11,8 @@ and digitised by its ADC.  The result is ``x @ G`` in siemens x input units (the
 limit with ideal wires is exactly ``x @ G``), or with :meth:`MatrixCore.read_currents` the column
 currents in A.
 
-The TIA gain of each bit line is set (``TIA.gain=None``) so that the largest current a full-scale
-input can give, ``v_read * sum_i G_ij``, reaches the output swing; a bit line of open cells
+The TIA gain of each bit line is set (``TIA.gain=None``; ``TIA.auto_gain`` does not apply) so that
+the largest current a full-scale input can give, ``v_read * sum_i G_ij``, reaches the output swing; a bit line of open cells
 (``G = 0``) has gain 0 and reads exactly 0.  After writing new conductances call
 :meth:`~AnalogLinear.update_gains`.  The read energy is booked in the core's
 :class:`~xbar.pulses.EnergyLedger` exactly as for ``AnalogLinear``: ``read`` (the solved array,

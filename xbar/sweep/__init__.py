@@ -12,7 +12,10 @@
 * :func:`load_spec` validates a spec without running it.
 
 The spec format is described in :mod:`xbar.sweep.spec`, the record layout in
-:mod:`xbar.sweep.records`, the built-in ``mvm`` task in :mod:`xbar.sweep.mvm`.
+:mod:`xbar.sweep.records`, the built-in tasks in :mod:`xbar.sweep.mvm` (``mvm``: one circuit MVM)
+and :mod:`xbar.sweep.train_tasks` (``train``: on-chip learning on simulated hardware).  A point
+whose task returns a NaN metric fails; a point whose memory estimate exceeds the machine's memory
+is refused before the sweep starts (:func:`run`, ``max_memory``).
 """
 from __future__ import annotations
 

@@ -47,6 +47,9 @@ TRAIN_PARAMS = {
                     doc="word- and bit-line resistance per segment"),
     "dac_bits": Param(int, 8, low=0, high=16, doc="DAC resolution (0 = ideal)"),
     "adc_bits": Param(int, 8, low=0, high=16, doc="ADC resolution (0 = ideal)"),
+    "adc_zero_code": Param(bool, True,
+                           doc="ADC code grid: True = mid-tread (0 exact), False = range ends "
+                               "exact (mid-rise; keeps the sign of small outputs)"),
     "output_range": Param(float, 16.0, low=0, low_open=True, high=1e6,
                           doc="read-out full scale in weight x input units (sets the TIA gain)"),
     "g_min": Param(float, 0.1e-6, low=0, low_open=True, high=1.0, unit="S",
@@ -126,7 +129,7 @@ def train(params: dict, seed: int) -> dict:
             array=P.ArrayConfig(max_rows=params["max_rows"], max_cols=params["max_cols"],
                                 r_wordline=r, r_bitline=r),
             dac=P.DAC(bits=params["dac_bits"] or None),
-            adc=P.ADC(bits=params["adc_bits"] or None),
+            adc=P.ADC(bits=params["adc_bits"] or None, zero_code=params["adc_zero_code"]),
             output_range=params["output_range"], random_state=seed)
     writer = T.ResetOnlyWriter() if params["writer"] == "reset-only" else T.ProgramVerifyWriter()
     factory = T.pulsed_layer_factory(HfOxReRAM(g_min=params["g_min"], g_max=params["g_max"]),
