@@ -26,12 +26,20 @@ def escape_bars(text: str) -> str:
 
 
 def _process_docstring(app, what, name, obj, options, lines):
+    literal_indent = None           # indentation of the paragraph that opened a literal block
     for k, line in enumerate(lines):
         row = line.strip()
+        indent = len(line) - len(line.lstrip())
+        if literal_indent is not None:
+            if not row or indent > literal_indent:
+                continue            # inside a literal block: shown verbatim, leave it alone
+            literal_indent = None
         table_row = (row.startswith("|") and row.endswith("|") and " " in row) or \
             row.startswith(("+-", "+="))
         if "|" in line and not table_row:
             lines[k] = escape_bars(line)
+        if row.endswith("::"):
+            literal_indent = indent
 
 
 def _resolve(dotted: str):
