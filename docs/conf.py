@@ -15,7 +15,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+# The checkout whose code is documented: the parent of docs/, or XBAR_DOCS_ROOT when the sources
+# are built from a copy (tests/test_docs.py does, so concurrent builds never share a stub folder).
+ROOT = Path(os.environ.get("XBAR_DOCS_ROOT", HERE.parent)).resolve()
 sys.path.insert(0, str(ROOT))           # document this checkout, not an installed copy
 sys.path.insert(0, str(HERE / "_ext"))
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -56,6 +58,7 @@ autodoc_default_options = {"members": True, "member-order": "bysource"}
 autodoc_typehints = "none"               # the numpydoc sections carry the types (and units)
 autoclass_content = "class"
 autodoc_mock_imports: list[str] = []
+runexample_root = str(ROOT)              # the tutorials import xbar from this checkout
 
 # -- numpydoc ------------------------------------------------------------------------------
 numpydoc_show_class_members = False      # the class template lists members itself

@@ -1,10 +1,11 @@
 """Two directives that put the output of the current code into the pages.
 
 ``.. runexample:: examples/NAME.py``
-    Runs the script (path relative to ``docs/``) in a fresh Python process with this checkout on
-    ``PYTHONPATH``, working directory ``docs/_example_output/NAME/`` and ``MPLBACKEND=Agg``, then
-    shows its source, what it printed, and every ``*.png`` it wrote there.  A script that exits
-    with an error, or runs longer than ``runexample_timeout`` seconds, is a build error.
+    Runs the script (path relative to ``docs/``) in a fresh Python process with the checkout
+    ``runexample_root`` (default: the parent of the source folder) on ``PYTHONPATH``, working
+    directory ``docs/_example_output/NAME/`` and ``MPLBACKEND=Agg``, then shows its source, what
+    it printed, and every ``*.png`` it wrote there.  A script that exits with an error, or runs
+    longer than ``runexample_timeout`` seconds, is a build error.
 
 ``.. xbar-help:: [SUBCOMMAND ...]``
     The ``--help`` text of the ``xbar`` command (or of a sub-command), from its parser.
@@ -39,7 +40,7 @@ class RunExample(SphinxDirective):
         out_dir = src / "_example_output" / script.stem
         shutil.rmtree(out_dir, ignore_errors=True)
         out_dir.mkdir(parents=True)
-        root = src.parent
+        root = self.config.runexample_root or str(src.parent)
         env = dict(os.environ, MPLBACKEND="Agg",
                    PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
         t0 = time.perf_counter()
@@ -96,6 +97,7 @@ class XbarHelp(SphinxDirective):
 
 def setup(app):
     app.add_config_value("runexample_timeout", 120, "env")
+    app.add_config_value("runexample_root", None, "env")
     app.add_directive("runexample", RunExample)
     app.add_directive("xbar-help", XbarHelp)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -58,17 +58,21 @@ def _resolve(dotted: str):
     return None
 
 
+_DOCUMENTED: dict[int, str] = {}   # per process and build; never pickled with the environment
+
+
+def _reset(app) -> None:
+    _DOCUMENTED.clear()
+
+
 def _documented(env) -> dict[int, str]:
     """id(object) -> the name it is documented under (built once per build from the py domain)."""
-    cache = getattr(env, "_xbar_documented", None)
-    if cache is None:
-        cache = {}
+    if not _DOCUMENTED:
         for name in sorted(env.get_domain("py").objects, key=len):
             obj = _resolve(name)
             if obj is not None and not isinstance(obj, (int, float, str, tuple, dict, type(None))):
-                cache.setdefault(id(obj), name)
-        env._xbar_documented = cache
-    return cache
+                _DOCUMENTED.setdefault(id(obj), name)
+    return _DOCUMENTED
 
 
 def _missing_reference(app, env, node, contnode):
@@ -103,5 +107,7 @@ def _missing_reference(app, env, node, contnode):
 
 def setup(app):
     app.connect("autodoc-process-docstring", _process_docstring, priority=400)
+    app.connect("builder-inited", _reset)
+    app.connect("env-updated", lambda app, env: _reset(app))
     app.connect("missing-reference", _missing_reference)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
