@@ -41,3 +41,17 @@ def test_docs_build_without_warnings(tmp_path):
     for page in html.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert 'href="http' not in text and 'src="http' not in text, page
+
+
+def test_magnitude_bars_are_escaped_only_in_running_text():
+    """``|V|`` in a docstring is a magnitude, not a reST substitution; literals stay verbatim."""
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    try:
+        from xbar_docs import _process_docstring
+    finally:
+        sys.path.pop(0)
+    lines = ["Grows with |V| above ``|v_th|``::", "", "    n = sign(x) * 1[|x| > t]", "",
+             "| a | b |", "back |ΔG| (S)."]
+    _process_docstring(None, "function", "f", None, {}, lines)
+    assert lines == ["Grows with \\|V\\| above ``|v_th|``::", "", "    n = sign(x) * 1[|x| > t]",
+                     "", "| a | b |", "back \\|ΔG\\| (S)."]
