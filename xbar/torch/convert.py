@@ -77,17 +77,24 @@ def convert(model: nn.Module, hardware: Hardware | Callable | None = None, *,
                 raise ConfigError(f"hardware({name!r}, ...) must return a Hardware or None, got "
                                   f"{type(hw).__name__}")
             todo.append((name, m, hw))
-    seeds = {}
-    for hw in {id(h): h for _, _, h in todo}.values():
-        seeds[id(hw)] = iter(spawn(check_random_state(hw.random_state), len(todo)))
+    seeds = {}                            # children of each distinct Hardware's random_state
+    for _, _, hw in todo:
+        if id(hw) not in seeds:
+            seeds[id(hw)] = spawn(check_random_state(hw.random_state), len(todo))
+    replaced = {}
     for k, (name, m, hw) in enumerate(todo):
-        kw = dict(hardware=hw, name=name, ledger=ledger, random_state=next(seeds[id(hw)]),
+        kw = dict(hardware=hw, name=name, ledger=ledger, random_state=seeds[id(hw)][k],
                   count_samples=(k == 0))
-        new = (CrossbarLinear.from_linear(m, **kw) if isinstance(m, nn.Linear)
-               else CrossbarConv2d(m, **kw))
-        if not name:                     # the model is itself a Linear / Conv2d
-            return new
-        _set_child(out, name, new)
+        replaced[id(m)] = (CrossbarLinear.from_linear(m, **kw) if isinstance(m, nn.Linear)
+                           else CrossbarConv2d(m, **kw))
+    if not todo:
+        return out
+    if not todo[0][0]:                    # the model is itself a Linear / Conv2d
+        return replaced[id(out)]
+    # every place a converted module sits (a module used twice shares one set of arrays)
+    for name, m in list(out.named_modules(remove_duplicate=False)):
+        if name and id(m) in replaced:
+            _set_child(out, name, replaced[id(m)])
     return out
 
 
