@@ -173,6 +173,30 @@ def test_quantised_backward_uses_the_same_transfer_map():
     assert not np.allclose(J, lin.weight.detach().numpy(), rtol=1e-3)
 
 
+@pytest.mark.parametrize("dac", [DAC(bits=20, encoding="bit_serial", signed="two_phase"),
+                                 DAC(bits=16, encoding="pulse_width")])
+def test_jacobian_holds_for_every_dac_encoding(dac):
+    """Bit-serial two-phase and pulse-width reads have the same linear map: central differences
+    of the forward (batched) against J; the DAC's LSB bounds the difference error."""
+    torch.manual_seed(8)
+    lin = nn.Linear(5, 3).double()
+    m = xt.convert(lin, xt.Hardware(array=ArrayConfig(r_wordline=50.0, r_bitline=50.0),
+                                    device=(50e-6, 1e-3), dac=dac, adc=ADC(bits=None),
+                                    energy=False))
+    x0 = torch.rand(5, dtype=torch.float64) - 0.5
+    eps = 0.05
+    X = torch.cat([x0 + eps * torch.eye(5, dtype=torch.float64),
+                   x0 - eps * torch.eye(5, dtype=torch.float64)])
+    with torch.no_grad():
+        Y = m(X) - m.bias
+    J_fd = ((Y[:5] - Y[5:]) / (2 * eps)).T.numpy()
+    J = m.core.jacobian()
+    lsb = float(X.abs().max()) / (2 ** dac.bits - 1)      # of the per-sample full scale
+    atol = lsb / eps * np.abs(J).sum(1).max()              # two half-LSB errors / (2 eps)
+    np.testing.assert_allclose(J_fd, J, rtol=0, atol=atol)
+    assert np.abs(J - lin.weight.detach().numpy()).max() > 5 * atol   # W would fail
+
+
 # ---------------------------------------------------------------- fine-tuning on digits
 def _train_float(Xtr, ytr, hidden=64, epochs=40, seed=0):
     model = _mlp((64, hidden, 10), seed=seed)
@@ -356,6 +380,7 @@ def test_dtypes_devices_and_errors():
     assert analog(x).dtype == torch.float32
     assert analog.double()(x.double()).dtype == torch.float64
     assert analog[0](torch.rand(2, 3, 5, dtype=torch.float64)).shape == (2, 3, 4)
+    assert analog.to(torch.bfloat16)(x.bfloat16()).dtype == torch.bfloat16
     with pytest.raises(ConfigError, match="CPU"):
         analog(torch.empty(3, 5, device="meta", dtype=torch.float64))
     with pytest.raises(ConfigError, match="floating-point"):
