@@ -333,6 +333,41 @@ def test_read_noise_has_the_configured_spread():
                                atol=4 * want.max() / np.sqrt(4000))
 
 
+def test_relaxation_follows_the_device_model():
+    """Cells programmed at x = (G - g_min) / (g_max - g_min) move, after t seconds, by
+    W (rate(x) dL + sigma(x) sqrt(dL) z), dL = log10(1 + t / t0) (Stanford tech B tables)."""
+    from xbar.devices.presets import stanford_tech_b
+    device = stanford_tech_b()
+    torch.manual_seed(9)
+    lin = nn.Linear(200, 40)
+    m = xt.convert(lin, xt.Hardware.ideal(device=device, random_state=0))
+    G0 = m.conductances()[0]
+    y0 = m(torch.rand(5, 200)).detach()
+    xt.relax(m, 0.0)
+    np.testing.assert_array_equal(m.conductances()[0], G0)
+    t = 100.0
+    xt.relax(m, t)
+    G1 = m.conductances()[0]
+    win = device.g_max - device.g_min
+    x = (G0 - device.g_min) / win
+    sel = (x > 0.2) & (x < 0.8)
+    assert sel.sum() > 1500
+    dL = np.log10(1 + t / device.drift_t0)
+    rate = np.interp(x[sel], device.drift_x, device.drift_rate)
+    sig = np.interp(x[sel], device.drift_x, device.drift_sigma)
+    z = ((G1 - G0)[sel] - win * rate * dL) / (win * sig * np.sqrt(dL))
+    assert abs(z.mean()) < 4 / np.sqrt(sel.sum())
+    assert np.std(z) == pytest.approx(1.0, rel=0.1)
+    # the forward pass reads the relaxed cells; calls compose; re-programming restarts the clock
+    assert not torch.allclose(m(torch.rand(5, 200)).detach(), y0)
+    xt.relax(m, 50.0)
+    assert np.allclose(m.core._devices[0].t_since_programming, 150.0)
+    m.reprogram()
+    np.testing.assert_allclose(m.conductances()[0], G0, rtol=1e-12)
+    with pytest.raises(ConfigError, match="device model with relaxation"):
+        xt.relax(xt.convert(lin, xt.Hardware.ideal()), 1.0)
+
+
 # ---------------------------------------------------------------- energy, inspection
 def test_energy_ledger_per_layer_and_category():
     model = _mlp((12, 9, 4))
@@ -418,7 +453,8 @@ def test_a_module_used_twice_shares_its_arrays():
 
 
 def test_quick_benchmark_runs():
-    out = subprocess.run([sys.executable, "-W", "ignore", str(ROOT / "benchmarks" / "bench_torch.py"),
+    script = str(ROOT / "benchmarks" / "bench_torch.py")
+    out = subprocess.run([sys.executable, "-W", "ignore", script,
                           "--quick", "--rounds", "1", "--repeat", "1"], capture_output=True,
                          text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]

@@ -13,7 +13,7 @@ from ..exceptions import ConfigError
 from .hardware import Hardware
 from .modules import CrossbarConv2d, CrossbarLinear, _CrossbarModule
 
-__all__ = ["convert", "to_float", "calibrate", "analog_modules", "energy"]
+__all__ = ["convert", "to_float", "calibrate", "relax", "analog_modules", "energy"]
 
 
 def _set_child(root: nn.Module, qualname: str, new: nn.Module) -> None:
@@ -148,6 +148,18 @@ def calibrate(model: nn.Module, *inputs, **kwargs) -> nn.Module:
     finally:
         for m in mods:
             m.calibrating = False
+    return model
+
+
+def relax(model: nn.Module, t_seconds: float) -> nn.Module:
+    """Let ``t_seconds`` (s) of conductance relaxation pass in every crossbar layer (the device
+    model of its ``Hardware.device``, e.g. ``xbar.devices.presets.stanford_tech_b()``); returns
+    ``model``.  Calls compose; an optimiser step (re-programming) restarts a layer's clock."""
+    mods = analog_modules(model)
+    if not mods:
+        raise ConfigError("model has no crossbar layers (convert it first)")
+    for _, m in mods:
+        m.relax(t_seconds)
     return model
 
 

@@ -114,6 +114,12 @@ class _CrossbarModule(nn.Module):
         else:
             self.core.sync(w)
 
+    def relax(self, t_seconds: float) -> None:
+        """Conductance relaxation over ``t_seconds`` (s) since programming
+        (``ProgrammedLayer.relax``; needs a device model with relaxation as ``hardware.device``)."""
+        self.reprogram(force=False)
+        self.core.relax(t_seconds)
+
     def effective_weight(self, circuit: bool = False) -> torch.Tensor:
         """The weights read back from the arrays, shaped like ``weight`` (its dtype).
 
