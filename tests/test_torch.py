@@ -421,6 +421,10 @@ def test_dtypes_devices_and_errors():
         analog(torch.full((1, 5), float("nan"), dtype=torch.float64))
     with pytest.raises(ConfigError, match="CPU"):
         xt.convert(nn.Linear(3, 2, device="meta"))
+    moved = xt.convert(model, xt.Hardware.ideal())
+    moved[0].to("meta")                                # as model.cuda() would
+    with pytest.raises(ConfigError, match="weight of '0' is on device meta"):
+        moved(x)
     with pytest.raises(ConfigError, match="groups=1"):
         xt.convert(nn.Conv2d(4, 4, 3, groups=2))
     with pytest.raises(ConfigError, match="read_noise"):

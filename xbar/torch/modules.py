@@ -77,6 +77,7 @@ class _CrossbarModule(nn.Module):
                                     ledger=ledger, random_state=random_state)
 
     def _mvm(self, x2d: torch.Tensor, w2d: torch.Tensor, n_samples: int) -> torch.Tensor:
+        _check_tensor(w2d, f"weight of {self.layer_name!r}")
         y = _CrossbarMVM.apply(x2d, w2d, self.core, self.calibrating)
         if self.count_samples and self.hardware.energy and not self.calibrating:
             self.ledger.add_samples(n_samples)
