@@ -47,19 +47,14 @@ def _run(code: str) -> subprocess.CompletedProcess:
 
 
 # ---------------------------------------------------------------- optional dependency
-def test_import_xbar_does_not_import_torch():
-    out = _run("import sys, xbar; xbar.Crossbar; import xbar.periphery; "
-               "assert 'torch' not in sys.modules, 'torch imported'; print('ok')")
-    assert out.returncode == 0 and "ok" in out.stdout, out.stderr
-
-
-def test_without_torch_xbar_works_and_xbar_torch_says_how_to_install():
-    out = _run("import sys; sys.modules['torch'] = None\n"
-               "import xbar, numpy as np\n"
+def test_xbar_stays_light_and_without_torch_xbar_torch_says_how_to_install():
+    out = _run("import sys, numpy as np, xbar, xbar.periphery\n"
                "xbar.Crossbar(np.full((2, 2), 1e-5))\n"
+               "assert 'torch' not in sys.modules, 'import xbar imported torch'\n"
+               "sys.modules['torch'] = None                      # torch not installed\n"
                "try:\n    import xbar.torch\nexcept ImportError as e:\n    print('MSG', e)\n")
     assert out.returncode == 0, out.stderr
-    assert 'pip install "xbar-sim[torch]"' in out.stdout
+    assert 'MSG xbar.torch needs PyTorch: pip install "xbar-sim[torch]"' in out.stdout
 
 
 # ---------------------------------------------------------------- ideal limit
@@ -173,6 +168,30 @@ def test_quantised_backward_uses_the_same_transfer_map():
     assert not np.allclose(J, lin.weight.detach().numpy(), rtol=1e-3)
 
 
+@pytest.mark.parametrize("dac", [DAC(bits=20, encoding="bit_serial", signed="two_phase"),
+                                 DAC(bits=16, encoding="pulse_width")])
+def test_jacobian_holds_for_every_dac_encoding(dac):
+    """Bit-serial two-phase and pulse-width reads have the same linear map: central differences
+    of the forward (batched) against J; the DAC's LSB bounds the difference error."""
+    torch.manual_seed(8)
+    lin = nn.Linear(5, 3).double()
+    m = xt.convert(lin, xt.Hardware(array=ArrayConfig(r_wordline=50.0, r_bitline=50.0),
+                                    device=(50e-6, 1e-3), dac=dac, adc=ADC(bits=None),
+                                    energy=False))
+    x0 = torch.rand(5, dtype=torch.float64) - 0.5
+    eps = 0.05
+    X = torch.cat([x0 + eps * torch.eye(5, dtype=torch.float64),
+                   x0 - eps * torch.eye(5, dtype=torch.float64)])
+    with torch.no_grad():
+        Y = m(X) - m.bias
+    J_fd = ((Y[:5] - Y[5:]) / (2 * eps)).T.numpy()
+    J = m.core.jacobian()
+    lsb = float(X.abs().max()) / (2 ** dac.bits - 1)      # of the per-sample full scale
+    atol = lsb / eps * np.abs(J).sum(1).max()              # two half-LSB errors / (2 eps)
+    np.testing.assert_allclose(J_fd, J, rtol=0, atol=atol)
+    assert np.abs(J - lin.weight.detach().numpy()).max() > 5 * atol   # W would fail
+
+
 # ---------------------------------------------------------------- fine-tuning on digits
 def _train_float(Xtr, ytr, hidden=64, epochs=40, seed=0):
     model = _mlp((64, hidden, 10), seed=seed)
@@ -199,7 +218,8 @@ def _accuracy(model, X, y):
 def test_digits_mlp_loses_accuracy_on_the_crossbar_and_fine_tuning_recovers_it():
     """64-64-10 MLP, 256 x 256 tiles with 1 ohm wire segments, 8-bit DAC and ADC, a
     low-resistance cell window 50 µS - 1 mS.  Measured (seed 0): float 98.99 %, converted
-    94.96 % (-4.0 points, from the IR drop: ideal converters lose as much), after 2 epochs of
+    94.96 % (-4.0 points, mostly the IR drop: ideal converters give 95.72 %, 8-bit converters
+    without wire resistance 97.98 %, the default 0.5-10 µS window 98.99 %), after 2 epochs of
     hardware-aware SGD through the circuit 98.24 % (81 % of the loss recovered).  Seeds 0-3 of
     the float training: loss 4.0-7.8 points, 75-94 % recovered."""
     Xtr, ytr, Xte, yte = digits_split()
@@ -308,6 +328,41 @@ def test_read_noise_has_the_configured_spread():
                                atol=4 * want.max() / np.sqrt(4000))
 
 
+def test_relaxation_follows_the_device_model():
+    """Cells programmed at x = (G - g_min) / (g_max - g_min) move, after t seconds, by
+    W (rate(x) dL + sigma(x) sqrt(dL) z), dL = log10(1 + t / t0) (Stanford tech B tables)."""
+    from xbar.devices.presets import stanford_tech_b
+    device = stanford_tech_b()
+    torch.manual_seed(9)
+    lin = nn.Linear(200, 40)
+    m = xt.convert(lin, xt.Hardware.ideal(device=device, random_state=0))
+    G0 = m.conductances()[0]
+    y0 = m(torch.rand(5, 200)).detach()
+    xt.relax(m, 0.0)
+    np.testing.assert_array_equal(m.conductances()[0], G0)
+    t = 100.0
+    xt.relax(m, t)
+    G1 = m.conductances()[0]
+    win = device.g_max - device.g_min
+    x = (G0 - device.g_min) / win
+    sel = (x > 0.2) & (x < 0.8)
+    assert sel.sum() > 1500
+    dL = np.log10(1 + t / device.drift_t0)
+    rate = np.interp(x[sel], device.drift_x, device.drift_rate)
+    sig = np.interp(x[sel], device.drift_x, device.drift_sigma)
+    z = ((G1 - G0)[sel] - win * rate * dL) / (win * sig * np.sqrt(dL))
+    assert abs(z.mean()) < 4 / np.sqrt(sel.sum())
+    assert np.std(z) == pytest.approx(1.0, rel=0.1)
+    # the forward pass reads the relaxed cells; calls compose; re-programming restarts the clock
+    assert not torch.allclose(m(torch.rand(5, 200)).detach(), y0)
+    xt.relax(m, 50.0)
+    assert np.allclose(m.core._devices[0].t_since_programming, 150.0)
+    m.reprogram()
+    np.testing.assert_allclose(m.conductances()[0], G0, rtol=1e-12)
+    with pytest.raises(ConfigError, match="device model with relaxation"):
+        xt.relax(xt.convert(lin, xt.Hardware.ideal()), 1.0)
+
+
 # ---------------------------------------------------------------- energy, inspection
 def test_energy_ledger_per_layer_and_category():
     model = _mlp((12, 9, 4))
@@ -355,6 +410,7 @@ def test_dtypes_devices_and_errors():
     assert analog(x).dtype == torch.float32
     assert analog.double()(x.double()).dtype == torch.float64
     assert analog[0](torch.rand(2, 3, 5, dtype=torch.float64)).shape == (2, 3, 4)
+    assert analog.to(torch.bfloat16)(x.bfloat16()).dtype == torch.bfloat16
     with pytest.raises(ConfigError, match="CPU"):
         analog(torch.empty(3, 5, device="meta", dtype=torch.float64))
     with pytest.raises(ConfigError, match="floating-point"):
@@ -365,6 +421,10 @@ def test_dtypes_devices_and_errors():
         analog(torch.full((1, 5), float("nan"), dtype=torch.float64))
     with pytest.raises(ConfigError, match="CPU"):
         xt.convert(nn.Linear(3, 2, device="meta"))
+    moved = xt.convert(model, xt.Hardware.ideal())
+    moved[0].to("meta")                                # as model.cuda() would
+    with pytest.raises(ConfigError, match="weight of '0' is on device meta"):
+        moved(x)
     with pytest.raises(ConfigError, match="groups=1"):
         xt.convert(nn.Conv2d(4, 4, 3, groups=2))
     with pytest.raises(ConfigError, match="read_noise"):
@@ -381,8 +441,19 @@ def test_hardware_per_layer_and_digital_layers():
     torch.testing.assert_close(analog(x), model(x), rtol=1e-6, atol=1e-6)
 
 
+def test_a_module_used_twice_shares_its_arrays():
+    torch.manual_seed(7)
+    lin = nn.Linear(4, 4)
+    model = nn.Sequential(lin, nn.Tanh(), lin)
+    analog = xt.convert(model, xt.Hardware.ideal())
+    assert analog[0] is analog[2] and isinstance(analog[0], xt.CrossbarLinear)
+    x = torch.rand(3, 4)
+    torch.testing.assert_close(analog(x), model(x), rtol=1e-6, atol=1e-6)
+
+
 def test_quick_benchmark_runs():
-    out = subprocess.run([sys.executable, "-W", "ignore", str(ROOT / "benchmarks" / "bench_torch.py"),
+    script = str(ROOT / "benchmarks" / "bench_torch.py")
+    out = subprocess.run([sys.executable, "-W", "ignore", script,
                           "--quick", "--rounds", "1", "--repeat", "1"], capture_output=True,
                          text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]

@@ -10,6 +10,7 @@ circuit-accurate crossbars, evaluate it and fine-tune it hardware-aware with any
   ADC through :class:`xbar.periphery.AnalogLinear`; biases and everything else stay digital PyTorch.
 * :func:`to_float` reads the effective weights back from the arrays into a plain PyTorch copy.
 * :func:`calibrate` sets calibrated ADC ranges from example inputs.
+* :func:`relax` lets the programmed conductances relax (drift) for a time, per the device model.
 
 Needs the optional extra: ``pip install "xbar-sim[torch]"``.  Only this subpackage imports torch.
 """
@@ -21,9 +22,9 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     raise ImportError('xbar.torch needs PyTorch: pip install "xbar-sim[torch]" '
                       f"(or pip install torch); the import failed with: {exc}") from exc
 
-from .convert import analog_modules, calibrate, convert, energy, to_float
+from .convert import analog_modules, calibrate, convert, energy, relax, to_float
 from .hardware import Hardware
 from .modules import CrossbarConv2d, CrossbarLinear
 
 __all__ = ["Hardware", "CrossbarLinear", "CrossbarConv2d", "convert", "to_float", "calibrate",
-           "analog_modules", "energy"]
+           "relax", "analog_modules", "energy"]

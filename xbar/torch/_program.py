@@ -8,6 +8,10 @@ beyond it clip at the window's end), adds the programming error if configured, w
 re-applies the TIAs' gain rule (``AnalogLinear.update_gains``, as a controller that knows what it
 wrote would).  Converter errors (fabrication) are kept.
 
+Relaxation.  ``ProgrammedLayer.relax(t)`` hands the programmed conductances of every tile to
+the device model's arrays (``hardware.device.sample(...).set_state``) and lets them age; the next
+reads see the relaxed cells, re-programming discards them.
+
 Input Jacobian.  For linear cells a read is ``y = s · F(x / s)`` with ``F`` the periphery chain
 around the exact linear map of each tile, ``I_chan = V @ (Tᵀ A)`` (``T`` the tile's transfer matrix:
 wires, drivers, sense resistances).  With the quantisers and clipping taken as straight-through
@@ -75,7 +79,8 @@ class ProgrammedLayer:
     def __init__(self, W, hardware, *, name: str, ledger, random_state=None):
         W = as_float_array(W, "weight")
         self.hardware = hw = hardware
-        fab, self._prog_rng, noise_rng = spawn(check_random_state(random_state), 3)
+        fab, self._prog_rng, noise_rng, self._relax_rng = spawn(check_random_state(random_state),
+                                                                4)
         w_max = hw.mapping.w_max
         if w_max is None:
             m = float(np.max(np.abs(W)))
@@ -88,6 +93,7 @@ class ProgrammedLayer:
         self.analog.read_noise = float(hw.read_noise)
         self.analog.noise_rng = noise_rng
         self.version = 0            # programmings so far
+        self._devices = None        # device arrays of ``relax`` since the last programming
         self._W = np.array(W)
         self._J = None
         if hw.programming_noise > 0.0:
@@ -108,7 +114,33 @@ class ProgrammedLayer:
         a.update_gains()
         self._W = W.copy()
         self._J = None
+        self._devices = None
         self.version += 1
+
+    def relax(self, t_seconds: float) -> None:
+        """Let ``t_seconds`` (s) pass since programming: every cell relaxes as the device model
+        ``hardware.device`` says (its ``age``: a random walk in log time with state-dependent
+        drift and spread, e.g. the Stanford presets of ``xbar.devices.presets``).  Calls compose
+        (the clock runs on from the last call); re-programming restarts it.  TIA gains and ADC
+        ranges stay as programmed.
+        """
+        from .._validation import check_scalar
+        check_scalar(t_seconds, "t_seconds", low=0.0, unit="s")
+        model = self.hardware.device
+        if not (hasattr(model, "sample") and hasattr(model, "drift_rate")):
+            raise ConfigError("relax needs Hardware(device=...) to be a device model with "
+                              "relaxation (e.g. xbar.devices.presets.stanford_tech_b()), got "
+                              f"{type(model).__name__}")
+        a = self.analog
+        if self._devices is None:
+            self._devices = []
+            for tile, rng in zip(a.tiles, self._relax_rng.spawn(len(a.tiles))):
+                dev = model.sample(tile.G.shape, random_state=rng)
+                dev.set_state(np.asarray(tile.G))
+                self._devices.append(dev)
+        for i, dev in enumerate(self._devices):
+            a.set_conductances(i, dev.age(float(t_seconds)))
+        self._J = None
 
     def sync(self, W: np.ndarray) -> bool:
         """Re-program if ``W`` differs from the weights last written; True if it did."""

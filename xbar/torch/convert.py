@@ -13,7 +13,7 @@ from ..exceptions import ConfigError
 from .hardware import Hardware
 from .modules import CrossbarConv2d, CrossbarLinear, _CrossbarModule
 
-__all__ = ["convert", "to_float", "calibrate", "analog_modules", "energy"]
+__all__ = ["convert", "to_float", "calibrate", "relax", "analog_modules", "energy"]
 
 
 def _set_child(root: nn.Module, qualname: str, new: nn.Module) -> None:
@@ -77,17 +77,24 @@ def convert(model: nn.Module, hardware: Hardware | Callable | None = None, *,
                 raise ConfigError(f"hardware({name!r}, ...) must return a Hardware or None, got "
                                   f"{type(hw).__name__}")
             todo.append((name, m, hw))
-    seeds = {}
-    for hw in {id(h): h for _, _, h in todo}.values():
-        seeds[id(hw)] = iter(spawn(check_random_state(hw.random_state), len(todo)))
+    seeds = {}                            # children of each distinct Hardware's random_state
+    for _, _, hw in todo:
+        if id(hw) not in seeds:
+            seeds[id(hw)] = spawn(check_random_state(hw.random_state), len(todo))
+    replaced = {}
     for k, (name, m, hw) in enumerate(todo):
-        kw = dict(hardware=hw, name=name, ledger=ledger, random_state=next(seeds[id(hw)]),
+        kw = dict(hardware=hw, name=name, ledger=ledger, random_state=seeds[id(hw)][k],
                   count_samples=(k == 0))
-        new = (CrossbarLinear.from_linear(m, **kw) if isinstance(m, nn.Linear)
-               else CrossbarConv2d(m, **kw))
-        if not name:                     # the model is itself a Linear / Conv2d
-            return new
-        _set_child(out, name, new)
+        replaced[id(m)] = (CrossbarLinear.from_linear(m, **kw) if isinstance(m, nn.Linear)
+                           else CrossbarConv2d(m, **kw))
+    if not todo:
+        return out
+    if not todo[0][0]:                    # the model is itself a Linear / Conv2d
+        return replaced[id(out)]
+    # every place a converted module sits (a module used twice shares one set of arrays)
+    for name, m in list(out.named_modules(remove_duplicate=False)):
+        if name and id(m) in replaced:
+            _set_child(out, name, replaced[id(m)])
     return out
 
 
@@ -141,6 +148,18 @@ def calibrate(model: nn.Module, *inputs, **kwargs) -> nn.Module:
     finally:
         for m in mods:
             m.calibrating = False
+    return model
+
+
+def relax(model: nn.Module, t_seconds: float) -> nn.Module:
+    """Let ``t_seconds`` (s) of conductance relaxation pass in every crossbar layer (the device
+    model of its ``Hardware.device``, e.g. ``xbar.devices.presets.stanford_tech_b()``); returns
+    ``model``.  Calls compose; an optimiser step (re-programming) restarts a layer's clock."""
+    mods = analog_modules(model)
+    if not mods:
+        raise ConfigError("model has no crossbar layers (convert it first)")
+    for _, m in mods:
+        m.relax(t_seconds)
     return model
 
 

@@ -17,7 +17,8 @@ INPUT_SCALINGS = ("per_sample", "none")
 
 @dataclass
 class Hardware:
-    """Crossbar hardware of the analog layers of a converted model (one instance per layer).
+    """Crossbar hardware of the analog layers of a converted model (every layer gets its own
+    arrays and converters built from it).
 
     The defaults are those of :class:`xbar.periphery.AnalogLinear`: 256 x 256 tiles with 1 ohm wire
     segments, an 8-bit amplitude DAC at 0.2 V, an automatic-gain TIA, an 8-bit ADC over the TIA

@@ -42,8 +42,8 @@ class _CrossbarMVM(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, core, calibrate):
-        core.sync(weight.detach().numpy().astype(np.float64, copy=False))
-        y = core.read(x.detach().numpy(), calibrate=calibrate)
+        core.sync(weight.detach().to(torch.float64).numpy())
+        y = core.read(x.detach().to(torch.float64).numpy(), calibrate=calibrate)
         # the Jacobian of this programming (cached per programming; the read maps it needs are
         # those the transfer reads use)
         ctx.jacobian = core.jacobian() if ctx.needs_input_grad[0] else None
@@ -77,6 +77,7 @@ class _CrossbarModule(nn.Module):
                                     ledger=ledger, random_state=random_state)
 
     def _mvm(self, x2d: torch.Tensor, w2d: torch.Tensor, n_samples: int) -> torch.Tensor:
+        _check_tensor(w2d, f"weight of {self.layer_name!r}")
         y = _CrossbarMVM.apply(x2d, w2d, self.core, self.calibrating)
         if self.count_samples and self.hardware.energy and not self.calibrating:
             self.ledger.add_samples(n_samples)
@@ -114,6 +115,12 @@ class _CrossbarModule(nn.Module):
         else:
             self.core.sync(w)
 
+    def relax(self, t_seconds: float) -> None:
+        """Conductance relaxation over ``t_seconds`` (s) since programming
+        (``ProgrammedLayer.relax``; needs a device model with relaxation as ``hardware.device``)."""
+        self.reprogram(force=False)
+        self.core.relax(t_seconds)
+
     def effective_weight(self, circuit: bool = False) -> torch.Tensor:
         """The weights read back from the arrays, shaped like ``weight`` (its dtype).
 
@@ -127,8 +134,10 @@ class _CrossbarModule(nn.Module):
 
     def extra_repr(self) -> str:
         a = self.core.analog
-        return (f"{super().extra_repr()}, tiles={len(a.tiles)}, dac={a.dac.bits} b, "
-                f"adc={a.adc.bits} b, r_wire={a.array.r_wordline} ohm, name={self.layer_name!r}")
+        bits = lambda b: "ideal" if b is None else f"{b} b"   # noqa: E731
+        return (f"{super().extra_repr()}, tiles={len(a.tiles)}, dac={bits(a.dac.bits)}, "
+                f"adc={bits(a.adc.bits)}, r_wire={a.array.r_wordline} ohm, "
+                f"name={self.layer_name!r}")
 
 
 class CrossbarLinear(_CrossbarModule):
@@ -206,7 +215,10 @@ class CrossbarConv2d(_CrossbarModule):
                     ledger if ledger is not None else EnergyLedger(), random_state, count_samples)
         self.train(conv.training)
 
-    from_conv = classmethod(lambda cls, conv, **kw: cls(conv, **kw))
+    @classmethod
+    def from_conv(cls, conv: nn.Conv2d, **kw) -> "CrossbarConv2d":
+        """An analog copy of ``conv`` (the same as ``CrossbarConv2d(conv, **kw)``)."""
+        return cls(conv, **kw)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_tensor(x, "input")
