@@ -59,7 +59,7 @@ def _solve(args, V, rtol, maxiter):
     return icol, irow
 
 
-def read_currents(net: Network, V: np.ndarray, *, rtol: float = 1e-12, maxiter: int = 200,
+def read_currents(net: Network, V: np.ndarray, *, rtol: float = 1e-11, maxiter: int = 200,
                   workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Column and row currents (A) of the reads ``V`` (B, M) (V; bit lines at 0 V).
 
