@@ -214,3 +214,21 @@ def test_training_with_fast_reads_equals_training_with_fresh_maps(rule, monkeypa
         np.testing.assert_allclose(lf.pairs.g_minus, lm.pairs.g_minus, rtol=1e-12, atol=0)
         assert lf.n_updates == lm.n_updates > 0
     assert abs(led_f.total() - led_m.total()) <= 1e-9 * led_m.total()
+
+
+def test_identical_inputs_are_solved_once(monkeypatch):
+    from xbar.circuit import fastread
+    sizes = []
+    solve = fastread.read_currents
+    monkeypatch.setattr(fastread, "read_currents",
+                        lambda net, V, **k: sizes.append(len(V)) or solve(net, V, **k))
+    fast, maps = _analog_pair()
+    x = np.random.default_rng(12).uniform(0, 1, (2, 100))
+    x = np.concatenate([x, x[::-1], x[:1]])                  # 5 inputs, 2 distinct
+    out = fast.forward(x)
+    assert sizes and max(sizes) == 2
+    np.testing.assert_array_equal(out[0], out[3])
+    np.testing.assert_array_equal(out[0], out[4])
+    np.testing.assert_allclose(out, maps.forward(x), rtol=0, atol=1e-12)
+    e_f, e_m = fast.ledger.total("read"), maps.ledger.total("read")
+    assert abs(e_f - e_m) <= 1e-9 * e_m
