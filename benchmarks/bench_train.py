@@ -80,10 +80,11 @@ def run(rule_name, X, y, batch, circuit, *, tile=256, seed=0, g_max=10e-6, test=
     T.fit(net, (X, y), rule=rule, epochs=1, seed=seed, batch_size=batch, ledger=ledger,
           progress=False)
     dt = time.perf_counter() - t0
+    energy = ledger.total() / len(y)         # training only (the test reads below book too)
     shapes = ([[t.G.shape for t in reader.analog(layer).tiles] for layer in net.layers]
               if reader else None)
     acc = T.evaluate(net, rule, *test) if test is not None else float("nan")
-    return len(y) / dt, ledger.total() / len(y), shapes, acc
+    return len(y) / dt, energy, shapes, acc
 
 
 def main(argv=None):

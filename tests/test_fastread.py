@@ -224,11 +224,14 @@ def test_identical_inputs_are_solved_once(monkeypatch):
                         lambda net, V, **k: sizes.append(len(V)) or solve(net, V, **k))
     fast, maps = _analog_pair()
     x = np.random.default_rng(12).uniform(0, 1, (2, 100))
-    x = np.concatenate([x, x[::-1], x[:1]])                  # 5 inputs, 2 distinct
+    x = np.concatenate([x, x[::-1], x[:1]])                  # a, b, b, a, a
+    x[:, 64:] = 0.0                                          # tile 2 (rows 64-100): bias only
+    x[1, :64] = 0.0                                          # a, 0, b, a, a on tile 1
     out = fast.forward(x)
-    assert sizes and max(sizes) == 2
+    assert sizes == [2, 1]           # tile 1: a and b (0 is not solved); tile 2: one input
     np.testing.assert_array_equal(out[0], out[3])
     np.testing.assert_array_equal(out[0], out[4])
+    assert np.abs(out[1]).max() > 0
     np.testing.assert_allclose(out, maps.forward(x), rtol=0, atol=1e-12)
     e_f, e_m = fast.ledger.total("read"), maps.ledger.total("read")
     assert abs(e_f - e_m) <= 1e-9 * e_m
