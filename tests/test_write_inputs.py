@@ -170,3 +170,17 @@ def test_fields_are_documented_where_help_shows_them(cls):
     if cls is PulseResult:
         for unit in ("s", "V", "C", "J"):
             assert f", {unit}" in cls.__doc__
+
+
+@pytest.mark.parametrize("cells", [[(1.7, 2)], [(True, 2)], [(0,)], [(1, 2, 3)], [("1", 2)],
+                                   [(5, 0)], [(0, 4)], [(-1, 0)], []])
+def test_disturb_margins_refuses_cells_it_would_truncate(cells, rng):
+    _, xb = array("0T1R", rng)
+    with pytest.raises(xbar.ConfigError, match="cells must"):
+        xb.disturb_margins(1.0, cells=cells)
+
+
+def test_disturb_margins_of_named_cells(rng):
+    _, xb = array("0T1R", rng)
+    m = xb.disturb_margins(1.0, cells=[(1, 2), np.array([3, 0])])
+    assert m.worst_selected_cell in {(1, 2), (3, 0)}

@@ -238,6 +238,17 @@ class DisturbMargins:
         return self.worst_selected_voltage - self.worst_disturb_voltage
 
 
+def _cell_index(cell, M: int, N: int) -> tuple[int, int]:
+    """A (row, col) pair of in-range integers (no bools, floats or strings truncated)."""
+    ok = (isinstance(cell, (tuple, list, np.ndarray)) and len(cell) == 2
+          and all(isinstance(k, numbers.Integral) and not isinstance(k, (bool, np.bool_))
+                  for k in cell))
+    if not ok or not (0 <= cell[0] < M and 0 <= cell[1] < N):
+        raise ConfigError(f"cells must hold (row, col) integer pairs with 0 <= row < {M} and "
+                          f"0 <= col < {N}, got {cell!r}")
+    return int(cell[0]), int(cell[1])
+
+
 def disturb_margins(xb, amplitude: float, scheme: str = "half", cells="corners") -> DisturbMargins:
     """Worst selected-cell and worst disturbed-cell voltages of ``scheme`` at ``amplitude`` (V).
 
@@ -252,7 +263,9 @@ def disturb_margins(xb, amplitude: float, scheme: str = "half", cells="corners")
         else:
             cand = sorted({(0, 0), (0, N - 1), (M - 1, 0), (M - 1, N - 1), (M // 2, N // 2)})
     else:
-        cand = [(int(i), int(j)) for i, j in cells]
+        cand = [_cell_index(c, M, N) for c in cells]
+        if not cand:
+            raise ConfigError("cells must name at least one (row, col) cell")
     worst_sel, worst_sel_cell = np.inf, None
     worst_dist, worst_dist_cell, worst_src = -np.inf, None, None
     for i, j in cand:
