@@ -204,3 +204,14 @@ def test_crossbar_solves_are_not_checked_per_iterate(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnitWarning)
         xb.read(np.full(6, 1.5))
+
+
+@pytest.mark.parametrize("sel", SELECTORS, ids=repr)
+def test_selector_alone_overflow_and_unit_slips(sel):
+    np.testing.assert_allclose(sel.current(0.05), sel.i0 * (np.sinh(0.05 / sel.v0)
+                                                            if sel.kind == "sinh"
+                                                            else np.expm1(0.05 / sel.v0)))
+    with pytest.warns(UnitWarning, match="mV"), pytest.raises(ConfigError, match="overflows"):
+        sel.current(np.array([0.1, 1000.0]))
+    with pytest.raises(ConfigError, match="NaN or inf"):
+        sel.current(np.nan)

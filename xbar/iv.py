@@ -203,8 +203,22 @@ class Selector:
         return _SELECTOR_KINDS[self.kind]
 
     def current(self, V) -> np.ndarray:
-        """Selector current (A) alone at voltage ``V`` (V)."""
+        """Selector current (A) alone at voltage ``V`` (V); NaN/inf and float64 overflow raise
+        ``ConfigError``, |V| > 100 V or |V|/v0 > 100 warn (``UnitWarning``)."""
         V = np.asarray(V, dtype=np.float64)
+        if not np.isfinite(V).all():
+            raise ConfigError(f"{self!r}: V contains NaN or inf (V)")
+        vmax = float(np.abs(V).max(initial=0.0))
+        if vmax > MAX_PLAUSIBLE_VOLTAGE or vmax / self.v0 > MAX_PLAUSIBLE_RATIO:
+            warnings.warn(f"{self!r}: |V| = {vmax:.4g} V is {vmax / self.v0:.4g} v0; V and v0 are "
+                          "in volts (was one given in mV?)", UnitWarning, stacklevel=2)
+        with np.errstate(over="ignore"):
+            I = self._current(V)
+        if not np.isfinite(I).all():
+            raise ConfigError(f"{self!r}: the current overflows float64 at |V| = {vmax!r} V")
+        return I
+
+    def _current(self, V: np.ndarray) -> np.ndarray:
         if self.kind == "sinh":
             return self.i0 * np.sinh(V / self.v0)
         return self.i0 * np.expm1(V / self.v0)
@@ -301,7 +315,7 @@ class Asymmetric(IVModel):
         sel = self.selector
         with np.errstate(over="ignore", invalid="ignore"):
             i_r = self._bare(V, G)[0]
-            i_s = sel.current(V)
+            i_s = sel._current(V)
         pos = V > 0
         lo = np.where(pos, 0.0, np.maximum(i_r, i_s))
         hi = np.where(pos, np.minimum(i_r, i_s), 0.0)
