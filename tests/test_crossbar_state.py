@@ -223,3 +223,25 @@ def test_property_any_sequence_of_writes_copies_and_maps_reads_the_present_G(seq
             xb = pickle.loads(pickle.dumps(xb))
         v = rng.uniform(0, 1, M)
         assert rel(xb.read(v), dense_read(np.array(xb.G), v)) < 1e-9
+
+
+def test_analog_tile_maps_built_across_a_write_are_marked_stale(rng, monkeypatch):
+    """The same race one level up: an AnalogLinear tile caches T^T A; a write while it builds
+    must leave the tile's maps stale, not tagged with the new G."""
+    from xbar.periphery import AnalogLinear
+    layer = AnalogLinear(rng.normal(size=(3, 5)))
+    tile = layer.tiles[0]
+    xb = tile.crossbar
+    G2 = np.array(xb.G) * rng.uniform(0.5, 1.0, xb.shape)
+    real = crossbar_mod.Crossbar.transfer_matrix
+
+    def hooked(self, **kw):
+        T = real(self, **kw)            # the map of the old G
+        self.set_conductances(G2)
+        return T
+    monkeypatch.setattr(crossbar_mod.Crossbar, "transfer_matrix", hooked)
+    tile.linear_maps(False)
+    monkeypatch.setattr(crossbar_mod.Crossbar, "transfer_matrix", real)
+    assert not tile.maps_ready(False)
+    TA = tile.linear_maps(False)["TA"]
+    np.testing.assert_allclose(TA, xb.transfer_matrix().T @ tile.A, rtol=1e-12)

@@ -153,3 +153,65 @@ def test_broadcasting():
     assert m.current(np.linspace(0, 1, 4), Gm).shape == (3, 4)
     assert m.conductance(0.5, Gm).shape == (3, 4)
     assert iv.Linear().conductance(np.zeros(4), G).shape == (4,)
+
+
+# ---------------------------------------------------------------- unit slips and overflow (issue 13)
+from xbar.exceptions import UnitWarning  # noqa: E402
+
+
+def test_sinh_with_implausible_bias_warns_naming_the_units():
+    """Issue 13: Sinh(0.01) at 2 V returned ~1e80 A without a word."""
+    with pytest.warns(UnitWarning, match=r"\|V\|/v0 = 200.*volts.*mV"):
+        I = iv.Sinh(0.01).current(2.0, 1e-4)
+    assert np.isclose(I, 1e-4 * 0.01 * np.sinh(200.0), rtol=1e-12)   # the value is still exact
+
+
+@pytest.mark.parametrize("model", [iv.Sinh(0.001), iv.Asymmetric(0.25, 0.001),
+                                   iv.Asymmetric(0.001, 0.25)], ids=repr)
+def test_overflow_is_an_error(model):
+    with pytest.warns(UnitWarning), pytest.raises(ConfigError, match="overflows float64"):
+        model.current_and_conductance(np.array([0.1, 2.0, -2.0]), 1e-4)
+
+
+@pytest.mark.parametrize("model", [iv.Linear(), iv.Sinh(30.0), iv.Asymmetric(30.0, 40.0),
+                                   iv.Table([-1, 0, 1], [-1, 0, 1])], ids=repr)
+def test_cell_voltage_in_millivolts_warns(model):
+    with pytest.warns(UnitWarning, match="mV"):
+        model.current(np.array([150.0]), 1e-4)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=repr)
+def test_nan_and_inf_arguments_are_refused(model):
+    with pytest.raises(ConfigError, match="NaN or inf"):
+        model.current(np.array([0.1, np.nan]), 1e-4)
+    with pytest.raises(ConfigError, match="NaN or inf"):
+        model.conductance(0.1, np.inf)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=repr)
+def test_plausible_arguments_are_quiet(model, recwarn):
+    model.current_and_conductance(np.linspace(-3, 3, 61), 1e-4)
+    assert not [w for w in recwarn if issubclass(w.category, UnitWarning)]
+
+
+def test_crossbar_solves_are_not_checked_per_iterate(rng):
+    """The solvers evaluate the cells unchecked (trial iterates may overshoot): a plausible solve
+    raises no UnitWarning."""
+    import warnings
+    import xbar
+    xb = xbar.Crossbar(rng.uniform(1e-5, 1e-4, (6, 5)), r_wordline=2.0, r_bitline=2.0,
+                       iv=iv.Sinh(0.1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnitWarning)
+        xb.read(np.full(6, 1.5))
+
+
+@pytest.mark.parametrize("sel", SELECTORS, ids=repr)
+def test_selector_alone_overflow_and_unit_slips(sel):
+    np.testing.assert_allclose(sel.current(0.05), sel.i0 * (np.sinh(0.05 / sel.v0)
+                                                            if sel.kind == "sinh"
+                                                            else np.expm1(0.05 / sel.v0)))
+    with pytest.warns(UnitWarning, match="mV"), pytest.raises(ConfigError, match="overflows"):
+        sel.current(np.array([0.1, 1000.0]))
+    with pytest.raises(ConfigError, match="NaN or inf"):
+        sel.current(np.nan)

@@ -33,3 +33,8 @@ class ConvergenceError(XbarError, RuntimeError):
 
 class ConvergenceWarning(UserWarning):
     """A solver adapted itself (e.g. restarted) or converged only loosely."""
+
+
+class UnitWarning(UserWarning):
+    """A value is physically implausible in the unit xbar expects (likely a unit slip: ns given
+    as s, mV as V, ...); the message names the argument, the value and the likely mistake."""

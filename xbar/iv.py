@@ -23,8 +23,10 @@ import numbers
 
 import numpy as np
 
+import warnings
+
 from ._validation import as_float_array, check_choice, check_scalar
-from .exceptions import ConfigError, ConvergenceError
+from .exceptions import ConfigError, ConvergenceError, UnitWarning
 
 __all__ = ["IVModel", "Linear", "Sinh", "Asymmetric", "Selector", "Table", "pchip_slopes",
            "KIND_LINEAR", "KIND_SINH", "KIND_ASYMMETRIC", "KIND_TABLE"]
@@ -52,23 +54,71 @@ def _arrays(V, G):
     return V, G
 
 
+# Plausibility limits of the public evaluation (the circuit solvers call ``_evaluate`` directly).
+MAX_PLAUSIBLE_VOLTAGE = 100.0   # V across one cell; beyond it a unit slip (mV as V) is likelier
+MAX_PLAUSIBLE_RATIO = 100.0     # |V|/v0 of exponential models: sinh(100)/100 ~ 1e41 x ohmic
+
+
 class IVModel:
-    """Base class: ``current(V, G)`` in A and ``conductance(V, G)`` (dI/dV) in S."""
+    """Base class: ``current(V, G)`` in A and ``conductance(V, G)`` (dI/dV) in S.
+
+    The public methods validate their arguments: NaN or inf raise ``ConfigError``, a result that
+    overflows float64 raises ``ConfigError``, and physically implausible arguments (a cell
+    voltage above 100 V, or ``|V|/v0 > 100`` for the exponential models) warn with
+    ``xbar.exceptions.UnitWarning`` naming the likely unit slip.  Subclasses implement
+    ``_evaluate(V, G) -> (I, dI/dV)`` on float arrays, which the circuit solvers call unchecked
+    (their trial iterates may overshoot).
+    """
 
     kind: int = -1
     params: tuple = ()
 
+    def _evaluate(self, V: np.ndarray, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _shape_voltages(self) -> tuple[float, ...]:
+        """Shape voltages v0 (V) of an exponential law, () for none."""
+        return ()
+
+    def _check_args(self, V: np.ndarray, G: np.ndarray) -> None:
+        for arr, name, unit in ((V, "V", "V"), (G, "G", "S")):
+            if not np.isfinite(arr).all():
+                raise ConfigError(f"{self!r}: {name} contains NaN or inf ({unit}), first "
+                                  f"{arr[~np.isfinite(arr)].ravel()[0]!r}")
+        vmax = float(np.abs(V).max(initial=0.0))
+        if vmax > MAX_PLAUSIBLE_VOLTAGE:
+            warnings.warn(f"{self!r}: |V| = {vmax:.4g} V across a cell exceeds "
+                          f"{MAX_PLAUSIBLE_VOLTAGE:g} V; V is in volts (was it given in mV?)",
+                          UnitWarning, stacklevel=4)
+        v0 = self._shape_voltages()
+        if v0 and vmax / min(v0) > MAX_PLAUSIBLE_RATIO:
+            warnings.warn(f"{self!r}: |V|/v0 = {vmax / min(v0):.4g} (|V| = {vmax:.4g} V, v0 = "
+                          f"{min(v0):.4g} V) puts the current ~e^{vmax / min(v0):.0f} times above "
+                          "the ohmic one, far beyond any measured RRAM nonlinearity; V and v0 are "
+                          "both in volts (was one given in mV?)", UnitWarning, stacklevel=4)
+
+    def current_and_conductance(self, V, G) -> tuple[np.ndarray, np.ndarray]:
+        """Current (A) and dI/dV (S) at cell voltage ``V`` (V) for small-signal conductance ``G``
+        (S), validated (see the class notes)."""
+        V, G = _arrays(V, G)
+        self._check_args(V, G)
+        with np.errstate(over="ignore", invalid="ignore"):
+            I, g = self._evaluate(V, G)
+        if not (np.isfinite(I).all() and np.isfinite(g).all()):
+            bad = ~(np.isfinite(I) & np.isfinite(g))
+            k = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
+            vk = np.broadcast_to(V, bad.shape)[k]
+            raise ConfigError(f"{self!r}: the current overflows float64 at V = {float(vk)!r} V "
+                              f"(|V|/v0 too large; V and v0 are in volts)")
+        return I, g
+
     def current(self, V, G) -> np.ndarray:
         """Cell current (A) at cell voltage ``V`` (V) for small-signal conductance ``G`` (S)."""
-        raise NotImplementedError
+        return self.current_and_conductance(V, G)[0]
 
     def conductance(self, V, G) -> np.ndarray:
         """Differential conductance dI/dV (S) at ``V`` (V) for small-signal conductance ``G`` (S)."""
-        raise NotImplementedError
-
-    def current_and_conductance(self, V, G) -> tuple[np.ndarray, np.ndarray]:
-        """Both at once (A, S); subclasses may share work."""
-        return self.current(V, G), self.conductance(V, G)
+        return self.current_and_conductance(V, G)[1]
 
     @property
     def is_linear(self) -> bool:
@@ -88,13 +138,8 @@ class Linear(IVModel):
     kind = KIND_LINEAR
     params = ()
 
-    def current(self, V, G):
-        V, G = _arrays(V, G)
-        return G * V
-
-    def conductance(self, V, G):
-        V, G = _arrays(V, G)
-        return np.broadcast_to(G, np.broadcast_shapes(V.shape, G.shape)).copy()
+    def _evaluate(self, V, G):
+        return G * V, np.broadcast_to(G, np.broadcast_shapes(V.shape, G.shape)).copy()
 
     @property
     def is_linear(self) -> bool:
@@ -121,13 +166,12 @@ class Sinh(IVModel):
         self.v0 = _check_shape_voltage(v0, "v0")
         self.params = (self.v0,)
 
-    def current(self, V, G):
-        V, G = _arrays(V, G)
-        return G * self.v0 * np.sinh(V / self.v0)
+    def _evaluate(self, V, G):
+        x = V / self.v0
+        return G * self.v0 * np.sinh(x), G * np.cosh(x)
 
-    def conductance(self, V, G):
-        V, G = _arrays(V, G)
-        return G * np.cosh(V / self.v0)
+    def _shape_voltages(self):
+        return (self.v0,)
 
     def __repr__(self) -> str:
         return f"Sinh(v0={self.v0!r})"
@@ -159,8 +203,22 @@ class Selector:
         return _SELECTOR_KINDS[self.kind]
 
     def current(self, V) -> np.ndarray:
-        """Selector current (A) alone at voltage ``V`` (V)."""
+        """Selector current (A) alone at voltage ``V`` (V); NaN/inf and float64 overflow raise
+        ``ConfigError``, |V| > 100 V or |V|/v0 > 100 warn (``UnitWarning``)."""
         V = np.asarray(V, dtype=np.float64)
+        if not np.isfinite(V).all():
+            raise ConfigError(f"{self!r}: V contains NaN or inf (V)")
+        vmax = float(np.abs(V).max(initial=0.0))
+        if vmax > MAX_PLAUSIBLE_VOLTAGE or vmax / self.v0 > MAX_PLAUSIBLE_RATIO:
+            warnings.warn(f"{self!r}: |V| = {vmax:.4g} V is {vmax / self.v0:.4g} v0; V and v0 are "
+                          "in volts (was one given in mV?)", UnitWarning, stacklevel=2)
+        with np.errstate(over="ignore"):
+            I = self._current(V)
+        if not np.isfinite(I).all():
+            raise ConfigError(f"{self!r}: the current overflows float64 at |V| = {vmax!r} V")
+        return I
+
+    def _current(self, V: np.ndarray) -> np.ndarray:
         if self.kind == "sinh":
             return self.i0 * np.sinh(V / self.v0)
         return self.i0 * np.expm1(V / self.v0)
@@ -235,8 +293,10 @@ class Asymmetric(IVModel):
         u = I / (G * v0)
         return v0 * np.arcsinh(u), 1.0 / (G * np.sqrt(1.0 + u * u))
 
-    def current_and_conductance(self, V, G):
-        V, G = _arrays(V, G)
+    def _shape_voltages(self):
+        return (self.v0_pos, self.v0_neg)
+
+    def _evaluate(self, V, G):
         V, G = np.broadcast_arrays(V, G)
         if self.selector is None:
             return self._bare(V, G)
@@ -255,7 +315,7 @@ class Asymmetric(IVModel):
         sel = self.selector
         with np.errstate(over="ignore", invalid="ignore"):
             i_r = self._bare(V, G)[0]
-            i_s = sel.current(V)
+            i_s = sel._current(V)
         pos = V > 0
         lo = np.where(pos, 0.0, np.maximum(i_r, i_s))
         hi = np.where(pos, np.minimum(i_r, i_s), 0.0)
@@ -282,12 +342,6 @@ class Asymmetric(IVModel):
         dr = self._memristor_voltage(I, G)[1]
         ds = sel.voltage(I)[1]
         return I, 1.0 / (dr + ds)
-
-    def current(self, V, G):
-        return self.current_and_conductance(V, G)[0]
-
-    def conductance(self, V, G):
-        return self.current_and_conductance(V, G)[1]
 
     def __repr__(self) -> str:
         sel = "" if self.selector is None else f", selector={self.selector!r}"
@@ -392,16 +446,9 @@ class Table(IVModel):
         df = np.where(below, m[0], np.where(above, m[-1], df))
         return f, df
 
-    def current_and_conductance(self, V, G):
-        V, G = _arrays(V, G)
+    def _evaluate(self, V, G):
         f, df = self.shape(V)
         return G * f, G * df
-
-    def current(self, V, G):
-        return self.current_and_conductance(V, G)[0]
-
-    def conductance(self, V, G):
-        return self.current_and_conductance(V, G)[1]
 
     def __eq__(self, other) -> bool:
         return (type(other) is Table and np.array_equal(self.v, other.v)

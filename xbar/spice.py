@@ -19,7 +19,19 @@ from .exceptions import ConfigError, XbarError
 
 @dataclass(frozen=True)
 class SpiceResult:
-    """Operating point from ngspice: node voltages (V) and terminal currents (A), xbar's signs."""
+    """Operating point from ngspice: node voltages (V) and terminal currents (A), xbar's signs.
+
+    Attributes
+    ----------
+    v_wordline, v_bitline : (M, N) ndarray
+        Word- and bit-line node voltages, V.
+    row_currents : (M,) ndarray
+        Current from each driver source into its word line, A (0 for a floating line).
+    col_currents : (N,) ndarray
+        Current out of each bit line into its terminal source, A (0 for a floating line).
+    netlist : str
+        The circuit's netlist as exported (without the analysis cards ``run`` appends).
+    """
 
     v_wordline: np.ndarray
     v_bitline: np.ndarray
@@ -33,8 +45,37 @@ def ngspice_available() -> bool:
     return shutil.which("ngspice") is not None
 
 
-def netlist(xb, row_voltages, col_voltages, *, title: str = "xbar crossbar") -> str:
-    """SPICE netlist of crossbar ``xb`` (linear cells) under the given terminal voltages (V)."""
+# Newton tolerances 10x tighter than the 1e-9 agreement the tests ask for; at 1e-12 ngspice's own
+# iteration can stall for minutes on 64x64 sinh arrays.
+_OPTIONS = ".options reltol=1e-10 vntol=1e-13 abstol=1e-16"
+
+
+def netlist(xb, row_voltages, col_voltages, *, title: str = "xbar crossbar",
+            analysis: bool = True) -> str:
+    """SPICE netlist of crossbar ``xb`` under the given terminal source voltages (V).
+
+    Linear cells are resistors ``RC{i}_{j}`` of ``1/G`` ohm; nonlinear cells (``xbar.iv.Sinh``, or
+    ``xbar.iv.Asymmetric`` without a selector) are behavioural current sources ``BC{i}_{j}``
+    (other I-V models raise ``ConfigError``).  A 1T1R access transistor is its on-resistance
+    ``RA{i}_{j}``; a cell whose gate is off is left out.  Floating lines (NaN) get no source.
+
+    Parameters
+    ----------
+    xb : xbar.Crossbar
+        The array (every wire segment > 0 ohm).
+    row_voltages : (M,) array_like
+        Word-line driver source voltages, V (NaN = floating).
+    col_voltages : (N,) array_like
+        Bit-line terminal source voltages, V (NaN = floating).
+    title : str
+        The netlist's title line.
+    analysis : bool
+        Append the analysis cards (default): tight tolerances, ``.op``, and a ``.control`` block
+        setting 15 printed digits, so ``ngspice -b file.cir`` runs the operating point and prints
+        every node voltage (``w{i}_{j}``, ``b{i}_{j}``; V) and source current (``vr{i}#branch``
+        = −row current, ``vc{j}#branch`` = column current; A).  Without it the netlist has no
+        analysis (for callers that add their own).
+    """
     M, N = xb.shape
     rv = np.asarray(row_voltages, dtype=float).reshape(M)
     cv = np.asarray(col_voltages, dtype=float).reshape(N)
@@ -77,7 +118,8 @@ def netlist(xb, row_voltages, col_voltages, *, title: str = "xbar crossbar") -> 
             else:
                 expr = cell_current_expression(iv, f"V({top},b{i}_{j})", xb.G[i, j])
                 lines.append(f"BC{i}_{j} {top} b{i}_{j} I={{{expr}}}")
-    return "\n".join([f"{title}", *lines, ".end", ""])
+    cards = [_OPTIONS, ".op", ".control", "set numdgt=15", ".endc"] if analysis else []
+    return "\n".join([f"{title}", *lines, *cards, ".end", ""])
 
 
 def cell_current_expression(iv, v: str, G: float) -> str:
@@ -96,13 +138,11 @@ def run(xb, row_voltages, col_voltages, *, timeout: float = 3600.0) -> SpiceResu
     if not ngspice_available():
         raise XbarError("ngspice is not installed (Debian/Ubuntu: apt-get install -y ngspice)")
     M, N = xb.shape
-    net = netlist(xb, row_voltages, col_voltages)
+    net = netlist(xb, row_voltages, col_voltages, analysis=False)
     with tempfile.TemporaryDirectory(prefix="xbar-spice-") as tmp:
         tmp = Path(tmp)
         body = net.rsplit(".end", 1)[0]
-        # Newton tolerances 10x tighter than the 1e-9 agreement the tests ask for; at 1e-12
-        # ngspice's own iteration can stall for minutes on 64x64 sinh arrays.
-        control = (".options reltol=1e-10 vntol=1e-13 abstol=1e-16\n"
+        control = (f"{_OPTIONS}\n"
                    ".control\nset filetype=ascii\nop\nwrite out.raw all\n.endc\n.end\n")
         (tmp / "x.cir").write_text(body + control)
         proc = subprocess.run(["ngspice", "-b", "x.cir"], cwd=tmp, capture_output=True,

@@ -1,6 +1,6 @@
-"""Crossbar topology, bias schemes and the circuit solvers."""
-from . import bias
+"""Crossbar topology, bias schemes, fabrication faults and the circuit solvers."""
+from . import bias, faults
 from .crossbar import Crossbar
 from .solution import CircuitSolution, PowerBreakdown
 
-__all__ = ["Crossbar", "CircuitSolution", "PowerBreakdown", "bias"]
+__all__ = ["Crossbar", "CircuitSolution", "PowerBreakdown", "bias", "faults"]

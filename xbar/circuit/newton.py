@@ -31,11 +31,11 @@ class CellModel:
     def evaluate(self, V: np.ndarray):
         """(I, dI/dV, V_memristor) for total cell voltages ``V`` (…, M, N)."""
         if not self.series:
-            I, g = self.iv.current_and_conductance(V, self.G)
+            I, g = self.iv._evaluate(V, self.G)
             vm = V
         else:
             vm = self._memristor_voltage(V)
-            I, gm = self.iv.current_and_conductance(vm, self.G)
+            I, gm = self.iv._evaluate(vm, self.G)
             g = gm / (1.0 + self.r_access * gm)
         I = np.where(self.on, I, 0.0)
         g = np.where(self.on, g, 0.0)
@@ -48,7 +48,7 @@ class CellModel:
         hi = np.maximum(V, 0.0)
         u = V / (1.0 + ra * G)                        # the linear split
         for _ in range(100):
-            I, g = self.iv.current_and_conductance(u, G)
+            I, g = self.iv._evaluate(u, G)
             F = u + ra * I - V
             lo = np.where(F < 0, u, lo)
             hi = np.where(F > 0, u, hi)
@@ -146,7 +146,10 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
     res = np.zeros(B)
     for k in range(B):
         x = X[k:k + 1]
-        F, g = residual(net, prob, cells, x)
+        # This item's right-hand side only: the residual reshapes f to the batch of x.
+        prob_k = Problem(prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
+                         prob.f[k:k + 1], x)
+        F, g = residual(net, prob_k, cells, x)
         fn = fn_first = float(np.linalg.norm(_merged(net, prob, F)))
         while fn > tol[k]:
             if n_newton[k] >= max_newton:
@@ -179,7 +182,7 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
             t = 1.0
             while True:
                 trial = x + t * delta
-                Ft, gt = residual(net, prob, cells, trial)
+                Ft, gt = residual(net, prob_k, cells, trial)
                 ft = float(np.linalg.norm(_merged(net, prob, Ft)))
                 if ft <= (1.0 - 1e-4 * t) * fn or t < 1e-6:
                     break

@@ -8,68 +8,139 @@ about V/2 (or V/3).  Energies integrate V·I over the pulse from the solved netw
 """
 from __future__ import annotations
 
+import dataclasses
+import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, UnitWarning
 from . import bias as bias_mod
 from .solution import CircuitSolution
 
 
+# Beyond these a pulse is implausible for an RRAM write and more likely a unit slip.
+MAX_PLAUSIBLE_WIDTH = 1e-3       # s (write pulses are ns to µs)
+MAX_PLAUSIBLE_AMPLITUDE = 10.0   # V (set/reset voltages are ~0.5-5 V)
+
+_ENERGY_PARTS = ("selected", "half_selected", "unselected", "access", "wires", "word_drivers",
+                 "sense")
+
+
 @dataclass(frozen=True)
 class PulseEnergy:
-    """Energy of one pulse by part, J."""
+    """Energy of one pulse by part, J, split like :class:`~xbar.circuit.solution.PowerBreakdown`.
+
+    Attributes
+    ----------
+    selected : float
+        Selected memristive cells, Σ ∫V·I dt, J.
+    half_selected : float
+        Memristive cells sharing a selected row or column (not selected), J.
+    unselected : float
+        All other memristive cells (sneak paths under V/3, floating or grounded schemes), J.
+    access : float
+        Access transistors of 1T1R cells, J.
+    wires : float
+        Word- and bit-line segments, J.
+    word_drivers : float
+        Word-line driver output resistances, J.
+    sense : float
+        Bit-line terminal (sense / TIA input) resistances, J.
+    supplied : float
+        Delivered by the sources, J; equals ``total`` to the solver tolerance.
+    """
 
     selected: float
-    """Selected memristive cells, Σ ∫V·I dt."""
     half_selected: float
-    """Cells sharing a selected row or column (not selected)."""
     unselected: float
-    """All other cells (sneak paths under V/3, floating or grounded schemes)."""
     access: float
-    """Access transistors (1T1R)."""
     wires: float
-    """Word- and bit-line segments."""
-    drivers: float
-    """Driver output and sense resistances (the terminals)."""
+    word_drivers: float
+    sense: float
     supplied: float
-    """Delivered by the sources; equals ``total`` to the solver tolerance."""
+
+    @property
+    def drivers(self) -> float:
+        """Deprecated: ``word_drivers + sense`` (J), the former lumped terminal energy.
+
+        Use ``word_drivers`` and ``sense`` (as in ``PowerBreakdown``); removed in the next
+        release.
+        """
+        warnings.warn("PulseEnergy.drivers is deprecated (it lumps word-line drivers and bit-line "
+                      "terminals): use word_drivers and sense", DeprecationWarning, stacklevel=2)
+        return self.word_drivers + self.sense
 
     @property
     def total(self) -> float:
         """Total dissipated energy, J."""
-        return (self.selected + self.half_selected + self.unselected + self.access + self.wires
-                + self.drivers)
+        return sum(getattr(self, k) for k in _ENERGY_PARTS)
 
     def as_dict(self) -> dict:
-        d = {k: getattr(self, k) for k in ("selected", "half_selected", "unselected", "access",
-                                           "wires", "drivers")}
+        """Parts, ``total`` and ``supplied`` as a dict of floats, J."""
+        d = {k: getattr(self, k) for k in _ENERGY_PARTS}
         d.update(total=self.total, supplied=self.supplied)
         return d
 
 
 @dataclass(frozen=True)
 class PulseResult:
-    """A write pulse as the array experienced it (the last sub-step's operating point)."""
+    """A write pulse as the array experienced it (the last sub-step's operating point).
+
+    Attributes
+    ----------
+    solution : xbar.CircuitSolution
+        The solved network of the last sub-step (unbatched: node voltages (M, N), V; currents, A).
+        Word lines that float with every gate off (1T1R, ``scheme="floating"``) are isolated:
+        their node voltages are NaN (undetermined) and they carry no current.
+    selected : (M, N) bool ndarray
+        Selected cells (selected rows x selected columns).
+    half_selected : (M, N) bool ndarray
+        Cells on a selected row or a selected column, not selected.
+    width : float
+        Pulse width, s.
+    cell_voltages : (M, N) ndarray
+        Voltage across each memristive element (word side minus bit side, excluding a 1T1R
+        access transistor) in the last sub-step, V.
+    cell_charge : (M, N) ndarray
+        Charge through each cell over the whole pulse, C.
+    cell_energy : (M, N) ndarray
+        Energy dissipated in each memristive element over the whole pulse, J.
+    energy : PulseEnergy
+        Energy of the whole pulse by part, J.
+    """
 
     solution: CircuitSolution
     selected: np.ndarray
-    """(M, N) bool: selected cells."""
     half_selected: np.ndarray
-    """(M, N) bool: cells on a selected row or column, not selected."""
     width: float
-    """Pulse width, s."""
     cell_voltages: np.ndarray
-    """(M, N) voltage across each memristive element during the pulse, V (last sub-step)."""
     cell_charge: np.ndarray
-    """(M, N) charge through each cell over the pulse, C."""
     cell_energy: np.ndarray
-    """(M, N) energy dissipated in each memristive element over the pulse, J."""
     energy: PulseEnergy
-    """Energy by part, J."""
+
+
+def check_pulse(amplitude, width, polarity=1) -> float:
+    """Validate a write pulse (amplitude V > 0, width s > 0, polarity ±1); return the signed
+    voltage ``polarity·amplitude`` (V).  Implausible magnitudes warn (``UnitWarning``)."""
+    check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
+    check_scalar(width, "width", low=0.0, low_open=True, unit="s")
+    if (isinstance(polarity, (bool, np.bool_)) or not isinstance(polarity, numbers.Integral)
+            or polarity not in (1, -1)):
+        raise ConfigError(f"polarity must be the integer +1 or -1, got {type(polarity).__name__} "
+                          f"{polarity!r}")
+    if width > MAX_PLAUSIBLE_WIDTH:
+        warnings.warn(f"width = {width!r} s is longer than {MAX_PLAUSIBLE_WIDTH:g} s; write pulses "
+                      "last ns to µs: was it given in ns or µs instead of seconds?", UnitWarning,
+                      stacklevel=4)
+    if amplitude > MAX_PLAUSIBLE_AMPLITUDE:
+        warnings.warn(f"amplitude = {amplitude!r} V exceeds {MAX_PLAUSIBLE_AMPLITUDE:g} V; RRAM "
+                      "write voltages are ~0.5-5 V: was it given in mV instead of volts?",
+                      UnitWarning, stacklevel=4)
+    return int(polarity) * float(amplitude)
 
 
 def _mask(n: int, idx, name: str) -> np.ndarray:
@@ -84,32 +155,35 @@ def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, pol
                 ) -> PulseResult:
     """Apply one write pulse to ``rows`` x ``cols`` of crossbar ``xb`` (see ``Crossbar.apply_pulse``)."""
     M, N = xb.shape
-    check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
-    check_scalar(width, "width", low=0.0, low_open=True, unit="s")
-    if polarity not in (1, -1):
-        raise ConfigError(f"polarity must be +1 or -1, got {polarity!r}")
+    v = check_pulse(amplitude, width, polarity)
     check_choice(scheme, "scheme", bias_mod.SCHEMES)
     check_scalar(substeps, "substeps", low=1, integer=True)
     rmask = _mask(M, rows, "rows")
     cmask = _mask(N, cols, "cols")
     rsel = np.flatnonzero(rmask)
     csel = np.flatnonzero(cmask)
-    v = polarity * float(amplitude)
     rv, cv = bias_mod.scheme(scheme, M, N, rsel, csel, v)
     selected = rmask[:, None] & cmask[None, :]
     half = (rmask[:, None] | cmask[None, :]) & ~selected
     target = xb
+    isolated = np.zeros(M, dtype=bool)
     if xb.cell == "1T1R":
         # Gates open on the selected rows only; an unselected 1T1R cell is isolated.
         target = xb.with_select(xb.select & rmask[:, None])
+        # A floating word line whose gates are all off touches nothing: its potential is
+        # undetermined and irrelevant.  It is solved tied to 0 V (it carries no current, so no
+        # other value changes) and reported as NaN.
+        isolated = np.isnan(rv) & ~target.select.any(axis=1)
+        rv = np.where(isolated, 0.0, rv)
     dt = width / substeps
-    acc = dict(selected=0.0, half_selected=0.0, unselected=0.0, access=0.0, wires=0.0,
-               drivers=0.0, supplied=0.0)
+    acc = dict.fromkeys((*_ENERGY_PARTS, "supplied"), 0.0)
     charge = np.zeros((M, N))
     cell_e = np.zeros((M, N))
     sol = None
     for _ in range(substeps):
         sol = target.solve(rv, cv)
+        if isolated.any():
+            sol = _float_isolated(sol, isolated)
         e_cells = sol.cell_voltages * sol.cell_currents * dt
         cell_e += e_cells
         charge += sol.cell_currents * dt
@@ -119,7 +193,8 @@ def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, pol
         p = sol.power
         acc["access"] += p.access * dt
         acc["wires"] += p.wires * dt
-        acc["drivers"] += (p.drivers + p.sense) * dt
+        acc["word_drivers"] += p.drivers * dt
+        acc["sense"] += p.sense * dt
         acc["supplied"] += p.supplied * dt
         if on_substep is not None:
             G_new = on_substep(sol, dt)
@@ -129,6 +204,15 @@ def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, pol
                     target.set_conductances(G_new)
     return PulseResult(sol, selected, half, float(width), sol.cell_voltages, charge, cell_e,
                        PulseEnergy(**acc))
+
+
+def _float_isolated(sol: CircuitSolution, rows: np.ndarray) -> CircuitSolution:
+    """``sol`` with the isolated word lines ``rows`` reported floating (NaN source and nodes)."""
+    w = sol.v_wordline.copy()
+    w[rows] = np.nan
+    rv = sol.row_voltages.copy()
+    rv[rows] = np.nan
+    return dataclasses.replace(sol, v_wordline=w, row_voltages=rv)
 
 
 @dataclass(frozen=True)
@@ -154,6 +238,17 @@ class DisturbMargins:
         return self.worst_selected_voltage - self.worst_disturb_voltage
 
 
+def _cell_index(cell, M: int, N: int) -> tuple[int, int]:
+    """A (row, col) pair of in-range integers (no bools, floats or strings truncated)."""
+    ok = (isinstance(cell, (tuple, list, np.ndarray)) and len(cell) == 2
+          and all(isinstance(k, numbers.Integral) and not isinstance(k, (bool, np.bool_))
+                  for k in cell))
+    if not ok or not (0 <= cell[0] < M and 0 <= cell[1] < N):
+        raise ConfigError(f"cells must hold (row, col) integer pairs with 0 <= row < {M} and "
+                          f"0 <= col < {N}, got {cell!r}")
+    return int(cell[0]), int(cell[1])
+
+
 def disturb_margins(xb, amplitude: float, scheme: str = "half", cells="corners") -> DisturbMargins:
     """Worst selected-cell and worst disturbed-cell voltages of ``scheme`` at ``amplitude`` (V).
 
@@ -168,11 +263,13 @@ def disturb_margins(xb, amplitude: float, scheme: str = "half", cells="corners")
         else:
             cand = sorted({(0, 0), (0, N - 1), (M - 1, 0), (M - 1, N - 1), (M // 2, N // 2)})
     else:
-        cand = [(int(i), int(j)) for i, j in cells]
+        cand = [_cell_index(c, M, N) for c in cells]
+        if not cand:
+            raise ConfigError("cells must name at least one (row, col) cell")
     worst_sel, worst_sel_cell = np.inf, None
     worst_dist, worst_dist_cell, worst_src = -np.inf, None, None
     for i, j in cand:
-        res = apply_pulse(xb, i, j, amplitude=amplitude, width=1.0, scheme=scheme)
+        res = apply_pulse(xb, i, j, amplitude=amplitude, width=1e-9, scheme=scheme)
         vsel = abs(res.cell_voltages[i, j])
         if vsel < worst_sel:
             worst_sel, worst_sel_cell = vsel, (i, j)

@@ -111,6 +111,7 @@ class Tile:
         if self.maps_ready(with_energy):
             return c
         c.clear()
+        G = xb.G   # taken first: a write while the maps build leaves them marked stale
         if with_energy:
             # Both maps from the crossbar's cache (one column sweep when it applies).
             Y = xb.port_admittance()
@@ -122,7 +123,7 @@ class Tile:
         else:
             T = xb.transfer_matrix()
         c["TA"] = np.ascontiguousarray(T.T @ self.A)
-        c["G"] = xb.G
+        c["G"] = G
         return c
 
 

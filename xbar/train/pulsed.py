@@ -262,7 +262,7 @@ class WriteCircuit:
                                                 width=width, polarity=sign, scheme=scheme)
             v_cell[sel] = np.abs(res.cell_voltages[row - r0, local])
             en = res.energy
-            e += (en.half_selected + en.unselected, en.wires, en.drivers, en.access)
+            e += (en.half_selected + en.unselected, en.wires, en.word_drivers + en.sense, en.access)
         return v_cell, e
 
 
