@@ -14,7 +14,7 @@ Trains the same network from the same initial weights with the same rule, batch 
 
     XBAR_DATA_DIR=../shared/data PYTHONPATH=. python examples/train/compare_pulsed.py \
         --rule ff --n-train 10000 --n-test 2000 --epochs 2 --batch 100 --lr 0.002 \
-        [--variants float,quantised,ideal,circuit] [--validation]
+        [--variants float,quantised,ideal,circuit] [--validation] [--momentum 0.9]
 
 ``--validation`` evaluates on the last 10,000 MNIST training digits instead of the test set (for
 choosing ``--lr``). Prints one line per variant and epoch: test/validation and training accuracy
@@ -105,6 +105,8 @@ def main(argv=None):
     ap.add_argument("--g-max", type=float, default=10e-6, help="S; g_min = g_max / 100")
     ap.add_argument("--variants", default="float,quantised,ideal,circuit")
     ap.add_argument("--validation", action="store_true")
+    ap.add_argument("--momentum", type=float, default=0.0,
+                    help="SGD momentum (dense updates: a float velocity per weight)")
     args = ap.parse_args(argv)
     X, y = load_mnist("train")
     X, y = X.reshape(len(X), -1) / 255.0, y.astype(np.int64)
@@ -116,7 +118,7 @@ def main(argv=None):
     Xtr, ytr = X[:args.n_train], y[:args.n_train]
     print(f"rule {args.rule} lr {args.lr} hidden {HIDDEN[args.rule]} batch {args.batch} "
           f"train {args.n_train} {'validation' if args.validation else 'test'} {args.n_test} "
-          f"seed {args.seed} g_max {args.g_max}", flush=True)
+          f"seed {args.seed} g_max {args.g_max} momentum {args.momentum}", flush=True)
     for variant in args.variants.split(","):
         params = {} if args.lr is None else {"lr": args.lr}
         rule = make_rule(args.rule, params)
@@ -125,7 +127,7 @@ def main(argv=None):
         t0 = time.perf_counter()
         res = T.fit(net, (Xtr, ytr), rule=rule, epochs=args.epochs, seed=args.seed,
                     batch_size=args.batch, test=(Xte, yte), ledger=ledger, progress=False,
-                    train_eval_samples=args.n_test)
+                    train_eval_samples=args.n_test, optimizer=T.SGD(momentum=args.momentum))
         dt = time.perf_counter() - t0
         for r in res.history:
             print(f"{variant:<10} epoch {r['epoch']} test {r['test_accuracy']:.4f} train "
