@@ -1,5 +1,6 @@
 """``xbar train CONFIG.toml``: train a network on arrays (or in float) from a TOML file.
 
+Shipped configs that learn: ``examples/train/*.toml`` (MNIST and sklearn-digits, every rule).
 Example (every table but ``[data]`` optional; unknown keys are rejected)::
 
     [data]
