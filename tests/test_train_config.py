@@ -116,6 +116,12 @@ def test_relative_paths_resolve_against_the_config_folder(npz, tmp_path, monkeyp
     assert (sub / "out" / "metrics.csv").exists() and (sub / "out" / "checkpoint.npz").exists()
     assert not list(elsewhere.iterdir())
     assert "training" in capsys.readouterr().out
+    (sub / "c.toml").write_text((sub / "c.toml").read_text().replace("[train]\n",
+                                                                     "[train]\nepochs = 2\n"))
+    assert main(["train", str(sub / "c.toml")]) == 0          # resumes after epoch 1
+    out = capsys.readouterr()
+    assert "resumed from" in out.out and "at epoch 2, step 0" in out.out
+    assert "resuming from checkpoint" in out.err
 
 
 def test_ctrl_c_exits_130_with_a_message(npz, tmp_path, monkeypatch, capsys):

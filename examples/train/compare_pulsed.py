@@ -14,7 +14,7 @@ Trains the same network from the same initial weights with the same rule, batch 
 
     XBAR_DATA_DIR=../shared/data PYTHONPATH=. python examples/train/compare_pulsed.py \
         --rule ff --n-train 10000 --n-test 2000 --epochs 2 --batch 100 --lr 0.002 \
-        [--variants float,quantised,ideal,circuit] [--validation]
+        [--variants float,quantised,ideal,circuit] [--validation] [--momentum 0.9]
 
 ``--validation`` evaluates on the last 10,000 MNIST training digits instead of the test set (for
 choosing ``--lr``). Prints one line per variant and epoch: test/validation and training accuracy
@@ -64,7 +64,7 @@ class QuantisedLayer:
         self._f.load_state_dict(s)
 
 
-def build(variant, rule, n_in, hidden, seed, ledger, g_max):
+def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True):
     import xbar.train as T
     from xbar.devices import HfOxReRAM
     from xbar.periphery import ADC, DAC, ArrayConfig
@@ -75,7 +75,10 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max):
                                  adc=ADC(bits=8), dac=DAC(bits=8), random_state=seed,
                                  output_range=8.0)
     mapping = T.PulseMapping("stochastic")
-    factory = T.pulsed_layer_factory(HfOxReRAM(g_min=g_max / 100, g_max=g_max), T.ResetOnlyWriter(),
+    quiet = {} if variability else dict(g_min_dtod=0.0, g_max_dtod=0.0, set_sigma_rel=0.0,
+                                        reset_sigma_rel=0.0, alpha_dtod=0.0, v_th_dtod=0.0)
+    device = HfOxReRAM(g_min=g_max / 100, g_max=g_max, **quiet)
+    factory = T.pulsed_layer_factory(device, T.ResetOnlyWriter(),
                                      mapping, w_max=1.0, ledger=ledger, reader=reader)
     net = T.build_network(rule, n_in, 10, hidden, layer_factory=factory, random_state=seed)
     if variant in ("ideal", "circuit"):
@@ -105,6 +108,10 @@ def main(argv=None):
     ap.add_argument("--g-max", type=float, default=10e-6, help="S; g_min = g_max / 100")
     ap.add_argument("--variants", default="float,quantised,ideal,circuit")
     ap.add_argument("--validation", action="store_true")
+    ap.add_argument("--no-variability", action="store_true",
+                    help="devices without d2d and c2c variability (isolates the pulse law/window)")
+    ap.add_argument("--momentum", type=float, default=0.0,
+                    help="SGD momentum (dense updates: a float velocity per weight)")
     args = ap.parse_args(argv)
     X, y = load_mnist("train")
     X, y = X.reshape(len(X), -1) / 255.0, y.astype(np.int64)
@@ -116,16 +123,18 @@ def main(argv=None):
     Xtr, ytr = X[:args.n_train], y[:args.n_train]
     print(f"rule {args.rule} lr {args.lr} hidden {HIDDEN[args.rule]} batch {args.batch} "
           f"train {args.n_train} {'validation' if args.validation else 'test'} {args.n_test} "
-          f"seed {args.seed} g_max {args.g_max}", flush=True)
+          f"seed {args.seed} g_max {args.g_max} momentum {args.momentum} "
+          f"variability {not args.no_variability}", flush=True)
     for variant in args.variants.split(","):
         params = {} if args.lr is None else {"lr": args.lr}
         rule = make_rule(args.rule, params)
         ledger = EnergyLedger()
-        net = build(variant, rule, Xtr.shape[1], HIDDEN[args.rule], args.seed, ledger, args.g_max)
+        net = build(variant, rule, Xtr.shape[1], HIDDEN[args.rule], args.seed, ledger, args.g_max,
+                    variability=not args.no_variability)
         t0 = time.perf_counter()
         res = T.fit(net, (Xtr, ytr), rule=rule, epochs=args.epochs, seed=args.seed,
                     batch_size=args.batch, test=(Xte, yte), ledger=ledger, progress=False,
-                    train_eval_samples=args.n_test)
+                    train_eval_samples=args.n_test, optimizer=T.SGD(momentum=args.momentum))
         dt = time.perf_counter() - t0
         for r in res.history:
             print(f"{variant:<10} epoch {r['epoch']} test {r['test_accuracy']:.4f} train "

@@ -1,5 +1,6 @@
 """``xbar train CONFIG.toml``: train a network on arrays (or in float) from a TOML file.
 
+Shipped configs that learn: ``examples/train/*.toml`` (MNIST and sklearn-digits, every rule).
 Example (every table but ``[data]`` optional; unknown keys are rejected)::
 
     [data]
@@ -401,6 +402,10 @@ def _main(args) -> int:
               file=sys.stderr)
         return 130
     last = res.history[-1] if res.history else {}
+    if res.resumed_from:
+        r = res.resumed_from
+        print(f"resumed from {r['checkpoint']} at epoch {r['epoch']}, step {r['step']} "
+              f"({r['samples_done']} samples of that epoch done)")
     print(f"test accuracy {last.get('test_accuracy')}, train accuracy "
           f"{last.get('train_accuracy')}, energy {last.get('energy_J')} J (training "
           f"{sum(r.get('train_energy_J') or 0 for r in res.history)} J, evaluation "

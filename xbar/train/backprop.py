@@ -45,7 +45,8 @@ class Backprop(Rule):
     Parameters
     ----------
     lr : float, default 0.05
-        Learning rate η (dimensionless, per sample).
+        Learning rate η (dimensionless; −η/B times the summed gradient) for plain steps; with
+        ``SGD(momentum=0.9)`` about 0.01 (``examples/train/backprop_mnist.toml``).
     readout : {"linear", "group_goodness"}, default "linear"
     normalize : bool, default True
         Length-normalise the inputs of layers ≥ 2 (as the forward-only rules do).

@@ -375,7 +375,8 @@ def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: i
                 seen = acc["seen"]
                 rate = (seen - seen0) / max(time.monotonic() - t_ep, 1e-9)
                 racc = f"{acc['correct'] / seen:.3f}" if acc["known"] else "-"
-                energy = _fmt_energy(ledger.total()) if ledger is not None else "-"
+                energy = _fmt_energy(ledger.total()) if (ledger is not None and len(ledger)) \
+                    else "-"
                 show(f"epoch {ep}/{epochs} step {step + 1}/{steps_per_epoch} "
                      f"{rate:,.0f} samples/s loss {acc['loss_sum'] / seen:.4f} acc {racc} "
                      f"energy {energy}")
@@ -418,7 +419,7 @@ def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: i
             show(f"epoch {ep}/{epochs} done: loss {row['train_loss']:.4f} train acc "
                  f"{'-' if train_acc is None else f'{train_acc:.4f}'} test acc "
                  f"{'-' if test_acc is None else f'{test_acc:.4f}'} "
-                 f"energy {_fmt_energy(row['energy_J']) if ledger is not None else '-'} "
+                 f"energy {_fmt_energy(row['energy_J']) if (ledger is not None and len(ledger)) else '-'} "
                  f"({row['wall_s']:.1f} s)", force=True)
             epoch_rng_state = next_state
             save(epoch + 1, 0, epoch_rng_state, row["wall_s"])

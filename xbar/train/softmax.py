@@ -55,9 +55,14 @@ class SoftmaxSGD(Rule):
     Parameters
     ----------
     lr : float, default 0.1
-        SGD learning rate η (dimensionless, per sample).
+        SGD learning rate η (dimensionless; the step is −η/B times the summed gradient, the
+        reported loss the mean cross-entropy). Plain steps, batch 100, MNIST: 90.5 / 91.0 / 91.6 %
+        validation accuracy after epochs 1-3 (50k training digits; momentum 0.9 with η = 0.01
+        gives the same), 91.8 % test after 5 epochs on 60k (``examples/train/sgd_mnist.toml``).
     lfm_rate : float, default 0.0
-        η_LFM of the learning-from-mistakes term (0 = SGD alone).
+        η_LFM of the learning-from-mistakes term (0 = SGD alone). On MNIST (η = 0.1, batch 100,
+        3 epochs) 0.05 / 0.01 / 0.002 gave 91.7 / 91.6 / 91.6 % validation accuracy (SGD alone
+        91.6 %).
     active_threshold : float, default 0.5
         An input is "active" when above this value (input units; MNIST/digits scaled to [0, 1]).
     strengthen : bool, default True

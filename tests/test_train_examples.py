@@ -1,0 +1,66 @@
+"""The shipped sklearn-digits configs of examples/train/ still learn (so they cannot silently rot).
+
+Bounds: the accuracy measured with each config as shipped (seed 0, 397 held-out digits; see the
+README's training section) minus a margin of ~5 points for numerical drift across platforms.
+"""
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from xbar.cli.train import run_config
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "train"
+
+# config: (minimum test accuracy, measured)
+FLOAT = {
+    "ff_digits.toml": (0.87, 0.917),
+    "competitive_digits.toml": (0.93, 0.980),
+    "sgd_lfm_digits.toml": (0.92, 0.970),
+    "backprop_digits.toml": (0.91, 0.960),
+}
+CIRCUIT = {
+    "ff_digits_circuit.toml": (0.72, 0.788),
+    "competitive_digits_circuit.toml": (0.68, 0.748),
+    "sgd_lfm_digits_circuit.toml": (0.82, 0.879),
+}
+
+
+def _run(name, tmp_path):
+    pytest.importorskip("sklearn.datasets")
+    doc = tomllib.loads((EXAMPLES / name).read_text())
+    doc["train"].pop("results_dir", None)        # no results folder, no plots: fast, repo kept clean
+    return run_config(doc, progress=False, base_dir=EXAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT))
+def test_float_digits_example_learns(name, tmp_path):
+    res = _run(name, tmp_path)
+    assert res.test_accuracy >= FLOAT[name][0], [r["test_accuracy"] for r in res.history]
+    assert res.history[-1]["train_accuracy"] > 0.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CIRCUIT))
+def test_circuit_digits_example_learns(name, tmp_path):
+    pytest.importorskip("xbar.devices")
+    res = _run(name, tmp_path)
+    assert res.test_accuracy >= CIRCUIT[name][0], [r["test_accuracy"] for r in res.history]
+    last = res.history[-1]
+    assert last["train_energy_J"] > 0 and last["eval_energy_J"] > 0
+
+
+def test_every_shipped_config_is_valid():
+    """Each config (MNIST ones too) parses and names only known keys: checked without training."""
+    from xbar.cli.train import _KEYS, _TABLES, _check_keys, make_optimizer, make_rule
+    names = sorted(p.name for p in EXAMPLES.glob("*.toml"))
+    assert {"ff_mnist.toml", "competitive_mnist.toml", "sgd_lfm_mnist.toml",
+            "backprop_mnist.toml"} <= set(names)
+    assert set(FLOAT) | set(CIRCUIT) <= set(names)
+    for name in names:
+        doc = tomllib.loads((EXAMPLES / name).read_text())
+        _check_keys(doc, "top level", _TABLES)
+        for table, keys in _KEYS.items():
+            _check_keys(doc.get(table, {}), table, keys)
+        make_rule(doc["model"]["rule"], doc.get("rule", {}))
+        make_optimizer(doc.get("optimizer", {}))
