@@ -125,6 +125,14 @@ class HfOxReRAM(RelaxationNoiseConfig):
     """SET c2c noise relative to the mean step."""
     set_sigma_abs: float = 0.0
     """SET c2c noise floor per reference pulse (S)."""
+    set_kappa_d: float = 0.0
+    """SET exponential dependence on ``d``, the displacement since the device's last polarity
+    reversal in window units (pulse-history memory; 0: the step depends on G only)."""
+    set_warmup: float = 0.0
+    """Fraction of the SET step missing right after a polarity reversal, fading as
+    ``exp(-d / set_warmup_dx)`` (0: no warm-up)."""
+    set_warmup_dx: float = 0.05
+    """Displacement (window units) over which the SET warm-up fades."""
 
     reset_alpha: float = 0.02
     """RESET mean step per reference pulse at x = 1 with kappa = 0, relative to the window."""
@@ -144,6 +152,14 @@ class HfOxReRAM(RelaxationNoiseConfig):
     """RESET c2c noise relative to the mean step."""
     reset_sigma_abs: float = 0.0
     """RESET c2c noise floor per reference pulse (S)."""
+    reset_kappa_d: float = 0.0
+    """RESET exponential dependence on ``d``, the displacement since the device's last polarity
+    reversal in window units (pulse-history memory; 0: the step depends on G only)."""
+    reset_warmup: float = 0.0
+    """Fraction of the RESET step missing right after a polarity reversal, fading as
+    ``exp(-d / reset_warmup_dx)`` (0: no warm-up)."""
+    reset_warmup_dx: float = 0.05
+    """Displacement (window units) over which the RESET warm-up fades."""
 
     width_exponent: float = 1.0
     """s grows as (t/t_ref)**width_exponent (1: the effect is proportional to time at field)."""
@@ -222,6 +238,9 @@ _HFOX_CONSTRAINTS.update({
     "set_sigma_abs": (0.0, None, False, "S"), "reset_sigma_abs": (0.0, None, False, "S"),
     "width_exponent": (0.0, 3.0, False, ""), "alpha_dtod": (0.0, 2.0, False, ""),
     "v_th_dtod": (0.0, 1.0, False, "V"), "dx_max": (1e-6, 1.0, False, ""),
+    "set_kappa_d": (-20.0, 20.0, False, ""), "reset_kappa_d": (-20.0, 20.0, False, ""),
+    "set_warmup": (0.0, 0.999, False, ""), "reset_warmup": (0.0, 0.999, False, ""),
+    "set_warmup_dx": (1e-6, 1.0, False, ""), "reset_warmup_dx": (1e-6, 1.0, False, ""),
 })
 
 
@@ -272,7 +291,22 @@ class DeviceArray(_DeviceArrayBase):
         m = model
         self._prm = np.array([m.set_kappa, m.set_gamma, m.set_sigma_rel, m.set_sigma_abs,
                               m.reset_kappa, m.reset_gamma, m.reset_sigma_rel, m.reset_sigma_abs,
-                              m.dx_max, float(m.max_substeps)])
+                              m.dx_max, float(m.max_substeps),
+                              m.set_kappa_d, m.set_warmup, m.set_warmup_dx,
+                              m.reset_kappa_d, m.reset_warmup, m.reset_warmup_dx])
+        # pulse-history memory: G at the last polarity reversal and the last polarity (0: none)
+        self._g_rev = self._G.copy()
+        self._last_pol = np.zeros(self.size, dtype=np.int8)
+
+    def set_state(self, G) -> None:
+        """Set the conductance (S) directly, clipped to the window.
+
+        Counts as a programming event for relaxation (the clock restarts at 0 s) and clears the
+        pulse-history memory (the next pulse of either polarity starts a fresh ramp).
+        """
+        super().set_state(G)
+        self._g_rev[:] = self._G
+        self._last_pol[:] = 0
 
     def pulse_strength(self, amplitude, width) -> tuple[np.ndarray, np.ndarray]:
         """Polarity (+1 SET, -1 RESET, 0 none) and strength (reference pulses) per device."""
@@ -294,8 +328,8 @@ class DeviceArray(_DeviceArrayBase):
         fastest mean rate).  Stronger pulses act as this one (G ends at the window edge); this
         keeps the state finite for any finite pulse."""
         m = self.model
-        fast_s = self.params["alpha_set"] * np.exp(abs(m.set_kappa))
-        fast_r = self.params["alpha_reset"] * np.exp(abs(m.reset_kappa))
+        fast_s = self.params["alpha_set"] * np.exp(abs(m.set_kappa) + abs(m.set_kappa_d))
+        fast_r = self.params["alpha_reset"] * np.exp(abs(m.reset_kappa) + abs(m.reset_kappa_d))
         fast = np.where(pol > 0, fast_s, fast_r)
         return m.max_substeps * m.dx_max / np.maximum(fast, 1e-300)
 
@@ -342,7 +376,11 @@ class DeviceArray(_DeviceArrayBase):
         alpha = np.where(pol[idx] > 0, self.params["alpha_set"][idx],
                          self.params["alpha_reset"][idx])
         g = self._G[idx].copy()
-        pulse_update(g, self._g_min[idx], self._g_max[idx], gcap, np.ascontiguousarray(s[idx]),
+        flip = pol[idx] != self._last_pol[idx]  # a reversal (or a first pulse) restarts the memory
+        self._g_rev[idx[flip]] = g[flip]
+        self._last_pol[idx] = pol[idx]
+        pulse_update(g, self._g_min[idx], self._g_max[idx], gcap,
+                     np.ascontiguousarray(self._g_rev[idx]), np.ascontiguousarray(s[idx]),
                      np.ascontiguousarray(pol[idx]), np.ascontiguousarray(alpha),
                      idx.astype(np.int64), self._prm, np.uint64(seed), int(n_threads))
         dG[idx] = g - self._G[idx]
@@ -350,18 +388,30 @@ class DeviceArray(_DeviceArrayBase):
         self._programmed(idx)
         return dG.reshape(self.shape)
 
-    def mean_step(self, polarity: int, G=None) -> np.ndarray:
+    def mean_step(self, polarity: int, G=None, g_rev=None) -> np.ndarray:
         """Mean dG (S) of one reference pulse of ``polarity`` (+1 SET, -1 RESET) at state ``G``
-        (default the present state), before clipping; the law the kernel integrates."""
+        (default the present state), before clipping; the law the kernel integrates.
+
+        ``g_rev`` (S): conductance at the last polarity reversal (the pulse-history memory);
+        default: the device's own when its last pulse had this polarity, else ``G`` (a pulse of
+        the other polarity starts a fresh ramp).
+        """
         m = self.model
         G = self._G if G is None else broadcast_input(G, "G", self.shape)
+        if g_rev is None:
+            g_rev = np.where(self._last_pol == np.sign(polarity), self._g_rev, G)
+        else:
+            g_rev = broadcast_input(g_rev, "g_rev", self.shape)
         w = self._g_max - self._g_min
         x = np.clip((G - self._g_min) / w, 0.0, 1.0)
+        d = np.abs(G - g_rev) / w
+        p = "set" if polarity > 0 else "reset"
+        a, kd = self.params[f"alpha_{p}"], getattr(m, f"{p}_kappa_d")
+        warm = 1.0 - getattr(m, f"{p}_warmup") * np.exp(-d / getattr(m, f"{p}_warmup_dx"))
         if polarity > 0:
-            mu = self.params["alpha_set"] * w * np.exp(m.set_kappa * x) * (1 - x) ** m.set_gamma
+            mu = a * w * np.exp(m.set_kappa * x + kd * d) * (1 - x) ** m.set_gamma * warm
         else:
-            mu = -(self.params["alpha_reset"] * w * np.exp(m.reset_kappa * (1 - x))
-                   * x ** m.reset_gamma)
+            mu = -a * w * np.exp(m.reset_kappa * (1 - x) + kd * d) * x ** m.reset_gamma * warm
         return mu.reshape(self.shape)
 
     def program_verify(self, G_target, tol: float | None = None, max_pulses: int = 100, *,
