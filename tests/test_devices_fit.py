@@ -7,6 +7,9 @@ from xbar.devices import HfOxReRAM, StochasticBinaryReRAM, fit
 from xbar.exceptions import ConfigError
 
 NO_D2D = dict(g_min_dtod=0.0, g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0)
+# the G-only law with a noise floor in S (the class defaults carry the fitted memory law)
+G_ONLY = dict(set_kappa_d=0.0, set_warmup=0.0, reset_kappa_d=0.0, reset_warmup=0.0,
+              set_sigma_win=0.0, reset_sigma_win=0.0)
 
 
 def test_fit_sinh_branch_recovers_parameters():
@@ -23,8 +26,8 @@ def test_fit_pulse_ramps_recovers_law(memory):
     """Ramps from varied starts (as measured ramps start where the last one ended): the fitted
     law reproduces the truth's trajectories from new starts, with or without pulse-history
     memory (kappa_d, warm-up), and the step noise."""
-    mem = dict(set_kappa_d=1.0, set_warmup=0.5, set_warmup_dx=0.1, reset_kappa_d=-1.0,
-               reset_warmup=0.5, reset_warmup_dx=0.05) if memory else {}
+    mem = dict(G_ONLY, set_kappa_d=1.0, set_warmup=0.5, set_warmup_dx=0.1, reset_kappa_d=-1.0,
+               reset_warmup=0.5, reset_warmup_dx=0.05) if memory else G_ONLY
     truth = HfOxReRAM(g_min=1.5e-3, g_max=2.6e-3, **NO_D2D, set_alpha=0.004, set_kappa=1.5,
                       set_gamma=0.5, set_sigma_abs=0.6e-6, set_sigma_rel=0.0, reset_alpha=0.006,
                       reset_kappa=0.5, reset_gamma=0.4, reset_sigma_abs=0.6e-6, reset_sigma_rel=0.0,
@@ -40,7 +43,8 @@ def test_fit_pulse_ramps_recovers_law(memory):
     w = truth.g_max - truth.g_min
     for pol, starts, n in ((1, np.array([1.58e-3, 1.62e-3]), 180),
                            (-1, np.array([2.43e-3, 2.47e-3]), 150)):
-        noiseless = dict(set_sigma_abs=0.0, reset_sigma_abs=0.0)
+        noiseless = dict(set_sigma_abs=0.0, reset_sigma_abs=0.0, set_sigma_win=0.0,
+                         reset_sigma_win=0.0)
         t_true = fit.simulate_ramps(HfOxReRAM(**{**_fields(truth), **noiseless}), starts, n, pol)
         t_fit = fit.simulate_ramps(model.__class__(**{**_fields(model), **noiseless}), starts, n,
                                    pol)
@@ -66,8 +70,9 @@ def test_memory_law_keeps_ramps_parallel_and_restarts_on_reversal():
     reversal, two ramps from different starts stay parallel (a G-only law with the same mean
     path spreads them); a reversal restarts the warm-up; set_state clears the memory."""
     kw = dict(g_min=1.5e-3, g_max=2.6e-3, **NO_D2D, set_alpha=0.004, set_kappa=0.0,
-              set_gamma=0.0, set_sigma_abs=0.0, set_sigma_rel=0.0)
-    mem = HfOxReRAM(**kw, set_kappa_d=1.5, set_warmup=0.5, set_warmup_dx=0.05)
+              set_gamma=0.0, set_sigma_abs=0.0, set_sigma_rel=0.0, set_sigma_win=0.0,
+              reset_sigma_win=0.0, set_kappa_d=0.0, set_warmup=0.0)
+    mem = HfOxReRAM(**{**kw, "set_kappa_d": 1.5, "set_warmup": 0.5, "set_warmup_dx": 0.05})
     starts = np.array([1.60e-3, 1.62e-3])
     t = fit.simulate_ramps(mem, starts, 80, +1)
     assert t[-1, 0] < 0.95 * mem.g_max  # still inside the window
@@ -93,8 +98,10 @@ def test_memory_law_keeps_ramps_parallel_and_restarts_on_reversal():
 
 
 def test_fit_pulse_ramps_separates_read_noise():
-    truth = HfOxReRAM(g_min=1.5e-3, g_max=2.6e-3, **NO_D2D, set_sigma_rel=0.0,
-                      set_sigma_abs=0.3e-6, reset_sigma_rel=0.0, reset_sigma_abs=0.3e-6)
+    truth = HfOxReRAM(g_min=1.5e-3, g_max=2.6e-3, **NO_D2D, **G_ONLY, set_sigma_rel=0.0,
+                      set_sigma_abs=0.3e-6, reset_sigma_rel=0.0, reset_sigma_abs=0.3e-6,
+                      set_alpha=0.02, reset_alpha=0.02, set_kappa=0.0, set_gamma=1.0,
+                      reset_kappa=0.0, reset_gamma=1.0)  # the former class defaults
     up = fit.simulate_ramps(truth, np.full(30, 1.6e-3), 150, +1, read_sigma=0.5e-6, random_state=2)
     down = fit.simulate_ramps(truth, np.full(30, 2.5e-3), 150, -1, read_sigma=0.5e-6,
                               random_state=3)

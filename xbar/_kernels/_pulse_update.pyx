@@ -8,7 +8,7 @@ input.  For device k with window [gmin, gmax], W = gmax - gmin, x = (G - gmin) /
                                    * (1 - c_s * exp(-d / dw_s))
     RESET (polarity -1):  mu = -alpha_reset[k] * W * exp(kappa_r * (1 - x) + kd_r * d) * x^gamma_r
                                    * (1 - c_r * exp(-d / dw_r))
-    sigma = sqrt(sigma_abs^2 + (sigma_rel * mu)^2)                  (S per reference pulse)
+    sigma = sqrt(sigma_abs^2 + (sigma_win * W)^2 + (sigma_rel * mu)^2)   (S per reference pulse)
 
 with d = |G - grev[k]| / W the displacement since the device's last polarity reversal (the
 memory of the pulse history; ``grev`` is kept by the caller).
@@ -26,7 +26,7 @@ which other devices are pulsed or on the thread schedule.
 
 ``prm`` layout (float64): [kappa_s, gamma_s, sigma_rel_s, sigma_abs_s,
                            kappa_r, gamma_r, sigma_rel_r, sigma_abs_r, dx_max, max_sub,
-                           kd_s, c_s, dw_s, kd_r, c_r, dw_r].
+                           kd_s, c_s, dw_s, kd_r, c_r, dw_r, sigma_win_s, sigma_win_r].
 """
 from cython.parallel import prange
 from libc.math cimport exp, pow, sqrt, log, cos, ceil, fabs
@@ -77,7 +77,7 @@ def pulse_update(double[::1] G, const double[::1] gmin, const double[::1] gmax,
     """Update ``G`` (S) in place for one pulse per device; see the module docstring."""
     cdef Py_ssize_t n = G.shape[0], k
     cdef int j, nsub, p
-    cdef double w, mu, sig, h, g, lo, hi, s, kappa, gamma, srel, sabs, kd, c, dw, d
+    cdef double w, mu, sig, h, g, lo, hi, s, kappa, gamma, srel, sabs, kd, c, dw, d, swin
     cdef double dx_max = prm[8]
     cdef int max_sub = <int>prm[9]
     cdef uint64_t state
@@ -94,6 +94,7 @@ def pulse_update(double[::1] G, const double[::1] gmin, const double[::1] gmax,
             kd = prm[10]
             c = prm[11]
             dw = prm[12]
+            swin = prm[16]
         else:
             kappa = prm[4]
             gamma = prm[5]
@@ -102,7 +103,9 @@ def pulse_update(double[::1] G, const double[::1] gmin, const double[::1] gmax,
             kd = prm[13]
             c = prm[14]
             dw = prm[15]
+            swin = prm[17]
         w = gmax[k] - gmin[k]
+        sabs = sqrt(sabs * sabs + swin * swin * w * w)
         g = G[k]
         lo = gmin[k]
         hi = gmax[k]

@@ -391,6 +391,30 @@ def validate_read_noise(rep: Report, root: Path, quick: bool, seed: int) -> None
     rep.figure(fig, "read_noise.png", "read-noise spectra and series")
 
 
+def validate_provenance(rep: Report) -> None:
+    """The table of the default model's parameters: value, fitted / estimated / assumed, source."""
+    import dataclasses
+    from .hfox import HfOxReRAM
+    m = HfOxReRAM()
+    rep.add("## Parameters of the default `HfOxReRAM` (a fitted preset)\n")
+    rep.add("fitted: by `xbar.devices.fit` on the data named; estimated: from data that bear on "
+            "it under the stated assumption; assumed: no data here.  Presets carry their own "
+            "data set (`xbar.devices.presets`).\n")
+    rep.add("| parameter | value | kind | source |\n|---|---|---|---|")
+    counts = {}
+    for f in dataclasses.fields(m):
+        if f.name == "source":
+            continue
+        kind, src = presets.PROVENANCE[f.name]
+        counts[kind] = counts.get(kind, 0) + 1
+        v = getattr(m, f.name)
+        val = f"{v:.5g}" if isinstance(v, float) else (
+            "(" + ", ".join(f"{x:.3g}" for x in v) + ")" if isinstance(v, tuple) else str(v))
+        rep.add(f"| {f.name} | {val} | {kind} | {src} |")
+    rep.add("")
+    rep.add(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + ".\n")
+
+
 def summarize(rep: Report) -> int:
     """Print one line per check and the report path; return the exit code (0 pass, 1 fail)."""
     for c in rep.checks:
@@ -412,6 +436,7 @@ def run(out_dir, quick: bool = False, seed: int = 0, root=None) -> Report:
     validate_ramps(rep, root, quick, seed)
     validate_relaxation(rep, root, quick, seed)
     validate_read_noise(rep, root, quick, seed)
+    validate_provenance(rep)
     rep.add(f"\n_{'quick' if quick else 'full'} run, seed {seed}, "
             f"{time.perf_counter() - t0:.1f} s; bounds in xbar/devices/_measured.py (BOUNDS)._")
     rep.write()

@@ -237,7 +237,7 @@ class RampFit:
         """An :class:`~xbar.devices.HfOxReRAM` with this law at its reference pulse and no d2d."""
         from .hfox import HfOxReRAM
         kw = dict(g_min=self.g_min, g_max=self.g_max, g_min_dtod=0.0, g_max_dtod=0.0,
-                  alpha_dtod=0.0, v_th_dtod=0.0)
+                  alpha_dtod=0.0, v_th_dtod=0.0, set_sigma_win=0.0, reset_sigma_win=0.0)
         for p in ("set", "reset"):
             for k, v in getattr(self, p).items():
                 kw[f"{p}_{k}"] = v
