@@ -13,7 +13,7 @@ NO_D2D = dict(g_min_dtod=0.0, g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0)
 NO_C2C = dict(set_sigma_rel=0.0, reset_sigma_rel=0.0, set_sigma_abs=0.0, reset_sigma_abs=0.0,
               set_sigma_win=0.0, reset_sigma_win=0.0)
 PRESETS = [HfOxReRAM, presets.tud_hfox, presets.crosssim_ramps, presets.stanford_tech_b,
-           presets.stanford_tech_c, presets.stanford_tech_a_read_noise]
+           presets.stanford_tech_c, presets.stanford_tech_a_read_noise, presets.illustrative_hfox]
 
 
 # ------------------------------------------------------------------------------ configs
