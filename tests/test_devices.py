@@ -10,8 +10,10 @@ from xbar.devices._common import log_time
 from xbar.exceptions import ConfigError, ConvergenceError, ConvergenceWarning
 
 NO_D2D = dict(g_min_dtod=0.0, g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0)
+NO_C2C = dict(set_sigma_rel=0.0, reset_sigma_rel=0.0, set_sigma_abs=0.0, reset_sigma_abs=0.0,
+              set_sigma_win=0.0, reset_sigma_win=0.0)
 PRESETS = [HfOxReRAM, presets.tud_hfox, presets.crosssim_ramps, presets.stanford_tech_b,
-           presets.stanford_tech_c, presets.stanford_tech_a_read_noise]
+           presets.stanford_tech_c, presets.stanford_tech_a_read_noise, presets.illustrative_hfox]
 
 
 # ------------------------------------------------------------------------------ configs
@@ -78,7 +80,7 @@ def test_masked_devices_do_not_change_and_noise_is_per_device():
 # --------------------------------------------------------------------------- polarity
 @pytest.mark.parametrize("polarity", [1, -1])
 def test_dg_sign_follows_polarity(polarity):
-    m = HfOxReRAM(set_polarity=polarity, set_sigma_rel=0.0, reset_sigma_rel=0.0)
+    m = HfOxReRAM(set_polarity=polarity, **NO_C2C)
     arr = m.sample(200, random_state=0, g_init=2e-4)
     d_set = arr.apply_pulses(1.2 * polarity, 1e-7)
     assert np.all(d_set > 0)
@@ -99,52 +101,62 @@ def test_reset_only_sub_1v_is_amplitude_controlled():
     assert -steps[3] < 0.05 * 3e-4 / 0.3  # a reset-only step is small (few % of the window)
 
 
-def _numpy_reference(G, gmin, gmax, alpha, s, pol, kappa, gamma, dx_max=0.02, max_sub=1000):
-    """Independent re-implementation of the noise-free kernel update."""
+def _numpy_reference(G, gmin, gmax, alpha, s, pol, kappa, gamma, kd=0.0, c=0.0, dw=1.0,
+                     dx_max=0.02, max_sub=1000):
+    """Independent re-implementation of the noise-free kernel update (memory: the ramp starts
+    at G, the first pulse after set_state)."""
     out = G.copy()
     for k in range(G.size):
         if s[k] <= 0:
             continue
         w = gmax[k] - gmin[k]
-        n = int(np.clip(np.ceil(s[k] * alpha[k] * np.exp(abs(kappa)) / dx_max), 1, max_sub))
+        n = int(np.clip(np.ceil(s[k] * alpha[k] * np.exp(abs(kappa) + abs(kd)) / dx_max), 1,
+                        max_sub))
         h = s[k] / n
         g = G[k]
         for _ in range(n):
             x = min(max((g - gmin[k]) / w, 0.0), 1.0)
+            d = abs(g - G[k]) / w
+            warm = 1.0 - c * np.exp(-d / dw)
             if pol > 0:
-                mu = alpha[k] * w * np.exp(kappa * x) * (1 - x) ** gamma
+                mu = alpha[k] * w * np.exp(kappa * x + kd * d) * (1 - x) ** gamma * warm
             else:
-                mu = -alpha[k] * w * np.exp(kappa * (1 - x)) * x ** gamma
+                mu = -alpha[k] * w * np.exp(kappa * (1 - x) + kd * d) * x ** gamma * warm
             g = min(max(g + h * mu, gmin[k]), gmax[k])
         out[k] = g
     return out
 
 
 @pytest.mark.parametrize("pol, v", [(1, 1.35), (-1, -0.9), (1, 1.6)])
-def test_kernel_matches_numpy_reference_without_noise(pol, v):
-    m = HfOxReRAM(set_sigma_rel=0.0, reset_sigma_rel=0.0, set_kappa=0.7, set_gamma=0.6,
-                  reset_kappa=-0.4, reset_gamma=1.4, alpha_dtod=0.3)
+@pytest.mark.parametrize("memory", [False, True])
+def test_kernel_matches_numpy_reference_without_noise(pol, v, memory):
+    mem = dict(set_kappa_d=0.8, set_warmup=0.5, set_warmup_dx=0.05, reset_kappa_d=-0.6,
+               reset_warmup=0.4, reset_warmup_dx=0.1) if memory else dict(
+        set_kappa_d=0.0, set_warmup=0.0, reset_kappa_d=0.0, reset_warmup=0.0)
+    m = HfOxReRAM(**NO_C2C, set_kappa=0.7, set_gamma=0.6, set_alpha=0.02, reset_alpha=0.02,
+                  reset_kappa=-0.4, reset_gamma=1.4, alpha_dtod=0.3, **mem)
     arr = m.sample(60, random_state=2)
     arr.set_state(np.linspace(20e-6, 560e-6, 60))
     G0 = arr._G.copy()
     _, s = arr.pulse_strength(v, 2e-7)
-    alpha = arr.params["alpha_set" if pol > 0 else "alpha_reset"]
-    kappa = m.set_kappa if pol > 0 else m.reset_kappa
-    gamma = m.set_gamma if pol > 0 else m.reset_gamma
-    ref = _numpy_reference(G0, arr._g_min, arr._g_max, alpha, s, pol, kappa, gamma)
+    p = "set" if pol > 0 else "reset"
+    alpha = arr.params[f"alpha_{p}"]
+    ref = _numpy_reference(G0, arr._g_min, arr._g_max, alpha, s, pol, getattr(m, f"{p}_kappa"),
+                           getattr(m, f"{p}_gamma"), getattr(m, f"{p}_kappa_d"),
+                           getattr(m, f"{p}_warmup"), getattr(m, f"{p}_warmup_dx"))
     arr.apply_pulses(v, 2e-7, n_threads=2)
     np.testing.assert_allclose(arr._G, ref, rtol=1e-12, atol=0)
 
 
 def test_single_weak_pulse_noise_statistics():
     # s = 0.5 reference pulses and one sub-step: dG ~ N(s mu, s sigma^2)
-    m = HfOxReRAM(**NO_D2D, reset_sigma_rel=0.4, reset_sigma_abs=2e-7)
+    m = HfOxReRAM(**NO_D2D, reset_sigma_rel=0.4, reset_sigma_abs=2e-7, reset_sigma_win=4e-4)
     n = 20000
     arr = m.sample(n, random_state=0, g_init=3e-4)
     _, s = arr.pulse_strength(-0.8, 0.5e-7)
     assert np.allclose(s, 0.5)
     mu = arr.mean_step(-1)[0]
-    sig = np.sqrt(2e-7 ** 2 + (0.4 * mu) ** 2)
+    sig = np.sqrt(2e-7 ** 2 + (4e-4 * (m.g_max - m.g_min)) ** 2 + (0.4 * mu) ** 2)
     dG = arr.apply_pulses(-0.8, 0.5e-7)
     assert abs(dG.mean() - 0.5 * mu) < 5 * np.sqrt(0.5) * sig / np.sqrt(n)
     assert abs(dG.std() / (np.sqrt(0.5) * sig) - 1) < 0.03
@@ -291,3 +303,17 @@ def test_binary_set_state_updates_the_switching_state():
     assert arr.is_lrs.all()
     arr.set_state(np.full((4, 5), 10e-6))
     assert not arr.is_lrs.any()
+
+
+def test_defaults_are_the_fitted_preset_and_every_parameter_has_a_source():
+    """Issue 18: the class defaults are the fitted preset (window tud, normalised pulse law and
+    noise crosssim), and each field is listed as fitted / estimated / assumed with its source."""
+    import dataclasses
+    m = HfOxReRAM()
+    for k, v in presets.defaults_from_fits().items():
+        assert getattr(m, k) == pytest.approx(v, rel=1e-4, abs=1e-10), k
+    kinds = {"fitted", "estimated", "assumed"}
+    for f in dataclasses.fields(m):
+        if f.name != "source":
+            kind, src = presets.PROVENANCE[f.name]
+            assert kind in kinds and len(src) > 5, f.name

@@ -101,7 +101,10 @@ def test_weights_fitted_gain_saturates_after_writes_window_gain_does_not():
     window = CircuitReader(**kw)
     ranged = CircuitReader(tia=periphery.TIA(auto_gain="weights"), rerange=True, **kw)
     x = np.ones((1, 12))
-    layers = [_layer(r, init_scale=0.05) for r in (fitted, window, ranged)]
+    # reset steps of 2 % of the window per pulse (the former illustrative defaults) so that
+    # 12 writes grow the weights past the fitted gain's range
+    big_steps = devices.presets.illustrative_hfox(g_min=1e-6, g_max=100e-6)
+    layers = [_layer(r, init_scale=0.05, device=big_steps) for r in (fitted, window, ranged)]
     for layer in layers:
         layer.forward(x)
         for _ in range(12):                 # push every weight up, pulse by pulse
@@ -178,7 +181,10 @@ def _circuit_fit(digits, rule, hidden, epochs, batch, output_range, max_rows):
                                                        r_wordline=1.0, r_bitline=1.0),
                            adc=periphery.ADC(bits=8), dac=periphery.DAC(bits=8),
                            output_range=output_range, random_state=1)
-    f = T.pulsed_layer_factory(devices.HfOxReRAM(g_min=0.1e-6, g_max=10e-6), T.ResetOnlyWriter(),
+    # the device these learning rates and thresholds were tuned on (the former illustrative
+    # defaults: reset steps 2 % of the window; the fitted default steps are 0.65 %)
+    f = T.pulsed_layer_factory(devices.presets.illustrative_hfox(g_min=0.1e-6, g_max=10e-6),
+                               T.ResetOnlyWriter(),
                                T.PulseMapping("stochastic"), w_max=1.0, ledger=ledger,
                                reader=reader)
     net = T.build_network(rule, 64, 10, hidden, layer_factory=f, random_state=0)

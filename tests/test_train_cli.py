@@ -65,7 +65,9 @@ def test_cli_rejects_typos(digits_npz, tmp_path, capsys):
 
 def test_cli_circuit_run_with_reader_options(digits_npz):
     pytest.importorskip("xbar.devices")
-    hw = {"device": {"g_min": 0.1e-6, "g_max": 10e-6}, "mapping": {"method": "stochastic"},
+    from xbar.devices.presets import ILLUSTRATIVE  # the device the 0.3 threshold was set with
+    hw = {"device": {**ILLUSTRATIVE, "g_min": 0.1e-6, "g_max": 10e-6},
+          "mapping": {"method": "stochastic"},
           "circuit": True, "array": {"max_rows": 33, "max_cols": 64},
           "reader": {"output_range": 16.0}, "g_high": 9e-6}
     doc = {"data": {"name": "npz", "root": str(digits_npz), "n_train": 200, "n_test": 100},

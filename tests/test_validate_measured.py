@@ -66,3 +66,30 @@ def test_script_default_output_is_outside_the_source_tree(tmp_path, monkeypatch)
     r = subprocess.run(["git", "check-ignore", "-q", "results/validation-measured/report.md"],
                        cwd=ROOT)
     assert r.returncode == 0  # git-ignored when run from the checkout
+
+
+def test_bounds_sit_at_the_goals_where_the_goals_are_met():
+    """Issue 18: bounds at the goals (so a regression fails the report); where a goal is not
+    met the bound is the only looser one, and the report flags the goal as not met."""
+    from xbar.devices._measured import BOUNDS, GOALS
+    at_goal = {"iv_rms_set_median", "iv_rms_reset_median", "ramp_spread_ratio_max",
+               "ramp_spread_ratio_min"}
+    for k in at_goal:
+        assert BOUNDS[k] == GOALS[k], k
+    for k in set(GOALS) - at_goal:  # not reached: bound just above the reached value
+        assert GOALS[k] < BOUNDS[k] <= 3 * GOALS[k], k
+
+
+@pytest.mark.data
+def test_the_former_g_only_pulse_law_fails_the_ramp_bounds(tmp_path, monkeypatch):
+    """A regression to the G-only pulse law (no pulse-history memory) fails the report."""
+    _need_data()
+    from xbar.data import data_dir
+    from xbar.devices import _measured, fit
+    orig = fit.RampFit.to_model
+    monkeypatch.setattr(fit.RampFit, "to_model", lambda self, **kw: orig(
+        self, set_kappa_d=0.0, set_warmup=0.0, reset_kappa_d=0.0, reset_warmup=0.0, **kw))
+    rep = _measured.Report(tmp_path)
+    _measured.validate_ramps(rep, data_dir(), quick=True, seed=0)
+    failed = {c.name for c in rep.checks if not c.ok}
+    assert any(name.startswith("SET ramps") for name in failed), failed

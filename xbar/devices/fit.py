@@ -23,8 +23,8 @@ from ..exceptions import ConfigError, ConvergenceError
 from ..iv import Asymmetric, Table
 from ._common import log_time
 
-__all__ = ["fit_sinh_branch", "IVCycleFit", "fit_iv_cycle", "lrs_iv_table", "RampFit",
-           "fit_pulse_ramps", "simulate_ramps", "RelaxationFit", "fit_relaxation",
+__all__ = ["fit_sinh_branch", "IVCycleFit", "switching_steps", "fit_iv_cycle", "lrs_iv_table", "RampFit",
+           "fit_pulse_ramps", "ramp_mean_step", "simulate_ramps", "RelaxationFit", "fit_relaxation",
            "ReadNoiseFit", "fit_read_noise", "psd_slope", "fit_switching", "ks_distance"]
 
 
@@ -75,6 +75,30 @@ class IVCycleFit:
     rms_reset: float
     model_set: np.ndarray = field(repr=False)
     model_reset: np.ndarray = field(repr=False)
+    n_set_steps: int = 1
+    n_reset_steps: int = 1
+
+
+def switching_steps(log_state, step_dec: float) -> tuple[np.ndarray, int]:
+    """Piecewise-constant fit of a conductance state along a sweep (log10 values).
+
+    A new level starts where the state moves by more than ``step_dec`` decades from the median
+    of the present level (a switching event: a filament grows or ruptures in a discrete step);
+    each level is the median of its points.  Returns the fitted log10 state per point and the
+    number of levels.
+    """
+    ls = np.asarray(log_state, float)
+    seg = np.zeros(ls.size, dtype=int)
+    start = 0
+    for j in range(1, ls.size):
+        if abs(ls[j] - np.median(ls[start:j])) > step_dec:
+            start = j
+        seg[j] = start
+    starts = np.unique(seg)
+    lev = np.empty(ls.size)
+    for a in starts:
+        lev[seg == a] = np.median(ls[seg == a])
+    return lev, int(starts.size)
 
 
 def _r_at(v, i, v_read):
@@ -83,7 +107,7 @@ def _r_at(v, i, v_read):
 
 
 def fit_iv_cycle(set_sweep, reset_sweep, *, v_min: float = 0.05, v_read: float = 0.1,
-                 compliance: float | None = None) -> IVCycleFit:
+                 compliance: float | None = None, step_dec: float = 0.2) -> IVCycleFit:
     """Fit one cycle: a SET sweep (0 -> V- -> 0) and the following RESET sweep (0 -> V+ -> 0).
 
     Extraction: V_set = voltage of the largest jump of log10|I| on the SET up-branch; V_reset =
@@ -93,9 +117,13 @@ def fit_iv_cycle(set_sweep, reset_sweep, *, v_min: float = 0.05, v_read: float =
     below 95 % of the compliance; LRS positive = RESET up-branch below 0.8 V_reset; the HRS left by
     the RESET = RESET down-branch.
 
-    Sweep model: HRS before V_set, then the LRS (limited to the compliance) on the SET sweep;
-    LRS up to V_reset, then the post-RESET HRS on the RESET sweep (the gradual RESET between the
-    onset and the current peak is not modelled, so the RESET RMS is the larger one).  RMS of log10|I| over points with
+    Sweep model: on the SET sweep the HRS up to V_set, then the LRS (limited to the compliance);
+    on the RESET sweep the LRS up to the current peak, then the post-RESET HRS on the way down.
+    Switching is in discrete steps (:func:`switching_steps`, ``step_dec`` decades, default 0.2:
+    a change of the conductance by 1.6x or more): before V_set the HRS state (current over the
+    HRS sinh shape fitted on |V| <= max(0.5 |V_set|, 0.3 V)) and after the RESET peak on the
+    up-branch the state (current over the post-RESET HRS shape) are piecewise constant;
+    ``n_set_steps``/``n_reset_steps`` count the levels.  RMS of log10|I| over points with
     |V| >= ``v_min`` (below that the current is near the instrument floor).
     """
     vs, is_ = set_sweep.v, set_sweep.i
@@ -129,6 +157,23 @@ def fit_iv_cycle(set_sweep, reset_sweep, *, v_min: float = 0.05, v_read: float =
     idr = np.arange(vr.size)
     m_reset = np.where(idr <= k_reset, lrs_model.current(vr, g_lp),
                        Asymmetric(v0_h2, v0_h2).current(vr, g_h2))
+    # stepwise switching: HRS state before V_set, state after the RESET peak on the up-branch
+    low = hrs & (np.abs(vs) <= max(0.5 * abs(v_set), 0.3))
+    v0_low = fit_sinh_branch(vs[low], is_[low])[1] if low.sum() >= 3 else v0_h
+    n_set = n_reset = 1
+    sel = np.flatnonzero(hrs)
+    if sel.size:
+        shape = v0_low * np.sinh(np.abs(vs[sel]) / v0_low)
+        lev, n_set = switching_steps(np.log10(np.abs(is_[sel]) + 1e-15) - np.log10(shape),
+                                     step_dec)
+        m_set[sel] = np.sign(vs[sel]) * 10.0 ** lev * shape
+    sel = np.arange(k_reset + 1, tr + 1)
+    sel = sel[np.abs(vr[sel]) >= v_min]
+    if sel.size:
+        shape = v0_h2 * np.sinh(np.abs(vr[sel]) / v0_h2)
+        lev, n_reset = switching_steps(np.log10(np.abs(ir[sel]) + 1e-15) - np.log10(shape),
+                                       step_dec)
+        m_reset[sel] = np.sign(vr[sel]) * 10.0 ** lev * shape
 
     def rms(v, i, m):
         ok = np.abs(v) >= v_min
@@ -140,7 +185,8 @@ def fit_iv_cycle(set_sweep, reset_sweep, *, v_min: float = 0.05, v_read: float =
                       r_hrs=_r_at(vs[: k_set], is_[: k_set], v_read),
                       g_lrs=g_l, v0_lrs_pos=v0_lp, v0_lrs_neg=v0_ln, g_hrs=g_h, v0_hrs=v0_h,
                       rms_set=rms(vs, is_, m_set), rms_reset=rms(vr, ir, m_reset),
-                      model_set=m_set, model_reset=m_reset)
+                      model_set=m_set, model_reset=m_reset, n_set_steps=n_set,
+                      n_reset_steps=n_reset)
 
 
 def lrs_iv_table(reset_sweeps, set_sweeps, fits, v_max: float = 0.6, n_knots: int = 25) -> Table:
@@ -191,7 +237,7 @@ class RampFit:
         """An :class:`~xbar.devices.HfOxReRAM` with this law at its reference pulse and no d2d."""
         from .hfox import HfOxReRAM
         kw = dict(g_min=self.g_min, g_max=self.g_max, g_min_dtod=0.0, g_max_dtod=0.0,
-                  alpha_dtod=0.0, v_th_dtod=0.0)
+                  alpha_dtod=0.0, v_th_dtod=0.0, set_sigma_win=0.0, reset_sigma_win=0.0)
         for p in ("set", "reset"):
             for k, v in getattr(self, p).items():
                 kw[f"{p}_{k}"] = v
@@ -199,62 +245,120 @@ class RampFit:
         return HfOxReRAM(**kw)
 
 
-def _ramp_pairs(ramps):
-    """(G before, dG, ramp id) of every consecutive pair of reads."""
-    g0, dg, rid = [], [], []
-    for k in range(ramps.n_ramps):
-        r = ramps.ramp(k)
-        g0.append(r[:-1])
-        dg.append(np.diff(r))
-        rid.append(np.full(r.size - 1, k))
-    return np.concatenate(g0), np.concatenate(dg), np.concatenate(rid)
+_RAMP_LAW = ("alpha", "kappa", "kappa_d", "gamma", "warmup", "warmup_dx")
 
 
-def _fit_polarity(g, dg, rid, g_min, g_max, sign, n_bins=10):
+def ramp_mean_step(p: dict, g, g_rev, g_min: float, g_max: float, sign: int) -> np.ndarray:
+    """Mean step (S) of one reference pulse of the :class:`HfOxReRAM` law with parameters ``p``
+    (keys ``_RAMP_LAW``) at conductance ``g`` with ``g_rev`` the conductance at the last polarity
+    reversal (S); the law the pulse kernel integrates."""
     w = g_max - g_min
-    x = np.clip((g - g_min) / w, 0, 1)
+    x = np.clip((np.asarray(g) - g_min) / w, 0.0, 1.0)
+    d = np.abs(np.asarray(g) - g_rev) / w
+    warm = 1.0 - p["warmup"] * np.exp(-d / p["warmup_dx"])
+    if sign > 0:
+        return p["alpha"] * w * np.exp(p["kappa"] * x + p["kappa_d"] * d) * (1 - x) ** p["gamma"] * warm
+    return -p["alpha"] * w * np.exp(p["kappa"] * (1 - x) + p["kappa_d"] * d) * x ** p["gamma"] * warm
 
-    def mu(p, x):
-        a, kappa, gamma = p
-        if sign > 0:
-            return a * w * np.exp(kappa * x) * (1 - x) ** gamma
-        return -a * w * np.exp(kappa * (1 - x)) * x ** gamma
 
-    a0 = float(np.abs(np.mean(dg)) / w)
-    sol = optimize.least_squares(lambda p: mu(p, x) - dg, [a0, 0.0, 0.5],
-                                 bounds=([1e-9, -15.0, 0.0], [1.0, 15.0, 8.0]), x_scale="jac")
-    p = sol.x
-    resid = dg - mu(p, x)
+def _ramp_matrix(ramps):
+    """(n_max, n_ramps) conductances and the mask of measured points."""
+    g = np.asarray(ramps.g, float)
+    return g, np.isfinite(g)
+
+
+def _trajectories(p, g0, n, g_min, g_max, sign):
+    """Deterministic ramps of ``n`` reference pulses from each start (one Euler step per
+    pulse, as the kernel does while the step is below ``dx_max``)."""
+    out = np.empty((n + 1, g0.size))
+    out[0] = g0
+    for k in range(n):
+        out[k + 1] = np.clip(out[k] + ramp_mean_step(p, out[k], g0, g_min, g_max, sign),
+                             g_min, g_max)
+    return out
+
+
+def _fit_polarity(ramps, g_min, g_max, sign, n_bins=10):
+    """Mean law by least squares on whole trajectories, then the state-dependent step noise.
+
+    The six mean-law parameters minimise the squared error (in window units) of the
+    deterministic trajectory started at each ramp's first read against the ramp's measured
+    reads: trajectories (not single steps) carry the information on how differences between
+    ramps propagate, which separates the dependence on G from the dependence on the pulse
+    history.  Its start is the better of two one-step least-squares fits (with and without
+    warm-up).
+    """
+    w = g_max - g_min
+    gm, ok = _ramp_matrix(ramps)
+    n = gm.shape[0] - 1
+    g0 = gm[0]
+    target = np.where(ok, gm, 0.0)
+
+    def unpack(q):
+        return dict(zip(_RAMP_LAW, q))
+
+    def res(q):
+        t = _trajectories(unpack(q), g0, n, g_min, g_max, sign)
+        return (np.where(ok, t - target, 0.0) / w)[1:].ravel()
+
+    dg_all = np.diff(gm, axis=0)
+    pair = ok[1:] & ok[:-1]
+    g_pair, dg_pair = gm[:-1][pair], dg_all[pair]
+    rev_pair = np.broadcast_to(g0, gm[:-1].shape)[pair]
+
+    def res_step(q):  # one-step residuals: cheap, gives the trajectory fit its start
+        return (ramp_mean_step(unpack(q), g_pair, rev_pair, g_min, g_max, sign) - dg_pair) / w
+
+    a0 = float(np.abs(np.mean(dg_pair)) / w)
+    lb = [1e-9, -15.0, -15.0, 0.0, 0.0, 1e-3]
+    ub = [1.0, 15.0, 15.0, 8.0, 0.99, 1.0]
+    best = None
+    for c0 in (0.0, 0.5):
+        sol = optimize.least_squares(res_step, [a0, 0.0, 0.0, 0.5, c0, 0.05], bounds=(lb, ub),
+                                     x_scale="jac", max_nfev=40)
+        if best is None or sol.cost < best.cost:
+            best = sol
+    best = optimize.least_squares(res, best.x, bounds=(lb, ub), x_scale="jac", max_nfev=40)
+    p = unpack(best.x)
+    # one-step residuals of the law, each ramp's memory starting at its first read
+    same = ok[1:] & ok[:-1]
+    mu = ramp_mean_step(p, gm[:-1], g0[None, :], g_min, g_max, sign)
+    resid = np.where(same, dg_all - mu, np.nan)
     # Read noise e_n of each stored read enters dG_n = G_{n+1} - G_n + e_{n+1} - e_n: it adds
     # 2 var(e) to the step variance without accumulating, and makes consecutive residuals
     # anti-correlated by -var(e).  Estimate var(e) from that lag-1 covariance.
-    same = rid[1:] == rid[:-1]
-    var_e = max(0.0, -float(np.mean(resid[1:][same] * resid[:-1][same])))
+    lag = resid[1:] * resid[:-1]
+    var_e = max(0.0, -float(np.nanmean(lag)))
+    x = np.clip((gm[:-1] - g_min) / w, 0, 1)[same]
+    r, m = resid[same], mu[same]
     edges = np.quantile(x, np.linspace(0, 1, n_bins + 1))
     b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1)
-    var = np.array([resid[b == k].var() for k in range(n_bins)]) - 2.0 * var_e
-    mub = np.array([mu(p, x[b == k]).mean() for k in range(n_bins)])
+    var = np.array([r[b == k].var() for k in range(n_bins)]) - 2.0 * var_e
+    mub = np.array([m[b == k].mean() for k in range(n_bins)])
     coef, _ = optimize.nnls(np.column_stack([np.ones(n_bins), mub ** 2]), np.maximum(var, 0.0))
-    return {"alpha": float(p[0]), "kappa": float(p[1]), "gamma": float(p[2]),
-            "sigma_abs": float(np.sqrt(coef[0])), "sigma_rel": float(np.sqrt(coef[1]))}, var_e
+    out = {k: float(v) for k, v in p.items()}
+    out.update(sigma_abs=float(np.sqrt(coef[0])), sigma_rel=float(np.sqrt(coef[1])))
+    return out, var_e
 
 
 def fit_pulse_ramps(set_ramps, reset_ramps, margin: float = 0.05) -> RampFit:
     """Fit the mean step dG(G) and its spread per polarity from measured ramps.
 
     The window is the range of the ramps widened by ``margin`` of that range on each side (ramps
-    of a fixed pulse count do not show the true window).  Mean law fitted by least squares on
-    every (G, dG) pair; the spread by non-negative least squares of the binned residual variance
-    on ``sigma_abs**2 + (sigma_rel * mean)**2`` after removing twice the read-noise variance
-    (see :class:`RampFit`).  Each ramp's pulse is the reference pulse.
+    of a fixed pulse count do not show the true window).  Mean law (``alpha``, ``kappa``,
+    ``kappa_d``, ``gamma``, ``warmup``, ``warmup_dx`` of :class:`HfOxReRAM`) fitted by least
+    squares on whole trajectories from each ramp's first read (each ramp starts after a polarity
+    reversal); the spread by non-negative least squares of the binned one-step residual
+    variance on ``sigma_abs**2 + (sigma_rel * mean)**2`` after removing twice the read-noise
+    variance (see :class:`RampFit`).  Each ramp's pulse is the reference pulse.
     """
     check_scalar(margin, "margin", low=0.0, high=1.0)
     g_all = np.concatenate([set_ramps.g[np.isfinite(set_ramps.g)],
                             reset_ramps.g[np.isfinite(reset_ramps.g)]])
     lo, hi = float(g_all.min()), float(g_all.max())
     g_min, g_max = lo - margin * (hi - lo), hi + margin * (hi - lo)
-    fs, ve_s = _fit_polarity(*_ramp_pairs(set_ramps), g_min, g_max, +1)
-    fr, ve_r = _fit_polarity(*_ramp_pairs(reset_ramps), g_min, g_max, -1)
+    fs, ve_s = _fit_polarity(set_ramps, g_min, g_max, +1)
+    fr, ve_r = _fit_polarity(reset_ramps, g_min, g_max, -1)
     return RampFit(g_min, g_max, fs, fr, float(np.sqrt(0.5 * (ve_s + ve_r))))
 
 

@@ -76,10 +76,15 @@ class HfOxReRAM(RelaxationNoiseConfig):
     at normalised state ``x = (G - g_min)/(g_max - g_min)`` (soft bounds with an exponential state
     dependence) is::
 
-        SET:   +set_alpha   * W * exp(set_kappa * x)         * (1 - x)**set_gamma
-        RESET: -reset_alpha * W * exp(reset_kappa * (1 - x)) * x**reset_gamma
+        SET:   +set_alpha   * W * exp(set_kappa * x + set_kappa_d * d)         * (1 - x)**set_gamma
+                   * (1 - set_warmup * exp(-d / set_warmup_dx))
+        RESET: -reset_alpha * W * exp(reset_kappa * (1 - x) + reset_kappa_d * d) * x**reset_gamma
+                   * (1 - reset_warmup * exp(-d / reset_warmup_dx))
 
-    with cycle-to-cycle noise of std ``sqrt(sigma_abs**2 + (sigma_rel * mean)**2)`` per
+    with ``d = |G - G_rev| / W`` the displacement since the device's last polarity reversal (a
+    pulse-history memory: measured ramps stay parallel, so the step follows the pulses since the
+    reversal rather than G alone, and is smaller right after a reversal), and cycle-to-cycle
+    noise of std ``sqrt(sigma_abs**2 + (sigma_win * W)**2 + (sigma_rel * mean)**2)`` per
     reference pulse; a pulse of strength ``s`` is integrated in sub-steps (Euler-Maruyama) so the
     step mean scales with ``s`` and its variance with ``s``, and G never leaves the window.  A
     SET with a current ``compliance`` stops at the conductance whose current at ``V`` equals the
@@ -87,31 +92,37 @@ class HfOxReRAM(RelaxationNoiseConfig):
     small, amplitude-controlled decreases; *conventional programming* uses SET with compliance and
     RESET above 1 V (:meth:`DeviceArray.program_verify`).
 
-    Defaults: window from ``tud-rram-iv-cycles`` (HRS ~1e5 ohm, LRS median 1.71 kohm: g_min 10 uS,
-    g_max 580 uS); thresholds near the measured quasi-static switching voltages (|V_set| 1.09 V,
-    V_reset 1.14 V, which are upper bounds for 100 ns pulses); step sizes and noise are
-    illustrative ([H] in REFERENCES.md) until fitted pulse data of this class exist; the
-    CrossSim ramp fit is in ``presets.crosssim_ramps``.
+    **Defaults** are a fitted preset, each parameter fitted, estimated or assumed as listed in
+    ``xbar.devices.presets.PROVENANCE`` (and the validation report): the window is the
+    ``tud-rram-iv-cycles`` medians (1/R_HRS, 1/R_LRS at 0.1 V); the normalised pulse law and
+    its c2c noise are the ``crosssim-pulse-ramps`` fit (even ramps; alpha, kappa, kappa_d, gamma,
+    warm-up in window units, the noise floor per window); d2d spreads of the window and of the
+    thresholds are estimated from the cycle-to-cycle spread of the one ``tud`` device (robust
+    sd over 50 cycles: ln R_HRS 0.49, ln R_LRS 0.15, V_reset 0.067 V; d2d taken equal to c2c,
+    an assumption: there are no multi-device data here); relaxation and read noise come from
+    ``stanford-rram-relaxation`` (tech B, tech A).  Thresholds, voltage acceleration, reference
+    width and alpha_dtod are assumptions (no pulse-amplitude data: the crosssim pulse is
+    undocumented, the tud sweeps are quasi-static).
     """
 
-    g_min: float = 10e-6
-    """Lower window edge, HRS conductance (S); tud-rram-iv-cycles HRS ~1e5 ohm."""
-    g_max: float = 580e-6
-    """Upper window edge, LRS conductance (S); tud-rram-iv-cycles LRS median 1.71 kohm."""
-    g_min_dtod: float = 0.1
+    g_min: float = 9.1075e-6
+    """Lower window edge, HRS conductance (S); tud-rram-iv-cycles 1/R_HRS, median 109.8 kohm."""
+    g_max: float = 580.72e-6
+    """Upper window edge, LRS conductance (S); tud-rram-iv-cycles 1/R_LRS, median 1.722 kohm."""
+    g_min_dtod: float = 0.49
     """Device-to-device log-normal sigma of g_min (relative)."""
-    g_max_dtod: float = 0.1
+    g_max_dtod: float = 0.15
     """Device-to-device log-normal sigma of g_max (relative); g_max stays >= 1.05 g_min."""
     iv: IVModel = field(default_factory=lambda: Sinh(0.5))
     """Cell I-V (pulse energy, compliance, reads); Sinh(0.5 V) ~ tud-rram-iv-cycles LRS branch."""
     set_polarity: int = 1
     """Sign of the cell voltage that SETs (+1 or -1); tud-rram-iv-cycles sets at negative V."""
 
-    set_alpha: float = 0.02
+    set_alpha: float = 0.0036501
     """SET mean step per reference pulse at x = 0 with kappa = 0, relative to the window."""
-    set_kappa: float = 0.0
+    set_kappa: float = 1.9114e-4
     """SET exponential state dependence (0: standard soft bounds)."""
-    set_gamma: float = 1.0
+    set_gamma: float = 0.10267
     """SET soft-bound exponent on (1 - x)."""
     set_v_ref: float = 1.2
     """SET reference amplitude (V): s = 1 at this |V| and width set_t_ref."""
@@ -121,16 +132,27 @@ class HfOxReRAM(RelaxationNoiseConfig):
     """SET voltage acceleration (V per e-fold of the rate)."""
     set_t_ref: float = 100e-9
     """SET reference width (s)."""
-    set_sigma_rel: float = 0.3
+    set_sigma_rel: float = 0.0
     """SET c2c noise relative to the mean step."""
     set_sigma_abs: float = 0.0
     """SET c2c noise floor per reference pulse (S)."""
+    set_sigma_win: float = 5.8011e-4
+    """SET c2c noise floor per reference pulse relative to each device's window (added in
+    quadrature to ``set_sigma_abs``; scales with the window when g_min/g_max change)."""
+    set_kappa_d: float = 1.0802
+    """SET exponential dependence on ``d``, the displacement since the device's last polarity
+    reversal in window units (pulse-history memory; 0: the step depends on G only)."""
+    set_warmup: float = 0.55838
+    """Fraction of the SET step missing right after a polarity reversal, fading as
+    ``exp(-d / set_warmup_dx)`` (0: no warm-up)."""
+    set_warmup_dx: float = 0.10703
+    """Displacement (window units) over which the SET warm-up fades."""
 
-    reset_alpha: float = 0.02
+    reset_alpha: float = 0.0065325
     """RESET mean step per reference pulse at x = 1 with kappa = 0, relative to the window."""
-    reset_kappa: float = 0.0
+    reset_kappa: float = 0.89345
     """RESET exponential state dependence, in (1 - x)."""
-    reset_gamma: float = 1.0
+    reset_gamma: float = 0.0
     """RESET soft-bound exponent on x."""
     reset_v_ref: float = 0.8
     """RESET reference amplitude (V): sub-1 V gradual reset regime."""
@@ -140,22 +162,35 @@ class HfOxReRAM(RelaxationNoiseConfig):
     """RESET voltage acceleration (V per e-fold)."""
     reset_t_ref: float = 100e-9
     """RESET reference width (s)."""
-    reset_sigma_rel: float = 0.3
+    reset_sigma_rel: float = 0.0
     """RESET c2c noise relative to the mean step."""
     reset_sigma_abs: float = 0.0
     """RESET c2c noise floor per reference pulse (S)."""
+    reset_sigma_win: float = 4.5284e-4
+    """RESET c2c noise floor per reference pulse relative to each device's window (added in
+    quadrature to ``reset_sigma_abs``; scales with the window when g_min/g_max change)."""
+    reset_kappa_d: float = -1.248
+    """RESET exponential dependence on ``d``, the displacement since the device's last polarity
+    reversal in window units (pulse-history memory; 0: the step depends on G only)."""
+    reset_warmup: float = 0.57858
+    """Fraction of the RESET step missing right after a polarity reversal, fading as
+    ``exp(-d / reset_warmup_dx)`` (0: no warm-up)."""
+    reset_warmup_dx: float = 0.044575
+    """Displacement (window units) over which the RESET warm-up fades."""
 
     width_exponent: float = 1.0
     """s grows as (t/t_ref)**width_exponent (1: the effect is proportional to time at field)."""
     alpha_dtod: float = 0.2
     """Device-to-device log-normal sigma of set_alpha and reset_alpha (independent draws)."""
-    v_th_dtod: float = 0.05
+    v_th_dtod: float = 0.067
     """Device-to-device std (V) of a shift applied to v_th and v_ref (per polarity)."""
     dx_max: float = 0.02
     """Largest mean sub-step of a pulse integration, relative to the window."""
     max_substeps: int = 1000
     """Cap on sub-steps per pulse (strong pulses then saturate at the window edge)."""
-    source: str = "defaults: window from tud-rram-iv-cycles, pulse law illustrative"
+    source: str = ("fitted defaults: window and d2d from tud-rram-iv-cycles, pulse law and c2c "
+                   "noise from crosssim-pulse-ramps (per window), relaxation stanford tech B, "
+                   "read noise tech A; thresholds assumed (xbar.devices.presets.PROVENANCE)")
     """Provenance of the parameter set (presets name their data set)."""
 
     def __post_init__(self):
@@ -222,6 +257,10 @@ _HFOX_CONSTRAINTS.update({
     "set_sigma_abs": (0.0, None, False, "S"), "reset_sigma_abs": (0.0, None, False, "S"),
     "width_exponent": (0.0, 3.0, False, ""), "alpha_dtod": (0.0, 2.0, False, ""),
     "v_th_dtod": (0.0, 1.0, False, "V"), "dx_max": (1e-6, 1.0, False, ""),
+    "set_kappa_d": (-20.0, 20.0, False, ""), "reset_kappa_d": (-20.0, 20.0, False, ""),
+    "set_warmup": (0.0, 0.999, False, ""), "reset_warmup": (0.0, 0.999, False, ""),
+    "set_warmup_dx": (1e-6, 1.0, False, ""), "reset_warmup_dx": (1e-6, 1.0, False, ""),
+    "set_sigma_win": (0.0, 1.0, False, ""), "reset_sigma_win": (0.0, 1.0, False, ""),
 })
 
 
@@ -272,7 +311,23 @@ class DeviceArray(_DeviceArrayBase):
         m = model
         self._prm = np.array([m.set_kappa, m.set_gamma, m.set_sigma_rel, m.set_sigma_abs,
                               m.reset_kappa, m.reset_gamma, m.reset_sigma_rel, m.reset_sigma_abs,
-                              m.dx_max, float(m.max_substeps)])
+                              m.dx_max, float(m.max_substeps),
+                              m.set_kappa_d, m.set_warmup, m.set_warmup_dx,
+                              m.reset_kappa_d, m.reset_warmup, m.reset_warmup_dx,
+                              m.set_sigma_win, m.reset_sigma_win])
+        # pulse-history memory: G at the last polarity reversal and the last polarity (0: none)
+        self._g_rev = self._G.copy()
+        self._last_pol = np.zeros(self.size, dtype=np.int8)
+
+    def set_state(self, G) -> None:
+        """Set the conductance (S) directly, clipped to the window.
+
+        Counts as a programming event for relaxation (the clock restarts at 0 s) and clears the
+        pulse-history memory (the next pulse of either polarity starts a fresh ramp).
+        """
+        super().set_state(G)
+        self._g_rev[:] = self._G
+        self._last_pol[:] = 0
 
     def pulse_strength(self, amplitude, width) -> tuple[np.ndarray, np.ndarray]:
         """Polarity (+1 SET, -1 RESET, 0 none) and strength (reference pulses) per device."""
@@ -294,8 +349,8 @@ class DeviceArray(_DeviceArrayBase):
         fastest mean rate).  Stronger pulses act as this one (G ends at the window edge); this
         keeps the state finite for any finite pulse."""
         m = self.model
-        fast_s = self.params["alpha_set"] * np.exp(abs(m.set_kappa))
-        fast_r = self.params["alpha_reset"] * np.exp(abs(m.reset_kappa))
+        fast_s = self.params["alpha_set"] * np.exp(abs(m.set_kappa) + abs(m.set_kappa_d))
+        fast_r = self.params["alpha_reset"] * np.exp(abs(m.reset_kappa) + abs(m.reset_kappa_d))
         fast = np.where(pol > 0, fast_s, fast_r)
         return m.max_substeps * m.dx_max / np.maximum(fast, 1e-300)
 
@@ -342,7 +397,11 @@ class DeviceArray(_DeviceArrayBase):
         alpha = np.where(pol[idx] > 0, self.params["alpha_set"][idx],
                          self.params["alpha_reset"][idx])
         g = self._G[idx].copy()
-        pulse_update(g, self._g_min[idx], self._g_max[idx], gcap, np.ascontiguousarray(s[idx]),
+        flip = pol[idx] != self._last_pol[idx]  # a reversal (or a first pulse) restarts the memory
+        self._g_rev[idx[flip]] = g[flip]
+        self._last_pol[idx] = pol[idx]
+        pulse_update(g, self._g_min[idx], self._g_max[idx], gcap,
+                     np.ascontiguousarray(self._g_rev[idx]), np.ascontiguousarray(s[idx]),
                      np.ascontiguousarray(pol[idx]), np.ascontiguousarray(alpha),
                      idx.astype(np.int64), self._prm, np.uint64(seed), int(n_threads))
         dG[idx] = g - self._G[idx]
@@ -350,18 +409,30 @@ class DeviceArray(_DeviceArrayBase):
         self._programmed(idx)
         return dG.reshape(self.shape)
 
-    def mean_step(self, polarity: int, G=None) -> np.ndarray:
+    def mean_step(self, polarity: int, G=None, g_rev=None) -> np.ndarray:
         """Mean dG (S) of one reference pulse of ``polarity`` (+1 SET, -1 RESET) at state ``G``
-        (default the present state), before clipping; the law the kernel integrates."""
+        (default the present state), before clipping; the law the kernel integrates.
+
+        ``g_rev`` (S): conductance at the last polarity reversal (the pulse-history memory);
+        default: the device's own when its last pulse had this polarity, else ``G`` (a pulse of
+        the other polarity starts a fresh ramp).
+        """
         m = self.model
         G = self._G if G is None else broadcast_input(G, "G", self.shape)
+        if g_rev is None:
+            g_rev = np.where(self._last_pol == np.sign(polarity), self._g_rev, G)
+        else:
+            g_rev = broadcast_input(g_rev, "g_rev", self.shape)
         w = self._g_max - self._g_min
         x = np.clip((G - self._g_min) / w, 0.0, 1.0)
+        d = np.abs(G - g_rev) / w
+        p = "set" if polarity > 0 else "reset"
+        a, kd = self.params[f"alpha_{p}"], getattr(m, f"{p}_kappa_d")
+        warm = 1.0 - getattr(m, f"{p}_warmup") * np.exp(-d / getattr(m, f"{p}_warmup_dx"))
         if polarity > 0:
-            mu = self.params["alpha_set"] * w * np.exp(m.set_kappa * x) * (1 - x) ** m.set_gamma
+            mu = a * w * np.exp(m.set_kappa * x + kd * d) * (1 - x) ** m.set_gamma * warm
         else:
-            mu = -(self.params["alpha_reset"] * w * np.exp(m.reset_kappa * (1 - x))
-                   * x ** m.reset_gamma)
+            mu = -a * w * np.exp(m.reset_kappa * (1 - x) + kd * d) * x ** m.reset_gamma * warm
         return mu.reshape(self.shape)
 
     def program_verify(self, G_target, tol: float | None = None, max_pulses: int = 100, *,
