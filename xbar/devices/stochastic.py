@@ -21,7 +21,7 @@ from scipy.special import ndtr
 from .._random import spawn
 from ..exceptions import ConfigError
 from ..iv import IVModel, Sinh
-from ._common import (_DeviceArrayBase, as_mask, broadcast_input, check_pulse, lognormal_factor,
+from ._common import (_DeviceArrayBase, as_mask, check_pulse, lognormal_factor,
                       validate_config)
 from .hfox import _RELAX_CONSTRAINTS, RelaxationNoiseConfig
 

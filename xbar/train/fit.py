@@ -345,7 +345,8 @@ def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: i
     stopped = interrupted = False
     lr = float(getattr(rule, "lr", 0.0) or getattr(rule, "lfm_rate", 0.0))
     with _Interrupt(show) as intr:
-        stop = (lambda: intr.requested)
+        def stop() -> bool:
+            return intr.requested
         for epoch in range(start_epoch, epochs):
             ep = epoch + 1                                  # 1-based, as in the metrics
             shuffle_rng.bit_generator.state = epoch_rng_state
