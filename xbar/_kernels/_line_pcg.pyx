@@ -29,7 +29,7 @@ definite, e.g. a floating sub-network).
 """
 from cython.parallel cimport prange, parallel, threadid
 from libc.string cimport memcpy, memset
-from libc.math cimport sqrt, sinh, cosh
+from libc.math cimport sqrt, sinh, cosh, fabs
 from libc.float cimport DBL_EPSILON
 
 import numpy as np
@@ -38,6 +38,9 @@ cdef enum:
     R = 8            # word lines swept together, from a transposed copy (_word_block)
     COLCHUNK = 64    # bit lines swept together (contiguous, vectorisable)
     NBUF = 6         # scratch vectors of length M*N per right-hand side
+
+# Rounding of one nodal KCL sum, in units of |A||x| + |f| (xbar.circuit.network.FLOOR_EPS).
+cdef double FLOOR = DBL_EPSILON
 
 
 cdef struct Net:
@@ -214,18 +217,26 @@ cdef double _norm(const double* a, Py_ssize_t L, int nt) noexcept nogil:
 
 
 cdef double _residual(const Net* n, const double* f, const double* x, double* r,
-                      double* norm, int nt) noexcept nogil:
+                      double* norm, int nt, double* E) noexcept nogil:
     """r = f − A x on the free nodes of the full system, 0 on fixed nodes; ``norm`` = ||r||₂.
 
     Returns the rounding floor of that residual, 4·eps·||diag(A) ∘ x||₂ over free nodes: no
     residual computed in double precision can be trusted below it (stiff wires make it matter).
     Branch-free row loops (the end nodes of each line are handled by the loop bounds).
+
+    ``E`` (NULL, or 2N doubles): per bit line the error estimate of its terminal current, A
+    (``xbar.circuit.network.current_errors``: Σ over the line's bit nodes of |r| + FLOOR·(|A||x| +
+    |f|), plus the share gc/diag of the same at its word nodes), then the line's gross cell
+    current Σ|gc·(w − b)|, A.  Accumulated by bit line, so computed on one thread.
     """
     cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
     cdef const double* w = x
     cdef const double* b = x + MN
-    cdef double dx = 0.0, rr = 0.0
-    for i in prange(M, num_threads=nt, schedule="static"):
+    cdef double dx = 0.0, rr = 0.0, sw, sb, ew, eb, ic
+    cdef int ntr = 1 if E != NULL else nt
+    if E != NULL:
+        memset(E, 0, 2 * N * sizeof(double))
+    for i in prange(M, num_threads=ntr, schedule="static"):
         o = i * N
         for j in range(N):
             k = o + j
@@ -244,6 +255,30 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
             k = o + j
             dx += (n.dw[k] * w[k]) * (n.dw[k] * w[k]) + (n.db[k] * b[k]) * (n.db[k] * b[k])
             rr += r[k] * r[k] + r[MN + k] * r[MN + k]
+        if E != NULL:
+            for j in range(N):
+                k = o + j
+                ic = fabs(n.gc[k] * (w[k] - b[k]))
+                sw = fabs(f[k]) + n.dw[k] * fabs(w[k]) + n.gc[k] * fabs(b[k]) + ic
+                sb = fabs(f[MN + k]) + n.db[k] * fabs(b[k]) + n.gc[k] * fabs(w[k]) + ic
+                if j > 0:
+                    sw = sw + n.gw[i * (N - 1) + j - 1] * fabs(w[k - 1])
+                if j < N - 1:
+                    sw = sw + n.gw[i * (N - 1) + j] * fabs(w[k + 1])
+                if i > 0:
+                    sb = sb + n.gb[k - N] * fabs(b[k - N])
+                if i < M - 1:
+                    sb = sb + n.gb[k] * fabs(b[k + N])
+                ew = fabs(r[k]) + FLOOR * sw
+                eb = fabs(r[MN + k]) + FLOOR * sb
+                if n.wi[_wb(i, j, N)] == 0.0:
+                    ew = 0.0                    # fixed word node
+                if n.bi[k] == 0.0:
+                    eb = 0.0                    # fixed bit node
+                if n.dw[k] > 0.0:
+                    eb = eb + ew * (n.gc[k] / n.dw[k])
+                E[j] += eb
+                E[N + j] += ic
     if n.nfw + n.nfb > 0:
         # Fixed nodes carry their sources' currents: zero them and sum again (subtracting
         # them from rr would cancel catastrophically).
@@ -259,13 +294,14 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
 
 cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, double rtol,
                     double atol, int maxiter, int nt, int* it_out, double* res_out,
-                    double* scale_out) noexcept nogil:
+                    double* scale_out, double* E) noexcept nogil:
     """Solve one right-hand side in place with ``nt`` threads; returns a status code.
 
     Outer loop: r = f − A x; correct x by the exact reduced solve of A δ = r (word lines
     eliminated), stopping the inner CG when its residual — which equals the full residual, the
     word-line rows being solved exactly — is below tolerance; confirm on the true residual.
-    ``buf`` holds NBUF·M·N doubles followed by nt·R·N for the word-line blocks.
+    ``buf`` holds NBUF·M·N doubles followed by nt·R·N for the word-line blocks; ``E`` (NULL or
+    2N doubles) receives the error estimates of ``_residual`` at the returned x.
     """
     cdef Py_ssize_t MN = n.M * n.N, L = 2 * MN, k
     cdef double* r = buf              # 2MN: full residual; r[MN:] accumulates δ_b during CG
@@ -286,8 +322,8 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
             s[n.fixed_w[k]] = x[n.fixed_w[k]]
         for k in range(n.nfb):
             s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
-        _residual(n, f, s, r, &scale, nt)
-    floor = _residual(n, f, x, r, &rn, nt)
+        _residual(n, f, s, r, &scale, nt, NULL)
+    floor = _residual(n, f, x, r, &rn, nt, E)
     scale_out[0] = scale
     tol = rtol * scale
     if atol > tol:
@@ -331,7 +367,7 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
         for k in prange(L, num_threads=nt, schedule="static"):
             x[k] += r[k]
         # Confirm on the recomputed true residual of the full system.
-        floor = _residual(n, f, x, r, &rn, nt)
+        floor = _residual(n, f, x, r, &rn, nt, E)
         rn_prev = rn_round
         rn_round = rn
         # Refinement rounds that no longer halve the residual have reached the attainable
@@ -396,8 +432,9 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
         if i < M - 1:
             for j in range(N):
                 n.db[i * N + j] += n.gb[i * N + j]
-    # Pivots are computed for fixed nodes too (the matrix stays SPD, so they are finite) and
-    # then masked: no branch in the loops, which lets the divisions vectorise.
+    # Pivots are computed for fixed nodes too and masked (a fixed node adds 1 S to its divisor,
+    # which keeps it finite when nothing but open cells meets the node): no branch in the
+    # loops, which lets the divisions vectorise.
     for blk in range(nblk):
         for ii in range(R):                  # padded rows of the last block: zero factors
             if blk * R + ii >= M:
@@ -413,7 +450,7 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
         for ii in range(ni):
             k = (blk * R + ii) * N
             q = blk * R * N + ii
-            inv = (1.0 - fixed_w[k]) / n.dw[k]
+            inv = (1.0 - fixed_w[k]) / (n.dw[k] + fixed_w[k])   # fixed: 0 even if dw = 0
             n.wi[q] = inv
             n.cw[q] = n.gc[k] * inv
             n.aw[q] = 0.0
@@ -425,19 +462,19 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                 q = blk * R * N + j * R + ii
                 gl = n.gw[i * (N - 1) + j - 1]
                 gr = n.gw[i * (N - 1) + j] if j < N - 1 else 0.0
-                inv = (1.0 - fixed_w[k]) / (n.dw[k] - gl * n.ew[q - R])
+                inv = (1.0 - fixed_w[k]) / (n.dw[k] - gl * n.ew[q - R] + fixed_w[k])
                 n.wi[q] = inv
                 n.cw[q] = n.gc[k] * inv
                 n.aw[q] = gl * inv
                 n.ew[q] = gr * inv
     for j in range(N):
-        n.bi[j] = (1.0 - fixed_b[j]) / n.db[j]
+        n.bi[j] = (1.0 - fixed_b[j]) / (n.db[j] + fixed_b[j])
         n.ab[j] = 0.0
         n.eb[j] = (n.gb[j] if M > 1 else 0.0) * n.bi[j]
     for i in range(1, M):
         for j in range(N):
             k = i * N + j
-            inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N])
+            inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N] + fixed_b[k])
             n.bi[k] = inv
             n.ab[k] = n.gb[k - N] * inv
             n.eb[k] = (n.gb[k] if i < M - 1 else 0.0) * inv
@@ -562,7 +599,7 @@ cdef int _newton_one(Net* n, const IV* iv, const double* G, const double* dw_ext
         memset(d, 0, L * sizeof(double))
         inner_it = 0
         st = _solve_one(n, F, d, inner, eta, 0.0, maxiter, nt, &inner_it, &dummy_res,
-                        &dummy_scale)
+                        &dummy_scale, NULL)
         it += inner_it
         if st == -1:
             status = -1
@@ -734,6 +771,9 @@ def solve(const double[:, ::1] gc not None,
     Returns
     -------
     status, iterations, residual, scale : arrays of length B.
+    errors : (B, 2, N) array
+        Per bit line, the error estimate of its terminal current and its gross cell current
+        Σ|gc·(w − b)|, A, at the returned x (see ``_residual``).
     """
     cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], MN = M * N, B = f.shape[0], bi
     state = _take(_state_size(M, N))         # diagonals and line factors
@@ -745,8 +785,10 @@ def solve(const double[:, ::1] gc not None,
     iters = np.zeros(B, dtype=np.intc)
     resid = np.zeros(B)
     scale = np.zeros(B)
+    errors = np.zeros((B, 2, N))
     cdef int[::1] st = status, itv = iters
     cdef double[::1] rv = resid, sv = scale
+    cdef double[:, :, ::1] ev = errors
     cdef double* buf
     cdef int nt = num_threads if num_threads > 0 else 1
     cdef int inner = nt                # one right-hand side: the threads share each iteration
@@ -764,14 +806,15 @@ def solve(const double[:, ::1] gc not None,
             _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
             if B == 1:
                 st[0] = _solve_one(&net, &f[0, 0], &x[0, 0], &wv[0], rtol, atol, maxiter, nt,
-                                   &itv[0], &rv[0], &sv[0])
+                                   &itv[0], &rv[0], &sv[0], &ev[0, 0, 0])
             else:
                 with parallel(num_threads=nt):
                     buf = &wv[0] + threadid() * per
                     for bi in prange(B, schedule="dynamic"):
                         st[bi] = _solve_one(&net, &f[bi, 0], &x[bi, 0], buf, rtol, atol,
-                                            maxiter, 1, &itv[bi], &rv[bi], &sv[bi])
+                                            maxiter, 1, &itv[bi], &rv[bi], &sv[bi],
+                                            &ev[bi, 0, 0])
     finally:
         _give(state)
         _give(work)
-    return status, iters, resid, scale
+    return status, iters, resid, scale, errors
