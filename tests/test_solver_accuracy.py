@@ -279,3 +279,28 @@ def test_strongly_nonlinear_cells_converge_by_continuation(ratio, rng):
     sol = xb.solve(v, np.zeros(6))
     assert sol.converged
     assert _sinh_kcl(sol, G, 0.01, 2.0, 2.0, 10.0, 10.0, v, np.zeros(6)) < 1e-10
+
+
+def test_memory_is_checked_before_allocating(monkeypatch, rng):
+    from xbar.exceptions import ResourceLimitError
+    xb = xbar.Crossbar(rng.uniform(1e-6, 1e-4, (256, 256)), **KW)
+    monkeypatch.setenv("XBAR_MEMORY_LIMIT", str(5e6))
+    with pytest.raises(ResourceLimitError, match=r"solve of 100 item\(s\).*bytes.*available") as e:
+        xb.solve(np.zeros((100, 256)), np.zeros((100, 256)))
+    assert e.value.needed > e.value.available == 5e6
+    with pytest.raises(MemoryError, match="transfer map"):
+        xb.transfer_matrix()
+    monkeypatch.setenv("XBAR_MEMORY_LIMIT", str(1e12))
+    assert xb.read(np.zeros(256)).shape == (256,)
+
+
+def test_large_batches_are_read_in_chunks(monkeypatch, rng):
+    """A read batch goes through in bounded chunks: the same numbers as one pass."""
+    import xbar.circuit.crossbar as cb
+    G = rng.uniform(1e-6, 1e-4, (12, 9))
+    xb = xbar.Crossbar(G, **KW)
+    V = rng.uniform(0, 0.3, (7, 12))
+    whole = xb.read(V, method="pcg")
+    monkeypatch.setattr(cb, "_num_threads", lambda batch: 1)
+    monkeypatch.setattr(cb, "_READ_CHUNK_BYTES", 2 * 32 * 12 * 9)      # two inputs a chunk
+    np.testing.assert_allclose(xb.read(V, method="pcg"), whole, rtol=1e-14, atol=0)

@@ -11,7 +11,7 @@ from .._kernels import _line_pcg
 from .._validation import (as_float_array, check_choice, check_conductance_magnitude,
                            check_positive, check_scalar)
 from ..exceptions import ConfigError, ConvergenceError, ConvergenceWarning
-from . import direct, newton, transfer
+from . import direct, memory, newton, transfer
 from .network import (Network, build_problem, check_connected, current_errors, node_imbalance,
                       terminal_pattern)
 from .solution import INFO, CircuitSolution, PowerBreakdown
@@ -22,6 +22,9 @@ CELLS = ("0T1R", "1T1R")
 _PCG_RTOL = 1e-15
 _NEWTON_RTOL = 1e-13
 ON_FAILURE = ("raise", "warn", "ignore")
+#: A read's problem vectors (4·M·N doubles per input) are built for this many bytes of inputs at
+#: a time.
+_READ_CHUNK_BYTES = 256e6
 METHODS = ("auto", "pcg", "direct")
 READ_METHODS = ("auto", "pcg", "direct", "transfer")
 
@@ -329,6 +332,10 @@ class Crossbar:
         B = rv.shape[0]
         M, N = self.shape
         net = self.network()
+        memory.check_fits(f"a solve of {B} item(s) on a {M}x{N} array",
+                          memory.solve_bytes(M, N, B, _num_threads(B), full=True,
+                                             direct=method == "direct" or net.ideal_wires),
+                          "solve fewer items at a time, or use read() for column currents")
         w = np.empty((B, M, N)); b = np.empty((B, M, N))
         iters = np.zeros(B, dtype=int); resid = np.zeros(B)
         status = np.zeros(B, dtype=int)
@@ -530,31 +537,44 @@ class Crossbar:
         if method == "transfer":
             out = V @ self.transfer_matrix().T
         else:
-            C = np.zeros((V.shape[0], self.shape[1]))
+            B = V.shape[0]
+            M, N = self.shape
+            C = np.zeros((B, N))
             out = np.empty_like(C)
             net = self.network()
             ideal_sense = bool(np.isinf(net.g_sense).any())
+            # Inputs go through in chunks whose problem vectors (4·M·N doubles each) stay
+            # within ~256 MB; only the (B, N) result has to fit as a whole.
+            chunk = max(_num_threads(B), int(_READ_CHUNK_BYTES // (32 * M * N)))
+            memory.check_fits(
+                f"a read of {B} input(s) on a {M}x{N} array",
+                memory.solve_bytes(M, N, min(B, chunk), _num_threads(B), full=False,
+                                   direct=method == "direct" or net.ideal_wires) + 8.0 * B * N,
+                "read fewer inputs at a time")
             failed = []
-            for idx, prob, w, b, _, _, _, status, errors in self._solve_nodes(
-                    V, C, method, maxiter, scratch=True):
-                # Cell currents only where a bit line meets its source without a resistor.
-                i_cell = g_cell = None
-                if not self.linear:
-                    i_cell, g_cell, _ = self._cells().evaluate(w - b)
-                elif ideal_sense or errors is None:
-                    i_cell = net.gc * (w - b)
-                out[idx] = self._col_currents(i_cell, b, C[idx])
-                if errors is None:
-                    err = current_errors(net, prob, w, b, i_cell, g_cell)[1]
-                    gross = np.abs(i_cell).sum(axis=1)
-                else:
-                    err, gross = errors[:, 0], errors[:, 1]
-                ok = (err <= rtol * (gross + np.abs(out[idx])) + atol).all(axis=1)
-                status = _info(status, ok)
-                for k in np.flatnonzero(status != 0):
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        rel = np.max(np.where(err[k] > 0, err[k] / gross[k], 0.0))
-                    failed.append((int(idx[k]), int(status[k]), float(rel)))
+            for s0 in range(0, B, chunk):
+                Vc, Cc = V[s0:s0 + chunk], C[s0:s0 + chunk]
+                for idx, prob, w, b, _, _, _, status, errors in self._solve_nodes(
+                        Vc, Cc, method, maxiter, scratch=True):
+                    # Cell currents only where a bit line meets its source without a resistor.
+                    i_cell = g_cell = None
+                    if not self.linear:
+                        i_cell, g_cell, _ = self._cells().evaluate(w - b)
+                    elif ideal_sense or errors is None:
+                        i_cell = net.gc * (w - b)
+                    res = self._col_currents(i_cell, b, Cc[idx])
+                    out[s0 + idx] = res
+                    if errors is None:
+                        err = current_errors(net, prob, w, b, i_cell, g_cell)[1]
+                        gross = np.abs(i_cell).sum(axis=1)
+                    else:
+                        err, gross = errors[:, 0], errors[:, 1]
+                    ok = (err <= rtol * (gross + np.abs(res)) + atol).all(axis=1)
+                    status = _info(status, ok)
+                    for k in np.flatnonzero(status != 0):
+                        with np.errstate(divide="ignore", invalid="ignore"):
+                            rel = np.max(np.where(err[k] > 0, err[k] / gross[k], 0.0))
+                        failed.append((int(s0 + idx[k]), int(status[k]), float(rel)))
             if failed:
                 _report_read(failed, on_failure, rtol, atol, self._stiffness(V, C), out,
                              batched)
@@ -585,6 +605,7 @@ class Crossbar:
         if not self.linear:
             raise ConfigError("the port admittance exists for linear cells only")
         check_choice(method, "method", METHODS)
+        self._check_map_fits(admittance=True)
         if method == "auto" and self._sweep_applies(admittance=True):
             T, Y = transfer.transfer_rows(self.network(), admittance=True)
         else:
@@ -611,6 +632,7 @@ class Crossbar:
             return self._cache["T"]
         if not self.linear:
             raise ConfigError("the transfer matrix exists for linear cells only")
+        self._check_map_fits(admittance=False)
         M, N = self.shape
         net = self.network()
         if method == "auto" and self._sweep_applies():
@@ -620,6 +642,14 @@ class Crossbar:
         T.flags.writeable = False
         self._cache["T"] = T
         return T
+
+    def _check_map_fits(self, admittance: bool) -> None:
+        """Refuse a transfer map (and admittance) that cannot fit in memory, before building it."""
+        M, N = self.shape
+        front = transfer.front_nodes(M, N, admittance)
+        need = 8.0 * (M * N + (M * M if admittance else 0) + 4 * front ** 2 + 2 * M * N)
+        memory.check_fits(f"the {M}x{N} array's transfer map{' and admittance' if admittance else ''}",
+                          need + memory.network_bytes(M, N), "read with method='pcg' instead")
 
     def _sweep_applies(self, admittance: bool = False) -> bool:
         """Whether the map sweep is cheaper than unit-excitation solves (and fits in memory).
