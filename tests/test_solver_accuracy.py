@@ -304,3 +304,16 @@ def test_large_batches_are_read_in_chunks(monkeypatch, rng):
     monkeypatch.setattr(cb, "_num_threads", lambda batch: 1)
     monkeypatch.setattr(cb, "_READ_CHUNK_BYTES", 2 * 32 * 12 * 9)      # two inputs a chunk
     np.testing.assert_allclose(xb.read(V, method="pcg"), whole, rtol=1e-14, atol=0)
+
+
+def test_batched_1t1r_nonlinear_solve_equals_single(rng):
+    """The NumPy Newton loop (series access transistor) took the whole batch's sources."""
+    xb = xbar.Crossbar(rng.uniform(1e-6, 1e-4, (5, 4)), r_wordline=1.0, r_bitline=1.0,
+                       r_driver=10.0, r_sense=10.0, cell="1T1R", r_access=500.0,
+                       iv=xbar.iv.Sinh(0.2))
+    V = rng.uniform(0, 0.5, (3, 5))
+    sol = xb.solve(V, np.zeros((3, 4)))
+    assert sol.converged.all()
+    for k in range(3):
+        np.testing.assert_allclose(xb.solve(V[k], np.zeros(4)).col_currents,
+                                   sol.col_currents[k], rtol=1e-12)

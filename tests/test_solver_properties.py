@@ -81,9 +81,16 @@ def test_converged_means_accurate(case, method):
         near_r = kw["r_wordline"][:, 0] if N > 1 else 1.0 / G[:, 0]
     col_scale = _scale(sol.cell_currents, ic, cv, np.broadcast_to(kw["r_sense"], (N,)), near_c, 0)
     row_scale = _scale(sol.cell_currents, ir, v, np.broadcast_to(kw["r_driver"], (M,)), near_r, 1)
-    # the documented guarantee, with slack for the estimate being an estimate (a few x)
-    assert np.all(np.abs(sol.col_currents - ic) <= 10 * RTOL * col_scale + 1e-30)
-    assert np.all(np.abs(sol.row_currents - ir) <= 10 * RTOL * row_scale + 1e-30)
+    # The documented guarantee, with slack for the estimate being an estimate (10x), and for
+    # the reference's own resolution: its stamped sources (V/r) round differently from xbar's
+    # (g·V), which moves currents by a few eps of the stiffest element's current.
+    g_max = max(float(np.max(1.0 / r[r > 0], initial=0.0)) for r in (
+        np.asarray(kw["r_wordline"]), np.asarray(kw["r_bitline"]),
+        np.atleast_1d(kw["r_driver"]), np.atleast_1d(kw["r_sense"])))
+    g_max = max(g_max, float(G.max()))
+    slack = 64 * np.finfo(float).eps * g_max * np.nanmax(np.abs(np.r_[v, cv, 0.0]))
+    assert np.all(np.abs(sol.col_currents - ic) <= 10 * RTOL * col_scale + slack)
+    assert np.all(np.abs(sol.row_currents - ir) <= 10 * RTOL * row_scale + slack)
 
 
 @settings(max_examples=25, deadline=None)
@@ -103,8 +110,9 @@ def test_batch_equals_single(case, B):
     for k in range(B):
         one = xb.solve(V[k], C[k], on_failure="ignore")
         assert one.info == batch.info[k]
-        np.testing.assert_allclose(one.col_currents, batch.col_currents[k], rtol=1e-12,
-                                   atol=1e-13 * np.abs(batch.cell_currents[k]).max())
+        # the same to within their error estimates (1 vs several threads, other groupings)
+        assert np.all(np.abs(one.col_currents - batch.col_currents[k])
+                      <= one.col_current_errors + batch.col_current_errors[k] + 1e-30)
     if np.isnan(V).any() or np.isnan(C).any():
         return
     if np.any(C) or not batch.converged.all():

@@ -200,8 +200,11 @@ def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rto
     n_cg = np.zeros(B, dtype=int)
     res = np.zeros(B)
     status = np.zeros(B, dtype=int)
+    full = prob
     for k in range(B):
         x = X[k:k + 1]
+        prob = Problem(full.dw_extra, full.db_extra, full.fixed_w, full.fixed_b,
+                       full.f[k:k + 1], full.x[k:k + 1])      # item k alone
         F, g = residual(net, prob, cells, x)
         fn = fn_first = float(np.linalg.norm(_merged(net, prob, F)))
         while fn > tol[k] or not np.isfinite(fn):
