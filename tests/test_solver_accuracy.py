@@ -317,3 +317,30 @@ def test_batched_1t1r_nonlinear_solve_equals_single(rng):
     for k in range(3):
         np.testing.assert_allclose(xb.solve(V[k], np.zeros(4)).col_currents,
                                    sol.col_currents[k], rtol=1e-12)
+
+
+def test_pcg_breakdown_is_reported_and_auto_falls_back_to_direct():
+    """Found by the property tests: 3e-6 ohm segments beside 1e-12 S cells and ideal terminals
+    cancel the line pivots (NaN iterate, used to come back as info 1 with NaN currents)."""
+    G = np.array([[4.72816673e-10, 3.10823235e-06, 5.10683093e-07, 3.63062856e-05,
+                   4.40404034e-05, 1.50465634e-11, 7.90431423e-09],
+                  [1.38242143e-05, 2.90526092e-09, 8.44139130e-06, 1.23402036e-09,
+                   1.03407760e-12, 3.62708651e-11, 3.15741230e-12]])
+    rw = np.array([[3.71905286e-02, 9.25344666e-01, 3.00847210e-02, 1.79689293e-02,
+                    2.07859903e-01, 3.57409265e-04],
+                   [1.92009284e-03, 3.36595916e-06, 8.22982323e-04, 6.92258530e-06,
+                    1.24979352e-04, 9.01811489e-05]])
+    rb = np.array([[3.16460614e-04, 2.28950567e-06, 6.58532703e-06, 3.61218475e-05,
+                    3.12691278e-03, 1.06508054e-06, 1.02931041e-03]])
+    kw = dict(r_wordline=rw, r_bitline=rb, r_driver=0.0, r_sense=0.0)
+    v = np.array([-0.43306192, 0.44123541])
+    cv = np.array([np.nan, 0.0, 0.0, np.nan, np.nan, np.nan, np.nan])
+    xb = xbar.Crossbar(G, **kw)
+    assert xb.solve(v, cv, method="pcg", on_failure="ignore").info == -1
+    with pytest.raises(ConvergenceError, match="info=-1"):
+        xb.solve(v, cv, method="pcg")
+    sol = xb.solve(v, cv)                                   # auto: direct takes the item
+    assert sol.converged and sol.method == "pcg"
+    # dense LU (the exact-residual refinement diverges here: cond(A)·eps > 1)
+    ic = dense_solve(G, rw, rb, 0.0, 0.0, v, cv)[3]
+    np.testing.assert_allclose(sol.col_currents, ic, rtol=1e-6, atol=1e-18)

@@ -70,10 +70,10 @@ def test_converged_means_accurate(case, method):
     except ConfigError as exc:
         assume("floating" not in str(exc) and "every line is floating" not in str(exc))
         raise
-    assert np.isfinite(sol.col_currents).all() and np.isfinite(sol.row_currents).all()
     if not sol.converged:
         assert sol.info != 0
         return
+    assert np.isfinite(sol.col_currents).all() and np.isfinite(sol.row_currents).all()
     _, _, ir, ic = _exact(G, kw, v, cv)
     M, N = G.shape
     with np.errstate(divide="ignore"):
@@ -108,8 +108,10 @@ def test_batch_equals_single(case, B):
         assume("floating" not in str(exc))
         raise
     for k in range(B):
-        one = xb.solve(V[k], C[k], on_failure="ignore")
+        one = xb.solve(V[k], C[k], rtol=RTOL, on_failure="ignore")
         assert one.info == batch.info[k]
+        if not one.converged:
+            continue
         # the same to within their error estimates (1 vs several threads, other groupings)
         assert np.all(np.abs(one.col_currents - batch.col_currents[k])
                       <= one.col_current_errors + batch.col_current_errors[k] + 1e-30)

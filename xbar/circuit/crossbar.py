@@ -12,7 +12,8 @@ from .._validation import (as_float_array, check_choice, check_conductance_magni
                            check_positive, check_scalar)
 from ..exceptions import ConfigError, ConvergenceError, ConvergenceWarning
 from . import direct, memory, newton, transfer
-from .network import Network, build_problem, check_connected, current_errors, terminal_pattern
+from .network import (Network, Problem, build_problem, check_connected, current_errors,
+                      terminal_pattern)
 from .solution import INFO, CircuitSolution, PowerBreakdown
 
 CELLS = ("0T1R", "1T1R")
@@ -260,6 +261,9 @@ class Crossbar:
                     used = "newton-direct"
             else:
                 X = prob.x                   # the start; overwritten with the solution
+                fixed_idx = np.flatnonzero(np.concatenate([prob.fixed_w.ravel(),
+                                                           prob.fixed_b.ravel()]))
+                fixed_val = X[:, fixed_idx].copy()   # the sources, for a direct fallback
                 gw = net.gw if N > 1 else np.ones((M, 1))
                 gb = net.gb if M > 1 else np.ones((1, N))
                 status, iters, _, _, errors = _line_pcg.solve(
@@ -267,6 +271,18 @@ class Crossbar:
                     prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, prob.f, X,
                     _PCG_RTOL, 0.0, int(maxiter), _num_threads(idx.size))
                 status = np.asarray(status, dtype=int)
+                # A breakdown or a non-finite iterate (pivots lost to cancellation next to
+                # stiff wires): the sparse direct solver takes those items under "auto".
+                bad = (status == -1) | ~np.isfinite(X).all(axis=1)
+                status[bad] = -1
+                if bad.any() and method == "auto":
+                    x_bad = X[bad]
+                    x_bad[:, fixed_idx] = fixed_val[bad]
+                    sub = Problem(prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
+                                  prob.f[bad], x_bad)
+                    X[bad] = direct.solve(net, sub)
+                    status[bad] = np.where(np.isfinite(X[bad]).all(axis=1), 0, -1)
+                    errors = None            # estimates are recomputed for the whole group
                 used = "pcg"
                 if not self.linear:
                     n_newton, iters, _, st = newton.solve(

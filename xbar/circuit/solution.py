@@ -66,50 +66,75 @@ class CircuitSolution:
     iterative solvers: ``converged``/``info`` say per batch item whether the result meets the
     tolerance (``Crossbar.solve(on_failure=...)`` decides whether a failure raises, warns or
     only shows here).
+
+    Attributes
+    ----------
+    v_wordline : np.ndarray
+        (…, M, N) word-line node voltages w[i, j], V.
+    v_bitline : np.ndarray
+        (…, M, N) bit-line node voltages b[i, j], V.
+    row_voltages : np.ndarray
+        (…, M) source voltages of the word-line drivers (NaN = floating), V.
+    col_voltages : np.ndarray
+        (…, N) source voltages of the bit-line terminals (NaN = floating), V.
+    cell_currents : np.ndarray
+        (…, M, N) current through each whole cell from word line to bit line, A (access
+        transistor included for 1T1R; 0 for an off gate).
+    cell_voltages : np.ndarray
+        (…, M, N) voltage across each memristive element, V. For 1T1R cells this is the
+        memristor alone (``w − b`` minus the access transistor's drop; 0 for an off gate);
+        ``v_wordline − v_bitline`` is the whole cell's voltage.
+    row_currents : np.ndarray
+        (…, M) current from each driver source into its word line, A (0 for a floating row).
+    col_currents : np.ndarray
+        (…, N) current out of each bit line into its terminal source, A (0 for a floating
+        column).
+    power : PowerBreakdown
+        Dissipated power by part, W.
+    iterations : np.ndarray | int
+        (…,) CG iterations per batch item; 0 for direct solves (with Newton: CG steps in total).
+    residual : np.ndarray | float
+        (…,) largest KCL imbalance over all free nodes, A, recomputed from the returned
+        voltages.
+    method : str
+        Solver that produced the result: "pcg", "direct", "newton-pcg", "newton-direct".
+    newton_iterations : np.ndarray | int
+        (…,) Newton steps per batch item (nonlinear cells; 0 for linear ones).
+    row_current_errors : np.ndarray | None
+        (…, M) a-posteriori error estimates of ``row_currents``, A (see ``error_estimate``).
+    col_current_errors : np.ndarray | None
+        (…, N) a-posteriori error estimates of ``col_currents``, A.
+    error_estimate : np.ndarray | float
+        (…,) the worst relative error estimate over the terminal currents: each terminal's
+        estimate divided by its line's gross current S = Σ|I_cell| + |I| + g_terminal·|V_source|
+        (dimensionless; floating lines excluded).  The estimate propagates every node's KCL
+        residual plus the float64 rounding floor of that residual (``eps·(|A||x| + |f|)``) to
+        the terminals (``xbar.circuit.network.current_errors``); the errors of all terminal
+        currents together are about the sum of those node terms at most.  ``rtol`` of a solve
+        is tested against it.
+    info : np.ndarray | int
+        (…,) status per batch item, an integer code of :data:`INFO` (0 = converged).
+    converged : (…,) bool array, or bool for one solve
+        True where ``info == 0`` (a property).
     """
 
     v_wordline: np.ndarray
-    """(…, M, N) word-line node voltages w[i, j], V."""
     v_bitline: np.ndarray
-    """(…, M, N) bit-line node voltages b[i, j], V."""
     row_voltages: np.ndarray
-    """(…, M) source voltages of the word-line drivers (NaN = floating), V."""
     col_voltages: np.ndarray
-    """(…, N) source voltages of the bit-line terminals (NaN = floating), V."""
     cell_currents: np.ndarray
-    """(…, M, N) current through each whole cell from word line to bit line, A (access transistor
-    included for 1T1R; 0 for an off gate)."""
     cell_voltages: np.ndarray
-    """(…, M, N) voltage across each memristive element, V.  For 1T1R cells this is the memristor
-    alone (``w − b`` minus the access transistor's drop; 0 for an off gate); ``v_wordline −
-    v_bitline`` is the whole cell's voltage."""
     row_currents: np.ndarray
-    """(…, M) current from each driver source into its word line, A (0 for a floating row)."""
     col_currents: np.ndarray
-    """(…, N) current out of each bit line into its terminal source, A (0 for a floating
-    column)."""
     power: PowerBreakdown
-    """Dissipated power by part, W."""
     iterations: np.ndarray | int
-    """(…,) CG iterations per batch item; 0 for direct solves (with Newton: CG steps in total)."""
     residual: np.ndarray | float
-    """(…,) largest KCL imbalance over all free nodes, A, recomputed from the returned voltages."""
     method: str
-    """Solver that produced the result: "pcg", "direct", "newton-pcg", "newton-direct"."""
     newton_iterations: np.ndarray | int = 0
-    """(…,) Newton steps per batch item (nonlinear cells; 0 for linear ones)."""
     row_current_errors: np.ndarray | None = None
-    """(…, M) a-posteriori error estimates of ``row_currents``, A (see ``error_estimate``)."""
     col_current_errors: np.ndarray | None = None
-    """(…, N) a-posteriori error estimates of ``col_currents``, A."""
     error_estimate: np.ndarray | float = 0.0
-    """(…,) the worst relative error estimate over the terminal currents: each terminal's
-    estimate divided by its line's gross current ``Σ|I_cell|`` (dimensionless).  The estimate
-    propagates every node's KCL residual plus the float64 rounding floor of that residual
-    (``4·eps·(|A||x| + |f|)``) to the terminals (``xbar.circuit.network.current_errors``); the
-    errors of all terminal currents together are bounded by the sum of those node terms."""
     info: np.ndarray | int = 0
-    """(…,) status per batch item, an integer code of :data:`INFO` (0 = converged)."""
 
     @property
     def converged(self) -> np.ndarray | bool:
