@@ -339,8 +339,9 @@ def test_pcg_breakdown_is_reported_and_auto_falls_back_to_direct():
     assert xb.solve(v, cv, method="pcg", on_failure="ignore").info == -1
     with pytest.raises(ConvergenceError, match="info=-1"):
         xb.solve(v, cv, method="pcg")
-    sol = xb.solve(v, cv)                                   # auto: direct takes the item
-    assert sol.converged and sol.method == "pcg"
-    # dense LU (the exact-residual refinement diverges here: cond(A)·eps > 1)
-    ic = dense_solve(G, rw, rb, 0.0, 0.0, v, cv)[3]
-    np.testing.assert_allclose(sol.col_currents, ic, rtol=1e-6, atol=1e-18)
+    # auto: the sparse direct solver takes the item, and its answer is reported too: float64
+    # cannot resolve floating bit line 5 (5e-11 S of cells against 1e6 S segments: its
+    # voltage comes out at -3e10 V and 1.7 A flow into the rows).  Dense LU is as wrong.
+    sol = xb.solve(v, cv, on_failure="ignore")
+    assert sol.info == 3 and not sol.converged
+    assert sol.error_estimate > 1.0

@@ -204,7 +204,8 @@ def current_errors(net: Network, prob: Problem, w: np.ndarray, b: np.ndarray,
     currents together are about ``Σ e`` at most (a bound when FLOOR_EPS covers the worst-case
     rounding of each node's sum, a few eps).  Per terminal the
     estimate keeps what is local: a column gets every bit node of its line and the share
-    ``gc/diag`` of each word node that crosses into it through the cell, a row the converse.
+    ``gc/diag`` of each word node that crosses into it through the cell, a row the converse;
+    the nodes of a floating line give all of theirs to the crossing lines.
 
     ``i_cell``, ``g_cell``: cell currents (A) and differential conductances (S) of nonlinear
     cells (default: linear, ``net.gc``).
@@ -264,6 +265,11 @@ def current_errors(net: Network, prob: Problem, w: np.ndarray, b: np.ndarray,
     with np.errstate(invalid="ignore", divide="ignore"):
         rho_w = np.where(diag_w > 0, gd / diag_w, 0.0)
         rho_b = np.where(diag_b > 0, gd / diag_b, 0.0)
+    # A floating line has no way out but its cells: all of its nodes' errors cross them.
+    row_term = (prob.dw_extra[:, 0] > 0) | (prob.fixed_w[:, 0] > 0)
+    col_term = (prob.db_extra[-1] > 0) | (prob.fixed_b[-1] > 0)
+    rho_w = np.where(row_term[:, None], rho_w, 1.0)
+    rho_b = np.where(col_term[None, :], rho_b, 1.0)
     col = (e_b + rho_w * e_w).sum(axis=1)
     row = (e_w + rho_b * e_b).sum(axis=2)
     return row, col, imbalance
