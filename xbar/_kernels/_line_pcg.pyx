@@ -217,26 +217,19 @@ cdef double _norm(const double* a, Py_ssize_t L, int nt) noexcept nogil:
 
 
 cdef double _residual(const Net* n, const double* f, const double* x, double* r,
-                      double* norm, int nt, double* E) noexcept nogil:
+                      double* norm, int nt) noexcept nogil:
     """r = f − A x on the free nodes of the full system, 0 on fixed nodes; ``norm`` = ||r||₂.
 
     Returns the rounding floor of that residual, 4·eps·||diag(A) ∘ x||₂ over free nodes: no
     residual computed in double precision can be trusted below it (stiff wires make it matter).
     Branch-free row loops (the end nodes of each line are handled by the loop bounds).
 
-    ``E`` (NULL, or 2N doubles): per bit line the error estimate of its terminal current, A
-    (``xbar.circuit.network.current_errors``: Σ over the line's bit nodes of |r| + FLOOR·(|A||x| +
-    |f|), plus the share gc/diag of the same at its word nodes), then the line's gross cell
-    current Σ|gc·(w − b)|, A.  Accumulated by bit line, so computed on one thread.
     """
     cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
     cdef const double* w = x
     cdef const double* b = x + MN
-    cdef double dx = 0.0, rr = 0.0, sw, sb, ew, eb, ic
-    cdef int ntr = 1 if E != NULL else nt
-    if E != NULL:
-        memset(E, 0, 2 * N * sizeof(double))
-    for i in prange(M, num_threads=ntr, schedule="static"):
+    cdef double dx = 0.0, rr = 0.0
+    for i in prange(M, num_threads=nt, schedule="static"):
         o = i * N
         for j in range(N):
             k = o + j
@@ -255,30 +248,6 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
             k = o + j
             dx += (n.dw[k] * w[k]) * (n.dw[k] * w[k]) + (n.db[k] * b[k]) * (n.db[k] * b[k])
             rr += r[k] * r[k] + r[MN + k] * r[MN + k]
-        if E != NULL:
-            for j in range(N):
-                k = o + j
-                ic = fabs(n.gc[k] * (w[k] - b[k]))
-                sw = fabs(f[k]) + n.dw[k] * fabs(w[k]) + n.gc[k] * fabs(b[k]) + ic
-                sb = fabs(f[MN + k]) + n.db[k] * fabs(b[k]) + n.gc[k] * fabs(w[k]) + ic
-                if j > 0:
-                    sw = sw + n.gw[i * (N - 1) + j - 1] * fabs(w[k - 1])
-                if j < N - 1:
-                    sw = sw + n.gw[i * (N - 1) + j] * fabs(w[k + 1])
-                if i > 0:
-                    sb = sb + n.gb[k - N] * fabs(b[k - N])
-                if i < M - 1:
-                    sb = sb + n.gb[k] * fabs(b[k + N])
-                ew = fabs(r[k]) + FLOOR * sw
-                eb = fabs(r[MN + k]) + FLOOR * sb
-                if n.wi[_wb(i, j, N)] == 0.0:
-                    ew = 0.0                    # fixed word node
-                if n.bi[k] == 0.0:
-                    eb = 0.0                    # fixed bit node
-                if n.dw[k] > 0.0:
-                    eb = eb + ew * (n.gc[k] / n.dw[k])
-                E[j] += eb
-                E[N + j] += ic
     if n.nfw + n.nfb > 0:
         # Fixed nodes carry their sources' currents: zero them and sum again (subtracting
         # them from rr would cancel catastrophically).
@@ -292,6 +261,54 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
     return 4.0 * DBL_EPSILON * sqrt(dx)
 
 
+cdef void _col_errors(const Net* n, const double* f, const double* x, const double* r,
+                      double* tmp, double* E) noexcept nogil:
+    """E[j]: error estimate of bit line j's terminal current, A; E[N + j]: its gross cell
+    current Σ|gc·(w − b)|, A (``xbar.circuit.network.current_errors``: Σ over the line's bit
+    nodes of |r| + FLOOR·(|A||x| + |f|), plus the share gc/diag of the same at its word nodes).
+
+    ``r``: the residual of ``_residual`` at x (0 on fixed nodes); ``tmp``: 2N scratch.  One pass
+    after the iterations, serial (accumulated by bit line).
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
+    cdef const double* w = x
+    cdef const double* b = x + MN
+    cdef double* sw = tmp
+    cdef double* sb = tmp + N
+    cdef double ic, g, ew, eb
+    memset(E, 0, 2 * N * sizeof(double))
+    for i in range(M):
+        o = i * N
+        for j in range(N):
+            k = o + j
+            ic = fabs(n.gc[k] * (w[k] - b[k]))
+            sw[j] = fabs(f[k]) + n.dw[k] * fabs(w[k]) + n.gc[k] * fabs(b[k]) + ic
+            sb[j] = fabs(f[MN + k]) + n.db[k] * fabs(b[k]) + n.gc[k] * fabs(w[k]) + ic
+            E[N + j] += ic
+        for j in range(1, N):
+            g = n.gw[i * (N - 1) + j - 1]
+            sw[j] += g * fabs(w[o + j - 1])
+            sw[j - 1] += g * fabs(w[o + j])
+        if i > 0:
+            for j in range(N):
+                sb[j] += n.gb[o - N + j] * fabs(b[o - N + j])
+        if i < M - 1:
+            for j in range(N):
+                sb[j] += n.gb[o + j] * fabs(b[o + N + j])
+        if n.wi[_wb(i, 0, N)] == 0.0:
+            sw[0] = 0.0                      # fixed word node (its r is 0 already)
+        if i == M - 1:
+            for j in range(N):
+                if n.bi[o + j] == 0.0:
+                    sb[j] = 0.0              # fixed bit node
+        for j in range(N):
+            k = o + j
+            ew = fabs(r[k]) + FLOOR * sw[j]
+            eb = fabs(r[MN + k]) + FLOOR * sb[j]
+            # dw = 0 only where gc = 0 (an isolated fixed node): the share is then 0
+            E[j] += eb + ew * (n.gc[k] / (n.dw[k] + (n.dw[k] == 0.0)))
+
+
 cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, double rtol,
                     double atol, int maxiter, int nt, int* it_out, double* res_out,
                     double* scale_out, double* E) noexcept nogil:
@@ -301,7 +318,7 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     eliminated), stopping the inner CG when its residual — which equals the full residual, the
     word-line rows being solved exactly — is below tolerance; confirm on the true residual.
     ``buf`` holds NBUF·M·N doubles followed by nt·R·N for the word-line blocks; ``E`` (NULL or
-    2N doubles) receives the error estimates of ``_residual`` at the returned x.
+    2N doubles) receives the error estimates of ``_col_errors`` at the returned x.
     """
     cdef Py_ssize_t MN = n.M * n.N, L = 2 * MN, k
     cdef double* r = buf              # 2MN: full residual; r[MN:] accumulates δ_b during CG
@@ -322,8 +339,8 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
             s[n.fixed_w[k]] = x[n.fixed_w[k]]
         for k in range(n.nfb):
             s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
-        _residual(n, f, s, r, &scale, nt, NULL)
-    floor = _residual(n, f, x, r, &rn, nt, E)
+        _residual(n, f, s, r, &scale, nt)
+    floor = _residual(n, f, x, r, &rn, nt)
     scale_out[0] = scale
     tol = rtol * scale
     if atol > tol:
@@ -367,7 +384,7 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
         for k in prange(L, num_threads=nt, schedule="static"):
             x[k] += r[k]
         # Confirm on the recomputed true residual of the full system.
-        floor = _residual(n, f, x, r, &rn, nt, E)
+        floor = _residual(n, f, x, r, &rn, nt)
         rn_prev = rn_round
         rn_round = rn
         # Refinement rounds that no longer halve the residual have reached the attainable
@@ -379,6 +396,8 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
             break
     if status != -1:
         status = 0 if (rn <= tol or rn <= floor or stagnated) else 1
+    if E != NULL:
+        _col_errors(n, f, x, r, s, E)    # r: the residual at x; s: free scratch by now
     it_out[0] = it
     res_out[0] = rn
     return status
@@ -773,7 +792,7 @@ def solve(const double[:, ::1] gc not None,
     status, iterations, residual, scale : arrays of length B.
     errors : (B, 2, N) array
         Per bit line, the error estimate of its terminal current and its gross cell current
-        Σ|gc·(w − b)|, A, at the returned x (see ``_residual``).
+        Σ|gc·(w − b)|, A, at the returned x (see ``_col_errors``).
     """
     cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], MN = M * N, B = f.shape[0], bi
     state = _take(_state_size(M, N))         # diagonals and line factors
