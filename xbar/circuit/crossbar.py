@@ -330,7 +330,7 @@ class Crossbar:
             atol >= 0 A.  The iterations always run to the rounding floor of the float64
             residual (typical estimates 1e-12–1e-10; true errors are smaller still), so rtol
             does not buy speed: it flags inputs that float64 cannot resolve to that accuracy
-            (e.g. G ≳ 1e8 S next to 100 ohm terminals, or wire segments of 1e-6 ohm next to
+            (e.g. G ≳ 1e6 S next to 100 ohm terminals, or wire segments of 1e-6 ohm next to
             1e6 ohm ones), which get ``info = 3``.
         maxiter : int, optional
             CG iteration limit per item (default 20·(M+N)+200), >= 1.
