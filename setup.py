@@ -1,7 +1,9 @@
 """Build the Cython kernels in ``xbar/_kernels``.
 
 Every ``xbar/_kernels/*.pyx`` becomes an extension module; compiler directives live here only.
-Set ``XBAR_DEBUG_KERNELS=1`` to build with bounds checking and without ``-O3`` (a test job).
+Set ``XBAR_DEBUG_KERNELS=1`` to build with bounds checking and without ``-O3`` (a test job), and
+``XBAR_SANITIZE=address`` to add AddressSanitizer (``.ci/asan`` builds both into a throwaway copy
+and runs the kernel tests under it; the host Python then needs libasan preloaded).
 """
 import os
 from pathlib import Path
@@ -19,7 +21,12 @@ DIRECTIVES = {
     "cdivision": True,
     "nonecheck": False,
 }
+SANITIZE = os.environ.get("XBAR_SANITIZE", "")
 COMPILE_ARGS = ["-O0", "-g"] if DEBUG else ["-O3"]
+LINK_ARGS = []
+if SANITIZE:
+    COMPILE_ARGS += [f"-fsanitize={SANITIZE}", "-fno-omit-frame-pointer", "-g"]
+    LINK_ARGS += [f"-fsanitize={SANITIZE}"]
 OPENMP = ["-fopenmp"]
 
 extensions = [
@@ -29,7 +36,7 @@ extensions = [
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=COMPILE_ARGS + OPENMP,
-        extra_link_args=OPENMP,
+        extra_link_args=OPENMP + LINK_ARGS,
     )
     for pyx in sorted(Path("xbar/_kernels").glob("*.pyx"))
 ]

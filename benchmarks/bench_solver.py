@@ -13,6 +13,8 @@ Cases (issue 2): G ~ U[1e-6, 1e-4] S, 2.5 ohm wire segments, 100 ohm driver and 
   3. 1024x1024, one read: time and peak memory (fresh process).
   4. 256x256, 100,000 batched reads with fixed G vs the ideal ``V @ G`` product.
   5. Iterations and time vs size, wire and terminal resistance.
+  6. (opt-in, ``--huge 4096``) one read of a huge array in a fresh process: time, CG
+     iterations, peak memory, and the up-front memory estimate (target: 4096² under 15 s).
 Times are medians of repeats; ratios compare numbers taken in this run on this machine.
 """
 from __future__ import annotations
@@ -165,6 +167,32 @@ def bench_large(n):
     return {"n": n, "time_s": dt, "extra_mb": extra_mb, "peak_mb": peak_mb}
 
 
+_HUGE = r"""
+import resource, sys, time, numpy as np, xbar
+from xbar.circuit import memory
+n = int(sys.argv[1])
+rng = np.random.default_rng(0)
+G = rng.uniform(1e-6, 1e-4, (n, n)); v = rng.uniform(0, 0.3, n)
+kw = dict(r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0)
+xb = xbar.Crossbar(G, **kw)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter(); I = xb.read(v, method="pcg"); dt = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+est = memory.solve_bytes(n, n, 1, 1, full=False, direct=False)
+print(dt, (peak - base) / 1024.0, peak / 1024.0, est / 2**20)
+"""
+
+
+def bench_huge(n):
+    out = subprocess.run([sys.executable, "-c", _HUGE, str(n)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    dt, extra_mb, peak_mb, est_mb = map(float, out)
+    print(f"[6] {n}x{n} one read: {dt:.1f} s (target < 15 s at 4096²) | memory above the "
+          f"inputs {extra_mb:.0f} MB, process peak {peak_mb:.0f} MB, up-front estimate "
+          f"{est_mb:.0f} MB")
+    return {"n": n, "time_s": dt, "extra_mb": extra_mb, "peak_mb": peak_mb, "estimate_mb": est_mb}
+
+
 def bench_batched(n, batch, rng):
     G, _, kw = case(n, rng)
     V = rng.uniform(0.0, 0.3, (batch, n))
@@ -205,6 +233,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument("--huge", type=int, metavar="N", help="also time one read of an NxN array "
+                    "in a fresh process (case 6; 4096 takes about a minute)")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
     q = args.quick
@@ -216,6 +246,8 @@ def main(argv=None) -> int:
         "batched": bench_batched(64 if q else 256, 2000 if q else 100_000, rng),
         "scaling": bench_scaling([32, 64] if q else [64, 128, 256, 512], rng),
     }
+    if args.huge:
+        res["huge"] = bench_huge(args.huge)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(res, fh, indent=1)

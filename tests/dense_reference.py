@@ -14,7 +14,8 @@ def stamp(A, a, b, g):
     A[b, a] -= g
 
 
-def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select=None):
+def dense_system(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select=None):
+    """The stamped system: ``(A, f, x, fixed, M, N)`` with ``x`` holding the fixed values."""
     G = np.asarray(G, float)
     M, N = G.shape
     r_wl = np.broadcast_to(np.asarray(r_wl, float), (M, max(N - 1, 0)))
@@ -75,7 +76,23 @@ def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select
     for k, v in known.items():
         fixed[k] = True
         x[k] = 0.0 if v is None else v
+    return A, f, x, fixed, M, N
+
+
+def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select=None):
+    """(w, b, I_row, I_col) of the network, dense float64 solve of the free nodes."""
+    A, f, x, fixed, M, N = dense_system(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access,
+                                        select)
+    r_drv = np.broadcast_to(np.asarray(r_drv, float), (M,))
+    r_sns = np.broadcast_to(np.asarray(r_sns, float), (N,))
     free = ~fixed
+
+    def W(i, j):
+        return i * N + j
+
+    def Bn(i, j):
+        return M * N + i * N + j
+
     x[free] = np.linalg.solve(A[np.ix_(free, free)], f[free] - A[np.ix_(free, fixed)] @ x[fixed])
     w = x[:M * N].reshape(M, N)
     b = x[M * N:2 * M * N].reshape(M, N)

@@ -124,7 +124,8 @@ def test_zero_wire_limit_is_continuous(rng):
     v = rng.uniform(0, 1, 12)
     ideal = xbar.Crossbar(G, r_driver=50.0, r_sense=50.0).read(v)
     tiny = xbar.Crossbar(G, r_wordline=1e-6, r_bitline=1e-6, r_driver=50.0, r_sense=50.0)
-    assert rel(tiny.read(v, method="pcg"), ideal) < 1e-7
+    # 1e6 S segments carrying ~1 A-scale rounding: the error estimate is a few 1e-7.
+    assert rel(tiny.read(v, method="pcg", rtol=1e-5), ideal) < 1e-7
 
 
 def test_batched_solve_equals_one_by_one(rng):
@@ -262,9 +263,7 @@ def test_read_power_is_batched(rng):
 
 # ---------------------------------------------------------------------------- bad input
 def test_bad_conductances():
-    with pytest.raises(ConfigError, match="G must be > 0"):
-        xbar.Crossbar(np.array([[1e-5, 0.0]]))
-    with pytest.raises(ConfigError, match="G must be > 0"):
+    with pytest.raises(ConfigError, match="G must be >= 0"):
         xbar.Crossbar(np.array([[1e-5, -1e-6]]))
     with pytest.raises(ConfigError, match="NaN or inf"):
         xbar.Crossbar(np.array([[1e-5, np.nan]]))

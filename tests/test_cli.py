@@ -46,7 +46,7 @@ def test_read_errors_are_clear(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     np.save(tmp_path / "g.npy", np.array([[1e-5, -1e-5]]))
     assert main(["read", str(tmp_path / "g.npy"), "--v", "0.1"]) == 2
-    assert "G must be > 0" in capsys.readouterr().err
+    assert "G must be >= 0" in capsys.readouterr().err
 
 
 def _console_script():

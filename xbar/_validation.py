@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from .exceptions import ConfigError
+from .exceptions import ConfigError, UnitWarning
 
 
 def as_float_array(value, name: str, *, shape=None, allow_nan: bool = False) -> np.ndarray:
@@ -13,6 +13,9 @@ def as_float_array(value, name: str, *, shape=None, allow_nan: bool = False) -> 
 
     ``shape`` is a tuple whose ``None`` entries match any length.
     """
+    if np.iscomplexobj(value):
+        raise ConfigError(f"{name} must be real, got complex values (the imaginary part would be "
+                          "dropped)")
     try:
         arr = np.array(value, dtype=np.float64, order="C", copy=None)
     except (TypeError, ValueError) as exc:
@@ -62,3 +65,25 @@ def check_choice(value, name: str, choices) -> str:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {sorted(choices)}, got {value!r}")
     return value
+
+
+#: Largest plausible cell conductance, S: a formed RRAM/PCM cell is below ~1e-2 S.  A larger
+#: value most likely is a resistance given in ohm.
+G_PLAUSIBLE = 1.0
+#: Above this no float64 circuit solve is meaningful (G·V·V overflows long before 1e300).
+G_REFUSED = 1e30
+
+
+def check_conductance_magnitude(G: np.ndarray, name: str) -> None:
+    """Warn about conductances above ``G_PLAUSIBLE`` S (a unit slip?), refuse above ``G_REFUSED``."""
+    top = float(np.max(G, initial=0.0))
+    if top > G_REFUSED:
+        idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(G)), G.shape))
+        raise ConfigError(f"{name} must be <= {G_REFUSED:g} S, got {top!r} at index {idx} "
+                          "(conductances are in siemens: pass 1/R for resistances in ohm)")
+    if top > G_PLAUSIBLE:
+        import warnings
+        n = int(np.count_nonzero(G > G_PLAUSIBLE))
+        warnings.warn(f"{name} has {n} value(s) above {G_PLAUSIBLE:g} S (max {top:.3g} S): cell "
+                      "conductances are in siemens (memristors are below ~1e-2 S); were "
+                      "resistances in ohm given?  Pass 1/R.", UnitWarning, stacklevel=4)

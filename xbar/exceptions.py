@@ -31,6 +31,22 @@ class ConvergenceError(XbarError, RuntimeError):
         self.residual = residual
 
 
+class ResourceLimitError(XbarError, MemoryError):
+    """A requested array, batch or map would not fit in memory (checked before allocating).
+
+    Attributes
+    ----------
+    needed, available : float
+        Estimated bytes the request needs, and bytes available.
+    """
+
+    def __init__(self, message: str, needed: float = float("nan"),
+                 available: float = float("nan")):
+        super().__init__(message)
+        self.needed = needed
+        self.available = available
+
+
 class ConvergenceWarning(UserWarning):
     """A solver adapted itself (e.g. restarted) or converged only loosely."""
 

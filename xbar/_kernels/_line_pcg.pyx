@@ -29,7 +29,7 @@ definite, e.g. a floating sub-network).
 """
 from cython.parallel cimport prange, parallel, threadid
 from libc.string cimport memcpy, memset
-from libc.math cimport sqrt, sinh, cosh
+from libc.math cimport sqrt, sinh, cosh, fabs
 from libc.float cimport DBL_EPSILON
 
 import numpy as np
@@ -38,6 +38,9 @@ cdef enum:
     R = 8            # word lines swept together, from a transposed copy (_word_block)
     COLCHUNK = 64    # bit lines swept together (contiguous, vectorisable)
     NBUF = 6         # scratch vectors of length M*N per right-hand side
+
+# Rounding of one nodal KCL sum, in units of |A||x| + |f| (xbar.circuit.network.FLOOR_EPS).
+cdef double FLOOR = DBL_EPSILON
 
 
 cdef struct Net:
@@ -220,6 +223,7 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
     Returns the rounding floor of that residual, 4·eps·||diag(A) ∘ x||₂ over free nodes: no
     residual computed in double precision can be trusted below it (stiff wires make it matter).
     Branch-free row loops (the end nodes of each line are handled by the loop bounds).
+
     """
     cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
     cdef const double* w = x
@@ -257,15 +261,64 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
     return 4.0 * DBL_EPSILON * sqrt(dx)
 
 
+cdef void _col_errors(const Net* n, const double* f, const double* x, const double* r,
+                      double* tmp, double* E) noexcept nogil:
+    """E[j]: error estimate of bit line j's terminal current, A; E[N + j]: its gross cell
+    current Σ|gc·(w − b)|, A (``xbar.circuit.network.current_errors``: Σ over the line's bit
+    nodes of |r| + FLOOR·(|A||x| + |f|), plus the share gc/diag of the same at its word nodes).
+
+    ``r``: the residual of ``_residual`` at x (0 on fixed nodes); ``tmp``: 2N scratch.  One pass
+    after the iterations, serial (accumulated by bit line).
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
+    cdef const double* w = x
+    cdef const double* b = x + MN
+    cdef double* sw = tmp
+    cdef double* sb = tmp + N
+    cdef double ic, g, ew, eb
+    memset(E, 0, 2 * N * sizeof(double))
+    for i in range(M):
+        o = i * N
+        for j in range(N):
+            k = o + j
+            ic = fabs(n.gc[k] * (w[k] - b[k]))
+            sw[j] = fabs(f[k]) + n.dw[k] * fabs(w[k]) + n.gc[k] * fabs(b[k]) + ic
+            sb[j] = fabs(f[MN + k]) + n.db[k] * fabs(b[k]) + n.gc[k] * fabs(w[k]) + ic
+            E[N + j] += ic
+        for j in range(1, N):
+            g = n.gw[i * (N - 1) + j - 1]
+            sw[j] += g * fabs(w[o + j - 1])
+            sw[j - 1] += g * fabs(w[o + j])
+        if i > 0:
+            for j in range(N):
+                sb[j] += n.gb[o - N + j] * fabs(b[o - N + j])
+        if i < M - 1:
+            for j in range(N):
+                sb[j] += n.gb[o + j] * fabs(b[o + N + j])
+        if n.wi[_wb(i, 0, N)] == 0.0:
+            sw[0] = 0.0                      # fixed word node (its r is 0 already)
+        if i == M - 1:
+            for j in range(N):
+                if n.bi[o + j] == 0.0:
+                    sb[j] = 0.0              # fixed bit node
+        for j in range(N):
+            k = o + j
+            ew = fabs(r[k]) + FLOOR * sw[j]
+            eb = fabs(r[MN + k]) + FLOOR * sb[j]
+            # dw = 0 only where gc = 0 (an isolated fixed node): the share is then 0
+            E[j] += eb + ew * (n.gc[k] / (n.dw[k] + (n.dw[k] == 0.0)))
+
+
 cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, double rtol,
                     double atol, int maxiter, int nt, int* it_out, double* res_out,
-                    double* scale_out) noexcept nogil:
+                    double* scale_out, double* E) noexcept nogil:
     """Solve one right-hand side in place with ``nt`` threads; returns a status code.
 
     Outer loop: r = f − A x; correct x by the exact reduced solve of A δ = r (word lines
     eliminated), stopping the inner CG when its residual — which equals the full residual, the
     word-line rows being solved exactly — is below tolerance; confirm on the true residual.
-    ``buf`` holds NBUF·M·N doubles followed by nt·R·N for the word-line blocks.
+    ``buf`` holds NBUF·M·N doubles followed by nt·R·N for the word-line blocks; ``E`` (NULL or
+    2N doubles) receives the error estimates of ``_col_errors`` at the returned x.
     """
     cdef Py_ssize_t MN = n.M * n.N, L = 2 * MN, k
     cdef double* r = buf              # 2MN: full residual; r[MN:] accumulates δ_b during CG
@@ -343,6 +396,8 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
             break
     if status != -1:
         status = 0 if (rn <= tol or rn <= floor or stagnated) else 1
+    if E != NULL:
+        _col_errors(n, f, x, r, s, E)    # r: the residual at x; s: free scratch by now
     it_out[0] = it
     res_out[0] = rn
     return status
@@ -396,8 +451,9 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
         if i < M - 1:
             for j in range(N):
                 n.db[i * N + j] += n.gb[i * N + j]
-    # Pivots are computed for fixed nodes too (the matrix stays SPD, so they are finite) and
-    # then masked: no branch in the loops, which lets the divisions vectorise.
+    # Pivots are computed for fixed nodes too and masked (a fixed node adds 1 S to its divisor,
+    # which keeps it finite when nothing but open cells meets the node): no branch in the
+    # loops, which lets the divisions vectorise.
     for blk in range(nblk):
         for ii in range(R):                  # padded rows of the last block: zero factors
             if blk * R + ii >= M:
@@ -413,7 +469,7 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
         for ii in range(ni):
             k = (blk * R + ii) * N
             q = blk * R * N + ii
-            inv = (1.0 - fixed_w[k]) / n.dw[k]
+            inv = (1.0 - fixed_w[k]) / (n.dw[k] + fixed_w[k])   # fixed: 0 even if dw = 0
             n.wi[q] = inv
             n.cw[q] = n.gc[k] * inv
             n.aw[q] = 0.0
@@ -425,19 +481,19 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                 q = blk * R * N + j * R + ii
                 gl = n.gw[i * (N - 1) + j - 1]
                 gr = n.gw[i * (N - 1) + j] if j < N - 1 else 0.0
-                inv = (1.0 - fixed_w[k]) / (n.dw[k] - gl * n.ew[q - R])
+                inv = (1.0 - fixed_w[k]) / (n.dw[k] - gl * n.ew[q - R] + fixed_w[k])
                 n.wi[q] = inv
                 n.cw[q] = n.gc[k] * inv
                 n.aw[q] = gl * inv
                 n.ew[q] = gr * inv
     for j in range(N):
-        n.bi[j] = (1.0 - fixed_b[j]) / n.db[j]
+        n.bi[j] = (1.0 - fixed_b[j]) / (n.db[j] + fixed_b[j])
         n.ab[j] = 0.0
         n.eb[j] = (n.gb[j] if M > 1 else 0.0) * n.bi[j]
     for i in range(1, M):
         for j in range(N):
             k = i * N + j
-            inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N])
+            inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N] + fixed_b[k])
             n.bi[k] = inv
             n.ab[k] = n.gb[k - N] * inv
             n.eb[k] = (n.gb[k] if i < M - 1 else 0.0) * inv
@@ -562,7 +618,7 @@ cdef int _newton_one(Net* n, const IV* iv, const double* G, const double* dw_ext
         memset(d, 0, L * sizeof(double))
         inner_it = 0
         st = _solve_one(n, F, d, inner, eta, 0.0, maxiter, nt, &inner_it, &dummy_res,
-                        &dummy_scale)
+                        &dummy_scale, NULL)
         it += inner_it
         if st == -1:
             status = -1
@@ -734,6 +790,9 @@ def solve(const double[:, ::1] gc not None,
     Returns
     -------
     status, iterations, residual, scale : arrays of length B.
+    errors : (B, 2, N) array
+        Per bit line, the error estimate of its terminal current and its gross cell current
+        Σ|gc·(w − b)|, A, at the returned x (see ``_col_errors``).
     """
     cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], MN = M * N, B = f.shape[0], bi
     state = _take(_state_size(M, N))         # diagonals and line factors
@@ -745,8 +804,10 @@ def solve(const double[:, ::1] gc not None,
     iters = np.zeros(B, dtype=np.intc)
     resid = np.zeros(B)
     scale = np.zeros(B)
+    errors = np.zeros((B, 2, N))
     cdef int[::1] st = status, itv = iters
     cdef double[::1] rv = resid, sv = scale
+    cdef double[:, :, ::1] ev = errors
     cdef double* buf
     cdef int nt = num_threads if num_threads > 0 else 1
     cdef int inner = nt                # one right-hand side: the threads share each iteration
@@ -764,14 +825,15 @@ def solve(const double[:, ::1] gc not None,
             _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
             if B == 1:
                 st[0] = _solve_one(&net, &f[0, 0], &x[0, 0], &wv[0], rtol, atol, maxiter, nt,
-                                   &itv[0], &rv[0], &sv[0])
+                                   &itv[0], &rv[0], &sv[0], &ev[0, 0, 0])
             else:
                 with parallel(num_threads=nt):
                     buf = &wv[0] + threadid() * per
                     for bi in prange(B, schedule="dynamic"):
                         st[bi] = _solve_one(&net, &f[bi, 0], &x[bi, 0], buf, rtol, atol,
-                                            maxiter, 1, &itv[bi], &rv[bi], &sv[bi])
+                                            maxiter, 1, &itv[bi], &rv[bi], &sv[bi],
+                                            &ev[bi, 0, 0])
     finally:
         _give(state)
         _give(work)
-    return status, iters, resid, scale
+    return status, iters, resid, scale, errors

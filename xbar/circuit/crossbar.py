@@ -1,19 +1,31 @@
 """The crossbar array as a resistive circuit, and its solvers."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
+import warnings
 
 import numpy as np
 
 from .._kernels import _line_pcg
-from .._validation import as_float_array, check_choice, check_positive, check_scalar
-from ..exceptions import ConfigError, ConvergenceError
-from . import direct, newton, transfer
-from .network import Network, build_problem, check_connected, node_imbalance, terminal_pattern
-from .solution import CircuitSolution, PowerBreakdown
+from .._validation import (as_float_array, check_choice, check_conductance_magnitude,
+                           check_positive, check_scalar)
+from ..exceptions import ConfigError, ConvergenceError, ConvergenceWarning
+from . import direct, memory, newton, transfer
+from .network import (Network, Problem, build_problem, check_connected, current_errors,
+                      terminal_pattern)
+from .solution import INFO, CircuitSolution, PowerBreakdown
 
 CELLS = ("0T1R", "1T1R")
+#: Residual targets of the iterations: PCG runs to the rounding floor of its residual (this
+#: relative tolerance is below it); Newton stops at this fraction of its initial residual.
+_PCG_RTOL = 1e-15
+_NEWTON_RTOL = 1e-13
+ON_FAILURE = ("raise", "warn", "ignore")
+#: A read's problem vectors (4·M·N doubles per input) are built for this many bytes of inputs at
+#: a time.
+_READ_CHUNK_BYTES = 256e6
 METHODS = ("auto", "pcg", "direct")
 READ_METHODS = ("auto", "pcg", "direct", "transfer")
 
@@ -71,6 +83,9 @@ def _gate_mask(select, M: int, N: int) -> np.ndarray:
     return sel
 
 
+_CPUS = os.cpu_count() or 1          # os.cpu_count() costs ~0.5 ms on these VMs
+
+
 def _num_threads(batch: int) -> int:
     """Threads for a batch: one right-hand side per thread.  A single right-hand side runs on one
     thread unless ``XBAR_NUM_THREADS`` asks for more (sharing each iteration pays off only on an
@@ -78,7 +93,7 @@ def _num_threads(batch: int) -> int:
     env = os.environ.get("XBAR_NUM_THREADS")
     if env:
         return max(1, int(env))
-    return max(1, min(os.cpu_count() or 1, batch))
+    return max(1, min(_CPUS, batch))
 
 
 class Crossbar:
@@ -92,7 +107,9 @@ class Crossbar:
     Parameters
     ----------
     G : (M, N) array_like
-        Cell conductances, S (> 0).
+        Cell conductances, S (real, >= 0; 0 is an open cell).  Values above 1 S (likely
+        resistances in ohm) warn; above 1e30 S they are refused.  Solves report inputs whose
+        stiffness float64 cannot resolve (``CircuitSolution.info == 3``).
     r_wordline, r_bitline : float or array_like
         Wire resistance per segment, ohm (>= 0): scalar, (M, N-1) or (M-1, N).
     r_driver, r_sense : float or array_like
@@ -202,7 +219,10 @@ class Crossbar:
         G = np.array(as_float_array(G, "G"))          # own copy: it is frozen below
         if G.ndim != 2 or 0 in G.shape:
             raise ConfigError(f"G must be a non-empty 2-D (M, N) array, got shape {G.shape}")
-        check_positive(G, "G", unit="S")
+        # G = 0 is an open (unformed or stuck-open) cell; a solve refuses only a set of lines
+        # that open cells and floating terminals leave without any path to a source.
+        check_positive(G, "G", strict=False, unit="S")
+        check_conductance_magnitude(G, "G")
         self._G = G
         self._G.flags.writeable = False
 
@@ -267,13 +287,17 @@ class Crossbar:
                               "batch sizes") from None
         return rv, cv, batched
 
-    def _solve_nodes(self, rv: np.ndarray, cv: np.ndarray, method: str, rtol: float,
-                     atol: float, maxiter: int | None, scratch: bool = False):
+    def _solve_nodes(self, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | None,
+                     scratch: bool = False):
         """Node voltages for terminal voltages (B, M), (B, N), one NaN pattern at a time.
 
-        Yields ``(batch indices, problem, w, b, CG iterations, method, Newton steps)``.  With
-        ``scratch`` the problem and node voltages live in reused scratch memory, valid only until
-        the generator resumes (the caller copies out what it needs).
+        Yields ``(batch indices, problem, w, b, CG iterations, method, Newton steps, status,
+        errors)``: ``status`` per item is an ``INFO`` code of the iteration itself (the accuracy
+        test is the caller's), ``errors`` the kernel's (B, 2, N) column error estimates and gross
+        currents for linear PCG solves (None otherwise).  Iterations always run to the rounding
+        floor of the residual.  With ``scratch`` the problem and node voltages live in reused
+        scratch memory, valid only until the generator resumes (the caller copies out what it
+        needs).
         """
         net = self.network()
         M, N = self.shape
@@ -296,43 +320,51 @@ class Crossbar:
             buffers = (_line_pcg._take(size), _line_pcg._take(size)) if scratch else None
             prob = build_problem(net, rv[idx], cv[idx],
                                  self._terminal_pattern(net, rv[idx[0]], cv[idx[0]]), buffers)
+            errors = None
             if use_direct:
                 X = direct.solve(net, prob)
                 iters = np.zeros(idx.size, dtype=int)
+                status = np.where(np.isfinite(X).all(axis=1), 0, -1)
                 used = "direct"
                 if not self.linear:
-                    n_newton, iters, _ = newton.solve(net, prob, self._cells(), X,
-                                                      rtol=max(rtol, 1e-13), atol=atol,
-                                                      maxiter=maxiter or 1)
+                    n_newton, iters, _, status = newton.solve(
+                        net, prob, self._cells(), X, rtol=_NEWTON_RTOL, atol=0.0,
+                        maxiter=maxiter)
                     used = "newton-direct"
             else:
                 X = prob.x                   # the start; overwritten with the solution
+                fixed_idx = np.flatnonzero(np.concatenate([prob.fixed_w.ravel(),
+                                                           prob.fixed_b.ravel()]))
+                fixed_val = X[:, fixed_idx].copy()   # the sources, for a direct fallback
                 gw = net.gw if N > 1 else np.ones((M, 1))
                 gb = net.gb if M > 1 else np.ones((1, N))
-                status, iters, resid, scale = _line_pcg.solve(
+                status, iters, _, _, errors = _line_pcg.solve(
                     net.gc, np.ascontiguousarray(gw), np.ascontiguousarray(gb),
                     prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, prob.f, X,
-                    float(rtol), float(atol), int(maxiter), _num_threads(idx.size))
-                bad = np.flatnonzero(status != 0)
-                if bad.size:
-                    k = int(bad[0])
-                    why = ("iteration limit reached" if status[k] == 1 else
-                           "breakdown: the nodal matrix is not positive definite (floating "
-                           "sub-network or invalid conductances)")
-                    raise ConvergenceError(
-                        f"line-preconditioned CG did not converge for batch item {int(idx[k])}: "
-                        f"{why} after {int(iters[k])} iterations, residual {resid[k]:.3e} A "
-                        f"(tolerance max(rtol*{scale[k]:.3e}, atol) with rtol={rtol}, atol={atol})",
-                        iterations=int(iters[k]), residual=float(resid[k]))
+                    _PCG_RTOL, 0.0, int(maxiter), _num_threads(idx.size))
+                status = np.asarray(status, dtype=int)
+                # A breakdown or a non-finite iterate (pivots lost to cancellation next to
+                # stiff wires): the sparse direct solver takes those items under "auto".
+                bad = (status == -1) | ~np.isfinite(X).all(axis=1)
+                status[bad] = -1
+                if bad.any() and method == "auto":
+                    x_bad = X[bad]
+                    x_bad[:, fixed_idx] = fixed_val[bad]
+                    sub = Problem(prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
+                                  prob.f[bad], x_bad)
+                    X[bad] = direct.solve(net, sub)
+                    status[bad] = np.where(np.isfinite(X[bad]).all(axis=1), 0, -1)
+                    errors = None            # estimates are recomputed for the whole group
                 used = "pcg"
                 if not self.linear:
-                    n_newton, iters, _ = newton.solve(net, prob, self._cells(), X,
-                                                      rtol=max(rtol, 1e-13), atol=atol,
-                                                      maxiter=maxiter,
-                                                      num_threads=_num_threads(idx.size))
+                    n_newton, iters, _, st = newton.solve(
+                        net, prob, self._cells(), X, rtol=_NEWTON_RTOL, atol=0.0,
+                        maxiter=maxiter, num_threads=_num_threads(idx.size))
+                    status = np.where(status == 0, st, status)
+                    errors = None
                     used = "newton-pcg"
             X = X.reshape(idx.size, 2, M, N)
-            yield idx, prob, X[:, 0], X[:, 1], np.asarray(iters), used, n_newton
+            yield idx, prob, X[:, 0], X[:, 1], np.asarray(iters), used, n_newton, status, errors
             if buffers is not None:
                 for buf in buffers:
                     _line_pcg._give(buf)
@@ -348,8 +380,9 @@ class Crossbar:
             cache[key] = terminal_pattern(net, rdrv, cdrv)
         return cache[key]
 
-    def solve(self, row_voltages, col_voltages, *, method: str = "auto", rtol: float = 1e-15,
-              atol: float = 0.0, maxiter: int | None = None) -> CircuitSolution:
+    def solve(self, row_voltages, col_voltages, *, method: str = "auto", rtol: float = 1e-6,
+              atol: float = 0.0, maxiter: int | None = None,
+              on_failure: str = "raise") -> CircuitSolution:
         """Solve the network for the given terminal source voltages.
 
         Parameters
@@ -361,46 +394,92 @@ class Crossbar:
         method : {"auto", "pcg", "direct"}
             Solver (see the class notes).
         rtol, atol : float
-            PCG stops when the recomputed residual ``||f − A x||₂ <= max(rtol·||f||₂, atol)`` (A),
-            or when it reaches its own rounding floor ``4·eps·||diag(A)∘x||₂``.  The default
-            converges to that floor (column currents exact to ~1e-12 relative whatever the
-            terminal strength; it costs at most one more iteration than rtol = 1e-12).  Newton
-            (nonlinear cells) stops at ``max(rtol, 1e-13)·||F(x_fixed)||₂``.
+            Required accuracy of the terminal currents (an accuracy, not a residual tolerance):
+            a batch item counts as converged when every row and column current's a-posteriori
+            error estimate (``CircuitSolution.row_current_errors``/``col_current_errors``, A) is
+            at most ``rtol·S + atol``, S being that line's gross current (the sum of its cells'
+            |currents| plus its terminal conductance times |source voltage|, A).  0 < rtol < 1,
+            atol >= 0 A.  The iterations always run to the rounding floor of the float64
+            residual (typical estimates 1e-12–1e-10; true errors are smaller still), so rtol
+            does not buy speed: it flags inputs that float64 cannot resolve to that accuracy
+            (e.g. G ≳ 1e6 S next to 100 ohm terminals, or wire segments of 1e-6 ohm next to
+            1e6 ohm ones), which get ``info = 3``.
         maxiter : int, optional
-            PCG iteration limit (default 20·(M+N)+200); exceeding it raises ``ConvergenceError``.
+            CG iteration limit per item (default 20·(M+N)+200), >= 1.
+        on_failure : {"raise", "warn", "ignore"}
+            What a batch item that did not converge does after the whole batch is solved:
+            raise ``ConvergenceError`` (its ``solution`` attribute holds the full result),
+            warn (``ConvergenceWarning``), or nothing; ``converged``/``info`` say which items
+            failed either way.
 
         Returns
         -------
         CircuitSolution
         """
         check_choice(method, "method", METHODS)
-        check_scalar(rtol, "rtol", low=0.0)
-        check_scalar(atol, "atol", low=0.0, unit="A")
-        if maxiter is not None:
-            check_scalar(maxiter, "maxiter", low=1, integer=True)
+        rtol, atol, maxiter = _check_tolerances(rtol, atol, maxiter, on_failure)
         rv, cv, batched = self._terminals(row_voltages, col_voltages)
         B = rv.shape[0]
         M, N = self.shape
         net = self.network()
+        memory.check_fits(f"a solve of {B} item(s) on a {M}x{N} array",
+                          memory.solve_bytes(M, N, B, _num_threads(B), full=True,
+                                             direct=method == "direct" or net.ideal_wires),
+                          "solve fewer items at a time, or use read() for column currents")
         w = np.empty((B, M, N)); b = np.empty((B, M, N))
         iters = np.zeros(B, dtype=int); resid = np.zeros(B)
+        status = np.zeros(B, dtype=int)
+        row_err = np.zeros((B, M)); col_err = np.zeros((B, N))
         used = set()
         newton_iters = np.zeros(B, dtype=int)
         # Nonlinear cells: their currents and memristor voltages, evaluated once per solve (for
         # 1T1R cells every evaluation is an inner solve of each series cell).
         cells = None if self.linear else (np.empty((B, M, N)), np.empty((B, M, N)))
-        for idx, prob, wg, bg, it, how, nn in self._solve_nodes(rv, cv, method, rtol, atol,
-                                                                 maxiter):
-            w[idx], b[idx], iters[idx], newton_iters[idx] = wg, bg, it, nn
-            i_cell = None
+        for idx, prob, wg, bg, it, how, nn, st, _ in self._solve_nodes(rv, cv, method,
+                                                                        maxiter):
+            w[idx], b[idx], iters[idx], newton_iters[idx], status[idx] = wg, bg, it, nn, st
+            i_cell = g_cell = None
             if cells is not None:
-                i_cell, _, cells[1][idx] = self._cells().evaluate(wg - bg)
+                i_cell, g_cell, cells[1][idx] = self._cells().evaluate(wg - bg)
                 cells[0][idx] = i_cell
-            resid[idx] = node_imbalance(net, prob, wg, bg, i_cell)
+            row_err[idx], col_err[idx], resid[idx] = current_errors(net, prob, wg, bg, i_cell,
+                                                                    g_cell)
             used.add(how)
         sol = self._assemble_solution(w, b, rv, cv, iters, resid, used.pop(), newton_iters,
                                       cells)
+        rel, ok = self._accuracy(sol, row_err, col_err, rv, cv, rtol, atol)
+        info = _info(status, ok)
+        sol = dataclasses.replace(sol, row_current_errors=row_err, col_current_errors=col_err,
+                                  error_estimate=rel, info=info)
+        _report(sol, on_failure, rtol, atol, lambda: self._stiffness(rv, cv))
         return sol if batched else _unbatch(sol)
+
+    def _accuracy(self, sol, row_err, col_err, rv, cv, rtol, atol):
+        """(worst relative error estimate, accuracy met) per item, from terminal estimates."""
+        net = self.network()
+        rows = _line_scale(np.abs(sol.cell_currents).sum(axis=2), sol.row_currents, rv,
+                           net.g_driver, net.gw[:, 0] if self.shape[1] > 1 else net.gc[:, 0])
+        cols = _line_scale(np.abs(sol.cell_currents).sum(axis=1), sol.col_currents, cv,
+                           net.g_sense, net.gb[-1] if self.shape[0] > 1 else net.gc[0])
+        # A floating line carries no terminal current: nothing to resolve there.
+        row_err = np.where(np.isnan(rv), 0.0, row_err)
+        col_err = np.where(np.isnan(cv), 0.0, col_err)
+        ok = ((row_err <= rtol * rows + atol).all(axis=1)
+              & (col_err <= rtol * cols + atol).all(axis=1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.maximum(np.where(row_err > 0, row_err / rows, 0.0).max(axis=1),
+                             np.where(col_err > 0, col_err / cols, 0.0).max(axis=1))
+        return rel, ok
+
+    def _stiffness(self, rv, cv) -> float:
+        """Largest finite conductance (S) times the largest |source voltage| (V): the current
+        scale whose float64 rounding (×eps) limits every other current's accuracy, A."""
+        net = self.network()
+        g = max(float(np.max(a[np.isfinite(a)], initial=0.0))
+                for a in (net.gc, net.gw, net.gb, net.g_driver, net.g_sense))
+        v = max(float(np.nanmax(np.abs(rv), initial=0.0)), float(np.nanmax(np.abs(cv),
+                                                                           initial=0.0)))
+        return g * v
 
     def _assemble_solution(self, w, b, rv, cv, iters, resid, method, newton_iters,
                            cells=None) -> CircuitSolution:
@@ -419,10 +498,16 @@ class Crossbar:
         rv0 = np.where(rdrv, rv, 0.0); cv0 = np.where(cdrv, cv, 0.0)
         gd = np.where(np.isinf(net.g_driver), 0.0, net.g_driver)
         gs = np.where(np.isinf(net.g_sense), 0.0, net.g_sense)
-        # Terminal currents: through the terminal resistor, or by KCL over the whole line when the
-        # source is tied to it (a word line connects only to its driver and its cells).
-        i_row = np.where(np.isinf(net.g_driver), i_cell.sum(axis=2), gd * (rv0 - w[:, :, 0]))
-        i_row = np.where(rdrv, i_row, 0.0)
+        # Terminal currents: by KCL over the whole line (a word line connects only to its driver
+        # and its cells), or through the driver resistor where that is better conditioned:
+        # V − w0 cancels when the driver drop is small, the cell sum when cell currents cancel.
+        cell_sum = i_cell.sum(axis=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            resistor = gd * (rv0 - w[:, :, 0])
+            sum_cond = np.abs(i_cell).sum(axis=2) / np.abs(cell_sum)
+            res_cond = (np.abs(rv0) + np.abs(w[:, :, 0])) / np.abs(rv0 - w[:, :, 0])
+        use_res = ~np.isinf(net.g_driver) & (res_cond < sum_cond)
+        i_row = np.where(rdrv, np.where(use_res, resistor, cell_sum), 0.0)
         i_col = self._col_currents(i_cell, b, cv)
         gw = np.where(np.isinf(net.gw), 0.0, net.gw)
         gb = np.where(np.isinf(net.gb), 0.0, net.gb)
@@ -511,7 +596,8 @@ class Crossbar:
             raise ConfigError(f"v must have shape ({M},) or (B, {M}), got {v.shape}")
         return np.atleast_2d(v), v.ndim == 2
 
-    def read(self, v, *, method: str = "auto", rtol: float = 1e-15) -> np.ndarray:
+    def read(self, v, *, method: str = "auto", rtol: float = 1e-6, atol: float = 0.0,
+             maxiter: int | None = None, on_failure: str = "raise") -> np.ndarray:
         """Matrix-vector read: ``v`` (V) on the drivers, every bit line held at 0 V.
 
         Parameters
@@ -521,6 +607,12 @@ class Crossbar:
         method : {"auto", "pcg", "direct", "transfer"}
             ``"auto"`` uses the cached transfer matrix when it exists or the batch has at least
             min(M, N)/3 inputs (where building it pays off), PCG otherwise.
+        rtol, atol, maxiter, on_failure :
+            As in :meth:`solve`: ``rtol`` (0 < rtol < 1) and ``atol`` (A, >= 0) are the required
+            accuracy of each column current relative to its column's gross cell current, by the
+            a-posteriori estimate; a failing item raises ``ConvergenceError`` (default), warns
+            or is ignored.  Reads through the transfer matrix are exact products and are not
+            re-checked.
 
         Returns
         -------
@@ -528,6 +620,7 @@ class Crossbar:
             Column currents into the sense terminals, A.
         """
         check_choice(method, "method", READ_METHODS)
+        rtol, atol, maxiter = _check_tolerances(rtol, atol, maxiter, on_failure)
         V, batched = self._read_inputs(v)
         if method == "transfer" and not self.linear:
             raise ConfigError("method='transfer' needs linear cells (the read map of nonlinear "
@@ -539,16 +632,48 @@ class Crossbar:
         if method == "transfer":
             out = V @ self.transfer_matrix().T
         else:
-            C = np.zeros((V.shape[0], self.shape[1]))
+            B = V.shape[0]
+            M, N = self.shape
+            C = np.zeros((B, N))
             out = np.empty_like(C)
             net = self.network()
             ideal_sense = bool(np.isinf(net.g_sense).any())
-            for idx, _, w, b, _, _, _ in self._solve_nodes(V, C, method, rtol, 0.0, None,
-                                                           scratch=True):
-                # Cell currents only where a bit line meets its source without a resistor.
-                i_cell = (None if not ideal_sense else net.gc * (w - b) if self.linear
-                          else self._cells().evaluate(w - b)[0])
-                out[idx] = self._col_currents(i_cell, b, C[idx])
+            # Inputs go through in chunks whose problem vectors (4·M·N doubles each) stay
+            # within ~256 MB; only the (B, N) result has to fit as a whole.
+            threads = _num_threads(B)
+            chunk = max(threads, int(_READ_CHUNK_BYTES // (32 * M * N)))
+            memory.check_fits(
+                f"a read of {B} input(s) on a {M}x{N} array",
+                memory.solve_bytes(M, N, min(B, chunk), threads, full=False,
+                                   direct=method == "direct" or net.ideal_wires) + 8.0 * B * N,
+                "read fewer inputs at a time")
+            failed = []
+            for s0 in range(0, B, chunk):
+                Vc, Cc = V[s0:s0 + chunk], C[s0:s0 + chunk]
+                for idx, prob, w, b, _, _, _, status, errors in self._solve_nodes(
+                        Vc, Cc, method, maxiter, scratch=True):
+                    # Cell currents only where a bit line meets its source without a resistor.
+                    i_cell = g_cell = None
+                    if not self.linear:
+                        i_cell, g_cell, _ = self._cells().evaluate(w - b)
+                    elif ideal_sense or errors is None:
+                        i_cell = net.gc * (w - b)
+                    res = self._col_currents(i_cell, b, Cc[idx])
+                    out[s0 + idx] = res
+                    if errors is None:
+                        err = current_errors(net, prob, w, b, i_cell, g_cell)[1]
+                        gross = np.abs(i_cell).sum(axis=1)
+                    else:
+                        err, gross = errors[:, 0], errors[:, 1]
+                    ok = (err <= rtol * (gross + np.abs(res)) + atol).all(axis=1)
+                    status = _info(status, ok)
+                    for k in np.flatnonzero(status != 0):
+                        with np.errstate(divide="ignore", invalid="ignore"):
+                            rel = np.max(np.where(err[k] > 0, err[k] / gross[k], 0.0))
+                        failed.append((int(s0 + idx[k]), int(status[k]), float(rel)))
+            if failed:
+                _report_read(failed, on_failure, rtol, atol, lambda: self._stiffness(V, C), out,
+                             batched)
         return out if batched else out[0]
 
     def read_power(self, v, *, method: str = "auto") -> PowerBreakdown:
@@ -583,6 +708,7 @@ class Crossbar:
         if not self.linear:
             raise ConfigError("the port admittance exists for linear cells only")
         check_choice(method, "method", METHODS)
+        self._check_map_fits(admittance=True)
         if method == "auto" and self._sweep_applies(admittance=True):
             T, Y = transfer.transfer_rows(self.network(), admittance=True)
         else:
@@ -612,6 +738,7 @@ class Crossbar:
                 return self._cache["T"]
         if not self.linear:
             raise ConfigError("the transfer matrix exists for linear cells only")
+        self._check_map_fits(admittance=False)
 
         def build() -> np.ndarray:
             M, N = self.shape
@@ -623,6 +750,14 @@ class Crossbar:
             T.flags.writeable = False
             return T
         return self._cached("T", build)
+
+    def _check_map_fits(self, admittance: bool) -> None:
+        """Refuse a transfer map (and admittance) that cannot fit in memory, before building it."""
+        M, N = self.shape
+        front = transfer.front_nodes(M, N, admittance)
+        need = 8.0 * (M * N + (M * M if admittance else 0) + 4 * front ** 2 + 2 * M * N)
+        memory.check_fits(f"the {M}x{N} array's transfer map{' and admittance' if admittance else ''}",
+                          need + memory.network_bytes(M, N), "read with method='pcg' instead")
 
     def _sweep_applies(self, admittance: bool = False) -> bool:
         """Whether the map sweep is cheaper than unit-excitation solves (and fits in memory).
@@ -663,11 +798,11 @@ class Crossbar:
             eye = np.zeros((e - s, n))
             eye[np.arange(e - s), np.arange(s, e)] = 1.0
             if rows:
-                sol = self.solve(eye, np.zeros((e - s, N)), method=method)
+                sol = _map_solve(self, eye, np.zeros((e - s, N)), method)
                 T[:, s:e] = sol.col_currents.T
                 Y[:, s:e] = sol.row_currents.T
             else:
-                sol = self.solve(np.zeros((e - s, M)), eye, method=method)
+                sol = _map_solve(self, np.zeros((e - s, M)), eye, method)
                 T[s:e, :] = -sol.row_currents
         return T, Y
 
@@ -679,4 +814,93 @@ def _unbatch(sol: CircuitSolution) -> CircuitSolution:
         first(sol.v_wordline), first(sol.v_bitline), first(sol.row_voltages),
         first(sol.col_voltages), first(sol.cell_currents), first(sol.cell_voltages),
         first(sol.row_currents), first(sol.col_currents), sol.power.item(0), int(sol.iterations[0]),
-        float(sol.residual[0]), sol.method, int(sol.newton_iterations[0]))
+        float(sol.residual[0]), sol.method, int(sol.newton_iterations[0]),
+        first(sol.row_current_errors), first(sol.col_current_errors),
+        float(sol.error_estimate[0]), int(sol.info[0]))
+
+
+def _map_solve(xb: "Crossbar", rv, cv, method: str) -> CircuitSolution:
+    """Unit-excitation solve for a map.  A far line's tiny current may miss rtol relative to
+    itself (info 3) while being exact relative to the map's scale; other failures raise."""
+    sol = xb.solve(rv, cv, method=method, on_failure="ignore")
+    bad = np.flatnonzero((sol.info != 0) & (sol.info != 3))
+    if bad.size:
+        k = int(bad[0])
+        raise ConvergenceError(f"unit-excitation solve {k} of the map did not converge: "
+                               f"info={int(sol.info[k])} ({INFO[int(sol.info[k])]})",
+                               iterations=int(sol.iterations[k]), residual=float(sol.residual[k]))
+    return sol
+
+
+def _info(status: np.ndarray, accurate: np.ndarray) -> np.ndarray:
+    """INFO codes from the iteration's status and the accuracy test: a Newton iteration that
+    stopped (step limit, stalled line search: at the rounding floor of its residual) is
+    accepted when the error estimate meets the tolerance; a finished one that misses it is 3."""
+    newton_stop = (status == 2) | (status == -2)
+    return np.where(accurate & newton_stop, 0, np.where((status == 0) & ~accurate, 3, status))
+
+
+def _check_tolerances(rtol, atol, maxiter, on_failure):
+    """Validated (rtol, atol, maxiter) of a solve or read; ``on_failure`` checked."""
+    check_scalar(rtol, "rtol", low=0.0, high=1.0, low_open=True, high_open=True)
+    check_scalar(atol, "atol", low=0.0, unit="A")
+    if maxiter is not None:
+        check_scalar(maxiter, "maxiter", low=1, integer=True)
+    check_choice(on_failure, "on_failure", ON_FAILURE)
+    return float(rtol), float(atol), None if maxiter is None else int(maxiter)
+
+
+def _line_scale(gross, current, source, g_term, g_near):
+    """Gross current of each line (A): Σ|I_cell| + |I_terminal| + g_terminal·|V_source| (an
+    ideal terminal counts with its adjacent element's conductance ``g_near``)."""
+    g = np.where(np.isinf(g_term), g_near, g_term)
+    g = np.where(np.isfinite(g), g, 0.0)
+    return gross + np.abs(current) + g * np.where(np.isnan(source), 0.0, np.abs(source))
+
+
+def _failure_text(items, rtol, atol, stiffness, residual=None) -> str:
+    """Message for failed items ``[(batch index, info, relative estimate)]``; ``stiffness()``
+    gives the stiffest current scale (A), computed only when the message needs it."""
+    k, code, rel = items[0]
+    res = "" if residual is None else f", KCL residual {residual:.3e} A"
+    text = (f"{len(items)} batch item(s) did not converge (first: item {k}, info={code}: "
+            f"{INFO[code]}; estimated relative error {rel:.2e} against rtol={rtol:g}, "
+            f"atol={atol:g} A{res})")
+    if code == 3:
+        stiffness = stiffness()
+        text += (f".  Conditioning: the stiffest element carries currents of up to "
+                 f"{stiffness:.3g} A (largest conductance × largest |source voltage|), whose "
+                 f"float64 rounding (eps = 2.2e-16) is {stiffness * 2.2e-16:.2e} A; weak lines "
+                 "cannot be resolved below it.  Check G for a unit slip (S, not ohm) and the "
+                 "wire/terminal resistances, or loosen rtol")
+    return text
+
+
+def _report(sol: CircuitSolution, on_failure: str, rtol, atol, stiffness) -> None:
+    """Apply ``on_failure`` to a batched solution's failed items."""
+    bad = np.flatnonzero(np.asarray(sol.info) != 0)
+    if not bad.size or on_failure == "ignore":
+        return
+    items = [(int(k), int(sol.info[k]), float(sol.error_estimate[k])) for k in bad]
+    text = _failure_text(items, rtol, atol, stiffness, float(sol.residual[bad[0]]))
+    if on_failure == "warn":
+        warnings.warn(text, ConvergenceWarning, stacklevel=3)
+        return
+    k = int(bad[0])
+    err = ConvergenceError(text, iterations=int(sol.iterations[k]),
+                           residual=float(sol.residual[k]))
+    err.solution = sol
+    raise err
+
+
+def _report_read(items, on_failure, rtol, atol, stiffness, out, batched) -> None:
+    """Apply ``on_failure`` to failed read items (``out`` attached to the exception)."""
+    if on_failure == "ignore":
+        return
+    text = _failure_text(items, rtol, atol, stiffness)
+    if on_failure == "warn":
+        warnings.warn(text, ConvergenceWarning, stacklevel=3)
+        return
+    err = ConvergenceError(text, iterations=-1, residual=float("nan"))
+    err.solution = out if batched else out[0]
+    raise err

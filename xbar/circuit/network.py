@@ -185,27 +185,91 @@ def node_currents(net: Network, prob: Problem, w: np.ndarray, b: np.ndarray,
     return out_w, out_b
 
 
-def node_imbalance(net: Network, prob: Problem, w: np.ndarray, b: np.ndarray,
-                   i_cell: np.ndarray | None = None) -> np.ndarray:
-    """Largest KCL imbalance (A) over free nodes, per batch item, from node voltages (B, M, N).
+#: Rounding of one nodal KCL sum relative to |A||x| + |f| (one unit roundoff: a typical value;
+#: the worst case over a node's ~6 terms is a few times larger).
+FLOOR_EPS = float(np.finfo(float).eps)
 
-    Zero-resistance wires are internal to merged nodes; their currents cancel in the group sums.
+
+def current_errors(net: Network, prob: Problem, w: np.ndarray, b: np.ndarray,
+                   i_cell: np.ndarray | None = None, g_cell: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A-posteriori error estimates of the terminal currents, A: ``(rows (B, M), cols (B, N))``,
+    and the largest KCL imbalance over free nodes (B,), A (zero-resistance wires are internal
+    to merged nodes: their group sums are the residuals).
+
+    A current ``e`` left unbalanced at a free node (the KCL residual, plus the rounding floor
+    ``FLOOR_EPS·(|A||x| + |f|)`` below which no float64 residual can be trusted) leaves the
+    network through the terminals in fractions in [0, 1] that sum to 1 (the nodal matrix is an
+    M-matrix; the fractions are the voltages of unit injections).  So the errors of all terminal
+    currents together are about ``Σ e`` at most (a bound when FLOOR_EPS covers the worst-case
+    rounding of each node's sum, a few eps).  Per terminal the
+    estimate keeps what is local: a column gets every bit node of its line and the share
+    ``gc/diag`` of each word node that crosses into it through the cell, a row the converse;
+    the nodes of a floating line give all of theirs to the crossing lines.
+
+    ``i_cell``, ``g_cell``: cell currents (A) and differential conductances (S) of nonlinear
+    cells (default: linear, ``net.gc``).
     """
-    B = w.shape[0]
+    B, M, N = w.shape
+    gd = net.gc if g_cell is None else g_cell
     if i_cell is None:
         i_cell = net.gc * (w - b)
     out_w, out_b = node_currents(net, prob, w, b, i_cell)
+    fw = prob.f.reshape(B, 2, M, N)
+    gw = np.where(np.isinf(net.gw), 0.0, net.gw)
+    gb = np.where(np.isinf(net.gb), 0.0, net.gb)
+    aw, ab = np.abs(w), np.abs(b)
+    # |A||x| + |f| per node (cells: |I| + dI/dV·(|w| + |b|), the rounding of w − b propagated).
+    cell = np.abs(i_cell) + gd * (aw + ab)
+    s_w = cell + prob.dw_extra * aw + np.abs(fw[:, 0])
+    s_b = cell + prob.db_extra * ab + np.abs(fw[:, 1])
+    diag_w = np.broadcast_to(gd + prob.dw_extra, w.shape).copy()
+    diag_b = np.broadcast_to(gd + prob.db_extra, w.shape).copy()
+    if N > 1:
+        t = gw * (aw[:, :, :-1] + aw[:, :, 1:])
+        s_w[:, :, :-1] += t
+        s_w[:, :, 1:] += t
+        diag_w[:, :, :-1] += gw
+        diag_w[:, :, 1:] += gw
+    if M > 1:
+        t = gb * (ab[:, :-1, :] + ab[:, 1:, :])
+        s_b[:, :-1, :] += t
+        s_b[:, 1:, :] += t
+        diag_b[:, :-1, :] += gb
+        diag_b[:, 1:, :] += gb
+    e_w = np.abs(out_w) + FLOOR_EPS * s_w
+    e_b = np.abs(out_b) + FLOOR_EPS * s_b
+    imbalance = np.zeros(B)
+    if net.ideal_wires:
+        # Merged nodes: only the group's KCL sum is a residual; share it among the members.
+        lw, lb, n = line_labels(net)
+        labels = np.concatenate([lw.ravel(), lb.ravel()])
+        size = np.bincount(labels, minlength=n)
+        fixed = np.zeros(n, dtype=bool)
+        fixed[labels[np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0]] = True
+        for k in range(B):
+            sums = np.bincount(labels, weights=np.concatenate([out_w[k].ravel(),
+                                                               out_b[k].ravel()]), minlength=n)
+            floor = np.bincount(labels, weights=np.concatenate([s_w[k].ravel(),
+                                                                s_b[k].ravel()]), minlength=n)
+            share = np.where(fixed, 0.0, (np.abs(sums) + FLOOR_EPS * floor) / size)[labels]
+            imbalance[k] = np.abs(sums[~fixed]).max(initial=0.0)
+            e_w[k] = share[:M * N].reshape(M, N)
+            e_b[k] = share[M * N:].reshape(M, N)
+    e_w[:, prob.fixed_w > 0] = 0.0
+    e_b[:, prob.fixed_b > 0] = 0.0
     if not net.ideal_wires:
         out_w[:, prob.fixed_w > 0] = 0.0
         out_b[:, prob.fixed_b > 0] = 0.0
-        return np.maximum(np.abs(out_w).max(axis=(1, 2)), np.abs(out_b).max(axis=(1, 2)))
-    lw, lb, n = line_labels(net)
-    labels = np.concatenate([lw.ravel(), lb.ravel()])
-    fixed = np.zeros(n, dtype=bool)
-    fixed[labels[np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0]] = True
-    res = np.empty(B)
-    for k in range(B):
-        sums = np.bincount(labels, weights=np.concatenate([out_w[k].ravel(), out_b[k].ravel()]),
-                           minlength=n)
-        res[k] = np.abs(sums[~fixed]).max(initial=0.0)
-    return res
+        imbalance = np.maximum(np.abs(out_w).max(axis=(1, 2)), np.abs(out_b).max(axis=(1, 2)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho_w = np.where(diag_w > 0, gd / diag_w, 0.0)
+        rho_b = np.where(diag_b > 0, gd / diag_b, 0.0)
+    # A floating line has no way out but its cells: all of its nodes' errors cross them.
+    row_term = (prob.dw_extra[:, 0] > 0) | (prob.fixed_w[:, 0] > 0)
+    col_term = (prob.db_extra[-1] > 0) | (prob.fixed_b[-1] > 0)
+    rho_w = np.where(row_term[:, None], rho_w, 1.0)
+    rho_b = np.where(col_term[None, :], rho_b, 1.0)
+    col = (e_b + rho_w * e_w).sum(axis=1)
+    row = (e_w + rho_b * e_b).sum(axis=2)
+    return row, col, imbalance

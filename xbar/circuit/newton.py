@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import _line_pcg
-from ..exceptions import ConvergenceError
 from . import direct
 from .network import Network, Problem, line_labels, node_currents
 
@@ -108,21 +107,84 @@ def kernel_description(cells: CellModel):
     return None
 
 
+def _tolerance(net, prob, cells, X, rtol, atol):
+    """Residual tolerance per item (A): rtol times the residual with every free node at 0 V."""
+    X0 = np.where(np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0, X, 0.0)
+    F0 = residual(net, prob, cells, X0)[0]
+    return np.maximum(rtol * np.linalg.norm(_merged(net, prob, F0), axis=1), atol)
+
+
 def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol: float,
           atol: float, maxiter: int, max_newton: int = 50, num_threads: int = 1):
     """Refine ``X`` (B, 2MN; the linear solution) in place to the nonlinear solution.
 
-    Returns (newton_iterations, cg_iterations, residual 2-norm) per batch item.
+    Items that Newton cannot solve from the linear start (strongly nonlinear cells, e.g. sinh at
+    V/v0 >> 10) are solved again by voltage continuation: the sources are ramped up from a
+    fraction where Newton converges, each stage starting from the previous one's solution.
+
+    Returns (newton_iterations, cg_iterations, residual 2-norm, status) per batch item; status
+    is 0 (converged), 2 (Newton step limit), -1 (Jacobian breakdown), -2 (line search stalled),
+    as in ``xbar.circuit.solution.INFO``.
     """
+    X_lin = X.copy()
+    n_newton, n_cg, res, status = _newton(net, prob, cells, X, rtol=rtol, atol=atol,
+                                          maxiter=maxiter, max_newton=max_newton,
+                                          num_threads=num_threads)
+    for k in np.flatnonzero(status != 0):
+        out = _continuation(net, prob, cells, int(k), X_lin[k], rtol=rtol, atol=atol,
+                            maxiter=maxiter, max_newton=max_newton)
+        if out is not None:
+            X[k], n_newton[k], n_cg[k], res[k], status[k] = *out, 0
+    return n_newton, n_cg, res, status
+
+
+def _scaled(prob: Problem, lam: float, k: slice) -> Problem:
+    """The problem with every source voltage scaled by ``lam`` (item slice ``k``)."""
+    fixed = np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0
+    return Problem(prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
+                   np.ascontiguousarray(lam * prob.f[k]), np.where(fixed, lam * prob.x[k], 0.0))
+
+
+def _continuation(net, prob, cells, k: int, X_lin: np.ndarray, *, rtol, atol, maxiter,
+                  max_newton, max_stages: int = 200):
+    """Voltage continuation for item ``k`` (``X_lin``: its linear solution, (2MN,)).
+
+    Returns (X, newton steps, CG iterations, residual) on success, None otherwise.  The step in
+    the source scale doubles after a converged stage and halves after a failed one.
+    """
+    sl = slice(k, k + 1)
+    fixed = np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0
+    lam, step, X = 0.0, 0.125, None
+    steps = cg = 0
+    for _ in range(max_stages):
+        target = min(1.0, lam + step)
+        sub = _scaled(prob, target, sl)
+        trial = np.ascontiguousarray((target * X_lin if X is None
+                                      else np.where(fixed, sub.x[0], X))[None])
+        nn, nc, rr, st = _newton(net, sub, cells, trial, rtol=rtol, atol=atol, maxiter=maxiter,
+                                 max_newton=max_newton, num_threads=1)
+        steps += int(nn[0])
+        cg += int(nc[0])
+        if st[0] == 0:
+            lam, X = target, trial[0]
+            if lam >= 1.0:
+                return X, steps, cg, float(rr[0])
+            step *= 2.0
+        else:
+            step *= 0.5
+            if step < 1e-6:
+                return None
+    return None
+
+
+def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol: float,
+            atol: float, maxiter: int, max_newton: int = 50, num_threads: int = 1):
+    """Damped Newton from ``X`` in place; (newton steps, CG iterations, residual, status)."""
     B = X.shape[0]
     M, N = net.shape
     gw = np.ascontiguousarray(net.gw if N > 1 else np.ones((M, 1)))
     gb = np.ascontiguousarray(net.gb if M > 1 else np.ones((1, N)))
-    # Scale of the problem: residual with every free node at 0 V.
-    X0 = np.where(np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0, X, 0.0)
-    F0 = residual(net, prob, cells, X0)[0]
-    scale = np.linalg.norm(_merged(net, prob, F0), axis=1)
-    tol = np.maximum(rtol * scale, atol)
+    tol = _tolerance(net, prob, cells, X, rtol, atol)
     desc = kernel_description(cells)
     if desc is not None and not net.ideal_wires:
         G = np.ascontiguousarray(np.where(cells.on, cells.G, 0.0))
@@ -130,33 +192,25 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
             G, gw, gb, prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, prob.f, X,
             desc[0], desc[1], desc[2], desc[3], desc[4], desc[5], np.ascontiguousarray(tol),
             int(maxiter), int(max_newton), int(num_threads))
-        bad = np.flatnonzero(status != 0)
-        if bad.size:
-            k = int(bad[0])
-            why = {1: f"no convergence in {max_newton} Newton steps",
-                   -1: "the Jacobian solve broke down",
-                   2: "the line search stalled"}.get(int(status[k]), f"status {int(status[k])}")
-            raise ConvergenceError(
-                f"Newton failed for batch item {k}: {why}; residual {res[k]:.3e} A > tolerance "
-                f"{tol[k]:.3e} A after {int(n_newton[k])} steps and {int(n_cg[k])} CG iterations",
-                iterations=int(n_newton[k]), residual=float(res[k]))
-        return n_newton.astype(int), n_cg.astype(int), res
+        status = np.asarray(status, dtype=int)
+        # Kernel codes: 1 Newton limit, -1 breakdown, 2 line search stalled.
+        status = np.select([status == 1, status == 2], [2, -2], status)
+        return n_newton.astype(int), n_cg.astype(int), res, status
     n_newton = np.zeros(B, dtype=int)
     n_cg = np.zeros(B, dtype=int)
     res = np.zeros(B)
+    status = np.zeros(B, dtype=int)
+    full = prob
     for k in range(B):
         x = X[k:k + 1]
-        # This item's right-hand side only: the residual reshapes f to the batch of x.
-        prob_k = Problem(prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
-                         prob.f[k:k + 1], x)
-        F, g = residual(net, prob_k, cells, x)
+        prob = Problem(full.dw_extra, full.db_extra, full.fixed_w, full.fixed_b,
+                       full.f[k:k + 1], full.x[k:k + 1])      # item k alone
+        F, g = residual(net, prob, cells, x)
         fn = fn_first = float(np.linalg.norm(_merged(net, prob, F)))
-        while fn > tol[k]:
-            if n_newton[k] >= max_newton:
-                raise ConvergenceError(
-                    f"Newton did not converge for batch item {k} in {max_newton} steps: residual "
-                    f"{fn:.3e} A > tolerance {tol[k]:.3e} A ({n_cg[k]} CG iterations)",
-                    iterations=int(n_newton[k]), residual=fn)
+        while fn > tol[k] or not np.isfinite(fn):
+            if n_newton[k] >= max_newton or not np.isfinite(fn):
+                status[k] = 2
+                break
             eta = min(0.1, fn / max(fn_first, 1e-300))
             delta = np.zeros_like(x)
             if net.ideal_wires:
@@ -166,18 +220,17 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
                 step = Problem(prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
                                np.ascontiguousarray(-F), delta)
                 delta = direct.solve(jac, step)
-                status, it = np.zeros(1, dtype=int), np.zeros(1, dtype=int)
+                st, it = 0, 0
             else:
-                status, it, r, _ = _line_pcg.solve(
+                st, it, _, _, _ = _line_pcg.solve(
                     np.ascontiguousarray(g[0]), gw, gb,
                     prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
                     np.ascontiguousarray(-F), delta, max(eta, 1e-14), 0.0, int(maxiter), 1)
-            n_cg[k] += int(it[0])
-            if status[0] not in (0, 1):
-                raise ConvergenceError(
-                    f"Newton step {n_newton[k] + 1} of batch item {k}: the Jacobian solve broke "
-                    f"down (status {int(status[0])}), residual {fn:.3e} A",
-                    iterations=int(n_newton[k]), residual=fn)
+                st, it = int(st[0]), int(it[0])
+            n_cg[k] += it
+            if st not in (0, 1) or not np.all(np.isfinite(delta)):
+                status[k] = -1
+                break
             # Backtracking line search on ||F|| (Armijo, sufficient decrease 1e-4).
             t = 1.0
             while True:
@@ -187,8 +240,13 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
                 if ft <= (1.0 - 1e-4 * t) * fn or t < 1e-6:
                     break
                 t *= 0.5
+            if not ft <= (1.0 - 1e-4 * t) * fn:
+                status[k] = -2
+                x[:] = trial if ft < fn else x
+                fn = min(ft, fn)
+                break
             x[:] = trial
             F, g, fn = Ft, gt, ft
             n_newton[k] += 1
         res[k] = fn
-    return n_newton, n_cg, res
+    return n_newton, n_cg, res, status

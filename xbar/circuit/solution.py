@@ -44,41 +44,100 @@ class PowerBreakdown:
                 "supplied": self.supplied}
 
 
+#: ``CircuitSolution.info`` codes per batch item (in the manner of SciPy's iterative solvers:
+#: 0 success, > 0 no convergence to tolerance, < 0 breakdown).
+INFO = {
+    0: "converged: every terminal current's estimated error is within tolerance",
+    1: "iteration limit reached (CG iterations, or refinement rounds that stopped improving)",
+    2: "Newton step limit reached",
+    3: "tolerance not attainable in float64: the estimated error exceeds rtol at the rounding "
+       "floor (ill-conditioned input: stiff elements next to weak lines)",
+    -1: "breakdown: the nodal matrix is not positive definite (invalid conductances)",
+    -2: "Newton line search stalled",
+}
+
+
 @dataclass(frozen=True)
 class CircuitSolution:
-    """Solved crossbar: every node voltage and terminal current.
+    """Solved crossbar: every node voltage and terminal current, and how far to trust them.
 
-    Arrays carry a leading batch axis when the solve was batched.  Currents in A, voltages in V.
+    Shapes: ``(M, N)`` etc. for one solve; a leading batch axis ``B`` (written ``…``) when the
+    solve was batched (2-D source voltages).  Currents in A, voltages in V.  Modelled on SciPy's
+    iterative solvers: ``converged``/``info`` say per batch item whether the result meets the
+    tolerance (``Crossbar.solve(on_failure=...)`` decides whether a failure raises, warns or
+    only shows here).
+
+    Attributes
+    ----------
+    v_wordline : np.ndarray
+        (…, M, N) word-line node voltages w[i, j], V.
+    v_bitline : np.ndarray
+        (…, M, N) bit-line node voltages b[i, j], V.
+    row_voltages : np.ndarray
+        (…, M) source voltages of the word-line drivers (NaN = floating), V.
+    col_voltages : np.ndarray
+        (…, N) source voltages of the bit-line terminals (NaN = floating), V.
+    cell_currents : np.ndarray
+        (…, M, N) current through each whole cell from word line to bit line, A (access
+        transistor included for 1T1R; 0 for an off gate).
+    cell_voltages : np.ndarray
+        (…, M, N) voltage across each memristive element, V. For 1T1R cells this is the
+        memristor alone (``w − b`` minus the access transistor's drop; 0 for an off gate);
+        ``v_wordline − v_bitline`` is the whole cell's voltage.
+    row_currents : np.ndarray
+        (…, M) current from each driver source into its word line, A (0 for a floating row).
+    col_currents : np.ndarray
+        (…, N) current out of each bit line into its terminal source, A (0 for a floating
+        column).
+    power : PowerBreakdown
+        Dissipated power by part, W.
+    iterations : np.ndarray | int
+        (…,) CG iterations per batch item; 0 for direct solves (with Newton: CG steps in total).
+    residual : np.ndarray | float
+        (…,) largest KCL imbalance over all free nodes, A, recomputed from the returned
+        voltages.
+    method : str
+        Solver that produced the result: "pcg", "direct", "newton-pcg", "newton-direct".
+    newton_iterations : np.ndarray | int
+        (…,) Newton steps per batch item (nonlinear cells; 0 for linear ones).
+    row_current_errors : np.ndarray | None
+        (…, M) a-posteriori error estimates of ``row_currents``, A (see ``error_estimate``).
+    col_current_errors : np.ndarray | None
+        (…, N) a-posteriori error estimates of ``col_currents``, A.
+    error_estimate : np.ndarray | float
+        (…,) the worst relative error estimate over the terminal currents: each terminal's
+        estimate divided by its line's gross current S = Σ|I_cell| + |I| + g_terminal·|V_source|
+        (dimensionless; floating lines excluded).  The estimate propagates every node's KCL
+        residual plus the float64 rounding floor of that residual (``eps·(|A||x| + |f|)``) to
+        the terminals (``xbar.circuit.network.current_errors``); the errors of all terminal
+        currents together are about the sum of those node terms at most.  ``rtol`` of a solve
+        is tested against it.
+    info : np.ndarray | int
+        (…,) status per batch item, an integer code of :data:`INFO` (0 = converged).
+    converged : (…,) bool array, or bool for one solve
+        True where ``info == 0`` (a property).
     """
 
     v_wordline: np.ndarray
-    """(…, M, N) word-line node voltages w[i, j], V."""
     v_bitline: np.ndarray
-    """(…, M, N) bit-line node voltages b[i, j], V."""
     row_voltages: np.ndarray
-    """(…, M) source voltages of the word-line drivers (NaN = floating), V."""
     col_voltages: np.ndarray
-    """(…, N) source voltages of the bit-line terminals (NaN = floating), V."""
     cell_currents: np.ndarray
-    """(…, M, N) current through each cell from word line to bit line, A."""
     cell_voltages: np.ndarray
-    """(…, M, N) voltage across each memristive element (excluding an access transistor), V."""
     row_currents: np.ndarray
-    """(…, M) current from each driver source into its word line, A."""
     col_currents: np.ndarray
-    """(…, N) current out of each bit line into its terminal source, A."""
     power: PowerBreakdown
-    """Dissipated power by part, W."""
     iterations: np.ndarray | int
-    """Solver iterations (per batch item); 0 for direct solves."""
     residual: np.ndarray | float
-    """Largest KCL imbalance over all free nodes, A, recomputed from the returned voltages."""
     method: str
-    """Solver that produced the result: "pcg", "direct", "newton-pcg"."""
     newton_iterations: np.ndarray | int = 0
-    """Newton steps (nonlinear cells; 0 for linear ones); ``iterations`` then counts CG steps."""
+    row_current_errors: np.ndarray | None = None
+    col_current_errors: np.ndarray | None = None
+    error_estimate: np.ndarray | float = 0.0
+    info: np.ndarray | int = 0
 
     @property
-    def converged(self) -> bool:
-        """Always True: a solve that does not converge raises ``ConvergenceError``."""
-        return True
+    def converged(self) -> np.ndarray | bool:
+        """(…,) True where ``info == 0``: the solve met its tolerance (a bool for one solve)."""
+        ok = np.asarray(self.info) == 0
+        return bool(ok) if ok.ndim == 0 else ok
