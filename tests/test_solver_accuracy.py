@@ -3,7 +3,6 @@
 References: ``exact_reference`` (refinement with exact rational residuals) for ill-conditioned
 networks, ``dense_reference`` otherwise.
 """
-import warnings
 
 import numpy as np
 import pytest

@@ -7,7 +7,6 @@ Whatever the input: a solve either refuses it (``ConfigError``), or says per ite
 current of the exact answer (refinement with exact rational residuals).
 """
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import xbar

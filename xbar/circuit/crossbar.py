@@ -461,9 +461,11 @@ class Crossbar:
                            net.g_driver, net.gw[:, 0] if self.shape[1] > 1 else net.gc[:, 0])
         cols = _line_scale(np.abs(sol.cell_currents).sum(axis=1), sol.col_currents, cv,
                            net.g_sense, net.gb[-1] if self.shape[0] > 1 else net.gc[0])
-        # A floating line carries no terminal current: nothing to resolve there.
-        row_err = np.where(np.isnan(rv), 0.0, row_err)
-        col_err = np.where(np.isnan(cv), 0.0, col_err)
+        # A floating line carries no terminal current, and neither does a line whose every cell
+        # is open or gated off (cut off from the array, whatever its source): nothing to resolve.
+        conducting = net.gc > 0
+        row_err = np.where(np.isnan(rv) | ~conducting.any(axis=1), 0.0, row_err)
+        col_err = np.where(np.isnan(cv) | ~conducting.any(axis=0), 0.0, col_err)
         ok = ((row_err <= rtol * rows + atol).all(axis=1)
               & (col_err <= rtol * cols + atol).all(axis=1))
         with np.errstate(divide="ignore", invalid="ignore"):

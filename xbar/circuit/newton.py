@@ -235,7 +235,7 @@ def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rto
             t = 1.0
             while True:
                 trial = x + t * delta
-                Ft, gt = residual(net, prob_k, cells, trial)
+                Ft, gt = residual(net, prob, cells, trial)
                 ft = float(np.linalg.norm(_merged(net, prob, Ft)))
                 if ft <= (1.0 - 1e-4 * t) * fn or t < 1e-6:
                     break
