@@ -111,3 +111,25 @@ def test_program_relax_infer_validates_its_inputs(digits):
         program_relax_infer(layer, X, y, [1.0], device=dev, programming="reset")
     with pytest.raises(ConfigError, match="device"):
         program_relax_infer(layer, X, y, [1.0], device=(1e-6, 1e-5))
+
+
+def test_age_layer_writes_the_aged_devices_and_checks_its_inputs(digits):
+    from xbar.periphery.aging import age_layer, sample_devices
+    W, _, _ = digits
+    dev = presets.stanford_tech_b()
+    layer = AnalogLinear(W, device=dev)
+    devs = sample_devices(layer, dev, random_state=0)
+    for d, tile in zip(devs, layer.tiles):
+        d.set_state(np.asarray(tile.G))
+    before = layer.conductances()
+    age_layer(layer, devs, 60.0)
+    for d, g0, g1 in zip(devs, before, layer.conductances()):
+        np.testing.assert_array_equal(g1, d.G)
+        assert not np.array_equal(g0, g1)
+        np.testing.assert_array_equal(d.t_since_programming, 60.0)
+    with pytest.raises(ConfigError, match="one array per tile"):
+        age_layer(layer, devs + devs, 1.0)
+    with pytest.raises(ConfigError, match="t_seconds"):
+        age_layer(layer, devs, -1.0)
+    with pytest.raises(ConfigError, match="relaxation"):
+        sample_devices(layer, (1e-6, 1e-5))

@@ -24,7 +24,7 @@ from .._validation import as_float_array, check_choice
 from ..exceptions import ConfigError
 from .layer import AnalogLinear, CellReadNoise
 
-__all__ = ["AgingResult", "program_relax_infer"]
+__all__ = ["AgingResult", "age_layer", "program_relax_infer", "sample_devices"]
 
 PROGRAMMINGS = ("verify", "exact")
 
@@ -69,6 +69,44 @@ def _read_sigma(dev, G: np.ndarray) -> np.ndarray:
     m = dev.model
     x = (G - dev.g_min) / (dev.g_max - dev.g_min)
     return np.interp(x, np.asarray(m.read_noise_x, float), np.asarray(m.read_noise_rel, float))
+
+
+def sample_devices(layer: AnalogLinear, device, random_state=None) -> list:
+    """One device array per tile of ``layer``, shaped like its conductances.
+
+    Parameters
+    ----------
+    layer : AnalogLinear
+        The layer whose tiles the devices back.
+    device : device model
+        A model with relaxation (``sample`` and ``drift_rate``, e.g.
+        ``xbar.devices.presets.stanford_tech_b()``).
+    random_state : None, int, SeedSequence or Generator
+        Spawned into one stream per tile (fabrication and the arrays' own operation streams).
+
+    Returns
+    -------
+    list of device arrays (their states as the model samples them: set them with
+    ``set_state`` or program them before ageing).
+    """
+    if not (hasattr(device, "sample") and hasattr(device, "drift_rate")):
+        raise ConfigError("ageing needs a device model with relaxation (e.g. "
+                          f"xbar.devices.presets.stanford_tech_b()), got {type(device).__name__}")
+    rngs = check_random_state(random_state).spawn(len(layer.tiles))
+    return [device.sample(tile.G.shape, random_state=r) for tile, r in zip(layer.tiles, rngs)]
+
+
+def age_layer(layer: AnalogLinear, devices: list, t_seconds: float) -> None:
+    """Let ``t_seconds`` (s) pass for the device arrays behind ``layer``'s tiles (their ``age``,
+    on each array's own operation stream) and write the relaxed conductances into the tiles.
+    TIA gains and ADC ranges stay as they are."""
+    from .._validation import check_scalar
+    check_scalar(t_seconds, "t_seconds", low=0.0, unit="s")
+    if len(devices) != len(layer.tiles):
+        raise ConfigError(f"devices must hold one array per tile ({len(layer.tiles)}), "
+                          f"got {len(devices)}")
+    for i, dev in enumerate(devices):
+        layer.set_conductances(i, np.array(dev.age(float(t_seconds))))
 
 
 def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
@@ -125,7 +163,7 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
     if t.ndim != 1 or t.size == 0 or np.any(t < 0) or np.any(np.diff(t) < 0):
         raise ConfigError(f"times must be a non-empty 1-D non-decreasing array of s >= 0, got {t}")
     check_choice(programming, "programming", PROGRAMMINGS)
-    if not (hasattr(device, "sample") and hasattr(device, "drift_rate")):
+    if not (hasattr(device, "g_min") and hasattr(device, "g_max")):
         raise ConfigError("device must be a device model with relaxation (e.g. "
                           f"xbar.devices.presets.stanford_tech_b()), got {type(device).__name__}")
     win = layer.window
@@ -137,9 +175,8 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
     if programming == "exact" and opts:
         raise ConfigError(f"program_options apply to programming='verify', got {sorted(opts)}")
 
-    fab, prog, relax, noise = spawn(check_random_state(random_state), 4)
-    devs = [device.sample(tile.G.shape, random_state=r)
-            for tile, r in zip(layer.tiles, fab.spawn(len(layer.tiles)))]
+    fab, prog, noise = spawn(check_random_state(random_state), 3)
+    devs = sample_devices(layer, device, fab)
     converged = []
 
     def write(i, G):
@@ -168,10 +205,8 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
             layer.channel_noise = sigma
         t_prev = 0.0
         for k, tk in enumerate(t):
-            for i, d in enumerate(devs):
-                if tk > t_prev:
-                    d.age(tk - t_prev, random_state=relax)
-                layer.set_conductances(i, np.array(d.G))
+            if tk > t_prev:
+                age_layer(layer, devs, tk - t_prev)
             t_prev = tk
             dG = np.concatenate([(np.asarray(d.G) - g).ravel() for d, g in zip(devs, g0)])
             shift[k], spread[k] = dG.mean(), dG.std()

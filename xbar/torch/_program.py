@@ -98,6 +98,7 @@ class ProgrammedLayer:
         ranges stay as programmed.
         """
         from .._validation import check_scalar
+        from ..periphery.aging import age_layer, sample_devices
         check_scalar(t_seconds, "t_seconds", low=0.0, unit="s")
         model = self.hardware.device
         if not (hasattr(model, "sample") and hasattr(model, "drift_rate")):
@@ -106,13 +107,10 @@ class ProgrammedLayer:
                               f"{type(model).__name__}")
         a = self.analog
         if self._devices is None:
-            self._devices = []
-            for tile, rng in zip(a.tiles, self._relax_rng.spawn(len(a.tiles))):
-                dev = model.sample(tile.G.shape, random_state=rng)
+            self._devices = sample_devices(a, model, self._relax_rng)
+            for tile, dev in zip(a.tiles, self._devices):
                 dev.set_state(np.asarray(tile.G))
-                self._devices.append(dev)
-        for i, dev in enumerate(self._devices):
-            a.set_conductances(i, dev.age(float(t_seconds)))
+        age_layer(a, self._devices, t_seconds)
         self._J = None
 
     def sync(self, W: np.ndarray) -> bool:
