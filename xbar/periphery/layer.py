@@ -24,6 +24,12 @@ as ``step``/``epoch`` are added by ``EnergyLedger.tags``):
 * ``dac``: ``power_per_line x t_read`` per driven word line per read;
 * ``tia``: ``power x t_read`` per read-out channel per read;
 * ``adc``: ``energy_per_conversion`` per conversion.
+
+Extension points (public, stable): ``read_strategy`` (a :class:`ReadStrategy`: when linear tiles
+are read through their maps and how they are solved otherwise; ``xbar.train.analog.FastReads`` is
+one), ``channel_noise`` (a callable on the channel currents before the TIA, e.g.
+:class:`CellReadNoise`), :meth:`AnalogLinear.set_weights` with its ``write`` hook (the programming
+process), :meth:`AnalogLinear.target_conductances` and the ``calibrated``/``linear`` properties.
 """
 from __future__ import annotations
 
