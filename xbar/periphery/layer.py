@@ -24,11 +24,18 @@ as ``step``/``epoch`` are added by ``EnergyLedger.tags``):
 * ``dac``: ``power_per_line x t_read`` per driven word line per read;
 * ``tia``: ``power x t_read`` per read-out channel per read;
 * ``adc``: ``energy_per_conversion`` per conversion.
+
+Extension points (public, stable): ``read_strategy`` (a :class:`ReadStrategy`: when linear tiles
+are read through their maps and how they are solved otherwise; ``xbar.train.analog.FastReads`` is
+one), ``channel_noise`` (a callable on the channel currents before the TIA, e.g.
+:class:`CellReadNoise`), :meth:`AnalogLinear.set_weights` with its ``write`` hook (the programming
+process), :meth:`AnalogLinear.target_conductances` and the ``calibrated``/``linear`` properties.
 """
 from __future__ import annotations
 
 import numbers
 import os
+from typing import Callable
 
 import numpy as np
 from scipy.linalg.blas import dsyrk
@@ -43,7 +50,7 @@ from .mapping import WeightMapping, conductance_range, effective_weights
 from .tia import TIA
 from .tiling import ArrayConfig, TileSpec, plan_tiles
 
-__all__ = ["AnalogLinear", "Tile"]
+__all__ = ["AnalogLinear", "CellReadNoise", "ReadStrategy", "Tile"]
 
 READ_METHODS = ("auto", "transfer", "solve")
 _SOLVE_BYTES = 64e6       # memory budget of one batched per-read solve
@@ -127,6 +134,109 @@ class Tile:
         return c
 
 
+class ReadStrategy:
+    """How :class:`AnalogLinear` reads a tile of linear cells when ``read_method="auto"``.
+
+    The extension API for read paths: subclass and override :meth:`use_maps` (read through the
+    tile's cached exact linear maps, or solve the batch's reads) and/or :meth:`solve` (the per-read
+    path), then pass an instance as ``AnalogLinear(read_strategy=...)`` or assign
+    ``layer.read_strategy``.  The layer itself handles ``read_method="transfer"``/``"solve"`` and
+    nonlinear cells (always solved), the map path and its energy, the channel noise, TIA and ADC.
+    Both paths must return the same currents (within the solver's tolerance); only their cost may
+    differ.  The default reproduces the layer's rule: maps when cached or when the batch has at
+    least a third of the tile's smaller side inputs (building them costs about ``min(M, N)/3``
+    solves, measured), else one ``Crossbar.solve`` per chunk of reads.
+    """
+
+    def use_maps(self, layer: "AnalogLinear", tile: Tile, batch: int) -> bool:
+        """True to read ``tile`` (linear cells) through its exact maps for ``batch`` inputs."""
+        return tile.maps_ready(layer.energy) or batch >= max(1, min(tile.crossbar.shape) // 3)
+
+    def solve(self, layer: "AnalogLinear", tile: Tile, V: np.ndarray,
+              phase: Phase) -> tuple[np.ndarray, dict]:
+        """Channel currents of one tile by circuit solves of its reads.
+
+        Parameters
+        ----------
+        layer : AnalogLinear
+            The layer (its ``dac`` gives the read duration and the pulse-width levels).
+        tile : Tile
+            The tile read.
+        V : (B, M) ndarray
+            Word-line voltages of this read phase, V.
+        phase : Phase
+            The DAC phase (``phase.codes`` not None for pulse-width encoding: the read is the
+            time average over its amplitude slots).
+
+        Returns
+        -------
+        I : (B, K) ndarray
+            Channel currents before the TIA, A (columns combined by ``tile.A``).
+        energy : dict
+            Read energy of the batch per ``component`` tag, J (booked by the layer as ``read``).
+        """
+        xb = tile.crossbar
+        M, C = xb.shape
+        B = V.shape[0]
+        t_read = layer.dac.t_read
+        chunk = max(1, int(_SOLVE_BYTES // (12 * 8 * M * C)))
+        cols = np.zeros((B, C))
+        parts = dict.fromkeys(("cells", "access", "wires", "drivers", "sense"), 0.0)
+        if phase.codes is None:
+            slots = [(V, 1.0)]
+        else:
+            codes = phase.codes[:, tile.spec.rows]
+            L = layer.dac.levels
+            mag, sgn = np.abs(codes), np.sign(codes)
+            slots = [(sgn * (mag >= k) * layer.dac.v_read, 1.0 / L)
+                     for k in range(1, int(mag.max(initial=0)) + 1)]
+        for Vs, frac in slots:
+            for s in range(0, B, chunk):
+                sol = xb.solve(Vs[s:s + chunk], np.zeros((min(B, s + chunk) - s, C)))
+                cols[s:s + chunk] += frac * sol.col_currents
+                for k in parts:
+                    parts[k] += frac * t_read * float(np.sum(getattr(sol.power, k)))
+        return cols @ tile.A, parts
+
+
+class CellReadNoise:
+    """Cell read noise on the channel currents before the TIA (a ``channel_noise`` of
+    :class:`AnalogLinear`).
+
+    A cell read as ``G (1 + σ z)``, z ~ N(0, 1) independent per cell and read, adds to column
+    ``c`` the current ``Σ_i V_i σ_ic G_ic z_ic``: Gaussian with variance ``Σ_i V_i² σ_ic² G_ic²``,
+    and to channel ``k`` (columns combined by ``A``) the variance ``Σ_c A_ck² Σ_i V_i² σ_ic² G_ic²``.
+    The noise is propagated through ideal wires (its IR-drop correction is of order ``r·G`` of a
+    quantity that is already small) and drawn per read, so every input of a batch sees fresh noise.
+
+    Parameters
+    ----------
+    sigma : float or callable
+        Relative read noise ``σ`` (dimensionless, ``std(G_read)/G``), or a callable
+        ``sigma(tile) -> (M, C)`` array of per-cell relative noise (e.g. a device model's
+        state-dependent table).  0 draws nothing.
+    random_state : None, int, SeedSequence or Generator
+        The noise stream.
+    """
+
+    def __init__(self, sigma: float | Callable[[Tile], np.ndarray], random_state=None):
+        if not callable(sigma):
+            from .._validation import check_scalar
+            sigma = float(check_scalar(sigma, "sigma", low=0.0, high=1.0))
+        self.sigma = sigma
+        self.rng = check_random_state(random_state)
+
+    def __call__(self, tile: Tile, V: np.ndarray, I: np.ndarray) -> np.ndarray:
+        """Noisy channel currents (B, K) A from the noiseless ``I`` (B, K) A of word-line
+        voltages ``V`` (B, M) V on ``tile``."""
+        sigma = self.sigma(tile) if callable(self.sigma) else self.sigma
+        if not callable(self.sigma) and sigma == 0.0:
+            return I
+        var_map = ((sigma * np.asarray(tile.G)) ** 2) @ (tile.A ** 2)   # (M, K), A²/V²
+        std = np.sqrt((V * V) @ var_map)
+        return I + std * self.rng.standard_normal(I.shape)
+
+
 class AnalogLinear:
     """A linear layer ``y = x @ W.T`` computed by crossbar tiles through DAC, TIA and ADC.
 
@@ -158,6 +268,15 @@ class AnalogLinear:
         core, at most 2).  1 builds them one after the other; the results are the same.
     count_samples : bool
         Add each forward batch to ``ledger.samples`` (switch off when a network counts samples).
+    read_strategy : ReadStrategy, optional
+        Chooses, for ``read_method="auto"`` and linear cells, between a tile's exact maps and
+        circuit solves, and performs the solves (default ``ReadStrategy()``, the rule above).
+        Settable later as ``layer.read_strategy``.
+    channel_noise : callable, optional
+        ``channel_noise(tile, V, I) -> I_noisy``: noise added to a tile's channel currents
+        ``I`` (B, K) A of word-line voltages ``V`` (B, M) V before the TIA, on every read (both
+        read paths; e.g. :class:`CellReadNoise`).  It must return a (B, K) array in A and owns its
+        random stream.  None: noiseless.  Settable later as ``layer.channel_noise``.
     random_state : None, int, SeedSequence or Generator
         Seeds the converter errors (fabrication stream) and the conversion noise (operation stream).
 
@@ -176,7 +295,9 @@ class AnalogLinear:
                  mapping: WeightMapping | None = None, device=None,
                  ledger: EnergyLedger | None = None, name: str = "analog",
                  read_method: str = "auto", energy: bool = True, count_samples: bool = True,
-                 map_workers: int | None = None, random_state=None):
+                 map_workers: int | None = None, read_strategy: ReadStrategy | None = None,
+                 channel_noise: Callable[[Tile, np.ndarray, np.ndarray], np.ndarray] | None = None,
+                 random_state=None):
         W = as_float_array(W, "W")
         if W.ndim != 2 or 0 in W.shape:
             raise ConfigError(f"W must be a non-empty 2-D (out, in) array, got shape {W.shape}")
@@ -185,6 +306,14 @@ class AnalogLinear:
                                   (mapping, WeightMapping, "mapping")):
             if obj is not None and not isinstance(obj, cls):
                 raise ConfigError(f"{argname} must be a {cls.__name__}, got {type(obj).__name__}")
+        if read_strategy is not None and not isinstance(read_strategy, ReadStrategy):
+            raise ConfigError("read_strategy must be a ReadStrategy, got "
+                              f"{type(read_strategy).__name__}")
+        if channel_noise is not None and not callable(channel_noise):
+            raise ConfigError("channel_noise must be callable (tile, V, I) -> I or None, got "
+                              f"{type(channel_noise).__name__}")
+        self.read_strategy = read_strategy if read_strategy is not None else ReadStrategy()
+        self.channel_noise = channel_noise
         if ledger is not None and not isinstance(ledger, EnergyLedger):
             raise ConfigError(f"ledger must be an EnergyLedger, got {type(ledger).__name__}")
         self.W = W.copy()
@@ -269,6 +398,17 @@ class AnalogLinear:
 
     # ------------------------------------------------------------------ properties
     @property
+    def calibrated(self) -> bool:
+        """True when the ADC ranges are set (fixed or full range, or after :meth:`calibrate`);
+        a forward pass needs it."""
+        return self._calibrated
+
+    @property
+    def linear(self) -> bool:
+        """True when the cells are ohmic (the exact linear read maps apply)."""
+        return self._linear
+
+    @property
     def in_features(self) -> int:
         return self.W.shape[1]
 
@@ -302,6 +442,43 @@ class AnalogLinear:
     def conductances(self) -> list[np.ndarray]:
         """Copies of every tile's conductances (rows, C), S."""
         return [np.array(t.G) for t in self.tiles]
+
+    def target_conductances(self, W) -> list[np.ndarray]:
+        """Per-tile (rows, C) conductances, S, that represent weights ``W`` (out, in).
+
+        Mapped with the layer's ``mapping`` and its fixed full scale ``w_max`` (weights beyond it
+        clip at the window's end), as at construction; nothing is written.
+        """
+        W = as_float_array(W, "W", shape=self.W.shape)
+        return [self.mapping.map_block(W[t.spec.outputs, t.spec.rows], self.window, self.w_max).G
+                for t in self.tiles]
+
+    def set_weights(self, W, *,
+                    write: Callable[[int, np.ndarray], np.ndarray] | None = None) -> None:
+        """Program weights ``W`` (out, in) into every tile.
+
+        Writes the conductances :meth:`target_conductances` gives (cached read maps are rebuilt
+        on the next read) and re-applies the TIA gain rule (:meth:`update_gains`, as a controller
+        that knows what it wrote would).  ``layer.W`` (and :meth:`ideal`) follow.  Converter
+        errors (fabrication) are kept; calibrated ADC ranges stay as they were (call
+        :meth:`calibrate` again to re-fit them to the new gains).
+
+        Parameters
+        ----------
+        W : (out, in) array_like
+            Weights, in the layer's weight units.
+        write : callable, optional
+            ``write(index, G_target) -> G``: the programming process of tile ``index``, given its
+            (rows, C) target conductances in S and returning those it reached, S (e.g. a
+            programming error, or program-and-verify of a device array).  Default: the targets,
+            exactly.
+        """
+        W = as_float_array(W, "W", shape=self.W.shape)
+        for i, G in enumerate(self.target_conductances(W)):
+            self.set_conductances(i, G if write is None else write(i, G))
+        self.update_gains()
+        self.W = W.copy()
+        self.W.flags.writeable = False
 
     def set_conductances(self, index: int, G) -> None:
         """Replace tile ``index``'s conductances (S); cached maps are rebuilt on the next read."""
@@ -363,8 +540,7 @@ class AnalogLinear:
             return False
         if self.read_method == "transfer":
             return True
-        # Building the maps costs about as much as min(M, N)/3 per-read solves (measured).
-        return tile.maps_ready(self.energy) or batch >= max(1, min(tile.crossbar.shape) // 3)
+        return self.read_strategy.use_maps(self, tile, batch)
 
     def build_maps(self, batch: int) -> None:
         """Build the read maps every tile will use for a batch of ``batch`` inputs and lacks,
@@ -399,7 +575,15 @@ class AnalogLinear:
 
     def _channels(self, tile: Tile, V: np.ndarray, phase: Phase, operation: str,
                   moment: dict) -> np.ndarray:
-        """Channel currents (B, K) A of one tile for one read, booking its array energy."""
+        """Channel currents (B, K) A of one tile for one read (with ``channel_noise``), booking
+        its array energy."""
+        chan = self._exact_channels(tile, V, phase, operation, moment)
+        if self.channel_noise is not None:
+            chan = self.channel_noise(tile, V, chan)
+        return chan
+
+    def _exact_channels(self, tile: Tile, V: np.ndarray, phase: Phase, operation: str,
+                        moment: dict) -> np.ndarray:
         t_read = self.dac.t_read
         B = V.shape[0]
         if self._use_transfer(tile, B):
@@ -417,7 +601,10 @@ class AnalogLinear:
                 self._book("read", e_drv, B, operation, component="drivers")
                 self._book("read", e_sen, B, operation, component="sense")
             return chan
-        return self._solve_channels(tile, V, phase, operation)
+        chan, parts = self.read_strategy.solve(self, tile, V, phase)
+        for k, e in parts.items():
+            self._book("read", e, B, operation, component=k)
+        return chan
 
     def _second_moment(self, V: np.ndarray, phase: Phase, rows: slice) -> np.ndarray:
         """``Σ_b V_bᵀ V_b`` (V²), or its time average over the pulse-width slots (upper triangle)."""
@@ -434,33 +621,6 @@ class AnalogLinear:
             Ak = sgn * (mag >= k) * self.dac.v_read
             S += dsyrk(1.0, Ak.T, trans=0)
         return S / L
-
-    def _solve_channels(self, tile: Tile, V: np.ndarray, phase: Phase,
-                        operation: str) -> np.ndarray:
-        xb = tile.crossbar
-        M, C = xb.shape
-        B = V.shape[0]
-        t_read = self.dac.t_read
-        chunk = max(1, int(_SOLVE_BYTES // (12 * 8 * M * C)))
-        cols = np.zeros((B, C))
-        parts = dict.fromkeys(("cells", "access", "wires", "drivers", "sense"), 0.0)
-        if phase.codes is None:
-            slots = [(V, 1.0)]
-        else:
-            codes = phase.codes[:, tile.spec.rows]
-            L = self.dac.levels
-            mag, sgn = np.abs(codes), np.sign(codes)
-            slots = [(sgn * (mag >= k) * self.dac.v_read, 1.0 / L)
-                     for k in range(1, int(mag.max(initial=0)) + 1)]
-        for Vs, frac in slots:
-            for s in range(0, B, chunk):
-                sol = xb.solve(Vs[s:s + chunk], np.zeros((min(B, s + chunk) - s, C)))
-                cols[s:s + chunk] += frac * sol.col_currents
-                for k in parts:
-                    parts[k] += frac * t_read * float(np.sum(getattr(sol.power, k)))
-        for k, e in parts.items():
-            self._book("read", e, B, operation, component=k)
-        return cols @ tile.A
 
     def _run(self, x: np.ndarray, operation: str, collect: bool = False):
         """Forward pass; with ``collect`` return the TIA outputs per tile instead of converting."""

@@ -4,9 +4,8 @@ input Jacobian of the read, and read noise.  No torch here (``modules.py`` wraps
 Re-programming.  ``ProgrammedLayer.sync(W)`` compares ``W`` with the weights last written and,
 when they differ, maps them to conductances with the layer's fixed full scale ``w_max`` (weights
 beyond it clip at the window's end), adds the programming error if configured, writes every tile
-(``AnalogLinear.set_conductances``: the tiles' cached read maps are rebuilt on the next read) and
-re-applies the TIAs' gain rule (``AnalogLinear.update_gains``, as a controller that knows what it
-wrote would).  Converter errors (fabrication) are kept.
+(``AnalogLinear.set_weights``: the tiles' cached read maps are rebuilt on the next read, and the
+TIAs' gain rule is re-applied, as a controller that knows what it wrote would).  Converter errors (fabrication) are kept.
 
 Relaxation.  ``ProgrammedLayer.relax(t)`` hands the programmed conductances of every tile to
 the device model's arrays (``hardware.device.sample(...).set_state``) and lets them age; the next
@@ -30,33 +29,9 @@ import numpy as np
 from .._random import check_random_state, spawn
 from .._validation import as_float_array
 from ..exceptions import ConfigError
-from ..periphery import AnalogLinear
+from ..periphery import AnalogLinear, CellReadNoise
 
 __all__ = ["ProgrammedLayer"]
-
-
-class _NoisyReadLinear(AnalogLinear):
-    """``AnalogLinear`` whose channel currents carry cell read noise.
-
-    A cell read as ``G (1 + σ z)``, z ~ N(0, 1) independent per cell and read, adds to column
-    ``c`` the current ``Σ_i V_i σ G_ic z_ic``: Gaussian with variance ``Σ_i V_i² σ² G_ic²``, and to
-    channel ``k`` (columns combined by ``A``) the variance ``Σ_c A_ck² Σ_i V_i² σ² G_ic²``.  The
-    noise is propagated through ideal wires (its IR-drop correction is of order ``r·G`` of a
-    quantity that is already small) and drawn per read, so every input of a batch sees fresh
-    noise.  Needs a hook in ``AnalogLinear`` (the channel currents before the TIA); this
-    subclass overrides its ``_channels`` step.
-    """
-
-    read_noise: float = 0.0
-    noise_rng: np.random.Generator | None = None
-
-    def _channels(self, tile, V, phase, operation, moment):
-        chan = super()._channels(tile, V, phase, operation, moment)
-        if self.read_noise > 0.0:
-            var_map = ((self.read_noise * np.asarray(tile.G)) ** 2) @ (tile.A ** 2)   # (M, K)
-            std = np.sqrt((V * V) @ var_map)
-            chan = chan + std * self.noise_rng.standard_normal(chan.shape)
-        return chan
 
 
 class ProgrammedLayer:
@@ -85,13 +60,12 @@ class ProgrammedLayer:
         if w_max is None:
             m = float(np.max(np.abs(W)))
             w_max = hw.weight_headroom * (m if m > 0 else 1.0)
-        self.analog = _NoisyReadLinear(
+        noise = CellReadNoise(float(hw.read_noise), noise_rng) if hw.read_noise > 0 else None
+        self.analog = AnalogLinear(
             W, array=hw.array, dac=hw.dac, adc=hw.adc, tia=hw.tia,
             mapping=dataclasses.replace(hw.mapping, w_max=w_max), device=hw.device,
             ledger=ledger, name=name, read_method=hw.read_method, energy=hw.energy,
-            count_samples=False, random_state=fab)
-        self.analog.read_noise = float(hw.read_noise)
-        self.analog.noise_rng = noise_rng
+            count_samples=False, channel_noise=noise, random_state=fab)
         self.version = 0            # programmings so far
         self._devices = None        # device arrays of ``relax`` since the last programming
         self._W = np.array(W)
@@ -106,12 +80,11 @@ class ProgrammedLayer:
         W = as_float_array(W, "weight", shape=(a.out_features, a.in_features))
         g_min, g_max = a.window.g_min, a.window.g_max
         sigma = self.hardware.programming_noise * (g_max - g_min)
-        for i, tile in enumerate(a.tiles):
-            G = a.mapping.map_block(W[tile.spec.outputs, tile.spec.rows], a.window, a.w_max).G
-            if sigma > 0.0:
-                G = np.clip(G + sigma * self._prog_rng.standard_normal(G.shape), g_min, g_max)
-            a.set_conductances(i, G)
-        a.update_gains()
+
+        def write(_, G):
+            return np.clip(G + sigma * self._prog_rng.standard_normal(G.shape), g_min, g_max)
+
+        a.set_weights(W, write=write if sigma > 0.0 else None)
         self._W = W.copy()
         self._J = None
         self._devices = None
@@ -125,6 +98,7 @@ class ProgrammedLayer:
         ranges stay as programmed.
         """
         from .._validation import check_scalar
+        from ..periphery.aging import age_layer, sample_devices
         check_scalar(t_seconds, "t_seconds", low=0.0, unit="s")
         model = self.hardware.device
         if not (hasattr(model, "sample") and hasattr(model, "drift_rate")):
@@ -133,13 +107,10 @@ class ProgrammedLayer:
                               f"{type(model).__name__}")
         a = self.analog
         if self._devices is None:
-            self._devices = []
-            for tile, rng in zip(a.tiles, self._relax_rng.spawn(len(a.tiles))):
-                dev = model.sample(tile.G.shape, random_state=rng)
+            self._devices = sample_devices(a, model, self._relax_rng)
+            for tile, dev in zip(a.tiles, self._devices):
                 dev.set_state(np.asarray(tile.G))
-                self._devices.append(dev)
-        for i, dev in enumerate(self._devices):
-            a.set_conductances(i, dev.age(float(t_seconds)))
+        age_layer(a, self._devices, t_seconds)
         self._J = None
 
     def sync(self, W: np.ndarray) -> bool:
@@ -187,6 +158,6 @@ class ProgrammedLayer:
         return self.jacobian().copy() if circuit else self.analog.effective_weights()
 
     def check_ready(self) -> None:
-        if not self.analog._calibrated:
+        if not self.analog.calibrated:
             raise ConfigError(f"adc.range={self.analog.adc.range!r} needs calibrated ranges: call "
                               "xbar.torch.calibrate(model, x) before the first forward pass")

@@ -47,28 +47,29 @@ import numpy as np
 from .._validation import check_choice, check_scalar
 from ..circuit import fastread
 from ..exceptions import ConfigError
-from ..periphery import AnalogLinear
+from ..periphery import AnalogLinear, ReadStrategy
 
 INPUT_SCALINGS = ("per_sample", "none")
 
 
-class _FastReadLinear(AnalogLinear):
-    """``AnalogLinear`` whose reads of linear, resistive tiles choose between the exact maps and
-    exact batched solves (``xbar.circuit.fastread``) by the cost model, booking the same energy
-    components as the map path (``array``, ``drivers``, ``sense``).  Everything else (nonlinear
-    cells, ideal wires or terminals, time-encoded DAC phases) takes ``AnalogLinear``'s path."""
+class FastReads(ReadStrategy):
+    """A ``ReadStrategy`` for linear, resistive tiles: the exact maps or exact batched solves
+    (``xbar.circuit.fastread``), whichever the cost model expects to be cheaper, booking the same
+    energy components as the map path (``array``, ``drivers``, ``sense``).  Tiles it does not
+    support (ideal wires or terminals) and time-encoded DAC phases take the default strategy."""
 
-    def _fast(self, tile) -> bool:
-        return self._linear and fastread.supported(tile.crossbar.network())
+    @staticmethod
+    def _fast(layer, tile) -> bool:
+        return layer.linear and fastread.supported(tile.crossbar.network())
 
-    def _use_transfer(self, tile, batch: int) -> bool:
-        if self.read_method != "auto" or not self._fast(tile):
-            return super()._use_transfer(tile, batch)
-        return tile.maps_ready(self.energy) or fastread.maps_pay_off(*tile.crossbar.shape, batch)
+    def use_maps(self, layer, tile, batch: int) -> bool:
+        if not self._fast(layer, tile):
+            return super().use_maps(layer, tile, batch)
+        return tile.maps_ready(layer.energy) or fastread.maps_pay_off(*tile.crossbar.shape, batch)
 
-    def _solve_channels(self, tile, V, phase, operation):
-        if phase.codes is not None or not self._fast(tile):
-            return super()._solve_channels(tile, V, phase, operation)
+    def solve(self, layer, tile, V, phase):
+        if phase.codes is not None or not self._fast(layer, tile):
+            return super().solve(layer, tile, V, phase)
         M, C = tile.crossbar.shape
         B = V.shape[0]
         # Identical inputs are solved once (Forward-Forward's positive and negative passes differ
@@ -79,20 +80,19 @@ class _FastReadLinear(AnalogLinear):
         live = np.flatnonzero(np.any(Vu != 0, axis=1))
         i_col, i_row = np.zeros((len(Vu), C)), np.zeros((len(Vu), M))
         if live.size:
-            workers = self.map_workers if live.size * M * C >= 20000 else 1
+            workers = layer.map_workers if live.size * M * C >= 20000 else 1
             i_col[live], i_row[live] = fastread.read_currents(tile.crossbar.network(), Vu[live],
                                                               workers=workers)
         inv = np.ravel(inv)
         i_col, i_row = i_col[inv], i_row[inv]
-        if self.energy:
-            t = self.dac.t_read
+        parts = {}
+        if layer.energy:
+            t = layer.dac.t_read
             e_tot = t * float(np.einsum("bi,bi->", V, i_row))
             e_drv = t * float(np.sum(np.asarray(tile.crossbar.r_driver) * i_row ** 2))
             e_sen = t * float(np.sum(np.asarray(tile.crossbar.r_sense) * i_col ** 2))
-            self._book("read", max(e_tot - e_drv - e_sen, 0.0), B, operation, component="array")
-            self._book("read", e_drv, B, operation, component="drivers")
-            self._book("read", e_sen, B, operation, component="sense")
-        return i_col @ tile.A
+            parts = {"array": max(e_tot - e_drv - e_sen, 0.0), "drivers": e_drv, "sense": e_sen}
+        return i_col @ tile.A, parts
 
 
 class CircuitReader:
@@ -182,11 +182,11 @@ class CircuitReader:
             g_min, g_max = float(layer.pairs.device.g_min), float(layer.pairs.device.g_max)
             opts = {k: v for k, v in self.options.items() if v is not None}
             opts["tia"] = self._tia_for(layer)
-            cls = _FastReadLinear if self.fast_reads else AnalogLinear
-            analog = cls(layer.weights.T, mapping=WeightMapping(w_max=layer.k * (g_max - g_min)),
+            analog = AnalogLinear(layer.weights.T, mapping=WeightMapping(w_max=layer.k * (g_max - g_min)),
                          device=(g_min, g_max), ledger=layer.ledger, name=pairs.name,
                          count_samples=False, random_state=self.random_state,
-                         read_method=self.read_method, **opts)
+                         read_method=self.read_method,
+                         read_strategy=FastReads() if self.fast_reads else None, **opts)
             tb = self.transfer_batch
             if tb is None and not self.fast_reads:
                 tb = max(1, max(min(t.G.shape) for t in analog.tiles) // 3)
@@ -203,7 +203,7 @@ class CircuitReader:
         analog = self.analog(layer)
         tb = self._layers[id(layer)][2]
         if self.read_method == "auto" and tb is not None:
-            analog.read_method = "transfer" if (analog._linear and len(x_aug) >= tb) else "auto"
+            analog.read_method = "transfer" if (analog.linear and len(x_aug) >= tb) else "auto"
         if self.input_scaling == "none":
             return analog.forward(x_aug)
         scale = np.max(np.abs(x_aug), axis=1, keepdims=True) / analog.dac.x_max

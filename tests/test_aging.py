@@ -1,0 +1,135 @@
+"""program_relax_infer: program -> relax -> infer on an analog layer (sklearn digits)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xbar.devices import presets
+from xbar.exceptions import ConfigError
+from xbar.periphery import AnalogLinear, program_relax_infer
+
+MONTH = 2.6e6
+
+
+@pytest.fixture(scope="module")
+def digits():
+    datasets = pytest.importorskip("sklearn.datasets")
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    X, y = datasets.load_digits(return_X_y=True)
+    X = np.hstack([X / 16.0, np.ones((len(X), 1))])          # bias as a constant input
+    clf = linear_model.LogisticRegression(max_iter=2000, fit_intercept=False).fit(X[:1200],
+                                                                                  y[:1200])
+    return clf.coef_, X[1200:], y[1200:]
+
+
+def _accuracy(layer, X, y):
+    return float(np.mean(np.argmax(layer(X), axis=1) == y))
+
+
+def test_without_drift_accuracy_is_time_independent_and_that_of_the_programmed_layer(digits):
+    W, X, y = digits
+    n = len(presets.stanford_tech_b().drift_x)
+    dev = presets.stanford_tech_b(drift_rate=(0.0,) * n, drift_sigma=(0.0,) * n)
+    times = [0.0, 1.0, 1e3, MONTH]
+    ref = AnalogLinear(W, device=dev, random_state=4)
+    layer = AnalogLinear(W, device=dev, random_state=4)
+    res = program_relax_infer(layer, X, y, times, device=dev, programming="exact",
+                              read_noise=False, random_state=0)
+    np.testing.assert_array_equal(res.accuracy, _accuracy(ref, X, y))   # exact targets
+    np.testing.assert_array_equal(res.spread, 0.0)
+    # program-and-verify: the programming error stays, constant in time
+    layer = AnalogLinear(W, device=dev, random_state=4)
+    res = program_relax_infer(layer, X, y, times, device=dev, programming="verify",
+                              read_noise=False, random_state=1)
+    assert res.converged > 0.99
+    ref = AnalogLinear(W, device=dev, random_state=4)
+    for i, G in enumerate(res.programmed):
+        ref.set_conductances(i, G)
+        assert not np.array_equal(G, layer.target_conductances(W)[i])   # verify is not exact
+    ref.update_gains()                       # the controller's gain rule, as after set_weights
+    np.testing.assert_array_equal(res.accuracy, _accuracy(ref, X, y))
+
+
+def test_relaxation_follows_the_presets_tables(digits):
+    W, X, y = digits
+    dev = presets.stanford_tech_b()
+    layer = AnalogLinear(W, device=dev, random_state=0)
+    t1, t2 = 100.0, 1e4
+    res = program_relax_infer(layer, X, y, [t1], device=dev, programming="exact",
+                              read_noise=False, random_state=2)
+    G0 = np.concatenate([g.ravel() for g in res.programmed])
+    G1 = np.concatenate([g.ravel() for g in layer.conductances()])
+    # independent reference: the tables of the preset (mean rate and std per decade of
+    # L = log10(1 + t / t0), relative to the window) at each cell's programmed state
+    w = dev.g_max - dev.g_min
+    xp = (G0 - dev.g_min) / w
+    dL = np.log10(1 + t1 / dev.drift_t0)
+    mean = w * np.interp(xp, dev.drift_x, dev.drift_rate) * dL
+    std = w * np.interp(xp, dev.drift_x, dev.drift_sigma) * np.sqrt(dL)
+    inner = (xp > 0.15) & (xp < 0.85)            # far from the window's clipping edges
+    assert inner.sum() > 200
+    z = (G1 - G0 - mean)[inner] / std[inner]
+    n = inner.sum()
+    assert abs(z.mean()) < 4 / np.sqrt(n)
+    assert abs(z.var() - 1) < 4 * np.sqrt(2 / n)
+    # the spread over the cells grows with time: a trajectory 0 -> t1 -> t2
+    layer = AnalogLinear(W, device=dev, random_state=0)
+    res = program_relax_infer(layer, X, y, [0.0, t1, t2, MONTH], device=dev,
+                              programming="exact", read_noise=False, random_state=2)
+    assert res.spread[0] == 0 and np.all(np.diff(res.spread) > 0)
+    np.testing.assert_allclose(res.spread[1], np.std(G1 - G0), rtol=1e-12)   # same stream
+
+
+def test_accuracy_falls_with_time_in_expectation(digits):
+    W, X, y = digits
+    dev = presets.stanford_tech_b()
+    times = [0.0, 100.0, MONTH]
+    acc = []
+    for seed in range(8):
+        layer = AnalogLinear(W, device=dev, random_state=seed)
+        acc.append(program_relax_infer(layer, X, y, times, device=dev, programming="verify",
+                                       random_state=seed).accuracy)
+    mean = np.mean(acc, axis=0)
+    sem = np.std(acc, axis=0, ddof=1) / np.sqrt(len(acc))
+    assert mean[0] > mean[1] > mean[2]
+    assert mean[0] - mean[2] > 3 * np.hypot(sem[0], sem[2])
+
+
+def test_program_relax_infer_validates_its_inputs(digits):
+    W, X, y = digits
+    dev = presets.stanford_tech_b()
+    layer = AnalogLinear(W, device=dev)
+    with pytest.raises(ConfigError, match="times"):
+        program_relax_infer(layer, X, y, [10.0, 1.0], device=dev)
+    with pytest.raises(ConfigError, match="y must"):
+        program_relax_infer(layer, X, y + 10, [1.0], device=dev)
+    with pytest.raises(ConfigError, match="X must"):
+        program_relax_infer(layer, X[:, :-1], y, [1.0], device=dev)
+    with pytest.raises(ConfigError, match="window"):
+        program_relax_infer(AnalogLinear(W, device=(1e-6, 2e-4)), X, y, [1.0], device=dev)
+    with pytest.raises(ConfigError, match="programming"):
+        program_relax_infer(layer, X, y, [1.0], device=dev, programming="reset")
+    with pytest.raises(ConfigError, match="device"):
+        program_relax_infer(layer, X, y, [1.0], device=(1e-6, 1e-5))
+
+
+def test_age_layer_writes_the_aged_devices_and_checks_its_inputs(digits):
+    from xbar.periphery.aging import age_layer, sample_devices
+    W, _, _ = digits
+    dev = presets.stanford_tech_b()
+    layer = AnalogLinear(W, device=dev)
+    devs = sample_devices(layer, dev, random_state=0)
+    for d, tile in zip(devs, layer.tiles):
+        d.set_state(np.asarray(tile.G))
+    before = layer.conductances()
+    age_layer(layer, devs, 60.0)
+    for d, g0, g1 in zip(devs, before, layer.conductances()):
+        np.testing.assert_array_equal(g1, d.G)
+        assert not np.array_equal(g0, g1)
+        np.testing.assert_array_equal(d.t_since_programming, 60.0)
+    with pytest.raises(ConfigError, match="one array per tile"):
+        age_layer(layer, devs + devs, 1.0)
+    with pytest.raises(ConfigError, match="t_seconds"):
+        age_layer(layer, devs, -1.0)
+    with pytest.raises(ConfigError, match="relaxation"):
+        sample_devices(layer, (1e-6, 1e-5))
