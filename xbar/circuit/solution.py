@@ -113,7 +113,7 @@ class CircuitSolution:
         currents together are about the sum of those node terms at most.  ``rtol`` of a solve
         is tested against it.
     info : np.ndarray | int
-        (…,) status per batch item, an integer code of :data:`INFO` (0 = converged).
+        (…,) status per batch item, an integer code of ``xbar.circuit.solution.INFO`` (0 = converged).
     converged : (…,) bool array, or bool for one solve
         True where ``info == 0`` (a property).
     """

@@ -8,7 +8,7 @@ Layout of an output directory::
     DIR/report/               written by ``xbar sweep report DIR``
 
 Every file (records, table, ``sweep.json``, the report) is written to a temporary file in the same
-directory, ``fsync``-ed and moved into place with ``os.replace`` (:func:`xbar._io.open_atomic`,
+directory, ``fsync``-ed and moved into place with ``os.replace`` (``xbar._io.open_atomic``,
 atomic on POSIX and Windows; permissions follow the umask), so a crash or Ctrl-C leaves either the
 whole file or the previous one.  The record's name is the point's config hash (task, task version, every parameter and the
 seed), so re-running a spec finds the finished points and a changed spec recomputes only new points.
@@ -48,7 +48,7 @@ def to_json_value(value: Any) -> Any:
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    """Write ``data`` as strict JSON to ``path`` atomically (:func:`xbar._io.open_atomic`)."""
+    """Write ``data`` as strict JSON to ``path`` atomically (``xbar._io.open_atomic``)."""
     with open_atomic(path) as fh:
         json.dump(data, fh, indent=1, sort_keys=True, allow_nan=False)
 

@@ -208,7 +208,7 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
         Where to draw the progress bar: True for stderr (default), a file, or None/False for none.
     max_memory : float or None
         Memory one point may use, bytes (default: this machine's physical memory).  Points whose
-        task estimates more are refused before anything runs (:func:`check_memory`).
+        task estimates more are refused before anything runs (``check_memory``).
 
     Returns
     -------

@@ -172,6 +172,19 @@ class CrossbarLinear(_CrossbarModule):
         return m
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x @ W.T + b`` read through the crossbar tiles (DAC, circuit solve, TIA, ADC).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs of shape (..., in_features), on the CPU, in the units the model was trained
+            with (the DAC maps them to word-line voltages).
+
+        Returns
+        -------
+        torch.Tensor
+            Outputs of shape (..., out_features), in ``x``'s dtype.
+        """
         _check_tensor(x, "input")
         if x.shape[-1] != self.in_features:
             raise ConfigError(f"input must have {self.in_features} features in its last "
@@ -221,6 +234,18 @@ class CrossbarConv2d(_CrossbarModule):
         return cls(conv, **kw)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The convolution read through the crossbar tiles, one read per output pixel's patch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Images of shape (N, C_in, H, W) or (C_in, H, W), on the CPU.
+
+        Returns
+        -------
+        torch.Tensor
+            Shape (N, C_out, H_out, W_out) (or without N), in ``x``'s dtype.
+        """
         _check_tensor(x, "input")
         single = x.dim() == 3
         if single:
