@@ -134,7 +134,7 @@ def test_train_task_runs_a_tiny_grid_and_circuit_reads_cost_energy(tmp_path):
     pytest.importorskip("sklearn")
     from xbar.sweep import load_spec, run
     res = run({"sweep": {"task": "train"},
-               "base": {"n_train": 200, "batch": 20, "max_rows": 33},
+               "base": {"n_train": 400, "batch": 20, "max_rows": 33},
                "axes": {"circuit": [False, True], "adc_bits": [4, 8]}},
               out=tmp_path, workers=0, progress=None)
     assert res.n_ok == 4, [r["error"] for r in res.records if r["status"] != "ok"]
@@ -143,10 +143,11 @@ def test_train_task_runs_a_tiny_grid_and_circuit_reads_cost_energy(tmp_path):
         assert 0.0 <= met["test_accuracy"] <= 1.0
         assert met["write_energy_j"] > 0
         assert met["energy_j"] >= met["write_energy_j"] + met["read_energy_j"] - 1e-30
-        assert met["energy_per_sample_j"] == pytest.approx(met["energy_j"] / 200)
+        assert met["energy_per_sample_j"] == pytest.approx(met["energy_j"] / 400)
         assert (met["read_energy_j"] > 0) == circuit                 # ideal reads book nothing
-    # 200 digits and one epoch of softmax SGD learn far above chance (0.1): measured 0.66-0.77
-    assert m[(False, 4)]["test_accuracy"] > 0.4 and m[(True, 8)]["test_accuracy"] > 0.4
+    # 400 digits and one epoch of softmax SGD on the fitted HfOx preset learn far above chance
+    # (0.1): measured 0.448 (ideal reads) and 0.436 (circuit, 8-bit ADC)
+    assert m[(False, 4)]["test_accuracy"] > 0.3 and m[(True, 8)]["test_accuracy"] > 0.3
     # an 8-bit ADC costs more per conversion than a 4-bit one (Murmann law)
     assert m[(True, 8)]["energy_j"] > m[(True, 4)]["energy_j"]
     spec = load_spec(ROOT / "examples/sweeps/train_adc_wire.toml")

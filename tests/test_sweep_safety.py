@@ -48,7 +48,7 @@ def test_nan_metric_fails_the_point_and_keeps_the_finite_metrics(tmp_path):
 def test_point_that_cannot_fit_in_memory_is_refused_before_running(tmp_path):
     spec = {"sweep": {"task": "mvm"}, "axes": {"rows": [8, 4096]},
             "base": {"cols": 4096, "batch": 1_000_000}}
-    with pytest.raises(ConfigError, match=r"2 of 2 points.*rows=4096.*needs an estimated 2\.15 PB"):
+    with pytest.raises(ConfigError, match=r"2 of 2 points.*rows=4096.*needs an estimated 3\.76 PB"):
         run(spec, out=tmp_path, workers=0, progress=None)
     assert not (tmp_path / "records").exists()            # nothing ran, nothing written
     # the estimate matches the order of magnitude (>= 16 bytes per cell and input)
@@ -83,9 +83,9 @@ def test_cli_check_prints_the_memory_estimate_and_refuses(tmp_path, capsys):
     spec = tmp_path / "s.toml"
     spec.write_text('[sweep]\ntask = "mvm"\n[base]\nrows = 64\ncols = 64\nbatch = 4\n')
     assert cli_main(["sweep", str(spec), "--check"]) == 0
-    assert "largest estimated memory of one point: 2.75 MB" in capsys.readouterr().out
+    assert "largest estimated memory of one point: 4.59 MB" in capsys.readouterr().out
     assert cli_main(["sweep", str(spec), "--check", "--max-memory", "1e-3"]) == 2
-    assert "needs an estimated 2.75 MB" in capsys.readouterr().err
+    assert "needs an estimated 4.59 MB" in capsys.readouterr().err
 
 
 @pytest.fixture

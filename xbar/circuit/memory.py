@@ -57,7 +57,9 @@ def solve_bytes(M: int, N: int, batch: int, threads: int, *, full: bool, direct:
     MN = M * N
     per_item = 2 * 2 * MN                      # f and x of the problem
     if full:
-        per_item += 10 * MN                    # w, b, cell I and V, drop, error terms
+        # w, b, cell I and V, drops, power and error terms and their temporaries: tracemalloc
+        # peaks of Crossbar.solve at 48x40 to 256x256, B = 1-32, are 22-26 arrays of M N.
+        per_item += 24 * MN
     work = threads * 6 * MN                    # CG scratch per thread
     if direct:
         nodes = 2 * MN

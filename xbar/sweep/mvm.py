@@ -101,13 +101,16 @@ def _inputs(params: dict, rng: np.random.Generator) -> np.ndarray:
 
 
 def mvm_memory(params: dict) -> float:
-    """Estimated peak memory of one ``mvm`` point, bytes: ``8 M N (16 B + 20)``.
+    """Estimated peak memory of one ``mvm`` point, bytes: the batched ``Crossbar.solve``
+    (``xbar.circuit.memory.solve_bytes``, the solver's own estimate) plus the task's inputs and
+    outputs (a few arrays of B (M + N)).  tracemalloc peaks of 32x512 to 256x256 points with
+    B = 1-32 lie at 0.65-0.86 of it."""
+    from ..circuit import memory
+    from ..circuit.crossbar import _num_threads
 
-    The batched solve holds about 16 float64 arrays of (B, M, N) plus a few of (M, N); tracemalloc
-    peaks of 32x512 to 512x512 points with B = 1-64, 0T1R and 1T1R, lie at 0.6-1.0 of this.
-    """
     M, N, B = params["rows"], params["cols"], params["batch"]
-    return 8.0 * M * N * (16.0 * B + 20.0)
+    return float(memory.solve_bytes(M, N, B, _num_threads(B), full=True, direct=False)
+                 + 8 * 8 * B * (M + N))
 
 
 @task("mvm", params=MVM_PARAMS, metrics=MVM_METRICS, check=_check, timing=("solve_time_s",),
