@@ -24,7 +24,7 @@ percentile 0.6-2.9 at the start and after 20,000 samples, largest 4.5, with idea
 reaches the swing, i.e. an 8-bit LSB of about ``tile / 128`` in those units, several times the
 typical partial sum.
 
-    XBAR_DATA_DIR=../shared/data PYTHONPATH=. python benchmarks/bench_train.py \
+    XBAR_DATA_DIR=/path/to/data PYTHONPATH=. python benchmarks/bench_train.py \
         [--samples 300] [--batches 1,10,100] [--tile 128] [--rules ff,sgd] [--full] \
         [--output-range 8] [--baseline]
 

@@ -28,7 +28,7 @@ def _data(seed=0, n_out=7, n_in=11, batch=40):
 
 
 def _nodal_read(G, v, r_w, r_b, r_d, r_s):
-    """Independent dense nodal analysis of a crossbar read (DESIGN.md conventions), A."""
+    """Independent dense nodal analysis of a crossbar read (the circuit conventions of the README), A."""
     M, N = G.shape
     n = 2 * M * N
     A = np.zeros((n, n))

@@ -1,7 +1,7 @@
 """Readers of the measured formats and the MNIST / image-folder loaders.
 
 Synthetic files check parsing and error messages (file and line named); the real files, when
-``XBAR_DATA_DIR`` (or ../shared/data) is present, are checked against facts in their SOURCE.md.
+``XBAR_DATA_DIR`` is present, are checked against facts in their SOURCE.md.
 """
 import gzip
 

@@ -78,7 +78,7 @@ def test_same_seed_same_metrics_other_seed_differs():
 
 @pytest.mark.skipif(not adc_available(), reason="xbar.periphery.adc (issue 5) is not installed")
 def test_adc_quantization_error_is_bounded_by_half_an_lsb_and_energy_from_the_survey():
-    for bits, e_conv in ((5, 2.1e-12), (8, 9.1e-12)):  # Murmann survey medians, REFERENCES 3.2
+    for bits, e_conv in ((5, 2.1e-12), (8, 9.1e-12)):  # Murmann survey medians, docs/references.rst, ref-adc-energy
         p = params(rows=8, cols=5, batch=20, r_wire=0.0, adc_bits=bits, adc_range="full")
         m = mvm(p, 1)
         G, V = draws(p, 1)

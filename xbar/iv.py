@@ -157,7 +157,7 @@ class Sinh(IVModel):
     v0 : float
         Shape voltage (V), > 0.  For ``|V| << v0`` the cell is ohmic with conductance ``G``; each
         further ``v0 * ln(2)``-ish of bias roughly doubles ``I / V``.  0.25 V is the value used in
-        the project's solver benchmarks (``DESIGN.md``).
+        the project's solver benchmarks (README, Benchmarks).
     """
 
     kind = KIND_SINH

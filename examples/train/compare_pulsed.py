@@ -12,7 +12,7 @@ Trains the same network from the same initial weights with the same rule, batch 
 * ``circuit``    the same pairs read through the circuit (128² tiles, 1 Ω wires, 8-bit DAC/ADC,
   ``xbar.train.CircuitReader``; adds IR drop and quantised reads).
 
-    XBAR_DATA_DIR=../shared/data PYTHONPATH=. python examples/train/compare_pulsed.py \
+    XBAR_DATA_DIR=/path/to/data PYTHONPATH=. python examples/train/compare_pulsed.py \
         --rule ff --n-train 10000 --n-test 2000 --epochs 2 --batch 100 --lr 0.002 \
         [--variants float,quantised,ideal,circuit] [--validation] [--momentum 0.9]
 

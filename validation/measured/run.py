@@ -7,7 +7,7 @@ stated bound (the bounds are listed in the report and in ``xbar/devices/_measure
 
     python validation/measured/run.py [--quick] [--out DIR] [--seed N]
 
-Needs the data under ``$XBAR_DATA_DIR`` (default ../shared/data).  ``--quick`` (10 I-V cycles,
+Needs the data under ``$XBAR_DATA_DIR`` (see the README, Data).  ``--quick`` (10 I-V cycles,
 5 simulations per held-out ramp, every 4th relaxation level, 20k-sample noise series) runs in
 well under 2 minutes.
 """

@@ -1,7 +1,7 @@
 """Reproduce the two studies that motivate xbar, end to end, and write a report.
 
-    XBAR_DATA_DIR=../shared/data PYTHONPATH=. python validation/seeds/run.py --study 1 [--quick] [--out DIR]
-    XBAR_DATA_DIR=../shared/data PYTHONPATH=. python validation/seeds/run.py --study 2 [--quick] [--out DIR]
+    XBAR_DATA_DIR=/path/to/data PYTHONPATH=. python validation/seeds/run.py --study 1 [--quick] [--out DIR]
+    XBAR_DATA_DIR=/path/to/data PYTHONPATH=. python validation/seeds/run.py --study 2 [--quick] [--out DIR]
 
 Study 1: forward-only learning (two-pass Forward-Forward, single-pass competitive) with reset-only
 updates on crossbars of <= 8,064 devices, imagenette4 (Renaudineau et al., arXiv:2601.09903).

@@ -1,6 +1,6 @@
 """Study 1: forward-only learning with reset-only updates on a four-class 224 x 224 image task.
 
-After Renaudineau et al., arXiv:2601.09903 (REFERENCES.md section 1.1): two-layer classifiers on
+After Renaudineau et al., arXiv:2601.09903 (docs/references.rst, ref-renaudineau2026): two-layer classifiers on
 at most 8,064 devices, trained by two-pass supervised Forward-Forward and by a single-pass
 competitive rule with sub-1 V reset-only single pulses, against backpropagation of the same
 network in floating point; energy of reset-only updates vs program-and-verify for the same
@@ -25,7 +25,7 @@ from common import (Progress, TeeWriter, device_count, evaluate_with_read_noise,
                     table)
 
 DEVICE_BUDGET = 8064
-PUBLISHED = {"ff": "89.5", "competitive": "89.6", "backprop": "90.0"}   # REFERENCES.md 1.1 [A]
+PUBLISHED = {"ff": "89.5", "competitive": "89.6", "backprop": "90.0"}   # docs/references.rst, ref-renaudineau2026 [A]
 AGES = (("1 hour", 3600.0), ("1 day", 86400.0), ("1 week", 604800.0), ("1 month", 2592000.0))
 
 

@@ -1,7 +1,7 @@
 """Study 2: SGD with learning from mistakes on stochastic binary devices (MNIST softmax regression).
 
 After Nikiruy, Wenger, Ziegler, "Toward reliable gradient-based training on stochastic memristive
-devices" (REFERENCES.md section 1.2): softmax regression 784 -> 10 with each weight on a
+devices" (docs/references.rst, ref-nikiruy2025): softmax regression 784 -> 10 with each weight on a
 differential pair of stochastic binary RRAM devices (``xbar.devices.StochasticBinaryReRAM``:
 log-normal switching times, so a pulse switches a device with a probability set by its amplitude
 and width; conductance redrawn from the state's log-normal distribution at each switch; d2d spread

@@ -1,7 +1,7 @@
 """The resistive network of a crossbar, in the form the solvers take.
 
-Node (i, j) of the word-line layer is ``w[i, j]``, of the bit-line layer ``b[i, j]`` (see DESIGN.md,
-"Circuit conventions").  A terminal with zero resistance ties its end node to the source: that node
+Node (i, j) of the word-line layer is ``w[i, j]``, of the bit-line layer ``b[i, j]`` (see
+docs/guide/circuit.rst, "Circuit conventions").  A terminal with zero resistance ties its end node to the source: that node
 is *fixed*.  A floating terminal (NaN source voltage) has no connection at all.
 
 ``Problem`` holds one operator (one pattern of floating lines) and a batch of right-hand sides.

@@ -1,7 +1,7 @@
 """A fixed, offline feature front end for natural images (no learned or downloaded weights).
 
 Two-layer classifiers on a few thousand devices cannot take 224 x 224 x 3 = 150,528 pixels
-(REFERENCES.md section 1.1, design 3), so the seed study feeds them hand-designed descriptors:
+(docs/references.rst, ref-renaudineau2026-designs (design 3)), so the seed study feeds them hand-designed descriptors:
 
 1. the image is averaged over ``downsample`` x ``downsample`` pixel blocks (RGB in [0, 1]);
 2. **gradient-orientation histograms** (HOG-like): luminance ``0.299 R + 0.587 G + 0.114 B``,

@@ -143,7 +143,7 @@ PROVENANCE = {
                              "quasi-static |V_set| median 0.97 V, spread 0.41 V, an upper bound "
                              "for 100 ns pulses)"),
     "set_v_th": ("assumed", "0.8 V, below the quasi-static |V_set|"),
-    "reset_v_ref": ("assumed", "0.8 V: the sub-1 V reset-only regime of REFERENCES.md 1.1 "
+    "reset_v_ref": ("assumed", "0.8 V: the sub-1 V reset-only regime of docs/references.rst, ref-renaudineau2026 "
                                "(Renaudineau et al.); tud quasi-static V_reset median 1.03 V"),
     "reset_v_th": ("assumed", "0.5 V, below the 0.8 V reference"),
     "set_v_scale": ("assumed", "0.1 V per e-fold: no amplitude series in the data"),

@@ -8,7 +8,7 @@ probability::
 
 (Phi: standard normal CDF), separately for SET and RESET.  After a switch the new conductance is
 drawn from the state's log-normal distribution (median per device, c2c log-sigma), redrawn at every
-switching event.  References: REFERENCES.md section 2.3 (standard forms; IHP CMOS-integrated HfO2
+switching event.  References: docs/references.rst, ref-learning-from-mistakes (standard forms; IHP CMOS-integrated HfO2
 probabilistic switching, Sci. Rep. 10 (2020)).
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ def switching_probability(amplitude, width, tau0: float, v0: float, sigma_t: flo
 class StochasticBinaryReRAM(RelaxationNoiseConfig):
     """Binary RRAM with stochastic switching.
 
-    Defaults are illustrative HfO2 values [H] (REFERENCES.md 2.3): HRS 10 uS / LRS 200 uS, 50 %
+    Defaults are illustrative HfO2 values [H] (docs/references.rst, ref-learning-from-mistakes): HRS 10 uS / LRS 200 uS, 50 %
     switching at 1.0 V (SET) and 1.1 V (RESET) for 100 ns pulses, a decade of switching time per
     0.23 V (v0 = 0.1 V).
     """
@@ -74,7 +74,7 @@ class StochasticBinaryReRAM(RelaxationNoiseConfig):
     """RESET log-normal sigma of the switching time."""
     tau_dtod: float = 0.5
     """Device-to-device log-normal sigma of tau0 (both polarities, independent draws)."""
-    source: str = "illustrative HfO2 values (REFERENCES.md 2.3, [H])"
+    source: str = "illustrative HfO2 values (docs/references.rst, ref-learning-from-mistakes, [H])"
     """Provenance of the parameter set."""
 
     def __post_init__(self):

@@ -34,7 +34,7 @@ __all__ = ["ADC", "quantize", "code_grid", "murmann_energy", "RANGE_MODES"]
 RANGE_MODES = ("full", "calibrate", "percentile")
 
 #: Medians of energy per conversion (J) of Nyquist ADCs, Murmann ADC survey (ISSCC + VLSI
-#: 1997-2025, designs from 2015 on, ENOB bins of +-0.5), REFERENCES.md section 3.2.
+#: 1997-2025, designs from 2015 on, ENOB bins of +-0.5), docs/references.rst, ref-adc-energy.
 MURMANN_MEDIAN_5B = 2.1e-12
 MURMANN_MEDIAN_8B = 9.1e-12
 
@@ -44,7 +44,7 @@ def murmann_energy(bits: int) -> float:
 
     Geometric interpolation between the survey medians at 5 bits (2.1 pJ) and 8 bits (9.1 pJ),
     ``E(b) = 2.1 pJ * (9.1 / 2.1) ** ((b - 5) / 3)``, i.e. a factor ~1.63 per bit, extrapolated
-    with the same factor outside 5-8 bits (REFERENCES.md section 3.2; the 6-bit and 7-bit medians,
+    with the same factor outside 5-8 bits (docs/references.rst, ref-adc-energy; the 6-bit and 7-bit medians,
     3.2 and 3.1 pJ, lie within 30 % of the law).  Low-resolution medians come mostly from GS/s
     designs, so these defaults are pessimistic for slow column ADCs: pass ``energy_per_conversion``.
     """
@@ -142,7 +142,7 @@ class ADC:
     bits: int | None = 8
     """Resolution in bits (>= 1); ``None`` is an ideal converter (no quantization, no clipping
     beyond the TIA swing, no energy unless ``energy_per_conversion`` is given).  Default 8: ISAAC's
-    8-bit column ADC (ISCA 2016, REFERENCES.md section 3.2)."""
+    8-bit column ADC (ISCA 2016, docs/references.rst, ref-adc-energy)."""
     range: str | tuple = "full"
     """``"full"``: the TIA output swing ``[-v_swing, v_swing]``; ``"calibrate"``: per channel
     min..max of the calibration outputs; ``"percentile"``: per channel ``[100-p, p]`` percentiles
@@ -167,9 +167,9 @@ class ADC:
     that read-out time)."""
     energy_per_conversion: float | None = None
     """Energy per conversion, J.  ``None``: ``murmann_energy(bits)`` (2.1 pJ at 5 b, 9.1 pJ at 8 b,
-    Murmann survey medians, REFERENCES.md section 3.2), 0 for an ideal converter."""
+    Murmann survey medians, docs/references.rst, ref-adc-energy), 0 for an ideal converter."""
     t_conversion: float = 1e-9
-    """Time per conversion, s (ISAAC 8-bit ADC at 1.28 GS/s ~ 1 ns, REFERENCES.md section 3.2);
+    """Time per conversion, s (ISAAC 8-bit ADC at 1.28 GS/s ~ 1 ns, docs/references.rst, ref-adc-energy);
     with multiplexing a read-out takes ``columns_per_adc * t_conversion``."""
     zero_code: bool = True
     """Code grid: True (default) places 0 V on an exact code (mid-tread, like a two's-complement

@@ -59,7 +59,7 @@ class DAC:
     input precision of 8-bit inference; ISAAC streams 16-bit inputs bit-serially]."""
     v_read: float = 0.2
     """Full-scale read voltage, V (low enough to keep cells in their linear, non-disturbing
-    range; NeuroSim uses 0.5 V, REFERENCES.md section 3.4) [H]."""
+    range; NeuroSim uses 0.5 V, docs/references.rst, ref-read-write-energy) [H]."""
     x_max: float = 1.0
     """Input full scale, in the units of the inputs ``x``: ``|x| = x_max`` maps to ``v_read``;
     larger values clip.  Default 1 (inputs normalised to [-1, 1])."""
@@ -71,14 +71,14 @@ class DAC:
     Default bipolar: one read per signed input."""
     t_read: float = 100e-9
     """Duration of one read (one bit in bit-serial mode; the full pulse-width window), s.
-    Default: ISAAC/PUMA 128x128 MVM of 100 ns (REFERENCES.md section 3.3)."""
+    Default: ISAAC/PUMA 128x128 MVM of 100 ns (docs/references.rst, ref-dac-driver-energy)."""
     r_driver: float = 10.0
     """Driver output resistance, ohm (the crossbar's ``r_driver``) [H: small against the load of
     a full word line, 1 / (256 x 10 µS) = 390 ohm]."""
     power_per_line: float = 3.89e-6
     """Driver/DAC power per word line while a read is applied, W: ISAAC's 1-bit DAC, 3.5 uW
     dynamic + 0.39 uW leakage (``Aayush-Ankit/puma-simulator:include/constants.py``,
-    REFERENCES.md section 3.3: ~4 fJ per row drive per ns).  Applied as is to multi-bit drivers
+    docs/references.rst, ref-dac-driver-energy: ~4 fJ per row drive per ns).  Applied as is to multi-bit drivers
     [H: a multi-bit DAC costs more; set this for your design]."""
 
     def __post_init__(self):

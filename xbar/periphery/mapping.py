@@ -43,11 +43,11 @@ class ConductanceRange:
 
     g_min: float = 0.5e-6
     """Lowest programmable conductance (HRS end), S: NeuroSim's RealDevice window 0.476-10 µS
-    (``neurosim/MLP_NeuroSim_V3.0:Cell.cpp``, REFERENCES.md section 3.4), rounded."""
+    (``neurosim/MLP_NeuroSim_V3.0:Cell.cpp``, docs/references.rst, ref-read-write-energy), rounded."""
     g_max: float = 10e-6
     """Highest programmable conductance (LRS end), S (same source).  Low read conductances keep
     the IR drop of 256 x 256 arrays moderate; the Stanford relaxation technologies reach
-    40-240 µS (REFERENCES.md section 5.1)."""
+    40-240 µS (docs/references.rst, ref-data-stanford-relaxation)."""
 
     def __post_init__(self):
         check_scalar(self.g_min, "g_min", low=0.0, low_open=True, unit="S")

@@ -38,7 +38,7 @@ class TIA:
     power: float = 9.7e-9
     """Power per channel while a read is sensed, W.  Default: ISAAC's sample-and-hold
     (9.7e-6 mW dynamic + leakage, ``Aayush-Ankit/puma-simulator:include/constants.py``,
-    REFERENCES.md section 3.3); ISAAC integrates the column current instead of using an active
+    docs/references.rst, ref-dac-driver-energy); ISAAC integrates the column current instead of using an active
     TIA, so a real TIA costs more (tens of uW): set this for your design."""
 
     def __post_init__(self):

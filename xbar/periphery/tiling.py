@@ -34,7 +34,7 @@ class ArrayConfig:
     """``"0T1R"`` (passive) or ``"1T1R"`` (needs ``r_access``).  Default passive."""
     r_access: float | None = None
     """Access-transistor on-resistance of 1T1R cells, ohm (NeuroSim's default is 15 kohm,
-    ``neurosim/MLP_NeuroSim_V3.0:Cell.cpp``, REFERENCES.md section 3.4)."""
+    ``neurosim/MLP_NeuroSim_V3.0:Cell.cpp``, docs/references.rst, ref-read-write-energy)."""
     crossbar_options: dict = field(default_factory=dict)
     """Further keyword arguments for ``xbar.Crossbar`` (e.g. a nonlinear cell I-V model when the
     solver supports it); a model with ``is_linear() == False`` disables the transfer-matrix path."""

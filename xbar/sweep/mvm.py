@@ -24,7 +24,7 @@ MVM_PARAMS = {
     "rows": Param(int, 32, low=1, high=4096, doc="word lines M (inputs)"),
     "cols": Param(int, 32, low=1, high=4096, doc="bit lines N (outputs)"),
     "g_min": Param(float, 1e-6, low=0, low_open=True, unit="S",
-                   doc="lowest cell conductance (1 MOhm; HfOx-class window, REFERENCES 3.4/5)"),
+                   doc="lowest cell conductance (1 MOhm; HfOx-class window, docs/references.rst, ref-read-write-energy and ref-data-sets)"),
     "g_max": Param(float, 1e-4, low=0, low_open=True, unit="S",
                    doc="highest cell conductance (10 kOhm; Stanford tech A-C reach 40-240 uS)"),
     "r_wire": Param(float, 2.5, low=0, high=1e6, unit="ohm",

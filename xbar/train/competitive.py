@@ -10,7 +10,7 @@ One forward pass per sample, no negative data, no label input; prediction is the
 summed class goodness of ``score_layers`` (CwComp predicts from the last layer: ``"last"``; the
 default sums all layers: on MNIST validation data after 3 epochs of 10k samples, momentum 0.9,
 raw first-layer input, lr 0.05 / 0.2, 88.1 / 88.3 % against 85.7 / 85.3 % for the last layer).
-After Papachristodoulou et al., AAAI 2024 (arXiv:2312.12668); REFERENCES.md §2.2. Every layer's
+After Papachristodoulou et al., AAAI 2024 (arXiv:2312.12668); docs/references.rst, ref-competitive-rules. Every layer's
 input is RMS length-normalised as in Forward-Forward (``normalize_input=False`` leaves the first
 layer's raw; on MNIST validation data normalising it gives 92.9 % against 88.1 % after 3 epochs of
 10k samples, momentum 0.9, lr 0.05). The step is ``−η/B`` times the summed gradient, and the

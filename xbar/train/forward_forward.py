@@ -8,7 +8,7 @@ Per layer ℓ with input h (B, n_in) and pre-activation ``a = h·W``::
     ∂L/∂a_j = +σ(G⁻ − θ)·(2/N)·y_j⁻   (negative pass)
     ΔW = −η · hᵀ · ∂L/∂a / B                              rank-1 per sample: x ⊗ δ
 
-Conventions (each is an option of :class:`ForwardForward`; REFERENCES.md §2.1):
+Conventions (each is an option of :class:`ForwardForward`; docs/references.rst, ref-forward-forward):
 
 * **Step scaling.** ``average="samples"`` (default) divides the summed positive and negative
   gradients by B, the number of samples; the public re-implementations average the loss over the
@@ -112,7 +112,7 @@ class ForwardForward(Rule):
 
     Where the defaults come from: sum goodness, θ = layer width, RMS normalisation of every
     layer's input including the first, random wrong labels and peer normalisation 0.03 are
-    loeweX's MNIST settings (REFERENCES.md §2.1); every layer scores the prediction (mpezeshki;
+    loeweX's MNIST settings (docs/references.rst, ref-forward-forward); every layer scores the prediction (mpezeshki;
     on MNIST validation data 88.5 % against 87.3 % for loeweX's ``"skip_first"`` after 4 epochs of
     10k samples); η = 1e-3 was the best of 1e-3 / 2e-3 on that validation split (last 10k of the
     MNIST training set) for 784→500→500, batch 100, with :class:`~xbar.train.optim.SGD`

@@ -1,6 +1,6 @@
 """Turning a requested weight change into signed pulse counts per cell (pair).
 
-Three methods (REFERENCES.md §2.1, §2.4)::
+Three methods (docs/references.rst, ref-forward-forward and ref-manhattan-rule)::
 
     "threshold"      n_ij = sign(Δw_ij) · 1[|Δw_ij| > τ]                    sign-and-threshold, one pulse
     "proportional"   n_ij = sign(Δw_ij) · min(round(|Δw_ij| / Δw_p), n_max)  pulses ∝ |Δw|

@@ -8,7 +8,7 @@ A rule asks for ``ΔW_req = −η·∂L/∂W`` (already scaled by its learning r
     ΔW = v                          (Nesterov: ΔW = μ·v + g)
 
 which is ``torch.optim.SGD(lr=f·η, momentum=μ, weight_decay=λ)`` exactly while ``f`` is constant
-(loeweX FF: μ = 0.9, λ = 3e-4; REFERENCES.md §2.1). With μ = λ = 0 and ``f = 1`` the rule's own
+(loeweX FF: μ = 0.9, λ = 3e-4; docs/references.rst, ref-forward-forward). With μ = λ = 0 and ``f = 1`` the rule's own
 rank-1 ``(x, δ)`` updates reach the layers unchanged (the on-chip form, pulses from ``x ⊗ δ``); with
 momentum or decay the layer receives a dense ΔW (a pulsed layer then maps ΔW to pulses: momentum on
 a chip needs a float copy of v per weight, which is what this models).

@@ -5,7 +5,7 @@ requested ``ΔW`` becomes signed pulse counts (:class:`~xbar.train.mapping.Pulse
 turns them into a :class:`~xbar.pulses.PulseSchedule`, applies it to the devices and books every
 pulse's energy in an :class:`~xbar.pulses.EnergyLedger`:
 
-:class:`ResetOnlyWriter` (REFERENCES.md §1.1, design 1)
+:class:`ResetOnlyWriter` (docs/references.rst, ref-renaudineau2026-designs (design 1))
     raise w: a sub-1 V RESET pulse on G⁻; lower w: one on G⁺. Conductances only fall. A pair whose
     two devices both come within ``refresh_margin`` of G_min is refreshed: one SET pulse on each,
     then the device that must be lower is brought back to encode the old weight by RESET
@@ -402,7 +402,7 @@ class ResetOnlyWriter:
     Parameters
     ----------
     amplitude : float, default 0.8
-        RESET pulse amplitude, V (sub-1 V; REFERENCES.md §3.4 illustration, 0.8 V).
+        RESET pulse amplitude, V (sub-1 V; docs/references.rst, ref-read-write-energy illustration, 0.8 V).
     width : float, default 100e-9
         RESET pulse width, s.
     bias_scheme : {"1T1R", "V/2", "V/3"}, default "1T1R"
@@ -411,7 +411,7 @@ class ResetOnlyWriter:
     refresh_margin : float, default 0.1
         A pair is refreshed when both devices are below ``g_min + refresh_margin·(g_max − g_min)``.
     set_amplitude : float, default 1.5
-        SET pulse amplitude of a refresh, V (REFERENCES.md §3.4: SET ~1–2 V).
+        SET pulse amplitude of a refresh, V (docs/references.rst, ref-read-write-energy: SET ~1–2 V).
     set_level : float, default 0.9
         A refresh SETs both devices (SET-and-verify) to ``g_min + set_level·(g_max − g_min)``.
     set_width : float, default 100e-9
@@ -525,7 +525,7 @@ class ProgramVerifyWriter:
     Parameters
     ----------
     set_ramp : (start, stop, step), default (0.6, 1.5, 0.1)
-        SET amplitudes of the incremental-step program-and-verify, V (REFERENCES.md §3.4: SET
+        SET amplitudes of the incremental-step program-and-verify, V (docs/references.rst, ref-read-write-energy: SET
         ~1–2 V; MemTorch write-verify ±1 V).
     reset_ramp : (start, stop, step), default (0.5, 1.5, 0.1)
         RESET amplitudes, V.

@@ -5,7 +5,7 @@ Softmax regression (one layer, logits ``z = x·W``)::
     p = softmax(z),   L = −log p_y,   ΔW_SGD = −η · xᵀ (p − onehot(y)) / B
 
 Learning from mistakes (after Bak & Chialvo, Phys. Rev. E 63:031912, 2001, and Nikiruy et al.,
-Sci. Rep. 14:7802, 2024; REFERENCES.md §2.3), driven only by misclassified samples: with the active
+Sci. Rep. 14:7802, 2024; docs/references.rst, ref-learning-from-mistakes), driven only by misclassified samples: with the active
 inputs ``A = {i : x_i > active_threshold}`` (binary row signal ``s_i = 1[i∈A]``) and the wrong
 winner ``k* = argmax z``::
 
