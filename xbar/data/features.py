@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import open_atomic
 from .._validation import as_float_array, check_scalar
 from ..exceptions import ConfigError
 
@@ -194,9 +195,8 @@ def image_folder_features(root=None, split: str = "train", *,
     feats = image_features(images, config)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, features=feats, labels=labels, classes=np.array(classes))
-        os.replace(tmp, path)
+        with open_atomic(path, "wb") as fh:
+            np.savez(fh, features=feats, labels=labels, classes=np.array(classes))
     return feats, labels, classes
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import write_atomic
 from .._random import check_random_state
 from .._validation import as_float_array, check_scalar
 from ..exceptions import ConfigError
@@ -463,9 +463,7 @@ METRIC_KEYS = ["epoch", "train_loss", "train_accuracy", "train_running_accuracy"
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_atomic(path, text)      # temporary file, fsync, os.replace; permissions follow the umask
 
 
 def write_metrics(folder, model, rule, history: list, resumed=None, ledger=None,
