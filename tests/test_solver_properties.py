@@ -108,12 +108,20 @@ def test_batch_equals_single(case, B):
         raise
     for k in range(B):
         one = xb.solve(V[k], C[k], rtol=RTOL, on_failure="ignore")
-        assert one.info == batch.info[k]
+        if one.info != batch.info[k]:
+            # At the conditioning limit (hypothesis: 1e-5-0.6 ohm segments beside 1e-12 S
+            # cells) the verdict "accuracy not attainable" can differ between a single and a
+            # batched solve; nothing else may.
+            assert sorted((int(one.info), int(batch.info[k]))) == [0, 3]
+            continue
         if not one.converged:
             continue
-        # the same to within their error estimates (1 vs several threads, other groupings)
-        assert np.all(np.abs(one.col_currents - batch.col_currents[k])
-                      <= one.col_current_errors + batch.col_current_errors[k] + 1e-30)
+        # the same to within their error estimates (1 vs several threads, other groupings). The
+        # per-line estimate is not a bound on a weak line (hypothesis found 5.8e-17 A apart
+        # against 2.9e-18 A of estimates); the sum over an item's terminals bounds the error of
+        # every terminal current (the node residuals leave through the terminals).
+        bound = _total_error(one, None) + _total_error(batch, k)
+        assert np.all(np.abs(one.col_currents - batch.col_currents[k]) <= bound + 1e-30)
     if np.isnan(V).any() or np.isnan(C).any():
         return
     if np.any(C) or not batch.converged.all():
@@ -121,4 +129,12 @@ def test_batch_equals_single(case, B):
     # read() may take another algorithm (the transfer map): both within rtol of the truth.
     reads = xb.read(V)
     gross = np.abs(batch.cell_currents).sum(axis=1) + np.abs(batch.col_currents)
-    assert np.all(np.abs(reads - batch.col_currents) <= 2 * RTOL * gross + 1e-30)
+    total = np.array([_total_error(batch, k) for k in range(B)])[:, None]
+    assert np.all(np.abs(reads - batch.col_currents) <= 2 * RTOL * gross + total + 1e-30)
+
+
+def _total_error(sol, k):
+    """Sum of an item's row and column current error estimates, A (bounds each terminal's)."""
+    rows, cols = (sol.row_current_errors, sol.col_current_errors) if k is None else \
+        (sol.row_current_errors[k], sol.col_current_errors[k])
+    return float(rows.sum() + cols.sum())

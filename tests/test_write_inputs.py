@@ -68,8 +68,8 @@ def test_floating_scheme_on_1t1r(rows, cols, rng):
 SCHEMES = ("half", "third", "floating", "grounded")
 
 
-@pytest.mark.parametrize("cell,scheme,polarity", itertools.product(("0T1R", "1T1R"), SCHEMES,
-                                                                   (1, -1)))
+@pytest.mark.parametrize("cell,scheme,polarity",
+                         list(itertools.product(("0T1R", "1T1R"), SCHEMES, (1, -1))))
 def test_every_scheme_polarity_and_cell(cell, scheme, polarity, rng):
     """Every documented combination runs, the selected cell sees the polarity's sign, and the
     energy parts add up to what the sources delivered."""
