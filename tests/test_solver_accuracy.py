@@ -293,6 +293,14 @@ def test_memory_is_checked_before_allocating(monkeypatch, rng):
     assert xb.read(np.zeros(256)).shape == (256,)
 
 
+@pytest.mark.parametrize("value", ["lots", "-1", "nan", "inf"])
+def test_a_malformed_memory_limit_is_refused_by_name(monkeypatch, rng, value):
+    xb = xbar.Crossbar(rng.uniform(1e-6, 1e-4, (8, 8)), **KW)
+    monkeypatch.setenv("XBAR_MEMORY_LIMIT", value)
+    with pytest.raises(ConfigError, match="XBAR_MEMORY_LIMIT must be a number of bytes"):
+        xb.solve(np.zeros((2, 8)), np.zeros((2, 8)))
+
+
 def test_large_batches_are_read_in_chunks(monkeypatch, rng):
     """A read batch goes through in bounded chunks: the same numbers as one pass."""
     import xbar.circuit.crossbar as cb
