@@ -352,3 +352,26 @@ def test_pcg_breakdown_is_reported_and_auto_falls_back_to_direct():
     sol = xb.solve(v, cv, on_failure="ignore")
     assert sol.info == 3 and not sol.converged
     assert sol.error_estimate > 1.0
+
+
+def test_on_failure_is_one_mechanism_and_warns_at_the_callers_line(rng):
+    """solve, read and program_verify share xbar.exceptions.handle_failure: "warn" points at the
+    caller's line, "raise" raises the error carrying the whole result."""
+    import inspect
+    import warnings
+
+    from xbar.devices import HfOxReRAM
+    from xbar.exceptions import ConvergenceWarning
+    xb = xbar.Crossbar(np.full((16, 16), 1e-4), **KW)
+    dev = HfOxReRAM().sample((1, 4), random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1
+        xb.solve(np.ones(16), np.zeros(16), maxiter=1, on_failure="warn")
+        xb.read(np.ones(16), maxiter=1, method="pcg", on_failure="warn")
+        dev.program_verify(np.full((1, 4), 5e-5), max_pulses=1, on_failure="warn")
+    hits = [(w.category, w.filename, w.lineno) for w in caught]
+    assert hits == [(ConvergenceWarning, __file__, line + k) for k in range(3)]
+    with pytest.raises(ConvergenceError) as exc:
+        xb.solve(np.ones((2, 16)), np.zeros((2, 16)), maxiter=1)
+    assert exc.value.solution.info.shape == (2,)

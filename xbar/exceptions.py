@@ -4,6 +4,10 @@
 ``ValueError`` for bad arguments keep working.  Messages name the argument, the allowed range and
 the value received.
 """
+import warnings
+
+#: What a solver or programming loop does with items that did not converge (``on_failure=``).
+ON_FAILURE = ("raise", "warn", "ignore")
 
 
 class XbarError(Exception):
@@ -54,3 +58,16 @@ class ConvergenceWarning(UserWarning):
 class UnitWarning(UserWarning):
     """A value is physically implausible in the unit xbar expects (likely a unit slip: ns given
     as s, mV as V, ...); the message names the argument, the value and the likely mistake."""
+
+
+def handle_failure(on_failure: str, error: Exception, *, stacklevel: int = 3) -> None:
+    """Apply ``on_failure`` (one of :data:`ON_FAILURE`) to a failure described by ``error``.
+
+    ``"raise"`` raises ``error``; ``"warn"`` issues a :class:`ConvergenceWarning` with its
+    message (``stacklevel`` as for :func:`warnings.warn`, counted from this function);
+    ``"ignore"`` does nothing: the caller's result already reports the failure.
+    """
+    if on_failure == "raise":
+        raise error
+    if on_failure == "warn":
+        warnings.warn(str(error), ConvergenceWarning, stacklevel=stacklevel)

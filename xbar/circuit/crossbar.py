@@ -4,14 +4,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-import warnings
 
 import numpy as np
 
 from .._kernels import _line_pcg
 from .._validation import (as_float_array, check_choice, check_conductance_magnitude,
                            check_positive, check_scalar)
-from ..exceptions import ConfigError, ConvergenceError, ConvergenceWarning
+from ..exceptions import (ON_FAILURE, ConfigError, ConvergenceError, handle_failure)
 from . import direct, memory, newton, transfer
 from .network import (Network, Problem, build_problem, check_connected, current_errors,
                       terminal_pattern)
@@ -22,7 +21,6 @@ CELLS = ("0T1R", "1T1R")
 #: relative tolerance is below it); Newton stops at this fraction of its initial residual.
 _PCG_RTOL = 1e-15
 _NEWTON_RTOL = 1e-13
-ON_FAILURE = ("raise", "warn", "ignore")
 #: A read's problem vectors (4·M·N doubles per input) are built for this many bytes of inputs at
 #: a time.
 _READ_CHUNK_BYTES = 256e6
@@ -885,24 +883,18 @@ def _report(sol: CircuitSolution, on_failure: str, rtol, atol, stiffness) -> Non
         return
     items = [(int(k), int(sol.info[k]), float(sol.error_estimate[k])) for k in bad]
     text = _failure_text(items, rtol, atol, stiffness, float(sol.residual[bad[0]]))
-    if on_failure == "warn":
-        warnings.warn(text, ConvergenceWarning, stacklevel=3)
-        return
     k = int(bad[0])
     err = ConvergenceError(text, iterations=int(sol.iterations[k]),
                            residual=float(sol.residual[k]))
     err.solution = sol
-    raise err
+    handle_failure(on_failure, err, stacklevel=4)
 
 
 def _report_read(items, on_failure, rtol, atol, stiffness, out, batched) -> None:
     """Apply ``on_failure`` to failed read items (``out`` attached to the exception)."""
     if on_failure == "ignore":
         return
-    text = _failure_text(items, rtol, atol, stiffness)
-    if on_failure == "warn":
-        warnings.warn(text, ConvergenceWarning, stacklevel=3)
-        return
-    err = ConvergenceError(text, iterations=-1, residual=float("nan"))
+    err = ConvergenceError(_failure_text(items, rtol, atol, stiffness), iterations=-1,
+                           residual=float("nan"))
     err.solution = out if batched else out[0]
-    raise err
+    handle_failure(on_failure, err, stacklevel=4)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-import warnings
 
 import numpy as np
 
@@ -301,14 +300,6 @@ class _DeviceArrayBase:
     def read_energy(self, v_read: float, t_read: float) -> np.ndarray:
         """Energy (J) of one read of each device at ``v_read`` (V) for ``t_read`` (s)."""
         return self.pulse_energy(v_read, t_read)
-
-
-def warn_or_raise(on_failure: str, message: str, exc) -> None:
-    if on_failure == "raise":
-        raise exc
-    if on_failure == "warn":
-        from ..exceptions import ConvergenceWarning
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
 
 def is_real(v) -> bool:

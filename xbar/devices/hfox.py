@@ -19,10 +19,10 @@ import numpy as np
 
 from .._random import spawn
 from .._validation import check_choice, check_scalar
-from ..exceptions import ConfigError, ConvergenceError
+from ..exceptions import ON_FAILURE, ConfigError, ConvergenceError, handle_failure
 from ..iv import IVModel, Sinh
 from ._common import (_DeviceArrayBase, as_mask, broadcast_input, check_pulse,
-                      lognormal_factor, validate_config, warn_or_raise)
+                      lognormal_factor, validate_config)
 
 __all__ = ["RelaxationNoiseConfig", "HfOxReRAM", "DeviceArray", "ProgramVerifyResult"]
 
@@ -477,7 +477,7 @@ class DeviceArray(_DeviceArrayBase):
             tol = 0.01 * (m.g_max - m.g_min)
         check_scalar(tol, "tol", low=0.0, low_open=True, unit="S")
         check_scalar(max_pulses, "max_pulses", low=1, integer=True)
-        check_choice(on_failure, "on_failure", {"warn", "raise", "ignore"})
+        check_choice(on_failure, "on_failure", ON_FAILURE)
         for name, val in (("width", width), ("v_set_start", v_set_start),
                           ("v_set_max", v_set_max), ("v_reset_start", v_reset_start),
                           ("v_reset_max", v_reset_max), ("t_read", t_read)):
@@ -535,5 +535,5 @@ class DeviceArray(_DeviceArrayBase):
             msg = (f"program_verify: {k} of {int(todo.sum())} devices not within tol = {tol:g} S "
                    f"after max_pulses = {max_pulses}")
             worst = float(np.nanmax(np.abs(g_read - target)[~converged]))
-            warn_or_raise(on_failure, msg, ConvergenceError(msg, max_pulses, worst))
+            handle_failure(on_failure, ConvergenceError(msg, max_pulses, worst))
         return res
