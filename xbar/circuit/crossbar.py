@@ -776,7 +776,7 @@ class Crossbar:
         if not transfer.supported(self.network()):
             return False
         front = transfer.front_nodes(M, N, admittance)
-        sweep_s = transfer.sweep_flops(M, N, admittance) / (24e9 * front / (front + 64))
+        sweep_s = transfer.sweep_seconds(M, N, admittance)
         solves = M if admittance else min(M, N)
         pcg_s = solves * M * N * 4.5e-7 / min(2, os.cpu_count() or 1)
         memory = 8.0 * (4 * front ** 2 + 2 * M * N)

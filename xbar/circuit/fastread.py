@@ -111,7 +111,7 @@ def read_currents(net: Network, V: np.ndarray, *, rtol: float = 1e-11, maxiter: 
 
 
 # Cost model (seconds), calibrated on this 2-core EPYC with one thread per call: the map sweep
-# with Y runs at ~24e9·m/(m+64) flop/s (m = M nodes per front; Crossbar._sweep_applies), an exact
+# with Y takes transfer.sweep_seconds (24e9·m/(m+64) flop/s for fronts of m = M nodes), an exact
 # read costs ~5e-8 s per cell and right-hand side (128² at B = 20: 20 ms at load 2, 20-55 ms
 # at load 8; 128x72 at B = 20: 8-10 ms; single inputs 0.65 ms at 128x72, 2 ms at 128²).  Maps
 # of a 128² tile pay off from ~60 reads, of a 128x72 tile from ~50.
@@ -121,6 +121,4 @@ _READ_S_PER_CELL = 6e-8
 def maps_pay_off(M: int, N: int, reads: int) -> bool:
     """Whether building the exact maps (T and Y) of an M x N tile costs less than ``reads``
     exact reads of the same conductances."""
-    flops = transfer.sweep_flops(M, N, admittance=True)
-    sweep_s = flops / (24e9 * M / (M + 64))
-    return reads * M * N * _READ_S_PER_CELL >= sweep_s
+    return reads * M * N * _READ_S_PER_CELL >= transfer.sweep_seconds(M, N, admittance=True)

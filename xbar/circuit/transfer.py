@@ -96,6 +96,14 @@ def sweep_flops(M: int, N: int, admittance: bool = True) -> float:
     return (M * N // m) * (7.0 / 3.0) * m ** 3 + (M * N) ** 2
 
 
+def sweep_seconds(M: int, N: int, admittance: bool = True) -> float:
+    """Modelled time of one map build of an M x N array, s: :func:`sweep_flops` at the
+    ``24e9·m/(m + 64)`` flop/s measured for fronts of m nodes (one BLAS thread on the 2-core
+    development machine; calibration in ``Crossbar._sweep_applies``)."""
+    m = front_nodes(M, N, admittance)
+    return sweep_flops(M, N, admittance) / (24e9 * m / (m + 64))
+
+
 def _flipped(net: Network) -> Network:
     """The same network with word and bit lines swapped: rows become columns, read backwards so
     that each new word line's terminal is at its column 0 and each new bit line's at its last row.
