@@ -58,3 +58,20 @@ def test_program_verify_any_shape(shape):
     assert res.G.shape == shape and res.n_pulses.shape == shape and res.energy.shape == shape
     assert np.all(res.n_pulses > 0) and np.all(res.energy > 0)
     assert res.converged.mean() > 0.8
+
+
+def test_read_noise_rel_is_the_models_table_at_the_state():
+    """DeviceArray.read_noise_rel (used by the program -> relax -> infer workflow) is the model's
+    read-noise table at the normalised state, and the std of repeated reads follows it."""
+    from xbar.devices import presets
+    from xbar.exceptions import ConfigError
+    dev = presets.stanford_tech_b().sample((3, 4), random_state=0)
+    m = dev.model
+    x = (dev.G - dev.g_min) / (dev.g_max - dev.g_min)
+    np.testing.assert_allclose(dev.read_noise_rel(), np.interp(x, m.read_noise_x, m.read_noise_rel))
+    G = np.full((3, 4), 0.5 * (np.mean(dev.g_min) + np.mean(dev.g_max)))
+    assert dev.read_noise_rel(G).shape == (3, 4)
+    reads = np.array([dev.read(random_state=k) for k in range(4000)])
+    np.testing.assert_allclose(reads.std(axis=0) / dev.G, dev.read_noise_rel(), rtol=0.1)
+    with pytest.raises(ConfigError, match="one conductance per device"):
+        dev.read_noise_rel(np.ones(5))

@@ -214,9 +214,26 @@ class _DeviceArrayBase:
                 f"G in [{g.min():.4g}, {g.max():.4g}] S)")
 
     # ------------------------------------------------------------------ reads
-    def _read_sigma(self) -> np.ndarray:
+    def read_noise_rel(self, G=None) -> np.ndarray:
+        """Relative read-noise std of each device (dimensionless), shaped like the array.
+
+        The model's state-dependent table (``read_noise_x``, ``read_noise_rel``) at the
+        normalised state of ``G`` (S, one value per device; default: the devices' present
+        conductances).
+        """
+        if G is None:
+            G = self._G
+        else:
+            G = np.asarray(G, dtype=float)
+            if G.size != self.size:
+                raise ConfigError(f"G must have one conductance per device ({self.size}), got "
+                                  f"shape {G.shape}")
+            G = G.reshape(-1)
         m = self.model
-        return interp_knots(self._x(self._G), m.read_noise_x, m.read_noise_rel) * self._G
+        return interp_knots(self._x(G), m.read_noise_x, m.read_noise_rel).reshape(self.shape)
+
+    def _read_sigma(self) -> np.ndarray:
+        return self.read_noise_rel().reshape(-1) * self._G
 
     def read(self, random_state=None) -> np.ndarray:
         """One noisy conductance read (S) per device.

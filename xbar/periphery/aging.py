@@ -63,14 +63,6 @@ class AgingResult:
         return "\n".join(rows)
 
 
-def _read_sigma(dev, G: np.ndarray) -> np.ndarray:
-    """Per-cell relative read noise of device array ``dev`` at conductances ``G`` (S): the
-    model's table in the normalised state ``(G - g_min) / (g_max - g_min)``."""
-    m = dev.model
-    x = (G - dev.g_min) / (dev.g_max - dev.g_min)
-    return np.interp(x, np.asarray(m.read_noise_x, float), np.asarray(m.read_noise_rel, float))
-
-
 def sample_devices(layer: AnalogLinear, device, random_state=None) -> list:
     """One device array per tile of ``layer``, shaped like its conductances.
 
@@ -196,7 +188,7 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
                           "calibrated right after programming)")
     g0 = [np.array(d.G) for d in devs]
     index = {id(tile): i for i, tile in enumerate(layer.tiles)}
-    sigma = CellReadNoise(lambda tile: _read_sigma(devs[index[id(tile)]], np.asarray(tile.G)),
+    sigma = CellReadNoise(lambda tile: devs[index[id(tile)]].read_noise_rel(tile.G),
                           random_state=noise)
     saved = layer.channel_noise
     acc, shift, spread = (np.empty(t.size) for _ in range(3))
