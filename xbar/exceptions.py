@@ -64,7 +64,7 @@ def handle_failure(on_failure: str, error: Exception, *, stacklevel: int = 3) ->
     """Apply ``on_failure`` (one of :data:`ON_FAILURE`) to a failure described by ``error``.
 
     ``"raise"`` raises ``error``; ``"warn"`` issues a :class:`ConvergenceWarning` with its
-    message (``stacklevel`` as for :func:`warnings.warn`, counted from this function);
+    message (``stacklevel`` as for ``warnings.warn``, counted from this function);
     ``"ignore"`` does nothing: the caller's result already reports the failure.
     """
     if on_failure == "raise":
