@@ -171,3 +171,20 @@ def test_fit_switching_recovers_parameters():
     assert p["sigma_t"] == pytest.approx(0.8, rel=0.05)
     with pytest.raises(ConfigError, match="both outcomes"):
         fit.fit_switching(v[:10], t[:10], np.ones(10, bool))
+
+
+@pytest.mark.parametrize("grid", [[], [0.0, 1.0], [np.nan], [[1e-3, 1e-2]]])
+def test_fit_relaxation_refuses_an_empty_or_invalid_t0_grid(grid):
+    # an empty grid used to fail deep inside with "'NoneType' object is not iterable"
+    model = HfOxReRAM(g_min=1e-7, g_max=1e-4, **NO_D2D, drift_t0=0.01)
+    data = _synthetic_relaxation(model, [25e-6, 75e-6], [0.01, 1.0, 100.0], 50, 0)
+    with pytest.raises(ConfigError, match="t0_grid"):
+        fit.fit_relaxation(data, 1e-4, 100.0, t0_grid=grid)
+
+
+def test_relaxation_select_keeps_every_field():
+    model = HfOxReRAM(g_min=1e-7, g_max=1e-4, **NO_D2D, drift_t0=0.01)
+    data = _synthetic_relaxation(model, [25e-6, 75e-6], [0.01, 1.0], 10, 0)
+    sub = data.select(data.level == 1)
+    assert sub.level.tolist() == [1] * 20 and sub.path == data.path
+    np.testing.assert_array_equal(sub.g, data.g[data.level == 1])

@@ -50,7 +50,7 @@ def check_scalar(value, name: str, *, low=None, high=None, low_open=False, high_
     if isinstance(value, bool) or not isinstance(value, kind):
         raise ConfigError(f"{name} must be {'an integer' if integer else 'a real number'}, "
                           f"got {type(value).__name__} {value!r}")
-    if not integer and not np.isfinite(value):
+    if not integer and not np.isfinite(float(value)):
         raise ConfigError(f"{name} must be finite, got {value!r}")
     u = f" {unit}" if unit else ""
     if low is not None and (value <= low if low_open else value < low):

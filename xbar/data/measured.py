@@ -130,7 +130,7 @@ def _open_workbook(p: Path):
     try:
         import python_calamine
     except ImportError:  # pragma: no cover - fallback
-        python_calamine = None
+        python_calamine = None  # type: ignore[assignment]
     try:
         if python_calamine is not None:
             wb = python_calamine.CalamineWorkbook.from_path(str(p))
@@ -361,8 +361,8 @@ class RelaxationData:
         return np.unique(self.level)
 
     def select(self, mask) -> "RelaxationData":
-        return RelaxationData(*(getattr(self, f)[mask] for f in (
-            "addr", "time", "r", "g", "gi", "level", "timept")), path=self.path)
+        fields = ("addr", "time", "r", "g", "gi", "level", "timept")
+        return RelaxationData(**{f: getattr(self, f)[mask] for f in fields}, path=self.path)
 
 
 def read_relaxation(path) -> RelaxationData:
@@ -424,7 +424,8 @@ def read_read_noise(path, fs: float = 400.0) -> ReadNoiseSeries:
     lines = read_text(p)
     if not lines:
         raise DataFormatError(p, "empty file", line=1)
-    levels, series = [], []
+    levels: list[int] = []
+    series: list[np.ndarray] = []
     for ln, text in enumerate(lines, start=1):
         parts = text.split("\t")
         if len(parts) < 3:

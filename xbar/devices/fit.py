@@ -468,7 +468,9 @@ def fit_relaxation(data, window: float, t_fit_max: float, levels=None,
         raise ConfigError(f"need at least 2 time points in (0, {t_fit_max}] s, got {tps}")
     mean, var = _level_stats(data, levels, tps)
     t0_grid = np.logspace(-4, 1, 26) if t0_grid is None else np.asarray(t0_grid, float)
-    best = None
+    if t0_grid.ndim != 1 or t0_grid.size == 0 or not np.all(np.isfinite(t0_grid) & (t0_grid > 0)):
+        raise ConfigError(f"t0_grid must be a non-empty 1-D array of finite times > 0 s, got {t0_grid!r}")
+    best: tuple | None = None
     for t0 in t0_grid:
         L = log_time(tps, t0)
         rate = np.zeros(levels.size)
@@ -487,6 +489,7 @@ def fit_relaxation(data, window: float, t_fit_max: float, levels=None,
                     + np.sum((np.sqrt(v) - np.sqrt(s2[a] * l + c[a])) ** 2))
         if best is None or err < best[0]:
             best = (err, t0, rate.copy(), s2.copy(), c.copy())
+    assert best is not None
     _, t0, rate, s2, c = best
     x = np.array([np.mean(data.gi[data.level == lv]) for lv in levels]) / window
     ok = np.isfinite(rate)
