@@ -12,7 +12,7 @@ import dataclasses
 import numbers
 import warnings
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, cast
 
 import numpy as np
 
@@ -176,7 +176,7 @@ def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, pol
         isolated = np.isnan(rv) & ~target.select.any(axis=1)
         rv = np.where(isolated, 0.0, rv)
     dt = width / substeps
-    acc = dict.fromkeys((*_ENERGY_PARTS, "supplied"), 0.0)
+    acc: dict[str, float] = dict.fromkeys((*_ENERGY_PARTS, "supplied"), 0.0)
     charge = np.zeros((M, N))
     cell_e = np.zeros((M, N))
     sol = None
@@ -191,17 +191,18 @@ def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, pol
         acc["half_selected"] += float(e_cells[half].sum())
         acc["unselected"] += float(e_cells[~selected & ~half].sum())
         p = sol.power
-        acc["access"] += p.access * dt
-        acc["wires"] += p.wires * dt
-        acc["word_drivers"] += p.drivers * dt
-        acc["sense"] += p.sense * dt
-        acc["supplied"] += p.supplied * dt
+        acc["access"] += float(p.access) * dt
+        acc["wires"] += float(p.wires) * dt
+        acc["word_drivers"] += float(p.drivers) * dt
+        acc["sense"] += float(p.sense) * dt
+        acc["supplied"] += float(p.supplied) * dt
         if on_substep is not None:
             G_new = on_substep(sol, dt)
             if G_new is not None:
                 xb.set_conductances(G_new)
                 if target is not xb:
                     target.set_conductances(G_new)
+    assert sol is not None                      # substeps >= 1
     return PulseResult(sol, selected, half, float(width), sol.cell_voltages, charge, cell_e,
                        PulseEnergy(**acc))
 
@@ -277,5 +278,6 @@ def disturb_margins(xb, amplitude: float, scheme: str = "half", cells="corners")
         k = np.unravel_index(np.argmax(others), others.shape)
         if others[k] > worst_dist:
             worst_dist, worst_dist_cell, worst_src = float(others[k]), (int(k[0]), int(k[1])), (i, j)
-    return DisturbMargins(scheme, float(amplitude), float(worst_sel), worst_sel_cell,
-                          worst_dist, worst_dist_cell, worst_src)
+    return DisturbMargins(scheme, float(amplitude), float(worst_sel),
+                          cast(tuple[int, int], worst_sel_cell), worst_dist,
+                          cast(tuple[int, int], worst_dist_cell), cast(tuple[int, int], worst_src))
