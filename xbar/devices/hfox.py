@@ -459,7 +459,7 @@ class DeviceArray(_DeviceArrayBase):
             Target conductance, S.
         atol : float or None
             Absolute acceptance band on the verify read, S; default 1 % of the nominal window.
-            (Deprecated name: ``tol``.)
+            Deprecated name: ``tol``.
         max_pulses : int, default 100
             Pulses per device before giving up.
         rtol : float, default 0.0
@@ -468,10 +468,10 @@ class DeviceArray(_DeviceArrayBase):
             Pulse width, s.
         set_ramp : Ramp or None
             SET amplitudes, V; default ``Ramp(v_start=0.9, v_step=0.05, v_stop=1.5)``.
-            (Deprecated keywords: ``v_set_start``, ``v_set_step``, ``v_set_max``.)
+            Deprecated keywords: ``v_set_start``, ``v_set_step``, ``v_set_max``.
         reset_ramp : Ramp or None
             RESET amplitudes, V; default ``Ramp(v_start=0.6, v_step=0.05, v_stop=1.5)``.
-            (Deprecated keywords: ``v_reset_start``, ``v_reset_step``, ``v_reset_max``.)
+            Deprecated keywords: ``v_reset_start``, ``v_reset_step``, ``v_reset_max``.
         compliance : float or None
             SET current compliance, A.  With a sinh-like I-V the reachable G at the cap,
             ``compliance / (I(V)/G)``, falls as the amplitude grows, so a compliance too low for

@@ -105,9 +105,20 @@ def sample_devices(layer: AnalogLinear, device, random_state=None) -> list:
 
 
 def age_layer(layer: AnalogLinear, devices: list, t_seconds: float) -> None:
-    """Let ``t_seconds`` (s) pass for the device arrays behind ``layer``'s tiles (their ``age``,
-    on each array's own operation stream) and write the relaxed conductances into the tiles.
-    TIA gains and ADC ranges stay as they are."""
+    """Let time pass for the device arrays behind ``layer``'s tiles and write the relaxed
+    conductances into the tiles (their ``age``, on each array's own operation stream).
+
+    TIA gains and ADC ranges stay as they are.
+
+    Parameters
+    ----------
+    layer : AnalogLinear
+        The layer.
+    devices : list of device arrays
+        One per tile (:func:`sample_devices`).
+    t_seconds : float
+        Time to pass, s (>= 0).
+    """
     from .._validation import check_scalar
     check_scalar(t_seconds, "t_seconds", low=0.0, unit="s")
     if len(devices) != len(layer.tiles):
@@ -143,7 +154,7 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
         ``"verify"``: the devices' program-and-verify (``program_verify``, from the formed
         state ``g_max``; its verify reads carry the read noise); ``"reset-only"``: from the
         formed state ``g_max``, RESET pulses only (``program_verify(..., allow_set=False)``,
-        default 1 V, 100 ns pulses: :data:`RESET_ONLY_DEFAULTS`) until each cell reads at or
+        default 1 V, 100 ns pulses: ``RESET_ONLY_DEFAULTS``) until each cell reads at or
         below its target; ``"exact"``: the targets are set directly (``set_state``), the
         reference without programming error.
     read_noise : bool

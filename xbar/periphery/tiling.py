@@ -57,7 +57,15 @@ class ArrayConfig:
                               f"{type(self.crossbar_options).__name__}")
 
     def crossbar_kwargs(self, r_driver: float, r_sense: float) -> dict:
-        """Keyword arguments of ``xbar.Crossbar`` for one tile."""
+        """Keyword arguments of ``xbar.Crossbar`` for one tile.
+
+        Parameters
+        ----------
+        r_driver : float
+            Word-line driver output resistance, ohm.
+        r_sense : float
+            Bit-line terminal resistance, ohm.
+        """
         kw = dict(r_wordline=self.r_wordline, r_bitline=self.r_bitline, r_driver=r_driver,
                   r_sense=r_sense, cell=self.cell)
         if self.cell == "1T1R":
@@ -68,7 +76,17 @@ class ArrayConfig:
 
 @dataclass(frozen=True)
 class TileSpec:
-    """Inputs and outputs one tile covers (half-open index ranges)."""
+    """Inputs and outputs one tile covers (half-open index ranges).
+
+    Attributes
+    ----------
+    row_block, col_block : int
+        Position of the tile in the grid of tiles.
+    rows : slice
+        Inputs (word lines) of the tile.
+    outputs : slice
+        Outputs of the tile.
+    """
 
     row_block: int
     col_block: int
@@ -82,6 +100,17 @@ def plan_tiles(n_in: int, n_out: int, max_rows: int, max_cols: int, cols_per_out
 
     Each tile holds ``(max_cols - ref_cols) // cols_per_output`` outputs; row blocks are filled
     first (the last one takes the remainder).  Tiles are ordered row block by row block.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Inputs and outputs of the weight matrix.
+    max_rows, max_cols : int
+        Word and bit lines of one array.
+    cols_per_output : int
+        Bit lines per output (2 for differential pairs).
+    ref_cols : int, default 0
+        Reference columns per tile.
     """
     per_tile = (max_cols - ref_cols) // cols_per_output
     if per_tile < 1:

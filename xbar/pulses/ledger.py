@@ -225,6 +225,11 @@ class EnergyLedger:
         """Context in which every booking also carries ``tags`` (explicit tags win).
 
         The training loop sets ``step``/``epoch`` here so that layers need not know them.
+
+        Parameters
+        ----------
+        **tags
+            Scalar labels (int, str, float, bool or None).
         """
         self._check_tags(tags)
         self._context.append(tags)
@@ -278,7 +283,13 @@ class EnergyLedger:
         self._add(code, float(e.sum()), int(count), merged)
 
     def add_samples(self, n: int) -> None:
-        """Count ``n`` more samples (inputs processed) for ``per_sample``."""
+        """Count ``n`` more samples (inputs processed) for ``per_sample``.
+
+        Parameters
+        ----------
+        n : int
+            Samples (>= 0).
+        """
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
             raise ConfigError(f"n must be an integer >= 0, got {n!r}")
         self.samples += int(n)
@@ -370,11 +381,27 @@ class EnergyLedger:
         return mask
 
     def total(self, category: str | Iterable[str] | None = None, **filters) -> float:
-        """Total energy in J, optionally of some categories and rows whose tags equal ``filters``."""
+        """Total energy in J, optionally of some categories and rows whose tags equal ``filters``.
+
+        Parameters
+        ----------
+        category : str, iterable of str or None
+            Categories to include (None = all; deprecated names map to their new ones).
+        **filters
+            Tag values the rows must have (e.g. ``layer="fc1"``).
+        """
         return float(self._energy[: self._n][self._mask(category, **filters)].sum())
 
     def count(self, category: str | Iterable[str] | None = None, **filters) -> int:
-        """Total operation count, filtered like ``total``."""
+        """Total operation count, filtered like ``total``.
+
+        Parameters
+        ----------
+        category : str, iterable of str or None
+            Categories to include (None = all; deprecated names map to their new ones).
+        **filters
+            Tag values the rows must have (e.g. ``layer="fc1"``).
+        """
         return int(self._count[: self._n][self._mask(category, **filters)].sum())
 
     def _keys(self, key: str) -> tuple[np.ndarray, list]:
@@ -391,6 +418,15 @@ class EnergyLedger:
         """``{value of by: energy in J}``, e.g. ``totals("epoch")`` or ``totals("step", "write")``.
 
         Rows that lack the tag are grouped under ``None``.
+
+        Parameters
+        ----------
+        by : str, default "category"
+            Grouping key (``"category"`` or a tag name).
+        category : str, iterable of str or None
+            Categories to include (None = all; deprecated names map to their new ones).
+        **filters
+            Tag values the rows must have (e.g. ``layer="fc1"``).
         """
         return self.summary(by=by, category=category, **filters).as_dict()
 
@@ -400,6 +436,15 @@ class EnergyLedger:
 
         Returns a ``LedgerSummary``: ``rows`` (plain dictionaries), ``str()`` gives a table,
         ``to_pandas()`` a DataFrame.  Per-sample figures use ``self.samples``.
+
+        Parameters
+        ----------
+        by : str or iterable of str, default "category"
+            Grouping keys (``"category"`` and/or tag names).
+        category : str, iterable of str or None
+            Categories to include (None = all; deprecated names map to their new ones).
+        **filters
+            Tag values the rows must have (e.g. ``layer="fc1"``).
         """
         keys = (by,) if isinstance(by, str) else tuple(by)
         if not keys:
@@ -432,7 +477,12 @@ class EnergyLedger:
     def per_sample(self, n_samples: int | None = None, by: str = "category") -> dict:
         """Energy per sample in J, ``{value of by: J}``, plus ``"total"``.
 
-        ``n_samples`` defaults to the samples counted with ``add_samples``.
+        Parameters
+        ----------
+        n_samples : int or None
+            Samples to divide by (> 0); None = those counted with ``add_samples``.
+        by : str, default "category"
+            Grouping key.
         """
         n = self.samples if n_samples is None else n_samples
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
@@ -459,7 +509,13 @@ class EnergyLedger:
         return out
 
     def merge(self, other: "EnergyLedger") -> "EnergyLedger":
-        """Add every row and the samples of ``other`` into this ledger; returns ``self``."""
+        """Add every row and the samples of ``other`` into this ledger; returns ``self``.
+
+        Parameters
+        ----------
+        other : EnergyLedger
+            The ledger to add (its categories must be known here).
+        """
         if not isinstance(other, EnergyLedger):
             raise ConfigError(f"other must be an EnergyLedger, got {type(other).__name__}")
         missing = [c for c in other.categories if c not in self._cat_code]
@@ -473,7 +529,13 @@ class EnergyLedger:
         return self
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write all rows as CSV (columns ``category, energy_J, count`` then tags); returns path."""
+        """Write all rows as CSV (columns ``category, energy_J, count`` then tags); returns path.
+
+        Parameters
+        ----------
+        path : str or Path
+            The CSV file.
+        """
         path = Path(path)
         keys = sorted(self._cols)
         with open_atomic(path, "w", newline="") as fh:
@@ -485,7 +547,13 @@ class EnergyLedger:
         return path
 
     def to_json(self, path: str | Path | None = None) -> str:
-        """Serialise (rows, samples, categories, mode) to JSON; written to ``path`` if given."""
+        """Serialise (rows, samples, categories, mode) to JSON; written to ``path`` if given.
+
+        Parameters
+        ----------
+        path : str, Path or None
+            File to write (None: only return the text).
+        """
         doc = {"format": "xbar-energy-ledger", "version": 1, "unit": "J", "detail": self.detail,
                "categories": list(self.categories), "samples": self.samples,
                "entries": self.records()}
@@ -493,7 +561,15 @@ class EnergyLedger:
 
     @classmethod
     def from_json(cls, source: str | Path) -> "EnergyLedger":
-        """Rebuild a ledger from ``to_json`` output (a path or the JSON text)."""
+        """Rebuild a ledger from ``to_json`` output (a path or the JSON text).
+
+        Files written with the former category names load (module docstring).
+
+        Parameters
+        ----------
+        source : str or Path
+            A path or the JSON text.
+        """
         doc = load_document(source, "xbar-energy-ledger", "an xbar energy ledger")
         extra = [c for c in doc["categories"] if c not in CATEGORIES and c not in _OLD_CATEGORIES]
         ledger = cls(detail=doc.get("detail", False), extra_categories=extra)

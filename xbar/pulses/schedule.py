@@ -52,7 +52,7 @@ PULSE_ENERGY_PARTS = ("half_selected", "wires", "word_drivers", "sense", "access
 
 
 def canonical_bias_scheme(name, argname: str = "bias_scheme", *, warn: bool = True) -> str:
-    """The bias-scheme name of ``name``: one of :data:`BIAS_SCHEMES`.
+    """The bias-scheme name of ``name``: one of ``BIAS_SCHEMES``.
 
     Parameters
     ----------
@@ -222,7 +222,7 @@ class PulseSchedule:
         array : str, default "array"
             Name of the array.
         bias_scheme : {"half", "third", "floating", "grounded", "1T1R"}, default "half"
-            Bias of the unselected lines (``"V/2"``/``"V/3"``: deprecated spellings).
+            Bias of the unselected lines; ``"V/2"`` and ``"V/3"`` are deprecated spellings.
         kind : {"update", "program", "verify", "refresh"}, default "update"
             Why the pulses are applied.
         mode : {"row-parallel", "cell-by-cell"}, default "row-parallel"
@@ -276,7 +276,13 @@ class PulseSchedule:
 
     @classmethod
     def concat(cls, schedules) -> "PulseSchedule":
-        """Schedules one after another (the later ones start when the earlier ones end)."""
+        """Schedules one after another (the later ones start when the earlier ones end).
+
+        Parameters
+        ----------
+        schedules : iterable of PulseSchedule
+            Schedules sharing one ``gap`` (s).
+        """
         schedules = [s for s in schedules]
         if not schedules:
             return cls()
@@ -378,7 +384,17 @@ class PulseSchedule:
         return np.diff(self.pulse_bounds())
 
     def pulse_counts(self, shape, array: str | None = None, polarity: str | None = None):
-        """Pulses each cell receives, as an int array of ``shape`` (one array, one polarity)."""
+        """Pulses each cell receives, as an int array of ``shape`` (one array, one polarity).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            (M, N) of the array.
+        array : str or None
+            Count only pulses on this array (None = all).
+        polarity : {"set", "reset", "read"} or None
+            Count only pulses of this polarity (None = all).
+        """
         mask = np.ones(self.n_cell_pulses, dtype=bool)
         if array is not None:
             if array not in self.arrays:
@@ -498,7 +514,13 @@ class PulseSchedule:
 
     # ------------------------------------------------------------------ serialisation
     def to_json(self, path: str | Path | None = None) -> str:
-        """JSON document (format ``xbar-pulse-schedule``); written to ``path`` if given."""
+        """JSON document (format ``xbar-pulse-schedule``, version 2); written to ``path`` if given.
+
+        Parameters
+        ----------
+        path : str, Path or None
+            File to write (None: only return the text).
+        """
         doc = {"format": "xbar-pulse-schedule", "version": 2, "mode": self.mode,
                "gap_s": self.gap, "units": {"amplitude": "V", "width": "s", "energy": "J",
                                             "g": "S", "t_start": "s"},
@@ -585,6 +607,13 @@ class PulseSchedule:
         """Raster of the schedule: pulse start time (s) vs cell index ``row·n_cols + col``.
 
         Marker colour shows the polarity (set, reset, read); returns the matplotlib Axes.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None
+            Where to draw (None: a new figure).
+        n_cols : int or None
+            Columns of the array for the cell index (None: the largest column + 1).
         """
         import matplotlib.pyplot as plt
         if ax is None:
@@ -617,11 +646,12 @@ class PulseSchedule:
             Energy in each selected cell per cell pulse, J.
         g_before, g_after : (n_cell_pulses,) array_like or None
             Conductance before and after each cell pulse, S.
-        energy_half_selected, energy_wires, energy_word_drivers, energy_sense, energy_access : \
-(n_pulses,) array_like or None
-            Per-pulse energies of the half-selected cells, wires, word-line drivers, bit-line
-            terminals and access transistors, J (None: unchanged).  Deprecated keywords:
-            ``energy_half_select``, ``energy_drivers`` (stored as ``energy_word_drivers``).
+        energy_half_selected, energy_wires, energy_word_drivers : (n_pulses,) array_like or None
+            Per-pulse energies of the half-selected cells, the wires and the word-line drivers,
+            J (None: unchanged).  Deprecated keywords: ``energy_half_select`` and
+            ``energy_drivers`` (stored as ``energy_word_drivers``).
+        energy_sense, energy_access : (n_pulses,) array_like or None
+            Per-pulse energies of the bit-line terminals and the access transistors, J.
         """
         parts = {"half_selected": energy_half_selected, "wires": energy_wires,
                  "word_drivers": energy_word_drivers, "sense": energy_sense,

@@ -5,12 +5,12 @@ requested ``ΔW`` becomes signed pulse counts (:class:`~xbar.train.mapping.Pulse
 turns them into a :class:`~xbar.pulses.PulseSchedule`, applies it to the devices and books every
 pulse's energy in an :class:`~xbar.pulses.EnergyLedger`:
 
-:class:`ResetOnlyWriter` (docs/references.rst, ref-renaudineau2026-designs (design 1))
+:class:`~xbar.train.ResetOnlyWriter` (docs/references.rst, ref-renaudineau2026-designs (design 1))
     raise w: a sub-1 V RESET pulse on G⁻; lower w: one on G⁺. Conductances only fall. A pair whose
     two devices both come within ``refresh_margin`` of G_min is refreshed: one SET pulse on each,
     then the device that must be lower is brought back to encode the old weight by RESET
     program-and-verify; every pulse and verify read of a refresh is booked as ``refresh``.
-:class:`ProgramVerifyWriter`, the conventional baseline
+:class:`~xbar.train.ProgramVerifyWriter`, the conventional baseline
     the requested change is turned into target conductances (moved on G⁺ first, any rest on G⁻)
     reached by SET/RESET program-and-verify: verify read, then a SET (below target) or RESET
     (above) pulse, until within ``tolerance`` or ``max_iterations``.
@@ -29,7 +29,7 @@ pulse (bias ``"half"``: the rest of the selected row and the selected columns' c
 see V/2; ``"third"``: every unselected cell sees V/3; ``"1T1R"``: none, access transistors off) are
 booked with the conductances at the start of the update and ideal wires
 (:mod:`xbar.pulses.energy`).  This device-level
-estimate is the default because it is cheap; with a :class:`WriteCircuit` on the writer every
+estimate is the default because it is cheap; with a :class:`~xbar.train.WriteCircuit` on the writer every
 row-parallel pulse is instead solved through its tile (``xbar.Crossbar.apply_pulse``: wires,
 drivers, sense terminals, access transistors, the cells' I-V): each selected device is pulsed with
 the voltage it actually sees, and the half-selected, wire, driver and access energies come from the
@@ -37,12 +37,12 @@ solve.  One solve per row pulse costs 10-35 ms for a 75 x 80 tile and 30-240 ms 
 (measured, linear vs Sinh cells, 0T1R vs 1T1R), i.e. minutes per update of a 784-input layer: use
 it for small arrays and studies of the write energy, not for MNIST-scale training.
 
-The package holds one concept per module: :mod:`~xbar.train.pulsed.pairs` (:class:`PairArray`,
-:class:`DeviceModelView`), :mod:`~xbar.train.pulsed.programming` (:func:`program_verify` on one
-side of the pairs), :mod:`~xbar.train.pulsed.writers` (the :class:`Writer` protocol,
-:class:`ResetOnlyWriter`, :class:`ProgramVerifyWriter`), :mod:`~xbar.train.pulsed.circuit`
-(:class:`WriteCircuit`) and :mod:`~xbar.train.pulsed.layer` (:class:`PulsedLayer`,
-:func:`pulsed_layer_factory`).
+The package holds one concept per module: ``pairs`` (:class:`~xbar.train.PairArray`,
+``DeviceModelView``), ``programming`` (``program_verify`` on one side of the pairs), ``writers``
+(the ``Writer`` protocol, :class:`~xbar.train.ResetOnlyWriter`,
+:class:`~xbar.train.ProgramVerifyWriter`), ``circuit`` (:class:`~xbar.train.WriteCircuit`) and
+``layer`` (:class:`~xbar.train.PulsedLayer`, :func:`~xbar.train.pulsed_layer_factory`); every
+public name is importable from ``xbar.train.pulsed``.
 """
 from __future__ import annotations
 

@@ -20,9 +20,9 @@ class WriteCircuit:
     """Row-parallel write pulses solved through the array (see :mod:`xbar.train.pulsed`).
 
     The pairs are laid out as the read path lays them out (``xbar.periphery`` differential
-    mapping, :func:`xbar.periphery.tiling.plan_tiles` with two columns per output): tiles of
+    mapping, :func:`xbar.periphery.plan_tiles` with two columns per output): tiles of
     ``array.max_rows`` word lines and ``array.max_cols`` bit lines, each output a pair of
-    adjacent columns ``[G⁺, G⁻]`` (:func:`xbar.periphery.tiling.interleave_pairs`).  A pulse on
+    adjacent columns ``[G⁺, G⁻]`` (``xbar.periphery.tiling.interleave_pairs``).  A pulse on
     row ``i`` drives that word line at ``±amplitude`` and the selected bit lines at 0 V, the
     other lines per the bias scheme (``"half"``, ``"third"``, or ``"1T1R"``: ``"half"`` on a 1T1R
     array whose gates are open on the selected row only).  The cells' conductances are held at

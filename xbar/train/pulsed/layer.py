@@ -28,7 +28,7 @@ class PulsedLayer:
         G⁺, G⁻ of shape (n_in + bias, n_out), S, and the device model.
     writer : Writer
         Turns signed pulse counts into pulses (:class:`ResetOnlyWriter`,
-        :class:`ProgramVerifyWriter` or any object following the :class:`Writer` protocol).
+        :class:`ProgramVerifyWriter` or any object following the ``Writer`` protocol).
     mapping : PulseMapping or None
         Requested ``ΔW`` → signed pulse counts; None = ``PulseMapping()``.
     w_max : float, default 1.0

@@ -25,7 +25,7 @@ class PairArray:
     g_plus, g_minus : (M, N) array_like
         Conductances of the two sides, S.
     device : object
-        The device (protocol of :mod:`xbar.train.pulsed`, or a :class:`DeviceModelView`).
+        The device (protocol of :mod:`xbar.train.pulsed`, or a ``DeviceModelView``).
     name : str, default "layer"
         Name of the layer (the arrays are labelled ``name/G+`` and ``name/G-``).
     arrays : dict or None
@@ -72,11 +72,23 @@ class PairArray:
         return self.arrays["+"].g_max if self.arrays else self.device.g_max
 
     def side(self, which: str) -> np.ndarray:
-        """The conductances (S) of side ``which`` (``"+"`` or ``"-"``), a live view."""
+        """The conductances (S) of side ``which``, a live view.
+
+        Parameters
+        ----------
+        which : {"+", "-"}
+            Side.
+        """
         return self.g_plus if which == "+" else self.g_minus
 
     def label(self, which: str) -> str:
-        """Name of the array of side ``which`` (``"layer0/G+"``)."""
+        """Name of the array of side ``which`` (``"layer0/G+"``).
+
+        Parameters
+        ----------
+        which : {"+", "-"}
+            Side.
+        """
         return f"{self.name}/G{which}"
 
     def pulse(self, which: str, mask: np.ndarray, polarity: str, amplitude: float, width: float,
@@ -257,12 +269,33 @@ class DeviceModelView:
         self.g_max = float(getattr(model, "g_max", None) or model.g_lrs)
 
     def current(self, V, G):
-        """Cell current (A) at voltage ``V`` (V) and conductance ``G`` (S)."""
+        """Cell current (A) through the model's I-V.
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Cell voltage, V.
+        G : ndarray
+            Conductance, S.
+        """
         return self.model.iv.current(V, G)
 
     def apply_pulse(self, G, polarity, amplitude, width, random_state=None):
-        """Conductances (S) after one pulse (``polarity`` "set"/"reset", ``amplitude`` V,
-        ``width`` s) on fresh devices at states ``G`` (S)."""
+        """Conductances (S) after one pulse on fresh devices at states ``G``.
+
+        Parameters
+        ----------
+        G : ndarray
+            States before the pulse, S.
+        polarity : {"set", "reset"}
+            Direction.
+        amplitude : float
+            Pulse amplitude, V.
+        width : float
+            Pulse width, s.
+        random_state : None, int or Generator
+            Fabrication and cycle-noise stream of the sample.
+        """
         G = np.asarray(G, dtype=np.float64)
         arr = self.model.sample(G.shape, random_state=random_state)
         arr.set_state(G)

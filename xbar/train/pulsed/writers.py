@@ -26,17 +26,42 @@ class Writer(Protocol):
     ``name`` (str) labels results; ``nominal_dG(device, rng)`` is the conductance step (S) one
     pulse count stands for; ``apply(pairs, counts, k, rng)`` applies signed pulse counts
     (``> 0`` raise the weight) to the pairs and returns the schedules it ran.
+
+    Attributes
+    ----------
+    name : str
+        Label of the writer in results files.
     """
 
     name: str
 
     def nominal_dG(self, device: Any, rng: np.random.Generator) -> float:
-        """Mean |ΔG| (S) of one update pulse count on ``device``."""
+        """Mean |ΔG| (S) of one update pulse count on ``device``.
+
+        Parameters
+        ----------
+        device : object
+            Stateless device (protocol of :mod:`xbar.train.pulsed`).
+        rng : numpy.random.Generator
+            Stream of any draws.
+        """
         ...
 
     def apply(self, pairs: PairArray, counts: np.ndarray, k: float,
               rng: np.random.Generator) -> list[PulseSchedule]:
-        """Apply signed pulse counts (M, N) to ``pairs`` (``k``: weight per S)."""
+        """Apply signed pulse counts to ``pairs``; return the schedules run.
+
+        Parameters
+        ----------
+        pairs : PairArray
+            The pairs (conductances in S).
+        counts : (M, N) int ndarray
+            Signed pulse counts (> 0 raise the weight).
+        k : float
+            Weight per S of the layer.
+        rng : numpy.random.Generator
+            Cycle-noise stream.
+        """
         ...
 
 
@@ -89,13 +114,13 @@ class ResetOnlyWriter:
     window_rtol : float, default 0.05
         Re-programming tolerance after a refresh, as a fraction of the window (g_max − g_min);
         keep it above one RESET step, since a reset-only device cannot correct an overshoot.
-        (Deprecated name: ``tolerance``.)
+        Deprecated name: ``tolerance``.
     max_pulses : int, default 60
-        Program-and-verify pulses per cell of a refresh.  (Deprecated name: ``max_iterations``.)
+        Program-and-verify pulses per cell of a refresh.  Deprecated name: ``max_iterations``.
     v_read : float, default 0.2
-        Verify read voltage, V.  (Deprecated name: ``read_voltage``.)
+        Verify read voltage, V.  Deprecated name: ``read_voltage``.
     t_read : float, default 100e-9
-        Verify read time, s.  (Deprecated name: ``read_width``.)
+        Verify read time, s.  Deprecated name: ``read_width``.
     circuit : WriteCircuit or None, default None
         Solve every row-parallel update pulse through its tile (energies of wires, drivers and
         half-selected cells from the solve, each device pulsed with the voltage it sees); None =
@@ -239,16 +264,16 @@ class ProgramVerifyWriter:
         Pulse width, s.
     atol : float or None, default None
         Verify band, S; None = half the nominal conductance step of one reset-only update
-        pulse, so that the smallest update the mapping asks for is resolvable.  (Deprecated
-        name: ``tolerance``.)
+        pulse, so that the smallest update the mapping asks for is resolvable.  Deprecated
+        name: ``tolerance``.
     rtol : float, default 0.0
         Relative verify band (fraction of the target conductance).
     max_pulses : int, default 20
-        Pulses per cell and update.  (Deprecated name: ``max_iterations``.)
+        Pulses per cell and update.  Deprecated name: ``max_iterations``.
     v_read : float, default 0.2
-        Verify read voltage, V.  (Deprecated name: ``read_voltage``.)
+        Verify read voltage, V.  Deprecated name: ``read_voltage``.
     t_read : float, default 100e-9
-        Verify read time, s.  (Deprecated name: ``read_width``.)
+        Verify read time, s.  Deprecated name: ``read_width``.
     """
 
     set_ramp: Ramp = field(default_factory=lambda: Ramp(0.6, 0.1, 1.5))
