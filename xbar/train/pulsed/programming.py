@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._deprecate import renamed_kwarg, warn_renamed
 from ...pulses.schedule import PulseSchedule
 from ...pulses.verify import Ramp, run_program_verify
 from .pairs import PairArray
@@ -10,6 +11,8 @@ from .pairs import PairArray
 __all__ = ["program_verify"]
 
 
+@renamed_kwarg(tolerance="atol", max_iterations="max_pulses", read_voltage="v_read",
+               read_width="t_read")
 def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.ndarray, *,
                    atol: float, max_pulses: int, set_ramp: Ramp, reset_ramp: Ramp,
                    width: float, v_read: float, t_read: float, kind: str,
@@ -38,7 +41,8 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
     max_pulses : int
         Pulses per cell before giving up.
     set_ramp, reset_ramp : Ramp
-        SET and RESET amplitudes, V.
+        SET and RESET amplitudes, V.  A ``(start, stop, step)`` tuple (V) is a deprecated
+        spelling.
     width : float
         Pulse width, s.
     v_read : float
@@ -63,6 +67,14 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
     unconverged : (M, N) bool ndarray
         Cells not within the band after ``max_pulses``.
     """
+    ramps = []
+    for name, ramp in (("set_ramp", set_ramp), ("reset_ramp", reset_ramp)):
+        if not isinstance(ramp, Ramp):
+            warn_renamed(f"{name}=(start, stop, step)", f"{name}=Ramp(v_start, v_step, v_stop)",
+                         stacklevel=4)
+            ramp = Ramp.from_start_stop_step(ramp, name)
+        ramps.append(ramp)
+    set_ramp, reset_ramp = ramps
     G = pairs.side(which)
     read_kind = "refresh" if kind == "refresh" else "verify"
     scheds: list[PulseSchedule] = []
