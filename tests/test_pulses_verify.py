@@ -156,19 +156,20 @@ def test_pairs_program_verify_keeps_its_former_keywords():
     for old in (False, True):
         pairs = PairArray(np.full((2, 3), 50e-6), np.full((2, 3), 50e-6), FakeDevice(noise=0.0))
         target = np.array([[20e-6, 80e-6, 50e-6], [30e-6, 60e-6, 90e-6]])
-        kw = dict(width=1e-7, kind="program", rng=np.random.default_rng(0))
+        kw = dict(width=1e-7, kind="program")
         if old:
             with pytest.warns(DeprecationWarning) as caught:
                 s, left = program_verify(pairs, "+", target, np.ones((2, 3), bool),
                                          tolerance=1e-6, max_iterations=30,
                                          set_ramp=(0.8, 1.2, 0.1), reset_ramp=(0.6, 1.0, 0.1),
-                                         read_voltage=0.2, read_width=1e-7, **kw)
-            assert len(caught) == 6
+                                         read_voltage=0.2, read_width=1e-7,
+                                         rng=np.random.default_rng(0), **kw)
+            assert len(caught) == 7
         else:
             s, left = program_verify(pairs, "+", target, np.ones((2, 3), bool), atol=1e-6,
                                      max_pulses=30, set_ramp=Ramp(0.8, 0.1, 1.2),
                                      reset_ramp=Ramp(0.6, 0.1, 1.0), v_read=0.2, t_read=1e-7,
-                                     **kw)
+                                     random_state=np.random.default_rng(0), **kw)
         runs.append((pairs.g_plus.copy(), sum(x.total_energy for x in s), left))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     assert runs[0][1] == runs[1][1] > 0 and not runs[0][2].any()
@@ -291,7 +292,7 @@ def test_pair_and_layer_verbs_replace_the_private_reaches():
                   kind="update", mode="row-parallel")
     twin = PulsedLayer.from_weights(W, HfOxReRAM(), ResetOnlyWriter(), bias=False,
                                     random_state=0, fabrication_state=0).pairs
-    s_new = pairs.pulse_cells("+", counts, rng=np.random.default_rng(3), **common)
+    s_new = pairs.pulse_cells("+", counts, random_state=np.random.default_rng(3), **common)
     s_old = _pulse_cells(twin, "+", counts, rng=np.random.default_rng(3), **common)
     np.testing.assert_array_equal(s_new.energy, s_old.energy)
     np.testing.assert_array_equal(pairs.g_plus, twin.g_plus)

@@ -76,10 +76,12 @@ def half_select_energy(sched, device, G):
 
 
 def _pulse_cells(pairs: PairArray, which: str, counts, **kw):
-    """Former private function: use :meth:`PairArray.pulse_cells` (kept for one release)."""
+    """Former private function: use ``PairArray.pulse_cells`` (kept for one release)."""
+    if "rng" in kw:
+        kw["random_state"] = kw.pop("rng")
     return pairs.pulse_cells(which, counts, **kw)
 
 
 def _read_cells(pairs: PairArray, which: str, mask, *, voltage: float, width: float, kind: str):
-    """Former private function: use :meth:`PairArray.read_cells` (kept for one release)."""
+    """Former private function: use ``PairArray.read_cells`` (kept for one release)."""
     return pairs.read_cells(which, mask, v_read=voltage, t_read=width, kind=kind)

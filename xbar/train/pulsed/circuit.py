@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..._deprecate import renamed_kwarg
+from ..._random import check_random_state
 from ..._validation import check_scalar
 from ...exceptions import ConfigError
 from ...pulses.energy import pulse_energy
@@ -121,9 +123,10 @@ class WriteCircuit:
             e += (en.half_selected + en.unselected, en.wires, en.word_drivers, en.sense, en.access)
         return v_cell, e
 
+    @renamed_kwarg(rng="random_state")
     def apply_rows(self, pairs: PairArray, which: str, sched: PulseSchedule, *, polarity: str,
                    amplitude: float, width: float, bias_scheme: str,
-                   rng: np.random.Generator) -> PulseSchedule:
+                   random_state) -> PulseSchedule:
         """Apply a row-parallel schedule pulse by pulse, each solved through its tile.
 
         Parameters
@@ -142,12 +145,13 @@ class WriteCircuit:
             Pulse width, s.
         bias_scheme : {"half", "third", "1T1R"}
             Bias of the unselected lines.
-        rng : numpy.random.Generator
-            Cycle-noise stream.
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is; deprecated name: ``rng``).
         """
         if not pairs.arrays:
             raise ConfigError("a WriteCircuit needs pairs on xbar.devices arrays (per-cell "
                               "voltages), got a stateless device")
+        random_state = check_random_state(random_state)
         arr = pairs.arrays[which]
         G = pairs.side(which)
         sign = arr.model.set_polarity * (1 if polarity == "set" else -1)
@@ -165,7 +169,7 @@ class WriteCircuit:
             volts = np.zeros(G.shape)
             volts[row, cols] = sign * v_cell
             gb[lo:hi] = G[row, cols]
-            arr.apply_pulses(volts, width, mask=mask, random_state=rng)
+            arr.apply_pulses(volts, width, mask=mask, random_state=random_state)
             G[...] = arr.G
             ga[lo:hi] = G[row, cols]
             energy[lo:hi] = pulse_energy(pairs.device, v_cell, width, gb[lo:hi], ga[lo:hi])

@@ -5,6 +5,8 @@ from typing import Any
 
 import numpy as np
 
+from ..._deprecate import renamed_kwarg
+from ..._random import check_random_state
 from ..._validation import as_float_array
 from ...exceptions import ConfigError
 from ...pulses.energy import device_current, half_selected_energy, pulse_energy
@@ -91,8 +93,9 @@ class PairArray:
         """
         return f"{self.name}/G{which}"
 
+    @renamed_kwarg(rng="random_state")
     def pulse(self, which: str, mask: np.ndarray, polarity: str, amplitude: float, width: float,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+              random_state) -> tuple[np.ndarray, np.ndarray]:
         """One pulse on the masked cells of one side; returns G before and after (S).
 
         Parameters
@@ -107,24 +110,27 @@ class PairArray:
             Cell voltage magnitude, V.
         width : float
             Pulse width, s.
-        rng : numpy.random.Generator
-            Cycle-noise stream.
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is; deprecated name: ``rng``).
         """
+        random_state = check_random_state(random_state)
         G = self.side(which)
         before = G[mask]
         if self.arrays:
             arr = self.arrays[which]
             sign = arr.model.set_polarity * (1 if polarity == "set" else -1)
-            arr.apply_pulses(sign * amplitude, width, mask=mask, random_state=rng)
+            arr.apply_pulses(sign * amplitude, width, mask=mask, random_state=random_state)
             G[...] = arr.G
         else:
-            G[mask] = np.asarray(self.device.apply_pulse(before, polarity, amplitude, width, rng),
+            G[mask] = np.asarray(self.device.apply_pulse(before, polarity, amplitude, width,
+                                                         random_state),
                                  dtype=np.float64)
         return before, G[mask]
 
+    @renamed_kwarg(rng="random_state")
     def pulse_cells(self, which: str, counts: np.ndarray, *, polarity: str, amplitude: float,
                     width: float, bias_scheme: str, kind: str, mode: str,
-                    rng: np.random.Generator, circuit: Any = None) -> PulseSchedule:
+                    random_state, circuit: Any = None) -> PulseSchedule:
         """Apply ``counts`` identical pulses to the cells of one side; return the filled schedule.
 
         Parameters
@@ -145,8 +151,8 @@ class PairArray:
             Why the pulses are applied (ledger category).
         mode : {"row-parallel", "cell-by-cell"}
             Grouping of cells into pulses.
-        rng : numpy.random.Generator
-            Cycle-noise stream.
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is; deprecated name: ``rng``).
         circuit : WriteCircuit or None
             With ``mode="row-parallel"``, solve every pulse through its tile
             (:meth:`WriteCircuit.apply_rows`); None = the device-level estimate.
@@ -156,6 +162,7 @@ class PairArray:
         PulseSchedule
             With per-cell energies (J) and conductances before/after (S).
         """
+        random_state = check_random_state(random_state)
         G = self.side(which)
         bias_scheme = canonical_bias_scheme(bias_scheme)
         sched = PulseSchedule.from_counts(counts, amplitude=amplitude, width=width,
@@ -165,14 +172,14 @@ class PairArray:
             return sched
         if circuit is not None and mode == "row-parallel":
             return circuit.apply_rows(self, which, sched, polarity=polarity, amplitude=amplitude,
-                                      width=width, bias_scheme=bias_scheme, rng=rng)
+                                      width=width, bias_scheme=bias_scheme, random_state=random_state)
         e_half = half_selected_energy(sched, self.device, G)
         n_rep = int(counts.max())
         g0 = np.full((n_rep,) + G.shape, np.nan)
         g1 = np.full((n_rep,) + G.shape, np.nan)
         for r in range(n_rep):
             mask = counts > r
-            before, after = self.pulse(which, mask, polarity, amplitude, width, rng)
+            before, after = self.pulse(which, mask, polarity, amplitude, width, random_state)
             g0[r][mask] = before
             g1[r][mask] = after
         gb = g0[sched.rep, sched.row, sched.col]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._deprecate import renamed_kwarg, warn_renamed
+from ..._random import check_random_state
 from ...pulses.schedule import PulseSchedule
 from ...pulses.verify import Ramp, run_program_verify
 from .pairs import PairArray
@@ -12,11 +13,11 @@ __all__ = ["program_verify"]
 
 
 @renamed_kwarg(tolerance="atol", max_iterations="max_pulses", read_voltage="v_read",
-               read_width="t_read")
+               read_width="t_read", rng="random_state")
 def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.ndarray, *,
                    atol: float, max_pulses: int, set_ramp: Ramp, reset_ramp: Ramp,
                    width: float, v_read: float, t_read: float, kind: str,
-                   rng: np.random.Generator, rtol: float = 0.0, allow_set: bool = True,
+                   random_state, rtol: float = 0.0, allow_set: bool = True,
                    bias_scheme: str = "1T1R") -> tuple[list[PulseSchedule], np.ndarray]:
     """Incremental-step program-and-verify of the masked cells of one side towards ``target``.
 
@@ -51,8 +52,8 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
         Verify read time, s.
     kind : {"program", "refresh"}
         Schedule kind of the pulses (reads are ``"verify"``, or ``"refresh"`` for a refresh).
-    rng : numpy.random.Generator
-        Cycle-noise stream.
+    random_state : None, int or Generator
+        Cycle-noise stream (a Generator is used as is; deprecated name: ``rng``).
     rtol : float, default 0.0
         Relative verify band (fraction of the target).
     allow_set : bool, default True
@@ -67,6 +68,7 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
     unconverged : (M, N) bool ndarray
         Cells not within the band after ``max_pulses``.
     """
+    random_state = check_random_state(random_state)
     ramps = []
     for name, ramp in (("set_ramp", set_ramp), ("reset_ramp", reset_ramp)):
         if not isinstance(ramp, Ramp):
@@ -92,7 +94,7 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
                 scheds.append(pairs.pulse_cells(which, cells.astype(np.int64), polarity=polarity,
                                                 amplitude=amp, width=width,
                                                 bias_scheme=bias_scheme, kind=kind,
-                                                mode="cell-by-cell", rng=rng))
+                                                mode="cell-by-cell", random_state=random_state))
 
     out = run_program_verify(read, pulse, target, mask, rtol=rtol, atol=atol,
                              max_pulses=max_pulses, set_ramp=set_ramp, reset_ramp=reset_ramp,

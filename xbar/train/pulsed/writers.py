@@ -8,6 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..._deprecate import renamed_kwarg, warn_renamed
+from ..._random import check_random_state
 from ..._validation import check_choice, check_scalar
 from ...exceptions import ConfigError
 from ...pulses.schedule import MODES, PulseSchedule, canonical_bias_scheme
@@ -23,8 +24,8 @@ __all__ = ["ProgramVerifyWriter", "ResetOnlyWriter", "Writer", "writer_config"]
 class Writer(Protocol):
     """What :class:`~xbar.train.pulsed.PulsedLayer` needs of a writer.
 
-    ``name`` (str) labels results; ``nominal_dG(device, rng)`` is the conductance step (S) one
-    pulse count stands for; ``apply(pairs, counts, k, rng)`` applies signed pulse counts
+    ``name`` (str) labels results; ``nominal_dG(device, random_state)`` is the conductance step (S) one
+    pulse count stands for; ``apply(pairs, counts, k, random_state)`` applies signed pulse counts
     (``> 0`` raise the weight) to the pairs and returns the schedules it ran.
 
     Attributes
@@ -35,20 +36,20 @@ class Writer(Protocol):
 
     name: str
 
-    def nominal_dG(self, device: Any, rng: np.random.Generator) -> float:
+    def nominal_dG(self, device: Any, random_state) -> float:
         """Mean |ΔG| (S) of one update pulse count on ``device``.
 
         Parameters
         ----------
         device : object
             Stateless device (protocol of :mod:`xbar.train.pulsed`).
-        rng : numpy.random.Generator
-            Stream of any draws.
+        random_state : None, int or Generator
+            Stream of any draws (a Generator is used as is).
         """
         ...
 
     def apply(self, pairs: PairArray, counts: np.ndarray, k: float,
-              rng: np.random.Generator) -> list[PulseSchedule]:
+              random_state) -> list[PulseSchedule]:
         """Apply signed pulse counts to ``pairs``; return the schedules run.
 
         Parameters
@@ -59,8 +60,8 @@ class Writer(Protocol):
             Signed pulse counts (> 0 raise the weight).
         k : float
             Weight per S of the layer.
-        rng : numpy.random.Generator
-            Cycle-noise stream.
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is).
         """
         ...
 
@@ -163,22 +164,22 @@ class ResetOnlyWriter:
                               f"cell={self.circuit.array.cell!r}; or choose bias_scheme 'half' / "
                               "'third'")
 
-    def nominal_dG(self, device, rng) -> float:
+    def nominal_dG(self, device, random_state) -> float:
         """Mean |ΔG| of one update pulse from mid-window, S (256 draws).
 
         Parameters
         ----------
         device : object
             Stateless device (protocol of :mod:`xbar.train.pulsed`).
-        rng : numpy.random.Generator
-            Stream of the draws.
+        random_state : None, int or Generator
+            Stream of the draws (a Generator is used as is).
         """
         g = np.full(256, 0.5 * (device.g_min + device.g_max))
         return float(np.mean(np.abs(device.apply_pulse(g, "reset", self.amplitude, self.width,
-                                                       rng) - g)))
+                                                       random_state) - g)))
 
     def apply(self, pairs: PairArray, counts: np.ndarray, k: float,
-              rng: np.random.Generator) -> list[PulseSchedule]:
+              random_state) -> list[PulseSchedule]:
         """Apply signed pulse counts; returns the schedules (update pulses, then refreshes).
 
         Parameters
@@ -189,28 +190,30 @@ class ResetOnlyWriter:
             Signed pulse counts (> 0 raise the weight: RESET on G⁻; < 0: RESET on G⁺).
         k : float
             Weight per S (unused: one count is one pulse).
-        rng : numpy.random.Generator
-            Cycle-noise stream.
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is).
         """
+        random_state = check_random_state(random_state)
         common: dict[str, Any] = dict(polarity="reset", amplitude=self.amplitude,
                                       width=self.width, bias_scheme=self.bias_scheme,
-                                      kind="update", mode=self.mode, rng=rng,
-                                      circuit=self.circuit)
+                                      kind="update", mode=self.mode,
+                                      random_state=random_state, circuit=self.circuit)
         scheds = [pairs.pulse_cells("-", np.maximum(counts, 0), **common),   # raise w
                   pairs.pulse_cells("+", np.maximum(-counts, 0), **common)]  # lower w
-        scheds += self.refresh(pairs, rng)
+        scheds += self.refresh(pairs, random_state)
         return [s for s in scheds if s.n_pulses]
 
-    def refresh(self, pairs: PairArray, rng: np.random.Generator) -> list[PulseSchedule]:
+    def refresh(self, pairs: PairArray, random_state) -> list[PulseSchedule]:
         """Refresh the pairs whose devices both sit near G_min (:mod:`xbar.train.pulsed`).
 
         Parameters
         ----------
         pairs : PairArray
             The pairs (conductances in S).
-        rng : numpy.random.Generator
-            Cycle-noise stream.
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is).
         """
+        random_state = check_random_state(random_state)
         g_min, g_max = pairs.g_min, pairs.g_max
         window = g_max - g_min
         floor = g_min + self.refresh_margin * window
@@ -223,7 +226,8 @@ class ResetOnlyWriter:
         tol = self.window_rtol * np.mean(window)
         ramps = dict(set_ramp=Ramp(self.set_amplitude), reset_ramp=Ramp(self.amplitude))
         common: dict[str, Any] = dict(atol=tol, max_pulses=self.max_pulses, v_read=self.v_read,
-                                      t_read=self.t_read, kind="refresh", rng=rng, **ramps)
+                                      t_read=self.t_read, kind="refresh",
+                                      random_state=random_state, **ramps)
         for which in "+-":
             s, _ = program_verify(pairs, which, set_target,
                                   mask & (pairs.side(which) < set_target - tol),
@@ -298,17 +302,17 @@ class ProgramVerifyWriter:
         check_scalar(self.max_pulses, "max_pulses", low=1, integer=True)
         self._dG_cache: tuple[Any, float] | None = None
 
-    def nominal_dG(self, device, rng) -> float:
+    def nominal_dG(self, device, random_state) -> float:
         """The reset-only nominal step (the unit the mapping counts in), S.
 
         Parameters
         ----------
         device : object
             Stateless device (protocol of :mod:`xbar.train.pulsed`).
-        rng : numpy.random.Generator
-            Stream of the draws.
+        random_state : None, int or Generator
+            Stream of the draws (a Generator is used as is).
         """
-        return ResetOnlyWriter().nominal_dG(device, rng)
+        return ResetOnlyWriter().nominal_dG(device, random_state)
 
     def _dG_per_count(self, device) -> float:
         # what PulsedLayer computes as dG_nominal (seed 0), cached per device
@@ -316,7 +320,7 @@ class ProgramVerifyWriter:
             self._dG_cache = (device, self.nominal_dG(device, np.random.default_rng(0)))
         return self._dG_cache[1]
 
-    def apply(self, pairs: PairArray, counts: np.ndarray, k: float, rng: np.random.Generator,
+    def apply(self, pairs: PairArray, counts: np.ndarray, k: float, random_state,
               dG_per_count: float | None = None) -> list[PulseSchedule]:
         """Move the pairs to the targets the counts ask for; returns the schedules.
 
@@ -328,12 +332,13 @@ class ProgramVerifyWriter:
             Signed pulse counts (> 0 raise the weight).
         k : float
             Weight per S (unused: counts are converted with ``dG_per_count``).
-        rng : numpy.random.Generator
-            Cycle-noise stream.
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is).
         dG_per_count : float or None
             Conductance change per count, S; None = :meth:`nominal_dG` of ``pairs.device`` (the
             step the layer's mapping counts in).
         """
+        random_state = check_random_state(random_state)
         if dG_per_count is None:
             dG_per_count = self._dG_per_count(pairs.device)
         g_min, g_max = pairs.g_min, pairs.g_max
@@ -350,7 +355,7 @@ class ProgramVerifyWriter:
                                       max_pulses=self.max_pulses, set_ramp=self.set_ramp,
                                       reset_ramp=self.reset_ramp, width=self.width,
                                       v_read=self.v_read, t_read=self.t_read, kind="program",
-                                      rng=rng)
+                                      random_state=random_state)
                 scheds += s
         return [s for s in scheds if s.n_pulses]
 
