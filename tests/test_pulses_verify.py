@@ -142,6 +142,10 @@ def test_writer_fields_keep_their_former_names():
     with pytest.warns(DeprecationWarning, match="set_ramp"):
         pv = ProgramVerifyWriter(set_ramp=(0.6, 1.2, 0.2))
     assert pv.set_ramp == Ramp(0.6, 0.2, 1.2)
+    assert ProgramVerifyWriter(reset_ramp={"v_start": 0.5, "v_stop": 1.0}).reset_ramp == \
+        Ramp(0.5, 0.0, 1.0)                                    # a TOML table, no warning
+    with pytest.raises(ConfigError, match="v_start"):
+        ProgramVerifyWriter(set_ramp={"start": 0.5})
     with pytest.warns(DeprecationWarning, match="'tolerance'"):
         assert ProgramVerifyWriter(tolerance=1e-6).atol == 1e-6
     with pytest.warns(DeprecationWarning, match="'V/2' is deprecated"):

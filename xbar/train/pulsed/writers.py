@@ -84,6 +84,12 @@ def _rename_fields(cls, renames: dict):
 def _coerce_ramp(value, name: str) -> Ramp:
     if isinstance(value, Ramp):
         return value
+    if isinstance(value, dict):                 # e.g. a TOML table {v_start, v_step, v_stop}
+        unknown = sorted(set(value) - {"v_start", "v_step", "v_stop"})
+        if unknown or "v_start" not in value:
+            raise ConfigError(f"{name} must have the keys v_start (and optionally v_step, "
+                              f"v_stop), in V, got {sorted(value)}")
+        return Ramp(**value)
     warn_renamed(f"{name}=(start, stop, step)", f"{name}=Ramp(v_start, v_step, v_stop)",
                  stacklevel=5)
     return Ramp.from_start_stop_step(value, name)
@@ -260,8 +266,8 @@ class ProgramVerifyWriter:
     ----------
     set_ramp : Ramp, default Ramp(v_start=0.6, v_step=0.1, v_stop=1.5)
         SET amplitudes of the incremental-step program-and-verify, V (docs/references.rst,
-        ref-read-write-energy: SET ~1–2 V; MemTorch write-verify ±1 V).  A
-        ``(start, stop, step)`` tuple is accepted as a deprecated spelling.
+        ref-read-write-energy: SET ~1–2 V; MemTorch write-verify ±1 V), or a dict with these
+        keys (a TOML table).  A ``(start, stop, step)`` tuple is a deprecated spelling.
     reset_ramp : Ramp, default Ramp(v_start=0.5, v_step=0.1, v_stop=1.5)
         RESET amplitudes, V.
     width : float, default 100e-9
