@@ -50,6 +50,45 @@ def test_without_drift_accuracy_is_time_independent_and_that_of_the_programmed_l
     np.testing.assert_array_equal(res.accuracy, _accuracy(ref, X, y))
 
 
+def test_reset_only_programming_applies_only_reset_pulses_and_errs_low(digits, monkeypatch):
+    """programming='reset-only' (issue 13): from the formed state, RESET pulses with verify reads;
+    accuracy vs time is reported like the other modes and its error is one-sided (below target)."""
+    from xbar.devices.hfox import DeviceArray
+    W, X, y = digits
+    n = len(presets.stanford_tech_b().drift_x)
+    dev = presets.stanford_tech_b(drift_rate=(0.0,) * n, drift_sigma=(0.0,) * n)
+    polarities = {"verify": set(), "reset-only": set()}
+    original = DeviceArray.apply_pulses
+    errors = {}
+    for programming, seen in polarities.items():
+        def spy(self, amplitude, width, *args, _seen=seen, **kw):
+            v = np.asarray(amplitude) * self.model.set_polarity
+            _seen.update(np.unique(np.sign(v[v != 0])).tolist())
+            return original(self, amplitude, width, *args, **kw)
+        monkeypatch.setattr(DeviceArray, "apply_pulses", spy)
+        layer = AnalogLinear(W, device=dev, random_state=4)
+        targets = layer.target_conductances(W)
+        res = program_relax_infer(layer, X, y, [0.0, 1e3, MONTH], device=dev,
+                                  programming=programming, read_noise=False, random_state=1)
+        monkeypatch.setattr(DeviceArray, "apply_pulses", original)
+        assert res.programming == programming and res.converged > 0.99
+        np.testing.assert_array_equal(res.accuracy, res.accuracy[0])      # no drift
+        exact = program_relax_infer(AnalogLinear(W, device=dev, random_state=4), X, y, [0.0],
+                                    device=dev, programming="exact", read_noise=False,
+                                    random_state=1).accuracy[0]
+        assert abs(res.accuracy[0] - exact) < 0.03
+        errors[programming] = np.concatenate([(g - t).ravel() for g, t in
+                                              zip(res.programmed, targets)]) / (dev.g_max - dev.g_min)
+        assert "programming: " + programming in str(res)
+    assert polarities == {"verify": {-1.0, 1.0}, "reset-only": {-1.0}}   # SET = +1
+    # conductances only fall: reset-only overshoots below the target, verify corrects both ways
+    assert errors["reset-only"].mean() < 0
+    assert np.mean(errors["reset-only"] < -0.02) > 2 * np.mean(errors["verify"] < -0.02)
+    with pytest.raises(ConfigError, match="SET"):
+        program_relax_infer(AnalogLinear(W, device=dev), X, y, [0.0], device=dev,
+                            programming="reset-only", program_options={"allow_set": True})
+
+
 def test_relaxation_follows_the_presets_tables(digits):
     W, X, y = digits
     dev = presets.stanford_tech_b()

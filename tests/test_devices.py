@@ -210,7 +210,7 @@ def test_program_verify_reaches_targets_and_books_energy():
     arr = m.sample(300, random_state=4)
     target = np.random.default_rng(0).uniform(60e-6, 400e-6, 300)
     # tol must exceed the verify-read noise (default tables: ~7 uS at 100 uS)
-    res = arr.program_verify(target, tol=20e-6, max_pulses=300, random_state=1)
+    res = arr.program_verify(target, atol=20e-6, max_pulses=300, random_state=1)
     assert res.converged.all()
     assert np.all(np.abs(res.G_read - target) <= 20e-6)
     assert np.all(res.n_reads == res.n_pulses + 1)
@@ -226,12 +226,12 @@ def test_program_verify_reaches_targets_and_books_energy():
 def test_program_verify_failure_modes():
     arr = HfOxReRAM().sample(20, random_state=0)
     with pytest.raises(ConvergenceError):
-        arr.program_verify(50e-6, tol=1e-7, max_pulses=1, on_failure="raise")
+        arr.program_verify(50e-6, atol=1e-7, max_pulses=1, on_failure="raise")
     with pytest.warns(ConvergenceWarning):
-        r = arr.program_verify(50e-6, tol=1e-7, max_pulses=1)
+        r = arr.program_verify(50e-6, atol=1e-7, max_pulses=1)
     assert not r.converged.all()
     with pytest.raises(ConfigError, match="tol"):
-        arr.program_verify(50e-6, tol=-1.0)
+        arr.program_verify(50e-6, atol=-1.0)
 
 
 # ------------------------------------------------------------------ relaxation, noise

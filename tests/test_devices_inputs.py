@@ -54,7 +54,7 @@ def test_any_finite_pulse_keeps_the_state_finite_and_in_the_window(v, t, v_scale
 def test_program_verify_any_shape(shape):
     """Before: only 1-D or (1, N) worked; (2, 3) raised an internal v_cell broadcast error."""
     arr = HfOxReRAM().sample(shape, random_state=1)
-    res = arr.program_verify(np.full(shape, 5e-5), tol=5e-6, max_pulses=200, on_failure="ignore")
+    res = arr.program_verify(np.full(shape, 5e-5), atol=5e-6, max_pulses=200, on_failure="ignore")
     assert res.G.shape == shape and res.n_pulses.shape == shape and res.energy.shape == shape
     assert np.all(res.n_pulses > 0) and np.all(res.energy > 0)
     assert res.converged.mean() > 0.8

@@ -71,12 +71,12 @@ def test_aggregate_mode_keeps_one_row_per_group_and_detail_one_per_pulse():
     for ledger in (agg, det):
         for step in range(3):
             ledger.book("write", e, step=step, layer="fc1")
-            ledger.book("half_select", 1e-15, count=40, step=step, layer="fc1")
+            ledger.book("half_selected", 1e-15, count=40, step=step, layer="fc1")
     assert len(agg) == 6
     assert len(det) == 3 * (200_000 + 1)
     assert agg.total("write") == pytest.approx(det.total("write"), rel=1e-12)
     assert agg.count("write") == det.count("write") == 600_000
-    assert agg.count("half_select") == 120
+    assert agg.count("half_selected") == 120
     assert agg.totals("step", category="write") == pytest.approx(
         {s: 200_000 * 2.5e-12 for s in range(3)}, rel=1e-12)
 

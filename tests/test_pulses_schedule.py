@@ -33,13 +33,13 @@ def test_cell_by_cell_takes_one_pulse_per_cell_pulse():
 def _filled():
     a = PulseSchedule.from_counts(np.array([[1, 1], [0, 2]]), amplitude=0.8, width=1e-7,
                                   polarity="reset", array="L/G+", kind="update")
-    a.set_results(np.array([1e-12, 2e-12, 3e-12, 4e-12]), energy_half_select=[5e-13, 0, 0])
+    a.set_results(np.array([1e-12, 2e-12, 3e-12, 4e-12]), energy_half_selected=[5e-13, 0, 0])
     b = PulseSchedule.from_counts(np.array([[1, 0], [0, 0]]), amplitude=0.2, width=1e-7,
                                   polarity="read", array="L/G-", kind="verify")
     b.set_results([7e-15])
     c = PulseSchedule.from_counts(np.array([[0, 1], [0, 0]]), amplitude=1.5, width=1e-7,
                                   polarity="set", array="L/G-", kind="refresh")
-    c.set_results([9e-12], energy_half_select=[1e-13])
+    c.set_results([9e-12], energy_half_selected=[1e-13])
     return PulseSchedule.concat([a, b, c])
 
 
@@ -50,7 +50,7 @@ def test_ledger_totals_equal_sum_of_pulse_energies():
     per_pulse = sum(p.total_energy for p in s)
     assert ledger.total() == pytest.approx(per_pulse, rel=1e-12)
     assert ledger.total("write") == pytest.approx(1e-11)
-    assert ledger.total("half_select") == pytest.approx(5e-13)
+    assert ledger.total("half_selected") == pytest.approx(5e-13)
     assert ledger.total("verify") == pytest.approx(7e-15)
     assert ledger.total("refresh") == pytest.approx(9.1e-12)
     assert s.energy_by_category() == pytest.approx(ledger.totals())
@@ -96,16 +96,20 @@ def test_bad_input():
 def test_circuit_energies_round_trip_and_book_as_wires_drivers_access(tmp_path):
     s = PulseSchedule.from_counts(np.array([[1, 1], [0, 1]]), amplitude=0.8, width=1e-7,
                                   polarity="reset", array="L/G+", kind="update")
-    s.set_results([1e-12, 2e-12, 3e-12], energy_half_select=[4e-13, 5e-13],
-                  energy_wires=[1e-14, 2e-14], energy_drivers=[3e-14, 4e-14],
+    s.set_results([1e-12, 2e-12, 3e-12], energy_half_selected=[4e-13, 5e-13],
+                  energy_wires=[1e-14, 2e-14], energy_word_drivers=[3e-14, 4e-14],
+                  energy_sense=[1e-15, 2e-15],
                   energy_access=[5e-15, 6e-15])
     back = PulseSchedule.from_json(s.to_json())
     np.testing.assert_array_equal(back.e_wires, s.e_wires)
     np.testing.assert_array_equal(back.e_access, s.e_access)
+    np.testing.assert_array_equal(back.e_sense, s.e_sense)
+    np.testing.assert_array_equal(back.e_word_drivers, s.e_word_drivers)
     ledger = EnergyLedger()
     s.book(ledger)
     assert ledger.total("wires") == pytest.approx(3e-14)
-    assert ledger.total("drivers") == pytest.approx(7e-14)
+    assert ledger.total("word_drivers") == pytest.approx(7e-14)
+    assert ledger.total("sense") == pytest.approx(3e-15)
     assert ledger.total("write") == pytest.approx(6e-12 + 11e-15)
     assert ledger.total() == pytest.approx(sum(p.total_energy for p in s)) == \
         pytest.approx(s.total_energy)

@@ -7,7 +7,7 @@ from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger, PulseSchedule
 from xbar.train.mapping import PulseMapping
 from xbar.train.pulsed import (PairArray, ProgramVerifyWriter, PulsedLayer, ResetOnlyWriter,
-                               half_select_energy, pulse_energy)
+                               half_selected_energy, pulse_energy)
 
 
 def test_mapping_methods():
@@ -83,7 +83,7 @@ def test_refresh_keeps_the_weight():
     gp = np.array([[5e-6, 3e-6]])
     gm = np.array([[3e-6, 6e-6]])
     pairs = PairArray(gp, gm, dev)
-    w = ResetOnlyWriter(refresh_margin=0.1, tolerance=0.05)
+    w = ResetOnlyWriter(refresh_margin=0.1, window_rtol=0.05)
     scheds = w.refresh(pairs, np.random.default_rng(0))
     assert scheds and all(k == 3 for s in scheds for k in s.kind)
     np.testing.assert_allclose(pairs.g_plus - pairs.g_minus, gp - gm, atol=0.05 * 99e-6)
@@ -91,7 +91,7 @@ def test_refresh_keeps_the_weight():
 
 
 def test_ledger_totals_equal_sum_of_per_pulse_energies():
-    for writer in (ResetOnlyWriter(bias_scheme="V/2", refresh_margin=0.3), ProgramVerifyWriter()):
+    for writer in (ResetOnlyWriter(bias_scheme="half", refresh_margin=0.3), ProgramVerifyWriter()):
         ledger = EnergyLedger()
         layer = _layer(writer, ledger=ledger, keep_schedules=10 ** 6)
         rng = np.random.default_rng(3)
@@ -108,13 +108,13 @@ def test_pulse_energy_and_half_select_by_hand():
                                0.8 * 1e-7 * (0.8 * 50e-6 + 0.8 * 40e-6) / 2)
     G = np.arange(1, 13, dtype=float).reshape(3, 4) * 1e-6
     s = PulseSchedule.from_counts(np.array([[0, 0, 0, 0], [0, 1, 0, 1], [0, 0, 0, 0]]),
-                                  amplitude=1.0, width=1e-7, polarity="reset", bias_scheme="V/2")
+                                  amplitude=1.0, width=1e-7, polarity="reset", bias_scheme="half")
     # half-selected: row 1, columns 0 and 2; columns 1 and 3, rows 0 and 2; each sees 0.5 V
     half = G[1, 0] + G[1, 2] + G[0, 1] + G[2, 1] + G[0, 3] + G[2, 3]
-    np.testing.assert_allclose(half_select_energy(s, dev, G), [0.25 * half * 1e-7])
+    np.testing.assert_allclose(half_selected_energy(s, dev, G), [0.25 * half * 1e-7])
     s3 = PulseSchedule.from_counts(np.array([[0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]]),
-                                   amplitude=0.9, width=1e-7, polarity="reset", bias_scheme="V/3")
-    np.testing.assert_allclose(half_select_energy(s3, dev, G),
+                                   amplitude=0.9, width=1e-7, polarity="reset", bias_scheme="third")
+    np.testing.assert_allclose(half_selected_energy(s3, dev, G),
                                [0.09 * (G.sum() - G[1, 1]) * 1e-7])
 
 
@@ -134,7 +134,7 @@ def test_program_verify_costs_more_energy_per_unit_dG_than_reset_only():
 
 
 # ---------------------------------------------------------------- write pulses through the array
-def _hfox_layer(circuit, bias_scheme="V/2", seed=0, ledger=None):
+def _hfox_layer(circuit, bias_scheme="half", seed=0, ledger=None):
     devices = pytest.importorskip("xbar.devices")
     writer = ResetOnlyWriter(bias_scheme=bias_scheme, refresh_margin=0.0, circuit=circuit)
     W = np.random.default_rng(seed).uniform(-0.3, 0.3, size=(6, 4))
@@ -158,16 +158,17 @@ def test_write_circuit_with_ideal_lines_matches_the_hand_energy_and_the_device_p
     # every selected device sees the full amplitude: same state change, same cell energy
     np.testing.assert_allclose(lay.pairs.g_plus, ref.pairs.g_plus, rtol=1e-12)
     np.testing.assert_allclose(s_cir.energy, s_ref.energy, rtol=1e-9)
-    # V/2 on the interleaved tile: the rest of row 2 and columns 0 and 6 (G+ of outputs 0, 3)
+    # "half" on the interleaved tile: the rest of row 2 and columns 0 and 6 (G+ of outputs 0, 3)
     half = np.zeros((6, 8), bool)
     half[2, :] = True
     half[:, [0, 6]] = True
     half[2, [0, 6]] = False
     iv = lay.pairs.arrays["+"].model.iv
     e_half = np.sum(0.4 * np.abs(iv.current(0.4, G[half]))) * 100e-9
-    np.testing.assert_allclose(s_cir.e_half, [e_half], rtol=1e-9)
+    np.testing.assert_allclose(s_cir.e_half_selected, [e_half], rtol=1e-9)
     np.testing.assert_allclose(s_cir.e_wires, 0.0, atol=1e-30)
-    np.testing.assert_allclose(s_cir.e_drivers, 0.0, atol=1e-30)
+    np.testing.assert_allclose(s_cir.e_word_drivers, 0.0, atol=1e-30)
+    np.testing.assert_allclose(s_cir.e_sense, 0.0, atol=1e-30)
 
 
 def test_write_circuit_books_wire_and_driver_energy_and_ir_drop_weakens_far_cells():
@@ -182,7 +183,8 @@ def test_write_circuit_books_wire_and_driver_energy_and_ir_drop_weakens_far_cell
     for _ in range(4):
         lay.update(rng.uniform(0, 1, size=(1, 6)), rng.normal(size=(1, 4)))
     scheds = lay.schedules
-    assert ledger.total("wires") > 0 and ledger.total("drivers") > 0
+    assert ledger.total("wires") > 0 and ledger.total("word_drivers") > 0
+    assert ledger.total("sense") > 0
     per_pulse = sum(p.total_energy for s in scheds for p in s)
     assert ledger.total() == pytest.approx(per_pulse, rel=1e-12)
     # the selected cells saw less than the 0.8 V amplitude: their cell energy is below the

@@ -12,7 +12,7 @@ import dataclasses
 import numbers
 import warnings
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, cast
 
 import numpy as np
 
@@ -124,8 +124,19 @@ class PulseResult:
 
 
 def check_pulse(amplitude, width, polarity=1) -> float:
-    """Validate a write pulse (amplitude V > 0, width s > 0, polarity ±1); return the signed
-    voltage ``polarity·amplitude`` (V).  Implausible magnitudes warn (``UnitWarning``)."""
+    """Validate a write pulse; return the signed voltage ``polarity·amplitude`` (V).
+
+    Implausible magnitudes warn (``UnitWarning``).
+
+    Parameters
+    ----------
+    amplitude : float
+        Pulse amplitude, V (> 0).
+    width : float
+        Pulse width, s (> 0).
+    polarity : {1, -1}, default 1
+        Sign of the selected rows' voltage.
+    """
     check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
     check_scalar(width, "width", low=0.0, low_open=True, unit="s")
     if (isinstance(polarity, (bool, np.bool_)) or not isinstance(polarity, numbers.Integral)
@@ -153,7 +164,32 @@ def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, pol
                 scheme: str = "half", substeps: int = 1,
                 on_substep: Callable[[CircuitSolution, float], np.ndarray | None] | None = None
                 ) -> PulseResult:
-    """Apply one write pulse to ``rows`` x ``cols`` of crossbar ``xb`` (see ``Crossbar.apply_pulse``)."""
+    """Apply one write pulse to ``rows`` x ``cols`` of crossbar ``xb`` (see ``Crossbar.apply_pulse``).
+
+    Parameters
+    ----------
+    xb : xbar.Crossbar
+        The array (conductances in S, wires in ohm).
+    rows, cols : int, sequence of int or None
+        Selected word and bit lines (None = all).
+    amplitude : float
+        Pulse amplitude, V (> 0).
+    width : float
+        Pulse width, s (> 0).
+    polarity : {1, -1}, default 1
+        Sign of the selected rows' voltage.
+    scheme : {"half", "third", "floating", "grounded"}, default "half"
+        Bias of the unselected lines (:mod:`xbar.circuit.bias`).
+    substeps : int, default 1
+        Solves over the pulse (each ``width / substeps`` s).
+    on_substep : callable or None
+        ``on_substep(solution, dt) -> G_new or None`` after each sub-step (dt in s; new
+        conductances in S, e.g. from a device model).
+
+    Returns
+    -------
+    PulseResult
+    """
     M, N = xb.shape
     v = check_pulse(amplitude, width, polarity)
     check_choice(scheme, "scheme", bias_mod.SCHEMES)
@@ -176,7 +212,7 @@ def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, pol
         isolated = np.isnan(rv) & ~target.select.any(axis=1)
         rv = np.where(isolated, 0.0, rv)
     dt = width / substeps
-    acc = dict.fromkeys((*_ENERGY_PARTS, "supplied"), 0.0)
+    acc: dict[str, float] = dict.fromkeys((*_ENERGY_PARTS, "supplied"), 0.0)
     charge = np.zeros((M, N))
     cell_e = np.zeros((M, N))
     sol = None
@@ -191,17 +227,18 @@ def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, pol
         acc["half_selected"] += float(e_cells[half].sum())
         acc["unselected"] += float(e_cells[~selected & ~half].sum())
         p = sol.power
-        acc["access"] += p.access * dt
-        acc["wires"] += p.wires * dt
-        acc["word_drivers"] += p.drivers * dt
-        acc["sense"] += p.sense * dt
-        acc["supplied"] += p.supplied * dt
+        acc["access"] += float(p.access) * dt
+        acc["wires"] += float(p.wires) * dt
+        acc["word_drivers"] += float(p.drivers) * dt
+        acc["sense"] += float(p.sense) * dt
+        acc["supplied"] += float(p.supplied) * dt
         if on_substep is not None:
             G_new = on_substep(sol, dt)
             if G_new is not None:
                 xb.set_conductances(G_new)
                 if target is not xb:
                     target.set_conductances(G_new)
+    assert sol is not None                      # substeps >= 1
     return PulseResult(sol, selected, half, float(width), sol.cell_voltages, charge, cell_e,
                        PulseEnergy(**acc))
 
@@ -217,7 +254,25 @@ def _float_isolated(sol: CircuitSolution, rows: np.ndarray) -> CircuitSolution:
 
 @dataclass(frozen=True)
 class DisturbMargins:
-    """Worst cases of a write scheme over candidate selected cells (the V/2 vs V/3 trade)."""
+    """Worst cases of a write scheme over candidate selected cells (the V/2 vs V/3 trade).
+
+    Attributes
+    ----------
+    scheme : str
+        Bias scheme (``"half"``, ``"third"``, ...).
+    amplitude : float
+        Pulse amplitude, V.
+    worst_selected_voltage : float
+        Smallest |voltage| a selected cell receives (IR drop), V.
+    worst_selected_cell : (int, int)
+        The selected cell that receives it.
+    worst_disturb_voltage : float
+        Largest |voltage| on any non-selected cell, V.
+    worst_disturb_cell : (int, int)
+        The cell that sees it (for the selection that produced it).
+    selected_for_disturb : (int, int)
+        Which selected cell produced the worst disturb.
+    """
 
     scheme: str
     amplitude: float
@@ -252,8 +307,17 @@ def _cell_index(cell, M: int, N: int) -> tuple[int, int]:
 def disturb_margins(xb, amplitude: float, scheme: str = "half", cells="corners") -> DisturbMargins:
     """Worst selected-cell and worst disturbed-cell voltages of ``scheme`` at ``amplitude`` (V).
 
-    ``cells``: ``"corners"`` (the four corners and the centre: IR drop is extreme at the corners),
-    ``"all"`` (every cell; M·N solves) or a list of (i, j).
+    Parameters
+    ----------
+    xb : xbar.Crossbar
+        The array.
+    amplitude : float
+        Pulse amplitude, V.
+    scheme : {"half", "third", "floating", "grounded"}, default "half"
+        Bias of the unselected lines.
+    cells : "corners", "all" or list of (int, int)
+        Candidate selected cells: ``"corners"`` (the four corners and the centre: IR drop is
+        extreme at the corners), ``"all"`` (every cell; M·N solves) or a list of (i, j).
     """
     M, N = xb.shape
     if isinstance(cells, str):
@@ -277,5 +341,6 @@ def disturb_margins(xb, amplitude: float, scheme: str = "half", cells="corners")
         k = np.unravel_index(np.argmax(others), others.shape)
         if others[k] > worst_dist:
             worst_dist, worst_dist_cell, worst_src = float(others[k]), (int(k[0]), int(k[1])), (i, j)
-    return DisturbMargins(scheme, float(amplitude), float(worst_sel), worst_sel_cell,
-                          worst_dist, worst_dist_cell, worst_src)
+    return DisturbMargins(scheme, float(amplitude), float(worst_sel),
+                          cast(tuple[int, int], worst_sel_cell), worst_dist,
+                          cast(tuple[int, int], worst_dist_cell), cast(tuple[int, int], worst_src))

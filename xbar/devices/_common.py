@@ -299,20 +299,30 @@ class _DeviceArrayBase:
         """Energy (J) of a pulse per device: ``|v_cell * I(v_cell, G)| * width``.
 
         ``I`` comes from the model's I-V at the present state (held fixed during the pulse, as in
-        the circuit solve) and is limited to ``compliance`` (A) when given.  Pass the cell voltage
-        the circuit solve gives (V) to get the device share of a pulse's energy through the array.
+        the circuit solve) and is limited to ``compliance`` (A) when given
+        (:func:`xbar.pulses.energy.pulse_energy`).  Pass the cell voltage the circuit solve gives
+        (V) to get the device share of a pulse's energy through the array.
+
+        Parameters
+        ----------
+        v_cell : float or array
+            Voltage across each cell, V.
+        width : float or array
+            Pulse width, s (>= 0).
+        compliance : float, array or None
+            Current limit, A (> 0); None = no limit.
         """
         v = broadcast_input(v_cell, "v_cell", self.shape)
         t = broadcast_input(width, "width", self.shape)
         if np.any(t < 0):
             raise ConfigError(f"width must be >= 0 s, got {t[t < 0][0]!r}")
-        i = np.abs(self.model.iv.current(v, self._G))
+        icc = None
         if compliance is not None:
             icc = broadcast_input(compliance, "compliance", self.shape)
             if np.any(icc <= 0):
                 raise ConfigError(f"compliance must be > 0 A, got {icc[icc <= 0][0]!r}")
-            i = np.minimum(i, icc)
-        return (np.abs(v) * i * t).reshape(self.shape)
+        from ..pulses.energy import pulse_energy
+        return pulse_energy(self.model.iv, v, t, self._G, compliance=icc).reshape(self.shape)
 
     def read_energy(self, v_read: float, t_read: float) -> np.ndarray:
         """Energy (J) of one read of each device at ``v_read`` (V) for ``t_read`` (s)."""

@@ -5,7 +5,7 @@ read noise.
 >>> model = xbar.devices.HfOxReRAM()
 >>> arr = model.sample((64, 64), random_state=0)      # fabrication: d2d parameters, G = g_max
 >>> dG = arr.apply_pulses(-0.8, 100e-9)               # reset-only sub-1 V pulse on every device
->>> res = arr.program_verify(50e-6, tol=2e-6)          # conventional ISPP program-and-verify
+>>> res = arr.program_verify(50e-6, atol=2e-6)          # conventional ISPP program-and-verify
 >>> arr.age(3600.0); G = arr.read()
 
 Conventions: conductances in S, voltages in V (the signed voltage across the cell, the sign that
@@ -21,6 +21,8 @@ from .._random import spawn
 from .._validation import check_choice, check_scalar
 from ..exceptions import ON_FAILURE, ConfigError, ConvergenceError, handle_failure
 from ..iv import IVModel, Sinh
+from .._deprecate import renamed_kwarg
+from ..pulses.verify import Ramp, check_band, ramps_from_legacy, run_program_verify
 from ._common import (_DeviceArrayBase, as_mask, broadcast_input, check_pulse,
                       lognormal_factor, validate_config)
 
@@ -435,105 +437,112 @@ class DeviceArray(_DeviceArrayBase):
             mu = -a * w * np.exp(m.reset_kappa * (1 - x) + kd * d) * x ** m.reset_gamma * warm
         return mu.reshape(self.shape)
 
-    def program_verify(self, G_target, tol: float | None = None, max_pulses: int = 100, *,
-                       width: float = 100e-9, v_set_start: float = 0.9, v_set_step: float = 0.05,
-                       v_set_max: float = 1.5, compliance: float | None = None,
-                       v_reset_start: float = 0.6, v_reset_step: float = 0.05,
-                       v_reset_max: float = 1.5, v_read: float = 0.2, t_read: float = 1e-6,
-                       mask=None, on_failure: str = "warn",
-                       random_state=None) -> ProgramVerifyResult:
+    @renamed_kwarg(tol="atol")
+    def program_verify(self, G_target, atol: float | None = None, max_pulses: int = 100, *,
+                       rtol: float = 0.0, width: float = 100e-9, set_ramp: Ramp | None = None,
+                       reset_ramp: Ramp | None = None, compliance: float | None = None,
+                       v_read: float = 0.2, t_read: float = 1e-6, mask=None,
+                       allow_set: bool = True, on_failure: str = "warn", random_state=None,
+                       **deprecated) -> ProgramVerifyResult:
         """Conventional program-and-verify (incremental step pulses with verify reads).
 
-        Loop per device: read (with read noise); if ``|G_read - G_target| <= tol`` stop; else
-        apply a SET pulse (with ``compliance``) if below target, a RESET pulse if above.  The
-        amplitude starts at ``v_*_start`` and grows by ``v_*_step`` (up to ``v_*_max``) with each
-        consecutive pulse in the same direction, restarting when the direction flips.  Energy:
-        every pulse ``|V I| t`` through the device I-V (state before the pulse, current limited
-        by the compliance for SET) and every verify read ``v_read * I(v_read) * t_read``.
+        The loop of :func:`xbar.pulses.verify.run_program_verify`: per device, read (with read
+        noise); stop when ``|G_read - G_target| <= atol + rtol·|G_target|``; else a SET pulse
+        (with ``compliance``) if below target, a RESET pulse if above, the amplitudes following
+        ``set_ramp`` / ``reset_ramp`` (restarting when the direction flips).  Energy: every pulse
+        ``|V I| t`` through the device I-V (state before the pulse, current limited by the
+        compliance for SET) and every verify read ``v_read * I(v_read) * t_read``.
 
         Parameters
         ----------
         G_target : float or array
-            Target conductance (S).
-        tol : float or None
-            Acceptance band (S) on the verify read; default 1 % of the nominal window.
-        max_pulses : int
+            Target conductance, S.
+        atol : float or None
+            Absolute acceptance band on the verify read, S; default 1 % of the nominal window.
+            Deprecated name: ``tol``.
+        max_pulses : int, default 100
             Pulses per device before giving up.
+        rtol : float, default 0.0
+            Relative acceptance band (fraction of the target).
+        width : float, default 100e-9
+            Pulse width, s.
+        set_ramp : Ramp or None
+            SET amplitudes, V; default ``Ramp(v_start=0.9, v_step=0.05, v_stop=1.5)``.
+            Deprecated keywords: ``v_set_start``, ``v_set_step``, ``v_set_max``.
+        reset_ramp : Ramp or None
+            RESET amplitudes, V; default ``Ramp(v_start=0.6, v_step=0.05, v_stop=1.5)``.
+            Deprecated keywords: ``v_reset_start``, ``v_reset_step``, ``v_reset_max``.
         compliance : float or None
-            SET current compliance (A).  With a sinh-like I-V the reachable G at the cap,
+            SET current compliance, A.  With a sinh-like I-V the reachable G at the cap,
             ``compliance / (I(V)/G)``, falls as the amplitude grows, so a compliance too low for
             the target stalls the loop; default None (no compliance).
+        v_read : float, default 0.2
+            Verify read voltage, V.
+        t_read : float, default 1e-6
+            Verify read time, s.
+        mask : bool array or None
+            Devices to program (default all).
+        allow_set : bool, default True
+            False: reset-only programming (no SET pulses; a device that reads below its target
+            is done, as close as RESET pulses get it from above).
         on_failure : {"warn", "raise", "ignore"}
             What to do if some devices do not reach the band: a ConvergenceWarning (default; the
             ``converged`` flags say which), a ConvergenceError, or nothing.
+        random_state : None, int or Generator
+            Read-noise and cycle-noise stream (default: the array's operation stream).
 
         Returns
         -------
         ProgramVerifyResult
         """
         m = self.model
+        set_ramp, reset_ramp = ramps_from_legacy(set_ramp, reset_ramp, deprecated,
+                                                 defaults=(Ramp(0.9, 0.05, 1.5),
+                                                           Ramp(0.6, 0.05, 1.5)))
         target = broadcast_input(G_target, "G_target", self.shape)
-        if tol is None:
-            tol = 0.01 * (m.g_max - m.g_min)
-        check_scalar(tol, "tol", low=0.0, low_open=True, unit="S")
+        if atol is None:
+            atol = 0.01 * (m.g_max - m.g_min)
+        check_band(rtol, atol)
         check_scalar(max_pulses, "max_pulses", low=1, integer=True)
         check_choice(on_failure, "on_failure", ON_FAILURE)
-        for name, val in (("width", width), ("v_set_start", v_set_start),
-                          ("v_set_max", v_set_max), ("v_reset_start", v_reset_start),
-                          ("v_reset_max", v_reset_max), ("t_read", t_read)):
+        for name, val in (("width", width), ("t_read", t_read)):
             check_scalar(val, name, low=0.0, low_open=True)
-        check_scalar(v_set_step, "v_set_step", low=0.0, unit="V")
-        check_scalar(v_reset_step, "v_reset_step", low=0.0, unit="V")
         rng = self._rng(random_state)
         todo = as_mask(mask, self.shape)
         n = self.size
-        n_pulses = np.zeros(n, dtype=np.int64)
-        n_reads = np.zeros(n, dtype=np.int64)
         e_pulse = np.zeros(n)
         e_read = np.zeros(n)
-        last_dir = np.zeros(n, dtype=np.int8)
-        amp = np.zeros(n)
-        g_read = np.full(n, np.nan)
         pol_sign = m.set_polarity
 
-        def verify(sel):
-            g_read[sel] = self.read(rng).reshape(-1)[sel]
-            n_reads[sel] += 1
+        def read(sel):
+            g = self.read(rng).reshape(-1)
             e_read[sel] += self.read_energy(v_read, t_read).reshape(-1)[sel]
+            return g
 
-        verify(todo)
-        for _ in range(max_pulses):
-            err = g_read - target
-            active = todo & (np.abs(err) > tol)
-            if not active.any():
-                break
-            direction = np.where(err < 0, 1, -1).astype(np.int8)
-            start = np.where(direction > 0, v_set_start, v_reset_start)
-            step = np.where(direction > 0, v_set_step, v_reset_step)
-            vmax = np.where(direction > 0, v_set_max, v_reset_max)
-            amp = np.where(active & (direction == last_dir), np.minimum(amp + step, vmax),
-                           np.where(active, start, amp))
-            last_dir = np.where(active, direction, last_dir)
+        def pulse(active, direction, amp, level):
             volts = np.where(active, amp * direction * pol_sign, 0.0)
-            icc = np.where(direction > 0, compliance if compliance else _INF, _INF)
             e = self.pulse_energy(volts.reshape(self.shape), width).reshape(-1)
             if compliance is not None:
                 f = np.abs(m.iv.current(volts, self._G))
+                icc = np.where(direction > 0, compliance, _INF)
                 e = np.abs(volts) * np.minimum(f, icc) * width
             e_pulse[active] += e[active]
-            n_pulses[active] += 1
             self.apply_pulses(volts.reshape(self.shape), width, mask=active.reshape(self.shape),
                               compliance=None if compliance is None else
                               np.where(direction > 0, compliance, 1.0).reshape(self.shape),
                               random_state=rng)
-            verify(active)
-        converged = ~todo | (np.abs(g_read - target) <= tol)
+
+        out = run_program_verify(read, pulse, target, todo, rtol=rtol, atol=atol,
+                                 max_pulses=max_pulses, set_ramp=set_ramp, reset_ramp=reset_ramp,
+                                 allow_set=allow_set)
+        converged = out.converged
         res = ProgramVerifyResult(*(a.reshape(self.shape) for a in (
-            self._G.copy(), g_read, n_pulses, n_reads, e_pulse, e_read, converged)))
+            self._G.copy(), out.g_read, out.n_pulses, out.n_reads, e_pulse, e_read, converged)))
         if not converged.all():
             k = int(np.sum(~converged))
-            msg = (f"program_verify: {k} of {int(todo.sum())} devices not within tol = {tol:g} S "
-                   f"after max_pulses = {max_pulses}")
-            worst = float(np.nanmax(np.abs(g_read - target)[~converged]))
-            handle_failure(on_failure, ConvergenceError(msg, max_pulses, worst))
+            msg = (f"program_verify: {k} of {int(todo.sum())} devices not within atol = {atol:g} S"
+                   f" + rtol = {rtol:g} after max_pulses = {max_pulses}")
+            worst = float(np.nanmax(np.abs(out.g_read - target)[~converged]))
+            # stacklevel 4: the caller of the renamed_kwarg wrapper
+            handle_failure(on_failure, ConvergenceError(msg, max_pulses, worst), stacklevel=4)
         return res

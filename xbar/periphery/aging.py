@@ -9,6 +9,13 @@ noise (``read_noise_x``/``read_noise_rel``) on every cell read (:class:`~xbar.pe
 The times form one trajectory: the devices age from one time to the next (the relaxation composes
 exactly), as a chip left unrefreshed for a month would.
 
+The weights are programmed one of three ways: ``"verify"`` (SET/RESET program-and-verify, the
+conventional baseline), ``"reset-only"`` (from the formed state ``g_max``, identical RESET pulses
+with verify reads until each cell reads at or below its target, the way the reset-only training
+writer moves devices: conductances only fall, so the programming error is one-sided) or
+``"exact"`` (the targets set directly, no programming error).  Both pulsed modes run the one
+program-and-verify engine (:mod:`xbar.pulses.verify`).
+
 Only the device model's public array API is used (``sample``, ``set_state``, ``program_verify``,
 ``age``, ``g_min``/``g_max``), so any model with relaxation works (the fitted Stanford presets of
 ``xbar.devices.presets`` among them).
@@ -22,11 +29,16 @@ import numpy as np
 from .._random import check_random_state, spawn
 from .._validation import as_float_array, check_choice
 from ..exceptions import ConfigError
+from ..pulses.verify import Ramp
 from .layer import AnalogLinear, CellReadNoise
 
 __all__ = ["AgingResult", "age_layer", "program_relax_infer", "sample_devices"]
 
-PROGRAMMINGS = ("verify", "exact")
+PROGRAMMINGS = ("verify", "reset-only", "exact")
+# Reset-only programming: identical 1 V, 100 ns RESET pulses.  The Stanford presets need about
+# 0.9 V or more at 100 ns: with 0.8 V (the HfOx training writer's pulse) 53 % of the cells of a
+# 20 x 20 test array reached their band within 100 pulses, with 1.0 V all did (<= 25 pulses).
+RESET_ONLY_DEFAULTS = {"reset_ramp": Ramp(1.0), "width": 100e-9}
 
 
 @dataclass
@@ -47,6 +59,8 @@ class AgingResult:
         Per-tile (rows, C) conductances right after programming, S.
     converged : float
         Fraction of cells program-and-verify brought into its band (1 for ``"exact"``).
+    programming : str
+        How the weights were programmed (``"verify"``, ``"reset-only"`` or ``"exact"``).
     """
 
     times: np.ndarray
@@ -55,9 +69,11 @@ class AgingResult:
     spread: np.ndarray
     programmed: list
     converged: float
+    programming: str = "verify"
 
     def __str__(self) -> str:
-        rows = [f"{'t (s)':>10} {'accuracy':>9} {'shift (S)':>11} {'spread (S)':>11}"]
+        rows = [f"programming: {self.programming}, converged {100 * self.converged:.1f} %",
+                f"{'t (s)':>10} {'accuracy':>9} {'shift (S)':>11} {'spread (S)':>11}"]
         rows += [f"{t:10.3g} {a:9.4f} {m:11.3e} {s:11.3e}"
                  for t, a, m, s in zip(self.times, self.accuracy, self.shift, self.spread)]
         return "\n".join(rows)
@@ -89,9 +105,20 @@ def sample_devices(layer: AnalogLinear, device, random_state=None) -> list:
 
 
 def age_layer(layer: AnalogLinear, devices: list, t_seconds: float) -> None:
-    """Let ``t_seconds`` (s) pass for the device arrays behind ``layer``'s tiles (their ``age``,
-    on each array's own operation stream) and write the relaxed conductances into the tiles.
-    TIA gains and ADC ranges stay as they are."""
+    """Let time pass for the device arrays behind ``layer``'s tiles and write the relaxed
+    conductances into the tiles (their ``age``, on each array's own operation stream).
+
+    TIA gains and ADC ranges stay as they are.
+
+    Parameters
+    ----------
+    layer : AnalogLinear
+        The layer.
+    devices : list of device arrays
+        One per tile (:func:`sample_devices`).
+    t_seconds : float
+        Time to pass, s (>= 0).
+    """
     from .._validation import check_scalar
     check_scalar(t_seconds, "t_seconds", low=0.0, unit="s")
     if len(devices) != len(layer.tiles):
@@ -123,17 +150,21 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
     device : device model
         A model with relaxation (``sample``, ``drift_rate``; e.g.
         ``xbar.devices.presets.stanford_tech_b()``).  One device per cell, sampled per tile.
-    programming : {"verify", "exact"}
+    programming : {"verify", "reset-only", "exact"}
         ``"verify"``: the devices' program-and-verify (``program_verify``, from the formed
-        state ``g_max``; its verify reads carry the read noise); ``"exact"``: the targets are set
-        directly (``set_state``), the reference without programming error.
+        state ``g_max``; its verify reads carry the read noise); ``"reset-only"``: from the
+        formed state ``g_max``, RESET pulses only (``program_verify(..., allow_set=False)``,
+        default 1 V, 100 ns pulses: ``RESET_ONLY_DEFAULTS``) until each cell reads at or
+        below its target; ``"exact"``: the targets are set directly (``set_state``), the
+        reference without programming error.
     read_noise : bool
         Add the model's state-dependent read noise to every cell read of the inference.
     x_calibration : (m, in) array_like, optional
         Inputs to calibrate the ADC ranges on right after programming (needed when the layer's
         ADC range mode is ``"calibrate"``/``"percentile"``).
     program_options : dict, optional
-        Keyword arguments of ``program_verify`` (``tol`` in S, ``max_pulses``, ``on_failure``...).
+        Keyword arguments of ``program_verify`` for the pulsed modes (``atol`` in S,
+        ``max_pulses``, ``reset_ramp``, ``width`` in s, ``on_failure``...).
     random_state : None, int, SeedSequence or Generator
         Fabrication of the devices, programming, relaxation and read noise.
 
@@ -165,7 +196,13 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
                           "layer with AnalogLinear(..., device=model)")
     opts = dict(program_options or {})
     if programming == "exact" and opts:
-        raise ConfigError(f"program_options apply to programming='verify', got {sorted(opts)}")
+        raise ConfigError("program_options apply to programming='verify' or 'reset-only', got "
+                          f"{sorted(opts)}")
+    if programming == "reset-only":
+        if "allow_set" in opts or "set_ramp" in opts:
+            raise ConfigError("programming='reset-only' applies no SET pulse: program_options "
+                              f"must not set allow_set or set_ramp, got {sorted(opts)}")
+        opts = {**RESET_ONLY_DEFAULTS, **opts, "allow_set": False}
 
     fab, prog, noise = spawn(check_random_state(random_state), 3)
     devs = sample_devices(layer, device, fab)
@@ -175,6 +212,8 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
         if programming == "exact":
             devs[i].set_state(G)
         else:
+            if programming == "reset-only":
+                devs[i].set_state(devs[i].g_max)           # the formed state
             opts.setdefault("on_failure", "ignore")
             res = devs[i].program_verify(G, random_state=prog, **opts)
             converged.append(np.asarray(res.converged))
@@ -206,4 +245,4 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
     finally:
         layer.channel_noise = saved
     conv = float(np.mean(np.concatenate([c.ravel() for c in converged]))) if converged else 1.0
-    return AgingResult(t, acc, shift, spread, g0, conv)
+    return AgingResult(t, acc, shift, spread, g0, conv, programming)

@@ -48,7 +48,7 @@ from .adc import ADC
 from .dac import DAC, Phase
 from .mapping import WeightMapping, conductance_range, effective_weights
 from .tia import TIA
-from .tiling import ArrayConfig, TileSpec, plan_tiles
+from .tiling import ArrayConfig, TileSpec, interleave_pairs, plan_tiles, split_pairs
 
 __all__ = ["AnalogLinear", "CellReadNoise", "ReadStrategy", "Tile"]
 
@@ -89,12 +89,14 @@ class Tile:
         self._cache: dict = {}
         # When D is a scaled permutation (one channel per output) the digital combination is a
         # per-channel scale and scatter instead of a matrix product.
+        # output_scatter: (permutation or None for the identity, per-channel scale) or None.
         nz = D != 0
-        self._scatter = None
+        self.output_scatter: tuple[np.ndarray | None, np.ndarray] | None = None
         if np.all(nz.sum(axis=0) == 1) and np.all(nz.sum(axis=1) == 1):
             out = np.argmax(nz, axis=1)
-            self._scatter = (None if np.array_equal(out, np.arange(K)) else out,
-                             D[np.arange(K), out].copy())
+            self.output_scatter = (None if np.array_equal(out, np.arange(K)) else out,
+                                   D[np.arange(K), out].copy())
+        self._scatter = self.output_scatter      # former private name, kept for one release
 
     @property
     def G(self) -> np.ndarray:
@@ -499,9 +501,7 @@ class AnalogLinear:
         gp = np.empty((self.in_features, self.out_features))
         gm = np.empty_like(gp)
         for t in self.tiles:
-            G = np.asarray(t.G)
-            gp[t.spec.rows, t.spec.outputs] = G[:, 0::2]
-            gm[t.spec.rows, t.spec.outputs] = G[:, 1::2]
+            gp[t.spec.rows, t.spec.outputs], gm[t.spec.rows, t.spec.outputs] = split_pairs(t.G)
         return gp, gm
 
     def set_conductance_pairs(self, G_plus, G_minus) -> None:
@@ -511,10 +511,8 @@ class AnalogLinear:
         gp = as_float_array(G_plus, "G_plus", shape=shape)
         gm = as_float_array(G_minus, "G_minus", shape=shape)
         for t in self.tiles:
-            G = np.empty(t.G.shape)
-            G[:, 0::2] = gp[t.spec.rows, t.spec.outputs]
-            G[:, 1::2] = gm[t.spec.rows, t.spec.outputs]
-            t.crossbar.set_conductances(G)
+            t.crossbar.set_conductances(interleave_pairs(gp[t.spec.rows, t.spec.outputs],
+                                                         gm[t.spec.rows, t.spec.outputs]))
 
     @property
     def siemens_per_weight(self) -> float:
@@ -556,10 +554,11 @@ class AnalogLinear:
         args = (chan, tile.gains, tia.v_swing, tile.lo, tile.hi, tile.adc_gain, tile.adc_offset,
                 self._op_rng)
         yb = y[:, tile.spec.outputs]
-        if tile._scatter is not None and tile._scatter[0] is None:
-            _, n_sat, n_clip = adc.read_out(*args, scale=weight * tile._scatter[1], out=yb)
-        elif tile._scatter is not None:
-            perm, scale = tile._scatter
+        scatter = tile.output_scatter
+        if scatter is not None and scatter[0] is None:
+            _, n_sat, n_clip = adc.read_out(*args, scale=weight * scatter[1], out=yb)
+        elif scatter is not None:
+            perm, scale = scatter
             q, n_sat, n_clip = adc.read_out(*args, scale=weight * scale)
             yb[:, perm] += q
         else:

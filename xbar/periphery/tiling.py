@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .._fielddoc import document_fields
 from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError
 
-__all__ = ["ArrayConfig", "TileSpec", "plan_tiles"]
+__all__ = ["ArrayConfig", "TileSpec", "interleave_pairs", "pair_column", "plan_tiles", "split_pairs"]
 
 
 @document_fields
@@ -55,7 +57,15 @@ class ArrayConfig:
                               f"{type(self.crossbar_options).__name__}")
 
     def crossbar_kwargs(self, r_driver: float, r_sense: float) -> dict:
-        """Keyword arguments of ``xbar.Crossbar`` for one tile."""
+        """Keyword arguments of ``xbar.Crossbar`` for one tile.
+
+        Parameters
+        ----------
+        r_driver : float
+            Word-line driver output resistance, ohm.
+        r_sense : float
+            Bit-line terminal resistance, ohm.
+        """
         kw = dict(r_wordline=self.r_wordline, r_bitline=self.r_bitline, r_driver=r_driver,
                   r_sense=r_sense, cell=self.cell)
         if self.cell == "1T1R":
@@ -66,7 +76,17 @@ class ArrayConfig:
 
 @dataclass(frozen=True)
 class TileSpec:
-    """Inputs and outputs one tile covers (half-open index ranges)."""
+    """Inputs and outputs one tile covers (half-open index ranges).
+
+    Attributes
+    ----------
+    row_block, col_block : int
+        Position of the tile in the grid of tiles.
+    rows : slice
+        Inputs (word lines) of the tile.
+    outputs : slice
+        Outputs of the tile.
+    """
 
     row_block: int
     col_block: int
@@ -80,6 +100,17 @@ def plan_tiles(n_in: int, n_out: int, max_rows: int, max_cols: int, cols_per_out
 
     Each tile holds ``(max_cols - ref_cols) // cols_per_output`` outputs; row blocks are filled
     first (the last one takes the remainder).  Tiles are ordered row block by row block.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Inputs and outputs of the weight matrix.
+    max_rows, max_cols : int
+        Word and bit lines of one array.
+    cols_per_output : int
+        Bit lines per output (2 for differential pairs).
+    ref_cols : int, default 0
+        Reference columns per tile.
     """
     per_tile = (max_cols - ref_cols) // cols_per_output
     if per_tile < 1:
@@ -92,3 +123,60 @@ def plan_tiles(n_in: int, n_out: int, max_rows: int, max_cols: int, cols_per_out
             tiles.append(TileSpec(r, c, slice(r0, min(n_in, r0 + max_rows)),
                                   slice(c0, min(n_out, c0 + per_tile))))
     return tiles
+
+
+def interleave_pairs(g_plus, g_minus) -> np.ndarray:
+    """The columns of a differential tile, ``[G⁺_0, G⁻_0, G⁺_1, G⁻_1, ...]``.
+
+    The one home of the G⁺/G⁻ column interleave of the differential mapping (the read path's
+    tiles and the pulsed layers' solved writes both use it).
+
+    Parameters
+    ----------
+    g_plus, g_minus : (rows, outputs) array_like
+        Conductances of the two sides, S.
+
+    Returns
+    -------
+    (rows, 2 * outputs) ndarray
+        Conductances of the tile's columns, S.
+    """
+    gp = np.asarray(g_plus, dtype=np.float64)
+    gm = np.asarray(g_minus, dtype=np.float64)
+    if gp.shape != gm.shape or gp.ndim != 2:
+        raise ConfigError(f"g_plus and g_minus must be 2-D arrays of one shape, got {gp.shape} "
+                          f"and {gm.shape}")
+    G = np.empty((gp.shape[0], 2 * gp.shape[1]))
+    G[:, 0::2] = gp
+    G[:, 1::2] = gm
+    return G
+
+
+def split_pairs(G) -> tuple[np.ndarray, np.ndarray]:
+    """``(G_plus, G_minus)`` (rows, outputs) of a differential tile's columns (inverse of
+    :func:`interleave_pairs`).
+
+    Parameters
+    ----------
+    G : (rows, 2 * outputs) array_like
+        Conductances of the tile's columns, S.
+    """
+    G = np.asarray(G)
+    if G.ndim != 2 or G.shape[1] % 2:
+        raise ConfigError(f"G must be 2-D with an even number of columns, got shape {G.shape}")
+    return G[:, 0::2], G[:, 1::2]
+
+
+def pair_column(outputs, side: int) -> np.ndarray:
+    """Tile column of side ``side`` (0: G⁺, 1: G⁻) of local output(s) ``outputs``.
+
+    Parameters
+    ----------
+    outputs : int or int array
+        Output index within the tile.
+    side : {0, 1}
+        0 for G⁺, 1 for G⁻.
+    """
+    if side not in (0, 1):
+        raise ConfigError(f"side must be 0 (G+) or 1 (G-), got {side!r}")
+    return 2 * np.asarray(outputs) + side

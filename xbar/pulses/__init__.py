@@ -1,6 +1,9 @@
-"""Programming pulses, pulse schedules and the energy ledger (SI units: V, s, J)."""
-from .ledger import EnergyLedger, LedgerSummary
-from .schedule import BIAS_SCHEMES, KINDS, MODES, POLARITIES, Pulse, PulseSchedule
+"""Programming pulses, pulse schedules, pulse energy, program-and-verify and the energy ledger
+(SI units: V, s, J, S)."""
+from .ledger import EnergyLedger, LedgerSummary, format_energy
+from .schedule import (BIAS_SCHEMES, KINDS, MODES, POLARITIES, Pulse, PulseSchedule,
+                       canonical_bias_scheme)
+from .verify import Ramp
 
 __all__ = ["EnergyLedger", "LedgerSummary", "BIAS_SCHEMES", "KINDS", "MODES", "POLARITIES", "Pulse",
-           "PulseSchedule"]
+           "PulseSchedule", "Ramp", "canonical_bias_scheme", "format_energy"]

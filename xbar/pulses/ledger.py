@@ -12,19 +12,27 @@ tag key with a value table), so totals, group-bys and exports are vectorised.
 
 Categories (``EnergyLedger.CATEGORIES``):
 
-============== ===========================================================================
-``write``      energy dissipated in the selected device(s) by a programming pulse
-``half_select`` energy in half-selected (disturbed) cells during a pulse
-``wires``      word-/bit-line wire dissipation during pulses
-``drivers``    line driver dissipation (driver output resistance, charge pumps) during pulses
-``read``       array dissipation of a read (cells, access devices, wires, drivers and sense
-               resistance, from the solved node voltages), tag ``component`` splits it
-``adc``        analog-to-digital conversions
-``dac``        input drivers / digital-to-analog conversion of a read
-``tia``        sense amplifiers (trans-impedance amplifiers / integrators)
-``refresh``    re-programming of pairs that reached the window edge
-``verify``     verify reads and sensing of program-and-verify
-============== ===========================================================================
+================== ===========================================================================
+``write``          energy dissipated in the selected device(s) by a programming pulse
+``half_selected``  energy in half-selected (disturbed) cells during a pulse
+``wires``          word-/bit-line wire dissipation during pulses
+``word_drivers``   word-line driver dissipation (driver output resistance) during pulses
+``sense``          bit-line terminal (sense) resistance dissipation during pulses
+``read``           array dissipation of a read (cells, access devices, wires, drivers and sense
+                   resistance, from the solved node voltages), tag ``component`` splits it
+``adc``            analog-to-digital conversions
+``dac``            input drivers / digital-to-analog conversion of a read
+``tia``            sense amplifiers (trans-impedance amplifiers / integrators)
+``refresh``        re-programming of pairs that reached the window edge
+``verify``         verify reads and sensing of program-and-verify
+================== ===========================================================================
+
+The pulse categories carry the names of the fields of :class:`xbar.circuit.write.PulseEnergy`
+and of the schedule's ``e_*`` columns.  The former names are deprecated aliases for one release:
+``half_select`` (= ``half_selected``) and ``drivers`` (booked as ``word_drivers``; queried as
+``word_drivers`` + ``sense``), each with a DeprecationWarning; ledger files written with them load
+without warning (``drivers`` rows as ``word_drivers`` with the tag ``component="drivers+sense"``,
+the split the file did not record).
 
 More categories can be declared with ``EnergyLedger(extra_categories=[...])``; unknown names are
 rejected so that typos do not silently open new rows.
@@ -40,20 +48,30 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from .._deprecate import warn_renamed
 from .._io import dump_document, load_document, open_atomic
 from ..exceptions import ConfigError
 
-__all__ = ["EnergyLedger", "LedgerSummary"]
+__all__ = ["EnergyLedger", "LedgerSummary", "format_energy"]
 
-CATEGORIES: tuple[str, ...] = ("write", "half_select", "wires", "drivers", "read", "adc", "dac",
-                               "tia", "refresh", "verify")
+CATEGORIES: tuple[str, ...] = ("write", "half_selected", "wires", "word_drivers", "sense", "read",
+                               "adc", "dac", "tia", "refresh", "verify")
+# Deprecated category names -> the categories they now are (booked as the first).
+_OLD_CATEGORIES: dict[str, tuple[str, ...]] = {"half_select": ("half_selected",),
+                                               "drivers": ("word_drivers", "sense")}
 
 _MISSING = -1          # tag code of a row that lacks a tag key
 _RESERVED = {"category", "energy", "count"}
 
 
-def _format_energy(joules: float) -> str:
-    """Format an energy in J with an SI prefix (``3.2 pJ``)."""
+def format_energy(joules: float) -> str:
+    """Format an energy with an SI prefix (``3.2 pJ``).
+
+    Parameters
+    ----------
+    joules : float
+        Energy, J.
+    """
     if joules == 0 or not np.isfinite(joules):
         return f"{joules:.3g} J"
     for scale, prefix in ((1.0, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p"),
@@ -61,6 +79,9 @@ def _format_energy(joules: float) -> str:
         if abs(joules) >= scale:
             return f"{joules / scale:.4g} {prefix}J"
     return f"{joules:.3g} J"
+
+
+_format_energy = format_energy      # former private name, kept for one release
 
 
 def _plain(value):
@@ -105,15 +126,15 @@ class LedgerSummary:
         head = [*self.by, "energy", "count", "share"] + (["per sample"] if self.samples else [])
         body = []
         for r in self.rows:
-            line = [str(r[k]) for k in self.by] + [_format_energy(r["energy"]), f"{r['count']:,}",
+            line = [str(r[k]) for k in self.by] + [format_energy(r["energy"]), f"{r['count']:,}",
                                                    f"{100 * r['share']:.1f} %"]
             if self.samples:
-                line.append(_format_energy(r["per_sample"]))
+                line.append(format_energy(r["per_sample"]))
             body.append(line)
         total = ["total"] + [""] * (len(self.by) - 1) + [
-            _format_energy(self.total), f"{sum(r['count'] for r in self.rows):,}", "100.0 %"]
+            format_energy(self.total), f"{sum(r['count'] for r in self.rows):,}", "100.0 %"]
         if self.samples:
-            total.append(_format_energy(self.total / self.samples))
+            total.append(format_energy(self.total / self.samples))
         table = [head, *body, total]
         widths = [max(len(row[i]) for row in table) for i in range(len(head))]
         fmt = lambda row: "  ".join(c.ljust(w) if i < len(self.by) else c.rjust(w)  # noqa: E731
@@ -204,6 +225,11 @@ class EnergyLedger:
         """Context in which every booking also carries ``tags`` (explicit tags win).
 
         The training loop sets ``step``/``epoch`` here so that layers need not know them.
+
+        Parameters
+        ----------
+        **tags
+            Scalar labels (int, str, float, bool or None).
         """
         self._check_tags(tags)
         self._context.append(tags)
@@ -229,6 +255,9 @@ class EnergyLedger:
         **tags
             Scalar labels (int, str, float, bool); ``None`` means "no value".
         """
+        if category in _OLD_CATEGORIES and category not in self._cat_code:
+            warn_renamed(category, _OLD_CATEGORIES[category][0])
+            category = _OLD_CATEGORIES[category][0]
         code = self._cat_code.get(category)
         if code is None:
             raise ConfigError(f"category must be one of {list(self.categories)}, got {category!r}")
@@ -254,7 +283,13 @@ class EnergyLedger:
         self._add(code, float(e.sum()), int(count), merged)
 
     def add_samples(self, n: int) -> None:
-        """Count ``n`` more samples (inputs processed) for ``per_sample``."""
+        """Count ``n`` more samples (inputs processed) for ``per_sample``.
+
+        Parameters
+        ----------
+        n : int
+            Samples (>= 0).
+        """
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
             raise ConfigError(f"n must be an integer >= 0, got {n!r}")
         self.samples += int(n)
@@ -328,7 +363,11 @@ class EnergyLedger:
         if category is not None:
             cats = [category] if isinstance(category, str) else list(category)
             codes = []
-            for c in cats:
+            for c in list(cats):
+                if c in _OLD_CATEGORIES and c not in self._cat_code:
+                    warn_renamed(c, " + ".join(_OLD_CATEGORIES[c]), stacklevel=4)
+                    codes += [self._cat_code[n] for n in _OLD_CATEGORIES[c]]
+                    continue
                 if c not in self._cat_code:
                     raise ConfigError(f"category must be one of {list(self.categories)}, got {c!r}")
                 codes.append(self._cat_code[c])
@@ -336,17 +375,33 @@ class EnergyLedger:
         for key, value in filters.items():
             col = self._cols.get(key)
             code = None if col is None else col.index.get(_plain(value))
-            if code is None:
+            if col is None or code is None:
                 return np.zeros(n, dtype=bool)
             mask &= col.codes[:n] == code
         return mask
 
     def total(self, category: str | Iterable[str] | None = None, **filters) -> float:
-        """Total energy in J, optionally of some categories and rows whose tags equal ``filters``."""
+        """Total energy in J, optionally of some categories and rows whose tags equal ``filters``.
+
+        Parameters
+        ----------
+        category : str, iterable of str or None
+            Categories to include (None = all; deprecated names map to their new ones).
+        **filters
+            Tag values the rows must have (e.g. ``layer="fc1"``).
+        """
         return float(self._energy[: self._n][self._mask(category, **filters)].sum())
 
     def count(self, category: str | Iterable[str] | None = None, **filters) -> int:
-        """Total operation count, filtered like ``total``."""
+        """Total operation count, filtered like ``total``.
+
+        Parameters
+        ----------
+        category : str, iterable of str or None
+            Categories to include (None = all; deprecated names map to their new ones).
+        **filters
+            Tag values the rows must have (e.g. ``layer="fc1"``).
+        """
         return int(self._count[: self._n][self._mask(category, **filters)].sum())
 
     def _keys(self, key: str) -> tuple[np.ndarray, list]:
@@ -363,6 +418,15 @@ class EnergyLedger:
         """``{value of by: energy in J}``, e.g. ``totals("epoch")`` or ``totals("step", "write")``.
 
         Rows that lack the tag are grouped under ``None``.
+
+        Parameters
+        ----------
+        by : str, default "category"
+            Grouping key (``"category"`` or a tag name).
+        category : str, iterable of str or None
+            Categories to include (None = all; deprecated names map to their new ones).
+        **filters
+            Tag values the rows must have (e.g. ``layer="fc1"``).
         """
         return self.summary(by=by, category=category, **filters).as_dict()
 
@@ -372,6 +436,15 @@ class EnergyLedger:
 
         Returns a ``LedgerSummary``: ``rows`` (plain dictionaries), ``str()`` gives a table,
         ``to_pandas()`` a DataFrame.  Per-sample figures use ``self.samples``.
+
+        Parameters
+        ----------
+        by : str or iterable of str, default "category"
+            Grouping keys (``"category"`` and/or tag names).
+        category : str, iterable of str or None
+            Categories to include (None = all; deprecated names map to their new ones).
+        **filters
+            Tag values the rows must have (e.g. ``layer="fc1"``).
         """
         keys = (by,) if isinstance(by, str) else tuple(by)
         if not keys:
@@ -398,13 +471,18 @@ class EnergyLedger:
                            share=float(es / total) if total > 0 else 0.0,
                            per_sample=float(es / self.samples) if self.samples else None)
                 rows.append(row)
-            rows.sort(key=lambda r: -r["energy"])
+            rows.sort(key=lambda r: float(r["energy"] or 0.0), reverse=True)
         return LedgerSummary(by=keys, rows=rows, total=float(energy.sum()), samples=self.samples)
 
     def per_sample(self, n_samples: int | None = None, by: str = "category") -> dict:
         """Energy per sample in J, ``{value of by: J}``, plus ``"total"``.
 
-        ``n_samples`` defaults to the samples counted with ``add_samples``.
+        Parameters
+        ----------
+        n_samples : int or None
+            Samples to divide by (> 0); None = those counted with ``add_samples``.
+        by : str, default "category"
+            Grouping key.
         """
         n = self.samples if n_samples is None else n_samples
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
@@ -431,7 +509,13 @@ class EnergyLedger:
         return out
 
     def merge(self, other: "EnergyLedger") -> "EnergyLedger":
-        """Add every row and the samples of ``other`` into this ledger; returns ``self``."""
+        """Add every row and the samples of ``other`` into this ledger; returns ``self``.
+
+        Parameters
+        ----------
+        other : EnergyLedger
+            The ledger to add (its categories must be known here).
+        """
         if not isinstance(other, EnergyLedger):
             raise ConfigError(f"other must be an EnergyLedger, got {type(other).__name__}")
         missing = [c for c in other.categories if c not in self._cat_code]
@@ -445,7 +529,13 @@ class EnergyLedger:
         return self
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write all rows as CSV (columns ``category, energy_J, count`` then tags); returns path."""
+        """Write all rows as CSV (columns ``category, energy_J, count`` then tags); returns path.
+
+        Parameters
+        ----------
+        path : str or Path
+            The CSV file.
+        """
         path = Path(path)
         keys = sorted(self._cols)
         with open_atomic(path, "w", newline="") as fh:
@@ -457,7 +547,13 @@ class EnergyLedger:
         return path
 
     def to_json(self, path: str | Path | None = None) -> str:
-        """Serialise (rows, samples, categories, mode) to JSON; written to ``path`` if given."""
+        """Serialise (rows, samples, categories, mode) to JSON; written to ``path`` if given.
+
+        Parameters
+        ----------
+        path : str, Path or None
+            File to write (None: only return the text).
+        """
         doc = {"format": "xbar-energy-ledger", "version": 1, "unit": "J", "detail": self.detail,
                "categories": list(self.categories), "samples": self.samples,
                "entries": self.records()}
@@ -465,23 +561,34 @@ class EnergyLedger:
 
     @classmethod
     def from_json(cls, source: str | Path) -> "EnergyLedger":
-        """Rebuild a ledger from ``to_json`` output (a path or the JSON text)."""
+        """Rebuild a ledger from ``to_json`` output (a path or the JSON text).
+
+        Files written with the former category names load (module docstring).
+
+        Parameters
+        ----------
+        source : str or Path
+            A path or the JSON text.
+        """
         doc = load_document(source, "xbar-energy-ledger", "an xbar energy ledger")
-        extra = [c for c in doc["categories"] if c not in CATEGORIES]
+        extra = [c for c in doc["categories"] if c not in CATEGORIES and c not in _OLD_CATEGORIES]
         ledger = cls(detail=doc.get("detail", False), extra_categories=extra)
         for rec in doc["entries"]:
             cat, e, c = rec.pop("category"), rec.pop("energy"), rec.pop("count")
+            if cat == "drivers":                       # written before the split
+                rec.setdefault("component", "drivers+sense")
+            cat = _OLD_CATEGORIES.get(cat, (cat,))[0]
             ledger._add(ledger._cat_code[cat], float(e), int(c), rec)
         ledger.samples = int(doc.get("samples", 0))
         return ledger
 
     def clear(self) -> None:
         """Remove all rows and the sample count."""
-        self.__init__(detail=self.detail,
-                      extra_categories=[c for c in self.categories if c not in CATEGORIES])
+        EnergyLedger.__init__(self, detail=self.detail,
+                              extra_categories=[c for c in self.categories if c not in CATEGORIES])
 
     def __repr__(self) -> str:
-        return (f"EnergyLedger(rows={self._n}, total={_format_energy(self.total())}, "
+        return (f"EnergyLedger(rows={self._n}, total={format_energy(self.total())}, "
                 f"samples={self.samples}, detail={self.detail})")
 
     def __str__(self) -> str:

@@ -2,8 +2,10 @@
 
 A :class:`Pulse` is one electrical event: an amplitude (V) and width (s) applied to a set of
 selected cells of one array (one cell, part of a row, ...), with a polarity (``"set"``, ``"reset"``
-or ``"read"`` for verify reads) and the bias scheme of the unselected lines (``"V/2"``, ``"V/3"``,
-``"floating"``, ``"grounded"`` or ``"1T1R"``: access transistors of unselected rows off).
+or ``"read"`` for verify reads) and the bias scheme of the unselected lines (``"half"``: V/2,
+``"third"``: V/3, ``"floating"``, ``"grounded"`` (the names of :mod:`xbar.circuit.bias`) or
+``"1T1R"``: access transistors of unselected rows off).  ``"V/2"`` and ``"V/3"`` are accepted as
+deprecated spellings of ``"half"`` and ``"third"``.
 
 A :class:`PulseSchedule` is an ordered list of pulses with timing. It is stored column-wise (one
 row per selected cell and pulse), so a training step's thousands of cell pulses cost numpy arrays,
@@ -11,16 +13,19 @@ not Python objects; iterating yields :class:`Pulse` records. Two application mod
 
 ``"row-parallel"``
     every pulse selects one word line and all the bit lines of that row that need the same pulse
-    (V/2-style); a cell needing ``n`` pulses takes part in the row's first ``n`` pulse slots.
+    (``"half"``-style); a cell needing ``n`` pulses takes part in the row's first ``n`` pulse slots.
 ``"cell-by-cell"``
     every pulse selects exactly one cell.
 
 The time a schedule takes is the sum over its pulses of ``width + gap`` (``gap`` = settling/line
 switching time between pulses, s). Energies per selected cell (``energy``, J, from the device's
-current during the pulse) and per pulse for the half-selected cells (``energy_half_select``, J) are
-filled in by whoever applies the schedule; when the pulse was solved through the array (wires,
-drivers, access transistors) the per-pulse ``e_wires``, ``e_drivers`` and ``e_access`` (J) are
-filled too. :meth:`PulseSchedule.book` moves them into an :class:`~xbar.pulses.EnergyLedger`.
+current during the pulse) and per pulse for the half-selected cells (``e_half_selected``, J) are
+filled in by whoever applies the schedule; when the pulse was solved through the array the
+per-pulse ``e_wires``, ``e_word_drivers``, ``e_sense`` and ``e_access`` (J) are filled too.  The
+column names are the fields of :class:`xbar.circuit.write.PulseEnergy` (``e_half`` and
+``e_drivers`` are deprecated aliases: ``e_drivers`` reads ``e_word_drivers + e_sense``).
+:meth:`PulseSchedule.book` moves them into an :class:`~xbar.pulses.EnergyLedger` under the
+categories of the same names.
 """
 from __future__ import annotations
 
@@ -30,14 +35,45 @@ from pathlib import Path
 
 import numpy as np
 
+from .._deprecate import renamed_kwarg, warn_renamed
 from .._validation import as_float_array, check_choice, check_scalar
 from .._io import dump_document, load_document, open_atomic
 from ..exceptions import ConfigError
 
-__all__ = ["Pulse", "PulseSchedule", "POLARITIES", "BIAS_SCHEMES", "KINDS", "MODES"]
+__all__ = ["Pulse", "PulseSchedule", "POLARITIES", "BIAS_SCHEMES", "KINDS", "MODES",
+           "canonical_bias_scheme"]
 
 POLARITIES = ("set", "reset", "read")
-BIAS_SCHEMES = ("V/2", "V/3", "floating", "grounded", "1T1R")
+BIAS_SCHEMES = ("half", "third", "floating", "grounded", "1T1R")
+# Deprecated spellings (removed in the next release).
+_OLD_SCHEMES = {"V/2": "half", "V/3": "third"}
+# Energy columns per pulse, named as the fields of xbar.circuit.write.PulseEnergy.
+PULSE_ENERGY_PARTS = ("half_selected", "wires", "word_drivers", "sense", "access")
+
+
+def canonical_bias_scheme(name, argname: str = "bias_scheme", *, warn: bool = True) -> str:
+    """The bias-scheme name of ``name``: one of ``BIAS_SCHEMES``.
+
+    Parameters
+    ----------
+    name : str
+        A scheme name; ``"V/2"`` and ``"V/3"`` are deprecated spellings of ``"half"`` and
+        ``"third"`` (a DeprecationWarning when ``warn``).
+    argname : str, default "bias_scheme"
+        Argument name for the error message.
+    warn : bool, default True
+        Warn on a deprecated spelling (False when reading a file written before the rename).
+
+    Notes
+    -----
+    A local stand-in until ``xbar.circuit.bias`` provides the public canonicaliser.
+    """
+    if isinstance(name, str) and name in _OLD_SCHEMES:
+        if warn:
+            warn_renamed(name, _OLD_SCHEMES[name], stacklevel=4)
+        return _OLD_SCHEMES[name]
+    check_choice(name, argname, BIAS_SCHEMES)
+    return name
 KINDS = ("update", "program", "verify", "refresh")
 MODES = ("row-parallel", "cell-by-cell")
 
@@ -58,7 +94,9 @@ class Pulse:
     width : float
         Pulse width, s.
     polarity : {"set", "reset", "read"}
-    bias_scheme : {"V/2", "V/3", "floating", "grounded", "1T1R"}
+        Direction of the pulse (``"read"``: a verify read).
+    bias_scheme : {"half", "third", "floating", "grounded", "1T1R"}
+        Bias of the unselected lines.
     array : str
         Name of the array the pulse is applied to (e.g. ``"layer0/G-"``).
     kind : {"update", "program", "verify", "refresh"}
@@ -67,11 +105,12 @@ class Pulse:
         Start time within its schedule, s.
     energy : ndarray, shape (k,)
         Energy dissipated in each selected cell, J (NaN until the pulse is applied).
-    energy_half_select : float
+    energy_half_selected : float
         Energy in the half-selected cells during the pulse, J.
-    energy_wires, energy_drivers, energy_access : float
-        Energy in the line wires, the drivers and terminal resistances, and the access
-        transistors during the pulse, J (0 unless the pulse was solved through the array).
+    energy_wires, energy_word_drivers, energy_sense, energy_access : float
+        Energy in the line wires, the word-line driver resistances, the bit-line terminal
+        resistances and the access transistors during the pulse, J (0 unless the pulse was
+        solved through the array).
     """
 
     cells: np.ndarray
@@ -83,16 +122,29 @@ class Pulse:
     kind: str
     t_start: float
     energy: np.ndarray
-    energy_half_select: float
+    energy_half_selected: float
     energy_wires: float = 0.0
-    energy_drivers: float = 0.0
+    energy_word_drivers: float = 0.0
+    energy_sense: float = 0.0
     energy_access: float = 0.0
 
     @property
     def total_energy(self) -> float:
-        """Selected, half-selected, wire, driver and access energy, J."""
-        return float(np.nansum(self.energy) + self.energy_half_select + self.energy_wires
-                     + self.energy_drivers + self.energy_access)
+        """Selected, half-selected, wire, driver, sense and access energy, J."""
+        return float(np.nansum(self.energy) + self.energy_half_selected + self.energy_wires
+                     + self.energy_word_drivers + self.energy_sense + self.energy_access)
+
+    @property
+    def energy_half_select(self) -> float:
+        """Deprecated alias of ``energy_half_selected`` (J)."""
+        warn_renamed("energy_half_select", "energy_half_selected")
+        return self.energy_half_selected
+
+    @property
+    def energy_drivers(self) -> float:
+        """Deprecated: ``energy_word_drivers + energy_sense`` (J), the former lumped column."""
+        warn_renamed("energy_drivers", "energy_word_drivers + energy_sense")
+        return self.energy_word_drivers + self.energy_sense
 
 
 def _codes(values, table, name):
@@ -120,8 +172,8 @@ class PulseSchedule:
     """
 
     # per-pulse columns
-    _PULSE = ("amplitude", "width", "polarity", "bias", "array", "kind", "e_half", "e_wires",
-              "e_drivers", "e_access")
+    _PULSE = ("amplitude", "width", "polarity", "bias", "array", "kind",
+              *(f"e_{p}" for p in PULSE_ENERGY_PARTS))
     # per-cell-pulse columns
     _CELL = ("slot", "row", "col", "rep", "energy", "g_before", "g_after")
 
@@ -137,10 +189,11 @@ class PulseSchedule:
         self.bias = np.zeros(0, dtype=np.int8)
         self.array = np.zeros(0, dtype=np.int32)
         self.kind = np.zeros(0, dtype=np.int8)
-        self.e_half = np.zeros(0)
-        self.e_wires = np.zeros(0)      # per pulse, J: word/bit-line wires (circuit solve)
-        self.e_drivers = np.zeros(0)    # per pulse, J: driver and terminal resistances
-        self.e_access = np.zeros(0)     # per pulse, J: access transistors (1T1R)
+        self.e_half_selected = np.zeros(0)  # per pulse, J: half-selected cells
+        self.e_wires = np.zeros(0)          # per pulse, J: word/bit-line wires (circuit solve)
+        self.e_word_drivers = np.zeros(0)   # per pulse, J: word-line driver resistances
+        self.e_sense = np.zeros(0)          # per pulse, J: bit-line terminal resistances
+        self.e_access = np.zeros(0)         # per pulse, J: access transistors (1T1R)
         self.slot = np.zeros(0, dtype=np.int64)
         self.row = np.zeros(0, dtype=np.int64)
         self.col = np.zeros(0, dtype=np.int64)
@@ -152,7 +205,7 @@ class PulseSchedule:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_counts(cls, counts, *, amplitude: float, width: float, polarity: str,
-                    array: str = "array", bias_scheme: str = "V/2", kind: str = "update",
+                    array: str = "array", bias_scheme: str = "half", kind: str = "update",
                     mode: str = "row-parallel", gap: float = 0.0) -> "PulseSchedule":
         """Pulses that give cell (i, j) ``counts[i, j]`` identical pulses.
 
@@ -161,9 +214,21 @@ class PulseSchedule:
         counts : int array (M, N)
             Non-negative pulse counts per cell.
         amplitude : float
-            V, > 0.  width : float, s, > 0.
-        polarity, bias_scheme, kind, mode, gap
-            See the class and :class:`Pulse`.
+            Pulse amplitude, V (> 0).
+        width : float
+            Pulse width, s (> 0).
+        polarity : {"set", "reset", "read"}
+            Direction (see :class:`Pulse`).
+        array : str, default "array"
+            Name of the array.
+        bias_scheme : {"half", "third", "floating", "grounded", "1T1R"}, default "half"
+            Bias of the unselected lines; ``"V/2"`` and ``"V/3"`` are deprecated spellings.
+        kind : {"update", "program", "verify", "refresh"}, default "update"
+            Why the pulses are applied.
+        mode : {"row-parallel", "cell-by-cell"}, default "row-parallel"
+            How cells are grouped into pulses.
+        gap : float, default 0.0
+            Time between consecutive pulses, s.
         """
         counts = np.asarray(counts)
         if counts.ndim != 2 or not np.issubdtype(counts.dtype, np.integer) or np.any(counts < 0):
@@ -172,7 +237,7 @@ class PulseSchedule:
         check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
         check_scalar(width, "width", low=0.0, low_open=True, unit="s")
         check_choice(polarity, "polarity", POLARITIES)
-        check_choice(bias_scheme, "bias_scheme", BIAS_SCHEMES)
+        bias_scheme = canonical_bias_scheme(bias_scheme)
         check_choice(kind, "kind", KINDS)
         sched = cls(mode=mode, gap=gap)
         rows, cols = np.nonzero(counts)
@@ -199,10 +264,8 @@ class PulseSchedule:
         sched.bias = np.full(n_pulses, BIAS_SCHEMES.index(bias_scheme), dtype=np.int8)
         sched.array = np.zeros(n_pulses, dtype=np.int32)
         sched.kind = np.full(n_pulses, KINDS.index(kind), dtype=np.int8)
-        sched.e_half = np.zeros(n_pulses)
-        sched.e_wires = np.zeros(n_pulses)
-        sched.e_drivers = np.zeros(n_pulses)
-        sched.e_access = np.zeros(n_pulses)
+        for part in PULSE_ENERGY_PARTS:
+            setattr(sched, f"e_{part}", np.zeros(n_pulses))
         order = np.argsort(slot, kind="stable")
         sched.slot = slot.ravel()[order].astype(np.int64)
         sched.row, sched.col, sched.rep = r[order], c[order], k[order]
@@ -213,7 +276,13 @@ class PulseSchedule:
 
     @classmethod
     def concat(cls, schedules) -> "PulseSchedule":
-        """Schedules one after another (the later ones start when the earlier ones end)."""
+        """Schedules one after another (the later ones start when the earlier ones end).
+
+        Parameters
+        ----------
+        schedules : iterable of PulseSchedule
+            Schedules sharing one ``gap`` (s).
+        """
         schedules = [s for s in schedules]
         if not schedules:
             return cls()
@@ -225,14 +294,17 @@ class PulseSchedule:
         names: list[str] = []
         arr_codes, slot_offset, slots = [], 0, []
         for s in schedules:
-            remap = np.array([names.index(a) if a in names else (names.append(a) or len(names) - 1)
-                              for a in s.arrays], dtype=np.int32)
+            for a in s.arrays:
+                if a not in names:
+                    names.append(a)
+            remap = np.array([names.index(a) for a in s.arrays], dtype=np.int32)
             arr_codes.append(remap[s.array] if len(remap) else s.array)
             slots.append(s.slot + slot_offset)
             slot_offset += s.n_pulses
         out.arrays = names
-        for name in ("amplitude", "width", "polarity", "bias", "kind", "e_half", "e_wires",
-                     "e_drivers", "e_access", "row", "col", "rep", "energy", "g_before", "g_after"):
+        for name in ("amplitude", "width", "polarity", "bias", "kind",
+                     *(f"e_{p}" for p in PULSE_ENERGY_PARTS), "row", "col", "rep", "energy",
+                     "g_before", "g_after"):
             setattr(out, name, np.concatenate([getattr(s, name) for s in schedules]))
         out.array = np.concatenate(arr_codes).astype(np.int32)
         out.slot = np.concatenate(slots)
@@ -263,8 +335,32 @@ class PulseSchedule:
         """Time the whole schedule takes, s: Σ (width + gap)."""
         return float(np.sum(self.width) + self.gap * self.n_pulses)
 
-    def _bounds(self) -> np.ndarray:
+    def pulse_bounds(self) -> np.ndarray:
+        """Cell-pulse index bounds of the pulses, ``(n_pulses + 1,)`` ints.
+
+        Pulse ``p`` selects the cell pulses ``b[p]:b[p + 1]`` of the per-cell columns
+        (``row``, ``col``, ``energy``, ``g_before``, ``g_after``).
+        """
         return np.searchsorted(self.slot, np.arange(self.n_pulses + 1))
+
+    _bounds = pulse_bounds          # former private name, kept for one release
+
+    @property
+    def e_half(self) -> np.ndarray:
+        """Deprecated alias of ``e_half_selected`` (J per pulse)."""
+        warn_renamed("e_half", "e_half_selected")
+        return self.e_half_selected
+
+    @e_half.setter
+    def e_half(self, value) -> None:
+        warn_renamed("e_half", "e_half_selected")
+        self.e_half_selected = value
+
+    @property
+    def e_drivers(self) -> np.ndarray:
+        """Deprecated: ``e_word_drivers + e_sense`` (J per pulse), the former lumped column."""
+        warn_renamed("e_drivers", "e_word_drivers + e_sense")
+        return self.e_word_drivers + self.e_sense
 
     def __getitem__(self, p: int) -> Pulse:
         if not -self.n_pulses <= p < self.n_pulses:
@@ -276,9 +372,8 @@ class PulseSchedule:
                      polarity=POLARITIES[self.polarity[p]], bias_scheme=BIAS_SCHEMES[self.bias[p]],
                      array=self.arrays[self.array[p]], kind=KINDS[self.kind[p]],
                      t_start=float(self.t_start[p]), energy=self.energy[lo:hi].copy(),
-                     energy_half_select=float(self.e_half[p]),
-                     energy_wires=float(self.e_wires[p]), energy_drivers=float(self.e_drivers[p]),
-                     energy_access=float(self.e_access[p]))
+                     **{f"energy_{part}": float(getattr(self, f"e_{part}")[p])
+                        for part in PULSE_ENERGY_PARTS})
 
     def __iter__(self):
         for p in range(self.n_pulses):
@@ -286,10 +381,20 @@ class PulseSchedule:
 
     def cells_per_pulse(self) -> np.ndarray:
         """Selected cells of each pulse."""
-        return np.diff(self._bounds())
+        return np.diff(self.pulse_bounds())
 
     def pulse_counts(self, shape, array: str | None = None, polarity: str | None = None):
-        """Pulses each cell receives, as an int array of ``shape`` (one array, one polarity)."""
+        """Pulses each cell receives, as an int array of ``shape`` (one array, one polarity).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            (M, N) of the array.
+        array : str or None
+            Count only pulses on this array (None = all).
+        polarity : {"set", "reset", "read"} or None
+            Count only pulses of this polarity (None = all).
+        """
         mask = np.ones(self.n_cell_pulses, dtype=bool)
         if array is not None:
             if array not in self.arrays:
@@ -308,15 +413,16 @@ class PulseSchedule:
         for code, kind in enumerate(KINDS):
             cat = _CATEGORY[kind]
             e = float(np.nansum(self.energy[kind_cell == code]))
-            h = float(np.sum(self.e_half[self.kind == code]))
+            h = float(np.sum(self.e_half_selected[self.kind == code]))
             if kind == "refresh":
                 e, h = e + h, 0.0
             e += float(np.sum(self.e_access[self.kind == code]))
             if e:
                 out[cat] = out.get(cat, 0.0) + e
             if h:
-                out["half_select"] = out.get("half_select", 0.0) + h
-        for cat, col in (("wires", self.e_wires), ("drivers", self.e_drivers)):
+                out["half_selected"] = out.get("half_selected", 0.0) + h
+        for cat in ("wires", "word_drivers", "sense"):
+            col = getattr(self, f"e_{cat}")
             if col.any():
                 out[cat] = out.get(cat, 0.0) + float(np.sum(col))
         return out
@@ -330,11 +436,18 @@ class PulseSchedule:
         """Book the schedule's energies into ``ledger``.
 
         Selected-cell energy goes to ``write`` (update and program pulses), ``verify`` (verify
-        reads) or ``refresh``; half-selected energy to ``half_select`` (to ``refresh`` for refresh
-        pulses). Counts are cell pulses for cell energies and pulses for half-select energies.
-        Circuit-solved pulses also book ``wires`` and ``drivers`` (tag ``operation`` = the pulse
-        kind) and their access-transistor energy with the selected cells' category (tag
-        ``component="access"``).
+        reads) or ``refresh``; half-selected energy to ``half_selected`` (to ``refresh`` for
+        refresh pulses). Counts are cell pulses for cell energies and pulses for half-selected
+        energies.  Circuit-solved pulses also book ``wires``, ``word_drivers`` and ``sense`` (tag
+        ``operation`` = the pulse kind) and their access-transistor energy with the selected
+        cells' category (tag ``component="access"``).
+
+        Parameters
+        ----------
+        ledger : xbar.pulses.EnergyLedger
+            Where the energies (J) are booked.
+        **tags
+            Scalar tags of every booking (e.g. ``layer``).
         """
         kind_cell = self.kind[self.slot]
         for code, kind in enumerate(KINDS):
@@ -344,13 +457,13 @@ class PulseSchedule:
             if not n_cells and not n_pulses:
                 continue
             e = float(np.nansum(self.energy[cells]))
-            h = float(np.sum(self.e_half[pulses]))
+            h = float(np.sum(self.e_half_selected[pulses]))
             ledger.book(_CATEGORY[kind], e, count=n_cells, operation=kind, **tags)
             if h > 0:
-                cat = "refresh" if kind == "refresh" else "half_select"
+                cat = "refresh" if kind == "refresh" else "half_selected"
                 ledger.book(cat, h, count=n_pulses, operation=kind, **tags)
-            for cat, col in (("wires", self.e_wires), ("drivers", self.e_drivers),
-                             (_CATEGORY[kind], self.e_access)):
+            for cat, col in (("wires", self.e_wires), ("word_drivers", self.e_word_drivers),
+                             ("sense", self.e_sense), (_CATEGORY[kind], self.e_access)):
                 e_c = float(np.sum(col[pulses]))
                 if e_c > 0:
                     extra = {"component": "access"} if col is self.e_access else {}
@@ -359,7 +472,7 @@ class PulseSchedule:
     def to_table(self) -> list[dict]:
         """One dictionary per pulse (cells as a list of [row, col])."""
         t0 = self.t_start
-        b = self._bounds()
+        b = self.pulse_bounds()
         return [{"pulse": p, "t_start_s": float(t0[p]), "array": self.arrays[self.array[p]],
                  "kind": KINDS[self.kind[p]], "polarity": POLARITIES[self.polarity[p]],
                  "amplitude_V": float(self.amplitude[p]), "width_s": float(self.width[p]),
@@ -371,10 +484,8 @@ class PulseSchedule:
                                 for g in self.g_before[b[p]:b[p + 1]]],
                  "g_after_S": [None if np.isnan(g) else float(g)
                                for g in self.g_after[b[p]:b[p + 1]]],
-                 "energy_half_select_J": float(self.e_half[p]),
-                 "energy_wires_J": float(self.e_wires[p]),
-                 "energy_drivers_J": float(self.e_drivers[p]),
-                 "energy_access_J": float(self.e_access[p])}
+                 **{f"energy_{part}_J": float(getattr(self, f"e_{part}")[p])
+                    for part in PULSE_ENERGY_PARTS}}
                 for p in range(self.n_pulses)]
 
     def __str__(self) -> str:
@@ -385,10 +496,10 @@ class PulseSchedule:
         t0 = self.t_start
         counts = self.cells_per_pulse()
         shown = list(range(min(self.n_pulses, 10)))
-        b = self._bounds()
+        b = self.pulse_bounds()
         for p in shown:
-            e = float(np.nansum(self.energy[b[p]:b[p + 1]]) + self.e_half[p] + self.e_wires[p]
-                      + self.e_drivers[p] + self.e_access[p])
+            e = float(np.nansum(self.energy[b[p]:b[p + 1]])
+                      + sum(getattr(self, f"e_{part}")[p] for part in PULSE_ENERGY_PARTS))
             lines.append(f"{p:>6} {t0[p]:>11.4g} {self.arrays[self.array[p]]:<12} "
                          f"{KINDS[self.kind[p]]:<8} {POLARITIES[self.polarity[p]]:<6} "
                          f"{self.amplitude[p]:>6.3g} {self.width[p]:>9.3g} "
@@ -403,8 +514,14 @@ class PulseSchedule:
 
     # ------------------------------------------------------------------ serialisation
     def to_json(self, path: str | Path | None = None) -> str:
-        """JSON document (format ``xbar-pulse-schedule``); written to ``path`` if given."""
-        doc = {"format": "xbar-pulse-schedule", "version": 1, "mode": self.mode,
+        """JSON document (format ``xbar-pulse-schedule``, version 2); written to ``path`` if given.
+
+        Parameters
+        ----------
+        path : str, Path or None
+            File to write (None: only return the text).
+        """
+        doc = {"format": "xbar-pulse-schedule", "version": 2, "mode": self.mode,
                "gap_s": self.gap, "units": {"amplitude": "V", "width": "s", "energy": "J",
                                             "g": "S", "t_start": "s"},
                "pulses": self.to_table()}
@@ -412,7 +529,16 @@ class PulseSchedule:
 
     @classmethod
     def from_json(cls, source: str | Path) -> "PulseSchedule":
-        """Rebuild a schedule from :meth:`to_json` output (a path or the JSON text)."""
+        """Rebuild a schedule from :meth:`to_json` output (a path or the JSON text).
+
+        Files of version 1 (bias schemes ``"V/2"``/``"V/3"``, ``energy_half_select_J`` and the
+        lumped ``energy_drivers_J``, loaded as ``e_word_drivers``) are read too.
+
+        Parameters
+        ----------
+        source : str or Path
+            A path or the JSON text.
+        """
         doc = load_document(source, "xbar-pulse-schedule", "an xbar pulse schedule")
         s = cls(mode=doc["mode"] if doc["mode"] in MODES else "row-parallel", gap=doc["gap_s"])
         s.mode = doc["mode"]
@@ -422,13 +548,15 @@ class PulseSchedule:
         s.amplitude = np.array([p["amplitude_V"] for p in pulses], dtype=float)
         s.width = np.array([p["width_s"] for p in pulses], dtype=float)
         s.polarity = _codes([p["polarity"] for p in pulses], POLARITIES, "polarity")
-        s.bias = _codes([p["bias_scheme"] for p in pulses], BIAS_SCHEMES, "bias_scheme")
+        s.bias = _codes([_OLD_SCHEMES.get(p["bias_scheme"], p["bias_scheme"]) for p in pulses],
+                        BIAS_SCHEMES, "bias_scheme")
         s.kind = _codes([p["kind"] for p in pulses], KINDS, "kind")
         s.array = np.array([s.arrays.index(p["array"]) for p in pulses], dtype=np.int32)
-        s.e_half = np.array([p["energy_half_select_J"] for p in pulses], dtype=float)
-        for col in ("wires", "drivers", "access"):
-            setattr(s, f"e_{col}", np.array([p.get(f"energy_{col}_J", 0.0) for p in pulses],
-                                            dtype=float))
+        old = {"half_selected": "energy_half_select_J", "word_drivers": "energy_drivers_J"}
+        for part in PULSE_ENERGY_PARTS:
+            key = f"energy_{part}_J"
+            setattr(s, f"e_{part}", np.array([p.get(key, p.get(old.get(part, key), 0.0))
+                                              for p in pulses], dtype=float))
         n = [len(p["cells"]) for p in pulses]
         s.slot = np.repeat(np.arange(len(pulses)), n).astype(np.int64)
         cells = np.array([c for p in pulses for c in p["cells"]], dtype=np.int64).reshape(-1, 2)
@@ -445,8 +573,15 @@ class PulseSchedule:
 
     def to_csv(self, path: str | Path) -> Path:
         """One row per (cell, pulse): pulse, t_start_s, array, row, col, kind, polarity,
-        amplitude_V, width_s, bias_scheme, energy_J, energy_half_select_J, energy_wires_J,
-        energy_drivers_J, energy_access_J (per pulse, on its first cell), g_before_S, g_after_S."""
+        amplitude_V, width_s, bias_scheme, energy_J, energy_half_selected_J, energy_wires_J,
+        energy_word_drivers_J, energy_sense_J, energy_access_J (per pulse, on its first cell),
+        g_before_S, g_after_S.
+
+        Parameters
+        ----------
+        path : str or Path
+            The CSV file to write.
+        """
         path = Path(path)
         t0 = self.t_start
         first = np.r_[True, self.slot[1:] != self.slot[:-1]] if self.n_cell_pulses else []
@@ -454,17 +589,17 @@ class PulseSchedule:
             w = csv.writer(fh)
             w.writerow(["pulse", "t_start_s", "array", "row", "col", "kind", "polarity",
                         "amplitude_V", "width_s", "bias_scheme", "energy_J",
-                        "energy_half_select_J", "energy_wires_J", "energy_drivers_J",
-                        "energy_access_J", "g_before_S", "g_after_S"])
+                        *(f"energy_{part}_J" for part in PULSE_ENERGY_PARTS),
+                        "g_before_S", "g_after_S"])
             for q in range(self.n_cell_pulses):
                 p = self.slot[q]
                 w.writerow([p, repr(float(t0[p])), self.arrays[self.array[p]], self.row[q],
                             self.col[q], KINDS[self.kind[p]], POLARITIES[self.polarity[p]],
                             repr(float(self.amplitude[p])), repr(float(self.width[p])),
                             BIAS_SCHEMES[self.bias[p]], repr(float(self.energy[q])),
-                            *([repr(float(c[p])) for c in (self.e_half, self.e_wires,
-                                                            self.e_drivers, self.e_access)]
-                              if first[q] else [""] * 4),
+                            *([repr(float(getattr(self, f"e_{part}")[p]))
+                               for part in PULSE_ENERGY_PARTS]
+                              if first[q] else [""] * len(PULSE_ENERGY_PARTS)),
                             repr(float(self.g_before[q])), repr(float(self.g_after[q]))])
         return path
 
@@ -472,6 +607,13 @@ class PulseSchedule:
         """Raster of the schedule: pulse start time (s) vs cell index ``row·n_cols + col``.
 
         Marker colour shows the polarity (set, reset, read); returns the matplotlib Axes.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None
+            Where to draw (None: a new figure).
+        n_cols : int or None
+            Columns of the array for the cell index (None: the largest column + 1).
         """
         import matplotlib.pyplot as plt
         if ax is None:
@@ -492,20 +634,34 @@ class PulseSchedule:
         return ax
 
     # ------------------------------------------------------------------ filling in results
-    def set_results(self, energy, g_before=None, g_after=None, energy_half_select=None,
-                    energy_wires=None, energy_drivers=None, energy_access=None) -> None:
-        """Store per-cell-pulse energies (J) and conductances (S), and per-pulse half-select,
-        wire, driver and access-transistor energies (J)."""
-        for name, val in (("energy_wires", energy_wires), ("energy_drivers", energy_drivers),
-                          ("energy_access", energy_access)):
+    @renamed_kwarg(energy_half_select="energy_half_selected", energy_drivers="energy_word_drivers")
+    def set_results(self, energy, g_before=None, g_after=None, energy_half_selected=None,
+                    energy_wires=None, energy_word_drivers=None, energy_sense=None,
+                    energy_access=None) -> None:
+        """Store the results of applying the schedule.
+
+        Parameters
+        ----------
+        energy : (n_cell_pulses,) array_like
+            Energy in each selected cell per cell pulse, J.
+        g_before, g_after : (n_cell_pulses,) array_like or None
+            Conductance before and after each cell pulse, S.
+        energy_half_selected, energy_wires, energy_word_drivers : (n_pulses,) array_like or None
+            Per-pulse energies of the half-selected cells, the wires and the word-line drivers,
+            J (None: unchanged).  Deprecated keywords: ``energy_half_select`` and
+            ``energy_drivers`` (stored as ``energy_word_drivers``).
+        energy_sense, energy_access : (n_pulses,) array_like or None
+            Per-pulse energies of the bit-line terminals and the access transistors, J.
+        """
+        parts = {"half_selected": energy_half_selected, "wires": energy_wires,
+                 "word_drivers": energy_word_drivers, "sense": energy_sense,
+                 "access": energy_access}
+        for part, val in parts.items():
             if val is not None:
-                setattr(self, "e_" + name.split("_")[1],
-                        as_float_array(val, name, shape=(self.n_pulses,)).copy())
+                setattr(self, f"e_{part}", as_float_array(val, f"energy_{part}",
+                                                          shape=(self.n_pulses,)).copy())
         self.energy = as_float_array(energy, "energy", shape=(self.n_cell_pulses,)).copy()
         if g_before is not None:
             self.g_before = as_float_array(g_before, "g_before", shape=(self.n_cell_pulses,)).copy()
         if g_after is not None:
             self.g_after = as_float_array(g_after, "g_after", shape=(self.n_cell_pulses,)).copy()
-        if energy_half_select is not None:
-            self.e_half = as_float_array(energy_half_select, "energy_half_select",
-                                         shape=(self.n_pulses,)).copy()

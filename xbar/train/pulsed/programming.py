@@ -1,0 +1,102 @@
+"""Program-and-verify of one side of a layer's pairs (the engine of :mod:`xbar.pulses.verify`)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..._deprecate import renamed_kwarg, warn_renamed
+from ..._random import check_random_state
+from ...pulses.schedule import PulseSchedule
+from ...pulses.verify import Ramp, run_program_verify
+from .pairs import PairArray
+
+__all__ = ["program_verify"]
+
+
+@renamed_kwarg(tolerance="atol", max_iterations="max_pulses", read_voltage="v_read",
+               read_width="t_read", rng="random_state")
+def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.ndarray, *,
+                   atol: float, max_pulses: int, set_ramp: Ramp, reset_ramp: Ramp,
+                   width: float, v_read: float, t_read: float, kind: str,
+                   random_state, rtol: float = 0.0, allow_set: bool = True,
+                   bias_scheme: str = "1T1R") -> tuple[list[PulseSchedule], np.ndarray]:
+    """Incremental-step program-and-verify of the masked cells of one side towards ``target``.
+
+    The loop of :func:`xbar.pulses.verify.run_program_verify` with noiseless verify reads of the
+    pairs' conductances: each round reads every unfinished cell; cells within
+    ``atol + rtol·|target|`` (S) stop; the others get one SET pulse (below target, if
+    ``allow_set``) or one RESET pulse (above), the amplitudes following the ramps.  Every read
+    and pulse is recorded in a schedule (energies in J).
+
+    Parameters
+    ----------
+    pairs : PairArray
+        The pairs.
+    which : {"+", "-"}
+        Side programmed.
+    target : (M, N) ndarray
+        Target conductances, S.
+    mask : (M, N) bool ndarray
+        Cells programmed.
+    atol : float
+        Absolute verify band, S.
+    max_pulses : int
+        Pulses per cell before giving up.
+    set_ramp, reset_ramp : Ramp
+        SET and RESET amplitudes, V.  A ``(start, stop, step)`` tuple (V) is a deprecated
+        spelling.
+    width : float
+        Pulse width, s.
+    v_read : float
+        Verify read voltage, V.
+    t_read : float
+        Verify read time, s.
+    kind : {"program", "refresh"}
+        Schedule kind of the pulses (reads are ``"verify"``, or ``"refresh"`` for a refresh).
+    random_state : None, int or Generator
+        Cycle-noise stream (a Generator is used as is; deprecated name: ``rng``).
+    rtol : float, default 0.0
+        Relative verify band (fraction of the target).
+    allow_set : bool, default True
+        False: reset-only (a cell below its target is done).
+    bias_scheme : str, default "1T1R"
+        Bias scheme of the pulses (cell by cell).
+
+    Returns
+    -------
+    schedules : list of PulseSchedule
+        Reads and pulses, in order.
+    unconverged : (M, N) bool ndarray
+        Cells not within the band after ``max_pulses``.
+    """
+    random_state = check_random_state(random_state)
+    ramps = []
+    for name, ramp in (("set_ramp", set_ramp), ("reset_ramp", reset_ramp)):
+        if not isinstance(ramp, Ramp):
+            warn_renamed(f"{name}=(start, stop, step)", f"{name}=Ramp(v_start, v_step, v_stop)",
+                         stacklevel=4)
+            ramp = Ramp.from_start_stop_step(ramp, name)
+        ramps.append(ramp)
+    set_ramp, reset_ramp = ramps
+    G = pairs.side(which)
+    read_kind = "refresh" if kind == "refresh" else "verify"
+    scheds: list[PulseSchedule] = []
+
+    def read(sel):
+        scheds.append(pairs.read_cells(which, sel, v_read=v_read, t_read=t_read, kind=read_kind))
+        return G
+
+    def pulse(active, direction, amplitude, level):
+        for polarity, sign in (("set", 1), ("reset", -1)):
+            sel = active & (direction == sign)
+            for r in np.unique(level[sel]):
+                cells = sel & (level == r)
+                amp = float(amplitude[cells][0])
+                scheds.append(pairs.pulse_cells(which, cells.astype(np.int64), polarity=polarity,
+                                                amplitude=amp, width=width,
+                                                bias_scheme=bias_scheme, kind=kind,
+                                                mode="cell-by-cell", random_state=random_state))
+
+    out = run_program_verify(read, pulse, target, mask, rtol=rtol, atol=atol,
+                             max_pulses=max_pulses, set_ramp=set_ramp, reset_ramp=reset_ramp,
+                             allow_set=allow_set)
+    return scheds, ~out.converged

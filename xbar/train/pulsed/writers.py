@@ -1,0 +1,383 @@
+"""Writers: how a pulsed layer turns signed pulse counts into pulses (one :class:`Writer` protocol)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..._deprecate import renamed_kwarg, warn_renamed
+from ..._random import check_random_state
+from ..._validation import check_choice, check_scalar
+from ...exceptions import ConfigError
+from ...pulses.schedule import MODES, PulseSchedule, canonical_bias_scheme
+from ...pulses.verify import Ramp
+from .circuit import WriteCircuit
+from .pairs import PairArray
+from .programming import program_verify
+
+__all__ = ["ProgramVerifyWriter", "ResetOnlyWriter", "Writer", "writer_config"]
+
+
+@runtime_checkable
+class Writer(Protocol):
+    """What :class:`~xbar.train.pulsed.PulsedLayer` needs of a writer.
+
+    ``name`` (str) labels results; ``nominal_dG(device, random_state)`` is the conductance step (S) one
+    pulse count stands for; ``apply(pairs, counts, k, random_state)`` applies signed pulse counts
+    (``> 0`` raise the weight) to the pairs and returns the schedules it ran.
+
+    Attributes
+    ----------
+    name : str
+        Label of the writer in results files.
+    """
+
+    name: str
+
+    def nominal_dG(self, device: Any, random_state) -> float:
+        """Mean |ΔG| (S) of one update pulse count on ``device``.
+
+        Parameters
+        ----------
+        device : object
+            Stateless device (protocol of :mod:`xbar.train.pulsed`).
+        random_state : None, int or Generator
+            Stream of any draws (a Generator is used as is).
+        """
+        ...
+
+    def apply(self, pairs: PairArray, counts: np.ndarray, k: float,
+              random_state) -> list[PulseSchedule]:
+        """Apply signed pulse counts to ``pairs``; return the schedules run.
+
+        Parameters
+        ----------
+        pairs : PairArray
+            The pairs (conductances in S).
+        counts : (M, N) int ndarray
+            Signed pulse counts (> 0 raise the weight).
+        k : float
+            Weight per S of the layer.
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is).
+        """
+        ...
+
+
+def _rename_fields(cls, renames: dict):
+    """Accept the deprecated field names of a writer dataclass (constructor and attributes)."""
+    cls.__init__ = renamed_kwarg(**renames)(cls.__init__)
+    for old, new in renames.items():
+        def getter(self, _old=old, _new=new):
+            warn_renamed(_old, _new)
+            return getattr(self, _new)
+
+        def setter(self, value, _old=old, _new=new):
+            warn_renamed(_old, _new)
+            setattr(self, _new, value)
+        setattr(cls, old, property(getter, setter, doc=f"Deprecated alias of ``{new}``."))
+    return cls
+
+
+def _coerce_ramp(value, name: str) -> Ramp:
+    if isinstance(value, Ramp):
+        return value
+    if isinstance(value, dict):                 # e.g. a TOML table {v_start, v_step, v_stop}
+        unknown = sorted(set(value) - {"v_start", "v_step", "v_stop"})
+        if unknown or "v_start" not in value:
+            raise ConfigError(f"{name} must have the keys v_start (and optionally v_step, "
+                              f"v_stop), in V, got {sorted(value)}")
+        return Ramp(**value)
+    warn_renamed(f"{name}=(start, stop, step)", f"{name}=Ramp(v_start, v_step, v_stop)",
+                 stacklevel=5)
+    return Ramp.from_start_stop_step(value, name)
+
+
+@dataclass
+class ResetOnlyWriter:
+    """Reset-only single-pulse updates on differential pairs.
+
+    Parameters
+    ----------
+    amplitude : float, default 0.8
+        RESET pulse amplitude, V (sub-1 V; docs/references.rst, ref-read-write-energy illustration, 0.8 V).
+    width : float, default 100e-9
+        RESET pulse width, s.
+    bias_scheme : {"1T1R", "half", "third"}, default "1T1R"
+        Bias of unselected lines (1T1R: unselected rows' transistors off; ``"V/2"``/``"V/3"``:
+        deprecated spellings of ``"half"``/``"third"``).
+    mode : {"row-parallel", "cell-by-cell"}, default "row-parallel"
+        Grouping of the update pulses.
+    refresh_margin : float, default 0.1
+        A pair is refreshed when both devices are below ``g_min + refresh_margin·(g_max − g_min)``.
+    set_amplitude : float, default 1.5
+        SET pulse amplitude of a refresh, V (docs/references.rst, ref-read-write-energy: SET ~1–2 V).
+    set_level : float, default 0.9
+        A refresh SETs both devices (SET-and-verify) to ``g_min + set_level·(g_max − g_min)``.
+    set_width : float, default 100e-9
+        SET pulse width, s.
+    window_rtol : float, default 0.05
+        Re-programming tolerance after a refresh, as a fraction of the window (g_max − g_min);
+        keep it above one RESET step, since a reset-only device cannot correct an overshoot.
+        Deprecated name: ``tolerance``.
+    max_pulses : int, default 60
+        Program-and-verify pulses per cell of a refresh.  Deprecated name: ``max_iterations``.
+    v_read : float, default 0.2
+        Verify read voltage, V.  Deprecated name: ``read_voltage``.
+    t_read : float, default 100e-9
+        Verify read time, s.  Deprecated name: ``read_width``.
+    circuit : WriteCircuit or None, default None
+        Solve every row-parallel update pulse through its tile (energies of wires, drivers and
+        half-selected cells from the solve, each device pulsed with the voltage it sees); None =
+        the device-level estimate (:mod:`xbar.pulses.energy`). Refresh pulses stay device-level.
+    """
+
+    amplitude: float = 0.8
+    width: float = 100e-9
+    bias_scheme: str = "1T1R"
+    mode: str = "row-parallel"
+    refresh_margin: float = 0.1
+    set_amplitude: float = 1.5
+    set_level: float = 0.9
+    set_width: float = 100e-9
+    window_rtol: float = 0.05
+    max_pulses: int = 60
+    v_read: float = 0.2
+    t_read: float = 100e-9
+    circuit: WriteCircuit | None = None
+
+    name = "reset-only"
+
+    def __post_init__(self) -> None:
+        for f in ("amplitude", "width", "set_amplitude", "set_width", "v_read", "t_read"):
+            check_scalar(getattr(self, f), f, low=0.0, low_open=True)
+        self.bias_scheme = canonical_bias_scheme(self.bias_scheme)
+        check_choice(self.bias_scheme, "bias_scheme", ("1T1R", "half", "third"))
+        check_choice(self.mode, "mode", MODES)
+        check_scalar(self.refresh_margin, "refresh_margin", low=0.0, high=1.0)
+        check_scalar(self.set_level, "set_level", low=self.refresh_margin, high=1.0)
+        check_scalar(self.window_rtol, "window_rtol", low=0.0, low_open=True, high=1.0)
+        check_scalar(self.max_pulses, "max_pulses", low=1, integer=True)
+        if self.circuit is not None and not isinstance(self.circuit, WriteCircuit):
+            raise ConfigError(f"circuit must be a WriteCircuit or None, got "
+                              f"{type(self.circuit).__name__}")
+        if (self.circuit is not None and self.bias_scheme == "1T1R"
+                and self.circuit.array.cell != "1T1R"):
+            raise ConfigError("bias_scheme '1T1R' needs a circuit array of 1T1R cells "
+                              "(WriteCircuit(array=ArrayConfig(cell='1T1R', r_access=...))), got "
+                              f"cell={self.circuit.array.cell!r}; or choose bias_scheme 'half' / "
+                              "'third'")
+
+    def nominal_dG(self, device, random_state) -> float:
+        """Mean |ΔG| of one update pulse from mid-window, S (256 draws).
+
+        Parameters
+        ----------
+        device : object
+            Stateless device (protocol of :mod:`xbar.train.pulsed`).
+        random_state : None, int or Generator
+            Stream of the draws (a Generator is used as is).
+        """
+        g = np.full(256, 0.5 * (device.g_min + device.g_max))
+        return float(np.mean(np.abs(device.apply_pulse(g, "reset", self.amplitude, self.width,
+                                                       random_state) - g)))
+
+    def apply(self, pairs: PairArray, counts: np.ndarray, k: float,
+              random_state) -> list[PulseSchedule]:
+        """Apply signed pulse counts; returns the schedules (update pulses, then refreshes).
+
+        Parameters
+        ----------
+        pairs : PairArray
+            The pairs (conductances in S).
+        counts : (M, N) int ndarray
+            Signed pulse counts (> 0 raise the weight: RESET on G⁻; < 0: RESET on G⁺).
+        k : float
+            Weight per S (unused: one count is one pulse).
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is).
+        """
+        random_state = check_random_state(random_state)
+        common: dict[str, Any] = dict(polarity="reset", amplitude=self.amplitude,
+                                      width=self.width, bias_scheme=self.bias_scheme,
+                                      kind="update", mode=self.mode,
+                                      random_state=random_state, circuit=self.circuit)
+        scheds = [pairs.pulse_cells("-", np.maximum(counts, 0), **common),   # raise w
+                  pairs.pulse_cells("+", np.maximum(-counts, 0), **common)]  # lower w
+        scheds += self.refresh(pairs, random_state)
+        return [s for s in scheds if s.n_pulses]
+
+    def refresh(self, pairs: PairArray, random_state) -> list[PulseSchedule]:
+        """Refresh the pairs whose devices both sit near G_min (:mod:`xbar.train.pulsed`).
+
+        Parameters
+        ----------
+        pairs : PairArray
+            The pairs (conductances in S).
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is).
+        """
+        random_state = check_random_state(random_state)
+        g_min, g_max = pairs.g_min, pairs.g_max
+        window = g_max - g_min
+        floor = g_min + self.refresh_margin * window
+        mask = (pairs.g_plus < floor) & (pairs.g_minus < floor)
+        if not mask.any():
+            return []
+        diff = pairs.g_plus - pairs.g_minus               # the weight to keep, in S
+        scheds = []
+        set_target = np.broadcast_to(g_min + self.set_level * window, mask.shape)
+        tol = self.window_rtol * np.mean(window)
+        ramps = dict(set_ramp=Ramp(self.set_amplitude), reset_ramp=Ramp(self.amplitude))
+        common: dict[str, Any] = dict(atol=tol, max_pulses=self.max_pulses, v_read=self.v_read,
+                                      t_read=self.t_read, kind="refresh",
+                                      random_state=random_state, **ramps)
+        for which in "+-":
+            s, _ = program_verify(pairs, which, set_target,
+                                  mask & (pairs.side(which) < set_target - tol),
+                                  width=self.set_width, **common)
+            scheds += s
+        # the device that must be lower is reset to (other − |diff|); the other stays where SET put it
+        lower_plus = mask & (diff < 0)
+        lower_minus = mask & (diff >= 0)
+        for which, sel, other in (("+", lower_plus, pairs.g_minus), ("-", lower_minus, pairs.g_plus)):
+            if sel.any():
+                target = np.maximum(other - np.abs(diff), g_min)
+                s, _ = program_verify(pairs, which, target, sel, width=self.width,
+                                      allow_set=False, **common)
+                scheds += s
+        return scheds
+
+
+_rename_fields(ResetOnlyWriter, {"tolerance": "window_rtol", "max_iterations": "max_pulses",
+                                 "read_voltage": "v_read", "read_width": "t_read"})
+
+
+@dataclass
+class ProgramVerifyWriter:
+    """Conventional SET/RESET program-and-verify updates (the baseline).
+
+    The requested change is turned into target conductances (moved on G⁺ first, any rest on G⁻)
+    reached by program-and-verify (:mod:`xbar.pulses.verify`).
+
+    Parameters
+    ----------
+    set_ramp : Ramp, default Ramp(v_start=0.6, v_step=0.1, v_stop=1.5)
+        SET amplitudes of the incremental-step program-and-verify, V (docs/references.rst,
+        ref-read-write-energy: SET ~1–2 V; MemTorch write-verify ±1 V), or a dict with these
+        keys (a TOML table).  A ``(start, stop, step)`` tuple is a deprecated spelling.
+    reset_ramp : Ramp, default Ramp(v_start=0.5, v_step=0.1, v_stop=1.5)
+        RESET amplitudes, V.
+    width : float, default 100e-9
+        Pulse width, s.
+    atol : float or None, default None
+        Verify band, S; None = half the nominal conductance step of one reset-only update
+        pulse, so that the smallest update the mapping asks for is resolvable.  Deprecated
+        name: ``tolerance``.
+    rtol : float, default 0.0
+        Relative verify band (fraction of the target conductance).
+    max_pulses : int, default 20
+        Pulses per cell and update.  Deprecated name: ``max_iterations``.
+    v_read : float, default 0.2
+        Verify read voltage, V.  Deprecated name: ``read_voltage``.
+    t_read : float, default 100e-9
+        Verify read time, s.  Deprecated name: ``read_width``.
+    """
+
+    set_ramp: Ramp = field(default_factory=lambda: Ramp(0.6, 0.1, 1.5))
+    reset_ramp: Ramp = field(default_factory=lambda: Ramp(0.5, 0.1, 1.5))
+    width: float = 100e-9
+    atol: float | None = None
+    rtol: float = 0.0
+    max_pulses: int = 20
+    v_read: float = 0.2
+    t_read: float = 100e-9
+
+    name = "program-verify"
+
+    def __post_init__(self) -> None:
+        for f in ("width", "v_read", "t_read"):
+            check_scalar(getattr(self, f), f, low=0.0, low_open=True)
+        self.set_ramp = _coerce_ramp(self.set_ramp, "set_ramp")
+        self.reset_ramp = _coerce_ramp(self.reset_ramp, "reset_ramp")
+        if self.atol is not None:
+            check_scalar(self.atol, "atol", low=0.0, low_open=True, unit="S")
+        check_scalar(self.rtol, "rtol", low=0.0)
+        check_scalar(self.max_pulses, "max_pulses", low=1, integer=True)
+        self._dG_cache: tuple[Any, float] | None = None
+
+    def nominal_dG(self, device, random_state) -> float:
+        """The reset-only nominal step (the unit the mapping counts in), S.
+
+        Parameters
+        ----------
+        device : object
+            Stateless device (protocol of :mod:`xbar.train.pulsed`).
+        random_state : None, int or Generator
+            Stream of the draws (a Generator is used as is).
+        """
+        return ResetOnlyWriter().nominal_dG(device, random_state)
+
+    def _dG_per_count(self, device) -> float:
+        # what PulsedLayer computes as dG_nominal (seed 0), cached per device
+        if self._dG_cache is None or self._dG_cache[0] is not device:
+            self._dG_cache = (device, self.nominal_dG(device, np.random.default_rng(0)))
+        return self._dG_cache[1]
+
+    def apply(self, pairs: PairArray, counts: np.ndarray, k: float, random_state,
+              dG_per_count: float | None = None) -> list[PulseSchedule]:
+        """Move the pairs to the targets the counts ask for; returns the schedules.
+
+        Parameters
+        ----------
+        pairs : PairArray
+            The pairs (conductances in S).
+        counts : (M, N) int ndarray
+            Signed pulse counts (> 0 raise the weight).
+        k : float
+            Weight per S (unused: counts are converted with ``dG_per_count``).
+        random_state : None, int or Generator
+            Cycle-noise stream (a Generator is used as is).
+        dG_per_count : float or None
+            Conductance change per count, S; None = :meth:`nominal_dG` of ``pairs.device`` (the
+            step the layer's mapping counts in).
+        """
+        random_state = check_random_state(random_state)
+        if dG_per_count is None:
+            dG_per_count = self._dG_per_count(pairs.device)
+        g_min, g_max = pairs.g_min, pairs.g_max
+        dG = counts * dG_per_count                          # requested change of G⁺ − G⁻, S
+        tp = np.clip(pairs.g_plus + dG, g_min, g_max)
+        rest = dG - (tp - pairs.g_plus)
+        tm = np.clip(pairs.g_minus - rest, g_min, g_max)
+        tol = self.atol if self.atol is not None else 0.5 * dG_per_count
+        scheds = []
+        for which, target in (("+", tp), ("-", tm)):
+            sel = (counts != 0) & (np.abs(pairs.side(which) - target) > 0)
+            if sel.any():
+                s, _ = program_verify(pairs, which, target, sel, atol=tol, rtol=self.rtol,
+                                      max_pulses=self.max_pulses, set_ramp=self.set_ramp,
+                                      reset_ramp=self.reset_ramp, width=self.width,
+                                      v_read=self.v_read, t_read=self.t_read, kind="program",
+                                      random_state=random_state)
+                scheds += s
+        return [s for s in scheds if s.n_pulses]
+
+
+_rename_fields(ProgramVerifyWriter, {"tolerance": "atol", "max_iterations": "max_pulses",
+                                     "read_voltage": "v_read", "read_width": "t_read"})
+
+
+def writer_config(writer) -> dict:
+    """The writer's parameters as a plain dictionary (results files).
+
+    Parameters
+    ----------
+    writer : Writer
+        A dataclass writer (``name`` and fields).
+    """
+    fields = (asdict(writer) if dataclasses.is_dataclass(writer) and not isinstance(writer, type)
+              else {})
+    return {"writer": writer.name, **fields}
