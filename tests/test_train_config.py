@@ -147,7 +147,7 @@ def test_circuit_write_pulses_and_device_preset_from_toml(npz):
     with pytest.raises(ConfigError, match="bias_scheme '1T1R' needs a circuit array of 1T1R"):
         _make_writer({"writer_options": {"circuit": True}})          # refused before training
     hw = {"device": {"preset": "tud_hfox"},
-          "writer_options": {"circuit": {"r_driver": 5.0}, "bias_scheme": "V/2"},
+          "writer_options": {"circuit": {"r_driver": 5.0}, "bias_scheme": "half"},
           "array": {"max_rows": 16, "max_cols": 16}, "mapping": {"method": "stochastic"},
           "w_max": 2.0}
     w = _make_writer(hw)
@@ -159,7 +159,7 @@ def test_circuit_write_pulses_and_device_preset_from_toml(npz):
     doc["train"]["train_eval_samples"] = 0
     res = run_config(doc)
     cats = res.ledger.totals("category")         # solved write pulses book wires and drivers
-    assert cats.get("write", 0) > 0 and cats.get("wires", 0) > 0 and cats.get("drivers", 0) > 0
+    assert cats.get("write", 0) > 0 and cats.get("wires", 0) > 0 and cats.get("word_drivers", 0) > 0
     hw["device"] = {"preset": "nope"}
     with pytest.raises(ConfigError, match=r"\[hardware.device\] preset must be one of"):
         run_config(doc)

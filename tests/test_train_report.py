@@ -54,7 +54,7 @@ def test_metrics_equal_the_ledger_summed_by_phase(digits, tmp_path):
         assert row["eval_energy_J"] == pytest.approx(E_READ * 250, rel=1e-12)
         # training: 400 forward reads plus the pulses
         assert row["train_energy_J"] == pytest.approx(
-            E_READ * 400 + ledger.total(["write", "half_select", "refresh", "verify"], epoch=ep))
+            E_READ * 400 + ledger.total(["write", "half_selected", "refresh", "verify"], epoch=ep))
         assert 0 <= row["train_accuracy"] <= 1 and row["train_running_accuracy"] is not None
     assert sum(r["train_energy_J"] + r["eval_energy_J"] for r in res.history) == \
         pytest.approx(ledger.total())
