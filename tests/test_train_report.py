@@ -14,7 +14,7 @@ from _fake_device import FakeDevice
 from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger
 
-fit_module = importlib.import_module("xbar.train.fit")
+fit_module = importlib.import_module("xbar.train.loop")
 
 E_READ = 1e-12          # J booked per sample read by the counting reader
 

@@ -10,11 +10,11 @@ from .backprop import Backprop
 from .competitive import Competitive, competitive_layer_loss, group_goodness
 from .forward_forward import ForwardForward, embed_labels, ff_layer_loss, goodness
 from .checkpoint import load_checkpoint, save_checkpoint
-from .fit import FitResult, evaluate, fit, write_metrics, write_results
+from .loop import FitResult, evaluate, fit, write_metrics, write_results
 from .layers import FloatLayer, Layer, augment, init_weights
 from .network import Network, build_network
 from .rules import Rule, StepResult
-from .mapping import PulseMapping
+from .pulse_mapping import PulseMapping
 from .pulsed import (PairArray, ProgramVerifyWriter, PulsedLayer, ResetOnlyWriter, WriteCircuit,
                      pulsed_layer_factory)
 from .softmax import LearningFromMistakes, SoftmaxSGD, lfm_update
