@@ -1,7 +1,7 @@
 """Layers whose weights live on differential device pairs and change only by programming pulses.
 
 ``w_ij = k · (G⁺_ij − G⁻_ij)``, ``k = w_max / (g_max − g_min)`` (weight units per siemens). A
-requested ``ΔW`` becomes signed pulse counts (:class:`~xbar.train.mapping.PulseMapping`); a writer
+requested ``ΔW`` becomes signed pulse counts (:class:`~xbar.train.pulse_mapping.PulseMapping`); a writer
 turns them into a :class:`~xbar.pulses.PulseSchedule`, applies it to the devices and books every
 pulse's energy in an :class:`~xbar.pulses.EnergyLedger`:
 
@@ -48,7 +48,7 @@ from .._validation import as_float_array, check_choice, check_scalar
 from ..exceptions import ConfigError
 from ..pulses.schedule import BIAS_SCHEMES, MODES, PulseSchedule
 from .layers import augment, init_weights
-from .mapping import PulseMapping
+from .pulse_mapping import PulseMapping
 
 
 # ----------------------------------------------------------------------------- energies
