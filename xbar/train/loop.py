@@ -96,22 +96,53 @@ def _fmt_energy(j: float) -> str:
 
 
 class _Progress:
-    """A one-line progress report on stderr, at most every ``interval`` seconds."""
+    """The run's progress on ``stream``: one tqdm bar per epoch (steps done/total, samples/s,
+    running loss, accuracy and energy so far, redrawn at most every ``interval`` seconds),
+    messages (resume, epoch summaries, interrupts) as lines between bars."""
 
     def __init__(self, stream, interval: float = 0.5):
         self.stream = stream
         self.interval = interval
-        self.last = 0.0
+        self.bar = None
+        self._fresh = False
 
     def __call__(self, text: str, force: bool = False) -> None:
+        """A message line (``force`` is kept for the interrupt handler's call)."""
         if self.stream is None:
             return
-        now = time.monotonic()
-        if force or now - self.last >= self.interval:
-            self.last = now
-            end = "\n" if force else "\r"
-            self.stream.write(text.ljust(100) + end)
+        if self.bar is not None:
+            self.bar.write(text, file=self.stream)
+        else:
+            self.stream.write(text + "\n")
             self.stream.flush()
+
+    def start_epoch(self, ep: int, epochs: int, total: int, initial: int) -> None:
+        """A new bar for epoch ``ep`` of ``epochs``: ``total`` steps, ``initial`` done already."""
+        self.close()
+        if self.stream is None:
+            return
+        from tqdm import tqdm
+        self.bar = tqdm(total=total, initial=initial, desc=f"epoch {ep}/{epochs}", unit="step",
+                        file=self.stream, mininterval=self.interval, leave=False,
+                        dynamic_ncols=True)
+        self._fresh = True
+
+    def step(self, postfix: str) -> None:
+        """One step done; ``postfix`` is the text after the bar (always drawn after the
+        first step of an epoch)."""
+        if self.bar is None:
+            return
+        self.bar.set_postfix_str(postfix, refresh=False)
+        self.bar.update(1)
+        if self._fresh:
+            self.bar.refresh()
+            self._fresh = False
+
+    def close(self) -> None:
+        """Remove the current bar (its last state stays in a log file)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 class _Interrupt:
@@ -356,6 +387,7 @@ def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: i
                 {"loss_sum": 0.0, "correct": 0, "seen": 0, "known": True}
             t_ep = time.monotonic()
             seen0 = acc["seen"]
+            show.start_epoch(ep, epochs, steps_per_epoch, start_step)
             for step in range(start_step, steps_per_epoch):
                 b = order[step * batch_size:(step + 1) * batch_size]
                 t = epoch + step / steps_per_epoch
@@ -378,9 +410,8 @@ def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: i
                 racc = f"{acc['correct'] / seen:.3f}" if acc["known"] else "-"
                 energy = _fmt_energy(ledger.total()) if (ledger is not None and len(ledger)) \
                     else "-"
-                show(f"epoch {ep}/{epochs} step {step + 1}/{steps_per_epoch} "
-                     f"{rate:,.0f} samples/s loss {acc['loss_sum'] / seen:.4f} acc {racc} "
-                     f"energy {energy}")
+                show.step(f"{rate:,.0f} samples/s loss {acc['loss_sum'] / seen:.4f} acc {racc} "
+                          f"energy {energy}")
                 if intr.requested:
                     interrupted = True
                     save(epoch, step + 1, epoch_rng_state, wall0 + time.monotonic() - t_start)
@@ -394,6 +425,7 @@ def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: i
             if stopped or interrupted:
                 break
             start_step = 0
+            show.close()
             try:
                 train_acc = (eval_on(X[:n_tr_eval], y[:n_tr_eval], "train", ep, stop)
                              if n_tr_eval else None)
@@ -430,6 +462,7 @@ def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: i
                 interrupted = epoch + 1 < epochs
                 break
 
+    show.close()
     result = FitResult(history=history, ledger=ledger, resumed_from=resumed)
     if interrupted:
         where = f"checkpoint {checkpoint}" if checkpoint is not None else "no checkpoint (none set)"
