@@ -11,7 +11,7 @@ from .competitive import Competitive, competitive_layer_loss, group_goodness
 from .forward_forward import ForwardForward, embed_labels, ff_layer_loss, goodness
 from .checkpoint import load_checkpoint, save_checkpoint
 from .loop import FitResult, evaluate, fit, write_metrics, write_results
-from .layers import FloatLayer, Layer, augment, init_weights
+from .layers import FloatLayer, Layer, WeightAccessors, augment, init_weights, stacked_weights
 from .network import Network, build_network
 from .rules import Rule, StepResult
 from .pulse_mapping import PulseMapping
@@ -26,5 +26,5 @@ __all__ = [
     "pulsed_layer_factory", "save_checkpoint", "write_metrics", "write_results", "ForwardForward", "Layer", "LearningFromMistakes",
     "Network", "Rule", "SGD", "LRSchedule", "SoftmaxSGD", "StepResult", "augment", "build_network",
     "competitive_layer_loss", "embed_labels", "ff_layer_loss", "goodness", "group_goodness",
-    "init_weights", "lfm_update",
+    "init_weights", "lfm_update", "stacked_weights", "WeightAccessors",
 ]

@@ -23,6 +23,7 @@ from ..exceptions import ConfigError
 from ._common import length_normalize, log_softmax, one_hot, softmax
 from .competitive import group_goodness
 from .network import relu
+from .layers import stacked_weights
 from .rules import Rule, StepResult
 
 _EPS = 1e-8
@@ -112,13 +113,13 @@ class Backprop(Rule):
         dAs[-1] = da
         for k in range(len(As) - 1, 0, -1):
             layer = net.layers[k]
-            g_in = dAs[k] @ layer.weights[: layer.n_in].T     # ∂L/∂(input of layer k)
+            g_in = dAs[k] @ stacked_weights(layer)[: layer.n_in].T     # ∂L/∂(input of layer k)
             y_prev = relu(As[k - 1])
             g_y = _normalize_backward(y_prev, g_in) if self.normalize else g_in
             dAs[k - 1] = g_y * (As[k - 1] > 0)
         return loss, z, xs, dAs
 
-    def step(self, net, x, y, rng):
+    def step(self, net, x, y, random_state):
         B = x.shape[0]
         loss, z, xs, dAs = self.loss_and_grads(net, x, y)
         updates = [(k, xs[k], -(self.lr / B) * dAs[k]) for k in range(len(xs))]

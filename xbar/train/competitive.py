@@ -106,7 +106,7 @@ class Competitive(Rule):
     def scores(self, net, x):
         return self._scores_from(self._passes(net, x), net.n_classes)
 
-    def step(self, net, x, y, rng):
+    def step(self, net, x, y, random_state):
         K, B = net.n_classes, x.shape[0]
         passes = self._passes(net, x)
         updates, loss = [], 0.0

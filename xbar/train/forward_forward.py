@@ -234,13 +234,13 @@ class ForwardForward(Rule):
     def passes_per_prediction(self, net):
         return net.n_classes
 
-    def _wrong_labels(self, net, x, y, rng):
+    def _wrong_labels(self, net, x, y, random_state):
         K = net.n_classes
         if self.negatives == "hard":
             s = self.scores(net, x)
             s[np.arange(len(y)), y] = -np.inf
             return np.argmax(s, axis=1)
-        return (y + rng.integers(1, K, size=len(y))) % K
+        return (y + random_state.integers(1, K, size=len(y))) % K
 
     def _peer_grad(self, k: int, y_pos: np.ndarray) -> tuple[float, np.ndarray]:
         """Peer-normalisation loss and its gradient per positive sample w.r.t. ``a`` (B, N)."""
@@ -256,9 +256,9 @@ class ForwardForward(Rule):
         g = self.peer_norm * (2.0 / len(m)) * share * dev
         return loss, g[None, :] * (y_pos > 0)
 
-    def step(self, net, x, y, rng):
+    def step(self, net, x, y, random_state):
         K, B = net.n_classes, x.shape[0]
-        y_neg = self._wrong_labels(net, x, y, rng)
+        y_neg = self._wrong_labels(net, x, y, random_state)
         # positive and negative passes go through the arrays as one batch of 2B inputs
         both = self._passes(net, np.concatenate([self._embed(x, y, K), self._embed(x, y_neg, K)]))
         div = B if self.average == "samples" else 2 * B

@@ -1,4 +1,4 @@
-"""The training loop: ``fit(model, data, rule=..., epochs=..., seed=...)``.
+"""The training loop: ``fit(model, data, rule=..., epochs=..., random_state=...)``.
 
 Runs a rule over mini-batches, hands every requested change to the layers (float additions or
 pulses), evaluates through the same layers (the circuit, for analog layers), reports progress
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._deprecate import renamed_kwarg
 from .._io import write_atomic
 from .._random import check_random_state
 from .._validation import as_float_array, check_scalar
@@ -220,7 +221,8 @@ def _check_out_path(path, name: str, *, folder: bool) -> Path:
     return p
 
 
-def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: int = 1,
+@renamed_kwarg(seed="random_state")
+def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch_size: int = 1,
         test=None, ledger=None, checkpoint=None, checkpoint_every: int = 1000,
         results_dir=None, n_schedules: int = 3, progress=True, eval_batch_size: int = 1000,
         max_steps: int | None = None, optimizer=None,
@@ -238,8 +240,9 @@ def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: i
     epochs : int
         Passes over the training data (epochs are counted from 1 in the metrics and in the
         ledger's ``epoch`` tag alike).
-    seed : None | int | Generator
+    random_state : None | int | Generator
         Shuffling and the rule's draws (negative labels); layers keep their own streams.
+        (``seed`` is its deprecated name.)
     batch_size : int, default 1
         Samples per update (1 = on-chip per-sample updates).
     test : (X, y) or None
@@ -313,7 +316,7 @@ def fit(model: Network, data, *, rule, epochs: int = 1, seed=None, batch_size: i
             layer.keep_schedules = max(layer.keep_schedules, n_schedules)
     g_initial = _conductances(model)
 
-    shuffle_rng = check_random_state(seed)
+    shuffle_rng = check_random_state(random_state)
     rule_rng = shuffle_rng.spawn(1)[0]
     n = len(y)
     n_tr_eval = n if train_eval_samples is None else min(int(train_eval_samples), n)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from .layers import augment
+from .layers import augment, stacked_weights
 
 SCHEDULES = ("constant", "linear", "cosine", "step")
 
@@ -126,7 +126,7 @@ class SGD:
         for k, layer in enumerate(model.layers):
             g = dW.get(k)
             if self.weight_decay > 0:
-                decay = (-lr * self.weight_decay) * layer.weights
+                decay = (-lr * self.weight_decay) * stacked_weights(layer)
                 g = decay if g is None else g + decay
             if g is None:
                 continue

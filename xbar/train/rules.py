@@ -52,7 +52,8 @@ class Rule:
         """Features -> first-layer input for plain (label-free) passes; identity by default."""
         return x
 
-    def step(self, net, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> StepResult:
+    def step(self, net, x: np.ndarray, y: np.ndarray,
+             random_state: np.random.Generator) -> StepResult:
         """One training step on a batch ``x`` (B, n_features), labels ``y`` (B,)."""
         raise NotImplementedError
 
