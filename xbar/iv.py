@@ -20,6 +20,7 @@ arrays ``v``, ``i_over_g`` and Hermite slopes ``slopes``.
 from __future__ import annotations
 
 import numbers
+from typing import cast
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def _check_shape_voltage(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(f"{name} must be a real number in volts, got {type(value).__name__} "
                           f"{value!r}")
-    if not np.isfinite(value) or value <= 0:
+    if not np.isfinite(float(value)) or value <= 0:
         raise ConfigError(f"{name} must be a finite shape voltage > 0 V, got {value!r}")
     return float(value)
 
@@ -312,7 +313,7 @@ class Asymmetric(IVModel):
         return I, dIdV
 
     def _solve_series(self, V, G):
-        sel = self.selector
+        sel = cast(Selector, self.selector)          # only called with a selector
         with np.errstate(over="ignore", invalid="ignore"):
             i_r = self._bare(V, G)[0]
             i_s = sel._current(V)

@@ -10,6 +10,7 @@ available on their own (:func:`ir_drop`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -20,7 +21,8 @@ __all__ = ["voltage_map", "ir_drop", "ir_drop_map", "disturb_margin_plot", "subp
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = (5.0, 3.5),
-             squeeze: bool = True, layout: str | None = "constrained"):
+             squeeze: bool = True, layout: Literal["constrained", "compressed", "tight"] | None
+             = "constrained"):
     """A new ``matplotlib.figure.Figure`` and its grid of Axes, without pyplot.
 
     Like ``matplotlib.pyplot.subplots`` but the global backend and pyplot's list of open figures

@@ -139,8 +139,8 @@ def run(xb, row_voltages, col_voltages, *, timeout: float = 3600.0) -> SpiceResu
         raise XbarError("ngspice is not installed (Debian/Ubuntu: apt-get install -y ngspice)")
     M, N = xb.shape
     net = netlist(xb, row_voltages, col_voltages, analysis=False)
-    with tempfile.TemporaryDirectory(prefix="xbar-spice-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="xbar-spice-") as tmpname:
+        tmp = Path(tmpname)
         body = net.rsplit(".end", 1)[0]
         control = (f"{_OPTIONS}\n"
                    ".control\nset filetype=ascii\nop\nwrite out.raw all\n.endc\n.end\n")

@@ -138,8 +138,8 @@ def image_features(images, config: FeatureConfig = FeatureConfig(), *,
 
 def cache_dir() -> Path:
     """Feature cache folder: ``$XBAR_CACHE_DIR/features`` or ``~/.cache/xbar/features``."""
-    base = os.environ.get("XBAR_CACHE_DIR")
-    base = Path(base).expanduser() if base else Path.home() / ".cache" / "xbar"
+    env = os.environ.get("XBAR_CACHE_DIR")
+    base = Path(env).expanduser() if env else Path.home() / ".cache" / "xbar"
     return base / "features"
 
 

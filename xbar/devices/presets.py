@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -201,6 +202,7 @@ ILLUSTRATIVE = dict(g_min=10e-6, g_max=580e-6, g_min_dtod=0.1, g_max_dtod=0.1, v
 def illustrative_hfox(**overrides) -> HfOxReRAM:
     """The former illustrative ``HfOxReRAM`` defaults (``ILLUSTRATIVE``), for studies and tests
     tuned on them.  Not fitted to any data: prefer ``HfOxReRAM()`` (the fitted preset)."""
-    kw = dict(ILLUSTRATIVE, source="former illustrative defaults (not fitted; pre issue 18)")
+    kw: dict[str, Any] = dict(ILLUSTRATIVE,
+                              source="former illustrative defaults (not fitted; pre issue 18)")
     kw.update(overrides)
     return HfOxReRAM(**kw)

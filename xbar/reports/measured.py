@@ -149,8 +149,8 @@ def validate_iv(rep: Report, root: Path, quick: bool) -> None:
         rep.check("preset tud_hfox vs fresh fit (max rel. diff)", _rel_diff(pre, fresh),
                   BOUNDS["preset_rel_diff"] * 5)  # presets are rounded to 4 digits
     fig, ax = subplots(1, 3, layout=None, figsize=(14, 4))
-    for k in (0, n // 2, n - 1):
-        f, s, r = fits[k], S[k], R[k]
+    for c in (0, n // 2, n - 1):
+        f, s, r = fits[c], S[c], R[c]
         ax[0].semilogy(s.v, np.abs(s.i), ".", ms=2, label=f"cycle {f.cycle} measured")
         ax[0].semilogy(s.v, np.abs(f.model_set), "-", lw=1, label=f"cycle {f.cycle} model")
         ax[1].semilogy(r.v, np.abs(r.i), ".", ms=2)
@@ -287,7 +287,10 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
                 "2.2 x the typical sem (the sampling floor).\n")
         rep.add("| level | n | measured mean / std (uS) | predicted mean / std (uS) | "
                 "error mean / std (uS) | sem (uS) |\n|---|---|---|---|---|---|")
-        em, es, rows, sem = [], [], [], []
+        em_l: list[float] = []
+        es_l: list[float] = []
+        rows_l: list[tuple] = []
+        sem_l: list[float] = []
         hist_levels = rf.levels[np.linspace(0, rf.levels.size - 1, 4).astype(int)]
         for a, lv in enumerate(rf.levels):
             sel = (d.level == lv) & (d.timept == tl)
@@ -296,13 +299,13 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
             arr.set_state(np.tile(gi, _RELAX_REPS))
             arr.age(tl)
             gp = arr.read()
-            em.append(gp.mean() - gm.mean())
-            es.append(gp.std() - gm.std())
-            sem.append(np.hypot(gm.std() / np.sqrt(gm.size), gp.std() / np.sqrt(gp.size)))
-            rows.append((gi.mean(), gm.mean(), gm.std(), gp.mean(), gp.std()))
+            em_l.append(gp.mean() - gm.mean())
+            es_l.append(gp.std() - gm.std())
+            sem_l.append(np.hypot(gm.std() / np.sqrt(gm.size), gp.std() / np.sqrt(gp.size)))
+            rows_l.append((gi.mean(), gm.mean(), gm.std(), gp.mean(), gp.std()))
             rep.add(f"| {lv} | {gi.size} | {gm.mean() * 1e6:.2f} / {gm.std() * 1e6:.2f} | "
-                    f"{gp.mean() * 1e6:.2f} / {gp.std() * 1e6:.2f} | {em[-1] * 1e6:+.2f} / "
-                    f"{es[-1] * 1e6:+.2f} | {sem[-1] * 1e6:.2f} |")
+                    f"{gp.mean() * 1e6:.2f} / {gp.std() * 1e6:.2f} | {em_l[-1] * 1e6:+.2f} / "
+                    f"{es_l[-1] * 1e6:+.2f} | {sem_l[-1] * 1e6:.2f} |")
             if lv in hist_levels:
                 hax = haxes[col, int(np.flatnonzero(hist_levels == lv)[0])]
                 bins = np.linspace(min(gm.min(), gp.min()), max(gm.max(), gp.max()), 40) * 1e6
@@ -313,8 +316,8 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
                 hax.set(title=f"tech {tech}, level {lv}: g({tl:g} s)", xlabel="G (uS)")
                 hax.legend(fontsize=6)
         rep.add("")
-        signed = np.array(em)
-        em, es, rows, sem = np.abs(em), np.abs(es), np.array(rows), np.array(sem)
+        signed = np.array(em_l)
+        em, es, rows, sem = np.abs(em_l), np.abs(es_l), np.array(rows_l), np.array(sem_l)
         rep.add(f"Mean error over the levels (bias) {signed.mean() / gmax * 100:+.2f} % of gmax; "
                 f"worst {em.max() / gmax * 100:.2f} %; sampling floor of the worst level about "
                 f"{2.2 * np.median(sem) / gmax * 100:.2f} %.\n")
@@ -393,7 +396,7 @@ def validate_provenance(rep: Report) -> None:
             "it under the stated assumption; assumed: no data here.  Presets carry their own "
             "data set (`xbar.devices.presets`).\n")
     rep.add("| parameter | value | kind | source |\n|---|---|---|---|")
-    counts = {}
+    counts: dict[str, int] = {}
     for f in dataclasses.fields(m):
         if f.name == "source":
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from typing import cast
 from pathlib import Path
 
 import numpy as np
@@ -173,7 +174,7 @@ def metric_figure(meta: dict, grid: np.ndarray, metric: str):
             for (i, j), v in np.ndenumerate(heat):
                 if np.isfinite(v):
                     ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=6,
-                            color="k" if im.norm(v) > 0.6 else "w")
+                            color="k" if cast(float, im.norm(v)) > 0.6 else "w")
         cbar = fig.colorbar(im, ax=ax, label=metric)
         if norm is not None:
             _readable_log(cbar.ax.yaxis)

@@ -3,7 +3,7 @@ ranges, and read the model's energy ledger."""
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from typing import Callable, cast
 
 import torch
 from torch import nn
@@ -111,16 +111,18 @@ def to_float(model: nn.Module, *, circuit: bool = False) -> nn.Module:
     out = copy.deepcopy(model, memo)
     for name, m in mods:
         w = m.effective_weight(circuit=circuit).detach().clone()
+        new: nn.Linear | nn.Conv2d
         if isinstance(m, CrossbarLinear):
             new = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None,
                             dtype=w.dtype)
         else:
-            new = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride,
-                            padding=m.padding, dilation=m.dilation, bias=m.bias is not None,
-                            padding_mode=m.padding_mode, dtype=w.dtype)
+            c = cast(CrossbarConv2d, m)
+            new = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, stride=c.stride,
+                            padding=c.padding, dilation=c.dilation, bias=c.bias is not None,
+                            padding_mode=c.padding_mode, dtype=w.dtype)
         with torch.no_grad():
             new.weight.copy_(w)
-            if m.bias is not None:
+            if m.bias is not None and new.bias is not None:
                 new.bias.copy_(m.bias)
         new.train(m.training)
         if not name:

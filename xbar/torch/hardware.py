@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError
@@ -76,8 +77,9 @@ class Hardware:
     def ideal(cls, **overrides) -> "Hardware":
         """Ideal periphery and wires: no wire, driver or sense resistance, continuous DAC and
         ADC, no noise.  A converted model then computes the original model's function."""
-        kw = dict(array=ArrayConfig(r_wordline=0.0, r_bitline=0.0),
-                  dac=DAC(bits=None, r_driver=0.0), adc=ADC(bits=None), tia=TIA(r_in=0.0))
+        kw: dict[str, Any] = dict(array=ArrayConfig(r_wordline=0.0, r_bitline=0.0),
+                                  dac=DAC(bits=None, r_driver=0.0), adc=ADC(bits=None),
+                                  tia=TIA(r_in=0.0))
         kw.update(overrides)
         return cls(**kw)
 

@@ -15,6 +15,8 @@ hardware-aware.  Convolutions are lowered by unfolding: each output pixel's patc
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -65,6 +67,8 @@ class _CrossbarModule(nn.Module):
     """What both analog modules share: the programmed arrays and their inspection."""
 
     core: ProgrammedLayer
+    weight: nn.Parameter
+    bias: nn.Parameter | None
 
     def _setup(self, weight2d: torch.Tensor, hardware, name: str, ledger, random_state,
                count_samples: bool) -> None:
@@ -166,7 +170,7 @@ class CrossbarLinear(_CrossbarModule):
         """An analog copy of ``linear`` (weights and bias copied; see the class parameters)."""
         m = cls(linear.in_features, linear.out_features, linear.bias is not None,
                 weight=linear.weight, **kw)
-        if linear.bias is not None:
+        if linear.bias is not None and m.bias is not None:
             m.bias.data.copy_(linear.bias.detach())
         m.train(linear.training)
         return m
@@ -206,6 +210,14 @@ class CrossbarConv2d(_CrossbarModule):
     digitally around the reads exactly as ``nn.Conv2d`` does.  Build with :func:`convert` or
     :meth:`from_conv`.
     """
+
+    in_channels: int
+    out_channels: int
+    kernel_size: Any
+    stride: Any
+    padding: Any
+    dilation: Any
+    padding_mode: Any
 
     def __init__(self, conv: nn.Conv2d, *, hardware=None, name: str = "conv", ledger=None,
                  random_state=None, count_samples: bool = False):

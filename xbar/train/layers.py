@@ -56,6 +56,12 @@ class Layer(Protocol):
     def apply_change(self, dW: np.ndarray) -> None:
         """Apply a dense requested change ``dW`` (n_in + bias, n_out)."""
 
+    def state_dict(self) -> dict:
+        """Arrays and settings needed to restore the layer (for checkpoints)."""
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` saved."""
+
     @property
     def weight(self) -> np.ndarray:
         """Effective weights (n_out, n_in), without the bias."""

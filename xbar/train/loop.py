@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,9 +43,9 @@ class FitResult:
     """
 
     history: list = field(default_factory=list)
-    ledger: object = None
+    ledger: Any = None
     results_dir: Path | None = None
-    resumed_from: int | None = None
+    resumed_from: dict | None = None
 
     @property
     def test_accuracy(self):
@@ -299,7 +300,8 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
     if y.min() < 0 or y.max() >= model.n_classes:
         raise ConfigError(f"labels must lie in [0, {model.n_classes - 1}], got "
                           f"[{y.min()}, {y.max()}]")
-    test_xy = _as_xy(test, "test") if test is not None else None
+    test_xy: tuple[np.ndarray, np.ndarray] | None = (_as_xy(test, "test") if test is not None
+                                                     else None)
     if test_xy is not None and test_xy[0].shape[1] != X.shape[1]:
         raise ConfigError(f"test X has {test_xy[0].shape[1]} features, data X has {X.shape[1]}")
     if results_dir is not None:
@@ -323,7 +325,8 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
     steps_per_epoch = -(-n // batch_size)
     run_cfg = _run_config(model, rule, batch_size, n, optimizer)
     history: list = []
-    start_epoch, start_step, resumed = 0, 0, None
+    start_epoch, start_step = 0, 0
+    resumed: dict[str, Any] | None = None
     wall0 = 0.0
     partial = None
     epoch_rng_state = shuffle_rng.bit_generator.state
@@ -352,7 +355,7 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
              f"{start_step}/{steps_per_epoch} ({done} of {n} samples of that epoch done, "
              f"{len(history)} epochs finished)", force=True)
 
-    acc = {"loss_sum": 0.0, "correct": 0, "seen": 0, "known": True}
+    acc: dict[str, Any] = {"loss_sum": 0.0, "correct": 0, "seen": 0, "known": True}
 
     def save(epoch, step, ep_state, wall):
         if checkpoint is None:
@@ -432,13 +435,14 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
             try:
                 train_acc = (eval_on(X[:n_tr_eval], y[:n_tr_eval], "train", ep, stop)
                              if n_tr_eval else None)
-                test_acc = (eval_on(*test_xy, "test", ep, stop) if test_xy is not None else None)
+                test_acc = (eval_on(test_xy[0], test_xy[1], "test", ep, stop)
+                            if test_xy is not None else None)
             except _Stop:
                 interrupted = True
                 save(epoch, steps_per_epoch, epoch_rng_state, wall0 + time.monotonic() - t_start)
                 break
             seen = acc["seen"]
-            row = {"epoch": ep, "train_loss": acc["loss_sum"] / max(seen, 1),
+            row: dict[str, Any] = {"epoch": ep, "train_loss": acc["loss_sum"] / max(seen, 1),
                    "train_accuracy": train_acc,
                    "train_running_accuracy": (acc["correct"] / seen) if (acc["known"] and seen)
                    else None,

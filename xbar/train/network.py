@@ -83,7 +83,7 @@ def build_network(rule, n_features: int, n_classes: int, hidden: Sequence[int] =
     """
     sizes = rule.layer_sizes(int(n_features), int(n_classes), list(hidden))
     rngs = spawn(random_state, len(sizes) - 1)
-    layers = []
+    layers: list[Layer] = []
     for k in range(len(sizes) - 1):
         if layer_factory is None:
             layers.append(FloatLayer.init(sizes[k], sizes[k + 1], bias=bias, random_state=rngs[k]))

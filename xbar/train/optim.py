@@ -113,7 +113,7 @@ class SGD:
 
     def apply(self, model, updates, lr: float, t: float, total: float) -> None:
         """Hand a step's ``(layer, x, δ)`` updates to the layers of ``model``."""
-        f = self.schedule.factor(t, total)
+        f = (self.schedule or LRSchedule()).factor(t, total)
         if not self.dense:
             for k, xin, delta in updates:
                 model.layers[k].update(xin, delta if f == 1.0 else f * delta)
@@ -145,4 +145,4 @@ class SGD:
     def config(self) -> dict:
         from dataclasses import asdict
         return {"momentum": self.momentum, "weight_decay": self.weight_decay,
-                "nesterov": self.nesterov, "schedule": asdict(self.schedule)}
+                "nesterov": self.nesterov, "schedule": asdict(self.schedule or LRSchedule())}

@@ -79,5 +79,5 @@ class Rule:
     def config(self) -> dict:
         """The rule's parameters (for results files and checkpoints)."""
         from dataclasses import asdict, is_dataclass
-        d = asdict(self) if is_dataclass(self) else {}
+        d: dict = asdict(self) if is_dataclass(self) else {}
         return {"rule": self.name, **d}
