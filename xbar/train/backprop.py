@@ -98,6 +98,15 @@ class Backprop(Rule):
         """Mean loss and ``∂L/∂a`` (B, n_out) per layer, with the layer inputs used.
 
         Returns ``(loss, z, xs, dAs)``: z the logits.
+
+        Parameters
+        ----------
+        net : Network
+            The network the rule trains.
+        x : ndarray, shape (B, n_features)
+            A batch of features (dimensionless).
+        y : ndarray of int, shape (B,)
+            Labels.
         """
         K, B = net.n_classes, x.shape[0]
         xs, As = self._forward(net, x)

@@ -25,7 +25,15 @@ from ..exceptions import ConfigError
 
 
 def augment(x: np.ndarray, bias: bool) -> np.ndarray:
-    """Append the constant bias input (1.0) to every row of ``x`` when ``bias``."""
+    """Append the constant bias input (1.0) to every row of ``x`` when ``bias``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (B, n)
+        Inputs (dimensionless).
+    bias : bool
+        Whether to append the constant input.
+    """
     if not bias:
         return x
     return np.concatenate([x, np.ones((x.shape[0], 1))], axis=1)
@@ -48,19 +56,45 @@ class Layer(Protocol):
     bias: bool
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """Pre-activations (B, n_out) for inputs (B, n_in)."""
+        """Pre-activations (B, n_out) for inputs (B, n_in).
+
+        Parameters
+        ----------
+        x : ndarray, shape (B, n_in)
+            Inputs of a batch (dimensionless).
+        """
 
     def update(self, x: np.ndarray, delta: np.ndarray) -> None:
-        """Apply the requested change ``ΔW = augment(x)ᵀ · delta``."""
+        """Apply the requested change ``ΔW = augment(x)ᵀ · delta``.
+
+        Parameters
+        ----------
+        x : ndarray, shape (B, n_in)
+            Inputs of a batch (dimensionless).
+        delta : ndarray, shape (B, n_out)
+            Local error signal (dimensionless).
+        """
 
     def apply_change(self, dW: np.ndarray) -> None:
-        """Apply a dense requested change ``dW`` (n_in + bias, n_out)."""
+        """Apply a dense requested change ``dW`` (n_in + bias, n_out).
+
+        Parameters
+        ----------
+        dW : ndarray, shape (n_in + bias, n_out)
+            Requested weight change, stacked (dimensionless).
+        """
 
     def state_dict(self) -> dict:
         """Arrays and settings needed to restore the layer (for checkpoints)."""
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore what :meth:`state_dict` saved."""
+        """Restore what :meth:`state_dict` saved.
+
+        Parameters
+        ----------
+        state : dict
+            What ``state_dict`` returned.
+        """
 
     @property
     def weight(self) -> np.ndarray:
@@ -138,7 +172,21 @@ def stacked_weights(layer) -> np.ndarray:
 
 def init_weights(n_in: int, n_out: int, *, bias: bool = True, scale: float = 1.0,
                  random_state=None) -> np.ndarray:
-    """Uniform ``±scale/sqrt(n_in)`` initial weights with a zero bias row, shape (n_in + bias, n_out)."""
+    """Uniform ``±scale/sqrt(n_in)`` initial weights with a zero bias row, shape (n_in + bias, n_out).
+
+    Parameters
+    ----------
+    n_in : int
+        Inputs (without the bias row).
+    n_out : int
+        Outputs.
+    bias : bool, default True
+        Whether to add the (zero) bias row.
+    scale : float, default 1.0
+        Half-width of the uniform draw times ``sqrt(n_in)`` (dimensionless).
+    random_state : None, int or numpy.random.Generator
+        Seed or generator of the draw.
+    """
     rng = check_random_state(random_state)
     lim = scale / np.sqrt(n_in)
     W = rng.uniform(-lim, lim, size=(n_in + int(bias), n_out))
@@ -229,18 +277,38 @@ class FloatLayer(WeightAccessors):
         self._W[: self.n_in] = weight.T
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """Pre-activations (B, n_out) for inputs ``x`` (B, n_in), dimensionless."""
+        """Pre-activations (B, n_out) for inputs ``x`` (B, n_in), dimensionless.
+
+        Parameters
+        ----------
+        x : ndarray, shape (B, n_in)
+            Inputs of a batch (dimensionless).
+        """
         a = x @ self._W[: self.n_in]
         if self.bias:
             a = a + self._W[self.n_in]
         return a
 
     def update(self, x: np.ndarray, delta: np.ndarray) -> None:
-        """Apply ``ΔW = augment(x)ᵀ · delta`` for inputs ``x`` (B, n_in), errors ``delta`` (B, n_out)."""
+        """Apply ``ΔW = augment(x)ᵀ · delta`` for inputs ``x`` (B, n_in), errors ``delta`` (B, n_out).
+
+        Parameters
+        ----------
+        x : ndarray, shape (B, n_in)
+            Inputs of a batch (dimensionless).
+        delta : ndarray, shape (B, n_out)
+            Local error signal (dimensionless).
+        """
         self.apply_change(augment(x, self.bias).T @ delta)
 
     def apply_change(self, dW: np.ndarray) -> None:
-        """Add a dense change ``dW`` (n_in + bias, n_out), stacked (the optimiser's path)."""
+        """Add a dense change ``dW`` (n_in + bias, n_out), stacked (the optimiser's path).
+
+        Parameters
+        ----------
+        dW : ndarray, shape (n_in + bias, n_out)
+            Requested weight change, stacked (dimensionless).
+        """
         self._W += dW
         if self.w_max is not None:
             np.clip(self._W, -self.w_max, self.w_max, out=self._W)
@@ -250,7 +318,13 @@ class FloatLayer(WeightAccessors):
         return {"W": self._W.copy()}
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore what :meth:`state_dict` saved (``{"W": stacked weights}``)."""
+        """Restore what :meth:`state_dict` saved (``{"W": stacked weights}``).
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state_dict` returned.
+        """
         self._W[...] = state["W"]
 
     def __repr__(self) -> str:

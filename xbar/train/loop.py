@@ -32,12 +32,14 @@ from .network import Network
 class FitResult:
     """Outcome of :func:`fit`.
 
-    Attributes
+    Parameters
     ----------
     history : list of dict
         One row per epoch, the columns of :func:`write_metrics` (``METRIC_KEYS``).
     ledger : EnergyLedger or None
+        The energy book of the run (J).
     results_dir : Path or None
+        The results folder written, if any.
     resumed_from : dict or None
         Where the run resumed (``epoch`` from 1, ``step``, ``samples_done``, ``checkpoint``).
     """
@@ -75,6 +77,25 @@ def evaluate(model: Network, rule, X, y, *, batch_size: int = 1000, ledger=None,
 
     ``should_stop`` (callable) is asked between batches; when it returns True the evaluation is
     abandoned (``fit`` uses it for Ctrl-C).
+
+    Parameters
+    ----------
+    model : Network
+        The trained network.
+    rule : Rule
+        Its ``predict`` classifies.
+    X : ndarray, shape (n, d)
+        Features (dimensionless).
+    y : ndarray of int, shape (n,)
+        Labels.
+    batch_size : int, default 1000
+        Samples per read batch.
+    ledger : EnergyLedger or None
+        Books the reads' energy (J) under the tags.
+    epoch : int or None
+        Epoch tag of the bookings (from 1).
+    should_stop : callable or None
+        Asked between batches; True abandons the evaluation.
     """
     correct = 0
     tags = {"phase": "eval"} if epoch is None else {"phase": "eval", "epoch": epoch}
@@ -262,6 +283,10 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
         Pulse schedules of the first updates kept per pulsed layer for the results folder.
     progress : bool or file, default True
         Progress line on stderr (or the given stream); False for none.
+    checkpoint_every : int, default 1000
+        Steps between checkpoints within an epoch.
+    eval_batch_size : int, default 1000
+        Samples per read batch of the evaluations.
     max_steps : int or None
         Stop after this many steps in total (for quick runs and tests of resuming).
     optimizer : SGD or None
@@ -516,6 +541,23 @@ def write_metrics(folder, model, rule, history: list, resumed=None, ledger=None,
     total so far), train_energy_J and eval_energy_J (this epoch's ``phase="train"`` and
     ``phase="eval"`` bookings: they sum to the epoch's share of energy_J), samples (trained in the
     epoch, the whole epoch's even when it was resumed), wall_s (cumulative, over resumes).
+
+    Parameters
+    ----------
+    folder : str or Path
+        Results folder (created).
+    model : Network
+        The trained network (its sizes and layers are recorded).
+    rule : Rule
+        The rule (its ``config()`` is recorded).
+    history : list of dict
+        Rows of the finished epochs.
+    resumed : dict or None
+        Where the run resumed (``FitResult.resumed_from``).
+    ledger : EnergyLedger or None
+        Adds the energy totals (J) by category and phase.
+    optimizer : SGD or None
+        Its ``config()`` is recorded.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -538,7 +580,23 @@ def write_metrics(folder, model, rule, history: list, resumed=None, ledger=None,
 
 def write_results(folder, model, rule, result: FitResult, g_initial: dict | None = None,
                   optimizer=None) -> Path:
-    """Write metrics.csv/json, ledger.csv/json, schedules/*.json and plots/*.png into ``folder``."""
+    """Write metrics.csv/json, ledger.csv/json, schedules/*.json and plots/*.png into ``folder``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Results folder (created).
+    model : Network
+        The trained network.
+    rule : Rule
+        The rule.
+    result : FitResult
+        The run's outcome.
+    g_initial : dict or None
+        Array name -> conductances (S) before training, for the histograms.
+    optimizer : SGD or None
+        Its ``config()`` is recorded.
+    """
     folder = Path(folder)
     (folder / "plots").mkdir(parents=True, exist_ok=True)
     write_metrics(folder, model, rule, result.history, result.resumed_from, result.ledger,
