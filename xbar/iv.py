@@ -100,7 +100,15 @@ class IVModel:
 
     def current_and_conductance(self, V, G) -> tuple[np.ndarray, np.ndarray]:
         """Current (A) and dI/dV (S) at cell voltage ``V`` (V) for small-signal conductance ``G``
-        (S), validated (see the class notes)."""
+        (S), validated (see the class notes).
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Voltage across the cell (V).
+        G : float or ndarray
+            Small-signal (zero-bias) conductance of the cell (S); broadcasts with ``V``.
+        """
         V, G = _arrays(V, G)
         self._check_args(V, G)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -114,11 +122,27 @@ class IVModel:
         return I, g
 
     def current(self, V, G) -> np.ndarray:
-        """Cell current (A) at cell voltage ``V`` (V) for small-signal conductance ``G`` (S)."""
+        """Cell current (A) at cell voltage ``V`` (V) for small-signal conductance ``G`` (S).
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Voltage across the cell (V).
+        G : float or ndarray
+            Small-signal (zero-bias) conductance of the cell (S); broadcasts with ``V``.
+        """
         return self.current_and_conductance(V, G)[0]
 
     def conductance(self, V, G) -> np.ndarray:
-        """Differential conductance dI/dV (S) at ``V`` (V) for small-signal conductance ``G`` (S)."""
+        """Differential conductance dI/dV (S) at ``V`` (V) for small-signal conductance ``G`` (S).
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Voltage across the cell (V).
+        G : float or ndarray
+            Small-signal (zero-bias) conductance of the cell (S); broadcasts with ``V``.
+        """
         return self.current_and_conductance(V, G)[1]
 
     @property
@@ -205,7 +229,13 @@ class Selector:
 
     def current(self, V) -> np.ndarray:
         """Selector current (A) alone at voltage ``V`` (V); NaN/inf and float64 overflow raise
-        ``ConfigError``, |V| > 100 V or |V|/v0 > 100 warn (``UnitWarning``)."""
+        ``ConfigError``, |V| > 100 V or |V|/v0 > 100 warn (``UnitWarning``).
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Voltage across the selector (V).
+        """
         V = np.asarray(V, dtype=np.float64)
         if not np.isfinite(V).all():
             raise ConfigError(f"{self!r}: V contains NaN or inf (V)")
@@ -225,7 +255,13 @@ class Selector:
         return self.i0 * np.expm1(V / self.v0)
 
     def voltage(self, I) -> tuple[np.ndarray, np.ndarray]:
-        """Inverse: the voltage (V) across the selector carrying ``I`` (A), and dV/dI (ohm)."""
+        """Inverse: the voltage (V) across the selector carrying ``I`` (A), and dV/dI (ohm).
+
+        Parameters
+        ----------
+        I : float or ndarray
+            Current through the selector (A).
+        """
         u = I / self.i0
         if self.kind == "sinh":
             return self.v0 * np.arcsinh(u), self.v0 / (self.i0 * np.sqrt(1.0 + u * u))
@@ -426,7 +462,13 @@ class Table(IVModel):
             arr.setflags(write=False)
 
     def shape(self, V) -> tuple[np.ndarray, np.ndarray]:
-        """``f(V)`` (V) and ``f'(V)`` (dimensionless) at voltages ``V`` (V)."""
+        """``f(V)`` (V) and ``f'(V)`` (dimensionless) at voltages ``V`` (V).
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Cell voltages (V).
+        """
         V = np.asarray(V, dtype=np.float64)
         x, y, m = self.v, self.i_over_g, self.slopes
         f = self._interp(V)

@@ -89,6 +89,15 @@ def voltage_map(result, ax=None, *, title: str | None = None):
     ``result`` is a ``CircuitSolution`` or a ``PulseResult`` (from ``Crossbar.apply_pulse``).
     For 1T1R cells the voltage is the memristor's (without the access transistor).
     Returns the matplotlib ``Axes``.
+
+    Parameters
+    ----------
+    result : CircuitSolution or PulseResult
+        One (unbatched) solve, e.g. ``xb.solve(v)`` or ``xb.apply_pulse(...)``.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+    title : str or None
+        Axes title.
     """
     sol = _solution(result)
     v = np.asarray(sol.cell_voltages)
@@ -130,6 +139,17 @@ def ir_drop(result, *, relative: bool = True) -> np.ndarray:
 def ir_drop_map(result, ax=None, *, relative: bool = True, title: str | None = None):
     """Image of the IR drop before every cell (:func:`ir_drop`): in % of the ideal cell voltage
     (``relative``) or in V.  Selected cells of a ``PulseResult`` are outlined.  Returns the Axes.
+
+    Parameters
+    ----------
+    result : CircuitSolution or PulseResult
+        One (unbatched) solve, e.g. ``xb.solve(v)`` or ``xb.apply_pulse(...)``.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+    relative : bool, default True
+        IR drop in % of the ideal cell voltage, or in V.
+    title : str or None
+        Axes title.
     """
     d = ir_drop(result, relative=relative)
     ax = _new_axes(ax, (5, 4))
@@ -151,6 +171,15 @@ def disturb_margin_plot(margins: Sequence, ax=None, *, title: str | None = None)
     largest |voltage| on a non-selected cell; the band between them is the window in which a
     switching threshold must lie (a negative margin, dashed above solid, has none).  Returns the
     Axes.
+
+    Parameters
+    ----------
+    margins : sequence of DisturbMargins
+        From ``xbar.circuit.write.disturb_margins``, any mix of schemes and amplitudes.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+    title : str or None
+        Axes title.
     """
     margins = list(margins)
     if not margins:

@@ -64,6 +64,11 @@ def tud_hfox(**overrides) -> HfOxReRAM:
     ``Asymmetric(v0_lrs_pos, v0_lrs_neg)``.  Thresholds: the quasi-static |V_set|, V_reset
     (medians) are used as the reference amplitudes; pulse step sizes stay the class defaults
     (no pulse data of this device).
+
+    Parameters
+    ----------
+    **overrides
+        ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
     """
     kw = dict(g_min=1.0 / TUD["r_hrs"], g_max=1.0 / TUD["r_lrs"], set_polarity=-1,
               iv=Asymmetric(TUD["v0_lrs_pos"], TUD["v0_lrs_neg"]),
@@ -77,7 +82,13 @@ def tud_hfox(**overrides) -> HfOxReRAM:
 def crosssim_ramps(**overrides) -> HfOxReRAM:
     """Pulse response of the ``crosssim-pulse-ramps`` device (fit of the 20 even SET and 20 even
     RESET ramps; reference pulse = the measured pulse, amplitude and width undocumented, so
-    ``set_v_ref``/``reset_v_ref``/``t_ref`` keep the class defaults).  No d2d (one device)."""
+    ``set_v_ref``/``reset_v_ref``/``t_ref`` keep the class defaults).  No d2d (one device).
+
+    Parameters
+    ----------
+    **overrides
+        ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
+    """
     kw = dict(g_min=RAMPS["g_min"], g_max=RAMPS["g_max"], g_min_dtod=0.0, g_max_dtod=0.0,
               alpha_dtod=0.0, v_th_dtod=0.0, set_sigma_win=0.0, reset_sigma_win=0.0,
               source="crosssim-pulse-ramps (even ramps), xbar.devices.fit.fit_pulse_ramps")
@@ -99,17 +110,35 @@ def _stanford(tech: dict, name: str, overrides) -> HfOxReRAM:
 
 
 def stanford_tech_b(**overrides) -> HfOxReRAM:
-    """Relaxation of ``stanford-rram-relaxation`` technology B (gmax 128 uS), fit on t <= 100 s."""
+    """Relaxation of ``stanford-rram-relaxation`` technology B (gmax 128 uS), fit on t <= 100 s.
+
+    Parameters
+    ----------
+    **overrides
+        ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
+    """
     return _stanford(TECH_B, "tech B (t <= 100 s)", overrides)
 
 
 def stanford_tech_c(**overrides) -> HfOxReRAM:
-    """Relaxation of ``stanford-rram-relaxation`` technology C (gmax 40 uS), fit on t <= 4 s."""
+    """Relaxation of ``stanford-rram-relaxation`` technology C (gmax 40 uS), fit on t <= 4 s.
+
+    Parameters
+    ----------
+    **overrides
+        ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
+    """
     return _stanford(TECH_C, "tech C (t <= 4 s)", overrides)
 
 
 def stanford_tech_a_read_noise(**overrides) -> HfOxReRAM:
-    """Read noise of ``stanford-rram-relaxation`` technology A (5 series, 250 s at 400 Hz)."""
+    """Read noise of ``stanford-rram-relaxation`` technology A (5 series, 250 s at 400 Hz).
+
+    Parameters
+    ----------
+    **overrides
+        ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
+    """
     x = np.asarray(TECH_A_NOISE["g_mean"]) / TECH_A_NOISE["window"]
     kw = dict(g_min=1e-3 * TECH_A_NOISE["window"], g_max=1.1 * TECH_A_NOISE["window"],
               g_min_dtod=0.0, g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0,
@@ -201,7 +230,13 @@ ILLUSTRATIVE = dict(g_min=10e-6, g_max=580e-6, g_min_dtod=0.1, g_max_dtod=0.1, v
 
 def illustrative_hfox(**overrides) -> HfOxReRAM:
     """The former illustrative ``HfOxReRAM`` defaults (``ILLUSTRATIVE``), for studies and tests
-    tuned on them.  Not fitted to any data: prefer ``HfOxReRAM()`` (the fitted preset)."""
+    tuned on them.  Not fitted to any data: prefer ``HfOxReRAM()`` (the fitted preset).
+
+    Parameters
+    ----------
+    **overrides
+        ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
+    """
     kw: dict[str, Any] = dict(ILLUSTRATIVE,
                               source="former illustrative defaults (not fitted; pre issue 18)")
     kw.update(overrides)

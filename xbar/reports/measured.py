@@ -47,6 +47,22 @@ BOUNDS = {
 
 @dataclass
 class Check:
+    """One pass/fail figure of the report.
+
+    Parameters
+    ----------
+    name : str
+        What is checked.
+    value : float
+        The measured figure (in the unit its name states).
+    bound : float
+        Its stated bound.
+    kind : {"max", "min"}, default "max"
+        The value must be <= (max) or >= (min) the bound.
+    goal : float or None
+        The issue's goal, reported as met or not.
+    """
+
     name: str
     value: float
     bound: float
@@ -66,18 +82,63 @@ class Check:
 
 @dataclass
 class Report:
+    """The markdown report being built: text lines, checks and the folder of its figures.
+
+    Parameters
+    ----------
+    out : Path
+        Report folder (``report.md`` and the PNG figures).
+    lines : list of str
+        Markdown lines after the checks table.
+    checks : list of Check
+        The pass/fail figures.
+    """
+
     out: Path
     lines: list = field(default_factory=list)
     checks: list = field(default_factory=list)
 
     def add(self, text: str = "") -> None:
+        """Append markdown text to the report.
+
+        Parameters
+        ----------
+        text : str, default ''
+            A markdown line (or block).
+        """
         self.lines.append(text)
 
     def check(self, name, value, bound, kind="max", goal=None) -> None:
+        """Record a pass/fail check against a stated bound.
+
+        Parameters
+        ----------
+        name : str
+            What is checked.
+        value : float
+            The measured figure.
+        bound : float
+            Its stated bound.
+        kind : {"max", "min"}, default "max"
+            The value must be <= (max) or >= (min) the bound.
+        goal : float or None
+            The issue's goal, reported as met or not.
+        """
         self.checks.append(Check(name, float(value), float(bound), kind,
                                  None if goal is None else float(goal)))
 
     def figure(self, fig, name: str, caption: str) -> None:
+        """Save a figure next to the report and link it.
+
+        Parameters
+        ----------
+        fig : matplotlib.figure.Figure
+            The figure (saved at 90 dpi).
+        name : str
+            File name inside the report folder.
+        caption : str
+            Alt text / caption in the markdown.
+        """
         fig.savefig(self.out / name, dpi=90, bbox_inches="tight")
         self.add(f"![{caption}]({name})\n")
 
@@ -86,6 +147,7 @@ class Report:
         return all(c.ok for c in self.checks)
 
     def write(self) -> Path:
+        """Write ``report.md`` (the checks table first) and return its path."""
         rows = ["| check | value | bound | result | issue-18 goal |", "|---|---|---|---|---|"]
         for c in self.checks:
             rel = "<=" if c.kind == "max" else ">="
@@ -109,6 +171,17 @@ def _rel_diff(a, b, scale=1e-12) -> float:
 
 
 def validate_iv(rep: Report, root: Path, quick: bool) -> None:
+    """I-V cycles of ``tud-rram-iv-cycles``: fit per cycle, fit error, preset vs fresh fit.
+
+    Parameters
+    ----------
+    rep : Report
+        The report the section and checks are added to.
+    root : Path
+        Folder of the measured data sets (``$XBAR_DATA_DIR``).
+    quick : bool
+        Reduced run (fewer cycles, draws and levels).
+    """
     from ..data import read_keithley_xlsx
     folder = root / "tud-rram-iv-cycles"
     S = read_keithley_xlsx(folder / "H16248L_M12_03_endurance_set.xlsx")
@@ -177,6 +250,19 @@ def _ks_floor(model, g_start, n, pol, read_sigma, reps, random_state, n_draws=20
 
 @renamed_kwarg(seed="random_state")
 def validate_ramps(rep: Report, root: Path, quick: bool, random_state: int) -> None:
+    """Pulse ramps of ``crosssim-pulse-ramps``: fit on the even ramps, held-out odd ramps vs simulation.
+
+    Parameters
+    ----------
+    rep : Report
+        The report the section and checks are added to.
+    root : Path
+        Folder of the measured data sets (``$XBAR_DATA_DIR``).
+    quick : bool
+        Reduced run (fewer cycles, draws and levels).
+    random_state : int
+        Seed of the simulated draws (the draws use ``random_state + k``); ``seed`` is its deprecated name.
+    """
     from ..data import read_pulse_ramps
     folder = root / "crosssim-pulse-ramps"
     sr, rr = read_pulse_ramps(folder / "set.csv"), read_pulse_ramps(folder / "reset.csv")
@@ -265,6 +351,19 @@ _RELAX_REPS = 4  # simulated copies of each held-out cell (the prediction's Mont
 
 @renamed_kwarg(seed="random_state")
 def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int) -> None:
+    """Relaxation of ``stanford-rram-relaxation`` B and C: fit on early times, predict the last time point.
+
+    Parameters
+    ----------
+    rep : Report
+        The report the section and checks are added to.
+    root : Path
+        Folder of the measured data sets (``$XBAR_DATA_DIR``).
+    quick : bool
+        Reduced run (fewer cycles, draws and levels).
+    random_state : int
+        Seed of the simulated draws (the draws use ``random_state + k``); ``seed`` is its deprecated name.
+    """
     from ..data import read_relaxation
     folder = root / "stanford-rram-relaxation"
     fig, axes = subplots(1, 2, layout=None, figsize=(12, 4))
@@ -340,6 +439,19 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
 
 @renamed_kwarg(seed="random_state")
 def validate_read_noise(rep: Report, root: Path, quick: bool, random_state: int) -> None:
+    """Read noise of ``stanford-rram-relaxation`` tech A: relative noise and 1/f exponent, measured vs simulated.
+
+    Parameters
+    ----------
+    rep : Report
+        The report the section and checks are added to.
+    root : Path
+        Folder of the measured data sets (``$XBAR_DATA_DIR``).
+    quick : bool
+        Reduced run (fewer cycles, draws and levels).
+    random_state : int
+        Seed of the simulated draws (the draws use ``random_state + k``); ``seed`` is its deprecated name.
+    """
     from ..data import read_read_noise
     from ..devices.hfox import HfOxReRAM
     s = read_read_noise(root / "stanford-rram-relaxation" / "techA_tsdata.min.tsv.gz")
@@ -387,7 +499,13 @@ def validate_read_noise(rep: Report, root: Path, quick: bool, random_state: int)
 
 
 def validate_provenance(rep: Report) -> None:
-    """The table of the default model's parameters: value, fitted / estimated / assumed, source."""
+    """The table of the default model's parameters: value, fitted / estimated / assumed, source.
+
+    Parameters
+    ----------
+    rep : Report
+        The report the section and checks are added to.
+    """
     import dataclasses
     from ..devices.hfox import HfOxReRAM
     m = HfOxReRAM()
@@ -411,7 +529,13 @@ def validate_provenance(rep: Report) -> None:
 
 
 def summarize(rep: Report) -> int:
-    """Print one line per check and the report path; return the exit code (0 pass, 1 fail)."""
+    """Print one line per check and the report path; return the exit code (0 pass, 1 fail).
+
+    Parameters
+    ----------
+    rep : Report
+        A finished report.
+    """
     for c in rep.checks:
         print(f"{'pass' if c.ok else 'FAIL'}  {c.name}: {c.value:.4g} "
               f"({'<=' if c.kind == 'max' else '>='} {c.bound:.4g})")
@@ -421,7 +545,19 @@ def summarize(rep: Report) -> int:
 
 @renamed_kwarg(seed="random_state")
 def run(out_dir, quick: bool = False, random_state: int = 0, root=None) -> Report:
-    """Run every validation, write ``report.md`` and PNGs into ``out_dir``, return the report."""
+    """Run every validation, write ``report.md`` and PNGs into ``out_dir``, return the report.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Report folder (created).
+    quick : bool, default False
+        Reduced run (< 2 min).
+    random_state : int, default 0
+        Seed of the simulated draws; ``seed`` is its deprecated name.
+    root : str, Path or None
+        Folder of the measured data; default ``xbar.data.data_dir()``.
+    """
     from ..data import data_dir
     root = Path(root) if root is not None else data_dir()
     out = Path(out_dir)

@@ -104,7 +104,17 @@ def _plot_metric(meta: dict, grid: np.ndarray, metric: str, path: Path) -> None:
 
 
 def metric_figure(meta: dict, grid: np.ndarray, metric: str):
-    """The report's ``matplotlib.figure.Figure`` of one metric (no pyplot, no global backend)."""
+    """The report's ``matplotlib.figure.Figure`` of one metric (no pyplot, no global backend).
+
+    Parameters
+    ----------
+    meta : dict
+        The sweep description (``DIR/sweep.json``: axes, name, metric docs).
+    grid : ndarray
+        The metric on the grid of the axes (NaN where not run).
+    metric : str
+        The metric's name.
+    """
     from matplotlib.figure import Figure
 
     axes = meta["axes"]

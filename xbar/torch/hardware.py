@@ -5,6 +5,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._fielddoc import document_fields
 from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError
 from ..periphery import ADC, DAC, TIA, ArrayConfig, WeightMapping
@@ -16,6 +17,7 @@ __all__ = ["Hardware", "INPUT_SCALINGS"]
 INPUT_SCALINGS = ("per_sample", "none")
 
 
+@document_fields
 @dataclass
 class Hardware:
     """Crossbar hardware of the analog layers of a converted model (every layer gets its own
@@ -84,5 +86,11 @@ class Hardware:
         return cls(**kw)
 
     def replace(self, **changes) -> "Hardware":
-        """A copy with some fields changed."""
+        """A copy with some fields changed.
+
+        Parameters
+        ----------
+        **changes
+            Field names and their new values.
+        """
         return dataclasses.replace(self, **changes)

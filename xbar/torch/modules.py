@@ -149,6 +149,27 @@ class CrossbarLinear(_CrossbarModule):
 
     Build with :func:`xbar.torch.convert` or :meth:`from_linear`.  Inputs ``(*, in_features)``,
     floating point on the CPU; the output has the input's dtype.
+
+    Parameters
+    ----------
+    in_features : int
+        Inputs.
+    out_features : int
+        Outputs.
+    bias : bool, default True
+        Whether to add a (digital) bias.
+    hardware : Hardware or None
+        The arrays, converters and device; default ``Hardware()``.
+    name : str
+        Layer name in the energy ledger.
+    ledger : EnergyLedger or None
+        Energy book (J) of the reads; default a new one.
+    random_state : None, int or numpy.random.Generator
+        Seed of converter errors, programming and read noise.
+    count_samples : bool, default False
+        Count every forward pass's samples in the ledger (``ledger.add_samples``).
+    weight : torch.Tensor or None
+        Initial weights (out_features, in_features); default ``nn.Linear``'s initialisation.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
@@ -209,6 +230,21 @@ class CrossbarConv2d(_CrossbarModule):
     is one read of its input patch.  Padding (any ``padding_mode``), stride and dilation are applied
     digitally around the reads exactly as ``nn.Conv2d`` does.  Build with :func:`convert` or
     :meth:`from_conv`.
+
+    Parameters
+    ----------
+    conv : torch.nn.Conv2d
+        The convolution to copy (weights, bias, stride, padding, dilation).
+    hardware : Hardware or None
+        The arrays, converters and device; default ``Hardware()``.
+    name : str
+        Layer name in the energy ledger.
+    ledger : EnergyLedger or None
+        Energy book (J) of the reads; default a new one.
+    random_state : None, int or numpy.random.Generator
+        Seed of converter errors, programming and read noise.
+    count_samples : bool, default False
+        Count every forward pass's samples in the ledger (``ledger.add_samples``).
     """
 
     in_channels: int
