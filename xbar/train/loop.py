@@ -263,8 +263,8 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
         Passes over the training data (epochs are counted from 1 in the metrics and in the
         ledger's ``epoch`` tag alike).
     random_state : None | int | Generator
-        Shuffling and the rule's draws (negative labels); layers keep their own streams.
-        (``seed`` is its deprecated name.)
+        Shuffling and the rule's draws (negative labels); layers keep their own streams;
+        ``seed`` is its deprecated name.
     batch_size : int, default 1
         Samples per update (1 = on-chip per-sample updates).
     test : (X, y) or None
