@@ -79,7 +79,7 @@ def run(rule_name, X, y, batch, circuit, *, tile=256, seed=0, g_max=10e-6, test=
     net = T.build_network(rule, X.shape[1], 10, HIDDEN.get(rule_name, []),
                           layer_factory=factory, random_state=seed)
     t0 = time.perf_counter()
-    T.fit(net, (X, y), rule=rule, epochs=1, seed=seed, batch_size=batch, ledger=ledger,
+    T.fit(net, (X, y), rule=rule, epochs=1, random_state=seed, batch_size=batch, ledger=ledger,
           progress=False)
     dt = time.perf_counter() - t0
     energy = ledger.total() / len(y)         # training only (the test reads below book too)

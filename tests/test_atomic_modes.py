@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from xbar.train.checkpoint import save_checkpoint
-from xbar.train.fit import _atomic_write
+from xbar.train.loop import _atomic_write
 
 
 @pytest.fixture

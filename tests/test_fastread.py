@@ -203,7 +203,7 @@ def test_training_with_fast_reads_equals_training_with_fresh_maps(rule, monkeypa
                                    reader=reader)
         net = T.build_network(r, 30, 4, [14] if rule == "ff" else [], layer_factory=f,
                               random_state=3)
-        T.fit(net, (X, y), rule=r, epochs=1, seed=0, batch_size=1, ledger=ledger,
+        T.fit(net, (X, y), rule=r, epochs=1, random_state=0, batch_size=1, ledger=ledger,
               progress=False)
         runs.append((net, ledger))
         if not runs[1:]:

@@ -188,7 +188,7 @@ def _circuit_fit(digits, rule, hidden, epochs, batch, output_range, max_rows):
                                T.PulseMapping("stochastic"), w_max=1.0, ledger=ledger,
                                reader=reader)
     net = T.build_network(rule, 64, 10, hidden, layer_factory=f, random_state=0)
-    res = T.fit(net, (Xtr, ytr), rule=rule, epochs=epochs, seed=0, batch_size=batch,
+    res = T.fit(net, (Xtr, ytr), rule=rule, epochs=epochs, random_state=0, batch_size=batch,
                 test=(Xte, yte), ledger=ledger, progress=False)
     stats = [reader.analog(layer).stats for layer in net.layers]
     return res, ledger, stats

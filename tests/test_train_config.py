@@ -126,7 +126,7 @@ def test_relative_paths_resolve_against_the_config_folder(npz, tmp_path, monkeyp
 
 def test_ctrl_c_exits_130_with_a_message(npz, tmp_path, monkeypatch, capsys):
     import importlib
-    fit_module = importlib.import_module("xbar.train.fit")
+    fit_module = importlib.import_module("xbar.train.loop")
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt("training interrupted; checkpoint x")

@@ -23,7 +23,7 @@ def test_fit_float_competitive_reports_progress_and_writes_results(digits, tmp_p
     rule = T.Competitive(**COMPETITIVE_DIGITS)
     net = T.build_network(rule, 64, 10, [50], random_state=0)
     buf = io.StringIO()
-    res = T.fit(net, train, rule=rule, epochs=3, seed=1, batch_size=16, test=test,
+    res = T.fit(net, train, rule=rule, epochs=3, random_state=1, batch_size=16, test=test,
                 results_dir=tmp_path / "out", progress=buf)
     assert res.test_accuracy >= 0.9 and len(res.history) == 3
     assert "samples/s" in buf.getvalue() and "test acc" in buf.getvalue()
@@ -40,8 +40,8 @@ def test_interrupted_run_resumes_to_the_same_result(digits, tmp_path):
 
     def run(**kw):
         net = T.build_network(rule, 64, 10, [20], random_state=3)
-        T.fit(net, train, rule=rule, epochs=2, seed=5, batch_size=10, progress=False, **kw)
-        return net.layers[0].weights.copy()
+        T.fit(net, train, rule=rule, epochs=2, random_state=5, batch_size=10, progress=False, **kw)
+        return T.stacked_weights(net.layers[0]).copy()
 
     ref = run()
     ck = tmp_path / "ck.npz"
@@ -64,7 +64,7 @@ def test_fit_pulsed_softmax_books_energy_and_resumes(digits, tmp_path):
 
     ledger = EnergyLedger()
     net = build(ledger)
-    res = T.fit(net, train, rule=rule, epochs=2, seed=0, batch_size=8, test=test, ledger=ledger,
+    res = T.fit(net, train, rule=rule, epochs=2, random_state=0, batch_size=8, test=test, ledger=ledger,
                 results_dir=tmp_path / "p", progress=False)
     assert res.test_accuracy >= 0.85                        # measured 0.927 (float: 0.97)
     cats = ledger.totals("category")
@@ -76,11 +76,11 @@ def test_fit_pulsed_softmax_books_energy_and_resumes(digits, tmp_path):
     ck = tmp_path / "ck.npz"
     l1, l2 = EnergyLedger(), EnergyLedger()
     a, b = build(l1), build(l2)
-    T.fit(a, train, rule=rule, epochs=1, seed=2, batch_size=50, ledger=l1, progress=False)
-    T.fit(b, train, rule=rule, epochs=1, seed=2, batch_size=50, ledger=l2, progress=False,
+    T.fit(a, train, rule=rule, epochs=1, random_state=2, batch_size=50, ledger=l1, progress=False)
+    T.fit(b, train, rule=rule, epochs=1, random_state=2, batch_size=50, ledger=l2, progress=False,
           checkpoint=ck, max_steps=11)
     b2 = build(l2)
-    T.fit(b2, train, rule=rule, epochs=1, seed=2, batch_size=50, ledger=l2, progress=False,
+    T.fit(b2, train, rule=rule, epochs=1, random_state=2, batch_size=50, ledger=l2, progress=False,
           checkpoint=ck)
     np.testing.assert_array_equal(a.layers[0].pairs.g_plus, b2.layers[0].pairs.g_plus)
     assert l2.total() == pytest.approx(l1.total(), rel=1e-12)

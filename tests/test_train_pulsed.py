@@ -5,7 +5,7 @@ import pytest
 from _fake_device import FakeDevice
 from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger, PulseSchedule
-from xbar.train.mapping import PulseMapping
+from xbar.train.pulse_mapping import PulseMapping
 from xbar.train.pulsed import (PairArray, ProgramVerifyWriter, PulsedLayer, ResetOnlyWriter,
                                half_selected_energy, pulse_energy)
 

@@ -14,7 +14,7 @@ from _fake_device import FakeDevice
 from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger
 
-fit_module = importlib.import_module("xbar.train.fit")
+fit_module = importlib.import_module("xbar.train.loop")
 
 E_READ = 1e-12          # J booked per sample read by the counting reader
 
@@ -22,7 +22,7 @@ E_READ = 1e-12          # J booked per sample read by the counting reader
 def counting_reader(xa, layer):
     """Ideal reads that book E_READ per input row: an independent count of the reads."""
     layer.ledger.book("read", E_READ * len(xa))
-    return xa @ layer.weights
+    return xa @ T.stacked_weights(layer)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_metrics_equal_the_ledger_summed_by_phase(digits, tmp_path):
     train, test = digits
     ledger = EnergyLedger()
     rule, net = _pulsed_sgd(ledger)
-    res = T.fit(net, train, rule=rule, epochs=2, seed=0, batch_size=50, test=test, ledger=ledger,
+    res = T.fit(net, train, rule=rule, epochs=2, random_state=0, batch_size=50, test=test, ledger=ledger,
                 results_dir=tmp_path, progress=False, train_eval_samples=150)
     assert sorted(k for k in ledger.totals("epoch") if k is not None) == [1, 2]   # as the metrics
     for row in res.history:
@@ -71,7 +71,7 @@ def test_training_accuracy_is_evaluated_after_each_epoch(digits):
     rule = T.ForwardForward(lr=2.0, goodness="mean", threshold=1.0, normalize_input=False,
                             peer_norm=0.0)
     net = T.build_network(rule, 64, 10, [30], random_state=0)
-    res = T.fit(net, train, rule=rule, epochs=1, seed=0, batch_size=10, test=test, progress=False,
+    res = T.fit(net, train, rule=rule, epochs=1, random_state=0, batch_size=10, test=test, progress=False,
                 train_eval_samples=100)
     row = res.history[0]
     assert row["train_running_accuracy"] is None
@@ -83,7 +83,7 @@ def _run_pulsed(train, test, *, ckpt=None, max_steps=None, results_dir=None, pro
     ledger = EnergyLedger()
     rule, net = _pulsed_sgd(ledger)
     try:
-        res = T.fit(net, train, rule=rule, epochs=2, seed=3, batch_size=40, test=test,
+        res = T.fit(net, train, rule=rule, epochs=2, random_state=3, batch_size=40, test=test,
                     ledger=ledger, checkpoint=ckpt, max_steps=max_steps, checkpoint_every=3,
                     results_dir=results_dir, progress=progress, train_eval_samples=50)
     except KeyboardInterrupt:
@@ -151,7 +151,7 @@ def test_ctrl_c_finishes_the_step_writes_the_checkpoint_and_resumes(digits, tmp_
     with pytest.raises(KeyboardInterrupt):
         ledger = EnergyLedger()
         rule, net = _pulsed_sgd(ledger)
-        T.fit(net, train, rule=rule, epochs=2, seed=3, batch_size=40, test=test, ledger=ledger,
+        T.fit(net, train, rule=rule, epochs=2, random_state=3, batch_size=40, test=test, ledger=ledger,
               checkpoint=ck, checkpoint_every=3, progress=buf, train_eval_samples=50)
     assert "interrupt" in buf.getvalue() and ck.exists()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # handler restored
@@ -170,12 +170,12 @@ def test_results_dir_that_is_a_file_fails_before_training(digits, tmp_path):
     f.write_text("x")
     rule = T.SoftmaxSGD()
     net = T.build_network(rule, 64, 10, [], random_state=0)
-    w0 = net.layers[0].weights.copy()
+    w0 = T.stacked_weights(net.layers[0]).copy()
     with pytest.raises(ConfigError, match="results_dir .* is not a folder"):
         T.fit(net, train, rule=rule, results_dir=f, progress=False)
     with pytest.raises(ConfigError, match="checkpoint .* is a folder"):
         T.fit(net, train, rule=rule, checkpoint=tmp_path, progress=False)
-    np.testing.assert_array_equal(net.layers[0].weights, w0)             # nothing trained
+    np.testing.assert_array_equal(T.stacked_weights(net.layers[0]), w0)             # nothing trained
 
 
 def test_optimizer_matches_heavy_ball_sgd_with_weight_decay():
@@ -183,7 +183,7 @@ def test_optimizer_matches_heavy_ball_sgd_with_weight_decay():
     rng = np.random.default_rng(0)
     rule = T.SoftmaxSGD(lr=0.3)
     net = T.build_network(rule, 5, 3, [], random_state=1)
-    W, v = net.layers[0].weights.copy(), None
+    W, v = T.stacked_weights(net.layers[0]).copy(), None
     opt = T.SGD(momentum=0.9, weight_decay=0.01)
     for _ in range(4):
         x, y = rng.normal(size=(6, 5)), rng.integers(0, 3, 6)
@@ -193,7 +193,7 @@ def test_optimizer_matches_heavy_ball_sgd_with_weight_decay():
         v = grad if v is None else 0.9 * v + grad
         W = W - 0.3 * v
         opt.apply(net, res.updates, rule.lr, 0.0, 1.0)
-        np.testing.assert_allclose(net.layers[0].weights, W, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(T.stacked_weights(net.layers[0]), W, rtol=1e-12, atol=1e-15)
 
 
 def test_lr_schedules():

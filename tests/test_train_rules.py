@@ -35,7 +35,7 @@ def test_ff_layer_gradient_matches_finite_differences(kind, positive):
 
     _, dl_da, _ = T.ff_layer_loss(layer.forward(x), positive, 0.7, kind)
     analytic = T.augment(x, True).T @ dl_da          # ΔW = x ⊗ δ form
-    np.testing.assert_allclose(analytic, fd_grad(loss, layer.weights), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(analytic, fd_grad(loss, T.stacked_weights(layer)), rtol=1e-6, atol=1e-8)
 
 
 def test_ff_step_is_minus_lr_times_local_gradient():
@@ -44,7 +44,7 @@ def test_ff_step_is_minus_lr_times_local_gradient():
     rule = T.ForwardForward(lr=0.3, **{**FF_DIGITS, "threshold": 0.5})
     net = T.build_network(rule, 6, 3, [5, 4], random_state=1)
     for layer in net.layers:
-        layer.weights[...] *= 3
+        T.stacked_weights(layer)[...] *= 3
     x = rng.uniform(size=(5, 6))
     y = rng.integers(0, 3, size=5)
     res = rule.step(net, x, y, np.random.default_rng(7))
@@ -62,7 +62,7 @@ def test_ff_step_is_minus_lr_times_local_gradient():
             return np.mean(lp + ln)
 
         dW = T.augment(xin, True).T @ delta
-        np.testing.assert_allclose(dW, -0.3 * fd_grad(loss, layer.weights), rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(dW, -0.3 * fd_grad(loss, T.stacked_weights(layer)), rtol=1e-5, atol=1e-9)
     # layer 1's inputs are the length-normalised ReLU outputs of layer 0
     _, x1, _ = res.updates[1]
     np.testing.assert_allclose(np.mean(x1 ** 2, axis=1), 1.0, rtol=1e-6)
@@ -80,7 +80,7 @@ def test_ff_step_of_last_layer_is_minus_lr_times_gradient_of_reported_loss(opts)
     rule = T.ForwardForward(lr=0.2, **opts)
     net = T.build_network(rule, 12, 3, [6, 5], random_state=2)
     for layer in net.layers:
-        layer.weights[...] *= 4
+        T.stacked_weights(layer)[...] *= 4
     x, y = rng.uniform(size=(4, 12)), rng.integers(0, 3, size=4)
     rule.step(net, x, y, np.random.default_rng(0))             # one step to fill running means
     prev = {k: v.copy() for k, v in rule._running.items()}
@@ -93,7 +93,7 @@ def test_ff_step_of_last_layer_is_minus_lr_times_gradient_of_reported_loss(opts)
     res = rule.step(net, x, y, np.random.default_rng(7))
     k, xin, delta = res.updates[-1]
     dW = T.augment(xin, True).T @ delta
-    np.testing.assert_allclose(dW, -0.2 * fd_grad(loss, net.layers[k].weights), rtol=1e-5,
+    np.testing.assert_allclose(dW, -0.2 * fd_grad(loss, T.stacked_weights(net.layers[k])), rtol=1e-5,
                                atol=1e-9)
     if opts.get("label_mode") == "overwrite":
         assert net.sizes[0] == 12
@@ -124,7 +124,7 @@ def test_competitive_gradient_matches_finite_differences():
     _, dl_da, g = T.competitive_layer_loss(layer.forward(x), y, 3, 0.7)
     a = np.maximum(layer.forward(x), 0)
     np.testing.assert_allclose(g[:, 1], np.mean(a[:, 3:6] ** 2, axis=1))   # contiguous groups
-    np.testing.assert_allclose(T.augment(x, True).T @ dl_da, fd_grad(loss, layer.weights),
+    np.testing.assert_allclose(T.augment(x, True).T @ dl_da, fd_grad(loss, T.stacked_weights(layer)),
                                rtol=1e-6, atol=1e-8)
 
 
@@ -134,13 +134,13 @@ def test_backprop_gradient_matches_finite_differences(readout):
     rule = T.Backprop(lr=1.0, readout=readout)
     net = T.build_network(rule, 5, 3, [6, 6], random_state=4)
     for layer in net.layers:
-        layer.weights[...] *= 2
+        T.stacked_weights(layer)[...] *= 2
     x = rng.normal(size=(4, 5))
     y = np.array([0, 1, 2, 1])
     loss, _, xs, dAs = rule.loss_and_grads(net, x, y)
     for k, layer in enumerate(net.layers):
         analytic = T.augment(xs[k], True).T @ dAs[k] / len(y)
-        num = fd_grad(lambda: rule.loss_and_grads(net, x, y)[0], layer.weights)
+        num = fd_grad(lambda: rule.loss_and_grads(net, x, y)[0], T.stacked_weights(layer))
         np.testing.assert_allclose(analytic, num, rtol=1e-5, atol=1e-8)
 
 
@@ -156,7 +156,7 @@ def test_softmax_sgd_step_is_cross_entropy_gradient():
     res = rule.step(net, x, y, rng)
     (k, xin, delta), = res.updates
     np.testing.assert_allclose(T.augment(xin, True).T @ delta,
-                               -0.5 * fd_grad(loss, net.layers[0].weights), rtol=1e-6, atol=1e-9)
+                               -0.5 * fd_grad(loss, T.stacked_weights(net.layers[0])), rtol=1e-6, atol=1e-9)
     assert res.loss == pytest.approx(loss())
 
 

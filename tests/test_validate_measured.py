@@ -34,7 +34,7 @@ def test_cli_validate_measured_quick(tmp_path):
 
 def test_bounds_fail_the_run(tmp_path, monkeypatch):
     """A bound that cannot be met makes the report FAIL and the script exit 1."""
-    from xbar.devices import _measured
+    from xbar.reports import measured as _measured
     rep = _measured.Report(tmp_path)
     rep.check("x", 2.0, 1.0)
     rep.check("y", 0.5, 1.0, kind="min")
@@ -55,7 +55,12 @@ def test_script_default_output_is_outside_the_source_tree(tmp_path, monkeypatch)
     import importlib.util
     spec = importlib.util.spec_from_file_location("_vm_run", ROOT / "validation/measured/run.py")
     mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    import warnings
+    with warnings.catch_warnings():
+        # run.py (validation/measured/, unowned this session) still imports the deprecated
+        # xbar.devices._measured path until the lead moves it to xbar.reports.measured
+        warnings.filterwarnings("ignore", message=".*xbar.devices._measured", category=DeprecationWarning)
+        spec.loader.exec_module(mod)
     seen = {}
     monkeypatch.setattr(mod, "run", lambda out, quick, seed: seen.setdefault("out", Path(out)))
     monkeypatch.setattr(mod, "summarize", lambda rep: 0)
@@ -71,7 +76,7 @@ def test_script_default_output_is_outside_the_source_tree(tmp_path, monkeypatch)
 def test_bounds_sit_at_the_goals_where_the_goals_are_met():
     """Issue 18: bounds at the goals (so a regression fails the report); where a goal is not
     met the bound is the only looser one, and the report flags the goal as not met."""
-    from xbar.devices._measured import BOUNDS, GOALS
+    from xbar.reports.measured import BOUNDS, GOALS
     at_goal = {"iv_rms_set_median", "iv_rms_reset_median", "ramp_spread_ratio_max",
                "ramp_spread_ratio_min"}
     for k in at_goal:
@@ -85,11 +90,12 @@ def test_the_former_g_only_pulse_law_fails_the_ramp_bounds(tmp_path, monkeypatch
     """A regression to the G-only pulse law (no pulse-history memory) fails the report."""
     _need_data()
     from xbar.data import data_dir
-    from xbar.devices import _measured, fit
+    from xbar.devices import fit
+    from xbar.reports import measured as _measured
     orig = fit.RampFit.to_model
     monkeypatch.setattr(fit.RampFit, "to_model", lambda self, **kw: orig(
         self, set_kappa_d=0.0, set_warmup=0.0, reset_kappa_d=0.0, reset_warmup=0.0, **kw))
     rep = _measured.Report(tmp_path)
-    _measured.validate_ramps(rep, data_dir(), quick=True, seed=0)
+    _measured.validate_ramps(rep, data_dir(), quick=True, random_state=0)
     failed = {c.name for c in rep.checks if not c.ok}
     assert any(name.startswith("SET ramps") for name in failed), failed

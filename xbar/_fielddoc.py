@@ -21,7 +21,7 @@ def field_docs(cls) -> dict[str, str]:
         source = textwrap.dedent(inspect.getsource(cls))
     except (OSError, TypeError):  # pragma: no cover - no source (frozen, interactive)
         return {}
-    body = ast.parse(source).body[0].body
+    body = getattr(ast.parse(source).body[0], "body", [])
     docs = {}
     for node, nxt in zip(body, body[1:]):
         if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
@@ -35,7 +35,7 @@ def _default(f: dataclasses.Field) -> str:
     if f.default is not dataclasses.MISSING:
         return f", default {f.default!r}"
     if f.default_factory is not dataclasses.MISSING:
-        return f", default {f.default_factory.__name__}()"
+        return f", default {getattr(f.default_factory, '__name__', repr(f.default_factory))}()"
     return ""
 
 

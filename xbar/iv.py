@@ -20,6 +20,7 @@ arrays ``v``, ``i_over_g`` and Hermite slopes ``slopes``.
 from __future__ import annotations
 
 import numbers
+from typing import cast
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def _check_shape_voltage(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(f"{name} must be a real number in volts, got {type(value).__name__} "
                           f"{value!r}")
-    if not np.isfinite(value) or value <= 0:
+    if not np.isfinite(float(value)) or value <= 0:
         raise ConfigError(f"{name} must be a finite shape voltage > 0 V, got {value!r}")
     return float(value)
 
@@ -99,7 +100,15 @@ class IVModel:
 
     def current_and_conductance(self, V, G) -> tuple[np.ndarray, np.ndarray]:
         """Current (A) and dI/dV (S) at cell voltage ``V`` (V) for small-signal conductance ``G``
-        (S), validated (see the class notes)."""
+        (S), validated (see the class notes).
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Voltage across the cell (V).
+        G : float or ndarray
+            Small-signal (zero-bias) conductance of the cell (S); broadcasts with ``V``.
+        """
         V, G = _arrays(V, G)
         self._check_args(V, G)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -113,11 +122,27 @@ class IVModel:
         return I, g
 
     def current(self, V, G) -> np.ndarray:
-        """Cell current (A) at cell voltage ``V`` (V) for small-signal conductance ``G`` (S)."""
+        """Cell current (A) at cell voltage ``V`` (V) for small-signal conductance ``G`` (S).
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Voltage across the cell (V).
+        G : float or ndarray
+            Small-signal (zero-bias) conductance of the cell (S); broadcasts with ``V``.
+        """
         return self.current_and_conductance(V, G)[0]
 
     def conductance(self, V, G) -> np.ndarray:
-        """Differential conductance dI/dV (S) at ``V`` (V) for small-signal conductance ``G`` (S)."""
+        """Differential conductance dI/dV (S) at ``V`` (V) for small-signal conductance ``G`` (S).
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Voltage across the cell (V).
+        G : float or ndarray
+            Small-signal (zero-bias) conductance of the cell (S); broadcasts with ``V``.
+        """
         return self.current_and_conductance(V, G)[1]
 
     @property
@@ -204,7 +229,13 @@ class Selector:
 
     def current(self, V) -> np.ndarray:
         """Selector current (A) alone at voltage ``V`` (V); NaN/inf and float64 overflow raise
-        ``ConfigError``, |V| > 100 V or |V|/v0 > 100 warn (``UnitWarning``)."""
+        ``ConfigError``, |V| > 100 V or |V|/v0 > 100 warn (``UnitWarning``).
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Voltage across the selector (V).
+        """
         V = np.asarray(V, dtype=np.float64)
         if not np.isfinite(V).all():
             raise ConfigError(f"{self!r}: V contains NaN or inf (V)")
@@ -224,7 +255,13 @@ class Selector:
         return self.i0 * np.expm1(V / self.v0)
 
     def voltage(self, I) -> tuple[np.ndarray, np.ndarray]:
-        """Inverse: the voltage (V) across the selector carrying ``I`` (A), and dV/dI (ohm)."""
+        """Inverse: the voltage (V) across the selector carrying ``I`` (A), and dV/dI (ohm).
+
+        Parameters
+        ----------
+        I : float or ndarray
+            Current through the selector (A).
+        """
         u = I / self.i0
         if self.kind == "sinh":
             return self.v0 * np.arcsinh(u), self.v0 / (self.i0 * np.sqrt(1.0 + u * u))
@@ -312,7 +349,7 @@ class Asymmetric(IVModel):
         return I, dIdV
 
     def _solve_series(self, V, G):
-        sel = self.selector
+        sel = cast(Selector, self.selector)          # only called with a selector
         with np.errstate(over="ignore", invalid="ignore"):
             i_r = self._bare(V, G)[0]
             i_s = sel._current(V)
@@ -348,38 +385,33 @@ class Asymmetric(IVModel):
         return f"Asymmetric(v0_pos={self.v0_pos!r}, v0_neg={self.v0_neg!r}{sel})"
 
 
+def _pchip(x: np.ndarray, y: np.ndarray):
+    """SciPy's shape-preserving PCHIP interpolant of ``(x, y)`` and its slopes at the knots."""
+    from scipy.interpolate import PchipInterpolator     # on first use: import xbar stays light
+    p = PchipInterpolator(x, y, extrapolate=True)
+    return p, np.asarray(p(x, 1), dtype=np.float64)
+
+
 def pchip_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Shape-preserving (monotone) Hermite slopes at the knots (Fritsch-Butland / PCHIP).
+    """Deprecated: the monotone (PCHIP) Hermite slopes at the knots; use SciPy's
+    ``scipy.interpolate.PchipInterpolator(x, y)(x, 1)`` (what this returns).
 
-    Interior knots: weighted harmonic mean of the adjacent secants when they have the same sign,
-    else 0.  End knots: the three-point formula, clamped so the interpolant stays monotone
-    (Moler, *Numerical Computing with MATLAB*, ``pchip``).
+    Parameters
+    ----------
+    x : ndarray, shape (K,)
+        Knots, strictly increasing (any unit).
+    y : ndarray, shape (K,)
+        Values at the knots.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        ``dy/dx`` at the knots.
     """
-    h = np.diff(x)
-    d = np.diff(y) / h
-    n = x.size
-    m = np.zeros(n)
-    if n == 2:
-        m[:] = d[0]
-        return m
-    w1 = 2.0 * h[1:] + h[:-1]
-    w2 = h[1:] + 2.0 * h[:-1]
-    same = (d[:-1] * d[1:]) > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hm = (w1 + w2) / (w1 / d[:-1] + w2 / d[1:])
-    m[1:-1] = np.where(same, hm, 0.0)
-
-    def edge(h0, h1, d0, d1):
-        e = ((2.0 * h0 + h1) * d0 - h0 * d1) / (h0 + h1)
-        if np.sign(e) != np.sign(d0):
-            return 0.0
-        if np.sign(d0) != np.sign(d1) and abs(e) > abs(3.0 * d0):
-            return 3.0 * d0
-        return e
-
-    m[0] = edge(h[0], h[1], d[0], d[1])
-    m[-1] = edge(h[-1], h[-2], d[-1], d[-2])
-    return m
+    from ._deprecate import warn_renamed
+    warn_renamed("xbar.iv.pchip_slopes", "scipy.interpolate.PchipInterpolator(x, y)(x, 1)",
+                 stacklevel=3)
+    return _pchip(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))[1]
 
 
 class Table(IVModel):
@@ -396,8 +428,9 @@ class Table(IVModel):
 
     Notes
     -----
-    Interpolation: piecewise-cubic Hermite with monotone (PCHIP) slopes, so ``f`` is C1 and
-    monotone between knots.  **Extrapolation rule:** outside ``[v[0], v[-1]]`` ``f`` continues as
+    Interpolation: SciPy's piecewise-cubic Hermite with monotone slopes
+    (``scipy.interpolate.PchipInterpolator``, Fritsch-Butland), so ``f`` is C1 and monotone
+    between knots.  **Extrapolation rule:** outside ``[v[0], v[-1]]`` ``f`` continues as
     the straight line with the end knot's Hermite slope (C1 at the end knots, monotone).
     Kernel description: ``kind = 3``, ``params = ()``, knot arrays ``v``, ``i_over_g``, ``slopes``.
     """
@@ -424,22 +457,22 @@ class Table(IVModel):
             raise ConfigError("i_over_g must increase somewhere, got a constant table")
         self.v = v
         self.i_over_g = f
-        self.slopes = pchip_slopes(v, f)
+        self._interp, self.slopes = _pchip(v, f)
         for arr in (self.v, self.i_over_g, self.slopes):
             arr.setflags(write=False)
 
     def shape(self, V) -> tuple[np.ndarray, np.ndarray]:
-        """``f(V)`` (V) and ``f'(V)`` (dimensionless) at voltages ``V`` (V)."""
+        """``f(V)`` (V) and ``f'(V)`` (dimensionless) at voltages ``V`` (V).
+
+        Parameters
+        ----------
+        V : float or ndarray
+            Cell voltages (V).
+        """
         V = np.asarray(V, dtype=np.float64)
         x, y, m = self.v, self.i_over_g, self.slopes
-        k = np.clip(np.searchsorted(x, V, side="right") - 1, 0, x.size - 2)
-        h = x[k + 1] - x[k]
-        t = (V - x[k]) / h
-        t2, t3 = t * t, t * t * t
-        f = ((2 * t3 - 3 * t2 + 1) * y[k] + (t3 - 2 * t2 + t) * h * m[k]
-             + (-2 * t3 + 3 * t2) * y[k + 1] + (t3 - t2) * h * m[k + 1])
-        df = ((6 * t2 - 6 * t) * y[k] / h + (3 * t2 - 4 * t + 1) * m[k]
-              + (-6 * t2 + 6 * t) * y[k + 1] / h + (3 * t2 - 2 * t) * m[k + 1])
+        f = self._interp(V)
+        df = self._interp(V, 1)
         below, above = V < x[0], V > x[-1]
         f = np.where(below, y[0] + m[0] * (V - x[0]), f)
         f = np.where(above, y[-1] + m[-1] * (V - x[-1]), f)

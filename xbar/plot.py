@@ -1,4 +1,5 @@
-"""Plots of circuit results: cell voltages, IR drop, write-disturb margins.
+"""Plots of circuit and training results: cell voltages, IR drop, write-disturb margins,
+accuracy per epoch, energy by category, conductance histograms.
 
 Every function draws on the ``ax`` it is given or on a new ``matplotlib.figure.Figure`` (not
 pyplot: the global backend and pyplot's figure list are left alone, so the functions work in
@@ -9,19 +10,50 @@ available on their own (:func:`ir_drop`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
 from .exceptions import ConfigError
 
-__all__ = ["voltage_map", "ir_drop", "ir_drop_map", "disturb_margin_plot"]
+__all__ = ["voltage_map", "ir_drop", "ir_drop_map", "disturb_margin_plot", "subplots",
+           "accuracy_plot", "energy_by_category_plot", "conductance_histograms"]
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = (5.0, 3.5),
+             squeeze: bool = True, layout: Literal["constrained", "compressed", "tight"] | None
+             = "constrained"):
+    """A new ``matplotlib.figure.Figure`` and its grid of Axes, without pyplot.
+
+    Like ``matplotlib.pyplot.subplots`` but the global backend and pyplot's list of open figures
+    are left alone (nothing to close; the figure is freed with its last reference).
+
+    Parameters
+    ----------
+    nrows, ncols : int
+        Rows and columns of the grid of Axes.
+    figsize : (float, float), default (5.0, 3.5)
+        Width and height in inches.
+    squeeze : bool, default True
+        As in pyplot: a single Axes is returned as it is, one row or column as a 1-D array;
+        False always gives a 2-D array.
+    layout : str or None, default "constrained"
+        The figure's layout engine (``None`` for none).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : Axes or ndarray of Axes
+    """
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(nrows, ncols, squeeze=squeeze)
 
 
 def _new_axes(ax, figsize):
     if ax is not None:
         return ax
-    from matplotlib.figure import Figure
-    return Figure(figsize=figsize, layout="constrained").add_subplot()
+    return subplots(figsize=figsize)[1]
 
 
 def _solution(result):
@@ -57,6 +89,15 @@ def voltage_map(result, ax=None, *, title: str | None = None):
     ``result`` is a ``CircuitSolution`` or a ``PulseResult`` (from ``Crossbar.apply_pulse``).
     For 1T1R cells the voltage is the memristor's (without the access transistor).
     Returns the matplotlib ``Axes``.
+
+    Parameters
+    ----------
+    result : CircuitSolution or PulseResult
+        One (unbatched) solve, e.g. ``xb.solve(v)`` or ``xb.apply_pulse(...)``.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+    title : str or None
+        Axes title.
     """
     sol = _solution(result)
     v = np.asarray(sol.cell_voltages)
@@ -98,6 +139,17 @@ def ir_drop(result, *, relative: bool = True) -> np.ndarray:
 def ir_drop_map(result, ax=None, *, relative: bool = True, title: str | None = None):
     """Image of the IR drop before every cell (:func:`ir_drop`): in % of the ideal cell voltage
     (``relative``) or in V.  Selected cells of a ``PulseResult`` are outlined.  Returns the Axes.
+
+    Parameters
+    ----------
+    result : CircuitSolution or PulseResult
+        One (unbatched) solve, e.g. ``xb.solve(v)`` or ``xb.apply_pulse(...)``.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+    relative : bool, default True
+        IR drop in % of the ideal cell voltage, or in V.
+    title : str or None
+        Axes title.
     """
     d = ir_drop(result, relative=relative)
     ax = _new_axes(ax, (5, 4))
@@ -119,6 +171,15 @@ def disturb_margin_plot(margins: Sequence, ax=None, *, title: str | None = None)
     largest |voltage| on a non-selected cell; the band between them is the window in which a
     switching threshold must lie (a negative margin, dashed above solid, has none).  Returns the
     Axes.
+
+    Parameters
+    ----------
+    margins : sequence of DisturbMargins
+        From ``xbar.circuit.write.disturb_margins``, any mix of schemes and amplitudes.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+    title : str or None
+        Axes title.
     """
     margins = list(margins)
     if not margins:
@@ -147,3 +208,90 @@ def disturb_margin_plot(margins: Sequence, ax=None, *, title: str | None = None)
     if title:
         ax.set_title(title)
     return ax
+
+
+def accuracy_plot(history: Sequence[dict], ax=None):
+    """Accuracy per epoch of a training run (``FitResult.history`` rows).
+
+    Draws ``train_accuracy``, ``train_running_accuracy`` and ``test_accuracy`` (those present;
+    ``None`` entries are gaps) against the epoch (from 1).
+
+    Parameters
+    ----------
+    history : sequence of dict
+        Rows with an ``epoch`` key and accuracy keys (fractions, dimensionless).
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+
+    Returns
+    -------
+    Axes
+    """
+    from matplotlib.ticker import MaxNLocator
+    ax = _new_axes(ax, (5, 3.5))
+    ep = [r["epoch"] for r in history]
+    for key, label, style in (("train_accuracy", "train", "o-"),
+                              ("train_running_accuracy", "train (running, during epoch)", "x:"),
+                              ("test_accuracy", "test", "s-")):
+        vals = [r.get(key) for r in history]
+        if any(v is not None for v in vals):
+            ax.plot(ep, [np.nan if v is None else v for v in vals], style, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.legend()
+    return ax
+
+
+def energy_by_category_plot(totals: dict, ax=None):
+    """Bar chart (log scale) of energy per category, largest first.
+
+    Parameters
+    ----------
+    totals : dict
+        Category -> energy (J), e.g. ``EnergyLedger.totals("category")``.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _new_axes(ax, (5, 3.5))
+    names = sorted(totals, key=lambda k: -totals[k])
+    ax.bar(names, [totals[k] for k in names])
+    ax.set_yscale("log")
+    ax.set_ylabel("energy (J)")
+    ax.set_title("energy by category")
+    for label in ax.get_xticklabels():
+        label.set_rotation(30)
+        label.set_horizontalalignment("right")
+    return ax
+
+
+def conductance_histograms(g_final: dict, g_initial: dict | None = None):
+    """One histogram per array of its conductances (in µS), after and (if given) before.
+
+    Parameters
+    ----------
+    g_final : dict
+        Array name -> conductances (S), any shape.
+    g_initial : dict, optional
+        The same before training (S); names missing here are drawn "after" only.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not g_final:
+        raise ConfigError("g_final must hold at least one array of conductances, got none")
+    g_initial = g_initial or {}
+    fig, axes = subplots(1, len(g_final), figsize=(4 * len(g_final), 3.2), squeeze=False)
+    for ax, (name, g) in zip(axes[0], g_final.items()):
+        if name in g_initial:
+            ax.hist(np.ravel(g_initial[name]) * 1e6, bins=50, alpha=0.6, label="before")
+        ax.hist(np.ravel(g) * 1e6, bins=50, alpha=0.6, label="after")
+        ax.set_xlabel("conductance (µS)")
+        ax.set_title(name)
+        ax.legend()
+    return fig

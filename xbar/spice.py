@@ -21,7 +21,7 @@ from .exceptions import ConfigError, XbarError
 class SpiceResult:
     """Operating point from ngspice: node voltages (V) and terminal currents (A), xbar's signs.
 
-    Attributes
+    Parameters
     ----------
     v_wordline, v_bitline : (M, N) ndarray
         Word- and bit-line node voltages, V.
@@ -123,7 +123,17 @@ def netlist(xb, row_voltages, col_voltages, *, title: str = "xbar crossbar",
 
 
 def cell_current_expression(iv, v: str, G: float) -> str:
-    """Behavioural-source current (A) of a nonlinear cell with small-signal conductance G (S)."""
+    """Behavioural-source current (A) of a nonlinear cell with small-signal conductance G (S).
+
+    Parameters
+    ----------
+    iv : IVModel
+        The cell's I-V model.
+    v : str
+        SPICE expression of the cell voltage (V), e.g. ``v(a,b)``.
+    G : float
+        Small-signal conductance of the cell (S).
+    """
     from . import iv as ivmod
     if isinstance(iv, ivmod.Sinh):
         return f"{G * iv.v0:.17g}*sinh(({v})/{iv.v0:.17g})"
@@ -134,13 +144,25 @@ def cell_current_expression(iv, v: str, G: float) -> str:
 
 
 def run(xb, row_voltages, col_voltages, *, timeout: float = 3600.0) -> SpiceResult:
-    """Solve the crossbar's operating point with ngspice and return it in xbar's conventions."""
+    """Solve the crossbar's operating point with ngspice and return it in xbar's conventions.
+
+    Parameters
+    ----------
+    xb : Crossbar
+        The array (conductances, wires, terminals, I-V model).
+    row_voltages : array_like, shape (M,)
+        Word-line source voltages (V); NaN for a floating line.
+    col_voltages : array_like, shape (N,)
+        Bit-line source voltages (V); NaN for a floating line.
+    timeout : float, default 3600.0
+        Seconds before ngspice is stopped (s).
+    """
     if not ngspice_available():
         raise XbarError("ngspice is not installed (Debian/Ubuntu: apt-get install -y ngspice)")
     M, N = xb.shape
     net = netlist(xb, row_voltages, col_voltages, analysis=False)
-    with tempfile.TemporaryDirectory(prefix="xbar-spice-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="xbar-spice-") as tmpname:
+        tmp = Path(tmpname)
         body = net.rsplit(".end", 1)[0]
         control = (f"{_OPTIONS}\n"
                    ".control\nset filetype=ascii\nop\nwrite out.raw all\n.endc\n.end\n")

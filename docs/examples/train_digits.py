@@ -25,7 +25,7 @@ for name in ("float", "reset-only pairs"):
         factory = T.pulsed_layer_factory(HfOxReRAM(), T.ResetOnlyWriter(),
                                          T.PulseMapping("stochastic"), ledger=ledger)
     net = T.build_network(rule, X.shape[1], 10, [], layer_factory=factory, random_state=0)
-    res = T.fit(net, train, rule=rule, epochs=3, seed=0, batch_size=20, test=test,
+    res = T.fit(net, train, rule=rule, epochs=3, random_state=0, batch_size=20, test=test,
                 ledger=ledger, progress=False)
     acc = [f"{h['test_accuracy']:.3f}" for h in res.history]
     print(f"{name:>17}: test accuracy per epoch {acc}")

@@ -45,7 +45,10 @@ class QuantisedLayer:
         self.mapping, self.dw, self.rng = mapping, dw, rng
         self.n_in, self.n_out, self.bias = self._f.n_in, self._f.n_out, bias
 
-    weights = property(lambda self: self._f.weights)
+    @property
+    def weights(self):
+        from xbar.train import stacked_weights
+        return stacked_weights(self._f)
 
     def forward(self, x):
         return self._f.forward(x)
@@ -132,7 +135,7 @@ def main(argv=None):
         net = build(variant, rule, Xtr.shape[1], HIDDEN[args.rule], args.seed, ledger, args.g_max,
                     variability=not args.no_variability)
         t0 = time.perf_counter()
-        res = T.fit(net, (Xtr, ytr), rule=rule, epochs=args.epochs, seed=args.seed,
+        res = T.fit(net, (Xtr, ytr), rule=rule, epochs=args.epochs, random_state=args.seed,
                     batch_size=args.batch, test=(Xte, yte), ledger=ledger, progress=False,
                     train_eval_samples=args.n_test, optimizer=T.SGD(momentum=args.momentum))
         dt = time.perf_counter() - t0

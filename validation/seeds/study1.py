@@ -184,22 +184,22 @@ def run(cfg: Study1Config, out, progress: Progress) -> dict:
             if name == "backprop":
                 net = T.build_network(rule, Xtr.shape[1], 4, [cfg.hidden, cfg.hidden],
                                       random_state=seed)
-                fit = T.fit(net, (Xtr, ytr), rule=rule, epochs=cfg.epochs, seed=seed,
+                fit = T.fit(net, (Xtr, ytr), rule=rule, epochs=cfg.epochs, random_state=seed,
                             batch_size=cfg.batch_size, test=(Xte, yte), progress=False,
                             train_eval_samples=0)
-                entry["software_devices"] = sum(2 * lay.weights.size for lay in net.layers)
+                entry["software_devices"] = sum(2 * T.stacked_weights(lay).size for lay in net.layers)
             else:
                 # floating-point reference of the same rule, same seed
                 fnet = T.build_network(rule, Xtr.shape[1], 4, [cfg.hidden, cfg.hidden],
                                        random_state=seed)
-                ffit = T.fit(fnet, (Xtr, ytr), rule=rule, epochs=cfg.epochs, seed=seed,
+                ffit = T.fit(fnet, (Xtr, ytr), rule=rule, epochs=cfg.epochs, random_state=seed,
                              batch_size=cfg.batch_size, test=(Xte, yte), progress=False,
                              train_eval_samples=0)
                 entry["float_history"] = [h["test_accuracy"] for h in ffit.history]
                 ledger, shadow, sampled = EnergyLedger(), EnergyLedger(), EnergyLedger()
                 net = _hardware_net(cfg, rule, Xtr.shape[1], seed, ledger, shadow, sampled)
                 entry["devices"] = device_count(net)
-                fit = T.fit(net, (Xtr, ytr), rule=rule, epochs=cfg.epochs, seed=seed,
+                fit = T.fit(net, (Xtr, ytr), rule=rule, epochs=cfg.epochs, random_state=seed,
                             batch_size=cfg.batch_size, test=(Xte, yte), ledger=ledger,
                             train_eval_samples=0,
                             progress=progress.enabled and not cfg.quick)

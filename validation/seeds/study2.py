@@ -232,7 +232,7 @@ def run(cfg: Study2Config, out, progress: Progress) -> dict:
             entry = {"seed": seed}
             if name == "float SGD":
                 net = T.build_network(rule, 784, 10, [], random_state=seed)
-                fit = T.fit(net, (Xtr, ytr), rule=rule, epochs=cfg.epochs, seed=seed,
+                fit = T.fit(net, (Xtr, ytr), rule=rule, epochs=cfg.epochs, random_state=seed,
                             batch_size=cfg.batch_size, test=(Xte, yte), progress=False,
                             train_eval_samples=0)
             else:
@@ -244,7 +244,7 @@ def run(cfg: Study2Config, out, progress: Progress) -> dict:
                 seeds_ep = np.random.SeedSequence(seed).spawn(cfg.epochs)
                 for e in range(cfg.epochs):
                     before = _snapshot(ledger)
-                    fit = T.fit(net, (Xtr, ytr), rule=wrapped, epochs=1, seed=seeds_ep[e],
+                    fit = T.fit(net, (Xtr, ytr), rule=wrapped, epochs=1, random_state=seeds_ep[e],
                                 batch_size=cfg.batch_size, test=(Xte, yte), ledger=ledger,
                                 train_eval_samples=0,
                                 progress=progress.enabled and not cfg.quick)

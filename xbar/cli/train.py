@@ -378,7 +378,7 @@ def run_config(doc: dict, *, progress=True, base_dir=None):
                                          ledger=ledger, reader=reader, g_high=hw.get("g_high"))
     net = T.build_network(rule, train[0].shape[1], n_classes, hidden,
                           layer_factory=factory, random_state=seed)
-    return T.fit(net, train, rule=rule, epochs=tcfg["epochs"], seed=seed,
+    return T.fit(net, train, rule=rule, epochs=tcfg["epochs"], random_state=seed,
                  batch_size=tcfg["batch_size"], test=test, ledger=ledger,
                  checkpoint=tcfg["checkpoint"], checkpoint_every=tcfg["checkpoint_every"],
                  results_dir=tcfg["results_dir"], optimizer=optimizer,

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 
 def _measured(args) -> int:
-    from ..devices._measured import run, summarize
-    return summarize(run(args.out, quick=args.quick, seed=args.seed))
+    from ..reports.measured import run, summarize
+    return summarize(run(args.out, quick=args.quick, random_state=args.seed))
 
 
 def register(subparsers) -> None:

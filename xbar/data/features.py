@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._fielddoc import document_fields
 from .._io import open_atomic
 from .._validation import as_float_array, check_scalar
 from ..exceptions import ConfigError
@@ -43,6 +44,7 @@ FEATURE_VERSION = 1
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
+@document_fields
 @dataclass(frozen=True)
 class FeatureConfig:
     """Parameters of the descriptor (all dimensionless counts)."""
@@ -67,7 +69,13 @@ class FeatureConfig:
 
 
 def feature_dimension(config: FeatureConfig = FeatureConfig()) -> int:
-    """Length of the descriptor for ``config``."""
+    """Length of the descriptor for ``config``.
+
+    Parameters
+    ----------
+    config : FeatureConfig
+        The descriptor's parameters.
+    """
     c = config
     return (c.orientation_bins * sum(g * g for g in c.grids) + c.colour_bins ** 3
             + 6 * c.colour_grid ** 2)
@@ -90,6 +98,15 @@ def image_features(images, config: FeatureConfig = FeatureConfig(), *,
 
     ``images`` are uint8 (0-255) or floats in [0, 1]. H and W must be divisible by ``downsample``
     and the pooled size by every grid (224 px with the defaults).
+
+    Parameters
+    ----------
+    images : ndarray, shape (n, H, W, 3)
+        RGB images, uint8 (0-255) or floats in [0, 1].
+    config : FeatureConfig
+        The descriptor's parameters.
+    batch_size : int, default 128
+        Images per computation batch (memory only).
     """
     imgs = np.asarray(images)
     if imgs.ndim != 4 or imgs.shape[3] != 3:
@@ -138,8 +155,8 @@ def image_features(images, config: FeatureConfig = FeatureConfig(), *,
 
 def cache_dir() -> Path:
     """Feature cache folder: ``$XBAR_CACHE_DIR/features`` or ``~/.cache/xbar/features``."""
-    base = os.environ.get("XBAR_CACHE_DIR")
-    base = Path(base).expanduser() if base else Path.home() / ".cache" / "xbar"
+    env = os.environ.get("XBAR_CACHE_DIR")
+    base = Path(env).expanduser() if env else Path.home() / ".cache" / "xbar"
     return base / "features"
 
 
@@ -164,6 +181,8 @@ def image_folder_features(root=None, split: str = "train", *,
         Data-set folder; default ``xbar.data.data_dir() / "imagenette4"``.
     split : str
         ``"train"`` or ``"test"``.
+    config : FeatureConfig
+        The descriptor's parameters.
     max_per_class : int or None
         Keep the first files (sorted by name) of each class (quick runs).
     cache : bool or path
@@ -220,6 +239,13 @@ class PCAProjection:
         self.whiten = bool(whiten)
 
     def fit(self, F) -> "PCAProjection":
+        """Fit the standardisation and principal axes on ``F``; returns self.
+
+        Parameters
+        ----------
+        F : ndarray, shape (n, d)
+            Training descriptors.
+        """
         F = as_float_array(F, "F", shape=(None, None))
         n, d = F.shape
         if self.n_components > min(n, d):
@@ -238,5 +264,12 @@ class PCAProjection:
         return self
 
     def transform(self, F) -> np.ndarray:
+        """Project ``F`` (n, d) on the fitted axes: (n, n_components).
+
+        Parameters
+        ----------
+        F : ndarray, shape (n, d)
+            Descriptors.
+        """
         F = as_float_array(F, "F", shape=(None, self.mean_.size))
         return ((F - self.mean_) / self.std_) @ self.components_.T / self.scale_

@@ -46,24 +46,24 @@ def load_image_folder(root=None, split: str = "train", size: tuple[int, int] | i
     folder = Path(root) / split
     if not folder.is_dir():
         raise DataFormatError(folder, f"split folder {split!r} not found under {root}")
-    if isinstance(size, int):
-        size = (size, size)
-    if size is not None:
-        size = tuple(int(check_scalar(s, "size", low=1, integer=True)) for s in size)
+    wh: tuple[int, ...] | None = (size, size) if isinstance(size, int) else size
+    if wh is not None:
+        wh = tuple(int(check_scalar(s, "size", low=1, integer=True)) for s in wh)
     if max_per_class is not None:
         check_scalar(max_per_class, "max_per_class", low=1, integer=True)
     classes = sorted(d.name for d in folder.iterdir() if d.is_dir())
     if not classes:
         raise DataFormatError(folder, "no class sub-folders")
-    images, labels = [], []
+    images: list[np.ndarray] = []
+    labels: list[int] = []
     for k, cls in enumerate(classes):
         files = sorted(f for f in (folder / cls).iterdir() if f.suffix.lower() in _EXTS)
         for f in files[:max_per_class]:
             try:
-                with Image.open(f) as im:
-                    im = im.convert("RGB")
-                    if size is not None and im.size != size:
-                        im = im.resize(size, Image.BILINEAR)
+                with Image.open(f) as src:
+                    im = src.convert("RGB")
+                    if wh is not None and im.size != wh:
+                        im = im.resize((wh[0], wh[1]), Image.Resampling.BILINEAR)
                     arr = np.asarray(im, dtype=np.uint8)
             except OSError as exc:
                 raise DataFormatError(f, f"cannot decode image ({exc})") from None

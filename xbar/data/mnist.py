@@ -20,6 +20,11 @@ def read_idx(path) -> np.ndarray:
     """Read one IDX file (gzip or raw) of unsigned bytes: magic 0x0000080D, big-endian dims.
 
     Raises :class:`DataFormatError` naming the file for a bad magic number or a short payload.
+
+    Parameters
+    ----------
+    path : str or Path
+        The IDX file (``.gz`` or raw).
     """
     p = check_file(path)
     try:

@@ -1,37 +1,39 @@
-"""A small text progress bar for sweeps (points done/total, failures, elapsed time, ETA)."""
+"""The progress bar of a sweep (points done/total, failures, elapsed time, ETA), drawn by tqdm."""
 from __future__ import annotations
 
 import sys
 import time
 from typing import TextIO
 
+from tqdm import tqdm
+
 
 def _clock(seconds: float) -> str:
     if seconds != seconds or seconds == float("inf"):
         return "--:--"
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+    return tqdm.format_interval(seconds)
 
 
 class Progress:
-    """Progress of a sweep, drawn on ``stream`` (stderr by default).
+    """Progress of a sweep, drawn on ``stream`` (stderr by default) by ``tqdm``.
 
-    On a terminal the bar is redrawn in place; otherwise (log files, CI) a line is printed at most
-    every ``interval`` seconds and at the end.  The ETA extrapolates the rate of points finished in
-    this run (points skipped because they were already finished do not count).
+    On a terminal the bar is redrawn in place at most 10 times a second; otherwise (log files,
+    CI) at most every ``interval`` seconds, and always at the end.  The ETA extrapolates the rate
+    of points finished in this run (points skipped because they were already finished do not
+    count).
 
     Parameters
     ----------
     total : int
         Points in the sweep.
-    skipped : int
+    skipped : int, default 0
         Points already finished before this run.
-    stream : file or None
+    stream : file or None, default sys.stderr
         Where to draw; ``None`` draws nothing.
-    interval : float
-        Seconds between lines when ``stream`` is not a terminal.
+    interval : float, default 10.0
+        Seconds between redraws when ``stream`` is not a terminal.
+    width : int, default 28
+        Characters of the bar itself.
     """
 
     def __init__(self, total: int, skipped: int = 0, stream: TextIO | None = sys.stderr,
@@ -40,9 +42,11 @@ class Progress:
         self.done, self.failed = skipped, 0
         self.stream, self.interval, self.width = stream, interval, width
         self.t0 = time.monotonic()
-        self._last = -float("inf")
-        self._tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
-        self.draw(force=True)
+        tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self._bar = None if stream is None else tqdm(
+            total=total, initial=skipped, file=stream, desc=self.line(), ascii=".#",
+            bar_format="[{bar:%d}] {desc}" % width, mininterval=0.1 if tty else interval,
+            dynamic_ncols=False, leave=True)
 
     def eta(self) -> float:
         """Seconds left at this run's rate (NaN before the first point of the run finishes)."""
@@ -52,10 +56,8 @@ class Progress:
         return (time.monotonic() - self.t0) / ran * (self.total - self.done)
 
     def line(self) -> str:
-        frac = self.done / self.total if self.total else 1.0
-        filled = int(round(frac * self.width))
-        bar = "#" * filled + "." * (self.width - filled)
-        text = f"[{bar}] {self.done}/{self.total} points"
+        """The text after the bar: points done, resumed and failed, elapsed time and ETA."""
+        text = f"{self.done}/{self.total} points"
         if self.skipped:
             text += f" ({self.skipped} resumed)"
         text += f", {self.failed} failed, elapsed {_clock(time.monotonic() - self.t0)}"
@@ -63,26 +65,24 @@ class Progress:
         return text
 
     def update(self, ok: bool = True) -> None:
-        """Count one finished point (``ok=False`` for a failed one) and redraw."""
+        """Count one finished point (``ok=False`` for a failed one) and redraw.
+
+        Parameters
+        ----------
+        ok : bool, default True
+            Whether the point succeeded.
+        """
         self.done += 1
         self.failed += 0 if ok else 1
-        self.draw(force=self.done == self.total)
-
-    def draw(self, force: bool = False) -> None:
-        if self.stream is None:
-            return
-        now = time.monotonic()
-        if self._tty:
-            self.stream.write("\r" + self.line() + ("\n" if self.done == self.total else ""))
-        elif force or now - self._last >= self.interval:
-            self.stream.write(self.line() + "\n")
-        else:
-            return
-        self._last = now
-        self.stream.flush()
+        if self._bar is not None:
+            self._bar.set_description_str(self.line(), refresh=False)
+            self._bar.update(1)
+            if self.done == self.total:
+                self._bar.refresh()
 
     def close(self) -> None:
         """Finish the line (after an interruption the bar stays where it stopped)."""
-        if self.stream is not None and self._tty and self.done < self.total:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.set_description_str(self.line(), refresh=False)
+            self._bar.close()
+            self._bar = None

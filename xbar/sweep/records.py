@@ -32,14 +32,28 @@ task raised, and keeps the finite values, null for the others, of a point failed
 
 
 def config_hash(task, params: dict) -> str:
-    """16-hex-digit SHA-256 of the task name, task version and every parameter (seed included)."""
+    """16-hex-digit SHA-256 of the task name, task version and every parameter (seed included).
+
+    Parameters
+    ----------
+    task : Task
+        Its name and version enter the hash.
+    params : dict
+        Every parameter of the point (seed included).
+    """
     blob = json.dumps({"task": task.name, "version": task.version, "params": params},
                       sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def to_json_value(value: Any) -> Any:
-    """A JSON-safe scalar: numpy scalars to Python, NaN and infinities to None (strict JSON)."""
+    """A JSON-safe scalar: numpy scalars to Python, NaN and infinities to None (strict JSON).
+
+    Parameters
+    ----------
+    value : object
+        A scalar (numpy or Python).
+    """
     if hasattr(value, "item") and getattr(value, "shape", None) == ():
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -48,13 +62,27 @@ def to_json_value(value: Any) -> Any:
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    """Write ``data`` as strict JSON to ``path`` atomically (``xbar._io.open_atomic``)."""
+    """Write ``data`` as strict JSON to ``path`` atomically (``xbar._io.open_atomic``).
+
+    Parameters
+    ----------
+    path : Path
+        Destination file.
+    data : dict
+        JSON-able mapping.
+    """
     with open_atomic(path) as fh:
         json.dump(data, fh, indent=1, sort_keys=True, allow_nan=False)
 
 
 class RecordStore:
-    """The ``records/`` directory of a sweep output directory."""
+    """The ``records/`` directory of a sweep output directory.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The sweep output directory (``records/`` is created in it).
+    """
 
     def __init__(self, out: "str | os.PathLike"):
         self.out = Path(out)
@@ -64,9 +92,23 @@ class RecordStore:
             stale.unlink(missing_ok=True)
 
     def path(self, h: str) -> Path:
+        """The record file of the point with hash ``h``.
+
+        Parameters
+        ----------
+        h : str
+            A point's hash (:func:`config_hash`).
+        """
         return self.dir / f"{h}.json"
 
     def write(self, record: dict) -> None:
+        """Write a point's record atomically.
+
+        Parameters
+        ----------
+        record : dict
+            A point's record (its ``hash`` names the file).
+        """
         write_json_atomic(self.path(record["hash"]), record)
 
     def load(self) -> dict[str, dict]:
@@ -83,7 +125,17 @@ class RecordStore:
 
 
 def table_rows(records: list[dict], param_names: list[str], metric_names: list[str]) -> list[dict]:
-    """Flat rows: hash, status, every parameter, the chosen metrics, error, wall time, version."""
+    """Flat rows: hash, status, every parameter, the chosen metrics, error, wall time, version.
+
+    Parameters
+    ----------
+    records : list of dict
+        The points' records.
+    param_names : list of str
+        Parameter columns.
+    metric_names : list of str
+        Metric columns.
+    """
     rows = []
     for rec in records:
         row = {"hash": rec["hash"], "status": rec["status"]}
@@ -105,7 +157,15 @@ def _float(v):
 
 
 def write_table(out: "str | os.PathLike", rows: list[dict]) -> Path:
-    """Write the combined table: Parquet (pyarrow) if available, else CSV.  Returns its path."""
+    """Write the combined table: Parquet (pyarrow) if available, else CSV.  Returns its path.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The sweep output directory.
+    rows : list of dict
+        From :func:`table_rows`.
+    """
     out = Path(out)
     try:
         import pyarrow as pa

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from typing import cast
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,17 @@ def _plot_metric(meta: dict, grid: np.ndarray, metric: str, path: Path) -> None:
 
 
 def metric_figure(meta: dict, grid: np.ndarray, metric: str):
-    """The report's ``matplotlib.figure.Figure`` of one metric (no pyplot, no global backend)."""
+    """The report's ``matplotlib.figure.Figure`` of one metric (no pyplot, no global backend).
+
+    Parameters
+    ----------
+    meta : dict
+        The sweep description (``DIR/sweep.json``: axes, name, metric docs).
+    grid : ndarray
+        The metric on the grid of the axes (NaN where not run).
+    metric : str
+        The metric's name.
+    """
     from matplotlib.figure import Figure
 
     axes = meta["axes"]
@@ -173,7 +184,7 @@ def metric_figure(meta: dict, grid: np.ndarray, metric: str):
             for (i, j), v in np.ndenumerate(heat):
                 if np.isfinite(v):
                     ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=6,
-                            color="k" if im.norm(v) > 0.6 else "w")
+                            color="k" if cast(float, im.norm(v)) > 0.6 else "w")
         cbar = fig.colorbar(im, ax=ax, label=metric)
         if norm is not None:
             _readable_log(cbar.ax.yaxis)

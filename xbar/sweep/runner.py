@@ -35,6 +35,17 @@ def execute_point(fn, params: dict, seed: int, metric_names: tuple[str, ...]) ->
     Returns a dict with ``status`` ("ok" or "failed"), ``metrics``, ``error`` (type, message,
     traceback, or None; a task returning a NaN, infinite or None metric fails the point with error
     type ``"NonFiniteMetric"``, the other metrics are kept), ``wall_time_s``, ``started``, ``finished`` and ``host``.
+
+    Parameters
+    ----------
+    fn : callable
+        The task: ``fn(params, seed) -> dict`` of metrics.
+    params : dict
+        The point's parameters.
+    seed : int
+        The point's seed (a sweep axis; passed to the task).
+    metric_names : tuple of str
+        Metrics the task must return.
     """
     started, t0 = _now(), time.perf_counter()
     try:
@@ -80,20 +91,27 @@ def _lost_outcome(exc: BaseException) -> dict:
 class SweepResult:
     """What :func:`run` returns.
 
-    Attributes
+    Parameters
     ----------
     spec : SweepSpec
+        The sweep that ran.
     records : list of dict
         One record per point in spec order (``None`` for points not finished, after an interrupt).
-    n_run, n_skipped, n_ok, n_failed : int
-        Points computed in this call, points reused from earlier runs, and the status counts over
-        all points.
+    n_run : int
+        Points computed in this call.
+    n_skipped : int
+        Points reused from earlier runs.
     out : Path or None
         Output directory (None when run without one).
     table : Path or None
         The combined table (Parquet or CSV).
     wall_time_s : float
         Wall time of this call (s).
+
+    Attributes
+    ----------
+    n_ok, n_failed : int
+        The status counts over all points.
     """
 
     spec: SweepSpec
@@ -121,12 +139,21 @@ class SweepResult:
         return pd.DataFrame(self.rows())
 
     def summary(self) -> str:
+        """One line: points ok / failed / reused / run and the wall time (s)."""
         return (f"{len(self.records)} points: {self.n_ok} ok, {self.n_failed} failed, "
                 f"{self.n_skipped} reused, {self.n_run} run in {self.wall_time_s:.1f} s")
 
 
 def spec_summary(spec: SweepSpec, points: list[Point]) -> dict:
-    """The JSON description of a sweep written to ``DIR/sweep.json`` (read by the report)."""
+    """The JSON description of a sweep written to ``DIR/sweep.json`` (read by the report).
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        The sweep.
+    points : list of Point
+        Its points (``spec.points()``).
+    """
     from .. import __version__
     return {
         "name": spec.name, "description": spec.description, "task": spec.task.name,
@@ -155,7 +182,15 @@ def _fmt_bytes(n: float) -> str:
 
 
 def memory_estimates(spec: SweepSpec, points: list[Point]) -> list[float] | None:
-    """Estimated peak memory (bytes) of every point, or None if the task gives no estimate."""
+    """Estimated peak memory (bytes) of every point, or None if the task gives no estimate.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        The sweep.
+    points : list of Point
+        Its points (``spec.points()``).
+    """
     if spec.task.memory is None:
         return None
     return [float(spec.task.memory(_task_params(p))) for p in points]
@@ -163,7 +198,17 @@ def memory_estimates(spec: SweepSpec, points: list[Point]) -> list[float] | None
 
 def check_memory(spec: SweepSpec, points: list[Point], max_memory: float | None = None) -> float | None:
     """Refuse a sweep with a point whose memory estimate exceeds ``max_memory`` (bytes; default
-    :func:`memory_limit`).  Returns the largest estimate (None without one)."""
+    :func:`memory_limit`).  Returns the largest estimate (None without one).
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        The sweep.
+    points : list of Point
+        Its points (``spec.points()``).
+    max_memory : float or None
+        Limit in bytes; default :func:`memory_limit`.
+    """
     est = memory_estimates(spec, points)
     if not est:
         return None
@@ -328,7 +373,13 @@ def _run_dask(todo: list[Point], task, finish, client, scheduler, workers) -> No
 
 
 def load_records(out: "str | os.PathLike") -> tuple[dict, list]:
-    """Read ``DIR/sweep.json`` and the records of its points (``None`` for missing points)."""
+    """Read ``DIR/sweep.json`` and the records of its points (``None`` for missing points).
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        A sweep output directory.
+    """
     out = Path(out)
     meta_path = out / "sweep.json"
     if not meta_path.is_file():
@@ -339,7 +390,13 @@ def load_records(out: "str | os.PathLike") -> tuple[dict, list]:
 
 
 def load_table(out: "str | os.PathLike"):
-    """The results of a sweep output directory as a ``pandas.DataFrame`` (finished points only)."""
+    """The results of a sweep output directory as a ``pandas.DataFrame`` (finished points only).
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        A sweep output directory.
+    """
     import pandas as pd
     meta, records = load_records(out)
     return pd.DataFrame(table_rows([r for r in records if r], meta["params"], meta["metrics"]))

@@ -139,7 +139,7 @@ def train(params: dict, seed: int) -> dict:
     net = T.build_network(rule, Xtr.shape[1], 10, hidden, layer_factory=factory,
                           random_state=seed)
     t0 = time.perf_counter()
-    res = T.fit(net, (Xtr, ytr), rule=rule, epochs=params["epochs"], seed=seed,
+    res = T.fit(net, (Xtr, ytr), rule=rule, epochs=params["epochs"], random_state=seed,
                 batch_size=params["batch"], test=(Xte, yte), ledger=ledger, progress=False)
     wall = time.perf_counter() - t0
     last = res.history[-1]

@@ -67,9 +67,9 @@ class ProgrammedLayer:
             ledger=ledger, name=name, read_method=hw.read_method, energy=hw.energy,
             count_samples=False, channel_noise=noise, random_state=fab)
         self.version = 0            # programmings so far
-        self._devices = None        # device arrays of ``relax`` since the last programming
+        self._devices: list | None = None        # device arrays of ``relax`` since the last programming
         self._W = np.array(W)
-        self._J = None
+        self._J: np.ndarray | None = None
         if hw.programming_noise > 0.0:
             self.program(W)
 
@@ -110,7 +110,7 @@ class ProgrammedLayer:
             self._devices = sample_devices(a, model, self._relax_rng)
             for tile, dev in zip(a.tiles, self._devices):
                 dev.set_state(np.asarray(tile.G))
-        age_layer(a, self._devices, t_seconds)
+        age_layer(a, list(self._devices), t_seconds)
         self._J = None
 
     def sync(self, W: np.ndarray) -> bool:
@@ -140,7 +140,8 @@ class ProgrammedLayer:
 
     def jacobian(self) -> np.ndarray:
         """(out, in) input Jacobian of :meth:`read` (see the module docstring), cached."""
-        if self._J is None:
+        J = self._J
+        if J is None:
             a = self.analog
             J = np.zeros((a.out_features, a.in_features))
             for tile in a.tiles:
@@ -150,7 +151,7 @@ class ProgrammedLayer:
                     TA = np.asarray(tile.G) @ tile.A
                 J[tile.spec.outputs, tile.spec.rows] += ((TA * tile.adc_gain) @ tile.D).T
             self._J = J
-        return self._J
+        return J
 
     def effective_weights(self, circuit: bool = False) -> np.ndarray:
         """(out, in) weights the arrays hold: the mapping's inverse of the conductances, or with

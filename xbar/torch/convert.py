@@ -3,7 +3,7 @@ ranges, and read the model's energy ledger."""
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from typing import Callable, cast
 
 import torch
 from torch import nn
@@ -23,7 +23,13 @@ def _set_child(root: nn.Module, qualname: str, new: nn.Module) -> None:
 
 
 def analog_modules(model: nn.Module) -> list[tuple[str, _CrossbarModule]]:
-    """``(name, module)`` of every crossbar layer of ``model``, in registration order."""
+    """``(name, module)`` of every crossbar layer of ``model``, in registration order.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any model.
+    """
     return [(n, m) for n, m in model.named_modules() if isinstance(m, _CrossbarModule)]
 
 
@@ -105,22 +111,31 @@ def to_float(model: nn.Module, *, circuit: bool = False) -> nn.Module:
     ``module.effective_weight(circuit)``: the mapping's inverse of the programmed conductances
     (programming error and clipping included), or with ``circuit=True`` the read's linear map
     including the IR drop of wires and terminals.  Biases are copied.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A model converted by :func:`convert`.
+    circuit : bool, default False
+        Read the weights back through the circuit (IR drop included) instead of the mapping's inverse.
     """
     mods = analog_modules(model)
     memo = {id(m.core): None for _, m in mods}       # the arrays are not copied
     out = copy.deepcopy(model, memo)
     for name, m in mods:
         w = m.effective_weight(circuit=circuit).detach().clone()
+        new: nn.Linear | nn.Conv2d
         if isinstance(m, CrossbarLinear):
             new = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None,
                             dtype=w.dtype)
         else:
-            new = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride,
-                            padding=m.padding, dilation=m.dilation, bias=m.bias is not None,
-                            padding_mode=m.padding_mode, dtype=w.dtype)
+            c = cast(CrossbarConv2d, m)
+            new = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, stride=c.stride,
+                            padding=c.padding, dilation=c.dilation, bias=c.bias is not None,
+                            padding_mode=c.padding_mode, dtype=w.dtype)
         with torch.no_grad():
             new.weight.copy_(w)
-            if m.bias is not None:
+            if m.bias is not None and new.bias is not None:
                 new.bias.copy_(m.bias)
         new.train(m.training)
         if not name:
@@ -137,6 +152,15 @@ def calibrate(model: nn.Module, *inputs, **kwargs) -> nn.Module:
     Each layer calibrates on the inputs it receives in that pass (after the preceding layers,
     themselves calibrated).  The reads book energy with ``operation="calibrate"``.  Re-programming
     re-applies the TIA gain rule, so calibrate again after fine-tuning.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A model converted by :func:`convert`.
+    *inputs
+        Positional inputs of the forward pass.
+    **kwargs
+        Keyword inputs of the forward pass.
     """
     mods = [m for _, m in analog_modules(model)]
     if not mods:
@@ -154,7 +178,15 @@ def calibrate(model: nn.Module, *inputs, **kwargs) -> nn.Module:
 def relax(model: nn.Module, t_seconds: float) -> nn.Module:
     """Let ``t_seconds`` (s) of conductance relaxation pass in every crossbar layer (the device
     model of its ``Hardware.device``, e.g. ``xbar.devices.presets.stanford_tech_b()``); returns
-    ``model``.  Calls compose; an optimiser step (re-programming) restarts a layer's clock."""
+    ``model``.  Calls compose; an optimiser step (re-programming) restarts a layer's clock.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A model converted by :func:`convert`.
+    t_seconds : float
+        Time that passes (s).
+    """
     mods = analog_modules(model)
     if not mods:
         raise ConfigError("model has no crossbar layers (convert it first)")
@@ -164,7 +196,15 @@ def relax(model: nn.Module, t_seconds: float) -> nn.Module:
 
 
 def energy(model: nn.Module, by=("layer", "category")):
-    """The ``LedgerSummary`` of the model's crossbar energy (J), per layer and category."""
+    """The ``LedgerSummary`` of the model's crossbar energy (J), per layer and category.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A model converted by :func:`convert`.
+    by : tuple of str, default ("layer", "category")
+        Ledger tags to group by.
+    """
     mods = analog_modules(model)
     if not mods:
         raise ConfigError("model has no crossbar layers (convert it first)")

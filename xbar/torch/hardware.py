@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
+from .._fielddoc import document_fields
 from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError
 from ..periphery import ADC, DAC, TIA, ArrayConfig, WeightMapping
@@ -15,6 +17,7 @@ __all__ = ["Hardware", "INPUT_SCALINGS"]
 INPUT_SCALINGS = ("per_sample", "none")
 
 
+@document_fields
 @dataclass
 class Hardware:
     """Crossbar hardware of the analog layers of a converted model (every layer gets its own
@@ -76,11 +79,18 @@ class Hardware:
     def ideal(cls, **overrides) -> "Hardware":
         """Ideal periphery and wires: no wire, driver or sense resistance, continuous DAC and
         ADC, no noise.  A converted model then computes the original model's function."""
-        kw = dict(array=ArrayConfig(r_wordline=0.0, r_bitline=0.0),
-                  dac=DAC(bits=None, r_driver=0.0), adc=ADC(bits=None), tia=TIA(r_in=0.0))
+        kw: dict[str, Any] = dict(array=ArrayConfig(r_wordline=0.0, r_bitline=0.0),
+                                  dac=DAC(bits=None, r_driver=0.0), adc=ADC(bits=None),
+                                  tia=TIA(r_in=0.0))
         kw.update(overrides)
         return cls(**kw)
 
     def replace(self, **changes) -> "Hardware":
-        """A copy with some fields changed."""
+        """A copy with some fields changed.
+
+        Parameters
+        ----------
+        **changes
+            Field names and their new values.
+        """
         return dataclasses.replace(self, **changes)

@@ -15,6 +15,8 @@ hardware-aware.  Convolutions are lowered by unfolding: each output pixel's patc
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -65,6 +67,8 @@ class _CrossbarModule(nn.Module):
     """What both analog modules share: the programmed arrays and their inspection."""
 
     core: ProgrammedLayer
+    weight: nn.Parameter
+    bias: nn.Parameter | None
 
     def _setup(self, weight2d: torch.Tensor, hardware, name: str, ledger, random_state,
                count_samples: bool) -> None:
@@ -145,6 +149,27 @@ class CrossbarLinear(_CrossbarModule):
 
     Build with :func:`xbar.torch.convert` or :meth:`from_linear`.  Inputs ``(*, in_features)``,
     floating point on the CPU; the output has the input's dtype.
+
+    Parameters
+    ----------
+    in_features : int
+        Inputs.
+    out_features : int
+        Outputs.
+    bias : bool, default True
+        Whether to add a (digital) bias.
+    hardware : Hardware or None
+        The arrays, converters and device; default ``Hardware()``.
+    name : str
+        Layer name in the energy ledger.
+    ledger : EnergyLedger or None
+        Energy book (J) of the reads; default a new one.
+    random_state : None, int or numpy.random.Generator
+        Seed of converter errors, programming and read noise.
+    count_samples : bool, default False
+        Count every forward pass's samples in the ledger (``ledger.add_samples``).
+    weight : torch.Tensor or None
+        Initial weights (out_features, in_features); default ``nn.Linear``'s initialisation.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
@@ -166,7 +191,7 @@ class CrossbarLinear(_CrossbarModule):
         """An analog copy of ``linear`` (weights and bias copied; see the class parameters)."""
         m = cls(linear.in_features, linear.out_features, linear.bias is not None,
                 weight=linear.weight, **kw)
-        if linear.bias is not None:
+        if linear.bias is not None and m.bias is not None:
             m.bias.data.copy_(linear.bias.detach())
         m.train(linear.training)
         return m
@@ -205,7 +230,30 @@ class CrossbarConv2d(_CrossbarModule):
     is one read of its input patch.  Padding (any ``padding_mode``), stride and dilation are applied
     digitally around the reads exactly as ``nn.Conv2d`` does.  Build with :func:`convert` or
     :meth:`from_conv`.
+
+    Parameters
+    ----------
+    conv : torch.nn.Conv2d
+        The convolution to copy (weights, bias, stride, padding, dilation).
+    hardware : Hardware or None
+        The arrays, converters and device; default ``Hardware()``.
+    name : str
+        Layer name in the energy ledger.
+    ledger : EnergyLedger or None
+        Energy book (J) of the reads; default a new one.
+    random_state : None, int or numpy.random.Generator
+        Seed of converter errors, programming and read noise.
+    count_samples : bool, default False
+        Count every forward pass's samples in the ledger (``ledger.add_samples``).
     """
+
+    in_channels: int
+    out_channels: int
+    kernel_size: Any
+    stride: Any
+    padding: Any
+    dilation: Any
+    padding_mode: Any
 
     def __init__(self, conv: nn.Conv2d, *, hardware=None, name: str = "conv", ledger=None,
                  random_state=None, count_samples: bool = False):

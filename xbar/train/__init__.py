@@ -10,11 +10,11 @@ from .backprop import Backprop
 from .competitive import Competitive, competitive_layer_loss, group_goodness
 from .forward_forward import ForwardForward, embed_labels, ff_layer_loss, goodness
 from .checkpoint import load_checkpoint, save_checkpoint
-from .fit import FitResult, evaluate, fit, write_metrics, write_results
-from .layers import FloatLayer, Layer, augment, init_weights
+from .loop import FitResult, evaluate, fit, write_metrics, write_results
+from .layers import FloatLayer, Layer, WeightAccessors, augment, init_weights, stacked_weights
 from .network import Network, build_network
 from .rules import Rule, StepResult
-from .mapping import PulseMapping
+from .pulse_mapping import PulseMapping
 from .pulsed import (PairArray, ProgramVerifyWriter, PulsedLayer, ResetOnlyWriter, WriteCircuit,
                      pulsed_layer_factory)
 from .softmax import LearningFromMistakes, SoftmaxSGD, lfm_update
@@ -26,5 +26,5 @@ __all__ = [
     "pulsed_layer_factory", "save_checkpoint", "write_metrics", "write_results", "ForwardForward", "Layer", "LearningFromMistakes",
     "Network", "Rule", "SGD", "LRSchedule", "SoftmaxSGD", "StepResult", "augment", "build_network",
     "competitive_layer_loss", "embed_labels", "ff_layer_loss", "goodness", "group_goodness",
-    "init_weights", "lfm_update",
+    "init_weights", "lfm_update", "stacked_weights", "WeightAccessors",
 ]

@@ -23,6 +23,7 @@ from ..exceptions import ConfigError
 from ._common import length_normalize, log_softmax, one_hot, softmax
 from .competitive import group_goodness
 from .network import relu
+from .layers import stacked_weights
 from .rules import Rule, StepResult
 
 _EPS = 1e-8
@@ -97,6 +98,15 @@ class Backprop(Rule):
         """Mean loss and ``∂L/∂a`` (B, n_out) per layer, with the layer inputs used.
 
         Returns ``(loss, z, xs, dAs)``: z the logits.
+
+        Parameters
+        ----------
+        net : Network
+            The network the rule trains.
+        x : ndarray, shape (B, n_features)
+            A batch of features (dimensionless).
+        y : ndarray of int, shape (B,)
+            Labels.
         """
         K, B = net.n_classes, x.shape[0]
         xs, As = self._forward(net, x)
@@ -112,13 +122,13 @@ class Backprop(Rule):
         dAs[-1] = da
         for k in range(len(As) - 1, 0, -1):
             layer = net.layers[k]
-            g_in = dAs[k] @ layer.weights[: layer.n_in].T     # ∂L/∂(input of layer k)
+            g_in = dAs[k] @ stacked_weights(layer)[: layer.n_in].T     # ∂L/∂(input of layer k)
             y_prev = relu(As[k - 1])
             g_y = _normalize_backward(y_prev, g_in) if self.normalize else g_in
             dAs[k - 1] = g_y * (As[k - 1] > 0)
         return loss, z, xs, dAs
 
-    def step(self, net, x, y, rng):
+    def step(self, net, x, y, random_state):
         B = x.shape[0]
         loss, z, xs, dAs = self.loss_and_grads(net, x, y)
         updates = [(k, xs[k], -(self.lr / B) * dAs[k]) for k in range(len(xs))]

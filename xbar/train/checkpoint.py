@@ -38,7 +38,15 @@ def _unflatten(arrays: dict, meta: dict) -> dict:
 
 
 def save_checkpoint(path, state: dict) -> Path:
-    """Write ``state`` (nested dicts of arrays and JSON-able values) atomically to ``path``."""
+    """Write ``state`` (nested dicts of arrays and JSON-able values) atomically to ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The checkpoint file (written through a temporary file and os.replace).
+    state : dict
+        Nested dicts of arrays and JSON-able values.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict = {}
@@ -51,7 +59,13 @@ def save_checkpoint(path, state: dict) -> Path:
 
 
 def load_checkpoint(path) -> dict:
-    """Read a checkpoint written by :func:`save_checkpoint`."""
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file written by :func:`save_checkpoint`.
+    """
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:

@@ -30,7 +30,15 @@ from .rules import Rule, StepResult
 
 
 def group_goodness(y: np.ndarray, n_classes: int) -> np.ndarray:
-    """Mean squared activity per class group: (B, N) -> (B, K), groups are contiguous blocks."""
+    """Mean squared activity per class group: (B, N) -> (B, K), groups are contiguous blocks.
+
+    Parameters
+    ----------
+    y : ndarray, shape (B, N)
+        Activities (dimensionless); N is a multiple of ``n_classes``.
+    n_classes : int
+        Number of class groups K.
+    """
     B, N = y.shape
     return np.mean((y * y).reshape(B, n_classes, N // n_classes), axis=2)
 
@@ -40,6 +48,17 @@ def competitive_layer_loss(a: np.ndarray, labels: np.ndarray, n_classes: int,
     """Cross-entropy of softmax(group goodness / T) and its gradient w.r.t. pre-activations.
 
     Returns ``loss`` (B,), ``dloss_da`` (B, N) and the class goodness (B, K).
+
+    Parameters
+    ----------
+    a : ndarray, shape (B, N)
+        Pre-activations of the layer (dimensionless).
+    labels : ndarray of int, shape (B,)
+        Class labels.
+    n_classes : int
+        Number of class groups K.
+    temperature : float, default 1.0
+        Softmax temperature T (dimensionless, > 0).
     """
     y = relu(a)
     g = group_goodness(y, n_classes)
@@ -106,7 +125,7 @@ class Competitive(Rule):
     def scores(self, net, x):
         return self._scores_from(self._passes(net, x), net.n_classes)
 
-    def step(self, net, x, y, rng):
+    def step(self, net, x, y, random_state):
         K, B = net.n_classes, x.shape[0]
         passes = self._passes(net, x)
         updates, loss = [], 0.0

@@ -48,7 +48,15 @@ from .rules import Rule, StepResult
 
 
 def goodness(y: np.ndarray, kind: str = "mean") -> np.ndarray:
-    """Goodness of activities ``y`` (B, N): ``mean_j y_j²`` or ``sum_j y_j²`` -> (B,)."""
+    """Goodness of activities ``y`` (B, N): ``mean_j y_j²`` or ``sum_j y_j²`` -> (B,).
+
+    Parameters
+    ----------
+    y : ndarray, shape (B, N)
+        Activities (dimensionless).
+    kind : {"mean", "sum"}, default "mean"
+        Mean or sum of the squares over the units.
+    """
     return np.mean(y * y, axis=1) if kind == "mean" else np.sum(y * y, axis=1)
 
 
@@ -94,6 +102,19 @@ def embed_labels(x: np.ndarray, labels, n_classes: int, scale: float = 1.0,
     ``mode="append"`` prepends the code (``n_classes`` extra inputs); ``"overwrite"`` writes it over
     the first ``n_classes`` features (same width). ``labels`` may be an int array (B,) or ``None``
     for the neutral code (``scale / n_classes`` on every label input).
+
+    Parameters
+    ----------
+    x : ndarray, shape (B, d)
+        Features (dimensionless).
+    labels : ndarray of int, shape (B,), or None
+        Labels to embed; None for the neutral code.
+    n_classes : int
+        Number of classes (width of the code).
+    scale : float, default 1.0
+        Value of the hot entry (dimensionless).
+    mode : {"append", "overwrite"}, default "append"
+        Prepend the code or write it over the first ``n_classes`` features.
     """
     if labels is None:
         code = np.full((x.shape[0], n_classes), scale / n_classes)
@@ -194,7 +215,13 @@ class ForwardForward(Rule):
         return n_features + n_classes
 
     def theta(self, n_units: int) -> float:
-        """θ of a layer of ``n_units`` units."""
+        """θ of a layer of ``n_units`` units.
+
+        Parameters
+        ----------
+        n_units : int
+            Units of the layer.
+        """
         return float(n_units) if self.threshold == "width" else float(self.threshold)
 
     def _embed(self, x, labels, K):
@@ -234,13 +261,13 @@ class ForwardForward(Rule):
     def passes_per_prediction(self, net):
         return net.n_classes
 
-    def _wrong_labels(self, net, x, y, rng):
+    def _wrong_labels(self, net, x, y, random_state):
         K = net.n_classes
         if self.negatives == "hard":
             s = self.scores(net, x)
             s[np.arange(len(y)), y] = -np.inf
             return np.argmax(s, axis=1)
-        return (y + rng.integers(1, K, size=len(y))) % K
+        return (y + random_state.integers(1, K, size=len(y))) % K
 
     def _peer_grad(self, k: int, y_pos: np.ndarray) -> tuple[float, np.ndarray]:
         """Peer-normalisation loss and its gradient per positive sample w.r.t. ``a`` (B, N)."""
@@ -256,9 +283,9 @@ class ForwardForward(Rule):
         g = self.peer_norm * (2.0 / len(m)) * share * dev
         return loss, g[None, :] * (y_pos > 0)
 
-    def step(self, net, x, y, rng):
+    def step(self, net, x, y, random_state):
         K, B = net.n_classes, x.shape[0]
-        y_neg = self._wrong_labels(net, x, y, rng)
+        y_neg = self._wrong_labels(net, x, y, random_state)
         # positive and negative passes go through the arrays as one batch of 2B inputs
         both = self._passes(net, np.concatenate([self._embed(x, y, K), self._embed(x, y_neg, K)]))
         div = B if self.average == "samples" else 2 * B

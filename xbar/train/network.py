@@ -53,6 +53,13 @@ class Network:
         return {f"layer{k}": layer.state_dict() for k, layer in enumerate(self.layers)}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore every layer from :meth:`state_dict` (for resuming from a checkpoint).
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state_dict` returned.
+        """
         for k, layer in enumerate(self.layers):
             layer.load_state_dict(state[f"layer{k}"])
 
@@ -73,8 +80,14 @@ def build_network(rule, n_features: int, n_classes: int, hidden: Sequence[int] =
     rule : Rule
         Decides the layer sizes (``rule.layer_sizes``), e.g. Forward-Forward adds ``n_classes``
         label inputs, softmax regression has no hidden layer.
+    n_features : int
+        Width of the features.
+    n_classes : int
+        Number of classes.
     hidden : sequence of int
         Hidden layer widths.
+    bias : bool, default True
+        Whether every layer has a bias row.
     layer_factory : callable, optional
         ``layer_factory(n_in, n_out, bias=..., random_state=..., index=k) -> Layer``; default builds
         float layers (:meth:`FloatLayer.init`).
@@ -83,7 +96,7 @@ def build_network(rule, n_features: int, n_classes: int, hidden: Sequence[int] =
     """
     sizes = rule.layer_sizes(int(n_features), int(n_classes), list(hidden))
     rngs = spawn(random_state, len(sizes) - 1)
-    layers = []
+    layers: list[Layer] = []
     for k in range(len(sizes) - 1):
         if layer_factory is None:
             layers.append(FloatLayer.init(sizes[k], sizes[k + 1], bias=bias, random_state=rngs[k]))
@@ -94,5 +107,11 @@ def build_network(rule, n_features: int, n_classes: int, hidden: Sequence[int] =
 
 
 def relu(a: np.ndarray) -> np.ndarray:
-    """max(a, 0)."""
+    """max(a, 0).
+
+    Parameters
+    ----------
+    a : ndarray
+        Pre-activations (dimensionless).
+    """
     return np.maximum(a, 0.0)

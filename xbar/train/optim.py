@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from .layers import augment
+from .layers import augment, stacked_weights
 
 SCHEDULES = ("constant", "linear", "cosine", "step")
 
@@ -41,8 +41,10 @@ class LRSchedule:
         Fraction of the run (0–1) after which linear/cosine decay begins.
     final : float, default 0.0
         Factor at the end of the run for linear/cosine.
-    step_epochs : int, default 1;  gamma : float, default 0.5
-        Step schedule.
+    step_epochs : int, default 1
+        Epochs between the factor's steps (``"step"``).
+    gamma : float, default 0.5
+        Multiplier of each step (``"step"``, dimensionless).
     warmup_epochs : float, default 0.0
         Linear warm-up from 0 to 1 over this many epochs (multiplies the above).
     """
@@ -63,7 +65,15 @@ class LRSchedule:
         check_scalar(self.warmup_epochs, "warmup_epochs", low=0.0)
 
     def factor(self, t: float, total: float) -> float:
-        """Learning-rate factor at progress ``t`` of ``total`` epochs."""
+        """Learning-rate factor at progress ``t`` of ``total`` epochs.
+
+        Parameters
+        ----------
+        t : float
+            Training progress in epochs (fractional).
+        total : float
+            Epochs of the run.
+        """
         f = 1.0
         if self.kind in ("linear", "cosine"):
             t0 = self.decay_start * total
@@ -112,8 +122,22 @@ class SGD:
         return self.momentum > 0 or self.weight_decay > 0
 
     def apply(self, model, updates, lr: float, t: float, total: float) -> None:
-        """Hand a step's ``(layer, x, δ)`` updates to the layers of ``model``."""
-        f = self.schedule.factor(t, total)
+        """Hand a step's ``(layer, x, δ)`` updates to the layers of ``model``.
+
+        Parameters
+        ----------
+        model : Network
+            Its layers receive the updates.
+        updates : list of (int, ndarray, ndarray)
+            ``(layer index, x, δ)`` of the step.
+        lr : float
+            The rule's learning rate (dimensionless), for the weight decay.
+        t : float
+            Training progress in epochs.
+        total : float
+            Epochs of the run.
+        """
+        f = (self.schedule or LRSchedule()).factor(t, total)
         if not self.dense:
             for k, xin, delta in updates:
                 model.layers[k].update(xin, delta if f == 1.0 else f * delta)
@@ -126,7 +150,7 @@ class SGD:
         for k, layer in enumerate(model.layers):
             g = dW.get(k)
             if self.weight_decay > 0:
-                decay = (-lr * self.weight_decay) * layer.weights
+                decay = (-lr * self.weight_decay) * stacked_weights(layer)
                 g = decay if g is None else g + decay
             if g is None:
                 continue
@@ -137,12 +161,21 @@ class SGD:
             layer.apply_change(self.momentum * v + g if self.nesterov else v)
 
     def state_dict(self) -> dict:
+        """The momentum buffers (for checkpoints)."""
         return {f"v{k}": v.copy() for k, v in self._v.items()}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore the momentum buffers of :meth:`state_dict`.
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state_dict` returned.
+        """
         self._v = {int(k[1:]): np.array(v, dtype=np.float64) for k, v in state.items()}
 
     def config(self) -> dict:
+        """The optimiser's settings (for results files and checkpoints)."""
         from dataclasses import asdict
         return {"momentum": self.momentum, "weight_decay": self.weight_decay,
-                "nesterov": self.nesterov, "schedule": asdict(self.schedule)}
+                "nesterov": self.nesterov, "schedule": asdict(self.schedule or LRSchedule())}

@@ -1,0 +1,37 @@
+"""The fitted preset numbers live in xbar/devices/presets.json (package data); loaded, they are
+exactly the numbers the module carried as literals before (digest of their repr, types included)."""
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from xbar.devices import presets
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = ("TECH_B", "TECH_C", "RAMPS", "TECH_A_NOISE", "TUD")
+# sha256 of repr([TECH_B, TECH_C, RAMPS, TECH_A_NOISE, TUD]) as literals in presets.py (c. fada64c)
+DIGEST = "12e38cc4103ea6f84820b73cddac40bd948dc1924b1626c4763286f4e8f18c3f"
+
+
+def test_presets_are_unchanged():
+    got = repr([getattr(presets, n) for n in NAMES])
+    assert hashlib.sha256(got.encode()).hexdigest() == DIGEST
+    assert isinstance(presets.TECH_B["drift_x"], tuple) and len(presets.TECH_B["drift_x"]) > 20
+    assert presets.TUD["r_lrs"] == 1722.0 and presets.RAMPS["set"]["alpha"] == 0.0036501
+    dev = presets.tud_hfox()
+    assert dev.g_max == 1.0 / 1722.0 and dev.g_min == 1.0 / 109800.0
+    assert presets.stanford_tech_b().drift_x == presets.TECH_B["drift_x"]
+
+
+def test_the_data_file_is_declared_package_data():
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:                                                       # pragma: no cover
+        tomllib = pytest.importorskip("tomli")
+    doc = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    data = doc["tool"]["setuptools"]["package-data"]
+    assert presets.PRESETS_FILE in data["xbar.devices"]
+    assert (ROOT / "xbar" / "devices" / presets.PRESETS_FILE).is_file()
