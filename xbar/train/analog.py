@@ -101,10 +101,16 @@ class FastReads(ReadStrategy):
         self._ready: dict = {}              # tile index -> (network, I_col, I_row)
         self._phase = None
         self._iterations: dict = {}         # id(tile) -> mean CG iterations of its last reads
+        self._supported: dict = {}          # id(tile) -> (network, fastread.supported(network))
 
-    @staticmethod
-    def _fast(layer, tile) -> bool:
-        return layer.linear and fastread.supported(tile.crossbar.network())
+    def _fast(self, layer, tile) -> bool:
+        if not layer.linear:
+            return False
+        net = tile.crossbar.network()
+        known = self._supported.get(id(tile))
+        if known is None or known[0] is not net:    # once per conductance state
+            known = self._supported[id(tile)] = (net, fastread.supported(net))
+        return known[1]
 
     def plan(self, layer, phases) -> None:
         """Count the distinct non-zero inputs of each tile this pass reads (see the class
