@@ -359,3 +359,19 @@ def test_all_solved_tiles_of_a_phase_in_one_parallel_call(monkeypatch):
     ref = (V1 @ xb.transfer_matrix().T) @ fast.tiles[1].A
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9 * np.abs(ref).max())
     assert len(calls[-1]) == 1            # the stale result was dropped, tile 1 re-solved
+
+
+@pytest.mark.parametrize("case", [(128, 128, (9e-6, 10e-6), 1.0), (64, 64, (1e-6, 100e-6), 10.0),
+                                  (40, 90, (50e-6, 100e-6), 3.0)])
+def test_the_training_tolerance_keeps_reads_within_1e_9(case):
+    """FastReads solves at rtol=1e-10: still within 1e-9 of the fresh maps, stress cases too."""
+    from xbar.train.analog import FastReads
+    M, N, g, r = case
+    xb = _xb(M, N, seed=22, g=g, r_wordline=r, r_bitline=r)
+    V = np.random.default_rng(23).uniform(0, 0.2, (6, M))
+    V[:3] *= np.random.default_rng(24).random((3, M)) < 0.2          # sparse, MNIST-like
+    i_col, i_row = read_currents(xb.network(), V, rtol=FastReads().rtol)
+    _close(i_col, V @ xb.transfer_matrix().T)
+    _close(i_row, V @ xb.port_admittance().T)
+    with pytest.raises(ConfigError, match="rtol"):
+        FastReads(rtol=1e-6)
