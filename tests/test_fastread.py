@@ -96,8 +96,8 @@ def test_reads_stay_exact_after_random_partial_updates():
 def test_split_over_threads_gives_the_same_bits():
     xb = _xb(32, 24, seed=6)
     V = np.random.default_rng(7).uniform(0, 0.2, (7, 32))
-    one = read_currents(xb.network(), V, workers=1)
-    two = read_currents(xb.network(), V, workers=2)
+    one = read_currents(xb.network(), V, n_threads=1)
+    two = read_currents(xb.network(), V, n_threads=2)
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
     # and each row is the single-input read: the batch does not couple right-hand sides
@@ -188,8 +188,8 @@ def test_training_with_fast_reads_equals_training_with_fresh_maps(rule, monkeypa
     from xbar.circuit import fastread
     from xbar.devices import HfOxReRAM
     calls = []
-    solve = fastread.read_currents
-    monkeypatch.setattr(fastread, "read_currents",
+    solve = fastread.read_many
+    monkeypatch.setattr(fastread, "read_many",
                         lambda *a, **k: calls.append(1) or solve(*a, **k))
     rng = np.random.default_rng(11)
     X = rng.uniform(0, 1, (24, 30))
@@ -219,9 +219,9 @@ def test_training_with_fast_reads_equals_training_with_fresh_maps(rule, monkeypa
 def test_identical_inputs_are_solved_once(monkeypatch):
     from xbar.circuit import fastread
     sizes = []
-    solve = fastread.read_currents
-    monkeypatch.setattr(fastread, "read_currents",
-                        lambda net, V, **k: sizes.append(len(V)) or solve(net, V, **k))
+    solve = fastread.read_many
+    monkeypatch.setattr(fastread, "read_many",
+                        lambda nets, Vs, **k: sizes.extend(len(V) for V in Vs) or solve(nets, Vs, **k))
     fast, maps = _analog_pair()
     x = np.random.default_rng(12).uniform(0, 1, (2, 100))
     x = np.concatenate([x, x[::-1], x[:1]])                  # a, b, b, a, a
@@ -235,3 +235,143 @@ def test_identical_inputs_are_solved_once(monkeypatch):
     np.testing.assert_allclose(out, maps.forward(x), rtol=0, atol=1e-12)
     e_f, e_m = fast.ledger.total("read"), maps.ledger.total("read")
     assert abs(e_f - e_m) <= 1e-9 * e_m
+
+
+# --------------------------------------------------- blocks, several tiles, the cost model
+def test_kernel_blocks_of_right_hand_sides_give_the_same_bits():
+    from xbar._kernels import _reads
+    net = _xb(40, 30, seed=13, g=(1e-6, 100e-6), r_wordline=3.0).network()
+    args = [np.ascontiguousarray(a, dtype=float)
+            for a in (net.gc, net.gw, net.gb, net.g_driver, net.g_sense)]
+    V = np.random.default_rng(14).uniform(-0.2, 0.2, (19, 40))
+    V[4] = 0.0
+    outs = [_reads.read(*args, V, 1e-11, 200, block) for block in (1, 3, 8, 19, 1000)]
+    for o in outs[1:]:
+        for a, b in zip(outs[0], o):
+            np.testing.assert_array_equal(a, b)
+    xb = _xb(40, 30, seed=13, g=(1e-6, 100e-6), r_wordline=3.0)
+    _close(outs[2][0], V @ xb.transfer_matrix().T)
+    _close(outs[2][1], V @ xb.port_admittance().T)
+    assert outs[2][2][4] == 0 and outs[2][2].max() > 2
+
+
+def test_read_many_equals_single_reads_and_fresh_maps():
+    from xbar.circuit.fastread import read_many
+    rng = np.random.default_rng(15)
+    xbs = [_xb(24, 16, 16), _xb(9, 33, 17), _xb(24, 16, 18)]
+    Vs = [rng.uniform(0, 0.2, (70, 24)), rng.uniform(0, 0.2, (3, 9)), np.zeros((0, 24))]
+    serial = read_many([x.network() for x in xbs], Vs, n_threads=1)
+    threaded = read_many([x.network() for x in xbs], Vs, n_threads=2)   # 70 -> 3 jobs
+    for xb, V, s, t in zip(xbs, Vs, serial, threaded):
+        for a, b in zip(s, t):
+            np.testing.assert_array_equal(a, b)
+        assert s[0].shape == (len(V), xb.shape[1]) and s[1].shape == (len(V), xb.shape[0])
+        if len(V):
+            _close(s[0], V @ xb.transfer_matrix().T)
+            _close(s[1], V @ xb.port_admittance().T)
+            np.testing.assert_array_equal(s[0], read_currents(xb.network(), V)[0])
+    with pytest.raises(ConfigError, match="same length"):
+        read_many([xbs[0].network()], [])
+    with pytest.raises(DeprecationWarning, match="n_threads"):
+        read_currents(xbs[0].network(), Vs[0], workers=2)
+
+
+def test_cost_model_uses_reads_and_iterations():
+    from xbar.circuit import transfer
+    from xbar.circuit.fastread import read_seconds
+    assert read_seconds(128, 128, 20, 4) == pytest.approx(2 * read_seconds(128, 128, 10, 4))
+    assert read_seconds(128, 128, 10, 8) > read_seconds(128, 128, 10, 4)
+    # measured on this machine (quiet): 0.39 ms per read of a 128² tile at 4 iterations, maps 63 ms
+    assert 0.2e-3 < read_seconds(128, 128, 1, 4) < 0.6e-3
+    flip = {it: next(b for b in range(1, 5000) if maps_pay_off(128, 128, b, it)) for it in (3, 4, 9)}
+    assert flip[3] > flip[4] > flip[9] and 100 < flip[4] < 200
+    b = flip[4]
+    assert read_seconds(128, 128, b, 4) >= transfer.sweep_seconds(128, 128) > \
+        read_seconds(128, 128, b - 1, 4)
+
+
+def _fast_layer(n_in, n_out, tile, seed=0):
+    """An AnalogLinear with the FastReads strategy (through CircuitReader), and its reference."""
+    from xbar.devices import HfOxReRAM
+    out = []
+    for reader in (_reader(tile), _reader(tile, read_method="transfer")):
+        f = T.pulsed_layer_factory(HfOxReRAM(g_min=1e-7, g_max=10e-6), T.ResetOnlyWriter(),
+                                   T.PulseMapping("stochastic"), w_max=1.0,
+                                   ledger=EnergyLedger(), reader=reader)
+        layer = T.build_network(T.SoftmaxSGD(), n_in, n_out, [], layer_factory=f,
+                                random_state=seed).layers[0]
+        layer.forward(np.zeros((1, n_in)))               # builds the AnalogLinear
+        out.append((layer, reader.analog(layer)))
+    return out
+
+
+def test_cost_model_counts_distinct_inputs_per_tile(monkeypatch):
+    """A batch of 200 made of 100 distinct inputs (FF's positive/negative pairs): the 128² tiles
+    are solved (100 reads < break-even), a batch of 200 distinct ones builds the maps."""
+    (_, fast), _ = _fast_layer(255, 64, 128)     # + bias row: two 128² tiles
+    strat = fast.read_strategy
+    tiles = fast.tiles
+    rng = np.random.default_rng(19)
+    assert len(tiles) == 2 and all(t.crossbar.shape == (128, 128) for t in tiles)
+    assert fast.in_features == 256                            # the reader's bias input
+    x = rng.uniform(0, 1, (100, 256))
+    pairs = np.concatenate([x, x])
+    pairs[100:, 128:] = rng.uniform(0, 1, (100, 128))       # tile 2 sees 200 distinct inputs
+    strat.plan(fast, fast.dac.encode(pairs))
+    assert [strat._reads(fast, t, 200) for t in tiles] == [100, 200]
+    assert not strat.use_maps(fast, tiles[0], 200) and strat.use_maps(fast, tiles[1], 200)
+    z = np.zeros((200, 256))
+    strat.plan(fast, fast.dac.encode(z))
+    assert not any(strat.use_maps(fast, t, 200) for t in tiles)      # nothing to read
+    # measured iterations enter: a tile whose reads took many iterations switches earlier
+    strat.plan(fast, fast.dac.encode(x[:90]))
+    assert not strat.use_maps(fast, tiles[0], 90)
+    strat._iterations[id(tiles[0])] = 12.0
+    assert strat.use_maps(fast, tiles[0], 90)
+
+
+def test_all_solved_tiles_of_a_phase_in_one_parallel_call(monkeypatch):
+    from xbar.circuit import fastread
+    calls = []
+    many = fastread.read_many
+    monkeypatch.setattr(fastread, "read_many",
+                        lambda nets, Vs, **k: calls.append([len(v) for v in Vs]) or
+                        many(nets, Vs, **k))
+    (layer_f, fast), (layer_m, _) = _fast_layer(70, 30, 32)
+    assert len(fast.tiles) == 3 * 2 and calls == [[1, 1]]     # zero input: only the bias rows
+    calls.clear()
+    x = np.random.default_rng(20).uniform(0, 1, (5, 70))
+    out = layer_f.forward(x)
+    assert calls == [[5] * 6]
+    np.testing.assert_allclose(out, layer_m.forward(x), rtol=0, atol=1e-12)
+    # conductances written between the plan and the read: that tile is solved afresh
+    strat = fast.read_strategy
+    xa = np.random.default_rng(21).uniform(0, 1, (5, fast.in_features))
+    phase = fast.dac.encode(xa)[0]
+    strat.plan(fast, [phase])
+    V0 = phase.volts[:, fast.tiles[0].spec.rows]
+    strat.solve(fast, fast.tiles[0], V0, phase)               # solves all six
+    G = np.array(fast.tiles[1].G) * 0.97
+    fast.set_conductances(1, G)
+    V1 = phase.volts[:, fast.tiles[1].spec.rows]
+    got, _ = strat.solve(fast, fast.tiles[1], V1, phase)
+    xb = fast.tiles[1].crossbar
+    ref = (V1 @ xb.transfer_matrix().T) @ fast.tiles[1].A
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9 * np.abs(ref).max())
+    assert len(calls[-1]) == 1            # the stale result was dropped, tile 1 re-solved
+
+
+@pytest.mark.parametrize("case", [(128, 128, (9e-6, 10e-6), 1.0), (64, 64, (1e-6, 100e-6), 10.0),
+                                  (40, 90, (50e-6, 100e-6), 3.0)])
+def test_the_training_tolerance_keeps_reads_within_1e_9(case):
+    """FastReads solves at rtol=1e-10: still within 1e-9 of the fresh maps, stress cases too."""
+    from xbar.train.analog import FastReads
+    M, N, g, r = case
+    xb = _xb(M, N, seed=22, g=g, r_wordline=r, r_bitline=r)
+    V = np.random.default_rng(23).uniform(0, 0.2, (6, M))
+    V[:3] *= np.random.default_rng(24).random((3, M)) < 0.2          # sparse, MNIST-like
+    i_col, i_row = read_currents(xb.network(), V, rtol=FastReads().rtol)
+    _close(i_col, V @ xb.transfer_matrix().T)
+    _close(i_row, V @ xb.port_admittance().T)
+    with pytest.raises(ConfigError, match="rtol"):
+        FastReads(rtol=1e-6)

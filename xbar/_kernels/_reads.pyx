@@ -359,113 +359,139 @@ cdef void _bit_step_1(const double* m, const double* inv, const double* c, doubl
             rz[r] += res[o + r] * z[o + r]
 
 
+cdef void _cg_block(const double[:, ::1] gc, const double[::1] gd, const double[::1] gs,
+                    const double[:, ::1] V, Py_ssize_t s0, Py_ssize_t B,
+                    const double* wm, const double* winv, const double* wc,
+                    const double[:, ::1] k0, const double* bm, const double* binv,
+                    const double* bc, const double* pgc, const double* pgb, const double* pgcT,
+                    double* x, double* res, double* z, double* p, double* q, double* y,
+                    double* rz, double* rz0, double* pq, double* alpha, double* beta,
+                    unsigned char* act, double[:, ::1] icol, double[:, ::1] irow,
+                    long long[::1] iters, long long[::1] status, double rtol,
+                    int maxiter) noexcept nogil:
+    """PCG for the reads ``V[s0:s0 + B]`` (one block of right-hand sides), outputs into rows
+    ``s0:s0 + B`` of ``icol``/``irow``/``iters``/``status``."""
+    cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], i, j, r, o, row, yrow
+    cdef Py_ssize_t nact
+    cdef int it
+    cdef double t, g
+    row = _padded(N * B)
+    yrow = _padded(M * B)
+    for o in range(M * row):
+        x[o] = 0.0
+        p[o] = 0.0
+    # right-hand side h = gc ∘ (k0 V) in the bit layout; start b = 0, r = h
+    for i in range(M):
+        for j in range(N):
+            g = gc[i, j] * k0[j, i]
+            o = i * row + j * B
+            for r in range(B):
+                res[o + r] = g * V[s0 + r, i]
+    (_bit_step_1 if B == 1 else _bit_step)(bm, binv, bc, x, res, p, q, NULL, z, rz, M, N, B,
+                                            row)
+    nact = 0
+    for r in range(B):
+        rz0[r] = rz[r]
+        beta[r] = 0.0
+        iters[s0 + r] = 0
+        status[s0 + r] = 1
+        act[r] = 1
+        if rz[r] <= 0.0:       # zero input: b = 0 exactly
+            act[r] = 0
+            status[s0 + r] = 0
+        else:
+            nact += 1
+    it = 0
+    while nact > 0 and it < maxiter:
+        it += 1
+        # p = z + β p (β = 0 on the first pass: p = z), gathered into y = Tw⁻¹ (gc ∘ p)
+        (_word_solve_gc_1 if B == 1 else _word_solve_gc)(wm, winv, wc, pgcT, p, z, beta, y, M,
+                                                         N, B, row, yrow)
+        (_schur_apply_1 if B == 1 else _schur_apply)(pgc, pgb, &gs[0], p, y, q, pq, M, N, B,
+                                                     row, yrow)
+        for r in range(B):
+            if act[r] and pq[r] <= 0.0:
+                act[r] = 0
+                status[s0 + r] = -1
+                nact -= 1
+            alpha[r] = rz[r] / pq[r] if act[r] else 0.0
+        (_bit_step_1 if B == 1 else _bit_step)(bm, binv, bc, x, res, p, q, alpha, z, pq, M, N,
+                                                B, row)
+        for r in range(B):
+            if act[r]:
+                iters[s0 + r] = it
+                if pq[r] <= rtol * rtol * rz0[r]:
+                    act[r] = 0
+                    status[s0 + r] = 0
+                    nact -= 1
+            beta[r] = pq[r] / rz[r] if act[r] else 0.0
+            if act[r]:
+                rz[r] = pq[r]
+    # outputs: I_col from the bottom bit nodes; w[:, 0] = k0 V + Tw⁻¹ (gc ∘ b) at column 0
+    for j in range(N):
+        o = (M - 1) * row + j * B
+        for r in range(B):
+            icol[s0 + r, j] = gs[j] * x[o + r]
+    _word_solve_gc(wm, winv, wc, pgcT, x, NULL, NULL, y, M, N, B, row, yrow)
+    for i in range(M):
+        t = 1.0 - k0[0, i]
+        for r in range(B):
+            irow[s0 + r, i] = gd[i] * (t * V[s0 + r, i] - y[i * B + r])
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 def read(const double[:, ::1] gc, const double[:, ::1] gw, const double[:, ::1] gb,
          const double[::1] gd, const double[::1] gs, const double[:, ::1] V,
-         double rtol, int maxiter):
+         double rtol, int maxiter, Py_ssize_t block=16):
     """Column and row currents of the reads ``V`` (B, M): ``(I_col (B, N), I_row (B, M),
     iterations (B,), status (B,))`` (A).  ``gw`` is (M, max(N−1, 1)) and ``gb``
-    (max(M−1, 1), N) (dummy rows/columns are never read)."""
-    cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], B = V.shape[0], i, j, r, o, n, row, yrow
-    # Row strides padded to an odd number of cache lines: the word-line sweeps walk the bit
-    # layout (and the Schur step the word layout) down a column, and a stride of a power of two
-    # lines would map every row to the same few L1 sets.
-    row = _padded(N * B)
-    yrow = _padded(M * B)
-    n = M * row
+    (max(M−1, 1), N) (dummy rows/columns are never read).
+
+    The right-hand sides are solved in equal blocks of at most ``block`` (the line factors
+    shared):
+    a block's six work vectors stay in cache (128² tile: 8-16 per block ran 0.5-0.6 ms per read,
+    one block of 100 1.3 ms, one of 200 0.85 ms).  The result does not depend on ``block``
+    (each right-hand side's arithmetic is the same).
+    """
+    cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], B = V.shape[0], n, s0, Bb
+    if block < 1:
+        raise ValueError(f"block must be >= 1, got {block}")
+    # equal blocks of at most ``block`` (10 = 5 + 5, not 8 + 2: a block of 2 costs ~2x per read)
+    Bb = (B + (B + block - 1) // block - 1) // ((B + block - 1) // block) if B > 0 else 1
+    n = M * _padded(N * Bb)
     wm_a = np.empty((N, M)); winv_a = np.empty((N, M)); wc_a = np.empty((N, M))
     k0_a = np.empty((N, M))
     bm_a = np.empty((M, N)); binv_a = np.empty((M, N)); bc_a = np.empty((M, N))
     cdef double[:, ::1] wm = wm_a, winv = winv_a, wc = wc_a, k0 = k0_a
     cdef double[:, ::1] bm = bm_a, binv = binv_a, bc = bc_a
     work = np.zeros((5, n))
-    ybuf = np.empty(N * yrow)
+    ybuf = np.empty(N * _padded(M * Bb))
     cdef double[:, ::1] wk = work
     cdef double[::1] yv = ybuf
-    cdef double* x = &wk[0, 0]
-    cdef double* res = &wk[1, 0]
-    cdef double* z = &wk[2, 0]
-    cdef double* p = &wk[3, 0]
-    cdef double* q = &wk[4, 0]
-    cdef double* y = &yv[0]
     icol_a = np.empty((B, N)); irow_a = np.empty((B, M))
     iters_a = np.zeros(B, dtype=np.int64); status_a = np.ones(B, dtype=np.int64)
     cdef double[:, ::1] icol = icol_a, irow = irow_a
     cdef long long[::1] iters = iters_a, status = status_a
-    rz_a = np.zeros(B); rz0_a = np.zeros(B); pq_a = np.zeros(B)
-    alpha_a = np.zeros(B); beta_a = np.zeros(B); act_a = np.ones(B, dtype=np.uint8)
-    cdef double[::1] rz = rz_a, rz0 = rz0_a, pq = pq_a, alpha = alpha_a, beta = beta_a
+    scal = np.zeros((5, Bb))
+    cdef double[:, ::1] sc = scal
+    act_a = np.ones(Bb, dtype=np.uint8)
     cdef unsigned char[::1] act = act_a
-    cdef int it
-    cdef Py_ssize_t nact
-    cdef double t, g
     gcT_a = np.ascontiguousarray(np.asarray(gc).T)
     gbp_a = np.ascontiguousarray(gb) if M > 1 else np.zeros((1, N))
     cdef const double[:, ::1] gcT = gcT_a
     cdef const double[:, ::1] gbp = gbp_a
-    cdef double* pgc = <double*> &gc[0, 0]
-    cdef double* pgb = <double*> &gbp[0, 0]
-    cdef double* pgs = <double*> &gs[0]
-    cdef double* pgcT = <double*> &gcT[0, 0]
+    if B == 0:
+        return icol_a, irow_a, iters_a, status_a
     with nogil:
         _word_factors(gc, gw, gd, wm, winv, wc, k0)
         _bit_factors(gc, gb, gs, bm, binv, bc)
-        # right-hand side h = gc ∘ (k0 V) in the bit layout; start b = 0, r = h
-        for i in range(M):
-            for j in range(N):
-                g = gc[i, j] * k0[j, i]
-                o = i * row + j * B
-                for r in range(B):
-                    res[o + r] = g * V[r, i]
-        (_bit_step_1 if B == 1 else _bit_step)(&bm[0, 0], &binv[0, 0], &bc[0, 0], x, res, p, q,
-                                                NULL, z, &rz[0], M, N, B, row)
-        nact = 0
-        for r in range(B):
-            rz0[r] = rz[r]
-            beta[r] = 0.0
-            if rz[r] <= 0.0:       # zero input: b = 0 exactly
-                act[r] = 0
-                status[r] = 0
-            else:
-                nact += 1
-        it = 0
-        while nact > 0 and it < maxiter:
-            it += 1
-            # p = z + β p (β = 0 on the first pass: p = z), gathered into y = Tw⁻¹ (gc ∘ p)
-            (_word_solve_gc_1 if B == 1 else _word_solve_gc)(&wm[0, 0], &winv[0, 0], &wc[0, 0],
-                                                             pgcT, p, z, &beta[0], y, M, N, B, row,
-                                                             yrow)
-            (_schur_apply_1 if B == 1 else _schur_apply)(pgc, pgb, pgs, p, y, q, &pq[0], M, N, B,
-                                                         row, yrow)
-            for r in range(B):
-                if act[r] and pq[r] <= 0.0:
-                    act[r] = 0
-                    status[r] = -1
-                    nact -= 1
-                alpha[r] = rz[r] / pq[r] if act[r] else 0.0
-            (_bit_step_1 if B == 1 else _bit_step)(&bm[0, 0], &binv[0, 0], &bc[0, 0], x, res, p,
-                                                    q, &alpha[0], z, &pq[0], M, N, B,
-                                                    row)
-            for r in range(B):
-                if act[r]:
-                    iters[r] = it
-                    if pq[r] <= rtol * rtol * rz0[r]:
-                        act[r] = 0
-                        status[r] = 0
-                        nact -= 1
-                beta[r] = pq[r] / rz[r] if act[r] else 0.0
-                if act[r]:
-                    rz[r] = pq[r]
-        # outputs: I_col from the bottom bit nodes; w[:, 0] = k0 V + Tw⁻¹ (gc ∘ b) at column 0
-        for j in range(N):
-            o = (M - 1) * row + j * B
-            for r in range(B):
-                icol[r, j] = gs[j] * x[o + r]
-        _word_solve_gc(&wm[0, 0], &winv[0, 0], &wc[0, 0], pgcT, x, NULL, NULL, y, M, N, B, row,
-                       yrow)
-        for i in range(M):
-            t = 1.0 - k0[0, i]
-            for r in range(B):
-                irow[r, i] = gd[i] * (t * V[r, i] - y[i * B + r])
+        s0 = 0
+        while s0 < B:
+            _cg_block(gc, gd, gs, V, s0, min(Bb, B - s0), &wm[0, 0], &winv[0, 0], &wc[0, 0], k0,
+                      &bm[0, 0], &binv[0, 0], &bc[0, 0], &gc[0, 0], &gbp[0, 0], &gcT[0, 0],
+                      &wk[0, 0], &wk[1, 0], &wk[2, 0], &wk[3, 0], &wk[4, 0], &yv[0],
+                      &sc[0, 0], &sc[1, 0], &sc[2, 0], &sc[3, 0], &sc[4, 0], &act[0],
+                      icol, irow, iters, status, rtol, maxiter)
+            s0 += Bb
     return icol_a, irow_a, iters_a, status_a

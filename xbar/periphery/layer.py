@@ -150,6 +150,18 @@ class ReadStrategy:
     solves, measured), else one ``Crossbar.solve`` per chunk of reads.
     """
 
+    def plan(self, layer: "AnalogLinear", phases: list) -> None:
+        """Called by a forward pass with its DAC phases before any map is built or tile read
+        (a strategy may look at the inputs, e.g. count distinct ones); the default does nothing.
+
+        Parameters
+        ----------
+        layer : AnalogLinear
+            The layer about to be read.
+        phases : list of Phase
+            The DAC phases of the pass (``phase.volts`` (B, in), V).
+        """
+
     def use_maps(self, layer: "AnalogLinear", tile: Tile, batch: int) -> bool:
         """True to read ``tile`` (linear cells) through its exact maps for ``batch`` inputs."""
         return tile.maps_ready(layer.energy) or batch >= max(1, min(tile.crossbar.shape) // 3)
@@ -630,6 +642,7 @@ class AnalogLinear:
         samples = [[] for _ in self.tiles] if collect else None
         t_read = dac.t_read
         e_conv = adc.conversion_energy()
+        self.read_strategy.plan(self, phases)
         self.build_maps(B)
         groups: dict = {}
         for ti, tile in enumerate(self.tiles):
