@@ -10,7 +10,7 @@ from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger, PulseSchedule, Ramp, canonical_bias_scheme, format_energy
 from xbar.pulses.energy import half_selected_energy, pulse_energy
 from xbar.pulses.verify import run_program_verify
-from xbar.train.mapping import PulseMapping
+from xbar.train.pulse_mapping import PulseMapping
 from xbar.train.pulsed import (PairArray, ProgramVerifyWriter, PulsedLayer, ResetOnlyWriter,
                                Writer)
 

@@ -55,14 +55,9 @@ def test_script_default_output_is_outside_the_source_tree(tmp_path, monkeypatch)
     import importlib.util
     spec = importlib.util.spec_from_file_location("_vm_run", ROOT / "validation/measured/run.py")
     mod = importlib.util.module_from_spec(spec)
-    import warnings
-    with warnings.catch_warnings():
-        # run.py (validation/measured/, unowned this session) still imports the deprecated
-        # xbar.devices._measured path until the lead moves it to xbar.reports.measured
-        warnings.filterwarnings("ignore", message=".*xbar.devices._measured", category=DeprecationWarning)
-        spec.loader.exec_module(mod)
+    spec.loader.exec_module(mod)
     seen = {}
-    monkeypatch.setattr(mod, "run", lambda out, quick, seed: seen.setdefault("out", Path(out)))
+    monkeypatch.setattr(mod, "run", lambda out, quick, random_state: seen.setdefault("out", Path(out)))
     monkeypatch.setattr(mod, "summarize", lambda rep: 0)
     monkeypatch.chdir(tmp_path)
     assert mod.main(["--quick"]) == 0

@@ -3,7 +3,7 @@
 Writes ``report.md`` and PNG figures into ``--out`` (default ``results/validation-measured``
 under the current directory; ``results/`` is git-ignored, so nothing lands in the source tree)
 and exits 1 if any fit is worse than its
-stated bound (the bounds are listed in the report and in ``xbar/devices/_measured.py``).
+stated bound (the bounds are listed in the report and in ``xbar/reports/measured.py``).
 
     python validation/measured/run.py [--quick] [--out DIR] [--seed N]
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout
 
-from xbar.devices._measured import run, summarize
+from xbar.reports.measured import run, summarize
 
 
 def main(argv=None) -> int:
@@ -27,7 +27,7 @@ def main(argv=None) -> int:
                     help="report folder (default: results/validation-measured, git-ignored)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    return summarize(run(args.out, quick=args.quick, seed=args.seed))
+    return summarize(run(args.out, quick=args.quick, random_state=args.seed))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Layers whose weights live on differential device pairs and change only by programming pulses.
 
 ``w_ij = k · (G⁺_ij − G⁻_ij)``, ``k = w_max / (g_max − g_min)`` (weight units per siemens). A
-requested ``ΔW`` becomes signed pulse counts (:class:`~xbar.train.mapping.PulseMapping`); a writer
+requested ``ΔW`` becomes signed pulse counts (:class:`~xbar.train.pulse_mapping.PulseMapping`); a writer
 turns them into a :class:`~xbar.pulses.PulseSchedule`, applies it to the devices and books every
 pulse's energy in an :class:`~xbar.pulses.EnergyLedger`:
 

@@ -10,7 +10,7 @@ from ..._random import check_random_state, spawn
 from ..._validation import as_float_array, check_scalar
 from ...pulses.schedule import PulseSchedule
 from ..layers import augment, init_weights
-from ..mapping import PulseMapping
+from ..pulse_mapping import PulseMapping
 from .pairs import DeviceModelView, PairArray
 from .writers import ResetOnlyWriter, Writer
 
