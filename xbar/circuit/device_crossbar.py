@@ -89,6 +89,7 @@ def adopt_devices(xb: Crossbar, devices, iv):
             raise ConfigError(f"{type(xb).__name__} cannot be built on device arrays; use "
                               "xbar.circuit.DeviceCrossbar")
         xb.__class__ = DeviceCrossbar
+    assert isinstance(xb, DeviceCrossbar)
     xb.devices = devices
     xb._following = False
     return np.array(devices.G), model_iv

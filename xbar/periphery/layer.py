@@ -44,6 +44,7 @@ from .._random import check_random_state, spawn
 from .._validation import as_float_array, check_choice
 from ..exceptions import ConfigError
 from ..pulses.ledger import EnergyLedger
+from . import device_tiles
 from .adc import ADC
 from .dac import DAC, Phase
 from .mapping import WeightMapping, conductance_range, effective_weights
@@ -251,8 +252,25 @@ class AnalogLinear:
         swing, automatic-gain TIA).
     mapping : WeightMapping, optional
         Weight to conductance mapping (default differential pairs, analog subtraction).
-    device : ConductanceRange, (g_min, g_max) or object with ``g_min``/``g_max`` (S), optional
-        Conductance window (default 0.5-10 µS).
+    device : device model, ConductanceRange, (g_min, g_max) (S), optional
+        A device model (any ``xbar.devices`` model or fitted preset, e.g.
+        ``xbar.devices.presets.tud_hfox()``): every tile is then a
+        :class:`~xbar.circuit.DeviceCrossbar` of devices sampled per tile from ``random_state``
+        (device-to-device variation), read through the model's cell I-V, programmed through the
+        devices (``programming``), with the model's read noise (``read_noise``) and drift
+        (:meth:`age`); the mapping uses the model's nominal window.  Otherwise a conductance
+        window only (ideal cells; default 0.5-10 µS).  See :mod:`xbar.periphery.device_tiles`.
+    programming : {"exact", "verify"}
+        How :meth:`set_weights` (and the construction) writes a device-backed tile: each device
+        set to its target (clipped to its own window), or the model's program-and-verify from
+        the formed state.  Device models only.
+    program_options : dict, optional
+        Keyword arguments of the model's ``program_verify`` (``tol`` in S, ``max_pulses``,
+        ``width`` in s, ``compliance`` in A, ``on_failure``...), for ``programming="verify"``.
+    read_noise : bool
+        Read the cells with the device model's state-dependent read noise on every read
+        (:class:`CellReadNoise` of each tile's devices, drawn from the layer's operation stream).
+        Device models only; not together with ``channel_noise``.  Default False (noiseless reads).
     ledger : EnergyLedger, optional
         Where reads book their energy (default: a new ledger, ``layer.ledger``).
     name : str
@@ -278,12 +296,16 @@ class AnalogLinear:
         read paths; e.g. :class:`CellReadNoise`).  It must return a (B, K) array in A and owns its
         random stream.  None: noiseless.  Settable later as ``layer.channel_noise``.
     random_state : None, int, SeedSequence or Generator
-        Seeds the converter errors (fabrication stream) and the conversion noise (operation stream).
+        Seeds the converter errors and the tiles' devices (fabrication stream) and the conversion
+        and read noise (operation stream).
 
     Attributes
     ----------
     tiles : list of Tile
-        The arrays; ``tiles[k].crossbar`` exposes the conductances.
+        The arrays; ``tiles[k].crossbar`` exposes the conductances (a ``DeviceCrossbar`` whose
+        ``devices`` hold the state with a device model).
+    device : device model or None
+        The device model of the tiles (None for a conductance window).
     w_max : float
         Weight full scale of the mapping.
     stats : dict
@@ -297,7 +319,8 @@ class AnalogLinear:
                  read_method: str = "auto", energy: bool = True, count_samples: bool = True,
                  map_workers: int | None = None, read_strategy: ReadStrategy | None = None,
                  channel_noise: Callable[[Tile, np.ndarray, np.ndarray], np.ndarray] | None = None,
-                 random_state=None):
+                 programming: str = "exact", program_options: dict | None = None,
+                 read_noise: bool = False, random_state=None):
         W = as_float_array(W, "W")
         if W.ndim != 2 or 0 in W.shape:
             raise ConfigError(f"W must be a non-empty 2-D (out, in) array, got shape {W.shape}")
@@ -323,7 +346,20 @@ class AnalogLinear:
         self.adc = adc or ADC()
         self.tia = tia or TIA()
         self.mapping = mapping or WeightMapping()
-        self.window = conductance_range(device)
+        self.device = device_tiles.device_model(device)
+        self.window = (conductance_range(device) if self.device is None
+                       else device_tiles.model_window(self.device))
+        self.programming = programming
+        self.program_options = device_tiles.check_programming(
+            self.device, programming, program_options, self.array.crossbar_options)
+        if read_noise and self.device is None:
+            raise ConfigError("read_noise=True needs a device model as device (its read-noise "
+                              "table), got a conductance window; use channel_noise="
+                              "CellReadNoise(sigma) for a fixed relative noise")
+        if read_noise and channel_noise is not None:
+            raise ConfigError("give either read_noise=True (the device model's read noise) or "
+                              "channel_noise, not both")
+        self.read_noise = bool(read_noise)
         self.ledger = ledger if ledger is not None else EnergyLedger()
         self.name = str(name)
         self.read_method = check_choice(read_method, "read_method", READ_METHODS)
@@ -341,6 +377,8 @@ class AnalogLinear:
 
         self.tiles: list[Tile] = self._build_tiles(
             W, self.array.crossbar_kwargs(self.dac.r_driver, self.tia.r_in))
+        if self.read_noise:
+            self.channel_noise = CellReadNoise(_device_read_noise, self._op_rng.spawn(1)[0])
         self.update_gains()
         self._linear = _is_linear(self.tiles[0].crossbar, self.array.crossbar_options)
         if self.read_method == "transfer" and not self._linear:
@@ -352,10 +390,21 @@ class AnalogLinear:
         from ..circuit import Crossbar
         n_out, n_in = W.shape
         tiles = []
-        for spec in plan_tiles(n_in, n_out, self.array.max_rows, self.array.max_cols,
-                               self.mapping.columns_per_output, self.mapping.reference_columns):
+        specs = plan_tiles(n_in, n_out, self.array.max_rows, self.array.max_cols,
+                           self.mapping.columns_per_output, self.mapping.reference_columns)
+        # one fabrication stream per tile, spawned (not drawn) from the layer's: the converter
+        # errors drawn from it afterwards are those of a layer without devices
+        streams = self._fab_rng.spawn(len(specs)) if self.device is not None else None
+        for k, spec in enumerate(specs):
             blk = self.mapping.map_block(W[spec.outputs, spec.rows], self.window, self.w_max)
-            tiles.append(Tile(spec, Crossbar(blk.G, **kw), blk.A, blk.D))
+            if streams is None:
+                tiles.append(Tile(spec, Crossbar(blk.G, **kw), blk.A, blk.D))
+                continue
+            kw_dev = {key: v for key, v in kw.items() if key != "iv"}
+            devices = self.device.sample(blk.G.shape, random_state=streams[k])
+            xb = Crossbar(devices, **kw_dev)
+            device_tiles.program_tile(xb, blk.G, self.programming, self.program_options)
+            tiles.append(Tile(spec, xb, blk.A, blk.D))
         return tiles
 
     def update_gains(self) -> None:
@@ -419,7 +468,47 @@ class AnalogLinear:
     def __repr__(self) -> str:
         return (f"AnalogLinear({self.in_features} -> {self.out_features}, tiles={len(self.tiles)}, "
                 f"dac={self.dac.bits} b {self.dac.encoding}, adc={self.adc.bits} b, "
-                f"scheme={self.mapping.scheme!r}, name={self.name!r})")
+                f"scheme={self.mapping.scheme!r}, {self._device_repr()}name={self.name!r})")
+
+    def _device_repr(self) -> str:
+        """``device=..., `` of a device-backed layer (model, I-V, programming, read noise)."""
+        if self.device is None:
+            return f"window=[{self.window.g_min:.3g}, {self.window.g_max:.3g}] S, "
+        return (f"device={type(self.device).__name__}({getattr(self.device, 'source', '')!r}), "
+                f"iv={self.tiles[0].crossbar.iv!r}, programming={self.programming!r}, "
+                f"read_noise={self.read_noise}, ")
+
+    @property
+    def devices(self) -> list | None:
+        """The device arrays of the tiles (their state is the tiles' conductances, S), or None
+        without a device model."""
+        if self.device is None:
+            return None
+        return [t.crossbar.devices for t in self.tiles]
+
+    def age(self, t: float, random_state=None) -> None:
+        """Let ``t`` seconds pass: every tile's devices relax with the model's drift (the clock
+        of each cell runs from its last programming) and the tiles follow.  TIA gains and ADC
+        ranges stay as they are.
+
+        Parameters
+        ----------
+        t : float
+            Time, s (>= 0).
+        random_state : None, int, SeedSequence or Generator
+            Relaxation stream, spawned into one per tile (default: each tile's devices' own
+            operation stream).
+        """
+        from .._validation import check_scalar
+        if self.device is None:
+            raise ConfigError("age needs a device model: build the layer with "
+                              "AnalogLinear(W, device=model) (e.g. "
+                              "xbar.devices.presets.stanford_tech_b())")
+        check_scalar(t, "t", low=0.0, unit="s")
+        rngs = ([None] * len(self.tiles) if random_state is None
+                else spawn(check_random_state(random_state), len(self.tiles)))
+        for tile, r in zip(self.tiles, rngs):
+            tile.crossbar.age(float(t), random_state=r)
 
     def ideal(self, x) -> np.ndarray:
         """The ideal result ``x @ W.T`` of the weights the layer was built from."""
@@ -470,12 +559,17 @@ class AnalogLinear:
         write : callable, optional
             ``write(index, G_target) -> G``: the programming process of tile ``index``, given its
             (rows, C) target conductances in S and returning those it reached, S (e.g. a
-            programming error, or program-and-verify of a device array).  Default: the targets,
-            exactly.
+            programming error).  Default: the targets, exactly, or with a device model the
+            layer's ``programming`` through the tiles' devices (a device-backed tile writes the
+            returned G into its devices exactly).
         """
         W = as_float_array(W, "W", shape=self.W.shape)
         for i, G in enumerate(self.target_conductances(W)):
-            self.set_conductances(i, G if write is None else write(i, G))
+            if write is None and self.device is not None:
+                device_tiles.program_tile(self.tiles[i].crossbar, G, self.programming,
+                                          self.program_options)
+            else:
+                self.set_conductances(i, G if write is None else write(i, G))
         self.update_gains()
         self.W = W.copy()
         self.W.flags.writeable = False
@@ -688,6 +782,11 @@ class AnalogLinear:
                                                     self.tia.v_swing)
         self._calibrated = True
         return self
+
+
+def _device_read_noise(tile: Tile) -> np.ndarray:
+    """Relative read noise (M, C) of a device-backed tile's cells (the model's table)."""
+    return tile.crossbar.devices.read_noise_rel(tile.G)
 
 
 def _trace_sym(Q: np.ndarray, U: np.ndarray) -> float:
