@@ -107,9 +107,18 @@ class DeviceCrossbar(Crossbar):
     G : (M, N) device array
         Fabricated devices, e.g. ``xbar.devices.presets.tud_hfox().sample((M, N),
         random_state=0)`` (their conductances are in S).
-    **kwargs
-        ``r_wordline``, ``r_bitline``, ``r_driver``, ``r_sense`` (ohm), ``cell``, ``r_access``
-        (ohm), ``select``: as for ``Crossbar``.
+    r_wordline, r_bitline : float or array_like
+        Wire resistance per segment, ohm (>= 0), as for ``Crossbar``.
+    r_driver, r_sense : float or array_like
+        Terminal resistances, ohm (>= 0), as for ``Crossbar``.
+    cell : {"0T1R", "1T1R"}
+        Passive cell, or one with an access transistor of on-resistance ``r_access``.
+    r_access : float or (M, N) array_like, optional
+        Access-transistor on-resistance, ohm (1T1R only).
+    select : (M,) or (M, N) bool array_like, optional
+        1T1R gate state (default every gate on).
+    iv : xbar.iv model, optional
+        Omit it (the model's ``iv`` is used); a different law raises ``ConfigError``.
 
     Attributes
     ----------

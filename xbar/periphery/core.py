@@ -97,7 +97,7 @@ class MatrixCore(AnalogLinear):
         super().__init__(G.T, array=array, dac=dac, adc=adc, tia=tia, ledger=ledger, name=name,
                          read_method=read_method, energy=energy, count_samples=count_samples,
                          map_workers=map_workers, random_state=random_state)
-        self.mapping = None
+        self.mapping = None  # type: ignore[assignment]  # no weight mapping: G is read as it is
         if isinstance(self._crossbar, DeviceCrossbar):
             self.device = self._crossbar.model        # age() acts on its devices
         if read_noise:

@@ -38,7 +38,7 @@ import os
 from typing import Callable
 
 import numpy as np
-from scipy.linalg.blas import dsyrk
+from scipy.linalg.blas import dsyrk  # type: ignore[import-untyped]
 
 from .._random import check_random_state, spawn
 from .._validation import as_float_array, check_choice
@@ -188,6 +188,7 @@ class ReadStrategy:
         else:
             codes = phase.codes[:, tile.spec.rows]
             L = layer.dac.levels
+            assert L is not None              # time-encoded phases come with their levels
             mag, sgn = np.abs(codes), np.sign(codes)
             slots = [(sgn * (mag >= k) * layer.dac.v_read, 1.0 / L)
                      for k in range(1, int(mag.max(initial=0)) + 1)]
@@ -311,6 +312,14 @@ class AnalogLinear:
     stats : dict
         Counters: ``reads``, ``conversions``, ``adc_clipped``, ``tia_saturated``.
     """
+
+    # set in __init__ (declared for the type checker: the import cycle hides their types)
+    _fab_rng: np.random.Generator
+    _op_rng: np.random.Generator
+    w_max: float
+    _linear: bool
+    map_workers: int
+    stats: dict
 
     def __init__(self, W, *, array: ArrayConfig | None = None, dac: DAC | None = None,
                  adc: ADC | None = None, tia: TIA | None = None,
@@ -709,6 +718,7 @@ class AnalogLinear:
             return S
         codes = phase.codes[:, rows]
         L = self.dac.levels
+        assert L is not None                  # time-encoded phases come with their levels
         mag, sgn = np.abs(codes), np.sign(codes).astype(float)
         S = np.zeros((V.shape[1], V.shape[1]))
         for k in range(1, int(mag.max(initial=0)) + 1):
@@ -722,7 +732,7 @@ class AnalogLinear:
         dac, adc, tia = self.dac, self.adc, self.tia
         phases = dac.encode(x)
         y = np.zeros((B, self.out_features))
-        samples = [[] for _ in self.tiles] if collect else None
+        samples: list[list[np.ndarray]] = [[] for _ in self.tiles]
         t_read = dac.t_read
         e_conv = adc.conversion_energy()
         self.build_maps(B)
