@@ -171,6 +171,8 @@ def test_bad_device_input_names_the_argument():
     model = presets.tud_hfox()
     with pytest.raises(ConfigError, match="device model"):
         xbar.Crossbar(model)
+    with pytest.raises(ConfigError, match="DeviceCrossbar needs fabricated devices"):
+        DeviceCrossbar(np.full((3, 3), 1e-4))
     with pytest.raises(ConfigError, match="2-D"):
         xbar.Crossbar(model.sample(5, random_state=0))
     with pytest.raises(ConfigError, match="iv="):

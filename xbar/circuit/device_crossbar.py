@@ -129,6 +129,15 @@ class DeviceCrossbar(Crossbar):
     devices: Any
     _following: bool
 
+    def __init__(self, G, *, r_wordline=0.0, r_bitline=0.0, r_driver=0.0, r_sense=0.0,
+                 cell: str = "0T1R", r_access=None, select=None, iv=None):
+        if not (is_device_array(G) or hasattr(G, "sample")):
+            raise ConfigError(f"DeviceCrossbar needs fabricated devices as G (model.sample((M, N), "
+                              f"random_state=...)), got {type(G).__name__}; use xbar.Crossbar "
+                              "for a conductance array")
+        super().__init__(G, r_wordline=r_wordline, r_bitline=r_bitline, r_driver=r_driver,
+                         r_sense=r_sense, cell=cell, r_access=r_access, select=select, iv=iv)
+
     # ------------------------------------------------------------------ state
     @property
     def model(self):

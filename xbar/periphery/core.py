@@ -127,7 +127,18 @@ class MatrixCore(AnalogLinear):
             tile.gains = self.tia.channel_gains(i_bound)
 
     def ideal(self, x) -> np.ndarray:
-        """The exact ``x @ G`` of the present conductances, S x input units."""
+        """The exact ``x @ G`` of the present conductances, S x input units.
+
+        Parameters
+        ----------
+        x : (M,) or (B, M) array_like
+            Inputs, in input units.
+
+        Returns
+        -------
+        (N,) or (B, N) ndarray
+            ``x @ G``, S x input units.
+        """
         x, single = self._check_x(x)
         y = x @ self.matrix()
         return y[0] if single else y
@@ -142,7 +153,13 @@ class MatrixCore(AnalogLinear):
         return self.effective_weights().T
 
     def set_matrix(self, G) -> None:
-        """Write new conductances (M, N) S into the tiles and re-set the automatic TIA gains."""
+        """Write new conductances (M, N) S into the tiles and re-set the automatic TIA gains.
+
+        Parameters
+        ----------
+        G : (M, N) array_like
+            Conductances, S (a device-backed crossbar writes them into its devices exactly).
+        """
         G = as_float_array(G, "G", shape=self.shape)
         for k, t in enumerate(self.tiles):
             self.set_conductances(k, G[t.spec.rows, t.spec.outputs])
@@ -150,7 +167,18 @@ class MatrixCore(AnalogLinear):
 
     def read_currents(self, x) -> np.ndarray:
         """Digitised column currents (B, N) or (N,), A: ``core(x) / dac.scale``, i.e. the read of
-        word-line voltages ``x / x_max * v_read``."""
+        word-line voltages ``x / x_max * v_read``.
+
+        Parameters
+        ----------
+        x : (M,) or (B, M) array_like
+            Inputs, in input units (``dac.x_max`` is full scale).
+
+        Returns
+        -------
+        (N,) or (B, N) ndarray
+            Column currents, A.
+        """
         return self.forward(x) / self.dac.scale
 
     def __repr__(self) -> str:

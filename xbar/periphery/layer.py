@@ -584,7 +584,18 @@ class AnalogLinear:
         self.W.flags.writeable = False
 
     def set_conductances(self, index: int, G) -> None:
-        """Replace tile ``index``'s conductances (S); cached maps are rebuilt on the next read."""
+        """Replace tile ``index``'s conductances (S); cached maps are rebuilt on the next read.
+
+        A device-backed tile writes them into its devices exactly (each clipped to its own
+        window; the tile then holds the devices' state).
+
+        Parameters
+        ----------
+        index : int
+            Tile index in ``[0, len(tiles))``.
+        G : (rows, C) array_like
+            Conductances, S.
+        """
         if isinstance(index, bool) or not isinstance(index, numbers.Integral) or \
                 not 0 <= index < len(self.tiles):
             raise ConfigError(f"index must be an integer in [0, {len(self.tiles) - 1}], got {index!r}")
@@ -597,7 +608,13 @@ class AnalogLinear:
                               f"got scheme={m.scheme!r}, slices={m.slices}")
 
     def conductance_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(G_plus, G_minus)``, each (in, out) S, assembled over tiles (differential mapping)."""
+        """``(G_plus, G_minus)``, each (in, out) S, assembled over tiles (differential mapping).
+
+        Returns
+        -------
+        G_plus, G_minus : (in, out) ndarray
+            Conductances of the pairs' positive and negative columns, S.
+        """
         self._check_pairs()
         gp = np.empty((self.in_features, self.out_features))
         gm = np.empty_like(gp)
@@ -608,7 +625,14 @@ class AnalogLinear:
         return gp, gm
 
     def set_conductance_pairs(self, G_plus, G_minus) -> None:
-        """Write ``G_plus``, ``G_minus`` (in, out) S into the tiles (caches follow)."""
+        """Write ``G_plus``, ``G_minus`` (in, out) S into the tiles (caches follow).
+
+        Parameters
+        ----------
+        G_plus, G_minus : (in, out) array_like
+            Conductances of the pairs' positive and negative columns, S (a device-backed tile
+            writes them into its devices exactly).
+        """
         self._check_pairs()
         shape = (self.in_features, self.out_features)
         gp = as_float_array(G_plus, "G_plus", shape=shape)

@@ -184,7 +184,18 @@ class CircuitReader:
         return dataclasses.replace(tia, gain=gain)
 
     def analog(self, layer):
-        """The ``AnalogLinear`` of ``layer`` (built on first use), synchronised with its pairs."""
+        """The ``AnalogLinear`` of ``layer`` (built on first use), synchronised with its pairs.
+
+        Parameters
+        ----------
+        layer : xbar.train.pulsed.PulsedLayer
+            The layer read (its pairs in S, ``version`` bumped by every write).
+
+        Returns
+        -------
+        xbar.periphery.AnalogLinear
+            Its tiles hold the pairs' present conductances, S.
+        """
         from ..periphery import WeightMapping
 
         entry = self._layers.get(id(layer))
