@@ -81,7 +81,8 @@ def test_the_layer_reads_through_the_device_iv():
 
 def test_set_weights_programs_through_the_devices_and_reads_follow():
     layer = _layer(seed=4, programming="verify",
-                   program_options=dict(tol=5e-6, max_pulses=300, on_failure="ignore"))
+                   program_options=dict(max_pulses=300, on_failure="ignore"))
+    tol = 0.01 * (layer.device.g_max - layer.device.g_min)      # the model's default band
     W2 = -W
     y_before = layer(X)
     layer.set_weights(W2)
@@ -90,9 +91,11 @@ def test_set_weights_programs_through_the_devices_and_reads_follow():
         devs = tile.crossbar.devices
         np.testing.assert_array_equal(tile.G, devs.G)          # G follows the devices
         target = layer.target_conductances(W2)[layer.tiles.index(tile)]
-        inside = (target > devs.g_min + 5e-6) & (target < devs.g_max - 5e-6)
+        inside = (target > devs.g_min + tol) & (target < devs.g_max - tol)
         err = np.abs(np.asarray(tile.G) - target)[inside]
-        converged += np.mean(err < 5e-6 + 4 * 0.05 * target[inside].max())
+        # the verify read is within tol; the true G may differ from it by the read noise
+        noise = (devs.read_noise_rel() * np.asarray(devs.G))[inside]
+        converged += np.mean(err <= tol + 4 * noise)
         # a read after the write equals a fresh read of the devices' state
         v = np.full(tile.G.shape[0], 0.1)
         fresh = xbar.Crossbar(np.array(devs.G), r_wordline=2.0, r_bitline=2.0, r_driver=10.0,
@@ -195,7 +198,7 @@ def test_bad_device_input_names_the_argument():
     with pytest.raises(ConfigError, match="programming"):
         AnalogLinear(W, device=model, programming="pulse")
     with pytest.raises(ConfigError, match="program_options"):
-        AnalogLinear(W, device=model, program_options={"tol": 1e-6})
+        AnalogLinear(W, device=model, program_options={"max_pulses": 10})
     with pytest.raises(ConfigError, match="random_state"):
         AnalogLinear(W, device=model, programming="verify",
                      program_options={"random_state": 0})

@@ -107,12 +107,14 @@ def test_exact_writes_and_program_verify_go_through_the_devices():
     xb.set_conductances(target)
     np.testing.assert_array_equal(xb.G, np.clip(target, devs.g_min, devs.g_max))
     np.testing.assert_array_equal(devs.t_since_programming, 0.0)
-    res = xb.program_verify(np.full((5, 5), 1e-4), tol=5e-6, max_pulses=200, on_failure="ignore",
+    # the model's default acceptance band: 1 % of the nominal window
+    tol = 0.01 * (devs.model.g_max - devs.model.g_min)
+    res = xb.program_verify(np.full((5, 5), 1e-4), max_pulses=200, on_failure="ignore",
                             random_state=0)
     np.testing.assert_array_equal(xb.G, res.G)
     ok = res.converged
     assert ok.mean() > 0.5
-    np.testing.assert_array_less(np.abs(res.G_read[ok] - 1e-4), 5e-6 + 1e-18)
+    np.testing.assert_array_less(np.abs(res.G_read[ok] - 1e-4), tol + 1e-18)
 
 
 def test_drift_and_read_noise_act_on_the_array_state():

@@ -310,8 +310,9 @@ class DeviceCrossbar(Crossbar):
         """Program-and-verify of the devices to ``G_target`` (S); the crossbar follows.
 
         The model's ``program_verify`` (incremental step pulses applied at the cells with
-        verify reads carrying the read noise; keyword arguments as there: ``tol`` (S),
-        ``max_pulses``, ``width`` (s), ``compliance`` (A), ``on_failure``, ``random_state``...).
+        verify reads carrying the read noise; keyword arguments as there:
+        ``max_pulses``, ``width`` (s), ``compliance`` (A), ``on_failure``, ``random_state`` and
+        the tolerance on G in S).
 
         Parameters
         ----------
@@ -379,7 +380,12 @@ class DeviceCrossbar(Crossbar):
             if random_state is not None:
                 raise ConfigError("random_state applies to read(..., noise=True) only")
             return super().read(v, **kwargs)
-        V, batched = self._read_inputs(v)
+        V = as_float_array(v, "v")
+        M = self.shape[0]
+        if V.ndim not in (1, 2) or V.shape[-1] != M:
+            raise ConfigError(f"v must have shape ({M},) or (B, {M}), got {V.shape}")
+        batched = V.ndim == 2
+        V = np.atleast_2d(V)
         rng = None if random_state is None else check_random_state(random_state)
         out = np.empty((V.shape[0], self.shape[1]))
         for b in range(V.shape[0]):

@@ -89,7 +89,7 @@ def program_tile(crossbar, G, programming: str, options: dict):
     programming : {"exact", "verify"}
         Exact states (clipped to each device's window) or the model's program-and-verify.
     options : dict
-        Keyword arguments of ``program_verify`` (``tol`` in S, ``max_pulses``, ...).
+        Keyword arguments of ``program_verify`` (``max_pulses``, ``width`` in s, the tolerance on G in S, ...).
 
     Returns
     -------

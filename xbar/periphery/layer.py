@@ -17,6 +17,12 @@ component ``"array"``.  Per-read solves (small batches, nonlinear cells) book th
 maps of a forward pass are built concurrently on ``map_workers`` threads (the sweep releases the
 GIL; the results are those of the serial build, tested).
 
+With a device model as ``device`` (``AnalogLinear(W, device=xbar.devices.presets.tud_hfox())``)
+every tile is a :class:`~xbar.circuit.DeviceCrossbar`: devices sampled per tile (d2d variation
+from ``random_state``), the model's I-V in every read, weights programmed through the devices,
+the model's read noise (``read_noise=True``) and drift (:meth:`AnalogLinear.age`); see
+:mod:`xbar.periphery.device_tiles`.
+
 Energy booked per forward call (tags ``layer``, ``operation``; contextual tags of the ledger such
 as ``step``/``epoch`` are added by ``EnergyLedger.tags``):
 
@@ -266,7 +272,7 @@ class AnalogLinear:
         set to its target (clipped to its own window), or the model's program-and-verify from
         the formed state.  Device models only.
     program_options : dict, optional
-        Keyword arguments of the model's ``program_verify`` (``tol`` in S, ``max_pulses``,
+        Keyword arguments of the model's ``program_verify`` (tolerance in S, ``max_pulses``,
         ``width`` in s, ``compliance`` in A, ``on_failure``...), for ``programming="verify"``.
     read_noise : bool
         Read the cells with the device model's state-dependent read noise on every read
