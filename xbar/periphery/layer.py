@@ -113,13 +113,31 @@ class Tile:
         return self.A.shape[1]
 
     def maps_ready(self, with_energy: bool) -> bool:
-        """True if :meth:`linear_maps` is cached for the present conductances."""
+        """True if :meth:`linear_maps` is cached for the present conductances.
+
+        Parameters
+        ----------
+        with_energy : bool
+            Whether the energy forms must be cached too.
+        """
         c, G = self._cache, self.crossbar.G
         cached = bool(c) and (c["G"] is G or np.array_equal(c["G"], G))
         return cached and (not with_energy or "Q_total" in c)
 
     def linear_maps(self, with_energy: bool) -> dict:
-        """Cached ``TA = Tᵀ A`` (M, K) and, ``with_energy``, the quadratic forms (M, M), S/V²."""
+        """Cached ``TA = Tᵀ A`` (M, K) and, ``with_energy``, the quadratic forms (M, M), S/V².
+
+        Parameters
+        ----------
+        with_energy : bool
+            Also build the quadratic forms of the read energy (needs the driver admittance).
+
+        Returns
+        -------
+        dict
+            ``"TA"`` (M, K) A/V, ``"Q_total"``/``"Q_drivers"``/``"Q_sense"`` (M, M) S, and the
+            conductances ``"G"`` (S) they were built from.
+        """
         xb = self.crossbar
         c = self._cache
         if self.maps_ready(with_energy):
@@ -156,7 +174,17 @@ class ReadStrategy:
     """
 
     def use_maps(self, layer: "AnalogLinear", tile: Tile, batch: int) -> bool:
-        """True to read ``tile`` (linear cells) through its exact maps for ``batch`` inputs."""
+        """True to read ``tile`` (linear cells) through its exact maps for ``batch`` inputs.
+
+        Parameters
+        ----------
+        layer : AnalogLinear
+            The layer read.
+        tile : Tile
+            The tile read.
+        batch : int
+            Inputs in the batch.
+        """
         return tile.maps_ready(layer.energy) or batch >= max(1, min(tile.crossbar.shape) // 3)
 
     def solve(self, layer: "AnalogLinear", tile: Tile, V: np.ndarray,
@@ -236,7 +264,22 @@ class CellReadNoise:
 
     def __call__(self, tile: Tile, V: np.ndarray, I: np.ndarray) -> np.ndarray:
         """Noisy channel currents (B, K) A from the noiseless ``I`` (B, K) A of word-line
-        voltages ``V`` (B, M) V on ``tile``."""
+        voltages ``V`` (B, M) V on ``tile``.
+
+        Parameters
+        ----------
+        tile : Tile
+            The tile read (its conductances in S, its analog combination ``A``).
+        V : (B, M) ndarray
+            Word-line voltages, V.
+        I : (B, K) ndarray
+            Noiseless channel currents, A.
+
+        Returns
+        -------
+        (B, K) ndarray
+            Channel currents with the read noise, A.
+        """
         sigma = self.sigma(tile) if callable(self.sigma) else self.sigma
         if not callable(self.sigma) and sigma == 0.0:
             return I
@@ -448,6 +491,11 @@ class AnalogLinear:
 
         Draws new converter errors from the layer's fabrication stream; fixed and full ranges apply
         at once, calibrated ones need ``calibrate`` again.
+
+        Parameters
+        ----------
+        adc : ADC
+            The converter configuration.
         """
         if not isinstance(adc, ADC):
             raise ConfigError(f"adc must be an ADC, got {type(adc).__name__}")
@@ -526,7 +574,18 @@ class AnalogLinear:
             tile.crossbar.age(float(t), random_state=r)
 
     def ideal(self, x) -> np.ndarray:
-        """The ideal result ``x @ W.T`` of the weights the layer was built from."""
+        """The ideal result ``x @ W.T`` of the weights the layer was built from.
+
+        Parameters
+        ----------
+        x : (in,) or (B, in) array_like
+            Inputs, in the layer's input units (``dac.x_max`` is full scale).
+
+        Returns
+        -------
+        (out,) or (B, out) ndarray
+            ``x @ W.T``, weight x input units.
+        """
         x, single = self._check_x(x)
         y = x @ self.W.T
         return y[0] if single else y
@@ -552,6 +611,16 @@ class AnalogLinear:
 
         Mapped with the layer's ``mapping`` and its fixed full scale ``w_max`` (weights beyond it
         clip at the window's end), as at construction; nothing is written.
+
+        Parameters
+        ----------
+        W : (out, in) array_like
+            Weights, in the layer's weight units.
+
+        Returns
+        -------
+        list of (rows, C) ndarray
+            Target conductances per tile, S.
         """
         W = as_float_array(W, "W", shape=self.W.shape)
         return [self.mapping.map_block(W[t.spec.outputs, t.spec.rows], self.window, self.w_max).G
@@ -677,7 +746,13 @@ class AnalogLinear:
 
     def build_maps(self, batch: int) -> None:
         """Build the read maps every tile will use for a batch of ``batch`` inputs and lacks,
-        on ``map_workers`` threads."""
+        on ``map_workers`` threads.
+
+        Parameters
+        ----------
+        batch : int
+            Inputs of the coming forward pass.
+        """
         from ..circuit.transfer import in_parallel
         need = [t for t in self.tiles
                 if self._use_transfer(t, batch) and not t.maps_ready(self.energy)]
@@ -796,6 +871,16 @@ class AnalogLinear:
         """Outputs (B, out) (or (out,) for one input) of inputs ``x`` (B, in) through the arrays.
 
         Books the read energy in ``self.ledger`` (tags ``layer``, ``operation="read"``).
+
+        Parameters
+        ----------
+        x : (in,) or (B, in) array_like
+            Inputs, in the layer's input units (``dac.x_max`` is full scale).
+
+        Returns
+        -------
+        (out,) or (B, out) ndarray
+            Outputs, weight x input units.
         """
         if not self._calibrated:
             raise ConfigError(f"adc.range={self.adc.range!r} needs calibration: call "
@@ -814,6 +899,16 @@ class AnalogLinear:
         Uses the ADC's ``range`` mode (``"calibrate"``: min..max, ``"percentile"``: percentiles;
         fixed modes keep their range).  The calibration reads book energy with
         ``operation="calibrate"``.  Returns ``self``.
+
+        Parameters
+        ----------
+        x : (in,) or (B, in) array_like
+            Calibration inputs, in the layer's input units (``dac.x_max`` is full scale).
+
+        Returns
+        -------
+        AnalogLinear
+            ``self``.
         """
         x, _ = self._check_x(x)
         samples = self._run(x, "calibrate", collect=True)

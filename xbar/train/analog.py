@@ -242,6 +242,20 @@ class CircuitReader:
         return arrays
 
     def __call__(self, x_aug: np.ndarray, layer) -> np.ndarray:
+        """Read ``layer`` for inputs ``x_aug`` through the periphery and the circuit.
+
+        Parameters
+        ----------
+        x_aug : (B, n_in + bias) ndarray
+            Inputs with the bias input appended, input units.
+        layer : xbar.train.pulsed.PulsedLayer
+            The layer read.
+
+        Returns
+        -------
+        (B, n_out) ndarray
+            Pre-activations, weight x input units.
+        """
         analog = self.analog(layer)
         tb = self._layers[id(layer)][2]
         if self.read_method == "auto" and tb is not None:
