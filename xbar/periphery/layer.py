@@ -875,12 +875,12 @@ class AnalogLinear:
         Parameters
         ----------
         x : (in,) or (B, in) array_like
-            Inputs, in the layer's input units (``dac.x_max`` is full scale).
+            Inputs (input units; ``dac.x_max`` maps to ``dac.v_read``).
 
         Returns
         -------
         (out,) or (B, out) ndarray
-            Outputs, weight x input units.
+            The read-out, de-scaled to weight x input units.
         """
         if not self._calibrated:
             raise ConfigError(f"adc.range={self.adc.range!r} needs calibration: call "
