@@ -107,7 +107,9 @@ class Crossbar:
     G : (M, N) array_like
         Cell conductances, S (real, >= 0; 0 is an open cell).  Values above 1 S (likely
         resistances in ohm) warn; above 1e30 S they are refused.  Solves report inputs whose
-        stiffness float64 cannot resolve (``CircuitSolution.info == 3``).
+        stiffness float64 cannot resolve (``CircuitSolution.info == 3``).  An array of
+        fabricated devices (``model.sample((M, N), random_state=...)``) builds a
+        :class:`~xbar.circuit.DeviceCrossbar` (module ``xbar.circuit.device_crossbar``).
     r_wordline, r_bitline : float or array_like
         Wire resistance per segment, ohm (>= 0): scalar, (M, N-1) or (M-1, N).
     r_driver, r_sense : float or array_like
@@ -137,6 +139,9 @@ class Crossbar:
 
     def __init__(self, G, *, r_wordline=0.0, r_bitline=0.0, r_driver=0.0, r_sense=0.0,
                  cell: str = "0T1R", r_access=None, select=None, iv=None):
+        if hasattr(G, "apply_pulses") or hasattr(G, "sample"):   # devices as the cells
+            from .device_crossbar import adopt_devices
+            G, iv = adopt_devices(self, G, iv)
         self._set_G(G)
         M, N = self.shape
         self.r_wordline = _resistance(r_wordline, "r_wordline", (M, max(N - 1, 0)))

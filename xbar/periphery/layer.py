@@ -17,6 +17,12 @@ component ``"array"``.  Per-read solves (small batches, nonlinear cells) book th
 maps of a forward pass are built concurrently on ``map_workers`` threads (the sweep releases the
 GIL; the results are those of the serial build, tested).
 
+With a device model as ``device`` (``AnalogLinear(W, device=xbar.devices.presets.tud_hfox())``)
+every tile is a :class:`~xbar.circuit.DeviceCrossbar`: devices sampled per tile (d2d variation
+from ``random_state``), the model's I-V in every read, weights programmed through the devices,
+the model's read noise (``read_noise=True``) and drift (:meth:`AnalogLinear.age`); see
+:mod:`xbar.periphery.device_tiles`.
+
 Energy booked per forward call (tags ``layer``, ``operation``; contextual tags of the ledger such
 as ``step``/``epoch`` are added by ``EnergyLedger.tags``):
 
@@ -38,12 +44,13 @@ import os
 from typing import Callable
 
 import numpy as np
-from scipy.linalg.blas import dsyrk
+from scipy.linalg.blas import dsyrk  # type: ignore[import-untyped]
 
 from .._random import check_random_state, spawn
 from .._validation import as_float_array, check_choice
 from ..exceptions import ConfigError
 from ..pulses.ledger import EnergyLedger
+from . import device_tiles
 from .adc import ADC
 from .dac import DAC, Phase
 from .mapping import WeightMapping, conductance_range, effective_weights
@@ -108,13 +115,31 @@ class Tile:
         return self.A.shape[1]
 
     def maps_ready(self, with_energy: bool) -> bool:
-        """True if :meth:`linear_maps` is cached for the present conductances."""
+        """True if :meth:`linear_maps` is cached for the present conductances.
+
+        Parameters
+        ----------
+        with_energy : bool
+            Whether the energy forms must be cached too.
+        """
         c, G = self._cache, self.crossbar.G
         cached = bool(c) and (c["G"] is G or np.array_equal(c["G"], G))
         return cached and (not with_energy or "Q_total" in c)
 
     def linear_maps(self, with_energy: bool) -> dict:
-        """Cached ``TA = Tᵀ A`` (M, K) and, ``with_energy``, the quadratic forms (M, M), S/V²."""
+        """Cached ``TA = Tᵀ A`` (M, K) and, ``with_energy``, the quadratic forms (M, M), S/V².
+
+        Parameters
+        ----------
+        with_energy : bool
+            Also build the quadratic forms of the read energy (needs the driver admittance).
+
+        Returns
+        -------
+        dict
+            ``"TA"`` (M, K) A/V, ``"Q_total"``/``"Q_drivers"``/``"Q_sense"`` (M, M) S, and the
+            conductances ``"G"`` (S) they were built from.
+        """
         xb = self.crossbar
         c = self._cache
         if self.maps_ready(with_energy):
@@ -163,7 +188,17 @@ class ReadStrategy:
         """
 
     def use_maps(self, layer: "AnalogLinear", tile: Tile, batch: int) -> bool:
-        """True to read ``tile`` (linear cells) through its exact maps for ``batch`` inputs."""
+        """True to read ``tile`` (linear cells) through its exact maps for ``batch`` inputs.
+
+        Parameters
+        ----------
+        layer : AnalogLinear
+            The layer read.
+        tile : Tile
+            The tile read.
+        batch : int
+            Inputs in the batch.
+        """
         return tile.maps_ready(layer.energy) or batch >= max(1, min(tile.crossbar.shape) // 3)
 
     def solve(self, layer: "AnalogLinear", tile: Tile, V: np.ndarray,
@@ -201,6 +236,7 @@ class ReadStrategy:
         else:
             codes = phase.codes[:, tile.spec.rows]
             L = layer.dac.levels
+            assert L is not None              # time-encoded phases come with their levels
             mag, sgn = np.abs(codes), np.sign(codes)
             slots = [(sgn * (mag >= k) * layer.dac.v_read, 1.0 / L)
                      for k in range(1, int(mag.max(initial=0)) + 1)]
@@ -242,7 +278,22 @@ class CellReadNoise:
 
     def __call__(self, tile: Tile, V: np.ndarray, I: np.ndarray) -> np.ndarray:
         """Noisy channel currents (B, K) A from the noiseless ``I`` (B, K) A of word-line
-        voltages ``V`` (B, M) V on ``tile``."""
+        voltages ``V`` (B, M) V on ``tile``.
+
+        Parameters
+        ----------
+        tile : Tile
+            The tile read (its conductances in S, its analog combination ``A``).
+        V : (B, M) ndarray
+            Word-line voltages, V.
+        I : (B, K) ndarray
+            Noiseless channel currents, A.
+
+        Returns
+        -------
+        (B, K) ndarray
+            Channel currents with the read noise, A.
+        """
         sigma = self.sigma(tile) if callable(self.sigma) else self.sigma
         if not callable(self.sigma) and sigma == 0.0:
             return I
@@ -265,8 +316,25 @@ class AnalogLinear:
         swing, automatic-gain TIA).
     mapping : WeightMapping, optional
         Weight to conductance mapping (default differential pairs, analog subtraction).
-    device : ConductanceRange, (g_min, g_max) or object with ``g_min``/``g_max`` (S), optional
-        Conductance window (default 0.5-10 µS).
+    device : device model, ConductanceRange, (g_min, g_max) (S), optional
+        A device model (any ``xbar.devices`` model or fitted preset, e.g.
+        ``xbar.devices.presets.tud_hfox()``): every tile is then a
+        :class:`~xbar.circuit.DeviceCrossbar` of devices sampled per tile from ``random_state``
+        (device-to-device variation), read through the model's cell I-V, programmed through the
+        devices (``programming``), with the model's read noise (``read_noise``) and drift
+        (:meth:`age`); the mapping uses the model's nominal window.  Otherwise a conductance
+        window only (ideal cells; default 0.5-10 µS).  See :mod:`xbar.periphery.device_tiles`.
+    programming : {"exact", "verify"}
+        How :meth:`set_weights` (and the construction) writes a device-backed tile: each device
+        set to its target (clipped to its own window), or the model's program-and-verify from
+        the formed state.  Device models only.
+    program_options : dict, optional
+        Keyword arguments of the model's ``program_verify`` (tolerance in S, ``max_pulses``,
+        ``width`` in s, ``compliance`` in A, ``on_failure``...), for ``programming="verify"``.
+    read_noise : bool
+        Read the cells with the device model's state-dependent read noise on every read
+        (:class:`CellReadNoise` of each tile's devices, drawn from the layer's operation stream).
+        Device models only; not together with ``channel_noise``.  Default False (noiseless reads).
     ledger : EnergyLedger, optional
         Where reads book their energy (default: a new ledger, ``layer.ledger``).
     name : str
@@ -292,17 +360,29 @@ class AnalogLinear:
         read paths; e.g. :class:`CellReadNoise`).  It must return a (B, K) array in A and owns its
         random stream.  None: noiseless.  Settable later as ``layer.channel_noise``.
     random_state : None, int, SeedSequence or Generator
-        Seeds the converter errors (fabrication stream) and the conversion noise (operation stream).
+        Seeds the converter errors and the tiles' devices (fabrication stream) and the conversion
+        and read noise (operation stream).
 
     Attributes
     ----------
     tiles : list of Tile
-        The arrays; ``tiles[k].crossbar`` exposes the conductances.
+        The arrays; ``tiles[k].crossbar`` exposes the conductances (a ``DeviceCrossbar`` whose
+        ``devices`` hold the state with a device model).
+    device : device model or None
+        The device model of the tiles (None for a conductance window).
     w_max : float
         Weight full scale of the mapping.
     stats : dict
         Counters: ``reads``, ``conversions``, ``adc_clipped``, ``tia_saturated``.
     """
+
+    # set in __init__ (declared for the type checker: the import cycle hides their types)
+    _fab_rng: np.random.Generator
+    _op_rng: np.random.Generator
+    w_max: float
+    _linear: bool
+    map_workers: int
+    stats: dict
 
     def __init__(self, W, *, array: ArrayConfig | None = None, dac: DAC | None = None,
                  adc: ADC | None = None, tia: TIA | None = None,
@@ -311,7 +391,8 @@ class AnalogLinear:
                  read_method: str = "auto", energy: bool = True, count_samples: bool = True,
                  map_workers: int | None = None, read_strategy: ReadStrategy | None = None,
                  channel_noise: Callable[[Tile, np.ndarray, np.ndarray], np.ndarray] | None = None,
-                 random_state=None):
+                 programming: str = "exact", program_options: dict | None = None,
+                 read_noise: bool = False, random_state=None):
         W = as_float_array(W, "W")
         if W.ndim != 2 or 0 in W.shape:
             raise ConfigError(f"W must be a non-empty 2-D (out, in) array, got shape {W.shape}")
@@ -337,7 +418,20 @@ class AnalogLinear:
         self.adc = adc or ADC()
         self.tia = tia or TIA()
         self.mapping = mapping or WeightMapping()
-        self.window = conductance_range(device)
+        self.device = device_tiles.device_model(device)
+        self.window = (conductance_range(device) if self.device is None
+                       else device_tiles.model_window(self.device))
+        self.programming = programming
+        self.program_options = device_tiles.check_programming(
+            self.device, programming, program_options, self.array.crossbar_options)
+        if read_noise and self.device is None:
+            raise ConfigError("read_noise=True needs a device model as device (its read-noise "
+                              "table), got a conductance window; use channel_noise="
+                              "CellReadNoise(sigma) for a fixed relative noise")
+        if read_noise and channel_noise is not None:
+            raise ConfigError("give either read_noise=True (the device model's read noise) or "
+                              "channel_noise, not both")
+        self.read_noise = bool(read_noise)
         self.ledger = ledger if ledger is not None else EnergyLedger()
         self.name = str(name)
         self.read_method = check_choice(read_method, "read_method", READ_METHODS)
@@ -355,6 +449,8 @@ class AnalogLinear:
 
         self.tiles: list[Tile] = self._build_tiles(
             W, self.array.crossbar_kwargs(self.dac.r_driver, self.tia.r_in))
+        if self.read_noise:
+            self.channel_noise = CellReadNoise(_device_read_noise, self._op_rng.spawn(1)[0])
         self.update_gains()
         self._linear = _is_linear(self.tiles[0].crossbar, self.array.crossbar_options)
         if self.read_method == "transfer" and not self._linear:
@@ -366,10 +462,21 @@ class AnalogLinear:
         from ..circuit import Crossbar
         n_out, n_in = W.shape
         tiles = []
-        for spec in plan_tiles(n_in, n_out, self.array.max_rows, self.array.max_cols,
-                               self.mapping.columns_per_output, self.mapping.reference_columns):
+        specs = plan_tiles(n_in, n_out, self.array.max_rows, self.array.max_cols,
+                           self.mapping.columns_per_output, self.mapping.reference_columns)
+        # one fabrication stream per tile, spawned (not drawn) from the layer's: the converter
+        # errors drawn from it afterwards are those of a layer without devices
+        streams = self._fab_rng.spawn(len(specs)) if self.device is not None else None
+        for k, spec in enumerate(specs):
             blk = self.mapping.map_block(W[spec.outputs, spec.rows], self.window, self.w_max)
-            tiles.append(Tile(spec, Crossbar(blk.G, **kw), blk.A, blk.D))
+            if streams is None:
+                tiles.append(Tile(spec, Crossbar(blk.G, **kw), blk.A, blk.D))
+                continue
+            kw_dev = {key: v for key, v in kw.items() if key != "iv"}
+            devices = self.device.sample(blk.G.shape, random_state=streams[k])
+            xb = Crossbar(devices, **kw_dev)
+            device_tiles.program_tile(xb, blk.G, self.programming, self.program_options)
+            tiles.append(Tile(spec, xb, blk.A, blk.D))
         return tiles
 
     def update_gains(self) -> None:
@@ -398,6 +505,11 @@ class AnalogLinear:
 
         Draws new converter errors from the layer's fabrication stream; fixed and full ranges apply
         at once, calibrated ones need ``calibrate`` again.
+
+        Parameters
+        ----------
+        adc : ADC
+            The converter configuration.
         """
         if not isinstance(adc, ADC):
             raise ConfigError(f"adc must be an ADC, got {type(adc).__name__}")
@@ -433,10 +545,61 @@ class AnalogLinear:
     def __repr__(self) -> str:
         return (f"AnalogLinear({self.in_features} -> {self.out_features}, tiles={len(self.tiles)}, "
                 f"dac={self.dac.bits} b {self.dac.encoding}, adc={self.adc.bits} b, "
-                f"scheme={self.mapping.scheme!r}, name={self.name!r})")
+                f"scheme={self.mapping.scheme!r}, {self._device_repr()}name={self.name!r})")
+
+    def _device_repr(self) -> str:
+        """``device=..., `` of a device-backed layer (model, I-V, programming, read noise)."""
+        if self.device is None:
+            return f"window=[{self.window.g_min:.3g}, {self.window.g_max:.3g}] S, "
+        return (f"device={type(self.device).__name__}({getattr(self.device, 'source', '')!r}), "
+                f"iv={self.tiles[0].crossbar.iv!r}, programming={self.programming!r}, "
+                f"read_noise={self.read_noise}, ")
+
+    @property
+    def devices(self) -> list | None:
+        """The device arrays of the tiles (their state is the tiles' conductances, S), or None
+        without a device model."""
+        if self.device is None:
+            return None
+        return [t.crossbar.devices for t in self.tiles]
+
+    def age(self, t: float, random_state=None) -> None:
+        """Let ``t`` seconds pass: every tile's devices relax with the model's drift (the clock
+        of each cell runs from its last programming) and the tiles follow.  TIA gains and ADC
+        ranges stay as they are.
+
+        Parameters
+        ----------
+        t : float
+            Time, s (>= 0).
+        random_state : None, int, SeedSequence or Generator
+            Relaxation stream, spawned into one per tile (default: each tile's devices' own
+            operation stream).
+        """
+        from .._validation import check_scalar
+        if self.device is None:
+            raise ConfigError("age needs a device model: build the layer with "
+                              "AnalogLinear(W, device=model) (e.g. "
+                              "xbar.devices.presets.stanford_tech_b())")
+        check_scalar(t, "t", low=0.0, unit="s")
+        rngs = ([None] * len(self.tiles) if random_state is None
+                else spawn(check_random_state(random_state), len(self.tiles)))
+        for tile, r in zip(self.tiles, rngs):
+            tile.crossbar.age(float(t), random_state=r)
 
     def ideal(self, x) -> np.ndarray:
-        """The ideal result ``x @ W.T`` of the weights the layer was built from."""
+        """The ideal result ``x @ W.T`` of the weights the layer was built from.
+
+        Parameters
+        ----------
+        x : (in,) or (B, in) array_like
+            Inputs, in the layer's input units (``dac.x_max`` is full scale).
+
+        Returns
+        -------
+        (out,) or (B, out) ndarray
+            ``x @ W.T``, weight x input units.
+        """
         x, single = self._check_x(x)
         y = x @ self.W.T
         return y[0] if single else y
@@ -462,6 +625,16 @@ class AnalogLinear:
 
         Mapped with the layer's ``mapping`` and its fixed full scale ``w_max`` (weights beyond it
         clip at the window's end), as at construction; nothing is written.
+
+        Parameters
+        ----------
+        W : (out, in) array_like
+            Weights, in the layer's weight units.
+
+        Returns
+        -------
+        list of (rows, C) ndarray
+            Target conductances per tile, S.
         """
         W = as_float_array(W, "W", shape=self.W.shape)
         return [self.mapping.map_block(W[t.spec.outputs, t.spec.rows], self.window, self.w_max).G
@@ -484,18 +657,34 @@ class AnalogLinear:
         write : callable, optional
             ``write(index, G_target) -> G``: the programming process of tile ``index``, given its
             (rows, C) target conductances in S and returning those it reached, S (e.g. a
-            programming error, or program-and-verify of a device array).  Default: the targets,
-            exactly.
+            programming error).  Default: the targets, exactly, or with a device model the
+            layer's ``programming`` through the tiles' devices (a device-backed tile writes the
+            returned G into its devices exactly).
         """
         W = as_float_array(W, "W", shape=self.W.shape)
         for i, G in enumerate(self.target_conductances(W)):
-            self.set_conductances(i, G if write is None else write(i, G))
+            if write is None and self.device is not None:
+                device_tiles.program_tile(self.tiles[i].crossbar, G, self.programming,
+                                          self.program_options)
+            else:
+                self.set_conductances(i, G if write is None else write(i, G))
         self.update_gains()
         self.W = W.copy()
         self.W.flags.writeable = False
 
     def set_conductances(self, index: int, G) -> None:
-        """Replace tile ``index``'s conductances (S); cached maps are rebuilt on the next read."""
+        """Replace tile ``index``'s conductances (S); cached maps are rebuilt on the next read.
+
+        A device-backed tile writes them into its devices exactly (each clipped to its own
+        window; the tile then holds the devices' state).
+
+        Parameters
+        ----------
+        index : int
+            Tile index in ``[0, len(tiles))``.
+        G : (rows, C) array_like
+            Conductances, S.
+        """
         if isinstance(index, bool) or not isinstance(index, numbers.Integral) or \
                 not 0 <= index < len(self.tiles):
             raise ConfigError(f"index must be an integer in [0, {len(self.tiles) - 1}], got {index!r}")
@@ -508,7 +697,13 @@ class AnalogLinear:
                               f"got scheme={m.scheme!r}, slices={m.slices}")
 
     def conductance_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(G_plus, G_minus)``, each (in, out) S, assembled over tiles (differential mapping)."""
+        """``(G_plus, G_minus)``, each (in, out) S, assembled over tiles (differential mapping).
+
+        Returns
+        -------
+        G_plus, G_minus : (in, out) ndarray
+            Conductances of the pairs' positive and negative columns, S.
+        """
         self._check_pairs()
         gp = np.empty((self.in_features, self.out_features))
         gm = np.empty_like(gp)
@@ -517,7 +712,14 @@ class AnalogLinear:
         return gp, gm
 
     def set_conductance_pairs(self, G_plus, G_minus) -> None:
-        """Write ``G_plus``, ``G_minus`` (in, out) S into the tiles (caches follow)."""
+        """Write ``G_plus``, ``G_minus`` (in, out) S into the tiles (caches follow).
+
+        Parameters
+        ----------
+        G_plus, G_minus : (in, out) array_like
+            Conductances of the pairs' positive and negative columns, S (a device-backed tile
+            writes them into its devices exactly).
+        """
         self._check_pairs()
         shape = (self.in_features, self.out_features)
         gp = as_float_array(G_plus, "G_plus", shape=shape)
@@ -554,7 +756,13 @@ class AnalogLinear:
 
     def build_maps(self, batch: int) -> None:
         """Build the read maps every tile will use for a batch of ``batch`` inputs and lacks,
-        on ``map_workers`` threads."""
+        on ``map_workers`` threads.
+
+        Parameters
+        ----------
+        batch : int
+            Inputs of the coming forward pass.
+        """
         from ..circuit.transfer import in_parallel
         need = [t for t in self.tiles
                 if self._use_transfer(t, batch) and not t.maps_ready(self.energy)]
@@ -626,6 +834,7 @@ class AnalogLinear:
             return S
         codes = phase.codes[:, rows]
         L = self.dac.levels
+        assert L is not None                  # time-encoded phases come with their levels
         mag, sgn = np.abs(codes), np.sign(codes).astype(float)
         S = np.zeros((V.shape[1], V.shape[1]))
         for k in range(1, int(mag.max(initial=0)) + 1):
@@ -639,7 +848,7 @@ class AnalogLinear:
         dac, adc, tia = self.dac, self.adc, self.tia
         phases = dac.encode(x)
         y = np.zeros((B, self.out_features))
-        samples = [[] for _ in self.tiles] if collect else None
+        samples: list[list[np.ndarray]] = [[] for _ in self.tiles]
         t_read = dac.t_read
         e_conv = adc.conversion_energy()
         self.read_strategy.plan(self, phases)
@@ -674,6 +883,16 @@ class AnalogLinear:
         """Outputs (B, out) (or (out,) for one input) of inputs ``x`` (B, in) through the arrays.
 
         Books the read energy in ``self.ledger`` (tags ``layer``, ``operation="read"``).
+
+        Parameters
+        ----------
+        x : (in,) or (B, in) array_like
+            Inputs (input units; ``dac.x_max`` maps to ``dac.v_read``).
+
+        Returns
+        -------
+        (out,) or (B, out) ndarray
+            The read-out, de-scaled to weight x input units.
         """
         if not self._calibrated:
             raise ConfigError(f"adc.range={self.adc.range!r} needs calibration: call "
@@ -692,6 +911,16 @@ class AnalogLinear:
         Uses the ADC's ``range`` mode (``"calibrate"``: min..max, ``"percentile"``: percentiles;
         fixed modes keep their range).  The calibration reads book energy with
         ``operation="calibrate"``.  Returns ``self``.
+
+        Parameters
+        ----------
+        x : (in,) or (B, in) array_like
+            Calibration inputs, in the layer's input units (``dac.x_max`` is full scale).
+
+        Returns
+        -------
+        AnalogLinear
+            ``self``.
         """
         x, _ = self._check_x(x)
         samples = self._run(x, "calibrate", collect=True)
@@ -700,6 +929,11 @@ class AnalogLinear:
                                                     self.tia.v_swing)
         self._calibrated = True
         return self
+
+
+def _device_read_noise(tile: Tile) -> np.ndarray:
+    """Relative read noise (M, C) of a device-backed tile's cells (the model's table)."""
+    return tile.crossbar.devices.read_noise_rel(tile.G)
 
 
 def _trace_sym(Q: np.ndarray, U: np.ndarray) -> float:

@@ -36,8 +36,11 @@ last reads took) expects to be cheaper: a 128² tile switches to the maps from ~
 inputs per step.  Low-rank (Woodbury) updates of the maps do not pay here: a reset-only step
 changes more cells per tile (median 66-868) than the tile is read before the next step (2-200
 inputs), and each changed cell costs one solve.  The cells are
-read as linear conductances (``G·V``); pass a cell I-V model in ``ArrayConfig.crossbar_options``
-for nonlinear reads (solves only, slow).
+read as linear conductances (``G·V``) unless ``device_iv=True``: then the tiles of a layer whose
+pairs are device arrays (``PulsedLayer.from_weights(W, model, ...)``) solve the device model's
+cell I-V (solves only, slow); ``read_noise=True`` adds the pair devices' state-dependent read
+noise to every read.  The tiles follow the pairs' state through ``layer.version``, which the
+pulsed layer bumps after every write.
 """
 from __future__ import annotations
 
@@ -45,10 +48,11 @@ import dataclasses
 
 import numpy as np
 
+from .._random import check_random_state
 from .._validation import check_choice, check_scalar
 from ..circuit import fastread
 from ..exceptions import ConfigError
-from ..periphery import AnalogLinear, ReadStrategy
+from ..periphery import AnalogLinear, CellReadNoise, ReadStrategy
 
 INPUT_SCALINGS = ("per_sample", "none")
 
@@ -305,15 +309,25 @@ class CircuitReader:
         controller that knows what it programmed would.  With ``TIA(auto_gain="weights")`` this
         keeps a differential layer's signals on the ADC's full scale (the fixed window gain leaves
         them a few LSBs of an 8-bit ADC); without it such gains saturate as the weights grow.
+    device_iv : bool, default False
+        Solve the reads with the cell I-V of the layer's device model (layers whose pairs are
+        device arrays only; nonlinear cells are solved per read, no maps).  False reads the
+        cells as linear conductances ``G·V`` (fast: maps and batched linear solves).
+    read_noise : bool, default False
+        Add the pair devices' state-dependent read noise (their ``read_noise_rel`` at the
+        present conductances) to every cell read (device-array pairs only).
     random_state : None | int | Generator
-        Converter errors and conversion noise of the ``AnalogLinear`` layers.
+        Converter errors and conversion noise of the ``AnalogLinear`` layers, and the read noise.
     """
 
     def __init__(self, *, array=None, dac=None, adc=None, tia=None,
                  output_range: float | None = None, input_scaling: str = "per_sample",
                  read_method: str = "auto", transfer_batch: int | None = None,
-                 fast_reads: bool = True, rerange: bool = False, random_state=None):
+                 fast_reads: bool = True, rerange: bool = False, device_iv: bool = False,
+                 read_noise: bool = False, random_state=None):
         self.rerange = bool(rerange)
+        self.device_iv = bool(device_iv)
+        self.read_noise = bool(read_noise)
         self.fast_reads = bool(fast_reads)
         from ..periphery import TIA
 
@@ -334,6 +348,7 @@ class CircuitReader:
         self.read_method = read_method
         self.transfer_batch = transfer_batch
         self.random_state = random_state
+        self._noise_root = check_random_state(random_state) if read_noise else None
         self._layers: dict = {}     # id(layer) -> [AnalogLinear, version, transfer_batch]
 
     def _tia_for(self, layer):
@@ -346,7 +361,18 @@ class CircuitReader:
         return dataclasses.replace(tia, gain=gain)
 
     def analog(self, layer):
-        """The ``AnalogLinear`` of ``layer`` (built on first use), synchronised with its pairs."""
+        """The ``AnalogLinear`` of ``layer`` (built on first use), synchronised with its pairs.
+
+        Parameters
+        ----------
+        layer : xbar.train.pulsed.PulsedLayer
+            The layer read (its pairs in S, ``version`` bumped by every write).
+
+        Returns
+        -------
+        xbar.periphery.AnalogLinear
+            Its tiles hold the pairs' present conductances, S.
+        """
         from ..periphery import WeightMapping
 
         entry = self._layers.get(id(layer))
@@ -359,10 +385,15 @@ class CircuitReader:
             g_min, g_max = float(layer.pairs.device.g_min), float(layer.pairs.device.g_max)
             opts = {k: v for k, v in self.options.items() if v is not None}
             opts["tia"] = self._tia_for(layer)
+            arrays = self._pair_arrays(layer)
+            if self.device_iv:
+                opts["array"] = _with_iv(opts.get("array"), arrays["+"].model.iv)
+            noise = (CellReadNoise(_pair_read_noise(arrays), self._noise_root.spawn(1)[0])
+                     if self._noise_root is not None else None)
             analog = AnalogLinear(layer.weights.T, mapping=WeightMapping(w_max=layer.k * (g_max - g_min)),
                          device=(g_min, g_max), ledger=layer.ledger, name=pairs.name,
                          count_samples=False, random_state=self.random_state,
-                         read_method=self.read_method,
+                         read_method=self.read_method, channel_noise=noise,
                          read_strategy=FastReads() if self.fast_reads else None, **opts)
             tb = self.transfer_batch
             if tb is None and not self.fast_reads:
@@ -376,7 +407,32 @@ class CircuitReader:
             entry[1] = layer.version
         return analog
 
+    def _pair_arrays(self, layer):
+        """The device arrays behind ``layer``'s pairs (``{"+": ..., "-": ...}``), checked when
+        ``device_iv``/``read_noise`` need them; None otherwise."""
+        arrays = getattr(layer.pairs, "arrays", None)
+        if (self.device_iv or self.read_noise) and not arrays:
+            need = "device_iv=True" if self.device_iv else "read_noise=True"
+            raise ConfigError(f"{need} needs a layer whose pairs are device arrays (built from an "
+                              "xbar.devices model, e.g. PulsedLayer.from_weights(W, "
+                              f"presets.tud_hfox(), ...)); layer {layer.pairs.name!r} has none")
+        return arrays
+
     def __call__(self, x_aug: np.ndarray, layer) -> np.ndarray:
+        """Read ``layer`` for inputs ``x_aug`` through the periphery and the circuit.
+
+        Parameters
+        ----------
+        x_aug : (B, n_in + bias) ndarray
+            Inputs with the bias input appended, input units.
+        layer : xbar.train.pulsed.PulsedLayer
+            The layer read.
+
+        Returns
+        -------
+        (B, n_out) ndarray
+            Pre-activations, weight x input units.
+        """
         analog = self.analog(layer)
         tb = self._layers[id(layer)][2]
         if self.read_method == "auto" and tb is not None:
@@ -386,3 +442,27 @@ class CircuitReader:
         scale = np.max(np.abs(x_aug), axis=1, keepdims=True) / analog.dac.x_max
         scale[scale == 0] = 1.0
         return analog.forward(x_aug / scale) * scale
+
+
+def _with_iv(array, iv):
+    """``array`` (an ``ArrayConfig`` or None) with the cell I-V ``iv`` in its crossbar options."""
+    from ..periphery import ArrayConfig
+    array = array if array is not None else ArrayConfig()
+    options = dict(array.crossbar_options)
+    if options.get("iv") is not None and options["iv"] != iv:
+        raise ConfigError(f"array.crossbar_options['iv'] = {options['iv']!r} differs from the "
+                          f"device model's I-V {iv!r} that device_iv=True reads with")
+    options["iv"] = iv
+    return dataclasses.replace(array, crossbar_options=options)
+
+
+def _pair_read_noise(arrays):
+    """``sigma(tile)`` of :class:`~xbar.periphery.CellReadNoise`: the relative read noise (M, C)
+    of a tile's interleaved pair columns from the pair devices' tables at their present G."""
+    def sigma(tile) -> np.ndarray:
+        rows, outs = tile.spec.rows, tile.spec.outputs
+        out = np.empty(np.shape(tile.G))
+        out[:, 0::2] = arrays["+"].read_noise_rel()[rows, outs]
+        out[:, 1::2] = arrays["-"].read_noise_rel()[rows, outs]
+        return out
+    return sigma
