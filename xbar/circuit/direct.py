@@ -9,10 +9,10 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import splu
 
-from .network import Network, Problem, line_labels
+from .nodal import NodalNetwork, Problem, line_labels
 
 
-def assemble(net: Network, prob: Problem):
+def assemble(net: NodalNetwork, prob: Problem):
     """Nodal matrix over merged nodes and the map node -> merged index.
 
     Returns ``(A, labels, fixed)`` where ``labels`` (2MN,) maps word then bit nodes to merged nodes
@@ -50,7 +50,7 @@ def assemble(net: Network, prob: Problem):
     return A, labels, fixed
 
 
-def solve(net: Network, prob: Problem) -> np.ndarray:
+def solve(net: NodalNetwork, prob: Problem) -> np.ndarray:
     """Node voltages (B, 2MN) for every right-hand side of ``prob`` (one factorisation)."""
     A, labels, fixed = assemble(net, prob)
     n = A.shape[0]

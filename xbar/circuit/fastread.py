@@ -29,7 +29,7 @@ from .._kernels import _reads
 from .._validation import check_scalar
 from ..exceptions import ConfigError, ConvergenceError
 from . import transfer
-from .network import Network
+from .nodal import NodalNetwork as Network
 
 __all__ = ["supported", "read_currents", "maps_pay_off"]
 

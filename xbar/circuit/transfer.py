@@ -30,7 +30,7 @@ from threadpoolctl import ThreadpoolController
 
 from .._kernels import _maps
 from ..exceptions import ConfigError
-from .network import Network
+from .nodal import NodalNetwork
 
 __all__ = ["supported", "transfer_rows", "read_maps", "in_parallel", "sweep_flops",
            "front_nodes", "one_blas_thread"]
@@ -72,7 +72,7 @@ class _OneBlasThread:
 one_blas_thread = _OneBlasThread()
 
 
-def supported(net: Network) -> bool:
+def supported(net: NodalNetwork) -> bool:
     """True if the sweep applies (resistive terminals, no zero-resistance wire)."""
     return bool(np.isfinite(net.g_driver).all() and np.isfinite(net.g_sense).all()
                 and (net.g_driver > 0).all() and (net.g_sense > 0).all()
@@ -104,18 +104,18 @@ def sweep_seconds(M: int, N: int, admittance: bool = True) -> float:
     return sweep_flops(M, N, admittance) / (24e9 * m / (m + 64))
 
 
-def _flipped(net: Network) -> Network:
+def _flipped(net: NodalNetwork) -> NodalNetwork:
     """The same network with word and bit lines swapped: rows become columns, read backwards so
     that each new word line's terminal is at its column 0 and each new bit line's at its last row.
     Its transfer matrix ``T'`` gives ``T = T'[::-1, ::-1].T`` (reciprocity)."""
-    return Network(np.ascontiguousarray(net.gc[::-1, ::-1].T),
+    return NodalNetwork(np.ascontiguousarray(net.gc[::-1, ::-1].T),
                    np.ascontiguousarray(net.gb[::-1, ::-1].T),
                    np.ascontiguousarray(net.gw[::-1, ::-1].T),
                    np.ascontiguousarray(net.g_sense[::-1]),
                    np.ascontiguousarray(net.g_driver[::-1]))
 
 
-def read_maps(net: Network, admittance: bool = True):
+def read_maps(net: NodalNetwork, admittance: bool = True):
     """``(T, Y)`` of ``net``: T (N, M) and Y (M, M) (None unless ``admittance``), A/V.
 
     Releases the GIL during the sweep: call it from several threads to build several maps at
@@ -154,7 +154,7 @@ def in_parallel(fn, items: list, workers: int) -> list:
             return list(pool.map(fn, items))
 
 
-def transfer_rows(net: Network, *, admittance: bool = False):
+def transfer_rows(net: NodalNetwork, *, admittance: bool = False):
     """T (N, M) and, with ``admittance``, also Y (M, M), A/V (see the module docstring)."""
     T, Y = read_maps(net, admittance)
     return (T, Y) if admittance else T
