@@ -139,7 +139,7 @@ def accuracy(net: NodalNetwork, sol: CircuitSolution, row_err: np.ndarray, col_e
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.maximum(np.where(row_err > 0, row_err / rows, 0.0).max(axis=1),
                          np.where(col_err > 0, col_err / cols, 0.0).max(axis=1))
-    return rel, ok
+    return rel, np.asarray(ok)
 
 
 def stiffness(net: NodalNetwork, rv: np.ndarray, cv: np.ndarray) -> float:
@@ -218,15 +218,17 @@ def report(sol: CircuitSolution, on_failure: str, rtol: float, atol: float, stif
     stacklevel : int
         Stack level of a warning (the user's call).
     """
-    bad = np.flatnonzero(np.asarray(sol.info) != 0)
+    info, residual = np.asarray(sol.info), np.asarray(sol.residual)
+    bad = np.flatnonzero(info != 0)
     if not bad.size or on_failure == "ignore":
         return
-    items = [(int(k), int(sol.info[k]), float(sol.error_estimate[k])) for k in bad]
-    text = failure_text(items, rtol, atol, stiffness, float(sol.residual[bad[0]]))
+    estimate = np.asarray(sol.error_estimate)
+    items = [(int(k), int(info[k]), float(estimate[k])) for k in bad]
+    text = failure_text(items, rtol, atol, stiffness, float(residual[bad[0]]))
     k = int(bad[0])
-    err = ConvergenceError(text, iterations=int(sol.iterations[k]),
-                           residual=float(sol.residual[k]))
-    err.solution = sol
+    err = ConvergenceError(text, iterations=int(np.asarray(sol.iterations)[k]),
+                           residual=float(residual[k]))
+    err.solution = sol           # type: ignore[attr-defined]  # documented
     handle_failure(on_failure, err, stacklevel=stacklevel)
 
 
@@ -255,5 +257,5 @@ def report_read(items: list, on_failure: str, rtol: float, atol: float, stiffnes
         return
     err = ConvergenceError(failure_text(items, rtol, atol, stiffness), iterations=-1,
                            residual=float("nan"))
-    err.solution = out if batched else out[0]
+    err.solution = out if batched else out[0]   # type: ignore[attr-defined]
     handle_failure(on_failure, err, stacklevel=stacklevel)

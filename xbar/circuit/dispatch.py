@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 
 from .. import _threads
-from .._kernels import _line_pcg
+from .._kernels import _line_pcg  # type: ignore[attr-defined]  # compiled, no stub
 from ..exceptions import ConfigError, ConvergenceError
 from . import accuracy, assembly, cost, direct, memory, newton
 from .nodal import Problem, build_problem, check_connected, current_errors
@@ -258,6 +258,7 @@ def read(xb, V: np.ndarray, batched: bool, *, method: str, rtol: float, atol: fl
             res = assembly.col_currents(net, i_cell, b, Cc[idx])
             out[s0 + idx] = res
             if errors is None:
+                assert i_cell is not None             # set above whenever errors is None
                 err = current_errors(net, prob, w, b, i_cell, g_cell)[1]
                 gross = np.abs(i_cell).sum(axis=1)
             else:

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .._kernels import _reads
+from .._kernels import _reads  # type: ignore[attr-defined]  # compiled, no stub
 from .._validation import check_scalar
 from ..exceptions import ConfigError, ConvergenceError
 from . import transfer

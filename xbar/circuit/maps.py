@@ -121,7 +121,7 @@ def unit_solves(xb, rows: bool, method: str = "auto", chunk: int | None = None):
     if chunk is None:
         chunk = max(1, min(n, int(256e6 // (8 * 2 * M * N * 4))))
     T = np.empty((N, M))
-    Y = np.empty((M, M)) if rows else None
+    Y = np.empty((M, M))
     for s in range(0, n, chunk):
         e = min(n, s + chunk)
         eye = np.zeros((e - s, n))
@@ -133,4 +133,4 @@ def unit_solves(xb, rows: bool, method: str = "auto", chunk: int | None = None):
         else:
             sol = map_solve(xb, np.zeros((e - s, M)), eye, method)
             T[s:e, :] = -sol.row_currents
-    return T, Y
+    return T, (Y if rows else None)

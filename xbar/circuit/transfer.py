@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .._kernels import _maps
+from .._kernels import _maps  # type: ignore[attr-defined]  # compiled, no stub
 from ..exceptions import ConfigError
 from .nodal import NodalNetwork
 

@@ -34,14 +34,15 @@ process), :meth:`AnalogLinear.target_conductances` and the ``calibrated``/``line
 from __future__ import annotations
 
 import numbers
-import os
 from typing import Callable
 
 import numpy as np
 from scipy.linalg.blas import dsyrk
 
 from .._random import check_random_state, spawn
+from .._threads import default_threads
 from .._validation import as_float_array, check_choice
+from ..circuit.cost import transfer_break_even
 from ..exceptions import ConfigError
 from ..pulses.ledger import EnergyLedger
 from .adc import ADC
@@ -150,7 +151,7 @@ class ReadStrategy:
 
     def use_maps(self, layer: "AnalogLinear", tile: Tile, batch: int) -> bool:
         """True to read ``tile`` (linear cells) through its exact maps for ``batch`` inputs."""
-        return tile.maps_ready(layer.energy) or batch >= max(1, min(tile.crossbar.shape) // 3)
+        return tile.maps_ready(layer.energy) or batch >= transfer_break_even(*tile.crossbar.shape)
 
     def solve(self, layer: "AnalogLinear", tile: Tile, V: np.ndarray,
               phase: Phase) -> tuple[np.ndarray, dict]:
@@ -330,7 +331,7 @@ class AnalogLinear:
         self.energy = bool(energy)
         self.count_samples = bool(count_samples)
         if map_workers is None:
-            map_workers = min(2, os.cpu_count() or 1)
+            map_workers = default_threads()
         if isinstance(map_workers, bool) or not isinstance(map_workers, numbers.Integral) or \
                 map_workers < 1:
             raise ConfigError(f"map_workers must be an integer >= 1 or None, got {map_workers!r}")
