@@ -27,13 +27,14 @@ from ..exceptions import ConfigError
 __all__ = ["SCHEMES", "scheme_name", "select_lines", "scheme", "half", "third", "floating",
            "grounded"]
 
+#: The bias schemes, by their canonical names.
 SCHEMES = ("half", "third", "floating", "grounded")
 #: Deprecated spellings of scheme names (accepted by :func:`scheme_name` for one release).
 _DEPRECATED = {"V/2": "half", "V/3": "third"}
 
 
 def scheme_name(name: str, *, stacklevel: int = 3) -> str:
-    """The canonical name of a bias scheme: one of :data:`SCHEMES`.
+    """The canonical name of a bias scheme: one of ``SCHEMES``.
 
     Parameters
     ----------
@@ -48,7 +49,7 @@ def scheme_name(name: str, *, stacklevel: int = 3) -> str:
     Returns
     -------
     str
-        The name in :data:`SCHEMES`.
+        The name in ``SCHEMES``.
 
     Raises
     ------

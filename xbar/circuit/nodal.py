@@ -204,8 +204,8 @@ def node_currents(net: NodalNetwork, prob: Problem, w: np.ndarray, b: np.ndarray
     return out_w, out_b
 
 
-#: Rounding of one nodal KCL sum relative to |A||x| + |f| (one unit roundoff: a typical value;
-#: the worst case over a node's ~6 terms is a few times larger).
+#: Rounding of one nodal KCL sum relative to ``|A||x| + |f|`` (one unit roundoff: a typical
+#: value; the worst case over a node's ~6 terms is a few times larger).
 FLOOR_EPS = float(np.finfo(float).eps)
 
 
