@@ -173,3 +173,15 @@ def test_failed_items_of_several_float_patterns_keep_the_rest_of_the_batch(rng):
         one = xb.solve(R[k], C[k], method="pcg")
         assert one.converged is True and one.info == 0
         np.testing.assert_allclose(full.col_currents[k], one.col_currents, rtol=1e-12, atol=1e-18)
+
+
+# ---------------------------------------------------------------- renamed thread keywords
+def test_old_thread_keywords_warn_and_behave_identically(rng):
+    from xbar.circuit import memory, transfer
+    with pytest.warns(DeprecationWarning, match="use 'n_threads'"):
+        old = memory.solve_bytes(8, 8, 2, threads=3, full=True, direct=False)
+    assert old == memory.solve_bytes(8, 8, 2, n_threads=3, full=True, direct=False)
+    with pytest.warns(DeprecationWarning, match="use 'n_threads'"):
+        got = transfer.in_parallel(lambda x: x * x, [1, 2, 3], workers=2)
+    assert got == transfer.in_parallel(lambda x: x * x, [1, 2, 3], n_threads=2) == [1, 4, 9]
+    assert transfer.in_parallel(lambda x: -x, [4, 5]) == [-4, -5]     # default: default_threads()

@@ -155,7 +155,7 @@ def test_threaded_builds_equal_serial_and_restore_blas_threads(rng):
         seen.append(threading.get_ident())
         return transfer.read_maps(n)
 
-    threaded = transfer.in_parallel(build, nets, workers=2)
+    threaded = transfer.in_parallel(build, nets, n_threads=2)
     for (T1, Y1), (T2, Y2) in zip(serial, threaded):
         assert np.array_equal(T1, T2) and np.array_equal(Y1, Y2)
     assert len(set(seen)) >= 1

@@ -330,7 +330,18 @@ class Crossbar:
                               maxiter=maxiter, on_failure=on_failure)
 
     def with_select(self, select) -> "Crossbar":
-        """A copy of this 1T1R crossbar with another gate mask ((M,) or (M, N) bool)."""
+        """A copy of this 1T1R crossbar with another gate mask.
+
+        Parameters
+        ----------
+        select : (M,) or (M, N) bool array_like
+            1T1R gate state of the copy (False isolates the cell).
+
+        Returns
+        -------
+        Crossbar
+            Same conductances (S), wires, terminals and cell model.
+        """
         if self.cell != "1T1R":
             raise ConfigError("with_select applies to cell='1T1R' only")
         return Crossbar(self._G, r_wordline=self.r_wordline, r_bitline=self.r_bitline,
@@ -378,7 +389,21 @@ class Crossbar:
                            on_substep=on_substep)
 
     def disturb_margins(self, amplitude: float, scheme: str = "half", cells="corners"):
-        """Worst selected-cell voltage and worst disturb voltage of a write scheme, V."""
+        """Worst selected-cell voltage and worst disturb voltage of a write scheme, V.
+
+        Parameters
+        ----------
+        amplitude : float
+            Write pulse amplitude, V.
+        scheme : {"half", "third", "floating", "grounded"}
+            Bias of the unselected lines.
+        cells : "corners" or sequence of (int, int)
+            Candidate selected cells (default: the four corners).
+
+        Returns
+        -------
+        xbar.circuit.write.DisturbMargins
+        """
         from .write import disturb_margins
         return disturb_margins(self, amplitude, scheme, cells)
 
@@ -400,7 +425,8 @@ class Crossbar:
             Driver source voltages, V (finite).
         method : {"auto", "pcg", "direct", "transfer"}
             ``"auto"`` uses the cached transfer matrix when it exists or the batch has at least
-            min(M, N)/3 inputs (where building it pays off), PCG otherwise.
+            ``xbar.circuit.cost.transfer_break_even(M, N)`` = min(M, N)/3 inputs (where
+            building it pays off), PCG otherwise.
         rtol, atol, maxiter, on_failure :
             As in :meth:`solve`: ``rtol`` (0 < rtol < 1) and ``atol`` (A, >= 0) are the required
             accuracy of each column current relative to its column's gross cell current, by the
@@ -420,7 +446,20 @@ class Crossbar:
                              maxiter=maxiter, on_failure=on_failure)
 
     def read_power(self, v, *, method: str = "auto") -> PowerBreakdown:
-        """Power (W) dissipated during a read of ``v`` (V), by part, from the solved network."""
+        """Power (W) dissipated during a read of ``v`` (V), by part, from the solved network.
+
+        Parameters
+        ----------
+        v : (M,) or (B, M) array_like
+            Driver source voltages, V (bit lines at 0 V).
+        method : {"auto", "pcg", "direct"}
+            Solver.
+
+        Returns
+        -------
+        PowerBreakdown
+            Floats (W) for one input, (B,) arrays for a batch.
+        """
         V, batched = self._read_inputs(v)
         p = self.solve(V, np.zeros((V.shape[0], self.shape[1])), method=method).power
         return p if batched else p.item(0)
@@ -431,6 +470,16 @@ class Crossbar:
         ``G_cell`` is each cell's conductance as the lines see it (S): ``G`` for passive cells;
         for 1T1R cells the memristor in series with its access transistor,
         ``G / (1 + G·r_access)``, and 0 where the gate is off.
+
+        Parameters
+        ----------
+        v : (M,) or (B, M) array_like
+            Driver voltages, V.
+
+        Returns
+        -------
+        (N,) or (B, N) ndarray
+            Column currents, A.
         """
         V, batched = self._read_inputs(v)
         out = V @ self.network().gc
@@ -443,6 +492,16 @@ class Crossbar:
         Built with the transfer matrix (one column sweep of ``xbar.circuit.transfer``, or M
         unit-row solves, whichever the cost model of ``method="auto"`` expects to be faster;
         ``"pcg"``/``"direct"`` force the solves) and cached.
+
+        Parameters
+        ----------
+        method : {"auto", "pcg", "direct"}
+            How the map is built (see above).
+
+        Returns
+        -------
+        (M, M) ndarray
+            ``Y``, A/V (read-only).
         """
         with self._lock:
             if "Y" in self._cache:
@@ -470,6 +529,18 @@ class Crossbar:
         driven one at a time, or — fewer when N < M — columns, by reciprocity of the resistive
         network: ``T[j, i] = −I_row[i]`` when column j alone is at 1 V).  Cached until the
         conductances change.
+
+        Parameters
+        ----------
+        method : {"auto", "pcg", "direct"}
+            How the map is built (see above).
+        chunk : int, optional
+            Unit excitations per batched solve (default: ~256 MB of problem vectors).
+
+        Returns
+        -------
+        (N, M) ndarray
+            ``T``, A/V (read-only).
         """
         with self._lock:
             if "T" in self._cache:

@@ -58,7 +58,19 @@ class NodalNetwork:
 
 @dataclass
 class Problem:
-    """One operator plus a batch of right-hand sides, in the kernel's layout."""
+    """One operator plus a batch of right-hand sides, in the kernel's layout.
+
+    Parameters
+    ----------
+    dw_extra, db_extra : (M, N) ndarray
+        Terminal conductance at word and bit nodes (finite part), S.
+    fixed_w, fixed_b : (M, N) uint8 ndarray
+        1 where a node is tied to its source by a zero-resistance terminal.
+    f : (B, 2MN) ndarray
+        Injected currents, A.
+    x : (B, 2MN) ndarray
+        Node voltages, V: the initial guess holding the fixed values.
+    """
 
     dw_extra: np.ndarray   # (M, N) terminal conductance at word nodes (finite part)
     db_extra: np.ndarray   # (M, N)
@@ -71,7 +83,14 @@ class Problem:
 def check_connected(net: NodalNetwork, row_driven: np.ndarray, col_driven: np.ndarray) -> None:
     """Raise ``ConfigError`` unless every line is connected to at least one driven terminal.
 
-    ``row_driven`` (B, M) and ``col_driven`` (B, N) say which terminals have a source.
+    Parameters
+    ----------
+    net : NodalNetwork
+        The network, S.
+    row_driven : (B, M) bool ndarray
+        Word lines with a source, per batch item.
+    col_driven : (B, N) bool ndarray
+        Bit lines with a source, per batch item.
     """
     M, N = net.shape
     if not (row_driven.any(axis=1) | col_driven.any(axis=1)).all():
@@ -101,7 +120,19 @@ def check_connected(net: NodalNetwork, row_driven: np.ndarray, col_driven: np.nd
 def terminal_pattern(net: NodalNetwork, row_driven: np.ndarray, col_driven: np.ndarray):
     """The operator's terminal part for one pattern of driven lines (independent of G).
 
-    Returns read-only ``(dw_extra, db_extra, fixed_w, fixed_b)`` as in :class:`Problem`.
+    Parameters
+    ----------
+    net : NodalNetwork
+        The network, S.
+    row_driven : (M,) bool ndarray
+        Word lines with a source.
+    col_driven : (N,) bool ndarray
+        Bit lines with a source.
+
+    Returns
+    -------
+    tuple
+        Read-only ``(dw_extra, db_extra, fixed_w, fixed_b)`` as in :class:`Problem` (S, masks).
     """
     M, N = net.shape
     rfix = row_driven & np.isinf(net.g_driver)
@@ -129,6 +160,23 @@ def build_problem(net: NodalNetwork, row_v: np.ndarray, col_v: np.ndarray,
     ``pattern`` is :func:`terminal_pattern` for that NaN pattern when the caller has it cached;
     ``buffers`` = two flat float64 arrays of at least B·2·M·N elements to hold ``f`` and ``x``
     (scratch the caller reuses) instead of new arrays.
+
+    Parameters
+    ----------
+    net : NodalNetwork
+        The network, S.
+    row_v : (B, M) ndarray
+        Word-line source voltages, V (NaN = floating; one pattern for the batch).
+    col_v : (B, N) ndarray
+        Bit-line source voltages, V (NaN = floating).
+    pattern : tuple, optional
+        :func:`terminal_pattern` of the NaN pattern.
+    buffers : (ndarray, ndarray), optional
+        Scratch for ``f`` and ``x``.
+
+    Returns
+    -------
+    Problem
     """
     M, N = net.shape
     B = row_v.shape[0]
@@ -162,7 +210,20 @@ def build_problem(net: NodalNetwork, row_v: np.ndarray, col_v: np.ndarray,
 
 
 def line_labels(net: NodalNetwork) -> tuple[np.ndarray, np.ndarray, int]:
-    """Merge nodes joined by zero-resistance wire: labels of word and bit nodes, and their count."""
+    """Merge nodes joined by zero-resistance wire: labels of word and bit nodes, and their count.
+
+    Parameters
+    ----------
+    net : NodalNetwork
+        The network, S (``inf`` segments merge their nodes).
+
+    Returns
+    -------
+    lw, lb : (M, N) int ndarray
+        Merged-node labels of the word and bit nodes.
+    n : int
+        Number of merged nodes.
+    """
     M, N = net.shape
     lw = np.zeros((M, N), dtype=np.int64)
     if N > 1:
@@ -186,6 +247,22 @@ def node_currents(net: NodalNetwork, prob: Problem, w: np.ndarray, b: np.ndarray
 
     ``w``, ``b`` are (B, M, N) node voltages and ``i_cell`` (B, M, N) the cell currents from word
     to bit line (any I-V).  Zero-resistance wires are skipped (they are internal to merged nodes).
+
+    Parameters
+    ----------
+    net : NodalNetwork
+        The network, S.
+    prob : Problem
+        Terminal part and injected currents (A).
+    w, b : (B, M, N) ndarray
+        Word-line and bit-line node voltages, V.
+    i_cell : (B, M, N) ndarray
+        Cell currents, A.
+
+    Returns
+    -------
+    out_w, out_b : (B, M, N) ndarray
+        Imbalance at the word and bit nodes, A.
     """
     B, M, N = w.shape
     fw = prob.f.reshape(B, 2, M, N)
@@ -226,8 +303,23 @@ def current_errors(net: NodalNetwork, prob: Problem, w: np.ndarray, b: np.ndarra
     ``gc/diag`` of each word node that crosses into it through the cell, a row the converse;
     the nodes of a floating line give all of theirs to the crossing lines.
 
-    ``i_cell``, ``g_cell``: cell currents (A) and differential conductances (S) of nonlinear
-    cells (default: linear, ``net.gc``).
+    Parameters
+    ----------
+    net, prob, w, b :
+        As in :func:`node_currents` (S, A, V).
+    i_cell : (B, M, N) ndarray, optional
+        Cell currents of nonlinear cells, A (default: linear, ``net.gc·(w − b)``).
+    g_cell : (B, M, N) ndarray, optional
+        Differential conductances of nonlinear cells, S (default ``net.gc``).
+
+    Returns
+    -------
+    rows : (B, M) ndarray
+        Error estimates of the row currents, A.
+    cols : (B, N) ndarray
+        Error estimates of the column currents, A.
+    imbalance : (B,) ndarray
+        Largest KCL imbalance over the free nodes, A.
     """
     B, M, N = w.shape
     gd = net.gc if g_cell is None else g_cell

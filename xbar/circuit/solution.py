@@ -34,7 +34,17 @@ class PowerBreakdown:
         return self.cells + self.access + self.wires + self.drivers + self.sense
 
     def item(self, k: int = 0) -> "PowerBreakdown":
-        """Batch item ``k`` of a batched breakdown, as floats (W)."""
+        """Batch item ``k`` of a batched breakdown, as floats (W).
+
+        Parameters
+        ----------
+        k : int
+            Batch index.
+
+        Returns
+        -------
+        PowerBreakdown
+        """
         return PowerBreakdown(**{name: float(np.asarray(val)[k]) for name, val in vars(self).items()})
 
     def as_dict(self) -> dict:
