@@ -32,8 +32,8 @@ def test_default_threads_follow_affinity_and_environment(monkeypatch, no_thread_
                         raising=False)
     monkeypatch.setattr(_threads, "_openmp_limit", lambda: None)
     assert _threads.available_cpus() == 6 and _threads.default_threads() == 6
-    monkeypatch.setenv("OMP_NUM_THREADS", "3,2")          # nested levels: the first counts
-    assert _threads.default_threads() == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "3,2")          # no OpenMP runtime: the variable
+    assert _threads.default_threads() == 3                # (nested levels: the first counts)
     monkeypatch.setenv("XBAR_NUM_THREADS", "8")           # an explicit request wins
     assert _threads.default_threads() == 8
     assert _threads.batch_threads(1) == 8                 # ... and is not capped by the batch
@@ -64,6 +64,16 @@ def test_malformed_thread_variables_are_refused_by_name(monkeypatch, value):
 def test_resolve_threads_refuses_a_bad_n_threads(bad):
     with pytest.raises(ConfigError, match="n_threads must be an integer >= 1"):
         _threads.resolve_threads(bad)
+
+
+def test_a_runtime_change_of_omp_num_threads_is_not_a_limit(monkeypatch, no_thread_env):
+    """OpenMP reads OMP_NUM_THREADS when it loads; Dask's nannies set it to 1 in the parent
+    process later (test_sweep_dask), which must not turn xbar's solves single-threaded."""
+    if _threads._openmp_limit() is None:
+        pytest.skip("no OpenMP runtime loaded")
+    before = _threads.default_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert _threads.default_threads() == before
 
 
 def test_solves_under_an_openmp_limit_give_the_same_numbers(rng, no_thread_env):

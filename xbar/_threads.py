@@ -5,9 +5,12 @@
 1. ``XBAR_NUM_THREADS`` (an integer >= 1) when set: an explicit request, taken as is;
 2. otherwise the CPUs this process may run on (``os.sched_getaffinity``, which respects
    ``taskset``, cgroup cpusets and container limits; ``os.cpu_count()`` where it does not exist),
-   capped by ``OMP_NUM_THREADS`` when set and by the OpenMP runtime's present limit as
-   threadpoolctl sees it (so ``with threadpoolctl.threadpool_limits(1, "openmp"):`` limits xbar
-   too).
+   capped by the OpenMP runtime's present limit as threadpoolctl reads it: that is
+   ``OMP_NUM_THREADS`` as the runtime read it when it was loaded, or what
+   ``threadpoolctl.threadpool_limits(n, "openmp")`` (or ``omp_set_num_threads``) set since.
+   The environment variable itself is consulted only when no OpenMP runtime is loaded: changing
+   ``os.environ["OMP_NUM_THREADS"]`` later does not change OpenMP either (Dask's nannies, for
+   one, set it to 1 in the parent process for the workers they spawn).
 
 ``resolve_threads(n_threads, work)`` turns a public ``n_threads`` argument (int or None) into a
 count: an explicit value (the argument, else ``XBAR_NUM_THREADS``) is used as given; otherwise
@@ -81,15 +84,17 @@ def default_threads() -> int:
     -------
     int
         ``XBAR_NUM_THREADS`` when set; otherwise the CPUs of the process's affinity mask, capped
-        by ``OMP_NUM_THREADS`` and by threadpoolctl's OpenMP limit.
+        by the OpenMP runtime's limit (threadpoolctl; ``OMP_NUM_THREADS`` without a runtime).
     """
     asked = requested_threads()
     if asked is not None:
         return asked
     n = available_cpus()
-    for cap in (_env_count("OMP_NUM_THREADS"), _openmp_limit()):
-        if cap is not None:
-            n = min(n, cap)
+    cap = _openmp_limit()
+    if cap is None:
+        cap = _env_count("OMP_NUM_THREADS")
+    if cap is not None:
+        n = min(n, cap)
     return max(1, n)
 
 
