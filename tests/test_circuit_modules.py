@@ -30,6 +30,7 @@ def no_thread_env(monkeypatch):
 def test_default_threads_follow_affinity_and_environment(monkeypatch, no_thread_env):
     monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5},
                         raising=False)
+    monkeypatch.setattr(_threads, "_cpus", None)          # the mask is read once per process
     monkeypatch.setattr(_threads, "_openmp_limit", lambda: None)
     assert _threads.available_cpus() == 6 and _threads.default_threads() == 6
     monkeypatch.setenv("OMP_NUM_THREADS", "3,2")          # no OpenMP runtime: the variable
@@ -40,6 +41,7 @@ def test_default_threads_follow_affinity_and_environment(monkeypatch, no_thread_
     monkeypatch.delenv("XBAR_NUM_THREADS")
     assert _threads.batch_threads(1) == 1 and _threads.batch_threads(100) == 3
     assert _threads.resolve_threads(5, 1) == 5            # the caller's n_threads as given
+    monkeypatch.setattr(_threads, "_cpus", None)          # forget the fake mask
 
 
 def test_default_threads_honour_threadpoolctl_openmp_limits(no_thread_env):

@@ -29,21 +29,25 @@ __all__ = ["available_cpus", "default_threads", "requested_threads", "resolve_th
 
 _ENV = "XBAR_NUM_THREADS"
 _lock = threading.Lock()
-_openmp: list | None = None      # threadpoolctl controllers of the loaded OpenMP runtimes
+_openmp: list | None = None      # get_num_threads of the loaded OpenMP runtimes (threadpoolctl)
+_cpus: int | None = None         # the affinity mask's size, read once (a solve asks often)
 
 
 def available_cpus() -> int:
-    """Number of CPUs this process may run on (its affinity mask), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):       # not on Linux
-        return max(1, os.cpu_count() or 1)
+    """Number of CPUs this process may run on (its affinity mask, read once), at least 1."""
+    global _cpus
+    if _cpus is None:
+        try:
+            _cpus = max(1, len(os.sched_getaffinity(0)))
+        except (AttributeError, OSError):       # not on Linux
+            _cpus = max(1, os.cpu_count() or 1)
+    return _cpus
 
 
 def _env_count(name: str) -> int | None:
     """Positive integer environment variable ``name`` (None when unset or empty)."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
+    raw = os.environ.get(name)
+    if not raw or not raw.strip():
         return None
     first = raw.split(",")[0].strip()      # OMP_NUM_THREADS may list nested levels: "4,2"
     try:
@@ -58,18 +62,22 @@ def _env_count(name: str) -> int | None:
 def _openmp_limit() -> int | None:
     """The smallest present thread limit of the loaded OpenMP runtimes (threadpoolctl), or None."""
     global _openmp
-    with _lock:
-        if _openmp is None:
-            try:
-                from threadpoolctl import ThreadpoolController
-                # Inspecting the loaded libraries costs ~5 ms: once per process.
-                _openmp = list(ThreadpoolController().select(user_api="openmp").lib_controllers)
-            except Exception:                                  # noqa: BLE001 (optional)
-                _openmp = []
-        libs = _openmp
-    limits = [lib.get_num_threads() for lib in libs]
-    limits = [n for n in limits if n is not None and n >= 1]
-    return min(limits) if limits else None
+    if _openmp is None:
+        with _lock:
+            if _openmp is None:
+                try:
+                    from threadpoolctl import ThreadpoolController
+                    # Inspecting the loaded libraries costs ~5 ms: once per process.
+                    libs = ThreadpoolController().select(user_api="openmp").lib_controllers
+                    _openmp = [lib.get_num_threads for lib in libs]
+                except Exception:                              # noqa: BLE001 (optional)
+                    _openmp = []
+    best = None
+    for get in _openmp:
+        n = get()
+        if n is not None and n >= 1 and (best is None or n < best):
+            best = n
+    return best
 
 
 def requested_threads() -> int | None:
@@ -87,15 +95,19 @@ def default_threads() -> int:
         by the OpenMP runtime's limit (threadpoolctl; ``OMP_NUM_THREADS`` without a runtime).
     """
     asked = requested_threads()
-    if asked is not None:
-        return asked
+    return asked if asked is not None else _machine_threads()
+
+
+def _machine_threads() -> int:
+    """The affinity mask's CPUs capped by the OpenMP limit (``default_threads`` without the
+    request)."""
     n = available_cpus()
     cap = _openmp_limit()
     if cap is None:
         cap = _env_count("OMP_NUM_THREADS")
-    if cap is not None:
-        n = min(n, cap)
-    return max(1, n)
+    if cap is not None and cap < n:
+        n = cap
+    return n
 
 
 def resolve_threads(n_threads: int | None = None, work: int | None = None) -> int:
@@ -123,9 +135,9 @@ def resolve_threads(n_threads: int | None = None, work: int | None = None) -> in
     asked = requested_threads()
     if asked is not None:
         return asked
-    n = default_threads()
-    if work is not None:
-        n = min(n, int(work))
+    n = _machine_threads()
+    if work is not None and work < n:
+        n = int(work)
     return max(1, n)
 
 
