@@ -13,6 +13,13 @@ class PowerBreakdown:
     ``total`` is the sum of the parts; ``supplied`` is the power delivered by the ideal terminal
     sources, ``Σ V_row·I_row − Σ V_col·I_col``.  The two agree to the solver tolerance (energy
     conservation), which the tests check.
+
+    Parameters
+    ----------
+    cells, access, wires, drivers, sense : float or (B,) ndarray
+        Power dissipated in each part, W (see the attributes).
+    supplied : float or (B,) ndarray
+        Power delivered by the terminal sources, W.
     """
 
     cells: np.ndarray | float
