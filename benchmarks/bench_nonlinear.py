@@ -20,7 +20,7 @@ from scipy.sparse.linalg import splu
 import xbar
 from xbar import spice
 from xbar.circuit import direct, newton
-from xbar.circuit.network import Network, build_problem
+from xbar.circuit.nodal import NodalNetwork as Network, build_problem
 
 from _targets import target  # benchmarks/_targets.py (the script's directory is on sys.path)
 

@@ -31,7 +31,7 @@ from scipy.sparse.linalg import splu
 
 import xbar
 from xbar.circuit import direct
-from xbar.circuit.network import build_problem
+from xbar.circuit.nodal import build_problem
 
 from _targets import target  # benchmarks/_targets.py (the script's directory is on sys.path)
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import xbar
+from xbar.circuit import cost, maps, transfer
 from xbar.circuit import crossbar as crossbar_mod
-from xbar.circuit import transfer
 
 from dense_reference import dense_solve
 
@@ -51,17 +51,17 @@ def test_write_during_threaded_map_build_is_never_cached(build, pair, monkeypatc
             assert written.wait(10)
             return real(net, **kw)
         monkeypatch.setattr(transfer, "transfer_rows", hooked)
-        monkeypatch.setattr(crossbar_mod.Crossbar, "_sweep_applies", lambda self, **kw: True)
+        monkeypatch.setattr(cost, "sweep_applies", lambda net, **kw: True)
         target = xb.transfer_matrix
     else:
-        real = crossbar_mod.Crossbar._unit_solves
+        real = maps.unit_solves
 
-        def hooked(self, *a, **kw):
-            out = real(self, *a, **kw)  # solved with the old G
+        def hooked(bar, *a, **kw):
+            out = real(bar, *a, **kw)   # solved with the old G
             started.set()
             assert written.wait(10)
             return out
-        monkeypatch.setattr(crossbar_mod.Crossbar, "_unit_solves", hooked)
+        monkeypatch.setattr(maps, "unit_solves", hooked)
         target = lambda: xb.transfer_matrix(method="pcg")   # noqa: E731
     t = threading.Thread(target=target)
     t.start()
@@ -88,7 +88,7 @@ def test_write_inside_admittance_build_is_never_cached(pair, monkeypatch):
         xb.set_conductances(G2)
         return out
     monkeypatch.setattr(transfer, "transfer_rows", hooked)
-    monkeypatch.setattr(crossbar_mod.Crossbar, "_sweep_applies", lambda self, **kw: True)
+    monkeypatch.setattr(cost, "sweep_applies", lambda net, **kw: True)
     xb.port_admittance()
     monkeypatch.setattr(transfer, "transfer_rows", real)
     fresh = xbar.Crossbar(G2, **KW)

@@ -94,7 +94,7 @@ def test_well_conditioned_inputs_converge_with_honest_estimates(case, rng):
 
 def test_kernel_and_numpy_estimates_agree(rng):
     """read() takes the estimate from the kernel, solve() from NumPy: the same formula."""
-    from xbar.circuit.network import build_problem, current_errors
+    from xbar.circuit.nodal import build_problem, current_errors
     from xbar._kernels import _line_pcg
     G = rng.uniform(1e-6, 1e-4, (9, 11))
     xb = xbar.Crossbar(G, **KW)
@@ -303,7 +303,7 @@ def test_a_malformed_memory_limit_is_refused_by_name(monkeypatch, rng, value):
 
 def test_large_batches_are_read_in_chunks(monkeypatch, rng):
     """A read batch goes through in bounded chunks: the same numbers as one pass."""
-    import xbar.circuit.crossbar as cb
+    import xbar.circuit.dispatch as cb
     G = rng.uniform(1e-6, 1e-4, (12, 9))
     xb = xbar.Crossbar(G, **KW)
     V = rng.uniform(0, 0.3, (7, 12))

@@ -9,14 +9,27 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import splu
 
-from .network import Network, Problem, line_labels
+from .nodal import NodalNetwork, Problem, line_labels
 
 
-def assemble(net: Network, prob: Problem):
+def assemble(net: NodalNetwork, prob: Problem):
     """Nodal matrix over merged nodes and the map node -> merged index.
 
-    Returns ``(A, labels, fixed)`` where ``labels`` (2MN,) maps word then bit nodes to merged nodes
-    and ``fixed`` marks merged nodes that hold a fixed (source) voltage.
+    Parameters
+    ----------
+    net : NodalNetwork
+        The network, S.
+    prob : Problem
+        The terminal part (S) and fixed nodes.
+
+    Returns
+    -------
+    A : scipy.sparse.csc_matrix
+        Nodal conductance matrix over the merged nodes, S.
+    labels : (2MN,) int ndarray
+        Merged node of each word then bit node.
+    fixed : bool ndarray
+        Merged nodes that hold a fixed (source) voltage.
     """
     M, N = net.shape
     lw, lb, n = line_labels(net)
@@ -50,8 +63,21 @@ def assemble(net: Network, prob: Problem):
     return A, labels, fixed
 
 
-def solve(net: Network, prob: Problem) -> np.ndarray:
-    """Node voltages (B, 2MN) for every right-hand side of ``prob`` (one factorisation)."""
+def solve(net: NodalNetwork, prob: Problem) -> np.ndarray:
+    """Node voltages (B, 2MN) for every right-hand side of ``prob`` (one factorisation).
+
+    Parameters
+    ----------
+    net : NodalNetwork
+        The network, S.
+    prob : Problem
+        Terminal part, injected currents (A) and fixed values (V).
+
+    Returns
+    -------
+    (B, 2MN) ndarray
+        Node voltages, V (word nodes then bit nodes).
+    """
     A, labels, fixed = assemble(net, prob)
     n = A.shape[0]
     B = prob.f.shape[0]

@@ -29,12 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .. import _threads
 from .._deprecate import renamed_kwarg
-from .._kernels import _reads  # type: ignore[attr-defined]
+from .._kernels import _reads  # type: ignore[attr-defined]  # compiled, no stub
 from .._validation import check_scalar
 from ..exceptions import ConfigError, ConvergenceError
 from . import transfer
-from .network import Network
+from .nodal import NodalNetwork as Network
 
 __all__ = ["supported", "read_currents", "read_many", "read_seconds", "maps_pay_off",
            "default_threads"]
@@ -62,25 +63,15 @@ def supported(net: Network) -> bool:
 
 
 def default_threads() -> int:
-    """Threads of :func:`read_many` when the caller does not say: ``XBAR_NUM_THREADS`` when
-    set, else the CPUs of this process (``xbar._threads.default_threads`` once it exists).
+    """Threads of :func:`read_many` when the caller does not say (the project's one rule,
+    :func:`xbar._threads.default_threads`).
 
     Returns
     -------
     int
         Number of threads, >= 1.
     """
-    try:
-        from .. import _threads      # the project's one thread-count rule (circuit's module)
-    except ImportError:
-        env = os.environ.get("XBAR_NUM_THREADS")
-        if env:
-            return max(1, int(env))
-        return _CPUS
-    return int(_threads.default_threads())
-
-
-_CPUS = os.cpu_count() or 1          # os.cpu_count() costs ~0.5 ms on these VMs
+    return _threads.default_threads()
 
 
 def _pool(n: int) -> ThreadPoolExecutor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from .._deprecate import renamed_kwarg
 from ..exceptions import ConfigError, ResourceLimitError
 
 _F8 = 8
@@ -53,20 +54,51 @@ def available_bytes() -> int | None:
 
 def network_bytes(M: int, N: int) -> int:
     """The conductance network and the kernel's factors: G, gc, gw, gb, terminal pattern
-    (dw, db), diagonals and line factors (9·M·N)."""
+    (dw, db), diagonals and line factors (9·M·N).
+
+    Parameters
+    ----------
+    M, N : int
+        Word lines and bit lines.
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     return _F8 * M * N * (4 + 2 + 9)
 
 
-def solve_bytes(M: int, N: int, batch: int, threads: int, *, full: bool, direct: bool) -> int:
+@renamed_kwarg(threads="n_threads")
+def solve_bytes(M: int, N: int, batch: int, n_threads: int, *, full: bool, direct: bool) -> int:
     """Peak of one solve (``full``: ``Crossbar.solve``'s node voltages, cell currents and
-    voltages, power terms; otherwise a read's column currents only), bytes."""
+    voltages, power terms; otherwise a read's column currents only), bytes.
+
+    Parameters
+    ----------
+    M, N : int
+        Word lines and bit lines.
+    batch : int
+        Items solved together.
+    n_threads : int
+        Threads of the solve (CG scratch per thread; formerly ``threads``, a deprecated keyword).
+    full : bool
+        ``Crossbar.solve`` (every node and cell) rather than a read.
+    direct : bool
+        Whether the sparse direct solver runs (its fill).
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     MN = M * N
     per_item = 2 * 2 * MN                      # f and x of the problem
     if full:
         # w, b, cell I and V, drops, power and error terms and their temporaries: tracemalloc
         # peaks of Crossbar.solve at 48x40 to 256x256, B = 1-32, are 22-26 arrays of M N.
         per_item += 24 * MN
-    work = threads * 6 * MN                    # CG scratch per thread
+    work = n_threads * 6 * MN                    # CG scratch per thread
     if direct:
         nodes = 2 * MN
         work += 40 * nodes * max(1, nodes.bit_length())   # SuperLU fill (2-D grid, ~n log n)
@@ -79,7 +111,17 @@ SMALL = 64 * 2 ** 20
 
 
 def check_fits(what: str, estimate: float, hint: str = "") -> None:
-    """Raise ``ResourceLimitError`` when ``estimate`` (bytes) exceeds the available memory."""
+    """Raise ``ResourceLimitError`` when ``estimate`` (bytes) exceeds the available memory.
+
+    Parameters
+    ----------
+    what : str
+        What needs the memory (for the message).
+    estimate : float
+        Bytes needed.
+    hint : str
+        What to do instead (for the message).
+    """
     if estimate < SMALL and "XBAR_MEMORY_LIMIT" not in os.environ:
         return
     avail = available_bytes()

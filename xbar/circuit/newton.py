@@ -13,7 +13,7 @@ import numpy as np
 
 from .._kernels import _line_pcg
 from . import direct
-from .network import Network, Problem, line_labels, node_currents
+from .nodal import NodalNetwork as Network, Problem, line_labels, node_currents
 
 
 class CellModel:

@@ -13,6 +13,13 @@ class PowerBreakdown:
     ``total`` is the sum of the parts; ``supplied`` is the power delivered by the ideal terminal
     sources, ``Σ V_row·I_row − Σ V_col·I_col``.  The two agree to the solver tolerance (energy
     conservation), which the tests check.
+
+    Parameters
+    ----------
+    cells, access, wires, drivers, sense : float or (B,) ndarray
+        Power dissipated in each part, W (see the attributes).
+    supplied : float or (B,) ndarray
+        Power delivered by the terminal sources, W.
     """
 
     cells: np.ndarray | float
@@ -34,7 +41,17 @@ class PowerBreakdown:
         return self.cells + self.access + self.wires + self.drivers + self.sense
 
     def item(self, k: int = 0) -> "PowerBreakdown":
-        """Batch item ``k`` of a batched breakdown, as floats (W)."""
+        """Batch item ``k`` of a batched breakdown, as floats (W).
+
+        Parameters
+        ----------
+        k : int
+            Batch index.
+
+        Returns
+        -------
+        PowerBreakdown
+        """
         return PowerBreakdown(**{name: float(np.asarray(val)[k]) for name, val in vars(self).items()})
 
     def as_dict(self) -> dict:

@@ -28,9 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .._kernels import _maps
+from .. import _threads
+from .._deprecate import renamed_kwarg
+from .._kernels import _maps  # type: ignore[attr-defined]  # compiled, no stub
 from ..exceptions import ConfigError
-from .network import Network
+from .nodal import NodalNetwork
 
 __all__ = ["supported", "transfer_rows", "read_maps", "in_parallel", "sweep_flops",
            "front_nodes", "one_blas_thread"]
@@ -72,8 +74,18 @@ class _OneBlasThread:
 one_blas_thread = _OneBlasThread()
 
 
-def supported(net: Network) -> bool:
-    """True if the sweep applies (resistive terminals, no zero-resistance wire)."""
+def supported(net: NodalNetwork) -> bool:
+    """True if the sweep applies (resistive terminals, no zero-resistance wire).
+
+    Parameters
+    ----------
+    net : NodalNetwork
+        The array's conductances, S.
+
+    Returns
+    -------
+    bool
+    """
     return bool(np.isfinite(net.g_driver).all() and np.isfinite(net.g_sense).all()
                 and (net.g_driver > 0).all() and (net.g_sense > 0).all()
                 and not net.ideal_wires)
@@ -85,13 +97,36 @@ def _transposed(M: int, N: int, admittance: bool) -> bool:
 
 
 def front_nodes(M: int, N: int, admittance: bool = True) -> int:
-    """Nodes per front of the sweep :func:`read_maps` runs on an M x N array."""
+    """Nodes per front of the sweep :func:`read_maps` runs on an M x N array.
+
+    Parameters
+    ----------
+    M, N : int
+        Word lines and bit lines of the array.
+    admittance : bool
+        Whether ``Y`` is built too (else ``T`` alone, on the transposed network when N < M).
+
+    Returns
+    -------
+    int
+    """
     return N if _transposed(M, N, admittance) else M
 
 
 def sweep_flops(M: int, N: int, admittance: bool = True) -> float:
     """Floating-point operations of one map build of an M x N array (the orientation
-    :func:`read_maps` takes)."""
+    :func:`read_maps` takes).
+
+    Parameters
+    ----------
+    M, N, admittance :
+        As in :func:`front_nodes`.
+
+    Returns
+    -------
+    float
+        Operation count: ``(M·N/m)·(7/3)·m³ + (M·N)²`` for fronts of m nodes.
+    """
     m = front_nodes(M, N, admittance)
     return (M * N // m) * (7.0 / 3.0) * m ** 3 + (M * N) ** 2
 
@@ -99,27 +134,52 @@ def sweep_flops(M: int, N: int, admittance: bool = True) -> float:
 def sweep_seconds(M: int, N: int, admittance: bool = True) -> float:
     """Modelled time of one map build of an M x N array, s: :func:`sweep_flops` at the
     ``24e9·m/(m + 64)`` flop/s measured for fronts of m nodes (one BLAS thread on the 2-core
-    development machine; calibration in ``Crossbar._sweep_applies``)."""
+    development machine; calibration in :func:`xbar.circuit.cost.sweep_applies`).
+
+    Parameters
+    ----------
+    M, N, admittance :
+        As in :func:`front_nodes`.
+
+    Returns
+    -------
+    float
+        Seconds.
+    """
     m = front_nodes(M, N, admittance)
     return sweep_flops(M, N, admittance) / (24e9 * m / (m + 64))
 
 
-def _flipped(net: Network) -> Network:
+def _flipped(net: NodalNetwork) -> NodalNetwork:
     """The same network with word and bit lines swapped: rows become columns, read backwards so
     that each new word line's terminal is at its column 0 and each new bit line's at its last row.
     Its transfer matrix ``T'`` gives ``T = T'[::-1, ::-1].T`` (reciprocity)."""
-    return Network(np.ascontiguousarray(net.gc[::-1, ::-1].T),
+    return NodalNetwork(np.ascontiguousarray(net.gc[::-1, ::-1].T),
                    np.ascontiguousarray(net.gb[::-1, ::-1].T),
                    np.ascontiguousarray(net.gw[::-1, ::-1].T),
                    np.ascontiguousarray(net.g_sense[::-1]),
                    np.ascontiguousarray(net.g_driver[::-1]))
 
 
-def read_maps(net: Network, admittance: bool = True):
+def read_maps(net: NodalNetwork, admittance: bool = True):
     """``(T, Y)`` of ``net``: T (N, M) and Y (M, M) (None unless ``admittance``), A/V.
 
     Releases the GIL during the sweep: call it from several threads to build several maps at
-    once (BLAS stays on one thread per call, see :data:`one_blas_thread`).
+    once (BLAS stays on one thread per call, see ``one_blas_thread``).
+
+    Parameters
+    ----------
+    net : NodalNetwork
+        The array's conductances, S (``supported``).
+    admittance : bool
+        Whether ``Y`` is built too.
+
+    Returns
+    -------
+    T : (N, M) ndarray
+        A/V.
+    Y : (M, M) ndarray or None
+        A/V.
     """
     if not supported(net):
         raise ConfigError("the read-map sweep needs finite, non-zero driver and sense resistances "
@@ -141,20 +201,50 @@ def read_maps(net: Network, admittance: bool = True):
     return T, Y
 
 
-def in_parallel(fn, items: list, workers: int) -> list:
-    """``[fn(x) for x in items]`` on ``workers`` threads (serially for one worker or one item).
+@renamed_kwarg(workers="n_threads")
+def in_parallel(fn, items: list, n_threads: int | None = None) -> list:
+    """``[fn(x) for x in items]`` on ``n_threads`` threads (serially for one thread or one item).
 
     For map builds: the sweeps release the GIL, and BLAS is pinned to one thread for the whole
     batch.  Each result is bit-for-bit the serial one (every sweep is sequential).
+
+    Parameters
+    ----------
+    fn : callable
+        The work per item.
+    items : list
+        The items.
+    n_threads : int or None
+        Threads (>= 1); None = ``xbar._threads.default_threads()``.  (Formerly ``workers``,
+        accepted as a deprecated keyword.)
+
+    Returns
+    -------
+    list
+        ``fn(x)`` per item, in order.
     """
+    n_threads = _threads.resolve_threads(n_threads)
     with one_blas_thread:
-        if workers <= 1 or len(items) <= 1:
+        if n_threads <= 1 or len(items) <= 1:
             return [fn(x) for x in items]
-        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        with ThreadPoolExecutor(max_workers=min(n_threads, len(items))) as pool:
             return list(pool.map(fn, items))
 
 
-def transfer_rows(net: Network, *, admittance: bool = False):
-    """T (N, M) and, with ``admittance``, also Y (M, M), A/V (see the module docstring)."""
+def transfer_rows(net: NodalNetwork, *, admittance: bool = False):
+    """T (N, M) and, with ``admittance``, also Y (M, M), A/V (see the module docstring).
+
+    Parameters
+    ----------
+    net : NodalNetwork
+        The array's conductances, S.
+    admittance : bool
+        Whether ``Y`` is returned too.
+
+    Returns
+    -------
+    ndarray or (ndarray, ndarray)
+        ``T`` (N, M), or ``(T, Y)``, A/V.
+    """
     T, Y = read_maps(net, admittance)
     return (T, Y) if admittance else T

@@ -18,13 +18,13 @@ and are converted one after the other.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._kernels import _quantize
 from .._random import check_random_state
+from .._threads import default_threads
 from .._fielddoc import document_fields
 from .._validation import as_float_array, check_choice, check_scalar
 from ..exceptions import ConfigError
@@ -52,9 +52,9 @@ def murmann_energy(bits: int) -> float:
 
 
 def _n_threads(batch: int) -> int:
-    env = os.environ.get("XBAR_NUM_THREADS")
-    n = int(env) if env else (os.cpu_count() or 1)
-    return max(1, min(n, batch // 512 + 1))
+    """Threads of the converter kernels for ``batch`` samples: ``xbar._threads.default_threads()``,
+    one per 512 samples."""
+    return max(1, min(default_threads(), batch // 512 + 1))
 
 
 def code_grid(lo: np.ndarray, hi: np.ndarray, bits: int, zero_code: bool

@@ -40,14 +40,15 @@ process), :meth:`AnalogLinear.target_conductances` and the ``calibrated``/``line
 from __future__ import annotations
 
 import numbers
-import os
 from typing import Callable
 
 import numpy as np
 from scipy.linalg.blas import dsyrk  # type: ignore[import-untyped]
 
 from .._random import check_random_state, spawn
+from .._threads import default_threads
 from .._validation import as_float_array, check_choice
+from ..circuit.cost import transfer_break_even
 from ..exceptions import ConfigError
 from ..pulses.ledger import EnergyLedger
 from . import device_tiles
@@ -199,7 +200,7 @@ class ReadStrategy:
         batch : int
             Inputs in the batch.
         """
-        return tile.maps_ready(layer.energy) or batch >= max(1, min(tile.crossbar.shape) // 3)
+        return tile.maps_ready(layer.energy) or batch >= transfer_break_even(*tile.crossbar.shape)
 
     def solve(self, layer: "AnalogLinear", tile: Tile, V: np.ndarray,
               phase: Phase) -> tuple[np.ndarray, dict]:
@@ -438,7 +439,7 @@ class AnalogLinear:
         self.energy = bool(energy)
         self.count_samples = bool(count_samples)
         if map_workers is None:
-            map_workers = min(2, os.cpu_count() or 1)
+            map_workers = default_threads()
         if isinstance(map_workers, bool) or not isinstance(map_workers, numbers.Integral) or \
                 map_workers < 1:
             raise ConfigError(f"map_workers must be an integer >= 1 or None, got {map_workers!r}")

@@ -106,7 +106,7 @@ def mvm_memory(params: dict) -> float:
     outputs (a few arrays of B (M + N)).  tracemalloc peaks of 32x512 to 256x256 points with
     B = 1-32 lie at 0.65-0.86 of it."""
     from ..circuit import memory
-    from ..circuit.crossbar import _num_threads
+    from .._threads import batch_threads as _num_threads
 
     M, N, B = params["rows"], params["cols"], params["batch"]
     return float(memory.solve_bytes(M, N, B, _num_threads(B), full=True, direct=False)

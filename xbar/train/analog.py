@@ -50,7 +50,7 @@ import numpy as np
 
 from .._random import check_random_state
 from .._validation import check_choice, check_scalar
-from ..circuit import fastread
+from ..circuit import cost, fastread
 from ..exceptions import ConfigError
 from ..periphery import AnalogLinear, CellReadNoise, ReadStrategy
 
@@ -397,7 +397,7 @@ class CircuitReader:
                          read_strategy=FastReads() if self.fast_reads else None, **opts)
             tb = self.transfer_batch
             if tb is None and not self.fast_reads:
-                tb = max(1, max(min(t.G.shape) for t in analog.tiles) // 3)
+                tb = max(cost.transfer_break_even(*t.G.shape) for t in analog.tiles)
             entry = self._layers[id(layer)] = [analog, -1, tb]
         analog, version, _ = entry
         if version != layer.version:
