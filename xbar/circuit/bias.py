@@ -30,7 +30,8 @@ __all__ = ["SCHEMES", "scheme_name", "select_lines", "scheme", "half", "third", 
 #: The bias schemes, by their canonical names.
 SCHEMES = ("half", "third", "floating", "grounded")
 #: Deprecated spellings of scheme names (accepted by :func:`scheme_name` for one release).
-_DEPRECATED = {"V/2": "half", "V/3": "third"}
+DEPRECATED_SCHEMES = {"V/2": "half", "V/3": "third"}
+"""Deprecated spellings of scheme names (removed in the next release) -> the names."""
 
 
 def scheme_name(name: str, *, stacklevel: int = 3) -> str:
@@ -56,9 +57,9 @@ def scheme_name(name: str, *, stacklevel: int = 3) -> str:
     xbar.exceptions.ConfigError
         For any other name.
     """
-    if isinstance(name, str) and name in _DEPRECATED:
-        warn_renamed(name, _DEPRECATED[name], stacklevel=stacklevel)
-        return _DEPRECATED[name]
+    if isinstance(name, str) and name in DEPRECATED_SCHEMES:
+        warn_renamed(name, DEPRECATED_SCHEMES[name], stacklevel=stacklevel)
+        return DEPRECATED_SCHEMES[name]
     return check_choice(name, "scheme", SCHEMES)
 
 
@@ -90,7 +91,6 @@ def select_lines(n: int, idx, name: str) -> np.ndarray:
 
 
 #: Deprecated private name of :func:`select_lines` (kept until circuit/write.py uses the new one).
-_select = select_lines
 
 _PARAMETERS = """
     Parameters

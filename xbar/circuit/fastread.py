@@ -23,7 +23,6 @@ relative at the default ``rtol`` (2e-11 on stress cases; tested at 1e-9 against 
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 

@@ -157,7 +157,7 @@ def check_pulse(amplitude, width, polarity=1) -> float:
 def _mask(n: int, idx, name: str) -> np.ndarray:
     if idx is None:
         return np.ones(n, dtype=bool)
-    return bias_mod._select(n, idx, name)
+    return bias_mod.select_lines(n, idx, name)
 
 
 def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, polarity: int = 1,

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .._deprecate import renamed_kwarg, warn_renamed
+from ..circuit.bias import DEPRECATED_SCHEMES as _OLD_SCHEMES  # the one table of old spellings
 from .._validation import as_float_array, check_choice, check_scalar
 from .._io import dump_document, load_document, open_atomic
 from ..exceptions import ConfigError
@@ -45,8 +46,6 @@ __all__ = ["Pulse", "PulseSchedule", "POLARITIES", "BIAS_SCHEMES", "KINDS", "MOD
 
 POLARITIES = ("set", "reset", "read")
 BIAS_SCHEMES = ("half", "third", "floating", "grounded", "1T1R")
-# Deprecated spellings (removed in the next release).
-_OLD_SCHEMES = {"V/2": "half", "V/3": "third"}
 # Energy columns per pulse, named as the fields of xbar.circuit.write.PulseEnergy.
 PULSE_ENERGY_PARTS = ("half_selected", "wires", "word_drivers", "sense", "access")
 
@@ -66,7 +65,8 @@ def canonical_bias_scheme(name, argname: str = "bias_scheme", *, warn: bool = Tr
 
     Notes
     -----
-    A local stand-in until ``xbar.circuit.bias`` provides the public canonicaliser.
+    The old spellings are :data:`xbar.circuit.bias.DEPRECATED_SCHEMES`; ``"1T1R"`` (a schedule
+    of transistor-selected cells, no half-selected cells) is a schedule-only value.
     """
     if isinstance(name, str) and name in _OLD_SCHEMES:
         if warn:
