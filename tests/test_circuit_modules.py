@@ -142,7 +142,6 @@ def test_select_lines_is_the_public_verb():
         bias.select_lines(5, 5, "rows")
     with pytest.raises(ConfigError, match="cols must be a non-empty int"):
         bias.select_lines(5, [], "cols")
-    assert bias._select is bias.select_lines        # kept until circuit/write.py moves over
 
 
 # ---------------------------------------------------------------- nodal network
