@@ -315,7 +315,7 @@ class Crossbar:
         for g in np.unique(group):
             idx = np.flatnonzero(group == g)
             size = idx.size * 2 * M * N
-            buffers = (_line_pcg._take(size), _line_pcg._take(size)) if scratch else None
+            buffers = (_line_pcg.take(size), _line_pcg.take(size)) if scratch else None
             prob = build_problem(net, rv[idx], cv[idx],
                                  self._terminal_pattern(net, rv[idx[0]], cv[idx[0]]), buffers)
             errors = None
@@ -365,7 +365,7 @@ class Crossbar:
             yield idx, prob, X[:, 0], X[:, 1], np.asarray(iters), used, n_newton, status, errors
             if buffers is not None:
                 for buf in buffers:
-                    _line_pcg._give(buf)
+                    _line_pcg.give(buf)
 
     def _terminal_pattern(self, net: Network, rv: np.ndarray, cv: np.ndarray) -> tuple:
         """Cached :func:`~xbar.circuit.network.terminal_pattern` for the NaN pattern of rv, cv."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import _line_pcg
+from .._kernels import _pcg
+from .._kernels._newton import newton as _kernel_newton
 from . import direct
 from .network import Network, Problem, line_labels, node_currents
 
@@ -188,7 +189,7 @@ def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rto
     desc = kernel_description(cells)
     if desc is not None and not net.ideal_wires:
         G = np.ascontiguousarray(np.where(cells.on, cells.G, 0.0))
-        status, n_cg, n_newton, res = _line_pcg.newton(
+        status, n_cg, n_newton, res = _kernel_newton(
             G, gw, gb, prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, prob.f, X,
             desc[0], desc[1], desc[2], desc[3], desc[4], desc[5], np.ascontiguousarray(tol),
             int(maxiter), int(max_newton), int(num_threads))
@@ -222,7 +223,7 @@ def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rto
                 delta = direct.solve(jac, step)
                 st, it = 0, 0
             else:
-                st, it, _, _, _ = _line_pcg.solve(
+                st, it, _, _, _ = _pcg.solve(
                     np.ascontiguousarray(g[0]), gw, gb,
                     prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
                     np.ascontiguousarray(-F), delta, max(eta, 1e-14), 0.0, int(maxiter), 1)
