@@ -244,6 +244,11 @@ cdef void _col_errors(const Net* n, const double* f, const double* x, const doub
     current Σ|gc·(w − b)|, A (``xbar.circuit.network.current_errors``: Σ over the line's bit
     nodes of |r| + FLOOR·(|A||x| + |f|), plus the share gc/diag of the same at its word nodes).
 
+    A per-line E[j] is an estimate, not a bound: current left unbalanced at a node leaves through
+    every terminal in fractions that sum to 1, so part of another line's residual can reach
+    terminal j.  The bound (up to FLOOR's coverage of rounding) is the sum over all of an item's
+    terminals: Σ_j |error_j| <= Σ_j E[j] + Σ over rows of theirs.
+
     ``r``: the residual of ``_residual`` at x (0 on fixed nodes); ``tmp``: 2N scratch.  One pass
     after the iterations, serial (accumulated by bit line).
     """
@@ -882,7 +887,19 @@ def solve(const double[:, ::1] gc not None,
         Status code, CG iterations, final true residual (A) and residual scale (A) per item.
     errors : (B, 2, N) array
         Per bit line, the error estimate of its terminal current and its gross cell current
-        Σ|gc·(w − b)|, A, at the returned x (see ``_col_errors``).
+        Σ|gc·(w − b)|, A, at the returned x (see ``_col_errors``: per line an estimate; only the
+        sum over all of an item's terminals bounds the sum of their errors).
+
+    Notes
+    -----
+    Each item's arithmetic depends on its thread count only: items of a batch run on one thread
+    each, and a single item (B = 1) on ``num_threads``.  With the same count (the default: one
+    thread for one item, ``xbar.circuit.crossbar._num_threads``) a batched and a single solve
+    of an item are bitwise identical, so they report the same status and estimates.  A single
+    item on several threads sums its dot products in another order: results differ by
+    rounding (1e-16 relative on well-conditioned arrays, up to ~1e-5 at G ~ 1e9 S next to
+    100 ohm terminals, where the estimates are as large), so an item whose estimate lies within
+    that rounding of its tolerance can be accepted in one and not in the other.
     """
     cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], MN = M * N, B = f.shape[0], bi
     cdef Py_ssize_t a = coarse_block(M, N, coarse, _span(gc, gw, gb) if coarse < 0 else 0.0)
