@@ -6,6 +6,7 @@ Set ``XBAR_DEBUG_KERNELS=1`` to build with bounds checking and without ``-O3`` (
 and runs the kernel tests under it; the host Python then needs libasan preloaded).
 """
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,17 @@ if SANITIZE:
     LINK_ARGS += [f"-fsanitize={SANITIZE}"]
 OPENMP = ["-fopenmp"]
 
+KERNELS = Path("xbar/_kernels")
+# Every kernel file is one algorithm: _pcg (linear PCG, with _pcg.pxd for the Newton kernel's
+# cimports), _newton, _scratch (the scratch pool), _maps, _reads, _quantize, _pulse_update.
+# An in-place build removes compiled modules whose source is gone (the former _line_pcg would
+# otherwise shadow its Python compatibility module of the same name).
+if "build_ext" in sys.argv and "--inplace" in sys.argv:
+    sources = {pyx.stem for pyx in KERNELS.glob("*.pyx")}
+    for so in KERNELS.glob("*.so"):
+        if so.name.split(".")[0] not in sources:
+            so.unlink()
+
 extensions = [
     Extension(
         f"xbar._kernels.{pyx.stem}",
@@ -38,7 +50,7 @@ extensions = [
         extra_compile_args=COMPILE_ARGS + OPENMP,
         extra_link_args=OPENMP + LINK_ARGS,
     )
-    for pyx in sorted(Path("xbar/_kernels").glob("*.pyx"))
+    for pyx in sorted(KERNELS.glob("*.pyx"))
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES, nthreads=2))

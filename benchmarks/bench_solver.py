@@ -15,6 +15,8 @@ Cases (issue 2): G ~ U[1e-6, 1e-4] S, 2.5 ohm wire segments, 100 ohm driver and 
   5. Iterations and time vs size, wire and terminal resistance.
   6. (opt-in, ``--huge 4096``) one read of a huge array in a fresh process: time, CG
      iterations, peak memory, and the up-front memory estimate (target: 4096² under 15 s).
+  7. One- vs two-level preconditioner (the kernel's ``coarse`` switch): iterations and time of
+     one solve, in the mild case above and with strong coupling (20 ohm, U[1e-4, 1e-2] S).
 Times are medians of repeats; ratios compare numbers taken in this run on this machine.
 """
 from __future__ import annotations
@@ -229,6 +231,33 @@ def bench_scaling(sizes, rng):
     return rows
 
 
+def bench_coarse(sizes, repeat=3):
+    """Iterations and time of the PCG kernel with the coarse level off (0) and automatic (-1)."""
+    from xbar._kernels import _pcg
+    print("[7] one level vs two levels (coarse=0 vs the automatic choice):")
+    rows = []
+    for label, lo, hi, r_wire in (("mild", 1e-6, 1e-4, 2.5), ("strong", 1e-4, 1e-2, 20.0)):
+        for n in sizes:
+            G, v, kw = case(n, np.random.default_rng(0), lo=lo, hi=hi, r_wire=r_wire)
+            net = xbar.Crossbar(G, **kw).network()
+            prob = build_problem(net, v[None], np.zeros((1, n)))
+            out = {}
+            for coarse in (0, -1):
+                def run():
+                    X = prob.x.copy()
+                    return _pcg.solve(net.gc, net.gw, net.gb, prob.dw_extra, prob.db_extra,
+                                      prob.fixed_w, prob.fixed_b, prob.f, X, 1e-15, 0.0,
+                                      100000, 1, coarse)[1][0]
+                out[coarse] = timeit(run, repeat)
+            a = _pcg.coarse_block(n, n, -1, _pcg._span(net.gc, net.gw, net.gb))
+            (t0, i0), (t1, i1) = out[0], out[-1]
+            print(f"    {label:>6} {n:>5}x{n:<5} block {a:>2}: {i0:>4} vs {i1:>4} it, "
+                  f"{t0 * 1e3:>8.1f} vs {t1 * 1e3:>8.1f} ms (ratio {t0 / t1:.2f})")
+            rows.append({"case": label, "n": n, "block": a, "it_one": int(i0), "it_two": int(i1),
+                         "time_one_s": t0, "time_two_s": t1})
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
@@ -245,6 +274,7 @@ def main(argv=None) -> int:
         "large": bench_large(128 if q else 1024),
         "batched": bench_batched(64 if q else 256, 2000 if q else 100_000, rng),
         "scaling": bench_scaling([32, 64] if q else [64, 128, 256, 512], rng),
+        "coarse": bench_coarse([64, 128] if q else [128, 256, 512, 1024], 1 if q else 3),
     }
     if args.huge:
         res["huge"] = bench_huge(args.huge)

@@ -2,7 +2,7 @@
 
 Run normally and by ``.ci/asan`` (kernels built with AddressSanitizer and bounds checking), where
 an out-of-bounds access in the raw-pointer loops aborts the run.  Shapes straddle the 8-row
-word-line blocks of ``_line_pcg`` and the 64-column chunks of its bit-line sweeps.
+word-line blocks of ``_pcg`` and the 64-column chunks of its bit-line sweeps.
 """
 import numpy as np
 import pytest

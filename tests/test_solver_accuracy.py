@@ -95,15 +95,15 @@ def test_well_conditioned_inputs_converge_with_honest_estimates(case, rng):
 def test_kernel_and_numpy_estimates_agree(rng):
     """read() takes the estimate from the kernel, solve() from NumPy: the same formula."""
     from xbar.circuit.nodal import build_problem, current_errors
-    from xbar._kernels import _line_pcg
+    from xbar._kernels import _pcg
     G = rng.uniform(1e-6, 1e-4, (9, 11))
     xb = xbar.Crossbar(G, **KW)
     net = xb.network()
     v = rng.uniform(0, 0.3, (3, 9))
     prob = build_problem(net, v, np.zeros((3, 11)))
     X = prob.x
-    *_, errors = _line_pcg.solve(net.gc, net.gw, net.gb, prob.dw_extra, prob.db_extra,
-                                 prob.fixed_w, prob.fixed_b, prob.f, X, 1e-15, 0.0, 500, 1)
+    *_, errors = _pcg.solve(net.gc, net.gw, net.gb, prob.dw_extra, prob.db_extra,
+                            prob.fixed_w, prob.fixed_b, prob.f, X, 1e-15, 0.0, 500, 1)
     X = X.reshape(3, 2, 9, 11)
     ref = current_errors(net, prob, X[:, 0], X[:, 1])[1]
     np.testing.assert_allclose(errors[:, 0], ref, rtol=0.05)   # |r| is rounding noise

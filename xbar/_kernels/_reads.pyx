@@ -9,7 +9,7 @@ end, bit line j held at 0 V behind ``g_s[j]`` at its row-(M−1) end.  The nodal
 (``Tw``/``Tb`` one tridiagonal block per word/bit line with the cell conductances ``D = diag(gc)``
 on the diagonal) is reduced to the bit-line layer, ``S b = D Tw⁻¹ g_d V e_0`` with the SPD Schur
 complement ``S = Tb − D Tw⁻¹ D``, and solved by conjugate gradients preconditioned with exact
-bit-line solves ``Tb⁻¹`` (the same reduction as ``_line_pcg``; here for reads only, linear cells,
+bit-line solves ``Tb⁻¹`` (the same reduction as ``_pcg``; here for reads only, linear cells,
 every terminal resistive).  Outputs: ``I_col = g_s ∘ b[M−1, :]`` and
 ``I_row = g_d ∘ (V − w[:, 0])``.
 

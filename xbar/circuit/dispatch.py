@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 
 from .. import _threads
-from .._kernels import _line_pcg  # type: ignore[attr-defined]  # compiled, no stub
+from .._kernels import _pcg, _scratch  # type: ignore[attr-defined]  # compiled, no stub
 from ..exceptions import ConfigError, ConvergenceError
 from . import accuracy, assembly, cost, direct, memory, newton
 from .nodal import Problem, build_problem, check_connected, current_errors
@@ -83,7 +83,7 @@ def solve_nodes(xb, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | 
     for g in np.unique(group):
         idx = np.flatnonzero(group == g)
         size = idx.size * 2 * M * N
-        buffers = (_line_pcg._take(size), _line_pcg._take(size)) if scratch else None
+        buffers = (_scratch.take(size), _scratch.take(size)) if scratch else None
         prob = build_problem(net, rv[idx], cv[idx],
                              xb.terminal_pattern(~np.isnan(rv[idx[0]]), ~np.isnan(cv[idx[0]])),
                              buffers)
@@ -105,7 +105,7 @@ def solve_nodes(xb, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | 
             fixed_val = X[:, fixed_idx].copy()   # the sources, for a direct fallback
             gw = net.gw if N > 1 else np.ones((M, 1))
             gb = net.gb if M > 1 else np.ones((1, N))
-            status, iters, _, _, errors = _line_pcg.solve(
+            status, iters, _, _, errors = _pcg.solve(
                 net.gc, np.ascontiguousarray(gw), np.ascontiguousarray(gb),
                 prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, prob.f, X,
                 _PCG_RTOL, 0.0, int(maxiter), _num_threads(idx.size))
@@ -134,7 +134,7 @@ def solve_nodes(xb, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | 
         yield idx, prob, X[:, 0], X[:, 1], np.asarray(iters), used, n_newton, status, errors
         if buffers is not None:
             for buf in buffers:
-                _line_pcg._give(buf)
+                _scratch.give(buf)
 
 
 def solve(xb, rv: np.ndarray, cv: np.ndarray, batched: bool, *, method: str, rtol: float,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import _line_pcg
+from .._kernels import _pcg
+from .._kernels._newton import newton as _kernel_newton
 from . import direct
 from .nodal import NodalNetwork as Network, Problem, line_labels, node_currents
 
@@ -19,8 +20,16 @@ from .nodal import NodalNetwork as Network, Problem, line_labels, node_currents
 class CellModel:
     """Current through a whole cell (memristor, and access transistor for 1T1R) vs its voltage.
 
-    ``iv`` is an ``xbar.iv`` model; ``G`` the small-signal conductances (S); ``r_access`` (ohm,
-    0 for 0T1R) in series; ``on`` the gate mask (off cells carry nothing).
+    Parameters
+    ----------
+    iv : xbar.iv model
+        The memristor's I-V shape.
+    G : (M, N) np.ndarray
+        Small-signal conductances, S.
+    r_access : (M, N) np.ndarray
+        Series access resistance, ohm (0 for 0T1R).
+    on : (M, N) np.ndarray of bool
+        Gate mask; off cells carry nothing.
     """
 
     def __init__(self, iv, G: np.ndarray, r_access: np.ndarray, on: np.ndarray):
@@ -28,7 +37,18 @@ class CellModel:
         self.series = bool((r_access > 0).any())
 
     def evaluate(self, V: np.ndarray):
-        """(I, dI/dV, V_memristor) for total cell voltages ``V`` (…, M, N)."""
+        """(I, dI/dV, V_memristor) for total cell voltages ``V`` (…, M, N).
+
+        Parameters
+        ----------
+        V : (..., M, N) np.ndarray
+            Voltage across each whole cell, V.
+
+        Returns
+        -------
+        tuple of np.ndarray
+            Cell current (A), differential conductance dI/dV (S), memristor voltage (V).
+        """
         if not self.series:
             I, g = self.iv._evaluate(V, self.G)
             vm = V
@@ -61,7 +81,24 @@ class CellModel:
 
 
 def residual(net: Network, prob: Problem, cells: CellModel, X: np.ndarray):
-    """Nonlinear KCL residual F (B, 2MN) on free nodes (0 on fixed), plus the cells' (I, g)."""
+    """Nonlinear KCL residual F (B, 2MN) on free nodes (0 on fixed), plus the cells' dI/dV.
+
+    Parameters
+    ----------
+    net : Network
+        The wires and terminals.
+    prob : Problem
+        Sources and fixed nodes.
+    cells : CellModel
+        The cells' I-V.
+    X : (B, 2MN) np.ndarray
+        Node voltages, V.
+
+    Returns
+    -------
+    tuple of np.ndarray
+        F (B, 2MN), A, and the cells' differential conductances (B, M, N), S.
+    """
     B = X.shape[0]
     M, N = net.shape
     x = X.reshape(B, 2, M, N)
@@ -87,6 +124,11 @@ def _merged(net: Network, prob: Problem, F: np.ndarray) -> np.ndarray:
 
 def kernel_description(cells: CellModel):
     """(kind, v0_pos, v0_neg, knots, values, slopes) for the compiled Newton, or None.
+
+    Parameters
+    ----------
+    cells : CellModel
+        The cells; v0 values are in V, knots in V, values I/G in V, slopes dimensionless.
 
     The compiled loop evaluates Linear, Sinh, Asymmetric without selector and Table cells of
     0T1R arrays; a series selector or access transistor needs an inner solve per cell and uses
@@ -118,6 +160,25 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
           atol: float, maxiter: int, max_newton: int = 50, num_threads: int = 1):
     """Refine ``X`` (B, 2MN; the linear solution) in place to the nonlinear solution.
 
+    Parameters
+    ----------
+    net : Network
+        The wires and terminals.
+    prob : Problem
+        Sources and fixed nodes.
+    cells : CellModel
+        The cells' I-V.
+    X : (B, 2MN) np.ndarray
+        Start (the linear solution), V; overwritten with the solution.
+    rtol, atol : float
+        Stop when ||F||₂ <= max(rtol·||F(x_fixed)||₂, atol); atol in A.
+    maxiter : int
+        CG iteration limit per linear solve.
+    max_newton : int
+        Newton step limit.
+    num_threads : int
+        Threads for the compiled Newton (one item per thread).
+
     Items that Newton cannot solve from the linear start (strongly nonlinear cells, e.g. sinh at
     V/v0 >> 10) are solved again by voltage continuation: the sources are ramped up from a
     fraction where Newton converges, each stage starting from the previous one's solution.
@@ -134,7 +195,8 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
         out = _continuation(net, prob, cells, int(k), X_lin[k], rtol=rtol, atol=atol,
                             maxiter=maxiter, max_newton=max_newton)
         if out is not None:
-            X[k], n_newton[k], n_cg[k], res[k], status[k] = *out, 0
+            X[k], n_newton[k], n_cg[k], res[k] = out
+            status[k] = 0
     return n_newton, n_cg, res, status
 
 
@@ -188,7 +250,7 @@ def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rto
     desc = kernel_description(cells)
     if desc is not None and not net.ideal_wires:
         G = np.ascontiguousarray(np.where(cells.on, cells.G, 0.0))
-        status, n_cg, n_newton, res = _line_pcg.newton(
+        status, n_cg, n_newton, res = _kernel_newton(
             G, gw, gb, prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, prob.f, X,
             desc[0], desc[1], desc[2], desc[3], desc[4], desc[5], np.ascontiguousarray(tol),
             int(maxiter), int(max_newton), int(num_threads))
@@ -222,7 +284,7 @@ def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rto
                 delta = direct.solve(jac, step)
                 st, it = 0, 0
             else:
-                st, it, _, _, _ = _line_pcg.solve(
+                st, it, _, _, _ = _pcg.solve(
                     np.ascontiguousarray(g[0]), gw, gb,
                     prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
                     np.ascontiguousarray(-F), delta, max(eta, 1e-14), 0.0, int(maxiter), 1)

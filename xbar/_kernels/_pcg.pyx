@@ -1,0 +1,1002 @@
+"""Conjugate gradients on the crossbar nodal system, reduced to the bit-line layer.
+
+Unknowns are the word-line node voltages ``w[i, j]`` and the bit-line node voltages ``b[i, j]``,
+stored as one vector ``x = [w (M*N), b (M*N)]`` in row-major ``(i, j)`` order.  Nodes tied straight
+to a source (zero terminal resistance) are *fixed*: their value in ``x`` is imposed.  On the free
+nodes KCL reads
+
+    [ Tw  −D ] [w]   [fw]
+    [ −D  Tb ] [b] = [fb]
+
+with ``Tw`` (``Tb``) block-tridiagonal, one tridiagonal block per word (bit) line including the cell
+conductances on its diagonal, and ``D = diag(gc)`` the cells.  Word lines are eliminated exactly
+(Thomas algorithm inside the operator), leaving the SPD Schur complement
+``S = Tb − D Tw⁻¹ D`` on the bit-line layer, solved by preconditioned CG.  Each iteration costs
+two sweeps of line solves, O(M N).  The word-line voltages follow from one more sweep.
+
+Preconditioner.  One level: exact bit-line solves ``Tb⁻¹``.  They resolve everything except
+voltage patterns that are smooth along *both* lines over more than ``ℓ ≈ sqrt(g_wire/g_cell)``
+nodes (there ``S`` is small, only wire and terminal conductance, while ``Tb`` holds the cells), so
+the condition number grows like ``(N/ℓ)²`` and the iteration count like ``N`` on large arrays.
+Two levels (``coarse`` > 0): add a coarse correction, ``z = Tb⁻¹ s + P Ac⁻¹ Pᵀ s`` restricted to
+the bit layer (additive two-level Schwarz; symmetric positive definite, so plain CG applies).
+``P`` is constant on a×a blocks of nodes; ``Ac`` is the network lumped over those blocks: per
+block one word and one bit unknown joined by the block's summed cells, neighbouring blocks joined
+by the summed wire segments crossing their boundary divided by the distance between the block
+centres (segments in series), terminals in series with the wire from their node to the block
+centre.  ``Ac`` is an SPD band matrix (half bandwidth 2·min(M, N)/a), factored once per
+conductance state with LAPACK and solved in every iteration; restriction and prolongation ride
+in the bit-line sweeps.  ``[Ac⁻¹]_bb`` approximates ``S⁻¹ = [A⁻¹]_bb`` on smooth patterns, which
+bounds the iteration count independently of N (see ``tests/test_solver_properties.py``).
+
+The stopping test is on the true residual of the full system, recomputed at the end; the
+preconditioner changes only the speed, never the accepted accuracy.
+Python validates; nothing here re-checks its input.
+
+Speed is set by memory traffic (at 256² every vector is 512 KiB, the size of L2): word lines are
+swept R at a time from a transposed copy in L1 (a row-major sweep at stride N thrashes the L1
+sets), the Thomas multipliers are precomputed, the CG update shares a pass with the forward
+bit-line sweep, and scratch comes from the pool of ``_scratch`` (fresh pages fault).
+
+Status codes: 0 converged, 1 iteration limit reached, -1 breakdown (operator not positive
+definite, e.g. a floating sub-network).
+"""
+from cython.parallel cimport prange, parallel, threadid
+from libc.string cimport memcpy, memset
+from libc.math cimport sqrt, fabs
+from libc.float cimport DBL_EPSILON
+
+import numpy as np
+
+from ._scratch import give, take
+
+# Rounding of one nodal KCL sum, in units of |A||x| + |f| (xbar.circuit.network.FLOOR_EPS).
+cdef double FLOOR = DBL_EPSILON
+
+
+cdef inline Py_ssize_t _min(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    return a if a < b else b
+
+
+cdef inline Py_ssize_t _wb(Py_ssize_t i, Py_ssize_t j, Py_ssize_t N) noexcept nogil:
+    """Index of word node (i, j) in the row-block layout: blocks of R rows, column-major inside."""
+    return (i // R) * R * N + j * R + i % R
+
+
+cdef void _word_block(const Net* n, Py_ssize_t blk, const double* src, const double* coef,
+                      double* zb) noexcept nogil:
+    """zb = Tw⁻¹ (coef-scaled src) on the R word lines of block ``blk``, transposed (j·R + ii).
+
+    ``src`` is row-major (M, N); ``coef`` is ``n.wi`` (Tw⁻¹ src) or ``n.cw`` (Tw⁻¹ (gc∘src)).  The
+    rows are first copied into a small transposed buffer so that the recurrences along the lines
+    run over R independent lines at unit stride (strided row-major sweeps thrash the L1 sets).
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, i0 = blk * R, r = M - blk * R, ii, j, base = blk * R * N
+    cdef const double* c = coef + base
+    cdef const double* a = n.aw + base
+    cdef const double* e = n.ew + base
+    if r > R:
+        r = R
+    for ii in range(r):
+        for j in range(N):
+            zb[j * R + ii] = src[(i0 + ii) * N + j]
+    for ii in range(r, R):
+        for j in range(N):
+            zb[j * R + ii] = 0.0
+    for ii in range(R):
+        zb[ii] = zb[ii] * c[ii]
+    for j in range(1, N):
+        for ii in range(R):
+            zb[j * R + ii] = zb[j * R + ii] * c[j * R + ii] + a[j * R + ii] * zb[(j - 1) * R + ii]
+    for j in range(N - 2, -1, -1):
+        for ii in range(R):
+            zb[j * R + ii] = zb[j * R + ii] + e[j * R + ii] * zb[(j + 1) * R + ii]
+
+
+cdef void _word_solve(const Net* n, const double* rhs, double* z, double* wb,
+                      int nt) noexcept nogil:
+    """z = Tw⁻¹ rhs on every word line (row-major; ``z`` may alias ``rhs``); 0 on fixed nodes.
+
+    ``wb``: nt·R·N scratch (a transposed block of word lines per thread).
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, blk, nblk = (M + R - 1) // R, ii, j, r
+    cdef double* zb
+    for blk in prange(nblk, num_threads=nt, schedule="static"):
+        zb = wb + threadid() * R * N
+        _word_block(n, blk, rhs, n.wi, zb)
+        r = _min(M - blk * R, R)
+        for ii in range(r):
+            for j in range(N):
+                z[(blk * R + ii) * N + j] = zb[j * R + ii]
+
+
+cdef double _bit_backward(const Net* n, const double* r, double* z, int nt) noexcept nogil:
+    """Backward half of z = Tb⁻¹ r (z holds the forward half); returns r . z."""
+    cdef Py_ssize_t M = n.M, N = n.N, i, j, k, j0, j1, cb, ncb
+    cdef double rz = 0.0
+    ncb = (N + COLCHUNK - 1) // COLCHUNK
+    for cb in prange(ncb, num_threads=nt, schedule="static"):
+        j0 = cb * COLCHUNK
+        j1 = _min(j0 + COLCHUNK, N)
+        for j in range(j0, j1):
+            k = (M - 1) * N + j
+            rz += r[k] * z[k]
+        for i in range(M - 2, -1, -1):
+            for j in range(j0, j1):
+                k = i * N + j
+                z[k] = z[k] + n.eb[k] * z[k + N]
+                rz += r[k] * z[k]
+    return rz
+
+
+cdef double _step_forward(const Net* n, double alpha, const double* p, const double* q,
+                          double* xb, double* s, double* z, int nt) noexcept nogil:
+    """CG step xb += α·p, s −= α·q, fused with the forward half of z = Tb⁻¹ s; returns ||s||²."""
+    cdef Py_ssize_t M = n.M, N = n.N, i, j, k, j0, j1, cb, ncb
+    cdef double rn = 0.0, sk
+    ncb = (N + COLCHUNK - 1) // COLCHUNK
+    for cb in prange(ncb, num_threads=nt, schedule="static"):
+        j0 = cb * COLCHUNK
+        j1 = _min(j0 + COLCHUNK, N)
+        for j in range(j0, j1):
+            xb[j] += alpha * p[j]
+            sk = s[j] - alpha * q[j]
+            s[j] = sk
+            rn += sk * sk
+            z[j] = sk * n.bi[j]
+        for i in range(1, M):
+            for j in range(j0, j1):
+                k = i * N + j
+                xb[k] += alpha * p[k]
+                sk = s[k] - alpha * q[k]
+                s[k] = sk
+                rn += sk * sk
+                z[k] = sk * n.bi[k] + n.ab[k] * z[k - N]
+    return rn
+
+
+cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb,
+                          int nt) noexcept nogil:
+    """q = S p = Tb p − D Tw⁻¹ D p on free bit nodes (0 on fixed ones); returns p . q.
+
+    ``wb``: nt·R·N scratch (a transposed block of word lines per thread).
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, i, j, k, blk, nblk = (M + R - 1) // R, ii, r
+    cdef double acc, pq = 0.0
+    cdef double* zb
+    for blk in prange(nblk, num_threads=nt, schedule="static"):
+        zb = wb + threadid() * R * N
+        _word_block(n, blk, p, n.cw, zb)
+        r = _min(M - blk * R, R)
+        for ii in range(r):
+            i = blk * R + ii
+            for j in range(N):
+                k = i * N + j
+                acc = n.db[k] * p[k] - n.gc[k] * zb[j * R + ii]
+                if i > 0:
+                    acc = acc - n.gb[k - N] * p[k - N]
+                if i < M - 1:
+                    acc = acc - n.gb[k] * p[k + N]
+                q[k] = acc
+                pq += acc * p[k]
+    for k in range(n.nfb):
+        pq -= q[n.fixed_b[k]] * p[n.fixed_b[k]]
+        q[n.fixed_b[k]] = 0.0
+    return pq
+
+
+cdef double _norm(const double* a, Py_ssize_t L, int nt) noexcept nogil:
+    cdef double s = 0.0
+    cdef Py_ssize_t k
+    for k in prange(L, num_threads=nt, schedule="static"):
+        s += a[k] * a[k]
+    return sqrt(s)
+
+
+cdef double _residual(const Net* n, const double* f, const double* x, double* r,
+                      double* norm, int nt) noexcept nogil:
+    """r = f − A x on the free nodes of the full system, 0 on fixed nodes; ``norm`` = ||r||₂.
+
+    Returns the rounding floor of that residual, 4·eps·||diag(A) ∘ x||₂ over free nodes: no
+    residual computed in double precision can be trusted below it (stiff wires make it matter).
+    Branch-free row loops (the end nodes of each line are handled by the loop bounds).
+
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
+    cdef const double* w = x
+    cdef const double* b = x + MN
+    cdef double dx = 0.0, rr = 0.0
+    for i in prange(M, num_threads=nt, schedule="static"):
+        o = i * N
+        for j in range(N):
+            k = o + j
+            r[k] = f[k] - n.dw[k] * w[k] + n.gc[k] * b[k]
+            r[MN + k] = f[MN + k] - n.db[k] * b[k] + n.gc[k] * w[k]
+        for j in range(1, N):
+            r[o + j] += n.gw[i * (N - 1) + j - 1] * w[o + j - 1]
+            r[o + j - 1] += n.gw[i * (N - 1) + j - 1] * w[o + j]
+        if i > 0:
+            for j in range(N):
+                r[MN + o + j] += n.gb[o - N + j] * b[o - N + j]
+        if i < M - 1:
+            for j in range(N):
+                r[MN + o + j] += n.gb[o + j] * b[o + N + j]
+        for j in range(N):
+            k = o + j
+            dx += (n.dw[k] * w[k]) * (n.dw[k] * w[k]) + (n.db[k] * b[k]) * (n.db[k] * b[k])
+            rr += r[k] * r[k] + r[MN + k] * r[MN + k]
+    if n.nfw + n.nfb > 0:
+        # Fixed nodes carry their sources' currents: zero them and sum again (subtracting
+        # them from rr would cancel catastrophically).
+        for k in range(n.nfw):
+            r[n.fixed_w[k]] = 0.0
+        for k in range(n.nfb):
+            r[MN + n.fixed_b[k]] = 0.0
+        norm[0] = _norm(r, 2 * MN, nt)
+    else:
+        norm[0] = sqrt(rr)
+    return 4.0 * DBL_EPSILON * sqrt(dx)
+
+
+cdef void _col_errors(const Net* n, const double* f, const double* x, const double* r,
+                      double* tmp, double* E) noexcept nogil:
+    """E[j]: error estimate of bit line j's terminal current, A; E[N + j]: its gross cell
+    current Σ|gc·(w − b)|, A (``xbar.circuit.network.current_errors``: Σ over the line's bit
+    nodes of |r| + FLOOR·(|A||x| + |f|), plus the share gc/diag of the same at its word nodes).
+
+    A per-line E[j] is an estimate, not a bound: current left unbalanced at a node leaves through
+    every terminal in fractions that sum to 1, so part of another line's residual can reach
+    terminal j.  The bound (up to FLOOR's coverage of rounding) is the sum over all of an item's
+    terminals: Σ_j |error_j| <= Σ_j E[j] + Σ over rows of theirs.
+
+    ``r``: the residual of ``_residual`` at x (0 on fixed nodes); ``tmp``: 2N scratch.  One pass
+    after the iterations, serial (accumulated by bit line).
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
+    cdef const double* w = x
+    cdef const double* b = x + MN
+    cdef double* sw = tmp
+    cdef double* sb = tmp + N
+    cdef double ic, g, ew, eb
+    memset(E, 0, 2 * N * sizeof(double))
+    for i in range(M):
+        o = i * N
+        for j in range(N):
+            k = o + j
+            ic = fabs(n.gc[k] * (w[k] - b[k]))
+            sw[j] = fabs(f[k]) + n.dw[k] * fabs(w[k]) + n.gc[k] * fabs(b[k]) + ic
+            sb[j] = fabs(f[MN + k]) + n.db[k] * fabs(b[k]) + n.gc[k] * fabs(w[k]) + ic
+            E[N + j] += ic
+        for j in range(1, N):
+            g = n.gw[i * (N - 1) + j - 1]
+            sw[j] += g * fabs(w[o + j - 1])
+            sw[j - 1] += g * fabs(w[o + j])
+        if i > 0:
+            for j in range(N):
+                sb[j] += n.gb[o - N + j] * fabs(b[o - N + j])
+        if i < M - 1:
+            for j in range(N):
+                sb[j] += n.gb[o + j] * fabs(b[o + N + j])
+        if n.wi[_wb(i, 0, N)] == 0.0:
+            sw[0] = 0.0                      # fixed word node (its r is 0 already)
+        if i == M - 1:
+            for j in range(N):
+                if n.bi[o + j] == 0.0:
+                    sb[j] = 0.0              # fixed bit node
+        for j in range(N):
+            k = o + j
+            ew = fabs(r[k]) + FLOOR * sw[j]
+            eb = fabs(r[MN + k]) + FLOOR * sb[j]
+            # dw = 0 only where gc = 0 (an isolated fixed node): the share is then 0
+            E[j] += eb + ew * (n.gc[k] / (n.dw[k] + (n.dw[k] == 0.0)))
+
+
+# ---------------------------------------------------------------------------- coarse level
+cdef inline Py_ssize_t _cidx(const Coarse* c, Py_ssize_t I, Py_ssize_t J) noexcept nogil:
+    """Index of block (I, J) in the coarse vector (block rows outer)."""
+    return I * c.Nc + J
+
+
+cdef inline double* _band(const Coarse* c, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    """Entry (i, j), i <= j <= i + kd, of the upper band of Ac (row-wise storage)."""
+    return c.ab + i * (c.kd + 1) + (j - i)
+
+
+cdef int _band_cholesky(Coarse* c) noexcept nogil:
+    """Ac = Uᵀ U in place (U upper, in the band); returns 0, or 1 + the row of a pivot <= 0."""
+    cdef Py_ssize_t n = c.n, kd = c.kd, i, j, l, last
+    cdef double d, u
+    for i in range(n):
+        d = _band(c, i, i)[0]
+        if not d > 0.0:
+            return <int> (i + 1)
+        d = sqrt(d)
+        _band(c, i, i)[0] = d
+        last = _min(i + kd, n - 1)
+        for j in range(i + 1, last + 1):
+            _band(c, i, j)[0] /= d
+        for j in range(i + 1, last + 1):
+            u = _band(c, i, j)[0]
+            if u != 0.0:
+                for l in range(j, last + 1):
+                    _band(c, j, l)[0] -= u * _band(c, i, l)[0]
+    return 0
+
+
+cdef void _coarse_solve(const Coarse* c, double* y) noexcept nogil:
+    """y = Ac⁻¹ y in place (Ac factored by ``_band_cholesky``)."""
+    cdef Py_ssize_t n = c.n, kd = c.kd, i, j, last
+    cdef double acc
+    for i in range(n):                        # Uᵀ t = y
+        y[i] /= _band(c, i, i)[0]
+        last = _min(i + kd, n - 1)
+        for j in range(i + 1, last + 1):
+            y[j] -= _band(c, i, j)[0] * y[i]
+    for i in range(n - 1, -1, -1):            # U y = t
+        acc = y[i]
+        last = _min(i + kd, n - 1)
+        for j in range(i + 1, last + 1):
+            acc -= _band(c, i, j)[0] * y[j]
+        y[i] = acc / _band(c, i, i)[0]
+
+
+cdef void _coarse_assemble(const Net* n, Coarse* c, const unsigned char* fixed_b,
+                           double* tmp) noexcept nogil:
+    """Assemble Ac = Pᵀ S P exactly (upper band of ``c.ab``; factor with ``_band_cholesky``).
+
+    ``P`` is the indicator of a×a blocks of free bit nodes.  ``Pᵀ Tb P`` sums conductances; the
+    word-line part ``Pᵀ D Tw⁻¹ D P`` couples every pair of blocks in a block row.  With the
+    Thomas factors, ``Tw⁻¹[j, j'] = G_j' Π_{m=j}^{j'-1} ew_m`` (j < j', G the diagonal of Tw⁻¹,
+    from ``G_j = wi_j + ew_j² G_{j+1}``), which factorises over blocks: per word line O(N)
+    sums and O(Nc²) products, all of factors in [0, 1] (no growth).  ``tmp``: N + 4·Nc doubles.
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, Nc = c.Nc, i, j, k, I, J, J2, jb, je, q, row
+    cdef double* G = tmp
+    cdef double* Ls = tmp + N
+    cdef double* Rs = tmp + N + Nc
+    cdef double* T = tmp + N + 2 * Nc
+    cdef double* Cd = tmp + N + 3 * Nc
+    cdef double acc, pr, u, e, prod
+    memset(c.ab, 0, (c.kd + 1) * c.n * sizeof(double))
+    for i in range(M):
+        I = i // a
+        row = I * Nc
+        # Bit-line part, Pᵀ Tb P.
+        for j in range(N):
+            k = i * N + j
+            if fixed_b[k]:
+                continue
+            _band(c, row + j // a, row + j // a)[0] += n.db[k]
+            if i < M - 1 and not fixed_b[k + N]:
+                if (i + 1) // a == I:
+                    _band(c, row + j // a, row + j // a)[0] -= 2.0 * n.gb[k]
+                else:
+                    _band(c, row + j // a, row + Nc + j // a)[0] -= n.gb[k]
+        # Word-line part: diagonal of Tw⁻¹ on line i, then block sums.
+        G[N - 1] = n.wi[_wb(i, N - 1, N)]
+        for j in range(N - 2, -1, -1):
+            q = _wb(i, j, N)
+            G[j] = n.wi[q] + n.ew[q] * n.ew[q] * G[j + 1]
+        for J in range(Nc):
+            jb = J * a
+            je = _min(jb + a, N)
+            acc = 0.0        # Σ_{j<j'} u_j Π_{m=j}^{j'-1} ew_m, within the block
+            pr = 1.0         # Π_{m=jb}^{j'-1} ew_m
+            Rs[J] = 0.0
+            Cd[J] = 0.0
+            for j in range(jb, je):
+                k = i * N + j
+                u = 0.0 if fixed_b[k] else n.gc[k]
+                e = n.ew[_wb(i, j, N)]
+                Rs[J] += u * G[j] * pr
+                Cd[J] += u * u * G[j] + 2.0 * u * G[j] * acc
+                acc = (acc + u) * e
+                pr *= e
+            Ls[J] = acc
+            T[J] = pr
+        for J in range(Nc):
+            _band(c, row + J, row + J)[0] -= Cd[J]
+            prod = 1.0
+            for J2 in range(J + 1, Nc):
+                if prod == 0.0:
+                    break
+                _band(c, row + J, row + J2)[0] -= Ls[J] * prod * Rs[J2]
+                prod *= T[J2]
+    for k in range(c.n):                  # blocks without a free bit node
+        if _band(c, k, k)[0] == 0.0:
+            _band(c, k, k)[0] = 1.0
+
+
+cdef double _step_forward_c(const Net* n, double alpha, const double* p, const double* q,
+                            double* xb, double* s, double* z, double* yc, int nt) noexcept nogil:
+    """``_step_forward`` that also restricts s to the coarse bit unknowns: yc_b(block) += Σ s.
+
+    ``yc`` must be zero on entry.  A block lies inside one column chunk (a divides COLCHUNK), so
+    each chunk, hence each thread, writes its own blocks.
+    """
+    cdef const Coarse* c = n.coarse
+    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, i, j, k, j0, j1, jb, je, cb, ncb, I, J
+    cdef double rn = 0.0, sk, acc
+    ncb = (N + COLCHUNK - 1) // COLCHUNK
+    for cb in prange(ncb, num_threads=nt, schedule="static"):
+        j0 = cb * COLCHUNK
+        j1 = _min(j0 + COLCHUNK, N)
+        for J in range(j0 // a, (j1 + a - 1) // a):
+            jb = J * a
+            je = _min(jb + a, j1)
+            acc = 0.0
+            for j in range(jb, je):
+                xb[j] += alpha * p[j]
+                sk = s[j] - alpha * q[j]
+                s[j] = sk
+                rn += sk * sk
+                acc = acc + sk
+                z[j] = sk * n.bi[j]
+            yc[_cidx(c, 0, J)] += acc
+        for i in range(1, M):
+            I = i // a
+            for J in range(j0 // a, (j1 + a - 1) // a):
+                jb = J * a
+                je = _min(jb + a, j1)
+                acc = 0.0
+                for j in range(jb, je):
+                    k = i * N + j
+                    xb[k] += alpha * p[k]
+                    sk = s[k] - alpha * q[k]
+                    s[k] = sk
+                    rn += sk * sk
+                    acc = acc + sk
+                    z[k] = sk * n.bi[k] + n.ab[k] * z[k - N]
+                yc[_cidx(c, I, J)] += acc
+    return rn
+
+
+cdef void _restricted_word(const Net* n, const double* z, double* yc, double* wb,
+                           int nt) noexcept nogil:
+    """yc = Pᵀ D Tw⁻¹ D z on the coarse blocks (free bit nodes only).
+
+    Threads take whole block rows (a is a multiple of R, so the word-line blocks of ``_word_block``
+    nest in them): each writes its own entries.  ``wb``: nt·R·N scratch.
+    """
+    cdef const Coarse* c = n.coarse
+    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, Nc = c.Nc, I, J, blk, ii, r, i, j, k, jb, je
+    cdef double acc
+    cdef double* zb
+    for I in prange(c.Mc, num_threads=nt, schedule="static"):
+        zb = wb + threadid() * R * N
+        for J in range(Nc):
+            yc[I * Nc + J] = 0.0
+        for blk in range(I * a // R, (_min((I + 1) * a, M) + R - 1) // R):
+            _word_block(n, blk, z, n.cw, zb)
+            r = _min(M - blk * R, R)
+            for ii in range(r):
+                i = blk * R + ii
+                for J in range(Nc):
+                    jb = J * a
+                    je = _min(jb + a, N)
+                    acc = 0.0
+                    for j in range(jb, je):
+                        k = i * N + j
+                        acc = acc + (1 - n.fbm[k]) * n.gc[k] * zb[j * R + ii]
+                    yc[I * Nc + J] += acc
+
+
+cdef void _p_update_c(const Net* n, const double* z, const double* yc, double beta, double* p,
+                      int nt) noexcept nogil:
+    """p = z + P yc + β·p (P yc is 0 on fixed bit nodes); ``z`` NULL stands for 0."""
+    cdef const Coarse* c = n.coarse
+    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, Nc = c.Nc, i, j, k, J, jb, je
+    cdef double y
+    for i in prange(M, num_threads=nt, schedule="static"):
+        for J in range(Nc):
+            y = yc[(i // a) * Nc + J]
+            jb = J * a
+            je = _min(jb + a, N)
+            if z != NULL:
+                for j in range(jb, je):
+                    k = i * N + j
+                    p[k] = z[k] + (1 - n.fbm[k]) * y + beta * p[k]
+            else:
+                for j in range(jb, je):
+                    k = i * N + j
+                    p[k] = (1 - n.fbm[k]) * y
+    return
+
+
+cdef double _precondition(const Net* n, double alpha, const double* p, const double* q,
+                          double* xb, double* s, double* z, double* yc, double tol, double floor,
+                          double* rz, double* wb, int nt) noexcept nogil:
+    """CG step fused with the preconditioner; returns ||s||, sets ``rz`` = s . M⁻¹ s.
+
+    One level: z = Tb⁻¹ s.  Two levels (A-DEF2 of Tang et al. 2009, J. Sci. Comput. 39:340):
+    M⁻¹ s = z0 + P Ac⁻¹ Pᵀ (s − S z0), z0 = Tb⁻¹ s, with Pᵀ(s − S z0) = Pᵀ D Tw⁻¹ D z0 as
+    Tb z0 = s.  On return ``z`` holds z0 and ``yc`` (2·n: the correction, then Pᵀ s) the
+    coarse part, which the caller's update of p adds (``_p_update_c``).  When ||s|| meets
+    ``tol`` or ``floor`` the preconditioner is skipped (``rz`` unset).
+    """
+    cdef double rn, rz0
+    cdef const Coarse* c = n.coarse
+    cdef double* yr
+    cdef Py_ssize_t k
+    if c == NULL:
+        rn = sqrt(_step_forward(n, alpha, p, q, xb, s, z, nt))
+        if rn > tol and rn > floor:
+            rz[0] = _bit_backward(n, s, z, nt)
+        return rn
+    yr = yc + c.n
+    memset(yr, 0, c.n * sizeof(double))
+    rn = sqrt(_step_forward_c(n, alpha, p, q, xb, s, z, yr, nt))
+    if rn > tol and rn > floor:
+        rz0 = _bit_backward(n, s, z, nt)
+        _restricted_word(n, z, yc, wb, nt)
+        _coarse_solve(c, yc)
+        for k in range(c.n):
+            rz0 += yc[k] * yr[k]
+        rz[0] = rz0
+    return rn
+
+
+cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, double rtol,
+                    double atol, int maxiter, int nt, int* it_out, double* res_out,
+                    double* scale_out, double* E) noexcept nogil:
+    """Solve one right-hand side in place with ``nt`` threads; returns a status code.
+
+    Outer loop: r = f − A x; correct x by the exact reduced solve of A δ = r (word lines
+    eliminated), stopping the inner CG when its residual — which equals the full residual, the
+    word-line rows being solved exactly — is below tolerance; confirm on the true residual.
+    ``buf`` holds NBUF·M·N doubles followed by nt·R·N for the word-line blocks and, with a
+    coarse level, its ``n.coarse.n`` unknowns; ``E`` (NULL or 2N doubles) receives the error
+    estimates of ``_col_errors`` at the returned x.
+    """
+    cdef Py_ssize_t MN = n.M * n.N, L = 2 * MN, k
+    cdef double* r = buf              # 2MN: full residual; r[MN:] accumulates δ_b during CG
+    cdef double* s = buf + 2 * MN     # MN: reduced residual (s and z adjoin: 2MN scratch)
+    cdef double* z = buf + 3 * MN
+    cdef double* p = buf + 4 * MN
+    cdef double* q = buf + 5 * MN
+    cdef double* wb = buf + NBUF * MN
+    cdef double* yc = wb + nt * R * n.N   # 2 x coarse unknowns (two-level only)
+    cdef double scale, tol, rz = 0.0, rz_new = 0.0, pq, alpha, beta, rn, floor, rn_prev, rn_round = 1e300
+    cdef int it = 0, status = 1, rounds = 0, stagnated = 0
+    # Scale of the problem: the residual with every free node at 0 V (without fixed nodes, that
+    # is the injection f itself).
+    if n.nfw + n.nfb == 0:
+        scale = _norm(f, L, nt)
+    else:
+        memset(s, 0, L * sizeof(double))
+        for k in range(n.nfw):
+            s[n.fixed_w[k]] = x[n.fixed_w[k]]
+        for k in range(n.nfb):
+            s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
+        _residual(n, f, s, r, &scale, nt)
+    floor = _residual(n, f, x, r, &rn, nt)
+    scale_out[0] = scale
+    tol = rtol * scale
+    if atol > tol:
+        tol = atol
+
+    while rn > tol and rn > floor and it < maxiter and rounds < 50:
+        rounds += 1
+        # Reduced right-hand side: s = r_b + D Tw⁻¹ r_w (z as scratch).
+        _word_solve(n, r, z, wb, nt)
+        for k in prange(MN, num_threads=nt, schedule="static"):
+            s[k] = r[MN + k] + n.gc[k] * z[k]
+        for k in range(n.nfb):
+            s[n.fixed_b[k]] = 0.0
+        # CG on S δ_b = s; δ_b accumulates in r[MN:] (r_b is no longer needed).
+        memset(r + MN, 0, MN * sizeof(double))
+        if n.coarse == NULL:
+            # z = M⁻¹ s: a CG step of length 0 does the forward half (and returns ||s||).
+            rn = _precondition(n, 0.0, s, s, r + MN, s, z, yc, tol, floor, &rz, wb, nt)
+            memcpy(p, z, MN * sizeof(double))
+        else:
+            # Coarse start δ_b = P Ac⁻¹ Pᵀ s (then Pᵀ s = 0: A-DEF2 acts as deflation), taken
+            # as a CG step of length 1 along p = P Ac⁻¹ Pᵀ s; it costs one operator product.
+            memset(yc, 0, n.coarse.n * sizeof(double))
+            _step_forward_c(n, 0.0, s, s, r + MN, s, z, yc, nt)
+            _coarse_solve(n.coarse, yc)
+            _p_update_c(n, NULL, yc, 0.0, p, nt)
+            _schur_matvec(n, p, q, wb, nt)
+            it += 1
+            rn = _precondition(n, 1.0, p, q, r + MN, s, z, yc, tol, floor, &rz, wb, nt)
+            if rn > tol and rn > floor:
+                _p_update_c(n, z, yc, 0.0, p, nt)
+        while rn > tol and rn > floor and it < maxiter:
+            pq = _schur_matvec(n, p, q, wb, nt)
+            if pq <= 0.0 or rz <= 0.0:
+                status = -1
+                break
+            alpha = rz / pq
+            rn = _precondition(n, alpha, p, q, r + MN, s, z, yc, tol, floor, &rz_new, wb, nt)
+            it += 1
+            if rn <= tol or rn <= floor:
+                break
+            beta = rz_new / rz
+            rz = rz_new
+            if n.coarse == NULL:
+                for k in prange(MN, num_threads=nt, schedule="static"):
+                    p[k] = z[k] + beta * p[k]
+            else:
+                _p_update_c(n, z, yc, beta, p, nt)
+        if status == -1:
+            break
+        # δ_w = Tw⁻¹ (r_w + D δ_b); x += δ.
+        for k in prange(MN, num_threads=nt, schedule="static"):
+            r[k] = r[k] + n.gc[k] * r[MN + k]
+        _word_solve(n, r, r, wb, nt)
+        for k in prange(L, num_threads=nt, schedule="static"):
+            x[k] += r[k]
+        # Confirm on the recomputed true residual of the full system.
+        floor = _residual(n, f, x, r, &rn, nt)
+        rn_prev = rn_round
+        rn_round = rn
+        # Refinement rounds that no longer halve the residual have reached the attainable
+        # accuracy: accept it when within 10x of the target (rounding in the update and the
+        # residual itself), otherwise stop and report.
+        if rounds >= 2 and rn > 0.5 * rn_prev:
+            if rn <= 10.0 * (tol if tol > floor else floor):
+                stagnated = 1
+            break
+    if status != -1:
+        status = 0 if (rn <= tol or rn <= floor or stagnated) else 1
+    if E != NULL:
+        _col_errors(n, f, x, r, s, E)    # r: the residual at x; s: free scratch by now
+    it_out[0] = it
+    res_out[0] = rn
+    return status
+
+
+cdef int _solve_guarded(const Net* n, const double* f, double* x, double* buf, double rtol,
+                        double atol, int maxiter, int nt, int* it_out, double* res_out,
+                        double* scale_out, double* E) noexcept nogil:
+    """``_solve_one``; a breakdown with the coarse level is retried with one level.
+
+    The two-level preconditioner is SPD in exact arithmetic; should rounding in ``Ac`` make it
+    lose definiteness, the item is solved again (from its last finite iterate, the
+    iterations of both attempts counted) exactly as without the coarse level.
+    """
+    cdef int status, it2 = 0
+    cdef Net one
+    cdef Py_ssize_t k, L = 2 * n.M * n.N
+    status = _solve_one(n, f, x, buf, rtol, atol, maxiter, nt, it_out, res_out, scale_out, E)
+    if status != -1 or n.coarse == NULL:
+        return status
+    one = n[0]
+    one.coarse = NULL
+    for k in range(L):
+        if not (fabs(x[k]) <= 1e300):       # NaN or inf: restart that node from 0 V
+            x[k] = 0.0
+    status = _solve_one(&one, f, x, buf, rtol, atol, maxiter, nt, &it2, res_out, scale_out, E)
+    it_out[0] += it2
+    return status
+
+
+cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const double* gw,
+                    const double* gb, double* state, Py_ssize_t* fw, Py_ssize_t nfw,
+                    Py_ssize_t* fb, Py_ssize_t nfb) noexcept nogil:
+    """Point ``n`` at the network; ``state`` (``_state_size``) receives the factors (``_factor``)."""
+    cdef Py_ssize_t MN = M * N, PN = _padded(M) * N
+    n.M = M
+    n.N = N
+    n.gc = <double*> gc
+    n.gw = <double*> gw
+    n.gb = <double*> gb
+    n.dw = state
+    n.db = state + MN
+    n.bi = state + 2 * MN
+    n.ab = state + 3 * MN
+    n.eb = state + 4 * MN
+    n.wi = state + 5 * MN
+    n.cw = state + 5 * MN + PN
+    n.aw = state + 5 * MN + 2 * PN
+    n.ew = state + 5 * MN + 3 * PN
+    n.fixed_w = fw
+    n.nfw = nfw
+    n.fixed_b = fb
+    n.nfb = nfb
+    n.coarse = NULL
+
+
+cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
+                  const unsigned char* fixed_w, const unsigned char* fixed_b) noexcept nogil:
+    """Diagonals and Thomas factors of the line blocks for the present cell conductances.
+
+    A fixed node gets zero factors, which cuts it from its neighbours.  The word lines are
+    factored R at a time and the bit lines row by row, so that the divisions pipeline.
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, i, j, k, q, blk, ii, ni, nblk = (M + R - 1) // R
+    cdef double inv, gl, gr
+    n.fbm = fixed_b
+    for i in range(M):
+        for j in range(N):
+            k = i * N + j
+            n.dw[k] = n.gc[k] + dw_extra[k]
+            n.db[k] = n.gc[k] + db_extra[k]
+        for j in range(1, N):
+            n.dw[i * N + j] += n.gw[i * (N - 1) + j - 1]
+            n.dw[i * N + j - 1] += n.gw[i * (N - 1) + j - 1]
+        if i > 0:
+            for j in range(N):
+                n.db[i * N + j] += n.gb[(i - 1) * N + j]
+        if i < M - 1:
+            for j in range(N):
+                n.db[i * N + j] += n.gb[i * N + j]
+    # Pivots are computed for fixed nodes too and masked (a fixed node adds 1 S to its divisor,
+    # which keeps it finite when nothing but open cells meets the node): no branch in the
+    # loops, which lets the divisions vectorise.
+    for blk in range(nblk):
+        for ii in range(R):                  # padded rows of the last block: zero factors
+            if blk * R + ii >= M:
+                for j in range(N):
+                    q = blk * R * N + j * R + ii
+                    n.wi[q] = 0.0
+                    n.cw[q] = 0.0
+                    n.aw[q] = 0.0
+                    n.ew[q] = 0.0
+        ni = M - blk * R
+        if ni > R:
+            ni = R
+        for ii in range(ni):
+            k = (blk * R + ii) * N
+            q = blk * R * N + ii
+            inv = (1.0 - fixed_w[k]) / (n.dw[k] + fixed_w[k])   # fixed: 0 even if dw = 0
+            n.wi[q] = inv
+            n.cw[q] = n.gc[k] * inv
+            n.aw[q] = 0.0
+            n.ew[q] = (n.gw[(blk * R + ii) * (N - 1)] if N > 1 else 0.0) * inv
+        for j in range(1, N):
+            for ii in range(ni):
+                i = blk * R + ii
+                k = i * N + j
+                q = blk * R * N + j * R + ii
+                gl = n.gw[i * (N - 1) + j - 1]
+                gr = n.gw[i * (N - 1) + j] if j < N - 1 else 0.0
+                inv = (1.0 - fixed_w[k]) / (n.dw[k] - gl * n.ew[q - R] + fixed_w[k])
+                n.wi[q] = inv
+                n.cw[q] = n.gc[k] * inv
+                n.aw[q] = gl * inv
+                n.ew[q] = gr * inv
+    for j in range(N):
+        n.bi[j] = (1.0 - fixed_b[j]) / (n.db[j] + fixed_b[j])
+        n.ab[j] = 0.0
+        n.eb[j] = (n.gb[j] if M > 1 else 0.0) * n.bi[j]
+    for i in range(1, M):
+        for j in range(N):
+            k = i * N + j
+            inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N] + fixed_b[k])
+            n.bi[k] = inv
+            n.ab[k] = n.gb[k - N] * inv
+            n.eb[k] = (n.gb[k] if i < M - 1 else 0.0) * inv
+
+
+#: The coarse level is added by default (``coarse=-1``) when an array spans at least this many
+#: decay lengths ``ℓ = sqrt(g_wire/g_cell)`` (means over the array).  One-level iterations grow
+#: ~2 per ℓ spanned, two-level ones stay at 30-55, and a two-level iteration costs ~1.5 one-level
+#: ones.  Measured (same runs, 1-2 threads, loaded machine): 2.5 ohm wires, cells U[1e-6, 1e-4] S
+#: (ℓ ≈ 90): 1024² 26 vs 22 iterations, 2048² 46 vs 36 (20.2 vs 19.3 s), 4096² 82 vs 53
+#: (263 vs 270 s): time-neutral; 20 ohm wires, cells U[1e-4, 1e-2] S (ℓ ≈ 3): 64² 56 vs 31,
+#: 256² 188 vs 40 iterations (414 vs 167 ms).
+COARSE_MIN_SPAN = 20.0
+_BLOCKS = (8, 16, 32, 64)     # block edges: multiples of R that divide COLCHUNK
+
+
+def coarse_block(Py_ssize_t M, Py_ssize_t N, int coarse=-1, double span=0.0):
+    """Block edge of the coarse level ``solve`` uses for an M x N array (0: one level).
+
+    Parameters
+    ----------
+    M, N : int
+        Word lines and bit lines (nodes per bit line and per word line).
+    coarse : int
+        -1 chooses; 0 turns the coarse level off; otherwise the block edge in nodes, one of
+        8, 16, 32, 64.
+    span : float
+        min(M, N) in units of the decay length ``sqrt(g_wire/g_cell)`` (dimensionless); the
+        automatic choice adds the coarse level from ``COARSE_MIN_SPAN`` on.
+
+    Returns
+    -------
+    int
+        The block edge in nodes, or 0.  The automatic choice is the smallest block whose band
+        factorisation costs at most ~50 flops per node and whose solve ~4 flops per node and
+        iteration (the rest of an iteration costs ~100).
+    """
+    cdef Py_ssize_t a, Mc, Nc
+    if coarse < 0:
+        if span < COARSE_MIN_SPAN or min(M, N) < 2 * _BLOCKS[0]:
+            return 0
+        for a in _BLOCKS:
+            Mc = (M + a - 1) // a
+            Nc = (N + a - 1) // a
+            if Mc * Nc * Nc * Nc <= 50 * M * N and 4 * Mc * Nc * Nc <= 4 * M * N:
+                return a
+        return 64
+    if coarse and coarse not in _BLOCKS:
+        raise ValueError(f"coarse must be -1, 0 or one of {_BLOCKS} (nodes), got {coarse}")
+    return coarse
+
+
+def _span(gc, gw, gb):
+    """min(M, N)·sqrt(mean cell / mean wire conductance) (see :func:`coarse_block`)."""
+    g_cell = float(np.mean(gc))
+    g_wire = 0.5 * (float(np.mean(gw)) + float(np.mean(gb)))
+    if not g_cell > 0.0 or not g_wire > 0.0:
+        return 0.0
+    return min(gc.shape[0], gc.shape[1]) * (g_cell / g_wire) ** 0.5
+
+
+def fixed_indices(fixed_w, fixed_b):
+    """Index arrays (padded to length >= 1) and counts of the fixed word and bit nodes.
+
+    Parameters
+    ----------
+    fixed_w, fixed_b : (M, N) array_like of bool
+        Where word (bit) node voltages are imposed.
+
+    Returns
+    -------
+    tuple
+        Word-node indices, their count, bit-node indices, their count (indices into M·N).
+    """
+    fw_idx = np.flatnonzero(np.asarray(fixed_w).ravel()).astype(np.intp)
+    fb_idx = np.flatnonzero(np.asarray(fixed_b).ravel()).astype(np.intp)
+    return (np.concatenate([fw_idx, [0]]).astype(np.intp), fw_idx.size,
+            np.concatenate([fb_idx, [0]]).astype(np.intp), fb_idx.size)
+
+
+def solve(const double[:, ::1] gc not None,
+          const double[:, ::1] gw not None,
+          const double[:, ::1] gb not None,
+          const double[:, ::1] dw_extra not None,
+          const double[:, ::1] db_extra not None,
+          const unsigned char[:, ::1] fixed_w not None,
+          const unsigned char[:, ::1] fixed_b not None,
+          const double[:, ::1] f not None,
+          double[:, ::1] x not None,
+          double rtol, double atol, int maxiter, int num_threads=1, int coarse=-1):
+    """Solve ``A x = f`` for a batch of right-hand sides.
+
+    Parameters
+    ----------
+    gc : (M, N) array
+        Cell conductances, S (0 for an isolated cell).
+    gw, gb : (M, max(N-1, 1)) and (max(M-1, 1), N) arrays
+        Segment conductances, S (> 0).
+    dw_extra, db_extra : (M, N) arrays
+        Conductances from word/bit nodes to a source, S (terminals).
+    fixed_w, fixed_b : (M, N) uint8 arrays
+        1 where the node voltage is imposed (its value is taken from ``x``).
+    f : (B, 2*M*N) array
+        Injected currents, A, on free nodes.
+    x : (B, 2*M*N) array
+        Initial guess with the imposed values; overwritten with the solution, V.
+    rtol, atol : float
+        Stop when ||f − A x||₂ <= max(rtol·||f − A x_fixed||₂, atol, 4·eps·||diag(A)∘x||₂)
+        (true residual, A; the last term is the rounding floor of the residual itself).
+    maxiter : int
+        Limit on CG iterations per right-hand side.
+    num_threads : int
+        Threads (one right-hand side per thread, or all on one right-hand side).
+    coarse : int
+        Coarse level of the preconditioner (:func:`coarse_block`): -1 automatic, 0 off, else
+        the block edge in nodes.  It changes the iteration count, not the stopping test.
+
+    Returns
+    -------
+    status, iterations, residual, scale : arrays of length B
+        Status code, CG iterations, final true residual (A) and residual scale (A) per item.
+    errors : (B, 2, N) array
+        Per bit line, the error estimate of its terminal current and its gross cell current
+        Σ|gc·(w − b)|, A, at the returned x (see ``_col_errors``: per line an estimate; only the
+        sum over all of an item's terminals bounds the sum of their errors).
+
+    Notes
+    -----
+    Each item's arithmetic depends on its thread count only: items of a batch run on one thread
+    each, and a single item (B = 1) on ``num_threads``.  With the same count (the default: one
+    thread for one item, ``xbar.circuit.crossbar._num_threads``) a batched and a single solve
+    of an item are bitwise identical, so they report the same status and estimates.  A single
+    item on several threads sums its dot products in another order: results differ by
+    rounding (1e-16 relative on well-conditioned arrays, up to ~1e-5 at G ~ 1e9 S next to
+    100 ohm terminals, where the estimates are as large), so an item whose estimate lies within
+    that rounding of its tolerance can be accepted in one and not in the other.
+    """
+    cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], MN = M * N, B = f.shape[0], bi
+    cdef Py_ssize_t a = coarse_block(M, N, coarse, _span(gc, gw, gb) if coarse < 0 else 0.0)
+    state = take(_state_size(M, N))          # diagonals and line factors
+    cdef double[::1] stv = state
+    fw_buf, nfw, fb_buf, nfb = fixed_indices(fixed_w, fixed_b)
+    cdef Py_ssize_t[::1] fwv = fw_buf, fbv = fb_buf
+    cdef Net net
+    cdef Coarse cl
+    cdef double[::1] cv
+    cdef int info = 0
+    status = np.zeros(B, dtype=np.intc)
+    iters = np.zeros(B, dtype=np.intc)
+    resid = np.zeros(B)
+    scale = np.zeros(B)
+    errors = np.zeros((B, 2, N))
+    cdef int[::1] st = status, itv = iters
+    cdef double[::1] rv = resid, sv = scale
+    cdef double[:, :, ::1] ev = errors
+    cdef double* buf
+    cdef int nt = num_threads if num_threads > 0 else 1
+    cdef int inner = nt                # one right-hand side: the threads share each iteration
+    if B > 1:
+        inner = 1                      # several: one per thread at a time
+        if nt > B:
+            nt = <int> B
+    band = None
+    if a:
+        cl.a = a
+        cl.Mc = (M + a - 1) // a
+        cl.Nc = (N + a - 1) // a
+        cl.n = cl.Mc * cl.Nc
+        cl.kd = cl.Nc
+        band = take((cl.kd + 1) * cl.n + N + 4 * cl.Nc)
+        cv = band
+        cl.ab = &cv[0]
+    cdef Py_ssize_t per = NBUF * MN + inner * R * N + (2 * cl.n if a else 0)
+    work = take(per if B == 1 else nt * per)
+    cdef double[::1] wv = work
+    try:
+        _net_init(&net, M, N, &gc[0, 0], &gw[0, 0], &gb[0, 0], &stv[0], &fwv[0], nfw, &fbv[0],
+                  nfb)
+        with nogil:
+            _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
+            if a:
+                # A failed factorisation (a floating sub-network; rounding at extreme
+                # conductance ratios) leaves the one-level preconditioner.
+                _coarse_assemble(&net, &cl, &fixed_b[0, 0], cl.ab + (cl.kd + 1) * cl.n)
+                info = _band_cholesky(&cl)
+                if info == 0:
+                    net.coarse = &cl
+            if B == 1:
+                st[0] = _solve_guarded(&net, &f[0, 0], &x[0, 0], &wv[0], rtol, atol, maxiter,
+                                       nt, &itv[0], &rv[0], &sv[0], &ev[0, 0, 0])
+            else:
+                with parallel(num_threads=nt):
+                    buf = &wv[0] + threadid() * per
+                    for bi in prange(B, schedule="dynamic"):
+                        st[bi] = _solve_guarded(&net, &f[bi, 0], &x[bi, 0], buf, rtol, atol,
+                                                maxiter, 1, &itv[bi], &rv[bi], &sv[bi],
+                                                &ev[bi, 0, 0])
+    finally:
+        give(state)
+        give(work)
+        if band is not None:
+            give(band)
+    return status, iters, resid, scale, errors
+
+
+def _coarse_matrix(const double[:, ::1] gc not None, const double[:, ::1] gw not None,
+                   const double[:, ::1] gb not None, const double[:, ::1] dw_extra not None,
+                   const double[:, ::1] db_extra not None,
+                   const unsigned char[:, ::1] fixed_w not None,
+                   const unsigned char[:, ::1] fixed_b not None, int a):
+    """The assembled coarse matrix Ac (dense, for tests): arguments as :func:`solve`."""
+    cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], i, j
+    state = np.empty(_state_size(M, N))
+    cdef double[::1] stv = state
+    fw_buf, nfw, fb_buf, nfb = fixed_indices(fixed_w, fixed_b)
+    cdef Py_ssize_t[::1] fwv = fw_buf, fbv = fb_buf
+    cdef Net net
+    cdef Coarse cl
+    cl.a = coarse_block(M, N, a)
+    if cl.a == 0:
+        raise ValueError("a must be a block edge")
+    cl.Mc = (M + a - 1) // a
+    cl.Nc = (N + a - 1) // a
+    cl.n = cl.Mc * cl.Nc
+    cl.kd = cl.Nc
+    band = np.zeros((cl.kd + 1) * cl.n + N + 4 * cl.Nc)
+    cdef double[::1] cv = band
+    cl.ab = &cv[0]
+    _net_init(&net, M, N, &gc[0, 0], &gw[0, 0], &gb[0, 0], &stv[0], &fwv[0], nfw, &fbv[0], nfb)
+    _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
+    _coarse_assemble(&net, &cl, &fixed_b[0, 0], cl.ab + (cl.kd + 1) * cl.n)
+    E = np.zeros((cl.n, cl.n))
+    for i in range(cl.n):
+        for j in range(i, min(i + cl.kd + 1, cl.n)):
+            E[i, j] = E[j, i] = _band(&cl, i, j)[0]
+    return E
