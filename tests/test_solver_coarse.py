@@ -11,7 +11,7 @@ import pytest
 import xbar
 from dense_reference import dense_solve
 from xbar._kernels import _pcg
-from xbar.circuit.network import build_problem
+from xbar.circuit.nodal import build_problem
 
 # Strong coupling: cells U[1e-4, 1e-2] S, 20 ohm segments (decay length ~3 nodes).
 STRONG = dict(r_wordline=20.0, r_bitline=20.0, r_driver=100.0, r_sense=100.0)

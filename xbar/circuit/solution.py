@@ -126,7 +126,7 @@ class CircuitSolution:
         estimate divided by its line's gross current S = Σ|I_cell| + |I| + g_terminal·|V_source|
         (dimensionless; floating lines excluded).  The estimate propagates every node's KCL
         residual plus the float64 rounding floor of that residual (``eps·(|A||x| + |f|)``) to
-        the terminals (``xbar.circuit.network.current_errors``); the errors of all terminal
+        the terminals (``xbar.circuit.nodal.current_errors``); the errors of all terminal
         currents together are about the sum of those node terms at most.  ``rtol`` of a solve
         is tested against it.
     info : np.ndarray | int
