@@ -96,7 +96,7 @@ def test_param_accepts_int_for_float_and_bounds_inclusive():
     p = Param(float, 1.0, low=0, high=2)
     assert p.check(2, "x") == 2.0 and isinstance(p.check(2, "x"), float)
     assert p.check(0, "x") == 0.0
-    with pytest.raises(ConfigError, match=r"x must be a real number >= 0 and <= 2"):
+    with pytest.raises(ConfigError, match=r"x must be >= 0 and <= 2, got 2.5"):
         p.check(2.5, "x")
 
 
@@ -145,7 +145,7 @@ BAD_SPECS = [
     ({"sweep": {"task": "test-power"}, "axes": {"a": []}}, r"\[axes\] a is an empty axis"),
     ({"sweep": {"task": "test-power"}, "axes": {"n": [1, 2.5]}}, r"\[axes\] n\[1\] must be an integer"),
     ({"sweep": {"task": "test-power"}, "axes": {"a": ["x"]}}, r"\[axes\] a\[0\] must be a real number"),
-    ({"sweep": {"task": "test-power"}, "base": {"a": 11.0}}, r"\[base\] a must be a real number >= -10"),
+    ({"sweep": {"task": "test-power"}, "base": {"a": 11.0}}, r"\[base\] a must be >= -10 and <= 10 V, got 11.0"),
     ({"sweep": {"task": "test-power"}, "axes": {"mode": ["plain", "loud"]}}, r"mode\[1\] must be one of"),
     ({"sweep": {"task": "test-power"}, "axes": {"a": 1.0}}, r"must be a list of values or a range"),
     ({"sweep": {"task": "test-power"}, "axes": {"a": [1.0, 1.0]}}, r"axis a repeats a value"),
