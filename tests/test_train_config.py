@@ -23,9 +23,9 @@ def _doc(root, **data):
 
 
 @pytest.mark.parametrize("key, value, match", [
-    ("n_train", -5, r"\[data\] n_train must be an integer >= 1, got -5"),
-    ("n_train", 0, r"\[data\] n_train must be an integer >= 1, got 0"),
-    ("n_train", "100", r"\[data\] n_train must be an integer >= 1, got '100'"),
+    ("n_train", -5, r"\[data\] n_train must be >= 1, got -5"),
+    ("n_train", 0, r"\[data\] n_train must be >= 1, got 0"),
+    ("n_train", "100", r"\[data\] n_train must be an integer or None, got str '100'"),
     ("n_train", 2.5, r"\[data\] n_train must be an integer"),
     ("n_test", True, r"\[data\] n_test must be an integer"),
     ("n_train", 61, r"n_train = 61 but the data set has only 60"),
@@ -73,10 +73,10 @@ def test_missing_file_key_and_bad_arrays_give_clear_errors(tmp_path):
 
 
 @pytest.mark.parametrize("table, key, value, match", [
-    ("train", "epochs", 0, r"\[train\] epochs must be an integer >= 1, got 0"),
+    ("train", "epochs", 0, r"\[train\] epochs must be >= 1, got 0"),
     ("train", "batch_size", "10", r"\[train\] batch_size must be an integer"),
-    ("train", "seed", -1, r"\[train\] seed must be an integer >= 0"),
-    ("train", "progress", "yes", r"\[train\] progress must be true or false"),
+    ("train", "seed", -1, r"\[train\] seed must be >= 0, got -1"),
+    ("train", "progress", "yes", r"\[train\] progress must be a boolean \(true or false\)"),
     ("train", "results_dir", 3, r"\[train\] results_dir must be a string"),
     ("model", "hidden", [10, 0], r"\[model\] hidden must be a list of integers >= 1"),
     ("rule", "lr", "fast", r"\[rule\]"),

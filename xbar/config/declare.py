@@ -36,7 +36,7 @@ from ..exceptions import ConfigError
 
 __all__ = ["Constraint", "param", "bound", "validate", "declared", "constraints", "field_text"]
 
-_TYPES = {int: "an integer", float: "a real number", bool: "a boolean", str: "a string"}
+_TYPES = {int: "an integer", float: "a real number", bool: "a boolean (true or false)", str: "a string"}
 _KEY = "xbar.constraint"
 
 

@@ -11,8 +11,9 @@ Registering a task is one decorator::
         return {"accuracy": acc, "energy_j": e}
 
 A spec then says ``task = "ff-train"`` once the defining module is imported: modules listed in
-:data:`TASK_MODULES` are imported on the first lookup (the built-in ``mvm`` and
-``train`` tasks live in ``xbar/sweep/mvm.py`` and ``xbar/sweep/train_tasks.py``), and any other module is named in the spec as
+:data:`TASK_MODULES` are imported on the first lookup (the built-in ``mvm``,
+``train`` and ``layer`` tasks live in ``xbar/sweep/mvm.py``, ``xbar/sweep/train_tasks.py`` and
+``xbar/sweep/layer.py``), and any other module is named in the spec as
 ``task = "package.module:ff_train"`` (imported on demand, also on Dask workers).  The function receives every parameter of its schema
 (spec values over defaults) except ``seed``, which comes separately; it returns a flat dict of
 scalar metrics.  Raise to fail the point: the error is recorded and the sweep goes on.
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from ..exceptions import ConfigError
 from .params import SEED, Param, unknown_name
 
-TASK_MODULES: tuple[str, ...] = ("xbar.sweep.mvm", "xbar.sweep.train_tasks")
+TASK_MODULES: tuple[str, ...] = ("xbar.sweep.mvm", "xbar.sweep.train_tasks", "xbar.sweep.layer")
 """Modules imported to find built-in tasks (each registers its tasks on import; absent ones are
 skipped, so a subpackage can add its tasks by creating the listed file)."""
 
