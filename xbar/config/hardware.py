@@ -46,7 +46,7 @@ from ..periphery.dac import DAC
 from ..periphery.mapping import ConductanceRange, WeightMapping
 from ..periphery.tia import TIA
 from ..periphery.tiling import ArrayConfig
-from .declare import Constraint, constraints, declared, param, validate
+from .declare import Constraint, constraints, declared, field_text, param, validate
 
 __all__ = ["HardwareConfig", "DeviceConfig", "SECTIONS", "NONE", "hardware_params",
            "load_hardware", "device_constraints", "PRESETS", "MODELS"]
@@ -100,7 +100,11 @@ def device_constraints(model: str = "HfOxReRAM") -> dict[str, Constraint]:
     table = hfox._HFOX_CONSTRAINTS if model == "HfOxReRAM" else stochastic._BIN_CONSTRAINTS
     defaults = {f.name: f.default for f in dataclasses.fields(cls)
                 if f.default is not dataclasses.MISSING}
-    return {k: dataclasses.replace(c, default=defaults.get(k), doc=c.doc or f"{model}.{k}")
+    texts: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):      # the attribute docstrings of the model and its bases
+        if dataclasses.is_dataclass(klass):
+            texts.update(field_text(klass))
+    return {k: dataclasses.replace(c, default=defaults.get(k), doc=c.doc or texts.get(k, k))
             for k, c in table.items()}
 
 
@@ -196,6 +200,9 @@ class DeviceConfig:
             if k not in known:
                 raise _unknown(k, known | {"preset", "model"}, "key", f"[{where}]")
             c = bounds.get(k)
+            if isinstance(v, (list, tuple)) and not isinstance(c.default if c else (), tuple):
+                raise ConfigError(f"[{where}] {k} must be {(c or Constraint()).describe()}, got "
+                                  f"{type(v).__name__} {v!r}")
             if c is not None:
                 for i, x in enumerate(v if isinstance(v, (list, tuple)) else [v]):
                     c.check(x, f"[{where}] {k}" + (f"[{i}]" if isinstance(v, (list, tuple)) else ""))
