@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _invalid import invalid_values
 
 from xbar.config import Constraint, HardwareConfig, constraints, declared, param, validate
 from xbar.config.hardware import (SECTIONS, DeviceConfig, device_constraints, hardware_params,
@@ -16,22 +17,6 @@ EXAMPLE = ROOT / "examples" / "hardware" / "rram_1t1r.toml"
 
 #: Fields a section class validates by hand because no scalar declaration can express them.
 UNDECLARED = {"array": {"crossbar_options"}, "adc": {"range"}}
-
-
-def invalid_values(c: Constraint) -> list:
-    """Values ``c`` must reject, generated from its type and range."""
-    wrong_type = {int: [2.5, "3", True], float: ["1.0", True, float("nan")], bool: [1, "yes"],
-                  str: [1]}
-    vals = list(wrong_type[c.type])
-    if not c.optional:
-        vals.append(None)
-    if c.low is not None:
-        vals.append(c.low if c.low_open else c.low - 1)
-    if c.high is not None:
-        vals.append(c.high if c.high_open else c.high * 2 + 1)
-    if c.choices:
-        vals.append(str(c.choices[0]) + "-unknown")
-    return vals
 
 
 # ----------------------------------------------------------------------------- declarations

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _invalid import invalid_values
 
 from xbar.cli import main as cli_main
 from xbar.exceptions import ConfigError
@@ -69,27 +70,12 @@ def _clear_calls():
 
 
 # --------------------------------------------------------------------------------------- params
-def _invalid_values(p: Param):
-    """Values the schema entry must reject, generated from its type and range."""
-    wrong_type = {int: [2.5, "3", True], float: ["1.0", True], bool: [1, "yes"], str: [1]}
-    vals = list(wrong_type[p.type]) + ([] if p.optional else [None])
-    if p.type is float:
-        vals.append(float("nan"))
-    if p.low is not None:
-        vals.append(p.low if p.low_open else p.low - 1)
-    if p.high is not None:
-        vals.append(p.high if p.high_open else p.high * 2 + 1)
-    if p.choices:
-        vals.append(str(p.choices[0]) + "-unknown")
-    return vals
-
-
 @pytest.mark.parametrize("schema", [POWER_PARAMS, MVM_PARAMS, LAYER_PARAMS],
                          ids=["test-power", "mvm", "layer"])
 def test_schema_rejects_generated_invalid_values(schema):
     for name, p in schema.items():
         assert p.check(p.default, name) == p.default
-        for bad in _invalid_values(p):
+        for bad in invalid_values(p):
             with pytest.raises(ConfigError, match=name):
                 p.check(bad, name)
 

@@ -1,6 +1,6 @@
 """Configuration: one declaration per parameter, and the composite hardware configuration.
 
-* :mod:`xbar.config.declare`: :func:`param` declares a dataclass field's type, range, unit and
+* ``xbar.config.declare``: :func:`param` declares a dataclass field's type, range, unit and
   default once; :func:`validate`, the documentation, the sweep parameters and the TOML keys
   derive from it.
 * :mod:`xbar.config.hardware`: :class:`HardwareConfig` gathers array, cell, wires, device, DAC,

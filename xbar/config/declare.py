@@ -5,7 +5,7 @@ The same object then
 
 * validates instances (:func:`validate`, called from ``__post_init__``; the error names the
   class and field, the allowed range with its unit and the value received),
-* documents the field in ``help()`` (:func:`declared` runs :func:`xbar._fielddoc.document_fields`
+* documents the field in ``help()`` (:func:`declared` runs ``xbar._fielddoc.document_fields``
   and adds the allowed range and unit to each field's entry),
 * becomes a sweep parameter (``xbar.sweep.Param`` is :class:`Constraint`) and a key of the
   TOML tables of ``xbar train`` and of :class:`xbar.config.HardwareConfig`
@@ -282,7 +282,7 @@ def constraints(cls: type) -> dict[str, Constraint]:
 
 
 def declared(cls: type) -> type:
-    """Class decorator: :func:`~xbar._fielddoc.document_fields`, plus the declared range.
+    """Class decorator: ``xbar._fielddoc.document_fields``, plus the declared range.
 
     Each declared field's entry in the generated ``Parameters`` section gains a line
     ``Allowed: <range>`` (from its :class:`Constraint`), so ``help()``, the API reference and

@@ -3,19 +3,14 @@
 :class:`HardwareConfig` gathers the configuration dataclasses of one analog layer, as aihwkit's
 RPU configs gather theirs.  Each value has one home:
 
-========== ============================================ =========================================
- section    class                                        holds
-========== ============================================ =========================================
- array      :class:`xbar.periphery.ArrayConfig`          tile size (``max_rows``, ``max_cols``),
-                                                         cell (``cell``, ``r_access``) and wires
-                                                         (``r_wordline``, ``r_bitline``), ohm
- device     :class:`DeviceConfig`                        a preset name or explicit parameters
- dac        :class:`xbar.periphery.DAC`                  drivers, incl. ``r_driver`` (ohm)
- tia        :class:`xbar.periphery.TIA`                  sense amplifiers, incl. ``r_in`` = the
-                                                         circuit's ``r_sense`` (ohm)
- adc        :class:`xbar.periphery.ADC`                  column converters
- mapping    :class:`xbar.periphery.WeightMapping`        weights to conductances
-========== ============================================ =========================================
+* ``array`` (:class:`xbar.periphery.ArrayConfig`): tile size (``max_rows``, ``max_cols``), cell
+  (``cell``, ``r_access``) and wires (``r_wordline``, ``r_bitline``), ohm;
+* ``device`` (:class:`DeviceConfig`): a preset name or a model and its parameters;
+* ``dac`` (:class:`xbar.periphery.DAC`): drivers, with ``r_driver`` (ohm);
+* ``tia`` (:class:`xbar.periphery.TIA`): sense amplifiers, with ``r_in``, the circuit's
+  ``r_sense`` (ohm);
+* ``adc`` (:class:`xbar.periphery.ADC`): column converters;
+* ``mapping`` (:class:`xbar.periphery.WeightMapping`): weights to conductances.
 
 The same TOML file (one table per section; keys are the dataclass fields, checked against their
 declarations) is read by :meth:`HardwareConfig.from_toml`, ``xbar read --hardware``,
