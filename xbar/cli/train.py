@@ -253,7 +253,7 @@ def load_data(cfg: dict, base: Path | None = None):
         Xtr, Xte = Xtr.reshape(len(Xtr), -1) / 255.0, Xte.reshape(len(Xte), -1) / 255.0
     elif name == "digits":
         try:
-            from sklearn.datasets import load_digits
+            from sklearn.datasets import load_digits  # type: ignore[import-untyped]
         except ImportError:
             raise ConfigError("[data] name='digits' needs scikit-learn (pip install scikit-learn)"
                               ) from None
@@ -356,6 +356,7 @@ def hardware_config(hw: dict, base: Path | None = None):
         if not isinstance(v, str):
             raise ConfigError(f"[hardware] config must be a string (a TOML file), got {v!r}")
         path = _path(v, base)
+        assert path is not None       # v is a string
         try:
             data = tomllib.loads(path.read_text())
         except OSError as exc:
@@ -483,9 +484,9 @@ def run_config(doc: dict, *, progress=True, base_dir=None):
             reader = _build(CircuitReader, {**hw.get("reader", {}), **periphery},
                             "hardware.reader")
         w_max = hw.get("w_max", 1.0)
-        if isinstance(w_max, bool) or not isinstance(w_max, numbers.Real) or not w_max > 0:
+        if isinstance(w_max, bool) or not isinstance(w_max, numbers.Real) or not float(w_max) > 0:
             raise ConfigError(f"[hardware] w_max must be a number > 0, got {w_max!r}")
-        factory = T.pulsed_layer_factory(device, writer, mapping, w_max=w_max,
+        factory = T.pulsed_layer_factory(device, writer, mapping, w_max=float(w_max),
                                          ledger=ledger, reader=reader, g_high=hw.get("g_high"))
     net = T.build_network(rule, train[0].shape[1], n_classes, hidden,
                           layer_factory=factory, random_state=seed)

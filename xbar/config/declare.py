@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from .._fielddoc import document_fields, field_docs
 from ..exceptions import ConfigError
@@ -142,7 +142,7 @@ class Constraint:
             if isinstance(value, bool) or not isinstance(
                     value, numbers.Integral if self.type is int else numbers.Real):
                 raise ConfigError(f"{where} must be {kind}, {got}")
-            value = int(value) if self.type is int else float(value)
+            value = int(cast(int, value)) if self.type is int else float(value)
             if value != value or abs(value) == float("inf"):
                 raise ConfigError(f"{where} must be finite, {got}")
         if self.choices is not None:
@@ -277,7 +277,7 @@ def constraints(cls: type) -> dict[str, Constraint]:
             texts = field_text(cls) if texts is None else texts
             c = dataclasses.replace(c, doc=texts.get(f.name, ""))
         out[f.name] = c
-    cls.__xbar_constraints__ = out
+    setattr(cls, "__xbar_constraints__", out)
     return dict(out)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._kernels import _quantize
+from .._kernels import _quantize  # type: ignore[attr-defined]
 from .._fielddoc import document_fields
 from ..config.declare import declared, param, validate
 from ..exceptions import ConfigError
@@ -107,7 +107,7 @@ class DAC:
 
     def reads_per_input(self) -> int:
         """Array reads per input vector."""
-        n = self.bits if self.encoding == "bit_serial" else 1
+        n = self.bits if (self.encoding == "bit_serial" and self.bits is not None) else 1
         return n * (2 if self.signed == "two_phase" else 1)
 
     def encode(self, x: np.ndarray) -> list[Phase]:
@@ -127,7 +127,7 @@ class DAC:
             if self.bits is None:
                 phases.append(Phase(part * v, s))
                 continue
-            L = self.levels
+            L = 2 ** self.bits - 1
             codes = np.floor(np.abs(part) * L + 0.5)
             sgn = np.sign(part)
             if self.encoding == "amplitude":

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._deprecate import warn_renamed
 from ..exceptions import ConfigError
 from .params import Param, unknown_name
 from .records import config_hash
@@ -179,6 +180,16 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
     base = task.defaults()
     given: dict[str, str] = {}  # parameter -> where it was set
 
+    def names(table: dict, where: str) -> dict:
+        """Dotted keys flattened, deprecated parameter names replaced (with a warning)."""
+        out = {}
+        for pname, value in _dotted(table, schema).items():
+            if pname in task.renamed:
+                warn_renamed(f"{where} {pname}", task.renamed[pname], stacklevel=5)
+                pname = task.renamed[pname]
+            out[pname] = value
+        return out
+
     def claim(pname: str, where: str) -> Param:
         if pname not in schema:
             raise unknown_name(pname, schema, "parameter", f"{where} (task {task.name!r})")
@@ -188,11 +199,11 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
         given[pname] = where
         return schema[pname]
 
-    for pname, value in _dotted(_table(data, "base"), schema).items():
+    for pname, value in names(_table(data, "base"), "[base]").items():
         base[pname] = claim(pname, "[base]").check(value, f"[base] {pname}")
 
     axes = []
-    for pname, value in _dotted(_table(data, "axes"), schema).items():
+    for pname, value in names(_table(data, "axes"), "[axes]").items():
         p = claim(pname, "[axes]")
         vals = _axis_values(p, value, f"[axes] {pname}")
         axes.append(Axis((pname,), tuple((v,) for v in vals)))
@@ -207,7 +218,7 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
         if not isinstance(group, dict) or not group:
             raise ConfigError(f"{where} must be a non-empty table of parameter lists, got {group!r}")
         columns = {}
-        for pname, value in _dotted(group, schema).items():
+        for pname, value in names(group, where).items():
             p = claim(pname, where)
             columns[pname] = _axis_values(p, value, f"{where} {pname}")
         lengths = {n: len(v) for n, v in columns.items()}
