@@ -91,7 +91,7 @@ def test_sweep_param_is_the_declaration_and_hardware_params_cover_every_field():
                                                                   c.choices, c.unit)
     expected = ({f"hardware.{s}.{n}" for s, cls in SECTIONS.items() for n in constraints(cls)}
                 | {f"hardware.device.{n}" for n in device_constraints("HfOxReRAM")}
-                | {"hardware.device.preset", "hardware.device.model"})
+                | {f"hardware.device.{n}" for n in constraints(DeviceConfig)})
     assert names == expected and names <= set(LAYER_PARAMS)
 
 
@@ -198,6 +198,22 @@ def test_device_config_builds_presets_models_and_windows():
         ConductanceRange(1e-6, 2e-5)
     with pytest.raises(ConfigError, match="cannot be written to TOML"):
         DeviceConfig(params={"iv": HfOxReRAM().iv}).to_dict()
+
+
+def test_device_layer_options_round_trip_and_reach_the_layer_keywords():
+    dev = DeviceConfig.from_dict({"preset": "tud_hfox", "programming": "verify",
+                                  "read_noise": True, "program_options": {"max_pulses": 50}})
+    assert dev.layer_options() == {"programming": "verify", "read_noise": True,
+                                   "program_options": {"max_pulses": 50}}
+    hw = HardwareConfig(device=dev)
+    assert HardwareConfig.from_toml(hw.to_toml()) == hw
+    kw = hw.layer_kwargs()
+    assert kw["programming"] == "verify" and kw["read_noise"] is True
+    assert "programming" not in HardwareConfig().layer_kwargs()     # defaults: AnalogLinear's
+    with pytest.raises(ConfigError, match=r"\[device\] programming must be one of"):
+        DeviceConfig.from_dict({"preset": "tud_hfox", "programming": "fast"})
+    with pytest.raises(ConfigError, match="need a device model"):
+        DeviceConfig(read_noise=True)
 
 
 def test_crossbar_kwargs_and_flat_sweep_parameters():

@@ -388,6 +388,11 @@ def _device(spec):
     """The pulsed layers' device model of a DeviceConfig (default ``HfOxReRAM()``)."""
     from ..devices import HfOxReRAM
     from ..periphery import ConductanceRange
+    if spec.layer_options():
+        raise ConfigError(f"[hardware.device] {sorted(spec.layer_options())} configure the "
+                          "analog layer (AnalogLinear); xbar train's pulsed layers program by "
+                          "pulses: set read noise and the device I-V in [hardware.reader] "
+                          "(read_noise, device_iv)")
     model = spec.build()
     if model is None:
         return HfOxReRAM()

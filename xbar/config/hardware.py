@@ -72,6 +72,8 @@ def _models() -> dict[str, type]:
 PRESETS: tuple[str, ...] = _presets()
 #: Device model names: ``"window"`` (a conductance window only) and the ``xbar.devices`` models.
 MODELS: tuple[str, ...] = tuple(_models())
+#: How the analog layer writes device-backed tiles (``AnalogLinear(programming=...)``).
+PROGRAMMING: tuple[str, ...] = ("exact", "verify")
 
 
 def device_constraints(model: str = "HfOxReRAM") -> dict[str, Constraint]:
@@ -122,6 +124,15 @@ class DeviceConfig:
     params: dict = field(default_factory=dict)
     """Model parameters (S, V, s, as the model documents them) overriding the preset's or the
     model's defaults; knot tables as tuples."""
+    programming: str = param("exact", choices=PROGRAMMING)
+    """How the analog layer writes its devices (``AnalogLinear(programming=...)``): ``"exact"``
+    sets every device's conductance, ``"verify"`` runs the model's program-and-verify."""
+    read_noise: bool = param(False)
+    """Add the model's read noise to every read of the analog layer
+    (``AnalogLinear(read_noise=...)``)."""
+    program_options: dict = field(default_factory=dict)
+    """Keyword arguments of the model's program-and-verify for ``programming = "verify"``
+    (``AnalogLinear(program_options=...)``: tolerance in S, ``max_pulses``, pulse width in s)."""
 
     def __post_init__(self):
         validate(self)
@@ -136,7 +147,25 @@ class DeviceConfig:
         for k in self.params:
             if k not in known:
                 raise _unknown(k, known, f"{self.model_name} parameter", "DeviceConfig.params")
-        self.build()     # the model's own checks (its declared bounds, g_min < g_max, ...)
+        if not isinstance(self.program_options, dict):
+            raise ConfigError("DeviceConfig.program_options must be a dict, got "
+                              f"{type(self.program_options).__name__}")
+        model = self.build()     # the model's own checks (declared bounds, g_min < g_max, ...)
+        if self.layer_options() and (model is None or isinstance(model, ConductanceRange)):
+            raise ConfigError(f"DeviceConfig: {sorted(self.layer_options())} need a device model "
+                              "(a preset or model = 'HfOxReRAM', ...), not a conductance window")
+
+    def layer_options(self) -> dict:
+        """The ``AnalogLinear`` keywords ``programming``, ``read_noise``, ``program_options``
+        that differ from the defaults (so the default layer is built with the defaults)."""
+        out: dict[str, Any] = {}
+        if self.programming != "exact":
+            out["programming"] = self.programming
+        if self.read_noise:
+            out["read_noise"] = True
+        if self.program_options:
+            out["program_options"] = dict(self.program_options)
+        return out
 
     @property
     def model_name(self) -> str:
@@ -168,6 +197,12 @@ class DeviceConfig:
             out["model"] = self.model
         for k, v in self.params.items():
             out[k] = _plain(v, f"device.{k}")
+        if self.programming != "exact":
+            out["programming"] = self.programming
+        if self.read_noise:
+            out["read_noise"] = True
+        if self.program_options:
+            out["program_options"] = _plain(self.program_options, "device.program_options")
         return out
 
     @classmethod
@@ -184,16 +219,22 @@ class DeviceConfig:
         if not isinstance(table, dict):
             raise ConfigError(f"[{where}] must be a table, got {type(table).__name__} {table!r}")
         table = dict(table)
-        preset, model = table.pop("preset", None), table.pop("model", None)
         own = constraints(cls)
-        own["preset"].check(preset, f"[{where}] preset")
-        own["model"].check(model, f"[{where}] model")
+        opts = {k: own[k].check(table.pop(k), f"[{where}] {k}")
+                for k in ("preset", "model", "programming", "read_noise") if k in table}
+        preset, model = opts.pop("preset", None), opts.pop("model", None)
+        if "program_options" in table:
+            po = table.pop("program_options")
+            if not isinstance(po, dict):
+                raise ConfigError(f"[{where}] program_options must be a table of program-and-verify "
+                                  f"keywords, got {type(po).__name__} {po!r}")
+            opts["program_options"] = po
         name = model or "HfOxReRAM"
         bounds = device_constraints(name)
         known = {f.name for f in dataclasses.fields(_models()[name])}
         for k, v in table.items():
             if k not in known:
-                raise _unknown(k, known | {"preset", "model"}, "key", f"[{where}]")
+                raise _unknown(k, known | set(_OWN_KEYS), "key", f"[{where}]")
             c = bounds.get(k)
             if isinstance(v, (list, tuple)) and not isinstance(c.default if c else (), tuple):
                 raise ConfigError(f"[{where}] {k} must be {(c or Constraint()).describe()}, got "
@@ -201,7 +242,7 @@ class DeviceConfig:
             if c is not None:
                 for i, x in enumerate(v if isinstance(v, (list, tuple)) else [v]):
                     c.check(x, f"[{where}] {k}" + (f"[{i}]" if isinstance(v, (list, tuple)) else ""))
-        return _wrap(where, lambda: cls(preset=preset, model=model, params=table))
+        return _wrap(where, lambda: cls(preset=preset, model=model, params=table, **opts))
 
 
 def _note(c: Constraint, width: int = 64) -> str:
@@ -210,6 +251,9 @@ def _note(c: Constraint, width: int = 64) -> str:
     if len(text) > width:
         text = text[:width].rsplit(" ", 1)[0] + " ..."
     return (f"[{c.unit}] " if c.unit else "") + text
+
+
+_OWN_KEYS = ("preset", "model", "programming", "read_noise", "program_options")
 
 
 def _wrap(where: str, make):
@@ -335,7 +379,8 @@ class HardwareConfig:
     def layer_kwargs(self) -> dict:
         """Keyword arguments of :class:`xbar.periphery.AnalogLinear` for this hardware."""
         return dict(array=self.array, dac=self.dac, adc=self.adc, tia=self.tia,
-                    mapping=self.mapping, device=self.device.build())
+                    mapping=self.mapping, device=self.device.build(),
+                    **self.device.layer_options())
 
     def build_layer(self, W, *, random_state=None, **kwargs):
         """An :class:`xbar.periphery.AnalogLinear` of weights ``W`` on this hardware.
