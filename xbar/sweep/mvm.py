@@ -10,13 +10,16 @@ the comparison, over a fixed full-scale range or one calibrated on a separate ba
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import time
 
 import numpy as np
 
 from .._random import spawn
+from ..config.declare import constraints
 from ..exceptions import ConfigError
+from ..periphery.tiling import ArrayConfig
 from .params import Param
 from .tasks import task
 
@@ -31,7 +34,8 @@ MVM_PARAMS = {
                     doc="resistance of one word-line and one bit-line segment between cells"),
     "r_driver": Param(float, 0.0, low=0, high=1e9, unit="ohm", doc="word-line driver output resistance"),
     "r_sense": Param(float, 0.0, low=0, high=1e9, unit="ohm", doc="bit-line sense (TIA input) resistance"),
-    "cell": Param(str, "0T1R", choices=("0T1R", "1T1R"), doc="passive cell or one with access transistor"),
+    "cell": dataclasses.replace(constraints(ArrayConfig)["cell"],   # the array's declaration
+                                doc="passive cell or one with access transistor"),
     "r_access": Param(float, 0.0, low=0, high=1e9, unit="ohm",
                       doc="1T1R access-transistor on-resistance (NeuroSim default 15 kOhm)"),
     "v_read": Param(float, 0.2, low=0, low_open=True, high=10, unit="V",
