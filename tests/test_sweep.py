@@ -396,3 +396,10 @@ def test_sweep_over_a_hardware_field_runs(tmp_path):
 def test_bad_hardware_parameters_are_refused_before_running(text, match):
     with pytest.raises(ConfigError, match=match):
         load_spec("[sweep]\ntask = \"layer\"\n" + text)
+
+
+def test_shipped_layer_hardware_spec_is_valid():
+    spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / "sweeps" / "layer_hardware.toml")
+    assert spec.n_points == 12
+    assert spec.axis_names == ["hardware.array.r_wordline", "hardware.adc.bits", "seed"]
+    assert {p.params["hardware.array.max_rows"] for p in spec.points()} == {32}
