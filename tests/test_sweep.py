@@ -380,7 +380,7 @@ def test_sweep_over_a_hardware_field_runs(tmp_path):
     spec = load_spec(HW_SPEC)
     assert spec.axis_names == ["hardware.adc.bits"]
     assert [p.params["hardware.array.max_rows"] for p in spec.points()] == [32, 32]
-    res = run(spec, out=tmp_path / "out", progress=False)
+    res = run(spec, out=tmp_path / "out", workers=0, progress=False)
     recs = sorted(res.records, key=lambda r: r["params"]["hardware.adc.bits"])
     assert [r["status"] for r in recs] == ["ok", "ok"]
     coarse, fine = (r["metrics"] for r in recs)

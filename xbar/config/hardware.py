@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
-import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -41,6 +39,7 @@ from ..periphery.dac import DAC
 from ..periphery.mapping import ConductanceRange, WeightMapping
 from ..periphery.tia import TIA
 from ..periphery.tiling import ArrayConfig
+from ._toml import dump_toml
 from .declare import Constraint, constraints, declared, field_text, param, validate
 
 __all__ = ["HardwareConfig", "DeviceConfig", "SECTIONS", "NONE", "hardware_params",
@@ -473,7 +472,7 @@ class HardwareConfig:
             for name, c in list(SECTIONS.items()) + [("device", DeviceConfig)]:
                 for k, con in constraints(c).items():
                     notes[(name, k)] = _note(con)
-        return _dump_toml(self.to_dict(), notes)
+        return dump_toml(self.to_dict(), notes)
 
     @classmethod
     def from_toml(cls, text: str, where: str = "") -> "HardwareConfig":
@@ -565,42 +564,3 @@ def load_hardware(path: "str | os.PathLike") -> HardwareConfig:
         return HardwareConfig.from_toml(text)
     except ConfigError as exc:
         raise ConfigError(f"{p}: {exc}") from None
-
-
-# ---------------------------------------------------------------------- a small TOML writer
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v)        # a TOML basic string: JSON's escapes are TOML's
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise ConfigError(f"cannot write {v!r} ({type(v).__name__}) to TOML")  # pragma: no cover
-
-
-def _dump_toml(data: dict, notes: dict, path: tuple = ()) -> str:
-    """Tables of scalars and lists (nested tables as ``[a.b]``), with optional comments."""
-    lines = []
-    sub = {k: v for k, v in data.items() if isinstance(v, dict)}
-    for k, v in data.items():
-        if isinstance(v, dict):
-            continue
-        line = f"{k} = {_toml_value(v)}"
-        note = notes.get(path + (k,)) if len(path) == 1 else None
-        if note:
-            line = f"{line:<34} # {note}"
-        lines.append(line)
-    out = "\n".join(lines)
-    for k, v in sub.items():
-        name = ".".join(path + (k,))
-        body = _dump_toml(v, notes, path + (k,))
-        out += ("\n\n" if out else "") + f"[{name}]" + ("\n" + body if body.strip() else "")
-    return out + ("\n" if not path else "")
