@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _invalid import invalid_values
 
 from xbar.cli import main as cli_main
 from xbar.exceptions import ConfigError
 from xbar.sweep import Param, get_task, load_spec, parse_spec, report, run, task
+from xbar.sweep.layer import LAYER_PARAMS
 from xbar.sweep.mvm import MVM_PARAMS
 from xbar.sweep.progress import Progress
 from xbar.sweep.records import RecordStore, write_json_atomic
@@ -68,26 +70,12 @@ def _clear_calls():
 
 
 # --------------------------------------------------------------------------------------- params
-def _invalid_values(p: Param):
-    """Values the schema entry must reject, generated from its type and range."""
-    wrong_type = {int: [2.5, "3", True], float: ["1.0", True, None], bool: [1, "yes"], str: [1, None]}
-    vals = list(wrong_type[p.type])
-    if p.type is float:
-        vals.append(float("nan"))
-    if p.low is not None:
-        vals.append(p.low if p.low_open else p.low - 1)
-    if p.high is not None:
-        vals.append(p.high * 2 + 1)
-    if p.choices:
-        vals.append(p.choices[0] + "-unknown")
-    return vals
-
-
-@pytest.mark.parametrize("schema", [POWER_PARAMS, MVM_PARAMS], ids=["test-power", "mvm"])
+@pytest.mark.parametrize("schema", [POWER_PARAMS, MVM_PARAMS, LAYER_PARAMS],
+                         ids=["test-power", "mvm", "layer"])
 def test_schema_rejects_generated_invalid_values(schema):
     for name, p in schema.items():
         assert p.check(p.default, name) == p.default
-        for bad in _invalid_values(p):
+        for bad in invalid_values(p):
             with pytest.raises(ConfigError, match=name):
                 p.check(bad, name)
 
@@ -96,7 +84,7 @@ def test_param_accepts_int_for_float_and_bounds_inclusive():
     p = Param(float, 1.0, low=0, high=2)
     assert p.check(2, "x") == 2.0 and isinstance(p.check(2, "x"), float)
     assert p.check(0, "x") == 0.0
-    with pytest.raises(ConfigError, match=r"x must be a real number >= 0 and <= 2"):
+    with pytest.raises(ConfigError, match=r"x must be >= 0 and <= 2, got 2.5"):
         p.check(2.5, "x")
 
 
@@ -145,7 +133,7 @@ BAD_SPECS = [
     ({"sweep": {"task": "test-power"}, "axes": {"a": []}}, r"\[axes\] a is an empty axis"),
     ({"sweep": {"task": "test-power"}, "axes": {"n": [1, 2.5]}}, r"\[axes\] n\[1\] must be an integer"),
     ({"sweep": {"task": "test-power"}, "axes": {"a": ["x"]}}, r"\[axes\] a\[0\] must be a real number"),
-    ({"sweep": {"task": "test-power"}, "base": {"a": 11.0}}, r"\[base\] a must be a real number >= -10"),
+    ({"sweep": {"task": "test-power"}, "base": {"a": 11.0}}, r"\[base\] a must be >= -10 and <= 10 V, got 11.0"),
     ({"sweep": {"task": "test-power"}, "axes": {"mode": ["plain", "loud"]}}, r"mode\[1\] must be one of"),
     ({"sweep": {"task": "test-power"}, "axes": {"a": 1.0}}, r"must be a list of values or a range"),
     ({"sweep": {"task": "test-power"}, "axes": {"a": [1.0, 1.0]}}, r"axis a repeats a value"),
@@ -372,3 +360,46 @@ def test_run_without_output_directory_keeps_results_in_memory(tmp_path, monkeypa
     res = run(SPEC, workers=0, progress=None)
     assert res.out is None and res.table is None and list(tmp_path.iterdir()) == []
     assert [r["metrics"].get("y") for r in res.records][:3] == [1.0, 1.0, 1.0]
+
+
+# ------------------------------------------------------------------- hardware fields as parameters
+HW_SPEC = """
+[sweep]
+task = "layer"
+metrics = ["rel_rms_error", "energy_per_sample_j"]
+[base]
+n_in = 40
+batch = 8
+hardware.array.max_rows = 32      # a TOML dotted key: the parameter hardware.array.max_rows
+[axes]
+hardware.adc.bits = [3, 8]
+"""
+
+
+def test_sweep_over_a_hardware_field_runs(tmp_path):
+    spec = load_spec(HW_SPEC)
+    assert spec.axis_names == ["hardware.adc.bits"]
+    assert [p.params["hardware.array.max_rows"] for p in spec.points()] == [32, 32]
+    res = run(spec, out=tmp_path / "out", workers=0, progress=False)
+    recs = sorted(res.records, key=lambda r: r["params"]["hardware.adc.bits"])
+    assert [r["status"] for r in recs] == ["ok", "ok"]
+    coarse, fine = (r["metrics"] for r in recs)
+    assert fine["rel_rms_error"] < 0.5 * coarse["rel_rms_error"]     # 8-bit ADC beats 3-bit
+    assert fine["tiles"] == 2.0 and fine["energy_per_sample_j"] > 0
+
+
+@pytest.mark.parametrize("text, match", [
+    ("[axes]\nhardware.adc.bits = [0, 4]", r"\[axes\] hardware.adc.bits\[0\] must be >= 1"),
+    ("[axes]\nhardware.adc.bitz = [4]", r"unknown parameter 'hardware.adc.bitz'.*did you mean"),
+    ("[base]\nhardware.array.cell = \"1T1R\"", r"rejects the point.*needs r_access"),
+])
+def test_bad_hardware_parameters_are_refused_before_running(text, match):
+    with pytest.raises(ConfigError, match=match):
+        load_spec("[sweep]\ntask = \"layer\"\n" + text)
+
+
+def test_shipped_layer_hardware_spec_is_valid():
+    spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / "sweeps" / "layer_hardware.toml")
+    assert spec.n_points == 12
+    assert spec.axis_names == ["hardware.array.r_wordline", "hardware.adc.bits", "seed"]
+    assert {p.params["hardware.array.max_rows"] for p in spec.points()} == {32}

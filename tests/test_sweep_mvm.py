@@ -49,11 +49,11 @@ def test_rms_error_matches_an_independent_nodal_solve():
     assert m["rel_rms_error"] == pytest.approx(want, rel=1e-8)
     assert m["analog_rel_rms_error"] == m["rel_rms_error"]
     assert m["max_error"] == pytest.approx(np.abs(ref - ideal).max() / np.abs(ideal).max(), rel=1e-8)
-    assert m["read_energy_j"] == pytest.approx(power.mean() * p["read_time"], rel=1e-8)
+    assert m["read_energy_j"] == pytest.approx(power.mean() * p["t_read"], rel=1e-8)
 
 
 def test_ideal_wires_have_no_error_and_analytic_read_energy():
-    p = params(rows=8, cols=6, batch=4, r_wire=0.0, read_time=7e-9)
+    p = params(rows=8, cols=6, batch=4, r_wire=0.0, t_read=7e-9)
     m = mvm(p, 3)
     G, V = draws(p, 3)
     assert m["rel_rms_error"] < 1e-12 and m["max_error"] < 1e-12
@@ -133,3 +133,13 @@ def test_bundled_example_spec_is_valid_and_its_smallest_point_runs():
     data["zip"] = [{k: v[:1] for k, v in g.items()} for g in data["zip"]]
     res = run(data, workers=0, progress=None)
     assert res.n_ok == 1 and 0 < res.records[0]["metrics"]["rel_rms_error"] < 1
+
+
+def test_read_time_is_a_deprecated_spelling_of_t_read():
+    from xbar.sweep import load_spec
+    text = '[sweep]\ntask = "mvm"\n[base]\n'
+    with pytest.warns(DeprecationWarning, match=r"'\[base\] read_time' is deprecated.*'t_read'"):
+        old = load_spec(text + "read_time = 7e-9\n")
+    new = load_spec(text + "t_read = 7e-9\n")
+    assert [p.params for p in old.points()] == [p.params for p in new.points()]
+    assert old.points()[0].params["t_read"] == 7e-9 and "read_time" not in old.points()[0].params

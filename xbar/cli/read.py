@@ -32,14 +32,18 @@ def register(sub) -> None:
                    help="selected cell for --bias (row I, column J, from 0)")
     p.add_argument("--v-select", type=float, default=None,
                    help="selected-row voltage for --bias, V (required with --bias)")
-    p.add_argument("--duration", type=float, default=100e-9,
-                   help="duration of the read for the energy figures, s (default 100 ns, the "
-                        "ISAAC/PUMA 128x128 MVM)")
-    p.add_argument("--r-wordline", type=float, default=0.0, help="ohm per word-line segment")
-    p.add_argument("--r-bitline", type=float, default=0.0, help="ohm per bit-line segment")
-    p.add_argument("--r-driver", type=float, default=0.0, help="driver output resistance, ohm")
-    p.add_argument("--r-sense", type=float, default=0.0, help="sense input resistance, ohm")
-    p.add_argument("--cell", choices=["0T1R", "1T1R"], default="0T1R")
+    p.add_argument("--hardware", type=str, metavar="FILE",
+                   help="hardware TOML (xbar hardware dump): wires, cell, r_driver (dac), "
+                        "r_sense (tia.r_in), the device's I-V and the read duration (dac.t_read); "
+                        "the flags below override it")
+    p.add_argument("--duration", type=float, default=None,
+                   help="duration of the read for the energy figures, s (default: the hardware's "
+                        "dac.t_read, else 100 ns, the ISAAC/PUMA 128x128 MVM)")
+    p.add_argument("--r-wordline", type=float, help="ohm per word-line segment (default 0)")
+    p.add_argument("--r-bitline", type=float, help="ohm per bit-line segment (default 0)")
+    p.add_argument("--r-driver", type=float, help="driver output resistance, ohm (default 0)")
+    p.add_argument("--r-sense", type=float, help="sense input resistance, ohm (default 0)")
+    p.add_argument("--cell", choices=["0T1R", "1T1R"], help="cell type (default 0T1R)")
     p.add_argument("--r-access", type=float, help="1T1R access transistor on-resistance, ohm")
     p.add_argument("--method", choices=["auto", "pcg", "direct", "transfer"], default="auto")
     p.add_argument("--out", type=Path, help="save currents to this .npy or .csv instead of printing")
@@ -124,20 +128,45 @@ def summary_lines(sol, duration: float, cell=None) -> list[str]:
     return lines
 
 
+_FLAGS = ("r_wordline", "r_bitline", "r_driver", "r_sense", "cell", "r_access")
+
+
+def crossbar_options(args) -> tuple[dict, float]:
+    """``(Crossbar keyword arguments, read duration in s)`` from ``--hardware`` and the flags.
+
+    Without ``--hardware`` every resistance defaults to 0 ohm (an ideal array) and the duration
+    to 100 ns; with it, the hardware's values; an explicit flag overrides either.
+    """
+    if args.hardware:
+        from ..config.hardware import load_hardware
+        hw = load_hardware(args.hardware)
+        kw = hw.crossbar_kwargs()
+        duration = hw.dac.t_read
+    else:
+        kw = dict(r_wordline=0.0, r_bitline=0.0, r_driver=0.0, r_sense=0.0, cell="0T1R")
+        duration = 100e-9
+    for name in _FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            kw[name] = value
+    if kw.get("cell") == "0T1R" and args.r_access is None:
+        kw.pop("r_access", None)       # the hardware's 1T1R access resistance, cell overridden
+    return kw, (duration if args.duration is None else args.duration)
+
+
 def run(args) -> int:
     import xbar
     from .._io import open_atomic
     from .._validation import check_scalar
-    check_scalar(args.duration, "--duration", low=0.0, low_open=True, unit="s")
+    kw, duration = crossbar_options(args)
+    check_scalar(duration, "--duration", low=0.0, low_open=True, unit="s")
     if args.bias:
         if args.cell_index is None:
             raise ConfigError("--bias needs --cell-index I J (the selected cell)")
         if args.v_select is None:
             raise ConfigError("--bias needs --v-select V (the selected-row voltage, V)")
     G = np.atleast_2d(load_matrix(args.conductances))
-    xb = xbar.Crossbar(G, r_wordline=args.r_wordline, r_bitline=args.r_bitline,
-                       r_driver=args.r_driver, r_sense=args.r_sense, cell=args.cell,
-                       r_access=args.r_access)
+    xb = xbar.Crossbar(G, **kw)
     M, N = xb.shape
     method = "auto" if args.method == "transfer" else args.method
     if args.bias:
@@ -145,7 +174,7 @@ def run(args) -> int:
         rv, cv = xbar.bias.scheme(args.bias, M, N, i, j, args.v_select)
         sol = xb.solve(rv, cv, method=method)
         out = sol.col_currents
-        notes = summary_lines(sol, args.duration, (i, j))
+        notes = summary_lines(sol, duration, (i, j))
     else:
         v = np.full(M, args.v) if args.v is not None else load_matrix(args.v_file, "--v-file")
         v2 = np.atleast_2d(v)
@@ -155,7 +184,7 @@ def run(args) -> int:
         sol = xb.solve(v2, np.zeros((v2.shape[0], N)), method=method)
         out = xb.read(v, method="transfer") if args.method == "transfer" else (
             sol.col_currents.reshape(v.shape[:-1] + (N,)))
-        notes = summary_lines(sol, args.duration)
+        notes = summary_lines(sol, duration)
         if v2.shape[0] > 1:
             notes[-2:] = [n.replace("# ", f"# summed over {v2.shape[0]} inputs: ", 1)
                           for n in notes[-2:]]

@@ -26,6 +26,8 @@ Example (every table but ``[data]`` optional; unknown keys are rejected)::
     schedule = "linear"       #   warmup_epochs
 
     [hardware]                # absent: floating point
+    config = "hw.toml"        # optional: a hardware file (xbar.config.HardwareConfig: its array,
+                              #   device, dac, tia, adc tables; tables below override it per key)
     writer = "reset-only"     # | "program-verify"
     w_max = 1.0
     g_high = 100e-6           # optional: S of the larger device of each pair (default G_max)
@@ -41,6 +43,7 @@ Example (every table but ``[data]`` optional; unknown keys are rejected)::
     [hardware.array]          # xbar.periphery.ArrayConfig fields
     [hardware.adc]            # xbar.periphery.ADC fields
     [hardware.dac]            # xbar.periphery.DAC fields
+    [hardware.tia]            # xbar.periphery.TIA fields
     [hardware.reader]         # xbar.train.analog.CircuitReader options: output_range,
                               # input_scaling, read_method, transfer_batch
 
@@ -52,33 +55,128 @@ Example (every table but ``[data]`` optional; unknown keys are rejected)::
     checkpoint = "results/run1/checkpoint.npz"
     train_eval_samples = 10000            # training samples evaluated after each epoch (0: none)
 
-Relative paths (data root, results_dir, checkpoint) are resolved against the config file's folder.
+The tables array, device, dac, tia and adc are those of a hardware file (``xbar hardware dump``
+writes one with every key; "none" stands for None); [hardware.mapping] here is the pulsed
+layers' PulseMapping.  Every key of [data], [train], [optimizer] and the hardware tables is
+checked against the declaration of its dataclass field (type, range, unit).
+Relative paths (data root, results_dir, checkpoint, hardware config) are resolved against the
+config file's folder.
 Every value is checked before the first sample is trained. Ctrl-C stops after the current step,
 writes the checkpoint and exits with status 130; running the same command again resumes.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import numbers
 import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..config.declare import constraints, declared, param
 from ..exceptions import ConfigError
 
 _TABLES = {"data", "model", "rule", "optimizer", "hardware", "train"}
-_KEYS = {
-    "data": {"name", "root", "n_train", "n_test", "size", "max_per_class", "validation"},
-    "model": {"rule", "hidden"},
-    "optimizer": {"momentum", "weight_decay", "nesterov", "schedule", "decay_start", "final",
-                  "step_epochs", "gamma", "warmup_epochs"},
-    "hardware": {"writer", "w_max", "circuit", "device", "writer_options", "mapping", "array",
-                 "adc", "dac", "tia", "reader", "g_high"},
-    "train": {"epochs", "batch_size", "seed", "results_dir", "checkpoint", "checkpoint_every",
-              "progress", "train_eval_samples"},
-}
 _DATA_NAMES = ("mnist", "digits", "image_folder", "npz")
+
+
+@declared
+@dataclass
+class DataTable:
+    """The ``[data]`` table of ``xbar train``."""
+
+    name: str = param("mnist", choices=_DATA_NAMES)
+    """Data set: ``"mnist"``, ``"digits"`` (sklearn), ``"image_folder"`` or ``"npz"``."""
+    root: str | None = param(None, kind=str, optional=True)
+    """Folder (or ``.npz`` file) of the data; default under ``XBAR_DATA_DIR``."""
+    n_train: int | None = param(None, kind=int, low=1, optional=True)
+    """Training samples used (the first ones); default all."""
+    n_test: int | None = param(None, kind=int, low=1, optional=True)
+    """Test samples used (the first ones); default all."""
+    validation: int | None = param(None, kind=int, low=1, optional=True)
+    """Evaluate on the last ``validation`` training samples instead of the test set."""
+    size: int | None = param(None, kind=int, low=1, optional=True)
+    """``image_folder``: resize images to ``size`` x ``size`` pixels."""
+    max_per_class: int | None = param(None, kind=int, low=1, optional=True)
+    """``image_folder``: at most this many images per class."""
+
+
+@declared
+@dataclass
+class TrainTable:
+    """The ``[train]`` table of ``xbar train``."""
+
+    epochs: int = param(1, low=1)
+    """Passes over the training set."""
+    batch_size: int = param(1, low=1)
+    """Samples per update."""
+    seed: int = param(0, low=0)
+    """Seed of the network initialisation, the fabrication and the sample order."""
+    results_dir: str | None = param(None, kind=str, optional=True)
+    """Folder of the results (history, checkpoint)."""
+    checkpoint: str | None = param(None, kind=str, optional=True)
+    """Checkpoint file; default ``results_dir/checkpoint.npz``."""
+    checkpoint_every: int = param(1000, low=1)
+    """Steps between checkpoints."""
+    progress: bool = param(True)
+    """Show a progress bar."""
+    train_eval_samples: int = param(10000, low=0)
+    """Training samples evaluated after each epoch (0: none)."""
+
+
+#: Keys of [hardware] that configure the pulsed training itself (not the hardware file's tables).
+_TRAINING_HW_KEYS = ("config", "writer", "w_max", "circuit", "writer_options", "mapping",
+                     "reader", "g_high")
+#: Hardware-file tables a training config may hold (its [mapping] is PulseMapping instead).
+_HW_TABLES = ("array", "device", "dac", "tia", "adc")
+
+
+def table_keys() -> dict[str, set]:
+    """The allowed keys of every table, derived from the dataclasses that consume them."""
+    from ..config.hardware import SECTIONS
+    from ..train.optim import SGD, LRSchedule
+    assert set(_HW_TABLES) <= set(SECTIONS) | {"device"}
+    sched = {f.name for f in dataclasses.fields(LRSchedule)} - {"kind"}
+    return {
+        "data": {f.name for f in dataclasses.fields(DataTable)},
+        "model": {"rule", "hidden"},
+        "optimizer": ({f.name for f in dataclasses.fields(SGD)} | sched),
+        "hardware": set(_TRAINING_HW_KEYS) | set(_HW_TABLES),
+        "train": {f.name for f in dataclasses.fields(TrainTable)},
+    }
+
+
+class _Keys(Mapping):
+    """``table_keys()``, computed on first use (the CLI starts without importing xbar.train)."""
+
+    _cache: dict | None = None
+
+    def _keys(self) -> dict:
+        if _Keys._cache is None:
+            _Keys._cache = table_keys()
+        return _Keys._cache
+
+    def __getitem__(self, key: str) -> set:
+        return self._keys()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+
+_KEYS: Mapping[str, set] = _Keys()
+
+
+def _table_values(cls, cfg: dict, table: str) -> dict:
+    """Every declared field of ``cls`` from ``cfg`` (defaults filled), checked, errors naming
+    ``[table] key``."""
+    return {k: c.check(cfg.get(k, c.default), f"[{table}] {k}")
+            for k, c in constraints(cls).items()}
 
 
 def _check_keys(doc: dict, table: str, allowed: set) -> None:
@@ -89,25 +187,8 @@ def _check_keys(doc: dict, table: str, allowed: set) -> None:
         raise ConfigError(f"[{table}] has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
 
 
-def _int(table: str, cfg: dict, key: str, default=None, *, low: int = 1):
-    """``cfg[key]`` as an int >= low (not a bool, float or string), else ConfigError naming it."""
-    v = cfg.get(key, default)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
-        raise ConfigError(f"[{table}] {key} must be an integer >= {low}, got {v!r}")
-    return int(v)
-
-
-def _str(table: str, cfg: dict, key: str, default=None):
-    v = cfg.get(key, default)
-    if v is not None and not isinstance(v, str):
-        raise ConfigError(f"[{table}] {key} must be a string, got {v!r}")
-    return v
-
-
-def _path(table: str, cfg: dict, key: str, base: Path | None):
-    v = _str(table, cfg, key)
+def _path(v: str | None, base: Path | None) -> Path | None:
+    """A path of the config, relative ones against ``base``."""
     if v is None:
         return None
     p = Path(v).expanduser()
@@ -161,10 +242,9 @@ def load_data(cfg: dict, base: Path | None = None):
     name = cfg.get("name")
     if name not in _DATA_NAMES:
         raise ConfigError(f"[data] name must be one of {list(_DATA_NAMES)}, got {name!r}")
-    n_tr = _int("data", cfg, "n_train")
-    n_te = _int("data", cfg, "n_test")
-    n_val = _int("data", cfg, "validation")
-    root = _path("data", cfg, "root", base)
+    vals = _table_values(DataTable, cfg, "data")
+    n_tr, n_te, n_val = vals["n_train"], vals["n_test"], vals["validation"]
+    root = _path(vals["root"], base)
     if root is not None and not root.exists():
         raise ConfigError(f"[data] root {str(root)!r} does not exist")
     if name == "mnist":
@@ -173,7 +253,7 @@ def load_data(cfg: dict, base: Path | None = None):
         Xtr, Xte = Xtr.reshape(len(Xtr), -1) / 255.0, Xte.reshape(len(Xte), -1) / 255.0
     elif name == "digits":
         try:
-            from sklearn.datasets import load_digits
+            from sklearn.datasets import load_digits  # type: ignore[import-untyped]
         except ImportError:
             raise ConfigError("[data] name='digits' needs scikit-learn (pip install scikit-learn)"
                               ) from None
@@ -183,7 +263,7 @@ def load_data(cfg: dict, base: Path | None = None):
         Xtr, ytr, Xte, yte = X[:1400], y[:1400], X[1400:], y[1400:]
     elif name == "image_folder":
         from ..data import load_image_folder
-        kw = dict(root=root, size=cfg.get("size"), max_per_class=cfg.get("max_per_class"))
+        kw = dict(root=root, size=vals["size"], max_per_class=vals["max_per_class"])
         (Xtr, ytr, _), (Xte, yte, _) = (load_image_folder(split=s, **kw) for s in ("train", "test"))
         Xtr, Xte = Xtr.reshape(len(Xtr), -1) / 255.0, Xte.reshape(len(Xte), -1) / 255.0
     else:
@@ -258,26 +338,78 @@ def make_optimizer(cfg: dict):
     return _build(SGD, {**cfg, "schedule": schedule}, "optimizer")
 
 
+def hardware_config(hw: dict, base: Path | None = None):
+    """The :class:`xbar.config.HardwareConfig` of a ``[hardware]`` table, and the tables given.
+
+    ``config`` names a hardware file; the tables array, device, dac, tia and adc of ``hw``
+    override its keys (a ``preset`` or ``model`` in ``[hardware.device]`` replaces the file's
+    device).  Returns ``(config, given)``, ``given`` the set of tables set by the file or ``hw``
+    (the others keep the training's own defaults, e.g. the reader's window-gain TIA).
+    """
+    import tomllib
+
+    from ..config.hardware import HardwareConfig
+    from ..periphery import WeightMapping
+    data: dict = {}
+    if "config" in hw:
+        v = hw["config"]
+        if not isinstance(v, str):
+            raise ConfigError(f"[hardware] config must be a string (a TOML file), got {v!r}")
+        path = _path(v, base)
+        assert path is not None       # v is a string
+        try:
+            data = tomllib.loads(path.read_text())
+        except OSError as exc:
+            raise ConfigError(f"[hardware] config {str(path)!r} cannot be read: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"[hardware] config {str(path)!r} is not valid TOML: {exc}") from None
+        if set(data) == {"hardware"} and isinstance(data["hardware"], dict):
+            data = data["hardware"]
+        mapping = HardwareConfig.from_dict(data, f"{path}: ").mapping
+        if mapping != WeightMapping():
+            raise ConfigError(f"[hardware] config {str(path)!r}: its [mapping] ({mapping}) does not "
+                              "apply to the pulsed layers of xbar train, which are analog "
+                              "differential pairs (the default WeightMapping); map weights to "
+                              "pulses with [hardware.mapping] (PulseMapping fields)")
+        data.pop("mapping", None)
+    for t in _HW_TABLES:
+        if t not in hw:
+            continue
+        if not isinstance(hw[t], dict):
+            raise ConfigError(f"[hardware.{t}] must be a table, got {hw[t]!r}")
+        if t == "device" and ({"preset", "model"} & set(hw[t])):
+            data["device"] = dict(hw[t])
+        else:
+            data[t] = {**data.get(t, {}), **hw[t]}
+    return HardwareConfig.from_dict(data, "hardware."), set(data)
+
+
+def _device(spec):
+    """The pulsed layers' device model of a DeviceConfig (default ``HfOxReRAM()``)."""
+    from ..devices import HfOxReRAM
+    from ..periphery import ConductanceRange
+    if spec.layer_options():
+        raise ConfigError(f"[hardware.device] {sorted(spec.layer_options())} configure the "
+                          "analog layer (AnalogLinear); xbar train's pulsed layers program by "
+                          "pulses: set read noise and the device I-V in [hardware.reader] "
+                          "(read_noise, device_iv)")
+    model = spec.build()
+    if model is None:
+        return HfOxReRAM()
+    if isinstance(model, ConductanceRange):
+        raise ConfigError("[hardware.device] model = 'window' has no pulse response: pulsed "
+                          "training needs a device model (HfOxReRAM, a preset, ...)")
+    return model
+
+
 def make_device(cfg: dict):
     """The device model of ``[hardware.device]``: HfOxReRAM fields, or ``preset`` + overrides."""
-    from ..devices import HfOxReRAM
-    cfg = dict(cfg)
-    preset = cfg.pop("preset", None)
-    if preset is None:
-        return _build(HfOxReRAM, cfg, "hardware.device")
-    from ..devices import presets
-    names = [n for n in presets.__all__ if n.islower()]
-    if preset not in names:
-        raise ConfigError(f"[hardware.device] preset must be one of {names}, got {preset!r}")
-    try:
-        return getattr(presets, preset)(**cfg)
-    except (TypeError, ConfigError) as exc:
-        raise ConfigError(f"[hardware.device] {exc}") from None
+    from ..config.hardware import DeviceConfig
+    return _device(DeviceConfig.from_dict(cfg, "hardware.device"))
 
 
-def _make_writer(hw: dict):
+def _make_writer(hw: dict, base: Path | None = None):
     from .. import train as T
-    from .. import periphery as P
     wname = hw.get("writer", "reset-only")
     wcls = {"reset-only": T.ResetOnlyWriter, "program-verify": T.ProgramVerifyWriter}.get(wname)
     if wcls is None:
@@ -292,7 +424,7 @@ def _make_writer(hw: dict):
         if circ is not True and not isinstance(circ, dict):
             raise ConfigError(f"[hardware.writer_options] circuit must be true, false or a table "
                               f"of WriteCircuit fields (r_driver, r_sense, device_iv), got {circ!r}")
-        array = _build(P.ArrayConfig, hw.get("array", {}), "hardware.array")
+        array = hardware_config(hw, base)[0].array
         opts["circuit"] = _build(T.WriteCircuit, {**(circ if isinstance(circ, dict) else {}),
                                                   "array": array},
                                  "hardware.writer_options.circuit")
@@ -300,20 +432,9 @@ def _make_writer(hw: dict):
 
 
 def _check_train(tcfg: dict, base: Path | None) -> dict:
-    out = {"epochs": _int("train", tcfg, "epochs", 1),
-           "batch_size": _int("train", tcfg, "batch_size", 1),
-           "checkpoint_every": _int("train", tcfg, "checkpoint_every", 1000),
-           "train_eval_samples": _int("train", tcfg, "train_eval_samples", 10000, low=0)}
-    seed = tcfg.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ConfigError(f"[train] seed must be an integer >= 0, got {seed!r}")
-    out["seed"] = int(seed)
-    prog = tcfg.get("progress", True)
-    if not isinstance(prog, bool):
-        raise ConfigError(f"[train] progress must be true or false, got {prog!r}")
-    out["progress"] = prog
-    out["results_dir"] = _path("train", tcfg, "results_dir", base)
-    ck = _path("train", tcfg, "checkpoint", base)
+    out = _table_values(TrainTable, tcfg, "train")
+    out["results_dir"] = _path(out["results_dir"], base)
+    ck = _path(out["checkpoint"], base)
     if ck is None and out["results_dir"] is not None:
         ck = out["results_dir"] / "checkpoint.npz"
     out["checkpoint"] = ck
@@ -356,25 +477,21 @@ def run_config(doc: dict, *, progress=True, base_dir=None):
     ledger = EnergyLedger()
     factory = None
     if hw is not None:
-        device = make_device(hw.get("device", {}))
-        writer = _make_writer(hw)
+        hwcfg, given = hardware_config(hw, base)
+        device = _device(hwcfg.device)
+        writer = _make_writer(hw, base)
         mapping = _build(T.PulseMapping, hw.get("mapping", {}), "hardware.mapping")
         reader = None
         if hw.get("circuit", False):
-            from .. import periphery as P
             from ..train.analog import CircuitReader
-            periphery = dict(
-                array=_build(P.ArrayConfig, hw.get("array", {}), "hardware.array"),
-                adc=_build(P.ADC, hw.get("adc", {}), "hardware.adc"),
-                dac=_build(P.DAC, hw.get("dac", {}), "hardware.dac"),
-                tia=_build(P.TIA, hw["tia"], "hardware.tia") if "tia" in hw else None,
-                random_state=seed)
+            periphery = dict(array=hwcfg.array, adc=hwcfg.adc, dac=hwcfg.dac,
+                             tia=hwcfg.tia if "tia" in given else None, random_state=seed)
             reader = _build(CircuitReader, {**hw.get("reader", {}), **periphery},
                             "hardware.reader")
         w_max = hw.get("w_max", 1.0)
-        if isinstance(w_max, bool) or not isinstance(w_max, numbers.Real) or not w_max > 0:
+        if isinstance(w_max, bool) or not isinstance(w_max, numbers.Real) or not float(w_max) > 0:
             raise ConfigError(f"[hardware] w_max must be a number > 0, got {w_max!r}")
-        factory = T.pulsed_layer_factory(device, writer, mapping, w_max=w_max,
+        factory = T.pulsed_layer_factory(device, writer, mapping, w_max=float(w_max),
                                          ledger=ledger, reader=reader, g_high=hw.get("g_high"))
     net = T.build_network(rule, train[0].shape[1], n_classes, hidden,
                           layer_factory=factory, random_state=seed)

@@ -15,21 +15,19 @@ from ..iv import IVModel
 
 # ----------------------------------------------------------------------------- validation
 def validate_config(cfg, constraints: dict) -> None:
-    """Check every dataclass field named in ``constraints``: name -> (low, high, low_open, unit).
+    """Check every dataclass field named in ``constraints``: name -> ``xbar.config.Constraint``.
 
     Tuples of knots are checked elementwise; ``iv`` must be an :class:`xbar.iv.IVModel`.
     """
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
         if f.name in constraints:
-            low, high, low_open, unit = constraints[f.name]
+            c = constraints[f.name]
             if isinstance(value, tuple):
                 for k, v in enumerate(value):
-                    check_scalar(v, f"{type(cfg).__name__}.{f.name}[{k}]", low=low, high=high,
-                                 low_open=low_open, unit=unit)
+                    c.check(v, f"{type(cfg).__name__}.{f.name}[{k}]")
             else:
-                check_scalar(value, f"{type(cfg).__name__}.{f.name}", low=low, high=high,
-                             low_open=low_open, unit=unit)
+                c.check(value, f"{type(cfg).__name__}.{f.name}")
     if hasattr(cfg, "iv") and not isinstance(cfg.iv, IVModel):
         raise ConfigError(f"{type(cfg).__name__}.iv must be an xbar.iv model, got "
                           f"{type(cfg.iv).__name__}")

@@ -19,6 +19,7 @@ import numpy as np
 
 from .._random import spawn
 from .._validation import check_choice, check_scalar
+from ..config.declare import bound
 from ..exceptions import ON_FAILURE, ConfigError, ConvergenceError, handle_failure
 from ..iv import IVModel, Sinh
 from .._deprecate import renamed_kwarg
@@ -59,10 +60,10 @@ class RelaxationNoiseConfig:
 
 
 _RELAX_CONSTRAINTS = {
-    "drift_t0": (0.0, None, True, "s"), "drift_x": (0.0, 1.0, False, ""),
-    "drift_rate": (-1.0, 1.0, False, ""), "drift_sigma": (0.0, 1.0, False, ""),
-    "read_noise_x": (0.0, 2.0, False, ""), "read_noise_rel": (0.0, 1.0, False, ""),
-    "read_noise_exponent": (0.0, 3.0, False, ""),
+    "drift_t0": bound(0.0, None, True, "s"), "drift_x": bound(0.0, 1.0, False, ""),
+    "drift_rate": bound(-1.0, 1.0, False, ""), "drift_sigma": bound(0.0, 1.0, False, ""),
+    "read_noise_x": bound(0.0, 2.0, False, ""), "read_noise_rel": bound(0.0, 1.0, False, ""),
+    "read_noise_exponent": bound(0.0, 3.0, False, ""),
 }
 
 
@@ -246,23 +247,23 @@ class HfOxReRAM(RelaxationNoiseConfig):
 
 _HFOX_CONSTRAINTS = dict(_RELAX_CONSTRAINTS)
 _HFOX_CONSTRAINTS.update({
-    "g_min": (0.0, None, True, "S"), "g_max": (0.0, None, True, "S"),
-    "g_min_dtod": (0.0, 2.0, False, ""), "g_max_dtod": (0.0, 2.0, False, ""),
-    "set_alpha": (0.0, 1.0, False, ""), "reset_alpha": (0.0, 1.0, False, ""),
-    "set_kappa": (-20.0, 20.0, False, ""), "reset_kappa": (-20.0, 20.0, False, ""),
-    "set_gamma": (0.0, 10.0, False, ""), "reset_gamma": (0.0, 10.0, False, ""),
-    "set_v_ref": (0.0, None, True, "V"), "reset_v_ref": (0.0, None, True, "V"),
-    "set_v_th": (0.0, None, False, "V"), "reset_v_th": (0.0, None, False, "V"),
-    "set_v_scale": (0.0, None, True, "V"), "reset_v_scale": (0.0, None, True, "V"),
-    "set_t_ref": (0.0, None, True, "s"), "reset_t_ref": (0.0, None, True, "s"),
-    "set_sigma_rel": (0.0, 10.0, False, ""), "reset_sigma_rel": (0.0, 10.0, False, ""),
-    "set_sigma_abs": (0.0, None, False, "S"), "reset_sigma_abs": (0.0, None, False, "S"),
-    "width_exponent": (0.0, 3.0, False, ""), "alpha_dtod": (0.0, 2.0, False, ""),
-    "v_th_dtod": (0.0, 1.0, False, "V"), "dx_max": (1e-6, 1.0, False, ""),
-    "set_kappa_d": (-20.0, 20.0, False, ""), "reset_kappa_d": (-20.0, 20.0, False, ""),
-    "set_warmup": (0.0, 0.999, False, ""), "reset_warmup": (0.0, 0.999, False, ""),
-    "set_warmup_dx": (1e-6, 1.0, False, ""), "reset_warmup_dx": (1e-6, 1.0, False, ""),
-    "set_sigma_win": (0.0, 1.0, False, ""), "reset_sigma_win": (0.0, 1.0, False, ""),
+    "g_min": bound(0.0, None, True, "S"), "g_max": bound(0.0, None, True, "S"),
+    "g_min_dtod": bound(0.0, 2.0, False, ""), "g_max_dtod": bound(0.0, 2.0, False, ""),
+    "set_alpha": bound(0.0, 1.0, False, ""), "reset_alpha": bound(0.0, 1.0, False, ""),
+    "set_kappa": bound(-20.0, 20.0, False, ""), "reset_kappa": bound(-20.0, 20.0, False, ""),
+    "set_gamma": bound(0.0, 10.0, False, ""), "reset_gamma": bound(0.0, 10.0, False, ""),
+    "set_v_ref": bound(0.0, None, True, "V"), "reset_v_ref": bound(0.0, None, True, "V"),
+    "set_v_th": bound(0.0, None, False, "V"), "reset_v_th": bound(0.0, None, False, "V"),
+    "set_v_scale": bound(0.0, None, True, "V"), "reset_v_scale": bound(0.0, None, True, "V"),
+    "set_t_ref": bound(0.0, None, True, "s"), "reset_t_ref": bound(0.0, None, True, "s"),
+    "set_sigma_rel": bound(0.0, 10.0, False, ""), "reset_sigma_rel": bound(0.0, 10.0, False, ""),
+    "set_sigma_abs": bound(0.0, None, False, "S"), "reset_sigma_abs": bound(0.0, None, False, "S"),
+    "width_exponent": bound(0.0, 3.0, False, ""), "alpha_dtod": bound(0.0, 2.0, False, ""),
+    "v_th_dtod": bound(0.0, 1.0, False, "V"), "dx_max": bound(1e-6, 1.0, False, ""),
+    "set_kappa_d": bound(-20.0, 20.0, False, ""), "reset_kappa_d": bound(-20.0, 20.0, False, ""),
+    "set_warmup": bound(0.0, 0.999, False, ""), "reset_warmup": bound(0.0, 0.999, False, ""),
+    "set_warmup_dx": bound(1e-6, 1.0, False, ""), "reset_warmup_dx": bound(1e-6, 1.0, False, ""),
+    "set_sigma_win": bound(0.0, 1.0, False, ""), "reset_sigma_win": bound(0.0, 1.0, False, ""),
 })
 
 

@@ -23,6 +23,7 @@ from ..exceptions import ConfigError
 from ..iv import IVModel, Sinh
 from ._common import (_DeviceArrayBase, as_mask, check_pulse, lognormal_factor,
                       validate_config)
+from ..config.declare import bound
 from .hfox import _RELAX_CONSTRAINTS, RelaxationNoiseConfig
 
 __all__ = ["StochasticBinaryReRAM", "BinaryDeviceArray", "switching_probability"]
@@ -111,12 +112,12 @@ class StochasticBinaryReRAM(RelaxationNoiseConfig):
 
 _BIN_CONSTRAINTS = dict(_RELAX_CONSTRAINTS)
 _BIN_CONSTRAINTS.update({
-    "g_hrs": (0.0, None, True, "S"), "g_lrs": (0.0, None, True, "S"),
-    "g_hrs_sigma": (0.0, 2.0, False, ""), "g_lrs_sigma": (0.0, 2.0, False, ""),
-    "g_dtod": (0.0, 2.0, False, ""), "set_tau0": (0.0, None, True, "s"),
-    "reset_tau0": (0.0, None, True, "s"), "set_v0": (0.0, None, True, "V"),
-    "reset_v0": (0.0, None, True, "V"), "set_sigma_t": (0.0, None, True, ""),
-    "reset_sigma_t": (0.0, None, True, ""), "tau_dtod": (0.0, 5.0, False, ""),
+    "g_hrs": bound(0.0, None, True, "S"), "g_lrs": bound(0.0, None, True, "S"),
+    "g_hrs_sigma": bound(0.0, 2.0, False, ""), "g_lrs_sigma": bound(0.0, 2.0, False, ""),
+    "g_dtod": bound(0.0, 2.0, False, ""), "set_tau0": bound(0.0, None, True, "s"),
+    "reset_tau0": bound(0.0, None, True, "s"), "set_v0": bound(0.0, None, True, "V"),
+    "reset_v0": bound(0.0, None, True, "V"), "set_sigma_t": bound(0.0, None, True, ""),
+    "reset_sigma_t": bound(0.0, None, True, ""), "tau_dtod": bound(0.0, 5.0, False, ""),
 })
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from .._kernels import _quantize
 from .._random import check_random_state
 from .._threads import default_threads
-from .._fielddoc import document_fields
+from ..config.declare import declared, param, validate
 from .._validation import as_float_array, check_choice, check_scalar
 from ..exceptions import ConfigError
 
@@ -130,7 +130,7 @@ def quantize(x, lo, hi, bits: int, *, gain=None, offset=None, zero_code: bool = 
     return out, int(n_low), int(n_high)
 
 
-@document_fields
+@declared
 @dataclass
 class ADC:
     """Column ADC configuration.
@@ -139,7 +139,7 @@ class ADC:
     :meth:`convert`; the class is usable on its own too.
     """
 
-    bits: int | None = 8
+    bits: int | None = param(8, low=1, high=52, optional=True, unit="bit")
     """Resolution in bits (>= 1); ``None`` is an ideal converter (no quantization, no clipping
     beyond the TIA swing, no energy unless ``energy_per_conversion`` is given).  Default 8: ISAAC's
     8-bit column ADC (ISCA 2016, docs/references.rst, ref-adc-energy)."""
@@ -149,29 +149,30 @@ class ADC:
     of the calibration outputs (``p = percentile``); or a fixed ``(lo, hi)`` in V with lo < hi.
     Default ``"full"``: no calibration needed (the automatic TIA gain already scales each channel's
     largest current to the swing)."""
-    percentile: float = 99.9
+    percentile: float = param(99.9, low=50.0, low_open=True, high=100.0, unit="%")
     """Upper percentile for ``range="percentile"`` (50 < p <= 100), % [H: clips 0.1 % of the
     calibration outputs at each end]."""
-    offset_std: float = 0.0
+    offset_std: float = param(0.0, low=0.0, unit="LSB")
     """Standard deviation of the offset error per converter, LSB (drawn once, fabrication stream).
     Default 0: an ideal, trimmed converter."""
-    gain_std: float = 0.0
+    gain_std: float = param(0.0, low=0.0, high=1.0, high_open=True)
     """Standard deviation of the relative gain error per converter, dimensionless (drawn once,
     fabrication stream; 0 <= value < 1).  Default 0: an ideal, trimmed converter."""
-    noise_std: float = 0.0
+    noise_std: float = param(0.0, low=0.0, unit="LSB")
     """Standard deviation of the input-referred noise per conversion, LSB (operation stream).
     Default 0: noiseless."""
-    columns_per_adc: int = 1
+    columns_per_adc: int = param(1, low=1)
     """Channels multiplexed onto one converter (share its errors, converted one after another).
     Default 1: one converter per channel (ISAAC shares one ADC among 128 columns: set 128 to model
     that read-out time)."""
-    energy_per_conversion: float | None = None
+    energy_per_conversion: float | None = param(None, kind=float, low=0.0, optional=True,
+                                                unit="J")
     """Energy per conversion, J.  ``None``: ``murmann_energy(bits)`` (2.1 pJ at 5 b, 9.1 pJ at 8 b,
     Murmann survey medians, docs/references.rst, ref-adc-energy), 0 for an ideal converter."""
-    t_conversion: float = 1e-9
+    t_conversion: float = param(1e-9, low=0.0, unit="s")
     """Time per conversion, s (ISAAC 8-bit ADC at 1.28 GS/s ~ 1 ns, docs/references.rst, ref-adc-energy);
     with multiplexing a read-out takes ``columns_per_adc * t_conversion``."""
-    zero_code: bool = True
+    zero_code: bool = param(True)
     """Code grid: True (default) places 0 V on an exact code (mid-tread, like a two's-complement
     bipolar converter), so a zero channel current reads exactly 0; False makes both range ends
     exact codes instead (then 0 lies half an LSB from a code for a symmetric range).  The
@@ -181,8 +182,9 @@ class ADC:
     ``xbar.sweep`` task ``train``, parameter ``adc_zero_code``)."""
 
     def __post_init__(self):
-        if self.bits is not None:
-            check_scalar(self.bits, "bits", low=1, high=52, integer=True)
+        if isinstance(self.zero_code, np.bool_):
+            self.zero_code = bool(self.zero_code)
+        validate(self)
         if isinstance(self.range, str):
             check_choice(self.range, "range", RANGE_MODES)
         else:
@@ -194,17 +196,6 @@ class ADC:
             if not (np.isfinite(lo) and np.isfinite(hi)) or lo >= hi:
                 raise ConfigError(f"range must have finite lo < hi (V), got {self.range!r}")
             self.range = (lo, hi)
-        check_scalar(self.percentile, "percentile", low=50.0, high=100.0, low_open=True, unit="%")
-        check_scalar(self.offset_std, "offset_std", low=0.0, unit="LSB")
-        check_scalar(self.gain_std, "gain_std", low=0.0, high=1.0, high_open=True)
-        check_scalar(self.noise_std, "noise_std", low=0.0, unit="LSB")
-        check_scalar(self.columns_per_adc, "columns_per_adc", low=1, integer=True)
-        if self.energy_per_conversion is not None:
-            check_scalar(self.energy_per_conversion, "energy_per_conversion", low=0.0, unit="J")
-        check_scalar(self.t_conversion, "t_conversion", low=0.0, unit="s")
-        if not isinstance(self.zero_code, (bool, np.bool_)):
-            raise ConfigError(f"zero_code must be True or False, got {self.zero_code!r}")
-        self.zero_code = bool(self.zero_code)
 
     @property
     def ideal(self) -> bool:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._kernels import _quantize
+from .._kernels import _quantize  # type: ignore[attr-defined]
 from .._fielddoc import document_fields
-from .._validation import check_choice, check_scalar
+from ..config.declare import declared, param, validate
 from ..exceptions import ConfigError
 from .adc import _n_threads
 
@@ -48,49 +48,41 @@ class Phase:
     """Pulse width only: (B, M) signed integer durations in slots of ``t_read / L``."""
 
 
-@document_fields
+@declared
 @dataclass
 class DAC:
     """Word-line driver / DAC configuration."""
 
-    bits: int | None = 8
+    bits: int | None = param(8, low=1, high=30, optional=True, unit="bit")
     """Magnitude resolution in bits (>= 1); ``None`` is ideal (continuous amplitude; not allowed
     for pulse-width or bit-serial encoding, which need discrete slots or bits).  Default 8 [H: the
     input precision of 8-bit inference; ISAAC streams 16-bit inputs bit-serially]."""
-    v_read: float = 0.2
+    v_read: float = param(0.2, low=0.0, low_open=True, unit="V")
     """Full-scale read voltage, V (low enough to keep cells in their linear, non-disturbing
     range; NeuroSim uses 0.5 V, docs/references.rst, ref-read-write-energy) [H]."""
-    x_max: float = 1.0
+    x_max: float = param(1.0, low=0.0, low_open=True)
     """Input full scale, in the units of the inputs ``x``: ``|x| = x_max`` maps to ``v_read``;
     larger values clip.  Default 1 (inputs normalised to [-1, 1])."""
-    encoding: str = "amplitude"
+    encoding: str = param("amplitude", choices=ENCODINGS)
     """``"amplitude"``, ``"pulse_width"`` or ``"bit_serial"`` (see the module docstring).  Default
     amplitude: one read per input vector."""
-    signed: str = "bipolar"
+    signed: str = param("bipolar", choices=SIGNED_MODES)
     """``"bipolar"`` (± driver voltages) or ``"two_phase"`` (two reads, subtracted digitally).
     Default bipolar: one read per signed input."""
-    t_read: float = 100e-9
+    t_read: float = param(100e-9, low=0.0, low_open=True, unit="s")
     """Duration of one read (one bit in bit-serial mode; the full pulse-width window), s.
     Default: ISAAC/PUMA 128x128 MVM of 100 ns (docs/references.rst, ref-dac-driver-energy)."""
-    r_driver: float = 10.0
+    r_driver: float = param(10.0, low=0.0, unit="ohm")
     """Driver output resistance, ohm (the crossbar's ``r_driver``) [H: small against the load of
     a full word line, 1 / (256 x 10 µS) = 390 ohm]."""
-    power_per_line: float = 3.89e-6
+    power_per_line: float = param(3.89e-6, low=0.0, unit="W")
     """Driver/DAC power per word line while a read is applied, W: ISAAC's 1-bit DAC, 3.5 uW
     dynamic + 0.39 uW leakage (``Aayush-Ankit/puma-simulator:include/constants.py``,
     docs/references.rst, ref-dac-driver-energy: ~4 fJ per row drive per ns).  Applied as is to multi-bit drivers
     [H: a multi-bit DAC costs more; set this for your design]."""
 
     def __post_init__(self):
-        if self.bits is not None:
-            check_scalar(self.bits, "bits", low=1, high=30, integer=True)
-        check_scalar(self.v_read, "v_read", low=0.0, low_open=True, unit="V")
-        check_scalar(self.x_max, "x_max", low=0.0, low_open=True)
-        check_choice(self.encoding, "encoding", ENCODINGS)
-        check_choice(self.signed, "signed", SIGNED_MODES)
-        check_scalar(self.t_read, "t_read", low=0.0, low_open=True, unit="s")
-        check_scalar(self.r_driver, "r_driver", low=0.0, unit="ohm")
-        check_scalar(self.power_per_line, "power_per_line", low=0.0, unit="W")
+        validate(self)
         if self.bits is None and self.encoding != "amplitude":
             raise ConfigError(f"bits must be an integer >= 1 for encoding={self.encoding!r} "
                               "(pulse-width slots / input bits), got None")
@@ -115,7 +107,7 @@ class DAC:
 
     def reads_per_input(self) -> int:
         """Array reads per input vector."""
-        n = self.bits if self.encoding == "bit_serial" else 1
+        n = self.bits if (self.encoding == "bit_serial" and self.bits is not None) else 1
         return n * (2 if self.signed == "two_phase" else 1)
 
     def encode(self, x: np.ndarray) -> list[Phase]:
@@ -135,7 +127,7 @@ class DAC:
             if self.bits is None:
                 phases.append(Phase(part * v, s))
                 continue
-            L = self.levels
+            L = 2 ** self.bits - 1
             codes = np.floor(np.abs(part) * L + 0.5)
             sgn = np.sign(part)
             if self.encoding == "amplitude":

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._fielddoc import document_fields
-from .._validation import check_choice, check_scalar
+from ..config.declare import declared, param, validate
 from ..exceptions import ConfigError
 
 __all__ = ["ConductanceRange", "WeightMapping", "MappedBlock", "effective_weights", "SCHEMES",
@@ -36,22 +36,21 @@ __all__ = ["ConductanceRange", "WeightMapping", "MappedBlock", "effective_weight
 SCHEMES = ("differential", "reference")
 
 
-@document_fields
+@declared
 @dataclass
 class ConductanceRange:
     """Programmable conductance window of a cell."""
 
-    g_min: float = 0.5e-6
+    g_min: float = param(0.5e-6, low=0.0, low_open=True, unit="S")
     """Lowest programmable conductance (HRS end), S: NeuroSim's RealDevice window 0.476-10 µS
     (``neurosim/MLP_NeuroSim_V3.0:Cell.cpp``, docs/references.rst, ref-read-write-energy), rounded."""
-    g_max: float = 10e-6
+    g_max: float = param(10e-6, low=0.0, low_open=True, unit="S")
     """Highest programmable conductance (LRS end), S (same source).  Low read conductances keep
     the IR drop of 256 x 256 arrays moderate; the Stanford relaxation technologies reach
     40-240 µS (docs/references.rst, ref-data-stanford-relaxation)."""
 
     def __post_init__(self):
-        check_scalar(self.g_min, "g_min", low=0.0, low_open=True, unit="S")
-        check_scalar(self.g_max, "g_max", low=0.0, low_open=True, unit="S")
+        validate(self)
         if self.g_min >= self.g_max:
             raise ConfigError(f"g_min must be < g_max, got g_min={self.g_min!r} S >= "
                               f"g_max={self.g_max!r} S")
@@ -86,35 +85,30 @@ class MappedBlock:
     """(K, outputs) digital combination after the ADC (weight units per A/V)."""
 
 
-@document_fields
+@declared
 @dataclass
 class WeightMapping:
     """How weights become conductances."""
 
-    scheme: str = "differential"
+    scheme: str = param("differential", choices=SCHEMES)
     """``"differential"`` (G+/G− pairs) or ``"reference"`` (one column per output and a shared
     reference column per array).  Default differential: the common signed mapping (aihwkit,
     NeuroSim)."""
-    slices: int = 1
+    slices: int = param(1, low=1)
     """Cells (pairs) per weight for bit slicing (differential only).  Default 1: one analog pair."""
-    bits_per_slice: int | None = None
+    bits_per_slice: int | None = param(None, kind=int, low=1, high=16, optional=True,
+                                       unit="bit")
     """Bits stored per slice; ``None`` stores continuous (analog) conductances (``slices`` must be
     1).  With ``slices=1`` an integer quantizes each cell to ``2**bits_per_slice`` levels."""
-    subtract: str = "analog"
+    subtract: str = param("analog", choices=("analog", "digital"))
     """Differential pairs: ``"analog"`` (the TIA subtracts the two currents, one conversion per
     pair) or ``"digital"`` (each column converted, subtracted after the ADC)."""
-    w_max: float | None = None
+    w_max: float | None = param(None, kind=float, low=0.0, low_open=True, optional=True)
     """Weight full scale (weight units) mapped to the whole window; ``None`` = ``max |W|`` at
     construction (1 for an all-zero matrix).  Larger weights clip."""
 
     def __post_init__(self):
-        check_choice(self.scheme, "scheme", SCHEMES)
-        check_scalar(self.slices, "slices", low=1, integer=True)
-        if self.bits_per_slice is not None:
-            check_scalar(self.bits_per_slice, "bits_per_slice", low=1, high=16, integer=True)
-        check_choice(self.subtract, "subtract", ("analog", "digital"))
-        if self.w_max is not None:
-            check_scalar(self.w_max, "w_max", low=0.0, low_open=True)
+        validate(self)
         if self.slices > 1 and self.bits_per_slice is None:
             raise ConfigError(f"bits_per_slice must be an integer >= 1 when slices > 1, got "
                               f"slices={self.slices}, bits_per_slice=None")

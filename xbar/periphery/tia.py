@@ -10,44 +10,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._fielddoc import document_fields
-from .._validation import check_choice, check_scalar
+from ..config.declare import declared, param, validate
 
 __all__ = ["TIA"]
 
 
-@document_fields
+@declared
 @dataclass
 class TIA:
     """Trans-impedance amplifier of one read-out channel."""
 
-    r_in: float = 10.0
+    r_in: float = param(10.0, low=0.0, unit="ohm")
     """Input (virtual-ground) resistance, ohm, used as the crossbar's ``r_sense`` (0 = ideal
     virtual ground) [H: small against a full bit line, 1 / (256 x 10 µS) = 390 ohm]."""
-    gain: float | None = None
+    gain: float | None = param(None, kind=float, low=0.0, low_open=True, optional=True,
+                                unit="ohm")
     """Trans-impedance gain, ohm (V/A).  ``None``: set per channel (a programmable-gain TIA) so
     that the largest current a full-scale input (``±v_read``) can give reaches ``v_swing``; see
     ``auto_gain`` for which largest current."""
-    auto_gain: str = "weights"
+    auto_gain: str = param("weights", choices=("weights", "window"))
     """Bound behind the automatic gain: ``"weights"`` — the conductances mapped at construction
     (best resolution for those weights; writes that raise a channel's current beyond it saturate
     until ``AnalogLinear.update_gains()``); ``"window"`` — any weights the conductance window
     allows (never saturates, coarser resolution: the choice for on-chip training)."""
-    v_swing: float = 1.0
+    v_swing: float = param(1.0, low=0.0, low_open=True, unit="V")
     """Output swing, V: the output saturates at ``±v_swing`` [H, typical 1 V analog supply]."""
-    power: float = 9.7e-9
+    power: float = param(9.7e-9, low=0.0, unit="W")
     """Power per channel while a read is sensed, W.  Default: ISAAC's sample-and-hold
     (9.7e-6 mW dynamic + leakage, ``Aayush-Ankit/puma-simulator:include/constants.py``,
     docs/references.rst, ref-dac-driver-energy); ISAAC integrates the column current instead of using an active
     TIA, so a real TIA costs more (tens of uW): set this for your design."""
 
     def __post_init__(self):
-        check_scalar(self.r_in, "r_in", low=0.0, unit="ohm")
-        if self.gain is not None:
-            check_scalar(self.gain, "gain", low=0.0, low_open=True, unit="ohm")
-        check_scalar(self.v_swing, "v_swing", low=0.0, low_open=True, unit="V")
-        check_choice(self.auto_gain, "auto_gain", ("weights", "window"))
-        check_scalar(self.power, "power", low=0.0, unit="W")
+        validate(self)
 
     def channel_gains(self, i_bound: np.ndarray, i_fallback: np.ndarray | None = None
                       ) -> np.ndarray:

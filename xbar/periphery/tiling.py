@@ -11,30 +11,29 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._fielddoc import document_fields
-from .._validation import check_choice, check_scalar
+from ..config.declare import declared, param, validate
 from ..exceptions import ConfigError
 
 __all__ = ["ArrayConfig", "TileSpec", "interleave_pairs", "pair_column", "plan_tiles", "split_pairs"]
 
 
-@document_fields
+@declared
 @dataclass
 class ArrayConfig:
     """Physical array: size limits, wires and cell type (passed to ``xbar.Crossbar``)."""
 
-    max_rows: int = 256
+    max_rows: int = param(256, low=1)
     """Word lines per array (inputs per tile) [H: common macro size, e.g. ISAAC 128, many test
     chips 256]."""
-    max_cols: int = 256
+    max_cols: int = param(256, low=1)
     """Bit lines per array, including the columns of differential pairs and references."""
-    r_wordline: float = 1.0
+    r_wordline: float = param(1.0, low=0.0, unit="ohm")
     """Word-line wire resistance per segment (cell pitch), ohm [H: the issue's 1 ohm case]."""
-    r_bitline: float = 1.0
+    r_bitline: float = param(1.0, low=0.0, unit="ohm")
     """Bit-line wire resistance per segment, ohm [H: as the word line]."""
-    cell: str = "0T1R"
+    cell: str = param("0T1R", choices=("0T1R", "1T1R"))
     """``"0T1R"`` (passive) or ``"1T1R"`` (needs ``r_access``).  Default passive."""
-    r_access: float | None = None
+    r_access: float | None = param(None, kind=float, low=0.0, optional=True, unit="ohm")
     """Access-transistor on-resistance of 1T1R cells, ohm (NeuroSim's default is 15 kohm,
     ``neurosim/MLP_NeuroSim_V3.0:Cell.cpp``, docs/references.rst, ref-read-write-energy)."""
     crossbar_options: dict = field(default_factory=dict)
@@ -42,16 +41,10 @@ class ArrayConfig:
     solver supports it); a model with ``is_linear() == False`` disables the transfer-matrix path."""
 
     def __post_init__(self):
-        check_scalar(self.max_rows, "max_rows", low=1, integer=True)
-        check_scalar(self.max_cols, "max_cols", low=1, integer=True)
-        check_scalar(self.r_wordline, "r_wordline", low=0.0, unit="ohm")
-        check_scalar(self.r_bitline, "r_bitline", low=0.0, unit="ohm")
-        check_choice(self.cell, "cell", ("0T1R", "1T1R"))
-        if self.cell == "1T1R":
-            if self.r_access is None:
-                raise ConfigError("cell='1T1R' needs r_access (access transistor on-resistance, "
-                                  "ohm), got None")
-            check_scalar(self.r_access, "r_access", low=0.0, unit="ohm")
+        validate(self)
+        if self.cell == "1T1R" and self.r_access is None:
+            raise ConfigError("cell='1T1R' needs r_access (access transistor on-resistance, "
+                              "ohm), got None")
         if not isinstance(self.crossbar_options, dict):
             raise ConfigError("crossbar_options must be a dict of Crossbar keyword arguments, got "
                               f"{type(self.crossbar_options).__name__}")

@@ -10,13 +10,16 @@ the comparison, over a fixed full-scale range or one calibrated on a separate ba
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import time
 
 import numpy as np
 
 from .._random import spawn
+from ..config.declare import constraints
 from ..exceptions import ConfigError
+from ..periphery.tiling import ArrayConfig
 from .params import Param
 from .tasks import task
 
@@ -31,7 +34,8 @@ MVM_PARAMS = {
                     doc="resistance of one word-line and one bit-line segment between cells"),
     "r_driver": Param(float, 0.0, low=0, high=1e9, unit="ohm", doc="word-line driver output resistance"),
     "r_sense": Param(float, 0.0, low=0, high=1e9, unit="ohm", doc="bit-line sense (TIA input) resistance"),
-    "cell": Param(str, "0T1R", choices=("0T1R", "1T1R"), doc="passive cell or one with access transistor"),
+    "cell": dataclasses.replace(constraints(ArrayConfig)["cell"],   # the array's declaration
+                                doc="passive cell or one with access transistor"),
     "r_access": Param(float, 0.0, low=0, high=1e9, unit="ohm",
                       doc="1T1R access-transistor on-resistance (NeuroSim default 15 kOhm)"),
     "v_read": Param(float, 0.2, low=0, low_open=True, high=10, unit="V",
@@ -39,7 +43,7 @@ MVM_PARAMS = {
     "inputs": Param(str, "uniform", choices=("uniform", "bipolar", "binary"),
                     doc="input distribution: U[0, v_read], U[-v_read, v_read] or {0, v_read}"),
     "batch": Param(int, 16, low=1, high=1_000_000, doc="input vectors read per point"),
-    "read_time": Param(float, 5e-9, low=0, low_open=True, high=1.0, unit="s",
+    "t_read": Param(float, 5e-9, low=0, low_open=True, high=1.0, unit="s",
                        doc="duration of one read (NeuroSim RealDevice: 5 ns)"),
     "adc_bits": Param(int, 0, low=0, high=24, doc="ADC resolution in bits; 0 = no ADC (analog currents)"),
     "adc_range": Param(str, "full", choices=("full", "calibrate"),
@@ -53,7 +57,7 @@ MVM_METRICS = {
     "analog_rel_rms_error": "rel_rms_error of the analog column currents (before any ADC)",
     "solve_time_s": "wall time of the circuit solve per input vector, s",
     "read_energy_j": "energy dissipated in the array, wires and terminals per read, J "
-                     "(solved power total, as Crossbar.read_power, x read_time)",
+                     "(solved power total, as Crossbar.read_power, x t_read)",
     "adc_energy_j": "ADC energy per read, J: cols x energy per conversion (xbar.periphery.adc "
                     "default, Murmann survey medians); 0 without ADC",
 }
@@ -114,7 +118,7 @@ def mvm_memory(params: dict) -> float:
 
 
 @task("mvm", params=MVM_PARAMS, metrics=MVM_METRICS, check=_check, timing=("solve_time_s",),
-      memory=mvm_memory)
+      memory=mvm_memory, renamed={"read_time": "t_read"})
 def mvm(params: dict, seed: int) -> dict:
     """One MVM point: see the module docstring.  Units: S, ohm, V, s, J."""
     from ..circuit import Crossbar
@@ -132,7 +136,7 @@ def mvm(params: dict, seed: int) -> dict:
     solve_time = (time.perf_counter() - t0) / B
     analog = sol.col_currents
     ideal = V @ G   # the programmed weights; xb.ideal_read would fold in the access transistor
-    energy = float(np.mean(sol.power.total)) * params["read_time"]  # = read_power(V).total x t
+    energy = float(np.mean(sol.power.total)) * params["t_read"]  # = read_power(V).total x t
     current, adc_energy = analog, 0.0
     if params["adc_bits"] > 0:
         from ..periphery.adc import ADC

@@ -21,6 +21,10 @@ A spec has four sections (only ``[sweep]`` is required)::
     rows = [16, 32, 64]
     cols = [16, 32, 64]
 
+Dotted parameter names (the ``layer`` task's ``hardware.adc.bits``, every field of
+:class:`xbar.config.HardwareConfig`) are written as TOML dotted keys: ``hardware.adc.bits =
+[4, 6, 8]`` in ``[axes]``.
+
 Everything is checked before anything runs: unknown sections, keys, tasks, parameters or metrics,
 empty axes, values of the wrong type or out of range, zip groups of unequal length, a parameter
 given twice, and the task's own cross-parameter check on every point.  Errors are
@@ -36,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._deprecate import warn_renamed
 from ..exceptions import ConfigError
 from .params import Param, unknown_name
 from .records import config_hash
@@ -175,6 +180,16 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
     base = task.defaults()
     given: dict[str, str] = {}  # parameter -> where it was set
 
+    def names(table: dict, where: str) -> dict:
+        """Dotted keys flattened, deprecated parameter names replaced (with a warning)."""
+        out = {}
+        for pname, value in _dotted(table, schema).items():
+            if pname in task.renamed:
+                warn_renamed(f"{where} {pname}", task.renamed[pname], stacklevel=5)
+                pname = task.renamed[pname]
+            out[pname] = value
+        return out
+
     def claim(pname: str, where: str) -> Param:
         if pname not in schema:
             raise unknown_name(pname, schema, "parameter", f"{where} (task {task.name!r})")
@@ -184,11 +199,11 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
         given[pname] = where
         return schema[pname]
 
-    for pname, value in _table(data, "base").items():
+    for pname, value in names(_table(data, "base"), "[base]").items():
         base[pname] = claim(pname, "[base]").check(value, f"[base] {pname}")
 
     axes = []
-    for pname, value in _table(data, "axes").items():
+    for pname, value in names(_table(data, "axes"), "[axes]").items():
         p = claim(pname, "[axes]")
         vals = _axis_values(p, value, f"[axes] {pname}")
         axes.append(Axis((pname,), tuple((v,) for v in vals)))
@@ -203,7 +218,7 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
         if not isinstance(group, dict) or not group:
             raise ConfigError(f"{where} must be a non-empty table of parameter lists, got {group!r}")
         columns = {}
-        for pname, value in group.items():
+        for pname, value in names(group, where).items():
             p = claim(pname, where)
             columns[pname] = _axis_values(p, value, f"{where} {pname}")
         lengths = {n: len(v) for n, v in columns.items()}
@@ -225,6 +240,20 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
                 coords = {n: point.params[n] for n in spec.axis_names}
                 raise ConfigError(f"task {task.name!r} rejects the point {coords}: {exc}") from None
     return spec
+
+
+def _dotted(table: dict, schema, prefix: str = "") -> dict:
+    """Flatten TOML dotted keys (``hardware.adc.bits = [4, 6]`` parses as nested tables) into
+    the task's dotted parameter names; a table that is a parameter's value (a range) is kept."""
+    out: dict = {}
+    for key, value in table.items():
+        name = prefix + str(key)
+        if (isinstance(value, dict) and name not in schema
+                and any(s.startswith(name + ".") for s in schema)):
+            out.update(_dotted(value, schema, name + "."))
+        else:
+            out[name] = value
+    return out
 
 
 def _table(data: dict, key: str, required: bool = False) -> dict:

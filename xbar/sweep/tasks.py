@@ -11,8 +11,9 @@ Registering a task is one decorator::
         return {"accuracy": acc, "energy_j": e}
 
 A spec then says ``task = "ff-train"`` once the defining module is imported: modules listed in
-:data:`TASK_MODULES` are imported on the first lookup (the built-in ``mvm`` and
-``train`` tasks live in ``xbar/sweep/mvm.py`` and ``xbar/sweep/train_tasks.py``), and any other module is named in the spec as
+:data:`TASK_MODULES` are imported on the first lookup (the built-in ``mvm``,
+``train`` and ``layer`` tasks live in ``xbar/sweep/mvm.py``, ``xbar/sweep/train_tasks.py`` and
+``xbar/sweep/layer.py``), and any other module is named in the spec as
 ``task = "package.module:ff_train"`` (imported on demand, also on Dask workers).  The function receives every parameter of its schema
 (spec values over defaults) except ``seed``, which comes separately; it returns a flat dict of
 scalar metrics.  Raise to fail the point: the error is recorded and the sweep goes on.
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from ..exceptions import ConfigError
 from .params import SEED, Param, unknown_name
 
-TASK_MODULES: tuple[str, ...] = ("xbar.sweep.mvm", "xbar.sweep.train_tasks")
+TASK_MODULES: tuple[str, ...] = ("xbar.sweep.mvm", "xbar.sweep.train_tasks", "xbar.sweep.layer")
 """Modules imported to find built-in tasks (each registers its tasks on import; absent ones are
 skipped, so a subpackage can add its tasks by creating the listed file)."""
 
@@ -59,6 +60,9 @@ class Task:
         ``memory(params) -> float``: estimated peak memory of one point, bytes.  :func:`run
         <xbar.sweep.run>` refuses, before anything runs, a sweep with a point whose estimate
         exceeds the memory limit (the machine's physical memory unless ``max_memory`` is given).
+    renamed : Mapping[str, str]
+        Deprecated parameter name -> its new name: a spec using the old name still works, with a
+        DeprecationWarning (for one release).
     """
 
     name: str
@@ -69,6 +73,7 @@ class Task:
     version: str = "1"
     timing: tuple[str, ...] = field(default=())
     memory: Callable[[dict], float] | None = None
+    renamed: Mapping[str, str] = field(default_factory=dict)
 
     def defaults(self) -> dict:
         """Every parameter (``seed`` included) at its default value."""
@@ -77,7 +82,8 @@ class Task:
 
 def task(name: str, *, params: Mapping[str, Param], metrics: Mapping[str, str],
          check: Callable[[dict], None] | None = None, version: str = "1",
-         timing: tuple[str, ...] = (), memory: Callable[[dict], float] | None = None) -> Callable:
+         timing: tuple[str, ...] = (), memory: Callable[[dict], float] | None = None,
+         renamed: Mapping[str, str] | None = None) -> Callable:
     """Decorator registering ``fn(params, seed) -> metrics`` as sweep task ``name``.
 
     Returns the function unchanged (so it pickles by reference to Dask workers), with the
@@ -99,6 +105,10 @@ def task(name: str, *, params: Mapping[str, Param], metrics: Mapping[str, str],
     bad_timing = set(timing) - set(metrics)
     if bad_timing:
         raise ConfigError(f"task {name!r}: timing metrics {sorted(bad_timing)} are not in metrics")
+    for old, new in (renamed or {}).items():
+        if new not in schema or old in schema:
+            raise ConfigError(f"task {name!r}: renamed {old!r} -> {new!r} needs {new!r} in params "
+                              f"and {old!r} not")
     if memory is not None and not callable(memory):
         raise ConfigError(f"task {name!r}: memory must be a callable params -> bytes, got {memory!r}")
 
@@ -107,9 +117,10 @@ def task(name: str, *, params: Mapping[str, Param], metrics: Mapping[str, str],
         if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ConfigError(f"task {name!r} is already registered by "
                               f"{old.fn.__module__}.{old.fn.__qualname__}")
-        t = Task(name, fn, schema, dict(metrics), check, str(version), tuple(timing), memory)
+        t = Task(name, fn, schema, dict(metrics), check, str(version), tuple(timing), memory,
+                 dict(renamed or {}))
         _REGISTRY[name] = t
-        fn.sweep_task = t
+        setattr(fn, "sweep_task", t)
         return fn
 
     return decorate
