@@ -65,7 +65,7 @@ def canonical_bias_scheme(name, argname: str = "bias_scheme", *, warn: bool = Tr
 
     Notes
     -----
-    The old spellings are :data:`xbar.circuit.bias.DEPRECATED_SCHEMES`; ``"1T1R"`` (a schedule
+    The old spellings are ``xbar.circuit.bias.DEPRECATED_SCHEMES``; ``"1T1R"`` (a schedule
     of transistor-selected cells, no half-selected cells) is a schedule-only value.
     """
     if isinstance(name, str) and name in _OLD_SCHEMES:
