@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from _fake_device import FakeDevice
+from xbar.train import stacked_weights
 from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger, PulseSchedule, Ramp, canonical_bias_scheme, format_energy
 from xbar.pulses.energy import half_selected_energy, pulse_energy
@@ -117,9 +118,9 @@ def test_writers_follow_one_protocol_and_a_plain_writer_works():
             return self.inner.apply(pairs, 2 * counts, k, rng)
 
     lay = _layer(Doubler())
-    w0 = lay.weights.copy()
+    w0 = stacked_weights(lay).copy()
     lay.update(np.ones((1, 6)), np.ones((1, 4)))
-    assert np.all(lay.weights >= w0) and lay.n_updates == 1 and lay.version == 1
+    assert np.all(stacked_weights(lay) >= w0) and lay.n_updates == 1 and lay.version == 1
 
 
 def test_program_verify_writer_without_dG_per_count_uses_the_layers_step():
@@ -301,12 +302,12 @@ def test_pair_and_layer_verbs_replace_the_private_reaches():
     np.testing.assert_array_equal(s_new.energy, s_old.energy)
     np.testing.assert_array_equal(pairs.g_plus, twin.g_plus)
     # a frozen noisy read for one evaluation, then the devices' own state again
-    before, v0 = lay.weights.copy(), lay.version
+    before, v0 = stacked_weights(lay).copy(), lay.version
     noisy = (pairs.arrays["+"].read(1), pairs.arrays["-"].read(2))
     with lay.conductances_replaced(*noisy):
         np.testing.assert_array_equal(pairs.g_plus, noisy[0])
         assert lay.version == v0 + 1
-    np.testing.assert_array_equal(lay.weights, before)
+    np.testing.assert_array_equal(stacked_weights(lay), before)
     assert lay.version == v0 + 2
     pairs.arrays["+"].age(1e4, random_state=0)
     lay.sync_from_devices()

@@ -32,21 +32,21 @@ def _ideal_reader(**kw):
 def test_ideal_periphery_reads_equal_the_weights(scaling):
     layer = _layer(_ideal_reader(input_scaling=scaling))
     x = np.random.default_rng(0).uniform(-1, 1, size=(5, 12))
-    np.testing.assert_allclose(layer.forward(x), T.augment(x, True) @ layer.weights, atol=1e-12)
+    np.testing.assert_allclose(layer.forward(x), T.augment(x, True) @ T.stacked_weights(layer), atol=1e-12)
     # after pulses the tiles follow the new conductances
     layer.update(x[:1], np.array([[0.3, -0.2, 0.1, -0.4]]))
-    np.testing.assert_allclose(layer.forward(x), T.augment(x, True) @ layer.weights, atol=1e-12)
+    np.testing.assert_allclose(layer.forward(x), T.augment(x, True) @ T.stacked_weights(layer), atol=1e-12)
 
 
 def test_inputs_beyond_the_dac_full_scale_are_scaled_per_sample_not_clipped():
     # length-normalised activity (what layers >= 2 of FF / competitive receive): entries up to 3
     x = T._common.length_normalize(np.random.default_rng(1).uniform(0, 1, size=(6, 12)) ** 4)
     assert x.max() > 2
-    ref = T.augment(x, True) @ _layer(None).weights
+    ref = T.augment(x, True) @ T.stacked_weights(_layer(None))
     scaled = _layer(_ideal_reader()).forward(x)
     clipped = _layer(_ideal_reader(input_scaling="none")).forward(x)
     np.testing.assert_allclose(scaled, ref, atol=1e-12)
-    np.testing.assert_allclose(clipped, np.clip(T.augment(x, True), -1, 1) @ _layer(None).weights,
+    np.testing.assert_allclose(clipped, np.clip(T.augment(x, True), -1, 1) @ T.stacked_weights(_layer(None)),
                                atol=1e-12)
     assert np.abs(clipped - ref).max() > 0.1
 
@@ -70,7 +70,7 @@ def test_reads_with_wires_and_terminals_match_an_independent_nodal_solve():
         expect = layer.k * (i_col[0::2] - i_col[1::2]) * s / v_read
         np.testing.assert_allclose(out[b], expect, rtol=1e-9, atol=1e-12)
     # and the wires matter here: the ideal x·W differs by more than the solver tolerance
-    assert np.abs(out - T.augment(x, True) @ layer.weights).max() > 1e-3
+    assert np.abs(out - T.augment(x, True) @ T.stacked_weights(layer)).max() > 1e-3
 
 
 def test_output_range_sets_a_fixed_gain_and_saturates_beyond_it():
@@ -81,7 +81,7 @@ def test_output_range_sets_a_fixed_gain_and_saturates_beyond_it():
                            output_range=0.3)
     layer = _layer(reader)
     x = np.random.default_rng(3).uniform(0, 1, size=(40, 12))
-    ref = T.augment(x, True) @ layer.weights
+    ref = T.augment(x, True) @ T.stacked_weights(layer)
     s = np.abs(T.augment(x, True)).max(axis=1, keepdims=True)
     # an analog pre-activation (inputs scaled to the DAC full scale) beyond ±0.3 saturates there
     np.testing.assert_allclose(layer.forward(x), np.clip(ref / s, -0.3, 0.3) * s, atol=1e-12)
@@ -109,7 +109,7 @@ def test_weights_fitted_gain_saturates_after_writes_window_gain_does_not():
         layer.forward(x)
         for _ in range(12):                 # push every weight up, pulse by pulse
             layer.update(x, np.ones((1, 4)))
-    ref = T.augment(x, True) @ layers[0].weights
+    ref = T.augment(x, True) @ T.stacked_weights(layers[0])
     assert ref.min() > 0.3
     out_fitted, out_window = layers[0].forward(x), layers[1].forward(x)
     assert fitted.analog(layers[0]).stats["tia_saturated"] > 0
@@ -117,7 +117,7 @@ def test_weights_fitted_gain_saturates_after_writes_window_gain_does_not():
     assert np.abs(out_window - ref).max() < 0.1 * np.abs(ref).max()
     assert np.abs(out_fitted - ref).max() > 0.5 * np.abs(ref).max()
     out_ranged = layers[2].forward(x)
-    ref_ranged = T.augment(x, True) @ layers[2].weights
+    ref_ranged = T.augment(x, True) @ T.stacked_weights(layers[2])
     assert ranged.analog(layers[2]).stats["tia_saturated"] == 0
     assert np.abs(out_ranged - ref_ranged).max() < 0.1 * np.abs(ref_ranged).max()
 
@@ -149,11 +149,11 @@ def test_device_arrays_reset_only_and_program_verify_energy():
         moved = 0.0
         for _ in range(10):
             x, d = rng.uniform(0, 1, size=(1, 12)), rng.normal(size=(1, 4)) * 0.05
-            w0 = layer.weights.copy()
+            w0 = T.stacked_weights(layer).copy()
             gp, gm = layer.pairs.g_plus.copy(), layer.pairs.g_minus.copy()
             layer.update(x, d)
             req = T.augment(x, True).T @ d
-            ch = layer.weights - w0
+            ch = T.stacked_weights(layer) - w0
             big = np.abs(ch) > 0
             assert np.mean(np.sign(ch[big]) == np.sign(req[big])) >= min_right
             moved += np.abs(layer.pairs.g_plus - gp).sum() + np.abs(layer.pairs.g_minus - gm).sum()

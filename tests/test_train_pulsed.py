@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from _fake_device import FakeDevice
+from xbar.train import stacked_weights
 from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger, PulseSchedule
 from xbar.train.pulse_mapping import PulseMapping
@@ -42,11 +43,11 @@ def test_mapping_moves_weights_in_the_sign_of_the_update(writer):
     rng = np.random.default_rng(1)
     for _ in range(5):
         x, delta = rng.normal(size=(1, 6)), rng.normal(size=(1, 4)) * 0.1
-        w0 = layer.weights.copy()
+        w0 = stacked_weights(layer).copy()
         req = x.T @ delta
         layer.update(x, delta)
         moved = np.abs(req) > 0.01
-        change = layer.weights - w0
+        change = stacked_weights(layer) - w0
         assert np.all(np.sign(change[moved]) == np.sign(req[moved]))
         np.testing.assert_array_equal(change[~moved], 0.0)
 

@@ -88,9 +88,9 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True):
         return net
     rng = np.random.default_rng(seed + 7)
     if variant == "float":
-        layers = [T.FloatLayer(lay.weights.copy()) for lay in net.layers]
+        layers = [T.FloatLayer(T.stacked_weights(lay).copy()) for lay in net.layers]
     else:
-        layers = [QuantisedLayer(lay.weights.copy(), mapping, lay.dw_per_pulse, lay.w_max, rng)
+        layers = [QuantisedLayer(T.stacked_weights(lay).copy(), mapping, lay.dw_per_pulse, lay.w_max, rng)
                   for lay in net.layers]
     return T.Network(layers, 10)
 

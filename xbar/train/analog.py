@@ -53,6 +53,7 @@ from .._validation import check_choice, check_scalar
 from ..circuit import cost, fastread
 from ..exceptions import ConfigError
 from ..periphery import AnalogLinear, CellReadNoise, ReadStrategy
+from .layers import stacked_weights
 
 INPUT_SCALINGS = ("per_sample", "none")
 
@@ -390,7 +391,7 @@ class CircuitReader:
                 opts["array"] = _with_iv(opts.get("array"), arrays["+"].model.iv)
             noise = (CellReadNoise(_pair_read_noise(arrays), self._noise_root.spawn(1)[0])
                      if self._noise_root is not None else None)
-            analog = AnalogLinear(layer.weights.T, mapping=WeightMapping(w_max=layer.k * (g_max - g_min)),
+            analog = AnalogLinear(stacked_weights(layer).T, mapping=WeightMapping(w_max=layer.k * (g_max - g_min)),
                          device=(g_min, g_max), ledger=layer.ledger, name=pairs.name,
                          count_samples=False, random_state=self.random_state,
                          read_method=self.read_method, channel_noise=noise,

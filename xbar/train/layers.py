@@ -162,12 +162,8 @@ def stacked_weights(layer) -> np.ndarray:
     """
     if isinstance(layer, WeightAccessors):
         return layer._stacked_weights()
-    if hasattr(type(layer), "weight"):
-        w = np.asarray(layer.weight).T
-        return np.vstack([w, np.asarray(layer.bias_vector)[None, :]]) if layer.bias else w.copy()
-    # a layer not on the (out, in) accessors yet (PulsedLayer until the pulsed branch adopts
-    # WeightAccessors): its stacked property
-    return layer.weights
+    w = np.asarray(layer.weight).T
+    return np.vstack([w, np.asarray(layer.bias_vector)[None, :]]) if layer.bias else w.copy()
 
 
 def init_weights(n_in: int, n_out: int, *, bias: bool = True, scale: float = 1.0,

@@ -9,7 +9,7 @@ import numpy as np
 from ..._random import check_random_state, spawn
 from ..._validation import as_float_array, check_scalar
 from ...pulses.schedule import PulseSchedule
-from ..layers import augment, init_weights
+from ..layers import WeightAccessors, augment, init_weights
 from ..pulse_mapping import PulseMapping
 from .pairs import DeviceModelView, PairArray
 from .writers import ResetOnlyWriter, Writer
@@ -19,7 +19,7 @@ __all__ = ["PulsedLayer", "Reader", "pulsed_layer_factory"]
 Reader = Callable[[np.ndarray, "PulsedLayer"], np.ndarray]
 
 
-class PulsedLayer:
+class PulsedLayer(WeightAccessors):
     """A layer on differential device pairs, updated only by pulses.
 
     Parameters
@@ -116,9 +116,8 @@ class PulsedLayer:
         gm = np.where(d >= 0, g_high - d, g_high)
         return cls(PairArray(gp, gm, device, name=name), writer, mapping, w_max=w_max, **kw)
 
-    @property
-    def weights(self) -> np.ndarray:
-        """Effective weights ``k·(G⁺ − G⁻)`` (n_in + bias, n_out)."""
+    def _stacked_weights(self) -> np.ndarray:
+        """Effective weights ``k·(G⁺ − G⁻)`` in the stacked layout (n_in + bias, n_out)."""
         return self.k * (self.pairs.g_plus - self.pairs.g_minus)
 
     @property
@@ -166,7 +165,7 @@ class PulsedLayer:
         """
         xa = augment(x, self.bias)
         if self.reader is None:
-            return xa @ self.weights
+            return xa @ self._stacked_weights()
         return self.reader(xa, self)
 
     def update(self, x: np.ndarray, delta: np.ndarray) -> None:
