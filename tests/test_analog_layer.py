@@ -380,12 +380,21 @@ def test_analog_layer_parallel_maps_equal_serial(rng):
     x = rng.uniform(0, 1, (40, 70))
     kw = dict(array=ArrayConfig(max_rows=32, max_cols=24, r_wordline=1.0, r_bitline=1.0),
               read_method="transfer", random_state=3)
-    serial = AnalogLinear(W, map_workers=1, **kw)
-    threaded = AnalogLinear(W, map_workers=2, **kw)
+    serial = AnalogLinear(W, n_threads=1, **kw)
+    threaded = AnalogLinear(W, n_threads=2, **kw)
     assert len(serial.tiles) >= 6
     assert np.array_equal(serial(x), threaded(x))
     assert serial.ledger.total() == threaded.ledger.total()
     for a, b in zip(serial.tiles, threaded.tiles):
         assert np.array_equal(a.linear_maps(True)["Q_total"], b.linear_maps(True)["Q_total"])
-    with pytest.raises(ConfigError, match="map_workers"):
-        AnalogLinear(W, map_workers=0)
+    with pytest.raises(ConfigError, match="n_threads"):
+        AnalogLinear(W, n_threads=0)
+
+
+def test_map_workers_is_a_deprecated_name_of_n_threads():
+    W = np.random.default_rng(0).uniform(-1, 1, (4, 6))
+    with pytest.warns(DeprecationWarning, match="n_threads"):
+        layer = AnalogLinear(W, map_workers=1)
+    assert layer.n_threads == 1
+    with pytest.warns(DeprecationWarning, match="n_threads"):
+        assert layer.map_workers == 1

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._deprecate import renamed_kwarg
 from .._validation import as_float_array
 from ..exceptions import ConfigError
 from .layer import AnalogLinear, CellReadNoise, Tile, _device_read_noise
@@ -54,7 +55,7 @@ class MatrixCore(AnalogLinear):
         Where reads book their energy (default: a new one, ``core.ledger``).
     name : str
         ``layer`` tag of the bookings.
-    read_method, energy, count_samples, map_workers, random_state
+    read_method, energy, count_samples, n_threads, random_state
         As for ``AnalogLinear``.
     read_noise : bool
         Read with the devices' state-dependent read noise (a ``DeviceCrossbar`` only).
@@ -65,9 +66,10 @@ class MatrixCore(AnalogLinear):
     ``x @ G``; ``core.read_currents(x)`` the digitised column currents, A.
     """
 
+    @renamed_kwarg(map_workers="n_threads")
     def __init__(self, G, *, array=None, dac=None, adc=None, tia=None, ledger=None,
                  name: str = "core", read_method: str = "auto", energy: bool = True,
-                 count_samples: bool = True, map_workers: int | None = None,
+                 count_samples: bool = True, n_threads: int | None = None,
                  read_noise: bool = False, random_state=None):
         from ..circuit import Crossbar, DeviceCrossbar
         self._crossbar = G if isinstance(G, Crossbar) else None
@@ -96,7 +98,7 @@ class MatrixCore(AnalogLinear):
                               f"shape {G.shape}")
         super().__init__(G.T, array=array, dac=dac, adc=adc, tia=tia, ledger=ledger, name=name,
                          read_method=read_method, energy=energy, count_samples=count_samples,
-                         map_workers=map_workers, random_state=random_state)
+                         n_threads=n_threads, random_state=random_state)
         self.mapping = None  # type: ignore[assignment]  # no weight mapping: G is read as it is
         if isinstance(self._crossbar, DeviceCrossbar):
             self.device = self._crossbar.model        # age() acts on its devices

@@ -14,7 +14,7 @@ resistances ``t·Σ((Tᵀ R_s T) ∘ S)``; the rest (cells, access devices, wire
 component ``"array"``.  Per-read solves (small batches, nonlinear cells) book the solved
 ``PowerBreakdown`` parts ``cells``, ``access``, ``wires``, ``drivers``, ``sense``.  Both give the same
 ``"read"`` total (tested).  Caches are rebuilt when a tile's conductances change; the missing
-maps of a forward pass are built concurrently on ``map_workers`` threads (the sweep releases the
+maps of a forward pass are built concurrently on ``n_threads`` threads (the sweep releases the
 GIL; the results are those of the serial build, tested).
 
 With a device model as ``device`` (``AnalogLinear(W, device=xbar.devices.presets.tud_hfox())``)
@@ -45,6 +45,7 @@ from typing import Callable
 import numpy as np
 from scipy.linalg.blas import dsyrk  # type: ignore[import-untyped]
 
+from .._deprecate import renamed_kwarg, warn_renamed
 from .._random import check_random_state, spawn
 from .._threads import default_threads
 from .._validation import as_float_array, check_choice
@@ -346,7 +347,7 @@ class AnalogLinear:
         batch has at least as many inputs as the tile has word lines.
     energy : bool
         Book energy (and build the driver admittance it needs) on every forward call.
-    map_workers : int or None
+    n_threads : int or None
         Threads that build the missing read maps of a forward pass concurrently (None: one per
         core, at most 2).  1 builds them one after the other; the results are the same.
     count_samples : bool
@@ -382,15 +383,16 @@ class AnalogLinear:
     _op_rng: np.random.Generator
     w_max: float
     _linear: bool
-    map_workers: int
+    n_threads: int
     stats: dict
 
+    @renamed_kwarg(map_workers="n_threads")
     def __init__(self, W, *, array: ArrayConfig | None = None, dac: DAC | None = None,
                  adc: ADC | None = None, tia: TIA | None = None,
                  mapping: WeightMapping | None = None, device=None,
                  ledger: EnergyLedger | None = None, name: str = "analog",
                  read_method: str = "auto", energy: bool = True, count_samples: bool = True,
-                 map_workers: int | None = None, read_strategy: ReadStrategy | None = None,
+                 n_threads: int | None = None, read_strategy: ReadStrategy | None = None,
                  channel_noise: Callable[[Tile, np.ndarray, np.ndarray], np.ndarray] | None = None,
                  programming: str = "exact", program_options: dict | None = None,
                  read_noise: bool = False, random_state=None):
@@ -438,12 +440,12 @@ class AnalogLinear:
         self.read_method = check_choice(read_method, "read_method", READ_METHODS)
         self.energy = bool(energy)
         self.count_samples = bool(count_samples)
-        if map_workers is None:
-            map_workers = default_threads()
-        if isinstance(map_workers, bool) or not isinstance(map_workers, numbers.Integral) or \
-                map_workers < 1:
-            raise ConfigError(f"map_workers must be an integer >= 1 or None, got {map_workers!r}")
-        self.map_workers = int(map_workers)
+        if n_threads is None:
+            n_threads = default_threads()
+        if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral) or \
+                n_threads < 1:
+            raise ConfigError(f"n_threads must be an integer >= 1 or None, got {n_threads!r}")
+        self.n_threads = int(n_threads)
         self._fab_rng, self._op_rng = spawn(check_random_state(random_state), 2)
         self.w_max = self.mapping.full_scale(W)
         self.stats = {"reads": 0, "conversions": 0, "adc_clipped": 0, "tia_saturated": 0}
@@ -524,6 +526,12 @@ class AnalogLinear:
                                                    self.tia.v_swing)
 
     # ------------------------------------------------------------------ properties
+    @property
+    def map_workers(self) -> int:
+        """Deprecated name of :attr:`n_threads`."""
+        warn_renamed("map_workers", "n_threads")
+        return self.n_threads
+
     @property
     def calibrated(self) -> bool:
         """True when the ADC ranges are set (fixed or full range, or after :meth:`calibrate`);
@@ -757,7 +765,7 @@ class AnalogLinear:
 
     def build_maps(self, batch: int) -> None:
         """Build the read maps every tile will use for a batch of ``batch`` inputs and lacks,
-        on ``map_workers`` threads.
+        on ``n_threads`` threads.
 
         Parameters
         ----------
@@ -767,7 +775,7 @@ class AnalogLinear:
         from ..circuit.transfer import in_parallel
         need = [t for t in self.tiles
                 if self._use_transfer(t, batch) and not t.maps_ready(self.energy)]
-        in_parallel(lambda t: t.linear_maps(self.energy), need, self.map_workers)
+        in_parallel(lambda t: t.linear_maps(self.energy), need, self.n_threads)
 
     def _convert_into(self, y: np.ndarray, tile: Tile, chan: np.ndarray, weight: float):
         """TIA + ADC of a tile's channel currents (B, K), combined by ``D``, added into ``y``."""

@@ -96,7 +96,7 @@ class FastReads(ReadStrategy):
     (``fastread.maps_pay_off``, with the CG iterations the tile's last reads took) weighs those
     reads against a map build.  The first tile of a read phase that is solved triggers the
     solves of every tile of the layer that this phase reads by solves (``fastread.read_many``:
-    the tiles' distinct inputs on the layer's ``map_workers`` threads, largest first); the later
+    the tiles' distinct inputs on the layer's ``n_threads`` threads, largest first); the later
     tiles of the phase take their result.  One instance serves one layer at a time (not
     thread-safe).
 
@@ -217,7 +217,7 @@ class FastReads(ReadStrategy):
         todo = [k for k in todo if k not in self._ready]
         nets = [layer.tiles[k].crossbar.network() for k in todo]
         Vs = [inputs[p, k][0] for k in todo]
-        res = (fastread.read_many(nets, Vs, rtol=self.rtol, n_threads=layer.map_workers)
+        res = (fastread.read_many(nets, Vs, rtol=self.rtol, n_threads=layer.n_threads)
                if nets else [])
         for k, net, (ic, ir, it) in zip(todo, nets, res):
             inv = inputs[p, k][1]
@@ -264,7 +264,7 @@ class FastReads(ReadStrategy):
         if got is None:         # not planned (e.g. called directly): solve this tile alone
             Vu, inv = _distinct(V)
             ic, ir = fastread.read_many([tile.crossbar.network()], [Vu], rtol=self.rtol,
-                                        n_threads=layer.map_workers)[0][:2]
+                                        n_threads=layer.n_threads)[0][:2]
             got = _scatter(ic, inv), _scatter(ir, inv)
         i_col, i_row = got
         parts = {}
