@@ -2,7 +2,8 @@
 
 A solve is accepted per batch item (as SciPy's iterative solvers report ``info``): every terminal
 current's a-posteriori error estimate (``xbar.circuit.nodal.current_errors``, A) must be at most
-``rtol·S + atol``, S being that line's gross current (:func:`line_scale`).  Items that miss it get
+``rtol·S + atol``, S being that line's gross current (:func:`line_scale`): an estimate per terminal,
+not a bound (the sum over an item's terminals is the bound).  Items that miss it get
 an ``INFO`` code (``xbar.circuit.solution.INFO``) and are reported together after the whole batch
 is solved, by the caller's ``on_failure`` (:func:`report`, :func:`report_read`).
 """

@@ -119,8 +119,12 @@ class CircuitSolution:
         (…,) Newton steps per batch item (nonlinear cells; 0 for linear ones).
     row_current_errors : np.ndarray | None
         (…, M) a-posteriori error estimates of ``row_currents``, A (see ``error_estimate``).
+        Per terminal an estimate, not a bound: a residual current leaves through every terminal
+        in fractions summing to 1, so part of another line's residual can reach this one.  The
+        bound (above the rounding floor) is the sum over an item's terminals:
+        ``Σ|row errors| + Σ|col errors| <= row_current_errors.sum(-1) + col_current_errors.sum(-1)``.
     col_current_errors : np.ndarray | None
-        (…, N) a-posteriori error estimates of ``col_currents``, A.
+        (…, N) the same for ``col_currents``, A.
     error_estimate : np.ndarray | float
         (…,) the worst relative error estimate over the terminal currents: each terminal's
         estimate divided by its line's gross current S = Σ|I_cell| + |I| + g_terminal·|V_source|
