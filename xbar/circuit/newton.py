@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import _pcg
+from .._kernels import _pcg  # type: ignore[attr-defined]  # compiled, no stub
 from .._kernels._newton import newton as _kernel_newton
 from . import direct
 from .nodal import NodalNetwork as Network, Problem, line_labels, node_currents

@@ -66,7 +66,8 @@ class _OneBlasThread:
         with self._lock:
             self._depth -= 1
             if self._depth == 0:
-                self._limiter.restore_original_limits()
+                if self._limiter is not None:
+                    self._limiter.restore_original_limits()
                 self._limiter = None
         return False
 

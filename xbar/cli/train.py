@@ -253,7 +253,7 @@ def load_data(cfg: dict, base: Path | None = None):
         Xtr, Xte = Xtr.reshape(len(Xtr), -1) / 255.0, Xte.reshape(len(Xte), -1) / 255.0
     elif name == "digits":
         try:
-            from sklearn.datasets import load_digits  # type: ignore[import-untyped]
+            from sklearn.datasets import load_digits
         except ImportError:
             raise ConfigError("[data] name='digits' needs scikit-learn (pip install scikit-learn)"
                               ) from None

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import Any
+
 import numpy as np
 from scipy import optimize, signal
 from scipy.special import log_ndtr
@@ -236,8 +238,9 @@ class RampFit:
     def to_model(self, **overrides):
         """An :class:`~xbar.devices.HfOxReRAM` with this law at its reference pulse and no d2d."""
         from .hfox import HfOxReRAM
-        kw = dict(g_min=self.g_min, g_max=self.g_max, g_min_dtod=0.0, g_max_dtod=0.0,
-                  alpha_dtod=0.0, v_th_dtod=0.0, set_sigma_win=0.0, reset_sigma_win=0.0)
+        kw: dict[str, Any] = dict(g_min=self.g_min, g_max=self.g_max, g_min_dtod=0.0,
+                                  g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0,
+                                  set_sigma_win=0.0, reset_sigma_win=0.0)
         for p in ("set", "reset"):
             for k, v in getattr(self, p).items():
                 kw[f"{p}_{k}"] = v
@@ -318,6 +321,7 @@ def _fit_polarity(ramps, g_min, g_max, sign, n_bins=10):
                                      x_scale="jac", max_nfev=40)
         if best is None or sol.cost < best.cost:
             best = sol
+    assert best is not None
     best = optimize.least_squares(res, best.x, bounds=(lb, ub), x_scale="jac", max_nfev=40)
     p = unpack(best.x)
     # one-step residuals of the law, each ramp's memory starting at its first read
@@ -426,7 +430,7 @@ class RelaxationFit:
         """:class:`HfOxReRAM` on ``[~0, W]`` carrying these drift and read-noise tables."""
         from .hfox import HfOxReRAM
         x = np.asarray(self.x)
-        kw = dict(g_min=1e-3 * self.window, g_max=self.window, g_min_dtod=0.0, g_max_dtod=0.0,
+        kw: dict[str, Any] = dict(g_min=1e-3 * self.window, g_max=self.window, g_min_dtod=0.0, g_max_dtod=0.0,
                   alpha_dtod=0.0, v_th_dtod=0.0, drift_t0=self.t0,
                   drift_x=tuple(float(v) for v in x),
                   drift_rate=tuple(float(v) for v in self.rate),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels import _quantize
+from .._kernels import _quantize  # type: ignore[attr-defined]  # compiled, no stub
 from .._random import check_random_state
 from .._threads import default_threads
 from ..config.declare import declared, param, validate

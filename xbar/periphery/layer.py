@@ -43,7 +43,7 @@ import numbers
 from typing import Callable
 
 import numpy as np
-from scipy.linalg.blas import dsyrk  # type: ignore[import-untyped]
+from scipy.linalg.blas import dsyrk
 
 from .._deprecate import renamed_kwarg, warn_renamed
 from .._random import check_random_state, spawn

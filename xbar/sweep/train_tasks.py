@@ -81,7 +81,7 @@ def _check(params: dict) -> None:
         raise ConfigError(f"batch must be <= n_train, got batch={params['batch']}, "
                           f"n_train={params['n_train']}")
     try:
-        import sklearn.datasets  # type: ignore[import-untyped]  # noqa: F401
+        import sklearn.datasets  # noqa: F401
     except ImportError:
         raise ConfigError("task 'train' needs scikit-learn for its digits data set "
                           "(pip install scikit-learn)") from None
