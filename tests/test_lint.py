@@ -19,3 +19,16 @@ def test_ruff_finds_nothing():
     out = subprocess.run([_ruff(), "check", "--no-cache", "--output-format", "concise", str(ROOT)],
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _tool(name):
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+@pytest.mark.skipif(_tool("mypy") is None, reason="mypy not installed (it is in the test extra)")
+def test_mypy_finds_nothing(tmp_path):
+    # ``[tool.mypy]`` in pyproject.toml: the package, check_untyped_defs, warn_unused_ignores
+    out = subprocess.run([_tool("mypy"), "--cache-dir", str(tmp_path / "cache")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
