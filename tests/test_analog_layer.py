@@ -398,3 +398,24 @@ def test_map_workers_is_a_deprecated_name_of_n_threads():
     assert layer.n_threads == 1
     with pytest.warns(DeprecationWarning, match="n_threads"):
         assert layer.map_workers == 1
+
+
+def test_1t1r_layer_maps_weights_onto_what_the_cells_conduct():
+    """Before: the mapping targeted the memristor window and ignored the access transistor, so a
+    1T1R layer with a 15 kOhm transistor beside 9-580 uS memristors read 88 % off x @ W.T."""
+    from xbar.circuit.crossbar import memristor_for_series, series_conductance
+    rng = np.random.default_rng(0)
+    W = rng.uniform(-1, 1, (8, 20))
+    x = rng.uniform(0, 1, (50, 20))
+    arr = ArrayConfig(cell="1T1R", r_access=15e3, r_wordline=0.0, r_bitline=0.0)
+    layer = AnalogLinear(W, device=(9.1e-6, 580e-6), array=arr, random_state=0)
+    ref = x @ W.T
+    err = np.sqrt(np.mean((layer(x) - ref) ** 2) / np.mean(ref ** 2))
+    assert err < 0.03                        # 8-bit converters; was 0.88
+    np.testing.assert_allclose(layer.effective_weights(), W, atol=1e-12)
+    # the written memristors conduct, with their transistors, exactly the mapped cell values
+    g_cell = series_conductance(layer.tiles[0].G, 15e3)
+    assert g_cell.max() <= layer.read_window.g_max * (1 + 1e-12)
+    np.testing.assert_allclose(memristor_for_series(g_cell, 15e3), layer.tiles[0].G, rtol=1e-12)
+    with pytest.raises(ConfigError, match="1/r_access"):
+        memristor_for_series(np.array([1 / 15e3]), 15e3)

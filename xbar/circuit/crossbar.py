@@ -14,7 +14,7 @@ from .nodal import NodalNetwork, terminal_pattern
 from .solution import CircuitSolution, PowerBreakdown
 
 CELLS = ("0T1R", "1T1R")
-__all__ = ["Crossbar", "CELLS", "METHODS", "READ_METHODS"]
+__all__ = ["Crossbar", "CELLS", "METHODS", "READ_METHODS", "memristor_for_series", "series_conductance"]
 
 
 def _resistance(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -36,10 +36,55 @@ def _conductance(r: np.ndarray) -> np.ndarray:
         return 1.0 / r          # r = 0 -> inf (ideal connection)
 
 
-def _series(G: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Conductance (S) of a cell ``G`` (S) in series with an access resistance ``r`` (ohm)."""
+def series_conductance(G, r_access):
+    """Conductance of a memristor ``G`` in series with its access transistor ``r_access``.
+
+    Parameters
+    ----------
+    G : array_like
+        Memristor conductances, S (>= 0).
+    r_access : float or array_like
+        Access-transistor on-resistances, ohm (>= 0), broadcast against ``G``.
+
+    Returns
+    -------
+    ndarray
+        ``G / (1 + G·r_access)``, S: what a 1T1R cell conducts with its gate on.
+    """
+    G = np.asarray(G, dtype=float)
     with np.errstate(divide="ignore"):
-        return G / (1.0 + G * r)
+        return G / (1.0 + G * r_access)
+
+
+def memristor_for_series(g_cell, r_access):
+    """The memristor conductance whose 1T1R cell conducts ``g_cell``: the inverse of
+    :func:`series_conductance`.
+
+    Parameters
+    ----------
+    g_cell : array_like
+        Wanted cell (memristor + transistor) conductances, S, each below ``1 / r_access``.
+    r_access : float or array_like
+        Access-transistor on-resistances, ohm (>= 0).
+
+    Returns
+    -------
+    ndarray
+        ``g_cell / (1 − g_cell·r_access)``, S.
+
+    Raises
+    ------
+    xbar.exceptions.ConfigError
+        If a wanted conductance is at or above ``1 / r_access`` (no memristor reaches it).
+    """
+    g_cell = np.asarray(g_cell, dtype=float)
+    denom = 1.0 - g_cell * r_access
+    if np.any(denom <= 0):
+        raise ConfigError("a 1T1R cell cannot conduct 1/r_access or more: wanted cell conductance "
+                          f"up to {float(np.max(g_cell)):.3g} S with r_access "
+                          f"{float(np.max(r_access)):.3g} ohm")
+    return g_cell / denom
+
 
 
 def _gate_mask(select, M: int, N: int) -> np.ndarray:
@@ -242,7 +287,7 @@ class Crossbar:
         if self.cell == "0T1R":
             gc = G                           # read-only; nothing in series, every cell on
         else:
-            gc = np.where(self.select, _series(G, self.r_access), 0.0)
+            gc = np.where(self.select, series_conductance(G, self.r_access), 0.0)
         if "wires" not in self._static:
             self._static["wires"] = tuple(
                 _conductance(r) for r in (self.r_wordline, self.r_bitline, self.r_driver,

@@ -50,12 +50,13 @@ from .._random import check_random_state, spawn
 from .._threads import default_threads
 from .._validation import as_float_array, check_choice
 from ..circuit.cost import transfer_break_even
+from ..circuit.crossbar import memristor_for_series, series_conductance
 from ..exceptions import ConfigError
 from ..pulses.ledger import EnergyLedger
 from . import device_tiles
 from .adc import ADC
 from .dac import DAC, Phase
-from .mapping import WeightMapping, conductance_range, effective_weights
+from .mapping import ConductanceRange, WeightMapping, conductance_range, effective_weights
 from .tia import TIA
 from .tiling import ArrayConfig, TileSpec, interleave_pairs, plan_tiles, split_pairs
 
@@ -424,6 +425,13 @@ class AnalogLinear:
         self.device = device_tiles.device_model(device)
         self.window = (conductance_range(device) if self.device is None
                        else device_tiles.model_window(self.device))
+        # 1T1R cells conduct G / (1 + G·r_access): the mapping targets that cell conductance
+        # (the read window), and the memristors are written to what reaches it
+        self.r_series = (float(self.array.r_access) if self.array.cell == "1T1R"
+                         and self.array.r_access else 0.0)
+        self.read_window = (self.window if not self.r_series else ConductanceRange(
+            float(series_conductance(self.window.g_min, self.r_series)),
+            float(series_conductance(self.window.g_max, self.r_series))))
         self.programming = programming
         self.program_options = device_tiles.check_programming(
             self.device, programming, program_options, self.array.crossbar_options)
@@ -471,14 +479,15 @@ class AnalogLinear:
         # errors drawn from it afterwards are those of a layer without devices
         streams = self._fab_rng.spawn(len(specs)) if self.device is not None else None
         for k, spec in enumerate(specs):
-            blk = self.mapping.map_block(W[spec.outputs, spec.rows], self.window, self.w_max)
+            blk = self.mapping.map_block(W[spec.outputs, spec.rows], self.read_window, self.w_max)
+            G_cells = self._memristors(blk.G)
             if streams is None:
-                tiles.append(Tile(spec, Crossbar(blk.G, **kw), blk.A, blk.D))
+                tiles.append(Tile(spec, Crossbar(G_cells, **kw), blk.A, blk.D))
                 continue
             kw_dev = {key: v for key, v in kw.items() if key != "iv"}
             devices = self.device.sample(blk.G.shape, random_state=streams[k])
             xb = Crossbar(devices, **kw_dev)
-            device_tiles.program_tile(xb, blk.G, self.programming, self.program_options)
+            device_tiles.program_tile(xb, G_cells, self.programming, self.program_options)
             tiles.append(Tile(spec, xb, blk.A, blk.D))
         return tiles
 
@@ -487,7 +496,7 @@ class AnalogLinear:
         present conductances or the whole window; a channel whose present bound is 0, i.e. an
         all-zero weight row, takes the window's gain).  Calibrated ADC ranges need ``calibrate`` again
         after a gain change."""
-        win = self.window
+        win = self.read_window
         for tile in self.tiles:
             # each column at g_max or g_min: the largest |sum_c A_ck G_ic| per row
             g_abs = np.maximum(np.abs(win.g_max * np.clip(tile.A, 0, None).sum(0)
@@ -500,7 +509,7 @@ class AnalogLinear:
             else:
                 # A channel whose weights are all zero (bound 0) takes the window's gain: it
                 # reads 0 (exactly, with the ADC's zero code) and a later write is not saturated.
-                i_bound = self.dac.v_read * np.abs(np.asarray(tile.G) @ tile.A).sum(axis=0)
+                i_bound = self.dac.v_read * np.abs(self._cell_conductance(tile.G) @ tile.A).sum(axis=0)
                 tile.gains = self.tia.channel_gains(i_bound, i_window)
 
     def set_adc(self, adc: ADC) -> None:
@@ -617,7 +626,8 @@ class AnalogLinear:
         """(out, in) weights the present conductances represent (the mapping's inverse)."""
         W = np.zeros_like(self.W)
         for t in self.tiles:
-            W[t.spec.outputs, t.spec.rows] += effective_weights(np.asarray(t.G), t.A, t.D)
+            W[t.spec.outputs, t.spec.rows] += effective_weights(self._cell_conductance(t.G), t.A,
+                                                                t.D)
         return W
 
     def read_time(self) -> float:
@@ -646,8 +656,22 @@ class AnalogLinear:
             Target conductances per tile, S.
         """
         W = as_float_array(W, "W", shape=self.W.shape)
-        return [self.mapping.map_block(W[t.spec.outputs, t.spec.rows], self.window, self.w_max).G
+        return [self._memristors(self.mapping.map_block(W[t.spec.outputs, t.spec.rows],
+                                                        self.read_window, self.w_max).G)
                 for t in self.tiles]
+
+    def _memristors(self, g_cell: np.ndarray) -> np.ndarray:
+        """Memristor conductances (S) whose cells conduct ``g_cell`` (S): the same without an
+        access transistor, ``g / (1 − g·r_access)`` with one."""
+        if not self.r_series:
+            return g_cell
+        return memristor_for_series(g_cell, self.r_series)
+
+    def _cell_conductance(self, G) -> np.ndarray:
+        """What cells of memristor conductances ``G`` (S) conduct, S (with the access
+        transistor of 1T1R cells)."""
+        G = np.asarray(G)
+        return series_conductance(G, self.r_series) if self.r_series else G
 
     def set_weights(self, W, *,
                     write: Callable[[int, np.ndarray], np.ndarray] | None = None) -> None:
@@ -741,7 +765,7 @@ class AnalogLinear:
     def siemens_per_weight(self) -> float:
         """Conductance difference per weight unit of the differential mapping, S."""
         self._check_pairs()
-        return (self.window.g_max - self.window.g_min) / self.w_max
+        return (self.read_window.g_max - self.read_window.g_min) / self.w_max
 
     # ------------------------------------------------------------------ reads
     def _check_x(self, x) -> tuple[np.ndarray, bool]:
