@@ -1,9 +1,11 @@
-"""SLOW (~1-3 min): both seed studies (validation/seeds/run.py) end to end in --quick mode.
+"""SLOW (~30 s each when the machine is free): both seed studies (validation/seeds/run.py) end
+to end in --quick mode.
 
-Checks that each writes its report, plots and results.json, and that the numbers are sane:
-accuracies in [0, 1] and above chance, energies positive, program-and-verify costing more than
-reset-only updates, and the study-1 networks within the 8,064-device budget. Skipped when the
-data sets are missing.
+Checks the studies' mechanics (issue 17): every ceiling reported beside the results, the
+validation split choosing epochs and rates, every energy ratio printed with its definition, a
+"reproduced" / "not reproduced" verdict with its deciding statistic beside each published claim,
+same-budget controls, and learning from mistakes as published potentiating no device. Skipped
+when the data sets are missing.
 """
 import json
 import os
@@ -48,34 +50,53 @@ def _run(study: int, out: Path) -> tuple[dict, str]:
 
 @pytest.mark.data
 @pytest.mark.slow
-def test_study1_quick_report(tmp_path):
+def test_study1_quick_mechanics(tmp_path):
+    """Study 1 in --quick mode: every ceiling reported, backprop also on the arrays, the
+    validation split choosing the epoch, every energy ratio printed with its definition, a
+    verdict line with its statistic beside each published claim."""
     _need("imagenette4")
     res, report = _run(1, tmp_path)
+    import study1
     for png in ("study1_accuracy.png", "study1_energy.png", "study1_stability.png"):
         assert (tmp_path / png).stat().st_size > 5000 and f"]({png})" in report
     runs = res["runs"]
     assert set(runs) == {"ff", "competitive", "backprop"}
+    # ceilings: the front end's best float classifier, float, ideal reads, arrays, variant
+    assert 0.25 < res["front_end"]["test_accuracy"] <= 1.0
+    assert "Front end's best float classifier" in report
+    for _, label in study1.LEVELS:
+        assert label in report
     for name, rs in runs.items():
         assert len(rs) == len(res["config"]["seeds"])
         for r in rs:
-            assert 0.0 <= r["test_accuracy"] <= 1.0
-            assert all(0.0 <= a <= 1.0 for a in r["history"])
-    # above chance (25 %) on average for every rule
-    for name, rs in runs.items():
-        mean = sum(r["test_accuracy"] for r in rs) / len(rs)
-        assert mean > 0.3, (name, mean)
+            for level in ("float", "ideal_reads"):
+                assert 0.0 <= r[level]["test_accuracy"] <= 1.0
+            # validation split: the reported epoch is the best validation epoch
+            best = int(np.argmax(r["val_history"]))
+            assert r["best_epoch"] == best + 1 and r["test_accuracy"] == r["test_history"][best]
+            assert r["devices"] <= 8064                       # backprop runs on the arrays too
+            assert r["energy"]["update_pulses"] > 0
+            assert set(r["energy"]["ratios"]) == set(study1.RATIO_DEFINITIONS)
+        assert any("variant" in r for r in rs)
+    assert res["data"]["n_val"] > 0 and res["config"]["cell"] == "1T1R"
+    assert res["config"]["device_overrides"] in ((), [])    # the fitted preset, unchanged
+    # every ratio carries its definition in the report
+    for label, definition in study1.RATIO_DEFINITIONS.values():
+        assert f"| {label} |" in report and definition in report
+    # a verdict with its deciding statistic beside each published claim
+    claims = [v["claim"] for v in res["verdicts"]]
+    assert len(claims) == 10
+    for v in res["verdicts"]:
+        assert v["verdict"] in ("reproduced", "not reproduced")
+        assert f"| {v['claim']} | **{v['verdict']}** | {v['statistic']} |" in report
+    assert any("paired t-test" in v["statistic"] for v in res["verdicts"])
     for name in ("ff", "competitive"):
         for r in runs[name]:
-            assert r["devices"] <= 8064
-            e = r["energy"]
-            assert e["update_J"] > 0 and e["inference_per_sample_J"] > 0 and e["pv_J"] > 0
-            assert e["pv_over_reset"] > 1.0
-            assert e["by_category_train_J"]["write"] > 0 and e["by_category_train_J"]["adc"] > 0
-            assert all(0.0 <= a <= 1.0 for a in r["stability"].values())
             assert set(r["stability"]) == {"0 s", "1 hour", "1 day", "1 week", "1 month"}
 
 
 @pytest.mark.data
+@pytest.mark.slow
 def test_study2_quick_mechanics(tmp_path):
     """Study 2 in --quick mode: ceilings, validation split, budget controls, verdict lines, and
     LFM-as-published potentiating nothing; the report re-renders identically from results.json."""
