@@ -59,6 +59,8 @@ class Study1Config:
     device parameter from ``xbar.devices.presets``; sources in ``presets.PROVENANCE``)."""
     mapping: str = "stochastic"
     """Pulse per cell with probability |Δw|/Δw_pulse (at most one pulse per cell per update)."""
+    mapping_threshold: float = 0.0
+    """τ of ``mapping="threshold"`` (weight units; 0 = one sign pulse wherever Δw != 0)."""
     reset_amplitude: float = 0.8
     """Reset pulse amplitude, V (sub-1 V; the fitted preset's reset reference amplitude)."""
     reset_width: float = 100e-9
@@ -143,7 +145,8 @@ def _hardware_net(cfg, rule, n_in, seed, ledger, shadow_ledger, sampled_ledger, 
                                                  r_wordline=cfg.r_wire, r_bitline=cfg.r_wire,
                                                  cell=cell,
                                                  r_access=cfg.r_access if cell == "1T1R" else None),
-                               adc=ADC(bits=cfg.adc_bits), dac=DAC(bits=cfg.dac_bits, x_max=cfg.dac_x_max),
+                               adc=ADC(bits=cfg.adc_bits or None),
+                               dac=DAC(bits=cfg.dac_bits or None, x_max=cfg.dac_x_max),
                                tia=TIA(auto_gain="weights"), read_method="transfer",
                                random_state=seed + 1000)
     # unselected cells: transistors off in 1T1R arrays, V/2 on the passive variant (booked)
@@ -152,7 +155,8 @@ def _hardware_net(cfg, rule, n_in, seed, ledger, shadow_ledger, sampled_ledger, 
     writer = TeeWriter(reset, T.ProgramVerifyWriter(), shadow_ledger, sampled_ledger,
                        every=cfg.shadow_every, random_state=seed + 2000)
     writer.enabled = cfg.program_verify_shadow and circuit and cell == cfg.cell
-    factory = T.pulsed_layer_factory(device_model(cfg), writer, T.PulseMapping(cfg.mapping),
+    mapping = T.PulseMapping(cfg.mapping, threshold=cfg.mapping_threshold)
+    factory = T.pulsed_layer_factory(device_model(cfg), writer, mapping,
                                      w_max=cfg.w_max, ledger=ledger, reader=reader)
     net = T.build_network(rule, n_in, 4, [cfg.hidden, cfg.hidden], layer_factory=factory,
                           random_state=seed)
