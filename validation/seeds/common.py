@@ -110,12 +110,17 @@ class TeeWriter:
         Shadow every ``every``-th update (program-and-verify is ~50x slower to simulate).
     random_state : None | int | Generator
         Cycle noise of the shadow's pulses and reads.
+    verify_adc : xbar.periphery.ADC or None
+        The read path's ADC: every verify read of the shadow is also booked as one conversion of
+        it (``ADC.conversion_energy()``, J) in ``shadow_ledger`` category ``adc``, so the
+        shadow carries the verify reads through the read periphery, not only their cell
+        currents.
     """
 
     name = "reset-only (+ program-verify shadow)"
 
     def __init__(self, reset_writer, pv_writer, shadow_ledger, sampled_ledger, every: int = 1,
-                 random_state=None):
+                 random_state=None, verify_adc=None):
         self.reset = reset_writer
         self.pv = pv_writer
         self.shadow_ledger = shadow_ledger
@@ -126,6 +131,7 @@ class TeeWriter:
         self.dG: dict = {}
         self.calls: dict = {}
         self.enabled = True
+        self.verify_adc = verify_adc
 
     def nominal_dG(self, device, rng) -> float:
         return self.reset.nominal_dG(device, rng)
@@ -145,8 +151,14 @@ class TeeWriter:
                 for s in scheds:
                     s.book(self.sampled_ledger, layer=name)
                 if np.any(counts):
+                    n0 = self.shadow_ledger.count("verify")
                     for s in self.pv.apply(shadow, counts, k, self.rng, dG_per_count=self.dG[name]):
                         s.book(self.shadow_ledger, layer=name)
+                    n_v = self.shadow_ledger.count("verify") - n0
+                    if self.verify_adc is not None and n_v:
+                        self.shadow_ledger.book("adc",
+                                                n_v * self.verify_adc.conversion_energy(),
+                                                count=n_v, layer=name)
             self.calls[name] += 1
         return scheds
 

@@ -153,7 +153,8 @@ def _hardware_net(cfg, rule, n_in, seed, ledger, shadow_ledger, sampled_ledger, 
     reset = T.ResetOnlyWriter(amplitude=cfg.reset_amplitude, width=cfg.reset_width,
                               bias_scheme="1T1R" if cell == "1T1R" else "V/2")
     writer = TeeWriter(reset, T.ProgramVerifyWriter(), shadow_ledger, sampled_ledger,
-                       every=cfg.shadow_every, random_state=seed + 2000)
+                       every=cfg.shadow_every, random_state=seed + 2000,
+                       verify_adc=ADC(bits=cfg.adc_bits or None))
     writer.enabled = cfg.program_verify_shadow and circuit and cell == cfg.cell
     mapping = T.PulseMapping(cfg.mapping, threshold=cfg.mapping_threshold)
     factory = T.pulsed_layer_factory(device_model(cfg), writer, mapping,
@@ -176,6 +177,10 @@ RATIO_DEFINITIONS = {
                             "currents / device energy of the reset pulses, for identical update "
                             "requests (the sampled updates); reading: the paper's 460x compares "
                             "the cells' programming energy"),
+    "pv_over_reset_full": ("P&V / reset-only, with verify reads through the read periphery",
+                           "as above, plus one ADC conversion booked per verify read (the read "
+                           "path's ADC; DAC and TIA of a verify read not booked); reading: 460x "
+                           "as the cost of conventional programming including its verify reads"),
     "updates_over_inference_array": ("updates / inference, array only",
                                      "cell energy of the update pulses (write, half-selected, "
                                      "refresh) per training sample / array read energy of one "
@@ -210,9 +215,11 @@ def _energy_summary(ledger, shadow, sampled, n_train_samples, n_eval_samples):
     inf_full = s(ec, _READ_CATS) / n_eval_samples
     inf_arr = s(ec, _READ_ARRAY_CATS) / n_eval_samples
     e_pv, e_sampled = shadow.total(), sampled.total()
+    e_pv_array = e_pv - shadow.total("adc")   # the verify reads' conversions
     nan = float("nan")
     ratios = {
-        "pv_over_reset_array": e_pv / e_sampled if e_sampled > 0 else nan,
+        "pv_over_reset_array": e_pv_array / e_sampled if e_sampled > 0 else nan,
+        "pv_over_reset_full": e_pv / e_sampled if e_sampled > 0 else nan,
         "updates_over_inference_array": (up_arr / n_train_samples) / inf_arr if inf_arr else nan,
         "updates_over_inference_full": (up_full / n_train_samples) / inf_full if inf_full else nan,
         "updates_over_train_reads_array": up_arr / rd_arr if rd_arr else nan,
@@ -380,11 +387,13 @@ def verdicts(res) -> list:
     pv = [r["energy"]["ratios"]["pv_over_reset_array"] for n in ("ff", "competitive")
           for r in res["runs"][n]]
     pv_m = float(np.nanmean(pv))
+    pv_f = float(np.nanmean([r["energy"]["ratios"]["pv_over_reset_full"]
+                             for n in ("ff", "competitive") for r in res["runs"][n]]))
     out.append({"claim": "reset-only updates use 460x less energy than program-and-verify",
                 "verdict": "reproduced" if 230 <= pv_m <= 920 else "not reproduced",
-                "statistic": f"P&V / reset-only {pv_m:.0f}x on the array-only basis (reproduced "
-                             "iff within a factor 2 of 460); the full-system basis (verify reads "
-                             "through the read periphery) is not booked by the P&V writer"})
+                "statistic": f"P&V / reset-only {pv_m:.0f}x on the array-only basis, "
+                             f"{pv_f:.0f}x with the verify reads through the read ADC (reproduced "
+                             "iff the array-only ratio is within a factor 2 of 460)"})
     r46 = [r["energy"]["ratios"][PRIMARY_46] for n in ("ff", "competitive") for r in res["runs"][n]]
     r46_m = float(np.nanmean(r46))
     out.append({"claim": "learning costs +46 % over inference-only operation",
@@ -543,7 +552,9 @@ def report(res) -> str:
              "`xbar.train.ProgramVerifyWriter` (incremental-step SET/RESET ramps 0.6-1.5 V / "
              "0.5-1.5 V in 0.1 V steps, 100 ns, verify read 0.2 V / 100 ns before every pulse, "
              "tolerance half a reset step, at most 20 pulses: the writer's defaults, which carry "
-             "no published source). Its verify reads are booked as device currents only.")
+             "no published source). Each verify read is booked as its cell current and, for the "
+             "full-system ratio, one conversion of the read path's ADC (Murmann-survey median "
+             "energy for its bits, `xbar.periphery.adc.murmann_energy`).")
     L.append("")
     L.append("![energy by category](study1_energy.png)")
     L.append("")
