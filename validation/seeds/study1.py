@@ -86,8 +86,8 @@ class Study1Config:
     dac_x_max: float = 4.0
     """DAC full scale in input units (whitened features and length-normalised activities)."""
     program_verify_shadow: bool = True
-    shadow_every: int = 10
-    """Program-and-verify shadow of every 10th update (its simulation costs ~50x a reset update)."""
+    shadow_every: int = 20
+    """Program-and-verify shadow of every 20th update (its simulation costs ~50x a reset update)."""
     quick: bool = False
 
 
