@@ -39,7 +39,7 @@ class Study1Config:
     """Front-end output dimension D (PCA of the 349-d descriptor, whitened)."""
     hidden: int = 36
     """Units per layer (both layers; a multiple of 4 for the competitive class groups)."""
-    epochs: int = 4
+    epochs: int = 3
     """Epochs trained; every run reports the test accuracy of its best validation epoch."""
     val_fraction: float = 0.15
     """Fraction of each class's training images held out for validation (epochs chosen on it)."""
