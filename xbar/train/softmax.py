@@ -84,7 +84,7 @@ def lfm_published_update(x: np.ndarray, y: np.ndarray, logits: np.ndarray, rate:
     Parameters
     ----------
     x, y, logits, rate, active_threshold
-        As in :func:`lfm_update`.
+        As in ``lfm_update``.
     tags : ndarray of bool, shape (n_in, K), optional
         ``tags[i, k]``: input ``i`` was once active in a correct answer of class ``k``. Tagged
         synapses of the wrong winner are punished by ``selective_factor`` × the rate.
@@ -206,7 +206,7 @@ class SoftmaxSGD(Rule):
         Returns
         -------
         s, delta : ndarray
-            As :func:`lfm_update` / :func:`lfm_published_update` (per sample); the published
+            As ``lfm_update`` / ``lfm_published_update`` (per sample); the published
             variant also updates :attr:`tags` from the correct samples of the batch.
         """
         if self.variant == "reinforcing":
