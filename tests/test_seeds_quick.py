@@ -1,9 +1,11 @@
-"""SLOW (~1-3 min): both seed studies (validation/seeds/run.py) end to end in --quick mode.
+"""SLOW (~30 s each when the machine is free): both seed studies (validation/seeds/run.py) end
+to end in --quick mode.
 
-Checks that each writes its report, plots and results.json, and that the numbers are sane:
-accuracies in [0, 1] and above chance, energies positive, program-and-verify costing more than
-reset-only updates, and the study-1 networks within the 8,064-device budget. Skipped when the
-data sets are missing.
+Checks the studies' mechanics (issue 17): every ceiling reported beside the results, the
+validation split choosing epochs and rates, every energy ratio printed with its definition, a
+"reproduced" / "not reproduced" verdict with its deciding statistic beside each published claim,
+same-budget controls, and learning from mistakes as published potentiating no device. Skipped
+when the data sets are missing.
 """
 import json
 import os
@@ -11,10 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "validation" / "seeds" / "run.py"
+if str(RUN.parent) not in sys.path:
+    sys.path.insert(0, str(RUN.parent))
 
 
 def _need(dataset: str) -> None:
@@ -45,58 +50,114 @@ def _run(study: int, out: Path) -> tuple[dict, str]:
 
 @pytest.mark.data
 @pytest.mark.slow
-def test_study1_quick_report(tmp_path):
+def test_study1_quick_mechanics(tmp_path):
+    """Study 1 in --quick mode: every ceiling reported, backprop also on the arrays, the
+    validation split choosing the epoch, every energy ratio printed with its definition, a
+    verdict line with its statistic beside each published claim."""
     _need("imagenette4")
     res, report = _run(1, tmp_path)
+    import study1
     for png in ("study1_accuracy.png", "study1_energy.png", "study1_stability.png"):
         assert (tmp_path / png).stat().st_size > 5000 and f"]({png})" in report
     runs = res["runs"]
     assert set(runs) == {"ff", "competitive", "backprop"}
+    # ceilings: the front end's best float classifier, float, ideal reads, arrays, variant
+    assert 0.25 < res["front_end"]["test_accuracy"] <= 1.0
+    assert "Front end's best float classifier" in report
+    for _, label in study1.LEVELS:
+        assert label in report
     for name, rs in runs.items():
         assert len(rs) == len(res["config"]["seeds"])
         for r in rs:
-            assert 0.0 <= r["test_accuracy"] <= 1.0
-            assert all(0.0 <= a <= 1.0 for a in r["history"])
-    # above chance (25 %) on average for every rule
-    for name, rs in runs.items():
-        mean = sum(r["test_accuracy"] for r in rs) / len(rs)
-        assert mean > 0.3, (name, mean)
+            for level in ("float", "ideal_reads"):
+                assert 0.0 <= r[level]["test_accuracy"] <= 1.0
+            # validation split: the reported epoch is the best validation epoch
+            best = int(np.argmax(r["val_history"]))
+            assert r["best_epoch"] == best + 1 and r["test_accuracy"] == r["test_history"][best]
+            assert r["devices"] <= 8064                       # backprop runs on the arrays too
+            assert r["energy"]["update_pulses"] > 0
+            assert set(r["energy"]["ratios"]) == set(study1.RATIO_DEFINITIONS)
+        assert any("variant" in r for r in rs)
+    assert res["data"]["n_val"] > 0 and res["config"]["cell"] == "1T1R"
+    assert res["config"]["device_overrides"] in ((), [])    # the fitted preset, unchanged
+    # every ratio carries its definition in the report
+    for label, definition in study1.RATIO_DEFINITIONS.values():
+        assert f"| {label} |" in report and definition in report
+    # a verdict with its deciding statistic beside each published claim
+    claims = [v["claim"] for v in res["verdicts"]]
+    assert len(claims) == 10
+    for v in res["verdicts"]:
+        assert v["verdict"] in ("reproduced", "not reproduced")
+        assert f"| {v['claim']} | **{v['verdict']}** | {v['statistic']} |" in report
+    assert any("paired t-test" in v["statistic"] for v in res["verdicts"])
     for name in ("ff", "competitive"):
         for r in runs[name]:
-            assert r["devices"] <= 8064
-            e = r["energy"]
-            assert e["update_J"] > 0 and e["inference_per_sample_J"] > 0 and e["pv_J"] > 0
-            assert e["pv_over_reset"] > 1.0
-            assert e["by_category_train_J"]["write"] > 0 and e["by_category_train_J"]["adc"] > 0
-            assert all(0.0 <= a <= 1.0 for a in r["stability"].values())
             assert set(r["stability"]) == {"0 s", "1 hour", "1 day", "1 week", "1 month"}
 
 
 @pytest.mark.data
 @pytest.mark.slow
-def test_study2_quick_report(tmp_path):
+def test_study2_quick_mechanics(tmp_path):
+    """Study 2 in --quick mode: ceilings, validation split, budget controls, verdict lines, and
+    LFM-as-published potentiating nothing; the report re-renders identically from results.json."""
     _need("mnist")
     res, report = _run(2, tmp_path)
-    # the report is regenerated from results.json alone, identically
     before = report
     (tmp_path / "report.md").unlink()
     subprocess.run([sys.executable, str(RUN), "--study", "2", "--render-only", "--quiet", "--out",
                     str(tmp_path)], check=True, capture_output=True, env=_env())
     assert (tmp_path / "report.md").read_text() == before
-    for png in ("study2_accuracy.png", "study2_energy.png"):
+    for png in ("study2_accuracy.png", "study2_regimes.png"):
         assert (tmp_path / png).stat().st_size > 5000 and f"]({png})" in report
     runs = res["runs"]
-    assert set(runs) == {"float SGD", "device SGD", "device SGD + LFM"}
-    for name, rs in runs.items():
-        for r in rs:
-            assert all(0.0 <= a <= 1.0 for a in r["history"])
-        mean = sum(r["test_accuracy"] for r in rs) / len(rs)
-        assert mean > 0.2, (name, mean)          # chance is 10 %
-    # the float reference of softmax regression reaches the known ~85-92 % even on the subset
-    assert min(r["test_accuracy"] for r in runs["float SGD"]) > 0.8
-    for name in ("device SGD", "device SGD + LFM"):
+    import study2
+    assert set(runs) == {"float SGD", *study2.MAIN}
+    # ceilings beside the device results
+    assert "ceiling of the network" in report and "ceiling of a binary pair" in report
+    # validation split: held out of the training digits, the reported epoch is the best on it
+    d = res["data"]
+    assert d["n_val"] == res["config"]["n_val"] > 0
+    for name in study2.MAIN:
         for r in runs[name]:
+            best = int(np.argmax(r["val_history"]))
+            assert r["best_epoch"] == best + 1 and r["test_accuracy"] == r["test_history"][best]
             assert r["devices"] == 2 * 785 * 10
             assert all(p > 0 for p in r["pulses_per_epoch"])
-            for e in r["energy_per_epoch"]:
-                assert e["train"]["write"] > 0 and sum(e["eval"].values()) > 0
+    # at least one rate was chosen on validation, and the grid is reported
+    assert any(g["source"] == "best validation accuracy" for g in res["tuning"]["grid"])
+    # LFM as published potentiates nothing on the devices; the reinforcing variant does
+    assert all(r["potentiated_cells"] == 0 for r in runs["device LFM published alone"])
+    assert sum(r["potentiated_cells"]
+               for r in runs["device SGD + LFM reinforcing (xbar's earlier rule)"]) > 0
+    # every LFM method has its same-budget control and a verdict line with its statistic
+    v = res["verdicts"]
+    assert set(v["controls"]) == set(study2.CONTROL)
+    assert v["claim"] in ("reproduced", "not reproduced")
+    assert f"**{v['claim']}**" in report
+    for method, t in v["controls"].items():
+        line = next(ln for ln in report.splitlines() if ln.startswith(f"- {method} vs"))
+        assert "paired t" in line or "no t-test" in line
+    assert set(v["regimes"]) == set(res["config"]["regimes"])
+
+
+@pytest.mark.data
+def test_drift_validation_quick(tmp_path):
+    """The drift law is validated on held-out long time points (tech C: 4.4 decades, the reach
+    of a <= 100 s fit to 1 month) and the 1-month extrapolation states its reach and interval."""
+    _need("stanford-rram-relaxation")
+    proc = subprocess.run([sys.executable, str(RUN.parent / "drift.py"), "--quick", "--out",
+                           str(tmp_path)], capture_output=True, text=True, env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads((tmp_path / "results.json").read_text())
+    c = res["validation"]["C"]["predictions"][-1]
+    assert c["t"] == 1e5 and abs(c["decades_beyond_fit"] - 4.4) < 0.05
+    assert res["validation"]["B"]["t_fit_max"] == 100.0
+    mo = res["month"]
+    assert abs(mo["decades_beyond"] - np.log10(30 * 86400 / 1e5)) < 1e-9
+    for s, lo, hi in zip(mo["std"], *mo["std_ci"]):
+        assert lo <= s <= hi
+    # the spread the fit predicts at 1e5 s is the measured one within a factor 2 (it can fail:
+    # a model without log-time broadening would predict the 4 s spread)
+    assert 0.5 < c["std_ratio_median"] < 2.0
+    report = (tmp_path / "report.md").read_text()
+    assert "decades** beyond the data" in report and "drift_validation.png" in report

@@ -41,8 +41,8 @@ def pm(values, scale: float = 100.0, digits: int = 1) -> str:
 
 def fmt_energy(j: float) -> str:
     """An energy in J with an SI prefix (the ledger's own formatting)."""
-    from xbar.pulses.ledger import _format_energy
-    return _format_energy(j)
+    from xbar.pulses import format_energy
+    return format_energy(j)
 
 
 def table(header: list, rows: list) -> str:
@@ -110,12 +110,17 @@ class TeeWriter:
         Shadow every ``every``-th update (program-and-verify is ~50x slower to simulate).
     random_state : None | int | Generator
         Cycle noise of the shadow's pulses and reads.
+    verify_adc : xbar.periphery.ADC or None
+        The read path's ADC: every verify read of the shadow is also booked as one conversion of
+        it (``ADC.conversion_energy()``, J) in ``shadow_ledger`` category ``adc``, so the
+        shadow carries the verify reads through the read periphery, not only their cell
+        currents.
     """
 
     name = "reset-only (+ program-verify shadow)"
 
     def __init__(self, reset_writer, pv_writer, shadow_ledger, sampled_ledger, every: int = 1,
-                 random_state=None):
+                 random_state=None, verify_adc=None):
         self.reset = reset_writer
         self.pv = pv_writer
         self.shadow_ledger = shadow_ledger
@@ -126,6 +131,7 @@ class TeeWriter:
         self.dG: dict = {}
         self.calls: dict = {}
         self.enabled = True
+        self.verify_adc = verify_adc
 
     def nominal_dG(self, device, rng) -> float:
         return self.reset.nominal_dG(device, rng)
@@ -145,8 +151,14 @@ class TeeWriter:
                 for s in scheds:
                     s.book(self.sampled_ledger, layer=name)
                 if np.any(counts):
+                    n0 = self.shadow_ledger.count("verify")
                     for s in self.pv.apply(shadow, counts, k, self.rng, dG_per_count=self.dG[name]):
                         s.book(self.shadow_ledger, layer=name)
+                    n_v = self.shadow_ledger.count("verify") - n0
+                    if self.verify_adc is not None and n_v:
+                        self.shadow_ledger.book("adc",
+                                                n_v * self.verify_adc.conversion_energy(),
+                                                count=n_v, layer=name)
             self.calls[name] += 1
         return scheds
 
@@ -158,10 +170,7 @@ def device_count(net) -> int:
 
 def sync_from_devices(layer) -> None:
     """Copy the device arrays' conductances into the layer's pairs (after ageing)."""
-    pairs = layer.pairs
-    pairs.g_plus[...] = pairs.arrays["+"].G
-    pairs.g_minus[...] = pairs.arrays["-"].G
-    layer.version += 1
+    layer.sync_from_devices()
 
 
 def evaluate_with_read_noise(net, rule, X, y, rng, *, batch_size: int = 1000) -> float:
@@ -170,21 +179,15 @@ def evaluate_with_read_noise(net, rule, X, y, rng, *, batch_size: int = 1000) ->
     Each device's conductance is replaced by ``array.read(rng)`` (the device model's
     state-dependent relative read noise) for the pass and restored afterwards.
     """
+    from contextlib import ExitStack
+
     from xbar.train import evaluate
-    saved = []
-    for layer in net.layers:
-        p = layer.pairs
-        saved.append((p.g_plus.copy(), p.g_minus.copy()))
-        p.g_plus[...] = p.arrays["+"].read(rng)
-        p.g_minus[...] = p.arrays["-"].read(rng)
-        layer.version += 1
-    try:
+    with ExitStack() as stack:
+        for layer in net.layers:
+            p = layer.pairs
+            stack.enter_context(layer.conductances_replaced(p.arrays["+"].read(rng),
+                                                            p.arrays["-"].read(rng)))
         return evaluate(net, rule, X, y, batch_size=batch_size)
-    finally:
-        for layer, (gp, gm) in zip(net.layers, saved):
-            layer.pairs.g_plus[...] = gp
-            layer.pairs.g_minus[...] = gm
-            layer.version += 1
 
 
 def ranging_reader(**kw):

@@ -9,7 +9,10 @@ Study 2: softmax regression on full MNIST with stochastic binary devices, SGD vs
 from mistakes (Nikiruy, Wenger, Ziegler). Each writes ``report.md`` (tables, configuration,
 seeds, versions, wall time), ``results.json`` (every number of the report) and PNG plots into
 ``--out`` (default ``validation/seeds/results/study<N>[-quick]``). ``--quick`` reduces data,
-epochs, seeds and sizes to finish in a few minutes (used by ``tests/test_seeds_quick.py``).
+epochs, seeds and sizes to finish in well under a minute (used by ``tests/test_seeds_quick.py``).
+Two more scripts belong to the studies: ``drift.py`` (the drift law validated on the longest
+measured relaxation, and how far "1 month" extrapolates) and ``sensitivity.py`` (study 1 against
+one device, circuit or controller parameter at a time, as one sweep on ``xbar.sweep``).
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ if str(HERE.parents[1]) not in sys.path:
 from common import Progress, table, versions  # noqa: E402
 
 # measured on the project's 2-core machine with both studies and other engineers' jobs running
-EXPECTED_FULL = {1: "about 25 minutes (measured 24.5 min)", 2: "about 25 minutes (measured 25.6 min)"}
+EXPECTED_FULL = {1: "about 20 minutes (3 seeds)", 2: "about 30 minutes (3 seeds, 9k digits)"}
 
 
 def _study(n: int):

@@ -1,0 +1,59 @@
+"""The study-1 sensitivity sweep (validation/seeds/sensitivity.py) on the project's sweep engine:
+one spec whose [[zip]] rows change one parameter at a time, a registered task, and the summary
+that reads each parameter's rows against the baseline."""
+import sys
+from pathlib import Path
+
+import pytest
+
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "validation" / "seeds"
+if str(SEEDS_DIR) not in sys.path:
+    sys.path.insert(0, str(SEEDS_DIR))
+
+
+def test_spec_rows_change_one_parameter_at_a_time():
+    import sensitivity as S
+
+    import xbar.sweep
+    d = S.spec(quick=False, seeds=(0, 1))
+    spec = xbar.sweep.parse_spec(d)
+    rows = list(zip(*d["zip"][0].values()))
+    names = list(d["zip"][0])
+    assert dict(zip(names, rows[0])) == S.BASELINE
+    assert len(rows) == 1 + sum(len(v) for v in S.VARIED.values())
+    for row in rows[1:]:
+        changed = [n for n, v in zip(names, row) if v != S.BASELINE[n]]
+        assert len(changed) == 1
+    assert len(spec.points()) == len(rows) * 3 * 2
+
+
+def test_summary_groups_by_parameter():
+    import sensitivity as S
+    recs = []
+    for rule in S.RULES:
+        recs.append({"params": dict(S.BASELINE, rule=rule), "metrics": {"test_accuracy": 0.5}})
+        recs.append({"params": dict(S.BASELINE, rule=rule, r_wire=5.0),
+                     "metrics": {"test_accuracy": 0.3}})
+    out = S.summarise(recs)
+    assert out["r_wire"]["ff"] == {"1.0": 0.5, "5.0": 0.3}
+    assert out["adc_bits"]["ff"] == {"8": 0.5}        # the r_wire row is not an adc_bits point
+
+
+@pytest.mark.data
+def test_one_point_through_the_sweep_engine(tmp_path):
+    from xbar.data import data_dir
+    if not (data_dir() / "imagenette4").is_dir():
+        pytest.skip("imagenette4 not available")
+    import sensitivity as S
+
+    import xbar.sweep
+    d = S.spec(quick=True)
+    d["axes"] = {"rule": ["competitive"], "seed": [0]}
+    d["zip"] = [{k: v[:2] for k, v in d["zip"][0].items()}]   # baseline + v_th_dtod = 0
+    res = xbar.sweep.run(d, out=tmp_path, workers=0, progress=False)
+    recs = [r for r in res.records if r]
+    assert len(recs) == 2 and all(r["status"] == "ok" for r in recs), recs
+    for r in recs:
+        assert 0.0 <= r["metrics"]["test_accuracy"] <= 1.0 and r["metrics"]["update_pulses"] > 0
+    out = S.summarise(recs)
+    assert set(out["v_th_dtod"]["competitive"]) == {"0.067", "0.0"}
