@@ -17,7 +17,7 @@ from .rules import Rule, StepResult
 from .pulse_mapping import PulseMapping
 from .pulsed import (PairArray, ProgramVerifyWriter, PulsedLayer, ResetOnlyWriter, WriteCircuit,
                      pulsed_layer_factory)
-from .softmax import LearningFromMistakes, SoftmaxSGD, lfm_update
+from .softmax import LFM_VARIANTS, LearningFromMistakes, SoftmaxSGD, lfm_published_update, lfm_update
 from .optim import SGD, LRSchedule
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "pulsed_layer_factory", "save_checkpoint", "write_metrics", "write_results", "ForwardForward", "Layer", "LearningFromMistakes",
     "Network", "Rule", "SGD", "LRSchedule", "SoftmaxSGD", "StepResult", "augment", "build_network",
     "competitive_layer_loss", "embed_labels", "ff_layer_loss", "goodness", "group_goodness",
-    "init_weights", "lfm_update", "stacked_weights", "WeightAccessors",
+    "init_weights", "lfm_update", "lfm_published_update", "LFM_VARIANTS", "stacked_weights",
+    "WeightAccessors",
 ]
