@@ -96,11 +96,11 @@ def test_true_class_synapse_never_potentiated_on_binary_pairs(variant):
     rises, falls = 0, 0
     for _ in range(30):
         x, y = _batch(rng, B=1, n_in=n_in, K=K)
-        w0 = layer.weights.copy()
+        w0 = T.stacked_weights(layer).copy()
         res = rule.step(net, x, y, rng)
         for _, xi, d in res.updates:
             layer.update(xi, d)
-        dw = layer.weights - w0
+        dw = T.stacked_weights(layer) - w0
         rises += int(np.sum(dw[:, y[0]] > 1e-12))
         falls += int(np.sum(dw < -1e-12))
     assert falls > 0                                   # the rule did act on the devices
