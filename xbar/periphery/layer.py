@@ -537,7 +537,7 @@ class AnalogLinear:
     # ------------------------------------------------------------------ properties
     @property
     def map_workers(self) -> int:
-        """Deprecated name of :attr:`n_threads`."""
+        """Deprecated name of ``n_threads``."""
         warn_renamed("map_workers", "n_threads")
         return self.n_threads
 
