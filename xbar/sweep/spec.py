@@ -81,7 +81,7 @@ class Point:
     params : dict
         Every parameter of the task at this point, ``seed`` (the task's random_state) included.
     hash : str
-        The point's config hash (:func:`xbar.sweep.records.config_hash`).
+        The point's config hash (``xbar.sweep.records.config_hash``).
     """
 
     params: dict
