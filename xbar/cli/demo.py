@@ -43,7 +43,8 @@ def register(sub) -> None:
                    help="driver and sense resistance, ohm (default 100)")
     p.add_argument("--g-max", type=_number(float, 0, strict=True, unit=" S"), default=1e-4,
                    help="cells are drawn from U[g_max/100, g_max], S (default 1e-4)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="random_state of the conductance and input draws (default 0)")
     p.set_defaults(func=run)
 
 
@@ -64,7 +65,8 @@ def run(args) -> int:
         Exit code 0.
     """
     import xbar
-    rng = np.random.default_rng(args.seed)
+    from .._random import check_random_state
+    rng = check_random_state(args.seed)          # --seed is the random_state of the draws
     n = args.size
     G = rng.uniform(args.g_max / 100, args.g_max, (n, n))
     v = rng.uniform(0.0, 0.3, n)
