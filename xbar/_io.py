@@ -65,14 +65,42 @@ def open_atomic(path: str | Path, mode: str = "w", **open_kw) -> Iterator[IO]:
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` (text or bytes) to ``path`` atomically (see :func:`open_atomic`)."""
+    """Write ``data`` (text or bytes) to ``path`` atomically (see :func:`open_atomic`).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file written (replaced whole, never left half-written).
+    data : str or bytes
+        The content; bytes are written in binary mode, text in text mode.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     with open_atomic(path, "wb" if isinstance(data, bytes) else "w") as fh:
         fh.write(data)
     return Path(path)
 
 
 def dump_document(doc: dict, path: str | Path | None = None, **json_kw) -> str:
-    """JSON text of ``doc``; also written atomically to ``path`` when given."""
+    """JSON text of ``doc``; also written atomically to ``path`` when given.
+
+    Parameters
+    ----------
+    doc : dict
+        The document (JSON-serialisable).
+    path : str or pathlib.Path or None, optional
+        File to write the text to (atomically); None (default) writes nothing.
+    **json_kw
+        Keyword arguments of :func:`json.dumps` (e.g. ``indent``).
+
+    Returns
+    -------
+    str
+        The JSON text.
+    """
     text = json.dumps(doc, **json_kw)
     if path is not None:
         write_atomic(path, text)
@@ -80,7 +108,27 @@ def dump_document(doc: dict, path: str | Path | None = None, **json_kw) -> str:
 
 
 def load_document(source: str | Path, fmt: str, what: str) -> dict:
-    """Parse a JSON document given as text or a path and check its ``format`` tag is ``fmt``."""
+    """Parse a JSON document given as text or a path and check its ``format`` tag is ``fmt``.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        The JSON text (starting with ``{``) or the path of a file holding it.
+    fmt : str
+        The expected value of the document's ``"format"`` key.
+    what : str
+        What the document is, with its article (e.g. ``"a checkpoint"``), for the error message.
+
+    Returns
+    -------
+    dict
+        The parsed document.
+
+    Raises
+    ------
+    ConfigError
+        If the ``format`` tag is missing or differs from ``fmt``.
+    """
     text = str(source)
     if not text.lstrip().startswith("{"):
         text = Path(source).read_text()

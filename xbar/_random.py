@@ -11,6 +11,21 @@ def check_random_state(random_state) -> np.random.Generator:
 
     ``None`` means unseeded (fresh OS entropy); an int or ``SeedSequence`` seeds a new PCG64
     generator; a ``Generator`` is returned as is, so callers share its stream.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        The randomness (an int must be >= 0).
+
+    Returns
+    -------
+    numpy.random.Generator
+        The generator.
+
+    Raises
+    ------
+    ConfigError
+        For a negative int or an object of another type.
     """
     if isinstance(random_state, np.random.Generator):
         return random_state
@@ -28,5 +43,18 @@ def spawn(random_state, n: int) -> list[np.random.Generator]:
     """Split ``random_state`` into ``n`` independent child generators.
 
     Used to keep separate streams, e.g. fabrication (device-to-device) and operation (cycle noise).
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        The parent randomness (normalised by :func:`check_random_state`; a Generator passed in
+        advances its spawn counter).
+    n : int
+        Number of child generators.
+
+    Returns
+    -------
+    list of numpy.random.Generator
+        ``n`` statistically independent generators, reproducible from an int ``random_state``.
     """
     return check_random_state(random_state).spawn(n)

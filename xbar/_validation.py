@@ -12,6 +12,27 @@ def as_float_array(value, name: str, *, shape=None, allow_nan: bool = False) -> 
     """Return ``value`` as a C-contiguous float64 array, checking shape and finiteness.
 
     ``shape`` is a tuple whose ``None`` entries match any length.
+
+    Parameters
+    ----------
+    value : array_like
+        The argument (real numbers, in the caller's unit).
+    name : str
+        The argument's name, for the error messages.
+    shape : tuple of (int or None) or None, optional
+        Required shape; None entries match any length; None (default) accepts any shape.
+    allow_nan : bool, optional
+        Accept NaN entries (default False); infinities are always refused.
+
+    Returns
+    -------
+    numpy.ndarray
+        The values as a C-contiguous float64 array (not a copy when ``value`` already is one).
+
+    Raises
+    ------
+    ConfigError
+        For complex or non-numeric values, a wrong shape, or non-finite entries.
     """
     if np.iscomplexobj(value):
         raise ConfigError(f"{name} must be real, got complex values (the imaginary part would be "
@@ -34,7 +55,24 @@ def as_float_array(value, name: str, *, shape=None, allow_nan: bool = False) -> 
 
 
 def check_positive(arr: np.ndarray, name: str, *, strict: bool = True, unit: str = "") -> None:
-    """Raise if any entry is negative (or zero when ``strict``)."""
+    """Raise if any entry is negative (or zero when ``strict``).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        The values (in ``unit``).
+    name : str
+        The argument's name, for the error message.
+    strict : bool, optional
+        Refuse zero too (default True).
+    unit : str, optional
+        Unit named in the error message (e.g. ``"S"``); default none.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first offending entry, its index and the allowed range.
+    """
     bad = arr <= 0 if strict else arr < 0
     if np.any(bad):
         idx = tuple(int(i) for i in np.argwhere(np.atleast_1d(bad))[0])
@@ -45,7 +83,33 @@ def check_positive(arr: np.ndarray, name: str, *, strict: bool = True, unit: str
 
 def check_scalar(value, name: str, *, low=None, high=None, low_open=False, high_open=False,
                  integer: bool = False, unit: str = ""):
-    """Check a real (or integer) scalar against an interval and return it."""
+    """Check a real (or integer) scalar against an interval and return it.
+
+    Parameters
+    ----------
+    value : int or float
+        The argument (booleans are refused), in ``unit``.
+    name : str
+        The argument's name, for the error messages.
+    low, high : float or None, optional
+        Bounds of the allowed interval, in ``unit``; None (default) for no bound.
+    low_open, high_open : bool, optional
+        Exclude the bound itself (default False: the bound is allowed).
+    integer : bool, optional
+        Require an integer (default False: any finite real number).
+    unit : str, optional
+        Unit named in the error messages (e.g. ``"V"``); default none.
+
+    Returns
+    -------
+    int or float
+        ``value``, unchanged.
+
+    Raises
+    ------
+    ConfigError
+        For a value of the wrong type, not finite, or outside the interval.
+    """
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         raise ConfigError(f"{name} must be {'an integer' if integer else 'a real number'}, "
@@ -61,7 +125,27 @@ def check_scalar(value, name: str, *, low=None, high=None, low_open=False, high_
 
 
 def check_choice(value, name: str, choices) -> str:
-    """Check that ``value`` is one of ``choices``."""
+    """Check that ``value`` is one of ``choices``.
+
+    Parameters
+    ----------
+    value : object
+        The argument.
+    name : str
+        The argument's name, for the error message.
+    choices : collection
+        The allowed values (listed sorted in the message).
+
+    Returns
+    -------
+    object
+        ``value``, unchanged.
+
+    Raises
+    ------
+    ConfigError
+        If ``value`` is not in ``choices``.
+    """
     if value not in choices:
         raise ConfigError(f"{name} must be one of {sorted(choices)}, got {value!r}")
     return value
@@ -75,7 +159,25 @@ G_REFUSED = 1e30
 
 
 def check_conductance_magnitude(G: np.ndarray, name: str) -> None:
-    """Warn about conductances above ``G_PLAUSIBLE`` S (a unit slip?), refuse above ``G_REFUSED``."""
+    """Warn about conductances above ``G_PLAUSIBLE`` S (a unit slip?), refuse above ``G_REFUSED``.
+
+    Parameters
+    ----------
+    G : numpy.ndarray
+        Conductances, in S.
+    name : str
+        The argument's name, for the messages.
+
+    Raises
+    ------
+    ConfigError
+        If a conductance exceeds ``G_REFUSED`` S.
+
+    Warns
+    -----
+    UnitWarning
+        If a conductance exceeds ``G_PLAUSIBLE`` S (were resistances in ohm given?).
+    """
     top = float(np.max(G, initial=0.0))
     if top > G_REFUSED:
         idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(G)), G.shape))

@@ -12,6 +12,14 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``xbar`` argument parser, with one sub-command per module of this package.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The top-level parser; every module defining ``register(subparsers)`` has added its
+        sub-command (modules are visited in name order, private ones skipped).
+    """
     parser = argparse.ArgumentParser(
         prog="xbar", description="Circuit-accurate memristor crossbar simulation (SI units).")
     from .. import __version__
@@ -27,6 +35,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``xbar`` command line.
+
+    Parameters
+    ----------
+    argv : list of str or None, optional
+        The arguments after the program name; None (default) reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit code: the sub-command's (0 on success), 2 without a sub-command (the help is
+        printed) or when the sub-command raises an :class:`xbar.exceptions.XbarError` (its
+        message is printed to stderr).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -25,6 +25,14 @@ def _number(kind, low: float, *, strict: bool, unit: str):
 
 
 def register(sub) -> None:
+    """Add the ``demo`` sub-command to the ``xbar`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-parsers of the ``xbar`` parser (from ``ArgumentParser.add_subparsers``); the new
+        sub-parser sets ``func`` to the function run with the parsed arguments.
+    """
     p = sub.add_parser("demo", help="solve a crossbar with wire resistance and show the IR-drop error",
                        description=__doc__)
     p.add_argument("--size", type=_number(int, 0, strict=True, unit=""), default=128,
@@ -35,13 +43,30 @@ def register(sub) -> None:
                    help="driver and sense resistance, ohm (default 100)")
     p.add_argument("--g-max", type=_number(float, 0, strict=True, unit=" S"), default=1e-4,
                    help="cells are drawn from U[g_max/100, g_max], S (default 1e-4)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="random_state of the conductance and input draws (default 0)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    """Solve the demo array and print ideal against circuit column currents.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``xbar demo`` arguments: ``size`` (cells per side), ``r_wire`` (ohm per wire
+        segment), ``r_terminal`` (driver and sense resistance, ohm), ``g_max`` (S; cells are
+        drawn from U[g_max/100, g_max]) and ``seed`` (the random_state of the conductance and
+        input draws).
+
+    Returns
+    -------
+    int
+        Exit code 0.
+    """
     import xbar
-    rng = np.random.default_rng(args.seed)
+    from .._random import check_random_state
+    rng = check_random_state(args.seed)          # --seed is the random_state of the draws
     n = args.size
     G = rng.uniform(args.g_max / 100, args.g_max, (n, n))
     v = rng.uniform(0.0, 0.3, n)
@@ -77,6 +102,23 @@ def explain(G: np.ndarray, r_wire: float, r_terminal: float, mean_error: float) 
     conductance Ḡ (S): the wire strength ``r_wire * Ḡ * N**2`` (a line's wire resistance against
     its cells in parallel, both ohm) and the terminal load ``r_terminal * Ḡ * N`` (a driver or
     sense resistance against the same cells). The error is small only when both are << 1.
+
+    Parameters
+    ----------
+    G : numpy.ndarray
+        Conductance matrix of the array, shape (M, N), in S.
+    r_wire : float
+        Wire resistance per segment, in ohm.
+    r_terminal : float
+        Driver and sense resistance, in ohm.
+    mean_error : float
+        Mean relative column-current error of the circuit against the ideal read
+        (dimensionless, e.g. -0.04 for -4 %).
+
+    Returns
+    -------
+    str
+        The explanation; above 10 % error it also suggests the milder array ``MILD_ARRAY``.
     """
     m, n = G.shape
     g_mean = float(G.mean())

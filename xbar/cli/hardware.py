@@ -15,6 +15,14 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
+    """Add the ``hardware`` sub-command to the ``xbar`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-parsers of the ``xbar`` parser (from ``ArgumentParser.add_subparsers``); the new
+        sub-parser sets ``func`` to the function run with the parsed arguments.
+    """
     p = subparsers.add_parser("hardware", help="print or write a hardware configuration (TOML)",
                               description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)

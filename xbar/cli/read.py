@@ -15,6 +15,14 @@ voltages across the selected, half-selected and unselected cells."""
 
 
 def register(sub) -> None:
+    """Add the ``read`` sub-command to the ``xbar`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-parsers of the ``xbar`` parser (from ``ArgumentParser.add_subparsers``); the new
+        sub-parser sets ``func`` to the function run with the parsed arguments.
+    """
     p = sub.add_parser(
         "read", help="column currents of a conductance matrix under a bias",
         description=__doc__ + " Prints or saves the column currents (A), one per bit line.",
@@ -51,7 +59,26 @@ def register(sub) -> None:
 
 
 def load_matrix(spec: "str | Path", what: str = "conductances") -> np.ndarray:
-    """A numeric array from ``.npy``, ``.csv``/``.txt`` or ``.npz`` (one array, or ``PATH.npz:KEY``)."""
+    """A numeric array from ``.npy``, ``.csv``/``.txt`` or ``.npz`` (one array, or ``PATH.npz:KEY``).
+
+    Parameters
+    ----------
+    spec : str or pathlib.Path
+        The file; for an ``.npz`` holding several arrays, ``PATH.npz:KEY`` names one.
+    what : str, optional
+        What the array is (default ``"conductances"``), used to name it in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        The array as float64, in the file's units (the caller's convention: S for
+        conductances, V for input voltages).
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, of an unsupported format, unreadable or not real numbers.
+    """
     text = str(spec)
     key = None
     if ".npz:" in text:
@@ -99,7 +126,23 @@ def _stats(v: np.ndarray) -> str:
 
 def summary_lines(sol, duration: float, cell=None) -> list[str]:
     """Comment lines: power and energy split of a solution and, with ``cell`` (i, j), the voltages
-    across the selected, half-selected and unselected cells."""
+    across the selected, half-selected and unselected cells.
+
+    Parameters
+    ----------
+    sol : xbar.circuit.solution.CircuitSolution
+        The solved read (its ``power``, ``cell_voltages`` in V and ``cell_currents`` in A).
+    duration : float
+        Duration of the read, in s; energies (J) are power times this.
+    cell : tuple of int or None, optional
+        The selected cell ``(i, j)`` of a bias-scheme read; None (default) reports only the
+        power and energy split.
+
+    Returns
+    -------
+    list of str
+        Lines starting with ``"# "`` (power in W, energy in J, voltages in V).
+    """
     p = sol.power
     parts = {k: float(np.sum(v)) for k, v in p.as_dict().items()}
     lines = []
@@ -136,6 +179,18 @@ def crossbar_options(args) -> tuple[dict, float]:
 
     Without ``--hardware`` every resistance defaults to 0 ohm (an ideal array) and the duration
     to 100 ns; with it, the hardware's values; an explicit flag overrides either.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``xbar read`` arguments: ``hardware`` (a hardware TOML path or None),
+        ``duration`` (s or None), and the flags ``r_wordline``, ``r_bitline``, ``r_driver``,
+        ``r_sense``, ``r_access`` (ohm) and ``cell`` (each None when not given).
+
+    Returns
+    -------
+    tuple of (dict, float)
+        The :class:`xbar.Crossbar` keyword arguments and the read duration in s.
     """
     if args.hardware:
         from ..config.hardware import load_hardware
@@ -155,6 +210,25 @@ def crossbar_options(args) -> tuple[dict, float]:
 
 
 def run(args) -> int:
+    """Solve the crossbar of ``xbar read`` and print or save its column currents.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``xbar read`` arguments (see ``xbar read --help``): the conductance file (S),
+        the inputs (``v`` in V, ``v_file``, or ``bias`` with ``cell_index`` and ``v_select``
+        in V), the circuit options of :func:`crossbar_options`, ``method`` and ``out``.
+
+    Returns
+    -------
+    int
+        Exit code 0.
+
+    Raises
+    ------
+    ConfigError
+        If an input is missing, malformed or of the wrong shape.
+    """
     import xbar
     from .._io import open_atomic
     from .._validation import check_scalar

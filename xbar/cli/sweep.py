@@ -22,6 +22,14 @@ Exit status: 0 all points ok, 1 some points failed, 2 bad spec or arguments, 130
 
 
 def register(subparsers) -> None:
+    """Add the ``sweep`` sub-command to the ``xbar`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-parsers of the ``xbar`` parser (from ``ArgumentParser.add_subparsers``); the new
+        sub-parser sets ``func`` to the function run with the parsed arguments.
+    """
     p = subparsers.add_parser(
         "sweep", help="run a design-space sweep (or 'sweep report DIR')",
         description="Run every point of a sweep spec (TOML) and store one record per point, or "

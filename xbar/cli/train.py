@@ -114,7 +114,8 @@ class TrainTable:
     batch_size: int = param(1, low=1)
     """Samples per update."""
     seed: int = param(0, low=0)
-    """Seed of the network initialisation, the fabrication and the sample order."""
+    """Seed (the ``random_state``, an int) of the network initialisation, the fabrication and the
+    sample order; the key keeps the conventional name ``seed``."""
     results_dir: str | None = param(None, kind=str, optional=True)
     """Folder of the results (history, checkpoint)."""
     checkpoint: str | None = param(None, kind=str, optional=True)
@@ -237,7 +238,27 @@ def _subset(table_key: str, X, y, n):
 def load_data(cfg: dict, base: Path | None = None):
     """((X_train, y_train), (X_test, y_test)) as float features and int labels, validated.
 
-    ``base``: folder against which a relative ``root`` is resolved.
+    Parameters
+    ----------
+    cfg : dict
+        The ``[data]`` table (the fields of ``DataTable``: ``name``, ``root``, ``n_train``,
+        ``n_test``, ``validation``, ``size``, ``per_class``).
+    base : pathlib.Path or None, optional
+        Folder against which a relative ``root`` is resolved; None (default) = the working
+        directory.
+
+    Returns
+    -------
+    tuple
+        ``((X_train, y_train), (X_test, y_test))``: float feature arrays of shape
+        (n_samples, n_features) (dimensionless; pixel data scaled to [0, 1]) and int label
+        arrays of shape (n_samples,).
+
+    Raises
+    ------
+    ConfigError
+        If the table names an unknown data set, a missing folder, or data that are not
+        finite features with at least two classes.
     """
     name = cfg.get("name")
     if name not in _DATA_NAMES:
@@ -299,7 +320,27 @@ def load_data(cfg: dict, base: Path | None = None):
 
 
 def make_rule(name: str, params: dict):
-    """A rule from its name and parameters."""
+    """A rule from its name and parameters.
+
+    Parameters
+    ----------
+    name : str
+        The ``[model] rule``: ``"ff"``, ``"competitive"``, ``"sgd"``, ``"sgd+lfm"``, ``"lfm"``
+        or ``"backprop"``.
+    params : dict
+        The ``[rule]`` table: keyword arguments of the rule's class (``"sgd+lfm"`` defaults
+        ``lfm_rate`` to 0.05).
+
+    Returns
+    -------
+    object
+        The learning rule (e.g. :class:`xbar.train.ForwardForward`).
+
+    Raises
+    ------
+    ConfigError
+        If the name is unknown or a parameter is not accepted.
+    """
     from .. import train as T
     classes = {"ff": T.ForwardForward, "competitive": T.Competitive, "sgd": T.SoftmaxSGD,
                "sgd+lfm": T.SoftmaxSGD, "lfm": T.LearningFromMistakes, "backprop": T.Backprop}
@@ -328,7 +369,26 @@ def _build(cls, params, table):
 
 
 def make_optimizer(cfg: dict):
-    """:class:`xbar.train.SGD` from the ``[optimizer]`` table."""
+    """:class:`xbar.train.SGD` from the ``[optimizer]`` table.
+
+    Parameters
+    ----------
+    cfg : dict
+        The ``[optimizer]`` table: keyword arguments of :class:`xbar.train.SGD`, plus
+        ``schedule`` (the :class:`xbar.train.optim.LRSchedule` kind, default ``"constant"``)
+        and that schedule's ``decay_start``, ``final``, ``step_epochs``, ``gamma`` and
+        ``warmup_epochs``.
+
+    Returns
+    -------
+    xbar.train.SGD
+        The optimizer.
+
+    Raises
+    ------
+    ConfigError
+        If a key is not accepted or a value is out of range.
+    """
     from ..train.optim import SGD, LRSchedule
     cfg = dict(cfg)
     sched = {k: cfg.pop(k) for k in ("decay_start", "final", "step_epochs", "gamma",
@@ -345,6 +405,25 @@ def hardware_config(hw: dict, base: Path | None = None):
     override its keys (a ``preset`` or ``model`` in ``[hardware.device]`` replaces the file's
     device).  Returns ``(config, given)``, ``given`` the set of tables set by the file or ``hw``
     (the others keep the training's own defaults, e.g. the reader's window-gain TIA).
+
+    Parameters
+    ----------
+    hw : dict
+        The ``[hardware]`` table of the training config.
+    base : pathlib.Path or None, optional
+        Folder against which a relative ``config`` path is resolved; None (default) = the
+        working directory.
+
+    Returns
+    -------
+    tuple of (xbar.config.HardwareConfig, set of str)
+        The configuration (SI units throughout) and the names of the tables given.
+
+    Raises
+    ------
+    ConfigError
+        If the file cannot be read, is not valid TOML, sets a non-default ``[mapping]``, or a
+        table is malformed.
     """
     import tomllib
 
@@ -403,7 +482,24 @@ def _device(spec):
 
 
 def make_device(cfg: dict):
-    """The device model of ``[hardware.device]``: HfOxReRAM fields, or ``preset`` + overrides."""
+    """The device model of ``[hardware.device]``: HfOxReRAM fields, or ``preset`` + overrides.
+
+    Parameters
+    ----------
+    cfg : dict
+        The ``[hardware.device]`` table (the fields of :class:`xbar.config.hardware.DeviceConfig`).
+
+    Returns
+    -------
+    object
+        The device model of the pulsed layers (``HfOxReRAM()`` when the table sets none).
+
+    Raises
+    ------
+    ConfigError
+        If the table configures the analog layer only, or names a model without a pulse
+        response (``model = "window"``).
+    """
     from ..config.hardware import DeviceConfig
     return _device(DeviceConfig.from_dict(cfg, "hardware.device"))
 
@@ -452,8 +548,28 @@ def _hidden(model_cfg: dict) -> list:
 def run_config(doc: dict, *, progress=True, base_dir=None):
     """Train from a parsed config document; returns the FitResult.
 
-    ``base_dir``: folder against which relative paths are resolved (the config file's folder
-    for ``xbar train``; None = the working directory).
+    Parameters
+    ----------
+    doc : dict
+        The parsed TOML document (tables ``data``, ``model``, ``rule``, ``optimizer``,
+        ``train`` and optionally ``hardware``); ``[train] seed`` is the random_state of the
+        initialisation, the fabrication and the sample order.
+    progress : bool or file, optional
+        Passed to :func:`xbar.train.fit` as its ``progress`` when ``[train] progress`` is true
+        (default True: a progress line on stderr; a stream writes it there); ignored otherwise.
+    base_dir : str or pathlib.Path or None, optional
+        Folder against which relative paths are resolved (the config file's folder for
+        ``xbar train``); None (default) = the working directory.
+
+    Returns
+    -------
+    xbar.train.FitResult
+        The training result (per-epoch history, energy ledger in J, results folder).
+
+    Raises
+    ------
+    ConfigError
+        If a table or key is unknown or a value is invalid.
     """
     from .. import train as T
     from ..pulses import EnergyLedger
@@ -472,7 +588,7 @@ def run_config(doc: dict, *, progress=True, base_dir=None):
     if hw is not None and not isinstance(hw, dict):
         raise ConfigError(f"[hardware] must be a table, got {hw!r}")
     train, test = load_data(doc["data"], base)
-    seed = tcfg["seed"]
+    random_state = tcfg["seed"]            # the [train] key `seed` is the random_state
     n_classes = int(max(train[1].max(), test[1].max())) + 1
     ledger = EnergyLedger()
     factory = None
@@ -485,7 +601,7 @@ def run_config(doc: dict, *, progress=True, base_dir=None):
         if hw.get("circuit", False):
             from ..train.analog import CircuitReader
             periphery = dict(array=hwcfg.array, adc=hwcfg.adc, dac=hwcfg.dac,
-                             tia=hwcfg.tia if "tia" in given else None, random_state=seed)
+                             tia=hwcfg.tia if "tia" in given else None, random_state=random_state)
             reader = _build(CircuitReader, {**hw.get("reader", {}), **periphery},
                             "hardware.reader")
         w_max = hw.get("w_max", 1.0)
@@ -494,8 +610,8 @@ def run_config(doc: dict, *, progress=True, base_dir=None):
         factory = T.pulsed_layer_factory(device, writer, mapping, w_max=float(w_max),
                                          ledger=ledger, reader=reader, g_high=hw.get("g_high"))
     net = T.build_network(rule, train[0].shape[1], n_classes, hidden,
-                          layer_factory=factory, random_state=seed)
-    return T.fit(net, train, rule=rule, epochs=tcfg["epochs"], random_state=seed,
+                          layer_factory=factory, random_state=random_state)
+    return T.fit(net, train, rule=rule, epochs=tcfg["epochs"], random_state=random_state,
                  batch_size=tcfg["batch_size"], test=test, ledger=ledger,
                  checkpoint=tcfg["checkpoint"], checkpoint_every=tcfg["checkpoint_every"],
                  results_dir=tcfg["results_dir"], optimizer=optimizer,
@@ -532,6 +648,14 @@ def _main(args) -> int:
 
 
 def register(subparsers) -> None:
+    """Add the ``train`` sub-command to the ``xbar`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-parsers of the ``xbar`` parser (from ``ArgumentParser.add_subparsers``); the new
+        sub-parser sets ``func`` to the function run with the parsed arguments.
+    """
     p = subparsers.add_parser("train", help="train a network on simulated arrays from a TOML config",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("config", help="TOML configuration file")

@@ -8,6 +8,14 @@ def _measured(args) -> int:
 
 
 def register(subparsers) -> None:
+    """Add the ``validate`` sub-command to the ``xbar`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-parsers of the ``xbar`` parser (from ``ArgumentParser.add_subparsers``); the new
+        sub-parser sets ``func`` to the function run with the parsed arguments.
+    """
     p = subparsers.add_parser("validate", help="validate models against reference data")
     sub = p.add_subparsers(dest="target", metavar="TARGET")
     m = sub.add_parser("measured", help="device models vs measured data (report + plots)")

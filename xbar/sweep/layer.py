@@ -1,6 +1,6 @@
 """The ``layer`` sweep task: an analog layer on a :class:`~xbar.config.HardwareConfig`.
 
-A random weight matrix (fabrication stream of the seed, uniform in [-1, 1]) is mapped onto the
+A random weight matrix (fabrication stream of the random_state, uniform in [-1, 1]) is mapped onto the
 hardware by :meth:`HardwareConfig.build_layer <xbar.config.HardwareConfig.build_layer>` and read
 with a batch of random inputs (operation stream, uniform in [-1, 1]); the outputs are compared
 with the exact product ``x @ W.T`` and the read energy booked by the layer is reported.  Every
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._deprecate import renamed_kwarg
 from .._random import spawn
 from ..config.hardware import HardwareConfig, hardware_params
 from .params import Param
@@ -42,10 +43,26 @@ def _check(params: dict) -> None:
 
 
 @task("layer", params=LAYER_PARAMS, metrics=LAYER_METRICS, check=_check, version="1")
-def layer(params: dict, seed: int) -> dict:
-    """One point: see the module docstring.  Units: weight units, J."""
+@renamed_kwarg(seed="random_state")
+def layer(params: dict, random_state=None) -> dict:
+    """One point: see the module docstring.  Units: weight units, J.
+
+    Parameters
+    ----------
+    params : dict
+        Every parameter of the task's schema ``LAYER_PARAMS`` (spec values over defaults; the
+        ``seed`` axis excluded), in the units of their ``Param`` docs.
+    random_state : int, numpy.random.Generator or None
+        Randomness of the point (the spec's ``seed``); spawned into independent streams
+        (fabrication: the weights and the layer's programming; operation: the inputs).  ``seed`` is its deprecated keyword name.
+
+    Returns
+    -------
+    dict
+        The metrics ``LAYER_METRICS`` (name -> float; units in their descriptions).
+    """
     hw = HardwareConfig.from_flat(params)
-    fab, op = spawn(seed, 2)
+    fab, op = spawn(random_state, 2)
     W = fab.uniform(-1.0, 1.0, size=(params["n_out"], params["n_in"]))
     x = op.uniform(-1.0, 1.0, size=(params["batch"], params["n_in"]))
     lay = hw.build_layer(W, random_state=fab)

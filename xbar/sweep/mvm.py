@@ -1,7 +1,7 @@
 """The ``mvm`` sweep task: accuracy, speed and energy of one circuit-accurate matrix-vector read.
 
-A random conductance matrix in ``[g_min, g_max]`` (fabrication stream of the seed) is read with a
-batch of random input vectors (operation stream) through :class:`xbar.Crossbar` with wire,
+A random conductance matrix in ``[g_min, g_max]`` (fabrication stream of the point's
+``random_state``, the spec's ``seed``) is read with a batch of random input vectors (operation stream) through :class:`xbar.Crossbar` with wire,
 driver and sense resistances, and compared with the ideal read ``v @ G`` of the programmed
 conductances (for 1T1R cells the access transistor's series drop counts as error, as the wires'
 do).  With ``adc_bits > 0``
@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from .._deprecate import renamed_kwarg
 from .._random import spawn
 from ..config.declare import constraints
 from ..exceptions import ConfigError
@@ -83,32 +84,43 @@ def _check(params: dict) -> None:
                           "which is not installed; use adc_bits = 0")
 
 
-def _adc_ranges(params: dict, xb, bipolar: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _adc_ranges(params: dict, xb, bipolar: bool, random_state: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Per-column ADC input range (A): theoretical full scale or calibrated on a separate batch."""
     N = params["cols"]
     full_scale = params["v_read"] * params["g_max"] * params["rows"]  # all inputs high, cells at g_max
     if params["adc_range"] == "full":
         return np.full(N, -full_scale if bipolar else 0.0), np.full(N, full_scale)
-    calib = xb.read(_inputs(params, rng))  # calibration inputs: same distribution, other draws
+    calib = xb.read(_inputs(params, random_state))  # calibration inputs: same distribution, other draws
     lo, hi = calib.min(axis=0), calib.max(axis=0)
     return lo, np.maximum(hi, lo + 1e-9 * full_scale)  # a column that never moved gets a tiny range
 
 
-def _inputs(params: dict, rng: np.random.Generator) -> np.ndarray:
+def _inputs(params: dict, random_state: np.random.Generator) -> np.ndarray:
     """(batch, rows) input voltages, V, from the ``inputs`` distribution."""
     B, M, v = params["batch"], params["rows"], params["v_read"]
     if params["inputs"] == "uniform":
-        return rng.uniform(0.0, v, size=(B, M))
+        return random_state.uniform(0.0, v, size=(B, M))
     if params["inputs"] == "bipolar":
-        return rng.uniform(-v, v, size=(B, M))
-    return v * (rng.random((B, M)) < 0.5)
+        return random_state.uniform(-v, v, size=(B, M))
+    return v * (random_state.random((B, M)) < 0.5)
 
 
 def mvm_memory(params: dict) -> float:
     """Estimated peak memory of one ``mvm`` point, bytes: the batched ``Crossbar.solve``
     (``xbar.circuit.memory.solve_bytes``, the solver's own estimate) plus the task's inputs and
     outputs (a few arrays of B (M + N)).  tracemalloc peaks of 32x512 to 256x256 points with
-    B = 1-32 lie at 0.65-0.86 of it."""
+    B = 1-32 lie at 0.65-0.86 of it.
+
+    Parameters
+    ----------
+    params : dict
+        The point's ``mvm`` parameters; ``rows``, ``cols`` and ``batch`` are read.
+
+    Returns
+    -------
+    float
+        The estimate, in bytes.
+    """
     from ..circuit import memory
     from .._threads import batch_threads as _num_threads
 
@@ -119,12 +131,28 @@ def mvm_memory(params: dict) -> float:
 
 @task("mvm", params=MVM_PARAMS, metrics=MVM_METRICS, check=_check, timing=("solve_time_s",),
       memory=mvm_memory, renamed={"read_time": "t_read"})
-def mvm(params: dict, seed: int) -> dict:
-    """One MVM point: see the module docstring.  Units: S, ohm, V, s, J."""
+@renamed_kwarg(seed="random_state")
+def mvm(params: dict, random_state=None) -> dict:
+    """One MVM point: see the module docstring.  Units: S, ohm, V, s, J.
+
+    Parameters
+    ----------
+    params : dict
+        Every parameter of the task's schema ``MVM_PARAMS`` (spec values over defaults; the
+        ``seed`` axis excluded), in the units of their ``Param`` docs.
+    random_state : int, numpy.random.Generator or None
+        Randomness of the point (the spec's ``seed``); spawned into independent streams
+        (fabrication: the conductances; operation: the inputs; calibration: the ADC range inputs).  ``seed`` is its deprecated keyword name.
+
+    Returns
+    -------
+    dict
+        The metrics ``MVM_METRICS`` (name -> float; units in their descriptions).
+    """
     from ..circuit import Crossbar
 
     M, N, B = params["rows"], params["cols"], params["batch"]
-    fab, op, cal = spawn(seed, 3)  # fabrication (G) apart from operation (inputs) and calibration
+    fab, op, cal = spawn(random_state, 3)  # fabrication (G) apart from operation (inputs) and calibration
     G = fab.uniform(params["g_min"], params["g_max"], size=(M, N))
     V = _inputs(params, op)
     r = params["r_wire"]

@@ -19,12 +19,31 @@ dataclass fields of the periphery, array and hardware configurations (whose fiel
 parameters through :func:`xbar.config.hardware.hardware_params`)."""
 
 
-SEED = Param(int, default=0, low=0, doc="random seed of the point (passed to the task separately)")
-"""Every task accepts ``seed``; it is an ordinary axis (``seed = [0, 1, 2]``) or a base value."""
+SEED = Param(int, default=0, low=0,
+             doc="random seed of the point (passed to the task separately, as its random_state)")
+"""Every task accepts ``seed``; it is an ordinary axis (``seed = [0, 1, 2]``) or a base value.
+The spec key keeps the conventional name; the task receives it as its ``random_state``."""
 
 
 def unknown_name(name: str, known, what: str, where: str) -> ConfigError:
-    """A ConfigError for an unknown name, with the closest known names suggested."""
+    """A ConfigError for an unknown name, with the closest known names suggested.
+
+    Parameters
+    ----------
+    name : str
+        The name that was not found.
+    known : iterable of str
+        The valid names (listed in the message, sorted).
+    what : str
+        What the name is, e.g. ``"task"`` or ``"parameter"``.
+    where : str
+        Where it was found, e.g. ``"[sweep] task"``.
+
+    Returns
+    -------
+    ConfigError
+        The error (returned, not raised: the caller raises it).
+    """
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from .._deprecate import renamed_kwarg
 from ..exceptions import ConfigError
 from .progress import Progress
 from .records import RecordStore, table_rows, to_json_value, write_json_atomic, write_table
@@ -29,7 +30,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def execute_point(fn, params: dict, seed: int, metric_names: tuple[str, ...]) -> dict:
+@renamed_kwarg(seed="random_state")
+def execute_point(fn, params: dict, random_state: int, metric_names: tuple[str, ...]) -> dict:
     """Run one point and return its outcome; never raises for an error of the task.
 
     Returns a dict with ``status`` ("ok" or "failed"), ``metrics``, ``error`` (type, message,
@@ -39,17 +41,18 @@ def execute_point(fn, params: dict, seed: int, metric_names: tuple[str, ...]) ->
     Parameters
     ----------
     fn : callable
-        The task: ``fn(params, seed) -> dict`` of metrics.
+        The task: ``fn(params, random_state) -> dict`` of metrics.
     params : dict
         The point's parameters.
-    seed : int
-        The point's seed (a sweep axis; passed to the task).
+    random_state : int
+        The point's seed (the spec's ``seed`` axis), passed to the task as its random_state;
+        ``seed`` is its deprecated keyword name.
     metric_names : tuple of str
         Metrics the task must return.
     """
     started, t0 = _now(), time.perf_counter()
     try:
-        result = fn(dict(params), seed)
+        result = fn(dict(params), random_state)
         if not isinstance(result, dict):
             raise TypeError(f"the task returned {type(result).__name__}, not a dict of metrics")
         missing = [m for m in metric_names if m not in result]

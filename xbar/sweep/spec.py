@@ -55,8 +55,13 @@ _RANGE_KEYS = {"start", "stop", "num", "step", "scale"}
 class Axis:
     """One factor of the Cartesian product.
 
-    ``names`` has one entry for an ``[axes]`` parameter and several for a ``[[zip]]`` group;
-    ``values[k]`` is the tuple of values those parameters take at position ``k``.
+    Parameters
+    ----------
+    names : tuple of str
+        One parameter name for an ``[axes]`` parameter, several for a ``[[zip]]`` group.
+    values : tuple of tuple
+        ``values[k]`` is the tuple of values those parameters take at position ``k`` (in the
+        parameters' units).
     """
 
     names: tuple[str, ...]
@@ -69,7 +74,15 @@ class Axis:
 
 @dataclass(frozen=True)
 class Point:
-    """One run: every parameter of the task (``seed`` included) and its config hash."""
+    """One run: every parameter of the task (``seed`` included) and its config hash.
+
+    Parameters
+    ----------
+    params : dict
+        Every parameter of the task at this point, ``seed`` (the task's random_state) included.
+    hash : str
+        The point's config hash (``xbar.sweep.records.config_hash``).
+    """
 
     params: dict
     hash: str
@@ -83,17 +96,21 @@ class Point:
 class SweepSpec:
     """A validated sweep.
 
-    Attributes
+    Parameters
     ----------
     name : str
+        Name of the sweep (``[sweep] name``, default the file name).
     task : Task
+        The task run at every point.
     base : dict
         Every task parameter at its fixed value (defaults overridden by ``[base]``).
     axes : list of Axis
+        The factors of the Cartesian product, in the order written.
     metrics : tuple of str
         Metrics shown in the table and report.
-    description : str
-    raw : dict
+    description : str, optional
+        Free text (``[sweep] description``).
+    raw : dict, optional
         The spec as parsed (kept in the output directory).
     """
 
@@ -127,6 +144,17 @@ class SweepSpec:
 def load_spec(spec: "str | os.PathLike | dict | SweepSpec") -> SweepSpec:
     """Read and validate a spec from a TOML file path, a TOML text (with newlines) or a parsed dict.
 
+    Parameters
+    ----------
+    spec : str, os.PathLike, dict or SweepSpec
+        A TOML file path, a TOML text (a string containing a newline), a parsed spec dict, or
+        an already validated spec (returned as is).
+
+    Returns
+    -------
+    SweepSpec
+        The validated spec.
+
     Raises
     ------
     ConfigError
@@ -151,7 +179,25 @@ def load_spec(spec: "str | os.PathLike | dict | SweepSpec") -> SweepSpec:
 
 
 def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
-    """Validate a parsed spec dict (see :func:`load_spec`)."""
+    """Validate a parsed spec dict (see :func:`load_spec`).
+
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML spec (sections ``sweep``, ``base``, ``axes``, ``zip``).
+    default_name : str, optional
+        Name of the sweep when ``[sweep]`` sets none (default ``"sweep"``).
+
+    Returns
+    -------
+    SweepSpec
+        The validated spec.
+
+    Raises
+    ------
+    ConfigError
+        For anything wrong in the spec; nothing is run.
+    """
     if not isinstance(data, dict):
         raise ConfigError(f"a sweep spec must be a table, got {type(data).__name__}")
     for section in data:

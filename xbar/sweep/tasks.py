@@ -1,4 +1,4 @@
-"""The registry of sweep tasks: name -> ``callable(params, seed) -> metrics``.
+"""The registry of sweep tasks: name -> ``callable(params, random_state) -> metrics``.
 
 Registering a task is one decorator::
 
@@ -6,7 +6,7 @@ Registering a task is one decorator::
 
     @task("ff-train", params={"epochs": Param(int, 5, low=1, doc="training epochs")},
           metrics={"accuracy": "test accuracy (fraction)", "energy_j": "training energy (J)"})
-    def ff_train(params: dict, seed: int) -> dict:
+    def ff_train(params: dict, random_state: int) -> dict:
         ...
         return {"accuracy": acc, "energy_j": e}
 
@@ -15,7 +15,8 @@ A spec then says ``task = "ff-train"`` once the defining module is imported: mod
 ``train`` and ``layer`` tasks live in ``xbar/sweep/mvm.py``, ``xbar/sweep/train_tasks.py`` and
 ``xbar/sweep/layer.py``), and any other module is named in the spec as
 ``task = "package.module:ff_train"`` (imported on demand, also on Dask workers).  The function receives every parameter of its schema
-(spec values over defaults) except ``seed``, which comes separately; it returns a flat dict of
+(spec values over defaults) except ``seed``, which comes separately as the second argument (the
+point's ``random_state``, an int; pass it on to ``xbar._random.spawn``); it returns a flat dict of
 scalar metrics.  Raise to fail the point: the error is recorded and the sweep goes on.
 """
 from __future__ import annotations
@@ -38,12 +39,13 @@ _REGISTRY: dict[str, "Task"] = {}
 class Task:
     """A registered sweep task.
 
-    Attributes
+    Parameters
     ----------
     name : str
         Registry name used in specs.
     fn : callable
-        ``fn(params: dict, seed: int) -> dict[str, float]``.
+        ``fn(params: dict, random_state: int) -> dict[str, float]``: the spec's ``seed`` is
+        passed as the second (positional) argument.
     params : Mapping[str, Param]
         Parameter schema (``seed`` is added automatically).
     metrics : Mapping[str, str]
@@ -84,10 +86,41 @@ def task(name: str, *, params: Mapping[str, Param], metrics: Mapping[str, str],
          check: Callable[[dict], None] | None = None, version: str = "1",
          timing: tuple[str, ...] = (), memory: Callable[[dict], float] | None = None,
          renamed: Mapping[str, str] | None = None) -> Callable:
-    """Decorator registering ``fn(params, seed) -> metrics`` as sweep task ``name``.
+    """Decorator registering ``fn(params, random_state) -> metrics`` as sweep task ``name``.
 
     Returns the function unchanged (so it pickles by reference to Dask workers), with the
     :class:`Task` attached as ``fn.sweep_task``.  See the module docstring for an example.
+
+    Parameters
+    ----------
+    name : str
+        Registry name used in specs (non-empty, without ``":"``).
+    params : Mapping[str, Param]
+        Parameter schema; ``seed`` is reserved (added automatically).
+    metrics : Mapping[str, str]
+        Metric name -> description with unit; the task must return exactly these keys.
+    check : callable or None, optional
+        ``check(params)`` raising ConfigError for combinations the per-parameter ranges cannot
+        express; run on every point before a sweep starts.
+    version : str, optional
+        Part of every point's config hash (default ``"1"``); bump it when the results change.
+    timing : tuple of str, optional
+        Metrics that are wall-clock measurements, in s (a subset of ``metrics``).
+    memory : callable or None, optional
+        ``memory(params) -> float``: estimated peak memory of one point, in bytes.
+    renamed : Mapping[str, str] or None, optional
+        Deprecated parameter name -> its new name (the new one must be in ``params``).
+
+    Returns
+    -------
+    callable
+        The decorator; it registers ``fn`` and returns it unchanged.
+
+    Raises
+    ------
+    ConfigError
+        For an invalid name, schema, metric or timing declaration, or a name already registered
+        by another function.
     """
     if not isinstance(name, str) or not name or ":" in name:
         raise ConfigError(f"task name must be a non-empty string without ':', got {name!r}")
@@ -127,7 +160,24 @@ def task(name: str, *, params: Mapping[str, Param], metrics: Mapping[str, str],
 
 
 def get_task(name: str) -> Task:
-    """Look a task up by registry name or by ``"module:function"`` (imported on demand)."""
+    """Look a task up by registry name or by ``"module:function"`` (imported on demand).
+
+    Parameters
+    ----------
+    name : str
+        A registered task name (built-in modules are imported on the first lookup) or
+        ``"package.module:function"`` naming a function decorated with :func:`task`.
+
+    Returns
+    -------
+    Task
+        The registered task.
+
+    Raises
+    ------
+    ConfigError
+        If the name is not a string, the module cannot be imported, or no such task exists.
+    """
     if not isinstance(name, str):
         raise ConfigError(f"[sweep] task must be a string, got {type(name).__name__} {name!r}")
     if ":" in name:

@@ -3,7 +3,7 @@
 One point trains a small network on scikit-learn's bundled 8x8 digits (1797 images, no download;
 features scaled to [0, 1], a fixed shuffle, the last 397 images held out for testing) with pulsed
 HfOx device pairs (:class:`xbar.devices.HfOxReRAM`, device-to-device variation sampled from the
-seed) written by reset-only or program-and-verify pulses, and reads either through the circuit
+point's ``random_state``, the spec's ``seed``) written by reset-only or program-and-verify pulses, and reads either through the circuit
 (:class:`xbar.train.CircuitReader`: DAC -> crossbar solve with wire resistance -> TIA -> ADC) or
 ideal.  It reports the test accuracy and the energy booked in the training's
 :class:`~xbar.pulses.EnergyLedger` (writes, reads, converters), so a sweep shows accuracy and
@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from .._deprecate import renamed_kwarg
 from ..exceptions import ConfigError
 from .params import Param
 from .tasks import task
@@ -110,8 +111,24 @@ def _rule(params: dict):
 
 @task("train", params=TRAIN_PARAMS, metrics=TRAIN_METRICS, check=_check,
       timing=("train_time_s",), version="1")
-def train(params: dict, seed: int) -> dict:
-    """One training point: see the module docstring.  Units: S, ohm, J, s."""
+@renamed_kwarg(seed="random_state")
+def train(params: dict, random_state=None) -> dict:
+    """One training point: see the module docstring.  Units: S, ohm, J, s.
+
+    Parameters
+    ----------
+    params : dict
+        Every parameter of the task's schema ``TRAIN_PARAMS`` (spec values over defaults; the
+        ``seed`` axis excluded), in the units of their ``Param`` docs.
+    random_state : int, numpy.random.Generator or None
+        Randomness of the point (the spec's ``seed``); spawned into independent streams
+        by the circuit reader, the network initialisation and :func:`xbar.train.fit`.  ``seed`` is its deprecated keyword name.
+
+    Returns
+    -------
+    dict
+        The metrics ``TRAIN_METRICS`` (name -> float; units in their descriptions).
+    """
     from .. import periphery as P
     from .. import train as T
     from ..devices import HfOxReRAM
@@ -130,16 +147,16 @@ def train(params: dict, seed: int) -> dict:
                                 r_wordline=r, r_bitline=r),
             dac=P.DAC(bits=params["dac_bits"] or None),
             adc=P.ADC(bits=params["adc_bits"] or None, zero_code=params["adc_zero_code"]),
-            output_range=params["output_range"], random_state=seed)
+            output_range=params["output_range"], random_state=random_state)
     writer = T.ResetOnlyWriter() if params["writer"] == "reset-only" else T.ProgramVerifyWriter()
     factory = T.pulsed_layer_factory(HfOxReRAM(g_min=params["g_min"], g_max=params["g_max"]),
                                      writer, T.PulseMapping("stochastic"), w_max=1.0,
                                      ledger=ledger, reader=reader)
     hidden = [params["hidden"]] if params["hidden"] else []
     net = T.build_network(rule, Xtr.shape[1], 10, hidden, layer_factory=factory,
-                          random_state=seed)
+                          random_state=random_state)
     t0 = time.perf_counter()
-    res = T.fit(net, (Xtr, ytr), rule=rule, epochs=params["epochs"], random_state=seed,
+    res = T.fit(net, (Xtr, ytr), rule=rule, epochs=params["epochs"], random_state=random_state,
                 batch_size=params["batch"], test=(Xte, yte), ledger=ledger, progress=False)
     wall = time.perf_counter() - t0
     last = res.history[-1]

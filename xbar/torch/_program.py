@@ -75,7 +75,14 @@ class ProgrammedLayer:
 
     # ------------------------------------------------------------------ programming
     def program(self, W: np.ndarray) -> None:
-        """Write ``W`` (out, in) into the tiles (see the module docstring)."""
+        """Write ``W`` (out, in) into the tiles (see the module docstring).
+
+        Parameters
+        ----------
+        W : numpy.ndarray
+            Weights, shape (out, in), in weight units; the hardware's ``programming_noise``
+            (a fraction of ``g_max - g_min``) adds a Gaussian conductance error per cell.
+        """
         a = self.analog
         W = as_float_array(W, "weight", shape=(a.out_features, a.in_features))
         g_min, g_max = a.window.g_min, a.window.g_max
@@ -96,6 +103,16 @@ class ProgrammedLayer:
         drift and spread, e.g. the Stanford presets of ``xbar.devices.presets``).  Calls compose
         (the clock runs on from the last call); re-programming restarts it.  TIA gains and ADC
         ranges stay as programmed.
+
+        Parameters
+        ----------
+        t_seconds : float
+            Time elapsed since the last call (or since programming), in s; >= 0.
+
+        Raises
+        ------
+        ConfigError
+            If ``hardware.device`` is not a device model with relaxation.
         """
         from .._validation import check_scalar
         from ..periphery.aging import age_layer, sample_devices
@@ -114,7 +131,18 @@ class ProgrammedLayer:
         self._J = None
 
     def sync(self, W: np.ndarray) -> bool:
-        """Re-program if ``W`` differs from the weights last written; True if it did."""
+        """Re-program if ``W`` differs from the weights last written; True if it did.
+
+        Parameters
+        ----------
+        W : numpy.ndarray
+            Weights, shape (out, in), in weight units.
+
+        Returns
+        -------
+        bool
+            True if the layer was re-programmed.
+        """
         if W.shape == self._W.shape and np.array_equal(W, self._W):
             return False
         self.program(W)
@@ -122,7 +150,22 @@ class ProgrammedLayer:
 
     # ------------------------------------------------------------------ reads
     def read(self, x: np.ndarray, calibrate: bool = False) -> np.ndarray:
-        """Circuit-accurate outputs (B, out) of inputs ``x`` (B, in), weight x input units."""
+        """Circuit-accurate outputs (B, out) of inputs ``x`` (B, in), weight x input units.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Inputs, shape (B, in), in input units (scaled per sample to the DAC's ``x_max``
+            when the hardware's ``input_scaling`` is ``"per_sample"``).
+        calibrate : bool, optional
+            Calibrate the ADC ranges on these inputs first (default False; then the layer must
+            be calibrated already when the ADC range needs it).
+
+        Returns
+        -------
+        numpy.ndarray
+            Outputs, shape (B, out), in weight x input units.
+        """
         a = self.analog
         x = as_float_array(x, "input")
         if self.hardware.input_scaling == "per_sample":
@@ -155,10 +198,29 @@ class ProgrammedLayer:
 
     def effective_weights(self, circuit: bool = False) -> np.ndarray:
         """(out, in) weights the arrays hold: the mapping's inverse of the conductances, or with
-        ``circuit`` the read's linear map (:meth:`jacobian`, includes the IR drop)."""
+        ``circuit`` the read's linear map (:meth:`jacobian`, includes the IR drop).
+
+        Parameters
+        ----------
+        circuit : bool, optional
+            Return the circuit read's linear map instead of the mapped conductances
+            (default False).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (out, in), in weight units (a copy).
+        """
         return self.jacobian().copy() if circuit else self.analog.effective_weights()
 
     def check_ready(self) -> None:
+        """Raise unless the layer's ADC ranges are calibrated (when its ``adc.range`` needs it).
+
+        Raises
+        ------
+        ConfigError
+            If calibration is needed: call ``xbar.torch.calibrate(model, x)`` first.
+        """
         if not self.analog.calibrated:
             raise ConfigError(f"adc.range={self.analog.adc.range!r} needs calibrated ranges: call "
                               "xbar.torch.calibrate(model, x) before the first forward pass")

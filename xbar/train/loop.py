@@ -508,8 +508,8 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
     return result
 
 
-def _train_step(model, rule, xb, yb, rng, optimizer, lr, t, total):
-    res = rule.step(model, xb, yb, rng)
+def _train_step(model, rule, xb, yb, random_state, optimizer, lr, t, total):
+    res = rule.step(model, xb, yb, random_state)
     optimizer.apply(model, res.updates, lr, t, total)
     return res
 
