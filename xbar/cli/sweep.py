@@ -90,7 +90,7 @@ def _main(args) -> int:
 
 
 def _describe(spec, max_memory: float | None = None) -> None:
-    from ..sweep.runner import _fmt_bytes, check_memory
+    from ..sweep.runner import check_memory, format_bytes
     t = spec.task
     print(f"sweep {spec.name!r}: task {t.name!r}, {spec.n_points} points over "
           f"{len(spec.axes)} axes ({' x '.join(str(len(a.values)) for a in spec.axes) or '1'})")
@@ -105,4 +105,4 @@ def _describe(spec, max_memory: float | None = None) -> None:
     print("metrics: " + ", ".join(spec.metrics))
     peak = check_memory(spec, spec.points(), max_memory)
     if peak is not None:
-        print(f"largest estimated memory of one point: {_fmt_bytes(peak)}")
+        print(f"largest estimated memory of one point: {format_bytes(peak)}")

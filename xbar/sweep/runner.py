@@ -177,7 +177,19 @@ def memory_limit() -> float:
         return math.inf
 
 
-def _fmt_bytes(n: float) -> str:
+def format_bytes(n: float) -> str:
+    """A byte count as text with a decimal unit (``"4.59 MB"``).
+
+    Parameters
+    ----------
+    n : float
+        Number of bytes (>= 0).
+
+    Returns
+    -------
+    str
+        Three significant digits and the largest unit of kB ... PB not above ``n``.
+    """
     for unit, size in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= size:
             return f"{n / size:.3g} {unit}"
@@ -222,7 +234,7 @@ def check_memory(spec: SweepSpec, points: list[Point], max_memory: float | None 
         shown = ", ".join(f"{n}={points[k].params[n]!r}" for n in spec.axis_names) or "the base point"
         raise ConfigError(
             f"{len(too_big)} of {len(points)} points need more memory than the limit of "
-            f"{_fmt_bytes(limit)}; the largest ({shown}) needs an estimated {_fmt_bytes(est[k])} "
+            f"{format_bytes(limit)}; the largest ({shown}) needs an estimated {format_bytes(est[k])} "
             f"(task {spec.task.name!r}).  Reduce its size or batch, or pass max_memory "
             "(--max-memory GB) if the workers have more memory than this machine")
     return max(est)
