@@ -8,7 +8,17 @@ __all__ = ["renamed_kwarg", "warn_renamed"]
 
 
 def warn_renamed(old: str, new: str, *, stacklevel: int = 3) -> None:
-    """Warn that ``old`` is a deprecated spelling of ``new`` (removed in the next release)."""
+    """Warn that ``old`` is a deprecated spelling of ``new`` (removed in the next release).
+
+    Parameters
+    ----------
+    old : str
+        The deprecated name.
+    new : str
+        The name to use instead.
+    stacklevel : int, default 3
+        ``warnings.warn``'s stack level: 3 points at the caller of the function that calls this.
+    """
     warnings.warn(f"{old!r} is deprecated and will be removed in the next release; use {new!r}",
                   DeprecationWarning, stacklevel=stacklevel)
 
@@ -17,6 +27,16 @@ def renamed_kwarg(**renames: str):
     """Decorator: accept each ``old=new`` keyword under its old name with a DeprecationWarning.
 
     Passing both the old and the new name is a TypeError.
+
+    Parameters
+    ----------
+    **renames : str
+        ``old_name="new_name"`` pairs of keyword arguments.
+
+    Returns
+    -------
+    callable
+        The decorator.
     """
     def decorate(func):
         @functools.wraps(func)
