@@ -108,7 +108,7 @@ def apply_faults(G, mask, *, g_on=None, g_off=None) -> np.ndarray:
     ----------
     G : (M, N) array_like
         Cell conductances, S.
-    mask : (M, N) integer ndarray
+    mask : (M, N) ndarray of int
         Fault code per cell, as :func:`sample_faults` returns it.
     g_on : float or array_like, optional
         Conductance of a stuck-on cell, S (> 0, scalar or broadcastable to ``G``); required

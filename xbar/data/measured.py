@@ -442,7 +442,7 @@ class RelaxationData:
 
         Parameters
         ----------
-        mask : (n_rows,) bool ndarray or integer index array
+        mask : (n_rows,) ndarray of bool or of int
             Which rows (reads) to keep.
 
         Returns
