@@ -540,7 +540,7 @@ class AnalogLinear:
     # ------------------------------------------------------------------ properties
     @property
     def map_workers(self) -> int:
-        """Deprecated name of :attr:`n_threads`."""
+        """Deprecated name of ``n_threads`` (the number of threads, an int)."""
         warn_renamed("map_workers", "n_threads")
         return self.n_threads
 
