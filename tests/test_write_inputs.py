@@ -166,7 +166,7 @@ def test_fields_are_documented_where_help_shows_them(cls):
     text = pydoc.render_doc(cls, renderer=pydoc.plaintext)
     for f in dataclasses.fields(cls):
         assert f"{f.name} :" in cls.__doc__, f.name
-    assert "Attributes" in text and ", J" in text
+    assert "Parameters" in text and ", J" in text      # the numpydoc section of the fields
     if cls is PulseResult:
         for unit in ("s", "V", "C", "J"):
             assert f", {unit}" in cls.__doc__

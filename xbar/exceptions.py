@@ -21,12 +21,15 @@ class ConfigError(XbarError, ValueError):
 class ConvergenceError(XbarError, RuntimeError):
     """An iterative solve did not reach its tolerance.
 
-    Attributes
+    Parameters
     ----------
-    iterations : int
-        Iterations used.
-    residual : float
-        Final residual (units given by the raiser, amperes for circuit solves).
+    message : str
+        The error message (names the solve, its tolerance and what was reached).
+    iterations : int, default -1
+        Iterations used (-1: not reported).  Kept as the attribute ``iterations``.
+    residual : float, default nan
+        Final residual (units given by the raiser: A for circuit solves).  Kept as the
+        attribute ``residual``.
     """
 
     def __init__(self, message: str, iterations: int = -1, residual: float = float("nan")):
@@ -38,10 +41,14 @@ class ConvergenceError(XbarError, RuntimeError):
 class ResourceLimitError(XbarError, MemoryError):
     """A requested array, batch or map would not fit in memory (checked before allocating).
 
-    Attributes
+    Parameters
     ----------
-    needed, available : float
-        Estimated bytes the request needs, and bytes available.
+    message : str
+        The error message (names the request and the limit).
+    needed : float, default nan
+        Estimated bytes the request needs.  Kept as the attribute ``needed``.
+    available : float, default nan
+        Bytes available.  Kept as the attribute ``available``.
     """
 
     def __init__(self, message: str, needed: float = float("nan"),
@@ -66,6 +73,15 @@ def handle_failure(on_failure: str, error: Exception, *, stacklevel: int = 3) ->
     ``"raise"`` raises ``error``; ``"warn"`` issues a :class:`ConvergenceWarning` with its
     message (``stacklevel`` as for ``warnings.warn``, counted from this function);
     ``"ignore"`` does nothing: the caller's result already reports the failure.
+
+    Parameters
+    ----------
+    on_failure : {"raise", "warn", "ignore"}
+        What to do (one of :data:`ON_FAILURE`).
+    error : Exception
+        The failure: raised as is for ``"raise"``; its message is the warning's for ``"warn"``.
+    stacklevel : int, default 3
+        As for ``warnings.warn``, counted from this function (3: the caller's caller).
     """
     if on_failure == "raise":
         raise error

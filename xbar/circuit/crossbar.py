@@ -258,7 +258,13 @@ class Crossbar:
         return self._G
 
     def set_conductances(self, G) -> None:
-        """Replace the cell conductances (S); drops every cached factorisation / transfer matrix."""
+        """Replace the cell conductances (S); drops every cached factorisation / transfer matrix.
+
+        Parameters
+        ----------
+        G : (M, N) array_like
+            New cell conductances, S; must keep the crossbar's shape.
+        """
         G = as_float_array(G, "G")
         if G.shape != self.shape:
             raise ConfigError(f"G must keep shape {self.shape}, got {G.shape}")

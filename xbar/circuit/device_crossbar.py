@@ -42,7 +42,18 @@ __all__ = ["DeviceCrossbar", "adopt_devices", "is_device_array"]
 
 
 def is_device_array(obj) -> bool:
-    """True if ``obj`` is an array of fabricated devices (an ``xbar.devices`` device array)."""
+    """True if ``obj`` is an array of fabricated devices (an ``xbar.devices`` device array).
+
+    Parameters
+    ----------
+    obj : object
+        Anything (e.g. the ``G`` argument of ``Crossbar``).
+
+    Returns
+    -------
+    bool
+        Whether ``obj`` is an ``xbar.devices`` device array.
+    """
     from ..devices._common import _DeviceArrayBase
     return isinstance(obj, _DeviceArrayBase)
 

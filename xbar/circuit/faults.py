@@ -103,6 +103,25 @@ def apply_faults(G, mask, *, g_on=None, g_off=None) -> np.ndarray:
     ``mask`` is the (M, N) int array of :func:`sample_faults`; ``g_on`` / ``g_off`` (S, > 0,
     scalar or broadcastable to G) are needed when it holds stuck-on / stuck-off cells.  Use it
     after every write so stuck cells keep their value.
+
+    Parameters
+    ----------
+    G : (M, N) array_like
+        Cell conductances, S.
+    mask : (M, N) ndarray of int
+        Fault code per cell, as :func:`sample_faults` returns it.
+    g_on : float or array_like, optional
+        Conductance of a stuck-on cell, S (> 0, scalar or broadcastable to ``G``); required
+        when ``mask`` holds stuck-on cells.
+    g_off : float or array_like, optional
+        Conductance of a stuck-off cell, S (> 0, scalar or broadcastable to ``G``); required
+        when ``mask`` holds stuck-off cells.
+
+    Returns
+    -------
+    (M, N) ndarray
+        The conductances, S, with stuck-on / stuck-off cells at ``g_on`` / ``g_off`` and
+        stuck-open cells at 0.
     """
     G = as_float_array(G, "G")
     mask = np.asarray(mask)

@@ -125,14 +125,23 @@ def _merged(net: Network, prob: Problem, F: np.ndarray) -> np.ndarray:
 def kernel_description(cells: CellModel):
     """(kind, v0_pos, v0_neg, knots, values, slopes) for the compiled Newton, or None.
 
-    Parameters
-    ----------
-    cells : CellModel
-        The cells; v0 values are in V, knots in V, values I/G in V, slopes dimensionless.
-
     The compiled loop evaluates Linear, Sinh, Asymmetric without selector and Table cells of
     0T1R arrays; a series selector or access transistor needs an inner solve per cell and uses
     the NumPy loop below.
+
+    Parameters
+    ----------
+    cells : CellModel
+        The cells (their I-V and whether a series element is present).
+
+    Returns
+    -------
+    tuple or None
+        ``(kind, v0_pos, v0_neg, knots, values, slopes)``: the ``xbar.iv`` kernel code, the
+        sinh scale voltages v0 (V) for positive and negative bias, and for a Table the knots
+        (V), the values I/G (V) and the slopes (dimensionless) as contiguous arrays (unused
+        arrays are a 1-element placeholder); ``None`` when the compiled loop cannot evaluate
+        these cells.
     """
     from .. import iv as ivmod
     iv = cells.iv
@@ -179,13 +188,21 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
     num_threads : int
         Threads for the compiled Newton (one item per thread).
 
+    Returns
+    -------
+    newton_iterations, cg_iterations : (B,) ndarray of int
+        Newton steps and CG iterations per batch item.
+    residual : (B,) ndarray
+        Final residual 2-norm ||F||₂ per item, A.
+    status : (B,) ndarray of int
+        0 (converged), 2 (Newton step limit), -1 (Jacobian breakdown), -2 (line search
+        stalled), as in ``xbar.circuit.solution.INFO``.
+
+    Notes
+    -----
     Items that Newton cannot solve from the linear start (strongly nonlinear cells, e.g. sinh at
     V/v0 >> 10) are solved again by voltage continuation: the sources are ramped up from a
     fraction where Newton converges, each stage starting from the previous one's solution.
-
-    Returns (newton_iterations, cg_iterations, residual 2-norm, status) per batch item; status
-    is 0 (converged), 2 (Newton step limit), -1 (Jacobian breakdown), -2 (line search stalled),
-    as in ``xbar.circuit.solution.INFO``.
     """
     X_lin = X.copy()
     n_newton, n_cg, res, status = _newton(net, prob, cells, X, rtol=rtol, atol=atol,

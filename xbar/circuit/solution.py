@@ -82,9 +82,9 @@ class CircuitSolution:
     solve was batched (2-D source voltages).  Currents in A, voltages in V.  Modelled on SciPy's
     iterative solvers: ``converged``/``info`` say per batch item whether the result meets the
     tolerance (``Crossbar.solve(on_failure=...)`` decides whether a failure raises, warns or
-    only shows here).
+    only shows here).  The fields below are also the attributes of the same name.
 
-    Attributes
+    Parameters
     ----------
     v_wordline : np.ndarray
         (…, M, N) word-line node voltages w[i, j], V.
@@ -135,6 +135,9 @@ class CircuitSolution:
         is tested against it.
     info : np.ndarray | int
         (…,) status per batch item, an integer code of ``xbar.circuit.solution.INFO`` (0 = converged).
+
+    Attributes
+    ----------
     converged : (…,) bool array, or bool for one solve
         True where ``info == 0`` (a property).
     """

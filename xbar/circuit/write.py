@@ -34,7 +34,9 @@ _ENERGY_PARTS = ("selected", "half_selected", "unselected", "access", "wires", "
 class PulseEnergy:
     """Energy of one pulse by part, J, split like :class:`~xbar.circuit.solution.PowerBreakdown`.
 
-    Attributes
+    The fields are also the attributes of the same name.
+
+    Parameters
     ----------
     selected : float
         Selected memristive cells, Σ ∫V·I dt, J.
@@ -90,7 +92,7 @@ class PulseEnergy:
 class PulseResult:
     """A write pulse as the array experienced it (the last sub-step's operating point).
 
-    Attributes
+    Parameters
     ----------
     solution : xbar.CircuitSolution
         The solved network of the last sub-step (unbatched: node voltages (M, N), V; currents, A).
@@ -256,7 +258,7 @@ def _float_isolated(sol: CircuitSolution, rows: np.ndarray) -> CircuitSolution:
 class DisturbMargins:
     """Worst cases of a write scheme over candidate selected cells (the V/2 vs V/3 trade).
 
-    Attributes
+    Parameters
     ----------
     scheme : str
         Bias scheme (``"half"``, ``"third"``, ...).

@@ -35,6 +35,16 @@ def read_text(path) -> list[str]:
     """Lines of a text file (gzip-compressed when the name ends in ``.gz``).
 
     A truncated gzip stream raises :class:`DataFormatError` naming the line where the data stop.
+
+    Parameters
+    ----------
+    path : path-like
+        The file (UTF-8 text; gzip when the name ends in ``.gz``).
+
+    Returns
+    -------
+    list of str
+        The lines without their line endings (a final empty line is dropped).
     """
     p = check_file(path)
     raw = p.read_bytes()
@@ -83,7 +93,9 @@ def _floats(p, parts, line: int, allow_empty: bool = False) -> np.ndarray:
 class IVSweep:
     """One quasi-static I-V sweep.
 
-    Attributes
+    The fields are also the attributes of the same name.
+
+    Parameters
     ----------
     name : str
         Sheet (run) name, e.g. ``"Run173"``.
@@ -101,6 +113,11 @@ class IVSweep:
         Per-run scalars of the export's first data row (e.g. ``VSET`` in V, ``ILRS`` in A).
     settings : dict
         The run's block of the ``Settings`` sheet: key -> list of values (one per instrument).
+
+    Attributes
+    ----------
+    compliance : float
+        Current compliance (A) of the sweeping SMU, NaN if not recorded (a property).
     """
 
     name: str
@@ -235,7 +252,9 @@ def read_keithley_xlsx(path, kind: str | None = None) -> list[IVSweep]:
 class PulseRamps:
     """Conductance versus pulse number for a set of ramps (one ramp = one cycle).
 
-    Attributes
+    The fields are also the attributes of the same name.
+
+    Parameters
     ----------
     g : ndarray, shape (n_pulses_max, n_ramps)
         Conductance (S) after each pulse, NaN after a ramp's end.
@@ -243,8 +262,15 @@ class PulseRamps:
         Column names.
     read_voltage : float
         Read voltage (V) used to convert the stored read currents.
-    path : str
+    path : str, default ""
         Source file.
+
+    Attributes
+    ----------
+    n_ramps : int
+        Number of ramps (columns of ``g``; a property).
+    lengths : ndarray of int, shape (n_ramps,)
+        Number of points in each ramp (a property).
     """
 
     g: np.ndarray
@@ -254,6 +280,7 @@ class PulseRamps:
 
     @property
     def n_ramps(self) -> int:
+        """Number of ramps (columns of ``g``)."""
         return self.g.shape[1]
 
     @property
@@ -262,10 +289,32 @@ class PulseRamps:
         return np.sum(np.isfinite(self.g), axis=0)
 
     def ramp(self, k: int) -> np.ndarray:
-        """Ramp ``k`` without padding (S)."""
+        """Ramp ``k`` without padding (S).
+
+        Parameters
+        ----------
+        k : int
+            Ramp (column) index.
+
+        Returns
+        -------
+        ndarray, shape (lengths[k],)
+            Conductance after each pulse of the ramp, S.
+        """
         return self.g[: self.lengths[k], k]
 
     def subset(self, idx) -> "PulseRamps":
+        """The ramps ``idx`` as a new :class:`PulseRamps` (same read voltage and path).
+
+        Parameters
+        ----------
+        idx : sequence of int
+            Ramp (column) indices to keep, in the order given.
+
+        Returns
+        -------
+        PulseRamps
+        """
         idx = np.asarray(idx)
         return PulseRamps(self.g[:, idx], [self.names[k] for k in idx], self.read_voltage,
                           self.path)
@@ -281,6 +330,11 @@ def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
     read_voltage : float
         Read voltage (V); conductance = current / read_voltage.  Default 0.1 V (CrossSim's
         ``create_lookup_table.py`` for ``crosssim-pulse-ramps``).
+
+    Returns
+    -------
+    PulseRamps
+        Conductances (S), NaN-padded after each ramp's end.
     """
     check_scalar(read_voltage, "read_voltage", low=0.0, low_open=True, unit="V")
     p = check_file(path)
@@ -335,11 +389,33 @@ def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
 class RelaxationData:
     """Conductance re-reads of many cells after programming (one row per read).
 
-    Attributes (all shape (n_rows,))
-    --------------------------------
-    addr : int cell address; time : s since the first read; r : ohm; g : S (= 1/r);
-    gi : S, conductance at the first read; level : int target range ``int(gi/gmax*32)``;
-    timept : s, nominal time point.
+    The fields are also the attributes of the same name; every array has shape (n_rows,).
+
+    Parameters
+    ----------
+    addr : ndarray of int
+        Cell address.
+    time : ndarray
+        Time since the first read, s.
+    r : ndarray
+        Read resistance, ohm.
+    g : ndarray
+        Read conductance, S (= 1/r).
+    gi : ndarray
+        Conductance at the first read, S.
+    level : ndarray of int
+        Target range, ``int(gi/gmax*32)``.
+    timept : ndarray
+        Nominal time point of the read, s.
+    path : str, default ""
+        Source file.
+
+    Attributes
+    ----------
+    timepoints : ndarray
+        Distinct nominal time points, s (a property).
+    levels : ndarray of int
+        Distinct target ranges (a property).
     """
 
     addr: np.ndarray
@@ -358,15 +434,38 @@ class RelaxationData:
 
     @property
     def levels(self) -> np.ndarray:
+        """Distinct target ranges (levels)."""
         return np.unique(self.level)
 
     def select(self, mask) -> "RelaxationData":
+        """The reads ``mask`` selects, as a new :class:`RelaxationData` (same path).
+
+        Parameters
+        ----------
+        mask : (n_rows,) ndarray of bool or of int
+            Which rows (reads) to keep.
+
+        Returns
+        -------
+        RelaxationData
+        """
         fields = ("addr", "time", "r", "g", "gi", "level", "timept")
         return RelaxationData(**{f: getattr(self, f)[mask] for f in fields}, path=self.path)
 
 
 def read_relaxation(path) -> RelaxationData:
-    """Read a relaxation TSV (gzip, no header, 7 columns: addr, time, r, g, gi, range, timept)."""
+    """Read a relaxation TSV (gzip, no header, 7 columns: addr, time, r, g, gi, range, timept).
+
+    Parameters
+    ----------
+    path : path-like
+        The file, e.g. ``tech*_relaxdata*.tsv.gz``: addr (integer), time (s), r (ohm),
+        g (S), gi (S), range (integer), timept (s) per line.
+
+    Returns
+    -------
+    RelaxationData
+    """
     p = check_file(path)
     lines = read_text(p)
     if not lines:
@@ -395,7 +494,9 @@ def read_relaxation(path) -> RelaxationData:
 class ReadNoiseSeries:
     """Read-noise time series of a few cells.
 
-    Attributes
+    The fields are also the attributes of the same name.
+
+    Parameters
     ----------
     levels : ndarray of int, shape (n_series,)
         Conductance range of each cell.
@@ -403,6 +504,8 @@ class ReadNoiseSeries:
         Consecutive conductance reads (S).
     fs : float
         Sampling rate (Hz).
+    path : str, default ""
+        Source file.
     """
 
     levels: np.ndarray
@@ -416,8 +519,14 @@ def read_read_noise(path, fs: float = 400.0) -> ReadNoiseSeries:
 
     Parameters
     ----------
+    path : path-like
+        The file, e.g. ``techA_tsdata.min.tsv.gz``; every line holds the same number of reads.
     fs : float
         Sampling rate (Hz); 400 Hz for ``techA_tsdata`` (``techA_settings.json``).
+
+    Returns
+    -------
+    ReadNoiseSeries
     """
     check_scalar(fs, "fs", low=0.0, low_open=True, unit="Hz")
     p = check_file(path)

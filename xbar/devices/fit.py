@@ -32,7 +32,22 @@ __all__ = ["fit_sinh_branch", "IVCycleFit", "switching_steps", "fit_iv_cycle", "
 
 # =================================================================================== I-V
 def fit_sinh_branch(v, i) -> tuple[float, float]:
-    """Fit ``|I| = G * v0 * sinh(|V| / v0)`` in log space; returns (G in S, v0 in V)."""
+    """Fit ``|I| = G * v0 * sinh(|V| / v0)`` in log space; returns (G in S, v0 in V).
+
+    Parameters
+    ----------
+    v : array_like
+        Voltages of the branch, V (magnitudes are used).
+    i : array_like
+        Currents at ``v``, A (magnitudes are used; at least 3 points with V != 0 and I != 0).
+
+    Returns
+    -------
+    G : float
+        Small-signal conductance, S.
+    v0 : float
+        Sinh scale voltage, V.
+    """
     v = np.abs(as_float_array(v, "v"))
     i = np.abs(as_float_array(i, "i"))
     ok = (v > 0) & (i > 0)
@@ -53,14 +68,31 @@ def fit_sinh_branch(v, i) -> tuple[float, float]:
 
 @dataclass
 class IVCycleFit:
-    """One SET + RESET cycle of quasi-static sweeps, fitted.
+    """One SET + RESET cycle of quasi-static sweeps, fitted (see :func:`fit_iv_cycle`).
 
-    Attributes
+    The fields are also the attributes of the same name.
+
+    Parameters
     ----------
-    cycle : int; v_set, v_reset : switching voltages (V); r_lrs, r_hrs : resistance at
-    |V| = ``v_read`` (ohm); g_lrs, v0_lrs_pos, v0_lrs_neg, g_hrs, v0_hrs : sinh fits of the
-    branches (S, V); rms_set, rms_reset : RMS of log10|I| (decades) of the sweep model over each
-    sweep; model_set, model_reset : model current (A) at every sweep point.
+    cycle : int
+        Cycle number of the SET sweep.
+    v_set, v_reset : float
+        Switching voltages, V.
+    r_lrs, r_hrs : float
+        Resistance at |V| = ``v_read``, ohm.
+    g_lrs : float
+        Sinh fit of the LRS, S (geometric mean of the two polarities' fits).
+    v0_lrs_pos, v0_lrs_neg : float
+        Sinh scale voltages of the LRS at positive and negative bias, V.
+    g_hrs, v0_hrs : float
+        Sinh fit of the HRS before the SET, S and V.
+    rms_set, rms_reset : float
+        RMS of log10|I| (decades) of the sweep model over each sweep.
+    model_set, model_reset : ndarray
+        Model current at every point of the SET and RESET sweeps, A.
+    n_set_steps, n_reset_steps : int, default 1
+        Number of piecewise-constant levels of the state before the SET and after the RESET
+        peak (:func:`switching_steps`).
     """
 
     cycle: int
@@ -86,8 +118,21 @@ def switching_steps(log_state, step_dec: float) -> tuple[np.ndarray, int]:
 
     A new level starts where the state moves by more than ``step_dec`` decades from the median
     of the present level (a switching event: a filament grows or ruptures in a discrete step);
-    each level is the median of its points.  Returns the fitted log10 state per point and the
-    number of levels.
+    each level is the median of its points.
+
+    Parameters
+    ----------
+    log_state : array_like
+        log10 of the state (e.g. of a conductance in S) at each sweep point, in sweep order.
+    step_dec : float
+        Smallest move that starts a new level, decades.
+
+    Returns
+    -------
+    levels : ndarray
+        Fitted log10 state per point.
+    n_levels : int
+        Number of levels.
     """
     ls = np.asarray(log_state, float)
     seg = np.zeros(ls.size, dtype=int)
@@ -127,6 +172,25 @@ def fit_iv_cycle(set_sweep, reset_sweep, *, v_min: float = 0.05, v_read: float =
     up-branch the state (current over the post-RESET HRS shape) are piecewise constant;
     ``n_set_steps``/``n_reset_steps`` count the levels.  RMS of log10|I| over points with
     |V| >= ``v_min`` (below that the current is near the instrument floor).
+
+    Parameters
+    ----------
+    set_sweep, reset_sweep : IVSweep
+        The SET and the following RESET sweep (``v`` in V, ``i`` in A; ``compliance`` and
+        ``cycle`` are used when present).
+    v_min : float, default 0.05
+        Smallest |V| of the points fitted and scored, V.
+    v_read : float, default 0.1
+        Voltage at which ``r_lrs`` and ``r_hrs`` are read off, V.
+    compliance : float, optional
+        SET current compliance, A; default the SET sweep's recorded compliance, else its
+        largest |I|.
+    step_dec : float, default 0.2
+        Level step of :func:`switching_steps`, decades.
+
+    Returns
+    -------
+    IVCycleFit
     """
     vs, is_ = set_sweep.v, set_sweep.i
     vr, ir = reset_sweep.v, reset_sweep.i
@@ -197,6 +261,22 @@ def lrs_iv_table(reset_sweeps, set_sweeps, fits, v_max: float = 0.6, n_knots: in
     Positive side: RESET up-branches; negative side: SET down-branches (after compliance); each
     normalised by its cycle's fitted small-signal G and interpolated on a common grid; the median
     over cycles is made monotone (running maximum) and pinned to 0 at 0 V.
+
+    Parameters
+    ----------
+    reset_sweeps, set_sweeps : sequence of IVSweep
+        RESET and SET sweeps, one of each per cycle (``v`` in V, ``i`` in A).
+    fits : sequence of IVCycleFit
+        The cycles' fits (:func:`fit_iv_cycle`): ``g_lrs`` (S) and ``v_reset`` (V) are used.
+    v_max : float, default 0.6
+        Half-width of the voltage grid, V.
+    n_knots : int, default 25
+        Number of grid points.
+
+    Returns
+    -------
+    xbar.iv.Table
+        The I/G curve (V) at the knots (V).
     """
     grid = np.linspace(-v_max, v_max, n_knots)
     curves = []
@@ -220,13 +300,22 @@ def lrs_iv_table(reset_sweeps, set_sweeps, fits, v_max: float = 0.6, n_knots: in
 # ================================================================================= ramps
 @dataclass
 class RampFit:
-    """Pulse-response fit of one device's ramps.
+    """Pulse-response fit of one device's ramps (see :func:`fit_pulse_ramps`).
 
-    ``g_min``/``g_max`` (S) frame the normalised state; per polarity ``alpha`` (relative to the
-    window), ``kappa``, ``gamma``, ``sigma_rel``, ``sigma_abs`` (S) as in :class:`HfOxReRAM`
-    (the state noise, which accumulates); ``read_sigma`` (S): std of the measurement noise of
-    each stored read, separated from the c2c step noise by the lag-1 anti-correlation of the
-    step residuals.
+    The fields are also the attributes of the same name.
+
+    Parameters
+    ----------
+    g_min, g_max : float
+        Window that frames the normalised state, S.
+    set, reset : dict
+        Per polarity the law of :class:`HfOxReRAM` (without the polarity prefix): ``alpha``
+        (relative to the window), ``kappa``, ``kappa_d``, ``gamma``, ``warmup``, ``warmup_dx``
+        (window units), and the state noise, which accumulates: ``sigma_rel`` (relative to the
+        mean step) and ``sigma_abs`` (S).
+    read_sigma : float, default 0.0
+        Std of the measurement noise of each stored read, S, separated from the c2c step noise
+        by the lag-1 anti-correlation of the step residuals.
     """
 
     g_min: float
@@ -236,7 +325,17 @@ class RampFit:
     read_sigma: float = 0.0
 
     def to_model(self, **overrides):
-        """An :class:`~xbar.devices.HfOxReRAM` with this law at its reference pulse and no d2d."""
+        """An :class:`~xbar.devices.HfOxReRAM` with this law at its reference pulse and no d2d.
+
+        Parameters
+        ----------
+        **overrides
+            Further ``HfOxReRAM`` fields (in their units), applied last.
+
+        Returns
+        -------
+        HfOxReRAM
+        """
         from .hfox import HfOxReRAM
         kw: dict[str, Any] = dict(g_min=self.g_min, g_max=self.g_max, g_min_dtod=0.0,
                                   g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0,
@@ -254,7 +353,27 @@ _RAMP_LAW = ("alpha", "kappa", "kappa_d", "gamma", "warmup", "warmup_dx")
 def ramp_mean_step(p: dict, g, g_rev, g_min: float, g_max: float, sign: int) -> np.ndarray:
     """Mean step (S) of one reference pulse of the :class:`HfOxReRAM` law with parameters ``p``
     (keys ``_RAMP_LAW``) at conductance ``g`` with ``g_rev`` the conductance at the last polarity
-    reversal (S); the law the pulse kernel integrates."""
+    reversal (S); the law the pulse kernel integrates.
+
+    Parameters
+    ----------
+    p : dict
+        The law: ``alpha`` (relative to the window), ``kappa``, ``kappa_d``, ``gamma``,
+        ``warmup``, ``warmup_dx`` (window units), as in ``RampFit.set``.
+    g : float or array_like
+        Conductance before the pulse, S.
+    g_rev : float or array_like
+        Conductance at the last polarity reversal, S.
+    g_min, g_max : float
+        Window, S.
+    sign : int
+        > 0 SET, otherwise RESET.
+
+    Returns
+    -------
+    ndarray
+        Mean conductance change, S (positive for SET, negative for RESET).
+    """
     w = g_max - g_min
     x = np.clip((np.asarray(g) - g_min) / w, 0.0, 1.0)
     d = np.abs(np.asarray(g) - g_rev) / w
@@ -355,6 +474,17 @@ def fit_pulse_ramps(set_ramps, reset_ramps, margin: float = 0.05) -> RampFit:
     reversal); the spread by non-negative least squares of the binned one-step residual
     variance on ``sigma_abs**2 + (sigma_rel * mean)**2`` after removing twice the read-noise
     variance (see :class:`RampFit`).  Each ramp's pulse is the reference pulse.
+
+    Parameters
+    ----------
+    set_ramps, reset_ramps : PulseRamps
+        Measured SET and RESET ramps (conductances in S).
+    margin : float, default 0.05
+        Widening of the window on each side, as a fraction of the ramps' range (0 to 1).
+
+    Returns
+    -------
+    RampFit
     """
     check_scalar(margin, "margin", low=0.0, high=1.0)
     g_all = np.concatenate([set_ramps.g[np.isfinite(set_ramps.g)],
@@ -374,6 +504,26 @@ def simulate_ramps(model, g_start, n_pulses: int, polarity: int, read_sigma: flo
     reference pulse (amplitude ``±v_ref``, width ``t_ref``) through
     :meth:`DeviceArray.apply_pulses`; rows after the start get Gaussian measurement noise of std
     ``read_sigma`` (S) so they compare with measured reads.
+
+    Parameters
+    ----------
+    model : HfOxReRAM
+        The device model (one device sampled per start).
+    g_start : (n,) array_like
+        Start conductances, S.
+    n_pulses : int
+        Reference pulses per ramp.
+    polarity : int
+        > 0 SET, otherwise RESET.
+    read_sigma : float, default 0.0
+        Std of the measurement noise added to the reads after the start, S.
+    random_state : None, int or Generator
+        Split into the devices' stream and the measurement-noise stream.
+
+    Returns
+    -------
+    (n_pulses + 1, n) ndarray
+        Conductance after each pulse, S; row 0 is the start.
     """
     g_start = as_float_array(g_start, "g_start", shape=(None,))
     check_scalar(read_sigma, "read_sigma", low=0.0, unit="S")
@@ -395,7 +545,20 @@ def simulate_ramps(model, g_start, n_pulses: int, polarity: int, read_sigma: flo
 
 
 def ks_distance(a, b) -> tuple[float, float]:
-    """Two-sample Kolmogorov-Smirnov distance and p-value."""
+    """Two-sample Kolmogorov-Smirnov distance and p-value.
+
+    Parameters
+    ----------
+    a, b : array_like
+        The two samples (same unit).
+
+    Returns
+    -------
+    distance : float
+        KS statistic (largest difference of the empirical CDFs).
+    pvalue : float
+        Two-sided p-value.
+    """
     from scipy.stats import ks_2samp
     r = ks_2samp(np.asarray(a, float), np.asarray(b, float))
     return float(r.statistic), float(r.pvalue)
@@ -406,11 +569,27 @@ def ks_distance(a, b) -> tuple[float, float]:
 class RelaxationFit:
     """Relaxation per level: ``E[g(t) - gi] = W r L(t)``, ``Var[g(t) - gi] = W^2 s^2 L(t) + c``.
 
-    Attributes (arrays over levels)
-    -------------------------------
-    levels; x : mean normalised programmed state gi/W; rate : r (per decade of L, relative to
-    W); sigma : s (per sqrt(decade), relative); floor : c (S^2, read-noise floor of a difference
-    of two reads); t0 : clock origin (s); window : W (S); t_fit_max : latest time used (s).
+    ``L(t) = log10(1 + t/t0)``.  The fields are also the attributes of the same name; the
+    arrays run over levels.
+
+    Parameters
+    ----------
+    levels : ndarray of int
+        The fitted levels (target ranges).
+    x : ndarray
+        Mean normalised programmed state gi/W per level.
+    rate : ndarray
+        r: mean drift per decade of L, relative to W.
+    sigma : ndarray
+        s: broadening per sqrt(decade) of L, relative to W.
+    floor : ndarray
+        c: read-noise floor of a difference of two reads, S^2.
+    t0 : float
+        Clock origin, s.
+    window : float
+        W: the conductance window, S.
+    t_fit_max : float
+        Latest time point used, s.
     """
 
     levels: np.ndarray
@@ -427,7 +606,17 @@ class RelaxationFit:
         return np.sqrt(self.floor / 2.0) / np.maximum(self.x * self.window, 1e-12)
 
     def to_model(self, **overrides):
-        """:class:`HfOxReRAM` on ``[~0, W]`` carrying these drift and read-noise tables."""
+        """:class:`HfOxReRAM` on ``[~0, W]`` carrying these drift and read-noise tables.
+
+        Parameters
+        ----------
+        **overrides
+            Further ``HfOxReRAM`` fields (in their units), applied last.
+
+        Returns
+        -------
+        HfOxReRAM
+        """
         from .hfox import HfOxReRAM
         x = np.asarray(self.x)
         kw: dict[str, Any] = dict(g_min=1e-3 * self.window, g_max=self.window, g_min_dtod=0.0, g_max_dtod=0.0,
@@ -463,6 +652,24 @@ def fit_relaxation(data, window: float, t_fit_max: float, levels=None,
     of the mean of ``g - gi`` against ``L``; ``sigma**2`` and the floor by non-negative least
     squares of the variance against ``[L, 1]``.  The ``t0`` with the smallest total squared
     error (means and standard deviations in units of W) is kept.
+
+    Parameters
+    ----------
+    data : RelaxationData
+        The re-reads (``g``, ``gi`` in S, ``timept`` in s, ``level``).
+    window : float
+        W: the conductance window the fit is relative to, S (> 0).
+    t_fit_max : float
+        Latest time point used, s.
+    levels : array_like of int, optional
+        Levels to fit; default every level in ``data``.
+    t0_grid : array_like, optional
+        Candidate clock origins, s (> 0); default 26 log-spaced values from 1e-4 to 10 s.
+
+    Returns
+    -------
+    RelaxationFit
+        The levels with enough data (levels with fewer than 2 usable time points are dropped).
     """
     check_scalar(window, "window", low=0.0, low_open=True, unit="S")
     levels = np.unique(data.level) if levels is None else np.asarray(levels)
@@ -503,7 +710,24 @@ def fit_relaxation(data, window: float, t_fit_max: float, levels=None,
 
 # ============================================================================ read noise
 def psd_slope(x, fs: float, band=(1.0, 40.0), nperseg: int = 32768) -> float:
-    """Log-log slope of the Welch PSD of ``x`` over ``band`` (Hz)."""
+    """Log-log slope of the Welch PSD of ``x`` over ``band`` (Hz).
+
+    Parameters
+    ----------
+    x : 1-D array_like
+        Evenly sampled series (any unit; its mean is removed).
+    fs : float
+        Sampling rate, Hz.
+    band : (float, float), default (1.0, 40.0)
+        Frequency range of the fit, Hz.
+    nperseg : int, default 32768
+        Welch segment length (at most the length of ``x``).
+
+    Returns
+    -------
+    float
+        Slope of log10 PSD against log10 f (-1 for 1/f noise).
+    """
     x = np.asarray(x, float)
     f, p = signal.welch(x - x.mean(), fs=fs, nperseg=min(nperseg, x.size))
     sel = (f >= band[0]) & (f <= band[1]) & (p > 0)
@@ -512,8 +736,30 @@ def psd_slope(x, fs: float, band=(1.0, 40.0), nperseg: int = 32768) -> float:
 
 @dataclass
 class ReadNoiseFit:
-    """Per series: ``levels``, ``g_mean`` (S), ``sigma_rel`` (std/mean), ``slope`` (PSD log-log
-    slope over ``band``); ``exponent`` = -median(slope)."""
+    """Read noise per measured series (see :func:`fit_read_noise`).
+
+    The fields are also the attributes of the same name; the arrays run over series.
+
+    Parameters
+    ----------
+    levels : ndarray of int
+        Conductance range (level) of each series.
+    g_mean : ndarray
+        Mean conductance, S.
+    sigma_rel : ndarray
+        Relative read noise, std/mean.
+    slope : ndarray
+        Log-log slope of the PSD over ``band``.
+    band : tuple of float
+        Frequency range of the slope fit, Hz.
+    fs : float
+        Sampling rate, Hz.
+
+    Attributes
+    ----------
+    exponent : float
+        ``-median(slope)``: the 1/f exponent (a property).
+    """
 
     levels: np.ndarray
     g_mean: np.ndarray
@@ -524,11 +770,24 @@ class ReadNoiseFit:
 
     @property
     def exponent(self) -> float:
+        """The 1/f exponent, ``-median(slope)``."""
         return float(-np.median(self.slope))
 
 
 def fit_read_noise(series, band=(1.0, 40.0)) -> ReadNoiseFit:
-    """Relative read noise and PSD slope of each measured series (:class:`ReadNoiseSeries`)."""
+    """Relative read noise and PSD slope of each measured series (:class:`ReadNoiseSeries`).
+
+    Parameters
+    ----------
+    series : ReadNoiseSeries
+        The measured series (``g`` in S, ``fs`` in Hz).
+    band : (float, float), default (1.0, 40.0)
+        Frequency range of the PSD slope fit, Hz.
+
+    Returns
+    -------
+    ReadNoiseFit
+    """
     g = series.g
     mean = g.mean(axis=1)
     rel = g.std(axis=1) / mean
@@ -540,8 +799,19 @@ def fit_read_noise(series, band=(1.0, 40.0)) -> ReadNoiseFit:
 def fit_switching(amplitude, width, switched) -> dict:
     """Maximum-likelihood fit of ``P = Phi((ln t - ln tau0 + |V|/v0) / sigma_t)``.
 
-    Parameters: per trial pulse amplitude (V), width (s) and outcome (bool).  Returns
-    ``{"tau0": s, "v0": V, "sigma_t": -, "n_iter": int}``.
+    Parameters
+    ----------
+    amplitude : (n,) array_like
+        Pulse amplitude of each trial, V (its magnitude is used).
+    width : (n,) array_like
+        Pulse width of each trial, s.
+    switched : (n,) array_like of bool
+        Outcome of each trial (both outcomes must occur).
+
+    Returns
+    -------
+    dict
+        ``{"tau0": s, "v0": V, "sigma_t": dimensionless, "n_iter": int}``.
     """
     u = np.abs(as_float_array(amplitude, "amplitude", shape=(None,)))
     t = as_float_array(width, "width", shape=(u.size,))

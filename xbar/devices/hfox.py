@@ -23,6 +23,7 @@ from ..config.declare import bound
 from ..exceptions import ON_FAILURE, ConfigError, ConvergenceError, handle_failure
 from ..iv import IVModel, Sinh
 from .._deprecate import renamed_kwarg
+from .._fielddoc import document_fields
 from ..pulses.verify import Ramp, check_band, ramps_from_legacy, run_program_verify
 from ._common import (_DeviceArrayBase, as_mask, broadcast_input, check_pulse,
                       lognormal_factor, validate_config)
@@ -32,6 +33,7 @@ __all__ = ["RelaxationNoiseConfig", "HfOxReRAM", "DeviceArray", "ProgramVerifyRe
 _INF = float("inf")
 
 
+@document_fields
 @dataclass(slots=True)
 class RelaxationNoiseConfig:
     """Relaxation (drift) after programming and read noise, shared by every device model.
@@ -67,6 +69,7 @@ _RELAX_CONSTRAINTS = {
 }
 
 
+@document_fields
 @dataclass(slots=True)
 class HfOxReRAM(RelaxationNoiseConfig):
     """Analog filamentary RRAM: conductance window, state-dependent pulse response, d2d, c2c.
@@ -106,6 +109,12 @@ class HfOxReRAM(RelaxationNoiseConfig):
     ``stanford-rram-relaxation`` (tech B, tech A).  Thresholds, voltage acceleration, reference
     width and alpha_dtod are assumptions (no pulse-amplitude data: the crosssim pulse is
     undocumented, the tud sweeps are quasi-static).
+
+    Other Parameters
+    ----------------
+    drift_t0, drift_x, drift_rate, drift_sigma, read_noise_x, read_noise_rel, read_noise_exponent
+        Relaxation after programming and read noise, as in :class:`RelaxationNoiseConfig`
+        (``drift_t0`` in s, the others dimensionless; same defaults).
     """
 
     g_min: float = 9.1075e-6
@@ -281,11 +290,29 @@ def _strength(u, t, v_ref, v_th, v_scale, t_ref, width_exponent):
 class ProgramVerifyResult:
     """Outcome of :meth:`DeviceArray.program_verify` (arrays of the device-array shape).
 
+    The fields are also the attributes of the same name.
+
+    Parameters
+    ----------
+    G : ndarray
+        Final conductance, S.
+    G_read : ndarray
+        Last verify read, S.
+    n_pulses : ndarray of int
+        Write pulses per device.
+    n_reads : ndarray of int
+        Verify reads per device.
+    energy_pulses : ndarray
+        Energy of the write pulses through the device I-V, J per device.
+    energy_reads : ndarray
+        Energy of the verify reads, J per device.
+    converged : ndarray of bool
+        True where the last verify read is within the acceptance band.
+
     Attributes
     ----------
-    G : final conductance (S); G_read : last verify read (S); n_pulses : write pulses per device;
-    n_reads : verify reads per device; energy_pulses, energy_reads, energy : J per device
-    (pulses through the device I-V, verify reads, total); converged : bool per device.
+    energy : ndarray
+        ``energy_pulses + energy_reads``, J per device (a property).
     """
 
     G: np.ndarray
@@ -298,6 +325,7 @@ class ProgramVerifyResult:
 
     @property
     def energy(self) -> np.ndarray:
+        """Total energy per device, J (pulses and verify reads)."""
         return self.energy_pulses + self.energy_reads
 
 
@@ -306,6 +334,23 @@ class DeviceArray(_DeviceArrayBase):
 
     Build it with :meth:`HfOxReRAM.sample`.  Stochastic methods take ``random_state``; with
     ``None`` they use the array's own operation stream, so a seeded array is reproducible.
+
+    Parameters
+    ----------
+    model : HfOxReRAM
+        The nominal model the devices were sampled from.
+    shape : tuple of int
+        Array shape.
+    g_min, g_max : (n,) ndarray
+        Per-device window edges, S (flattened, ``n = prod(shape)``).
+    G : (n,) array_like
+        Initial conductance per device, S.
+    params : dict of str to (n,) ndarray
+        Per-device (d2d) parameters: ``alpha_set``, ``alpha_reset`` (mean step
+        per reference pulse, relative to the window) and ``dv_set``, ``dv_reset`` (shifts of
+        the threshold and reference amplitudes, V).
+    fab_rng, op_rng : numpy.random.Generator
+        Fabrication stream and operation stream (the default of ``random_state=None``).
     """
 
     def __init__(self, model, shape, g_min, g_max, G, params, fab_rng, op_rng):
@@ -327,13 +372,34 @@ class DeviceArray(_DeviceArrayBase):
 
         Counts as a programming event for relaxation (the clock restarts at 0 s) and clears the
         pulse-history memory (the next pulse of either polarity starts a fresh ramp).
+
+        Parameters
+        ----------
+        G : float or array_like
+            New conductance, S, broadcast to the array.
         """
         super().set_state(G)
         self._g_rev[:] = self._G
         self._last_pol[:] = 0
 
     def pulse_strength(self, amplitude, width) -> tuple[np.ndarray, np.ndarray]:
-        """Polarity (+1 SET, -1 RESET, 0 none) and strength (reference pulses) per device."""
+        """Polarity (+1 SET, -1 RESET, 0 none) and strength (reference pulses) per device.
+
+        Parameters
+        ----------
+        amplitude : float or array_like
+            Cell voltage, V, broadcast to the array (sign ``set_polarity`` SETs).
+        width : float or array_like
+            Pulse width, s, broadcast to the array.
+
+        Returns
+        -------
+        polarity : (n,) ndarray of int8
+            +1 SET, -1 RESET, 0 no pulse, per device (flattened).
+        strength : (n,) ndarray
+            Strength in reference pulses (see :class:`HfOxReRAM`), capped where the pulse
+            saturates.
+        """
         m = self.model
         v, t = check_pulse(amplitude, width, self.shape)
         pol = np.sign(v * m.set_polarity).astype(np.int8)
@@ -416,9 +482,22 @@ class DeviceArray(_DeviceArrayBase):
         """Mean dG (S) of one reference pulse of ``polarity`` (+1 SET, -1 RESET) at state ``G``
         (default the present state), before clipping; the law the kernel integrates.
 
-        ``g_rev`` (S): conductance at the last polarity reversal (the pulse-history memory);
-        default: the device's own when its last pulse had this polarity, else ``G`` (a pulse of
-        the other polarity starts a fresh ramp).
+        Parameters
+        ----------
+        polarity : int
+            +1 SET, -1 RESET.
+        G : float or array_like, optional
+            State at which to evaluate the step, S (broadcast to the array); default the
+            present state.
+        g_rev : float or array_like, optional
+            Conductance at the last polarity reversal (the pulse-history memory), S; default:
+            the device's own when its last pulse had this polarity, else ``G`` (a pulse of the
+            other polarity starts a fresh ramp).
+
+        Returns
+        -------
+        ndarray
+            Mean conductance change per device, S (array shape).
         """
         m = self.model
         G = self._G if G is None else broadcast_input(G, "G", self.shape)
@@ -491,6 +570,10 @@ class DeviceArray(_DeviceArrayBase):
             ``converged`` flags say which), a ConvergenceError, or nothing.
         random_state : None, int or Generator
             Read-noise and cycle-noise stream (default: the array's operation stream).
+        **deprecated
+            Only the deprecated ramp keywords ``v_set_start``, ``v_set_step``, ``v_set_max``,
+            ``v_reset_start``, ``v_reset_step``, ``v_reset_max`` (V); each warns
+            (DeprecationWarning), any other keyword raises TypeError.
 
         Returns
         -------

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtr
 
+from .._fielddoc import document_fields
 from .._random import spawn
 from ..exceptions import ConfigError
 from ..iv import IVModel, Sinh
@@ -30,7 +31,26 @@ __all__ = ["StochasticBinaryReRAM", "BinaryDeviceArray", "switching_probability"
 
 
 def switching_probability(amplitude, width, tau0: float, v0: float, sigma_t: float) -> np.ndarray:
-    """``Phi((ln t - ln(tau0 exp(-|V|/v0))) / sigma_t)`` for amplitude (V) and width (s)."""
+    """``Phi((ln t - ln(tau0 exp(-|V|/v0))) / sigma_t)`` for amplitude (V) and width (s).
+
+    Parameters
+    ----------
+    amplitude : float or array_like
+        Pulse voltage across the cell, V (its magnitude is used).
+    width : float or array_like
+        Pulse width, s (0 gives probability 0).
+    tau0 : float or array_like
+        Switching-time prefactor, s.
+    v0 : float
+        Voltage acceleration, V per e-fold of the switching time.
+    sigma_t : float
+        Log-normal sigma of the switching time (dimensionless).
+
+    Returns
+    -------
+    ndarray
+        Switching probability, in [0, 1] (broadcast shape of the inputs).
+    """
     u = np.abs(np.asarray(amplitude, dtype=float))
     t = np.asarray(width, dtype=float)
     with np.errstate(divide="ignore"):
@@ -38,6 +58,7 @@ def switching_probability(amplitude, width, tau0: float, v0: float, sigma_t: flo
     return ndtr(z)
 
 
+@document_fields
 @dataclass(slots=True)
 class StochasticBinaryReRAM(RelaxationNoiseConfig):
     """Binary RRAM with stochastic switching.
@@ -45,6 +66,12 @@ class StochasticBinaryReRAM(RelaxationNoiseConfig):
     Defaults are illustrative HfO2 values [H] (docs/references.rst, ref-learning-from-mistakes): HRS 10 uS / LRS 200 uS, 50 %
     switching at 1.0 V (SET) and 1.1 V (RESET) for 100 ns pulses, a decade of switching time per
     0.23 V (v0 = 0.1 V).
+
+    Other Parameters
+    ----------------
+    drift_t0, drift_x, drift_rate, drift_sigma, read_noise_x, read_noise_rel, read_noise_exponent
+        Relaxation after programming and read noise, as in :class:`RelaxationNoiseConfig`
+        (``drift_t0`` in s, the others dimensionless; same defaults).
     """
 
     g_hrs: float = 10e-6
@@ -91,7 +118,22 @@ class StochasticBinaryReRAM(RelaxationNoiseConfig):
             raise ConfigError(f"set_polarity must be +1 or -1, got {self.set_polarity!r}")
 
     def sample(self, shape=(), random_state=None, state: str = "hrs") -> "BinaryDeviceArray":
-        """Fabricate an array (d2d medians and switching times), all devices in ``state``."""
+        """Fabricate an array (d2d medians and switching times), all devices in ``state``.
+
+        Parameters
+        ----------
+        shape : int or tuple of int
+            Array shape, e.g. (M, N).
+        random_state : None, int or Generator
+            Split into a fabrication stream (d2d parameters) and an operation stream (used by
+            the array's stochastic methods when they get ``random_state=None``).
+        state : {"hrs", "lrs"}
+            Initial state: every device at its HRS or LRS median conductance.
+
+        Returns
+        -------
+        BinaryDeviceArray
+        """
         self.validate()
         if state not in ("hrs", "lrs"):
             raise ConfigError(f"state must be 'hrs' or 'lrs', got {state!r}")
@@ -122,7 +164,26 @@ _BIN_CONSTRAINTS.update({
 
 
 class BinaryDeviceArray(_DeviceArrayBase):
-    """An array of :class:`StochasticBinaryReRAM` devices (state: LRS/HRS and G in S)."""
+    """An array of :class:`StochasticBinaryReRAM` devices (state: LRS/HRS and G in S).
+
+    Build it with :meth:`StochasticBinaryReRAM.sample`.
+
+    Parameters
+    ----------
+    model : StochasticBinaryReRAM
+        The nominal model the devices were sampled from.
+    shape : tuple of int
+        Array shape.
+    g_min, g_max : (n,) ndarray
+        Per-device window edges, S (flattened, ``n = prod(shape)``).
+    G : (n,) array_like
+        Initial conductance per device, S.
+    params : dict of str to (n,) ndarray
+        Per-device (d2d) parameters: ``med_hrs``, ``med_lrs`` (state median
+        conductances, S) and ``tau0_set``, ``tau0_reset`` (switching-time prefactors, s).
+    fab_rng, op_rng : numpy.random.Generator
+        Fabrication stream and operation stream (the default of ``random_state=None``).
+    """
 
     def __init__(self, model, shape, g_min, g_max, G, params, fab_rng, op_rng):
         super().__init__(model, shape, g_min, g_max, G, fab_rng, op_rng)
@@ -135,7 +196,13 @@ class BinaryDeviceArray(_DeviceArrayBase):
         self._lrs[:] = self._G >= np.sqrt(self.params["med_hrs"] * self.params["med_lrs"])
 
     def set_state(self, G) -> None:
-        """Set G (S) directly, clipped to the window; the LRS/HRS state follows the new G."""
+        """Set G (S) directly, clipped to the window; the LRS/HRS state follows the new G.
+
+        Parameters
+        ----------
+        G : float or array_like
+            New conductance, S, broadcast to the array.
+        """
         super().set_state(G)
         self._classify()
 
@@ -146,7 +213,20 @@ class BinaryDeviceArray(_DeviceArrayBase):
 
     def switching_probability(self, amplitude, width) -> np.ndarray:
         """Probability that one pulse switches each device (0 if it is already in the state the
-        pulse polarity would set)."""
+        pulse polarity would set).
+
+        Parameters
+        ----------
+        amplitude : float or array_like
+            Cell voltage, V, broadcast to the array (sign ``set_polarity`` SETs).
+        width : float or array_like
+            Pulse width, s, broadcast to the array.
+
+        Returns
+        -------
+        ndarray
+            Switching probability per device, in [0, 1] (array shape).
+        """
         m = self.model
         v, t = check_pulse(amplitude, width, self.shape)
         pol = np.sign(v * m.set_polarity)
@@ -157,7 +237,24 @@ class BinaryDeviceArray(_DeviceArrayBase):
         return p.reshape(self.shape)
 
     def apply_pulses(self, amplitude, width, mask=None, random_state=None) -> np.ndarray:
-        """One pulse per (masked) device; switched devices draw a new G. Returns dG (S)."""
+        """One pulse per (masked) device; switched devices draw a new G. Returns dG (S).
+
+        Parameters
+        ----------
+        amplitude : float or array_like
+            Cell voltage, V, broadcast to the array (sign ``set_polarity`` SETs).
+        width : float or array_like
+            Pulse width, s, broadcast to the array.
+        mask : bool array or None
+            Devices to pulse (default all).
+        random_state : None, int or Generator
+            Switching and conductance-draw stream (default: the array's operation stream).
+
+        Returns
+        -------
+        ndarray
+            Conductance change per device, S (array shape).
+        """
         rng = self._rng(random_state)
         m = self.model
         p = self.switching_probability(amplitude, width).reshape(-1)

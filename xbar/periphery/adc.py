@@ -47,6 +47,16 @@ def murmann_energy(bits: int) -> float:
     with the same factor outside 5-8 bits (docs/references.rst, ref-adc-energy; the 6-bit and 7-bit medians,
     3.2 and 3.1 pJ, lie within 30 % of the law).  Low-resolution medians come mostly from GS/s
     designs, so these defaults are pessimistic for slow column ADCs: pass ``energy_per_conversion``.
+
+    Parameters
+    ----------
+    bits : int
+        Resolution of the converter, bits.
+
+    Returns
+    -------
+    float
+        Energy per conversion, J.
     """
     return MURMANN_MEDIAN_5B * (MURMANN_MEDIAN_8B / MURMANN_MEDIAN_5B) ** ((bits - 5) / 3.0)
 
@@ -64,6 +74,24 @@ def code_grid(lo: np.ndarray, hi: np.ndarray, bits: int, zero_code: bool
     The codes are ``origin + c * lsb`` for integers ``c_min <= c <= c_min + 2**bits - 1``, with
     ``lsb = (hi - lo) / (2**bits - 1)``.  ``zero_code``: ``origin = 0`` and ``c_min`` the code
     nearest ``lo`` (0 V exact); otherwise ``origin = lo``, ``c_min = 0`` (both ends exact).
+
+    Parameters
+    ----------
+    lo, hi : (K,) array_like
+        Range ends per channel, V (``lo < hi``).
+    bits : int
+        Resolution, ``2**bits`` codes.
+    zero_code : bool
+        True: 0 V is an exact code (mid-tread); False: ``lo`` and ``hi`` are exact codes.
+
+    Returns
+    -------
+    origin : (K,) ndarray
+        Voltage of code 0, V.
+    lsb : (K,) ndarray
+        Code spacing, V.
+    c_min : (K,) ndarray
+        Lowest code per channel (integer values stored as float).
     """
     lo = np.asarray(lo, dtype=np.float64)
     hi = np.asarray(hi, dtype=np.float64)
@@ -216,6 +244,20 @@ class ADC:
         """Draw gain (relative, around 1) and offset (LSB) per channel; shared by multiplexed ones.
 
         Channel k uses converter ``k // columns_per_adc``.
+
+        Parameters
+        ----------
+        n_channels : int
+            Number of read-out channels.
+        random_state : int, numpy.random.Generator or None
+            Seed or generator of the draw (the fabrication stream).
+
+        Returns
+        -------
+        gain : (n_channels,) ndarray
+            Relative gain per channel, dimensionless (1 = ideal).
+        offset : (n_channels,) ndarray
+            Offset per channel, LSB.
         """
         n_conv = -(-n_channels // self.columns_per_adc)
         rng = check_random_state(random_state)
@@ -225,7 +267,22 @@ class ADC:
         return gain[conv], off[conv]
 
     def ranges_from(self, samples: np.ndarray, v_swing: float) -> tuple[np.ndarray, np.ndarray]:
-        """Per-channel ranges (V) for this ADC's ``range`` mode from calibration outputs (S, K)."""
+        """Per-channel ranges (V) for this ADC's ``range`` mode from calibration outputs (S, K).
+
+        Parameters
+        ----------
+        samples : (S, K) ndarray
+            Calibration outputs (TIA output voltages) per channel, V; unused for the ``"full"``
+            and fixed ``(lo, hi)`` modes except for their number of channels.
+        v_swing : float
+            TIA output swing, V: the ranges are clipped to ``[-v_swing, v_swing]``.
+
+        Returns
+        -------
+        lo, hi : (K,) ndarray
+            Range ends per channel, V (a channel whose outputs never moved gets a symmetric
+            range of ``2e-9 * v_swing`` around their value).
+        """
         K = samples.shape[1]
         if self.range == "full":
             lo, hi = np.full(K, -v_swing), np.full(K, v_swing)
@@ -248,8 +305,27 @@ class ADC:
                 offset_lsb: np.ndarray | None = None, random_state=None) -> tuple[np.ndarray, int]:
         """Convert channel voltages ``v`` (B, K) with ranges ``lo``, ``hi`` (K,) V.
 
-        Returns the digital outputs expressed in volts (B, K) and the number of clipped values.
         An ideal converter (``bits=None``) only clips to ``[lo, hi]``.
+
+        Parameters
+        ----------
+        v : (B, K) array_like
+            Channel (TIA output) voltages, V.
+        lo, hi : (K,) ndarray
+            Range ends per channel, V.
+        gain : (K,) ndarray, optional
+            Relative gain error per channel (dimensionless, 1 = ideal; default 1).
+        offset_lsb : (K,) ndarray, optional
+            Offset error per channel, LSB (default 0).
+        random_state : int, numpy.random.Generator or None
+            Seed or generator of the conversion noise (used when ``noise_std > 0``).
+
+        Returns
+        -------
+        out : (B, K) ndarray
+            The digital outputs expressed in volts.
+        n_clipped : int
+            How many values clipped at either range end.
         """
         v = np.ascontiguousarray(v, dtype=np.float64)
         if self.bits is None:
@@ -271,10 +347,36 @@ class ADC:
         """TIA (gain ``tia_gains`` ohm, saturation ``±v_swing``) then this ADC, for channel
         currents (B, K) A, in one pass of the Cython kernel.
 
-        Returns the digital outputs referred back to the TIA input (A, i.e. divided by the TIA
-        gain; 0 for a channel of gain 0) and multiplied by ``scale`` (K,) if given, the number of saturated TIA outputs and
-        the number of clipped conversions.  With ``out`` (B, K, last axis contiguous) the results
-        are added to it in place (and ``out`` is returned).
+        Parameters
+        ----------
+        current : (B, K) array_like
+            Channel currents, A.
+        tia_gains : (K,) ndarray
+            Trans-impedance gain per channel, ohm (0: a channel without current, read as 0).
+        v_swing : float
+            TIA output swing, V: outputs saturate at ``±v_swing``.
+        lo, hi : (K,) ndarray
+            ADC range ends per channel, V.
+        gain : (K,) ndarray
+            Relative ADC gain error per channel, dimensionless (1 = ideal).
+        offset_lsb : (K,) ndarray
+            ADC offset error per channel, LSB.
+        random_state : int, numpy.random.Generator or None
+            Seed or generator of the conversion noise (used when ``noise_std > 0``).
+        scale : (K,) ndarray, optional
+            Factor per channel applied to the outputs (e.g. A -> weight units).
+        out : (B, K) ndarray, optional
+            Accumulator (last axis contiguous): the results are added to it in place.
+
+        Returns
+        -------
+        out : (B, K) ndarray
+            The digital outputs referred back to the TIA input (A, i.e. divided by the TIA gain;
+            0 for a channel of gain 0), times ``scale`` if given; the ``out`` given, if any.
+        n_saturated : int
+            Number of saturated TIA outputs.
+        n_clipped : int
+            Number of clipped conversions.
         """
         current = np.ascontiguousarray(current, dtype=np.float64)
         B, K = current.shape

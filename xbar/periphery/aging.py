@@ -45,7 +45,9 @@ RESET_ONLY_DEFAULTS = {"reset_ramp": Ramp(1.0), "width": 100e-9}
 class AgingResult:
     """Outcome of :func:`program_relax_infer` (one entry per time).
 
-    Attributes
+    The fields are also the attributes of the same name.
+
+    Parameters
     ----------
     times : (T,) ndarray
         Time since programming, s.
@@ -59,7 +61,7 @@ class AgingResult:
         Per-tile (rows, C) conductances right after programming, S.
     converged : float
         Fraction of cells program-and-verify brought into its band (1 for ``"exact"``).
-    programming : str
+    programming : str, default "verify"
         How the weights were programmed (``"verify"``, ``"reset-only"`` or ``"exact"``).
     """
 

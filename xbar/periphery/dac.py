@@ -98,7 +98,18 @@ class DAC:
         return self.x_max / self.v_read
 
     def quantize(self, x: np.ndarray) -> np.ndarray:
-        """Inputs as the DAC represents them (clipped to ``±x_max`` and quantized), input units."""
+        """Inputs as the DAC represents them (clipped to ``±x_max`` and quantized), input units.
+
+        Parameters
+        ----------
+        x : ndarray
+            Inputs, in the units of ``x_max``.
+
+        Returns
+        -------
+        ndarray
+            The represented inputs (same shape and units as ``x``).
+        """
         u = np.clip(x / self.x_max, -1.0, 1.0)
         if self.bits is not None:
             L = self.levels
@@ -111,7 +122,21 @@ class DAC:
         return n * (2 if self.signed == "two_phase" else 1)
 
     def encode(self, x: np.ndarray) -> list[Phase]:
-        """Driver voltages (V) for inputs ``x`` (B, M): the list of reads to perform."""
+        """Driver voltages (V) for inputs ``x`` (B, M): the list of reads to perform.
+
+        Parameters
+        ----------
+        x : (B, M) ndarray
+            Inputs, in the units of ``x_max`` (one row per input vector, one column per word
+            line).
+
+        Returns
+        -------
+        list of Phase
+            The reads: (B, M) driver voltages (V) and the digital weight of each read's outputs
+            (one read for bipolar amplitude encoding; ``bits`` per sign for bit-serial; two
+            signs for ``signed="two_phase"``).
+        """
         v = self.v_read
         if self.encoding == "amplitude" and self.signed == "bipolar":
             x = np.ascontiguousarray(x, dtype=np.float64)

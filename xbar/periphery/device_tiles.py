@@ -24,7 +24,24 @@ PROGRAMMINGS = ("exact", "verify")
 
 def device_model(device):
     """The device model in ``device`` (an object with ``sample`` and ``iv``), or None for a
-    conductance window; a fabricated device array is refused (tiles sample their own)."""
+    conductance window; a fabricated device array is refused (tiles sample their own).
+
+    Parameters
+    ----------
+    device : object
+        The ``device`` argument of ``AnalogLinear``: a device model (e.g.
+        ``xbar.devices.presets.tud_hfox()``) or a conductance window.
+
+    Returns
+    -------
+    object or None
+        ``device`` itself when it is a device model, else None.
+
+    Raises
+    ------
+    ConfigError
+        ``device`` is a fabricated device array.
+    """
     from ..circuit.device_crossbar import is_device_array
     if is_device_array(device):
         raise ConfigError(f"device must be a device model (e.g. xbar.devices.presets.tud_hfox()), "
@@ -38,7 +55,18 @@ def device_model(device):
 
 def model_window(model) -> ConductanceRange:
     """The nominal window (S) of a device model: ``g_min``/``g_max``, or a binary model's state
-    medians ``g_hrs``/``g_lrs``."""
+    medians ``g_hrs``/``g_lrs``.
+
+    Parameters
+    ----------
+    model : object
+        A device model with ``g_min``/``g_max`` or ``g_hrs``/``g_lrs`` (S).
+
+    Returns
+    -------
+    ConductanceRange
+        The window, S.
+    """
     if hasattr(model, "g_min") and hasattr(model, "g_max"):
         return ConductanceRange(float(model.g_min), float(model.g_max))
     if hasattr(model, "g_hrs") and hasattr(model, "g_lrs"):
@@ -49,7 +77,30 @@ def model_window(model) -> ConductanceRange:
 
 def check_programming(model, programming: str, program_options, crossbar_options: dict) -> dict:
     """Validate the programming choice and options of a device-backed layer; returns the
-    options (a copy).  Refuses what the layer cannot honour, naming it."""
+    options (a copy).  Refuses what the layer cannot honour, naming it.
+
+    Parameters
+    ----------
+    model : object or None
+        The device model (:func:`device_model`), None for a conductance window.
+    programming : {"exact", "verify"}
+        How ``set_weights`` writes the tiles (one of :data:`PROGRAMMINGS`).
+    program_options : dict or None
+        Keyword arguments of the model's ``program_verify`` (only with ``"verify"``; never
+        ``random_state``).
+    crossbar_options : dict
+        The layer's crossbar keyword arguments; an ``iv`` in it must equal the model's I-V.
+
+    Returns
+    -------
+    dict
+        A copy of ``program_options`` (empty when None).
+
+    Raises
+    ------
+    ConfigError
+        A choice or option the layer cannot honour.
+    """
     from .._validation import check_choice
     check_choice(programming, "programming", PROGRAMMINGS)
     opts = dict(program_options or {})

@@ -74,18 +74,30 @@ def _is_linear(xb, options: dict) -> bool:
 class Tile:
     """One physical array with its read-out channels.
 
-    Attributes
+    The parameters are kept as the attributes of the same name.
+
+    Parameters
     ----------
     spec : TileSpec
         Inputs (``spec.rows``) and outputs (``spec.outputs``) covered.
     crossbar : xbar.Crossbar
         The array; change its conductances with ``crossbar.set_conductances`` (caches follow).
-    A, D : ndarray
-        Analog (C, K) and digital (K, outputs) combinations of the weight mapping.
+    A : (C, K) ndarray
+        Analog combination of the weight mapping: column currents into read-out channels
+        (dimensionless, ±1).
+    D : (K, outputs) ndarray
+        Digital combination of the weight mapping after the ADC (weight units per A/V).
+
+    Attributes
+    ----------
     gains : (K,) ndarray
-        TIA trans-impedance per channel, ohm.
+        TIA trans-impedance per channel, ohm (1 until the layer sets them).
     lo, hi : (K,) ndarray
-        ADC range per channel, V.
+        ADC range per channel, V (unbounded until the layer sets them).
+    adc_gain : (K,) ndarray
+        Relative gain error of each channel's converter, dimensionless (1 = ideal).
+    adc_offset : (K,) ndarray
+        Offset error of each channel's converter, LSB.
     """
 
     def __init__(self, spec: TileSpec, crossbar, A: np.ndarray, D: np.ndarray):
@@ -537,7 +549,7 @@ class AnalogLinear:
     # ------------------------------------------------------------------ properties
     @property
     def map_workers(self) -> int:
-        """Deprecated name of ``n_threads``."""
+        """Deprecated name of ``n_threads`` (the number of threads, an int)."""
         warn_renamed("map_workers", "n_threads")
         return self.n_threads
 

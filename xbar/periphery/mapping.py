@@ -58,7 +58,18 @@ class ConductanceRange:
 
 def conductance_range(device) -> ConductanceRange:
     """The conductance window of ``device``: a ``ConductanceRange``, ``None`` (default window),
-    a ``(g_min, g_max)`` pair in S, or any object with ``g_min`` and ``g_max`` attributes (S)."""
+    a ``(g_min, g_max)`` pair in S, or any object with ``g_min`` and ``g_max`` attributes (S).
+
+    Parameters
+    ----------
+    device : ConductanceRange, tuple of float, object or None
+        The window or what carries it (see above), S.
+
+    Returns
+    -------
+    ConductanceRange
+        The window, S.
+    """
     if device is None:
         return ConductanceRange()
     if isinstance(device, ConductanceRange):
@@ -127,14 +138,41 @@ class WeightMapping:
         return 1 if self.scheme == "reference" else 0
 
     def full_scale(self, W: np.ndarray) -> float:
-        """Weight full scale: ``w_max`` or ``max |W|`` (1 for an all-zero matrix)."""
+        """Weight full scale: ``w_max`` or ``max |W|`` (1 for an all-zero matrix).
+
+        Parameters
+        ----------
+        W : (outputs, inputs) ndarray
+            The weight matrix, weight units.
+
+        Returns
+        -------
+        float
+            The full scale, weight units.
+        """
         if self.w_max is not None:
             return float(self.w_max)
         m = float(np.max(np.abs(W))) if W.size else 0.0
         return m if m > 0 else 1.0
 
     def map_block(self, W: np.ndarray, window: ConductanceRange, w_max: float) -> MappedBlock:
-        """Conductances and combinations for a block ``W`` (outputs, inputs)."""
+        """Conductances and combinations for a block ``W`` (outputs, inputs).
+
+        Parameters
+        ----------
+        W : (outputs, inputs) ndarray
+            The weights of the block, weight units (clipped to ``±w_max``).
+        window : ConductanceRange
+            Conductance window of the array, S.
+        w_max : float
+            Weight full scale, weight units (mapped to the whole window, see
+            :meth:`full_scale`).
+
+        Returns
+        -------
+        MappedBlock
+            The (inputs, C) conductances (S) and the analog and digital combinations.
+        """
         g_lo, g_hi = window.g_min, window.g_max
         Wc = np.clip(W, -w_max, w_max)
         n_out, n_in = Wc.shape
@@ -195,5 +233,20 @@ class WeightMapping:
 
 
 def effective_weights(G: np.ndarray, A: np.ndarray, D: np.ndarray) -> np.ndarray:
-    """The weights (outputs, inputs) that conductances ``G`` represent under ``A`` and ``D``."""
+    """The weights (outputs, inputs) that conductances ``G`` represent under ``A`` and ``D``.
+
+    Parameters
+    ----------
+    G : (inputs, C) ndarray
+        Conductances, S.
+    A : (C, K) ndarray
+        Analog combination of columns into channels (dimensionless).
+    D : (K, outputs) ndarray
+        Digital combination of channels into outputs (weight units per A/V).
+
+    Returns
+    -------
+    (outputs, inputs) ndarray
+        ``(G @ A @ D).T``, weight units.
+    """
     return (G @ A @ D).T

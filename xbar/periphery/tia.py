@@ -73,7 +73,22 @@ class TIA:
         return np.where(ok, self.v_swing / np.where(ok, i_bound, 1.0), 0.0)
 
     def amplify(self, current: np.ndarray, gains: np.ndarray) -> tuple[np.ndarray, int]:
-        """Output voltages (V) for channel currents (B, K) A; returns (voltages, n_saturated)."""
+        """Output voltages (V) for channel currents (B, K) A; returns (voltages, n_saturated).
+
+        Parameters
+        ----------
+        current : (B, K) ndarray
+            Channel currents, A.
+        gains : (K,) ndarray
+            Trans-impedance gain per channel, ohm (see :meth:`channel_gains`).
+
+        Returns
+        -------
+        voltages : (B, K) ndarray
+            ``current * gains`` clipped to ``±v_swing``, V.
+        n_saturated : int
+            How many outputs clipped.
+        """
         v = current * gains
         out = np.clip(v, -self.v_swing, self.v_swing)
         return out, int(np.count_nonzero(out != v))

@@ -71,7 +71,9 @@ class ArrayConfig:
 class TileSpec:
     """Inputs and outputs one tile covers (half-open index ranges).
 
-    Attributes
+    The fields are also the attributes of the same name.
+
+    Parameters
     ----------
     row_block, col_block : int
         Position of the tile in the grid of tiles.
