@@ -245,10 +245,14 @@ class LearningFromMistakes(SoftmaxSGD):
 
     Parameters
     ----------
+    lr : float, default 0.0
+        Learning rate of the gradient term (dimensionless): 0, the update is the LFM term alone.
     lfm_rate : float, default 0.01
         η_LFM (dimensionless).
     variant : {"reinforcing", "published"}, default "reinforcing"
         See :class:`SoftmaxSGD`.
+    active_threshold, strengthen, selective_factor
+        As for :class:`SoftmaxSGD`.
     """
 
     lr: float = 0.0
