@@ -703,7 +703,9 @@ class PulseSchedule:
     def plot(self, ax=None, n_cols: int | None = None):
         """Raster of the schedule: pulse start time (s) vs cell index ``row·n_cols + col``.
 
-        Marker colour shows the polarity (set, reset, read); returns the matplotlib Axes.
+        Marker colour shows the polarity (set, reset, read); returns the matplotlib Axes
+        (:func:`xbar.plot.pulse_schedule_plot`: a new figure is a ``matplotlib.figure.Figure``
+        built without pyplot).
 
         Parameters
         ----------
@@ -712,23 +714,8 @@ class PulseSchedule:
         n_cols : int or None
             Columns of the array for the cell index (None: the largest column + 1).
         """
-        import matplotlib.pyplot as plt
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
-        n_cols = int(self.col.max()) + 1 if n_cols is None and self.n_cell_pulses else (n_cols or 1)
-        t = self.t_start[self.slot] if self.n_cell_pulses else np.zeros(0)
-        pol = self.polarity[self.slot]
-        for code, (name, colour) in enumerate(zip(POLARITIES, ("tab:red", "tab:blue", "0.5"))):
-            m = pol == code
-            if m.any():
-                ax.scatter(t[m], self.row[m] * n_cols + self.col[m], s=4, c=colour, label=name,
-                           marker="|")
-        ax.set_xlabel("pulse start time (s)")
-        ax.set_ylabel("cell index (row·N + col)")
-        ax.set_title(f"{self.n_pulses:,} pulses ({self.mode}), {self.duration:.3g} s")
-        if self.n_cell_pulses:
-            ax.legend(loc="upper right", fontsize="small")
-        return ax
+        from ..plot import pulse_schedule_plot
+        return pulse_schedule_plot(self, ax, n_cols=n_cols)
 
     # ------------------------------------------------------------------ filling in results
     @renamed_kwarg(energy_half_select="energy_half_selected", energy_drivers="energy_word_drivers")
