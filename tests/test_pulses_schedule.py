@@ -72,12 +72,37 @@ def test_json_round_trip_and_csv(tmp_path):
     assert "PulseSchedule:" in str(s) and "L/G+" in str(s)
 
 
-def test_plot(tmp_path):
+def test_plot_builds_a_figure_without_pyplot(tmp_path):
+    import sys
+    pytest.importorskip("matplotlib")
     import matplotlib
-    matplotlib.use("Agg")
-    ax = _filled().plot()
-    assert ax.get_xlabel() == "pulse start time (s)"
+    from matplotlib.figure import Figure
+    from xbar.plot import pulse_schedule_plot
+    backend = matplotlib.get_backend()
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    before = set(pyplot.get_fignums()) if pyplot else set()
+    s = _filled()
+    ax = s.plot(n_cols=2)
+    assert isinstance(ax.figure, Figure) and ax.get_xlabel() == "pulse start time (s)"
+    assert matplotlib.get_backend() == backend
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    assert (set(pyplot.get_fignums()) if pyplot else set()) == before
+    # one marker per cell pulse at (start time, row·n_cols + col), one collection per polarity
+    t = s.t_start[s.slot]
+    pts = {c.get_label(): np.asarray(c.get_offsets()) for c in ax.collections}
+    for code, name in enumerate(("set", "reset", "read")):
+        m = s.polarity[s.slot] == code
+        np.testing.assert_array_equal(pts[name], np.c_[t[m], s.row[m] * 2 + s.col[m]])
     ax.figure.savefig(tmp_path / "s.png")
+    # on given Axes: drawn there, the same call as the method
+    fig = Figure()
+    ax2 = fig.subplots()
+    assert pulse_schedule_plot(s, ax2) is ax2 and len(ax2.collections) == 3
+    assert len(PulseSchedule().plot().collections) == 0          # an empty schedule draws nothing
+    with pytest.raises(ConfigError, match="schedule"):
+        pulse_schedule_plot([1, 2])
+    with pytest.raises(ConfigError, match="n_cols"):
+        s.plot(n_cols=0)
 
 
 def test_bad_input():

@@ -150,9 +150,9 @@ def test_writer_fields_keep_their_former_names():
     with pytest.warns(DeprecationWarning, match="'tolerance'"):
         assert ProgramVerifyWriter(tolerance=1e-6).atol == 1e-6
     with pytest.warns(DeprecationWarning, match="'V/2' is deprecated"):
-        assert ResetOnlyWriter(bias_scheme="V/2").bias_scheme == "half"
+        assert ResetOnlyWriter(cell="1T1R", bias_scheme="V/2").bias_scheme == "half"
     with pytest.raises(ConfigError, match="bias_scheme"):
-        ResetOnlyWriter(bias_scheme="floating")
+        ResetOnlyWriter(cell="1T1R", bias_scheme="floating")
 
 
 def test_pairs_program_verify_keeps_its_former_keywords():
@@ -293,7 +293,7 @@ def test_pair_and_layer_verbs_replace_the_private_reaches():
     pairs = lay.pairs
     counts = np.zeros((4, 3), np.int64)
     counts[1, 2] = 2
-    common = dict(polarity="reset", amplitude=0.8, width=1e-7, bias_scheme="1T1R",
+    common = dict(polarity="reset", amplitude=0.8, width=1e-7, cell="1T1R", bias_scheme="half",
                   kind="update", mode="row-parallel")
     twin = PulsedLayer.from_weights(W, HfOxReRAM(), ResetOnlyWriter(), bias=False,
                                     random_state=0, fabrication_state=0).pairs

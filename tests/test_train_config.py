@@ -144,10 +144,10 @@ def test_circuit_write_pulses_and_device_preset_from_toml(npz):
     from xbar.cli.train import _make_writer, make_device
     from xbar.devices import presets
     assert make_device({"preset": "tud_hfox"}) == presets.tud_hfox()
-    with pytest.raises(ConfigError, match="bias_scheme '1T1R' needs a circuit array of 1T1R"):
+    with pytest.raises(ConfigError, match="cell '1T1R' needs a circuit array of 1T1R"):
         _make_writer({"writer_options": {"circuit": True}})          # refused before training
     hw = {"device": {"preset": "tud_hfox"},
-          "writer_options": {"circuit": {"r_driver": 5.0}, "bias_scheme": "half"},
+          "writer_options": {"circuit": {"r_driver": 5.0}, "cell": "0T1R"},
           "array": {"max_rows": 16, "max_cols": 16}, "mapping": {"method": "stochastic"},
           "w_max": 2.0}
     w = _make_writer(hw)

@@ -92,7 +92,8 @@ def test_refresh_keeps_the_weight():
 
 
 def test_ledger_totals_equal_sum_of_per_pulse_energies():
-    for writer in (ResetOnlyWriter(bias_scheme="half", refresh_margin=0.3), ProgramVerifyWriter()):
+    for writer in (ResetOnlyWriter(cell="0T1R", bias_scheme="half", refresh_margin=0.3),
+                   ProgramVerifyWriter()):
         ledger = EnergyLedger()
         layer = _layer(writer, ledger=ledger, keep_schedules=10 ** 6)
         rng = np.random.default_rng(3)
@@ -135,9 +136,9 @@ def test_program_verify_costs_more_energy_per_unit_dG_than_reset_only():
 
 
 # ---------------------------------------------------------------- write pulses through the array
-def _hfox_layer(circuit, bias_scheme="half", seed=0, ledger=None):
+def _hfox_layer(circuit, cell="0T1R", seed=0, ledger=None):
     devices = pytest.importorskip("xbar.devices")
-    writer = ResetOnlyWriter(bias_scheme=bias_scheme, refresh_margin=0.0, circuit=circuit)
+    writer = ResetOnlyWriter(cell=cell, bias_scheme="half", refresh_margin=0.0, circuit=circuit)
     W = np.random.default_rng(seed).uniform(-0.3, 0.3, size=(6, 4))
     return PulsedLayer.from_weights(W, devices.HfOxReRAM(g_min=1e-6, g_max=100e-6), writer,
                                     PulseMapping("threshold", 0.0), bias=False, ledger=ledger,
@@ -194,8 +195,8 @@ def test_write_circuit_books_wire_and_driver_energy_and_ir_drop_weakens_far_cell
     from xbar.train.pulsed import pulse_energy
     full = pulse_energy(lay.pairs.device, 0.8, 100e-9, s.g_before, s.g_after)
     assert np.all(s.energy < full)
-    with pytest.raises(ConfigError, match="1T1R"):
-        _hfox_layer(wires, bias_scheme="1T1R").update(np.ones((1, 6)), np.ones((1, 4)))
+    with pytest.raises(ConfigError, match="cell '1T1R' needs a circuit array of 1T1R"):
+        _hfox_layer(wires, cell="1T1R").update(np.ones((1, 6)), np.ones((1, 4)))
 
 
 def test_device_view_accepts_binary_devices():

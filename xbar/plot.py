@@ -1,5 +1,5 @@
 """Plots of circuit and training results: cell voltages, IR drop, write-disturb margins,
-accuracy per epoch, energy by category, conductance histograms.
+accuracy per epoch, energy by category, conductance histograms, pulse schedules.
 
 Every function draws on the ``ax`` it is given or on a new ``matplotlib.figure.Figure`` (not
 pyplot: the global backend and pyplot's figure list are left alone, so the functions work in
@@ -17,7 +17,8 @@ import numpy as np
 from .exceptions import ConfigError
 
 __all__ = ["voltage_map", "ir_drop", "ir_drop_map", "disturb_margin_plot", "subplots",
-           "accuracy_plot", "energy_by_category_plot", "conductance_histograms"]
+           "accuracy_plot", "energy_by_category_plot", "conductance_histograms",
+           "pulse_schedule_plot"]
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = (5.0, 3.5),
@@ -295,3 +296,46 @@ def conductance_histograms(g_final: dict, g_initial: dict | None = None):
         ax.set_title(name)
         ax.legend()
     return fig
+
+
+def pulse_schedule_plot(schedule, ax=None, *, n_cols: int | None = None):
+    """Raster of a pulse schedule: pulse start time (s) vs cell index ``row·n_cols + col``.
+
+    One marker per cell pulse, coloured by polarity (set red, reset blue, verify read grey).
+    ``PulseSchedule.plot`` calls this.
+
+    Parameters
+    ----------
+    schedule : xbar.pulses.PulseSchedule
+        The schedule (start times in s).
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure (6 x 3.5 in).
+    n_cols : int or None
+        Columns of the array for the cell index (None: the largest column + 1).
+
+    Returns
+    -------
+    Axes
+    """
+    from .pulses.schedule import POLARITIES, PulseSchedule
+    if not isinstance(schedule, PulseSchedule):
+        raise ConfigError(f"schedule must be an xbar.pulses.PulseSchedule, got "
+                          f"{type(schedule).__name__}")
+    s = schedule
+    if n_cols is not None and (isinstance(n_cols, bool) or not isinstance(n_cols, (int, np.integer))
+                               or n_cols < 1):
+        raise ConfigError(f"n_cols must be a positive integer or None, got {n_cols!r}")
+    ax = _new_axes(ax, (6, 3.5))
+    n_cols = int(s.col.max()) + 1 if n_cols is None and s.n_cell_pulses else (n_cols or 1)
+    t = s.t_start[s.slot] if s.n_cell_pulses else np.zeros(0)
+    pol = s.polarity[s.slot]
+    for code, (name, colour) in enumerate(zip(POLARITIES, ("tab:red", "tab:blue", "0.5"))):
+        m = pol == code
+        if m.any():
+            ax.scatter(t[m], s.row[m] * n_cols + s.col[m], s=4, c=colour, label=name, marker="|")
+    ax.set_xlabel("pulse start time (s)")
+    ax.set_ylabel("cell index (row·N + col)")
+    ax.set_title(f"{s.n_pulses:,} pulses ({s.mode}), {s.duration:.3g} s")
+    if s.n_cell_pulses:
+        ax.legend(loc="upper right", fontsize="small")
+    return ax

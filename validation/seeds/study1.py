@@ -151,7 +151,7 @@ def _hardware_net(cfg, rule, n_in, seed, ledger, shadow_ledger, sampled_ledger, 
                                random_state=seed + 1000)
     # unselected cells: transistors off in 1T1R arrays, V/2 on the passive variant (booked)
     reset = T.ResetOnlyWriter(amplitude=cfg.reset_amplitude, width=cfg.reset_width,
-                              bias_scheme="1T1R" if cell == "1T1R" else "half")
+                              cell=cell, bias_scheme="half")
     writer = TeeWriter(reset, T.ProgramVerifyWriter(), shadow_ledger, sampled_ledger,
                        every=cfg.shadow_every, random_state=seed + 2000,
                        verify_adc=ADC(bits=cfg.adc_bits or None))

@@ -147,13 +147,15 @@ class StochasticPairWriter:
     Parameters
     ----------
     set_amplitude, reset_amplitude : float
-        V.  width : float, s.  bias_scheme : "1T1R" (unselected cells unbiased).
+        V.  width : float, s.  cell : "1T1R" (unselected rows' transistors off).
+        bias_scheme : "half" (bit lines of the selected row).
     """
 
     set_amplitude: float = 1.0
     reset_amplitude: float = 1.1
     width: float = 100e-9
-    bias_scheme: str = "1T1R"
+    cell: str = "1T1R"
+    bias_scheme: str = "half"
     mode: str = "row-parallel"
 
     name = "stochastic-binary"
@@ -172,8 +174,8 @@ class StochasticPairWriter:
     def apply(self, pairs, counts, k, rng):
         up, down = counts > 0, counts < 0
         lrs_p, lrs_m = pairs.arrays["+"].is_lrs, pairs.arrays["-"].is_lrs
-        common = dict(width=self.width, bias_scheme=self.bias_scheme, kind="update",
-                      mode=self.mode, random_state=rng)
+        common = dict(width=self.width, cell=self.cell, bias_scheme=self.bias_scheme,
+                      kind="update", mode=self.mode, random_state=rng)
         plan = (("-", up & lrs_m, "reset"), ("+", up & ~lrs_m, "set"),
                 ("+", down & lrs_p, "reset"), ("-", down & ~lrs_p, "set"))
         scheds = []

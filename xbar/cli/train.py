@@ -35,9 +35,11 @@ Example (every table but ``[data]`` optional; unknown keys are rejected)::
     [hardware.device]         # xbar.devices.HfOxReRAM fields (S, V, s), or a measured preset:
     g_min = 1e-6              #   preset = "tud_hfox" | "crosssim_ramps" | "stanford_tech_b" | ...
                               #   (xbar.devices.presets; other keys then override its fields)
-    [hardware.writer_options] # ResetOnlyWriter / ProgramVerifyWriter fields; circuit = true (or a
+    [hardware.writer_options] # ResetOnlyWriter / ProgramVerifyWriter fields (cell = "1T1R" |
+                              #   "0T1R", bias_scheme = "half" | "third"); circuit = true (or a
                               #   table of WriteCircuit fields) solves every write pulse through
-                              #   its tile ([hardware.array]): half-selected, wire, driver energy
+                              #   its tile ([hardware.array], the same cell): half-selected, wire,
+                              #   driver energy
     [hardware.mapping]        # PulseMapping fields
     method = "threshold"
     [hardware.array]          # xbar.periphery.ArrayConfig fields

@@ -7,10 +7,12 @@ This module estimates the cell parts without solving the array (ideal wires):
 
 * a selected cell: :func:`pulse_energy`, ``E = |V|·t·I(V, G)`` at a fixed state, or the
   trapezoid ``E = |V|·t·(|I(V, G_before)| + |I(V, G_after)|) / 2`` over the state change (J);
-* the half-selected cells of a row-parallel pulse: :func:`half_selected_energy` (``"half"``: the
-  rest of the selected row and the selected columns' cells see V/2; ``"third"``: every unselected
-  cell sees V/3; ``"1T1R"``, ``"floating"``, ``"grounded"``: none), with the conductances at the
-  start of the update.
+* the half-selected cells of a pulse on a passive (``"0T1R"``) array:
+  :func:`half_selected_energy` (``"half"``: the rest of the selected row and the selected
+  columns' cells see V/2; ``"third"``: every unselected cell sees V/3; ``"floating"``,
+  ``"grounded"``: none), with the conductances at the start of the update.  Pulses on a
+  ``"1T1R"`` array book none: the unselected rows' transistors are off, and the estimate also
+  leaves out the selected row's unselected cells (a solved pulse has them).
 
 A solved pulse (``xbar.Crossbar.apply_pulse``) gives every part from the network instead.
 """
@@ -76,7 +78,8 @@ def half_selected_energy(sched, device, G: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     sched : xbar.pulses.PulseSchedule
-        The schedule (its ``bias_scheme`` per pulse says which cells are half-selected).
+        The schedule (its ``cell`` and ``bias_scheme`` per pulse say which cells are
+        half-selected).
     device : object or None
         Cell I-V as for :func:`device_current`.
     G : (M, N) ndarray
@@ -87,13 +90,14 @@ def half_selected_energy(sched, device, G: np.ndarray) -> np.ndarray:
     (n_pulses,) ndarray
         J per pulse (ideal wires; see the module docstring).
     """
-    from .schedule import BIAS_SCHEMES
+    from .schedule import BIAS_SCHEMES, CELLS
     out = np.zeros(sched.n_pulses)
     if sched.n_pulses == 0:
         return out
     b = sched.pulse_bounds()
+    passive = sched.cell == CELLS.index("0T1R")
     for code, scheme in enumerate(BIAS_SCHEMES):
-        pulses = np.nonzero(sched.bias == code)[0]
+        pulses = np.nonzero((sched.bias == code) & passive)[0]
         if not len(pulses) or scheme not in ("half", "third"):
             continue
         frac = 0.5 if scheme == "half" else 1.0 / 3.0

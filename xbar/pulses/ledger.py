@@ -93,7 +93,7 @@ def _plain(value):
 class LedgerSummary:
     """A table of ledger totals, grouped by one or more keys.
 
-    Attributes
+    Parameters
     ----------
     by : tuple of str
         Grouping keys (``"category"`` and/or tag names).

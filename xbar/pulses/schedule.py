@@ -2,10 +2,14 @@
 
 A :class:`Pulse` is one electrical event: an amplitude (V) and width (s) applied to a set of
 selected cells of one array (one cell, part of a row, ...), with a polarity (``"set"``, ``"reset"``
-or ``"read"`` for verify reads) and the bias scheme of the unselected lines (``"half"``: V/2,
-``"third"``: V/3, ``"floating"``, ``"grounded"`` (the names of :mod:`xbar.circuit.bias`) or
-``"1T1R"``: access transistors of unselected rows off).  ``"V/2"`` and ``"V/3"`` are accepted as
-deprecated spellings of ``"half"`` and ``"third"``.
+or ``"read"`` for verify reads), the cell type of the array (``"0T1R"``: passive, ``"1T1R"``: an
+access transistor per cell, the names of ``xbar.Crossbar(cell=...)``) and the bias scheme of the
+unselected lines (``"half"``: V/2, ``"third"``: V/3, ``"floating"``, ``"grounded"``, the names of
+:mod:`xbar.circuit.bias`).  On a 1T1R array only the selected rows' transistors are on, so the
+bias scheme sets the bit lines seen by the selected row only; the unselected rows' cells are
+isolated.  ``"V/2"`` and ``"V/3"`` are accepted as deprecated spellings of ``"half"`` and
+``"third"``, and ``bias_scheme="1T1R"`` as a deprecated spelling of ``cell="1T1R"`` (with
+``bias_scheme="half"``).
 
 A :class:`PulseSchedule` is an ordered list of pulses with timing. It is stored column-wise (one
 row per selected cell and pulse), so a training step's thousands of cell pulses cost numpy arrays,
@@ -36,22 +40,24 @@ from pathlib import Path
 import numpy as np
 
 from .._deprecate import renamed_kwarg, warn_renamed
-from ..circuit.bias import DEPRECATED_SCHEMES as _OLD_SCHEMES  # the one table of old spellings
-from .._validation import as_float_array, check_choice, check_scalar
 from .._io import dump_document, load_document, open_atomic
+from .._validation import as_float_array, check_choice, check_scalar
+from ..circuit.bias import DEPRECATED_SCHEMES as _OLD_SCHEMES  # the one table of old spellings
+from ..circuit.bias import SCHEMES as BIAS_SCHEMES
+from ..circuit.crossbar import CELLS
 from ..exceptions import ConfigError
 
-__all__ = ["Pulse", "PulseSchedule", "POLARITIES", "BIAS_SCHEMES", "KINDS", "MODES",
-           "canonical_bias_scheme"]
+__all__ = ["Pulse", "PulseSchedule", "POLARITIES", "BIAS_SCHEMES", "CELLS", "KINDS", "MODES",
+           "canonical_bias_scheme", "cell_and_scheme"]
 
 POLARITIES = ("set", "reset", "read")
-BIAS_SCHEMES = ("half", "third", "floating", "grounded", "1T1R")
 # Energy columns per pulse, named as the fields of xbar.circuit.write.PulseEnergy.
 PULSE_ENERGY_PARTS = ("half_selected", "wires", "word_drivers", "sense", "access")
 
 
-def canonical_bias_scheme(name, argname: str = "bias_scheme", *, warn: bool = True) -> str:
-    """The bias-scheme name of ``name``: one of ``BIAS_SCHEMES``.
+def canonical_bias_scheme(name, argname: str = "bias_scheme", *, warn: bool = True,
+                          stacklevel: int = 4) -> str:
+    """The bias-scheme name of ``name``: one of ``BIAS_SCHEMES`` (:data:`xbar.circuit.bias.SCHEMES`).
 
     Parameters
     ----------
@@ -62,18 +68,81 @@ def canonical_bias_scheme(name, argname: str = "bias_scheme", *, warn: bool = Tr
         Argument name for the error message.
     warn : bool, default True
         Warn on a deprecated spelling (False when reading a file written before the rename).
+    stacklevel : int, default 4
+        Stack level of the deprecation warning.
+
+    Returns
+    -------
+    str
+        The name in ``BIAS_SCHEMES``.
 
     Notes
     -----
-    The old spellings are ``xbar.circuit.bias.DEPRECATED_SCHEMES``; ``"1T1R"`` (a schedule
-    of transistor-selected cells, no half-selected cells) is a schedule-only value.
+    The old spellings are ``xbar.circuit.bias.DEPRECATED_SCHEMES``.  ``"1T1R"`` is a cell type,
+    not a bias scheme: :func:`cell_and_scheme` maps the deprecated ``bias_scheme="1T1R"``.
     """
     if isinstance(name, str) and name in _OLD_SCHEMES:
         if warn:
-            warn_renamed(name, _OLD_SCHEMES[name], stacklevel=4)
+            warn_renamed(name, _OLD_SCHEMES[name], stacklevel=stacklevel)
         return _OLD_SCHEMES[name]
+    if name == "1T1R":
+        raise ConfigError(f"{argname} must be one of {list(BIAS_SCHEMES)}, got '1T1R' (a cell "
+                          "type: pass cell='1T1R')")
     check_choice(name, argname, BIAS_SCHEMES)
     return name
+
+
+def cell_and_scheme(cell: str | None, bias_scheme: str | None, *, default_cell: str = "0T1R",
+                    implied_cell: str = "0T1R", warn: bool = True,
+                    stacklevel: int = 4) -> tuple[str, str]:
+    """The cell type and the bias scheme of pulses from a ``cell`` and a ``bias_scheme`` keyword.
+
+    Parameters
+    ----------
+    cell : {"0T1R", "1T1R"} or None
+        Cell type of the array (``xbar.circuit.crossbar.CELLS``); None = not given.
+    bias_scheme : str or None
+        Bias of the unselected lines (``BIAS_SCHEMES``, or a deprecated spelling: ``"V/2"``,
+        ``"V/3"``, and ``"1T1R"`` for ``cell="1T1R", bias_scheme="half"``); None = ``"half"``.
+    default_cell : {"0T1R", "1T1R"}, default "0T1R"
+        The cell type when neither keyword names one.
+    implied_cell : {"0T1R", "1T1R"}, default "0T1R"
+        The cell type a ``bias_scheme`` given without ``cell`` stood for before the two were
+        separated (a passive array; a writer's circuit array).  When it differs from
+        ``default_cell`` the call is the deprecated spelling: it keeps its former meaning
+        with a DeprecationWarning asking for ``cell``.
+    warn : bool, default True
+        Warn on a deprecated spelling (False when reading a file written before the rename).
+    stacklevel : int, default 4
+        Stack level of the deprecation warnings.
+
+    Returns
+    -------
+    cell : str
+        One of ``CELLS``.
+    bias_scheme : str
+        One of ``BIAS_SCHEMES``.
+    """
+    if bias_scheme == "1T1R":
+        if cell not in (None, "1T1R"):
+            raise ConfigError(f"bias_scheme='1T1R' (deprecated: a 1T1R array) contradicts "
+                              f"cell={cell!r}; pass cell and a bias scheme in {list(BIAS_SCHEMES)}")
+        if warn:
+            warn_renamed("bias_scheme='1T1R'", "cell='1T1R' (bias_scheme='half')",
+                         stacklevel=stacklevel)
+        return "1T1R", "half"
+    scheme = "half" if bias_scheme is None else canonical_bias_scheme(
+        bias_scheme, warn=warn, stacklevel=stacklevel + 1)
+    if cell is None:
+        cell = default_cell if bias_scheme is None else implied_cell
+        if bias_scheme is not None and implied_cell != default_cell and warn:
+            warn_renamed(f"bias_scheme={bias_scheme!r} without cell",
+                         f"cell={implied_cell!r}, bias_scheme={scheme!r} (a bias scheme alone "
+                         f"will mean cell={default_cell!r})", stacklevel=stacklevel)
+    check_choice(cell, "cell", CELLS)
+    return cell, scheme
+
+
 KINDS = ("update", "program", "verify", "refresh")
 MODES = ("row-parallel", "cell-by-cell")
 
@@ -85,7 +154,7 @@ _CATEGORY = {"update": "write", "program": "write", "verify": "verify", "refresh
 class Pulse:
     """One pulse.
 
-    Attributes
+    Parameters
     ----------
     cells : ndarray of int, shape (k, 2)
         (word line, bit line) of each selected cell.
@@ -95,8 +164,8 @@ class Pulse:
         Pulse width, s.
     polarity : {"set", "reset", "read"}
         Direction of the pulse (``"read"``: a verify read).
-    bias_scheme : {"half", "third", "floating", "grounded", "1T1R"}
-        Bias of the unselected lines.
+    bias_scheme : {"half", "third", "floating", "grounded"}
+        Bias of the unselected lines (on a 1T1R array: of the bit lines the selected row sees).
     array : str
         Name of the array the pulse is applied to (e.g. ``"layer0/G-"``).
     kind : {"update", "program", "verify", "refresh"}
@@ -111,6 +180,8 @@ class Pulse:
         Energy in the line wires, the word-line driver resistances, the bit-line terminal
         resistances and the access transistors during the pulse, J (0 unless the pulse was
         solved through the array).
+    cell : {"0T1R", "1T1R"}, default "0T1R"
+        Cell type of the array (``"1T1R"``: the unselected rows' access transistors are off).
     """
 
     cells: np.ndarray
@@ -127,6 +198,7 @@ class Pulse:
     energy_word_drivers: float = 0.0
     energy_sense: float = 0.0
     energy_access: float = 0.0
+    cell: str = "0T1R"
 
     @property
     def total_energy(self) -> float:
@@ -145,6 +217,14 @@ class Pulse:
         """Deprecated: ``energy_word_drivers + energy_sense`` (J), the former lumped column."""
         warn_renamed("energy_drivers", "energy_word_drivers + energy_sense")
         return self.energy_word_drivers + self.energy_sense
+
+
+def _file_cell_scheme(row: dict) -> tuple[str, str]:
+    """(cell, bias scheme) of a pulse row of a schedule file, older versions mapped silently."""
+    scheme = row["bias_scheme"]
+    if scheme == "1T1R":                       # versions 1-2: the cell type as a scheme
+        return "1T1R", "half"
+    return row.get("cell", "0T1R"), _OLD_SCHEMES.get(scheme, scheme)
 
 
 def _codes(values, table, name):
@@ -172,7 +252,7 @@ class PulseSchedule:
     """
 
     # per-pulse columns
-    _PULSE = ("amplitude", "width", "polarity", "bias", "array", "kind",
+    _PULSE = ("amplitude", "width", "polarity", "cell", "bias", "array", "kind",
               *(f"e_{p}" for p in PULSE_ENERGY_PARTS))
     # per-cell-pulse columns
     _CELL = ("slot", "row", "col", "rep", "energy", "g_before", "g_after")
@@ -186,7 +266,8 @@ class PulseSchedule:
         self.amplitude = np.zeros(0)
         self.width = np.zeros(0)
         self.polarity = np.zeros(0, dtype=np.int8)
-        self.bias = np.zeros(0, dtype=np.int8)
+        self.cell = np.zeros(0, dtype=np.int8)        # per pulse: index into CELLS
+        self.bias = np.zeros(0, dtype=np.int8)        # per pulse: index into BIAS_SCHEMES
         self.array = np.zeros(0, dtype=np.int32)
         self.kind = np.zeros(0, dtype=np.int8)
         self.e_half_selected = np.zeros(0)  # per pulse, J: half-selected cells
@@ -206,7 +287,8 @@ class PulseSchedule:
     @classmethod
     def from_counts(cls, counts, *, amplitude: float, width: float, polarity: str,
                     array: str = "array", bias_scheme: str = "half", kind: str = "update",
-                    mode: str = "row-parallel", gap: float = 0.0) -> "PulseSchedule":
+                    mode: str = "row-parallel", gap: float = 0.0,
+                    cell: str | None = None) -> "PulseSchedule":
         """Pulses that give cell (i, j) ``counts[i, j]`` identical pulses.
 
         Parameters
@@ -221,14 +303,22 @@ class PulseSchedule:
             Direction (see :class:`Pulse`).
         array : str, default "array"
             Name of the array.
-        bias_scheme : {"half", "third", "floating", "grounded", "1T1R"}, default "half"
-            Bias of the unselected lines; ``"V/2"`` and ``"V/3"`` are deprecated spellings.
+        bias_scheme : {"half", "third", "floating", "grounded"}, default "half"
+            Bias of the unselected lines; ``"V/2"`` and ``"V/3"`` are deprecated spellings, and
+            ``"1T1R"`` a deprecated spelling of ``cell="1T1R"`` (with ``"half"``).
         kind : {"update", "program", "verify", "refresh"}, default "update"
             Why the pulses are applied.
         mode : {"row-parallel", "cell-by-cell"}, default "row-parallel"
             How cells are grouped into pulses.
         gap : float, default 0.0
             Time between consecutive pulses, s.
+        cell : {"0T1R", "1T1R"} or None, default None
+            Cell type of the array; None = ``"0T1R"`` (passive).
+
+        Returns
+        -------
+        PulseSchedule
+            Energies and conductances not yet filled in (NaN).
         """
         counts = np.asarray(counts)
         if counts.ndim != 2 or not np.issubdtype(counts.dtype, np.integer) or np.any(counts < 0):
@@ -237,7 +327,7 @@ class PulseSchedule:
         check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
         check_scalar(width, "width", low=0.0, low_open=True, unit="s")
         check_choice(polarity, "polarity", POLARITIES)
-        bias_scheme = canonical_bias_scheme(bias_scheme)
+        cell, bias_scheme = cell_and_scheme(cell, bias_scheme, stacklevel=5)
         check_choice(kind, "kind", KINDS)
         sched = cls(mode=mode, gap=gap)
         rows, cols = np.nonzero(counts)
@@ -261,6 +351,7 @@ class PulseSchedule:
         sched.amplitude = np.full(n_pulses, float(amplitude))
         sched.width = np.full(n_pulses, float(width))
         sched.polarity = np.full(n_pulses, POLARITIES.index(polarity), dtype=np.int8)
+        sched.cell = np.full(n_pulses, CELLS.index(cell), dtype=np.int8)
         sched.bias = np.full(n_pulses, BIAS_SCHEMES.index(bias_scheme), dtype=np.int8)
         sched.array = np.zeros(n_pulses, dtype=np.int32)
         sched.kind = np.full(n_pulses, KINDS.index(kind), dtype=np.int8)
@@ -302,7 +393,7 @@ class PulseSchedule:
             slots.append(s.slot + slot_offset)
             slot_offset += s.n_pulses
         out.arrays = names
-        for name in ("amplitude", "width", "polarity", "bias", "kind",
+        for name in ("amplitude", "width", "polarity", "cell", "bias", "kind",
                      *(f"e_{p}" for p in PULSE_ENERGY_PARTS), "row", "col", "rep", "energy",
                      "g_before", "g_after"):
             setattr(out, name, np.concatenate([getattr(s, name) for s in schedules]))
@@ -373,7 +464,7 @@ class PulseSchedule:
                      array=self.arrays[self.array[p]], kind=KINDS[self.kind[p]],
                      t_start=float(self.t_start[p]), energy=self.energy[lo:hi].copy(),
                      **{f"energy_{part}": float(getattr(self, f"e_{part}")[p])
-                        for part in PULSE_ENERGY_PARTS})
+                        for part in PULSE_ENERGY_PARTS}, cell=CELLS[self.cell[p]])
 
     def __iter__(self):
         for p in range(self.n_pulses):
@@ -476,7 +567,7 @@ class PulseSchedule:
         return [{"pulse": p, "t_start_s": float(t0[p]), "array": self.arrays[self.array[p]],
                  "kind": KINDS[self.kind[p]], "polarity": POLARITIES[self.polarity[p]],
                  "amplitude_V": float(self.amplitude[p]), "width_s": float(self.width[p]),
-                 "bias_scheme": BIAS_SCHEMES[self.bias[p]],
+                 "cell": CELLS[self.cell[p]], "bias_scheme": BIAS_SCHEMES[self.bias[p]],
                  "cells": np.stack([self.row[b[p]:b[p + 1]], self.col[b[p]:b[p + 1]]], 1).tolist(),
                  "energy_cells_J": [None if np.isnan(e) else float(e)
                                     for e in self.energy[b[p]:b[p + 1]]],
@@ -492,7 +583,8 @@ class PulseSchedule:
         head = (f"PulseSchedule: {self.n_pulses:,} pulses, {self.n_cell_pulses:,} cell pulses, "
                 f"{self.mode}, duration {self.duration:.4g} s, energy {self.total_energy:.4g} J")
         lines = [head, f"{'#':>6} {'t_start/s':>11} {'array':<12} {'kind':<8} {'pol':<6} "
-                       f"{'V':>6} {'width/s':>9} {'bias':<8} {'cells':>6} {'E/J':>10}"]
+                       f"{'V':>6} {'width/s':>9} {'cell':<5} {'bias':<8} {'cells':>6} "
+                       f"{'E/J':>10}"]
         t0 = self.t_start
         counts = self.cells_per_pulse()
         shown = list(range(min(self.n_pulses, 10)))
@@ -503,7 +595,8 @@ class PulseSchedule:
             lines.append(f"{p:>6} {t0[p]:>11.4g} {self.arrays[self.array[p]]:<12} "
                          f"{KINDS[self.kind[p]]:<8} {POLARITIES[self.polarity[p]]:<6} "
                          f"{self.amplitude[p]:>6.3g} {self.width[p]:>9.3g} "
-                         f"{BIAS_SCHEMES[self.bias[p]]:<8} {counts[p]:>6} {e:>10.4g}")
+                         f"{CELLS[self.cell[p]]:<5} {BIAS_SCHEMES[self.bias[p]]:<8} "
+                         f"{counts[p]:>6} {e:>10.4g}")
         if self.n_pulses > len(shown):
             lines.append(f"... {self.n_pulses - len(shown):,} more pulses")
         return "\n".join(lines)
@@ -514,14 +607,14 @@ class PulseSchedule:
 
     # ------------------------------------------------------------------ serialisation
     def to_json(self, path: str | Path | None = None) -> str:
-        """JSON document (format ``xbar-pulse-schedule``, version 2); written to ``path`` if given.
+        """JSON document (format ``xbar-pulse-schedule``, version 3); written to ``path`` if given.
 
         Parameters
         ----------
         path : str, Path or None
             File to write (None: only return the text).
         """
-        doc = {"format": "xbar-pulse-schedule", "version": 2, "mode": self.mode,
+        doc = {"format": "xbar-pulse-schedule", "version": 3, "mode": self.mode,
                "gap_s": self.gap, "units": {"amplitude": "V", "width": "s", "energy": "J",
                                             "g": "S", "t_start": "s"},
                "pulses": self.to_table()}
@@ -532,7 +625,9 @@ class PulseSchedule:
         """Rebuild a schedule from :meth:`to_json` output (a path or the JSON text).
 
         Files of version 1 (bias schemes ``"V/2"``/``"V/3"``, ``energy_half_select_J`` and the
-        lumped ``energy_drivers_J``, loaded as ``e_word_drivers``) are read too.
+        lumped ``energy_drivers_J``, loaded as ``e_word_drivers``) and version 2 are read too,
+        without a warning: they have no ``cell``, which is ``"0T1R"`` unless the bias scheme is
+        the former ``"1T1R"`` (read as ``cell="1T1R"``, ``bias_scheme="half"``).
 
         Parameters
         ----------
@@ -548,8 +643,9 @@ class PulseSchedule:
         s.amplitude = np.array([p["amplitude_V"] for p in pulses], dtype=float)
         s.width = np.array([p["width_s"] for p in pulses], dtype=float)
         s.polarity = _codes([p["polarity"] for p in pulses], POLARITIES, "polarity")
-        s.bias = _codes([_OLD_SCHEMES.get(p["bias_scheme"], p["bias_scheme"]) for p in pulses],
-                        BIAS_SCHEMES, "bias_scheme")
+        cells_schemes = [_file_cell_scheme(p) for p in pulses]
+        s.cell = _codes([c for c, _ in cells_schemes], CELLS, "cell")
+        s.bias = _codes([b for _, b in cells_schemes], BIAS_SCHEMES, "bias_scheme")
         s.kind = _codes([p["kind"] for p in pulses], KINDS, "kind")
         s.array = np.array([s.arrays.index(p["array"]) for p in pulses], dtype=np.int32)
         old = {"half_selected": "energy_half_select_J", "word_drivers": "energy_drivers_J"}
@@ -573,7 +669,7 @@ class PulseSchedule:
 
     def to_csv(self, path: str | Path) -> Path:
         """One row per (cell, pulse): pulse, t_start_s, array, row, col, kind, polarity,
-        amplitude_V, width_s, bias_scheme, energy_J, energy_half_selected_J, energy_wires_J,
+        amplitude_V, width_s, cell, bias_scheme, energy_J, energy_half_selected_J, energy_wires_J,
         energy_word_drivers_J, energy_sense_J, energy_access_J (per pulse, on its first cell),
         g_before_S, g_after_S.
 
@@ -588,7 +684,7 @@ class PulseSchedule:
         with open_atomic(path, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["pulse", "t_start_s", "array", "row", "col", "kind", "polarity",
-                        "amplitude_V", "width_s", "bias_scheme", "energy_J",
+                        "amplitude_V", "width_s", "cell", "bias_scheme", "energy_J",
                         *(f"energy_{part}_J" for part in PULSE_ENERGY_PARTS),
                         "g_before_S", "g_after_S"])
             for q in range(self.n_cell_pulses):
@@ -596,7 +692,8 @@ class PulseSchedule:
                 w.writerow([p, repr(float(t0[p])), self.arrays[self.array[p]], self.row[q],
                             self.col[q], KINDS[self.kind[p]], POLARITIES[self.polarity[p]],
                             repr(float(self.amplitude[p])), repr(float(self.width[p])),
-                            BIAS_SCHEMES[self.bias[p]], repr(float(self.energy[q])),
+                            CELLS[self.cell[p]], BIAS_SCHEMES[self.bias[p]],
+                            repr(float(self.energy[q])),
                             *([repr(float(getattr(self, f"e_{part}")[p]))
                                for part in PULSE_ENERGY_PARTS]
                               if first[q] else [""] * len(PULSE_ENERGY_PARTS)),
@@ -606,7 +703,9 @@ class PulseSchedule:
     def plot(self, ax=None, n_cols: int | None = None):
         """Raster of the schedule: pulse start time (s) vs cell index ``row·n_cols + col``.
 
-        Marker colour shows the polarity (set, reset, read); returns the matplotlib Axes.
+        Marker colour shows the polarity (set, reset, read); returns the matplotlib Axes
+        (:func:`xbar.plot.pulse_schedule_plot`: a new figure is a ``matplotlib.figure.Figure``
+        built without pyplot).
 
         Parameters
         ----------
@@ -615,23 +714,8 @@ class PulseSchedule:
         n_cols : int or None
             Columns of the array for the cell index (None: the largest column + 1).
         """
-        import matplotlib.pyplot as plt
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
-        n_cols = int(self.col.max()) + 1 if n_cols is None and self.n_cell_pulses else (n_cols or 1)
-        t = self.t_start[self.slot] if self.n_cell_pulses else np.zeros(0)
-        pol = self.polarity[self.slot]
-        for code, (name, colour) in enumerate(zip(POLARITIES, ("tab:red", "tab:blue", "0.5"))):
-            m = pol == code
-            if m.any():
-                ax.scatter(t[m], self.row[m] * n_cols + self.col[m], s=4, c=colour, label=name,
-                           marker="|")
-        ax.set_xlabel("pulse start time (s)")
-        ax.set_ylabel("cell index (row·N + col)")
-        ax.set_title(f"{self.n_pulses:,} pulses ({self.mode}), {self.duration:.3g} s")
-        if self.n_cell_pulses:
-            ax.legend(loc="upper right", fontsize="small")
-        return ax
+        from ..plot import pulse_schedule_plot
+        return pulse_schedule_plot(self, ax, n_cols=n_cols)
 
     # ------------------------------------------------------------------ filling in results
     @renamed_kwarg(energy_half_select="energy_half_selected", energy_drivers="energy_word_drivers")

@@ -114,16 +114,16 @@ class Ramp:
 class VerifyOutcome:
     """What :func:`run_program_verify` did, per cell (arrays of the target's shape).
 
-    Attributes
+    Parameters
     ----------
     converged : bool ndarray
         Cell within its band at its last verify read (True for cells outside the mask).
     g_read : ndarray
         Last verify read, S (NaN for cells never read).
     n_pulses : int ndarray
-        Write pulses applied.
+        Write pulses applied (count).
     n_reads : int ndarray
-        Verify reads.
+        Verify reads (count).
     """
 
     converged: np.ndarray

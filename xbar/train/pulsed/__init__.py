@@ -25,10 +25,11 @@ training issue for the adapter): an object with
 
 Energy of one cell pulse: ``E = V·t·(I(V, G_before) + I(V, G_after)) / 2`` (trapezoid over the
 state change, J). A verify read: ``V_r · I(V_r, G) · t_r``. Half-selected cells of a row-parallel
-pulse (bias ``"half"``: the rest of the selected row and the selected columns' cells on other rows
-see V/2; ``"third"``: every unselected cell sees V/3; ``"1T1R"``: none, access transistors off) are
-booked with the conductances at the start of the update and ideal wires
-(:mod:`xbar.pulses.energy`).  This device-level
+pulse on a passive array (writer ``cell="0T1R"``; bias ``"half"``: the rest of the selected row
+and the selected columns' cells on other rows see V/2; ``"third"``: every unselected cell sees
+V/3) are booked with the conductances at the start of the update and ideal wires
+(:mod:`xbar.pulses.energy`); on a 1T1R array (``cell="1T1R"``, the writers' default) the
+unselected rows' access transistors are off and none are booked.  This device-level
 estimate is the default because it is cheap; with a :class:`~xbar.train.WriteCircuit` on the writer every
 row-parallel pulse is instead solved through its tile (``xbar.Crossbar.apply_pulse``: wires,
 drivers, sense terminals, access transistors, the cells' I-V): each selected device is pulsed with

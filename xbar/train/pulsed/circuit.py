@@ -11,7 +11,7 @@ from ..._random import check_random_state
 from ..._validation import check_scalar
 from ...exceptions import ConfigError
 from ...pulses.energy import pulse_energy
-from ...pulses.schedule import PulseSchedule, canonical_bias_scheme
+from ...pulses.schedule import PulseSchedule, cell_and_scheme
 from .pairs import PairArray
 
 __all__ = ["WriteCircuit"]
@@ -26,15 +26,15 @@ class WriteCircuit:
     ``array.max_rows`` word lines and ``array.max_cols`` bit lines, each output a pair of
     adjacent columns ``[G⁺, G⁻]`` (``xbar.periphery.tiling.interleave_pairs``).  A pulse on
     row ``i`` drives that word line at ``±amplitude`` and the selected bit lines at 0 V, the
-    other lines per the bias scheme (``"half"``, ``"third"``, or ``"1T1R"``: ``"half"`` on a 1T1R
-    array whose gates are open on the selected row only).  The cells' conductances are held at
-    their values before the pulse during the solve.
+    other lines per the bias scheme (``"half"`` or ``"third"``; on a 1T1R array the gates are
+    open on the selected row only, so the scheme sets the bit lines that row sees).  The cells'
+    conductances are held at their values before the pulse during the solve.
 
     Parameters
     ----------
     array : xbar.periphery.ArrayConfig or None
-        Tile size, wire resistances (ohm), cell type and access resistance; None = ``ArrayConfig()``
-        (256 x 256, 1 ohm), with ``cell="1T1R"`` needed for the ``"1T1R"`` bias scheme.
+        Tile size, wire resistances (ohm), cell type and access resistance (ohm); None =
+        ``ArrayConfig()`` (256 x 256, 1 ohm, 0T1R).  A writer's ``cell`` must match ``array.cell``.
     r_driver : float, default 10.0
         Output resistance of the word-line drivers during a write, ohm (as the read DAC default).
     r_sense : float, default 10.0
@@ -58,6 +58,19 @@ class WriteCircuit:
         check_scalar(self.r_driver, "r_driver", low=0.0, unit="ohm")
         check_scalar(self.r_sense, "r_sense", low=0.0, unit="ohm")
 
+    def _scheme(self, bias_scheme: str) -> str:
+        """The bias scheme of a solved write ("half"/"third"; "1T1R" deprecated, on 1T1R arrays)."""
+        cell, scheme = cell_and_scheme(None, bias_scheme, default_cell=self.array.cell,
+                                       implied_cell=self.array.cell, stacklevel=6)
+        if cell != self.array.cell:
+            raise ConfigError("cell '1T1R' (bias_scheme='1T1R') needs WriteCircuit(array="
+                              f"ArrayConfig(cell='1T1R', r_access=...)), got "
+                              f"cell={self.array.cell!r}")
+        if scheme not in ("half", "third"):
+            raise ConfigError(f"bias_scheme must be 'half' or 'third' for a solved write, "
+                              f"got {scheme!r}")
+        return scheme
+
     def solve_row(self, pairs: PairArray, which: str, row: int, cols: np.ndarray, *,
                   amplitude: float, width: float, sign: int,
                   bias_scheme: str) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +92,9 @@ class WriteCircuit:
             Pulse width, s.
         sign : {+1, -1}
             Polarity of the word-line voltage.
-        bias_scheme : {"half", "third", "1T1R"}
-            Bias of the unselected lines.
+        bias_scheme : {"half", "third"}
+            Bias of the unselected lines (``"1T1R"``: deprecated spelling of ``"half"`` on a
+            1T1R array).
 
         Returns
         -------
@@ -93,14 +107,7 @@ class WriteCircuit:
         from ...circuit import Crossbar
         from ...periphery.tiling import interleave_pairs, pair_column, plan_tiles
         a = self.array
-        bias_scheme = canonical_bias_scheme(bias_scheme)
-        if bias_scheme == "1T1R" and a.cell != "1T1R":
-            raise ConfigError("bias_scheme '1T1R' needs WriteCircuit(array=ArrayConfig(cell='1T1R', "
-                              f"r_access=...)), got cell={a.cell!r}")
-        if bias_scheme not in ("half", "third", "1T1R"):
-            raise ConfigError(f"bias_scheme must be 'half', 'third' or '1T1R' for a solved write, "
-                              f"got {bias_scheme!r}")
-        scheme = "half" if bias_scheme == "1T1R" else bias_scheme
+        scheme = self._scheme(bias_scheme)
         side = 0 if which == "+" else 1
         kw = a.crossbar_kwargs(self.r_driver, self.r_sense)
         if self.device_iv and pairs.arrays:
@@ -143,8 +150,9 @@ class WriteCircuit:
             Pulse amplitude at the drivers, V.
         width : float
             Pulse width, s.
-        bias_scheme : {"half", "third", "1T1R"}
-            Bias of the unselected lines.
+        bias_scheme : {"half", "third"}
+            Bias of the unselected lines (``"1T1R"``: deprecated spelling of ``"half"`` on a
+            1T1R array).
         random_state : None, int or Generator
             Cycle-noise stream (a Generator is used as is; deprecated name: ``rng``).
         """
@@ -152,6 +160,7 @@ class WriteCircuit:
             raise ConfigError("a WriteCircuit needs pairs on xbar.devices arrays (per-cell "
                               "voltages), got a stateless device")
         random_state = check_random_state(random_state)
+        bias_scheme = self._scheme(bias_scheme)
         arr = pairs.arrays[which]
         G = pairs.side(which)
         sign = arr.model.set_polarity * (1 if polarity == "set" else -1)

@@ -90,7 +90,7 @@ class PulsedLayer(WeightAccessors):
         name : str, default "layer"
             Layer name (ledger tag, array labels).
         w_max : float, default 1.0
-            Weight of a pair at full window.
+            Weight of a pair at full window (weight units).
         g_high : float or None
             Conductance of the larger device of each pair, S; None = G_max.
         fabrication_state : None | int | Generator
@@ -174,7 +174,7 @@ class PulsedLayer(WeightAccessors):
         Parameters
         ----------
         x : (B, n_in) ndarray
-            Inputs.
+            Inputs (input units).
         delta : (B, n_out) ndarray
             Per-sample weight-change factors (weight units per input unit).
         """
@@ -240,7 +240,7 @@ def pulsed_layer_factory(device, writer: Writer | None = None, mapping=None, *,
     mapping : PulseMapping or None
         The pulse mapping.
     w_max : float, default 1.0
-        Weight of a pair at full window.
+        Weight of a pair at full window (weight units).
     ledger : EnergyLedger or None
         Where pulse energies (J) are booked.
     reader : callable or None
@@ -248,7 +248,7 @@ def pulsed_layer_factory(device, writer: Writer | None = None, mapping=None, *,
     keep_schedules : int, default 0
         Schedules kept per layer.
     init_scale : float, default 1.0
-        Scale of the initial weights.
+        Scale of the initial weights (dimensionless).
     g_high : float or None
         Conductance of the larger device of each pair, S; None = G_max.
     """

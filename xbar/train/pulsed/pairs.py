@@ -10,7 +10,7 @@ from ..._random import check_random_state
 from ..._validation import as_float_array
 from ...exceptions import ConfigError
 from ...pulses.energy import device_current, half_selected_energy, pulse_energy
-from ...pulses.schedule import PulseSchedule, canonical_bias_scheme
+from ...pulses.schedule import PulseSchedule, cell_and_scheme
 
 __all__ = ["DeviceModelView", "PairArray"]
 
@@ -130,7 +130,7 @@ class PairArray:
     @renamed_kwarg(rng="random_state")
     def pulse_cells(self, which: str, counts: np.ndarray, *, polarity: str, amplitude: float,
                     width: float, bias_scheme: str, kind: str, mode: str,
-                    random_state, circuit: Any = None) -> PulseSchedule:
+                    random_state, circuit: Any = None, cell: str | None = None) -> PulseSchedule:
         """Apply ``counts`` identical pulses to the cells of one side; return the filled schedule.
 
         Parameters
@@ -145,8 +145,10 @@ class PairArray:
             Pulse amplitude, V.
         width : float
             Pulse width, s.
-        bias_scheme : {"half", "third", "floating", "grounded", "1T1R"}
-            Bias of the unselected lines (energies of the half-selected cells).
+        bias_scheme : {"half", "third", "floating", "grounded"}
+            Bias of the unselected lines (energies of the half-selected cells; ``"V/2"``,
+            ``"V/3"`` and ``"1T1R"``, meaning ``cell="1T1R"`` with ``"half"``, are deprecated
+            spellings).
         kind : {"update", "program", "verify", "refresh"}
             Why the pulses are applied (ledger category).
         mode : {"row-parallel", "cell-by-cell"}
@@ -156,6 +158,10 @@ class PairArray:
         circuit : WriteCircuit or None
             With ``mode="row-parallel"``, solve every pulse through its tile
             (:meth:`WriteCircuit.apply_rows`); None = the device-level estimate.
+        cell : {"0T1R", "1T1R"} or None, default None
+            Cell type of the array (a 1T1R array has no half-selected cells off the selected
+            row); None = the circuit array's cell type, else ``"0T1R"``.  It must match the
+            circuit's array.
 
         Returns
         -------
@@ -164,10 +170,16 @@ class PairArray:
         """
         random_state = check_random_state(random_state)
         G = self.side(which)
-        bias_scheme = canonical_bias_scheme(bias_scheme)
+        c0 = circuit.array.cell if circuit is not None else "0T1R"
+        cell, bias_scheme = cell_and_scheme(cell, bias_scheme, default_cell=c0, implied_cell=c0,
+                                            stacklevel=5)
+        if circuit is not None and cell != c0:
+            raise ConfigError(f"cell={cell!r} does not match the write circuit's array "
+                              f"(ArrayConfig(cell={c0!r}))")
         sched = PulseSchedule.from_counts(counts, amplitude=amplitude, width=width,
                                           polarity=polarity, array=self.label(which),
-                                          bias_scheme=bias_scheme, kind=kind, mode=mode)
+                                          bias_scheme=bias_scheme, kind=kind, mode=mode,
+                                          cell=cell)
         if sched.n_cell_pulses == 0:
             return sched
         if circuit is not None and mode == "row-parallel":
@@ -189,7 +201,7 @@ class PairArray:
         return sched
 
     def read_cells(self, which: str, mask: np.ndarray, *, v_read: float, t_read: float,
-                   kind: str) -> PulseSchedule:
+                   kind: str, cell: str = "1T1R") -> PulseSchedule:
         """Verify reads (one cell at a time) of the masked cells of one side.
 
         Parameters
@@ -204,11 +216,19 @@ class PairArray:
             Read time, s.
         kind : {"verify", "refresh"}
             Ledger category of the reads.
+        cell : {"0T1R", "1T1R"}, default "1T1R"
+            Cell type recorded with the reads (a read books the read cell's energy only).
+
+        Returns
+        -------
+        PulseSchedule
+            Cell by cell, with the read energies (J) and the conductances read (S).
         """
         G = self.side(which)
         sched = PulseSchedule.from_counts(mask.astype(np.int64), amplitude=v_read, width=t_read,
                                           polarity="read", array=self.label(which),
-                                          bias_scheme="1T1R", kind=kind, mode="cell-by-cell")
+                                          cell=cell, bias_scheme="half", kind=kind,
+                                          mode="cell-by-cell")
         g = G[sched.row, sched.col]
         sched.set_results(v_read * t_read * np.abs(device_current(self.device, v_read, g)), g, g)
         return sched

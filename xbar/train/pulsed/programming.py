@@ -5,7 +5,7 @@ import numpy as np
 
 from ..._deprecate import renamed_kwarg, warn_renamed
 from ..._random import check_random_state
-from ...pulses.schedule import PulseSchedule
+from ...pulses.schedule import PulseSchedule, cell_and_scheme
 from ...pulses.verify import Ramp, run_program_verify
 from .pairs import PairArray
 
@@ -18,7 +18,8 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
                    atol: float, max_pulses: int, set_ramp: Ramp, reset_ramp: Ramp,
                    width: float, v_read: float, t_read: float, kind: str,
                    random_state, rtol: float = 0.0, allow_set: bool = True,
-                   bias_scheme: str = "1T1R") -> tuple[list[PulseSchedule], np.ndarray]:
+                   cell: str | None = None,
+                   bias_scheme: str | None = None) -> tuple[list[PulseSchedule], np.ndarray]:
     """Incremental-step program-and-verify of the masked cells of one side towards ``target``.
 
     The loop of :func:`xbar.pulses.verify.run_program_verify` with noiseless verify reads of the
@@ -30,7 +31,7 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
     Parameters
     ----------
     pairs : PairArray
-        The pairs.
+        The pairs (conductances in S).
     which : {"+", "-"}
         Side programmed.
     target : (M, N) ndarray
@@ -40,7 +41,7 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
     atol : float
         Absolute verify band, S.
     max_pulses : int
-        Pulses per cell before giving up.
+        Pulses per cell before giving up (>= 1).
     set_ramp, reset_ramp : Ramp
         SET and RESET amplitudes, V.  A ``(start, stop, step)`` tuple (V) is a deprecated
         spelling.
@@ -58,8 +59,12 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
         Relative verify band (fraction of the target).
     allow_set : bool, default True
         False: reset-only (a cell below its target is done).
-    bias_scheme : str, default "1T1R"
-        Bias scheme of the pulses (cell by cell).
+    cell : {"0T1R", "1T1R"} or None, default None
+        Cell type of the array; None = ``"1T1R"`` (no half-selected cells booked).
+    bias_scheme : {"half", "third", "floating", "grounded"} or None, default None
+        Bias of the unselected lines during the pulses (cell by cell); None = ``"half"``.
+        ``"1T1R"`` is a deprecated spelling of ``cell="1T1R"``; a bias scheme without ``cell``
+        is the deprecated spelling of a passive array (``cell="0T1R"``).
 
     Returns
     -------
@@ -69,6 +74,7 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
         Cells not within the band after ``max_pulses``.
     """
     random_state = check_random_state(random_state)
+    cell, bias_scheme = cell_and_scheme(cell, bias_scheme, default_cell="1T1R", stacklevel=5)
     ramps = []
     for name, ramp in (("set_ramp", set_ramp), ("reset_ramp", reset_ramp)):
         if not isinstance(ramp, Ramp):
@@ -82,7 +88,8 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
     scheds: list[PulseSchedule] = []
 
     def read(sel):
-        scheds.append(pairs.read_cells(which, sel, v_read=v_read, t_read=t_read, kind=read_kind))
+        scheds.append(pairs.read_cells(which, sel, v_read=v_read, t_read=t_read, kind=read_kind,
+                                       cell=cell))
         return G
 
     def pulse(active, direction, amplitude, level):
@@ -92,7 +99,7 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
                 cells = sel & (level == r)
                 amp = float(amplitude[cells][0])
                 scheds.append(pairs.pulse_cells(which, cells.astype(np.int64), polarity=polarity,
-                                                amplitude=amp, width=width,
+                                                amplitude=amp, width=width, cell=cell,
                                                 bias_scheme=bias_scheme, kind=kind,
                                                 mode="cell-by-cell", random_state=random_state))
 

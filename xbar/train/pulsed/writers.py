@@ -11,7 +11,7 @@ from ..._deprecate import renamed_kwarg, warn_renamed
 from ..._random import check_random_state
 from ..._validation import check_choice, check_scalar
 from ...exceptions import ConfigError
-from ...pulses.schedule import MODES, PulseSchedule, canonical_bias_scheme
+from ...pulses.schedule import MODES, PulseSchedule, cell_and_scheme
 from ...pulses.verify import Ramp
 from .circuit import WriteCircuit
 from .pairs import PairArray
@@ -105,17 +105,26 @@ class ResetOnlyWriter:
         RESET pulse amplitude, V (sub-1 V; docs/references.rst, ref-read-write-energy illustration, 0.8 V).
     width : float, default 100e-9
         RESET pulse width, s.
-    bias_scheme : {"1T1R", "half", "third"}, default "1T1R"
-        Bias of unselected lines (1T1R: unselected rows' transistors off; ``"V/2"``/``"V/3"``:
-        deprecated spellings of ``"half"``/``"third"``).
+    cell : {"1T1R", "0T1R"} or None, default None
+        Cell type of the arrays; None = ``"1T1R"``.  On a 1T1R array the unselected rows'
+        access transistors are off: the device-level estimate books no half-selected energy
+        (a solved pulse, ``circuit``, has the selected row's half-selected cells).  With a
+        ``circuit`` it must match ``circuit.array.cell``.
+    bias_scheme : {"half", "third"} or None, default None
+        Bias of the unselected lines (on a 1T1R array: of the bit lines the selected row
+        sees); None = ``"half"``.  Deprecated spellings: ``"V/2"``/``"V/3"``; ``"1T1R"`` for
+        ``cell="1T1R"``; a bias scheme without ``cell`` for ``cell="0T1R"`` (or the circuit
+        array's cell type), its former meaning.
     mode : {"row-parallel", "cell-by-cell"}, default "row-parallel"
         Grouping of the update pulses.
     refresh_margin : float, default 0.1
-        A pair is refreshed when both devices are below ``g_min + refresh_margin·(g_max − g_min)``.
+        A pair is refreshed when both devices are below ``g_min + refresh_margin·(g_max − g_min)``
+        (a fraction of the window, in [0, 1]).
     set_amplitude : float, default 1.5
         SET pulse amplitude of a refresh, V (docs/references.rst, ref-read-write-energy: SET ~1–2 V).
     set_level : float, default 0.9
-        A refresh SETs both devices (SET-and-verify) to ``g_min + set_level·(g_max − g_min)``.
+        A refresh SETs both devices (SET-and-verify) to ``g_min + set_level·(g_max − g_min)``
+        (a fraction of the window, in [``refresh_margin``, 1]).
     set_width : float, default 100e-9
         SET pulse width, s.
     window_rtol : float, default 0.05
@@ -132,11 +141,17 @@ class ResetOnlyWriter:
         Solve every row-parallel update pulse through its tile (energies of wires, drivers and
         half-selected cells from the solve, each device pulsed with the voltage it sees); None =
         the device-level estimate (:mod:`xbar.pulses.energy`). Refresh pulses stay device-level.
+
+    Notes
+    -----
+    The refresh's program-and-verify pulses are booked cell by cell as on a 1T1R array (no
+    half-selected energy) whatever ``cell`` is, as before the cell type was a field.
     """
 
     amplitude: float = 0.8
     width: float = 100e-9
-    bias_scheme: str = "1T1R"
+    cell: str | None = None
+    bias_scheme: str | None = None
     mode: str = "row-parallel"
     refresh_margin: float = 0.1
     set_amplitude: float = 1.5
@@ -153,22 +168,24 @@ class ResetOnlyWriter:
     def __post_init__(self) -> None:
         for f in ("amplitude", "width", "set_amplitude", "set_width", "v_read", "t_read"):
             check_scalar(getattr(self, f), f, low=0.0, low_open=True)
-        self.bias_scheme = canonical_bias_scheme(self.bias_scheme)
-        check_choice(self.bias_scheme, "bias_scheme", ("1T1R", "half", "third"))
+        if self.circuit is not None and not isinstance(self.circuit, WriteCircuit):
+            raise ConfigError(f"circuit must be a WriteCircuit or None, got "
+                              f"{type(self.circuit).__name__}")
+        implied = self.circuit.array.cell if self.circuit is not None else "0T1R"
+        self.cell, self.bias_scheme = cell_and_scheme(self.cell, self.bias_scheme,
+                                                      default_cell="1T1R", implied_cell=implied,
+                                                      stacklevel=6)
+        check_choice(self.bias_scheme, "bias_scheme", ("half", "third"))
         check_choice(self.mode, "mode", MODES)
         check_scalar(self.refresh_margin, "refresh_margin", low=0.0, high=1.0)
         check_scalar(self.set_level, "set_level", low=self.refresh_margin, high=1.0)
         check_scalar(self.window_rtol, "window_rtol", low=0.0, low_open=True, high=1.0)
         check_scalar(self.max_pulses, "max_pulses", low=1, integer=True)
-        if self.circuit is not None and not isinstance(self.circuit, WriteCircuit):
-            raise ConfigError(f"circuit must be a WriteCircuit or None, got "
-                              f"{type(self.circuit).__name__}")
-        if (self.circuit is not None and self.bias_scheme == "1T1R"
-                and self.circuit.array.cell != "1T1R"):
-            raise ConfigError("bias_scheme '1T1R' needs a circuit array of 1T1R cells "
-                              "(WriteCircuit(array=ArrayConfig(cell='1T1R', r_access=...))), got "
-                              f"cell={self.circuit.array.cell!r}; or choose bias_scheme 'half' / "
-                              "'third'")
+        if self.circuit is not None and self.circuit.array.cell != self.cell:
+            raise ConfigError(f"cell {self.cell!r} needs a circuit array of {self.cell} cells "
+                              f"(WriteCircuit(array=ArrayConfig(cell={self.cell!r}, ...))), got "
+                              f"cell={self.circuit.array.cell!r}; or choose "
+                              f"cell={self.circuit.array.cell!r}")
 
     def nominal_dG(self, device, random_state) -> float:
         """Mean |ΔG| of one update pulse from mid-window, S (256 draws).
@@ -201,7 +218,8 @@ class ResetOnlyWriter:
         """
         random_state = check_random_state(random_state)
         common: dict[str, Any] = dict(polarity="reset", amplitude=self.amplitude,
-                                      width=self.width, bias_scheme=self.bias_scheme,
+                                      width=self.width, cell=self.cell,
+                                      bias_scheme=self.bias_scheme,
                                       kind="update", mode=self.mode,
                                       random_state=random_state, circuit=self.circuit)
         scheds = [pairs.pulse_cells("-", np.maximum(counts, 0), **common),   # raise w
