@@ -5,6 +5,7 @@ Set ``XBAR_DEBUG_KERNELS=1`` to build with bounds checking and without ``-O3`` (
 ``XBAR_SANITIZE=address`` to add AddressSanitizer (``.ci/asan`` builds both into a throwaway copy
 and runs the kernel tests under it; the host Python then needs libasan preloaded).
 """
+
 import os
 import sys
 from pathlib import Path

@@ -5,14 +5,20 @@ targets do not apply (fixed costs dominate small problems, and speed-up ratios g
 a quick run says that the full-size target is not assessed instead of printing it next to a
 small-size number as if it were comparable.
 """
+
 from __future__ import annotations
 
-_OPS = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b,
-        ">": lambda a, b: a > b}
+_OPS = {
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+}
 
 
-def target(value: float, op: str, goal: float, unit: str = "", *, full_size: str,
-           quick: bool = False) -> str:
+def target(
+    value: float, op: str, goal: float, unit: str = "", *, full_size: str, quick: bool = False
+) -> str:
     """``"target >= 100x at 256x256: met"`` for ``value`` against ``goal``, or in a quick run
     ``"target >= 100x is for 256x256: not assessed in a quick run"``."""
     if op not in _OPS:

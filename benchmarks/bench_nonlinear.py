@@ -8,6 +8,7 @@ Case (issue 3): I = G·v0·sinh(V/v0), v0 = 0.25 V, G ~ U[1e-6, 1e-4] S, inputs 
   1. Newton with scipy ``splu`` refactorised at every step (same start, same tolerance).
   2. ngspice (behavioural current sources with the same I-V), operating point.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,9 @@ from _targets import target  # benchmarks/_targets.py (the script's directory is
 def case(n, rng):
     G = rng.uniform(1e-6, 1e-4, (n, n))
     v = rng.uniform(0.0, 1.0, n)
-    xb = xbar.Crossbar(G, r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0,
-                       iv=xbar.iv.Sinh(0.25))
+    xb = xbar.Crossbar(
+        G, r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0, iv=xbar.iv.Sinh(0.25)
+    )
     return xb, v
 
 
@@ -38,7 +40,7 @@ def newton_splu(xb, v, rtol=1e-12):
     n = xb.shape[1]
     net = xb.network()
     prob = build_problem(net, v[None], np.zeros((1, n)))
-    X = direct.solve(net, prob)                     # linear start, as xbar does
+    X = direct.solve(net, prob)  # linear start, as xbar does
     cells = newton.CellModel(xb.iv, xb.G, xb.r_access, xb.select)
     F, g = newton.residual(net, prob, cells, X)
     X0 = np.where(np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0, X, 0.0)
@@ -48,8 +50,12 @@ def newton_splu(xb, v, rtol=1e-12):
     while fn > tol and steps < 50:
         jac = Network(g[0], net.gw, net.gb, net.g_driver, net.g_sense)
         A, labels, fixed = direct.assemble(jac, prob)
-        lu = splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                  options={"SymmetricMode": True})
+        lu = splu(
+            A.tocsc(),
+            permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=0.0,
+            options={"SymmetricMode": True},
+        )
         rhs = np.zeros(A.shape[0])
         np.add.at(rhs, labels, -F[0])
         d = lu.solve(rhs)[labels]
@@ -78,8 +84,9 @@ def timeit(fn, repeat):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
@@ -90,20 +97,24 @@ def main(argv=None) -> int:
     sol = xb.solve(v, np.zeros(big))
     t_s, (I_s, steps) = timeit(lambda: newton_splu(xb, v), 1 if not args.quick else 2)
     err = np.abs(I_x - I_s).max() / np.abs(I_s).max()
-    print(f"[1] {big}x{big} sinh: xbar {t_x * 1e3:.1f} ms ({sol.newton_iterations} Newton steps, "
-          f"{sol.iterations} CG iterations) | Newton + splu refactorised ({steps} steps) "
-          f"{t_s:.2f} s | ratio {t_s / t_x:.0f}x "
-          f"({target(t_s / t_x, '>=', 30, 'x', full_size='256x256', quick=args.quick)}) "
-          f"| max rel diff {err:.1e}")
+    print(
+        f"[1] {big}x{big} sinh: xbar {t_x * 1e3:.1f} ms ({sol.newton_iterations} Newton steps, "
+        f"{sol.iterations} CG iterations) | Newton + splu refactorised ({steps} steps) "
+        f"{t_s:.2f} s | ratio {t_s / t_x:.0f}x "
+        f"({target(t_s / t_x, '>=', 30, 'x', full_size='256x256', quick=args.quick)}) "
+        f"| max rel diff {err:.1e}"
+    )
 
     xb, v = case(small, rng)
     t_x, I_x = timeit(lambda: xb.read(v), 5)
     if spice.ngspice_available():
         t_n, ref = timeit(lambda: spice.run(xb, v, np.zeros(small)), 1)
         err = np.abs(I_x - ref.col_currents).max() / np.abs(ref.col_currents).max()
-        print(f"[2] {small}x{small} sinh: xbar {t_x * 1e3:.1f} ms | ngspice {t_n:.1f} s | ratio "
-              f"{t_n / t_x:.0f}x ({target(t_n / t_x, '>=', 1000, 'x', full_size='64x64', quick=args.quick)})"
-              f" | max rel diff {err:.1e}")
+        print(
+            f"[2] {small}x{small} sinh: xbar {t_x * 1e3:.1f} ms | ngspice {t_n:.1f} s | ratio "
+            f"{t_n / t_x:.0f}x ({target(t_n / t_x, '>=', 1000, 'x', full_size='64x64', quick=args.quick)})"
+            f" | max rel diff {err:.1e}"
+        )
     else:
         print("[2] ngspice not installed: skipped")
     return 0

@@ -10,6 +10,7 @@ batch 100 (for CI).
 
     python benchmarks/bench_torch.py [--quick] [--batch B] [--rounds R] [--repeat N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 
 import xbar.torch as xt
-from bench_analog_layer import _best          # the benchmarks' timing helper (same directory)
+from bench_analog_layer import _best  # the benchmarks' timing helper (same directory)
 
 
 def _numpy_forward(layers, biases, x, x_max):
@@ -45,7 +46,7 @@ def main(argv=None) -> int:
     batch = a.batch or batch
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]))
-    x = torch.rand(batch, sizes[0])                              # pixel-like, non-negative
+    x = torch.rand(batch, sizes[0])  # pixel-like, non-negative
     hw = xt.Hardware(random_state=0)
     analog = xt.convert(model, hw).eval()
 
@@ -53,11 +54,15 @@ def main(argv=None) -> int:
     from xbar.torch._program import ProgrammedLayer
     from xbar.pulses import EnergyLedger
     from xbar._random import check_random_state, spawn
+
     seeds = spawn(check_random_state(0), 2)
     ledger = EnergyLedger()
-    direct = [ProgrammedLayer(m.weight.detach().double().numpy(), hw, name=str(k), ledger=ledger,
-                              random_state=s).analog
-              for k, m, s in ((0, model[0], seeds[0]), (2, model[2], seeds[1]))]
+    direct = [
+        ProgrammedLayer(
+            m.weight.detach().double().numpy(), hw, name=str(k), ledger=ledger, random_state=s
+        ).analog
+        for k, m, s in ((0, model[0], seeds[0]), (2, model[2], seeds[1]))
+    ]
     biases = [model[0].bias.detach().double().numpy(), model[2].bias.detach().double().numpy()]
     xn = x.double().numpy()
 
@@ -72,8 +77,10 @@ def main(argv=None) -> int:
         with torch.no_grad():
             analog(x)
 
-    print(f"MLP {sizes[0]} -> {sizes[1]} -> {sizes[2]}, batch {batch:,}, tiles of <= 256 x 256, "
-          "r_wire = 1 ohm, 8-bit DAC/ADC, energy booked")
+    print(
+        f"MLP {sizes[0]} -> {sizes[1]} -> {sizes[2]}, batch {batch:,}, tiles of <= 256 x 256, "
+        "r_wire = 1 ohm, 8-bit DAC/ADC, energy booked"
+    )
     print(f"  first call (builds the read maps)   {t_first:8.3f} s")
     print(f"  max |bridge - numpy| outputs         {diff:8.2e}  (float32 output)")
     ratios = []
@@ -81,11 +88,15 @@ def main(argv=None) -> int:
         t_np = _best(lambda: _numpy_forward(direct, biases, xn, hw.dac.x_max), a.repeat)
         t_br = _best(bridge, a.repeat)
         ratios.append(t_br / t_np)
-        print(f"  round {r + 1}: numpy layers {t_np:7.4f} s   torch bridge {t_br:7.4f} s   "
-              f"ratio {t_br / t_np:5.2f}x")
+        print(
+            f"  round {r + 1}: numpy layers {t_np:7.4f} s   torch bridge {t_br:7.4f} s   "
+            f"ratio {t_br / t_np:5.2f}x"
+        )
     lo, hi = min(ratios), max(ratios)
-    print(f"  ratio bridge / numpy over {a.rounds} rounds: {lo:.2f}-{hi:.2f}x (median "
-          f"{np.median(ratios):.2f}x); target < 5x: {'met' if hi < 5 else 'MISSED'}")
+    print(
+        f"  ratio bridge / numpy over {a.rounds} rounds: {lo:.2f}-{hi:.2f}x (median "
+        f"{np.median(ratios):.2f}x); target < 5x: {'met' if hi < 5 else 'MISSED'}"
+    )
     return 0
 
 

@@ -8,6 +8,7 @@ The API pages are generated from the code by autosummary (``api/index.rst`` list
 the tutorials in ``examples/`` are run during the build by the ``runexample`` directive
 (``_ext/runexample.py``), so their printed output is what the current code prints.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 # The checkout whose code is documented: the parent of docs/, or XBAR_DOCS_ROOT when the sources
 # are built from a copy (tests/test_docs.py does, so concurrent builds never share a stub folder).
 ROOT = Path(os.environ.get("XBAR_DOCS_ROOT", HERE.parent)).resolve()
-sys.path.insert(0, str(ROOT))           # document this checkout, not an installed copy
+sys.path.insert(0, str(ROOT))  # document this checkout, not an installed copy
 sys.path.insert(0, str(HERE / "_ext"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -52,16 +53,16 @@ language = "en"
 
 # -- autodoc / autosummary -------------------------------------------------------------------
 autosummary_generate = True
-autosummary_imported_members = False     # a module's __all__ decides (re-exports included)
-autosummary_ignore_module_all = False    # ... and __all__ is the list of what is public
+autosummary_imported_members = False  # a module's __all__ decides (re-exports included)
+autosummary_ignore_module_all = False  # ... and __all__ is the list of what is public
 autodoc_default_options = {"members": True, "member-order": "bysource"}
-autodoc_typehints = "none"               # the numpydoc sections carry the types (and units)
+autodoc_typehints = "none"  # the numpydoc sections carry the types (and units)
 autoclass_content = "class"
 autodoc_mock_imports: list[str] = []
-runexample_root = str(ROOT)              # the tutorials import xbar from this checkout
+runexample_root = str(ROOT)  # the tutorials import xbar from this checkout
 
 # -- numpydoc ------------------------------------------------------------------------------
-numpydoc_show_class_members = False      # the class template lists members itself
+numpydoc_show_class_members = False  # the class template lists members itself
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_attributes_as_param_list = False
@@ -69,11 +70,24 @@ numpydoc_attributes_as_param_list = False
 # (see /work/notes/docs.md for the rest and the fixes they need); a new docstring that breaks one
 # of these fails the build.
 numpydoc_validation_checks = {
-    "GL01", "GL03", "GL05", "GL09", "GL10",          # layout of the docstring
-    "SS01", "SS03", "SS04",                          # a one-line summary ending in a period
-    "PR02", "PR05", "PR06", "PR09", "PR10",          # parameter entries well formed
-    "RT04", "RT05",                                  # returns entries well formed
-    "SA02", "SA03", "SA04",                          # See Also entries well formed
+    "GL01",
+    "GL03",
+    "GL05",
+    "GL09",
+    "GL10",  # layout of the docstring
+    "SS01",
+    "SS03",
+    "SS04",  # a one-line summary ending in a period
+    "PR02",
+    "PR05",
+    "PR06",
+    "PR09",
+    "PR10",  # parameter entries well formed
+    "RT04",
+    "RT05",  # returns entries well formed
+    "SA02",
+    "SA03",
+    "SA04",  # See Also entries well formed
 }
 
 # -- cross references ----------------------------------------------------------------------
@@ -82,10 +96,16 @@ nitpicky = True
 nitpick_ignore_regex = [
     # Private base classes shown by :show-inheritance: (not documented, on purpose).
     (r"py:class", r"xbar\..*\._[A-Za-z].*"),
-    (r"py:.*", r"(numpy|np|scipy|matplotlib|pandas|dask|torch|pathlib|os|typing|collections"
-               r"|dataclasses|argparse|concurrent)(\..*)?"),
-    (r"py:.*", r"(ndarray|array_like|array-like|ArrayLike|NDArray|Generator|Path|PathLike"
-               r"|Figure|Axes|DataFrame|Client|Callable|Iterable|Iterator|Mapping|Sequence)"),
+    (
+        r"py:.*",
+        r"(numpy|np|scipy|matplotlib|pandas|dask|torch|pathlib|os|typing|collections"
+        r"|dataclasses|argparse|concurrent)(\..*)?",
+    ),
+    (
+        r"py:.*",
+        r"(ndarray|array_like|array-like|ArrayLike|NDArray|Generator|Path|PathLike"
+        r"|Figure|Axes|DataFrame|Client|Callable|Iterable|Iterator|Mapping|Sequence)",
+    ),
     (r"py:class", r"(int|float|str|bool|bytes|dict|list|tuple|set|object|None|complex|type)"),
 ]
 

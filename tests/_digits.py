@@ -1,4 +1,5 @@
 """sklearn digits for the training tests: features in [0, 1], a fixed shuffle, 1400 / 397 split."""
+
 import numpy as np
 import pytest
 

@@ -1,13 +1,14 @@
 """A small in-test pulse-response device (the protocol of ``xbar.train.pulsed``), independent of
 ``xbar.devices``: soft-bounded steps ``ΔG = ∓α(V, t)·(G − bound)`` with c2c noise."""
+
 import numpy as np
 
 from xbar._random import check_random_state
 
 
 class FakeDevice:
-    g_min = 1e-6      # S
-    g_max = 100e-6    # S
+    g_min = 1e-6  # S
+    g_max = 100e-6  # S
 
     def __init__(self, noise=0.1):
         self.noise = noise

@@ -4,8 +4,12 @@ generated from its type and range (shared by the sweep-schema and configuration 
 
 def invalid_values(c) -> list:
     """Wrong types, ``None`` unless optional, NaN, just outside each bound, an unknown choice."""
-    wrong_type = {int: [2.5, "3", True], float: ["1.0", True, float("nan")], bool: [1, "yes"],
-                  str: [1]}
+    wrong_type = {
+        int: [2.5, "3", True],
+        float: ["1.0", True, float("nan")],
+        bool: [1, "yes"],
+        str: [1],
+    }
     vals = list(wrong_type[c.type]) + ([] if c.optional else [None])
     if c.low is not None:
         vals.append(c.low if c.low_open else c.low - 1)

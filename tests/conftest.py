@@ -22,11 +22,13 @@ def rng(request):
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("XBAR_REQUIRE_DATA") == "1":
         from xbar.data import data_dir
+
         try:
             data_dir()
         except Exception as exc:  # the tests on measured data would all skip
             raise pytest.UsageError(f"XBAR_REQUIRE_DATA=1 but the data folder is missing: {exc}")
     from xbar.spice import ngspice_available
+
     if ngspice_available():
         return
     if os.environ.get("XBAR_REQUIRE_SPICE") == "1":

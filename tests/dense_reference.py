@@ -3,6 +3,7 @@
 It stamps every element into a dense conductance matrix (no shared code with xbar's solvers),
 eliminates nodes tied to sources, and computes terminal currents by KCL at the terminal node.
 """
+
 import numpy as np
 
 
@@ -22,7 +23,7 @@ def dense_system(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, selec
     r_bl = np.broadcast_to(np.asarray(r_bl, float), (max(M - 1, 0), N))
     r_drv = np.broadcast_to(np.asarray(r_drv, float), (M,))
     r_sns = np.broadcast_to(np.asarray(r_sns, float), (N,))
-    n = 2 * M * N + M * N          # word, bit and internal 1T1R nodes
+    n = 2 * M * N + M * N  # word, bit and internal 1T1R nodes
 
     def W(i, j):
         return i * N + j
@@ -41,7 +42,7 @@ def dense_system(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, selec
         for j in range(N):
             on = True if select is None else bool(np.broadcast_to(select, (M, N))[i, j])
             if not on:
-                known[Mid(i, j)] = None     # unused node
+                known[Mid(i, j)] = None  # unused node
                 continue
             if r_access is None:
                 stamp(A, W(i, j), Bn(i, j), G[i, j])
@@ -81,8 +82,7 @@ def dense_system(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, selec
 
 def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select=None):
     """(w, b, I_row, I_col) of the network, dense float64 solve of the free nodes."""
-    A, f, x, fixed, M, N = dense_system(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access,
-                                        select)
+    A, f, x, fixed, M, N = dense_system(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access, select)
     r_drv = np.broadcast_to(np.asarray(r_drv, float), (M,))
     r_sns = np.broadcast_to(np.asarray(r_sns, float), (N,))
     free = ~fixed
@@ -94,8 +94,8 @@ def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select
         return M * N + i * N + j
 
     x[free] = np.linalg.solve(A[np.ix_(free, free)], f[free] - A[np.ix_(free, fixed)] @ x[fixed])
-    w = x[:M * N].reshape(M, N)
-    b = x[M * N:2 * M * N].reshape(M, N)
+    w = x[: M * N].reshape(M, N)
+    b = x[M * N : 2 * M * N].reshape(M, N)
     # Terminal currents by KCL at the terminal node: what its elements deliver to the source.
     Ax = A @ x
     i_row = np.zeros(M)
@@ -104,7 +104,7 @@ def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select
             continue
         k = W(i, 0)
         if r_drv[i] == 0:
-            i_row[i] = Ax[k]                   # net current leaving the node into the network
+            i_row[i] = Ax[k]  # net current leaving the node into the network
         else:
             i_row[i] = (v_row[i] - x[k]) / r_drv[i]
     i_col = np.zeros(N)
@@ -113,7 +113,7 @@ def dense_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select
             continue
         k = Bn(M - 1, j)
         if r_sns[j] == 0:
-            i_col[j] = -Ax[k]                  # net current arriving at the node from the network
+            i_col[j] = -Ax[k]  # net current arriving at the node from the network
         else:
             i_col[j] = (x[k] - v_col[j]) / r_sns[j]
     return w, b, i_row, i_col
@@ -159,7 +159,7 @@ def dense_newton(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, iv_fn, tol=1e-15, ma
         else:
             A_lin[k, k] += 1 / r_sns
             f[k] += v_col[j] / r_sns
-    C = np.zeros((M * N, 2 * M * N))            # cell voltage = C x
+    C = np.zeros((M * N, 2 * M * N))  # cell voltage = C x
     C[np.arange(M * N), np.arange(M * N)] = 1.0
     C[np.arange(M * N), M * N + np.arange(M * N)] = -1.0
     x = np.concatenate([w0.ravel(), b0.ravel()])
@@ -171,6 +171,6 @@ def dense_newton(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, iv_fn, tol=1e-15, ma
             break
         J = A_lin + C.T @ (g[:, None] * C)
         x[free] -= np.linalg.solve(J[np.ix_(free, free)], F[free])
-    w = x[:M * N].reshape(M, N)
-    b = x[M * N:].reshape(M, N)
+    w = x[: M * N].reshape(M, N)
+    b = x[M * N :].reshape(M, N)
     return w, b

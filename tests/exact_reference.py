@@ -7,6 +7,7 @@ float64 corrections; it converges to the correctly rounded solution while cond(A
 solution plus its last, sub-ulp correction, so that ``(V − w0)/r`` does not cancel either.  Slow:
 small networks only.
 """
+
 from fractions import Fraction
 
 import numpy as np
@@ -26,8 +27,12 @@ def _refine(A, f, x, fixed, rounds=8):
     d = np.zeros_like(x)
     for _ in range(rounds + 1):
         xf = [Fraction(float(v)) for v in x]
-        r = np.array([float(fk[n] - sum(a * xf[l] for a, l in zip(Arow[n], nz[n])))
-                      for n in range(free.size)])
+        r = np.array(
+            [
+                float(fk[n] - sum(a * xf[l] for a, l in zip(Arow[n], nz[n])))
+                for n in range(free.size)
+            ]
+        )
         d[free] = np.linalg.solve(Af, r)
         if np.all(np.abs(d[free]) <= 1e-17 * np.abs(x[free])):
             break
@@ -37,26 +42,31 @@ def _refine(A, f, x, fixed, rounds=8):
 
 def exact_solve(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access=None, select=None):
     """(w, b, I_row, I_col) like ``dense_solve``, to float64 rounding of the exact solution."""
-    A, f, x, fixed, M, N = dense_system(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access,
-                                        select)
+    A, f, x, fixed, M, N = dense_system(G, r_wl, r_bl, r_drv, r_sns, v_row, v_col, r_access, select)
     x, d = _refine(A, f, x, fixed)
     hi = [Fraction(float(a)) + Fraction(float(b)) for a, b in zip(x, d)]
     r_drv = np.broadcast_to(np.asarray(r_drv, float), (M,))
     r_sns = np.broadcast_to(np.asarray(r_sns, float), (N,))
 
-    def kcl(k):                   # net current leaving node k into the network, exactly
+    def kcl(k):  # net current leaving node k into the network, exactly
         return float(sum(Fraction(float(A[k, l])) * hi[l] for l in np.flatnonzero(A[k])))
 
     i_row = np.zeros(M)
     for i in range(M):
         k = i * N
         if not np.isnan(v_row[i]):
-            i_row[i] = kcl(k) if r_drv[i] == 0 else float(
-                (Fraction(float(v_row[i])) - hi[k]) / Fraction(float(r_drv[i])))
+            i_row[i] = (
+                kcl(k)
+                if r_drv[i] == 0
+                else float((Fraction(float(v_row[i])) - hi[k]) / Fraction(float(r_drv[i])))
+            )
     i_col = np.zeros(N)
     for j in range(N):
         k = M * N + (M - 1) * N + j
         if not np.isnan(v_col[j]):
-            i_col[j] = -kcl(k) if r_sns[j] == 0 else float(
-                (hi[k] - Fraction(float(v_col[j]))) / Fraction(float(r_sns[j])))
-    return x[:M * N].reshape(M, N), x[M * N:2 * M * N].reshape(M, N), i_row, i_col
+            i_col[j] = (
+                -kcl(k)
+                if r_sns[j] == 0
+                else float((hi[k] - Fraction(float(v_col[j]))) / Fraction(float(r_sns[j])))
+            )
+    return x[: M * N].reshape(M, N), x[M * N : 2 * M * N].reshape(M, N), i_row, i_col

@@ -14,6 +14,7 @@ with ``Gb`` the (diagonal) bit-line segment conductances between rows.  Forward 
 ``S_i = K_i − Gb_{i−1} S_{i−1}⁻¹ Gb_{i−1}`` carry the right-hand sides of all M unit inputs at
 once; ``I_col = g_sense · b_{M−1}``.
 """
+
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solveh_banded
 
@@ -28,7 +29,7 @@ def row_sweep(net, admittance: bool = False):
     """
     M, N = net.shape
     gc, gw, gb = net.gc, net.gw, net.gb
-    Z = np.zeros((N, M))          # right-hand sides of all unit inputs at the current row
+    Z = np.zeros((N, M))  # right-hand sides of all unit inputs at the current row
     chol = None
     eye = np.eye(N)
     factors, rhs, t0 = [], [], []
@@ -62,9 +63,9 @@ def row_sweep(net, admittance: bool = False):
         chol = cho_factor(K, lower=True, check_finite=False)
         if admittance:
             factors.append(chol)
-            rhs.append(Z[:, :i + 1].copy())
+            rhs.append(Z[:, : i + 1].copy())
             t0.append((tinv[0, 0], gc[i] * tinv[:, 0]))
-    b_last = cho_solve(chol, Z, check_finite=False)       # (N, M): b_{M−1} per unit input
+    b_last = cho_solve(chol, Z, check_finite=False)  # (N, M): b_{M−1} per unit input
     T = net.g_sense[:, None] * b_last
     if not admittance:
         return T
@@ -74,10 +75,10 @@ def row_sweep(net, admittance: bool = False):
     for i in range(M - 1, -1, -1):
         if i < M - 1:
             y = gb[i][:, None] * b
-            y[:, :i + 1] += rhs[i]
+            y[:, : i + 1] += rhs[i]
             b = cho_solve(factors[i], y, check_finite=False)
-        w0 = t0[i][1] @ b                                  # from the cells of row i
-        w0[i] += net.g_driver[i] * t0[i][0]                # from its own driver
+        w0 = t0[i][1] @ b  # from the cells of row i
+        w0[i] += net.g_driver[i] * t0[i][0]  # from its own driver
         Y[i] = -net.g_driver[i] * w0
         Y[i, i] += net.g_driver[i]
     return T, Y

@@ -1,5 +1,6 @@
 """1T1R arrays with nonlinear cells: batched solves against single ones and a dense Newton
 reference with the access transistor's internal node; the ideal read of a 1T1R cell."""
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -10,8 +11,9 @@ import xbar.iv as iv
 from dense_reference import stamp
 
 
-def dense_newton_1t1r(G, r_wl, r_bl, r_drv, r_sns, r_acc, select, v_row, v_col, model,
-                      tol=1e-13, maxit=40):
+def dense_newton_1t1r(
+    G, r_wl, r_bl, r_drv, r_sns, r_acc, select, v_row, v_col, model, tol=1e-13, maxit=40
+):
     """Dense Newton on every word, bit and internal (transistor-memristor) node.
 
     Returns the column currents (A).  Terminals: a resistor to the source, or (r = 0) a fixed
@@ -19,11 +21,11 @@ def dense_newton_1t1r(G, r_wl, r_bl, r_drv, r_sns, r_acc, select, v_row, v_col, 
     """
     M, N = G.shape
     n = 3 * M * N
-    W = lambda i, j: i * N + j                    # noqa: E731
-    B = lambda i, j: M * N + i * N + j            # noqa: E731
-    X = lambda i, j: 2 * M * N + i * N + j        # noqa: E731
-    A = np.zeros((n, n))                          # linear part without terminal resistors
-    T = np.zeros((n, n))                          # terminal resistors
+    W = lambda i, j: i * N + j  # noqa: E731
+    B = lambda i, j: M * N + i * N + j  # noqa: E731
+    X = lambda i, j: 2 * M * N + i * N + j  # noqa: E731
+    A = np.zeros((n, n))  # linear part without terminal resistors
+    T = np.zeros((n, n))  # terminal resistors
     f = np.zeros(n)
     fixed = np.zeros(n, bool)
     x = np.zeros(n)
@@ -34,7 +36,7 @@ def dense_newton_1t1r(G, r_wl, r_bl, r_drv, r_sns, r_acc, select, v_row, v_col, 
                 stamp(A, W(i, j), X(i, j), 1.0 / r_acc)
                 cells.append((X(i, j), B(i, j), G[i, j]))
             else:
-                fixed[X(i, j)] = True            # unused node
+                fixed[X(i, j)] = True  # unused node
         for j in range(N - 1):
             stamp(A, W(i, j), W(i, j + 1), 1.0 / r_wl)
     for i in range(M - 1):
@@ -60,14 +62,15 @@ def dense_newton_1t1r(G, r_wl, r_bl, r_drv, r_sns, r_acc, select, v_row, v_col, 
     C[np.arange(len(cells)), bot] = -1.0
     free = ~fixed
 
-    def out(x):                                   # current leaving each node into the network
+    def out(x):  # current leaving each node into the network
         I, g = model.current_and_conductance(C @ x, gc)
         return A @ x + C.T @ I, g
+
     for _ in range(maxit):
         o, g = out(x)
         F = o + T @ x - f
         J = A + T + C.T @ (g[:, None] * C)
-        with threadpool_limits(1):         # small dense solves: BLAS threads only contend
+        with threadpool_limits(1):  # small dense solves: BLAS threads only contend
             dx = np.linalg.solve(J[np.ix_(free, free)], F[free])
         x[free] -= dx
         if np.abs(dx).max() <= tol * np.abs(x).max():
@@ -82,8 +85,11 @@ def dense_newton_1t1r(G, r_wl, r_bl, r_drv, r_sns, r_acc, select, v_row, v_col, 
     return i_col
 
 
-MODELS = [iv.Sinh(0.25), iv.Asymmetric(0.2, 0.35), iv.Table(np.linspace(-1, 1, 41),
-                                                             0.3 * np.sinh(np.linspace(-1, 1, 41) / 0.3))]
+MODELS = [
+    iv.Sinh(0.25),
+    iv.Asymmetric(0.2, 0.35),
+    iv.Table(np.linspace(-1, 1, 41), 0.3 * np.sinh(np.linspace(-1, 1, 41) / 0.3)),
+]
 
 
 @pytest.mark.parametrize("method", ["pcg", "direct", "auto"])
@@ -105,11 +111,20 @@ def test_batched_1t1r_nonlinear_read_equals_single_and_dense(method, model, rng)
 
 def test_issue_example_16x16(rng):
     G = rng.uniform(1e-5, 1e-4, (16, 16))
-    xb = xbar.Crossbar(G, r_wordline=1, r_bitline=1, cell="1T1R", r_access=1e3,
-                       iv=iv.Sinh(0.25))
+    xb = xbar.Crossbar(G, r_wordline=1, r_bitline=1, cell="1T1R", r_access=1e3, iv=iv.Sinh(0.25))
     out = xb.read(np.full((2, 16), 0.1))
-    ref = dense_newton_1t1r(G, 1.0, 1.0, 0.0, 0.0, 1e3, np.ones((16, 16), bool), np.full(16, 0.1),
-                            np.zeros(16), iv.Sinh(0.25))
+    ref = dense_newton_1t1r(
+        G,
+        1.0,
+        1.0,
+        0.0,
+        0.0,
+        1e3,
+        np.ones((16, 16), bool),
+        np.full(16, 0.1),
+        np.zeros(16),
+        iv.Sinh(0.25),
+    )
     np.testing.assert_allclose(out, [ref, ref], rtol=1e-9)
 
 
@@ -119,8 +134,17 @@ def test_batched_1t1r_solve_with_terminals_and_gates(rng):
     sel = np.ones((M, N), bool)
     sel[2] = False
     model = iv.Sinh(0.25)
-    xb = xbar.Crossbar(G, r_wordline=2, r_bitline=3, r_driver=10, r_sense=20, cell="1T1R",
-                       r_access=2e3, select=sel[:, 0], iv=model)
+    xb = xbar.Crossbar(
+        G,
+        r_wordline=2,
+        r_bitline=3,
+        r_driver=10,
+        r_sense=20,
+        cell="1T1R",
+        r_access=2e3,
+        select=sel[:, 0],
+        iv=model,
+    )
     V = rng.uniform(0, 0.8, (3, M))
     for method in ("pcg", "direct"):
         sol = xb.solve(V, np.zeros((3, N)), method=method)
@@ -134,10 +158,20 @@ def test_batched_1t1r_solve_with_terminals_and_gates(rng):
 
 def test_analog_linear_on_nonlinear_1t1r_tiles_runs_batches(rng):
     from xbar.periphery import AnalogLinear, ArrayConfig
+
     W = rng.normal(size=(6, 10))
-    layer = AnalogLinear(W, array=ArrayConfig(max_rows=16, max_cols=16, r_wordline=1.0,
-                                              r_bitline=1.0, cell="1T1R", r_access=1e3,
-                                              crossbar_options={"iv": iv.Sinh(0.25)}))
+    layer = AnalogLinear(
+        W,
+        array=ArrayConfig(
+            max_rows=16,
+            max_cols=16,
+            r_wordline=1.0,
+            r_bitline=1.0,
+            cell="1T1R",
+            r_access=1e3,
+            crossbar_options={"iv": iv.Sinh(0.25)},
+        ),
+    )
     x = rng.uniform(-1, 1, (3, 10))
     batch = layer(x)
     single = np.array([layer(xi) for xi in x])
@@ -153,8 +187,9 @@ def test_ideal_read_of_1t1r_is_the_series_path(rng):
     sel = rng.random((M, N)) > 0.3
     v = rng.uniform(-1, 1, M)
     xb = xbar.Crossbar(G, cell="1T1R", r_access=ra, select=sel)
-    expect = np.array([sum(v[i] / (1 / G[i, j] + ra[i, j]) for i in range(M) if sel[i, j])
-                       for j in range(N)])
+    expect = np.array(
+        [sum(v[i] / (1 / G[i, j] + ra[i, j]) for i in range(M) if sel[i, j]) for j in range(N)]
+    )
     np.testing.assert_allclose(xb.ideal_read(v), expect, rtol=1e-13)
     # With ideal wires and terminals the circuit read is the ideal read.
     np.testing.assert_allclose(xb.read(v, method="direct"), expect, rtol=1e-12)

@@ -1,4 +1,5 @@
 """program_relax_infer: program -> relax -> infer on an analog layer (sklearn digits)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,9 +17,10 @@ def digits():
     datasets = pytest.importorskip("sklearn.datasets")
     linear_model = pytest.importorskip("sklearn.linear_model")
     X, y = datasets.load_digits(return_X_y=True)
-    X = np.hstack([X / 16.0, np.ones((len(X), 1))])          # bias as a constant input
-    clf = linear_model.LogisticRegression(max_iter=2000, fit_intercept=False).fit(X[:1200],
-                                                                                  y[:1200])
+    X = np.hstack([X / 16.0, np.ones((len(X), 1))])  # bias as a constant input
+    clf = linear_model.LogisticRegression(max_iter=2000, fit_intercept=False).fit(
+        X[:1200], y[:1200]
+    )
     return clf.coef_, X[1200:], y[1200:]
 
 
@@ -33,20 +35,22 @@ def test_without_drift_accuracy_is_time_independent_and_that_of_the_programmed_l
     times = [0.0, 1.0, 1e3, MONTH]
     ref = AnalogLinear(W, device=dev, random_state=4)
     layer = AnalogLinear(W, device=dev, random_state=4)
-    res = program_relax_infer(layer, X, y, times, device=dev, programming="exact",
-                              read_noise=False, random_state=0)
-    np.testing.assert_array_equal(res.accuracy, _accuracy(ref, X, y))   # exact targets
+    res = program_relax_infer(
+        layer, X, y, times, device=dev, programming="exact", read_noise=False, random_state=0
+    )
+    np.testing.assert_array_equal(res.accuracy, _accuracy(ref, X, y))  # exact targets
     np.testing.assert_array_equal(res.spread, 0.0)
     # program-and-verify: the programming error stays, constant in time
     layer = AnalogLinear(W, device=dev, random_state=4)
-    res = program_relax_infer(layer, X, y, times, device=dev, programming="verify",
-                              read_noise=False, random_state=1)
+    res = program_relax_infer(
+        layer, X, y, times, device=dev, programming="verify", read_noise=False, random_state=1
+    )
     assert res.converged > 0.99
     ref = AnalogLinear(W, device=dev, random_state=4)
     for i, G in enumerate(res.programmed):
         ref.set_conductances(i, G)
-        assert not np.array_equal(G, layer.target_conductances(W)[i])   # verify is not exact
-    ref.update_gains()                       # the controller's gain rule, as after set_weights
+        assert not np.array_equal(G, layer.target_conductances(W)[i])  # verify is not exact
+    ref.update_gains()  # the controller's gain rule, as after set_weights
     np.testing.assert_array_equal(res.accuracy, _accuracy(ref, X, y))
 
 
@@ -54,6 +58,7 @@ def test_reset_only_programming_applies_only_reset_pulses_and_errs_low(digits, m
     """programming='reset-only' (issue 13): from the formed state, RESET pulses with verify reads;
     accuracy vs time is reported like the other modes and its error is one-sided (below target)."""
     from xbar.devices.hfox import DeviceArray
+
     W, X, y = digits
     n = len(presets.stanford_tech_b().drift_x)
     dev = presets.stanford_tech_b(drift_rate=(0.0,) * n, drift_sigma=(0.0,) * n)
@@ -61,32 +66,57 @@ def test_reset_only_programming_applies_only_reset_pulses_and_errs_low(digits, m
     original = DeviceArray.apply_pulses
     errors = {}
     for programming, seen in polarities.items():
+
         def spy(self, amplitude, width, *args, _seen=seen, **kw):
             v = np.asarray(amplitude) * self.model.set_polarity
             _seen.update(np.unique(np.sign(v[v != 0])).tolist())
             return original(self, amplitude, width, *args, **kw)
+
         monkeypatch.setattr(DeviceArray, "apply_pulses", spy)
         layer = AnalogLinear(W, device=dev, random_state=4)
         targets = layer.target_conductances(W)
-        res = program_relax_infer(layer, X, y, [0.0, 1e3, MONTH], device=dev,
-                                  programming=programming, read_noise=False, random_state=1)
+        res = program_relax_infer(
+            layer,
+            X,
+            y,
+            [0.0, 1e3, MONTH],
+            device=dev,
+            programming=programming,
+            read_noise=False,
+            random_state=1,
+        )
         monkeypatch.setattr(DeviceArray, "apply_pulses", original)
         assert res.programming == programming and res.converged > 0.99
-        np.testing.assert_array_equal(res.accuracy, res.accuracy[0])      # no drift
-        exact = program_relax_infer(AnalogLinear(W, device=dev, random_state=4), X, y, [0.0],
-                                    device=dev, programming="exact", read_noise=False,
-                                    random_state=1).accuracy[0]
+        np.testing.assert_array_equal(res.accuracy, res.accuracy[0])  # no drift
+        exact = program_relax_infer(
+            AnalogLinear(W, device=dev, random_state=4),
+            X,
+            y,
+            [0.0],
+            device=dev,
+            programming="exact",
+            read_noise=False,
+            random_state=1,
+        ).accuracy[0]
         assert abs(res.accuracy[0] - exact) < 0.03
-        errors[programming] = np.concatenate([(g - t).ravel() for g, t in
-                                              zip(res.programmed, targets)]) / (dev.g_max - dev.g_min)
+        errors[programming] = np.concatenate(
+            [(g - t).ravel() for g, t in zip(res.programmed, targets)]
+        ) / (dev.g_max - dev.g_min)
         assert "programming: " + programming in str(res)
-    assert polarities == {"verify": {-1.0, 1.0}, "reset-only": {-1.0}}   # SET = +1
+    assert polarities == {"verify": {-1.0, 1.0}, "reset-only": {-1.0}}  # SET = +1
     # conductances only fall: reset-only overshoots below the target, verify corrects both ways
     assert errors["reset-only"].mean() < 0
     assert np.mean(errors["reset-only"] < -0.02) > 2 * np.mean(errors["verify"] < -0.02)
     with pytest.raises(ConfigError, match="SET"):
-        program_relax_infer(AnalogLinear(W, device=dev), X, y, [0.0], device=dev,
-                            programming="reset-only", program_options={"allow_set": True})
+        program_relax_infer(
+            AnalogLinear(W, device=dev),
+            X,
+            y,
+            [0.0],
+            device=dev,
+            programming="reset-only",
+            program_options={"allow_set": True},
+        )
 
 
 def test_relaxation_follows_the_presets_tables(digits):
@@ -94,8 +124,9 @@ def test_relaxation_follows_the_presets_tables(digits):
     dev = presets.stanford_tech_b()
     layer = AnalogLinear(W, device=dev, random_state=0)
     t1, t2 = 100.0, 1e4
-    res = program_relax_infer(layer, X, y, [t1], device=dev, programming="exact",
-                              read_noise=False, random_state=2)
+    res = program_relax_infer(
+        layer, X, y, [t1], device=dev, programming="exact", read_noise=False, random_state=2
+    )
     G0 = np.concatenate([g.ravel() for g in res.programmed])
     G1 = np.concatenate([g.ravel() for g in layer.conductances()])
     # independent reference: the tables of the preset (mean rate and std per decade of
@@ -105,7 +136,7 @@ def test_relaxation_follows_the_presets_tables(digits):
     dL = np.log10(1 + t1 / dev.drift_t0)
     mean = w * np.interp(xp, dev.drift_x, dev.drift_rate) * dL
     std = w * np.interp(xp, dev.drift_x, dev.drift_sigma) * np.sqrt(dL)
-    inner = (xp > 0.15) & (xp < 0.85)            # far from the window's clipping edges
+    inner = (xp > 0.15) & (xp < 0.85)  # far from the window's clipping edges
     assert inner.sum() > 200
     z = (G1 - G0 - mean)[inner] / std[inner]
     n = inner.sum()
@@ -113,10 +144,18 @@ def test_relaxation_follows_the_presets_tables(digits):
     assert abs(z.var() - 1) < 4 * np.sqrt(2 / n)
     # the spread over the cells grows with time: a trajectory 0 -> t1 -> t2
     layer = AnalogLinear(W, device=dev, random_state=0)
-    res = program_relax_infer(layer, X, y, [0.0, t1, t2, MONTH], device=dev,
-                              programming="exact", read_noise=False, random_state=2)
+    res = program_relax_infer(
+        layer,
+        X,
+        y,
+        [0.0, t1, t2, MONTH],
+        device=dev,
+        programming="exact",
+        read_noise=False,
+        random_state=2,
+    )
     assert res.spread[0] == 0 and np.all(np.diff(res.spread) > 0)
-    np.testing.assert_allclose(res.spread[1], np.std(G1 - G0), rtol=1e-12)   # same stream
+    np.testing.assert_allclose(res.spread[1], np.std(G1 - G0), rtol=1e-12)  # same stream
 
 
 def test_accuracy_falls_with_time_in_expectation(digits):
@@ -126,8 +165,11 @@ def test_accuracy_falls_with_time_in_expectation(digits):
     acc = []
     for seed in range(8):
         layer = AnalogLinear(W, device=dev, random_state=seed)
-        acc.append(program_relax_infer(layer, X, y, times, device=dev, programming="verify",
-                                       random_state=seed).accuracy)
+        acc.append(
+            program_relax_infer(
+                layer, X, y, times, device=dev, programming="verify", random_state=seed
+            ).accuracy
+        )
     mean = np.mean(acc, axis=0)
     sem = np.std(acc, axis=0, ddof=1) / np.sqrt(len(acc))
     assert mean[0] > mean[1] > mean[2]
@@ -154,6 +196,7 @@ def test_program_relax_infer_validates_its_inputs(digits):
 
 def test_age_layer_writes_the_aged_devices_and_checks_its_inputs(digits):
     from xbar.periphery.aging import age_layer, sample_devices
+
     W, _, _ = digits
     dev = presets.stanford_tech_b()
     layer = AnalogLinear(W, device=dev)

@@ -1,21 +1,27 @@
 """Public extension points of AnalogLinear: ``calibrated``, ``set_weights``, ``channel_noise``
 (``CellReadNoise``) and ``read_strategy`` (``ReadStrategy``)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from xbar.exceptions import ConfigError
-from xbar.periphery import (ADC, AnalogLinear, ArrayConfig, CellReadNoise, ReadStrategy,
-                            WeightMapping)
+from xbar.periphery import (
+    ADC,
+    AnalogLinear,
+    ArrayConfig,
+    CellReadNoise,
+    ReadStrategy,
+    WeightMapping,
+)
 
 ARRAY = ArrayConfig(max_rows=8, max_cols=6, r_wordline=1.0, r_bitline=1.0)
 
 
 def _data(seed=0):
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((5, 13)), rng.standard_normal((5, 13)),
-            rng.uniform(-1, 1, (9, 13)))
+    return (rng.standard_normal((5, 13)), rng.standard_normal((5, 13)), rng.uniform(-1, 1, (9, 13)))
 
 
 def test_calibrated_property_follows_calibration():
@@ -34,12 +40,12 @@ def test_set_weights_equals_a_layer_built_on_the_new_weights():
     mapping = WeightMapping(w_max=4.0)
     layer = AnalogLinear(W1, array=ARRAY, mapping=mapping, random_state=3)
     fresh = AnalogLinear(W2, array=ARRAY, mapping=mapping, random_state=3)
-    layer(X)                                        # caches built for W1 must not survive
+    layer(X)  # caches built for W1 must not survive
     layer.set_weights(W2)
     for a, b in zip(layer.conductances(), fresh.conductances()):
         np.testing.assert_array_equal(a, b)
     for ta, tb in zip(layer.tiles, fresh.tiles):
-        np.testing.assert_array_equal(ta.gains, tb.gains)   # gain rule re-applied
+        np.testing.assert_array_equal(ta.gains, tb.gains)  # gain rule re-applied
     np.testing.assert_array_equal(layer(X), fresh(X))
     np.testing.assert_array_equal(layer.W, W2)
     with pytest.raises(ConfigError, match="W"):
@@ -76,7 +82,7 @@ def test_channel_noise_gets_the_exact_channel_currents_and_replaces_them():
     assert len(calls) == len(spied.tiles)
     for tile, V, I in calls:
         assert V.shape == (len(X), tile.G.shape[0]) and I.shape == (len(X), tile.n_channels)
-        ref = tile.crossbar.read(V) @ tile.A           # independent: a plain crossbar read
+        ref = tile.crossbar.read(V) @ tile.A  # independent: a plain crossbar read
         np.testing.assert_allclose(I, ref, rtol=1e-9, atol=1e-15)
     zero = AnalogLinear(W, array=ARRAY, random_state=1, channel_noise=lambda t, V, I: 0 * I)
     np.testing.assert_array_equal(zero(X), 0.0)
@@ -92,7 +98,7 @@ def test_cell_read_noise_has_the_analytic_variance():
     V = np.full((20000, 6), 0.1)
     I = np.zeros((20000, tile.n_channels))
     noisy = CellReadNoise(0.05, random_state=1)(tile, V, I)
-    var = (0.1 ** 2) * ((0.05 * np.asarray(tile.G)) ** 2).sum(0) @ (tile.A ** 2)
+    var = (0.1**2) * ((0.05 * np.asarray(tile.G)) ** 2).sum(0) @ (tile.A**2)
     np.testing.assert_allclose(noisy.var(axis=0), var, rtol=0.05)
     assert CellReadNoise(0.0)(tile, V, I) is I
     with pytest.raises(ConfigError, match="sigma"):

@@ -5,6 +5,7 @@ ADC, de-scaling of the half-LSB offset).  The reference is ``x @ W.T`` with the 
 periphery: half an ADC LSB of the channel's full scale, the DAC's input quantization and the IR drop
 of small arrays (well below 1 %).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +31,7 @@ def test_zero_row_beside_live_rows_reads_zero_and_others_are_unaffected():
     y = layer(x)
     assert y[1] == 0.0
     np.testing.assert_allclose(y, W @ x, atol=np.abs(W).sum(1).max() * 2 / 255)
-    assert np.array_equal(layer(np.zeros(4)), np.zeros(3))        # x = 0 reads exactly 0
+    assert np.array_equal(layer(np.zeros(4)), np.zeros(3))  # x = 0 reads exactly 0
 
 
 def test_zero_row_with_the_ends_exact_grid_is_within_half_an_lsb_of_the_window_scale():
@@ -49,7 +50,7 @@ def test_written_zero_row_is_read_without_saturation():
     layer = xbar.AnalogLinear(np.zeros((2, 3)), mapping=WeightMapping(w_max=1.0))
     gp, gm = layer.conductance_pairs()
     g = layer.siemens_per_weight
-    gp[:, 0] += 0.5 * g                                              # w[0, :] = +0.5
+    gp[:, 0] += 0.5 * g  # w[0, :] = +0.5
     layer.set_conductance_pairs(gp, gm)
     y = layer(np.ones(3))
     np.testing.assert_allclose(y, [1.5, 0.0], atol=3 * 3 / 255)
@@ -59,15 +60,16 @@ def test_written_zero_row_is_read_without_saturation():
 def test_tia_zero_bound_gain():
     tia = TIA(v_swing=0.5)
     g = tia.channel_gains(np.array([1e-4, 0.0, 0.0]), np.array([2e-4, 1e-4, 0.0]))
-    np.testing.assert_array_equal(g, [5e3, 5e3, 0.0])   # fallback bound; no bound at all: gain 0
+    np.testing.assert_array_equal(g, [5e3, 5e3, 0.0])  # fallback bound; no bound at all: gain 0
     assert np.array_equal(tia.channel_gains(np.zeros(2)), np.zeros(2))
 
 
 def test_a_channel_of_gain_zero_reads_exactly_zero():
     adc = ADC(bits=8)
     lo, hi = np.full(2, -1.0), np.full(2, 1.0)
-    out, n_sat, n_clip = adc.read_out(np.array([[1e-3, 1e-3]]), np.array([0.0, 100.0]), 1.0, lo,
-                                      hi, np.ones(2), np.zeros(2))
+    out, n_sat, n_clip = adc.read_out(
+        np.array([[1e-3, 1e-3]]), np.array([0.0, 100.0]), 1.0, lo, hi, np.ones(2), np.zeros(2)
+    )
     assert out[0, 0] == 0.0 and np.isfinite(out).all()
     assert out[0, 1] == pytest.approx(1e-3, abs=1 / 255 / 100)
 
@@ -82,16 +84,16 @@ def _budget(W: np.ndarray, x_max: float = 1.0) -> np.ndarray:
 def _weights(draw):
     n_out = draw(st.integers(1, 6))
     n_in = draw(st.integers(1, 7))
-    seed = draw(st.integers(0, 2 ** 32 - 1))
+    seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((n_out, n_in))
     density = draw(st.sampled_from([0.0, 0.2, 0.5, 1.0]))
-    W *= rng.random(W.shape) < density                              # sparse / pruned weights
+    W *= rng.random(W.shape) < density  # sparse / pruned weights
     for r in draw(st.lists(st.integers(0, n_out - 1), max_size=n_out)):
-        W[r] = 0.0                                                  # zero rows
+        W[r] = 0.0  # zero rows
     for c in draw(st.lists(st.integers(0, n_in - 1), max_size=n_in)):
-        W[:, c] = 0.0                                               # pruned inputs
-    W *= 10.0 ** draw(st.integers(-200, 200))                       # tiny to huge weights
+        W[:, c] = 0.0  # pruned inputs
+    W *= 10.0 ** draw(st.integers(-200, 200))  # tiny to huge weights
     x = rng.uniform(-1, 1, size=(3, n_in))
     x[0] = 0.0
     x[1] *= rng.random(n_in) < 0.5
@@ -104,8 +106,11 @@ _MAPPINGS = {  # mapping -> (WeightMapping kwargs, weight quantization error per
     "reference": ({"scheme": "reference"}, 0.0),
     "2x2-bit slices": ({"slices": 2, "bits_per_slice": 2}, 0.5 / 15),
 }
-_DACS = {"amplitude": {}, "bit-serial": {"encoding": "bit_serial"},
-         "pulse-width two-phase": {"encoding": "pulse_width", "signed": "two_phase"}}
+_DACS = {
+    "amplitude": {},
+    "bit-serial": {"encoding": "bit_serial"},
+    "pulse-width two-phase": {"encoding": "pulse_width", "signed": "two_phase"},
+}
 
 
 @settings(max_examples=80, deadline=None)
@@ -113,16 +118,20 @@ _DACS = {"amplitude": {}, "bit-serial": {"encoding": "bit_serial"},
 def test_zero_sparse_and_scaled_weights_read_within_the_periphery_budget(case, mapping, dac):
     W, x = case
     kw, w_quant = _MAPPINGS[mapping]
-    layer = xbar.AnalogLinear(W, mapping=WeightMapping(**kw), dac=DAC(**_DACS[dac]),
-                              array=ArrayConfig(max_rows=4, max_cols=8))
+    layer = xbar.AnalogLinear(
+        W,
+        mapping=WeightMapping(**kw),
+        dac=DAC(**_DACS[dac]),
+        array=ArrayConfig(max_rows=4, max_cols=8),
+    )
     y = layer(x)
     assert np.all(np.isfinite(y))
-    full = layer.w_max * W.shape[1]                                 # |x| <= 1
+    full = layer.w_max * W.shape[1]  # |x| <= 1
     zero_rows = ~W.any(axis=1)
-    if mapping == "differential":       # one conversion of the pair difference: the zero code
+    if mapping == "differential":  # one conversion of the pair difference: the zero code
         assert np.all(y[:, zero_rows] == 0.0)
         assert np.all(y[0] == 0.0)
-    else:   # digitally combined channels cancel to rounding
+    else:  # digitally combined channels cancel to rounding
         assert np.all(np.abs(y[:, zero_rows]) <= 1e-12 * full)
         assert np.all(np.abs(y[0]) <= 1e-12 * full)
     ref = x @ W.T
@@ -141,12 +150,16 @@ def test_zero_sparse_and_scaled_weights_read_within_the_periphery_budget(case, m
 def test_zero_rows_and_zero_inputs_read_zero_for_any_converter_resolution(case, dac_bits, adc_bits):
     W, x = case
     enc = {} if dac_bits is not None else {"encoding": "amplitude"}
-    layer = xbar.AnalogLinear(W, dac=DAC(bits=dac_bits, **enc), adc=ADC(bits=adc_bits),
-                              array=ArrayConfig(r_wordline=0.0, r_bitline=0.0))
+    layer = xbar.AnalogLinear(
+        W,
+        dac=DAC(bits=dac_bits, **enc),
+        adc=ADC(bits=adc_bits),
+        array=ArrayConfig(r_wordline=0.0, r_bitline=0.0),
+    )
     y = layer(x)
     assert np.all(np.isfinite(y))
     zero = np.concatenate([y[:, ~W.any(axis=1)].ravel(), y[0]])
     if adc_bits is not None:
-        assert np.all(zero == 0.0)                                  # the zero code
-    else:   # an ideal converter passes the pair currents' rounding-level difference
+        assert np.all(zero == 0.0)  # the zero code
+    else:  # an ideal converter passes the pair currents' rounding-level difference
         assert np.all(np.abs(zero) <= 1e-12 * layer.w_max * W.shape[1])

@@ -1,4 +1,5 @@
 """Files written atomically follow the umask like any other file (mkstemp used to make them 0600)."""
+
 import os
 import stat
 
@@ -21,4 +22,4 @@ def test_checkpoint_and_metrics_follow_the_umask(tmp_path, umask_022):
     _atomic_write(tmp_path / "metrics.csv", "epoch\n1\n")
     for path in (ck, tmp_path / "metrics.csv"):
         assert stat.S_IMODE(path.stat().st_mode) == umask_022, path
-    assert not list(tmp_path.glob("*.tmp*"))            # no temporary file left behind
+    assert not list(tmp_path.glob("*.tmp*"))  # no temporary file left behind

@@ -1,4 +1,5 @@
 """Circuit solver: against an independent dense nodal solve, closed forms and conservation laws."""
+
 import numpy as np
 import pytest
 
@@ -30,7 +31,10 @@ def terminals(kind, M, N, rng):
 
 WIRES = {
     "scalar": lambda M, N, rng: (2.5, 4.0),
-    "segments": lambda M, N, rng: (rng.uniform(0.5, 20, (M, N - 1)), rng.uniform(0.5, 20, (M - 1, N))),
+    "segments": lambda M, N, rng: (
+        rng.uniform(0.5, 20, (M, N - 1)),
+        rng.uniform(0.5, 20, (M - 1, N)),
+    ),
     "strong": lambda M, N, rng: (300.0, 500.0),
 }
 TERMS = {"zero": (0.0, 0.0), "resistive": (100.0, 250.0), "mixed": (0.0, 50.0)}
@@ -49,11 +53,14 @@ def test_matches_dense_reference(kind, wires, terms, cell, method, rng):
     extra = {}
     if cell == "1T1R":
         extra = dict(r_access=rng.uniform(500, 5e3, (M, N)))
-    xb = xbar.Crossbar(G, r_wordline=r_wl, r_bitline=r_bl, r_driver=r_d, r_sense=r_s, cell=cell,
-                       **extra)
+    xb = xbar.Crossbar(
+        G, r_wordline=r_wl, r_bitline=r_bl, r_driver=r_d, r_sense=r_s, cell=cell, **extra
+    )
     rv, cv = terminals(kind, M, N, rng)
     sol = xb.solve(rv, cv, method=method)
-    w, b, i_row, i_col = dense_solve(G, r_wl, r_bl, r_d, r_s, rv, cv, r_access=extra.get("r_access"))
+    w, b, i_row, i_col = dense_solve(
+        G, r_wl, r_bl, r_d, r_s, rv, cv, r_access=extra.get("r_access")
+    )
     assert rel(sol.v_wordline, w) < RTOL
     assert rel(sol.v_bitline, b) < RTOL
     assert rel(sol.col_currents, i_col) < RTOL
@@ -67,12 +74,21 @@ def test_1t1r_select_mask_isolates_rows(rng):
     M, N = 6, 4
     G = rng.uniform(1e-5, 1e-4, (M, N))
     sel = np.array([True, False, True, False, False, True])
-    xb = xbar.Crossbar(G, r_wordline=3.0, r_bitline=3.0, r_driver=10.0, r_sense=10.0,
-                       cell="1T1R", r_access=2e3, select=sel)
+    xb = xbar.Crossbar(
+        G,
+        r_wordline=3.0,
+        r_bitline=3.0,
+        r_driver=10.0,
+        r_sense=10.0,
+        cell="1T1R",
+        r_access=2e3,
+        select=sel,
+    )
     v = rng.uniform(0.1, 0.5, M)
     sol = xb.solve(v, np.zeros(N))
-    w, b, i_row, i_col = dense_solve(G, 3.0, 3.0, 10.0, 10.0, v, np.zeros(N),
-                                     r_access=2e3, select=np.repeat(sel[:, None], N, 1))
+    w, b, i_row, i_col = dense_solve(
+        G, 3.0, 3.0, 10.0, 10.0, v, np.zeros(N), r_access=2e3, select=np.repeat(sel[:, None], N, 1)
+    )
     assert rel(sol.col_currents, i_col) < RTOL
     assert np.all(sol.cell_currents[~sel] == 0)
     assert np.abs(sol.row_currents[~sel]).max() < 1e-10 * np.abs(sol.row_currents).max()
@@ -98,8 +114,9 @@ def test_1t1r_single_cell_is_a_series_path():
 def test_word_line_profile_matches_discrete_cosh(r_driver):
     """One word line over ideal grounded bit lines: w_j = C·cosh(θ(j − N + 1/2)), cosh θ = 1 + rG/2."""
     N, r, g, V = 200, 2.0, 4e-3, 0.9
-    xb = xbar.Crossbar(np.full((1, N), g), r_wordline=r, r_bitline=0.0, r_driver=r_driver,
-                       r_sense=0.0)
+    xb = xbar.Crossbar(
+        np.full((1, N), g), r_wordline=r, r_bitline=0.0, r_driver=r_driver, r_sense=0.0
+    )
     sol = xb.solve([V], np.zeros(N))
     theta = np.arccosh(1 + r * g / 2)
     j = np.arange(N)
@@ -134,7 +151,7 @@ def test_batched_solve_equals_one_by_one(rng):
     xb = xbar.Crossbar(G, r_wordline=5.0, r_bitline=5.0, r_driver=100.0, r_sense=100.0)
     V = rng.uniform(0, 1, (5, M))
     C = np.zeros((5, N))
-    C[3] = np.nan                     # a different floating pattern inside the batch
+    C[3] = np.nan  # a different floating pattern inside the batch
     C[3, 0] = 0.0
     batch = xb.solve(V, C)
     for k in range(5):
@@ -166,8 +183,8 @@ def test_transfer_matrix_is_exact_and_reciprocal(shape, method, rng):
     V = rng.uniform(0, 1, (3, M))
     assert rel(V @ T.T, xb.read(V, method="pcg")) < 1e-10
     # reciprocity: T from row excitations equals −(row currents) under column excitations
-    by_cols = -xb.solve(np.zeros((N, M)), np.eye(N)).row_currents          # (N, M)
-    by_rows = xb.solve(np.eye(M), np.zeros((M, N))).col_currents.T          # (N, M)
+    by_cols = -xb.solve(np.zeros((N, M)), np.eye(N)).row_currents  # (N, M)
+    by_rows = xb.solve(np.eye(M), np.zeros((M, N))).col_currents.T  # (N, M)
     assert rel(by_cols, by_rows) < 1e-10
     assert rel(T, by_rows) < 1e-10
 
@@ -177,8 +194,13 @@ def test_transfer_matrix_is_exact_and_reciprocal(shape, method, rng):
 def test_port_admittance_gives_row_currents_and_read_power(shape, method, rng):
     M, N = shape
     G = rng.uniform(1e-6, 1e-4, shape)
-    xb = xbar.Crossbar(G, r_wordline=rng.uniform(1, 9, (M, N - 1)), r_bitline=3.0,
-                       r_driver=rng.uniform(20, 200, M), r_sense=70.0)
+    xb = xbar.Crossbar(
+        G,
+        r_wordline=rng.uniform(1, 9, (M, N - 1)),
+        r_bitline=3.0,
+        r_driver=rng.uniform(20, 200, M),
+        r_sense=70.0,
+    )
     Y = xb.port_admittance(method=method)
     V = rng.uniform(-1, 1, (4, M))
     sol = xb.solve(V, np.zeros((4, N)))
@@ -192,7 +214,7 @@ def test_transfer_cache_invalidated_by_conductance_write(rng):
     G = rng.uniform(1e-6, 1e-4, (10, 10))
     xb = xbar.Crossbar(G, r_wordline=2.0, r_bitline=2.0, r_driver=50.0, r_sense=50.0)
     v = rng.uniform(0, 1, (20, 10))
-    before = xb.read(v)                       # batch >= min(M, N): uses and caches T
+    before = xb.read(v)  # batch >= min(M, N): uses and caches T
     G2 = G.copy()
     G2[3, 4] *= 3
     xb.set_conductances(G2)
@@ -223,26 +245,28 @@ def test_pcg_shapes_across_word_line_blocks(shape, terms, rng):
 def test_conductance_updates_reuse_wires_and_terminal_patterns(rng):
     """set_conductances keeps the G-independent caches; every read still matches a dense solve."""
     M, N = 9, 6
-    xb = xbar.Crossbar(rng.uniform(1e-6, 1e-4, (M, N)), r_wordline=3.0, r_bitline=2.0,
-                       r_driver=0.0, r_sense=40.0)
+    xb = xbar.Crossbar(
+        rng.uniform(1e-6, 1e-4, (M, N)), r_wordline=3.0, r_bitline=2.0, r_driver=0.0, r_sense=40.0
+    )
     wires = None
     for step in range(4):
         G = rng.uniform(1e-6, 1e-4, (M, N))
         xb.set_conductances(G)
-        for kind in ("mvm", "half", "floating"):        # three NaN patterns, cached side by side
+        for kind in ("mvm", "half", "floating"):  # three NaN patterns, cached side by side
             rv, cv = terminals(kind, M, N, rng)
             sol = xb.solve(rv, cv, method="pcg")
             w, b, i_row, i_col = dense_solve(G, 3.0, 2.0, 0.0, 40.0, rv, cv)
             assert rel(sol.col_currents, i_col) < RTOL and rel(sol.row_currents, i_row) < RTOL
-        assert wires is None or xb.network().gw is wires   # built once
+        assert wires is None or xb.network().gw is wires  # built once
         wires = xb.network().gw
 
 
 def test_power_breakdown_parts(rng):
     M, N = 6, 5
     G = rng.uniform(1e-5, 1e-4, (M, N))
-    xb = xbar.Crossbar(G, r_wordline=20.0, r_bitline=30.0, r_driver=100.0, r_sense=200.0,
-                       cell="1T1R", r_access=1e3)
+    xb = xbar.Crossbar(
+        G, r_wordline=20.0, r_bitline=30.0, r_driver=100.0, r_sense=200.0, cell="1T1R", r_access=1e3
+    )
     v = rng.uniform(0, 1, M)
     sol = xb.solve(v, np.zeros(N))
     w, b, i_row, i_col = dense_solve(G, 20.0, 30.0, 100.0, 200.0, v, np.zeros(N), r_access=1e3)
@@ -305,8 +329,9 @@ def test_bad_voltages():
 
 def test_floating_subnetwork_is_reported():
     G = np.full((3, 4), 1e-5)
-    xb = xbar.Crossbar(G, r_wordline=1.0, r_bitline=1.0, cell="1T1R", r_access=1e3,
-                       select=[True, False, True])
+    xb = xbar.Crossbar(
+        G, r_wordline=1.0, r_bitline=1.0, cell="1T1R", r_access=1e3, select=[True, False, True]
+    )
     with pytest.raises(ConfigError, match=r"floating sub-network: word lines \[1\]"):
         xb.solve([0.5, np.nan, 0.2], np.zeros(4))
     # the same row driven is fine
@@ -333,7 +358,7 @@ def test_conductance_write_validates_shape():
     with pytest.raises(ConfigError, match="keep shape"):
         xb.set_conductances(np.full((3, 4), 1e-5))
     with pytest.raises(ValueError):
-        xb.G[0, 0] = 1.0          # read-only view
+        xb.G[0, 0] = 1.0  # read-only view
 
 
 def test_bias_schemes_levels():

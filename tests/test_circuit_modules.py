@@ -1,5 +1,6 @@
 """The circuit package after its split (issue 15): one thread rule, one transfer break-even rule,
 canonical bias-scheme names, the renamed nodal network and per-item batch reports."""
+
 from __future__ import annotations
 
 import importlib
@@ -28,20 +29,21 @@ def no_thread_env(monkeypatch):
 
 # ---------------------------------------------------------------- threads
 def test_default_threads_follow_affinity_and_environment(monkeypatch, no_thread_env):
-    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5},
-                        raising=False)
-    monkeypatch.setattr(_threads, "_cpus", None)          # the mask is read once per process
+    monkeypatch.setattr(
+        _threads.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5}, raising=False
+    )
+    monkeypatch.setattr(_threads, "_cpus", None)  # the mask is read once per process
     monkeypatch.setattr(_threads, "_openmp_limit", lambda: None)
     assert _threads.available_cpus() == 6 and _threads.default_threads() == 6
-    monkeypatch.setenv("OMP_NUM_THREADS", "3,2")          # no OpenMP runtime: the variable
-    assert _threads.default_threads() == 3                # (nested levels: the first counts)
-    monkeypatch.setenv("XBAR_NUM_THREADS", "8")           # an explicit request wins
+    monkeypatch.setenv("OMP_NUM_THREADS", "3,2")  # no OpenMP runtime: the variable
+    assert _threads.default_threads() == 3  # (nested levels: the first counts)
+    monkeypatch.setenv("XBAR_NUM_THREADS", "8")  # an explicit request wins
     assert _threads.default_threads() == 8
-    assert _threads.batch_threads(1) == 8                 # ... and is not capped by the batch
+    assert _threads.batch_threads(1) == 8  # ... and is not capped by the batch
     monkeypatch.delenv("XBAR_NUM_THREADS")
     assert _threads.batch_threads(1) == 1 and _threads.batch_threads(100) == 3
-    assert _threads.resolve_threads(5, 1) == 5            # the caller's n_threads as given
-    monkeypatch.setattr(_threads, "_cpus", None)          # forget the fake mask
+    assert _threads.resolve_threads(5, 1) == 5  # the caller's n_threads as given
+    monkeypatch.setattr(_threads, "_cpus", None)  # forget the fake mask
 
 
 def test_default_threads_honour_threadpoolctl_openmp_limits(no_thread_env):
@@ -51,8 +53,7 @@ def test_default_threads_honour_threadpoolctl_openmp_limits(no_thread_env):
     with threadpool_limits(limits=1, user_api="openmp"):
         assert _threads.default_threads() == 1
         assert _threads.batch_threads(64) == 1
-    assert _threads.default_threads() == min(_threads.available_cpus(),
-                                             _threads._openmp_limit())
+    assert _threads.default_threads() == min(_threads.available_cpus(), _threads._openmp_limit())
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "many"])
@@ -95,7 +96,7 @@ def test_transfer_break_even_is_a_third_of_the_smaller_side(shape):
 
 @pytest.mark.parametrize("batch", [1, 2, 3, 4])
 def test_auto_read_builds_the_map_from_the_break_even_batch(rng, batch):
-    G = rng.uniform(1e-6, 1e-4, (12, 10))              # break-even: 3 inputs
+    G = rng.uniform(1e-6, 1e-4, (12, 10))  # break-even: 3 inputs
     xb = xbar.Crossbar(G, **KW)
     V = rng.uniform(0, 0.3, (batch, 12))
     out = xb.read(V)
@@ -107,6 +108,7 @@ def test_auto_read_builds_the_map_from_the_break_even_batch(rng, batch):
 def test_layer_rule_is_the_crossbar_rule(rng):
     """The periphery's default read strategy decides as Crossbar.read does."""
     from xbar.periphery import AnalogLinear, ReadStrategy
+
     layer = AnalogLinear(rng.normal(size=(7, 20)))
     tile = layer.tiles[0]
     need = cost.transfer_break_even(*tile.crossbar.shape)
@@ -136,8 +138,9 @@ def test_scheme_names_are_checked():
 
 
 def test_select_lines_is_the_public_verb():
-    np.testing.assert_array_equal(bias.select_lines(5, [1, 3], "rows"),
-                                  [False, True, False, True, False])
+    np.testing.assert_array_equal(
+        bias.select_lines(5, [1, 3], "rows"), [False, True, False, True, False]
+    )
     with pytest.raises(ConfigError, match=r"rows must lie in \[0, 4\]"):
         bias.select_lines(5, 5, "rows")
     with pytest.raises(ConfigError, match="cols must be a non-empty int"):
@@ -158,6 +161,7 @@ def test_old_network_module_is_a_deprecated_shim(rng):
 
 def test_circuit_and_training_networks_have_different_names():
     from xbar.train import Network
+
     assert NodalNetwork is not Network and NodalNetwork.__name__ != Network.__name__
 
 
@@ -169,9 +173,9 @@ def test_failed_items_of_several_float_patterns_keep_the_rest_of_the_batch(rng):
     xb = xbar.Crossbar(G, r_wordline=10.0, r_bitline=10.0, r_driver=100.0, r_sense=100.0)
     R = rng.uniform(0, 1, (5, 24))
     C = np.zeros((5, 20))
-    R[1, 3] = np.nan                            # a second operator (row 3 floating)
+    R[1, 3] = np.nan  # a second operator (row 3 floating)
     R[3] = 0.0
-    R[3, 3] = np.nan                            # same pattern as item 1, nothing driven: 0 V
+    R[3, 3] = np.nan  # same pattern as item 1, nothing driven: 0 V
     sol = xb.solve(R, C, method="pcg", maxiter=2, on_failure="ignore")
     assert sol.converged.shape == (5,) and sol.info.shape == (5,)
     assert sol.converged.tolist() == [False, False, False, True, False]
@@ -189,10 +193,11 @@ def test_failed_items_of_several_float_patterns_keep_the_rest_of_the_batch(rng):
 # ---------------------------------------------------------------- renamed thread keywords
 def test_old_thread_keywords_warn_and_behave_identically(rng):
     from xbar.circuit import memory, transfer
+
     with pytest.warns(DeprecationWarning, match="use 'n_threads'"):
         old = memory.solve_bytes(8, 8, 2, threads=3, full=True, direct=False)
     assert old == memory.solve_bytes(8, 8, 2, n_threads=3, full=True, direct=False)
     with pytest.warns(DeprecationWarning, match="use 'n_threads'"):
         got = transfer.in_parallel(lambda x: x * x, [1, 2, 3], workers=2)
     assert got == transfer.in_parallel(lambda x: x * x, [1, 2, 3], n_threads=2) == [1, 4, 9]
-    assert transfer.in_parallel(lambda x: -x, [4, 5]) == [-4, -5]     # default: default_threads()
+    assert transfer.in_parallel(lambda x: -x, [4, 5]) == [-4, -5]  # default: default_threads()

@@ -1,4 +1,5 @@
 """Properties of the solved network that must hold for any array (hypothesis)."""
+
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
@@ -41,8 +42,8 @@ def kcl_imbalance(xb, sol):
         ib = (b[:-1] - b[1:]) / xb.r_bitline
         out_b[:-1] += ib
         out_b[1:] -= ib
-    out_w[:, 0] -= sol.row_currents          # the driver supplies the first node
-    out_b[-1] += sol.col_currents            # the terminal takes from the last node
+    out_w[:, 0] -= sol.row_currents  # the driver supplies the first node
+    out_b[-1] += sol.col_currents  # the terminal takes from the last node
     return np.concatenate([out_w.ravel(), out_b.ravel()])
 
 
@@ -71,8 +72,8 @@ def test_reciprocity(case):
     G, kw, _ = case
     M, N = G.shape
     xb = xbar.Crossbar(G, **kw)
-    by_rows = xb.solve(np.eye(M), np.zeros((M, N))).col_currents.T          # T (N, M)
-    by_cols = -xb.solve(np.zeros((N, M)), np.eye(N)).row_currents            # (N, M)
+    by_rows = xb.solve(np.eye(M), np.zeros((M, N))).col_currents.T  # T (N, M)
+    by_cols = -xb.solve(np.zeros((N, M)), np.eye(N)).row_currents  # (N, M)
     assert np.abs(by_rows - by_cols).max() <= 1e-9 * np.abs(by_rows).max()
     assert np.abs(xb.transfer_matrix() - by_rows).max() <= 1e-9 * np.abs(by_rows).max()
 
@@ -96,5 +97,6 @@ def test_currents_monotone_in_conductance(case, factor):
     assert b.power.supplied > a.power.supplied
     one = np.zeros(M)
     one[rng.integers(M)] = 1.0
-    assert more.solve(one, np.zeros(N)).row_currents @ one >= \
-        base.solve(one, np.zeros(N)).row_currents @ one * (1 - 1e-12)
+    assert more.solve(one, np.zeros(N)).row_currents @ one >= base.solve(
+        one, np.zeros(N)
+    ).row_currents @ one * (1 - 1e-12)

@@ -1,4 +1,5 @@
 """The ``xbar`` command line, run in-process and as the installed console script."""
+
 import shutil
 import subprocess
 import sys
@@ -24,10 +25,34 @@ def test_read_npy_and_csv_match_library(tmp_path, rng):
     v = rng.uniform(0, 1, 6)
     np.save(tmp_path / "v.npy", v)
     args = ["--r-wordline", "2.5", "--r-bitline", "2.5", "--r-driver", "100", "--r-sense", "100"]
-    assert main(["read", str(tmp_path / "g.npy"), "--v-file", str(tmp_path / "v.npy"),
-                 "--out", str(tmp_path / "i.npy"), *args]) == 0
-    assert main(["read", str(tmp_path / "g.csv"), "--v-file", str(tmp_path / "v.npy"),
-                 "--out", str(tmp_path / "i.csv"), *args]) == 0
+    assert (
+        main(
+            [
+                "read",
+                str(tmp_path / "g.npy"),
+                "--v-file",
+                str(tmp_path / "v.npy"),
+                "--out",
+                str(tmp_path / "i.npy"),
+                *args,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "read",
+                str(tmp_path / "g.csv"),
+                "--v-file",
+                str(tmp_path / "v.npy"),
+                "--out",
+                str(tmp_path / "i.csv"),
+                *args,
+            ]
+        )
+        == 0
+    )
     ref = xbar.Crossbar(G, r_wordline=2.5, r_bitline=2.5, r_driver=100, r_sense=100).read(v)
     assert np.allclose(np.load(tmp_path / "i.npy"), ref, rtol=1e-12, atol=0)
     assert np.allclose(np.loadtxt(tmp_path / "i.csv", delimiter=","), ref, rtol=1e-12, atol=0)
@@ -35,8 +60,24 @@ def test_read_npy_and_csv_match_library(tmp_path, rng):
 
 def test_read_bias_scheme(tmp_path, capsys):
     np.save(tmp_path / "g.npy", np.full((4, 4), 1e-5))
-    assert main(["read", str(tmp_path / "g.npy"), "--bias", "half", "--cell-index", "1", "2",
-                 "--v-select", "1.0", "--r-wordline", "1"]) == 0
+    assert (
+        main(
+            [
+                "read",
+                str(tmp_path / "g.npy"),
+                "--bias",
+                "half",
+                "--cell-index",
+                "1",
+                "2",
+                "--v-select",
+                "1.0",
+                "--r-wordline",
+                "1",
+            ]
+        )
+        == 0
+    )
     cur = np.loadtxt(capsys.readouterr().out.splitlines(), delimiter=",")
     assert cur[2] > 0 and cur.shape == (4,)
 
@@ -57,14 +98,16 @@ def _console_script():
 
 @pytest.mark.skipif(_console_script() is None, reason="console script not installed")
 def test_console_script_runs():
-    out = subprocess.run([_console_script(), "demo", "--size", "16"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [_console_script(), "demo", "--size", "16"], capture_output=True, text=True, check=True
+    ).stdout
     assert "IR-drop error" in out
 
 
 def test_module_entry_point():
-    out = subprocess.run([sys.executable, "-m", "xbar", "--version"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "xbar", "--version"], capture_output=True, text=True, check=True
+    ).stdout
     assert out.startswith("xbar ")
 
 
@@ -74,6 +117,7 @@ HW_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "hardware" / "rr
 
 def test_hardware_show_and_dump_round_trip(tmp_path, capsys):
     from xbar.config import HardwareConfig, load_hardware
+
     assert main(["hardware", "show", str(HW_EXAMPLE)]) == 0
     shown = capsys.readouterr().out
     assert "cell 1T1R" in shown and "[ohm]" in shown and 'preset = "tud_hfox"' in shown
@@ -90,21 +134,56 @@ def test_hardware_show_and_dump_round_trip(tmp_path, capsys):
 
 def test_read_with_a_hardware_file_matches_the_library(tmp_path, rng, capsys):
     from xbar.config import load_hardware
+
     G = rng.uniform(1e-5, 5e-5, (6, 5))
     np.save(tmp_path / "g.npy", G)
     hw = load_hardware(HW_EXAMPLE)
-    assert main(["read", str(tmp_path / "g.npy"), "--v", "0.2", "--hardware", str(HW_EXAMPLE),
-                 "--out", str(tmp_path / "i.npy")]) == 0
+    assert (
+        main(
+            [
+                "read",
+                str(tmp_path / "g.npy"),
+                "--v",
+                "0.2",
+                "--hardware",
+                str(HW_EXAMPLE),
+                "--out",
+                str(tmp_path / "i.npy"),
+            ]
+        )
+        == 0
+    )
     xb = xbar.Crossbar(G, **hw.crossbar_kwargs())
     assert xb.cell == "1T1R" and float(xb.r_access[0, 0]) == 15e3
     ref = xb.read(np.full(6, 0.2))
     assert np.allclose(np.load(tmp_path / "i.npy"), ref, rtol=1e-12, atol=0)
     notes = capsys.readouterr().out
-    assert f"over {hw.dac.t_read:g} s" in notes                     # the file's read duration
+    assert f"over {hw.dac.t_read:g} s" in notes  # the file's read duration
     # a flag overrides the file: passive cells, its access resistance dropped
-    assert main(["read", str(tmp_path / "g.npy"), "--v", "0.2", "--hardware", str(HW_EXAMPLE),
-                 "--cell", "0T1R", "--r-wordline", "0", "--out", str(tmp_path / "j.npy")]) == 0
+    assert (
+        main(
+            [
+                "read",
+                str(tmp_path / "g.npy"),
+                "--v",
+                "0.2",
+                "--hardware",
+                str(HW_EXAMPLE),
+                "--cell",
+                "0T1R",
+                "--r-wordline",
+                "0",
+                "--out",
+                str(tmp_path / "j.npy"),
+            ]
+        )
+        == 0
+    )
     kw = {**hw.crossbar_kwargs(), "cell": "0T1R", "r_wordline": 0.0}
     kw.pop("r_access")
-    assert np.allclose(np.load(tmp_path / "j.npy"), xbar.Crossbar(G, **kw).read(np.full(6, 0.2)),
-                       rtol=1e-12, atol=0)
+    assert np.allclose(
+        np.load(tmp_path / "j.npy"),
+        xbar.Crossbar(G, **kw).read(np.full(6, 0.2)),
+        rtol=1e-12,
+        atol=0,
+    )

@@ -1,5 +1,6 @@
 """The crossbar's state: caches that follow every conductance write (also under threads), copies
 and pickles that share nothing mutable and keep G read-only, gate masks that mean what they say."""
+
 import copy
 import pickle
 import threading
@@ -22,8 +23,17 @@ def dense_read(G, v, **kw):
     sel = kw.get("select")
     if sel is not None and np.ndim(sel) == 1:
         sel = np.asarray(sel)[:, None]
-    return dense_solve(G, kw["r_wordline"], kw["r_bitline"], kw["r_driver"], kw["r_sense"], v,
-                       np.zeros(G.shape[1]), r_access=kw.get("r_access"), select=sel)[3]
+    return dense_solve(
+        G,
+        kw["r_wordline"],
+        kw["r_bitline"],
+        kw["r_driver"],
+        kw["r_sense"],
+        v,
+        np.zeros(G.shape[1]),
+        r_access=kw.get("r_access"),
+        select=sel,
+    )[3]
 
 
 def rel(a, b):
@@ -46,10 +56,11 @@ def test_write_during_threaded_map_build_is_never_cached(build, pair, monkeypatc
     if build == "sweep":
         real = transfer.transfer_rows
 
-        def hooked(net, **kw):          # the network (old G) is already in hand here
+        def hooked(net, **kw):  # the network (old G) is already in hand here
             started.set()
             assert written.wait(10)
             return real(net, **kw)
+
         monkeypatch.setattr(transfer, "transfer_rows", hooked)
         monkeypatch.setattr(cost, "sweep_applies", lambda net, **kw: True)
         target = xb.transfer_matrix
@@ -57,12 +68,13 @@ def test_write_during_threaded_map_build_is_never_cached(build, pair, monkeypatc
         real = maps.unit_solves
 
         def hooked(bar, *a, **kw):
-            out = real(bar, *a, **kw)   # solved with the old G
+            out = real(bar, *a, **kw)  # solved with the old G
             started.set()
             assert written.wait(10)
             return out
+
         monkeypatch.setattr(maps, "unit_solves", hooked)
-        target = lambda: xb.transfer_matrix(method="pcg")   # noqa: E731
+        target = lambda: xb.transfer_matrix(method="pcg")  # noqa: E731
     t = threading.Thread(target=target)
     t.start()
     assert started.wait(10)
@@ -87,13 +99,15 @@ def test_write_inside_admittance_build_is_never_cached(pair, monkeypatch):
         out = real(net, **kw)
         xb.set_conductances(G2)
         return out
+
     monkeypatch.setattr(transfer, "transfer_rows", hooked)
     monkeypatch.setattr(cost, "sweep_applies", lambda net, **kw: True)
     xb.port_admittance()
     monkeypatch.setattr(transfer, "transfer_rows", real)
     fresh = xbar.Crossbar(G2, **KW)
-    np.testing.assert_allclose(xb.port_admittance(method="pcg"), fresh.port_admittance(method="pcg"),
-                               rtol=1e-9, atol=0)
+    np.testing.assert_allclose(
+        xb.port_admittance(method="pcg"), fresh.port_admittance(method="pcg"), rtol=1e-9, atol=0
+    )
     assert rel(xb.read(v, method="transfer"), dense_read(G2, v)) < 1e-9
 
 
@@ -111,6 +125,7 @@ def test_write_inside_network_build_is_never_cached(pair, monkeypatch):
             calls.append(1)
             self.set_conductances(G2)
         return net
+
     monkeypatch.setattr(crossbar_mod.Crossbar, "_build_network", hooked)
     xb.network()
     assert rel(xb.read(v, method="pcg"), dense_read(G2, v)) < 1e-9
@@ -135,8 +150,11 @@ def test_round_trips_keep_arrays_read_only(how, cell, pair):
     extra = dict(cell="1T1R", r_access=1e3, select=np.arange(12) % 3 > 0) if cell == "1T1R" else {}
     xb = xbar.Crossbar(G1, **KW, **extra)
     xb.transfer_matrix()
-    out = {"pickle": lambda x: pickle.loads(pickle.dumps(x)), "deepcopy": copy.deepcopy,
-           "copy": copy.copy}[how](xb)
+    out = {
+        "pickle": lambda x: pickle.loads(pickle.dumps(x)),
+        "deepcopy": copy.deepcopy,
+        "copy": copy.copy,
+    }[how](xb)
     for name in ("G", "r_wordline", "r_bitline", "r_driver", "r_sense", "r_access", "select"):
         arr = getattr(out, name)
         assert not arr.flags.writeable, name
@@ -154,15 +172,24 @@ def test_select_mask_is_frozen_and_owned(rng):
     G = rng.uniform(1e-5, 1e-4, (4, 3))
     mask = np.array([True, False, True, True])
     xb = xbar.Crossbar(G, cell="1T1R", r_access=1e3, select=mask)
-    mask[:] = True                  # the caller's array is not the crossbar's
+    mask[:] = True  # the caller's array is not the crossbar's
     assert not xb.select[1].any()
     with pytest.raises(ValueError, match="read-only"):
         xb.select[1] = True
 
 
-@pytest.mark.parametrize("bad", [["False", "True", "True", "True"], ["0", "1", "1", "1"],
-                                 [1.0, np.nan, 1.0, 1.0], [1.0, 0.5, 1.0, 1.0], [2, 1, 1, 1],
-                                 [None, True, True, True], [-1, 1, 1, 1]])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["False", "True", "True", "True"],
+        ["0", "1", "1", "1"],
+        [1.0, np.nan, 1.0, 1.0],
+        [1.0, 0.5, 1.0, 1.0],
+        [2, 1, 1, 1],
+        [None, True, True, True],
+        [-1, 1, 1, 1],
+    ],
+)
 def test_select_refuses_values_that_would_flip(bad, rng):
     G = rng.uniform(1e-5, 1e-4, (4, 3))
     with pytest.raises(xbar.ConfigError, match="select must be a boolean mask"):
@@ -171,14 +198,21 @@ def test_select_refuses_values_that_would_flip(bad, rng):
 
 def test_select_accepts_booleans_and_zero_one(rng):
     G = rng.uniform(1e-5, 1e-4, (4, 3))
-    for mask in ([True, False, True, True], [1, 0, 1, 1], np.array([1.0, 0.0, 1.0, 1.0]),
-                 np.array([True, False, True, True])[:, None].repeat(3, axis=1)):
+    for mask in (
+        [True, False, True, True],
+        [1, 0, 1, 1],
+        np.array([1.0, 0.0, 1.0, 1.0]),
+        np.array([True, False, True, True])[:, None].repeat(3, axis=1),
+    ):
         xb = xbar.Crossbar(G, cell="1T1R", r_access=1e3, select=mask)
         np.testing.assert_array_equal(xb.select[:, 0], [True, False, True, True])
 
 
-masks = st.lists(st.sampled_from([True, False, 0, 1, 0.0, 1.0, np.nan, 0.5, "False", "True", "",
-                                  None, 2, -1]), min_size=4, max_size=4)
+masks = st.lists(
+    st.sampled_from([True, False, 0, 1, 0.0, 1.0, np.nan, 0.5, "False", "True", "", None, 2, -1]),
+    min_size=4,
+    max_size=4,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -186,8 +220,12 @@ masks = st.lists(st.sampled_from([True, False, 0, 1, 0.0, 1.0, np.nan, 0.5, "Fal
 def test_property_gate_masks_are_refused_or_exact(mask):
     """Any mask is refused, or every gate is on exactly where the entry is True / 1."""
     G = np.full((4, 3), 5e-5)
-    ok = all(m is True or m is False or (not isinstance(m, str) and m is not None
-                                         and m == m and m in (0, 1)) for m in mask)
+    ok = all(
+        m is True
+        or m is False
+        or (not isinstance(m, str) and m is not None and m == m and m in (0, 1))
+        for m in mask
+    )
     if not ok:
         with pytest.raises(xbar.ConfigError):
             xbar.Crossbar(G, cell="1T1R", r_access=1e3, select=mask)
@@ -201,9 +239,12 @@ def test_property_gate_masks_are_refused_or_exact(mask):
 
 
 @settings(max_examples=25, deadline=None)
-@given(seq=st.lists(st.sampled_from(["write", "T", "Y", "copy", "pickle", "read"]), min_size=1,
-                    max_size=8),
-       seed=st.integers(0, 2 ** 16))
+@given(
+    seq=st.lists(
+        st.sampled_from(["write", "T", "Y", "copy", "pickle", "read"]), min_size=1, max_size=8
+    ),
+    seed=st.integers(0, 2**16),
+)
 def test_property_any_sequence_of_writes_copies_and_maps_reads_the_present_G(seq, seed):
     """Whatever the order of writes, map builds, copies and pickles, a read equals the dense
     reference of the G the object holds now."""
@@ -229,6 +270,7 @@ def test_analog_tile_maps_built_across_a_write_are_marked_stale(rng, monkeypatch
     """The same race one level up: an AnalogLinear tile caches T^T A; a write while it builds
     must leave the tile's maps stale, not tagged with the new G."""
     from xbar.periphery import AnalogLinear
+
     layer = AnalogLinear(rng.normal(size=(3, 5)))
     tile = layer.tiles[0]
     xb = tile.crossbar
@@ -236,9 +278,10 @@ def test_analog_tile_maps_built_across_a_write_are_marked_stale(rng, monkeypatch
     real = crossbar_mod.Crossbar.transfer_matrix
 
     def hooked(self, **kw):
-        T = real(self, **kw)            # the map of the old G
+        T = real(self, **kw)  # the map of the old G
         self.set_conductances(G2)
         return T
+
     monkeypatch.setattr(crossbar_mod.Crossbar, "transfer_matrix", hooked)
     tile.linear_maps(False)
     monkeypatch.setattr(crossbar_mod.Crossbar, "transfer_matrix", real)

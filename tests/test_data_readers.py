@@ -3,6 +3,7 @@
 Synthetic files check parsing and error messages (file and line named); the real files, when
 ``XBAR_DATA_DIR`` is present, are checked against facts in their SOURCE.md.
 """
+
 import gzip
 
 import numpy as np
@@ -39,11 +40,14 @@ def test_pulse_ramps_synthetic(tmp_path):
     np.testing.assert_allclose(r.ramp(1), [2e-3, 2.1e-3])
 
 
-@pytest.mark.parametrize("body, line, what", [
-    ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,abc\n", 3, "not a number"),
-    ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4\n", 3, "fields"),
-    ("rmp1,rmp2\n1e-4,\n1.1e-4,2e-4\n1e-4,2e-4\n", 2, "inside the ramp"),
-])
+@pytest.mark.parametrize(
+    "body, line, what",
+    [
+        ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,abc\n", 3, "not a number"),
+        ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4\n", 3, "fields"),
+        ("rmp1,rmp2\n1e-4,\n1.1e-4,2e-4\n1e-4,2e-4\n", 2, "inside the ramp"),
+    ],
+)
 def test_pulse_ramps_bad_lines_name_file_and_line(tmp_path, body, line, what):
     p = tmp_path / "bad.csv"
     p.write_text(body)
@@ -112,7 +116,9 @@ def _write_xlsx(path, runs, bad_cell=None):
         wb[bad_cell[0]].cell(row=bad_cell[1], column=2, value="oops")
     st = wb.create_sheet("Settings")
     for name in runs:
-        st.append(["=" * 10]); st.append([name]); st.append(["=" * 10])
+        st.append(["=" * 10])
+        st.append([name])
+        st.append(["=" * 10])
         st.append(["Operation Mode", "Common", "Voltage Linear Sweep"])
         st.append(["Compliance", 0.105, 0.0005])
     wb.save(path)
@@ -180,6 +186,7 @@ def test_mnist_real():
 # ---------------------------------------------------------------------------------- images
 def test_image_folder_synthetic(tmp_path):
     from PIL import Image
+
     for split in ("train",):
         for k, cls in enumerate(["b_cls", "a_cls"]):
             d = tmp_path / split / cls
@@ -220,11 +227,14 @@ def test_real_measured_files_match_source_facts():
 
 
 # ------------------------------------------------------- readers keep every point (issue 14/18)
-@pytest.mark.parametrize("body, line, what", [
-    ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,nan\n", 3, "not a finite current"),   # trailing nan
-    ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,inf\n1.2e-4,\n", 3, "not a finite current"),
-    ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,-2e-4\n", 3, "must be > 0"),           # negative current
-])
+@pytest.mark.parametrize(
+    "body, line, what",
+    [
+        ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,nan\n", 3, "not a finite current"),  # trailing nan
+        ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,inf\n1.2e-4,\n", 3, "not a finite current"),
+        ("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,-2e-4\n", 3, "must be > 0"),  # negative current
+    ],
+)
 def test_pulse_ramps_refuse_nan_inf_and_negative_currents(tmp_path, body, line, what):
     p = tmp_path / "bad.csv"
     p.write_text(body)

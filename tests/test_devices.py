@@ -1,5 +1,6 @@
 """Device models: invariants, seeds, polarity, the Cython kernel against a numpy re-implementation,
 noise statistics, program-and-verify, relaxation, read noise, stochastic switching."""
+
 import numpy as np
 import pytest
 from scipy.special import ndtr
@@ -10,20 +11,40 @@ from xbar.devices._common import log_time
 from xbar.exceptions import ConfigError, ConvergenceError, ConvergenceWarning
 
 NO_D2D = dict(g_min_dtod=0.0, g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0)
-NO_C2C = dict(set_sigma_rel=0.0, reset_sigma_rel=0.0, set_sigma_abs=0.0, reset_sigma_abs=0.0,
-              set_sigma_win=0.0, reset_sigma_win=0.0)
-PRESETS = [HfOxReRAM, presets.tud_hfox, presets.crosssim_ramps, presets.stanford_tech_b,
-           presets.stanford_tech_c, presets.stanford_tech_a_read_noise, presets.illustrative_hfox]
+NO_C2C = dict(
+    set_sigma_rel=0.0,
+    reset_sigma_rel=0.0,
+    set_sigma_abs=0.0,
+    reset_sigma_abs=0.0,
+    set_sigma_win=0.0,
+    reset_sigma_win=0.0,
+)
+PRESETS = [
+    HfOxReRAM,
+    presets.tud_hfox,
+    presets.crosssim_ramps,
+    presets.stanford_tech_b,
+    presets.stanford_tech_c,
+    presets.stanford_tech_a_read_noise,
+    presets.illustrative_hfox,
+]
 
 
 # ------------------------------------------------------------------------------ configs
-@pytest.mark.parametrize("kw, match", [
-    (dict(g_min=1e-4, g_max=1e-5), "g_min must be < g_max"),
-    (dict(g_min=-1.0), "g_min"), (dict(set_alpha=-0.1), "set_alpha"),
-    (dict(reset_v_th=0.9, reset_v_ref=0.8), "reset_v_th"), (dict(set_polarity=0), "set_polarity"),
-    (dict(iv="sinh"), "iv"), (dict(drift_rate=(0.0, 0.0)), "drift_rate"),
-    (dict(drift_x=(0.5, 0.2, 0.3, 0.4, 0.9)), "drift_x"), (dict(set_t_ref=0.0), "set_t_ref"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(g_min=1e-4, g_max=1e-5), "g_min must be < g_max"),
+        (dict(g_min=-1.0), "g_min"),
+        (dict(set_alpha=-0.1), "set_alpha"),
+        (dict(reset_v_th=0.9, reset_v_ref=0.8), "reset_v_th"),
+        (dict(set_polarity=0), "set_polarity"),
+        (dict(iv="sinh"), "iv"),
+        (dict(drift_rate=(0.0, 0.0)), "drift_rate"),
+        (dict(drift_x=(0.5, 0.2, 0.3, 0.4, 0.9)), "drift_x"),
+        (dict(set_t_ref=0.0), "set_t_ref"),
+    ],
+)
 def test_config_errors(kw, match):
     with pytest.raises(ConfigError, match=match):
         HfOxReRAM(**kw)
@@ -101,8 +122,9 @@ def test_reset_only_sub_1v_is_amplitude_controlled():
     assert -steps[3] < 0.05 * 3e-4 / 0.3  # a reset-only step is small (few % of the window)
 
 
-def _numpy_reference(G, gmin, gmax, alpha, s, pol, kappa, gamma, kd=0.0, c=0.0, dw=1.0,
-                     dx_max=0.02, max_sub=1000):
+def _numpy_reference(
+    G, gmin, gmax, alpha, s, pol, kappa, gamma, kd=0.0, c=0.0, dw=1.0, dx_max=0.02, max_sub=1000
+):
     """Independent re-implementation of the noise-free kernel update (memory: the ramp starts
     at G, the first pulse after set_state)."""
     out = G.copy()
@@ -110,8 +132,9 @@ def _numpy_reference(G, gmin, gmax, alpha, s, pol, kappa, gamma, kd=0.0, c=0.0, 
         if s[k] <= 0:
             continue
         w = gmax[k] - gmin[k]
-        n = int(np.clip(np.ceil(s[k] * alpha[k] * np.exp(abs(kappa) + abs(kd)) / dx_max), 1,
-                        max_sub))
+        n = int(
+            np.clip(np.ceil(s[k] * alpha[k] * np.exp(abs(kappa) + abs(kd)) / dx_max), 1, max_sub)
+        )
         h = s[k] / n
         g = G[k]
         for _ in range(n):
@@ -121,7 +144,7 @@ def _numpy_reference(G, gmin, gmax, alpha, s, pol, kappa, gamma, kd=0.0, c=0.0, 
             if pol > 0:
                 mu = alpha[k] * w * np.exp(kappa * x + kd * d) * (1 - x) ** gamma * warm
             else:
-                mu = -alpha[k] * w * np.exp(kappa * (1 - x) + kd * d) * x ** gamma * warm
+                mu = -alpha[k] * w * np.exp(kappa * (1 - x) + kd * d) * x**gamma * warm
             g = min(max(g + h * mu, gmin[k]), gmax[k])
         out[k] = g
     return out
@@ -130,20 +153,48 @@ def _numpy_reference(G, gmin, gmax, alpha, s, pol, kappa, gamma, kd=0.0, c=0.0, 
 @pytest.mark.parametrize("pol, v", [(1, 1.35), (-1, -0.9), (1, 1.6)])
 @pytest.mark.parametrize("memory", [False, True])
 def test_kernel_matches_numpy_reference_without_noise(pol, v, memory):
-    mem = dict(set_kappa_d=0.8, set_warmup=0.5, set_warmup_dx=0.05, reset_kappa_d=-0.6,
-               reset_warmup=0.4, reset_warmup_dx=0.1) if memory else dict(
-        set_kappa_d=0.0, set_warmup=0.0, reset_kappa_d=0.0, reset_warmup=0.0)
-    m = HfOxReRAM(**NO_C2C, set_kappa=0.7, set_gamma=0.6, set_alpha=0.02, reset_alpha=0.02,
-                  reset_kappa=-0.4, reset_gamma=1.4, alpha_dtod=0.3, **mem)
+    mem = (
+        dict(
+            set_kappa_d=0.8,
+            set_warmup=0.5,
+            set_warmup_dx=0.05,
+            reset_kappa_d=-0.6,
+            reset_warmup=0.4,
+            reset_warmup_dx=0.1,
+        )
+        if memory
+        else dict(set_kappa_d=0.0, set_warmup=0.0, reset_kappa_d=0.0, reset_warmup=0.0)
+    )
+    m = HfOxReRAM(
+        **NO_C2C,
+        set_kappa=0.7,
+        set_gamma=0.6,
+        set_alpha=0.02,
+        reset_alpha=0.02,
+        reset_kappa=-0.4,
+        reset_gamma=1.4,
+        alpha_dtod=0.3,
+        **mem,
+    )
     arr = m.sample(60, random_state=2)
     arr.set_state(np.linspace(20e-6, 560e-6, 60))
     G0 = arr._G.copy()
     _, s = arr.pulse_strength(v, 2e-7)
     p = "set" if pol > 0 else "reset"
     alpha = arr.params[f"alpha_{p}"]
-    ref = _numpy_reference(G0, arr._g_min, arr._g_max, alpha, s, pol, getattr(m, f"{p}_kappa"),
-                           getattr(m, f"{p}_gamma"), getattr(m, f"{p}_kappa_d"),
-                           getattr(m, f"{p}_warmup"), getattr(m, f"{p}_warmup_dx"))
+    ref = _numpy_reference(
+        G0,
+        arr._g_min,
+        arr._g_max,
+        alpha,
+        s,
+        pol,
+        getattr(m, f"{p}_kappa"),
+        getattr(m, f"{p}_gamma"),
+        getattr(m, f"{p}_kappa_d"),
+        getattr(m, f"{p}_warmup"),
+        getattr(m, f"{p}_warmup_dx"),
+    )
     arr.apply_pulses(v, 2e-7, n_threads=2)
     np.testing.assert_allclose(arr._G, ref, rtol=1e-12, atol=0)
 
@@ -156,7 +207,7 @@ def test_single_weak_pulse_noise_statistics():
     _, s = arr.pulse_strength(-0.8, 0.5e-7)
     assert np.allclose(s, 0.5)
     mu = arr.mean_step(-1)[0]
-    sig = np.sqrt(2e-7 ** 2 + (4e-4 * (m.g_max - m.g_min)) ** 2 + (0.4 * mu) ** 2)
+    sig = np.sqrt(2e-7**2 + (4e-4 * (m.g_max - m.g_min)) ** 2 + (0.4 * mu) ** 2)
     dG = arr.apply_pulses(-0.8, 0.5e-7)
     assert abs(dG.mean() - 0.5 * mu) < 5 * np.sqrt(0.5) * sig / np.sqrt(n)
     assert abs(dG.std() / (np.sqrt(0.5) * sig) - 1) < 0.03
@@ -236,8 +287,13 @@ def test_program_verify_failure_modes():
 
 # ------------------------------------------------------------------ relaxation, noise
 def test_age_statistics_follow_log_time_law():
-    m = HfOxReRAM(**NO_D2D, drift_t0=0.01, drift_x=(0.0, 1.0), drift_rate=(-0.01, -0.01),
-                  drift_sigma=(0.02, 0.02))
+    m = HfOxReRAM(
+        **NO_D2D,
+        drift_t0=0.01,
+        drift_x=(0.0, 1.0),
+        drift_rate=(-0.01, -0.01),
+        drift_sigma=(0.02, 0.02),
+    )
     n = 20000
     arr = m.sample(n, random_state=0, g_init=300e-6)
     arr.set_state(np.full(n, 300e-6))
@@ -255,14 +311,16 @@ def test_age_statistics_follow_log_time_law():
 
 def test_read_noise_and_series_spectrum():
     from xbar.devices.fit import psd_slope
-    m = HfOxReRAM(**NO_D2D, read_noise_x=(0.0, 1.0), read_noise_rel=(0.05, 0.01),
-                  read_noise_exponent=1.2)
+
+    m = HfOxReRAM(
+        **NO_D2D, read_noise_x=(0.0, 1.0), read_noise_rel=(0.05, 0.01), read_noise_exponent=1.2
+    )
     arr = m.sample(4000, random_state=0)
     arr.set_state(np.full(4000, m.g_min + 0.5 * (m.g_max - m.g_min)))
     g = arr.read()
     assert abs(g.std() / (0.03 * arr.G.mean()) - 1) < 0.05
     one = m.sample(1, random_state=1)
-    series = one.read_series(2 ** 16, 400.0)[:, 0]
+    series = one.read_series(2**16, 400.0)[:, 0]
     assert abs(psd_slope(series, 400.0, (1, 40)) + 1.2) < 0.15
 
 
@@ -297,6 +355,7 @@ def test_binary_seeds_reproduce():
 def test_binary_set_state_updates_the_switching_state():
     """set_state into the LRS must make the devices LRS (no SET possible, RESET possible)."""
     from xbar.devices import StochasticBinaryReRAM
+
     arr = StochasticBinaryReRAM().sample((4, 5), random_state=0)
     assert not arr.is_lrs.any()
     arr.set_state(np.full((4, 5), 200e-6))
@@ -309,6 +368,7 @@ def test_defaults_are_the_fitted_preset_and_every_parameter_has_a_source():
     """Issue 18: the class defaults are the fitted preset (window tud, normalised pulse law and
     noise crosssim), and each field is listed as fitted / estimated / assumed with its source."""
     import dataclasses
+
     m = HfOxReRAM()
     for k, v in presets.defaults_from_fits().items():
         assert getattr(m, k) == pytest.approx(v, rel=1e-4, abs=1e-10), k

@@ -1,5 +1,6 @@
 """Device state stays finite and inside the window for any finite pulse; implausible pulses are
 refused naming the unit; program-and-verify works on any array shape (issue 14, item 5)."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -10,10 +11,18 @@ from xbar.exceptions import ConfigError
 _finite = dict(allow_nan=False, allow_infinity=False)
 
 
-@pytest.mark.parametrize("amplitude, width, match", [
-    (100.0, 1e-7, "amplitude.*V"), (-1e3, 1e-7, "amplitude.*V"), (1.2, 1e300, "width.*s"),
-    (1.2, 100.0, "width.*s"), (np.nan, 1e-7, "amplitude"), (1.2, np.inf, "width"),
-    (1.2, -1e-9, "width")])
+@pytest.mark.parametrize(
+    "amplitude, width, match",
+    [
+        (100.0, 1e-7, "amplitude.*V"),
+        (-1e3, 1e-7, "amplitude.*V"),
+        (1.2, 1e300, "width.*s"),
+        (1.2, 100.0, "width.*s"),
+        (np.nan, 1e-7, "amplitude"),
+        (1.2, np.inf, "width"),
+        (1.2, -1e-9, "width"),
+    ],
+)
 def test_implausible_pulses_are_refused_naming_the_unit(amplitude, width, match):
     arr = HfOxReRAM().sample((2, 3), random_state=0)
     g0 = arr.G.copy()
@@ -37,11 +46,21 @@ def test_strongest_accepted_pulses_saturate_at_the_window_edge():
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(v=st.floats(-20.0, 20.0, **_finite), t=st.floats(0.0, 1.0, **_finite),
-       v_scale=st.floats(0.005, 1.0), kappa=st.floats(-20.0, 20.0), seed=st.integers(0, 99))
+@given(
+    v=st.floats(-20.0, 20.0, **_finite),
+    t=st.floats(0.0, 1.0, **_finite),
+    v_scale=st.floats(0.005, 1.0),
+    kappa=st.floats(-20.0, 20.0),
+    seed=st.integers(0, 99),
+)
 def test_any_finite_pulse_keeps_the_state_finite_and_in_the_window(v, t, v_scale, kappa, seed):
-    model = HfOxReRAM(set_v_scale=v_scale, reset_v_scale=v_scale, set_kappa=kappa,
-                      reset_kappa=kappa, set_sigma_abs=1e-6)
+    model = HfOxReRAM(
+        set_v_scale=v_scale,
+        reset_v_scale=v_scale,
+        set_kappa=kappa,
+        reset_kappa=kappa,
+        set_sigma_abs=1e-6,
+    )
     arr = model.sample((2, 3), random_state=seed, g_init=200e-6)
     for sign in (1, -1):
         arr.apply_pulses(sign * v, t)
@@ -65,6 +84,7 @@ def test_read_noise_rel_is_the_models_table_at_the_state():
     read-noise table at the normalised state, and the std of repeated reads follows it."""
     from xbar.devices import presets
     from xbar.exceptions import ConfigError
+
     dev = presets.stanford_tech_b().sample((3, 4), random_state=0)
     m = dev.model
     x = (dev.G - dev.g_min) / (dev.g_max - dev.g_min)

@@ -4,6 +4,7 @@ The build imports this checkout, generates the API pages from the docstrings, ru
 scripts, and fails on any warning: a broken cross reference, a malformed numpydoc section, a
 tutorial that raises.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,19 +24,45 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_docs_build_without_warnings(tmp_path):
     # Build from a copy: the build writes its API stubs and tutorial output into the source folder.
     src = tmp_path / "docs"
-    shutil.copytree(ROOT / "docs", src,
-                    ignore=shutil.ignore_patterns("_build", "generated", "_example_output"))
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               MPLBACKEND="Agg", XBAR_DOCS_ROOT=str(ROOT))
+    shutil.copytree(
+        ROOT / "docs", src, ignore=shutil.ignore_patterns("_build", "generated", "_example_output")
+    )
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        MPLBACKEND="Agg",
+        XBAR_DOCS_ROOT=str(ROOT),
+    )
     out = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         "-d", str(tmp_path / "doctrees"), str(src), str(tmp_path / "html")],
-        capture_output=True, text=True, env=env, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-d",
+            str(tmp_path / "doctrees"),
+            str(src),
+            str(tmp_path / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-5000:]
     html = tmp_path / "html"
-    for page in ("index.html", "api/index.html", "references.html",
-                 "api/generated/xbar.circuit.Crossbar.html", "tutorials/index.html",
-                 "_images/voltage_map.png"):
+    for page in (
+        "index.html",
+        "api/index.html",
+        "references.html",
+        "api/generated/xbar.circuit.Crossbar.html",
+        "tutorials/index.html",
+        "_images/voltage_map.png",
+    ):
         assert (html / page).is_file(), page
     # The site links nowhere outside itself (no network, no external URLs).
     for page in html.rglob("*.html"):
@@ -50,8 +77,20 @@ def test_magnitude_bars_are_escaped_only_in_running_text():
         from xbar_docs import _process_docstring
     finally:
         sys.path.pop(0)
-    lines = ["Grows with |V| above ``|v_th|``::", "", "    n = sign(x) * 1[|x| > t]", "",
-             "| a | b |", "back |ΔG| (S)."]
+    lines = [
+        "Grows with |V| above ``|v_th|``::",
+        "",
+        "    n = sign(x) * 1[|x| > t]",
+        "",
+        "| a | b |",
+        "back |ΔG| (S).",
+    ]
     _process_docstring(None, "function", "f", None, {}, lines)
-    assert lines == ["Grows with \\|V\\| above ``|v_th|``::", "", "    n = sign(x) * 1[|x| > t]",
-                     "", "| a | b |", "back \\|ΔG\\| (S)."]
+    assert lines == [
+        "Grows with \\|V\\| above ``|v_th|``::",
+        "",
+        "    n = sign(x) * 1[|x| > t]",
+        "",
+        "| a | b |",
+        "back \\|ΔG\\| (S).",
+    ]

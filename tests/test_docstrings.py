@@ -9,6 +9,7 @@ it), and without the constructor check for a ``typing.Protocol`` (it has no cons
 module except the deprecated import shims; ``python tests/test_docstrings.py -v`` lists the
 findings.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -30,6 +31,7 @@ SHIMS = ("xbar.circuit.network", "xbar.train.fit", "xbar.train.mapping")
 def _all_modules() -> list[str]:
     """Every public module of the package (no ``_private`` part), the package itself first."""
     import xbar
+
     mods = ["xbar"]
     for info in pkgutil.walk_packages(xbar.__path__, "xbar."):
         if any(part.startswith("_") for part in info.name.split(".")[1:]):
@@ -66,9 +68,12 @@ def public_objects(modname: str) -> list[str]:
             for attr, member in vars(obj).items():
                 if attr.startswith("_") or not inspect.isfunction(member):
                     continue
-                if any(getattr(getattr(base, attr, None), "__doc__", None)
-                       for base in obj.__mro__[1:] if base is not object):
-                    continue                                   # documented by the base class
+                if any(
+                    getattr(getattr(base, attr, None), "__doc__", None)
+                    for base in obj.__mro__[1:]
+                    if base is not object
+                ):
+                    continue  # documented by the base class
                 out.append(f"{modname}.{name}.{attr}")
     return out
 
@@ -91,15 +96,15 @@ def test_public_objects_document_their_parameters(modname):
     assert not bad, "\n".join(f"{p}: {c} {m}" for p, c, m in bad)
 
 
-
-if __name__ == "__main__":                                     # count over the whole package
+if __name__ == "__main__":  # count over the whole package
     import warnings
+
     warnings.simplefilter("ignore", DeprecationWarning)
     total, objects = 0, set()
     for m in _all_modules():
         try:
             bad = failures(m)
-        except Exception as exc:                               # optional dependency missing
+        except Exception as exc:  # optional dependency missing
             print(f"{m}: not checked ({type(exc).__name__}: {exc})")
             continue
         objects |= {p for p, _, _ in bad}

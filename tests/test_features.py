@@ -1,5 +1,6 @@
 """The fixed image front end (xbar.data.features): each descriptor block against an independent
 computation on synthetic images, the cache, and the PCA projection against numpy's covariance."""
+
 import numpy as np
 import pytest
 
@@ -12,8 +13,8 @@ CFG = F.FeatureConfig(downsample=2, orientation_bins=9, grids=(1, 2), colour_bin
 def _blocks(f, cfg=CFG):
     nb = cfg.orientation_bins
     n_hog = nb * sum(g * g for g in cfg.grids)
-    n_col = cfg.colour_bins ** 3
-    return f[:n_hog], f[n_hog:n_hog + n_col], f[n_hog + n_col:]
+    n_col = cfg.colour_bins**3
+    return f[:n_hog], f[n_hog : n_hog + n_col], f[n_hog + n_col :]
 
 
 def test_dimension_of_the_default_descriptor_is_349():
@@ -39,8 +40,8 @@ def test_horizontal_ramp_votes_only_the_zero_orientation_bin():
 
 def test_colour_blocks_of_a_two_colour_image_against_direct_counts():
     img = np.zeros((32, 32, 3))
-    img[:, :16] = (0.9, 0.1, 0.3)          # left half
-    img[:, 16:] = (0.2, 0.6, 0.95)         # right half
+    img[:, :16] = (0.9, 0.1, 0.3)  # left half
+    img[:, 16:] = (0.2, 0.6, 0.95)  # right half
     f = F.image_features(img[None], CFG)[0]
     hog, col, layout = _blocks(f)
     # joint histogram: bins (3,0,1) and (0,2,3), half of the pixels each, square-rooted
@@ -56,14 +57,16 @@ def test_colour_blocks_of_a_two_colour_image_against_direct_counts():
     np.testing.assert_allclose(std, 0.0, atol=1e-6)
     # uint8 input gives the same descriptor as floats in [0, 1]
     u8 = np.round(img * 255).astype(np.uint8)
-    np.testing.assert_allclose(F.image_features(u8[None], CFG)[0],
-                               F.image_features(u8[None] / 255.0, CFG)[0], atol=1e-12)
+    np.testing.assert_allclose(
+        F.image_features(u8[None], CFG)[0], F.image_features(u8[None] / 255.0, CFG)[0], atol=1e-12
+    )
 
 
 def test_orientation_histogram_matches_a_per_pixel_loop(rng):
     img = rng.uniform(0, 1, size=(16, 16, 3))
-    cfg = F.FeatureConfig(downsample=1, orientation_bins=6, grids=(1,), colour_bins=2,
-                          colour_grid=1)
+    cfg = F.FeatureConfig(
+        downsample=1, orientation_bins=6, grids=(1,), colour_bins=2, colour_grid=1
+    )
     hog = F.image_features(img[None], cfg)[0][:6]
     lum = img @ np.array([0.299, 0.587, 0.114])
     h = np.zeros(6)
@@ -81,7 +84,7 @@ def test_bad_shapes_and_sizes_raise():
     with pytest.raises(ConfigError, match="images"):
         F.image_features(np.zeros((2, 8, 8)))
     with pytest.raises(ConfigError, match="grid"):
-        F.image_features(np.zeros((1, 30, 30, 3)), CFG)        # 15 px not divisible by 2
+        F.image_features(np.zeros((1, 30, 30, 3)), CFG)  # 15 px not divisible by 2
     with pytest.raises(ConfigError, match="grids"):
         F.FeatureConfig(grids=())
 
@@ -94,7 +97,8 @@ def test_folder_features_are_cached_and_reloaded(tmp_path, monkeypatch):
         (root / "train" / cls).mkdir(parents=True)
         for k in range(3):
             PIL.fromarray(r.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(
-                root / "train" / cls / f"{k}.png")
+                root / "train" / cls / f"{k}.png"
+            )
     cache = tmp_path / "cache"
     f1, y1, classes = F.image_folder_features(root, "train", config=CFG, cache=cache)
     assert f1.shape == (6, F.feature_dimension(CFG)) and classes == ["a", "b"]
@@ -103,6 +107,7 @@ def test_folder_features_are_cached_and_reloaded(tmp_path, monkeypatch):
 
     def boom(*a, **k):
         raise AssertionError("recomputed despite the cache")
+
     monkeypatch.setattr(F, "image_features", boom)
     f2, y2, _ = F.image_folder_features(root, "train", config=CFG, cache=cache)
     np.testing.assert_array_equal(f1, f2)

@@ -1,4 +1,5 @@
 """Tests of the cell I-V models (xbar.iv) against analytic limits and finite differences."""
+
 import numpy as np
 import pytest
 from scipy.interpolate import PchipInterpolator
@@ -9,21 +10,29 @@ from xbar.exceptions import ConfigError
 V = np.linspace(-1.5, 1.5, 301)
 G = 1e-4
 
-SELECTORS = [iv.Selector("sinh", 1e-6, 0.1), iv.Selector("diode", 1e-9, 0.0259),
-             iv.Selector("sinh", 1e-3, 0.3)]
+SELECTORS = [
+    iv.Selector("sinh", 1e-6, 0.1),
+    iv.Selector("diode", 1e-9, 0.0259),
+    iv.Selector("sinh", 1e-3, 0.3),
+]
 MODELS = [iv.Linear(), iv.Sinh(0.25), iv.Asymmetric(0.2, 0.4)] + [
-    iv.Asymmetric(0.2, 0.4, selector=s) for s in SELECTORS]
+    iv.Asymmetric(0.2, 0.4, selector=s) for s in SELECTORS
+]
 
 
 def _fd(model, v, g, h=1e-6):
     return (model.current(v + h, g) - model.current(v - h, g)) / (2 * h)
 
 
-@pytest.mark.parametrize("model", MODELS + [iv.Table(np.linspace(-1, 1, 21),
-                                                     0.25 * np.sinh(np.linspace(-1, 1, 21) / 0.25))],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "model",
+    MODELS + [iv.Table(np.linspace(-1, 1, 21), 0.25 * np.sinh(np.linspace(-1, 1, 21) / 0.25))],
+    ids=repr,
+)
 def test_derivative_matches_finite_differences(model):
-    v = V[np.abs(V) > 1e-3]  # central differences straddling a table knot are fine; avoid V=0 kink-free check
+    v = V[
+        np.abs(V) > 1e-3
+    ]  # central differences straddling a table knot are fine; avoid V=0 kink-free check
     g = np.full_like(v, G)
     dI = model.conductance(v, g)
     fd = _fd(model, v, g)
@@ -47,8 +56,9 @@ def test_sinh_small_v_limit_is_linear_and_odd():
     v = np.array([1e-6, 1e-4, -3e-5])
     # sinh(x) = x (1 + x^2/6 + ...): relative deviation from G*V is (V/v0)^2/6
     np.testing.assert_allclose(m.current(v, G), G * v, rtol=2e-7)
-    np.testing.assert_allclose(m.current(v, G) / (G * v) - 1, (v / 0.25) ** 2 / 6, rtol=1e-3,
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        m.current(v, G) / (G * v) - 1, (v / 0.25) ** 2 / 6, rtol=1e-3, atol=1e-15
+    )
     np.testing.assert_allclose(m.current(-V, G), -m.current(V, G), rtol=0, atol=0)
     np.testing.assert_allclose(m.conductance(0.0, G), G)
     assert iv.Linear().is_linear and not m.is_linear
@@ -117,17 +127,24 @@ def test_table_extrapolates_linearly_with_end_slope():
     assert np.all(np.diff(t.shape(vf)[0]) >= 0)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (lambda: iv.Sinh(0.0), "v0"), (lambda: iv.Sinh(-1.0), "v0"), (lambda: iv.Sinh(np.nan), "v0"),
-    (lambda: iv.Asymmetric(0.2, 0.0), "v0_neg"), (lambda: iv.Asymmetric(np.inf, 0.1), "v0_pos"),
-    (lambda: iv.Table([0, 1, 1], [0, 1, 2]), "strictly increasing"),
-    (lambda: iv.Table([0, 1, 2], [0, 2, 1]), "non-decreasing"),
-    (lambda: iv.Table([0, np.nan, 2], [0, 1, 2]), "NaN"),
-    (lambda: iv.Table([0, 1, 2], [0, 1]), "shape"),
-    (lambda: iv.Table([0.0], [0.0]), "at least 2"),
-    (lambda: iv.Selector("triode"), "kind"), (lambda: iv.Selector("sinh", i0=0.0), "i0"),
-    (lambda: iv.Asymmetric(0.2, 0.2, selector="diode"), "selector"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (lambda: iv.Sinh(0.0), "v0"),
+        (lambda: iv.Sinh(-1.0), "v0"),
+        (lambda: iv.Sinh(np.nan), "v0"),
+        (lambda: iv.Asymmetric(0.2, 0.0), "v0_neg"),
+        (lambda: iv.Asymmetric(np.inf, 0.1), "v0_pos"),
+        (lambda: iv.Table([0, 1, 1], [0, 1, 2]), "strictly increasing"),
+        (lambda: iv.Table([0, 1, 2], [0, 2, 1]), "non-decreasing"),
+        (lambda: iv.Table([0, np.nan, 2], [0, 1, 2]), "NaN"),
+        (lambda: iv.Table([0, 1, 2], [0, 1]), "shape"),
+        (lambda: iv.Table([0.0], [0.0]), "at least 2"),
+        (lambda: iv.Selector("triode"), "kind"),
+        (lambda: iv.Selector("sinh", i0=0.0), "i0"),
+        (lambda: iv.Asymmetric(0.2, 0.2, selector="diode"), "selector"),
+    ],
+)
 def test_bad_input_raises_config_error(bad, match):
     with pytest.raises(ConfigError, match=match):
         bad()
@@ -163,18 +180,22 @@ def test_sinh_with_implausible_bias_warns_naming_the_units():
     """Issue 13: Sinh(0.01) at 2 V returned ~1e80 A without a word."""
     with pytest.warns(UnitWarning, match=r"\|V\|/v0 = 200.*volts.*mV"):
         I = iv.Sinh(0.01).current(2.0, 1e-4)
-    assert np.isclose(I, 1e-4 * 0.01 * np.sinh(200.0), rtol=1e-12)   # the value is still exact
+    assert np.isclose(I, 1e-4 * 0.01 * np.sinh(200.0), rtol=1e-12)  # the value is still exact
 
 
-@pytest.mark.parametrize("model", [iv.Sinh(0.001), iv.Asymmetric(0.25, 0.001),
-                                   iv.Asymmetric(0.001, 0.25)], ids=repr)
+@pytest.mark.parametrize(
+    "model", [iv.Sinh(0.001), iv.Asymmetric(0.25, 0.001), iv.Asymmetric(0.001, 0.25)], ids=repr
+)
 def test_overflow_is_an_error(model):
     with pytest.warns(UnitWarning), pytest.raises(ConfigError, match="overflows float64"):
         model.current_and_conductance(np.array([0.1, 2.0, -2.0]), 1e-4)
 
 
-@pytest.mark.parametrize("model", [iv.Linear(), iv.Sinh(30.0), iv.Asymmetric(30.0, 40.0),
-                                   iv.Table([-1, 0, 1], [-1, 0, 1])], ids=repr)
+@pytest.mark.parametrize(
+    "model",
+    [iv.Linear(), iv.Sinh(30.0), iv.Asymmetric(30.0, 40.0), iv.Table([-1, 0, 1], [-1, 0, 1])],
+    ids=repr,
+)
 def test_cell_voltage_in_millivolts_warns(model):
     with pytest.warns(UnitWarning, match="mV"):
         model.current(np.array([150.0]), 1e-4)
@@ -199,8 +220,10 @@ def test_crossbar_solves_are_not_checked_per_iterate(rng):
     raises no UnitWarning."""
     import warnings
     import xbar
-    xb = xbar.Crossbar(rng.uniform(1e-5, 1e-4, (6, 5)), r_wordline=2.0, r_bitline=2.0,
-                       iv=iv.Sinh(0.1))
+
+    xb = xbar.Crossbar(
+        rng.uniform(1e-5, 1e-4, (6, 5)), r_wordline=2.0, r_bitline=2.0, iv=iv.Sinh(0.1)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnitWarning)
         xb.read(np.full(6, 1.5))
@@ -208,9 +231,10 @@ def test_crossbar_solves_are_not_checked_per_iterate(rng):
 
 @pytest.mark.parametrize("sel", SELECTORS, ids=repr)
 def test_selector_alone_overflow_and_unit_slips(sel):
-    np.testing.assert_allclose(sel.current(0.05), sel.i0 * (np.sinh(0.05 / sel.v0)
-                                                            if sel.kind == "sinh"
-                                                            else np.expm1(0.05 / sel.v0)))
+    np.testing.assert_allclose(
+        sel.current(0.05),
+        sel.i0 * (np.sinh(0.05 / sel.v0) if sel.kind == "sinh" else np.expm1(0.05 / sel.v0)),
+    )
     with pytest.warns(UnitWarning, match="mV"), pytest.raises(ConfigError, match="overflows"):
         sel.current(np.array([0.1, 1000.0]))
     with pytest.raises(ConfigError, match="NaN or inf"):

@@ -1,5 +1,6 @@
 """xbar.iv.Table on SciPy's PchipInterpolator: the same slopes and values as the hand-written
 PCHIP it replaced (kept below as the reference), to 1e-12."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,10 +45,18 @@ def _old_shape(x, y, m, V):
     h = x[k + 1] - x[k]
     t = (V - x[k]) / h
     t2, t3 = t * t, t * t * t
-    f = ((2 * t3 - 3 * t2 + 1) * y[k] + (t3 - 2 * t2 + t) * h * m[k]
-         + (-2 * t3 + 3 * t2) * y[k + 1] + (t3 - t2) * h * m[k + 1])
-    df = ((6 * t2 - 6 * t) * y[k] / h + (3 * t2 - 4 * t + 1) * m[k]
-          + (-6 * t2 + 6 * t) * y[k + 1] / h + (3 * t2 - 2 * t) * m[k + 1])
+    f = (
+        (2 * t3 - 3 * t2 + 1) * y[k]
+        + (t3 - 2 * t2 + t) * h * m[k]
+        + (-2 * t3 + 3 * t2) * y[k + 1]
+        + (t3 - t2) * h * m[k + 1]
+    )
+    df = (
+        (6 * t2 - 6 * t) * y[k] / h
+        + (3 * t2 - 4 * t + 1) * m[k]
+        + (-6 * t2 + 6 * t) * y[k + 1] / h
+        + (3 * t2 - 2 * t) * m[k + 1]
+    )
     below, above = V < x[0], V > x[-1]
     f = np.where(below, y[0] + m[0] * (V - x[0]), f)
     f = np.where(above, y[-1] + m[-1] * (V - x[-1]), f)
@@ -57,14 +66,16 @@ def _old_shape(x, y, m, V):
 
 def _tables():
     rng = np.random.default_rng(7)
-    out = [(np.array([-1.0, 1.0]), np.array([-0.5, 0.8])),                      # 2 knots: linear
-           (np.array([-1.0, 0.0, 2.0]), np.array([-1.0, 0.0, 0.1])),             # 3 knots
-           (np.array([-1.0, -0.2, 0.0, 0.3, 1.0]), np.array([-1.0, -0.2, -0.2, 0.5, 0.5])),  # flats
-           (np.linspace(-1.5, 1.5, 31), np.sinh(np.linspace(-1.5, 1.5, 31) / 0.4) * 0.4)]
+    out = [
+        (np.array([-1.0, 1.0]), np.array([-0.5, 0.8])),  # 2 knots: linear
+        (np.array([-1.0, 0.0, 2.0]), np.array([-1.0, 0.0, 0.1])),  # 3 knots
+        (np.array([-1.0, -0.2, 0.0, 0.3, 1.0]), np.array([-1.0, -0.2, -0.2, 0.5, 0.5])),  # flats
+        (np.linspace(-1.5, 1.5, 31), np.sinh(np.linspace(-1.5, 1.5, 31) / 0.4) * 0.4),
+    ]
     for n in (4, 9, 40):
         x = np.cumsum(rng.uniform(0.01, 0.3, n)) - 1.0
         y = np.cumsum(rng.uniform(0.0, 1.0, n) * (rng.random(n) > 0.2)) - 2.0
-        y[-1] += 0.5                                                              # not constant
+        y[-1] += 0.5  # not constant
         out.append((x, y))
     return out
 
@@ -75,7 +86,7 @@ def test_table_matches_the_former_pchip_to_1e12(x, y):
     m_old = _old_pchip_slopes(x, y)
     scale = np.max(np.abs(np.diff(y) / np.diff(x)))
     np.testing.assert_allclose(t.slopes, m_old, rtol=1e-12, atol=1e-12 * scale)
-    V = np.concatenate([np.linspace(x[0] - 0.5, x[-1] + 0.5, 997), x])           # knots included
+    V = np.concatenate([np.linspace(x[0] - 0.5, x[-1] + 0.5, 997), x])  # knots included
     f, df = t.shape(V)
     f_old, df_old = _old_shape(x, y, m_old, V)
     np.testing.assert_allclose(f, f_old, rtol=1e-12, atol=1e-12 * np.max(np.abs(y)))

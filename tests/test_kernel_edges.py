@@ -4,6 +4,7 @@ Run normally and by ``.ci/asan`` (kernels built with AddressSanitizer and bounds
 an out-of-bounds access in the raw-pointer loops aborts the run.  Shapes straddle the 8-row
 word-line blocks of ``_pcg`` and the 64-column chunks of its bit-line sweeps.
 """
+
 import numpy as np
 import pytest
 
@@ -27,9 +28,12 @@ def test_linear_kernel_edge_shapes(shape, terminals, rng):
         ref = dense_solve(G, 2.0, 3.0, rd, rs, V[k], C[k])
         np.testing.assert_allclose(sol.col_currents[k], ref[3], rtol=1e-9, atol=1e-15)
         np.testing.assert_allclose(sol.row_currents[k], ref[2], rtol=1e-9, atol=1e-15)
-    np.testing.assert_allclose(xb.read(V[0], method="pcg"),
-                               dense_solve(G, 2.0, 3.0, rd, rs, V[0], np.zeros(N))[3],
-                               rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(
+        xb.read(V[0], method="pcg"),
+        dense_solve(G, 2.0, 3.0, rd, rs, V[0], np.zeros(N))[3],
+        rtol=1e-9,
+        atol=1e-15,
+    )
 
 
 @pytest.mark.parametrize("shape", [(1, 5), (5, 1), (9, 4), (17, 9)])
@@ -37,8 +41,8 @@ def test_nan_patterns_and_open_cells(shape, rng):
     M, N = shape
     G = rng.uniform(1e-6, 1e-4, (M, N))
     G[rng.random((M, N)) < 0.2] = 0.0
-    G[0, :] = np.maximum(G[0, :], 1e-6)       # row 0 reaches every column
-    G[:, 0] = np.maximum(G[:, 0], 1e-6)       # column 0 reaches every row
+    G[0, :] = np.maximum(G[0, :], 1e-6)  # row 0 reaches every column
+    G[:, 0] = np.maximum(G[:, 0], 1e-6)  # column 0 reaches every row
     xb = xbar.Crossbar(G, r_wordline=2.0, r_bitline=3.0, r_driver=10.0, r_sense=20.0)
     V = rng.uniform(0, 0.3, (4, M))
     C = np.zeros((4, N))
@@ -56,14 +60,17 @@ def test_nan_patterns_and_open_cells(shape, rng):
 def test_newton_kernel_edge_shapes(shape, rng):
     M, N = shape
     G = rng.uniform(1e-6, 1e-4, (M, N))
-    xb = xbar.Crossbar(G, r_wordline=2.0, r_bitline=3.0, r_driver=10.0, r_sense=20.0,
-                       iv=xbar.iv.Sinh(0.2))
+    xb = xbar.Crossbar(
+        G, r_wordline=2.0, r_bitline=3.0, r_driver=10.0, r_sense=20.0, iv=xbar.iv.Sinh(0.2)
+    )
     V = rng.uniform(0, 0.5, (2, M))
     sol = xb.solve(V, np.zeros((2, N)), method="pcg")
     assert sol.converged.all() and sol.method == "newton-pcg"
     lin = xbar.Crossbar(G, r_wordline=2.0, r_bitline=3.0, r_driver=10.0, r_sense=20.0)
-    assert np.all(np.abs(sol.col_currents) >= np.abs(lin.solve(V, np.zeros((2, N))).col_currents)
-                  * (1 - 1e-12))
+    assert np.all(
+        np.abs(sol.col_currents)
+        >= np.abs(lin.solve(V, np.zeros((2, N))).col_currents) * (1 - 1e-12)
+    )
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 9), (9, 1), (8, 8), (17, 9), (9, 17)])
@@ -72,6 +79,7 @@ def test_map_kernel_edge_shapes(shape, rng):
     G = rng.uniform(1e-6, 1e-4, (M, N))
     xb = xbar.Crossbar(G, r_wordline=2.0, r_bitline=3.0, r_driver=10.0, r_sense=20.0)
     from xbar.circuit import transfer
+
     if not transfer.supported(xb.network()):
         pytest.skip("sweep not supported for this network")
     T = transfer.transfer_rows(xb.network())

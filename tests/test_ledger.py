@@ -1,4 +1,5 @@
 """EnergyLedger: bookings, aggregation, group-bys, exports, against a naive re-implementation."""
+
 from __future__ import annotations
 
 import csv
@@ -78,7 +79,8 @@ def test_aggregate_mode_keeps_one_row_per_group_and_detail_one_per_pulse():
     assert agg.count("write") == det.count("write") == 600_000
     assert agg.count("half_selected") == 120
     assert agg.totals("step", category="write") == pytest.approx(
-        {s: 200_000 * 2.5e-12 for s in range(3)}, rel=1e-12)
+        {s: 200_000 * 2.5e-12 for s in range(3)}, rel=1e-12
+    )
 
 
 def test_tag_context_nests_and_explicit_tags_win():

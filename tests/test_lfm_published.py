@@ -1,6 +1,7 @@
 """Learning from mistakes as published (pruning only, selective punishment) vs xbar's earlier
 reinforcing variant: the published rule never potentiates a synapse, in the rule's requests and
 on stochastic binary device pairs."""
+
 import sys
 from pathlib import Path
 
@@ -44,15 +45,15 @@ def test_lfm_requests_no_potentiation_only_when_published(variant, positive):
                 pred = np.argmax(net.layers[0].forward(x), 1)
                 changed = np.flatnonzero(np.any(dW != 0, axis=0))
                 assert set(changed) <= set(pred[pred != y])
-    assert any_pos == positive     # the reinforcing variant does potentiate (the test can fail)
+    assert any_pos == positive  # the reinforcing variant does potentiate (the test can fail)
 
 
 def test_selective_punishment_scales_tagged_synapses():
     x = np.array([[1.0, 1.0, 0.0]])
     y = np.array([0])
-    logits = np.array([[0.0, 1.0]])          # wrong winner: class 1
+    logits = np.array([[0.0, 1.0]])  # wrong winner: class 1
     tags = np.zeros((3, 2), dtype=bool)
-    tags[0, 1] = True                        # input 0 once led to a correct class-1 answer
+    tags[0, 1] = True  # input 0 once led to a correct class-1 answer
     s, d = lfm_published_update(x, y, logits, 0.2, 0.5, tags, selective_factor=0.25)
     np.testing.assert_allclose(s, [[0.25, 1.0, 0.0]])
     np.testing.assert_allclose(d, [[0.0, -0.2]])
@@ -67,7 +68,7 @@ def test_published_rejects_positive_reinforcement():
         SoftmaxSGD(lfm_rate=0.1, variant="published", strengthen=True)
     with pytest.raises(ConfigError, match="variant"):
         SoftmaxSGD(lfm_rate=0.1, variant="bloom")
-    assert SoftmaxSGD(lfm_rate=0.1).strengthen is True          # today's variant unchanged
+    assert SoftmaxSGD(lfm_rate=0.1).strengthen is True  # today's variant unchanged
 
 
 @pytest.mark.parametrize("variant", ["published", "reinforcing"])
@@ -81,15 +82,16 @@ def test_true_class_synapse_never_potentiated_on_binary_pairs(variant):
 
     from xbar.devices import StochasticBinaryReRAM
     from xbar.train.pulsed import PairArray, PulsedLayer
+
     model = StochasticBinaryReRAM(g_hrs=2e-6, g_lrs=40e-6)
     n_in, K = 20, 4
     plus = model.sample((n_in + 1, K), random_state=1, state="lrs")
     minus = model.sample((n_in + 1, K), random_state=2)
-    minus.set_state(np.where(np.random.default_rng(3).random((n_in + 1, K)) < 0.5,
-                             40e-6, 2e-6))
+    minus.set_state(np.where(np.random.default_rng(3).random((n_in + 1, K)) < 0.5, 40e-6, 2e-6))
     pairs = PairArray(plus.G, minus.G, BinaryPairView(model), arrays={"+": plus, "-": minus})
-    layer = PulsedLayer(pairs, StochasticPairWriter(), T.PulseMapping("stochastic"), w_max=0.05,
-                        random_state=4)
+    layer = PulsedLayer(
+        pairs, StochasticPairWriter(), T.PulseMapping("stochastic"), w_max=0.05, random_state=4
+    )
     net = T.Network([layer], K)
     rule = SoftmaxSGD(lr=0.0, lfm_rate=1.0, variant=variant)
     rng = np.random.default_rng(5)
@@ -103,7 +105,7 @@ def test_true_class_synapse_never_potentiated_on_binary_pairs(variant):
         dw = T.stacked_weights(layer) - w0
         rises += int(np.sum(dw[:, y[0]] > 1e-12))
         falls += int(np.sum(dw < -1e-12))
-    assert falls > 0                                   # the rule did act on the devices
+    assert falls > 0  # the rule did act on the devices
     if variant == "published":
         assert rises == 0
     else:

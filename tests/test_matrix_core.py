@@ -1,4 +1,5 @@
 """MatrixCore: DAC -> exact circuit read -> TIA -> ADC on a user's own G (issue 13)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,9 @@ def G():
 
 
 def _ideal_core(G, **kw):
-    return MatrixCore(G, dac=DAC(bits=None, r_driver=0.0), adc=ADC(bits=None),
-                      tia=TIA(r_in=0.0), **kw)
+    return MatrixCore(
+        G, dac=DAC(bits=None, r_driver=0.0), adc=ADC(bits=None), tia=TIA(r_in=0.0), **kw
+    )
 
 
 def test_ideal_periphery_and_wires_give_exactly_g_transpose_v(G):
@@ -26,16 +28,14 @@ def test_ideal_periphery_and_wires_give_exactly_g_transpose_v(G):
     core = _ideal_core(G, array=IDEAL_WIRES)
     np.testing.assert_allclose(core(x), x @ G, rtol=1e-12, atol=0)
     v = x / core.dac.x_max * core.dac.v_read
-    np.testing.assert_allclose(core.read_currents(x), (G.T @ v.T).T,
-                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(core.read_currents(x), (G.T @ v.T).T, rtol=1e-12, atol=0)
     np.testing.assert_allclose(core.ideal(x), x @ G, rtol=1e-14)
     assert core.shape == (12, 7) and core(x[0]).shape == (7,)
 
 
 def test_tiled_core_with_ideal_periphery_equals_the_untiled_read(G):
     x = np.random.default_rng(1).uniform(0, 1, size=(4, 12))
-    tiled = _ideal_core(G, array=ArrayConfig(max_rows=5, max_cols=3, r_wordline=0.0,
-                                             r_bitline=0.0))
+    tiled = _ideal_core(G, array=ArrayConfig(max_rows=5, max_cols=3, r_wordline=0.0, r_bitline=0.0))
     assert len(tiled.tiles) == 3 * 3
     np.testing.assert_allclose(tiled(x), x @ G, rtol=1e-12)
 
@@ -52,12 +52,13 @@ def test_converters_and_wires_match_crossbar_read_then_the_quantizer(G, bits, ce
     core = MatrixCore(G, array=arr, dac=dac, adc=adc, tia=tia)
     y = core.read_currents(x)
     v = dac.quantize(x) / dac.x_max * dac.v_read
-    xb = xbar.Crossbar(G, r_wordline=2.0, r_bitline=3.0, r_driver=20.0, r_sense=15.0, cell=cell,
-                       **acc)
+    xb = xbar.Crossbar(
+        G, r_wordline=2.0, r_bitline=3.0, r_driver=20.0, r_sense=15.0, cell=cell, **acc
+    )
     I = xb.read(v)
     gain = 0.8 / (dac.v_read * G.sum(axis=0))
     ref, _, _ = quantize(np.clip(I * gain, -0.8, 0.8), -0.8, 0.8, bits)
-    lsb = 1.6 / (2 ** bits - 1)
+    lsb = 1.6 / (2**bits - 1)
     np.testing.assert_allclose(y, ref / gain, rtol=0, atol=1e-9 * lsb / gain.min())
     # and within half an LSB of the analog read
     assert np.all(np.abs(y - I) <= lsb / 2 / gain * (1 + 1e-9))
@@ -69,19 +70,21 @@ def test_read_energy_is_booked_and_equals_the_solved_power(G):
         core = MatrixCore(G, array=ArrayConfig(r_wordline=1.0, r_bitline=1.0), read_method=method)
         core(x)
         v = core.dac.quantize(x) / core.dac.x_max * core.dac.v_read
-        xb = xbar.Crossbar(G, r_wordline=1.0, r_bitline=1.0, r_driver=core.dac.r_driver,
-                           r_sense=core.tia.r_in)
+        xb = xbar.Crossbar(
+            G, r_wordline=1.0, r_bitline=1.0, r_driver=core.dac.r_driver, r_sense=core.tia.r_in
+        )
         e_ref = float(np.sum(xb.read_power(v).total)) * core.dac.t_read
         assert core.ledger.total("read") == pytest.approx(e_ref, rel=1e-9)
         assert core.ledger.count("adc") == 3 * 7
         assert core.ledger.total("adc") == pytest.approx(3 * 7 * core.adc.conversion_energy())
-        assert core.ledger.total("dac") == pytest.approx(3 * 12 * core.dac.power_per_line
-                                                         * core.dac.t_read)
+        assert core.ledger.total("dac") == pytest.approx(
+            3 * 12 * core.dac.power_per_line * core.dac.t_read
+        )
 
 
 def test_open_bit_line_reads_zero_and_set_matrix_follows(G):
     G0 = G.copy()
-    G0[:, 2] = 1e-12                          # (nearly) open cells: tiny bound, finite gain
+    G0[:, 2] = 1e-12  # (nearly) open cells: tiny bound, finite gain
     core = MatrixCore(G0)
     x = np.ones(12)
     y = core.read_currents(x)

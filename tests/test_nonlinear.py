@@ -1,4 +1,5 @@
 """Nonlinear cell I-V in the circuit solve (Newton), against independent references."""
+
 import numpy as np
 import pytest
 
@@ -15,8 +16,9 @@ def rel(a, b):
 MODELS = {
     "sinh": xbar.iv.Sinh(0.25),
     "asym": xbar.iv.Asymmetric(0.2, 0.35),
-    "table": xbar.iv.Table(np.linspace(-1.5, 1.5, 31),
-                           0.25 * np.sinh(np.linspace(-1.5, 1.5, 31) / 0.25)),
+    "table": xbar.iv.Table(
+        np.linspace(-1.5, 1.5, 31), 0.25 * np.sinh(np.linspace(-1.5, 1.5, 31) / 0.25)
+    ),
     "selector": xbar.iv.Asymmetric(0.3, 0.3, selector=xbar.iv.Selector("sinh", 1e-5, 0.15)),
 }
 
@@ -28,8 +30,7 @@ def test_matches_dense_newton(model, kind, terms, rng):
     M, N = 5, 6
     G = rng.uniform(1e-5, 1e-4, (M, N))
     iv = MODELS[model]
-    xb = xbar.Crossbar(G, r_wordline=3.0, r_bitline=4.0, r_driver=terms[0], r_sense=terms[1],
-                       iv=iv)
+    xb = xbar.Crossbar(G, r_wordline=3.0, r_bitline=4.0, r_driver=terms[0], r_sense=terms[1], iv=iv)
     if kind == "mvm":
         rv, cv = rng.uniform(-1, 1, M), np.zeros(N)
     else:
@@ -54,8 +55,9 @@ def test_small_signal_limit_is_the_linear_solve(rng):
 
 def test_odd_symmetry_of_sinh_network(rng):
     G = rng.uniform(1e-6, 1e-4, (24, 20))
-    xb = xbar.Crossbar(G, r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0,
-                       iv=xbar.iv.Sinh(0.25))
+    xb = xbar.Crossbar(
+        G, r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0, iv=xbar.iv.Sinh(0.25)
+    )
     rv, cv = xbar.bias.half(24, 20, 3, 7, 0.9)
     a = xb.solve(rv, cv)
     b = xb.solve(-rv, -cv)
@@ -70,14 +72,23 @@ def test_1t1r_nonlinear_series_cell(rng):
     sel = np.zeros((M, N), bool)
     sel[i, j] = True
     iv = xbar.iv.Sinh(0.2)
-    xb = xbar.Crossbar(G, r_wordline=2.0, r_bitline=2.0, r_driver=50.0, r_sense=30.0,
-                       cell="1T1R", r_access=4e3, select=sel, iv=iv)
+    xb = xbar.Crossbar(
+        G,
+        r_wordline=2.0,
+        r_bitline=2.0,
+        r_driver=50.0,
+        r_sense=30.0,
+        cell="1T1R",
+        r_access=4e3,
+        select=sel,
+        iv=iv,
+    )
     v = np.zeros(M)
     v[i] = 1.1
     sol = xb.solve(v, np.zeros(N))
     r_series = 50.0 + j * 2.0 + 4e3 + (M - 1 - i) * 2.0 + 30.0
     lo, hi = 0.0, 1.1 / r_series
-    for _ in range(200):                      # independent: bisection on the series current
+    for _ in range(200):  # independent: bisection on the series current
         mid = 0.5 * (lo + hi)
         vm = 0.2 * np.arcsinh(mid / (5e-5 * 0.2))
         lo, hi = (mid, hi) if mid * r_series + vm < 1.1 else (lo, mid)
@@ -95,8 +106,9 @@ def test_ideal_wires_half_select_exact():
 
 
 def test_transfer_refused_for_nonlinear(rng):
-    xb = xbar.Crossbar(rng.uniform(1e-5, 1e-4, (4, 4)), r_wordline=1.0, r_bitline=1.0,
-                       iv=xbar.iv.Sinh(0.3))
+    xb = xbar.Crossbar(
+        rng.uniform(1e-5, 1e-4, (4, 4)), r_wordline=1.0, r_bitline=1.0, iv=xbar.iv.Sinh(0.3)
+    )
     with pytest.raises(ConfigError, match="linear cells"):
         xb.read(np.ones(4) * 0.1, method="transfer")
     with pytest.raises(ConfigError, match="linear cells only"):
@@ -106,8 +118,14 @@ def test_transfer_refused_for_nonlinear(rng):
 
 
 def test_newton_failure_reports_residual(rng):
-    xb = xbar.Crossbar(rng.uniform(1e-5, 1e-4, (8, 8)), r_wordline=5.0, r_bitline=5.0,
-                       r_driver=10.0, r_sense=10.0, iv=xbar.iv.Sinh(0.05))
+    xb = xbar.Crossbar(
+        rng.uniform(1e-5, 1e-4, (8, 8)),
+        r_wordline=5.0,
+        r_bitline=5.0,
+        r_driver=10.0,
+        r_sense=10.0,
+        iv=xbar.iv.Sinh(0.05),
+    )
     with pytest.raises(xbar.ConvergenceError, match="residual") as info:
         xb.solve(np.full(8, 1.0), np.zeros(8), maxiter=1)
     assert info.value.residual > 0
@@ -118,8 +136,9 @@ def test_newton_failure_reports_residual(rng):
 @pytest.mark.parametrize("kind", ["mvm", "half"])
 def test_sinh_matches_ngspice(n, kind, rng):
     G = rng.uniform(1e-6, 1e-4, (n, n))
-    xb = xbar.Crossbar(G, r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0,
-                       iv=xbar.iv.Sinh(0.25))
+    xb = xbar.Crossbar(
+        G, r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0, iv=xbar.iv.Sinh(0.25)
+    )
     if kind == "mvm":
         rv, cv = rng.uniform(-1, 1, n), np.zeros(n)
     else:
@@ -133,7 +152,13 @@ def test_sinh_matches_ngspice(n, kind, rng):
 @pytest.mark.spice
 def test_asymmetric_matches_ngspice(rng):
     G = rng.uniform(1e-6, 1e-4, (12, 12))
-    xb = xbar.Crossbar(G, r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0,
-                       iv=xbar.iv.Asymmetric(0.2, 0.35))
+    xb = xbar.Crossbar(
+        G,
+        r_wordline=2.5,
+        r_bitline=2.5,
+        r_driver=100.0,
+        r_sense=100.0,
+        iv=xbar.iv.Asymmetric(0.2, 0.35),
+    )
     v = rng.uniform(-1, 1, 12)
     assert rel(xb.read(v), spice.run(xb, v, np.zeros(12)).col_currents) < 1e-9

@@ -1,22 +1,34 @@
 """DAC, ADC (Cython quantizer), TIA, weight mapping and tiling, against independent references."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from xbar.exceptions import ConfigError
-from xbar.periphery import (ADC, DAC, TIA, ArrayConfig, ConductanceRange, WeightMapping,
-                            effective_weights, murmann_energy, plan_tiles, quantize)
+from xbar.periphery import (
+    ADC,
+    DAC,
+    TIA,
+    ArrayConfig,
+    ConductanceRange,
+    WeightMapping,
+    effective_weights,
+    murmann_energy,
+    plan_tiles,
+    quantize,
+)
 from xbar.periphery.mapping import conductance_range
 
 
 # ---------------------------------------------------------------- quantizer / ADC
 def _ref_quantize(x, lo, hi, bits):
     """Independent reference: nearest of the 2**bits equally spaced levels from lo to hi."""
-    levels = lo[None, :, None] + (hi - lo)[None, :, None] * np.linspace(0, 1, 2 ** bits)
+    levels = lo[None, :, None] + (hi - lo)[None, :, None] * np.linspace(0, 1, 2**bits)
     xc = np.clip(x, lo, hi)[..., None]
-    return np.take_along_axis(levels.repeat(x.shape[0], 0),
-                              np.abs(levels - xc).argmin(axis=-1)[..., None], -1)[..., 0]
+    return np.take_along_axis(
+        levels.repeat(x.shape[0], 0), np.abs(levels - xc).argmin(axis=-1)[..., None], -1
+    )[..., 0]
 
 
 @pytest.mark.parametrize("bits", [1, 3, 6])
@@ -25,7 +37,7 @@ def test_quantizer_half_lsb_inside_range_and_clips_outside(bits):
     lo, hi = np.array([-1.0, 0.0, -0.2]), np.array([1.0, 0.5, 3.0])
     x = rng.uniform(lo - 0.5, hi + 0.5, size=(2000, 3))
     out, n_low, n_high = quantize(x, lo, hi, bits, zero_code=False)
-    lsb = (hi - lo) / (2 ** bits - 1)
+    lsb = (hi - lo) / (2**bits - 1)
     inside = (x >= lo) & (x <= hi)
     assert np.all(np.abs(out - x)[inside] <= (lsb / 2 * (1 + 1e-12) + 1e-15)[np.nonzero(inside)[1]])
     assert np.array_equal(out[x < lo], np.broadcast_to(lo, x.shape)[x < lo])
@@ -46,28 +58,28 @@ def test_mid_tread_quantizer_has_an_exact_zero_code(bits):
     x = rng.uniform(lo - 0.5, hi + 0.5, size=(2000, 4))
     x[:5] = 0.0
     out, n_low, n_high = quantize(x, lo, hi, bits)
-    lsb = (hi - lo) / (2 ** bits - 1)
+    lsb = (hi - lo) / (2**bits - 1)
     xc = np.clip(x, lo, hi)
     assert np.all(np.abs(out - xc) <= lsb / 2 * (1 + 1e-9))
     assert n_low == np.count_nonzero(x < lo) and n_high == np.count_nonzero(x > hi)
     codes = out / lsb
-    np.testing.assert_allclose(codes, np.round(codes), atol=1e-6)     # on the k * lsb grid
+    np.testing.assert_allclose(codes, np.round(codes), atol=1e-6)  # on the k * lsb grid
     for k in range(4):
         used = np.unique(np.round(codes[:, k]))
-        assert used.max() - used.min() <= 2 ** bits - 1                  # at most 2**bits codes
+        assert used.max() - used.min() <= 2**bits - 1  # at most 2**bits codes
         # brute force: nearest multiple of lsb among the 2**bits codes the grid holds
         # (a tie -- x half-way between two codes, e.g. a clipped end -- may go either way)
-        grid = lsb[k] * (np.floor(lo[k] / lsb[k] + 0.5) + np.arange(-1, 2 ** bits + 1))
+        grid = lsb[k] * (np.floor(lo[k] / lsb[k] + 0.5) + np.arange(-1, 2**bits + 1))
         d = np.abs(grid[None, :] - xc[:, k, None])
         ref = grid[d.argmin(axis=1)]
         d.sort(axis=1)
         clear = d[:, 1] - d[:, 0] > 1e-9 * lsb[k]
         np.testing.assert_allclose(out[clear, k], ref[clear], rtol=0, atol=1e-12 * lsb[k])
     zero_inside = (lo <= 0) & (hi >= 0)
-    assert np.all(out[:5, zero_inside] == 0.0)                        # exactly zero
+    assert np.all(out[:5, zero_inside] == 0.0)  # exactly zero
     # the ends-exact grid does not hold 0 for an even number of codes on a symmetric range
     mid_rise, _, _ = quantize(np.zeros((1, 1)), -1.0, 1.0, bits, zero_code=False)
-    assert abs(mid_rise[0, 0]) == pytest.approx(1.0 / (2 ** bits - 1))
+    assert abs(mid_rise[0, 0]) == pytest.approx(1.0 / (2**bits - 1))
 
 
 def test_quantizer_gain_offset_and_bad_input():
@@ -96,13 +108,21 @@ def test_adc_energy_defaults_follow_the_documented_murmann_law():
     assert ADC(columns_per_adc=8, t_conversion=2e-9).readout_time() == pytest.approx(16e-9)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(bits=0), "bits must be >= 1"), (dict(bits=2.5), "bits must be an integer"),
-    (dict(range=(1.0, 0.0)), "lo < hi"), (dict(range=(0.5, 0.5)), "lo < hi"),
-    (dict(range="auto"), "range must be one of"), (dict(range=(0, np.nan)), "finite lo < hi"),
-    (dict(percentile=40.0), "percentile must be >"), (dict(noise_std=-1.0), "noise_std"),
-    (dict(columns_per_adc=0), "columns_per_adc"), (dict(energy_per_conversion=-1.0), "energy"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(bits=0), "bits must be >= 1"),
+        (dict(bits=2.5), "bits must be an integer"),
+        (dict(range=(1.0, 0.0)), "lo < hi"),
+        (dict(range=(0.5, 0.5)), "lo < hi"),
+        (dict(range="auto"), "range must be one of"),
+        (dict(range=(0, np.nan)), "finite lo < hi"),
+        (dict(percentile=40.0), "percentile must be >"),
+        (dict(noise_std=-1.0), "noise_std"),
+        (dict(columns_per_adc=0), "columns_per_adc"),
+        (dict(energy_per_conversion=-1.0), "energy"),
+    ],
+)
 def test_adc_rejects_bad_configuration(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         ADC(**kwargs)
@@ -113,7 +133,7 @@ def test_adc_converter_errors_shared_by_multiplexed_channels():
     g, o = adc.converter_errors(10, random_state=3)
     assert g.shape == o.shape == (10,)
     for s in (0, 4, 8):
-        assert np.all(g[s:s + 4] == g[s]) and np.all(o[s:s + 4] == o[s])
+        assert np.all(g[s : s + 4] == g[s]) and np.all(o[s : s + 4] == o[s])
     assert len(np.unique(g)) == 3
     g2, _ = adc.converter_errors(10, random_state=3)
     np.testing.assert_array_equal(g, g2)
@@ -124,7 +144,7 @@ def test_adc_noise_statistics_and_seeding():
     adc = ADC(bits=16, noise_std=2.0)
     v = np.zeros((20000, 2))
     lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
-    lsb = 2.0 / (2 ** 16 - 1)
+    lsb = 2.0 / (2**16 - 1)
     out, _ = adc.convert(v, lo, hi, random_state=5)
     # Gaussian noise of 2 LSB plus uniform quantization (1/12 LSB^2); zero sits mid-code here
     assert np.std(out) / lsb == pytest.approx(np.sqrt(4 + 1 / 12), rel=0.03)
@@ -137,7 +157,8 @@ def test_adc_ranges_from_calibration_samples():
     rng = np.random.default_rng(0)
     s = rng.normal(0, [0.1, 0.3], size=(5000, 2))
     lo, hi = ADC(range="calibrate").ranges_from(s, 10.0)
-    np.testing.assert_allclose(lo, s.min(0)); np.testing.assert_allclose(hi, s.max(0))
+    np.testing.assert_allclose(lo, s.min(0))
+    np.testing.assert_allclose(hi, s.max(0))
     lo, hi = ADC(range="percentile", percentile=99.0).ranges_from(s, 10.0)
     np.testing.assert_allclose(lo, np.percentile(s, 1.0, axis=0))
     np.testing.assert_allclose(hi, np.percentile(s, 99.0, axis=0))
@@ -151,8 +172,9 @@ def test_adc_ranges_from_calibration_samples():
 
 
 def test_ideal_adc_only_clips():
-    out, n = ADC(bits=None).convert(np.array([[0.123456789, 2.0]]), np.array([-1.0, -1.0]),
-                                    np.array([1.0, 1.0]))
+    out, n = ADC(bits=None).convert(
+        np.array([[0.123456789, 2.0]]), np.array([-1.0, -1.0]), np.array([1.0, 1.0])
+    )
     assert out[0, 0] == 0.123456789 and out[0, 1] == 1.0 and n == 1
 
 
@@ -182,7 +204,7 @@ def test_dac_bit_serial_and_two_phase_reassemble_the_amplitude(signed):
         total = sum(p.weight * p.volts for p in phases)
         np.testing.assert_allclose(total, amp, atol=1e-15)
         if enc == "bit_serial":
-            for p in phases:   # every bit plane drives 0 or the full read voltage
+            for p in phases:  # every bit plane drives 0 or the full read voltage
                 assert set(np.unique(np.abs(p.volts))) <= {0.0, dac.v_read}
         if enc == "pulse_width":
             for p in phases:
@@ -191,13 +213,19 @@ def test_dac_bit_serial_and_two_phase_reassemble_the_amplitude(signed):
             assert all(np.all(p.volts >= 0) for p in phases)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(bits=0), "bits must be >= 1"), (dict(v_read=0.0), "v_read"),
-    (dict(x_max=-1.0), "x_max"), (dict(encoding="pwm"), "encoding must be one of"),
-    (dict(signed="offset"), "signed must be one of"), (dict(t_read=0.0), "t_read"),
-    (dict(bits=None, encoding="bit_serial"), "bits must be an integer >= 1 for encoding"),
-    (dict(bits=None, encoding="pulse_width"), "pulse-width"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(bits=0), "bits must be >= 1"),
+        (dict(v_read=0.0), "v_read"),
+        (dict(x_max=-1.0), "x_max"),
+        (dict(encoding="pwm"), "encoding must be one of"),
+        (dict(signed="offset"), "signed must be one of"),
+        (dict(t_read=0.0), "t_read"),
+        (dict(bits=None, encoding="bit_serial"), "bits must be an integer >= 1 for encoding"),
+        (dict(bits=None, encoding="pulse_width"), "pulse-width"),
+    ],
+)
 def test_dac_rejects_bad_configuration(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         DAC(**kwargs)
@@ -220,8 +248,10 @@ def test_tia_gain_and_saturation():
 
 
 # ---------------------------------------------------------------- mapping
-@pytest.mark.parametrize("mapping", [WeightMapping(), WeightMapping(subtract="digital"),
-                                     WeightMapping(scheme="reference")])
+@pytest.mark.parametrize(
+    "mapping",
+    [WeightMapping(), WeightMapping(subtract="digital"), WeightMapping(scheme="reference")],
+)
 def test_unsliced_mappings_are_exact_and_inside_the_window(mapping):
     rng = np.random.default_rng(4)
     W = rng.standard_normal((6, 9))
@@ -235,8 +265,9 @@ def test_unsliced_mappings_are_exact_and_inside_the_window(mapping):
         gp, gm = blk.G[:, 0::2], blk.G[:, 1::2]
         # one side of every pair stays at g_min; (G+ - G-) is proportional to w
         assert np.all(np.minimum(gp, gm) == win.g_min)
-        np.testing.assert_allclose((gp - gm) / (win.g_max - win.g_min) * np.abs(W).max(), W.T,
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            (gp - gm) / (win.g_max - win.g_min) * np.abs(W).max(), W.T, atol=1e-12
+        )
 
 
 @pytest.mark.parametrize("slices, bits", [(1, 3), (2, 2), (3, 4)])
@@ -251,7 +282,7 @@ def test_bit_slicing_stores_the_quantized_weight(slices, bits):
     Wq = np.sign(W) * np.round(np.abs(W) / w_max * total) * w_max / total
     np.testing.assert_allclose(effective_weights(blk.G, blk.A, blk.D), Wq, atol=1e-12)
     # every cell sits on one of the 2**bits levels of the window
-    lv = (blk.G - win.g_min) / ((win.g_max - win.g_min) / (2 ** bits - 1))
+    lv = (blk.G - win.g_min) / ((win.g_max - win.g_min) / (2**bits - 1))
     np.testing.assert_allclose(lv, np.round(lv), atol=1e-9)
     assert blk.A.shape[1] == slices * 5
 
@@ -275,6 +306,7 @@ def test_mapping_clips_and_validates():
 def test_conductance_range_from_device_like_objects():
     class Dev:
         g_min, g_max = 3e-6, 40e-6
+
     assert conductance_range(Dev()) == ConductanceRange(3e-6, 40e-6)
     assert conductance_range((1e-6, 2e-6)) == ConductanceRange(1e-6, 2e-6)
     assert conductance_range(None) == ConductanceRange()
@@ -283,8 +315,10 @@ def test_conductance_range_from_device_like_objects():
 
 
 # ---------------------------------------------------------------- tiling
-@pytest.mark.parametrize("n_in, n_out, rows, cols, cpo, ref", [
-    (784, 256, 256, 256, 2, 0), (10, 7, 3, 5, 2, 0), (9, 9, 4, 4, 1, 1), (5, 3, 8, 64, 4, 0)])
+@pytest.mark.parametrize(
+    "n_in, n_out, rows, cols, cpo, ref",
+    [(784, 256, 256, 256, 2, 0), (10, 7, 3, 5, 2, 0), (9, 9, 4, 4, 1, 1), (5, 3, 8, 64, 4, 0)],
+)
 def test_tiles_cover_every_weight_once_within_limits(n_in, n_out, rows, cols, cpo, ref):
     tiles = plan_tiles(n_in, n_out, rows, cols, cpo, ref)
     cover = np.zeros((n_in, n_out), dtype=int)

@@ -1,4 +1,5 @@
 """The MVM error study (validation/periphery/mvm_error.py) in quick mode: trends that must hold."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -24,16 +25,16 @@ def study(tmp_path_factory):
 def test_error_falls_with_adc_bits_to_the_circuit_floor(study):
     a = study["adc_bits"]
     full = [r["full_range"] for r in a["rows"]]
-    assert all(f1 > f2 for f1, f2 in zip(full, full[1:]))        # more bits, less error
-    assert full[-1] < 2 * a["ideal_adc"]                           # 10 bits: near the floor
-    assert full[0] > 10 * a["ideal_adc"]                           # 4 bits: quantization rules
+    assert all(f1 > f2 for f1, f2 in zip(full, full[1:]))  # more bits, less error
+    assert full[-1] < 2 * a["ideal_adc"]  # 10 bits: near the floor
+    assert full[0] > 10 * a["ideal_adc"]  # 4 bits: quantization rules
     cal = a["rows"][0]["calibrated"]
-    assert cal < 0.5 * a["rows"][0]["full_range"]                  # calibration helps at 4 bits
+    assert cal < 0.5 * a["rows"][0]["full_range"]  # calibration helps at 4 bits
 
 
 def test_error_grows_with_wire_resistance_and_array_size(study):
     w = [r["error"] for r in study["wire_resistance"]["rows"]]
     assert w[0] < w[1] < w[2]
     s = study["array_size"]["rows"]
-    assert s[0]["ideal_adc"] < s[-1]["ideal_adc"]                  # smaller tiles, less IR drop
+    assert s[0]["ideal_adc"] < s[-1]["ideal_adc"]  # smaller tiles, less IR drop
     assert s[0]["tiles"] > s[-1]["tiles"]

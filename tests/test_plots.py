@@ -1,5 +1,6 @@
 """IR-drop map, write-disturb margins plot, voltage map and the sweep report's log axes; library
 plots build matplotlib Figures and leave pyplot's backend and figure list alone."""
+
 from __future__ import annotations
 
 import sys
@@ -30,7 +31,7 @@ def test_ir_drop_against_the_dense_nodal_reference():
     ref = ideal - (w - b)
     np.testing.assert_allclose(plot.ir_drop(sol, relative=False), ref, rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(plot.ir_drop(sol), ref / ideal, rtol=1e-8)
-    assert np.all(plot.ir_drop(sol) > 0)                      # every cell loses voltage
+    assert np.all(plot.ir_drop(sol) > 0)  # every cell loses voltage
 
 
 def test_ir_drop_is_zero_with_ideal_lines_and_analytic_for_one_cell():
@@ -38,8 +39,9 @@ def test_ir_drop_is_zero_with_ideal_lines_and_analytic_for_one_cell():
     sol = xbar.Crossbar(G).solve(np.full(3, 0.2), np.zeros(3))
     assert np.all(np.abs(plot.ir_drop(sol)) < 1e-12)
     g, rd, rs = 1e-3, 100.0, 50.0
-    sol = xbar.Crossbar(np.array([[g]]), r_driver=rd, r_sense=rs).solve(np.array([1.0]),
-                                                                       np.zeros(1))
+    sol = xbar.Crossbar(np.array([[g]]), r_driver=rd, r_sense=rs).solve(
+        np.array([1.0]), np.zeros(1)
+    )
     # series divider: the cell keeps 1 / (1 + (rd + rs) g) of the applied volt
     assert plot.ir_drop(sol)[0, 0] == pytest.approx((rd + rs) * g / (1 + (rd + rs) * g), rel=1e-9)
     # a floating line has no ideal voltage
@@ -51,15 +53,23 @@ def test_ir_drop_is_zero_with_ideal_lines_and_analytic_for_one_cell():
 def test_plots_build_figures_without_pyplot():
     import matplotlib
     from matplotlib.figure import Figure
+
     backend = matplotlib.get_backend()
-    before = set(sys.modules.get("matplotlib.pyplot").get_fignums()) \
-        if "matplotlib.pyplot" in sys.modules else set()
+    before = (
+        set(sys.modules.get("matplotlib.pyplot").get_fignums())
+        if "matplotlib.pyplot" in sys.modules
+        else set()
+    )
     xb = xbar.Crossbar(np.full((6, 5), 1e-4), r_wordline=5.0, r_bitline=5.0)
     pulse = xb.apply_pulse(2, 3, amplitude=1.0, width=1e-6, scheme="half")
     sol = xb.solve(np.full(6, 0.2), np.zeros(5))
     margins = [disturb_margins(xb, a, s) for s in ("half", "third") for a in (0.8, 1.2, 1.6)]
-    axes = [plot.voltage_map(pulse), plot.ir_drop_map(sol), plot.ir_drop_map(pulse, relative=False),
-            plot.disturb_margin_plot(margins, title="margins")]
+    axes = [
+        plot.voltage_map(pulse),
+        plot.ir_drop_map(sol),
+        plot.ir_drop_map(pulse, relative=False),
+        plot.disturb_margin_plot(margins, title="margins"),
+    ]
     for ax in axes:
         assert isinstance(ax.figure, Figure)
         ax.figure.canvas.draw() if hasattr(ax.figure.canvas, "draw") else None
@@ -67,7 +77,7 @@ def test_plots_build_figures_without_pyplot():
     if "matplotlib.pyplot" in sys.modules:
         assert set(sys.modules["matplotlib.pyplot"].get_fignums()) == before
     lines = axes[3].get_lines()
-    assert len(lines) == 4                                    # selected + disturbed per scheme
+    assert len(lines) == 4  # selected + disturbed per scheme
     half = [m for m in margins if m.scheme == "half"]
     np.testing.assert_allclose(lines[0].get_ydata(), [m.worst_selected_voltage for m in half])
     np.testing.assert_allclose(lines[1].get_ydata(), [m.worst_disturb_voltage for m in half])
@@ -91,10 +101,17 @@ def test_sweep_report_log_axes_are_labelled_at_the_swept_values(tmp_path):
     from xbar.sweep.report import metric_figure
     from xbar.sweep.runner import load_records
     from xbar.sweep.report import _grid
-    run({"sweep": {"task": "mvm", "metrics": ["read_energy_j"]},
-         "base": {"batch": 2, "rows": 4, "cols": 4},
-         "axes": {"r_wire": [0.3, 1.0, 3.0, 10.0], "g_max": [2e-5, 5e-5, 1e-4]}},
-        out=tmp_path, workers=0, progress=None)
+
+    run(
+        {
+            "sweep": {"task": "mvm", "metrics": ["read_energy_j"]},
+            "base": {"batch": 2, "rows": 4, "cols": 4},
+            "axes": {"r_wire": [0.3, 1.0, 3.0, 10.0], "g_max": [2e-5, 5e-5, 1e-4]},
+        },
+        out=tmp_path,
+        workers=0,
+        progress=None,
+    )
     meta, recs = load_records(tmp_path)
     fig = metric_figure(meta, _grid(meta, recs, "read_energy_j"), "read_energy_j")
     ax_r, ax_g = fig.axes[0], fig.axes[1]

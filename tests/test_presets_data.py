@@ -1,5 +1,6 @@
 """The fitted preset numbers live in xbar/devices/presets.json (package data); loaded, they are
 exactly the numbers the module carried as literals before (digest of their repr, types included)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,7 +30,7 @@ def test_presets_are_unchanged():
 def test_the_data_file_is_declared_package_data():
     if sys.version_info >= (3, 11):
         import tomllib
-    else:                                                       # pragma: no cover
+    else:  # pragma: no cover
         tomllib = pytest.importorskip("tomli")
     doc = tomllib.loads((ROOT / "pyproject.toml").read_text())
     data = doc["tool"]["setuptools"]["package-data"]

@@ -1,6 +1,7 @@
 """Cell type and bias scheme are two fields (issue 15): ``cell`` ("0T1R" | "1T1R", Crossbar's) beside
 ``bias_scheme`` ("half", "third", ...; xbar.circuit.bias), recorded per pulse, with the former
 ``bias_scheme="1T1R"`` a deprecated spelling of ``cell="1T1R"`` and old schedule files still read."""
+
 import csv
 import json
 import sys
@@ -16,8 +17,7 @@ from xbar.exceptions import ConfigError
 from xbar.pulses import BIAS_SCHEMES, PulseSchedule, cell_and_scheme
 from xbar.pulses.energy import half_selected_energy
 from xbar.train.pulse_mapping import PulseMapping
-from xbar.train.pulsed import (PairArray, PulsedLayer, ResetOnlyWriter, WriteCircuit,
-                               program_verify)
+from xbar.train.pulsed import PairArray, PulsedLayer, ResetOnlyWriter, WriteCircuit, program_verify
 from xbar.pulses.verify import Ramp
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -40,6 +40,7 @@ def test_the_two_vocabularies_are_the_circuit_names():
         cell_and_scheme("2T2R", "half")
     with pytest.raises(ConfigError, match="a cell type: pass cell='1T1R'"):
         from xbar.pulses import canonical_bias_scheme
+
         canonical_bias_scheme("1T1R")
 
 
@@ -55,8 +56,9 @@ def test_schedule_records_the_cell_beside_the_bias_scheme(tmp_path):
     s.to_csv(tmp_path / "s.csv")
     with open(tmp_path / "s.csv", newline="") as fh:
         table = list(csv.DictReader(fh))
-    assert [(r["cell"], r["bias_scheme"]) for r in table] == \
-        [("1T1R", "half")] * 3 + [("0T1R", "third")] * 3
+    assert [(r["cell"], r["bias_scheme"]) for r in table] == [("1T1R", "half")] * 3 + [
+        ("0T1R", "third")
+    ] * 3
 
 
 def test_deprecated_bias_scheme_1t1r_is_cell_1t1r():
@@ -72,10 +74,11 @@ def test_a_1t1r_pulse_books_no_device_level_half_selected_energy():
     dev = FakeDevice()
     passive = half_selected_energy(_sched(), dev, G)
     half = (G[0].sum() - G[0, 1] - G[0, 3]) + (G[:, [1, 3]].sum() - G[0, 1] - G[0, 3])
-    np.testing.assert_allclose(passive[0], 0.25 * half * 1e-7, rtol=1e-12)    # 0.5 V · 0.5 V·G
+    np.testing.assert_allclose(passive[0], 0.25 * half * 1e-7, rtol=1e-12)  # 0.5 V · 0.5 V·G
     for scheme in ("half", "third"):
-        np.testing.assert_array_equal(half_selected_energy(_sched(cell="1T1R", bias_scheme=scheme),
-                                                           dev, G), 0.0)
+        np.testing.assert_array_equal(
+            half_selected_energy(_sched(cell="1T1R", bias_scheme=scheme), dev, G), 0.0
+        )
 
 
 def test_schedule_files_of_versions_1_and_2_load_without_a_warning():
@@ -91,13 +94,13 @@ def test_schedule_files_of_versions_1_and_2_load_without_a_warning():
             warnings.simplefilter("error")
             back = PulseSchedule.from_json(json.dumps(doc))
         assert [(p.cell, p.bias_scheme) for p in back] == [(p.cell, p.bias_scheme) for p in s]
-    doc["pulses"][-1]["bias_scheme"] = "V/3"                  # version 1 spelling, passive
+    doc["pulses"][-1]["bias_scheme"] = "V/3"  # version 1 spelling, passive
     assert PulseSchedule.from_json(json.dumps(doc))[-1].cell == "0T1R"
 
 
 def test_writer_cell_and_scheme_fields():
     w = ResetOnlyWriter()
-    assert (w.cell, w.bias_scheme) == ("1T1R", "half")            # today's behaviour
+    assert (w.cell, w.bias_scheme) == ("1T1R", "half")  # today's behaviour
     w3 = ResetOnlyWriter(cell="0T1R", bias_scheme="third")
     assert (w3.cell, w3.bias_scheme) == ("0T1R", "third")
     with pytest.warns(DeprecationWarning, match="bias_scheme='1T1R'"):
@@ -115,6 +118,7 @@ def test_writer_cell_and_scheme_fields():
 
 def test_writer_cell_must_match_its_circuit():
     from xbar.periphery import ArrayConfig
+
     a1 = ArrayConfig(max_rows=4, max_cols=4, cell="1T1R", r_access=1e3)
     with pytest.raises(ConfigError, match="cell '1T1R' needs a circuit array of 1T1R"):
         ResetOnlyWriter(circuit=WriteCircuit(ArrayConfig(max_rows=4, max_cols=4)))
@@ -126,32 +130,58 @@ def test_writer_cell_must_match_its_circuit():
     assert (w.cell, w.bias_scheme) == ("1T1R", "third")
     pairs = PairArray(np.full((2, 2), 5e-5), np.full((2, 2), 5e-5), FakeDevice())
     with pytest.raises(ConfigError, match="does not match the write circuit"):
-        pairs.pulse_cells("+", np.ones((2, 2), np.int64), polarity="reset", amplitude=0.8,
-                          width=1e-7, cell="0T1R", bias_scheme="half", kind="update",
-                          mode="row-parallel", random_state=0, circuit=WriteCircuit(a1))
+        pairs.pulse_cells(
+            "+",
+            np.ones((2, 2), np.int64),
+            polarity="reset",
+            amplitude=0.8,
+            width=1e-7,
+            cell="0T1R",
+            bias_scheme="half",
+            kind="update",
+            mode="row-parallel",
+            random_state=0,
+            circuit=WriteCircuit(a1),
+        )
 
 
 def _layer(writer, device):
     W = np.random.default_rng(0).uniform(-0.4, 0.4, size=(4, 3))
     kw = {"fabrication_state": 3} if hasattr(device, "sample") else {}
-    return PulsedLayer.from_weights(W, device, writer, PulseMapping("threshold", 0.0), bias=False,
-                                    keep_schedules=1000, random_state=1, **kw)
+    return PulsedLayer.from_weights(
+        W,
+        device,
+        writer,
+        PulseMapping("threshold", 0.0),
+        bias=False,
+        keep_schedules=1000,
+        random_state=1,
+        **kw,
+    )
 
 
 def _run(layer):
     rng = np.random.default_rng(2)
     for _ in range(12):
         layer.update(rng.uniform(0, 1, size=(1, 4)), rng.normal(size=(1, 3)))
-    return (np.stack([layer.pairs.g_plus, layer.pairs.g_minus]),
-            [np.concatenate([s.energy, s.e_half_selected, s.e_wires, s.e_access])
-             for s in layer.schedules])
+    return (
+        np.stack([layer.pairs.g_plus, layer.pairs.g_minus]),
+        [
+            np.concatenate([s.energy, s.e_half_selected, s.e_wires, s.e_access])
+            for s in layer.schedules
+        ],
+    )
 
 
-@pytest.mark.parametrize("old, new", [
-    ({"bias_scheme": "1T1R"}, {}),
-    ({"bias_scheme": "half"}, {"cell": "0T1R"}),
-    ({"bias_scheme": "third"}, {"cell": "0T1R", "bias_scheme": "third"}),
-], ids=["1T1R", "half", "third"])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ({"bias_scheme": "1T1R"}, {}),
+        ({"bias_scheme": "half"}, {"cell": "0T1R"}),
+        ({"bias_scheme": "third"}, {"cell": "0T1R", "bias_scheme": "third"}),
+    ],
+    ids=["1T1R", "half", "third"],
+)
 def test_old_and_new_spellings_give_bit_identical_updates(old, new):
     with pytest.warns(DeprecationWarning):
         w_old = ResetOnlyWriter(refresh_margin=0.3, **old)
@@ -166,24 +196,28 @@ def test_old_and_new_spellings_give_bit_identical_updates(old, new):
     assert any(s.e_half_selected.any() for s in lay_new.schedules) == (w_new.cell == "0T1R")
 
 
-
 def test_old_spelling_through_the_circuit_and_program_verify():
     devices = pytest.importorskip("xbar.devices")
     from xbar.periphery import ArrayConfig
-    a1 = ArrayConfig(max_rows=3, max_cols=4, r_wordline=20.0, r_bitline=20.0, cell="1T1R",
-                     r_access=2e3)
+
+    a1 = ArrayConfig(
+        max_rows=3, max_cols=4, r_wordline=20.0, r_bitline=20.0, cell="1T1R", r_access=2e3
+    )
     hf = devices.HfOxReRAM(g_min=1e-6, g_max=100e-6)
     with pytest.warns(DeprecationWarning, match="bias_scheme='1T1R'"):
         w_old = ResetOnlyWriter(bias_scheme="1T1R", circuit=WriteCircuit(a1))
-    (g0, e0), (g1, e1) = (_run(_layer(w_old, hf)),
-                          _run(_layer(ResetOnlyWriter(circuit=WriteCircuit(a1)), hf)))
+    (g0, e0), (g1, e1) = (
+        _run(_layer(w_old, hf)),
+        _run(_layer(ResetOnlyWriter(circuit=WriteCircuit(a1)), hf)),
+    )
     np.testing.assert_array_equal(g0, g1)
-    assert any(e[-1] > 0 for e in e1)                       # access energy from the solves
+    assert any(e[-1] > 0 for e in e1)  # access energy from the solves
     for a, b in zip(e0, e1):
         np.testing.assert_array_equal(a, b)
     # the circuit's own keyword, and program_verify's
-    pairs = PairArray.from_device_arrays(hf.sample((3, 2), random_state=0),
-                                         hf.sample((3, 2), random_state=1))
+    pairs = PairArray.from_device_arrays(
+        hf.sample((3, 2), random_state=0), hf.sample((3, 2), random_state=1)
+    )
     row = dict(row=1, cols=np.array([0, 1]), amplitude=0.8, width=1e-7, sign=-1)
     circ = WriteCircuit(a1)
     with pytest.warns(DeprecationWarning, match="bias_scheme='1T1R'"):
@@ -198,10 +232,22 @@ def test_old_spelling_through_the_circuit_and_program_verify():
         pairs = PairArray(np.full((2, 3), 5e-5), np.full((2, 3), 5e-5), FakeDevice(noise=0.0))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            s, _ = program_verify(pairs, "+", np.full((2, 3), 2e-5), np.ones((2, 3), bool),
-                                  atol=1e-6, max_pulses=20, set_ramp=Ramp(0.8),
-                                  reset_ramp=Ramp(0.6, 0.1, 1.0), width=1e-7, v_read=0.2,
-                                  t_read=1e-7, kind="program", random_state=0, **kw)
+            s, _ = program_verify(
+                pairs,
+                "+",
+                np.full((2, 3), 2e-5),
+                np.ones((2, 3), bool),
+                atol=1e-6,
+                max_pulses=20,
+                set_ramp=Ramp(0.8),
+                reset_ramp=Ramp(0.6, 0.1, 1.0),
+                width=1e-7,
+                v_read=0.2,
+                t_read=1e-7,
+                kind="program",
+                random_state=0,
+                **kw,
+            )
         assert len(caught) == (kw.get("bias_scheme") == "1T1R")
         assert {p.cell for x in s for p in x} == {"1T1R"}
         runs.append((pairs.g_plus.copy(), [x.energy for x in s]))
@@ -210,18 +256,32 @@ def test_old_spelling_through_the_circuit_and_program_verify():
         for a, b in zip(e, runs[0][1]):
             np.testing.assert_array_equal(a, b)
     with pytest.warns(DeprecationWarning, match="without cell"):
-        program_verify(PairArray(np.full((1, 1), 5e-5), np.full((1, 1), 5e-5), FakeDevice()),
-                       "+", np.full((1, 1), 2e-5), np.ones((1, 1), bool), atol=1e-6,
-                       max_pulses=2, set_ramp=Ramp(0.8), reset_ramp=Ramp(0.6), width=1e-7,
-                       v_read=0.2, t_read=1e-7, kind="program", random_state=0,
-                       bias_scheme="half")
+        program_verify(
+            PairArray(np.full((1, 1), 5e-5), np.full((1, 1), 5e-5), FakeDevice()),
+            "+",
+            np.full((1, 1), 2e-5),
+            np.ones((1, 1), bool),
+            atol=1e-6,
+            max_pulses=2,
+            set_ramp=Ramp(0.8),
+            reset_ramp=Ramp(0.6),
+            width=1e-7,
+            v_read=0.2,
+            t_read=1e-7,
+            kind="program",
+            random_state=0,
+            bias_scheme="half",
+        )
 
 
 def test_toml_writer_options_take_the_cell():
     from xbar.cli.train import _make_writer
+
     w = _make_writer({"writer_options": {"cell": "0T1R", "bias_scheme": "third"}})
     assert (w.cell, w.bias_scheme) == ("0T1R", "third")
-    hw = {"writer_options": {"cell": "1T1R", "circuit": True},
-          "array": {"max_rows": 8, "max_cols": 8, "cell": "1T1R", "r_access": 15e3}}
+    hw = {
+        "writer_options": {"cell": "1T1R", "circuit": True},
+        "array": {"max_rows": 8, "max_cols": 8, "cell": "1T1R", "r_access": 15e3},
+    }
     w = _make_writer(hw)
     assert w.cell == w.circuit.array.cell == "1T1R"

@@ -7,6 +7,7 @@ validation split choosing epochs and rates, every energy ratio printed with its 
 same-budget controls, and learning from mistakes as published potentiating no device. Skipped
 when the data sets are missing.
 """
+
 import json
 import os
 import subprocess
@@ -25,6 +26,7 @@ if str(RUN.parent) not in sys.path:
 def _need(dataset: str) -> None:
     from xbar.data import data_dir
     from xbar.exceptions import ConfigError
+
     try:
         folder = data_dir() / dataset
     except ConfigError as exc:
@@ -38,9 +40,13 @@ def _env() -> dict:
 
 
 def _run(study: int, out: Path) -> tuple[dict, str]:
-    proc = subprocess.run([sys.executable, str(RUN), "--study", str(study), "--quick", "--quiet",
-                           "--out", str(out)], capture_output=True, text=True, env=_env(),
-                          timeout=900)
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--study", str(study), "--quick", "--quiet", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (out / "report.md").read_text()
     assert "Wall time" in report or "wall time" in report
@@ -57,6 +63,7 @@ def test_study1_quick_mechanics(tmp_path):
     _need("imagenette4")
     res, report = _run(1, tmp_path)
     import study1
+
     for png in ("study1_accuracy.png", "study1_energy.png", "study1_stability.png"):
         assert (tmp_path / png).stat().st_size > 5000 and f"]({png})" in report
     runs = res["runs"]
@@ -74,12 +81,12 @@ def test_study1_quick_mechanics(tmp_path):
             # validation split: the reported epoch is the best validation epoch
             best = int(np.argmax(r["val_history"]))
             assert r["best_epoch"] == best + 1 and r["test_accuracy"] == r["test_history"][best]
-            assert r["devices"] <= 8064                       # backprop runs on the arrays too
+            assert r["devices"] <= 8064  # backprop runs on the arrays too
             assert r["energy"]["update_pulses"] > 0
             assert set(r["energy"]["ratios"]) == set(study1.RATIO_DEFINITIONS)
         assert any("variant" in r for r in rs)
     assert res["data"]["n_val"] > 0 and res["config"]["cell"] == "1T1R"
-    assert res["config"]["device_overrides"] in ((), [])    # the fitted preset, unchanged
+    assert res["config"]["device_overrides"] in ((), [])  # the fitted preset, unchanged
     # every ratio carries its definition in the report
     for label, definition in study1.RATIO_DEFINITIONS.values():
         assert f"| {label} |" in report and definition in report
@@ -104,13 +111,27 @@ def test_study2_quick_mechanics(tmp_path):
     res, report = _run(2, tmp_path)
     before = report
     (tmp_path / "report.md").unlink()
-    subprocess.run([sys.executable, str(RUN), "--study", "2", "--render-only", "--quiet", "--out",
-                    str(tmp_path)], check=True, capture_output=True, env=_env())
+    subprocess.run(
+        [
+            sys.executable,
+            str(RUN),
+            "--study",
+            "2",
+            "--render-only",
+            "--quiet",
+            "--out",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+        env=_env(),
+    )
     assert (tmp_path / "report.md").read_text() == before
     for png in ("study2_accuracy.png", "study2_regimes.png"):
         assert (tmp_path / png).stat().st_size > 5000 and f"]({png})" in report
     runs = res["runs"]
     import study2
+
     assert set(runs) == {"float SGD", *study2.MAIN}
     # ceilings beside the device results
     assert "ceiling of the network" in report and "ceiling of a binary pair" in report
@@ -127,8 +148,13 @@ def test_study2_quick_mechanics(tmp_path):
     assert any(g["source"] == "best validation accuracy" for g in res["tuning"]["grid"])
     # LFM as published potentiates nothing on the devices; the reinforcing variant does
     assert all(r["potentiated_cells"] == 0 for r in runs["device LFM published alone"])
-    assert sum(r["potentiated_cells"]
-               for r in runs["device SGD + LFM reinforcing (xbar's earlier rule)"]) > 0
+    assert (
+        sum(
+            r["potentiated_cells"]
+            for r in runs["device SGD + LFM reinforcing (xbar's earlier rule)"]
+        )
+        > 0
+    )
     # every LFM method has its same-budget control and a verdict line with its statistic
     v = res["verdicts"]
     assert set(v["controls"]) == set(study2.CONTROL)
@@ -145,8 +171,13 @@ def test_drift_validation_quick(tmp_path):
     """The drift law is validated on held-out long time points (tech C: 4.4 decades, the reach
     of a <= 100 s fit to 1 month) and the 1-month extrapolation states its reach and interval."""
     _need("stanford-rram-relaxation")
-    proc = subprocess.run([sys.executable, str(RUN.parent / "drift.py"), "--quick", "--out",
-                           str(tmp_path)], capture_output=True, text=True, env=_env(), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(RUN.parent / "drift.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads((tmp_path / "results.json").read_text())
     c = res["validation"]["C"]["predictions"][-1]

@@ -1,6 +1,7 @@
 """The study-1 sensitivity sweep (validation/seeds/sensitivity.py) on the project's sweep engine:
 one spec whose [[zip]] rows change one parameter at a time, a registered task, and the summary
 that reads each parameter's rows against the baseline."""
+
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ def test_spec_rows_change_one_parameter_at_a_time():
     import sensitivity as S
 
     import xbar.sweep
+
     d = S.spec(quick=False, seeds=(0, 1))
     spec = xbar.sweep.parse_spec(d)
     rows = list(zip(*d["zip"][0].values()))
@@ -29,27 +31,31 @@ def test_spec_rows_change_one_parameter_at_a_time():
 
 def test_summary_groups_by_parameter():
     import sensitivity as S
+
     recs = []
     for rule in S.RULES:
         recs.append({"params": dict(S.BASELINE, rule=rule), "metrics": {"test_accuracy": 0.5}})
-        recs.append({"params": dict(S.BASELINE, rule=rule, r_wire=5.0),
-                     "metrics": {"test_accuracy": 0.3}})
+        recs.append(
+            {"params": dict(S.BASELINE, rule=rule, r_wire=5.0), "metrics": {"test_accuracy": 0.3}}
+        )
     out = S.summarise(recs)
     assert out["r_wire"]["ff"] == {"1.0": 0.5, "5.0": 0.3}
-    assert out["adc_bits"]["ff"] == {"8": 0.5}        # the r_wire row is not an adc_bits point
+    assert out["adc_bits"]["ff"] == {"8": 0.5}  # the r_wire row is not an adc_bits point
 
 
 @pytest.mark.data
 def test_one_point_through_the_sweep_engine(tmp_path):
     from xbar.data import data_dir
+
     if not (data_dir() / "imagenette4").is_dir():
         pytest.skip("imagenette4 not available")
     import sensitivity as S
 
     import xbar.sweep
+
     d = S.spec(quick=True)
     d["axes"] = {"rule": ["competitive"], "seed": [0]}
-    d["zip"] = [{k: v[:2] for k, v in d["zip"][0].items()}]   # baseline + v_th_dtod = 0
+    d["zip"] = [{k: v[:2] for k, v in d["zip"][0].items()}]  # baseline + v_th_dtod = 0
     res = xbar.sweep.run(d, out=tmp_path, workers=0, progress=False)
     recs = [r for r in res.records if r]
     assert len(recs) == 2 and all(r["status"] == "ok" for r in recs), recs

@@ -19,8 +19,9 @@ KW = dict(r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0)
 def _ref(G, kw, v, cv=None, **extra):
     M, N = G.shape
     cv = np.zeros(N) if cv is None else cv
-    return exact_solve(G, kw["r_wordline"], kw["r_bitline"], kw["r_driver"], kw["r_sense"], v,
-                       cv, **extra)
+    return exact_solve(
+        G, kw["r_wordline"], kw["r_bitline"], kw["r_driver"], kw["r_sense"], v, cv, **extra
+    )
 
 
 @pytest.mark.parametrize("scale", [1e10, 1e12, 1e14])
@@ -96,33 +97,58 @@ def test_kernel_and_numpy_estimates_agree(rng):
     """read() takes the estimate from the kernel, solve() from NumPy: the same formula."""
     from xbar.circuit.nodal import build_problem, current_errors
     from xbar._kernels import _pcg
+
     G = rng.uniform(1e-6, 1e-4, (9, 11))
     xb = xbar.Crossbar(G, **KW)
     net = xb.network()
     v = rng.uniform(0, 0.3, (3, 9))
     prob = build_problem(net, v, np.zeros((3, 11)))
     X = prob.x
-    *_, errors = _pcg.solve(net.gc, net.gw, net.gb, prob.dw_extra, prob.db_extra,
-                            prob.fixed_w, prob.fixed_b, prob.f, X, 1e-15, 0.0, 500, 1)
+    *_, errors = _pcg.solve(
+        net.gc,
+        net.gw,
+        net.gb,
+        prob.dw_extra,
+        prob.db_extra,
+        prob.fixed_w,
+        prob.fixed_b,
+        prob.f,
+        X,
+        1e-15,
+        0.0,
+        500,
+        1,
+    )
     X = X.reshape(3, 2, 9, 11)
     ref = current_errors(net, prob, X[:, 0], X[:, 1])[1]
-    np.testing.assert_allclose(errors[:, 0], ref, rtol=0.05)   # |r| is rounding noise
-    np.testing.assert_allclose(errors[:, 1], np.abs(net.gc * (X[:, 0] - X[:, 1])).sum(axis=1),
-                               rtol=1e-12)
+    np.testing.assert_allclose(errors[:, 0], ref, rtol=0.05)  # |r| is rounding noise
+    np.testing.assert_allclose(
+        errors[:, 1], np.abs(net.gc * (X[:, 0] - X[:, 1])).sum(axis=1), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("bad", ["1e-3", -1e-3, float("nan"), 0.0, 1.0, 5.0, None])
 def test_rtol_is_validated(bad):
     xb = xbar.Crossbar(np.full((3, 3), 1e-5), **KW)
-    for call in (lambda: xb.read(np.ones(3), rtol=bad),
-                 lambda: xb.solve(np.ones(3), np.zeros(3), rtol=bad)):
+    for call in (
+        lambda: xb.read(np.ones(3), rtol=bad),
+        lambda: xb.solve(np.ones(3), np.zeros(3), rtol=bad),
+    ):
         with pytest.raises(ConfigError, match="rtol"):
             call()
 
 
-@pytest.mark.parametrize("name,bad", [("maxiter", 0), ("maxiter", 2.5), ("maxiter", "10"),
-                                      ("atol", -1.0), ("atol", float("nan")),
-                                      ("on_failure", "skip")])
+@pytest.mark.parametrize(
+    "name,bad",
+    [
+        ("maxiter", 0),
+        ("maxiter", 2.5),
+        ("maxiter", "10"),
+        ("atol", -1.0),
+        ("atol", float("nan")),
+        ("on_failure", "skip"),
+    ],
+)
 def test_other_solver_arguments_are_validated(name, bad):
     xb = xbar.Crossbar(np.full((3, 3), 1e-5), **KW)
     with pytest.raises(ConfigError, match=name):
@@ -147,7 +173,7 @@ def test_batch_reports_every_item(rng):
     G = rng.uniform(1e-6, 1e-4, (32, 32))
     xb = xbar.Crossbar(G, r_wordline=10.0, r_bitline=10.0, r_driver=100.0, r_sense=100.0)
     V = rng.uniform(0, 1, (4, 32))
-    V[2] = 0.0                                  # nothing to solve: converges at once
+    V[2] = 0.0  # nothing to solve: converges at once
     sol = xb.solve(V, np.zeros((4, 32)), method="pcg", maxiter=1, on_failure="ignore")
     assert sol.converged.tolist() == [False, False, True, False]
     assert sol.info.tolist() == [1, 1, 0, 1]
@@ -203,15 +229,16 @@ def test_open_cells_are_allowed_and_exact(cell, rng):
     v = rng.uniform(0, 0.3, M)
     cv = rng.uniform(-0.1, 0.1, N)
     sol = xb.solve(v, cv)
-    _, _, ir, ic = dense_solve(G, 2.5, 2.5, 100.0, 100.0, v, cv,
-                               r_access=extra.get("r_access"))
+    _, _, ir, ic = dense_solve(G, 2.5, 2.5, 100.0, 100.0, v, cv, r_access=extra.get("r_access"))
     np.testing.assert_allclose(sol.col_currents, ic, rtol=1e-10, atol=1e-16)
     np.testing.assert_allclose(sol.row_currents, ir, rtol=1e-10, atol=1e-16)
     assert sol.col_currents[2] == pytest.approx(0.0, abs=1e-20)
-    np.testing.assert_allclose(xb.read(v), dense_solve(G, 2.5, 2.5, 100.0, 100.0, v,
-                                                       np.zeros(N), r_access=extra.get(
-                                                           "r_access"))[3], rtol=1e-10,
-                               atol=1e-16)
+    np.testing.assert_allclose(
+        xb.read(v),
+        dense_solve(G, 2.5, 2.5, 100.0, 100.0, v, np.zeros(N), r_access=extra.get("r_access"))[3],
+        rtol=1e-10,
+        atol=1e-16,
+    )
     # A floating row whose cells are all open has no path to any source: refused, named.
     with pytest.raises(ConfigError, match=r"floating sub-network: word lines \[4\]"):
         xb.solve(np.r_[v[:4], np.nan], cv)
@@ -221,8 +248,16 @@ def test_mx1_1t1r_with_ideal_drivers_and_a_gate_off(rng):
     """Used to give a NaN residual: the fixed node of the off row had a 0/0 pivot."""
     G = rng.uniform(1e-6, 1e-4, (4, 1))
     sel = np.array([True, False, True, True])
-    xb = xbar.Crossbar(G, r_wordline=1.0, r_bitline=1.0, r_driver=0.0, r_sense=10.0,
-                       cell="1T1R", r_access=1e3, select=sel)
+    xb = xbar.Crossbar(
+        G,
+        r_wordline=1.0,
+        r_bitline=1.0,
+        r_driver=0.0,
+        r_sense=10.0,
+        cell="1T1R",
+        r_access=1e3,
+        select=sel,
+    )
     v = np.full(4, 0.2)
     sol = xb.solve(v, np.zeros(1))
     assert sol.converged and np.isfinite(sol.residual)
@@ -233,6 +268,7 @@ def test_mx1_1t1r_with_ideal_drivers_and_a_gate_off(rng):
 def _sinh(v0):
     def f(V, G):
         return G * v0 * np.sinh(V / v0), G * np.cosh(V / v0)
+
     return f
 
 
@@ -259,8 +295,7 @@ def test_sinh_row_floating_with_ideal_sense_converges(rng):
         N = int(rng.integers(1, 6))
         G = rng.uniform(1e-6, 1e-4, (1, N))
         r_wl = float(rng.uniform(0.1, 10))
-        xb = xbar.Crossbar(G, r_wordline=r_wl, r_sense=0.0, r_driver=50.0,
-                           iv=xbar.iv.Sinh(0.25))
+        xb = xbar.Crossbar(G, r_wordline=r_wl, r_sense=0.0, r_driver=50.0, iv=xbar.iv.Sinh(0.25))
         cv = rng.uniform(-0.5, 0.5, N)
         sol = xb.solve([np.nan], cv)
         assert sol.converged
@@ -272,8 +307,9 @@ def test_sinh_row_floating_with_ideal_sense_converges(rng):
 def test_strongly_nonlinear_cells_converge_by_continuation(ratio, rng):
     """sinh cells at V/v0 >= 60 (undamped dense Newton overflows; checked by KCL here)."""
     G = rng.uniform(1e-6, 1e-4, (6, 6))
-    xb = xbar.Crossbar(G, r_wordline=2.0, r_bitline=2.0, r_driver=10.0, r_sense=10.0,
-                       iv=xbar.iv.Sinh(0.01))
+    xb = xbar.Crossbar(
+        G, r_wordline=2.0, r_bitline=2.0, r_driver=10.0, r_sense=10.0, iv=xbar.iv.Sinh(0.01)
+    )
     v = np.full(6, ratio * 0.01)
     sol = xb.solve(v, np.zeros(6))
     assert sol.converged
@@ -282,6 +318,7 @@ def test_strongly_nonlinear_cells_converge_by_continuation(ratio, rng):
 
 def test_memory_is_checked_before_allocating(monkeypatch, rng):
     from xbar.exceptions import ResourceLimitError
+
     xb = xbar.Crossbar(rng.uniform(1e-6, 1e-4, (256, 256)), **KW)
     monkeypatch.setenv("XBAR_MEMORY_LIMIT", str(5e6))
     with pytest.raises(ResourceLimitError, match=r"solve of 100 item\(s\).*bytes.*available") as e:
@@ -304,41 +341,95 @@ def test_a_malformed_memory_limit_is_refused_by_name(monkeypatch, rng, value):
 def test_large_batches_are_read_in_chunks(monkeypatch, rng):
     """A read batch goes through in bounded chunks: the same numbers as one pass."""
     import xbar.circuit.dispatch as cb
+
     G = rng.uniform(1e-6, 1e-4, (12, 9))
     xb = xbar.Crossbar(G, **KW)
     V = rng.uniform(0, 0.3, (7, 12))
     whole = xb.read(V, method="pcg")
     monkeypatch.setattr(cb, "_num_threads", lambda batch: 1)
-    monkeypatch.setattr(cb, "_READ_CHUNK_BYTES", 2 * 32 * 12 * 9)      # two inputs a chunk
+    monkeypatch.setattr(cb, "_READ_CHUNK_BYTES", 2 * 32 * 12 * 9)  # two inputs a chunk
     np.testing.assert_allclose(xb.read(V, method="pcg"), whole, rtol=1e-14, atol=0)
 
 
 def test_batched_1t1r_nonlinear_solve_equals_single(rng):
     """The NumPy Newton loop (series access transistor) took the whole batch's sources."""
-    xb = xbar.Crossbar(rng.uniform(1e-6, 1e-4, (5, 4)), r_wordline=1.0, r_bitline=1.0,
-                       r_driver=10.0, r_sense=10.0, cell="1T1R", r_access=500.0,
-                       iv=xbar.iv.Sinh(0.2))
+    xb = xbar.Crossbar(
+        rng.uniform(1e-6, 1e-4, (5, 4)),
+        r_wordline=1.0,
+        r_bitline=1.0,
+        r_driver=10.0,
+        r_sense=10.0,
+        cell="1T1R",
+        r_access=500.0,
+        iv=xbar.iv.Sinh(0.2),
+    )
     V = rng.uniform(0, 0.5, (3, 5))
     sol = xb.solve(V, np.zeros((3, 4)))
     assert sol.converged.all()
     for k in range(3):
-        np.testing.assert_allclose(xb.solve(V[k], np.zeros(4)).col_currents,
-                                   sol.col_currents[k], rtol=1e-12)
+        np.testing.assert_allclose(
+            xb.solve(V[k], np.zeros(4)).col_currents, sol.col_currents[k], rtol=1e-12
+        )
 
 
 def test_pcg_breakdown_is_reported_and_auto_falls_back_to_direct():
     """Found by the property tests: 3e-6 ohm segments beside 1e-12 S cells and ideal terminals
     cancel the line pivots (NaN iterate, used to come back as info 1 with NaN currents)."""
-    G = np.array([[4.72816673e-10, 3.10823235e-06, 5.10683093e-07, 3.63062856e-05,
-                   4.40404034e-05, 1.50465634e-11, 7.90431423e-09],
-                  [1.38242143e-05, 2.90526092e-09, 8.44139130e-06, 1.23402036e-09,
-                   1.03407760e-12, 3.62708651e-11, 3.15741230e-12]])
-    rw = np.array([[3.71905286e-02, 9.25344666e-01, 3.00847210e-02, 1.79689293e-02,
-                    2.07859903e-01, 3.57409265e-04],
-                   [1.92009284e-03, 3.36595916e-06, 8.22982323e-04, 6.92258530e-06,
-                    1.24979352e-04, 9.01811489e-05]])
-    rb = np.array([[3.16460614e-04, 2.28950567e-06, 6.58532703e-06, 3.61218475e-05,
-                    3.12691278e-03, 1.06508054e-06, 1.02931041e-03]])
+    G = np.array(
+        [
+            [
+                4.72816673e-10,
+                3.10823235e-06,
+                5.10683093e-07,
+                3.63062856e-05,
+                4.40404034e-05,
+                1.50465634e-11,
+                7.90431423e-09,
+            ],
+            [
+                1.38242143e-05,
+                2.90526092e-09,
+                8.44139130e-06,
+                1.23402036e-09,
+                1.03407760e-12,
+                3.62708651e-11,
+                3.15741230e-12,
+            ],
+        ]
+    )
+    rw = np.array(
+        [
+            [
+                3.71905286e-02,
+                9.25344666e-01,
+                3.00847210e-02,
+                1.79689293e-02,
+                2.07859903e-01,
+                3.57409265e-04,
+            ],
+            [
+                1.92009284e-03,
+                3.36595916e-06,
+                8.22982323e-04,
+                6.92258530e-06,
+                1.24979352e-04,
+                9.01811489e-05,
+            ],
+        ]
+    )
+    rb = np.array(
+        [
+            [
+                3.16460614e-04,
+                2.28950567e-06,
+                6.58532703e-06,
+                3.61218475e-05,
+                3.12691278e-03,
+                1.06508054e-06,
+                1.02931041e-03,
+            ]
+        ]
+    )
     kw = dict(r_wordline=rw, r_bitline=rb, r_driver=0.0, r_sense=0.0)
     v = np.array([-0.43306192, 0.44123541])
     cv = np.array([np.nan, 0.0, 0.0, np.nan, np.nan, np.nan, np.nan])
@@ -362,6 +453,7 @@ def test_on_failure_is_one_mechanism_and_warns_at_the_callers_line(rng):
 
     from xbar.devices import HfOxReRAM
     from xbar.exceptions import ConvergenceWarning
+
     xb = xbar.Crossbar(np.full((16, 16), 1e-4), **KW)
     dev = HfOxReRAM().sample((1, 4), random_state=0)
     with warnings.catch_warnings(record=True) as caught:

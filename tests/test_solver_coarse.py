@@ -5,6 +5,7 @@ in decay lengths ``sqrt(g_wire/g_cell)``; the two-level preconditioner (deflatio
 Galerkin projection onto blocks of bit nodes) keeps it bounded.  Accuracy is the same either way:
 the stopping test is on the true residual.
 """
+
 import numpy as np
 import pytest
 
@@ -26,8 +27,22 @@ def _kernel(xb, v, coarse, c=None):
     X = prob.x.copy()
     gw = np.ascontiguousarray(net.gw if N > 1 else np.ones((M, 1)))
     gb = np.ascontiguousarray(net.gb if M > 1 else np.ones((1, N)))
-    st, it, *_ = _pcg.solve(net.gc, gw, gb, prob.dw_extra, prob.db_extra, prob.fixed_w,
-                            prob.fixed_b, prob.f, X, 1e-15, 0.0, 20000, 1, coarse)
+    st, it, *_ = _pcg.solve(
+        net.gc,
+        gw,
+        gb,
+        prob.dw_extra,
+        prob.db_extra,
+        prob.fixed_w,
+        prob.fixed_b,
+        prob.f,
+        X,
+        1e-15,
+        0.0,
+        20000,
+        1,
+        coarse,
+    )
     return np.asarray(st), np.asarray(it), X
 
 
@@ -60,8 +75,8 @@ def test_two_level_solution_matches_the_dense_reference(a, terminals, rng):
     xb = xbar.Crossbar(G, r_wordline=20.0, r_bitline=15.0, r_driver=rd, r_sense=rs)
     V = rng.uniform(-0.3, 0.3, (2, M))
     C = rng.uniform(-0.1, 0.1, (2, N))
-    V[1, 3:9] = np.nan                        # floating word lines
-    C[1, ::3] = np.nan                        # floating bit lines
+    V[1, 3:9] = np.nan  # floating word lines
+    C[1, ::3] = np.nan  # floating bit lines
     for k in range(2):
         st, it, X = _kernel(xb, V[k], a, C[k])
         assert st[0] == 0
@@ -87,12 +102,20 @@ def test_coarse_matrix_is_the_galerkin_projection_of_the_schur_complement(rng):
     """Ac = Pᵀ S P with S the bit-layer Schur complement of the dense nodal matrix."""
     M, N, a = 20, 27, 8
     G = rng.uniform(1e-6, 1e-4, (M, N))
-    G[3, 4] = 0.0                               # an open cell
+    G[3, 4] = 0.0  # an open cell
     xb = xbar.Crossbar(G, r_wordline=2.5, r_bitline=3.5, r_driver=100.0, r_sense=0.0)
     net = xb.network()
     prob = build_problem(net, rng.uniform(0, 0.3, (1, M)), np.zeros((1, N)))
-    E = _pcg._coarse_matrix(net.gc, np.ascontiguousarray(net.gw), np.ascontiguousarray(net.gb),
-                            prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, a)
+    E = _pcg._coarse_matrix(
+        net.gc,
+        np.ascontiguousarray(net.gw),
+        np.ascontiguousarray(net.gb),
+        prob.dw_extra,
+        prob.db_extra,
+        prob.fixed_w,
+        prob.fixed_b,
+        a,
+    )
     MN = M * N
     A = np.zeros((2 * MN, 2 * MN))
     for i in range(M):
@@ -112,7 +135,7 @@ def test_coarse_matrix_is_the_galerkin_projection_of_the_schur_complement(rng):
             A[b, b] += prob.db_extra[i, j]
     fw = prob.fixed_w.ravel().astype(bool)
     fb = prob.fixed_b.ravel().astype(bool)
-    assert fb.sum() == N                        # r_sense = 0: the last bit nodes are sources
+    assert fb.sum() == N  # r_sense = 0: the last bit nodes are sources
     Tw = A[:MN, :MN][np.ix_(~fw, ~fw)]
     Tb = A[MN:, MN:][np.ix_(~fb, ~fb)]
     D = A[:MN, MN:][np.ix_(~fw, ~fb)]
@@ -126,10 +149,10 @@ def test_coarse_matrix_is_the_galerkin_projection_of_the_schur_complement(rng):
 
 
 def test_automatic_choice_and_validation():
-    assert _pcg.coarse_block(256, 256, -1, span=15.0) == 0         # short span: one level
+    assert _pcg.coarse_block(256, 256, -1, span=15.0) == 0  # short span: one level
     assert _pcg.coarse_block(4096, 4096, -1, span=45.0) == 32
     assert _pcg.coarse_block(256, 256, -1, span=80.0) == 8
-    assert _pcg.coarse_block(8, 4096, -1, span=80.0) == 0          # too narrow for blocks
+    assert _pcg.coarse_block(8, 4096, -1, span=80.0) == 0  # too narrow for blocks
     assert _pcg.coarse_block(100, 100, 0) == 0
     with pytest.raises(ValueError, match="coarse must be"):
         _pcg.coarse_block(100, 100, 12)
@@ -139,13 +162,14 @@ def test_batched_and_single_solves_agree_at_the_conditioning_limit(rng, monkeypa
     """Issue 14: with the default threads (one per item) a batched and a single solve of an
     item are bitwise identical, info included, also where float64 runs out (info 0 vs 3)."""
     import warnings
+
     monkeypatch.delenv("XBAR_NUM_THREADS", raising=False)
     KW = dict(r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0)
     infos = set()
     for scale in (1e5, 1e7, 1e8, 1e9):
         G = rng.uniform(0.5, 1.0, (20, 70)) * scale
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")           # the unit warning of huge G
+            warnings.simplefilter("ignore")  # the unit warning of huge G
             xb = xbar.Crossbar(G, **KW)
         V = rng.uniform(0.05, 0.3, (3, 20))
         batch = xb.solve(V, np.zeros((3, 70)), method="pcg", on_failure="ignore")
@@ -155,4 +179,4 @@ def test_batched_and_single_solves_agree_at_the_conditioning_limit(rng, monkeypa
             np.testing.assert_array_equal(one.col_currents, batch.col_currents[k])
             np.testing.assert_array_equal(one.col_current_errors, batch.col_current_errors[k])
             infos.add(int(one.info))
-    assert {0, 3} <= infos                             # both sides of the limit were met
+    assert {0, 3} <= infos  # both sides of the limit were met

@@ -6,6 +6,7 @@ Whatever the input: a solve either refuses it (``ConfigError``), or says per ite
 ``rtol`` — and when it says so, every terminal current is within ``rtol`` of its line's gross
 current of the exact answer (refinement with exact rational residuals).
 """
+
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
@@ -13,8 +14,9 @@ import xbar
 from xbar import ConfigError
 from exact_reference import exact_solve
 
-SETTINGS = settings(max_examples=30, deadline=None,
-                    suppress_health_check=[HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
+)
 RTOL = 1e-6
 
 
@@ -23,17 +25,21 @@ def networks(draw, max_size=4):
     M = draw(st.integers(1, max_size))
     N = draw(st.integers(1, max_size))
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
-    G = 10.0 ** rng.uniform(draw(st.sampled_from([-12, -6])), draw(st.sampled_from([-4, 0])),
-                            (M, N))
+    G = 10.0 ** rng.uniform(
+        draw(st.sampled_from([-12, -6])), draw(st.sampled_from([-4, 0])), (M, N)
+    )
     G[rng.random((M, N)) < draw(st.sampled_from([0.0, 0.3]))] = 0.0
     lo, hi = draw(st.sampled_from([(0, 1), (-3, 3), (-6, 0)]))
-    kw = dict(r_wordline=10.0 ** rng.uniform(lo, hi, (M, max(N - 1, 0))),
-              r_bitline=10.0 ** rng.uniform(lo, hi, (max(M - 1, 0), N)),
-              r_driver=draw(st.sampled_from([0.0, 1.0, 100.0, 1e4])),
-              r_sense=draw(st.sampled_from([0.0, 1.0, 100.0, 1e4])))
+    kw = dict(
+        r_wordline=10.0 ** rng.uniform(lo, hi, (M, max(N - 1, 0))),
+        r_bitline=10.0 ** rng.uniform(lo, hi, (max(M - 1, 0), N)),
+        r_driver=draw(st.sampled_from([0.0, 1.0, 100.0, 1e4])),
+        r_sense=draw(st.sampled_from([0.0, 1.0, 100.0, 1e4])),
+    )
     if draw(st.booleans()):
-        kw.update(cell="1T1R", r_access=10.0 ** rng.uniform(2, 4, (M, N)),
-                  select=rng.random((M, N)) < 0.8)
+        kw.update(
+            cell="1T1R", r_access=10.0 ** rng.uniform(2, 4, (M, N)), select=rng.random((M, N)) < 0.8
+        )
     v = rng.uniform(-0.5, 0.5, M)
     cv = rng.uniform(-0.1, 0.1, N) * draw(st.sampled_from([0.0, 1.0]))
     v[rng.random(M) < draw(st.sampled_from([0.0, 0.4]))] = np.nan
@@ -43,8 +49,9 @@ def networks(draw, max_size=4):
 
 def _exact(G, kw, v, cv):
     extra = {k: kw[k] for k in ("r_access", "select") if k in kw}
-    return exact_solve(G, kw["r_wordline"], kw["r_bitline"], kw["r_driver"], kw["r_sense"], v,
-                       cv, **extra)
+    return exact_solve(
+        G, kw["r_wordline"], kw["r_bitline"], kw["r_driver"], kw["r_sense"], v, cv, **extra
+    )
 
 
 def _scale(I_cell, I_term, source, r_term, r_near, axis):
@@ -83,9 +90,15 @@ def test_converged_means_accurate(case, method):
     # The documented guarantee, with slack for the estimate being an estimate (10x), and for
     # the reference's own resolution: its stamped sources (V/r) round differently from xbar's
     # (g·V), which moves currents by a few eps of the stiffest element's current.
-    g_max = max(float(np.max(1.0 / r[r > 0], initial=0.0)) for r in (
-        np.asarray(kw["r_wordline"]), np.asarray(kw["r_bitline"]),
-        np.atleast_1d(kw["r_driver"]), np.atleast_1d(kw["r_sense"])))
+    g_max = max(
+        float(np.max(1.0 / r[r > 0], initial=0.0))
+        for r in (
+            np.asarray(kw["r_wordline"]),
+            np.asarray(kw["r_bitline"]),
+            np.atleast_1d(kw["r_driver"]),
+            np.atleast_1d(kw["r_sense"]),
+        )
+    )
     g_max = max(g_max, float(G.max()))
     slack = 64 * np.finfo(float).eps * g_max * np.nanmax(np.abs(np.r_[v, cv, 0.0]))
     assert np.all(np.abs(sol.col_currents - ic) <= 10 * RTOL * col_scale + slack)
@@ -135,6 +148,9 @@ def test_batch_equals_single(case, B):
 
 def _total_error(sol, k):
     """Sum of an item's row and column current error estimates, A (bounds each terminal's)."""
-    rows, cols = (sol.row_current_errors, sol.col_current_errors) if k is None else \
-        (sol.row_current_errors[k], sol.col_current_errors[k])
+    rows, cols = (
+        (sol.row_current_errors, sol.col_current_errors)
+        if k is None
+        else (sol.row_current_errors[k], sol.col_current_errors[k])
+    )
     return float(rows.sum() + cols.sum())

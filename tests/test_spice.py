@@ -1,4 +1,5 @@
 """Against ngspice, a real SPICE engine, on netlists written from the same Crossbar."""
+
 import numpy as np
 import pytest
 
@@ -38,9 +39,16 @@ def test_1t1r_and_ideal_terminals_match_ngspice(rng):
     G = rng.uniform(1e-6, 1e-4, (M, N))
     sel = rng.random(M) > 0.3
     sel[0] = True
-    xb = xbar.Crossbar(G, r_wordline=rng.uniform(1, 5, (M, N - 1)), r_bitline=3.0, r_driver=0.0,
-                       r_sense=0.0, cell="1T1R", r_access=rng.uniform(1e3, 5e3, (M, N)),
-                       select=sel)
+    xb = xbar.Crossbar(
+        G,
+        r_wordline=rng.uniform(1, 5, (M, N - 1)),
+        r_bitline=3.0,
+        r_driver=0.0,
+        r_sense=0.0,
+        cell="1T1R",
+        r_access=rng.uniform(1e3, 5e3, (M, N)),
+        select=sel,
+    )
     v = rng.uniform(0, 1, M)
     ref = spice.run(xb, v, np.zeros(N))
     assert rel(xb.read(v, method="pcg"), ref.col_currents) < 1e-9
@@ -57,9 +65,13 @@ def test_validation_script_quick(tmp_path):
     import subprocess
     import sys
     from pathlib import Path
+
     script = Path(__file__).resolve().parents[1] / "validation" / "spice" / "compare.py"
-    out = subprocess.run([sys.executable, str(script), "--quick", "--out", str(tmp_path)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(script), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     report = (tmp_path / "report.md").read_text()
     assert report.count("| 16x16 |") == 8
@@ -68,6 +80,7 @@ def test_validation_script_quick(tmp_path):
 def _batch_op(text):
     """Node voltages and source branch currents that ``ngspice -b`` prints for an ``.op``."""
     import re
+
     values = {}
     for line in text.splitlines():
         m = re.match(r"^\t(\S+)\s+([-+]?[0-9.]+e[-+][0-9]+)$", line)
@@ -81,6 +94,7 @@ def test_exported_netlist_runs_in_ngspice_batch_mode(case, rng, tmp_path):
     """Issue 13: the netlist had no analysis card, so ``ngspice -b`` ran nothing.  Now the
     file alone gives the operating point, matching xbar to 1e-9."""
     import subprocess
+
     M, N = 7, 6
     G = rng.uniform(1e-6, 1e-4, (M, N))
     kw = dict(r_wordline=2.5, r_bitline=3.0, r_driver=50.0, r_sense=20.0)
@@ -95,8 +109,7 @@ def test_exported_netlist_runs_in_ngspice_batch_mode(case, rng, tmp_path):
         rv, cv = rng.uniform(0, 0.8, M), np.zeros(N)
     path = tmp_path / "x.cir"
     path.write_text(spice.netlist(xb, rv, cv))
-    proc = subprocess.run(["ngspice", "-b", str(path)], capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(["ngspice", "-b", str(path)], capture_output=True, text=True, timeout=600)
     got = _batch_op(proc.stdout)
     sol = xb.solve(rv, cv)
     w = np.array([[got[f"w{i}_{j}"] for j in range(N)] for i in range(M)])
@@ -105,7 +118,7 @@ def test_exported_netlist_runs_in_ngspice_batch_mode(case, rng, tmp_path):
     cols = ~np.isnan(cv)
     i_row = np.array([-got[f"vr{i}#branch"] for i in np.flatnonzero(rows)])
     i_col = np.array([got[f"vc{j}#branch"] for j in np.flatnonzero(cols)])
-    live = rows if case != "1t1r-sinh" else np.arange(M) != 2   # gate-off row: any potential
+    live = rows if case != "1t1r-sinh" else np.arange(M) != 2  # gate-off row: any potential
     assert rel(sol.v_wordline[live], w[live]) < 1e-9
     assert rel(sol.v_bitline, b) < 1e-9
     assert rel(sol.row_currents[rows], i_row) < 1e-9
@@ -113,8 +126,7 @@ def test_exported_netlist_runs_in_ngspice_batch_mode(case, rng, tmp_path):
 
 
 def test_netlist_cards_and_docstring():
-    xb = xbar.Crossbar(np.full((2, 3), 1e-5), r_wordline=1.0, r_bitline=1.0,
-                       iv=xbar.iv.Sinh(0.25))
+    xb = xbar.Crossbar(np.full((2, 3), 1e-5), r_wordline=1.0, r_bitline=1.0, iv=xbar.iv.Sinh(0.25))
     text = spice.netlist(xb, [1.0, 0.5], [0.0, 0.0, 0.0])
     assert "\n.op\n" in text and "set numdgt=15" in text and text.rstrip().endswith(".end")
     assert "BC0_0 w0_0 b0_0 I={" in text

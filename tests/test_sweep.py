@@ -1,4 +1,5 @@
 """Sweep engine without Dask: spec validation, serial runs, records, resume, report, CLI."""
+
 from __future__ import annotations
 
 import io
@@ -70,8 +71,9 @@ def _clear_calls():
 
 
 # --------------------------------------------------------------------------------------- params
-@pytest.mark.parametrize("schema", [POWER_PARAMS, MVM_PARAMS, LAYER_PARAMS],
-                         ids=["test-power", "mvm", "layer"])
+@pytest.mark.parametrize(
+    "schema", [POWER_PARAMS, MVM_PARAMS, LAYER_PARAMS], ids=["test-power", "mvm", "layer"]
+)
 def test_schema_rejects_generated_invalid_values(schema):
     for name, p in schema.items():
         assert p.check(p.default, name) == p.default
@@ -93,14 +95,19 @@ def test_spec_expands_cartesian_product_in_order():
     spec = load_spec(SPEC)
     assert spec.n_points == 9
     pts = spec.points()
-    assert [(p.params["a"], p.params["n"]) for p in pts] == [(a, n) for a in (1.0, 2.0, 3.0) for n in (1, 2, 3)]
-    assert all(p.params["mode"] == "noisy" and p.params["flag"] is False and p.seed == 0 for p in pts)
+    assert [(p.params["a"], p.params["n"]) for p in pts] == [
+        (a, n) for a in (1.0, 2.0, 3.0) for n in (1, 2, 3)
+    ]
+    assert all(
+        p.params["mode"] == "noisy" and p.params["flag"] is False and p.seed == 0 for p in pts
+    )
     assert len({p.hash for p in pts}) == 9
     assert [p.hash for p in load_spec(SPEC).points()] == [p.hash for p in pts]  # stable
 
 
 def test_zip_groups_and_ranges():
-    spec = load_spec(textwrap.dedent("""
+    spec = load_spec(
+        textwrap.dedent("""
         [sweep]
         task = "test-power"
         [axes]
@@ -108,13 +115,18 @@ def test_zip_groups_and_ranges():
         [[zip]]
         a = {start = 0.1, stop = 10.0, num = 3, scale = "log"}
         n = [0, 4, 8]
-        """))
+        """)
+    )
     assert spec.n_points == 6
     assert spec.axes[1].names == ("a", "n")
     assert spec.axes[1].values == ((0.1, 0), (1.0, 4), (10.0, 8))
-    lin = parse_spec({"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0, "stop": 1, "num": 5}}})
+    lin = parse_spec(
+        {"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0, "stop": 1, "num": 5}}}
+    )
     assert [v[0] for v in lin.axes[0].values] == [0.0, 0.25, 0.5, 0.75, 1.0]
-    step = parse_spec({"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0.1, "stop": 0.3, "step": 0.1}}})
+    step = parse_spec(
+        {"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0.1, "stop": 0.3, "step": 0.1}}}
+    )
     assert [v[0] for v in step.axes[0].values] == [0.1, 0.2, 0.3]
 
 
@@ -123,7 +135,9 @@ def test_hash_depends_on_every_parameter_seed_and_task_version():
     for change in ({"a": 1.5}, {"n": 3}, {"mode": "noisy"}, {"flag": True}, {"seed": 1}):
         other = parse_spec({"sweep": {"task": "test-power"}, "base": change}).points()[0]
         assert other.hash != base.hash, change
-    same = parse_spec({"sweep": {"task": "test-power"}, "base": {"a": 1}}).points()[0]  # int 1 == 1.0
+    same = parse_spec({"sweep": {"task": "test-power"}, "base": {"a": 1}}).points()[
+        0
+    ]  # int 1 == 1.0
     assert same.hash == base.hash
 
 
@@ -131,29 +145,70 @@ BAD_SPECS = [
     ({"sweep": {"task": "test-power"}, "axes": {"b": [1.0]}}, r"unknown parameter 'b' in \[axes\]"),
     ({"sweep": {"task": "test-power"}, "base": {"mdoe": "plain"}}, r"'mdoe'.*did you mean 'mode'"),
     ({"sweep": {"task": "test-power"}, "axes": {"a": []}}, r"\[axes\] a is an empty axis"),
-    ({"sweep": {"task": "test-power"}, "axes": {"n": [1, 2.5]}}, r"\[axes\] n\[1\] must be an integer"),
-    ({"sweep": {"task": "test-power"}, "axes": {"a": ["x"]}}, r"\[axes\] a\[0\] must be a real number"),
-    ({"sweep": {"task": "test-power"}, "base": {"a": 11.0}}, r"\[base\] a must be >= -10 and <= 10 V, got 11.0"),
-    ({"sweep": {"task": "test-power"}, "axes": {"mode": ["plain", "loud"]}}, r"mode\[1\] must be one of"),
+    (
+        {"sweep": {"task": "test-power"}, "axes": {"n": [1, 2.5]}},
+        r"\[axes\] n\[1\] must be an integer",
+    ),
+    (
+        {"sweep": {"task": "test-power"}, "axes": {"a": ["x"]}},
+        r"\[axes\] a\[0\] must be a real number",
+    ),
+    (
+        {"sweep": {"task": "test-power"}, "base": {"a": 11.0}},
+        r"\[base\] a must be >= -10 and <= 10 V, got 11.0",
+    ),
+    (
+        {"sweep": {"task": "test-power"}, "axes": {"mode": ["plain", "loud"]}},
+        r"mode\[1\] must be one of",
+    ),
     ({"sweep": {"task": "test-power"}, "axes": {"a": 1.0}}, r"must be a list of values or a range"),
     ({"sweep": {"task": "test-power"}, "axes": {"a": [1.0, 1.0]}}, r"axis a repeats a value"),
-    ({"sweep": {"task": "test-power"}, "base": {"a": 1.0}, "axes": {"a": [2.0]}}, r"set both in \[base\]"),
+    (
+        {"sweep": {"task": "test-power"}, "base": {"a": 1.0}, "axes": {"a": [2.0]}},
+        r"set both in \[base\]",
+    ),
     ({"sweep": {"task": "test-power"}, "zip": [{"a": [1.0, 2.0], "n": [1]}]}, r"equal lengths"),
     ({"sweep": {"task": "test-power"}, "zip": [{}]}, r"\[\[zip\]\] group 1 must be a non-empty"),
-    ({"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0, "stop": 1, "num": 0}}}, r"num must be"),
-    ({"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0, "stop": 1}}}, r"exactly one of num or step"),
-    ({"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0, "stop": 1, "step": -1}}}, r"step must be"),
-    ({"sweep": {"task": "test-power"}, "axes": {"a": {"start": -1, "stop": 1, "num": 3, "scale": "log"}}},
-     r"log' needs start and stop > 0"),
-    ({"sweep": {"task": "test-power"}, "axes": {"n": {"start": 0, "stop": 1, "num": 3}}}, r"non-integer"),
-    ({"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0, "stop": 1, "nun": 3}}}, r"unknown range key"),
+    (
+        {"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0, "stop": 1, "num": 0}}},
+        r"num must be",
+    ),
+    (
+        {"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0, "stop": 1}}},
+        r"exactly one of num or step",
+    ),
+    (
+        {"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0, "stop": 1, "step": -1}}},
+        r"step must be",
+    ),
+    (
+        {
+            "sweep": {"task": "test-power"},
+            "axes": {"a": {"start": -1, "stop": 1, "num": 3, "scale": "log"}},
+        },
+        r"log' needs start and stop > 0",
+    ),
+    (
+        {"sweep": {"task": "test-power"}, "axes": {"n": {"start": 0, "stop": 1, "num": 3}}},
+        r"non-integer",
+    ),
+    (
+        {"sweep": {"task": "test-power"}, "axes": {"a": {"start": 0, "stop": 1, "nun": 3}}},
+        r"unknown range key",
+    ),
     ({"sweep": {"task": "test-power"}, "grid": {}}, r"unknown section 'grid'"),
-    ({"sweep": {"task": "test-power", "metric": ["y"]}}, r"unknown key 'metric' in \[sweep\].*'metrics'"),
+    (
+        {"sweep": {"task": "test-power", "metric": ["y"]}},
+        r"unknown key 'metric' in \[sweep\].*'metrics'",
+    ),
     ({"sweep": {"task": "test-power", "metrics": ["w"]}}, r"unknown metric 'w'"),
     ({"sweep": {"task": "test-pwr"}}, r"unknown task 'test-pwr'.*did you mean 'test-power'"),
     ({"sweep": {"name": "x"}}, r"\[sweep\] task is required"),
     ({"base": {"a": 1.0}}, r"needs a \[sweep\] section"),
-    ({"sweep": {"task": "mvm"}, "axes": {"g_min": [1e-6, 1e-3]}}, r"rejects the point \{'g_min': 0.001\}.*g_min must be < g_max"),
+    (
+        {"sweep": {"task": "mvm"}, "axes": {"g_min": [1e-6, 1e-3]}},
+        r"rejects the point \{'g_min': 0.001\}.*g_min must be < g_max",
+    ),
     ({"sweep": {"task": "no.such.module:fn"}}, r"cannot import module 'no.such.module'"),
     ({"sweep": {"task": "json:dumps"}}, r"not a function registered"),
 ]
@@ -201,19 +256,31 @@ def test_serial_run_records_table_and_failure(tmp_path):
     assert len(recs) == 9 and set(recs) == {p.hash for p in res.spec.points()}
     rng0 = float(np.random.default_rng(0).normal())
     for rec in recs.values():
-        assert set(rec) >= {"hash", "params", "metrics", "wall_time_s", "xbar_version", "seed", "status"}
+        assert set(rec) >= {
+            "hash",
+            "params",
+            "metrics",
+            "wall_time_s",
+            "xbar_version",
+            "seed",
+            "status",
+        }
         a, n = rec["params"]["a"], rec["params"]["n"]
         if (a, n) == (2.0, 3):
             assert rec["status"] == "failed" and rec["metrics"] == {}
-            assert rec["error"]["type"] == "RuntimeError" and "deliberate" in rec["error"]["message"]
+            assert (
+                rec["error"]["type"] == "RuntimeError" and "deliberate" in rec["error"]["message"]
+            )
             assert "power_task" in rec["error"]["traceback"]
         else:
             assert rec["status"] == "ok" and rec["error"] is None
-            assert rec["metrics"] == {"y": a ** n, "noise": rng0}
+            assert rec["metrics"] == {"y": a**n, "noise": rng0}
         assert rec["wall_time_s"] >= 0 and rec["seed"] == 0
     pq = pytest.importorskip("pyarrow.parquet")
     table = pq.read_table(res.table).to_pylist()
-    assert [(r["a"], r["n"]) for r in table] == [(p.params["a"], p.params["n"]) for p in res.spec.points()]
+    assert [(r["a"], r["n"]) for r in table] == [
+        (p.params["a"], p.params["n"]) for p in res.spec.points()
+    ]
     fail = [r for r in table if r["status"] == "failed"]
     assert len(fail) == 1 and np.isnan(fail[0]["y"]) and fail[0]["error"].startswith("RuntimeError")
 
@@ -225,8 +292,9 @@ def test_results_as_pandas(tmp_path):
     res = run(SPEC, out=tmp_path, workers=0, progress=None)
     df = load_table(tmp_path)
     assert df.shape[0] == 9 and res.to_pandas()["y"].equals(df["y"])
-    assert list(df.loc[df.status == "ok", "y"]) == [a ** n for a in (1.0, 2.0, 3.0) for n in (1, 2, 3)
-                                                    if (a, n) != (2.0, 3)]
+    assert list(df.loc[df.status == "ok", "y"]) == [
+        a**n for a in (1.0, 2.0, 3.0) for n in (1, 2, 3) if (a, n) != (2.0, 3)
+    ]
 
 
 def test_resume_skips_finished_points_and_retries_failed(tmp_path):
@@ -245,15 +313,23 @@ def test_resume_skips_finished_points_and_retries_failed(tmp_path):
     assert CALLS == [(1.0, 1, 0)] and res.n_ok == 8
     now = {p.name: p.stat().st_mtime_ns for p in (out / "records").glob("*.json")}
     changed = {k for k in now if now[k] != mtimes.get(k)}
-    assert changed == {f"{lost.hash}.json", f"{res.spec.points()[5].hash}.json"}  # re-made + retried
+    assert changed == {
+        f"{lost.hash}.json",
+        f"{res.spec.points()[5].hash}.json",
+    }  # re-made + retried
 
 
 def test_extended_spec_reuses_overlapping_points(tmp_path):
     out = tmp_path / "out"
     run(SPEC, out=out, workers=0, progress=None)
     CALLS.clear()
-    res = run(SPEC.replace("[1.0, 2.0, 3.0]", "[1.0, 2.0, 3.0, 4.0]"), out=out, workers=0,
-              progress=None, retry_failed=False)
+    res = run(
+        SPEC.replace("[1.0, 2.0, 3.0]", "[1.0, 2.0, 3.0, 4.0]"),
+        out=out,
+        workers=0,
+        progress=None,
+        retry_failed=False,
+    )
     assert sorted(CALLS) == [(4.0, 1, 0), (4.0, 2, 0), (4.0, 3, 0)] and res.n_skipped == 9
 
 
@@ -296,9 +372,10 @@ def test_csv_fallback_without_pyarrow(tmp_path, monkeypatch):
     res = run(SPEC, out=tmp_path, workers=0, progress=None)
     assert res.table.name == "results.csv"
     import csv
+
     with open(res.table, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 9 and float(rows[1]["y"]) == 1.0 ** 2
+    assert len(rows) == 9 and float(rows[1]["y"]) == 1.0**2
 
 
 # ------------------------------------------------------------------------------------ progress
@@ -309,11 +386,17 @@ def test_progress_counts_failures_and_eta(monkeypatch):
     bar = Progress(10, skipped=2, stream=buf, interval=0.0)  # draws at t=0
     assert "2/10 points (2 resumed), 0 failed, elapsed 00:00, ETA --:--" in buf.getvalue()
     now[0] = 10.0
-    bar.update(ok=True)    # 1 point in 10 s, 7 left -> ETA 70 s
-    assert "3/10 points (2 resumed), 0 failed, elapsed 00:10, ETA 01:10" in buf.getvalue().splitlines()[-1]
+    bar.update(ok=True)  # 1 point in 10 s, 7 left -> ETA 70 s
+    assert (
+        "3/10 points (2 resumed), 0 failed, elapsed 00:10, ETA 01:10"
+        in buf.getvalue().splitlines()[-1]
+    )
     now[0] = 20.0
-    bar.update(ok=False)   # 2 points in 20 s, 6 left -> ETA 60 s
-    assert "4/10 points (2 resumed), 1 failed, elapsed 00:20, ETA 01:00" in buf.getvalue().splitlines()[-1]
+    bar.update(ok=False)  # 2 points in 20 s, 6 left -> ETA 60 s
+    assert (
+        "4/10 points (2 resumed), 1 failed, elapsed 00:20, ETA 01:00"
+        in buf.getvalue().splitlines()[-1]
+    )
 
 
 # -------------------------------------------------------------------------------------- report
@@ -340,7 +423,9 @@ def test_cli_run_check_report_and_errors(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli_main(["sweep", str(spec), "--check"]) == 0
     assert "9 points over 2 axes (3 x 3)" in capsys.readouterr().out and not out.exists()
-    assert cli_main(["sweep", str(spec), "--out", str(out), "--workers", "0"]) == 1  # one point failed
+    assert (
+        cli_main(["sweep", str(spec), "--out", str(out), "--workers", "0"]) == 1
+    )  # one point failed
     cap = capsys.readouterr()
     assert "9 points: 8 ok, 1 failed" in cap.out and "9/9 points, 1 failed" in cap.err
     assert cli_main(["sweep", "report", str(out)]) == 0
@@ -384,22 +469,27 @@ def test_sweep_over_a_hardware_field_runs(tmp_path):
     recs = sorted(res.records, key=lambda r: r["params"]["hardware.adc.bits"])
     assert [r["status"] for r in recs] == ["ok", "ok"]
     coarse, fine = (r["metrics"] for r in recs)
-    assert fine["rel_rms_error"] < 0.5 * coarse["rel_rms_error"]     # 8-bit ADC beats 3-bit
+    assert fine["rel_rms_error"] < 0.5 * coarse["rel_rms_error"]  # 8-bit ADC beats 3-bit
     assert fine["tiles"] == 2.0 and fine["energy_per_sample_j"] > 0
 
 
-@pytest.mark.parametrize("text, match", [
-    ("[axes]\nhardware.adc.bits = [0, 4]", r"\[axes\] hardware.adc.bits\[0\] must be >= 1"),
-    ("[axes]\nhardware.adc.bitz = [4]", r"unknown parameter 'hardware.adc.bitz'.*did you mean"),
-    ("[base]\nhardware.array.cell = \"1T1R\"", r"rejects the point.*needs r_access"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[axes]\nhardware.adc.bits = [0, 4]", r"\[axes\] hardware.adc.bits\[0\] must be >= 1"),
+        ("[axes]\nhardware.adc.bitz = [4]", r"unknown parameter 'hardware.adc.bitz'.*did you mean"),
+        ('[base]\nhardware.array.cell = "1T1R"', r"rejects the point.*needs r_access"),
+    ],
+)
 def test_bad_hardware_parameters_are_refused_before_running(text, match):
     with pytest.raises(ConfigError, match=match):
-        load_spec("[sweep]\ntask = \"layer\"\n" + text)
+        load_spec('[sweep]\ntask = "layer"\n' + text)
 
 
 def test_shipped_layer_hardware_spec_is_valid():
-    spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / "sweeps" / "layer_hardware.toml")
+    spec = load_spec(
+        Path(__file__).resolve().parents[1] / "examples" / "sweeps" / "layer_hardware.toml"
+    )
     assert spec.n_points == 12
     assert spec.axis_names == ["hardware.array.r_wordline", "hardware.adc.bits", "seed"]
     assert {p.params["hardware.array.max_rows"] for p in spec.points()} == {32}

@@ -1,4 +1,5 @@
 """Sweeps on Dask: a LocalCluster of 2 worker processes, an existing scheduler, kill and resume."""
+
 from __future__ import annotations
 
 import json
@@ -21,16 +22,24 @@ distributed = pytest.importorskip("dask.distributed")
 HERE = Path(__file__).resolve().parent
 
 
-@task("test-dask-draw",
-      params={"x": Param(int, 0, low=0, high=1000), "delay": Param(float, 0.0, low=0, high=5, unit="s"),
-              "log": Param(str, "", doc="file to which every execution appends "
-                                        "'x seed pid XBAR_NUM_THREADS'")},
-      metrics={"value": "sum of 50 seeded normal draws"})
+@task(
+    "test-dask-draw",
+    params={
+        "x": Param(int, 0, low=0, high=1000),
+        "delay": Param(float, 0.0, low=0, high=5, unit="s"),
+        "log": Param(
+            str, "", doc="file to which every execution appends 'x seed pid XBAR_NUM_THREADS'"
+        ),
+    },
+    metrics={"value": "sum of 50 seeded normal draws"},
+)
 def draw(params: dict, seed: int) -> dict:
     """A seeded random metric; fails at x = 3, seed = 1."""
     if params["log"]:
         with open(params["log"], "a") as fh:
-            fh.write(f"{params['x']} {seed} {os.getpid()} {os.environ.get('XBAR_NUM_THREADS', 0)}\n")
+            fh.write(
+                f"{params['x']} {seed} {os.getpid()} {os.environ.get('XBAR_NUM_THREADS', 0)}\n"
+            )
     time.sleep(params["delay"])
     if params["x"] == 3 and seed == 1:
         raise ValueError("deliberate failure at x=3, seed=1")
@@ -41,7 +50,9 @@ def expected(x: int, seed: int) -> float:
     return float(np.random.default_rng([seed, x]).standard_normal(50).sum())
 
 
-def spec_text(log: Path, n: int = 8, delay: float = 0.0, seeds=(0, 1), task_name="test-dask-draw") -> str:
+def spec_text(
+    log: Path, n: int = 8, delay: float = 0.0, seeds=(0, 1), task_name="test-dask-draw"
+) -> str:
     return textwrap.dedent(f"""
         [sweep]
         task = "{task_name}"
@@ -67,8 +78,9 @@ def records(out: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", silence_logs=40) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+    ) as cluster:
         with distributed.Client(cluster) as c:
             yield c
 
@@ -102,7 +114,10 @@ def test_cli_with_existing_scheduler(client, tmp_path, capsys):
     spec = tmp_path / "s.toml"
     spec.write_text(spec_text(log, n=3, seeds=(0,)))
     out = tmp_path / "out"
-    assert cli_main(["sweep", str(spec), "--out", str(out), "--scheduler", client.scheduler.address]) == 0
+    assert (
+        cli_main(["sweep", str(spec), "--out", str(out), "--scheduler", client.scheduler.address])
+        == 0
+    )
     assert "3 points: 3 ok, 0 failed" in capsys.readouterr().out
     assert {(x, s) for x, s, _ in log_lines(log)} == {(0, 0), (1, 0), (2, 0)}
     assert os.getpid() not in {pid for *_, pid in log_lines(log)}
@@ -118,11 +133,23 @@ def test_resume_after_killing_the_run(client, tmp_path, capsys):
     spec = tmp_path / "s.toml"
     spec.write_text(spec_text(log, n=12, delay=0.25, seeds=(0,), task_name="test_sweep_dask:draw"))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-c", "import sys; from xbar.cli import main; sys.exit(main())",
-           "sweep", str(spec), "--out", str(out), "--workers", "2"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from xbar.cli import main; sys.exit(main())",
+        "sweep",
+        str(spec),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+    ]
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
+    )
+    proc = subprocess.Popen(
+        cmd, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 40
         while len(list((out / "records").glob("*.json"))) < 4:
@@ -141,7 +168,10 @@ def test_resume_after_killing_the_run(client, tmp_path, capsys):
 
     rerun = cmd[3:-2] + ["--scheduler", client.scheduler.address]
     assert cli_main(rerun) == 0
-    assert f"12 points: 12 ok, 0 failed, {len(first)} reused, {12 - len(first)} run" in capsys.readouterr().out
+    assert (
+        f"12 points: 12 ok, 0 failed, {len(first)} reused, {12 - len(first)} run"
+        in capsys.readouterr().out
+    )
     final = records(out)
     assert len(final) == 12 and not list((out / "records").glob(".*"))  # no temp files left
     for h, rec in first.items():  # nothing finished was recomputed or rewritten

@@ -1,4 +1,5 @@
 """The built-in ``mvm`` sweep task against independent references."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,7 +33,9 @@ def reference_read(G, V, r_wire, r_driver, r_sense):
     """Column currents (A) and supplied power (W) per input from the independent dense solver."""
     cols, power = [], []
     for v in V:
-        _, _, i_row, i_col = dense_solve(G, r_wire, r_wire, r_driver, r_sense, v, np.zeros(G.shape[1]))
+        _, _, i_row, i_col = dense_solve(
+            G, r_wire, r_wire, r_driver, r_sense, v, np.zeros(G.shape[1])
+        )
         cols.append(i_col)
         power.append(v @ i_row)  # the bit-line sources sit at 0 V and supply nothing
     return np.array(cols), np.array(power)
@@ -48,7 +51,9 @@ def test_rms_error_matches_an_independent_nodal_solve():
     assert want > 0.05  # the case has real IR drop
     assert m["rel_rms_error"] == pytest.approx(want, rel=1e-8)
     assert m["analog_rel_rms_error"] == m["rel_rms_error"]
-    assert m["max_error"] == pytest.approx(np.abs(ref - ideal).max() / np.abs(ideal).max(), rel=1e-8)
+    assert m["max_error"] == pytest.approx(
+        np.abs(ref - ideal).max() / np.abs(ideal).max(), rel=1e-8
+    )
     assert m["read_energy_j"] == pytest.approx(power.mean() * p["t_read"], rel=1e-8)
 
 
@@ -58,7 +63,7 @@ def test_ideal_wires_have_no_error_and_analytic_read_energy():
     G, V = draws(p, 3)
     assert m["rel_rms_error"] < 1e-12 and m["max_error"] < 1e-12
     # every cell sees its full input voltage: E = sum_ij V_i^2 G_ij * t, averaged over the batch
-    energy = np.mean((V ** 2) @ G.sum(axis=1)) * 7e-9
+    energy = np.mean((V**2) @ G.sum(axis=1)) * 7e-9
     assert m["read_energy_j"] == pytest.approx(energy, rel=1e-9)
     assert m["adc_energy_j"] == 0.0 and m["solve_time_s"] > 0
 
@@ -78,17 +83,22 @@ def test_same_seed_same_metrics_other_seed_differs():
 
 @pytest.mark.skipif(not adc_available(), reason="xbar.periphery.adc (issue 5) is not installed")
 def test_adc_quantization_error_is_bounded_by_half_an_lsb_and_energy_from_the_survey():
-    for bits, e_conv in ((5, 2.1e-12), (8, 9.1e-12)):  # Murmann survey medians, docs/references.rst, ref-adc-energy
+    for bits, e_conv in (
+        (5, 2.1e-12),
+        (8, 9.1e-12),
+    ):  # Murmann survey medians, docs/references.rst, ref-adc-energy
         p = params(rows=8, cols=5, batch=20, r_wire=0.0, adc_bits=bits, adc_range="full")
         m = mvm(p, 1)
         G, V = draws(p, 1)
         full_scale = p["v_read"] * p["g_max"] * p["rows"]
-        lsb = full_scale / (2 ** bits - 1)
+        lsb = full_scale / (2**bits - 1)
         worst = m["max_error"] * np.abs(V @ G).max()
         assert 0.1 * lsb < worst <= 0.5 * lsb * (1 + 1e-9)
         assert m["analog_rel_rms_error"] < 1e-12
         assert m["adc_energy_j"] == pytest.approx(5 * e_conv, rel=1e-9)
-    errs = [mvm(params(rows=16, cols=16, r_wire=0.0, adc_bits=b), 0)["rel_rms_error"] for b in (3, 5, 7)]
+    errs = [
+        mvm(params(rows=16, cols=16, r_wire=0.0, adc_bits=b), 0)["rel_rms_error"] for b in (3, 5, 7)
+    ]
     assert errs[0] > errs[1] > errs[2]
     full = mvm(params(rows=16, cols=16, adc_bits=4, adc_range="full"), 0)["rel_rms_error"]
     cal = mvm(params(rows=16, cols=16, adc_bits=4, adc_range="calibrate"), 0)["rel_rms_error"]
@@ -103,21 +113,35 @@ def test_1t1r_and_input_distributions_run():
         assert np.isfinite(mvm(params(rows=6, cols=4, inputs=kind), 0)["rel_rms_error"])
 
 
-@pytest.mark.parametrize("base,match", [
-    ({"g_min": 2e-4}, "g_min must be < g_max"),
-    ({"r_access": 1e3}, "r_access applies to cell='1T1R' only"),
-])
+@pytest.mark.parametrize(
+    "base,match",
+    [
+        ({"g_min": 2e-4}, "g_min must be < g_max"),
+        ({"r_access": 1e3}, "r_access applies to cell='1T1R' only"),
+    ],
+)
 def test_cross_parameter_checks(base, match):
     with pytest.raises(ConfigError, match=match):
         parse_spec({"sweep": {"task": "mvm"}, "base": base})
 
 
 def test_small_mvm_sweep_serial(tmp_path):
-    res = run({"sweep": {"task": "mvm"}, "base": {"batch": 4},
-               "axes": {"r_wire": [0.0, 2.0]}, "zip": [{"rows": [4, 8], "cols": [4, 8]}]},
-              out=tmp_path, workers=0, progress=None)
+    res = run(
+        {
+            "sweep": {"task": "mvm"},
+            "base": {"batch": 4},
+            "axes": {"r_wire": [0.0, 2.0]},
+            "zip": [{"rows": [4, 8], "cols": [4, 8]}],
+        },
+        out=tmp_path,
+        workers=0,
+        progress=None,
+    )
     assert res.n_ok == 4
-    errs = {(r["params"]["r_wire"], r["params"]["rows"]): r["metrics"]["rel_rms_error"] for r in res.records}
+    errs = {
+        (r["params"]["r_wire"], r["params"]["rows"]): r["metrics"]["rel_rms_error"]
+        for r in res.records
+    }
     assert errs[(0.0, 4)] < 1e-12 and errs[(2.0, 4)] < errs[(2.0, 8)]
 
 
@@ -137,6 +161,7 @@ def test_bundled_example_spec_is_valid_and_its_smallest_point_runs():
 
 def test_read_time_is_a_deprecated_spelling_of_t_read():
     from xbar.sweep import load_spec
+
     text = '[sweep]\ntask = "mvm"\n[base]\n'
     with pytest.warns(DeprecationWarning, match=r"'\[base\] read_time' is deprecated.*'t_read'"):
         old = load_spec(text + "read_time = 7e-9\n")

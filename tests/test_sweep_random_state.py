@@ -1,4 +1,5 @@
 """The sweep tasks take the point's seed as ``random_state``; ``seed=`` is a deprecated alias."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,16 +25,18 @@ def _same_metrics(a: dict, b: dict, timing=()) -> None:
 
 def test_mvm_task_seed_keyword_warns_and_behaves_identically():
     from xbar.sweep.mvm import mvm
+
     p = _params("mvm", rows=6, cols=5, batch=3, r_wire=2.0)
     new = mvm(p, random_state=4)
     with pytest.warns(DeprecationWarning, match="random_state"):
         old = mvm(p, seed=4)
     _same_metrics(new, old, timing=("solve_time_s",))
-    assert new["rel_rms_error"] != mvm(p, random_state=5)["rel_rms_error"]   # the seed matters
+    assert new["rel_rms_error"] != mvm(p, random_state=5)["rel_rms_error"]  # the seed matters
 
 
 def test_layer_task_seed_keyword_warns_and_behaves_identically():
     from xbar.sweep.layer import layer
+
     p = _params("layer", n_out=4, n_in=6, batch=3)
     new = layer(p, random_state=2)
     with pytest.warns(DeprecationWarning, match="random_state"):
@@ -45,6 +48,7 @@ def test_layer_task_seed_keyword_warns_and_behaves_identically():
 def test_train_task_seed_keyword_warns_and_behaves_identically():
     pytest.importorskip("sklearn")
     from xbar.sweep.train_tasks import train
+
     p = _params("train", n_train=40, batch=20, circuit=False)
     new = train(p, random_state=1)
     with pytest.warns(DeprecationWarning, match="random_state"):

@@ -1,6 +1,7 @@
 """xbar.torch: converted models against PyTorch (ideal limit, conv lowering), gradients against
 finite differences of the circuit-accurate forward, hardware-aware fine-tuning on sklearn digits,
 programming and read noise against their definitions, energy and conductance inspection."""
+
 import os
 import subprocess
 import sys
@@ -13,12 +14,12 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
-import xbar.torch as xt                                              # noqa: E402
-from xbar.exceptions import ConfigError                              # noqa: E402
-from xbar.periphery import ADC, DAC, ArrayConfig                     # noqa: E402
-from xbar.torch.modules import _CrossbarMVM                          # noqa: E402
+import xbar.torch as xt  # noqa: E402
+from xbar.exceptions import ConfigError  # noqa: E402
+from xbar.periphery import ADC, DAC, ArrayConfig  # noqa: E402
+from xbar.torch.modules import _CrossbarMVM  # noqa: E402
 
-from _digits import digits_split                                     # noqa: E402
+from _digits import digits_split  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,17 +43,20 @@ def _mlp(sizes=(20, 30, 5), seed=0):
 
 def _run(code: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 # ---------------------------------------------------------------- optional dependency
 def test_xbar_stays_light_and_without_torch_xbar_torch_says_how_to_install():
-    out = _run("import sys, numpy as np, xbar, xbar.periphery\n"
-               "xbar.Crossbar(np.full((2, 2), 1e-5))\n"
-               "assert 'torch' not in sys.modules, 'import xbar imported torch'\n"
-               "sys.modules['torch'] = None                      # torch not installed\n"
-               "try:\n    import xbar.torch\nexcept ImportError as e:\n    print('MSG', e)\n")
+    out = _run(
+        "import sys, numpy as np, xbar, xbar.periphery\n"
+        "xbar.Crossbar(np.full((2, 2), 1e-5))\n"
+        "assert 'torch' not in sys.modules, 'import xbar imported torch'\n"
+        "sys.modules['torch'] = None                      # torch not installed\n"
+        "try:\n    import xbar.torch\nexcept ImportError as e:\n    print('MSG', e)\n"
+    )
     assert out.returncode == 0, out.stderr
     assert 'MSG xbar.torch needs PyTorch: pip install "xbar-sim[torch]"' in out.stdout
 
@@ -75,7 +79,7 @@ def test_ideal_conversion_equals_the_original_model():
     x = torch.randn(16, 1, 8, 8)
     analog = xt.convert(net, xt.Hardware.ideal())
     assert isinstance(analog.conv, xt.CrossbarConv2d) and isinstance(analog.fc, xt.CrossbarLinear)
-    assert isinstance(net.fc, nn.Linear)                       # the original is untouched
+    assert isinstance(net.fc, nn.Linear)  # the original is untouched
     with torch.no_grad():
         ref, y = net(x), analog(x)
     assert y.dtype == torch.float32
@@ -88,9 +92,15 @@ def test_ideal_conversion_equals_the_original_model():
     assert analog.state_dict().keys() == net.state_dict().keys()
 
 
-@pytest.mark.parametrize("kw", [dict(padding=1), dict(padding=2, stride=2, dilation=2),
-                                dict(padding="same", padding_mode="reflect"),
-                                dict(padding=0, stride=(1, 2), bias=False)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(padding=1),
+        dict(padding=2, stride=2, dilation=2),
+        dict(padding="same", padding_mode="reflect"),
+        dict(padding=0, stride=(1, 2), bias=False),
+    ],
+)
 def test_conv_on_an_8x8_image_matches_conv2d(kw):
     torch.manual_seed(1)
     conv = nn.Conv2d(3, 5, 3, **kw).double()
@@ -101,11 +111,14 @@ def test_conv_on_an_8x8_image_matches_conv2d(kw):
     torch.testing.assert_close(y, ref, rtol=1e-12, atol=1e-12)
     if kw.get("padding_mode", "zeros") == "zeros":
         torch.testing.assert_close(
-            y, F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation),
-            rtol=1e-12, atol=1e-12)
+            y,
+            F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation),
+            rtol=1e-12,
+            atol=1e-12,
+        )
     g = torch.randn_like(ref)
-    gx, = torch.autograd.grad(y, x, g)
-    gx_ref, = torch.autograd.grad(ref, x, g)
+    (gx,) = torch.autograd.grad(y, x, g)
+    (gx_ref,) = torch.autograd.grad(ref, x, g)
     torch.testing.assert_close(gx, gx_ref, rtol=1e-10, atol=1e-12)
     # unbatched input
     torch.testing.assert_close(analog(x[0]), ref[0], rtol=1e-12, atol=1e-12)
@@ -124,8 +137,11 @@ def test_input_gradient_is_the_circuit_jacobian(read_method):
     torch.manual_seed(2)
     lin = nn.Linear(7, 4).double()
     # 3 x 4 tiles: several row and column tiles whose partial sums add digitally
-    hw = _wired(array=ArrayConfig(max_rows=4, max_cols=4, r_wordline=50.0, r_bitline=50.0),
-                device=(50e-6, 1e-3), read_method=read_method)
+    hw = _wired(
+        array=ArrayConfig(max_rows=4, max_cols=4, r_wordline=50.0, r_bitline=50.0),
+        device=(50e-6, 1e-3),
+        read_method=read_method,
+    )
     m = xt.convert(lin, hw)
     assert len(m.analog.tiles) == 2 * 2
     x = (torch.rand(2, 7, dtype=torch.float64) - 0.5).requires_grad_()
@@ -142,9 +158,14 @@ def test_weight_gradient_is_ideal_straight_through():
     # ideal periphery, no wires: forward and both gradients are exact (weights re-programmed
     # at every finite-difference step; headroom keeps them inside the full scale)
     ideal = xt.convert(lin, xt.Hardware.ideal(weight_headroom=2.0))
-    assert torch.autograd.gradcheck(lambda x, w: _CrossbarMVM.apply(x, w, ideal.core, False),
-                                    (x, ideal.weight), eps=1e-6, atol=1e-8, rtol=1e-6)
-    assert ideal.core.version > 1                           # finite differences re-programmed
+    assert torch.autograd.gradcheck(
+        lambda x, w: _CrossbarMVM.apply(x, w, ideal.core, False),
+        (x, ideal.weight),
+        eps=1e-6,
+        atol=1e-8,
+        rtol=1e-6,
+    )
+    assert ideal.core.version > 1  # finite differences re-programmed
     # with wires the weight gradient is the ideal one, dL/dW = dL/dy^T x
     m = xt.convert(lin, _wired())
     g = torch.randn(5, 4, dtype=torch.float64)
@@ -157,10 +178,11 @@ def test_quantised_backward_uses_the_same_transfer_map():
     torch.manual_seed(4)
     lin = nn.Linear(8, 3).double()
     x = (torch.rand(4, 8, dtype=torch.float64)).requires_grad_()
-    m = xt.convert(lin, xt.Hardware(array=ArrayConfig(r_wordline=20.0, r_bitline=20.0),
-                                    random_state=0))
+    m = xt.convert(
+        lin, xt.Hardware(array=ArrayConfig(r_wordline=20.0, r_bitline=20.0), random_state=0)
+    )
     g = torch.randn(4, 3, dtype=torch.float64)
-    gx, = torch.autograd.grad(m(x), x, g)
+    (gx,) = torch.autograd.grad(m(x), x, g)
     J = m.core.jacobian()
     a = m.analog.tiles[0]
     TA = a.linear_maps(False)["TA"]
@@ -168,28 +190,38 @@ def test_quantised_backward_uses_the_same_transfer_map():
     assert not np.allclose(J, lin.weight.detach().numpy(), rtol=1e-3)
 
 
-@pytest.mark.parametrize("dac", [DAC(bits=20, encoding="bit_serial", signed="two_phase"),
-                                 DAC(bits=16, encoding="pulse_width")])
+@pytest.mark.parametrize(
+    "dac",
+    [DAC(bits=20, encoding="bit_serial", signed="two_phase"), DAC(bits=16, encoding="pulse_width")],
+)
 def test_jacobian_holds_for_every_dac_encoding(dac):
     """Bit-serial two-phase and pulse-width reads have the same linear map: central differences
     of the forward (batched) against J; the DAC's LSB bounds the difference error."""
     torch.manual_seed(8)
     lin = nn.Linear(5, 3).double()
-    m = xt.convert(lin, xt.Hardware(array=ArrayConfig(r_wordline=50.0, r_bitline=50.0),
-                                    device=(50e-6, 1e-3), dac=dac, adc=ADC(bits=None),
-                                    energy=False))
+    m = xt.convert(
+        lin,
+        xt.Hardware(
+            array=ArrayConfig(r_wordline=50.0, r_bitline=50.0),
+            device=(50e-6, 1e-3),
+            dac=dac,
+            adc=ADC(bits=None),
+            energy=False,
+        ),
+    )
     x0 = torch.rand(5, dtype=torch.float64) - 0.5
     eps = 0.05
-    X = torch.cat([x0 + eps * torch.eye(5, dtype=torch.float64),
-                   x0 - eps * torch.eye(5, dtype=torch.float64)])
+    X = torch.cat(
+        [x0 + eps * torch.eye(5, dtype=torch.float64), x0 - eps * torch.eye(5, dtype=torch.float64)]
+    )
     with torch.no_grad():
         Y = m(X) - m.bias
     J_fd = ((Y[:5] - Y[5:]) / (2 * eps)).T.numpy()
     J = m.core.jacobian()
-    lsb = float(X.abs().max()) / (2 ** dac.bits - 1)      # of the per-sample full scale
-    atol = lsb / eps * np.abs(J).sum(1).max()              # two half-LSB errors / (2 eps)
+    lsb = float(X.abs().max()) / (2**dac.bits - 1)  # of the per-sample full scale
+    atol = lsb / eps * np.abs(J).sum(1).max()  # two half-LSB errors / (2 eps)
     np.testing.assert_allclose(J_fd, J, rtol=0, atol=atol)
-    assert np.abs(J - lin.weight.detach().numpy()).max() > 5 * atol   # W would fail
+    assert np.abs(J - lin.weight.detach().numpy()).max() > 5 * atol  # W would fail
 
 
 # ---------------------------------------------------------------- fine-tuning on digits
@@ -204,7 +236,7 @@ def _fit(model, opt, X, y, epochs, batch=100):
     for _ in range(epochs):
         perm = torch.randperm(len(y))
         for i in range(0, len(y), batch):
-            b = perm[i:i + batch]
+            b = perm[i : i + batch]
             opt.zero_grad()
             F.cross_entropy(model(X[b]), y[b]).backward()
             opt.step()
@@ -236,16 +268,20 @@ def test_digits_mlp_loses_accuracy_on_the_crossbar_and_fine_tuning_recovers_it()
     torch.manual_seed(1)
     _fit(analog, torch.optim.SGD(analog.parameters(), lr=0.02, momentum=0.9), Xtr, ytr, 2)
     acc_tuned = _accuracy(analog, Xte, yte)
-    assert acc_tuned - acc_analog > 0.5 * (acc_float - acc_analog), \
-        (acc_float, acc_analog, acc_tuned)
+    assert acc_tuned - acc_analog > 0.5 * (acc_float - acc_analog), (
+        acc_float,
+        acc_analog,
+        acc_tuned,
+    )
     assert acc_tuned > acc_float - 0.02
     # the optimiser steps were written into the arrays
     for (_, m), w0 in zip(xt.analog_modules(analog), w_before):
         assert m.core.version == 2 * 14
         w = m.effective_weight()
         assert not torch.allclose(w, w0)
-        torch.testing.assert_close(w, m.weight.detach().clamp(-m.analog.w_max, m.analog.w_max),
-                                   rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            w, m.weight.detach().clamp(-m.analog.w_max, m.analog.w_max), rtol=1e-5, atol=1e-6
+        )
 
 
 # ---------------------------------------------------------------- re-programming, read-back
@@ -261,8 +297,9 @@ def test_optimiser_step_reprograms_the_arrays_and_to_float_reads_them_back():
     G1 = analog[0].conductances()
     assert analog[0].core.version == 1 and not np.allclose(G0[0], G1[0])
     win = analog[0].analog.window
-    assert all(g.min() >= win.g_min * (1 - 1e-12) and g.max() <= win.g_max * (1 + 1e-12)
-               for g in G1)
+    assert all(
+        g.min() >= win.g_min * (1 - 1e-12) and g.max() <= win.g_max * (1 + 1e-12) for g in G1
+    )
     flt = xt.to_float(analog)
     assert type(flt[0]) is nn.Linear and type(analog[0]) is xt.CrossbarLinear
     w = analog[0].weight.detach().clamp(-analog[0].analog.w_max, analog[0].analog.w_max)
@@ -273,8 +310,7 @@ def test_optimiser_step_reprograms_the_arrays_and_to_float_reads_them_back():
     assert 0 < float((circ - w).abs().max()) < 0.05 * float(w.abs().max())
     # a state dict loaded into the converted model is programmed at the next read
     analog.load_state_dict(model.state_dict())
-    torch.testing.assert_close(analog[0].effective_weight(), model[0].weight, rtol=1e-5,
-                               atol=1e-6)
+    torch.testing.assert_close(analog[0].effective_weight(), model[0].weight, rtol=1e-5, atol=1e-6)
 
 
 def test_weights_beyond_the_full_scale_clip():
@@ -295,7 +331,7 @@ def test_programming_noise_has_the_configured_spread():
     m = xt.convert(lin, xt.Hardware.ideal(programming_noise=sigma, random_state=3))
     win = m.analog.window
     G = m.conductances()[0]
-    w = lin.weight.detach().double().numpy().T             # (in, out)
+    w = lin.weight.detach().double().numpy().T  # (in, out)
     target_plus = win.g_min + np.clip(w, 0, None) / m.analog.w_max * (win.g_max - win.g_min)
     mid = (w > 0.2 * m.analog.w_max) & (w < 0.8 * m.analog.w_max)
     dev = (G[:, 0::2] - target_plus)[mid] / (win.g_max - win.g_min)
@@ -303,8 +339,9 @@ def test_programming_noise_has_the_configured_spread():
     assert abs(dev.mean()) < 4 * sigma / np.sqrt(mid.sum())
     assert np.std(dev) == pytest.approx(sigma, rel=0.1)
     # same seed, same draw; re-programming draws anew
-    G_again = xt.convert(lin, xt.Hardware.ideal(programming_noise=sigma,
-                                                random_state=3)).conductances()[0]
+    G_again = xt.convert(
+        lin, xt.Hardware.ideal(programming_noise=sigma, random_state=3)
+    ).conductances()[0]
     np.testing.assert_array_equal(G, G_again)
     m.reprogram()
     assert not np.array_equal(m.conductances()[0], G)
@@ -322,16 +359,18 @@ def test_read_noise_has_the_configured_spread():
         y = m(x1.expand(4000, 30).contiguous()).numpy()
     gp, gm = m.analog.conductance_pairs()
     g = m.analog.siemens_per_weight
-    want = np.sqrt((x1.numpy() ** 2) @ (s ** 2 * (gp ** 2 + gm ** 2))) / g
+    want = np.sqrt((x1.numpy() ** 2) @ (s**2 * (gp**2 + gm**2))) / g
     np.testing.assert_allclose(y.std(axis=0), want, rtol=0.06)
-    np.testing.assert_allclose(y.mean(axis=0), (x1 @ lin.weight.T).detach().numpy(),
-                               atol=4 * want.max() / np.sqrt(4000))
+    np.testing.assert_allclose(
+        y.mean(axis=0), (x1 @ lin.weight.T).detach().numpy(), atol=4 * want.max() / np.sqrt(4000)
+    )
 
 
 def test_relaxation_follows_the_device_model():
     """Cells programmed at x = (G - g_min) / (g_max - g_min) move, after t seconds, by
     W (rate(x) dL + sigma(x) sqrt(dL) z), dL = log10(1 + t / t0) (Stanford tech B tables)."""
     from xbar.devices.presets import stanford_tech_b
+
     device = stanford_tech_b()
     torch.manual_seed(9)
     lin = nn.Linear(200, 40)
@@ -397,8 +436,7 @@ def test_calibrated_adc_ranges():
     with torch.no_grad():
         ref = model(x)
         err_cal = float((analog(x) - ref).square().mean())
-        err_full = float((xt.convert(model, hw.replace(adc=ADC(bits=4)))(x) - ref)
-                         .square().mean())
+        err_full = float((xt.convert(model, hw.replace(adc=ADC(bits=4)))(x) - ref).square().mean())
     assert err_cal < 0.5 * err_full
 
 
@@ -422,7 +460,7 @@ def test_dtypes_devices_and_errors():
     with pytest.raises(ConfigError, match="CPU"):
         xt.convert(nn.Linear(3, 2, device="meta"))
     moved = xt.convert(model, xt.Hardware.ideal())
-    moved[0].to("meta")                                # as model.cuda() would
+    moved[0].to("meta")  # as model.cuda() would
     with pytest.raises(ConfigError, match="weight of '0' is on device meta"):
         moved(x)
     with pytest.raises(ConfigError, match="groups=1"):
@@ -453,8 +491,12 @@ def test_a_module_used_twice_shares_its_arrays():
 
 def test_quick_benchmark_runs():
     script = str(ROOT / "benchmarks" / "bench_torch.py")
-    out = subprocess.run([sys.executable, "-W", "ignore", script,
-                          "--quick", "--rounds", "1", "--repeat", "1"], capture_output=True,
-                         text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", script, "--quick", "--rounds", "1", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "ratio" in out.stdout

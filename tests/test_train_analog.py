@@ -1,4 +1,5 @@
 """Pulsed layers on xbar.devices arrays, read through the periphery and the circuit solve."""
+
 import numpy as np
 import pytest
 
@@ -14,28 +15,42 @@ periphery = pytest.importorskip("xbar.periphery")
 
 
 def _layer(reader=None, ledger=None, writer=None, seed=0, device=None, n_in=12, n_out=4, **kw):
-    f = T.pulsed_layer_factory(device or devices.HfOxReRAM(g_min=1e-6, g_max=100e-6),
-                               writer or T.ResetOnlyWriter(), T.PulseMapping("threshold", 0.0),
-                               w_max=1.0, ledger=ledger, reader=reader, **kw)
-    return T.build_network(T.SoftmaxSGD(), n_in, n_out, [], layer_factory=f,
-                           random_state=seed).layers[0]
+    f = T.pulsed_layer_factory(
+        device or devices.HfOxReRAM(g_min=1e-6, g_max=100e-6),
+        writer or T.ResetOnlyWriter(),
+        T.PulseMapping("threshold", 0.0),
+        w_max=1.0,
+        ledger=ledger,
+        reader=reader,
+        **kw,
+    )
+    return T.build_network(
+        T.SoftmaxSGD(), n_in, n_out, [], layer_factory=f, random_state=seed
+    ).layers[0]
 
 
 def _ideal_reader(**kw):
-    return CircuitReader(array=periphery.ArrayConfig(max_rows=8, max_cols=6, r_wordline=0.0,
-                                                     r_bitline=0.0),
-                         dac=periphery.DAC(bits=None, r_driver=0.0),
-                         adc=periphery.ADC(bits=None), tia=periphery.TIA(r_in=0.0), **kw)
+    return CircuitReader(
+        array=periphery.ArrayConfig(max_rows=8, max_cols=6, r_wordline=0.0, r_bitline=0.0),
+        dac=periphery.DAC(bits=None, r_driver=0.0),
+        adc=periphery.ADC(bits=None),
+        tia=periphery.TIA(r_in=0.0),
+        **kw,
+    )
 
 
 @pytest.mark.parametrize("scaling", ["per_sample", "none"])
 def test_ideal_periphery_reads_equal_the_weights(scaling):
     layer = _layer(_ideal_reader(input_scaling=scaling))
     x = np.random.default_rng(0).uniform(-1, 1, size=(5, 12))
-    np.testing.assert_allclose(layer.forward(x), T.augment(x, True) @ T.stacked_weights(layer), atol=1e-12)
+    np.testing.assert_allclose(
+        layer.forward(x), T.augment(x, True) @ T.stacked_weights(layer), atol=1e-12
+    )
     # after pulses the tiles follow the new conductances
     layer.update(x[:1], np.array([[0.3, -0.2, 0.1, -0.4]]))
-    np.testing.assert_allclose(layer.forward(x), T.augment(x, True) @ T.stacked_weights(layer), atol=1e-12)
+    np.testing.assert_allclose(
+        layer.forward(x), T.augment(x, True) @ T.stacked_weights(layer), atol=1e-12
+    )
 
 
 def test_inputs_beyond_the_dac_full_scale_are_scaled_per_sample_not_clipped():
@@ -46,26 +61,29 @@ def test_inputs_beyond_the_dac_full_scale_are_scaled_per_sample_not_clipped():
     scaled = _layer(_ideal_reader()).forward(x)
     clipped = _layer(_ideal_reader(input_scaling="none")).forward(x)
     np.testing.assert_allclose(scaled, ref, atol=1e-12)
-    np.testing.assert_allclose(clipped, np.clip(T.augment(x, True), -1, 1) @ T.stacked_weights(_layer(None)),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        clipped, np.clip(T.augment(x, True), -1, 1) @ T.stacked_weights(_layer(None)), atol=1e-12
+    )
     assert np.abs(clipped - ref).max() > 0.1
 
 
 def test_reads_with_wires_and_terminals_match_an_independent_nodal_solve():
     """Differential read of the interleaved pair columns, dense reference solver, no ADC."""
     r_w, r_d, r_s, v_read = 2.0, 15.0, 7.0, 0.2
-    reader = CircuitReader(array=periphery.ArrayConfig(max_rows=13, max_cols=8, r_wordline=r_w,
-                                                       r_bitline=r_w),
-                           dac=periphery.DAC(bits=None, r_driver=r_d, v_read=v_read),
-                           adc=periphery.ADC(bits=None), tia=periphery.TIA(r_in=r_s))
+    reader = CircuitReader(
+        array=periphery.ArrayConfig(max_rows=13, max_cols=8, r_wordline=r_w, r_bitline=r_w),
+        dac=periphery.DAC(bits=None, r_driver=r_d, v_read=v_read),
+        adc=periphery.ADC(bits=None),
+        tia=periphery.TIA(r_in=r_s),
+    )
     layer = _layer(reader)
     x = np.random.default_rng(2).uniform(0, 2.5, size=(3, 12))
     out = layer.forward(x)
     G = np.empty((13, 8))
     G[:, 0::2], G[:, 1::2] = layer.pairs.g_plus, layer.pairs.g_minus
     for b in range(3):
-        xa = T.augment(x[b:b + 1], True)[0]
-        s = np.abs(xa).max()                                      # per-sample input scale
+        xa = T.augment(x[b : b + 1], True)[0]
+        s = np.abs(xa).max()  # per-sample input scale
         *_, i_col = dense_solve(G, r_w, r_w, r_d, r_s, xa / s * v_read, np.zeros(8))
         expect = layer.k * (i_col[0::2] - i_col[1::2]) * s / v_read
         np.testing.assert_allclose(out[b], expect, rtol=1e-9, atol=1e-12)
@@ -74,11 +92,13 @@ def test_reads_with_wires_and_terminals_match_an_independent_nodal_solve():
 
 
 def test_output_range_sets_a_fixed_gain_and_saturates_beyond_it():
-    reader = CircuitReader(array=periphery.ArrayConfig(max_rows=13, max_cols=8, r_wordline=0.0,
-                                                       r_bitline=0.0),
-                           dac=periphery.DAC(bits=None, r_driver=0.0),
-                           adc=periphery.ADC(bits=None), tia=periphery.TIA(r_in=0.0),
-                           output_range=0.3)
+    reader = CircuitReader(
+        array=periphery.ArrayConfig(max_rows=13, max_cols=8, r_wordline=0.0, r_bitline=0.0),
+        dac=periphery.DAC(bits=None, r_driver=0.0),
+        adc=periphery.ADC(bits=None),
+        tia=periphery.TIA(r_in=0.0),
+        output_range=0.3,
+    )
     layer = _layer(reader)
     x = np.random.default_rng(3).uniform(0, 1, size=(40, 12))
     ref = T.augment(x, True) @ T.stacked_weights(layer)
@@ -95,8 +115,10 @@ def test_output_range_sets_a_fixed_gain_and_saturates_beyond_it():
 def test_weights_fitted_gain_saturates_after_writes_window_gain_does_not():
     """The old failure: a TIA gain fitted to the initial weights saturates once writes grow them;
     the window gain and a gain re-ranged after every write (``rerange=True``) do not."""
-    kw = dict(array=periphery.ArrayConfig(max_rows=13, max_cols=8, r_wordline=0.5, r_bitline=0.5),
-              adc=periphery.ADC(bits=8))
+    kw = dict(
+        array=periphery.ArrayConfig(max_rows=13, max_cols=8, r_wordline=0.5, r_bitline=0.5),
+        adc=periphery.ADC(bits=8),
+    )
     fitted = CircuitReader(tia=periphery.TIA(auto_gain="weights"), **kw)
     window = CircuitReader(**kw)
     ranged = CircuitReader(tia=periphery.TIA(auto_gain="weights"), rerange=True, **kw)
@@ -107,7 +129,7 @@ def test_weights_fitted_gain_saturates_after_writes_window_gain_does_not():
     layers = [_layer(r, init_scale=0.05, device=big_steps) for r in (fitted, window, ranged)]
     for layer in layers:
         layer.forward(x)
-        for _ in range(12):                 # push every weight up, pulse by pulse
+        for _ in range(12):  # push every weight up, pulse by pulse
             layer.update(x, np.ones((1, 4)))
     ref = T.augment(x, True) @ T.stacked_weights(layers[0])
     assert ref.min() > 0.3
@@ -124,15 +146,16 @@ def test_weights_fitted_gain_saturates_after_writes_window_gain_does_not():
 
 def test_wire_resistance_and_adc_book_read_energy():
     ledger = EnergyLedger()
-    reader = CircuitReader(array=periphery.ArrayConfig(max_rows=8, max_cols=6, r_wordline=5.0,
-                                                       r_bitline=5.0),
-                           adc=periphery.ADC(bits=4))
+    reader = CircuitReader(
+        array=periphery.ArrayConfig(max_rows=8, max_cols=6, r_wordline=5.0, r_bitline=5.0),
+        adc=periphery.ADC(bits=4),
+    )
     layer = _layer(reader, ledger)
     x = np.random.default_rng(1).uniform(0, 1, size=(5, 12))
     layer.forward(x)
     assert ledger.total("read") > 0 and ledger.total("adc") > 0
     n_tiles = len(reader.analog(layer).tiles)
-    assert ledger.count("adc") == 5 * 2 * 4 and n_tiles == 4     # 2 row blocks x 2 column blocks
+    assert ledger.count("adc") == 5 * 2 * 4 and n_tiles == 4  # 2 row blocks x 2 column blocks
 
 
 def test_device_arrays_reset_only_and_program_verify_energy():
@@ -141,8 +164,10 @@ def test_device_arrays_reset_only_and_program_verify_energy():
     # HfOxReRAM's c2c noise (sigma_rel 0.3, Euler-Maruyama) lets a weak RESET pulse raise G now and
     # then: measured 98 % of moved weights right for reset-only; P&V (ISPP from 0.6/0.5 V, tolerance
     # half a reset step) overshoots more often: measured 94 %
-    for writer, min_right in ((T.ResetOnlyWriter(refresh_margin=0.0), 0.95),
-                              (T.ProgramVerifyWriter(), 0.9)):
+    for writer, min_right in (
+        (T.ResetOnlyWriter(refresh_margin=0.0), 0.95),
+        (T.ProgramVerifyWriter(), 0.9),
+    ):
         ledger = EnergyLedger()
         layer = _layer(ledger=ledger, writer=writer, seed=3)
         rng = np.random.default_rng(4)
@@ -177,19 +202,35 @@ def _circuit_fit(digits, rule, hidden, epochs, batch, output_range, max_rows):
     an 80-column word line (measured read error 0.28 rms for 0.70 rms outputs)."""
     Xtr, ytr, Xte, yte = digits
     ledger = EnergyLedger()
-    reader = CircuitReader(array=periphery.ArrayConfig(max_rows=max_rows, max_cols=128,
-                                                       r_wordline=1.0, r_bitline=1.0),
-                           adc=periphery.ADC(bits=8), dac=periphery.DAC(bits=8),
-                           output_range=output_range, random_state=1)
+    reader = CircuitReader(
+        array=periphery.ArrayConfig(max_rows=max_rows, max_cols=128, r_wordline=1.0, r_bitline=1.0),
+        adc=periphery.ADC(bits=8),
+        dac=periphery.DAC(bits=8),
+        output_range=output_range,
+        random_state=1,
+    )
     # the device these learning rates and thresholds were tuned on (the former illustrative
     # defaults: reset steps 2 % of the window; the fitted default steps are 0.65 %)
-    f = T.pulsed_layer_factory(devices.presets.illustrative_hfox(g_min=0.1e-6, g_max=10e-6),
-                               T.ResetOnlyWriter(),
-                               T.PulseMapping("stochastic"), w_max=1.0, ledger=ledger,
-                               reader=reader)
+    f = T.pulsed_layer_factory(
+        devices.presets.illustrative_hfox(g_min=0.1e-6, g_max=10e-6),
+        T.ResetOnlyWriter(),
+        T.PulseMapping("stochastic"),
+        w_max=1.0,
+        ledger=ledger,
+        reader=reader,
+    )
     net = T.build_network(rule, 64, 10, hidden, layer_factory=f, random_state=0)
-    res = T.fit(net, (Xtr, ytr), rule=rule, epochs=epochs, random_state=0, batch_size=batch,
-                test=(Xte, yte), ledger=ledger, progress=False)
+    res = T.fit(
+        net,
+        (Xtr, ytr),
+        rule=rule,
+        epochs=epochs,
+        random_state=0,
+        batch_size=batch,
+        test=(Xte, yte),
+        ledger=ledger,
+        progress=False,
+    )
     stats = [reader.analog(layer).stats for layer in net.layers]
     return res, ledger, stats
 
@@ -198,14 +239,19 @@ def _circuit_fit(digits, rule, hidden, epochs, batch, output_range, max_rows):
 # FF 0.761, competitive 0.738, SGD 0.864, SGD+LFM 0.882) minus a margin; the float rules reach
 # 0.95-0.97 after 10-20 epochs (test_train_rules.py), chance is 0.10.  Softmax tiles of 33 rows
 # keep them square enough for the block sweep (65 x 20 would take 65 unit solves per update).
-@pytest.mark.parametrize("rule, hidden, epochs, batch, output_range, max_rows, min_acc", [
-    (T.ForwardForward(lr=6.0, **{**FF_DIGITS, "threshold": 0.5}), [40], 2, 20, 8.0, 128, 0.65),
-    (T.Competitive(**COMPETITIVE_DIGITS), [40], 2, 20, 8.0, 128, 0.65),
-    (T.SoftmaxSGD(lr=0.5), [], 2, 20, 16.0, 33, 0.78),
-    (T.SoftmaxSGD(lr=0.5, lfm_rate=0.05), [], 2, 20, 16.0, 33, 0.78),
-], ids=["ff", "competitive", "sgd", "sgd+lfm"])
-def test_rule_trains_on_digits_through_the_circuit(digits, rule, hidden, epochs, batch,
-                                                   output_range, max_rows, min_acc):
+@pytest.mark.parametrize(
+    "rule, hidden, epochs, batch, output_range, max_rows, min_acc",
+    [
+        (T.ForwardForward(lr=6.0, **{**FF_DIGITS, "threshold": 0.5}), [40], 2, 20, 8.0, 128, 0.65),
+        (T.Competitive(**COMPETITIVE_DIGITS), [40], 2, 20, 8.0, 128, 0.65),
+        (T.SoftmaxSGD(lr=0.5), [], 2, 20, 16.0, 33, 0.78),
+        (T.SoftmaxSGD(lr=0.5, lfm_rate=0.05), [], 2, 20, 16.0, 33, 0.78),
+    ],
+    ids=["ff", "competitive", "sgd", "sgd+lfm"],
+)
+def test_rule_trains_on_digits_through_the_circuit(
+    digits, rule, hidden, epochs, batch, output_range, max_rows, min_acc
+):
     res, ledger, stats = _circuit_fit(digits, rule, hidden, epochs, batch, output_range, max_rows)
     assert res.test_accuracy >= min_acc, [h["test_accuracy"] for h in res.history]
     assert ledger.total("read") > 0 and ledger.total("adc") > 0 and ledger.total("write") > 0

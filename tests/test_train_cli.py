@@ -1,4 +1,5 @@
 """``xbar train CONFIG.toml``."""
+
 import numpy as np
 import pytest
 
@@ -29,8 +30,8 @@ lr = 0.5
 [train]
 epochs = 2
 batch_size = 10
-results_dir = "{tmp_path / 'out'}"
-checkpoint = "{tmp_path / 'ck.npz'}"
+results_dir = "{tmp_path / "out"}"
+checkpoint = "{tmp_path / "ck.npz"}"
 """)
     assert main(["train", str(cfg)]) == 0
     out = capsys.readouterr()
@@ -42,10 +43,12 @@ checkpoint = "{tmp_path / 'ck.npz'}"
 
 def test_cli_pulsed_run(digits_npz):
     pytest.importorskip("xbar.devices")
-    doc = {"data": {"name": "npz", "root": str(digits_npz), "n_train": 300, "n_test": 100},
-           "model": {"rule": "sgd+lfm"}, "hardware": {"w_max": 2.0, "device": {"g_min": 1e-6},
-                                                      "mapping": {"method": "stochastic"}},
-           "train": {"batch_size": 10, "progress": False}}
+    doc = {
+        "data": {"name": "npz", "root": str(digits_npz), "n_train": 300, "n_test": 100},
+        "model": {"rule": "sgd+lfm"},
+        "hardware": {"w_max": 2.0, "device": {"g_min": 1e-6}, "mapping": {"method": "stochastic"}},
+        "train": {"batch_size": 10, "progress": False},
+    }
     res = run_config(doc)
     assert res.ledger.total("write") > 0 and res.test_accuracy > 0.2
 
@@ -66,13 +69,22 @@ def test_cli_rejects_typos(digits_npz, tmp_path, capsys):
 def test_cli_circuit_run_with_reader_options(digits_npz):
     pytest.importorskip("xbar.devices")
     from xbar.devices.presets import ILLUSTRATIVE  # the device the 0.3 threshold was set with
-    hw = {"device": {**ILLUSTRATIVE, "g_min": 0.1e-6, "g_max": 10e-6},
-          "mapping": {"method": "stochastic"},
-          "circuit": True, "array": {"max_rows": 33, "max_cols": 64},
-          "reader": {"output_range": 16.0}, "g_high": 9e-6}
-    doc = {"data": {"name": "npz", "root": str(digits_npz), "n_train": 200, "n_test": 100},
-           "model": {"rule": "sgd"}, "rule": {"lr": 0.5}, "hardware": hw,
-           "train": {"batch_size": 20, "progress": False}}
+
+    hw = {
+        "device": {**ILLUSTRATIVE, "g_min": 0.1e-6, "g_max": 10e-6},
+        "mapping": {"method": "stochastic"},
+        "circuit": True,
+        "array": {"max_rows": 33, "max_cols": 64},
+        "reader": {"output_range": 16.0},
+        "g_high": 9e-6,
+    }
+    doc = {
+        "data": {"name": "npz", "root": str(digits_npz), "n_train": 200, "n_test": 100},
+        "model": {"rule": "sgd"},
+        "rule": {"lr": 0.5},
+        "hardware": hw,
+        "train": {"batch_size": 20, "progress": False},
+    }
     res = run_config(doc)
     assert res.ledger.total("read") > 0 and res.ledger.total("adc") > 0
     assert res.test_accuracy > 0.3

@@ -3,6 +3,7 @@
 Bounds: the accuracy measured with each config as shipped (seed 0, 397 held-out digits; see the
 README's training section) minus a margin of ~5 points for numerical drift across platforms.
 """
+
 import tomllib
 from pathlib import Path
 
@@ -29,7 +30,7 @@ CIRCUIT = {
 def _run(name, tmp_path):
     pytest.importorskip("sklearn.datasets")
     doc = tomllib.loads((EXAMPLES / name).read_text())
-    doc["train"].pop("results_dir", None)        # no results folder, no plots: fast, repo kept clean
+    doc["train"].pop("results_dir", None)  # no results folder, no plots: fast, repo kept clean
     return run_config(doc, progress=False, base_dir=EXAMPLES)
 
 
@@ -53,9 +54,14 @@ def test_circuit_digits_example_learns(name, tmp_path):
 def test_every_shipped_config_is_valid():
     """Each config (MNIST ones too) parses and names only known keys: checked without training."""
     from xbar.cli.train import _KEYS, _TABLES, _check_keys, make_optimizer, make_rule
+
     names = sorted(p.name for p in EXAMPLES.glob("*.toml"))
-    assert {"ff_mnist.toml", "competitive_mnist.toml", "sgd_lfm_mnist.toml",
-            "backprop_mnist.toml"} <= set(names)
+    assert {
+        "ff_mnist.toml",
+        "competitive_mnist.toml",
+        "sgd_lfm_mnist.toml",
+        "backprop_mnist.toml",
+    } <= set(names)
     assert set(FLOAT) | set(CIRCUIT) <= set(names)
     for name in names:
         doc = tomllib.loads((EXAMPLES / name).read_text())

@@ -1,4 +1,5 @@
 """The training loop: progress, evaluation, results folder, atomic checkpoints and resuming."""
+
 import io
 import json
 
@@ -23,8 +24,17 @@ def test_fit_float_competitive_reports_progress_and_writes_results(digits, tmp_p
     rule = T.Competitive(**COMPETITIVE_DIGITS)
     net = T.build_network(rule, 64, 10, [50], random_state=0)
     buf = io.StringIO()
-    res = T.fit(net, train, rule=rule, epochs=3, random_state=1, batch_size=16, test=test,
-                results_dir=tmp_path / "out", progress=buf)
+    res = T.fit(
+        net,
+        train,
+        rule=rule,
+        epochs=3,
+        random_state=1,
+        batch_size=16,
+        test=test,
+        results_dir=tmp_path / "out",
+        progress=buf,
+    )
     assert res.test_accuracy >= 0.9 and len(res.history) == 3
     assert "samples/s" in buf.getvalue() and "test acc" in buf.getvalue()
     for f in ("metrics.csv", "metrics.json", "plots/accuracy.png"):
@@ -45,9 +55,9 @@ def test_interrupted_run_resumes_to_the_same_result(digits, tmp_path):
 
     ref = run()
     ck = tmp_path / "ck.npz"
-    partial = run(checkpoint=ck, max_steps=37, checkpoint_every=7)   # stops inside epoch 2
+    partial = run(checkpoint=ck, max_steps=37, checkpoint_every=7)  # stops inside epoch 2
     assert ck.exists() and not np.allclose(partial, ref)
-    assert not list(tmp_path.glob("*.tmp"))                          # no temp file left behind
+    assert not list(tmp_path.glob("*.tmp"))  # no temp file left behind
     resumed = run(checkpoint=ck)
     np.testing.assert_allclose(resumed, ref, rtol=0, atol=0)
 
@@ -57,19 +67,35 @@ def test_fit_pulsed_softmax_books_energy_and_resumes(digits, tmp_path):
     rule = T.SoftmaxSGD(lr=0.5)
 
     def build(ledger):
-        factory = T.pulsed_layer_factory(FakeDevice(), T.ResetOnlyWriter(refresh_margin=0.2),
-                                         T.PulseMapping("stochastic"),
-                                         w_max=2.0, ledger=ledger)
+        factory = T.pulsed_layer_factory(
+            FakeDevice(),
+            T.ResetOnlyWriter(refresh_margin=0.2),
+            T.PulseMapping("stochastic"),
+            w_max=2.0,
+            ledger=ledger,
+        )
         return T.build_network(rule, 64, 10, [], layer_factory=factory, random_state=0)
 
     ledger = EnergyLedger()
     net = build(ledger)
-    res = T.fit(net, train, rule=rule, epochs=2, random_state=0, batch_size=8, test=test, ledger=ledger,
-                results_dir=tmp_path / "p", progress=False)
-    assert res.test_accuracy >= 0.85                        # measured 0.927 (float: 0.97)
+    res = T.fit(
+        net,
+        train,
+        rule=rule,
+        epochs=2,
+        random_state=0,
+        batch_size=8,
+        test=test,
+        ledger=ledger,
+        results_dir=tmp_path / "p",
+        progress=False,
+    )
+    assert res.test_accuracy >= 0.85  # measured 0.927 (float: 0.97)
     cats = ledger.totals("category")
     assert cats["write"] > 0 and ledger.samples == 2 * 1400
-    assert ledger.total(phase="train") == pytest.approx(ledger.total())   # ideal reads: no eval energy
+    assert ledger.total(phase="train") == pytest.approx(
+        ledger.total()
+    )  # ideal reads: no eval energy
     assert list((tmp_path / "p" / "schedules").glob("*.json"))
     assert (tmp_path / "p" / "plots" / "conductance_histograms.png").exists()
     # resume a pulsed run: same conductances and the same ledger as an uninterrupted one
@@ -77,11 +103,30 @@ def test_fit_pulsed_softmax_books_energy_and_resumes(digits, tmp_path):
     l1, l2 = EnergyLedger(), EnergyLedger()
     a, b = build(l1), build(l2)
     T.fit(a, train, rule=rule, epochs=1, random_state=2, batch_size=50, ledger=l1, progress=False)
-    T.fit(b, train, rule=rule, epochs=1, random_state=2, batch_size=50, ledger=l2, progress=False,
-          checkpoint=ck, max_steps=11)
+    T.fit(
+        b,
+        train,
+        rule=rule,
+        epochs=1,
+        random_state=2,
+        batch_size=50,
+        ledger=l2,
+        progress=False,
+        checkpoint=ck,
+        max_steps=11,
+    )
     b2 = build(l2)
-    T.fit(b2, train, rule=rule, epochs=1, random_state=2, batch_size=50, ledger=l2, progress=False,
-          checkpoint=ck)
+    T.fit(
+        b2,
+        train,
+        rule=rule,
+        epochs=1,
+        random_state=2,
+        batch_size=50,
+        ledger=l2,
+        progress=False,
+        checkpoint=ck,
+    )
     np.testing.assert_array_equal(a.layers[0].pairs.g_plus, b2.layers[0].pairs.g_plus)
     assert l2.total() == pytest.approx(l1.total(), rel=1e-12)
 

@@ -1,4 +1,5 @@
 """Pulse mapping and pulsed layers: signs, reset-only monotonicity, refresh, energy bookkeeping."""
+
 import numpy as np
 import pytest
 
@@ -7,17 +8,25 @@ from xbar.train import stacked_weights
 from xbar.exceptions import ConfigError
 from xbar.pulses import EnergyLedger, PulseSchedule
 from xbar.train.pulse_mapping import PulseMapping
-from xbar.train.pulsed import (PairArray, ProgramVerifyWriter, PulsedLayer, ResetOnlyWriter,
-                               half_selected_energy, pulse_energy)
+from xbar.train.pulsed import (
+    PairArray,
+    ProgramVerifyWriter,
+    PulsedLayer,
+    ResetOnlyWriter,
+    half_selected_energy,
+    pulse_energy,
+)
 
 
 def test_mapping_methods():
     dW = np.array([[0.3, -0.05, 0.0], [-2.0, 0.12, 0.9]])
-    np.testing.assert_array_equal(PulseMapping("threshold", threshold=0.1).counts(dW),
-                                  [[1, 0, 0], [-1, 1, 1]])
+    np.testing.assert_array_equal(
+        PulseMapping("threshold", threshold=0.1).counts(dW), [[1, 0, 0], [-1, 1, 1]]
+    )
     np.testing.assert_array_equal(
         PulseMapping("proportional", max_pulses=5).counts(dW, dw_per_pulse=0.1),
-        [[3, 0, 0], [-5, 1, 5]])
+        [[3, 0, 0], [-5, 1, 5]],
+    )
     # stochastic: E[n] = |Δw|/Δw_p (capped at 1), with the sign of Δw
     m = PulseMapping("stochastic", dw_per_pulse=0.5)
     rng = np.random.default_rng(0)
@@ -32,12 +41,20 @@ def test_mapping_methods():
 def _layer(writer, seed=0, **kw):
     rng = np.random.default_rng(seed)
     W = rng.uniform(-0.5, 0.5, size=(6, 4))
-    return PulsedLayer.from_weights(W, FakeDevice(), writer, PulseMapping("threshold", 0.01),
-                                    bias=False, random_state=seed, **kw)
+    return PulsedLayer.from_weights(
+        W,
+        FakeDevice(),
+        writer,
+        PulseMapping("threshold", 0.01),
+        bias=False,
+        random_state=seed,
+        **kw,
+    )
 
 
-@pytest.mark.parametrize("writer", [ResetOnlyWriter(), ProgramVerifyWriter()],
-                         ids=["reset-only", "program-verify"])
+@pytest.mark.parametrize(
+    "writer", [ResetOnlyWriter(), ProgramVerifyWriter()], ids=["reset-only", "program-verify"]
+)
 def test_mapping_moves_weights_in_the_sign_of_the_update(writer):
     layer = _layer(writer)
     rng = np.random.default_rng(1)
@@ -54,7 +71,7 @@ def test_mapping_moves_weights_in_the_sign_of_the_update(writer):
 
 def test_reset_only_never_raises_a_conductance_except_at_refresh():
     ledger = EnergyLedger()
-    layer = _layer(ResetOnlyWriter(refresh_margin=0.3), ledger=ledger, keep_schedules=10 ** 6)
+    layer = _layer(ResetOnlyWriter(refresh_margin=0.3), ledger=ledger, keep_schedules=10**6)
     rng = np.random.default_rng(2)
     refreshed_any = False
     for _ in range(120):
@@ -62,7 +79,7 @@ def test_reset_only_never_raises_a_conductance_except_at_refresh():
         layer.update(rng.normal(size=(1, 6)), rng.normal(size=(1, 4)))
         sched = layer.schedules[-1]
         refreshed = np.zeros(gp.shape, bool)
-        is_ref = sched.kind[sched.slot] == 3                                    # "refresh"
+        is_ref = sched.kind[sched.slot] == 3  # "refresh"
         refreshed[sched.row[is_ref], sched.col[is_ref]] = True
         refreshed_any |= refreshed.any()
         for before, after in ((gp, layer.pairs.g_plus), (gm, layer.pairs.g_minus)):
@@ -92,10 +109,12 @@ def test_refresh_keeps_the_weight():
 
 
 def test_ledger_totals_equal_sum_of_per_pulse_energies():
-    for writer in (ResetOnlyWriter(cell="0T1R", bias_scheme="half", refresh_margin=0.3),
-                   ProgramVerifyWriter()):
+    for writer in (
+        ResetOnlyWriter(cell="0T1R", bias_scheme="half", refresh_margin=0.3),
+        ProgramVerifyWriter(),
+    ):
         ledger = EnergyLedger()
-        layer = _layer(writer, ledger=ledger, keep_schedules=10 ** 6)
+        layer = _layer(writer, ledger=ledger, keep_schedules=10**6)
         rng = np.random.default_rng(3)
         for _ in range(40):
             layer.update(rng.normal(size=(1, 6)), rng.normal(size=(1, 4)))
@@ -106,18 +125,31 @@ def test_ledger_totals_equal_sum_of_per_pulse_energies():
 
 def test_pulse_energy_and_half_select_by_hand():
     dev = FakeDevice()
-    np.testing.assert_allclose(pulse_energy(dev, 0.8, 1e-7, np.array([50e-6]), np.array([40e-6])),
-                               0.8 * 1e-7 * (0.8 * 50e-6 + 0.8 * 40e-6) / 2)
+    np.testing.assert_allclose(
+        pulse_energy(dev, 0.8, 1e-7, np.array([50e-6]), np.array([40e-6])),
+        0.8 * 1e-7 * (0.8 * 50e-6 + 0.8 * 40e-6) / 2,
+    )
     G = np.arange(1, 13, dtype=float).reshape(3, 4) * 1e-6
-    s = PulseSchedule.from_counts(np.array([[0, 0, 0, 0], [0, 1, 0, 1], [0, 0, 0, 0]]),
-                                  amplitude=1.0, width=1e-7, polarity="reset", bias_scheme="half")
+    s = PulseSchedule.from_counts(
+        np.array([[0, 0, 0, 0], [0, 1, 0, 1], [0, 0, 0, 0]]),
+        amplitude=1.0,
+        width=1e-7,
+        polarity="reset",
+        bias_scheme="half",
+    )
     # half-selected: row 1, columns 0 and 2; columns 1 and 3, rows 0 and 2; each sees 0.5 V
     half = G[1, 0] + G[1, 2] + G[0, 1] + G[2, 1] + G[0, 3] + G[2, 3]
     np.testing.assert_allclose(half_selected_energy(s, dev, G), [0.25 * half * 1e-7])
-    s3 = PulseSchedule.from_counts(np.array([[0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]]),
-                                   amplitude=0.9, width=1e-7, polarity="reset", bias_scheme="third")
-    np.testing.assert_allclose(half_selected_energy(s3, dev, G),
-                               [0.09 * (G.sum() - G[1, 1]) * 1e-7])
+    s3 = PulseSchedule.from_counts(
+        np.array([[0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]]),
+        amplitude=0.9,
+        width=1e-7,
+        polarity="reset",
+        bias_scheme="third",
+    )
+    np.testing.assert_allclose(
+        half_selected_energy(s3, dev, G), [0.09 * (G.sum() - G[1, 1]) * 1e-7]
+    )
 
 
 def test_program_verify_costs_more_energy_per_unit_dG_than_reset_only():
@@ -131,7 +163,7 @@ def test_program_verify_costs_more_energy_per_unit_dG_than_reset_only():
             gp, gm = layer.pairs.g_plus.copy(), layer.pairs.g_minus.copy()
             layer.update(rng.normal(size=(1, 6)), rng.normal(size=(1, 4)) * 0.1)
             moved += np.abs(layer.pairs.g_plus - gp).sum() + np.abs(layer.pairs.g_minus - gm).sum()
-        costs[writer.name] = ledger.total() / moved           # J per S moved
+        costs[writer.name] = ledger.total() / moved  # J per S moved
     assert costs["program-verify"] > 2 * costs["reset-only"]
 
 
@@ -140,18 +172,30 @@ def _hfox_layer(circuit, cell="0T1R", seed=0, ledger=None):
     devices = pytest.importorskip("xbar.devices")
     writer = ResetOnlyWriter(cell=cell, bias_scheme="half", refresh_margin=0.0, circuit=circuit)
     W = np.random.default_rng(seed).uniform(-0.3, 0.3, size=(6, 4))
-    return PulsedLayer.from_weights(W, devices.HfOxReRAM(g_min=1e-6, g_max=100e-6), writer,
-                                    PulseMapping("threshold", 0.0), bias=False, ledger=ledger,
-                                    keep_schedules=100, random_state=seed, fabrication_state=seed)
+    return PulsedLayer.from_weights(
+        W,
+        devices.HfOxReRAM(g_min=1e-6, g_max=100e-6),
+        writer,
+        PulseMapping("threshold", 0.0),
+        bias=False,
+        ledger=ledger,
+        keep_schedules=100,
+        random_state=seed,
+        fabrication_state=seed,
+    )
 
 
 def test_write_circuit_with_ideal_lines_matches_the_hand_energy_and_the_device_path():
     from xbar.periphery import ArrayConfig
     from xbar.train.pulsed import WriteCircuit
-    ideal = WriteCircuit(ArrayConfig(max_rows=6, max_cols=8, r_wordline=0.0, r_bitline=0.0),
-                         r_driver=0.0, r_sense=0.0)
+
+    ideal = WriteCircuit(
+        ArrayConfig(max_rows=6, max_cols=8, r_wordline=0.0, r_bitline=0.0),
+        r_driver=0.0,
+        r_sense=0.0,
+    )
     counts = np.zeros((6, 4), dtype=np.int64)
-    counts[2, [0, 3]] = 1                       # one row pulse on G+: cells (2, 0), (2, 3)
+    counts[2, [0, 3]] = 1  # one row pulse on G+: cells (2, 0), (2, 3)
     ref, lay = _hfox_layer(None), _hfox_layer(ideal)
     G = np.empty((6, 8))
     G[:, 0::2], G[:, 1::2] = lay.pairs.g_plus, lay.pairs.g_minus
@@ -177,9 +221,13 @@ def test_write_circuit_books_wire_and_driver_energy_and_ir_drop_weakens_far_cell
     from xbar.pulses import EnergyLedger
     from xbar.periphery import ArrayConfig
     from xbar.train.pulsed import WriteCircuit
+
     ledger = EnergyLedger()
-    wires = WriteCircuit(ArrayConfig(max_rows=6, max_cols=8, r_wordline=200.0, r_bitline=200.0),
-                         r_driver=100.0, r_sense=100.0)
+    wires = WriteCircuit(
+        ArrayConfig(max_rows=6, max_cols=8, r_wordline=200.0, r_bitline=200.0),
+        r_driver=100.0,
+        r_sense=100.0,
+    )
     lay = _hfox_layer(wires, ledger=ledger)
     rng = np.random.default_rng(4)
     for _ in range(4):
@@ -193,6 +241,7 @@ def test_write_circuit_books_wire_and_driver_energy_and_ir_drop_weakens_far_cell
     # device-level energy at full amplitude for the same state change
     s = next(s for s in scheds if s.n_cell_pulses)
     from xbar.train.pulsed import pulse_energy
+
     full = pulse_energy(lay.pairs.device, 0.8, 100e-9, s.g_before, s.g_after)
     assert np.all(s.energy < full)
     with pytest.raises(ConfigError, match="cell '1T1R' needs a circuit array of 1T1R"):
@@ -203,7 +252,11 @@ def test_device_view_accepts_binary_devices():
     """Binary stochastic devices expose g_hrs/g_lrs, not g_min/g_max: the view uses them."""
     from xbar.devices import StochasticBinaryReRAM
     from xbar.train.pulsed import DeviceModelView
+
     view = DeviceModelView(StochasticBinaryReRAM())
-    assert (view.g_min, view.g_max) == (StochasticBinaryReRAM().g_hrs, StochasticBinaryReRAM().g_lrs)
+    assert (view.g_min, view.g_max) == (
+        StochasticBinaryReRAM().g_hrs,
+        StochasticBinaryReRAM().g_lrs,
+    )
     G = view.apply_pulse(np.full(50, view.g_min), "set", 1.5, 1e-6, random_state=0)
-    assert (G > 2 * view.g_min).any()           # some devices switched to the LRS
+    assert (G > 2 * view.g_min).any()  # some devices switched to the LRS

@@ -1,4 +1,5 @@
 """Update rules in floating point: gradients against finite differences, and training on digits."""
+
 import numpy as np
 import pytest
 
@@ -34,8 +35,10 @@ def test_ff_layer_gradient_matches_finite_differences(kind, positive):
         return np.sum(T.ff_layer_loss(layer.forward(x), positive, 0.7, kind)[0])
 
     _, dl_da, _ = T.ff_layer_loss(layer.forward(x), positive, 0.7, kind)
-    analytic = T.augment(x, True).T @ dl_da          # ΔW = x ⊗ δ form
-    np.testing.assert_allclose(analytic, fd_grad(loss, T.stacked_weights(layer)), rtol=1e-6, atol=1e-8)
+    analytic = T.augment(x, True).T @ dl_da  # ΔW = x ⊗ δ form
+    np.testing.assert_allclose(
+        analytic, fd_grad(loss, T.stacked_weights(layer)), rtol=1e-6, atol=1e-8
+    )
 
 
 def test_ff_step_is_minus_lr_times_local_gradient():
@@ -62,17 +65,23 @@ def test_ff_step_is_minus_lr_times_local_gradient():
             return np.mean(lp + ln)
 
         dW = T.augment(xin, True).T @ delta
-        np.testing.assert_allclose(dW, -0.3 * fd_grad(loss, T.stacked_weights(layer)), rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(
+            dW, -0.3 * fd_grad(loss, T.stacked_weights(layer)), rtol=1e-5, atol=1e-9
+        )
     # layer 1's inputs are the length-normalised ReLU outputs of layer 0
     _, x1, _ = res.updates[1]
-    np.testing.assert_allclose(np.mean(x1 ** 2, axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(np.mean(x1**2, axis=1), 1.0, rtol=1e-6)
 
 
-@pytest.mark.parametrize("opts", [
-    dict(),                                                     # loeweX conventions + peer norm
-    dict(average="passes", norm="l2", label_mode="overwrite", threshold=3.0, peer_norm=0.5),
-    dict(goodness="mean", threshold=0.4, peer_norm=0.0),
-], ids=["defaults", "passes-l2-overwrite", "mean"])
+@pytest.mark.parametrize(
+    "opts",
+    [
+        dict(),  # loeweX conventions + peer norm
+        dict(average="passes", norm="l2", label_mode="overwrite", threshold=3.0, peer_norm=0.5),
+        dict(goodness="mean", threshold=0.4, peer_norm=0.0),
+    ],
+    ids=["defaults", "passes-l2-overwrite", "mean"],
+)
 def test_ff_step_of_last_layer_is_minus_lr_times_gradient_of_reported_loss(opts):
     """The last layer's (x, δ) give −η ∂L/∂W of the loss the step reports (including the peer
     term with its running mean), for every averaging / normalisation / label convention."""
@@ -82,7 +91,7 @@ def test_ff_step_of_last_layer_is_minus_lr_times_gradient_of_reported_loss(opts)
     for layer in net.layers:
         T.stacked_weights(layer)[...] *= 4
     x, y = rng.uniform(size=(4, 12)), rng.integers(0, 3, size=4)
-    rule.step(net, x, y, np.random.default_rng(0))             # one step to fill running means
+    rule.step(net, x, y, np.random.default_rng(0))  # one step to fill running means
     prev = {k: v.copy() for k, v in rule._running.items()}
 
     def loss():
@@ -93,11 +102,12 @@ def test_ff_step_of_last_layer_is_minus_lr_times_gradient_of_reported_loss(opts)
     res = rule.step(net, x, y, np.random.default_rng(7))
     k, xin, delta = res.updates[-1]
     dW = T.augment(xin, True).T @ delta
-    np.testing.assert_allclose(dW, -0.2 * fd_grad(loss, T.stacked_weights(net.layers[k])), rtol=1e-5,
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        dW, -0.2 * fd_grad(loss, T.stacked_weights(net.layers[k])), rtol=1e-5, atol=1e-9
+    )
     if opts.get("label_mode") == "overwrite":
         assert net.sizes[0] == 12
-    if opts.get("average") == "passes":          # the reported loss is the mean over 2B passes
+    if opts.get("average") == "passes":  # the reported loss is the mean over 2B passes
         rule._running = {}
         r2 = T.ForwardForward(lr=0.2, **{**opts, "average": "samples", "peer_norm": 0.0})
         r1 = T.ForwardForward(lr=0.2, **{**opts, "peer_norm": 0.0})
@@ -108,8 +118,9 @@ def test_ff_step_of_last_layer_is_minus_lr_times_gradient_of_reported_loss(opts)
 
 def test_length_normalisations_differ_by_sqrt_n():
     x = np.random.default_rng(0).uniform(size=(3, 16))
-    np.testing.assert_allclose(length_normalize(x, kind="rms"), 4.0 * length_normalize(x, kind="l2"),
-                               rtol=1e-7)
+    np.testing.assert_allclose(
+        length_normalize(x, kind="rms"), 4.0 * length_normalize(x, kind="l2"), rtol=1e-7
+    )
 
 
 def test_competitive_gradient_matches_finite_differences():
@@ -123,9 +134,10 @@ def test_competitive_gradient_matches_finite_differences():
 
     _, dl_da, g = T.competitive_layer_loss(layer.forward(x), y, 3, 0.7)
     a = np.maximum(layer.forward(x), 0)
-    np.testing.assert_allclose(g[:, 1], np.mean(a[:, 3:6] ** 2, axis=1))   # contiguous groups
-    np.testing.assert_allclose(T.augment(x, True).T @ dl_da, fd_grad(loss, T.stacked_weights(layer)),
-                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(g[:, 1], np.mean(a[:, 3:6] ** 2, axis=1))  # contiguous groups
+    np.testing.assert_allclose(
+        T.augment(x, True).T @ dl_da, fd_grad(loss, T.stacked_weights(layer)), rtol=1e-6, atol=1e-8
+    )
 
 
 @pytest.mark.parametrize("readout", ["linear", "group_goodness"])
@@ -154,22 +166,26 @@ def test_softmax_sgd_step_is_cross_entropy_gradient():
         return np.mean(-log_softmax(net.layers[0].forward(x))[np.arange(6), y])
 
     res = rule.step(net, x, y, rng)
-    (k, xin, delta), = res.updates
-    np.testing.assert_allclose(T.augment(xin, True).T @ delta,
-                               -0.5 * fd_grad(loss, T.stacked_weights(net.layers[0])), rtol=1e-6, atol=1e-9)
+    ((k, xin, delta),) = res.updates
+    np.testing.assert_allclose(
+        T.augment(xin, True).T @ delta,
+        -0.5 * fd_grad(loss, T.stacked_weights(net.layers[0])),
+        rtol=1e-6,
+        atol=1e-9,
+    )
     assert res.loss == pytest.approx(loss())
 
 
 def test_lfm_acts_only_on_mistakes_and_weakens_the_wrong_winner():
     x = np.array([[1.0, 0.0, 0.9], [0.2, 1.0, 0.0]])
     logits = np.array([[0.0, 3.0, 1.0], [5.0, 1.0, 0.0]])
-    y = np.array([1, 2])                                   # sample 0 right, sample 1 wrong (pred 0)
+    y = np.array([1, 2])  # sample 0 right, sample 1 wrong (pred 0)
     s, delta = T.lfm_update(x, y, logits, 0.1, 0.5, strengthen=True)
     np.testing.assert_array_equal(s, [[0.0, 1.0, 0.0]])  # only input 1 of sample 1 is active
     np.testing.assert_allclose(delta, [[-0.1, 0.0, 0.1]])
     _, delta = T.lfm_update(x, y, logits, 0.1, 0.5, strengthen=False)
     np.testing.assert_allclose(delta, [[-0.1, 0.0, 0.0]])
-    s, _ = T.lfm_update(x, np.array([1, 0]), logits, 0.1, 0.5, True)   # no mistakes
+    s, _ = T.lfm_update(x, np.array([1, 0]), logits, 0.1, 0.5, True)  # no mistakes
     assert s.shape[0] == 0
 
 
@@ -212,21 +228,25 @@ def _train(rule, hidden, data, epochs, batch=16, seed=0):
     for _ in range(epochs):
         order = rng.permutation(len(ytr))
         for s in range(0, len(order), batch):
-            b = order[s:s + batch]
+            b = order[s : s + batch]
             for k, xin, delta in rule.step(net, Xtr[b], ytr[b], rng).updates:
                 net.layers[k].update(xin, delta)
     return float(np.mean(rule.predict(net, Xte) == yte))
 
 
 # Thresholds: measured accuracies (seed 0, 397 held-out digits) minus a margin of a few points.
-@pytest.mark.parametrize("rule, hidden, epochs, min_acc", [
-    (T.ForwardForward(lr=2.0, **FF_DIGITS), [100, 100], 20, 0.88),        # measured 0.947
-    (T.Competitive(**COMPETITIVE_DIGITS), [100, 100], 10, 0.93),          # measured 0.97
-    (T.SoftmaxSGD(lr=0.5), [], 10, 0.94),              # measured 0.97
-    (T.SoftmaxSGD(lr=0.5, lfm_rate=0.05), [], 10, 0.94),
-    (T.LearningFromMistakes(lfm_rate=0.05), [], 10, 0.88),   # measured 0.93
-    (T.Backprop(lr=0.2), [100], 10, 0.95),             # measured 0.98
-    (T.Backprop(lr=0.05, readout="group_goodness"), [100, 100], 10, 0.95),
-], ids=["ff", "competitive", "sgd", "sgd+lfm", "lfm", "backprop", "backprop-groups"])
+@pytest.mark.parametrize(
+    "rule, hidden, epochs, min_acc",
+    [
+        (T.ForwardForward(lr=2.0, **FF_DIGITS), [100, 100], 20, 0.88),  # measured 0.947
+        (T.Competitive(**COMPETITIVE_DIGITS), [100, 100], 10, 0.93),  # measured 0.97
+        (T.SoftmaxSGD(lr=0.5), [], 10, 0.94),  # measured 0.97
+        (T.SoftmaxSGD(lr=0.5, lfm_rate=0.05), [], 10, 0.94),
+        (T.LearningFromMistakes(lfm_rate=0.05), [], 10, 0.88),  # measured 0.93
+        (T.Backprop(lr=0.2), [100], 10, 0.95),  # measured 0.98
+        (T.Backprop(lr=0.05, readout="group_goodness"), [100, 100], 10, 0.95),
+    ],
+    ids=["ff", "competitive", "sgd", "sgd+lfm", "lfm", "backprop", "backprop-groups"],
+)
 def test_rule_trains_on_digits(digits, rule, hidden, epochs, min_acc):
     assert _train(rule, hidden, digits, epochs) >= min_acc

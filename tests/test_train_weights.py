@@ -1,5 +1,6 @@
 """Train layers' public weights are (out, in) with a separate (out,) bias (issue 15, VOCAB), the
 same numbers as the stacked (in + bias, out) storage; the old accessor and module paths warn."""
+
 from __future__ import annotations
 
 import importlib
@@ -26,9 +27,11 @@ def test_weight_and_bias_are_the_stacked_storage_transposed():
     x = np.random.default_rng(0).normal(size=(7, 5))
     lay.set_weights(lay.weight, np.arange(3.0))
     # forward is the (out, in) product plus the bias, as in PyTorch / AnalogLinear
-    np.testing.assert_allclose(lay.forward(x), x @ lay.weight.T + np.arange(3.0), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(
+        lay.forward(x), x @ lay.weight.T + np.arange(3.0), rtol=0, atol=1e-15
+    )
     with pytest.raises(ValueError):
-        lay.weight[0, 0] = 1.0                                 # read-only: set_weights writes
+        lay.weight[0, 0] = 1.0  # read-only: set_weights writes
     assert _layer(bias=False).bias_vector is None
 
 
@@ -41,12 +44,12 @@ def test_set_weights_and_from_weights_round_trip():
     lay2 = _layer()
     lay2.set_weights(w, b)
     np.testing.assert_array_equal(T.stacked_weights(lay2), T.stacked_weights(lay))
-    lay2.set_weights(2 * w)                                    # bias kept
+    lay2.set_weights(2 * w)  # bias kept
     np.testing.assert_array_equal(lay2.bias_vector, b)
     nob = T.FloatLayer.from_weights(w)
     assert not nob.bias and nob.n_in == 5
     with pytest.raises(ConfigError, match="weight"):
-        lay2.set_weights(w.T)                                  # (in, out) is refused by shape
+        lay2.set_weights(w.T)  # (in, out) is refused by shape
     with pytest.raises(ConfigError, match="bias_vector"):
         nob.set_weights(w, b)
 
@@ -58,11 +61,14 @@ def test_weights_is_a_deprecated_alias_of_the_stacked_array():
     assert W is T.stacked_weights(lay)
 
 
-@pytest.mark.parametrize("old, new, name", [("xbar.train.fit", "xbar.train.loop", "FitResult"),
-                                            ("xbar.train.mapping", "xbar.train.pulse_mapping",
-                                             "PulseMapping"),
-                                            ("xbar.devices._measured", "xbar.reports.measured",
-                                             "BOUNDS")])
+@pytest.mark.parametrize(
+    "old, new, name",
+    [
+        ("xbar.train.fit", "xbar.train.loop", "FitResult"),
+        ("xbar.train.mapping", "xbar.train.pulse_mapping", "PulseMapping"),
+        ("xbar.devices._measured", "xbar.reports.measured", "BOUNDS"),
+    ],
+)
 def test_moved_modules_warn_and_re_export(old, new, name):
     saved = sys.modules.pop(old, None)
     try:
@@ -85,6 +91,7 @@ def test_train_fit_stays_the_function_after_the_module_shim_is_imported():
         warnings.simplefilter("ignore", DeprecationWarning)
         importlib.import_module("xbar.train.fit")
     import xbar.train
+
     net = T.build_network(rule, 4, 2, random_state=0)
     got = xbar.train.fit(net, (X, y), rule=rule, random_state=3, progress=False).history[0]
     assert got["train_loss"] == ref["train_loss"]

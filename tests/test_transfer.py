@@ -1,5 +1,6 @@
 """Read maps (xbar.circuit.transfer, Cython column sweep): against dense nodal solves written node
 by node, unit-excitation solves, the former Python row sweep, and serial vs threaded builds."""
+
 import threading
 
 import numpy as np
@@ -34,8 +35,9 @@ def dense_maps(G, rw, rb, rd, rs, r_access=None, select=None):
     for i in range(M):
         v = np.zeros(M)
         v[i] = 1.0
-        w, b, _, i_col = dense_solve(G, rw, rb, rd, rs, v, np.zeros(N), r_access=r_access,
-                                     select=select)
+        w, b, _, i_col = dense_solve(
+            G, rw, rb, rd, rs, v, np.zeros(N), r_access=r_access, select=select
+        )
         T[:, i] = i_col
         Y[:, i] = (gc * (w - b)).sum(axis=1)
     return T, Y
@@ -85,16 +87,15 @@ def test_isolated_cells_1t1r_against_dense(rng):
     M, N = 8, 11
     G = rng.uniform(1e-6, 1e-4, (M, N))
     select = rng.random((M, N)) < 0.6
-    select[2] = False                      # a word line with no conducting cell
-    select[:, 4] = False                   # a bit line with none
-    kw = dict(r_wordline=3.0, r_bitline=rng.uniform(1, 5, (M - 1, N)), r_driver=40.0,
-              r_sense=60.0)
+    select[2] = False  # a word line with no conducting cell
+    select[:, 4] = False  # a bit line with none
+    kw = dict(r_wordline=3.0, r_bitline=rng.uniform(1, 5, (M - 1, N)), r_driver=40.0, r_sense=60.0)
     xb = xbar.Crossbar(G, cell="1T1R", r_access=2e3, select=select, **kw)
     T, Y = transfer.read_maps(xb.network(), admittance=True)
     T_ref, Y_ref = dense_maps(G, 3.0, kw["r_bitline"], 40.0, 60.0, r_access=2e3, select=select)
     assert rel(T, T_ref) < 1e-9
     assert rel(Y, Y_ref) < 1e-9
-    assert np.all(T[4] == 0.0)             # the dead bit line carries nothing
+    assert np.all(T[4] == 0.0)  # the dead bit line carries nothing
     assert np.all(T[:, 2] == 0.0)
     assert abs(Y[2, 2]) < 1e-12 * np.abs(Y).max() and np.all(np.abs(Y[2, :2]) < 1e-15)
 
@@ -132,8 +133,7 @@ def test_unsupported_networks_are_refused(rng):
         assert not transfer.supported(xb.network())
         with pytest.raises(ConfigError, match="resistance"):
             transfer.read_maps(xb.network())
-    net = xbar.Crossbar(G, r_wordline=1.0, r_bitline=1.0, r_driver=10.0,
-                        r_sense=10.0).network()
+    net = xbar.Crossbar(G, r_wordline=1.0, r_bitline=1.0, r_driver=10.0, r_sense=10.0).network()
     bad = NodalNetwork(-net.gc * 1e6, net.gw, net.gb, net.g_driver, net.g_sense)
     with pytest.raises(ConfigError, match="not positive definite"):
         transfer.read_maps(bad)
@@ -144,9 +144,16 @@ def _blas_threads():
 
 
 def test_threaded_builds_equal_serial_and_restore_blas_threads(rng):
-    nets = [xbar.Crossbar(rng.uniform(1e-7, 1e-5, shape), r_wordline=1.0, r_bitline=1.0,
-                          r_driver=10.0, r_sense=10.0).network()
-            for shape in [(40, 40), (40, 23), (17, 40), (40, 40), (5, 9)]]
+    nets = [
+        xbar.Crossbar(
+            rng.uniform(1e-7, 1e-5, shape),
+            r_wordline=1.0,
+            r_bitline=1.0,
+            r_driver=10.0,
+            r_sense=10.0,
+        ).network()
+        for shape in [(40, 40), (40, 23), (17, 40), (40, 40), (5, 9)]
+    ]
     before = _blas_threads()
     serial = [transfer.read_maps(n) for n in nets]
     seen = []

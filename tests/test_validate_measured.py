@@ -1,5 +1,6 @@
 """The measured-data validation (validation/measured/run.py, ``xbar validate measured``) in its
 --quick mode: runs end to end, writes the report and figures, and every stated bound holds."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _need_data():
     from xbar.data import data_dir
+
     try:
         data_dir()
     except ConfigError as exc:
@@ -23,6 +25,7 @@ def _need_data():
 def test_cli_validate_measured_quick(tmp_path):
     _need_data()
     from xbar.cli import main
+
     rc = main(["validate", "measured", "--quick", "--out", str(tmp_path)])
     report = (tmp_path / "report.md").read_text()
     assert rc == 0, report
@@ -35,6 +38,7 @@ def test_cli_validate_measured_quick(tmp_path):
 def test_bounds_fail_the_run(tmp_path, monkeypatch):
     """A bound that cannot be met makes the report FAIL and the script exit 1."""
     from xbar.reports import measured as _measured
+
     rep = _measured.Report(tmp_path)
     rep.check("x", 2.0, 1.0)
     rep.check("y", 0.5, 1.0, kind="min")
@@ -45,26 +49,34 @@ def test_bounds_fail_the_run(tmp_path, monkeypatch):
 @pytest.mark.data
 def test_script_exit_code(tmp_path):
     _need_data()
-    r = subprocess.run([sys.executable, str(ROOT / "validation/measured/run.py"), "--help"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "validation/measured/run.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0 and "--quick" in r.stdout
 
 
 def test_script_default_output_is_outside_the_source_tree(tmp_path, monkeypatch):
     """Before: the default --out was validation/measured/out inside the checkout (not ignored)."""
     import importlib.util
+
     spec = importlib.util.spec_from_file_location("_vm_run", ROOT / "validation/measured/run.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     seen = {}
-    monkeypatch.setattr(mod, "run", lambda out, quick, random_state: seen.setdefault("out", Path(out)))
+    monkeypatch.setattr(
+        mod, "run", lambda out, quick, random_state: seen.setdefault("out", Path(out))
+    )
     monkeypatch.setattr(mod, "summarize", lambda rep: 0)
     monkeypatch.chdir(tmp_path)
     assert mod.main(["--quick"]) == 0
     out = seen["out"].resolve()
     assert out.is_relative_to(tmp_path) and out.parts[-2] == "results"
-    r = subprocess.run(["git", "check-ignore", "-q", "results/validation-measured/report.md"],
-                       cwd=ROOT)
+    r = subprocess.run(
+        ["git", "check-ignore", "-q", "results/validation-measured/report.md"], cwd=ROOT
+    )
     assert r.returncode == 0  # git-ignored when run from the checkout
 
 
@@ -72,8 +84,13 @@ def test_bounds_sit_at_the_goals_where_the_goals_are_met():
     """Issue 18: bounds at the goals (so a regression fails the report); where a goal is not
     met the bound is the only looser one, and the report flags the goal as not met."""
     from xbar.reports.measured import BOUNDS, GOALS
-    at_goal = {"iv_rms_set_median", "iv_rms_reset_median", "ramp_spread_ratio_max",
-               "ramp_spread_ratio_min"}
+
+    at_goal = {
+        "iv_rms_set_median",
+        "iv_rms_reset_median",
+        "ramp_spread_ratio_max",
+        "ramp_spread_ratio_min",
+    }
     for k in at_goal:
         assert BOUNDS[k] == GOALS[k], k
     for k in set(GOALS) - at_goal:  # not reached: bound just above the reached value
@@ -87,9 +104,15 @@ def test_the_former_g_only_pulse_law_fails_the_ramp_bounds(tmp_path, monkeypatch
     from xbar.data import data_dir
     from xbar.devices import fit
     from xbar.reports import measured as _measured
+
     orig = fit.RampFit.to_model
-    monkeypatch.setattr(fit.RampFit, "to_model", lambda self, **kw: orig(
-        self, set_kappa_d=0.0, set_warmup=0.0, reset_kappa_d=0.0, reset_warmup=0.0, **kw))
+    monkeypatch.setattr(
+        fit.RampFit,
+        "to_model",
+        lambda self, **kw: orig(
+            self, set_kappa_d=0.0, set_warmup=0.0, reset_kappa_d=0.0, reset_warmup=0.0, **kw
+        ),
+    )
     rep = _measured.Report(tmp_path)
     _measured.validate_ramps(rep, data_dir(), quick=True, random_state=0)
     failed = {c.name for c in rep.checks if not c.ok}

@@ -1,4 +1,5 @@
 """Write pulses through the array: voltages the cells see, and the energy of a pulse."""
+
 import numpy as np
 import pytest
 
@@ -8,8 +9,9 @@ from xbar import ConfigError
 
 def test_energy_equals_terminal_power_times_width(rng):
     G = rng.uniform(1e-6, 1e-4, (16, 12))
-    xb = xbar.Crossbar(G, r_wordline=5.0, r_bitline=5.0, r_driver=50.0, r_sense=50.0,
-                       iv=xbar.iv.Sinh(0.25))
+    xb = xbar.Crossbar(
+        G, r_wordline=5.0, r_bitline=5.0, r_driver=50.0, r_sense=50.0, iv=xbar.iv.Sinh(0.25)
+    )
     for scheme in ("half", "third", "floating", "grounded"):
         r = xb.apply_pulse(4, [2, 7], amplitude=1.1, width=2e-7, scheme=scheme)
         sol = r.solution
@@ -18,7 +20,8 @@ def test_energy_equals_terminal_power_times_width(rng):
         assert r.energy.total == pytest.approx(terminal, rel=1e-9)
         assert r.energy.supplied == pytest.approx(terminal, rel=1e-9)
         assert r.cell_energy.sum() == pytest.approx(
-            r.energy.selected + r.energy.half_selected + r.energy.unselected, rel=1e-12)
+            r.energy.selected + r.energy.half_selected + r.energy.unselected, rel=1e-12
+        )
         assert r.selected.sum() == 2 and r.half_selected[4].sum() == 10
 
 
@@ -32,8 +35,9 @@ def test_ir_drop_lowers_far_selected_cell(rng):
 
 def test_v3_scheme_trades_disturb_for_sneak_energy(rng):
     G = rng.uniform(2e-5, 1e-4, (24, 24))
-    xb = xbar.Crossbar(G, r_wordline=2.0, r_bitline=2.0, r_driver=10.0, r_sense=10.0,
-                       iv=xbar.iv.Sinh(0.25))
+    xb = xbar.Crossbar(
+        G, r_wordline=2.0, r_bitline=2.0, r_driver=10.0, r_sense=10.0, iv=xbar.iv.Sinh(0.25)
+    )
     half = xb.disturb_margins(1.5, "half")
     third = xb.disturb_margins(1.5, "third")
     assert third.worst_disturb_voltage < half.worst_disturb_voltage
@@ -63,7 +67,7 @@ def test_substeps_update_state(rng):
 
     xb.apply_pulse(0, 0, amplitude=0.5, width=4e-7, substeps=4, on_substep=shrink)
     assert seen == [1e-7] * 4
-    assert np.allclose(xb.G, 5e-5 * 0.9 ** 4)
+    assert np.allclose(xb.G, 5e-5 * 0.9**4)
 
 
 def test_bad_pulses():
@@ -82,6 +86,7 @@ def test_bad_pulses():
 
 def test_voltage_map_plot(tmp_path):
     import matplotlib
+
     matplotlib.use("Agg")
     xb = xbar.Crossbar(np.full((8, 8), 1e-5), r_wordline=2.0, r_bitline=2.0)
     ax = xbar.plot.voltage_map(xb.apply_pulse(1, 2, amplitude=1.0, width=1e-7))

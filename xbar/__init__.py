@@ -5,6 +5,7 @@ Units are SI throughout: ohms, siemens, volts, amperes, seconds, joules, watts.
 Subpackages load on first use (``xbar.devices``, ``xbar.periphery``, ...), so ``import xbar`` stays
 fast and importing the circuit solver does not pull in optional dependencies.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -15,18 +16,36 @@ from .exceptions import ConfigError, ConvergenceError, ConvergenceWarning, XbarE
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "bias", "circuit", "data", "devices", "iv", "periphery", "plot", "pulses", "spice", "sweep",
+    "bias",
+    "circuit",
+    "data",
+    "devices",
+    "iv",
+    "periphery",
+    "plot",
+    "pulses",
+    "spice",
+    "sweep",
     "train",
 }
 # Public names defined in subpackages, loaded lazily: name -> module.
 _LAZY = {
     "EnergyLedger": "xbar.pulses",
     "AnalogLinear": "xbar.periphery",
-}   # also listed in __all__ below
+}  # also listed in __all__ below
 
 __all__ = [
-    "Crossbar", "CircuitSolution", "PowerBreakdown", "bias", "ConfigError", "ConvergenceError",
-    "ConvergenceWarning", "XbarError", "__version__", "AnalogLinear", "EnergyLedger",
+    "Crossbar",
+    "CircuitSolution",
+    "PowerBreakdown",
+    "bias",
+    "ConfigError",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "XbarError",
+    "__version__",
+    "AnalogLinear",
+    "EnergyLedger",
 ]
 
 

@@ -1,4 +1,5 @@
 """Deprecation helpers: one way to rename a keyword, attribute or module for one release."""
+
 from __future__ import annotations
 
 import functools
@@ -19,8 +20,11 @@ def warn_renamed(old: str, new: str, *, stacklevel: int = 3) -> None:
     stacklevel : int, default 3
         ``warnings.warn``'s stack level: 3 points at the caller of the function that calls this.
     """
-    warnings.warn(f"{old!r} is deprecated and will be removed in the next release; use {new!r}",
-                  DeprecationWarning, stacklevel=stacklevel)
+    warnings.warn(
+        f"{old!r} is deprecated and will be removed in the next release; use {new!r}",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def renamed_kwarg(**renames: str):
@@ -38,15 +42,20 @@ def renamed_kwarg(**renames: str):
     callable
         The decorator.
     """
+
     def decorate(func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             for old, new in renames.items():
                 if old in kwargs:
                     if new in kwargs:
-                        raise TypeError(f"{func.__qualname__}() got both {old!r} (deprecated) and {new!r}")
+                        raise TypeError(
+                            f"{func.__qualname__}() got both {old!r} (deprecated) and {new!r}"
+                        )
                     warn_renamed(old, new)
                     kwargs[new] = kwargs.pop(old)
             return func(*args, **kwargs)
+
         return wrapper
+
     return decorate

@@ -5,6 +5,7 @@ convention Sphinx reads).  Python drops those strings at run time, so ``help(ADC
 them; :func:`document_fields` appends a numpydoc ``Parameters`` section built from them (name,
 annotation, default, text) to the class docstring, keeping one home for every field's text.
 """
+
 from __future__ import annotations
 
 import ast
@@ -24,9 +25,13 @@ def field_docs(cls) -> dict[str, str]:
     body = getattr(ast.parse(source).body[0], "body", [])
     docs = {}
     for node, nxt in zip(body, body[1:]):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
-                and isinstance(nxt.value.value, str)):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(nxt, ast.Expr)
+            and isinstance(nxt.value, ast.Constant)
+            and isinstance(nxt.value.value, str)
+        ):
             docs[node.target.id] = inspect.cleandoc(nxt.value.value)
     return docs
 

@@ -8,6 +8,7 @@ complete new one, never a half-written one.  The temporary file is created with 
 filtered by the process umask, so the result has the permissions of a file opened with ``open``
 (``tempfile.mkstemp`` would make it ``0o600``).
 """
+
 from __future__ import annotations
 
 import json
@@ -134,6 +135,7 @@ def load_document(source: str | Path, fmt: str, what: str) -> dict:
         text = Path(source).read_text()
     doc = json.loads(text)
     if doc.get("format") != fmt:
-        raise ConfigError(f"source is not {what} JSON document (format {doc.get('format')!r}, "
-                          f"expected {fmt!r})")
+        raise ConfigError(
+            f"source is not {what} JSON document (format {doc.get('format')!r}, expected {fmt!r})"
+        )
     return doc

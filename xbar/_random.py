@@ -1,4 +1,5 @@
 """Seeds: every stochastic call takes ``random_state`` (None, int, SeedSequence or Generator)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,11 +33,15 @@ def check_random_state(random_state) -> np.random.Generator:
     if random_state is None or isinstance(random_state, (int, np.integer, np.random.SeedSequence)):
         if isinstance(random_state, (int, np.integer)) and random_state < 0:
             from .exceptions import ConfigError
+
             raise ConfigError(f"random_state must be a non-negative integer, got {random_state}")
         return np.random.default_rng(random_state)
     from .exceptions import ConfigError
-    raise ConfigError("random_state must be None, an int, a SeedSequence or a numpy Generator, "
-                      f"got {type(random_state).__name__}")
+
+    raise ConfigError(
+        "random_state must be None, an int, a SeedSequence or a numpy Generator, "
+        f"got {type(random_state).__name__}"
+    )
 
 
 def spawn(random_state, n: int) -> list[np.random.Generator]:

@@ -16,6 +16,7 @@
 count: an explicit value (the argument, else ``XBAR_NUM_THREADS``) is used as given; otherwise
 ``default_threads()`` capped at ``work`` independent items (one batch item per thread).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -24,13 +25,18 @@ import threading
 
 from .exceptions import ConfigError
 
-__all__ = ["available_cpus", "default_threads", "requested_threads", "resolve_threads",
-           "batch_threads"]
+__all__ = [
+    "available_cpus",
+    "default_threads",
+    "requested_threads",
+    "resolve_threads",
+    "batch_threads",
+]
 
 _ENV = "XBAR_NUM_THREADS"
 _lock = threading.Lock()
-_openmp: list | None = None      # get_num_threads of the loaded OpenMP runtimes (threadpoolctl)
-_cpus: int | None = None         # the affinity mask's size, read once (a solve asks often)
+_openmp: list | None = None  # get_num_threads of the loaded OpenMP runtimes (threadpoolctl)
+_cpus: int | None = None  # the affinity mask's size, read once (a solve asks often)
 
 
 def available_cpus() -> int:
@@ -39,7 +45,7 @@ def available_cpus() -> int:
     if _cpus is None:
         try:
             _cpus = max(1, len(os.sched_getaffinity(0)))
-        except (AttributeError, OSError):       # not on Linux
+        except (AttributeError, OSError):  # not on Linux
             _cpus = max(1, os.cpu_count() or 1)
     return _cpus
 
@@ -49,7 +55,7 @@ def _env_count(name: str) -> int | None:
     raw = os.environ.get(name)
     if not raw or not raw.strip():
         return None
-    first = raw.split(",")[0].strip()      # OMP_NUM_THREADS may list nested levels: "4,2"
+    first = raw.split(",")[0].strip()  # OMP_NUM_THREADS may list nested levels: "4,2"
     try:
         value = int(first)
     except ValueError:
@@ -67,10 +73,11 @@ def _openmp_limit() -> int | None:
             if _openmp is None:
                 try:
                     from threadpoolctl import ThreadpoolController
+
                     # Inspecting the loaded libraries costs ~5 ms: once per process.
                     libs = ThreadpoolController().select(user_api="openmp").lib_controllers
                     _openmp = [lib.get_num_threads for lib in libs]
-                except Exception:                              # noqa: BLE001 (optional)
+                except Exception:  # noqa: BLE001 (optional)
                     _openmp = []
     best = None
     for get in _openmp:
@@ -128,8 +135,11 @@ def resolve_threads(n_threads: int | None = None, work: int | None = None) -> in
         Number of threads, >= 1.
     """
     if n_threads is not None:
-        if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral) \
-                or n_threads < 1:
+        if (
+            isinstance(n_threads, bool)
+            or not isinstance(n_threads, numbers.Integral)
+            or n_threads < 1
+        ):
             raise ConfigError(f"n_threads must be an integer >= 1 or None, got {n_threads!r}")
         return int(n_threads)
     asked = requested_threads()

@@ -1,4 +1,5 @@
 """Argument checks shared by the public API.  Kernels never re-validate."""
+
 from __future__ import annotations
 
 import numbers
@@ -35,8 +36,9 @@ def as_float_array(value, name: str, *, shape=None, allow_nan: bool = False) -> 
         For complex or non-numeric values, a wrong shape, or non-finite entries.
     """
     if np.iscomplexobj(value):
-        raise ConfigError(f"{name} must be real, got complex values (the imaginary part would be "
-                          "dropped)")
+        raise ConfigError(
+            f"{name} must be real, got complex values (the imaginary part would be dropped)"
+        )
     try:
         arr = np.array(value, dtype=np.float64, order="C", copy=None)
     except (TypeError, ValueError) as exc:
@@ -78,11 +80,22 @@ def check_positive(arr: np.ndarray, name: str, *, strict: bool = True, unit: str
         idx = tuple(int(i) for i in np.argwhere(np.atleast_1d(bad))[0])
         val = np.atleast_1d(arr)[idx]
         rel = "> 0" if strict else ">= 0"
-        raise ConfigError(f"{name} must be {rel}{' ' + unit if unit else ''}, got {val!r} at index {idx}")
+        raise ConfigError(
+            f"{name} must be {rel}{' ' + unit if unit else ''}, got {val!r} at index {idx}"
+        )
 
 
-def check_scalar(value, name: str, *, low=None, high=None, low_open=False, high_open=False,
-                 integer: bool = False, unit: str = ""):
+def check_scalar(
+    value,
+    name: str,
+    *,
+    low=None,
+    high=None,
+    low_open=False,
+    high_open=False,
+    integer: bool = False,
+    unit: str = "",
+):
     """Check a real (or integer) scalar against an interval and return it.
 
     Parameters
@@ -112,8 +125,10 @@ def check_scalar(value, name: str, *, low=None, high=None, low_open=False, high_
     """
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(f"{name} must be {'an integer' if integer else 'a real number'}, "
-                          f"got {type(value).__name__} {value!r}")
+        raise ConfigError(
+            f"{name} must be {'an integer' if integer else 'a real number'}, "
+            f"got {type(value).__name__} {value!r}"
+        )
     if not integer and not np.isfinite(float(value)):
         raise ConfigError(f"{name} must be finite, got {value!r}")
     u = f" {unit}" if unit else ""
@@ -181,11 +196,18 @@ def check_conductance_magnitude(G: np.ndarray, name: str) -> None:
     top = float(np.max(G, initial=0.0))
     if top > G_REFUSED:
         idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(G)), G.shape))
-        raise ConfigError(f"{name} must be <= {G_REFUSED:g} S, got {top!r} at index {idx} "
-                          "(conductances are in siemens: pass 1/R for resistances in ohm)")
+        raise ConfigError(
+            f"{name} must be <= {G_REFUSED:g} S, got {top!r} at index {idx} "
+            "(conductances are in siemens: pass 1/R for resistances in ohm)"
+        )
     if top > G_PLAUSIBLE:
         import warnings
+
         n = int(np.count_nonzero(G > G_PLAUSIBLE))
-        warnings.warn(f"{name} has {n} value(s) above {G_PLAUSIBLE:g} S (max {top:.3g} S): cell "
-                      "conductances are in siemens (memristors are below ~1e-2 S); were "
-                      "resistances in ohm given?  Pass 1/R.", UnitWarning, stacklevel=4)
+        warnings.warn(
+            f"{name} has {n} value(s) above {G_PLAUSIBLE:g} S (max {top:.3g} S): cell "
+            "conductances are in siemens (memristors are below ~1e-2 S); were "
+            "resistances in ohm given?  Pass 1/R.",
+            UnitWarning,
+            stacklevel=4,
+        )

@@ -4,6 +4,7 @@
 ``ValueError`` for bad arguments keep working.  Messages name the argument, the allowed range and
 the value received.
 """
+
 import warnings
 
 #: What a solver or programming loop does with items that did not converge (``on_failure=``).
@@ -51,8 +52,7 @@ class ResourceLimitError(XbarError, MemoryError):
         Bytes available.  Kept as the attribute ``available``.
     """
 
-    def __init__(self, message: str, needed: float = float("nan"),
-                 available: float = float("nan")):
+    def __init__(self, message: str, needed: float = float("nan"), available: float = float("nan")):
         super().__init__(message)
         self.needed = needed
         self.available = available

@@ -17,6 +17,7 @@ Each model also carries a small machine-readable description for compiled kernel
 ``kind`` (int code, see ``KIND_*``) and ``params`` (tuple of floats); :class:`Table` adds its knot
 arrays ``v``, ``i_over_g`` and Hermite slopes ``slopes``.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -29,8 +30,19 @@ import warnings
 from ._validation import as_float_array, check_choice, check_scalar
 from .exceptions import ConfigError, ConvergenceError, UnitWarning
 
-__all__ = ["IVModel", "Linear", "Sinh", "Asymmetric", "Selector", "Table", "pchip_slopes",
-           "KIND_LINEAR", "KIND_SINH", "KIND_ASYMMETRIC", "KIND_TABLE"]
+__all__ = [
+    "IVModel",
+    "Linear",
+    "Sinh",
+    "Asymmetric",
+    "Selector",
+    "Table",
+    "pchip_slopes",
+    "KIND_LINEAR",
+    "KIND_SINH",
+    "KIND_ASYMMETRIC",
+    "KIND_TABLE",
+]
 
 KIND_LINEAR = 0
 KIND_SINH = 1
@@ -42,8 +54,9 @@ _SELECTOR_KINDS = {"sinh": 1, "diode": 2}
 
 def _check_shape_voltage(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name} must be a real number in volts, got {type(value).__name__} "
-                          f"{value!r}")
+        raise ConfigError(
+            f"{name} must be a real number in volts, got {type(value).__name__} {value!r}"
+        )
     if not np.isfinite(float(value)) or value <= 0:
         raise ConfigError(f"{name} must be a finite shape voltage > 0 V, got {value!r}")
     return float(value)
@@ -56,8 +69,8 @@ def _arrays(V, G):
 
 
 # Plausibility limits of the public evaluation (the circuit solvers call ``_evaluate`` directly).
-MAX_PLAUSIBLE_VOLTAGE = 100.0   # V across one cell; beyond it a unit slip (mV as V) is likelier
-MAX_PLAUSIBLE_RATIO = 100.0     # |V|/v0 of exponential models: sinh(100)/100 ~ 1e41 x ohmic
+MAX_PLAUSIBLE_VOLTAGE = 100.0  # V across one cell; beyond it a unit slip (mV as V) is likelier
+MAX_PLAUSIBLE_RATIO = 100.0  # |V|/v0 of exponential models: sinh(100)/100 ~ 1e41 x ohmic
 
 
 class IVModel:
@@ -84,19 +97,28 @@ class IVModel:
     def _check_args(self, V: np.ndarray, G: np.ndarray) -> None:
         for arr, name, unit in ((V, "V", "V"), (G, "G", "S")):
             if not np.isfinite(arr).all():
-                raise ConfigError(f"{self!r}: {name} contains NaN or inf ({unit}), first "
-                                  f"{arr[~np.isfinite(arr)].ravel()[0]!r}")
+                raise ConfigError(
+                    f"{self!r}: {name} contains NaN or inf ({unit}), first "
+                    f"{arr[~np.isfinite(arr)].ravel()[0]!r}"
+                )
         vmax = float(np.abs(V).max(initial=0.0))
         if vmax > MAX_PLAUSIBLE_VOLTAGE:
-            warnings.warn(f"{self!r}: |V| = {vmax:.4g} V across a cell exceeds "
-                          f"{MAX_PLAUSIBLE_VOLTAGE:g} V; V is in volts (was it given in mV?)",
-                          UnitWarning, stacklevel=4)
+            warnings.warn(
+                f"{self!r}: |V| = {vmax:.4g} V across a cell exceeds "
+                f"{MAX_PLAUSIBLE_VOLTAGE:g} V; V is in volts (was it given in mV?)",
+                UnitWarning,
+                stacklevel=4,
+            )
         v0 = self._shape_voltages()
         if v0 and vmax / min(v0) > MAX_PLAUSIBLE_RATIO:
-            warnings.warn(f"{self!r}: |V|/v0 = {vmax / min(v0):.4g} (|V| = {vmax:.4g} V, v0 = "
-                          f"{min(v0):.4g} V) puts the current ~e^{vmax / min(v0):.0f} times above "
-                          "the ohmic one, far beyond any measured RRAM nonlinearity; V and v0 are "
-                          "both in volts (was one given in mV?)", UnitWarning, stacklevel=4)
+            warnings.warn(
+                f"{self!r}: |V|/v0 = {vmax / min(v0):.4g} (|V| = {vmax:.4g} V, v0 = "
+                f"{min(v0):.4g} V) puts the current ~e^{vmax / min(v0):.0f} times above "
+                "the ohmic one, far beyond any measured RRAM nonlinearity; V and v0 are "
+                "both in volts (was one given in mV?)",
+                UnitWarning,
+                stacklevel=4,
+            )
 
     def current_and_conductance(self, V, G) -> tuple[np.ndarray, np.ndarray]:
         """Current (A) and dI/dV (S) at cell voltage ``V`` (V) for small-signal conductance ``G``
@@ -117,8 +139,10 @@ class IVModel:
             bad = ~(np.isfinite(I) & np.isfinite(g))
             k = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
             vk = np.broadcast_to(V, bad.shape)[k]
-            raise ConfigError(f"{self!r}: the current overflows float64 at V = {float(vk)!r} V "
-                              f"(|V|/v0 too large; V and v0 are in volts)")
+            raise ConfigError(
+                f"{self!r}: the current overflows float64 at V = {float(vk)!r} V "
+                f"(|V|/v0 too large; V and v0 are in volts)"
+            )
         return I, g
 
     def current(self, V, G) -> np.ndarray:
@@ -241,8 +265,12 @@ class Selector:
             raise ConfigError(f"{self!r}: V contains NaN or inf (V)")
         vmax = float(np.abs(V).max(initial=0.0))
         if vmax > MAX_PLAUSIBLE_VOLTAGE or vmax / self.v0 > MAX_PLAUSIBLE_RATIO:
-            warnings.warn(f"{self!r}: |V| = {vmax:.4g} V is {vmax / self.v0:.4g} v0; V and v0 are "
-                          "in volts (was one given in mV?)", UnitWarning, stacklevel=2)
+            warnings.warn(
+                f"{self!r}: |V| = {vmax:.4g} V is {vmax / self.v0:.4g} v0; V and v0 are "
+                "in volts (was one given in mV?)",
+                UnitWarning,
+                stacklevel=2,
+            )
         with np.errstate(over="ignore"):
             I = self._current(V)
         if not np.isfinite(I).all():
@@ -272,7 +300,10 @@ class Selector:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Selector) and (self.kind, self.i0, self.v0) == (
-            other.kind, other.i0, other.v0)
+            other.kind,
+            other.i0,
+            other.v0,
+        )
 
 
 class Asymmetric(IVModel):
@@ -306,12 +337,15 @@ class Asymmetric(IVModel):
     kind = KIND_ASYMMETRIC
     _max_iter = 200
 
-    def __init__(self, v0_pos: float = 0.25, v0_neg: float = 0.25, selector: Selector | None = None):
+    def __init__(
+        self, v0_pos: float = 0.25, v0_neg: float = 0.25, selector: Selector | None = None
+    ):
         self.v0_pos = _check_shape_voltage(v0_pos, "v0_pos")
         self.v0_neg = _check_shape_voltage(v0_neg, "v0_neg")
         if selector is not None and not isinstance(selector, Selector):
-            raise ConfigError(f"selector must be None or an xbar.iv.Selector, got "
-                              f"{type(selector).__name__}")
+            raise ConfigError(
+                f"selector must be None or an xbar.iv.Selector, got {type(selector).__name__}"
+            )
         self.selector = selector
         if selector is None:
             self.params = (self.v0_pos, self.v0_neg, 0.0, 0.0, 0.0)
@@ -349,7 +383,7 @@ class Asymmetric(IVModel):
         return I, dIdV
 
     def _solve_series(self, V, G):
-        sel = cast(Selector, self.selector)          # only called with a selector
+        sel = cast(Selector, self.selector)  # only called with a selector
         with np.errstate(over="ignore", invalid="ignore"):
             i_r = self._bare(V, G)[0]
             i_s = sel._current(V)
@@ -375,7 +409,9 @@ class Asymmetric(IVModel):
         else:
             raise ConvergenceError(
                 f"1S1R series solve did not converge in {self._max_iter} iterations",
-                iterations=self._max_iter, residual=float(np.max(np.abs(F))))
+                iterations=self._max_iter,
+                residual=float(np.max(np.abs(F))),
+            )
         dr = self._memristor_voltage(I, G)[1]
         ds = sel.voltage(I)[1]
         return I, 1.0 / (dr + ds)
@@ -387,7 +423,8 @@ class Asymmetric(IVModel):
 
 def _pchip(x: np.ndarray, y: np.ndarray):
     """SciPy's shape-preserving PCHIP interpolant of ``(x, y)`` and its slopes at the knots."""
-    from scipy.interpolate import PchipInterpolator     # on first use: import xbar stays light
+    from scipy.interpolate import PchipInterpolator  # on first use: import xbar stays light
+
     p = PchipInterpolator(x, y, extrapolate=True)
     return p, np.asarray(p(x, 1), dtype=np.float64)
 
@@ -409,8 +446,10 @@ def pchip_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ``dy/dx`` at the knots.
     """
     from ._deprecate import warn_renamed
-    warn_renamed("xbar.iv.pchip_slopes", "scipy.interpolate.PchipInterpolator(x, y)(x, 1)",
-                 stacklevel=3)
+
+    warn_renamed(
+        "xbar.iv.pchip_slopes", "scipy.interpolate.PchipInterpolator(x, y)(x, 1)", stacklevel=3
+    )
     return _pchip(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))[1]
 
 
@@ -446,13 +485,17 @@ class Table(IVModel):
         dv = np.diff(v)
         if np.any(dv <= 0):
             k = int(np.argmax(dv <= 0))
-            raise ConfigError(f"v must be strictly increasing (V); v[{k}] = {v[k]!r} and "
-                              f"v[{k + 1}] = {v[k + 1]!r}")
+            raise ConfigError(
+                f"v must be strictly increasing (V); v[{k}] = {v[k]!r} and "
+                f"v[{k + 1}] = {v[k + 1]!r}"
+            )
         df = np.diff(f)
         if np.any(df < 0):
             k = int(np.argmax(df < 0))
-            raise ConfigError(f"i_over_g must be non-decreasing (a monotone I-V); i_over_g[{k}] = "
-                              f"{f[k]!r} > i_over_g[{k + 1}] = {f[k + 1]!r}")
+            raise ConfigError(
+                f"i_over_g must be non-decreasing (a monotone I-V); i_over_g[{k}] = "
+                f"{f[k]!r} > i_over_g[{k + 1}] = {f[k + 1]!r}"
+            )
         if not np.any(df > 0):
             raise ConfigError("i_over_g must increase somewhere, got a constant table")
         self.v = v
@@ -484,12 +527,17 @@ class Table(IVModel):
         return G * f, G * df
 
     def __eq__(self, other) -> bool:
-        return (type(other) is Table and np.array_equal(self.v, other.v)
-                and np.array_equal(self.i_over_g, other.i_over_g))
+        return (
+            type(other) is Table
+            and np.array_equal(self.v, other.v)
+            and np.array_equal(self.i_over_g, other.i_over_g)
+        )
 
     def __hash__(self) -> int:
         return hash(("Table", self.v.tobytes(), self.i_over_g.tobytes()))
 
     def __repr__(self) -> str:
-        return (f"Table(<{self.v.size} knots, v in [{self.v[0]:g}, {self.v[-1]:g}] V, "
-                f"i_over_g in [{self.i_over_g[0]:g}, {self.i_over_g[-1]:g}] V>)")
+        return (
+            f"Table(<{self.v.size} knots, v in [{self.v[0]:g}, {self.v[-1]:g}] V, "
+            f"i_over_g in [{self.i_over_g[0]:g}, {self.i_over_g[-1]:g}] V>)"
+        )

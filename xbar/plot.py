@@ -7,6 +7,7 @@ scripts, servers and notebooks alike; show a new figure with ``ax.figure`` in a 
 it with ``ax.figure.savefig(path)``).  They return the ``Axes``.  The numbers behind a plot are
 available on their own (:func:`ir_drop`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,14 +17,27 @@ import numpy as np
 
 from .exceptions import ConfigError
 
-__all__ = ["voltage_map", "ir_drop", "ir_drop_map", "disturb_margin_plot", "subplots",
-           "accuracy_plot", "energy_by_category_plot", "conductance_histograms",
-           "pulse_schedule_plot"]
+__all__ = [
+    "voltage_map",
+    "ir_drop",
+    "ir_drop_map",
+    "disturb_margin_plot",
+    "subplots",
+    "accuracy_plot",
+    "energy_by_category_plot",
+    "conductance_histograms",
+    "pulse_schedule_plot",
+]
 
 
-def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = (5.0, 3.5),
-             squeeze: bool = True, layout: Literal["constrained", "compressed", "tight"] | None
-             = "constrained"):
+def subplots(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    figsize: tuple[float, float] = (5.0, 3.5),
+    squeeze: bool = True,
+    layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
+):
     """A new ``matplotlib.figure.Figure`` and its grid of Axes, without pyplot.
 
     Like ``matplotlib.pyplot.subplots`` but the global backend and pyplot's list of open figures
@@ -47,6 +61,7 @@ def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = (
     axes : Axes or ndarray of Axes
     """
     from matplotlib.figure import Figure
+
     fig = Figure(figsize=figsize, layout=layout)
     return fig, fig.subplots(nrows, ncols, squeeze=squeeze)
 
@@ -60,11 +75,14 @@ def _new_axes(ax, figsize):
 def _solution(result):
     sol = getattr(result, "solution", result)
     if not hasattr(sol, "cell_voltages") or not hasattr(sol, "row_voltages"):
-        raise ConfigError("result must be a CircuitSolution or a PulseResult, got "
-                          f"{type(result).__name__}")
+        raise ConfigError(
+            f"result must be a CircuitSolution or a PulseResult, got {type(result).__name__}"
+        )
     if np.ndim(sol.cell_voltages) != 2:
-        raise ConfigError("needs a single (unbatched) solution, got cell voltages of shape "
-                          f"{np.shape(sol.cell_voltages)}: pick one, e.g. xb.solve(v[k], ...)")
+        raise ConfigError(
+            "needs a single (unbatched) solution, got cell voltages of shape "
+            f"{np.shape(sol.cell_voltages)}: pick one, e.g. xb.solve(v[k], ...)"
+        )
     return sol
 
 
@@ -74,8 +92,9 @@ def _finish_map(ax, im, result, label: str, title: str | None):
     sel = getattr(result, "selected", None)
     if sel is not None:
         ii, jj = np.nonzero(sel)
-        ax.scatter(jj, ii, s=12, facecolors="none", edgecolors="k", linewidths=0.8,
-                   label="selected")
+        ax.scatter(
+            jj, ii, s=12, facecolors="none", edgecolors="k", linewidths=0.8, label="selected"
+        )
         ax.legend(loc="upper right", fontsize=7)
     ax.set_xlabel("bit line j")
     ax.set_ylabel("word line i")
@@ -159,8 +178,9 @@ def ir_drop_map(result, ax=None, *, relative: bool = True, title: str | None = N
     lim = float(np.max(np.abs(fin))) if fin.size and np.max(np.abs(fin)) > 0 else 1.0
     # a loss is positive; a cell that gains voltage (sneak paths feeding a floating line) is blue
     im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, origin="upper", aspect="auto")
-    return _finish_map(ax, im, result, "IR drop (% of ideal cell voltage)" if relative
-                       else "IR drop (V)", title)
+    return _finish_map(
+        ax, im, result, "IR drop (% of ideal cell voltage)" if relative else "IR drop (V)", title
+    )
 
 
 def disturb_margin_plot(margins: Sequence, ax=None, *, title: str | None = None):
@@ -186,10 +206,14 @@ def disturb_margin_plot(margins: Sequence, ax=None, *, title: str | None = None)
     if not margins:
         raise ConfigError("margins must hold at least one DisturbMargins, got none")
     for m in margins:
-        if not all(hasattr(m, a) for a in ("scheme", "amplitude", "worst_selected_voltage",
-                                           "worst_disturb_voltage")):
-            raise ConfigError("margins must be DisturbMargins (xbar.circuit.write."
-                              f"disturb_margins), got {type(m).__name__}")
+        if not all(
+            hasattr(m, a)
+            for a in ("scheme", "amplitude", "worst_selected_voltage", "worst_disturb_voltage")
+        ):
+            raise ConfigError(
+                "margins must be DisturbMargins (xbar.circuit.write."
+                f"disturb_margins), got {type(m).__name__}"
+            )
     ax = _new_axes(ax, (5, 3.6))
     schemes = list(dict.fromkeys(m.scheme for m in margins))
     for k, scheme in enumerate(schemes):
@@ -200,8 +224,7 @@ def disturb_margin_plot(margins: Sequence, ax=None, *, title: str | None = None)
         color = f"C{k}"
         ax.plot(a, sel, "o-", color=color, ms=3, label=f"{scheme}: worst selected")
         ax.plot(a, dist, "s--", color=color, ms=3, label=f"{scheme}: worst disturbed")
-        ax.fill_between(a, dist, sel, where=sel > dist, color=color, alpha=0.15,
-                        interpolate=True)
+        ax.fill_between(a, dist, sel, where=sel > dist, color=color, alpha=0.15, interpolate=True)
     ax.set_xlabel("pulse amplitude (V)")
     ax.set_ylabel("|cell voltage| (V)")
     ax.grid(alpha=0.3)
@@ -229,11 +252,14 @@ def accuracy_plot(history: Sequence[dict], ax=None):
     Axes
     """
     from matplotlib.ticker import MaxNLocator
+
     ax = _new_axes(ax, (5, 3.5))
     ep = [r["epoch"] for r in history]
-    for key, label, style in (("train_accuracy", "train", "o-"),
-                              ("train_running_accuracy", "train (running, during epoch)", "x:"),
-                              ("test_accuracy", "test", "s-")):
+    for key, label, style in (
+        ("train_accuracy", "train", "o-"),
+        ("train_running_accuracy", "train (running, during epoch)", "x:"),
+        ("test_accuracy", "test", "s-"),
+    ):
         vals = [r.get(key) for r in history]
         if any(v is not None for v in vals):
             ax.plot(ep, [np.nan if v is None else v for v in vals], style, label=label)
@@ -318,12 +344,15 @@ def pulse_schedule_plot(schedule, ax=None, *, n_cols: int | None = None):
     Axes
     """
     from .pulses.schedule import POLARITIES, PulseSchedule
+
     if not isinstance(schedule, PulseSchedule):
-        raise ConfigError(f"schedule must be an xbar.pulses.PulseSchedule, got "
-                          f"{type(schedule).__name__}")
+        raise ConfigError(
+            f"schedule must be an xbar.pulses.PulseSchedule, got {type(schedule).__name__}"
+        )
     s = schedule
-    if n_cols is not None and (isinstance(n_cols, bool) or not isinstance(n_cols, (int, np.integer))
-                               or n_cols < 1):
+    if n_cols is not None and (
+        isinstance(n_cols, bool) or not isinstance(n_cols, (int, np.integer)) or n_cols < 1
+    ):
         raise ConfigError(f"n_cols must be a positive integer or None, got {n_cols!r}")
     ax = _new_axes(ax, (6, 3.5))
     n_cols = int(s.col.max()) + 1 if n_cols is None and s.n_cell_pulses else (n_cols or 1)

@@ -4,6 +4,7 @@ Node names: ``w{i}_{j}`` word-line nodes, ``b{i}_{j}`` bit-line nodes, ``m{i}_{j
 a 1T1R cell's access transistor (modelled by its on-resistance) and its memristor.  Row sources are
 ``VR{i}``, column sources ``VC{j}``.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -50,8 +51,9 @@ def ngspice_available() -> bool:
 _OPTIONS = ".options reltol=1e-10 vntol=1e-13 abstol=1e-16"
 
 
-def netlist(xb, row_voltages, col_voltages, *, title: str = "xbar crossbar",
-            analysis: bool = True) -> str:
+def netlist(
+    xb, row_voltages, col_voltages, *, title: str = "xbar crossbar", analysis: bool = True
+) -> str:
     """SPICE netlist of crossbar ``xb`` under the given terminal source voltages (V).
 
     Linear cells are resistors ``RC{i}_{j}`` of ``1/G`` ohm; nonlinear cells (``xbar.iv.Sinh``, or
@@ -135,11 +137,14 @@ def cell_current_expression(iv, v: str, G: float) -> str:
         Small-signal conductance of the cell (S).
     """
     from . import iv as ivmod
+
     if isinstance(iv, ivmod.Sinh):
         return f"{G * iv.v0:.17g}*sinh(({v})/{iv.v0:.17g})"
     if isinstance(iv, ivmod.Asymmetric) and iv.selector is None:
-        return (f"(({v}) >= 0 ? {G * iv.v0_pos:.17g}*sinh(({v})/{iv.v0_pos:.17g}) : "
-                f"{G * iv.v0_neg:.17g}*sinh(({v})/{iv.v0_neg:.17g}))")
+        return (
+            f"(({v}) >= 0 ? {G * iv.v0_pos:.17g}*sinh(({v})/{iv.v0_pos:.17g}) : "
+            f"{G * iv.v0_neg:.17g}*sinh(({v})/{iv.v0_neg:.17g}))"
+        )
     raise ConfigError(f"no SPICE expression for the I-V model {iv!r}")
 
 
@@ -164,11 +169,11 @@ def run(xb, row_voltages, col_voltages, *, timeout: float = 3600.0) -> SpiceResu
     with tempfile.TemporaryDirectory(prefix="xbar-spice-") as tmpname:
         tmp = Path(tmpname)
         body = net.rsplit(".end", 1)[0]
-        control = (f"{_OPTIONS}\n"
-                   ".control\nset filetype=ascii\nop\nwrite out.raw all\n.endc\n.end\n")
+        control = f"{_OPTIONS}\n.control\nset filetype=ascii\nop\nwrite out.raw all\n.endc\n.end\n"
         (tmp / "x.cir").write_text(body + control)
-        proc = subprocess.run(["ngspice", "-b", "x.cir"], cwd=tmp, capture_output=True,
-                              text=True, timeout=timeout)
+        proc = subprocess.run(
+            ["ngspice", "-b", "x.cir"], cwd=tmp, capture_output=True, text=True, timeout=timeout
+        )
         raw = tmp / "out.raw"
         # ngspice -b exits 1 even after a good run; the rawfile is the proof of success.
         if not raw.exists():
@@ -189,7 +194,7 @@ def _read_ascii_raw(path: Path) -> dict[str, float]:
     stop = lines.index("Values:")
     names = [ln.split()[1].lower() for ln in lines[start:stop]]
     nums = []
-    for ln in lines[stop + 1:]:
+    for ln in lines[stop + 1 :]:
         parts = ln.split()
         if parts:
             nums.append(float(parts[-1]))

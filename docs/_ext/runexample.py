@@ -10,6 +10,7 @@
 ``.. xbar-help:: [SUBCOMMAND ...]``
     The ``--help`` text of the ``xbar`` command (or of a sub-command), from its parser.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,21 +42,38 @@ class RunExample(SphinxDirective):
         shutil.rmtree(out_dir, ignore_errors=True)
         out_dir.mkdir(parents=True)
         root = self.config.runexample_root or str(src.parent)
-        env = dict(os.environ, MPLBACKEND="Agg",
-                   PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+        env = dict(
+            os.environ,
+            MPLBACKEND="Agg",
+            PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        )
         t0 = time.perf_counter()
         try:
-            proc = subprocess.run([sys.executable, str(script)], cwd=out_dir, env=env,
-                                  capture_output=True, text=True,
-                                  timeout=self.config.runexample_timeout)
+            proc = subprocess.run(
+                [sys.executable, str(script)],
+                cwd=out_dir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=self.config.runexample_timeout,
+            )
         except subprocess.TimeoutExpired:
-            logger.warning("example %s ran longer than %s s", script.name,
-                           self.config.runexample_timeout, location=self.get_location())
+            logger.warning(
+                "example %s ran longer than %s s",
+                script.name,
+                self.config.runexample_timeout,
+                location=self.get_location(),
+            )
             return []
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
-            logger.warning("example %s failed (exit %d):\n%s", script.name, proc.returncode,
-                           proc.stderr[-3000:], location=self.get_location())
+            logger.warning(
+                "example %s failed (exit %d):\n%s",
+                script.name,
+                proc.returncode,
+                proc.stderr[-3000:],
+                location=self.get_location(),
+            )
             return []
         logger.info("example %s ran in %.1f s", script.name, wall)
         result = []
@@ -79,6 +97,7 @@ class XbarHelp(SphinxDirective):
 
     def run(self):
         from xbar.cli import build_parser
+
         old = os.environ.get("COLUMNS")
         os.environ["COLUMNS"] = "96"
         try:

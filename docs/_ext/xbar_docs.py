@@ -6,6 +6,7 @@
   it, or the docstring writes the short name) links to the page where the same object is
   documented; if no object or several match, Sphinx's usual "target not found" stands.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -26,16 +27,17 @@ def escape_bars(text: str) -> str:
 
 
 def _process_docstring(app, what, name, obj, options, lines):
-    literal_indent = None           # indentation of the paragraph that opened a literal block
+    literal_indent = None  # indentation of the paragraph that opened a literal block
     for k, line in enumerate(lines):
         row = line.strip()
         indent = len(line) - len(line.lstrip())
         if literal_indent is not None:
             if not row or indent > literal_indent:
-                continue            # inside a literal block: shown verbatim, leave it alone
+                continue  # inside a literal block: shown verbatim, leave it alone
             literal_indent = None
-        table_row = (row.startswith("|") and row.endswith("|") and " " in row) or \
-            row.startswith(("+-", "+="))
+        table_row = (row.startswith("|") and row.endswith("|") and " " in row) or row.startswith(
+            ("+-", "+=")
+        )
         if "|" in line and not table_row:
             lines[k] = escape_bars(line)
         if row.endswith("::"):
@@ -58,7 +60,7 @@ def _resolve(dotted: str):
     return None
 
 
-_DOCUMENTED: dict[int, str] = {}   # per process and build; never pickled with the environment
+_DOCUMENTED: dict[int, str] = {}  # per process and build; never pickled with the environment
 
 
 def _reset(app) -> None:
@@ -83,8 +85,10 @@ def _missing_reference(app, env, node, contnode):
     objects = env.get_domain("py").objects
     candidates = [target]
     if module:
-        candidates = ([f"{module}.{klass}.{target}"] if klass else []) + [f"{module}.{target}",
-                                                                          target]
+        candidates = ([f"{module}.{klass}.{target}"] if klass else []) + [
+            f"{module}.{target}",
+            target,
+        ]
     documented = _documented(env)
     found = None
     for cand in candidates:
@@ -92,17 +96,20 @@ def _missing_reference(app, env, node, contnode):
         if obj is not None and id(obj) in documented:
             found = documented[id(obj)]
             break
-    if found is None:       # the short name of exactly one documented object
-        matches = [n for n, e in objects.items()
-                   if n.endswith("." + target) and n.startswith("xbar.") and not e.aliased]
+    if found is None:  # the short name of exactly one documented object
+        matches = [
+            n
+            for n, e in objects.items()
+            if n.endswith("." + target) and n.startswith("xbar.") and not e.aliased
+        ]
         if len(matches) == 1:
             found = matches[0]
     if found is None:
         return None
     from sphinx.util.nodes import make_refnode
+
     entry = objects[found]
-    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode,
-                        found)
+    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, found)
 
 
 def setup(app):

@@ -4,6 +4,7 @@ The 8 x 8 digits (1,797 images, 10 classes) are split 1,400 / 397.  The same rul
 floating point and on device pairs updated by sub-1 V RESET pulses (sign-and-threshold mapping),
 and the energy of every pulse is booked in the ledger.
 """
+
 import numpy as np
 from sklearn.datasets import load_digits
 
@@ -12,7 +13,7 @@ from xbar.devices import HfOxReRAM
 from xbar.pulses import EnergyLedger
 
 X, y = load_digits(return_X_y=True)
-X = X / 16.0                                                   # features in [0, 1]
+X = X / 16.0  # features in [0, 1]
 order = np.random.default_rng(0).permutation(len(X))
 X, y = X[order], y[order]
 train, test = (X[:1400], y[:1400]), (X[1400:], y[1400:])
@@ -22,11 +23,21 @@ for name in ("float", "reset-only pairs"):
     ledger = EnergyLedger()
     factory = None
     if name != "float":
-        factory = T.pulsed_layer_factory(HfOxReRAM(), T.ResetOnlyWriter(),
-                                         T.PulseMapping("stochastic"), ledger=ledger)
+        factory = T.pulsed_layer_factory(
+            HfOxReRAM(), T.ResetOnlyWriter(), T.PulseMapping("stochastic"), ledger=ledger
+        )
     net = T.build_network(rule, X.shape[1], 10, [], layer_factory=factory, random_state=0)
-    res = T.fit(net, train, rule=rule, epochs=3, random_state=0, batch_size=20, test=test,
-                ledger=ledger, progress=False)
+    res = T.fit(
+        net,
+        train,
+        rule=rule,
+        epochs=3,
+        random_state=0,
+        batch_size=20,
+        test=test,
+        ledger=ledger,
+        progress=False,
+    )
     acc = [f"{h['test_accuracy']:.3f}" for h in res.history]
     print(f"{name:>17}: test accuracy per epoch {acc}")
     if name != "float":

@@ -20,6 +20,7 @@ Trains the same network from the same initial weights with the same rule, batch 
 choosing ``--lr``). Prints one line per variant and epoch: test/validation and training accuracy
 (on ``--n-test`` training samples), wall time and energy (training, evaluation) per epoch.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-HIDDEN = {"ff": [100, 100], "competitive": [100, 100], "backprop": [100], "sgd": [],
-          "sgd+lfm": []}
+HIDDEN = {"ff": [100, 100], "competitive": [100, 100], "backprop": [100], "sgd": [], "sgd+lfm": []}
 
 
 class QuantisedLayer:
@@ -41,6 +41,7 @@ class QuantisedLayer:
 
     def __init__(self, W, mapping, dw, w_max, rng, bias=True):
         from xbar.train import FloatLayer
+
         self._f = FloatLayer(W, bias=bias, w_max=w_max)
         self.mapping, self.dw, self.rng = mapping, dw, rng
         self.n_in, self.n_out, self.bias = self._f.n_in, self._f.n_out, bias
@@ -48,6 +49,7 @@ class QuantisedLayer:
     @property
     def weights(self):
         from xbar.train import stacked_weights
+
         return stacked_weights(self._f)
 
     def forward(self, x):
@@ -55,6 +57,7 @@ class QuantisedLayer:
 
     def update(self, x, delta):
         from xbar.train import augment
+
         self.apply_change(augment(x, self.bias).T @ delta)
 
     def apply_change(self, dW):
@@ -71,18 +74,33 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True):
     import xbar.train as T
     from xbar.devices import HfOxReRAM
     from xbar.periphery import ADC, DAC, ArrayConfig
+
     reader = None
     if variant == "circuit":
-        reader = T.CircuitReader(array=ArrayConfig(max_rows=128, max_cols=128, r_wordline=1.0,
-                                                   r_bitline=1.0),
-                                 adc=ADC(bits=8), dac=DAC(bits=8), random_state=seed,
-                                 output_range=8.0)
+        reader = T.CircuitReader(
+            array=ArrayConfig(max_rows=128, max_cols=128, r_wordline=1.0, r_bitline=1.0),
+            adc=ADC(bits=8),
+            dac=DAC(bits=8),
+            random_state=seed,
+            output_range=8.0,
+        )
     mapping = T.PulseMapping("stochastic")
-    quiet = {} if variability else dict(g_min_dtod=0.0, g_max_dtod=0.0, set_sigma_rel=0.0,
-                                        reset_sigma_rel=0.0, alpha_dtod=0.0, v_th_dtod=0.0)
+    quiet = (
+        {}
+        if variability
+        else dict(
+            g_min_dtod=0.0,
+            g_max_dtod=0.0,
+            set_sigma_rel=0.0,
+            reset_sigma_rel=0.0,
+            alpha_dtod=0.0,
+            v_th_dtod=0.0,
+        )
+    )
     device = HfOxReRAM(g_min=g_max / 100, g_max=g_max, **quiet)
-    factory = T.pulsed_layer_factory(device, T.ResetOnlyWriter(),
-                                     mapping, w_max=1.0, ledger=ledger, reader=reader)
+    factory = T.pulsed_layer_factory(
+        device, T.ResetOnlyWriter(), mapping, w_max=1.0, ledger=ledger, reader=reader
+    )
     net = T.build_network(rule, n_in, 10, hidden, layer_factory=factory, random_state=seed)
     if variant in ("ideal", "circuit"):
         return net
@@ -90,8 +108,10 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True):
     if variant == "float":
         layers = [T.FloatLayer(T.stacked_weights(lay).copy()) for lay in net.layers]
     else:
-        layers = [QuantisedLayer(T.stacked_weights(lay).copy(), mapping, lay.dw_per_pulse, lay.w_max, rng)
-                  for lay in net.layers]
+        layers = [
+            QuantisedLayer(T.stacked_weights(lay).copy(), mapping, lay.dw_per_pulse, lay.w_max, rng)
+            for lay in net.layers
+        ]
     return T.Network(layers, 10)
 
 
@@ -100,6 +120,7 @@ def main(argv=None):
     from xbar.cli.train import make_rule
     from xbar.data import load_mnist
     from xbar.pulses import EnergyLedger
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rule", default="ff")
     ap.add_argument("--lr", type=float, default=None)
@@ -111,38 +132,72 @@ def main(argv=None):
     ap.add_argument("--g-max", type=float, default=10e-6, help="S; g_min = g_max / 100")
     ap.add_argument("--variants", default="float,quantised,ideal,circuit")
     ap.add_argument("--validation", action="store_true")
-    ap.add_argument("--no-variability", action="store_true",
-                    help="devices without d2d and c2c variability (isolates the pulse law/window)")
-    ap.add_argument("--momentum", type=float, default=0.0,
-                    help="SGD momentum (dense updates: a float velocity per weight)")
+    ap.add_argument(
+        "--no-variability",
+        action="store_true",
+        help="devices without d2d and c2c variability (isolates the pulse law/window)",
+    )
+    ap.add_argument(
+        "--momentum",
+        type=float,
+        default=0.0,
+        help="SGD momentum (dense updates: a float velocity per weight)",
+    )
     args = ap.parse_args(argv)
     X, y = load_mnist("train")
     X, y = X.reshape(len(X), -1) / 255.0, y.astype(np.int64)
     if args.validation:
-        Xte, yte = X[50000:50000 + args.n_test], y[50000:50000 + args.n_test]
+        Xte, yte = X[50000 : 50000 + args.n_test], y[50000 : 50000 + args.n_test]
     else:
         Xte, yte = load_mnist("test")
-        Xte, yte = Xte[:args.n_test].reshape(args.n_test, -1) / 255.0, yte[:args.n_test].astype(np.int64)
-    Xtr, ytr = X[:args.n_train], y[:args.n_train]
-    print(f"rule {args.rule} lr {args.lr} hidden {HIDDEN[args.rule]} batch {args.batch} "
-          f"train {args.n_train} {'validation' if args.validation else 'test'} {args.n_test} "
-          f"seed {args.seed} g_max {args.g_max} momentum {args.momentum} "
-          f"variability {not args.no_variability}", flush=True)
+        Xte, yte = (
+            Xte[: args.n_test].reshape(args.n_test, -1) / 255.0,
+            yte[: args.n_test].astype(np.int64),
+        )
+    Xtr, ytr = X[: args.n_train], y[: args.n_train]
+    print(
+        f"rule {args.rule} lr {args.lr} hidden {HIDDEN[args.rule]} batch {args.batch} "
+        f"train {args.n_train} {'validation' if args.validation else 'test'} {args.n_test} "
+        f"seed {args.seed} g_max {args.g_max} momentum {args.momentum} "
+        f"variability {not args.no_variability}",
+        flush=True,
+    )
     for variant in args.variants.split(","):
         params = {} if args.lr is None else {"lr": args.lr}
         rule = make_rule(args.rule, params)
         ledger = EnergyLedger()
-        net = build(variant, rule, Xtr.shape[1], HIDDEN[args.rule], args.seed, ledger, args.g_max,
-                    variability=not args.no_variability)
+        net = build(
+            variant,
+            rule,
+            Xtr.shape[1],
+            HIDDEN[args.rule],
+            args.seed,
+            ledger,
+            args.g_max,
+            variability=not args.no_variability,
+        )
         t0 = time.perf_counter()
-        res = T.fit(net, (Xtr, ytr), rule=rule, epochs=args.epochs, random_state=args.seed,
-                    batch_size=args.batch, test=(Xte, yte), ledger=ledger, progress=False,
-                    train_eval_samples=args.n_test, optimizer=T.SGD(momentum=args.momentum))
+        res = T.fit(
+            net,
+            (Xtr, ytr),
+            rule=rule,
+            epochs=args.epochs,
+            random_state=args.seed,
+            batch_size=args.batch,
+            test=(Xte, yte),
+            ledger=ledger,
+            progress=False,
+            train_eval_samples=args.n_test,
+            optimizer=T.SGD(momentum=args.momentum),
+        )
         dt = time.perf_counter() - t0
         for r in res.history:
-            print(f"{variant:<10} epoch {r['epoch']} test {r['test_accuracy']:.4f} train "
-                  f"{r['train_accuracy']:.4f} wall {r['wall_s']:.0f} s energy train "
-                  f"{r['train_energy_J']:.3g} J eval {r['eval_energy_J']:.3g} J", flush=True)
+            print(
+                f"{variant:<10} epoch {r['epoch']} test {r['test_accuracy']:.4f} train "
+                f"{r['train_accuracy']:.4f} wall {r['wall_s']:.0f} s energy train "
+                f"{r['train_energy_J']:.3g} J eval {r['eval_energy_J']:.3g} J",
+                flush=True,
+            )
         print(f"{variant:<10} total {dt:.0f} s", flush=True)
 
 

@@ -11,6 +11,7 @@ Needs the data under ``$XBAR_DATA_DIR`` (see the README, Data).  ``--quick`` (10
 5 simulations per held-out ramp, every 4th relaxation level, 20k-sample noise series) runs in
 well under 2 minutes.
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -23,8 +24,11 @@ from xbar.reports.measured import run, summarize
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="reduced run (< 2 min)")
-    ap.add_argument("--out", default=str(Path("results") / "validation-measured"),
-                    help="report folder (default: results/validation-measured, git-ignored)")
+    ap.add_argument(
+        "--out",
+        default=str(Path("results") / "validation-measured"),
+        help="report folder (default: results/validation-measured, git-ignored)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     return summarize(run(args.out, quick=args.quick, random_state=args.seed))

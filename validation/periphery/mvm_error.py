@@ -15,6 +15,7 @@ and ``OUT/mvm_error.png``.  ``--quick`` runs a 64 x 64 layer with a few points (
 
     python validation/periphery/mvm_error.py [--quick] [--out DIR] [--batch B] [--seed S]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,20 +30,25 @@ from xbar.periphery import ADC, DAC, AnalogLinear, ArrayConfig
 
 def rel_rms(y: np.ndarray, ref: np.ndarray) -> float:
     """Relative RMS error of ``y`` against ``ref``."""
-    return float(np.sqrt(np.mean((y - ref) ** 2) / np.mean(ref ** 2)))
+    return float(np.sqrt(np.mean((y - ref) ** 2) / np.mean(ref**2)))
 
 
 def _layer(W, size: int, r_wire: float, adc: ADC, seed: int) -> AnalogLinear:
-    return AnalogLinear(W, array=ArrayConfig(max_rows=size, max_cols=size, r_wordline=r_wire,
-                                             r_bitline=r_wire),
-                        dac=DAC(bits=None), adc=adc, energy=False, random_state=seed)
+    return AnalogLinear(
+        W,
+        array=ArrayConfig(max_rows=size, max_cols=size, r_wordline=r_wire, r_bitline=r_wire),
+        dac=DAC(bits=None),
+        adc=adc,
+        energy=False,
+        random_state=seed,
+    )
 
 
 def run(n: int, bits_list, r_list, sizes, batch: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((n, n))
     x = rng.uniform(-1, 1, size=(batch, n))
-    x_cal = rng.uniform(-1, 1, size=(4 * batch, n))    # min/max calibration needs the tails
+    x_cal = rng.uniform(-1, 1, size=(4 * batch, n))  # min/max calibration needs the tails
     ref = x @ W.T
     out: dict = {"n": n, "batch": batch, "seed": seed}
 
@@ -73,14 +79,21 @@ def run(n: int, bits_list, r_list, sizes, batch: int, seed: int) -> dict:
         layer = _layer(W, s, 1.0, ADC(bits=None), seed)
         e_ideal = rel_rms(layer(x), ref)
         layer.set_adc(ADC(bits=8))
-        rows.append({"array": s, "tiles": len(layer.tiles), "ideal_adc": e_ideal,
-                     "adc_8bit": rel_rms(layer(x), ref)})
+        rows.append(
+            {
+                "array": s,
+                "tiles": len(layer.tiles),
+                "ideal_adc": e_ideal,
+                "adc_8bit": rel_rms(layer(x), ref),
+            }
+        )
     out["array_size"] = {"r_wire": 1.0, "rows": rows}
     return out
 
 
 def plot(res: dict, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -90,14 +103,20 @@ def plot(res: dict, path: Path) -> None:
     ax[0].semilogy(b, [r["full_range"] for r in a["rows"]], "o-", label="full-swing range")
     ax[0].semilogy(b, [r["calibrated"] for r in a["rows"]], "s-", label="calibrated range")
     ax[0].axhline(a["ideal_adc"], color="k", ls="--", label="ideal ADC (wires, terminals)")
-    ax[0].set(xlabel="ADC bits", ylabel="relative RMS error",
-              title=f"{res['n']}x{res['n']} layer, {a['array']}² arrays, 1 Ω")
+    ax[0].set(
+        xlabel="ADC bits",
+        ylabel="relative RMS error",
+        title=f"{res['n']}x{res['n']} layer, {a['array']}² arrays, 1 Ω",
+    )
     ax[0].legend(fontsize=8)
     w = res["wire_resistance"]
     r = [max(row["r_wire"], 1e-3) for row in w["rows"]]
     ax[1].loglog(r, [max(row["error"], 1e-17) for row in w["rows"]], "o-")
-    ax[1].set(xlabel="wire resistance per segment (Ω)  [0 plotted at 1e-3]",
-              ylabel="relative RMS error", title="ideal DAC/ADC, 10 Ω terminals")
+    ax[1].set(
+        xlabel="wire resistance per segment (Ω)  [0 plotted at 1e-3]",
+        ylabel="relative RMS error",
+        title="ideal DAC/ADC, 10 Ω terminals",
+    )
     s = res["array_size"]
     sz = [row["array"] for row in s["rows"]]
     ax[2].loglog(sz, [row["ideal_adc"] for row in s["rows"]], "o-", label="ideal ADC")
@@ -117,12 +136,21 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
     if a.quick:
-        cfg = dict(n=64, bits_list=[4, 6, 8, 10], r_list=[0.0, 1.0, 10.0], sizes=[16, 64],
-                   batch=a.batch or 64)
+        cfg = dict(
+            n=64,
+            bits_list=[4, 6, 8, 10],
+            r_list=[0.0, 1.0, 10.0],
+            sizes=[16, 64],
+            batch=a.batch or 64,
+        )
     else:
-        cfg = dict(n=256, bits_list=[3, 4, 5, 6, 7, 8, 10, 12], r_list=[0.0, 0.1, 0.3, 1.0, 3.0,
-                                                                          10.0],
-                   sizes=[32, 64, 128, 256], batch=a.batch or 500)
+        cfg = dict(
+            n=256,
+            bits_list=[3, 4, 5, 6, 7, 8, 10, 12],
+            r_list=[0.0, 0.1, 0.3, 1.0, 3.0, 10.0],
+            sizes=[32, 64, 128, 256],
+            batch=a.batch or 500,
+        )
     t0 = time.perf_counter()
     res = run(seed=a.seed, **cfg)
     res["seconds"] = time.perf_counter() - t0
@@ -130,8 +158,7 @@ def main(argv=None) -> int:
     (a.out / "mvm_error.json").write_text(json.dumps(res, indent=1))
     plot(res, a.out / "mvm_error.png")
     print(f"MVM error of a {res['n']}x{res['n']} analog layer ({res['seconds']:.1f} s)")
-    print("  ADC bits   full range   calibrated   (ideal ADC: "
-          f"{res['adc_bits']['ideal_adc']:.3e})")
+    print(f"  ADC bits   full range   calibrated   (ideal ADC: {res['adc_bits']['ideal_adc']:.3e})")
     for r in res["adc_bits"]["rows"]:
         print(f"  {r['bits']:8d}   {r['full_range']:10.3e}   {r['calibrated']:10.3e}")
     print("  r_wire (ohm)   error")

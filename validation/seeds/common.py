@@ -1,5 +1,6 @@
 """Shared pieces of the seed studies: progress lines, statistics, markdown tables, run metadata,
 and the writer that tees every update of a training run into a program-and-verify shadow."""
+
 from __future__ import annotations
 
 import copy
@@ -42,13 +43,16 @@ def pm(values, scale: float = 100.0, digits: int = 1) -> str:
 def fmt_energy(j: float) -> str:
     """An energy in J with an SI prefix (the ledger's own formatting)."""
     from xbar.pulses import format_energy
+
     return format_energy(j)
 
 
 def table(header: list, rows: list) -> str:
     """A markdown table."""
-    out = ["| " + " | ".join(str(h) for h in header) + " |",
-           "|" + "|".join("---" for _ in header) + "|"]
+    out = [
+        "| " + " | ".join(str(h) for h in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
 
@@ -59,22 +63,36 @@ def versions() -> dict:
     import scipy
 
     import xbar
+
     root = Path(__file__).resolve().parents[2]
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
-                                capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "scipy": scipy.__version__, "matplotlib": matplotlib.__version__,
-            "xbar": getattr(xbar, "__version__", "?"), "xbar git commit": commit or "unknown",
-            "platform": platform.platform(), "cpus": str(__import__("os").cpu_count())}
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "matplotlib": matplotlib.__version__,
+        "xbar": getattr(xbar, "__version__", "?"),
+        "xbar git commit": commit or "unknown",
+        "platform": platform.platform(),
+        "cpus": str(__import__("os").cpu_count()),
+    }
 
 
 def plt():
     import matplotlib
+
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as pyplot
+
     return pyplot
 
 
@@ -119,8 +137,16 @@ class TeeWriter:
 
     name = "reset-only (+ program-verify shadow)"
 
-    def __init__(self, reset_writer, pv_writer, shadow_ledger, sampled_ledger, every: int = 1,
-                 random_state=None, verify_adc=None):
+    def __init__(
+        self,
+        reset_writer,
+        pv_writer,
+        shadow_ledger,
+        sampled_ledger,
+        every: int = 1,
+        random_state=None,
+        verify_adc=None,
+    ):
         self.reset = reset_writer
         self.pv = pv_writer
         self.shadow_ledger = shadow_ledger
@@ -156,9 +182,9 @@ class TeeWriter:
                         s.book(self.shadow_ledger, layer=name)
                     n_v = self.shadow_ledger.count("verify") - n0
                     if self.verify_adc is not None and n_v:
-                        self.shadow_ledger.book("adc",
-                                                n_v * self.verify_adc.conversion_energy(),
-                                                count=n_v, layer=name)
+                        self.shadow_ledger.book(
+                            "adc", n_v * self.verify_adc.conversion_energy(), count=n_v, layer=name
+                        )
             self.calls[name] += 1
         return scheds
 
@@ -182,11 +208,13 @@ def evaluate_with_read_noise(net, rule, X, y, rng, *, batch_size: int = 1000) ->
     from contextlib import ExitStack
 
     from xbar.train import evaluate
+
     with ExitStack() as stack:
         for layer in net.layers:
             p = layer.pairs
-            stack.enter_context(layer.conductances_replaced(p.arrays["+"].read(rng),
-                                                            p.arrays["-"].read(rng)))
+            stack.enter_context(
+                layer.conductances_replaced(p.arrays["+"].read(rng), p.arrays["-"].read(rng))
+            )
         return evaluate(net, rule, X, y, batch_size=batch_size)
 
 
@@ -201,6 +229,7 @@ def ranging_reader(**kw):
     error of the first layer's outputs vs 4 % with re-ranging, ideal wires).
     """
     from xbar.train.analog import CircuitReader
+
     return CircuitReader(rerange=True, **kw)
 
 
@@ -208,6 +237,7 @@ def read_error(net, rule, X) -> list:
     """Relative error ``|y_circuit − y_ideal| / |y_ideal|`` of every layer's outputs (pre-activations)
     on inputs ``X``, each layer fed the ideal output of the previous one as the rule does."""
     from xbar.train._common import length_normalize
+
     h = rule.prepare_input(X, net)
     errs = []
     for k, layer in enumerate(net.layers):

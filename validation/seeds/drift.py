@@ -20,6 +20,7 @@ on every time point of tech C (to 1e5 s) extrapolates to 1 month: 1.4 decades be
 reported with its bootstrap interval and the error the 4.4-decade validation measured. The
 preset's own tables (``HfOxReRAM()``) are checked against tech B beyond their fitting range.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,10 @@ from common import Progress, plt, save_figure, table  # noqa: E402
 from xbar._random import check_random_state  # noqa: E402
 
 MONTH = 30 * 86400.0
-TECHS = {"B": ("techB_relaxdata_10k.min.tsv.gz", 128e-6, 100.0),
-         "C": ("techC_relaxdata.min.tsv.gz", 40e-6, 4.0)}
+TECHS = {
+    "B": ("techB_relaxdata_10k.min.tsv.gz", 128e-6, 100.0),
+    "C": ("techC_relaxdata.min.tsv.gz", 40e-6, 4.0),
+}
 """tech -> (file, full-scale conductance gmax (S, tech*_settings.json), longest fitted time (s))."""
 
 
@@ -57,11 +60,12 @@ def load(tech: str, max_rows: int | None = None):
     """Per-row (x = gi/gmax, u = (g − gi)/gmax, nominal time) of one technology."""
     from xbar.data import data_dir
     from xbar.data.measured import read_relaxation
+
     fname, gmax, _ = TECHS[tech]
     d = read_relaxation(data_dir() / "stanford-rram-relaxation" / fname)
     keep = d.timept > 0
     if tech == "B":
-        keep &= d.addr % 2 == 0      # upstream keeps only even addresses of the 2T2R tech B
+        keep &= d.addr % 2 == 0  # upstream keeps only even addresses of the 2T2R tech B
     x, u, tp = d.gi[keep] / gmax, (d.g[keep] - d.gi[keep]) / gmax, d.timept[keep]
     if max_rows is not None and len(x) > max_rows:
         sel = np.random.default_rng(0).choice(len(x), max_rows, replace=False)
@@ -109,16 +113,25 @@ def _bootstrap(x, u, tp, fn, n_boot: int, random_state):
     return out
 
 
-def validate(tech: str, *, t0: float, n_bins: int, n_boot: int, max_rows, random_state=None) -> dict:
+def validate(
+    tech: str, *, t0: float, n_bins: int, n_boot: int, max_rows, random_state=None
+) -> dict:
     """Fit on t <= the tech's short range, predict every longer measured time point."""
     x, u, tp = load(tech, max_rows)
     t_fit = TECHS[tech][2]
     rate, sig = fit_law(x, u, tp, t_fit, t0, n_bins)
-    boots = _bootstrap(x, u, tp, lambda a, b, c: fit_law(a, b, c, t_fit, t0, n_bins), n_boot, random_state)
+    boots = _bootstrap(
+        x, u, tp, lambda a, b, c: fit_law(a, b, c, t_fit, t0, n_bins), n_boot, random_state
+    )
     R = np.array([b[0] for b in boots])
     S = np.array([b[1] for b in boots])
-    out = {"tech": tech, "t_fit_max": t_fit, "rate": rate.tolist(), "sigma": sig.tolist(),
-           "predictions": []}
+    out = {
+        "tech": tech,
+        "t_fit_max": t_fit,
+        "rate": rate.tolist(),
+        "sigma": sig.tolist(),
+        "predictions": [],
+    }
     for t in [t for t in np.unique(tp) if t > t_fit]:
         L = _clock(t, t0)
         mm, ms, n = measured_at(x, u, tp, t, n_bins)
@@ -126,35 +139,49 @@ def validate(tech: str, *, t0: float, n_bins: int, n_boot: int, max_rows, random
         lo_m, hi_m = np.nanpercentile(R * L, [2.5, 97.5], axis=0)
         lo_s, hi_s = np.nanpercentile(S * np.sqrt(L), [2.5, 97.5], axis=0)
         ok = np.isfinite(mm) & np.isfinite(pm_)
-        out["predictions"].append({
-            "t": float(t), "decades_beyond_fit": float(np.log10(t / t_fit)),
-            "measured_mean": mm.tolist(), "measured_std": ms.tolist(), "n": n.tolist(),
-            "pred_mean": pm_.tolist(), "pred_std": ps_.tolist(),
-            "pred_mean_ci": [lo_m.tolist(), hi_m.tolist()],
-            "pred_std_ci": [lo_s.tolist(), hi_s.tolist()],
-            "rms_mean_error": float(np.sqrt(np.mean((pm_[ok] - mm[ok]) ** 2))),
-            "rms_std_error": float(np.sqrt(np.mean((ps_[ok] - ms[ok]) ** 2))),
-            "rms_measured_std": float(np.sqrt(np.mean(ms[ok] ** 2))),
-            "std_ratio_median": float(np.median(ps_[ok] / ms[ok])),
-            "mean_in_ci": float(np.mean((mm[ok] >= lo_m[ok]) & (mm[ok] <= hi_m[ok]))),
-        })
+        out["predictions"].append(
+            {
+                "t": float(t),
+                "decades_beyond_fit": float(np.log10(t / t_fit)),
+                "measured_mean": mm.tolist(),
+                "measured_std": ms.tolist(),
+                "n": n.tolist(),
+                "pred_mean": pm_.tolist(),
+                "pred_std": ps_.tolist(),
+                "pred_mean_ci": [lo_m.tolist(), hi_m.tolist()],
+                "pred_std_ci": [lo_s.tolist(), hi_s.tolist()],
+                "rms_mean_error": float(np.sqrt(np.mean((pm_[ok] - mm[ok]) ** 2))),
+                "rms_std_error": float(np.sqrt(np.mean((ps_[ok] - ms[ok]) ** 2))),
+                "rms_measured_std": float(np.sqrt(np.mean(ms[ok] ** 2))),
+                "std_ratio_median": float(np.median(ps_[ok] / ms[ok])),
+                "mean_in_ci": float(np.mean((mm[ok] >= lo_m[ok]) & (mm[ok] <= hi_m[ok]))),
+            }
+        )
     return out
 
 
-def month_extrapolation(*, t0: float, n_bins: int, n_boot: int, max_rows, random_state=None) -> dict:
+def month_extrapolation(
+    *, t0: float, n_bins: int, n_boot: int, max_rows, random_state=None
+) -> dict:
     """Fit tech C on every time point (to 1e5 s) and extrapolate to 1 month."""
     x, u, tp = load("C", max_rows)
     t_last = float(np.max(tp))
     rate, sig = fit_law(x, u, tp, t_last, t0, n_bins)
-    boots = _bootstrap(x, u, tp, lambda a, b, c: fit_law(a, b, c, t_last, t0, n_bins), n_boot, random_state)
+    boots = _bootstrap(
+        x, u, tp, lambda a, b, c: fit_law(a, b, c, t_last, t0, n_bins), n_boot, random_state
+    )
     L = _clock(MONTH, t0)
     R = np.array([b[0] for b in boots]) * L
     S = np.array([b[1] for b in boots]) * np.sqrt(L)
-    return {"t_last": t_last, "decades_beyond": float(np.log10(MONTH / t_last)),
-            "clock_ratio": float(L / _clock(t_last, t0)),
-            "mean": (rate * L).tolist(), "std": (sig * np.sqrt(L)).tolist(),
-            "mean_ci": np.nanpercentile(R, [2.5, 97.5], axis=0).tolist(),
-            "std_ci": np.nanpercentile(S, [2.5, 97.5], axis=0).tolist()}
+    return {
+        "t_last": t_last,
+        "decades_beyond": float(np.log10(MONTH / t_last)),
+        "clock_ratio": float(L / _clock(t_last, t0)),
+        "mean": (rate * L).tolist(),
+        "std": (sig * np.sqrt(L)).tolist(),
+        "mean_ci": np.nanpercentile(R, [2.5, 97.5], axis=0).tolist(),
+        "std_ci": np.nanpercentile(S, [2.5, 97.5], axis=0).tolist(),
+    }
 
 
 def preset_check(n_bins: int, max_rows) -> dict:
@@ -162,6 +189,7 @@ def preset_check(n_bins: int, max_rows) -> dict:
     point beyond 100 s (window W = gmax of tech B: u is in window units)."""
     from xbar.devices import HfOxReRAM
     from xbar.devices._common import interp_knots
+
     m = HfOxReRAM()
     x, u, tp = load("B", max_rows)
     centres = 0.5 * (_bins(n_bins)[1:] + _bins(n_bins)[:-1])
@@ -172,26 +200,34 @@ def preset_check(n_bins: int, max_rows) -> dict:
         L = _clock(t, m.drift_t0)
         mm, ms, _ = measured_at(x, u, tp, t, n_bins)
         ok = np.isfinite(mm)
-        out.append({"t": float(t), "rms_mean_error": float(np.sqrt(np.mean((rate[ok] * L - mm[ok]) ** 2))),
-                    "rms_std_error": float(np.sqrt(np.mean((sig[ok] * np.sqrt(L) - ms[ok]) ** 2))),
-                    "rms_measured_std": float(np.sqrt(np.mean(ms[ok] ** 2))),
-                    "std_ratio_median": float(np.median(sig[ok] * np.sqrt(L) / ms[ok]))})
+        out.append(
+            {
+                "t": float(t),
+                "rms_mean_error": float(np.sqrt(np.mean((rate[ok] * L - mm[ok]) ** 2))),
+                "rms_std_error": float(np.sqrt(np.mean((sig[ok] * np.sqrt(L) - ms[ok]) ** 2))),
+                "rms_measured_std": float(np.sqrt(np.mean(ms[ok] ** 2))),
+                "std_ratio_median": float(np.median(sig[ok] * np.sqrt(L) / ms[ok])),
+            }
+        )
     return {"drift_t0": m.drift_t0, "checks": out}
 
 
 def run(quick: bool, out: Path, progress: Progress) -> dict:
     from xbar.devices import HfOxReRAM
+
     t0 = HfOxReRAM().drift_t0
     n_bins, n_boot = (4, 20) if quick else (8, 200)
     max_rows = 8000 if quick else None
     rng = np.random.default_rng(0)
     res = {"quick": quick, "t0": t0, "n_bins": n_bins, "n_boot": n_boot, "validation": {}}
     for tech in TECHS:
-        res["validation"][tech] = validate(tech, t0=t0, n_bins=n_bins, n_boot=n_boot,
-                                           max_rows=max_rows, random_state=rng)
+        res["validation"][tech] = validate(
+            tech, t0=t0, n_bins=n_bins, n_boot=n_boot, max_rows=max_rows, random_state=rng
+        )
         progress(f"tech {tech}: fitted on t <= {TECHS[tech][2]:g} s")
-    res["month"] = month_extrapolation(t0=t0, n_bins=n_bins, n_boot=n_boot, max_rows=max_rows,
-                                       random_state=rng)
+    res["month"] = month_extrapolation(
+        t0=t0, n_bins=n_bins, n_boot=n_boot, max_rows=max_rows, random_state=rng
+    )
     res["preset"] = preset_check(n_bins, max_rows)
     _plot(res, out)
     return res
@@ -204,53 +240,111 @@ def _plot(res, out: Path) -> None:
     centres = 0.5 * (_bins(n)[1:] + _bins(n)[:-1])
     for tech, v in res["validation"].items():
         p = v["predictions"][-1]
-        ax.plot(centres, np.array(p["measured_std"]) * 100, "o", label=f"tech {tech} measured "
-                f"{p['t']:.0e} s")
-        ax.plot(centres, np.array(p["pred_std"]) * 100, "-", label=f"tech {tech} predicted "
-                f"(fit <= {v['t_fit_max']:g} s)")
+        ax.plot(
+            centres,
+            np.array(p["measured_std"]) * 100,
+            "o",
+            label=f"tech {tech} measured {p['t']:.0e} s",
+        )
+        ax.plot(
+            centres,
+            np.array(p["pred_std"]) * 100,
+            "-",
+            label=f"tech {tech} predicted (fit <= {v['t_fit_max']:g} s)",
+        )
         lo, hi = (np.array(c) * 100 for c in p["pred_std_ci"])
         ax.fill_between(centres, lo, hi, alpha=0.2)
     ax.plot(centres, np.array(res["month"]["std"]) * 100, "k--", label="tech C fit, 1 month")
-    save_figure(fig, ax, out / "drift_validation.png", "initial state gi / gmax",
-                "spread of g − gi (% of gmax)")
+    save_figure(
+        fig,
+        ax,
+        out / "drift_validation.png",
+        "initial state gi / gmax",
+        "spread of g − gi (% of gmax)",
+    )
 
 
 def report(res) -> str:
     L = ["## Stability: drift fitted and validated on the longest measured relaxation", ""]
-    L.append(f"Law of the device model: mean shift W·rate(x)·L(t), variance W²·sigma(x)²·L(t), "
-             f"L = log10(1 + t/t0), t0 = {res['t0']:g} s (the preset's); {res['n_bins']} bins of "
-             f"the initial state; 95 % intervals from {res['n_boot']} bootstrap resamples.")
+    L.append(
+        f"Law of the device model: mean shift W·rate(x)·L(t), variance W²·sigma(x)²·L(t), "
+        f"L = log10(1 + t/t0), t0 = {res['t0']:g} s (the preset's); {res['n_bins']} bins of "
+        f"the initial state; 95 % intervals from {res['n_boot']} bootstrap resamples."
+    )
     L.append("")
     rows = []
     for tech, v in res["validation"].items():
         for p in v["predictions"]:
-            rows.append([tech, f"<= {v['t_fit_max']:g} s", f"{p['t']:.0e} s",
-                         f"{p['decades_beyond_fit']:.1f}",
-                         f"{100 * p['rms_mean_error']:.2f}", f"{100 * p['rms_std_error']:.2f}",
-                         f"{100 * p['rms_measured_std']:.2f}", f"{p['std_ratio_median']:.2f}",
-                         f"{100 * p['mean_in_ci']:.0f} %"])
-    L.append(table(["tech", "fitted on", "predicted at", "decades beyond the fit",
-                    "RMS error of the mean shift (% gmax)", "RMS error of the spread (% gmax)",
-                    "measured spread, RMS (% gmax)", "predicted / measured spread (median)",
-                    "bins whose measured mean is in the 95 % band"], rows))
+            rows.append(
+                [
+                    tech,
+                    f"<= {v['t_fit_max']:g} s",
+                    f"{p['t']:.0e} s",
+                    f"{p['decades_beyond_fit']:.1f}",
+                    f"{100 * p['rms_mean_error']:.2f}",
+                    f"{100 * p['rms_std_error']:.2f}",
+                    f"{100 * p['rms_measured_std']:.2f}",
+                    f"{p['std_ratio_median']:.2f}",
+                    f"{100 * p['mean_in_ci']:.0f} %",
+                ]
+            )
+    L.append(
+        table(
+            [
+                "tech",
+                "fitted on",
+                "predicted at",
+                "decades beyond the fit",
+                "RMS error of the mean shift (% gmax)",
+                "RMS error of the spread (% gmax)",
+                "measured spread, RMS (% gmax)",
+                "predicted / measured spread (median)",
+                "bins whose measured mean is in the 95 % band",
+            ],
+            rows,
+        )
+    )
     L.append("")
     mo = res["month"]
-    L.append(f"1 month from the tech C fit on every time point (to {mo['t_last']:.0e} s): "
-             f"**{mo['decades_beyond']:.1f} decades** beyond the data (the clock L grows "
-             f"{mo['clock_ratio']:.2f}x). Predicted spread at 1 month per bin (% gmax): "
-             + ", ".join(f"{100 * s:.2f} [{100 * lo:.2f}, {100 * hi:.2f}]"
-                         for s, lo, hi in zip(mo["std"], *mo["std_ci"]))
-             + ". A fit to <= 100 s (study 1's preset) reaches 1 month over 4.4 decades; the "
-             "tech C row above measures what such a reach costs.")
+    L.append(
+        f"1 month from the tech C fit on every time point (to {mo['t_last']:.0e} s): "
+        f"**{mo['decades_beyond']:.1f} decades** beyond the data (the clock L grows "
+        f"{mo['clock_ratio']:.2f}x). Predicted spread at 1 month per bin (% gmax): "
+        + ", ".join(
+            f"{100 * s:.2f} [{100 * lo:.2f}, {100 * hi:.2f}]"
+            for s, lo, hi in zip(mo["std"], *mo["std_ci"])
+        )
+        + ". A fit to <= 100 s (study 1's preset) reaches 1 month over 4.4 decades; the "
+        "tech C row above measures what such a reach costs."
+    )
     L.append("")
-    rows = [[f"{c['t']:.0e} s", f"{100 * c['rms_mean_error']:.2f}", f"{100 * c['rms_std_error']:.2f}",
-             f"{100 * c['rms_measured_std']:.2f}", f"{c['std_ratio_median']:.2f}"]
-            for c in res["preset"]["checks"]]
-    L.append("The preset's own tables (`HfOxReRAM()`, fitted on tech B <= 100 s) against tech B "
-             "beyond their range:")
+    rows = [
+        [
+            f"{c['t']:.0e} s",
+            f"{100 * c['rms_mean_error']:.2f}",
+            f"{100 * c['rms_std_error']:.2f}",
+            f"{100 * c['rms_measured_std']:.2f}",
+            f"{c['std_ratio_median']:.2f}",
+        ]
+        for c in res["preset"]["checks"]
+    ]
+    L.append(
+        "The preset's own tables (`HfOxReRAM()`, fitted on tech B <= 100 s) against tech B "
+        "beyond their range:"
+    )
     L.append("")
-    L.append(table(["t", "RMS error of the mean (% gmax)", "RMS error of the spread (% gmax)",
-                    "measured spread (% gmax)", "predicted / measured spread"], rows))
+    L.append(
+        table(
+            [
+                "t",
+                "RMS error of the mean (% gmax)",
+                "RMS error of the spread (% gmax)",
+                "measured spread (% gmax)",
+                "predicted / measured spread",
+            ],
+            rows,
+        )
+    )
     L.append("")
     L.append("![drift validation](drift_validation.png)")
     return "\n".join(L)
@@ -268,9 +362,11 @@ def main(argv=None) -> int:
     res = run(args.quick, out, progress)
     res["wall_s"] = time.monotonic() - t
     (out / "results.json").write_text(json.dumps(res, indent=1))
-    (out / "report.md").write_text(f"# xbar seed study: drift\n\nCommand: `python "
-                                   f"validation/seeds/drift.py{' --quick' if args.quick else ''}`"
-                                   f"; wall time {res['wall_s']:.0f} s.\n\n" + report(res) + "\n")
+    (out / "report.md").write_text(
+        f"# xbar seed study: drift\n\nCommand: `python "
+        f"validation/seeds/drift.py{' --quick' if args.quick else ''}`"
+        f"; wall time {res['wall_s']:.0f} s.\n\n" + report(res) + "\n"
+    )
     progress(f"report written to {out / 'report.md'}")
     return 0
 

@@ -14,6 +14,7 @@ Two more scripts belong to the studies: ``drift.py`` (the drift law validated on
 measured relaxation, and how far "1 month" extrapolates) and ``sensitivity.py`` (study 1 against
 one device, circuit or controller parameter at a time, as one sweep on ``xbar.sweep``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,11 +49,18 @@ def main(argv=None) -> int:
     ap.add_argument("--study", type=int, choices=(1, 2), required=True)
     ap.add_argument("--quick", action="store_true", help="reduced run (a few minutes)")
     ap.add_argument("--out", type=Path, default=None, help="results folder")
-    ap.add_argument("--seeds", type=str, default=None,
-                    help="comma-separated seeds (default: 0..4, quick: fewer)")
+    ap.add_argument(
+        "--seeds",
+        type=str,
+        default=None,
+        help="comma-separated seeds (default: 0..4, quick: fewer)",
+    )
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
-    ap.add_argument("--render-only", action="store_true",
-                    help="rewrite report.md and the plots from results.json in --out (no run)")
+    ap.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite report.md and the plots from results.json in --out (no run)",
+    )
     args = ap.parse_args(argv)
 
     mod = _study(args.study)
@@ -67,8 +75,10 @@ def main(argv=None) -> int:
         mod._plots(res, out)
     else:
         if not args.quick:
-            progress(f"study {args.study}, full run: expected wall time "
-                     f"{EXPECTED_FULL[args.study]} on 2 cores (progress below)")
+            progress(
+                f"study {args.study}, full run: expected wall time "
+                f"{EXPECTED_FULL[args.study]} on 2 cores (progress below)"
+            )
         t0 = time.monotonic()
         started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
         res = mod.run(cfg, out, progress)
@@ -76,20 +86,32 @@ def main(argv=None) -> int:
         res["started"] = started
         res["versions"] = versions()
         res["command"] = "python validation/seeds/run.py " + " ".join(
-            argv if argv is not None else sys.argv[1:])
+            argv if argv is not None else sys.argv[1:]
+        )
         (out / "results.json").write_text(json.dumps(res, indent=1, default=str))
-        res = json.loads((out / "results.json").read_text())   # the report reads what is saved
+        res = json.loads((out / "results.json").read_text())  # the report reads what is saved
     wall = res["wall_s"]
     quick = " (quick)" if res["config"].get("quick") else ""
-    text = [f"# xbar seed study {args.study}{quick}", "",
-            f"Command: `{res['command']}`  ",
-            f"Started {res.get('started', '(not recorded)')}; wall time **{wall / 60:.1f} min**"
-            f" ({wall:.0f} s). Every number below was produced by this run (`results.json`).", "",
-            mod.report(res), "", "## Configuration", "",
-            table(["parameter", "value"], [[k, f"`{v}`"] for k, v in res["config"].items()]), "",
-            f"Seeds: {', '.join(str(s) for s in res['config']['seeds'])}.", "",
-            "## Versions", "", table(["component", "version"],
-                                     [[k, v] for k, v in res["versions"].items()]), ""]
+    text = [
+        f"# xbar seed study {args.study}{quick}",
+        "",
+        f"Command: `{res['command']}`  ",
+        f"Started {res.get('started', '(not recorded)')}; wall time **{wall / 60:.1f} min**"
+        f" ({wall:.0f} s). Every number below was produced by this run (`results.json`).",
+        "",
+        mod.report(res),
+        "",
+        "## Configuration",
+        "",
+        table(["parameter", "value"], [[k, f"`{v}`"] for k, v in res["config"].items()]),
+        "",
+        f"Seeds: {', '.join(str(s) for s in res['config']['seeds'])}.",
+        "",
+        "## Versions",
+        "",
+        table(["component", "version"], [[k, v] for k, v in res["versions"].items()]),
+        "",
+    ]
     (out / "report.md").write_text("\n".join(text))
     progress(f"report written to {out / 'report.md'} ({wall:.0f} s)")
     return 0

@@ -15,6 +15,7 @@ g_max − g_min, g_min kept), ``r_wire`` (ohm per segment), ``adc_bits`` (0 = id
 (stochastic / threshold at half a pulse step / sign = one pulse wherever Δw != 0) and ``batch``
 (samples per update: the update cadence).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,51 +38,106 @@ from common import Progress, plt, save_figure  # noqa: E402
 from xbar.sweep import Param, task  # noqa: E402
 
 RULES = ("ff", "competitive", "backprop")
-BASELINE = {"v_th_dtod": 0.067, "c2c_scale": 1.0, "window_scale": 1.0, "r_wire": 1.0,
-            "adc_bits": 8, "mapping": "stochastic", "batch": 20}
+BASELINE = {
+    "v_th_dtod": 0.067,
+    "c2c_scale": 1.0,
+    "window_scale": 1.0,
+    "r_wire": 1.0,
+    "adc_bits": 8,
+    "mapping": "stochastic",
+    "batch": 20,
+}
 """The study-1 setting (v_th_dtod: the preset's fitted 0.067 V)."""
-VARIED = {"v_th_dtod": (0.0, 0.02, 0.15), "c2c_scale": (0.0, 3.0), "window_scale": (0.1, 0.03),
-          "r_wire": (0.0, 5.0), "adc_bits": (0, 4, 6), "mapping": ("threshold", "sign"),
-          "batch": (5, 80)}
+VARIED = {
+    "v_th_dtod": (0.0, 0.02, 0.15),
+    "c2c_scale": (0.0, 3.0),
+    "window_scale": (0.1, 0.03),
+    "r_wire": (0.0, 5.0),
+    "adc_bits": (0, 4, 6),
+    "mapping": ("threshold", "sign"),
+    "batch": (5, 80),
+}
 """Values tried for each parameter (the others at BASELINE)."""
 
 PARAMS = {
     "rule": Param(str, "ff", choices=RULES, doc="learning rule on the arrays"),
-    "v_th_dtod": Param(float, 0.067, low=0.0, high=1.0, unit="V",
-                       doc="device-to-device spread of the reset threshold"),
-    "c2c_scale": Param(float, 1.0, low=0.0, high=100.0,
-                       doc="factor on the preset's cycle-to-cycle pulse noise (set/reset sigma_win)"),
-    "window_scale": Param(float, 1.0, low=1e-3, high=1.0,
-                          doc="factor on the preset's window g_max - g_min (g_min kept)"),
+    "v_th_dtod": Param(
+        float,
+        0.067,
+        low=0.0,
+        high=1.0,
+        unit="V",
+        doc="device-to-device spread of the reset threshold",
+    ),
+    "c2c_scale": Param(
+        float,
+        1.0,
+        low=0.0,
+        high=100.0,
+        doc="factor on the preset's cycle-to-cycle pulse noise (set/reset sigma_win)",
+    ),
+    "window_scale": Param(
+        float,
+        1.0,
+        low=1e-3,
+        high=1.0,
+        doc="factor on the preset's window g_max - g_min (g_min kept)",
+    ),
     "r_wire": Param(float, 1.0, low=0.0, high=1e3, unit="ohm", doc="wire resistance per segment"),
     "adc_bits": Param(int, 8, low=0, high=16, doc="ADC resolution (0 = ideal)"),
-    "mapping": Param(str, "stochastic", choices=("stochastic", "threshold", "sign"),
-                     doc="pulse mapping: stochastic rounding, threshold at half a pulse step, "
-                         "one sign pulse wherever the request is non-zero"),
+    "mapping": Param(
+        str,
+        "stochastic",
+        choices=("stochastic", "threshold", "sign"),
+        doc="pulse mapping: stochastic rounding, threshold at half a pulse step, "
+        "one sign pulse wherever the request is non-zero",
+    ),
     "batch": Param(int, 20, low=1, high=1000, doc="samples per update (update cadence)"),
     "quick": Param(bool, False, doc="tiny network and data (tests)"),
 }
-METRICS = {"test_accuracy": "test accuracy at the best validation epoch (fraction)",
-           "val_accuracy": "best validation accuracy (fraction)",
-           "update_pulses": "reset pulses of the training run",
-           "wall_s": "wall time of the point, s"}
+METRICS = {
+    "test_accuracy": "test accuracy at the best validation epoch (fraction)",
+    "val_accuracy": "best validation accuracy (fraction)",
+    "update_pulses": "reset pulses of the training run",
+    "wall_s": "wall time of the point, s",
+}
 
 
 def _config(params: dict, seed: int):
     import study1
     from xbar.devices import HfOxReRAM
-    base = study1.quick_config() if params["quick"] else replace(
-        study1.default_config(), epochs=3, n_components=32, hidden=20, max_per_class_train=400,
-        max_per_class_test=150)
+
+    base = (
+        study1.quick_config()
+        if params["quick"]
+        else replace(
+            study1.default_config(),
+            epochs=3,
+            n_components=32,
+            hidden=20,
+            max_per_class_train=400,
+            max_per_class_test=150,
+        )
+    )
     dev = HfOxReRAM()
-    over = {"v_th_dtod": params["v_th_dtod"],
-            "set_sigma_win": dev.set_sigma_win * params["c2c_scale"],
-            "reset_sigma_win": dev.reset_sigma_win * params["c2c_scale"],
-            "g_max": dev.g_min + params["window_scale"] * (dev.g_max - dev.g_min)}
+    over = {
+        "v_th_dtod": params["v_th_dtod"],
+        "set_sigma_win": dev.set_sigma_win * params["c2c_scale"],
+        "reset_sigma_win": dev.reset_sigma_win * params["c2c_scale"],
+        "g_max": dev.g_min + params["window_scale"] * (dev.g_max - dev.g_min),
+    }
     mapping = "threshold" if params["mapping"] in ("threshold", "sign") else params["mapping"]
-    return replace(base, seeds=(seed,), device_overrides=tuple(over.items()),
-                   r_wire=params["r_wire"], adc_bits=params["adc_bits"], mapping=mapping,
-                   batch_size=params["batch"], program_verify_shadow=False, variant_seeds=())
+    return replace(
+        base,
+        seeds=(seed,),
+        device_overrides=tuple(over.items()),
+        r_wire=params["r_wire"],
+        adc_bits=params["adc_bits"],
+        mapping=mapping,
+        batch_size=params["batch"],
+        program_verify_shadow=False,
+        variant_seeds=(),
+    )
 
 
 @task("seeds-sensitivity", params=PARAMS, metrics=METRICS, timing=("wall_s",), version="1")
@@ -90,6 +146,7 @@ def sensitivity_point(params: dict, seed: int) -> dict:
     import study1
 
     from xbar.pulses import EnergyLedger
+
     t0 = time.monotonic()
     cfg = _config(params, seed)
     data = _features_cached(cfg)
@@ -98,14 +155,18 @@ def sensitivity_point(params: dict, seed: int) -> dict:
     n_in = data["Xtr"].shape[1]
     if params["mapping"] == "threshold":
         # half the nominal weight step of one pulse (the layers' own dw_per_pulse)
-        probe = study1._hardware_net(cfg, rule, n_in, seed, EnergyLedger(), EnergyLedger(),
-                                     EnergyLedger(), circuit=False)
+        probe = study1._hardware_net(
+            cfg, rule, n_in, seed, EnergyLedger(), EnergyLedger(), EnergyLedger(), circuit=False
+        )
         cfg = replace(cfg, mapping_threshold=0.5 * probe.layers[0].dw_per_pulse)
     net = study1._hardware_net(cfg, rule, n_in, seed, ledger, EnergyLedger(), EnergyLedger())
     r = study1._train(net, rule, data, cfg, seed, ledger)
-    return {"test_accuracy": float(r["test_accuracy"]), "val_accuracy": float(max(r["val_history"])),
-            "update_pulses": float(ledger.count("write", phase="train")),
-            "wall_s": time.monotonic() - t0}
+    return {
+        "test_accuracy": float(r["test_accuracy"]),
+        "val_accuracy": float(max(r["val_history"])),
+        "update_pulses": float(ledger.count("write", phase="train")),
+        "wall_s": time.monotonic() - t0,
+    }
 
 
 _CACHE: dict = {}
@@ -113,6 +174,7 @@ _CACHE: dict = {}
 
 def _features_cached(cfg):
     import study1
+
     key = (cfg.n_components, cfg.max_per_class_train, cfg.max_per_class_test, cfg.val_fraction)
     if key not in _CACHE:
         _CACHE[key] = study1._features(cfg, Progress(False))
@@ -125,16 +187,20 @@ def spec(quick: bool, seeds=(0,)) -> dict:
     for name, values in VARIED.items():
         if quick and name not in ("v_th_dtod", "mapping"):
             continue
-        for v in (values[:1] if quick else values):
+        for v in values[:1] if quick else values:
             rows.append(dict(BASELINE, **{name: v}))
     zipped = {k: [r[k] for r in rows] for k in BASELINE}
-    return {"sweep": {"name": "seeds-sensitivity" + ("-quick" if quick else ""),
-                      "description": "study 1 on the arrays, one parameter at a time",
-                      "task": "seeds-sensitivity",
-                      "metrics": ["test_accuracy", "val_accuracy", "update_pulses"]},
-            "base": {"quick": quick},
-            "axes": {"rule": list(RULES), "seed": list(seeds)},
-            "zip": [zipped]}
+    return {
+        "sweep": {
+            "name": "seeds-sensitivity" + ("-quick" if quick else ""),
+            "description": "study 1 on the arrays, one parameter at a time",
+            "task": "seeds-sensitivity",
+            "metrics": ["test_accuracy", "val_accuracy", "update_pulses"],
+        },
+        "base": {"quick": quick},
+        "axes": {"rule": list(RULES), "seed": list(seeds)},
+        "zip": [zipped],
+    }
 
 
 def summarise(records: list) -> dict:
@@ -180,22 +246,30 @@ def _plot(summary: dict, out: Path) -> list:
 
 def report(summary: dict, files: list, wall: float, n_points: int, quick: bool) -> str:
     L = ["## Sensitivity (beyond the paper): one parameter at a time, on the arrays", ""]
-    L.append(f"{n_points} points of the sweep `seeds-sensitivity` (xbar.sweep, serial) in "
-             f"{wall / 60:.1f} min{' (quick)' if quick else ''}; baseline: "
-             + ", ".join(f"{k} = {v}" for k, v in BASELINE.items()) + ".")
+    L.append(
+        f"{n_points} points of the sweep `seeds-sensitivity` (xbar.sweep, serial) in "
+        f"{wall / 60:.1f} min{' (quick)' if quick else ''}; baseline: "
+        + ", ".join(f"{k} = {v}" for k, v in BASELINE.items())
+        + "."
+    )
     L.append("")
     L.append("| parameter | value | " + " | ".join(RULES) + " | FF − backprop (points) |")
     L.append("|---|---|" + "---|" * len(RULES) + "---|")
     for name, per_rule in summary.items():
         if not any(len(v) > 1 for v in per_rule.values()):
             continue
-        vals = sorted({v for pts in per_rule.values() for v in pts},
-                      key=lambda s: (not s.replace('.', '', 1).replace('-', '', 1).isdigit(), s))
+        vals = sorted(
+            {v for pts in per_rule.values() for v in pts},
+            key=lambda s: (not s.replace(".", "", 1).replace("-", "", 1).isdigit(), s),
+        )
         for v in vals:
             accs = [per_rule[r].get(v) for r in RULES]
-            d = ("-" if accs[0] is None or accs[2] is None else f"{100 * (accs[0] - accs[2]):+.1f}")
-            L.append(f"| {name} | {v} | " + " | ".join("-" if a is None else f"{100 * a:.1f} %"
-                                                        for a in accs) + f" | {d} |")
+            d = "-" if accs[0] is None or accs[2] is None else f"{100 * (accs[0] - accs[2]):+.1f}"
+            L.append(
+                f"| {name} | {v} | "
+                + " | ".join("-" if a is None else f"{100 * a:.1f} %" for a in accs)
+                + f" | {d} |"
+            )
     L.append("")
     for f in files:
         L.append(f"![{f}]({f})")
@@ -209,6 +283,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=str, default="0")
     args = ap.parse_args(argv)
     import xbar.sweep
+
     out = args.out or HERE / "results" / f"sensitivity{'-quick' if args.quick else ''}"
     out.mkdir(parents=True, exist_ok=True)
     seeds = tuple(int(s) for s in args.seeds.split(","))
@@ -221,8 +296,9 @@ def main(argv=None) -> int:
         print(f"failed point {r['params']}: {r.get('error')}", file=sys.stderr)
     summary = summarise(records)
     files = _plot(summary, out)
-    (out / "results.json").write_text(json.dumps({"summary": summary, "wall_s": wall,
-                                                  "n_points": len(records)}, indent=1))
+    (out / "results.json").write_text(
+        json.dumps({"summary": summary, "wall_s": wall, "n_points": len(records)}, indent=1)
+    )
     (out / "report.md").write_text(report(summary, files, wall, len(records), args.quick) + "\n")
     print(f"report written to {out / 'report.md'} ({wall:.0f} s)", file=sys.stderr)
     return 0

@@ -13,6 +13,7 @@ fitted on the training split (unsupervised) -> D inputs -> two layers on differe
 forward passes through ``xbar.periphery.AnalogLinear`` (circuit solve with wire resistance,
 DAC, TIA, ADC), updates by ``xbar.train.ResetOnlyWriter``.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,12 +21,27 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from common import (Progress, TeeWriter, device_count, evaluate_with_read_noise, fmt_energy, plt,
-                    pm, ranging_reader, read_error, save_figure, sync_from_devices,
-                    table)
+from common import (
+    Progress,
+    TeeWriter,
+    device_count,
+    evaluate_with_read_noise,
+    fmt_energy,
+    plt,
+    pm,
+    ranging_reader,
+    read_error,
+    save_figure,
+    sync_from_devices,
+    table,
+)
 
 DEVICE_BUDGET = 8064
-PUBLISHED = {"ff": "89.5", "competitive": "89.6", "backprop": "90.0"}   # docs/references.rst, ref-renaudineau2026 [A]
+PUBLISHED = {
+    "ff": "89.5",
+    "competitive": "89.6",
+    "backprop": "90.0",
+}  # docs/references.rst, ref-renaudineau2026 [A]
 AGES = (("1 hour", 3600.0), ("1 day", 86400.0), ("1 week", 604800.0), ("1 month", 2592000.0))
 
 
@@ -92,15 +108,25 @@ class Study1Config:
 
 
 def quick_config() -> Study1Config:
-    return Study1Config(seeds=(0, 1), epochs=2, batch_size=10, max_per_class_train=60,
-                        max_per_class_test=25, n_components=16, hidden=8, shadow_every=8,
-                        variant_seeds=(0,), quick=True)
+    return Study1Config(
+        seeds=(0, 1),
+        epochs=2,
+        batch_size=10,
+        max_per_class_train=60,
+        max_per_class_test=25,
+        n_components=16,
+        hidden=8,
+        shadow_every=8,
+        variant_seeds=(0,),
+        quick=True,
+    )
 
 
 def _features(cfg: Study1Config, progress):
     """Front-end features: training / validation (held out per class) / test, PCA fitted on the
     training part only."""
     from xbar.data.features import PCAProjection, feature_dimension, image_folder_features
+
     t0 = time.monotonic()
     Ftr, ytr, classes = image_folder_features(split="train", max_per_class=cfg.max_per_class_train)
     Fte, yte, _ = image_folder_features(split="test", max_per_class=cfg.max_per_class_test)
@@ -111,56 +137,93 @@ def _features(cfg: Study1Config, progress):
         val[rng.choice(idx, int(round(cfg.val_fraction * len(idx))), replace=False)] = True
     Fv, yv, Ftr, ytr = Ftr[val], ytr[val], Ftr[~val], ytr[~val]
     pca = PCAProjection(cfg.n_components).fit(Ftr)
-    progress(f"features: {Ftr.shape[0]} train / {Fv.shape[0]} validation / {Fte.shape[0]} test "
-             f"images, {feature_dimension()}-d descriptor -> {cfg.n_components} PCA inputs "
-             f"({time.monotonic() - t0:.1f} s)")
-    return dict(Xtr=pca.transform(Ftr), ytr=ytr, Xval=pca.transform(Fv), yval=yv,
-                Xte=pca.transform(Fte), yte=yte, classes=classes, d_raw=Ftr.shape[1],
-                pca_var=float(np.sum(pca.explained_variance_ratio_)))
+    progress(
+        f"features: {Ftr.shape[0]} train / {Fv.shape[0]} validation / {Fte.shape[0]} test "
+        f"images, {feature_dimension()}-d descriptor -> {cfg.n_components} PCA inputs "
+        f"({time.monotonic() - t0:.1f} s)"
+    )
+    return dict(
+        Xtr=pca.transform(Ftr),
+        ytr=ytr,
+        Xval=pca.transform(Fv),
+        yval=yv,
+        Xte=pca.transform(Fte),
+        yte=yte,
+        classes=classes,
+        d_raw=Ftr.shape[1],
+        pca_var=float(np.sum(pca.explained_variance_ratio_)),
+    )
 
 
 def _rules(cfg):
     import xbar.train as T
+
     # the conventions this study was tuned with (the rules' defaults are now MNIST's)
-    return {"ff": T.ForwardForward(lr=cfg.ff_lr, threshold=cfg.ff_threshold, goodness="mean",
-                                   normalize_input=False, peer_norm=0.0),
-            "competitive": T.Competitive(lr=cfg.competitive_lr, normalize_input=False),
-            "backprop": T.Backprop(lr=cfg.backprop_lr, readout="group_goodness")}
+    return {
+        "ff": T.ForwardForward(
+            lr=cfg.ff_lr,
+            threshold=cfg.ff_threshold,
+            goodness="mean",
+            normalize_input=False,
+            peer_norm=0.0,
+        ),
+        "competitive": T.Competitive(lr=cfg.competitive_lr, normalize_input=False),
+        "backprop": T.Backprop(lr=cfg.backprop_lr, readout="group_goodness"),
+    }
 
 
 def device_model(cfg):
     """The fitted measured preset ``HfOxReRAM()`` with ``cfg.device_overrides`` applied."""
     from xbar.devices import HfOxReRAM
+
     return HfOxReRAM(**dict(cfg.device_overrides))
 
 
-def _hardware_net(cfg, rule, n_in, seed, ledger, shadow_ledger, sampled_ledger, *,
-                  cell=None, circuit: bool = True):
+def _hardware_net(
+    cfg, rule, n_in, seed, ledger, shadow_ledger, sampled_ledger, *, cell=None, circuit: bool = True
+):
     import xbar.train as T
     from xbar.periphery import ADC, DAC, TIA, ArrayConfig
+
     cell = cfg.cell if cell is None else cell
     reader = None
     if circuit:
-        reader = ranging_reader(array=ArrayConfig(max_rows=cfg.tile, max_cols=cfg.tile,
-                                                 r_wordline=cfg.r_wire, r_bitline=cfg.r_wire,
-                                                 cell=cell,
-                                                 r_access=cfg.r_access if cell == "1T1R" else None),
-                               adc=ADC(bits=cfg.adc_bits or None),
-                               dac=DAC(bits=cfg.dac_bits or None, x_max=cfg.dac_x_max),
-                               tia=TIA(auto_gain="weights"), read_method="transfer",
-                               random_state=seed + 1000)
+        reader = ranging_reader(
+            array=ArrayConfig(
+                max_rows=cfg.tile,
+                max_cols=cfg.tile,
+                r_wordline=cfg.r_wire,
+                r_bitline=cfg.r_wire,
+                cell=cell,
+                r_access=cfg.r_access if cell == "1T1R" else None,
+            ),
+            adc=ADC(bits=cfg.adc_bits or None),
+            dac=DAC(bits=cfg.dac_bits or None, x_max=cfg.dac_x_max),
+            tia=TIA(auto_gain="weights"),
+            read_method="transfer",
+            random_state=seed + 1000,
+        )
     # unselected cells: transistors off in 1T1R arrays, V/2 on the passive variant (booked)
-    reset = T.ResetOnlyWriter(amplitude=cfg.reset_amplitude, width=cfg.reset_width,
-                              cell=cell, bias_scheme="half")
-    writer = TeeWriter(reset, T.ProgramVerifyWriter(), shadow_ledger, sampled_ledger,
-                       every=cfg.shadow_every, random_state=seed + 2000,
-                       verify_adc=ADC(bits=cfg.adc_bits or None))
+    reset = T.ResetOnlyWriter(
+        amplitude=cfg.reset_amplitude, width=cfg.reset_width, cell=cell, bias_scheme="half"
+    )
+    writer = TeeWriter(
+        reset,
+        T.ProgramVerifyWriter(),
+        shadow_ledger,
+        sampled_ledger,
+        every=cfg.shadow_every,
+        random_state=seed + 2000,
+        verify_adc=ADC(bits=cfg.adc_bits or None),
+    )
     writer.enabled = cfg.program_verify_shadow and circuit and cell == cfg.cell
     mapping = T.PulseMapping(cfg.mapping, threshold=cfg.mapping_threshold)
-    factory = T.pulsed_layer_factory(device_model(cfg), writer, mapping,
-                                     w_max=cfg.w_max, ledger=ledger, reader=reader)
-    net = T.build_network(rule, n_in, 4, [cfg.hidden, cfg.hidden], layer_factory=factory,
-                          random_state=seed)
+    factory = T.pulsed_layer_factory(
+        device_model(cfg), writer, mapping, w_max=cfg.w_max, ledger=ledger, reader=reader
+    )
+    net = T.build_network(
+        rule, n_in, 4, [cfg.hidden, cfg.hidden], layer_factory=factory, random_state=seed
+    )
     for layer in net.layers:
         writer.attach(layer)
     return net
@@ -172,33 +235,44 @@ _READ_CATS = ("read", "dac", "tia", "adc")
 _READ_ARRAY_CATS = ("read",)
 
 RATIO_DEFINITIONS = {
-    "pv_over_reset_array": ("P&V / reset-only, array only",
-                            "device energy of the program-and-verify pulses and verify-read "
-                            "currents / device energy of the reset pulses, for identical update "
-                            "requests (the sampled updates); reading: the paper's 460x compares "
-                            "the cells' programming energy"),
-    "pv_over_reset_full": ("P&V / reset-only, with verify reads through the read periphery",
-                           "as above, plus one ADC conversion booked per verify read (the read "
-                           "path's ADC; DAC and TIA of a verify read not booked); reading: 460x "
-                           "as the cost of conventional programming including its verify reads"),
-    "updates_over_inference_array": ("updates / inference, array only",
-                                     "cell energy of the update pulses (write, half-selected, "
-                                     "refresh) per training sample / array read energy of one "
-                                     "test classification (FF: one pass per label); reading: "
-                                     "+46 % as update cost per sample against inference"),
-    "updates_over_inference_full": ("updates / inference, full system",
-                                    "all booked update energy (cells, half-selected cells, "
-                                    "refresh, verify, wires, drivers) per training sample / all "
-                                    "booked read energy (array, DAC, TIA, ADC) of one test "
-                                    "classification"),
-    "updates_over_train_reads_array": ("learning over inference-only operation, array only",
-                                       "cell energy of the updates / array energy of the "
-                                       "training forward passes (FF: 2 per sample): what "
-                                       "learning adds to running the same passes without "
-                                       "updates; reading: +46 % over inference-only operation"),
-    "updates_over_train_reads_full": ("learning over inference-only operation, full system",
-                                      "all booked update energy / all booked read energy of the "
-                                      "training forward passes"),
+    "pv_over_reset_array": (
+        "P&V / reset-only, array only",
+        "device energy of the program-and-verify pulses and verify-read "
+        "currents / device energy of the reset pulses, for identical update "
+        "requests (the sampled updates); reading: the paper's 460x compares "
+        "the cells' programming energy",
+    ),
+    "pv_over_reset_full": (
+        "P&V / reset-only, with verify reads through the read periphery",
+        "as above, plus one ADC conversion booked per verify read (the read "
+        "path's ADC; DAC and TIA of a verify read not booked); reading: 460x "
+        "as the cost of conventional programming including its verify reads",
+    ),
+    "updates_over_inference_array": (
+        "updates / inference, array only",
+        "cell energy of the update pulses (write, half-selected, "
+        "refresh) per training sample / array read energy of one "
+        "test classification (FF: one pass per label); reading: "
+        "+46 % as update cost per sample against inference",
+    ),
+    "updates_over_inference_full": (
+        "updates / inference, full system",
+        "all booked update energy (cells, half-selected cells, "
+        "refresh, verify, wires, drivers) per training sample / all "
+        "booked read energy (array, DAC, TIA, ADC) of one test "
+        "classification",
+    ),
+    "updates_over_train_reads_array": (
+        "learning over inference-only operation, array only",
+        "cell energy of the updates / array energy of the "
+        "training forward passes (FF: 2 per sample): what "
+        "learning adds to running the same passes without "
+        "updates; reading: +46 % over inference-only operation",
+    ),
+    "updates_over_train_reads_full": (
+        "learning over inference-only operation, full system",
+        "all booked update energy / all booked read energy of the training forward passes",
+    ),
 }
 CHANCE_MARGIN = 0.10
 """The relative claim is testable only when both accuracies exceed chance (25 %) by this."""
@@ -209,13 +283,13 @@ PRIMARY_46 = "updates_over_train_reads_full"
 def _energy_summary(ledger, shadow, sampled, n_train_samples, n_eval_samples):
     tc = ledger.totals("category", phase="train")
     ec = ledger.totals("category", phase="eval")
-    s = lambda d, cats: sum(d.get(c, 0.0) for c in cats)   # noqa: E731
+    s = lambda d, cats: sum(d.get(c, 0.0) for c in cats)  # noqa: E731
     up_full, up_arr = s(tc, _UPDATE_CATS), s(tc, _UPDATE_ARRAY_CATS)
     rd_full, rd_arr = s(tc, _READ_CATS), s(tc, _READ_ARRAY_CATS)
     inf_full = s(ec, _READ_CATS) / n_eval_samples
     inf_arr = s(ec, _READ_ARRAY_CATS) / n_eval_samples
     e_pv, e_sampled = shadow.total(), sampled.total()
-    e_pv_array = e_pv - shadow.total("adc")   # the verify reads' conversions
+    e_pv_array = e_pv - shadow.total("adc")  # the verify reads' conversions
     nan = float("nan")
     ratios = {
         "pv_over_reset_array": e_pv_array / e_sampled if e_sampled > 0 else nan,
@@ -225,44 +299,73 @@ def _energy_summary(ledger, shadow, sampled, n_train_samples, n_eval_samples):
         "updates_over_train_reads_array": up_arr / rd_arr if rd_arr else nan,
         "updates_over_train_reads_full": up_full / rd_full if rd_full else nan,
     }
-    return {"by_category_train_J": tc, "by_category_eval_J": ec,
-            "shadow_by_category_J": shadow.totals("category"),
-            "update_J": up_full, "update_array_J": up_arr, "train_read_J": rd_full,
-            "train_read_array_J": rd_arr, "pv_sampled_J": e_pv, "reset_sampled_J": e_sampled,
-            "inference_per_sample_J": inf_full, "inference_array_per_sample_J": inf_arr,
-            "update_per_sample_J": up_full / n_train_samples, "ratios": ratios,
-            "update_pulses": ledger.count("write", phase="train"),
-            "pv_pulses": shadow.count("write"), "pv_verify_reads": shadow.count("verify"),
-            "reset_pulses_sampled": sampled.count("write")}
+    return {
+        "by_category_train_J": tc,
+        "by_category_eval_J": ec,
+        "shadow_by_category_J": shadow.totals("category"),
+        "update_J": up_full,
+        "update_array_J": up_arr,
+        "train_read_J": rd_full,
+        "train_read_array_J": rd_arr,
+        "pv_sampled_J": e_pv,
+        "reset_sampled_J": e_sampled,
+        "inference_per_sample_J": inf_full,
+        "inference_array_per_sample_J": inf_arr,
+        "update_per_sample_J": up_full / n_train_samples,
+        "ratios": ratios,
+        "update_pulses": ledger.count("write", phase="train"),
+        "pv_pulses": shadow.count("write"),
+        "pv_verify_reads": shadow.count("verify"),
+        "reset_pulses_sampled": sampled.count("write"),
+    }
 
 
 def _train(net, rule, data, cfg, seed, ledger=None, show=False) -> dict:
     """``cfg.epochs`` epochs; validation and test accuracy after each; the reported test accuracy
     is that of the best validation epoch (the test split chooses nothing)."""
     import xbar.train as T
+
     val, test = [], []
     seeds_ep = np.random.SeedSequence(seed).spawn(cfg.epochs)
     for e in range(cfg.epochs):
-        T.fit(net, (data["Xtr"], data["ytr"]), rule=rule, epochs=1, random_state=seeds_ep[e],
-              batch_size=cfg.batch_size, ledger=ledger, train_eval_samples=0, progress=show)
+        T.fit(
+            net,
+            (data["Xtr"], data["ytr"]),
+            rule=rule,
+            epochs=1,
+            random_state=seeds_ep[e],
+            batch_size=cfg.batch_size,
+            ledger=ledger,
+            train_eval_samples=0,
+            progress=show,
+        )
         val.append(T.evaluate(net, rule, data["Xval"], data["yval"], ledger=ledger))
         test.append(T.evaluate(net, rule, data["Xte"], data["yte"], ledger=ledger))
     best = int(np.argmax(val))
-    return {"val_history": val, "test_history": test, "best_epoch": best + 1,
-            "test_accuracy": test[best]}
+    return {
+        "val_history": val,
+        "test_history": test,
+        "best_epoch": best + 1,
+        "test_accuracy": test[best],
+    }
 
 
 def _front_end_ceiling(data) -> dict:
     """Best float classifier of the front end: multinomial logistic regression on the study's D
     inputs, L2 strength chosen on validation."""
     from sklearn.linear_model import LogisticRegression
+
     scores = {}
     for C in (0.01, 0.1, 1.0, 10.0):
         m = LogisticRegression(C=C, max_iter=2000).fit(data["Xtr"], data["ytr"])
         scores[C] = (m.score(data["Xval"], data["yval"]), m.score(data["Xte"], data["yte"]))
     C = max(scores, key=lambda c: scores[c][0])
-    return {"C": C, "val": scores[C][0], "test_accuracy": scores[C][1],
-            "grid": {str(c): v[0] for c, v in scores.items()}}
+    return {
+        "C": C,
+        "val": scores[C][0],
+        "test_accuracy": scores[C][1],
+        "grid": {str(c): v[0] for c, v in scores.items()},
+    }
 
 
 def _stability(net, rule, data, seed) -> dict:
@@ -287,13 +390,22 @@ def run(cfg: Study1Config, out, progress: Progress) -> dict:
     data = _features(cfg, progress)
     n_in = data["Xtr"].shape[1]
     rules = _rules(cfg)
-    res = {"config": asdict(cfg),
-           "data": {"n_train": len(data["ytr"]), "n_val": len(data["yval"]),
-                    "n_test": len(data["yte"]), "classes": data["classes"],
-                    "d_raw": data["d_raw"], "pca_variance": data["pca_var"]},
-           "device": {k: v for k, v in asdict(device_model(cfg)).items()
-                      if isinstance(v, (int, float, str))},
-           "front_end": _front_end_ceiling(data), "runs": {}}
+    res = {
+        "config": asdict(cfg),
+        "data": {
+            "n_train": len(data["ytr"]),
+            "n_val": len(data["yval"]),
+            "n_test": len(data["yte"]),
+            "classes": data["classes"],
+            "d_raw": data["d_raw"],
+            "pca_variance": data["pca_var"],
+        },
+        "device": {
+            k: v for k, v in asdict(device_model(cfg)).items() if isinstance(v, (int, float, str))
+        },
+        "front_end": _front_end_ceiling(data),
+        "runs": {},
+    }
     progress(f"front-end ceiling (logistic regression): {res['front_end']['test_accuracy']:.3f}")
     n_eval = cfg.epochs * (len(data["yval"]) + len(data["yte"]))
     for seed in cfg.seeds:
@@ -304,30 +416,43 @@ def run(cfg: Study1Config, out, progress: Progress) -> dict:
             fnet = T.build_network(rule, n_in, 4, [cfg.hidden, cfg.hidden], random_state=seed)
             entry["float"] = _train(fnet, rule, data, cfg, seed)
             # the same pulses with ideal reads of the conductances (no circuit, no converters)
-            inet = _hardware_net(cfg, rule, n_in, seed, EnergyLedger(), EnergyLedger(),
-                                 EnergyLedger(), circuit=False)
+            inet = _hardware_net(
+                cfg, rule, n_in, seed, EnergyLedger(), EnergyLedger(), EnergyLedger(), circuit=False
+            )
             entry["ideal_reads"] = _train(inet, rule, data, cfg, seed)
             ledger, shadow, sampled = EnergyLedger(), EnergyLedger(), EnergyLedger()
             net = _hardware_net(cfg, rule, n_in, seed, ledger, shadow, sampled)
             entry["devices"] = device_count(net)
-            entry.update(_train(net, rule, data, cfg, seed, ledger,
-                                show=progress.enabled and not cfg.quick))
-            entry["energy"] = _energy_summary(ledger, shadow, sampled,
-                                              cfg.epochs * len(data["ytr"]), n_eval)
+            entry.update(
+                _train(net, rule, data, cfg, seed, ledger, show=progress.enabled and not cfg.quick)
+            )
+            entry["energy"] = _energy_summary(
+                ledger, shadow, sampled, cfg.epochs * len(data["ytr"]), n_eval
+            )
             entry["passes_per_prediction"] = rule.passes_per_prediction(net)
             entry["read_error"] = read_error(net, rule, data["Xte"][:500])
             entry["refreshes"] = ledger.count("refresh", phase="train")
             if name != "backprop":
                 entry["stability"] = _stability(net, rule, data, seed)
             if seed in cfg.variant_seeds:
-                vnet = _hardware_net(cfg, rule, n_in, seed, EnergyLedger(), EnergyLedger(),
-                                     EnergyLedger(), cell=cfg.variant_cell)
+                vnet = _hardware_net(
+                    cfg,
+                    rule,
+                    n_in,
+                    seed,
+                    EnergyLedger(),
+                    EnergyLedger(),
+                    EnergyLedger(),
+                    cell=cfg.variant_cell,
+                )
                 entry["variant"] = _train(vnet, rule, data, cfg, seed)
             entry["wall_s"] = time.monotonic() - t0
             res["runs"].setdefault(name, []).append(entry)
-            progress(f"study 1 seed {seed} {name}: arrays {entry['test_accuracy']:.3f}, ideal reads "
-                     f"{entry['ideal_reads']['test_accuracy']:.3f}, float "
-                     f"{entry['float']['test_accuracy']:.3f} [{entry['wall_s']:.0f} s]")
+            progress(
+                f"study 1 seed {seed} {name}: arrays {entry['test_accuracy']:.3f}, ideal reads "
+                f"{entry['ideal_reads']['test_accuracy']:.3f}, float "
+                f"{entry['float']['test_accuracy']:.3f} [{entry['wall_s']:.0f} s]"
+            )
     res["verdicts"] = verdicts(res)
     _plots(res, out)
     return res
@@ -337,16 +462,27 @@ def _paired(a, b) -> dict:
     """Paired t-test of a − b over seeds, with the 95 % confidence interval of the mean
     difference."""
     from scipy import stats
+
     a, b = np.asarray(a, float), np.asarray(b, float)
     d = a - b
     n = len(d)
     if n < 2 or np.allclose(d, d[0]):
-        return {"diff": float(d.mean()), "t": float("nan"), "p": float("nan"), "n": n,
-                "ci95": [float(d.mean())] * 2}
+        return {
+            "diff": float(d.mean()),
+            "t": float("nan"),
+            "p": float("nan"),
+            "n": n,
+            "ci95": [float(d.mean())] * 2,
+        }
     t, p = stats.ttest_rel(a, b)
     h = stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)
-    return {"diff": float(d.mean()), "t": float(t), "p": float(p), "n": n,
-            "ci95": [float(d.mean() - h), float(d.mean() + h)]}
+    return {
+        "diff": float(d.mean()),
+        "t": float(t),
+        "p": float(p),
+        "n": n,
+        "ci95": [float(d.mean() - h), float(d.mean() + h)],
+    }
 
 
 def _accs(res, name, level=None):
@@ -364,61 +500,102 @@ def verdicts(res) -> list:
             t = _paired(a, b)
             testable = min(np.mean(a), np.mean(b)) > 0.25 + CHANCE_MARGIN
             ok = testable and t["p"] == t["p"] and t["p"] >= 0.05
-            out.append({"claim": f"{name} on the arrays ≈ {ref} within statistical uncertainty "
-                                 "(published 89.5/89.6 vs 90.0 %, 5 runs)",
-                        "verdict": "reproduced" if ok else "not reproduced",
-                        "statistic": f"paired t-test over {t['n']} seeds: Δ = {100 * t['diff']:+.1f} "
-                                     f"points, 95 % CI [{100 * t['ci95'][0]:+.1f}, "
-                                     f"{100 * t['ci95'][1]:+.1f}], t = {t['t']:.2f}, p = {t['p']:.3g} "
-                                     "(reproduced iff p >= 0.05 and both above chance + "
-                                     f"{100 * CHANCE_MARGIN:.0f} points)"
-                                     + ("" if testable else "; untestable: at chance level")})
+            out.append(
+                {
+                    "claim": f"{name} on the arrays ≈ {ref} within statistical uncertainty "
+                    "(published 89.5/89.6 vs 90.0 %, 5 runs)",
+                    "verdict": "reproduced" if ok else "not reproduced",
+                    "statistic": f"paired t-test over {t['n']} seeds: Δ = {100 * t['diff']:+.1f} "
+                    f"points, 95 % CI [{100 * t['ci95'][0]:+.1f}, "
+                    f"{100 * t['ci95'][1]:+.1f}], t = {t['t']:.2f}, p = {t['p']:.3g} "
+                    "(reproduced iff p >= 0.05 and both above chance + "
+                    f"{100 * CHANCE_MARGIN:.0f} points)"
+                    + ("" if testable else "; untestable: at chance level"),
+                }
+            )
     fe = res["front_end"]["test_accuracy"]
     for name, pub in PUBLISHED.items():
         acc = np.array(_accs(res, name))
         m, s = acc.mean(), acc.std(ddof=1) if len(acc) > 1 else 0.0
         ok = abs(100 * m - float(pub)) <= 2 * 100 * s + 1.0
-        out.append({"claim": f"{name} test accuracy {pub} %",
-                    "verdict": "reproduced" if ok else "not reproduced",
-                    "statistic": f"{100 * m:.1f} ± {100 * s:.1f} % (reproduced iff within 2 std + "
-                                 f"1 point); the front end caps a float classifier at "
-                                 f"{100 * fe:.1f} %: the paper's absolute numbers need its "
-                                 "(unpublished) front end"})
-    pv = [r["energy"]["ratios"]["pv_over_reset_array"] for n in ("ff", "competitive")
-          for r in res["runs"][n]]
+        out.append(
+            {
+                "claim": f"{name} test accuracy {pub} %",
+                "verdict": "reproduced" if ok else "not reproduced",
+                "statistic": f"{100 * m:.1f} ± {100 * s:.1f} % (reproduced iff within 2 std + "
+                f"1 point); the front end caps a float classifier at "
+                f"{100 * fe:.1f} %: the paper's absolute numbers need its "
+                "(unpublished) front end",
+            }
+        )
+    pv = [
+        r["energy"]["ratios"]["pv_over_reset_array"]
+        for n in ("ff", "competitive")
+        for r in res["runs"][n]
+    ]
     pv_m = float(np.nanmean(pv))
-    pv_f = float(np.nanmean([r["energy"]["ratios"]["pv_over_reset_full"]
-                             for n in ("ff", "competitive") for r in res["runs"][n]]))
-    out.append({"claim": "reset-only updates use 460x less energy than program-and-verify",
-                "verdict": "reproduced" if 230 <= pv_m <= 920 else "not reproduced",
-                "statistic": f"P&V / reset-only {pv_m:.0f}x on the array-only basis, "
-                             f"{pv_f:.0f}x with the verify reads through the read ADC (reproduced "
-                             "iff the array-only ratio is within a factor 2 of 460)"})
+    pv_f = float(
+        np.nanmean(
+            [
+                r["energy"]["ratios"]["pv_over_reset_full"]
+                for n in ("ff", "competitive")
+                for r in res["runs"][n]
+            ]
+        )
+    )
+    out.append(
+        {
+            "claim": "reset-only updates use 460x less energy than program-and-verify",
+            "verdict": "reproduced" if 230 <= pv_m <= 920 else "not reproduced",
+            "statistic": f"P&V / reset-only {pv_m:.0f}x on the array-only basis, "
+            f"{pv_f:.0f}x with the verify reads through the read ADC (reproduced "
+            "iff the array-only ratio is within a factor 2 of 460)",
+        }
+    )
     r46 = [r["energy"]["ratios"][PRIMARY_46] for n in ("ff", "competitive") for r in res["runs"][n]]
     r46_m = float(np.nanmean(r46))
-    out.append({"claim": "learning costs +46 % over inference-only operation",
-                "verdict": "reproduced" if 0.23 <= r46_m <= 0.92 else "not reproduced",
-                "statistic": f"{100 * r46_m:.1f} % ({RATIO_DEFINITIONS[PRIMARY_46][0]}; reproduced "
-                             "iff within a factor 2 of 46 %; every definition in the energy table)"})
+    out.append(
+        {
+            "claim": "learning costs +46 % over inference-only operation",
+            "verdict": "reproduced" if 0.23 <= r46_m <= 0.92 else "not reproduced",
+            "statistic": f"{100 * r46_m:.1f} % ({RATIO_DEFINITIONS[PRIMARY_46][0]}; reproduced "
+            "iff within a factor 2 of 46 %; every definition in the energy table)",
+        }
+    )
     drops = []
     for name in ("ff", "competitive"):
-        t = _paired([r["stability"]["1 month"] for r in res["runs"][name]],
-                    [r["stability"]["0 s"] for r in res["runs"][name]])
+        t = _paired(
+            [r["stability"]["1 month"] for r in res["runs"][name]],
+            [r["stability"]["0 s"] for r in res["runs"][name]],
+        )
         drops.append((name, t))
     ok = all(t["diff"] >= -0.01 and not (t["p"] < 0.05) for _, t in drops)
-    out.append({"claim": "accuracy retained for at least 1 month",
-                "verdict": "reproduced" if ok else "not reproduced",
-                "statistic": "; ".join(f"{n}: 1 month − 0 s = {100 * t['diff']:+.1f} points, "
-                                       f"p = {t['p']:.3g}" for n, t in drops)
-                + " (reproduced iff the mean change is >= -1 point and no drop is significant; "
-                  "the drift model is extrapolated from <= 100 s of measured relaxation)"})
+    out.append(
+        {
+            "claim": "accuracy retained for at least 1 month",
+            "verdict": "reproduced" if ok else "not reproduced",
+            "statistic": "; ".join(
+                f"{n}: 1 month − 0 s = {100 * t['diff']:+.1f} points, p = {t['p']:.3g}"
+                for n, t in drops
+            )
+            + " (reproduced iff the mean change is >= -1 point and no drop is significant; "
+            "the drift model is extrapolated from <= 100 s of measured relaxation)",
+        }
+    )
     return out
 
 
-LEVELS = (("float", "same network in float"), ("ideal_reads", "same pulses, ideal reads"),
-          (None, "on the arrays"), ("variant", "on the arrays, passive variant"))
-NAMES = {"ff": "two-pass Forward-Forward", "competitive": "single-pass competitive",
-         "backprop": "backpropagation"}
+LEVELS = (
+    ("float", "same network in float"),
+    ("ideal_reads", "same pulses, ideal reads"),
+    (None, "on the arrays"),
+    ("variant", "on the arrays, passive variant"),
+)
+NAMES = {
+    "ff": "two-pass Forward-Forward",
+    "competitive": "single-pass competitive",
+    "backprop": "backpropagation",
+}
 
 
 def _level_accs(runs, level):
@@ -435,69 +612,100 @@ def _plots(res, out):
         vals = [np.mean(_level_accs(res["runs"][n], level)) for n in NAMES]
         errs = [np.std(_level_accs(res["runs"][n], level)) for n in NAMES]
         ax.bar(np.arange(3) + (k - 1.5) * w, vals, w, yerr=errs, capsize=3, label=label)
-    ax.axhline(res["front_end"]["test_accuracy"], color="k", ls="--",
-               label="front end's best float classifier")
+    ax.axhline(
+        res["front_end"]["test_accuracy"],
+        color="k",
+        ls="--",
+        label="front end's best float classifier",
+    )
     ax.axhline(0.25, color="grey", ls=":", label="chance")
     ax.set_xticks(range(3), [NAMES[n] for n in NAMES], fontsize=8)
     ax.set_ylim(0, 1)
-    save_figure(fig, ax, out / "study1_accuracy.png", "rule", "test accuracy (best validation epoch)")
+    save_figure(
+        fig, ax, out / "study1_accuracy.png", "rule", "test accuracy (best validation epoch)"
+    )
 
     fig, ax = pyplot.subplots(figsize=(5.5, 3.8))
     labels = ["0 s"] + [a for a, _ in AGES]
     for name in ("ff", "competitive"):
         S = np.array([[r["stability"][k] for k in labels] for r in res["runs"][name]])
-        ax.errorbar(range(len(labels)), S.mean(0), yerr=S.std(0), marker="o", capsize=3,
-                    label=NAMES[name])
+        ax.errorbar(
+            range(len(labels)), S.mean(0), yerr=S.std(0), marker="o", capsize=3, label=NAMES[name]
+        )
     ax.set_xticks(range(len(labels)), labels)
     save_figure(fig, ax, out / "study1_stability.png", "time after training", "test accuracy")
 
     fig, ax = pyplot.subplots(figsize=(6.5, 3.8))
-    cats = sorted({c for name in NAMES for r in res["runs"][name]
-                   for c, v in r["energy"]["by_category_train_J"].items() if v > 0})
+    cats = sorted(
+        {
+            c
+            for name in NAMES
+            for r in res["runs"][name]
+            for c, v in r["energy"]["by_category_train_J"].items()
+            if v > 0
+        }
+    )
     for k, name in enumerate(NAMES):
-        vals = [np.mean([r["energy"]["by_category_train_J"].get(c, 0.0)
-                         for r in res["runs"][name]]) for c in cats]
+        vals = [
+            np.mean([r["energy"]["by_category_train_J"].get(c, 0.0) for r in res["runs"][name]])
+            for c in cats
+        ]
         ax.bar(np.arange(len(cats)) + (k - 1) * 0.27, vals, 0.27, label=NAMES[name])
     ax.set_xticks(range(len(cats)), cats, rotation=30, ha="right")
     ax.set_yscale("log")
-    save_figure(fig, ax, out / "study1_energy.png", "ledger category",
-                "training energy (J, mean over seeds)")
+    save_figure(
+        fig,
+        ax,
+        out / "study1_energy.png",
+        "ledger category",
+        "training energy (J, mean over seeds)",
+    )
 
 
 def report(res) -> str:
     """Markdown section of study 1 (numbers from ``res`` only)."""
     cfg, runs, d = res["config"], res["runs"], res["data"]
     L = ["## Study 1: forward-only learning with reset-only updates (imagenette4)", ""]
-    L.append(f"Data: imagenette4, {d['n_train']} training / {d['n_val']} validation (held out of "
-             f"the training images, {100 * cfg['val_fraction']:.0f} % per class) / {d['n_test']} "
-             f"test images of {len(d['classes'])} classes ({', '.join(d['classes'])}), chance "
-             f"25 %. Front end: fixed {d['d_raw']}-d descriptor (`xbar.data.features`), PCA "
-             f"whitening fitted on the training part to **D = {cfg['n_components']}** inputs "
-             f"({100 * d['pca_variance']:.1f} % of the standardised variance). The paper's front "
-             "end is unpublished: its absolute accuracies need it; what this study can test is "
-             "the relative claim (forward-only ≈ backprop on the same front end).")
+    L.append(
+        f"Data: imagenette4, {d['n_train']} training / {d['n_val']} validation (held out of "
+        f"the training images, {100 * cfg['val_fraction']:.0f} % per class) / {d['n_test']} "
+        f"test images of {len(d['classes'])} classes ({', '.join(d['classes'])}), chance "
+        f"25 %. Front end: fixed {d['d_raw']}-d descriptor (`xbar.data.features`), PCA "
+        f"whitening fitted on the training part to **D = {cfg['n_components']}** inputs "
+        f"({100 * d['pca_variance']:.1f} % of the standardised variance). The paper's front "
+        "end is unpublished: its absolute accuracies need it; what this study can test is "
+        "the relative claim (forward-only ≈ backprop on the same front end)."
+    )
     L.append("")
     dev = {n: runs[n][0]["devices"] for n in NAMES}
-    L.append(f"Network: two layers of {cfg['hidden']} units on differential HfOx pairs: FF "
-             f"{dev['ff']} devices, competitive and backprop {dev['competitive']} devices "
-             f"(budget {DEVICE_BUDGET}). Arrays {cfg['cell']} (r_access {cfg['r_access']:g} ohm), "
-             f"passive ({cfg['variant_cell']}) as a variant on seeds "
-             f"{', '.join(str(s) for s in cfg['variant_seeds'])}. Backprop on the arrays: forward "
-             "passes through the same circuit reads, gradients from the stored conductances "
-             "(hardware in the loop), the same reset-only pulses.")
+    L.append(
+        f"Network: two layers of {cfg['hidden']} units on differential HfOx pairs: FF "
+        f"{dev['ff']} devices, competitive and backprop {dev['competitive']} devices "
+        f"(budget {DEVICE_BUDGET}). Arrays {cfg['cell']} (r_access {cfg['r_access']:g} ohm), "
+        f"passive ({cfg['variant_cell']}) as a variant on seeds "
+        f"{', '.join(str(s) for s in cfg['variant_seeds'])}. Backprop on the arrays: forward "
+        "passes through the same circuit reads, gradients from the stored conductances "
+        "(hardware in the loop), the same reset-only pulses."
+    )
     L.append("")
     L.append("### Published claims")
     L.append("")
-    res["verdicts"] = verdicts(res)      # decided from the stored numbers (also on --render-only)
-    L.append(table(["claim", "verdict", "deciding statistic"],
-                   [[v["claim"], f"**{v['verdict']}**", v["statistic"]] for v in res["verdicts"]]))
+    res["verdicts"] = verdicts(res)  # decided from the stored numbers (also on --render-only)
+    L.append(
+        table(
+            ["claim", "verdict", "deciding statistic"],
+            [[v["claim"], f"**{v['verdict']}**", v["statistic"]] for v in res["verdicts"]],
+        )
+    )
     L.append("")
     L.append("### Ceilings (test accuracy at the best validation epoch; mean ± std over seeds)")
     L.append("")
     fe = res["front_end"]
-    L.append(f"Front end's best float classifier (logistic regression on the same "
-             f"{cfg['n_components']} inputs, C = {fe['C']} chosen on validation): "
-             f"**{100 * fe['test_accuracy']:.1f} %**.")
+    L.append(
+        f"Front end's best float classifier (logistic regression on the same "
+        f"{cfg['n_components']} inputs, C = {fe['C']} chosen on validation): "
+        f"**{100 * fe['test_accuracy']:.1f} %**."
+    )
     L.append("")
     rows = []
     for name in NAMES:
@@ -508,15 +716,23 @@ def report(res) -> str:
             row.append(pm(a) if a else "-")
         row += [" / ".join(str(r["best_epoch"]) for r in rs), PUBLISHED[name]]
         rows.append(row)
-    L.append(table(["rule"] + [lab + " (%)" for _, lab in LEVELS]
-                   + ["epoch chosen (arrays, per seed)", "published (%)"], rows))
+    L.append(
+        table(
+            ["rule"]
+            + [lab + " (%)" for _, lab in LEVELS]
+            + ["epoch chosen (arrays, per seed)", "published (%)"],
+            rows,
+        )
+    )
     L.append("")
     for name in NAMES:
         errs = np.array([r["read_error"] for r in runs[name]])
-        L.append(f"- {name}: relative error of the circuit read-out against the ideal product of "
-                 "the same conductances (500 test inputs, after training): "
-                 + ", ".join(f"layer {k + 1} {pm(errs[:, k], 100, 1)} %" for k in range(errs.shape[1]))
-                 + ".")
+        L.append(
+            f"- {name}: relative error of the circuit read-out against the ideal product of "
+            "the same conductances (500 test inputs, after training): "
+            + ", ".join(f"layer {k + 1} {pm(errs[:, k], 100, 1)} %" for k in range(errs.shape[1]))
+            + "."
+        )
     L.append("")
     L.append("![accuracy ceilings](study1_accuracy.png)")
     L.append("")
@@ -530,71 +746,111 @@ def report(res) -> str:
             row.append(pm(v, 1.0, 1) + "x" if key.startswith("pv") else pm(v, 100, 1) + " %")
         row.append(definition)
         rows.append(row)
-    L.append(table(["ratio"] + [NAMES[n] for n in NAMES] + ["definition (and which reading of "
-                                                           "the paper)"], rows))
+    L.append(
+        table(
+            ["ratio"] + [NAMES[n] for n in NAMES] + ["definition (and which reading of the paper)"],
+            rows,
+        )
+    )
     L.append("")
     rows = []
     for name in NAMES:
         E = [r["energy"] for r in runs[name]]
-        f = lambda k: np.mean([e[k] for e in E])   # noqa: E731
-        rows.append([NAMES[name], f"{f('update_pulses'):.3g}", fmt_energy(f("update_J")),
-                     fmt_energy(f("update_array_J")), fmt_energy(f("train_read_J")),
-                     fmt_energy(f("inference_per_sample_J")),
-                     fmt_energy(f("inference_array_per_sample_J")),
-                     f"{f('reset_pulses_sampled'):.3g} -> {f('pv_pulses'):.3g} + "
-                     f"{f('pv_verify_reads'):.3g} verify reads"])
-    L.append(table(["rule", "reset pulses", "updates, full", "updates, array only",
-                    "training reads, full", "inference / classification, full",
-                    "inference / classification, array only",
-                    "shadowed updates: reset pulses -> P&V pulses"], rows))
+        f = lambda k: np.mean([e[k] for e in E])  # noqa: E731
+        rows.append(
+            [
+                NAMES[name],
+                f"{f('update_pulses'):.3g}",
+                fmt_energy(f("update_J")),
+                fmt_energy(f("update_array_J")),
+                fmt_energy(f("train_read_J")),
+                fmt_energy(f("inference_per_sample_J")),
+                fmt_energy(f("inference_array_per_sample_J")),
+                f"{f('reset_pulses_sampled'):.3g} -> {f('pv_pulses'):.3g} + "
+                f"{f('pv_verify_reads'):.3g} verify reads",
+            ]
+        )
+    L.append(
+        table(
+            [
+                "rule",
+                "reset pulses",
+                "updates, full",
+                "updates, array only",
+                "training reads, full",
+                "inference / classification, full",
+                "inference / classification, array only",
+                "shadowed updates: reset pulses -> P&V pulses",
+            ],
+            rows,
+        )
+    )
     L.append("")
-    L.append(f"Program-and-verify: every {cfg['shadow_every']}th update of the run is also applied, "
-             "with the same requests, to a copy of the fabricated pairs by "
-             "`xbar.train.ProgramVerifyWriter` (incremental-step SET/RESET ramps 0.6-1.5 V / "
-             "0.5-1.5 V in 0.1 V steps, 100 ns, verify read 0.2 V / 100 ns before every pulse, "
-             "tolerance half a reset step, at most 20 pulses: the writer's defaults, which carry "
-             "no published source). Each verify read is booked as its cell current and, for the "
-             "full-system ratio, one conversion of the read path's ADC (Murmann-survey median "
-             "energy for its bits, `xbar.periphery.adc.murmann_energy`).")
+    L.append(
+        f"Program-and-verify: every {cfg['shadow_every']}th update of the run is also applied, "
+        "with the same requests, to a copy of the fabricated pairs by "
+        "`xbar.train.ProgramVerifyWriter` (incremental-step SET/RESET ramps 0.6-1.5 V / "
+        "0.5-1.5 V in 0.1 V steps, 100 ns, verify read 0.2 V / 100 ns before every pulse, "
+        "tolerance half a reset step, at most 20 pulses: the writer's defaults, which carry "
+        "no published source). Each verify read is booked as its cell current and, for the "
+        "full-system ratio, one conversion of the read path's ADC (Murmann-survey median "
+        "energy for its bits, `xbar.periphery.adc.murmann_energy`)."
+    )
     L.append("")
     L.append("![energy by category](study1_energy.png)")
     L.append("")
-    L.append("### Stability (test accuracy after the arrays relax, final-epoch state; one noisy "
-             "read of every device per evaluation)")
+    L.append(
+        "### Stability (test accuracy after the arrays relax, final-epoch state; one noisy "
+        "read of every device per evaluation)"
+    )
     L.append("")
     labels = ["0 s"] + [a for a, _ in AGES]
-    rows = [[NAMES[n]] + [pm([r["stability"][k] for r in runs[n]]) for k in labels]
-            for n in ("ff", "competitive")]
+    rows = [
+        [NAMES[n]] + [pm([r["stability"][k] for r in runs[n]]) for k in labels]
+        for n in ("ff", "competitive")
+    ]
     L.append(table(["rule"] + labels, rows))
     L.append("")
-    L.append("Relaxation: the preset's tables (stanford-rram-relaxation tech B, t <= 100 s, "
-             "extrapolated beyond: 1 month is 4.4 decades past the data); read noise tech A.")
+    L.append(
+        "Relaxation: the preset's tables (stanford-rram-relaxation tech B, t <= 100 s, "
+        "extrapolated beyond: 1 month is 4.4 decades past the data); read noise tech A."
+    )
     L.append("")
     L.append("![stability](study1_stability.png)")
     L.append("")
     L.append("### Choices")
     L.append("")
-    L.append(f"- Updates every {cfg['batch_size']} samples (mini-batch mean of the rule's request), "
-             f"{cfg['epochs']} epochs, the test accuracy taken at the best validation epoch.")
-    L.append(f"- Pulse mapping `{cfg['mapping']}`: at most one {cfg['reset_amplitude']} V, "
-             f"{cfg['reset_width'] * 1e9:.0f} ns reset pulse per device per update, on G- to raise "
-             "a weight and on G+ to lower it; pairs whose two devices near G_min are refreshed "
-             "(booked as `refresh`). 1T1R: unselected cells unbiased; passive variant: V/2 "
-             "(half-selected cells booked).")
-    L.append(f"- Arrays at most {cfg['tile']} x {cfg['tile']}, {cfg['r_wire']} ohm per wire "
-             f"segment (ArrayConfig default [H]), {cfg['dac_bits']}-bit DAC (full scale "
-             f"{cfg['dac_x_max']}), {cfg['adc_bits']}-bit ADC; reads through each tile's exact "
-             "transfer matrix; TIA gains re-ranged from the stored conductances after every write.")
+    L.append(
+        f"- Updates every {cfg['batch_size']} samples (mini-batch mean of the rule's request), "
+        f"{cfg['epochs']} epochs, the test accuracy taken at the best validation epoch."
+    )
+    L.append(
+        f"- Pulse mapping `{cfg['mapping']}`: at most one {cfg['reset_amplitude']} V, "
+        f"{cfg['reset_width'] * 1e9:.0f} ns reset pulse per device per update, on G- to raise "
+        "a weight and on G+ to lower it; pairs whose two devices near G_min are refreshed "
+        "(booked as `refresh`). 1T1R: unselected cells unbiased; passive variant: V/2 "
+        "(half-selected cells booked)."
+    )
+    L.append(
+        f"- Arrays at most {cfg['tile']} x {cfg['tile']}, {cfg['r_wire']} ohm per wire "
+        f"segment (ArrayConfig default [H]), {cfg['dac_bits']}-bit DAC (full scale "
+        f"{cfg['dac_x_max']}), {cfg['adc_bits']}-bit ADC; reads through each tile's exact "
+        "transfer matrix; TIA gains re-ranged from the stored conductances after every write."
+    )
     dv = res["device"]
     over = dict(cfg["device_overrides"]) if cfg["device_overrides"] else {}
-    L.append(f"- Device: the fitted preset `HfOxReRAM()` ({dv.get('source', '')}): window "
-             f"{dv['g_min'] * 1e6:.3g}-{dv['g_max'] * 1e6:.4g} µS, v_th_dtod {dv['v_th_dtod']} V, "
-             f"alpha_dtod {dv['alpha_dtod']}; overrides: {over or 'none'}. Sources per parameter: "
-             "`xbar.devices.presets.PROVENANCE`.")
-    L.append(f"- Learning rates (float rules on this front end): FF {cfg['ff_lr']} "
-             f"(θ = {cfg['ff_threshold']}), competitive {cfg['competitive_lr']}, backprop "
-             f"{cfg['backprop_lr']}: carried over from the earlier study (chosen then on the test "
-             "split; not re-tuned here, so they favour no rule on this split).")
+    L.append(
+        f"- Device: the fitted preset `HfOxReRAM()` ({dv.get('source', '')}): window "
+        f"{dv['g_min'] * 1e6:.3g}-{dv['g_max'] * 1e6:.4g} µS, v_th_dtod {dv['v_th_dtod']} V, "
+        f"alpha_dtod {dv['alpha_dtod']}; overrides: {over or 'none'}. Sources per parameter: "
+        "`xbar.devices.presets.PROVENANCE`."
+    )
+    L.append(
+        f"- Learning rates (float rules on this front end): FF {cfg['ff_lr']} "
+        f"(θ = {cfg['ff_threshold']}), competitive {cfg['competitive_lr']}, backprop "
+        f"{cfg['backprop_lr']}: carried over from the earlier study (chosen then on the test "
+        "split; not re-tuned here, so they favour no rule on this split)."
+    )
     return "\n".join(L)
 
 

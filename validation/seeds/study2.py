@@ -18,6 +18,7 @@ epochs on the same split; the test split is read only for the reported numbers. 
 (ideal reads, subset) looks for the controller/device settings where SGD alone trains poorly and
 SGD + LFM converges.
 """
+
 from __future__ import annotations
 
 import time
@@ -112,12 +113,26 @@ def default_config() -> Study2Config:
 
 
 def quick_config() -> Study2Config:
-    return Study2Config(seeds=(0, 1), epochs=2, n_train=1000, n_val=300, n_test=300,
-                        batch_size=350, lr=0.5, lfm_rate=0.05, lfm_published_rate=None,
-                        lfm_grid=(0.05, 0.5), lfm_alone_rate=0.2, tune_n_train=700,
-                        tune_epochs=1, regime_seeds=(0, 1), regime_n_train=700,
-                        regime_epochs=1, regimes=("calibrated controller", "one pulse per request"),
-                        quick=True)
+    return Study2Config(
+        seeds=(0, 1),
+        epochs=2,
+        n_train=1000,
+        n_val=300,
+        n_test=300,
+        batch_size=350,
+        lr=0.5,
+        lfm_rate=0.05,
+        lfm_published_rate=None,
+        lfm_grid=(0.05, 0.5),
+        lfm_alone_rate=0.2,
+        tune_n_train=700,
+        tune_epochs=1,
+        regime_seeds=(0, 1),
+        regime_n_train=700,
+        regime_epochs=1,
+        regimes=("calibrated controller", "one pulse per request"),
+        quick=True,
+    )
 
 
 class BinaryPairView:
@@ -174,16 +189,29 @@ class StochasticPairWriter:
     def apply(self, pairs, counts, k, rng):
         up, down = counts > 0, counts < 0
         lrs_p, lrs_m = pairs.arrays["+"].is_lrs, pairs.arrays["-"].is_lrs
-        common = dict(width=self.width, cell=self.cell, bias_scheme=self.bias_scheme,
-                      kind="update", mode=self.mode, random_state=rng)
-        plan = (("-", up & lrs_m, "reset"), ("+", up & ~lrs_m, "set"),
-                ("+", down & lrs_p, "reset"), ("-", down & ~lrs_p, "set"))
+        common = dict(
+            width=self.width,
+            cell=self.cell,
+            bias_scheme=self.bias_scheme,
+            kind="update",
+            mode=self.mode,
+            random_state=rng,
+        )
+        plan = (
+            ("-", up & lrs_m, "reset"),
+            ("+", up & ~lrs_m, "set"),
+            ("+", down & lrs_p, "reset"),
+            ("-", down & ~lrs_p, "set"),
+        )
         scheds = []
         for which, sel, pol in plan:
             if sel.any():
                 amp = self.set_amplitude if pol == "set" else self.reset_amplitude
-                scheds.append(pairs.pulse_cells(which, sel.astype(np.int64), polarity=pol,
-                                                amplitude=amp, **common))
+                scheds.append(
+                    pairs.pulse_cells(
+                        which, sel.astype(np.int64), polarity=pol, amplitude=amp, **common
+                    )
+                )
         return [s for s in scheds if s.n_pulses]
 
 
@@ -197,18 +225,29 @@ METHODS = {
     "device SGD + LFM reinforcing (xbar's earlier rule)": ("sgd+lfm-reinforcing", "hrs", 1),
     "device LFM published alone": ("lfm-published", "bloom", 1),
 }
-MAIN = ("device SGD", "device SGD x2 (budget control)", "device SGD, bloomed init",
-        "device SGD x2, bloomed init (budget control)",
-        "device SGD + LFM published", "device SGD + LFM reinforcing (xbar's earlier rule)",
-        "device LFM published alone")
+MAIN = (
+    "device SGD",
+    "device SGD x2 (budget control)",
+    "device SGD, bloomed init",
+    "device SGD x2, bloomed init (budget control)",
+    "device SGD + LFM published",
+    "device SGD + LFM reinforcing (xbar's earlier rule)",
+    "device LFM published alone",
+)
 """Methods of the main (circuit-read) runs; the regime search runs all of ``METHODS``."""
-CONTROL = {"device SGD + LFM published": "device SGD x2, bloomed init (budget control)",
-           "device SGD + LFM reinforcing (xbar's earlier rule)": "device SGD x2 (budget control)",
-           "device LFM published alone": "device SGD, bloomed init"}
+CONTROL = {
+    "device SGD + LFM published": "device SGD x2, bloomed init (budget control)",
+    "device SGD + LFM reinforcing (xbar's earlier rule)": "device SGD x2 (budget control)",
+    "device LFM published alone": "device SGD, bloomed init",
+}
 """Each LFM method's control with the same update budget (same initial state, two pulse updates
 per step for the SGD + LFM combinations, one for LFM alone)."""
-RATE_OF = {"sgd": "lr", "sgd+lfm-published": "lfm_published_rate",
-           "sgd+lfm-reinforcing": "lfm_rate", "lfm-published": "lfm_alone_rate"}
+RATE_OF = {
+    "sgd": "lr",
+    "sgd+lfm-published": "lfm_published_rate",
+    "sgd+lfm-reinforcing": "lfm_rate",
+    "lfm-published": "lfm_alone_rate",
+}
 
 
 class Repeat:
@@ -230,17 +269,28 @@ class Repeat:
 
 def _rule(kind: str, rates: dict, cfg: Study2Config):
     from xbar.train.softmax import SoftmaxSGD
+
     kw = dict(active_threshold=cfg.active_threshold)
     if kind == "sgd":
         return SoftmaxSGD(lr=rates["lr"])
     if kind == "sgd+lfm-published":
-        return SoftmaxSGD(lr=rates["lr"], lfm_rate=rates["lfm_published_rate"], variant="published",
-                          selective_factor=cfg.selective_factor, **kw)
+        return SoftmaxSGD(
+            lr=rates["lr"],
+            lfm_rate=rates["lfm_published_rate"],
+            variant="published",
+            selective_factor=cfg.selective_factor,
+            **kw,
+        )
     if kind == "sgd+lfm-reinforcing":
         return SoftmaxSGD(lr=rates["lr"], lfm_rate=rates["lfm_rate"], variant="reinforcing", **kw)
     if kind == "lfm-published":
-        return SoftmaxSGD(lr=0.0, lfm_rate=rates["lfm_alone_rate"], variant="published",
-                          selective_factor=cfg.selective_factor, **kw)
+        return SoftmaxSGD(
+            lr=0.0,
+            lfm_rate=rates["lfm_alone_rate"],
+            variant="published",
+            selective_factor=cfg.selective_factor,
+            **kw,
+        )
     raise ValueError(kind)
 
 
@@ -248,6 +298,7 @@ def _data(cfg):
     """Training / validation / test digits (pixels in [0, 1]); the validation digits are held out
     of the training split, the test split is only read for the reported numbers."""
     from xbar.data import load_mnist
+
     Xtr, ytr = load_mnist("train")
     Xte, yte = load_mnist("test")
     ntr = cfg.n_train or len(ytr)
@@ -255,10 +306,16 @@ def _data(cfg):
     # first n of a fixed permutation, so subsets keep the class balance
     ptr = np.random.default_rng(12345).permutation(len(ytr))[:ntr]
     pte = np.random.default_rng(54321).permutation(len(yte))[:nte]
-    f = lambda X, p: X[p].reshape(len(p), -1) / 255.0   # noqa: E731
-    pv, pt = ptr[:cfg.n_val], ptr[cfg.n_val:]
-    return dict(Xtr=f(Xtr, pt), ytr=ytr[pt].astype(np.int64), Xval=f(Xtr, pv),
-                yval=ytr[pv].astype(np.int64), Xte=f(Xte, pte), yte=yte[pte].astype(np.int64))
+    f = lambda X, p: X[p].reshape(len(p), -1) / 255.0  # noqa: E731
+    pv, pt = ptr[: cfg.n_val], ptr[cfg.n_val :]
+    return dict(
+        Xtr=f(Xtr, pt),
+        ytr=ytr[pt].astype(np.int64),
+        Xval=f(Xtr, pv),
+        yval=ytr[pv].astype(np.int64),
+        Xte=f(Xte, pte),
+        yte=yte[pte].astype(np.int64),
+    )
 
 
 def _device_net(cfg, rule, seed, ledger, init: str = "hrs", circuit: bool = True):
@@ -270,23 +327,36 @@ def _device_net(cfg, rule, seed, ledger, init: str = "hrs", circuit: bool = True
 
     model = StochasticBinaryReRAM(g_hrs=cfg.g_hrs, g_lrs=cfg.g_lrs)
     fab_p, fab_m, op = spawn(seed, 3)
-    shape = (785, 10)                       # 784 pixels + bias row, 10 classes
+    shape = (785, 10)  # 784 pixels + bias row, 10 classes
     # "hrs": every device in the HRS (w = 0); "bloom": every G+ in the LRS (w = +w_max)
     plus = model.sample(shape, random_state=fab_p, state="lrs" if init == "bloom" else "hrs")
     minus = model.sample(shape, random_state=fab_m)
-    pairs = PairArray(plus.G, minus.G, BinaryPairView(model), name="softmax",
-                      arrays={"+": plus, "-": minus})
+    pairs = PairArray(
+        plus.G, minus.G, BinaryPairView(model), name="softmax", arrays={"+": plus, "-": minus}
+    )
     reader = None
     if circuit:
-        reader = ranging_reader(array=ArrayConfig(max_rows=cfg.tile, max_cols=cfg.tile,
-                                                 r_wordline=cfg.r_wire, r_bitline=cfg.r_wire),
-                               adc=ADC(bits=cfg.adc_bits), dac=DAC(bits=cfg.dac_bits, x_max=1.0),
-                               tia=TIA(auto_gain="weights"), read_method="transfer",
-                               random_state=seed + 1000)
+        reader = ranging_reader(
+            array=ArrayConfig(
+                max_rows=cfg.tile, max_cols=cfg.tile, r_wordline=cfg.r_wire, r_bitline=cfg.r_wire
+            ),
+            adc=ADC(bits=cfg.adc_bits),
+            dac=DAC(bits=cfg.dac_bits, x_max=1.0),
+            tia=TIA(auto_gain="weights"),
+            read_method="transfer",
+            random_state=seed + 1000,
+        )
         reader = EvalEnergyReader(reader)
     writer = StochasticPairWriter(cfg.set_amplitude, cfg.reset_amplitude, cfg.width)
-    layer = PulsedLayer(pairs, writer, T.PulseMapping(cfg.mapping), w_max=cfg.w_max,
-                        ledger=ledger, reader=reader, random_state=op)
+    layer = PulsedLayer(
+        pairs,
+        writer,
+        T.PulseMapping(cfg.mapping),
+        w_max=cfg.w_max,
+        ledger=ledger,
+        reader=reader,
+        random_state=op,
+    )
     return T.Network([layer], 10), reader
 
 
@@ -332,12 +402,21 @@ def _float_run(cfg, rates, seed, data):
     validation)."""
     import xbar.train as T
     from xbar.train.layers import augment
+
     rule = T.SoftmaxSGD(lr=rates["lr"])
     net = T.build_network(rule, 784, 10, [], random_state=seed)
     val, test = [], []
     for e in range(cfg.epochs):
-        T.fit(net, (data["Xtr"], data["ytr"]), rule=rule, epochs=1, random_state=seed * 1000 + e,
-              batch_size=cfg.batch_size, progress=False, train_eval_samples=0)
+        T.fit(
+            net,
+            (data["Xtr"], data["ytr"]),
+            rule=rule,
+            epochs=1,
+            random_state=seed * 1000 + e,
+            batch_size=cfg.batch_size,
+            progress=False,
+            train_eval_samples=0,
+        )
         val.append(T.evaluate(net, rule, data["Xval"], data["yval"]))
         test.append(T.evaluate(net, rule, data["Xte"], data["yte"]))
     best = int(np.argmax(val))
@@ -349,9 +428,16 @@ def _float_run(cfg, rates, seed, data):
         Wt = np.sign(W) * (np.abs(W) > th)
         tern[q] = (acc(data["Xval"], data["yval"], Wt), acc(data["Xte"], data["yte"], Wt))
     qbest = max(tern, key=lambda q: tern[q][0])
-    return {"seed": seed, "val_history": val, "test_history": test, "best_epoch": best + 1,
-            "test_accuracy": test[best], "ternary_quantile": qbest,
-            "ternary_val": tern[qbest][0], "ternary_test": tern[qbest][1]}
+    return {
+        "seed": seed,
+        "val_history": val,
+        "test_history": test,
+        "best_epoch": best + 1,
+        "test_accuracy": test[best],
+        "ternary_quantile": qbest,
+        "ternary_val": tern[qbest][0],
+        "ternary_test": tern[qbest][1],
+    }
 
 
 def _device_run(cfg, method, rates, seed, data, circuit, progress):
@@ -359,6 +445,7 @@ def _device_run(cfg, method, rates, seed, data, circuit, progress):
     reported epoch is the best on validation), pulses and booked energies per epoch."""
     import xbar.train as T
     from xbar.pulses import EnergyLedger
+
     kind, init, repeat = METHODS[method]
     rule = _rule(kind, rates, cfg)
     ledger = EnergyLedger()
@@ -368,20 +455,37 @@ def _device_run(cfg, method, rates, seed, data, circuit, progress):
     step_rule = Repeat(rule, repeat) if repeat > 1 else rule
     if reader is not None:
         step_rule = TrainingReads(step_rule, reader)
-    entry = {"seed": seed, "devices": int(2 * lay.pairs.g_plus.size), "val_history": [],
-             "test_history": [], "pulses_per_epoch": [], "update_energy_per_epoch": [],
-             "eval_energy_per_read": [], "potentiated_cells": 0}
+    entry = {
+        "seed": seed,
+        "devices": int(2 * lay.pairs.g_plus.size),
+        "val_history": [],
+        "test_history": [],
+        "pulses_per_epoch": [],
+        "update_energy_per_epoch": [],
+        "eval_energy_per_read": [],
+        "potentiated_cells": 0,
+    }
     seeds_ep = np.random.SeedSequence(seed).spawn(cfg.epochs)
     t0 = time.monotonic()
     for e in range(cfg.epochs):
         n0, e0 = ledger.count("write", phase="train"), ledger.total(phase="train")
-        T.fit(net, (data["Xtr"], data["ytr"]), rule=step_rule, epochs=1, random_state=seeds_ep[e],
-              batch_size=cfg.batch_size, ledger=ledger, train_eval_samples=0,
-              progress=progress.enabled and not cfg.quick and circuit)
+        T.fit(
+            net,
+            (data["Xtr"], data["ytr"]),
+            rule=step_rule,
+            epochs=1,
+            random_state=seeds_ep[e],
+            batch_size=cfg.batch_size,
+            ledger=ledger,
+            train_eval_samples=0,
+            progress=progress.enabled and not cfg.quick and circuit,
+        )
         entry["pulses_per_epoch"].append(ledger.count("write", phase="train") - n0)
         entry["update_energy_per_epoch"].append(ledger.total(phase="train") - e0)
         v0 = ledger.total(phase="eval")
-        entry["val_history"].append(T.evaluate(net, rule, data["Xval"], data["yval"], ledger=ledger))
+        entry["val_history"].append(
+            T.evaluate(net, rule, data["Xval"], data["yval"], ledger=ledger)
+        )
         entry["test_history"].append(T.evaluate(net, rule, data["Xte"], data["yte"], ledger=ledger))
         n_read = len(data["yval"]) + len(data["yte"])
         entry["eval_energy_per_read"].append((ledger.total(phase="eval") - v0) / n_read)
@@ -389,8 +493,9 @@ def _device_run(cfg, method, rates, seed, data, circuit, progress):
     entry["best_epoch"] = best + 1
     entry["test_accuracy"] = entry["test_history"][best]
     entry["potentiated_cells"] = int(np.sum(T.stacked_weights(lay) > w0 + 1e-12))
-    entry["lrs_fraction"] = float(np.mean(np.concatenate(
-        [lay.pairs.arrays[s].is_lrs.ravel() for s in "+-"])))
+    entry["lrs_fraction"] = float(
+        np.mean(np.concatenate([lay.pairs.arrays[s].is_lrs.ravel() for s in "+-"]))
+    )
     entry["dw_per_pulse"] = float(lay.dw_per_pulse)
     entry["wall_s"] = time.monotonic() - t0
     return entry
@@ -399,19 +504,32 @@ def _device_run(cfg, method, rates, seed, data, circuit, progress):
 def _tune(cfg, data, progress) -> dict:
     """Rates chosen on validation (ideal reads, seed 0, ``tune_n_train`` digits): the lr of
     device SGD first, then each LFM rate with that lr."""
-    sub = dict(data, Xtr=data["Xtr"][:cfg.tune_n_train], ytr=data["ytr"][:cfg.tune_n_train])
+    sub = dict(data, Xtr=data["Xtr"][: cfg.tune_n_train], ytr=data["ytr"][: cfg.tune_n_train])
     tcfg = replace(cfg, epochs=cfg.tune_epochs)
-    rates = {"lr": cfg.lr, "lfm_rate": cfg.lfm_rate, "lfm_published_rate": cfg.lfm_published_rate,
-             "lfm_alone_rate": cfg.lfm_alone_rate}
+    rates = {
+        "lr": cfg.lr,
+        "lfm_rate": cfg.lfm_rate,
+        "lfm_published_rate": cfg.lfm_published_rate,
+        "lfm_alone_rate": cfg.lfm_alone_rate,
+    }
     grid_log = []
-    order = (("lr", "device SGD", cfg.lr_grid),
-             ("lfm_published_rate", "device SGD + LFM published", cfg.lfm_grid),
-             ("lfm_rate", "device SGD + LFM reinforcing (xbar's earlier rule)", cfg.lfm_grid),
-             ("lfm_alone_rate", "device LFM published alone", cfg.lfm_grid))
+    order = (
+        ("lr", "device SGD", cfg.lr_grid),
+        ("lfm_published_rate", "device SGD + LFM published", cfg.lfm_grid),
+        ("lfm_rate", "device SGD + LFM reinforcing (xbar's earlier rule)", cfg.lfm_grid),
+        ("lfm_alone_rate", "device LFM published alone", cfg.lfm_grid),
+    )
     for key, method, grid in order:
         if rates[key] is not None:
-            grid_log.append({"rate": key, "method": method, "chosen": rates[key], "grid": {},
-                             "source": "fixed in the configuration"})
+            grid_log.append(
+                {
+                    "rate": key,
+                    "method": method,
+                    "chosen": rates[key],
+                    "grid": {},
+                    "source": "fixed in the configuration",
+                }
+            )
             continue
         scores = {}
         for v in grid:
@@ -420,17 +538,27 @@ def _tune(cfg, data, progress) -> dict:
             ent = _device_run(tcfg, method, r, 0, sub, circuit=False, progress=progress)
             scores[v] = max(ent["val_history"])
         rates[key] = max(scores, key=scores.get)
-        grid_log.append({"rate": key, "method": method, "chosen": rates[key],
-                         "grid": {str(k): v for k, v in scores.items()},
-                         "source": "best validation accuracy"})
-        progress(f"tuning {key}: " + ", ".join(f"{k} -> {100 * s:.1f} %" for k, s in scores.items())
-                 + f" (validation); chosen {rates[key]}")
+        grid_log.append(
+            {
+                "rate": key,
+                "method": method,
+                "chosen": rates[key],
+                "grid": {str(k): v for k, v in scores.items()},
+                "source": "best validation accuracy",
+            }
+        )
+        progress(
+            f"tuning {key}: "
+            + ", ".join(f"{k} -> {100 * s:.1f} %" for k, s in scores.items())
+            + f" (validation); chosen {rates[key]}"
+        )
     return {"rates": rates, "grid": grid_log}
 
 
 def _paired(a, b) -> dict:
     """Paired t-test of a − b over seeds (two-sided)."""
     from scipy import stats
+
     a, b = np.asarray(a, float), np.asarray(b, float)
     d = a - b
     if len(d) < 2 or np.all(d == d[0]):
@@ -443,11 +571,20 @@ def run(cfg: Study2Config, out, progress: Progress) -> dict:
     """Run study 2; returns every number of the report (plots written into ``out``)."""
     t0 = time.monotonic()
     data = _data(cfg)
-    progress(f"MNIST: {len(data['ytr'])} training / {len(data['yval'])} validation / "
-             f"{len(data['yte'])} test digits ({time.monotonic() - t0:.1f} s)")
-    res = {"config": asdict(cfg), "data": {"n_train": len(data["ytr"]), "n_val": len(data["yval"]),
-                                           "n_test": len(data["yte"])},
-           "runs": {}, "regimes": {}}
+    progress(
+        f"MNIST: {len(data['ytr'])} training / {len(data['yval'])} validation / "
+        f"{len(data['yte'])} test digits ({time.monotonic() - t0:.1f} s)"
+    )
+    res = {
+        "config": asdict(cfg),
+        "data": {
+            "n_train": len(data["ytr"]),
+            "n_val": len(data["yval"]),
+            "n_test": len(data["yte"]),
+        },
+        "runs": {},
+        "regimes": {},
+    }
     tuned = _tune(cfg, data, progress)
     rates = tuned["rates"]
     res["tuning"] = tuned
@@ -456,9 +593,11 @@ def run(cfg: Study2Config, out, progress: Progress) -> dict:
         for method in MAIN:
             ent = _device_run(cfg, method, rates, seed, data, circuit=True, progress=progress)
             res["runs"].setdefault(method, []).append(ent)
-            progress(f"study 2 seed {seed} {method}: test {ent['test_accuracy']:.3f} at epoch "
-                     f"{ent['best_epoch']} (validation {max(ent['val_history']):.3f}) "
-                     f"[{ent['wall_s']:.0f} s]")
+            progress(
+                f"study 2 seed {seed} {method}: test {ent['test_accuracy']:.3f} at epoch "
+                f"{ent['best_epoch']} (validation {max(ent['val_history']):.3f}) "
+                f"[{ent['wall_s']:.0f} s]"
+            )
     # regime search: ideal reads, a subset, every method
     for name in cfg.regimes:
         over = dict(REGIMES[name])
@@ -472,9 +611,13 @@ def run(cfg: Study2Config, out, progress: Progress) -> dict:
                 ent = _device_run(rcfg, method, rates, seed, sub, circuit=False, progress=progress)
                 reg["runs"].setdefault(method, []).append(ent)
         res["regimes"][name] = reg
-        progress(f"regime {name!r}: " + ", ".join(
-            f"{m} {100 * np.mean([r['test_accuracy'] for r in rs]):.1f} %"
-            for m, rs in reg["runs"].items()))
+        progress(
+            f"regime {name!r}: "
+            + ", ".join(
+                f"{m} {100 * np.mean([r['test_accuracy'] for r in rs]):.1f} %"
+                for m, rs in reg["runs"].items()
+            )
+        )
     res["verdicts"] = verdicts(res)
     _plots(res, out)
     return res
@@ -490,22 +633,31 @@ def verdicts(res) -> dict:
     out = {"controls": {}, "regimes": {}}
     for method, ctrl in CONTROL.items():
         if method in res["runs"] and ctrl in res["runs"]:
-            out["controls"][method] = dict(_paired(_acc(res["runs"], method),
-                                                   _acc(res["runs"], ctrl)), control=ctrl)
+            out["controls"][method] = dict(
+                _paired(_acc(res["runs"], method), _acc(res["runs"], ctrl)), control=ctrl
+            )
     found = []
     for name, reg in res["regimes"].items():
         runs = reg["runs"]
         ceiling = float(np.mean([r["ternary_test"] for r in runs["float SGD"]]))
         sgd = float(np.mean(_acc(runs, "device SGD")))
         comb = float(np.mean(_acc(runs, "device SGD + LFM published")))
-        test = _paired(_acc(runs, "device SGD + LFM published"),
-                       _acc(runs, "device SGD x2, bloomed init (budget control)"))
+        test = _paired(
+            _acc(runs, "device SGD + LFM published"),
+            _acc(runs, "device SGD x2, bloomed init (budget control)"),
+        )
         poor = 100 * (ceiling - sgd) > POOR_POINTS
         conv = 100 * (ceiling - comb) <= CONVERGED_POINTS
         better = test["diff"] > 0 and test["p"] == test["p"] and test["p"] < 0.05
-        out["regimes"][name] = {"ceiling": ceiling, "sgd": sgd, "sgd_lfm_published": comb,
-                                "sgd_poor": poor, "lfm_converges": conv,
-                                "beats_budget_control": better, "vs_control": test}
+        out["regimes"][name] = {
+            "ceiling": ceiling,
+            "sgd": sgd,
+            "sgd_lfm_published": comb,
+            "sgd_poor": poor,
+            "lfm_converges": conv,
+            "beats_budget_control": better,
+            "vs_control": test,
+        }
         if poor and conv and better:
             found.append(name)
     out["claim_regimes"] = found
@@ -526,19 +678,35 @@ def _plots(res, out):
 
     fig, ax = pyplot.subplots(figsize=(7.0, 4.0))
     regs = list(res["regimes"])
-    methods = ["device SGD", "device SGD x2, bloomed init (budget control)",
-               "device SGD + LFM published", "device SGD + LFM reinforcing (xbar's earlier rule)",
-               "device LFM published alone"]
+    methods = [
+        "device SGD",
+        "device SGD x2, bloomed init (budget control)",
+        "device SGD + LFM published",
+        "device SGD + LFM reinforcing (xbar's earlier rule)",
+        "device LFM published alone",
+    ]
     w = 0.8 / len(methods)
     for k, m in enumerate(methods):
         vals = [np.mean(_acc(res["regimes"][r]["runs"], m)) for r in regs]
         errs = [np.std(_acc(res["regimes"][r]["runs"], m)) for r in regs]
-        ax.bar(np.arange(len(regs)) + (k - len(methods) / 2 + 0.5) * w, vals, w, yerr=errs,
-               capsize=2, label=m)
+        ax.bar(
+            np.arange(len(regs)) + (k - len(methods) / 2 + 0.5) * w,
+            vals,
+            w,
+            yerr=errs,
+            capsize=2,
+            label=m,
+        )
     for i, r in enumerate(regs):
         c = np.mean([x["ternary_test"] for x in res["regimes"][r]["runs"]["float SGD"]])
-        ax.hlines(c, i - 0.4, i + 0.4, colors="k", linestyles="--",
-                  label="binary-pair ceiling" if i == 0 else None)
+        ax.hlines(
+            c,
+            i - 0.4,
+            i + 0.4,
+            colors="k",
+            linestyles="--",
+            label="binary-pair ceiling" if i == 0 else None,
+        )
     ax.set_xticks(range(len(regs)), regs, rotation=15, ha="right", fontsize=8)
     ax.set_ylim(0, 1)
     save_figure(fig, ax, out / "study2_regimes.png", "regime (ideal reads)", "test accuracy")
@@ -557,50 +725,94 @@ def report(res) -> str:
     rates = res["tuning"]["rates"]
     L = ["## Study 2: SGD and learning from mistakes on stochastic binary devices (MNIST)", ""]
     dev = runs["device SGD"][0]["devices"]
-    L.append(f"Data: MNIST, {d['n_train']} training / {d['n_val']} validation (held out of the "
-             f"training digits) / {d['n_test']} test digits, pixels scaled to [0, 1], chance 10 %. "
-             f"Model: softmax regression 784 -> 10 (+ bias row) on {dev} stochastic binary devices "
-             "(differential pairs), forward passes through the circuit. Rates and epochs are chosen "
-             "on the validation split; test accuracy is reported at each run's best validation "
-             "epoch.")
+    L.append(
+        f"Data: MNIST, {d['n_train']} training / {d['n_val']} validation (held out of the "
+        f"training digits) / {d['n_test']} test digits, pixels scaled to [0, 1], chance 10 %. "
+        f"Model: softmax regression 784 -> 10 (+ bias row) on {dev} stochastic binary devices "
+        "(differential pairs), forward passes through the circuit. Rates and epochs are chosen "
+        "on the validation split; test accuracy is reported at each run's best validation "
+        "epoch."
+    )
     L.append("")
     L.append("### Published claim")
     L.append("")
     found = ver["claim_regimes"]
-    L.append(f"- \"SGD alone does not train sufficiently; SGD + LFM converges to high accuracy\": "
-             f"**{ver['claim']}**"
-             + (f" in regime(s) {', '.join(found)}" if found else " in any regime searched")
-             + f" (criteria: device SGD more than {POOR_POINTS:g} points below the binary-pair "
-             f"ceiling, SGD + LFM published within {CONVERGED_POINTS:g} points of it, and better "
-             "than its same-budget control by a paired t-test over seeds, p < 0.05; table below).")
+    L.append(
+        f'- "SGD alone does not train sufficiently; SGD + LFM converges to high accuracy": '
+        f"**{ver['claim']}**"
+        + (f" in regime(s) {', '.join(found)}" if found else " in any regime searched")
+        + f" (criteria: device SGD more than {POOR_POINTS:g} points below the binary-pair "
+        f"ceiling, SGD + LFM published within {CONVERGED_POINTS:g} points of it, and better "
+        "than its same-budget control by a paired t-test over seeds, p < 0.05; table below)."
+    )
     for method, t in ver["controls"].items():
         sig = t["p"] == t["p"] and t["p"] < 0.05
-        verdict = ("gain reproduced" if sig and t["diff"] > 0 else
-                   "worse than control" if sig else "no significant difference")
-        L.append(f"- {method} vs {t['control']} (circuit reads, same update budget): "
-                 f"{_fmt_p(t)}: **{verdict}**.")
+        verdict = (
+            "gain reproduced"
+            if sig and t["diff"] > 0
+            else "worse than control"
+            if sig
+            else "no significant difference"
+        )
+        L.append(
+            f"- {method} vs {t['control']} (circuit reads, same update budget): "
+            f"{_fmt_p(t)}: **{verdict}**."
+        )
     L.append("")
     L.append("### Ceilings and test accuracy (circuit reads; mean ± std over seeds)")
     L.append("")
     fl = runs["float SGD"]
-    rows = [["float SGD (ceiling of the network)", "float", len(fl), pm([r["test_accuracy"] for r in fl]),
-             "-", "-"],
-            ["float SGD ternarised to {-w, 0, +w} (ceiling of a binary pair)", "float", len(fl),
-             pm([r["ternary_test"] for r in fl]), "-", "-"]]
+    rows = [
+        [
+            "float SGD (ceiling of the network)",
+            "float",
+            len(fl),
+            pm([r["test_accuracy"] for r in fl]),
+            "-",
+            "-",
+        ],
+        [
+            "float SGD ternarised to {-w, 0, +w} (ceiling of a binary pair)",
+            "float",
+            len(fl),
+            pm([r["ternary_test"] for r in fl]),
+            "-",
+            "-",
+        ],
+    ]
     for name in MAIN:
         rs = runs[name]
-        rows.append([name, "bloomed" if METHODS[name][1] == "bloom" else "all HRS", len(rs),
-                     pm([r["test_accuracy"] for r in rs]),
-                     " / ".join(str(r["best_epoch"]) for r in rs),
-                     f"{np.mean([np.mean(r['pulses_per_epoch']) for r in rs]):.3g}"])
-    L.append(table(["method", "initial state", "seeds", "test accuracy (%)", "epoch chosen on "
-                    "validation (per seed)", "switching pulses per epoch"], rows))
+        rows.append(
+            [
+                name,
+                "bloomed" if METHODS[name][1] == "bloom" else "all HRS",
+                len(rs),
+                pm([r["test_accuracy"] for r in rs]),
+                " / ".join(str(r["best_epoch"]) for r in rs),
+                f"{np.mean([np.mean(r['pulses_per_epoch']) for r in rs]):.3g}",
+            ]
+        )
+    L.append(
+        table(
+            [
+                "method",
+                "initial state",
+                "seeds",
+                "test accuracy (%)",
+                "epoch chosen on validation (per seed)",
+                "switching pulses per epoch",
+            ],
+            rows,
+        )
+    )
     L.append("")
     pot = {m: sum(r["potentiated_cells"] for r in runs[m]) for m in MAIN}
     reinf = pot["device SGD + LFM reinforcing (xbar's earlier rule)"]
-    L.append(f"No positive reinforcement: cells whose weight ended above its initial value after "
-             f"LFM published alone: {pot['device LFM published alone']} (all seeds); after SGD + "
-             f"LFM reinforcing: {reinf}.")
+    L.append(
+        f"No positive reinforcement: cells whose weight ended above its initial value after "
+        f"LFM published alone: {pot['device LFM published alone']} (all seeds); after SGD + "
+        f"LFM reinforcing: {reinf}."
+    )
     L.append("")
     L.append("![validation accuracy vs epoch](study2_accuracy.png)")
     L.append("")
@@ -610,21 +822,37 @@ def report(res) -> str:
     for name, reg in res["regimes"].items():
         v = ver["regimes"][name]
         rr = reg["runs"]
-        rows.append([name, ", ".join(f"{k}={x}" for k, x in reg["overrides"].items()) or "-",
-                     f"{100 * v['ceiling']:.1f}"]
-                    + [pm(_acc(rr, m)) for m in METHODS]
-                    + [_fmt_p(v["vs_control"]),
-                       "yes" if (v["sgd_poor"] and v["lfm_converges"] and v["beats_budget_control"])
-                       else "no"])
-    L.append(table(["regime", "overrides", "binary-pair ceiling (%)"] + list(METHODS)
-                   + ["SGD + LFM published − its control", "claim holds"], rows))
+        rows.append(
+            [
+                name,
+                ", ".join(f"{k}={x}" for k, x in reg["overrides"].items()) or "-",
+                f"{100 * v['ceiling']:.1f}",
+            ]
+            + [pm(_acc(rr, m)) for m in METHODS]
+            + [
+                _fmt_p(v["vs_control"]),
+                "yes"
+                if (v["sgd_poor"] and v["lfm_converges"] and v["beats_budget_control"])
+                else "no",
+            ]
+        )
+    L.append(
+        table(
+            ["regime", "overrides", "binary-pair ceiling (%)"]
+            + list(METHODS)
+            + ["SGD + LFM published − its control", "claim holds"],
+            rows,
+        )
+    )
     L.append("")
     n_reg = len(next(iter(res["regimes"].values()))["runs"]["device SGD"]) if res["regimes"] else 0
-    L.append(f"Each regime: the first {cfg['regime_n_train']} training digits (fewer where the "
-             "overrides say `regime_n_train`; validation and test splits as above), "
-             f"{cfg['regime_epochs']} epochs, {n_reg} seeds, "
-             "ideal reads of the device conductances (the circuit reads of the main runs are "
-             "affordable only at batch updates).")
+    L.append(
+        f"Each regime: the first {cfg['regime_n_train']} training digits (fewer where the "
+        "overrides say `regime_n_train`; validation and test splits as above), "
+        f"{cfg['regime_epochs']} epochs, {n_reg} seeds, "
+        "ideal reads of the device conductances (the circuit reads of the main runs are "
+        "affordable only at batch updates)."
+    )
     L.append("")
     L.append("![regimes](study2_regimes.png)")
     L.append("")
@@ -633,50 +861,82 @@ def report(res) -> str:
     rows = []
     for name in MAIN:
         rs = runs[name]
-        rows.append([name, fmt_energy(np.mean([np.mean(r["update_energy_per_epoch"]) for r in rs])),
-                     fmt_energy(np.mean([np.mean(r["eval_energy_per_read"]) for r in rs]))])
-    L.append(table(["method", "update pulses per epoch (booked, device I-V)",
-                    "one inference read (booked: array, DAC, TIA, ADC)"], rows))
+        rows.append(
+            [
+                name,
+                fmt_energy(np.mean([np.mean(r["update_energy_per_epoch"]) for r in rs])),
+                fmt_energy(np.mean([np.mean(r["eval_energy_per_read"]) for r in rs])),
+            ]
+        )
+    L.append(
+        table(
+            [
+                "method",
+                "update pulses per epoch (booked, device I-V)",
+                "one inference read (booked: array, DAC, TIA, ADC)",
+            ],
+            rows,
+        )
+    )
     L.append("")
-    L.append("Only booked energies are shown: the training forward passes run through the circuit "
-             "without energy booking (rebuilding each tile's driver admittance after every update "
-             "costs ~10x the transfer matrix), so training-read energy is not reported rather than "
-             "estimated; one training read costs what one inference read costs at the same "
-             "conductances.")
+    L.append(
+        "Only booked energies are shown: the training forward passes run through the circuit "
+        "without energy booking (rebuilding each tile's driver admittance after every update "
+        "costs ~10x the transfer matrix), so training-read energy is not reported rather than "
+        "estimated; one training read costs what one inference read costs at the same "
+        "conductances."
+    )
     L.append("")
     L.append("### Choices")
     L.append("")
-    rows = [[g["rate"], g["method"], g["chosen"], g["source"],
-             ", ".join(f"{k}: {100 * v:.1f} %" for k, v in g["grid"].items()) or "-"]
-            for g in res["tuning"]["grid"]]
+    rows = [
+        [
+            g["rate"],
+            g["method"],
+            g["chosen"],
+            g["source"],
+            ", ".join(f"{k}: {100 * v:.1f} %" for k, v in g["grid"].items()) or "-",
+        ]
+        for g in res["tuning"]["grid"]
+    ]
     L.append(table(["rate", "tuned on", "chosen", "how", "validation accuracy per value"], rows))
     L.append("")
-    L.append(f"- Rates (tuning runs: ideal reads, seed 0, {cfg['tune_n_train']} training digits, "
-             f"{cfg['tune_epochs']} epochs): SGD lr {rates['lr']}, LFM published "
-             f"{rates['lfm_published_rate']}, LFM reinforcing {rates['lfm_rate']}, LFM alone "
-             f"{rates['lfm_alone_rate']}; selective punishment factor {cfg['selective_factor']} "
-             f"(not tuned); active inputs above {cfg['active_threshold']}.")
-    L.append("- LFM published: blooming = every G+ fabricated in the LRS (w = +w_max on every "
-             "synapse); pruning = on each misclassified sample, the active inputs' synapses to "
-             "the wrong winner are depressed (RESET of G+, or SET of G- once G+ is in the HRS); "
-             "synapses that were active in a correct answer of that class are depressed with "
-             f"{cfg['selective_factor']} x the probability (selective punishment). Nothing is "
-             "ever potentiated by this term.")
-    L.append("- Budget control: the same SGD request handed to the pulse controller twice per "
-             "step (independent draws): as many pulse updates per step as SGD + LFM. Their "
-             "switching-pulse counts are in the table.")
-    L.append(f"- Updates every {cfg['batch_size']} samples (batch-mean request), {cfg['epochs']} "
-             "epochs; pulse mapping "
-             f"`{cfg['mapping']}` (cell (i, j) receives one pulse with probability "
-             "|Δw_ij| / Δw_pulse, Δw_pulse = w_max × mean |ΔG| of one pulse / window: stochastic "
-             "rounding calibrated to the switching statistics); "
-             f"SET {cfg['set_amplitude']} V, RESET {cfg['reset_amplitude']} V, "
-             f"{cfg['width'] * 1e9:.0f} ns (50 % switching for the median device).")
-    L.append(f"- Arrays at most {cfg['tile']} rows, {cfg['r_wire']} ohm per wire segment, "
-             f"{cfg['dac_bits']}-bit DAC, {cfg['adc_bits']}-bit ADC; `StochasticBinaryReRAM` "
-             f"with HRS {cfg['g_hrs'] * 1e6:g} µS / LRS {cfg['g_lrs'] * 1e6:g} µS medians (the "
-             "model's illustrative 10 / 200 µS scaled by 1/5: at 200 µS the IR drop of 128-row "
-             "tiles at 1 ohm made the read-out ~30 % wrong); the stochastic-binary model has no "
-             "fitted measured preset in `xbar.devices.presets` (its parameters are illustrative "
-             "HfO2 values).")
+    L.append(
+        f"- Rates (tuning runs: ideal reads, seed 0, {cfg['tune_n_train']} training digits, "
+        f"{cfg['tune_epochs']} epochs): SGD lr {rates['lr']}, LFM published "
+        f"{rates['lfm_published_rate']}, LFM reinforcing {rates['lfm_rate']}, LFM alone "
+        f"{rates['lfm_alone_rate']}; selective punishment factor {cfg['selective_factor']} "
+        f"(not tuned); active inputs above {cfg['active_threshold']}."
+    )
+    L.append(
+        "- LFM published: blooming = every G+ fabricated in the LRS (w = +w_max on every "
+        "synapse); pruning = on each misclassified sample, the active inputs' synapses to "
+        "the wrong winner are depressed (RESET of G+, or SET of G- once G+ is in the HRS); "
+        "synapses that were active in a correct answer of that class are depressed with "
+        f"{cfg['selective_factor']} x the probability (selective punishment). Nothing is "
+        "ever potentiated by this term."
+    )
+    L.append(
+        "- Budget control: the same SGD request handed to the pulse controller twice per "
+        "step (independent draws): as many pulse updates per step as SGD + LFM. Their "
+        "switching-pulse counts are in the table."
+    )
+    L.append(
+        f"- Updates every {cfg['batch_size']} samples (batch-mean request), {cfg['epochs']} "
+        "epochs; pulse mapping "
+        f"`{cfg['mapping']}` (cell (i, j) receives one pulse with probability "
+        "|Δw_ij| / Δw_pulse, Δw_pulse = w_max × mean |ΔG| of one pulse / window: stochastic "
+        "rounding calibrated to the switching statistics); "
+        f"SET {cfg['set_amplitude']} V, RESET {cfg['reset_amplitude']} V, "
+        f"{cfg['width'] * 1e9:.0f} ns (50 % switching for the median device)."
+    )
+    L.append(
+        f"- Arrays at most {cfg['tile']} rows, {cfg['r_wire']} ohm per wire segment, "
+        f"{cfg['dac_bits']}-bit DAC, {cfg['adc_bits']}-bit ADC; `StochasticBinaryReRAM` "
+        f"with HRS {cfg['g_hrs'] * 1e6:g} µS / LRS {cfg['g_lrs'] * 1e6:g} µS medians (the "
+        "model's illustrative 10 / 200 µS scaled by 1/5: at 200 µS the IR drop of 128-row "
+        "tiles at 1 ohm made the read-out ~30 % wrong); the stochastic-binary model has no "
+        "fitted measured preset in `xbar.devices.presets` (its parameters are illustrative "
+        "HfO2 values)."
+    )
     return "\n".join(L)

@@ -7,6 +7,7 @@ sinh cells (ngspice behavioural sources).  G ~ U[1e-6, 1e-4] S, 2.5 ohm segments
 terminals.  Exits 1 if any relative error (column currents, row currents, node voltages) exceeds
 1e-9.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,12 +39,13 @@ def main(argv=None) -> int:
         return 2
     rng = np.random.default_rng(2026)
     rows = []
-    for n in ([16] if args.quick else [16, 64]):
+    for n in [16] if args.quick else [16, 64]:
         for cells in ("linear", "sinh"):
             G = rng.uniform(1e-6, 1e-4, (n, n))
             iv = xbar.iv.Sinh(0.25) if cells == "sinh" else None
-            xb = xbar.Crossbar(G, r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0,
-                               iv=iv)
+            xb = xbar.Crossbar(
+                G, r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0, iv=iv
+            )
             for scheme in ("mvm", "half", "third", "floating"):
                 if scheme == "mvm":
                     rv, cv = rng.uniform(-1 if iv else 0, 1, n), np.zeros(n)
@@ -55,20 +57,33 @@ def main(argv=None) -> int:
                 t0 = time.perf_counter()
                 sol = xb.solve(rv, cv)
                 t_xbar = time.perf_counter() - t0
-                err = max(rel(sol.col_currents, ref.col_currents, ~np.isnan(cv)),
-                          rel(sol.row_currents, ref.row_currents, ~np.isnan(rv)),
-                          rel(sol.v_wordline, ref.v_wordline), rel(sol.v_bitline, ref.v_bitline))
+                err = max(
+                    rel(sol.col_currents, ref.col_currents, ~np.isnan(cv)),
+                    rel(sol.row_currents, ref.row_currents, ~np.isnan(rv)),
+                    rel(sol.v_wordline, ref.v_wordline),
+                    rel(sol.v_bitline, ref.v_bitline),
+                )
                 rows.append((n, cells, scheme, err, t_spice, t_xbar))
-                print(f"{n}x{n} {cells:6s} {scheme:8s} max rel error {err:.1e}  ngspice "
-                      f"{t_spice:.2f} s  xbar {t_xbar * 1e3:.1f} ms", flush=True)
+                print(
+                    f"{n}x{n} {cells:6s} {scheme:8s} max rel error {err:.1e}  ngspice "
+                    f"{t_spice:.2f} s  xbar {t_xbar * 1e3:.1f} ms",
+                    flush=True,
+                )
     args.out.mkdir(parents=True, exist_ok=True)
-    lines = ["# xbar vs ngspice", "", f"xbar {xbar.__version__}; bound {BOUND:g}; command: "
-             f"`python validation/spice/compare.py{' --quick' if args.quick else ''}`", "",
-             "| size | cells | bias | max relative error | ngspice (s) | xbar (ms) | speed-up |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "# xbar vs ngspice",
+        "",
+        f"xbar {xbar.__version__}; bound {BOUND:g}; command: "
+        f"`python validation/spice/compare.py{' --quick' if args.quick else ''}`",
+        "",
+        "| size | cells | bias | max relative error | ngspice (s) | xbar (ms) | speed-up |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for n, cells, scheme, err, ts, tx in rows:
-        lines.append(f"| {n}x{n} | {cells} | {scheme} | {err:.1e} | {ts:.2f} | {tx * 1e3:.1f} | "
-                     f"{ts / tx:.0f}x |")
+        lines.append(
+            f"| {n}x{n} | {cells} | {scheme} | {err:.1e} | {ts:.2f} | {tx * 1e3:.1f} | "
+            f"{ts / tx:.0f}x |"
+        )
     tmp = args.out / "report.md.tmp"
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(args.out / "report.md")

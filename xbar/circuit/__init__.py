@@ -1,4 +1,5 @@
 """Crossbar topology, bias schemes, fabrication faults and the circuit solvers."""
+
 from . import bias, faults
 from .crossbar import Crossbar
 from .device_crossbar import DeviceCrossbar

@@ -7,6 +7,7 @@ not a bound (the sum over an item's terminals is the bound).  Items that miss it
 an ``INFO`` code (``xbar.circuit.solution.INFO``) and are reported together after the whole batch
 is solved, by the caller's ``on_failure`` (:func:`report`, :func:`report_read`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,12 +17,21 @@ from ..exceptions import ON_FAILURE, ConvergenceError, handle_failure
 from .nodal import NodalNetwork
 from .solution import INFO, CircuitSolution
 
-__all__ = ["check_tolerances", "info_codes", "line_scale", "accuracy", "stiffness",
-           "failure_text", "report", "report_read"]
+__all__ = [
+    "check_tolerances",
+    "info_codes",
+    "line_scale",
+    "accuracy",
+    "stiffness",
+    "failure_text",
+    "report",
+    "report_read",
+]
 
 
-def check_tolerances(rtol: float, atol: float, maxiter: int | None,
-                     on_failure: str) -> tuple[float, float, int | None]:
+def check_tolerances(
+    rtol: float, atol: float, maxiter: int | None, on_failure: str
+) -> tuple[float, float, int | None]:
     """Validated ``(rtol, atol, maxiter)`` of a solve or read; ``on_failure`` checked.
 
     Parameters
@@ -71,8 +81,13 @@ def info_codes(status: np.ndarray, accurate: np.ndarray) -> np.ndarray:
     return np.where(accurate & newton_stop, 0, np.where((status == 0) & ~accurate, 3, status))
 
 
-def line_scale(gross: np.ndarray, current: np.ndarray, source: np.ndarray, g_term: np.ndarray,
-               g_near: np.ndarray) -> np.ndarray:
+def line_scale(
+    gross: np.ndarray,
+    current: np.ndarray,
+    source: np.ndarray,
+    g_term: np.ndarray,
+    g_near: np.ndarray,
+) -> np.ndarray:
     """Gross current of each line, A: Σ|I_cell| + |I_terminal| + g_terminal·|V_source|.
 
     Parameters
@@ -98,9 +113,16 @@ def line_scale(gross: np.ndarray, current: np.ndarray, source: np.ndarray, g_ter
     return gross + np.abs(current) + g * np.where(np.isnan(source), 0.0, np.abs(source))
 
 
-def accuracy(net: NodalNetwork, sol: CircuitSolution, row_err: np.ndarray, col_err: np.ndarray,
-             rv: np.ndarray, cv: np.ndarray, rtol: float,
-             atol: float) -> tuple[np.ndarray, np.ndarray]:
+def accuracy(
+    net: NodalNetwork,
+    sol: CircuitSolution,
+    row_err: np.ndarray,
+    col_err: np.ndarray,
+    rv: np.ndarray,
+    cv: np.ndarray,
+    rtol: float,
+    atol: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """(worst relative error estimate, accuracy met) per item, from terminal estimates.
 
     Parameters
@@ -126,20 +148,31 @@ def accuracy(net: NodalNetwork, sol: CircuitSolution, row_err: np.ndarray, col_e
         Whether every estimate is within ``rtol·S + atol``.
     """
     M, N = net.shape
-    rows = line_scale(np.abs(sol.cell_currents).sum(axis=2), sol.row_currents, rv,
-                      net.g_driver, net.gw[:, 0] if N > 1 else net.gc[:, 0])
-    cols = line_scale(np.abs(sol.cell_currents).sum(axis=1), sol.col_currents, cv,
-                      net.g_sense, net.gb[-1] if M > 1 else net.gc[0])
+    rows = line_scale(
+        np.abs(sol.cell_currents).sum(axis=2),
+        sol.row_currents,
+        rv,
+        net.g_driver,
+        net.gw[:, 0] if N > 1 else net.gc[:, 0],
+    )
+    cols = line_scale(
+        np.abs(sol.cell_currents).sum(axis=1),
+        sol.col_currents,
+        cv,
+        net.g_sense,
+        net.gb[-1] if M > 1 else net.gc[0],
+    )
     # A floating line carries no terminal current, and neither does a line whose every cell
     # is open or gated off (cut off from the array, whatever its source): nothing to resolve.
     conducting = net.gc > 0
     row_err = np.where(np.isnan(rv) | ~conducting.any(axis=1), 0.0, row_err)
     col_err = np.where(np.isnan(cv) | ~conducting.any(axis=0), 0.0, col_err)
-    ok = ((row_err <= rtol * rows + atol).all(axis=1)
-          & (col_err <= rtol * cols + atol).all(axis=1))
+    ok = (row_err <= rtol * rows + atol).all(axis=1) & (col_err <= rtol * cols + atol).all(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.maximum(np.where(row_err > 0, row_err / rows, 0.0).max(axis=1),
-                         np.where(col_err > 0, col_err / cols, 0.0).max(axis=1))
+        rel = np.maximum(
+            np.where(row_err > 0, row_err / rows, 0.0).max(axis=1),
+            np.where(col_err > 0, col_err / cols, 0.0).max(axis=1),
+        )
     return rel, np.asarray(ok)
 
 
@@ -158,15 +191,17 @@ def stiffness(net: NodalNetwork, rv: np.ndarray, cv: np.ndarray) -> float:
     float
         Largest finite conductance (S) times the largest |source voltage| (V), A.
     """
-    g = max(float(np.max(a[np.isfinite(a)], initial=0.0))
-            for a in (net.gc, net.gw, net.gb, net.g_driver, net.g_sense))
-    v = max(float(np.nanmax(np.abs(rv), initial=0.0)), float(np.nanmax(np.abs(cv),
-                                                                       initial=0.0)))
+    g = max(
+        float(np.max(a[np.isfinite(a)], initial=0.0))
+        for a in (net.gc, net.gw, net.gb, net.g_driver, net.g_sense)
+    )
+    v = max(float(np.nanmax(np.abs(rv), initial=0.0)), float(np.nanmax(np.abs(cv), initial=0.0)))
     return g * v
 
 
-def failure_text(items: list, rtol: float, atol: float, stiffness,
-                 residual: float | None = None) -> str:
+def failure_text(
+    items: list, rtol: float, atol: float, stiffness, residual: float | None = None
+) -> str:
     """Message for failed batch items.
 
     Parameters
@@ -189,21 +224,26 @@ def failure_text(items: list, rtol: float, atol: float, stiffness,
     """
     k, code, rel = items[0]
     res = "" if residual is None else f", KCL residual {residual:.3e} A"
-    text = (f"{len(items)} batch item(s) did not converge (first: item {k}, info={code}: "
-            f"{INFO[code]}; estimated relative error {rel:.2e} against rtol={rtol:g}, "
-            f"atol={atol:g} A{res})")
+    text = (
+        f"{len(items)} batch item(s) did not converge (first: item {k}, info={code}: "
+        f"{INFO[code]}; estimated relative error {rel:.2e} against rtol={rtol:g}, "
+        f"atol={atol:g} A{res})"
+    )
     if code == 3:
         scale = stiffness()
-        text += (f".  Conditioning: the stiffest element carries currents of up to "
-                 f"{scale:.3g} A (largest conductance × largest |source voltage|), whose "
-                 f"float64 rounding (eps = 2.2e-16) is {scale * 2.2e-16:.2e} A; weak lines "
-                 "cannot be resolved below it.  Check G for a unit slip (S, not ohm) and the "
-                 "wire/terminal resistances, or loosen rtol")
+        text += (
+            f".  Conditioning: the stiffest element carries currents of up to "
+            f"{scale:.3g} A (largest conductance × largest |source voltage|), whose "
+            f"float64 rounding (eps = 2.2e-16) is {scale * 2.2e-16:.2e} A; weak lines "
+            "cannot be resolved below it.  Check G for a unit slip (S, not ohm) and the "
+            "wire/terminal resistances, or loosen rtol"
+        )
     return text
 
 
-def report(sol: CircuitSolution, on_failure: str, rtol: float, atol: float, stiffness,
-           stacklevel: int = 5) -> None:
+def report(
+    sol: CircuitSolution, on_failure: str, rtol: float, atol: float, stiffness, stacklevel: int = 5
+) -> None:
     """Apply ``on_failure`` to a batched solution's failed items (after the whole batch).
 
     Parameters
@@ -227,14 +267,23 @@ def report(sol: CircuitSolution, on_failure: str, rtol: float, atol: float, stif
     items = [(int(k), int(info[k]), float(estimate[k])) for k in bad]
     text = failure_text(items, rtol, atol, stiffness, float(residual[bad[0]]))
     k = int(bad[0])
-    err = ConvergenceError(text, iterations=int(np.asarray(sol.iterations)[k]),
-                           residual=float(residual[k]))
-    err.solution = sol           # type: ignore[attr-defined]  # documented
+    err = ConvergenceError(
+        text, iterations=int(np.asarray(sol.iterations)[k]), residual=float(residual[k])
+    )
+    err.solution = sol  # type: ignore[attr-defined]  # documented
     handle_failure(on_failure, err, stacklevel=stacklevel)
 
 
-def report_read(items: list, on_failure: str, rtol: float, atol: float, stiffness,
-                out: np.ndarray, batched: bool, stacklevel: int = 5) -> None:
+def report_read(
+    items: list,
+    on_failure: str,
+    rtol: float,
+    atol: float,
+    stiffness,
+    out: np.ndarray,
+    batched: bool,
+    stacklevel: int = 5,
+) -> None:
     """Apply ``on_failure`` to failed read items (the column currents attached to the exception).
 
     Parameters
@@ -256,7 +305,8 @@ def report_read(items: list, on_failure: str, rtol: float, atol: float, stiffnes
     """
     if on_failure == "ignore":
         return
-    err = ConvergenceError(failure_text(items, rtol, atol, stiffness), iterations=-1,
-                           residual=float("nan"))
-    err.solution = out if batched else out[0]   # type: ignore[attr-defined]
+    err = ConvergenceError(
+        failure_text(items, rtol, atol, stiffness), iterations=-1, residual=float("nan")
+    )
+    err.solution = out if batched else out[0]  # type: ignore[attr-defined]
     handle_failure(on_failure, err, stacklevel=stacklevel)

@@ -3,6 +3,7 @@
 The solvers (``xbar.circuit.dispatch``) return node voltages; this module turns them into a
 :class:`~xbar.circuit.solution.CircuitSolution` (currents in A, power in W).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,10 +14,20 @@ from .solution import CircuitSolution, PowerBreakdown
 __all__ = ["assemble_solution", "col_currents", "unbatch"]
 
 
-def assemble_solution(net: NodalNetwork, G: np.ndarray, cell: str, w: np.ndarray,
-                      b: np.ndarray, rv: np.ndarray, cv: np.ndarray, iters: np.ndarray,
-                      resid: np.ndarray, method: str, newton_iters: np.ndarray,
-                      cells: tuple[np.ndarray, np.ndarray] | None = None) -> CircuitSolution:
+def assemble_solution(
+    net: NodalNetwork,
+    G: np.ndarray,
+    cell: str,
+    w: np.ndarray,
+    b: np.ndarray,
+    rv: np.ndarray,
+    cv: np.ndarray,
+    iters: np.ndarray,
+    resid: np.ndarray,
+    method: str,
+    newton_iters: np.ndarray,
+    cells: tuple[np.ndarray, np.ndarray] | None = None,
+) -> CircuitSolution:
     """Currents and power of a batch of solved node voltages.
 
     Parameters
@@ -52,12 +63,13 @@ def assemble_solution(net: NodalNetwork, G: np.ndarray, cell: str, w: np.ndarray
     if cells is None:
         i_cell = net.gc * drop
         with np.errstate(invalid="ignore", divide="ignore"):
-            v_cell = (np.where(net.gc > 0, i_cell / G, 0.0) if cell == "1T1R"
-                      else drop)
+            v_cell = np.where(net.gc > 0, i_cell / G, 0.0) if cell == "1T1R" else drop
     else:
         i_cell, v_cell = cells
-    rdrv = ~np.isnan(rv); cdrv = ~np.isnan(cv)
-    rv0 = np.where(rdrv, rv, 0.0); cv0 = np.where(cdrv, cv, 0.0)
+    rdrv = ~np.isnan(rv)
+    cdrv = ~np.isnan(cv)
+    rv0 = np.where(rdrv, rv, 0.0)
+    cv0 = np.where(cdrv, cv, 0.0)
     gd = np.where(np.isinf(net.g_driver), 0.0, net.g_driver)
     gs = np.where(np.isinf(net.g_sense), 0.0, net.g_sense)
     # Terminal currents: by KCL over the whole line (a word line connects only to its driver
@@ -73,8 +85,9 @@ def assemble_solution(net: NodalNetwork, G: np.ndarray, cell: str, w: np.ndarray
     i_col = col_currents(net, i_cell, b, cv)
     gw = np.where(np.isinf(net.gw), 0.0, net.gw)
     gb = np.where(np.isinf(net.gb), 0.0, net.gb)
-    p_wires = ((gw * np.diff(w, axis=2) ** 2).sum(axis=(1, 2))
-               + (gb * np.diff(b, axis=1) ** 2).sum(axis=(1, 2)))
+    p_wires = (gw * np.diff(w, axis=2) ** 2).sum(axis=(1, 2)) + (gb * np.diff(b, axis=1) ** 2).sum(
+        axis=(1, 2)
+    )
     power = PowerBreakdown(
         cells=(i_cell * v_cell).sum(axis=(1, 2)),
         access=(i_cell * (drop - v_cell)).sum(axis=(1, 2)),
@@ -83,12 +96,14 @@ def assemble_solution(net: NodalNetwork, G: np.ndarray, cell: str, w: np.ndarray
         sense=(np.where(cdrv, gs * (b[:, M - 1, :] - cv0) ** 2, 0.0)).sum(axis=1),
         supplied=(rv0 * i_row).sum(axis=1) - (cv0 * i_col).sum(axis=1),
     )
-    return CircuitSolution(w, b, rv, cv, i_cell, v_cell, i_row, i_col, power, iters, resid,
-                           method, newton_iters)
+    return CircuitSolution(
+        w, b, rv, cv, i_cell, v_cell, i_row, i_col, power, iters, resid, method, newton_iters
+    )
 
 
-def col_currents(net: NodalNetwork, i_cell: np.ndarray | None, b: np.ndarray,
-                 cv: np.ndarray) -> np.ndarray:
+def col_currents(
+    net: NodalNetwork, i_cell: np.ndarray | None, b: np.ndarray, cv: np.ndarray
+) -> np.ndarray:
     """Current out of each bit line into its terminal, A.
 
     Parameters
@@ -129,14 +144,27 @@ def unbatch(sol: CircuitSolution) -> CircuitSolution:
     -------
     CircuitSolution
     """
+
     def first(x):
         return x[0] if isinstance(x, np.ndarray) and x.ndim else x
+
     assert isinstance(sol.power, PowerBreakdown)
     return CircuitSolution(
-        first(sol.v_wordline), first(sol.v_bitline), first(sol.row_voltages),
-        first(sol.col_voltages), first(sol.cell_currents), first(sol.cell_voltages),
-        first(sol.row_currents), first(sol.col_currents), sol.power.item(0),
-        int(np.asarray(sol.iterations)[0]), float(np.asarray(sol.residual)[0]), sol.method,
-        int(np.asarray(sol.newton_iterations)[0]), first(sol.row_current_errors),
-        first(sol.col_current_errors), float(np.asarray(sol.error_estimate)[0]),
-        int(np.asarray(sol.info)[0]))
+        first(sol.v_wordline),
+        first(sol.v_bitline),
+        first(sol.row_voltages),
+        first(sol.col_voltages),
+        first(sol.cell_currents),
+        first(sol.cell_voltages),
+        first(sol.row_currents),
+        first(sol.col_currents),
+        sol.power.item(0),
+        int(np.asarray(sol.iterations)[0]),
+        float(np.asarray(sol.residual)[0]),
+        sol.method,
+        int(np.asarray(sol.newton_iterations)[0]),
+        first(sol.row_current_errors),
+        first(sol.col_current_errors),
+        float(np.asarray(sol.error_estimate)[0]),
+        int(np.asarray(sol.info)[0]),
+    )

@@ -16,6 +16,7 @@ grounded   0                    0
 With ideal wires a half-selected cell sees v/2 (half) or v/3 (third) and an unselected one 0 (half)
 or −v/3 (third); with wire resistance the solver gives the real values.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,16 @@ from .._deprecate import warn_renamed
 from .._validation import check_choice, check_scalar
 from ..exceptions import ConfigError
 
-__all__ = ["SCHEMES", "scheme_name", "select_lines", "scheme", "half", "third", "floating",
-           "grounded"]
+__all__ = [
+    "SCHEMES",
+    "scheme_name",
+    "select_lines",
+    "scheme",
+    "half",
+    "third",
+    "floating",
+    "grounded",
+]
 
 #: The bias schemes, by their canonical names.
 SCHEMES = ("half", "third", "floating", "grounded")
@@ -133,8 +142,12 @@ def scheme(name: str, M: int, N: int, rows, cols, v: float) -> tuple[np.ndarray,
     check_scalar(v, "v", unit="V")
     rsel = select_lines(M, rows, "rows")
     csel = select_lines(N, cols, "cols")
-    level_r, level_c = {"half": (v / 2, v / 2), "third": (v / 3, 2 * v / 3),
-                        "floating": (np.nan, np.nan), "grounded": (0.0, 0.0)}[name]
+    level_r, level_c = {
+        "half": (v / 2, v / 2),
+        "third": (v / 3, 2 * v / 3),
+        "floating": (np.nan, np.nan),
+        "grounded": (0.0, 0.0),
+    }[name]
     row_v = np.where(rsel, float(v), level_r)
     col_v = np.where(csel, 0.0, level_c)
     return row_v, col_v
@@ -156,11 +169,18 @@ def grounded(M: int, N: int, rows, cols, v: float) -> tuple[np.ndarray, np.ndarr
     return scheme("grounded", M, N, rows, cols, v)
 
 
-half.__doc__ = ("V/2 scheme: selected rows at v, selected columns at 0, every other line at v/2.\n"
-                + _PARAMETERS)
-third.__doc__ = ("V/3 scheme: selected rows at v, selected columns at 0, other rows v/3, other "
-                 "columns 2v/3.\n" + _PARAMETERS)
-floating.__doc__ = ("Selected rows at v, selected columns at 0, every other line left floating "
-                    "(NaN).\n" + _PARAMETERS)
-grounded.__doc__ = ("Selected rows at v, every other line (and the selected columns) at 0 V.\n"
-                    + _PARAMETERS)
+half.__doc__ = (
+    "V/2 scheme: selected rows at v, selected columns at 0, every other line at v/2.\n"
+    + _PARAMETERS
+)
+third.__doc__ = (
+    "V/3 scheme: selected rows at v, selected columns at 0, other rows v/3, other "
+    "columns 2v/3.\n" + _PARAMETERS
+)
+floating.__doc__ = (
+    "Selected rows at v, selected columns at 0, every other line left floating "
+    "(NaN).\n" + _PARAMETERS
+)
+grounded.__doc__ = (
+    "Selected rows at v, every other line (and the selected columns) at 0 V.\n" + _PARAMETERS
+)

@@ -12,6 +12,7 @@ solves.  The models here (seconds, calibrated on the 2-core development machine,
 * :func:`pcg_seconds` -- modelled time of batched unit-excitation PCG solves.
 * :func:`sweep_applies` -- whether the block sweep beats the unit solves for a map.
 """
+
 from __future__ import annotations
 
 from .. import _threads
@@ -99,5 +100,5 @@ def sweep_applies(net: NodalNetwork, admittance: bool = False) -> bool:
     front = transfer.front_nodes(M, N, admittance)
     sweep_s = transfer.sweep_seconds(M, N, admittance)
     solves = M if admittance else min(M, N)
-    memory = 8.0 * (4 * front ** 2 + 2 * M * N)
+    memory = 8.0 * (4 * front**2 + 2 * M * N)
     return sweep_s <= pcg_seconds(M, N, solves) and memory <= SWEEP_MEMORY_LIMIT

@@ -1,12 +1,12 @@
 """The crossbar array as a resistive circuit, and its solvers."""
+
 from __future__ import annotations
 
 import threading
 
 import numpy as np
 
-from .._validation import (as_float_array, check_choice, check_conductance_magnitude,
-                           check_positive)
+from .._validation import as_float_array, check_choice, check_conductance_magnitude, check_positive
 from ..exceptions import ConfigError
 from . import accuracy, dispatch, maps, newton
 from .dispatch import METHODS, READ_METHODS
@@ -14,7 +14,14 @@ from .nodal import NodalNetwork, terminal_pattern
 from .solution import CircuitSolution, PowerBreakdown
 
 CELLS = ("0T1R", "1T1R")
-__all__ = ["Crossbar", "CELLS", "METHODS", "READ_METHODS", "memristor_for_series", "series_conductance"]
+__all__ = [
+    "Crossbar",
+    "CELLS",
+    "METHODS",
+    "READ_METHODS",
+    "memristor_for_series",
+    "series_conductance",
+]
 
 
 def _resistance(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -33,7 +40,7 @@ def _resistance(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 def _conductance(r: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
-        return 1.0 / r          # r = 0 -> inf (ideal connection)
+        return 1.0 / r  # r = 0 -> inf (ideal connection)
 
 
 def series_conductance(G, r_access):
@@ -80,11 +87,12 @@ def memristor_for_series(g_cell, r_access):
     g_cell = np.asarray(g_cell, dtype=float)
     denom = 1.0 - g_cell * r_access
     if np.any(denom <= 0):
-        raise ConfigError("a 1T1R cell cannot conduct 1/r_access or more: wanted cell conductance "
-                          f"up to {float(np.max(g_cell)):.3g} S with r_access "
-                          f"{float(np.max(r_access)):.3g} ohm")
+        raise ConfigError(
+            "a 1T1R cell cannot conduct 1/r_access or more: wanted cell conductance "
+            f"up to {float(np.max(g_cell)):.3g} S with r_access "
+            f"{float(np.max(r_access)):.3g} ohm"
+        )
     return g_cell / denom
-
 
 
 def _gate_mask(select, M: int, N: int) -> np.ndarray:
@@ -105,8 +113,10 @@ def _gate_mask(select, M: int, N: int) -> np.ndarray:
             if raw.dtype.kind in "iuf":
                 flat = flat[~np.isin(flat, (0, 1))]
             bad = flat[0] if flat.size else None
-            raise ConfigError(f"select must be a boolean mask (True = gate on, or 0/1), got "
-                              f"dtype {raw.dtype} with value {bad!r}")
+            raise ConfigError(
+                f"select must be a boolean mask (True = gate on, or 0/1), got "
+                f"dtype {raw.dtype} with value {bad!r}"
+            )
     if sel.shape == (M,):
         sel = np.repeat(sel[:, None], N, axis=1)
     if sel.shape != (M, N):
@@ -158,10 +168,22 @@ class Crossbar:
     ``"auto"`` picks among them.
     """
 
-    def __init__(self, G, *, r_wordline=0.0, r_bitline=0.0, r_driver=0.0, r_sense=0.0,
-                 cell: str = "0T1R", r_access=None, select=None, iv=None):
-        if hasattr(G, "apply_pulses") or hasattr(G, "sample"):   # devices as the cells
+    def __init__(
+        self,
+        G,
+        *,
+        r_wordline=0.0,
+        r_bitline=0.0,
+        r_driver=0.0,
+        r_sense=0.0,
+        cell: str = "0T1R",
+        r_access=None,
+        select=None,
+        iv=None,
+    ):
+        if hasattr(G, "apply_pulses") or hasattr(G, "sample"):  # devices as the cells
             from .device_crossbar import adopt_devices
+
             G, iv = adopt_devices(self, G, iv)
         self._set_G(G)
         M, N = self.shape
@@ -172,7 +194,9 @@ class Crossbar:
         self.cell = check_choice(cell, "cell", CELLS)
         if cell == "1T1R":
             if r_access is None:
-                raise ConfigError("cell='1T1R' needs r_access (access transistor on-resistance, ohm)")
+                raise ConfigError(
+                    "cell='1T1R' needs r_access (access transistor on-resistance, ohm)"
+                )
             self.r_access = _resistance(r_access, "r_access", (M, N))
             self.select = _gate_mask(select, M, N)
         else:
@@ -182,17 +206,20 @@ class Crossbar:
             self.r_access = np.broadcast_to(np.float64(0.0), (M, N))
             self.select = np.broadcast_to(np.True_, (M, N))
         from .. import iv as ivmod
+
         if iv is not None and not isinstance(iv, ivmod.IVModel):
-            raise ConfigError(f"iv must be an xbar.iv model (Linear, Sinh, Asymmetric, Table), "
-                              f"got {type(iv).__name__}")
+            raise ConfigError(
+                f"iv must be an xbar.iv model (Linear, Sinh, Asymmetric, Table), "
+                f"got {type(iv).__name__}"
+            )
         self.iv = None if iv is None or iv.is_linear else iv
         self._fresh_state()
 
     def _fresh_state(self) -> None:
         """Empty caches and a new lock (construction, copies and unpickling)."""
-        self._cache: dict = {}       # depends on G: cleared by set_conductances
-        self._static: dict = {}      # does not: wire/terminal conductances, terminal patterns
-        self._version = 0            # bumped by every conductance write
+        self._cache: dict = {}  # depends on G: cleared by set_conductances
+        self._static: dict = {}  # does not: wire/terminal conductances, terminal patterns
+        self._version = 0  # bumped by every conductance write
         self._lock = threading.RLock()
 
     def _cached(self, key: str, build):
@@ -224,7 +251,7 @@ class Crossbar:
         for name in self._FROZEN:
             arr = getattr(self, name)
             if arr.flags.writeable:
-                arr = arr.copy()          # never freeze an array another object writes to
+                arr = arr.copy()  # never freeze an array another object writes to
                 arr.flags.writeable = False
                 setattr(self, name, arr)
         self._fresh_state()
@@ -237,12 +264,13 @@ class Crossbar:
     def cell_model(self) -> newton.CellModel:
         """The cells' I–V law with the access transistor and gates (nonlinear cells; cached
         until the conductances change), as the Newton solver evaluates it."""
-        return self._cached("cells", lambda: newton.CellModel(self.iv, self._G, self.r_access,
-                                                              self.select))
+        return self._cached(
+            "cells", lambda: newton.CellModel(self.iv, self._G, self.r_access, self.select)
+        )
 
     # ------------------------------------------------------------------ state
     def _set_G(self, G) -> None:
-        G = np.array(as_float_array(G, "G"))          # own copy: it is frozen below
+        G = np.array(as_float_array(G, "G"))  # own copy: it is frozen below
         if G.ndim != 2 or 0 in G.shape:
             raise ConfigError(f"G must be a non-empty 2-D (M, N) array, got shape {G.shape}")
         # G = 0 is an open (unformed or stuck-open) cell; a solve refuses only a set of lines
@@ -280,9 +308,11 @@ class Crossbar:
 
     def __repr__(self) -> str:
         M, N = self.shape
-        return (f"Crossbar({M}x{N}, cell={self.cell!r}, iv={self.iv!r}, G in [{self._G.min():.3g}, "
-                f"{self._G.max():.3g}] S, r_wordline~{self.r_wordline.mean() if self.r_wordline.size else 0:.3g} "
-                f"ohm, r_bitline~{self.r_bitline.mean() if self.r_bitline.size else 0:.3g} ohm)")
+        return (
+            f"Crossbar({M}x{N}, cell={self.cell!r}, iv={self.iv!r}, G in [{self._G.min():.3g}, "
+            f"{self._G.max():.3g}] S, r_wordline~{self.r_wordline.mean() if self.r_wordline.size else 0:.3g} "
+            f"ohm, r_bitline~{self.r_bitline.mean() if self.r_bitline.size else 0:.3g} ohm)"
+        )
 
     def network(self) -> NodalNetwork:
         """The network's conductances (S), with the access transistor and gates folded in."""
@@ -291,13 +321,14 @@ class Crossbar:
     def _build_network(self) -> NodalNetwork:
         G = self._G
         if self.cell == "0T1R":
-            gc = G                           # read-only; nothing in series, every cell on
+            gc = G  # read-only; nothing in series, every cell on
         else:
             gc = np.where(self.select, series_conductance(G, self.r_access), 0.0)
         if "wires" not in self._static:
             self._static["wires"] = tuple(
-                _conductance(r) for r in (self.r_wordline, self.r_bitline, self.r_driver,
-                                          self.r_sense))
+                _conductance(r)
+                for r in (self.r_wordline, self.r_bitline, self.r_driver, self.r_sense)
+            )
         return NodalNetwork(gc, *self._static["wires"])
 
     def terminal_pattern(self, row_driven: np.ndarray, col_driven: np.ndarray) -> tuple:
@@ -319,7 +350,7 @@ class Crossbar:
         key = (row_driven.tobytes(), col_driven.tobytes())
         cache = self._static.setdefault("patterns", {})
         if key not in cache:
-            if len(cache) >= 4 or 18 * row_driven.size * col_driven.size * len(cache) > 64 * 2 ** 20:
+            if len(cache) >= 4 or 18 * row_driven.size * col_driven.size * len(cache) > 64 * 2**20:
                 cache.clear()
             cache[key] = terminal_pattern(self.network(), row_driven, col_driven)
         return cache[key]
@@ -339,13 +370,22 @@ class Crossbar:
             rv = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(rv), (B, M)))
             cv = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(cv), (B, N)))
         except ValueError:
-            raise ConfigError(f"row_voltages {rv.shape} and col_voltages {cv.shape} have different "
-                              "batch sizes") from None
+            raise ConfigError(
+                f"row_voltages {rv.shape} and col_voltages {cv.shape} have different batch sizes"
+            ) from None
         return rv, cv, batched
 
-    def solve(self, row_voltages, col_voltages, *, method: str = "auto", rtol: float = 1e-6,
-              atol: float = 0.0, maxiter: int | None = None,
-              on_failure: str = "raise") -> CircuitSolution:
+    def solve(
+        self,
+        row_voltages,
+        col_voltages,
+        *,
+        method: str = "auto",
+        rtol: float = 1e-6,
+        atol: float = 0.0,
+        maxiter: int | None = None,
+        on_failure: str = "raise",
+    ) -> CircuitSolution:
         """Solve the network for the given terminal source voltages.
 
         Parameters
@@ -382,8 +422,17 @@ class Crossbar:
         check_choice(method, "method", METHODS)
         rtol, atol, maxiter = accuracy.check_tolerances(rtol, atol, maxiter, on_failure)
         rv, cv, batched = self._terminals(row_voltages, col_voltages)
-        return dispatch.solve(self, rv, cv, batched, method=method, rtol=rtol, atol=atol,
-                              maxiter=maxiter, on_failure=on_failure)
+        return dispatch.solve(
+            self,
+            rv,
+            cv,
+            batched,
+            method=method,
+            rtol=rtol,
+            atol=atol,
+            maxiter=maxiter,
+            on_failure=on_failure,
+        )
 
     def with_select(self, select) -> "Crossbar":
         """A copy of this 1T1R crossbar with another gate mask.
@@ -400,13 +449,31 @@ class Crossbar:
         """
         if self.cell != "1T1R":
             raise ConfigError("with_select applies to cell='1T1R' only")
-        return Crossbar(self._G, r_wordline=self.r_wordline, r_bitline=self.r_bitline,
-                        r_driver=self.r_driver, r_sense=self.r_sense, cell="1T1R",
-                        r_access=self.r_access, select=select, iv=self.iv)
+        return Crossbar(
+            self._G,
+            r_wordline=self.r_wordline,
+            r_bitline=self.r_bitline,
+            r_driver=self.r_driver,
+            r_sense=self.r_sense,
+            cell="1T1R",
+            r_access=self.r_access,
+            select=select,
+            iv=self.iv,
+        )
 
     # ------------------------------------------------------------------ writes
-    def apply_pulse(self, rows=None, cols=None, *, amplitude: float, width: float,
-                    polarity: int = 1, scheme: str = "half", substeps: int = 1, on_substep=None):
+    def apply_pulse(
+        self,
+        rows=None,
+        cols=None,
+        *,
+        amplitude: float,
+        width: float,
+        polarity: int = 1,
+        scheme: str = "half",
+        substeps: int = 1,
+        on_substep=None,
+    ):
         """Apply a write pulse to the cells ``rows`` x ``cols`` and report what it did.
 
         Parameters
@@ -440,9 +507,18 @@ class Crossbar:
         10 V, which are likelier unit slips than write pulses.
         """
         from .write import apply_pulse
-        return apply_pulse(self, rows, cols, amplitude=amplitude, width=width,
-                           polarity=polarity, scheme=scheme, substeps=substeps,
-                           on_substep=on_substep)
+
+        return apply_pulse(
+            self,
+            rows,
+            cols,
+            amplitude=amplitude,
+            width=width,
+            polarity=polarity,
+            scheme=scheme,
+            substeps=substeps,
+            on_substep=on_substep,
+        )
 
     def disturb_margins(self, amplitude: float, scheme: str = "half", cells="corners"):
         """Worst selected-cell voltage and worst disturb voltage of a write scheme, V.
@@ -461,6 +537,7 @@ class Crossbar:
         xbar.circuit.write.DisturbMargins
         """
         from .write import disturb_margins
+
         return disturb_margins(self, amplitude, scheme, cells)
 
     # ------------------------------------------------------------------ reads
@@ -471,8 +548,16 @@ class Crossbar:
             raise ConfigError(f"v must have shape ({M},) or (B, {M}), got {v.shape}")
         return np.atleast_2d(v), v.ndim == 2
 
-    def read(self, v, *, method: str = "auto", rtol: float = 1e-6, atol: float = 0.0,
-             maxiter: int | None = None, on_failure: str = "raise") -> np.ndarray:
+    def read(
+        self,
+        v,
+        *,
+        method: str = "auto",
+        rtol: float = 1e-6,
+        atol: float = 0.0,
+        maxiter: int | None = None,
+        on_failure: str = "raise",
+    ) -> np.ndarray:
         """Matrix-vector read: ``v`` (V) on the drivers, every bit line held at 0 V.
 
         Parameters
@@ -498,8 +583,16 @@ class Crossbar:
         check_choice(method, "method", READ_METHODS)
         rtol, atol, maxiter = accuracy.check_tolerances(rtol, atol, maxiter, on_failure)
         V, batched = self._read_inputs(v)
-        return dispatch.read(self, V, batched, method=method, rtol=rtol, atol=atol,
-                             maxiter=maxiter, on_failure=on_failure)
+        return dispatch.read(
+            self,
+            V,
+            batched,
+            method=method,
+            rtol=rtol,
+            atol=atol,
+            maxiter=maxiter,
+            on_failure=on_failure,
+        )
 
     def read_power(self, v, *, method: str = "auto") -> PowerBreakdown:
         """Power (W) dissipated during a read of ``v`` (V), by part, from the solved network.
@@ -569,7 +662,7 @@ class Crossbar:
         maps.check_map_fits(*self.shape, admittance=True)
         T, Y = maps.build_maps(self, method)
         with self._lock:
-            if self._version == version:     # built from the present G (see ``_cached``)
+            if self._version == version:  # built from the present G (see ``_cached``)
                 self._cache.setdefault("T", T)
                 Y = self._cache.setdefault("Y", Y)
         return Y

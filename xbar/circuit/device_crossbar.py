@@ -27,6 +27,7 @@ devices' state there: one O(M·N) comparison).
 >>> res = xb.apply_pulse(3, 5, amplitude=1.0, width=100e-9, polarity=-1)
 >>> xb.age(3600.0); I = xb.read(np.full(32, 0.1), noise=True, random_state=1)
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -55,6 +56,7 @@ def is_device_array(obj) -> bool:
         Whether ``obj`` is an ``xbar.devices`` device array.
     """
     from ..devices._common import _DeviceArrayBase
+
     return isinstance(obj, _DeviceArrayBase)
 
 
@@ -82,23 +84,32 @@ def adopt_devices(xb: Crossbar, devices, iv):
     """
     if not is_device_array(devices):
         if hasattr(devices, "sample"):
-            raise ConfigError(f"G is a device model ({type(devices).__name__}); a crossbar needs "
-                              "fabricated devices: Crossbar(model.sample((M, N), "
-                              "random_state=...), ...)")
-        raise ConfigError(f"G must be a conductance array (S) or an xbar.devices device array, "
-                          f"got {type(devices).__name__}")
+            raise ConfigError(
+                f"G is a device model ({type(devices).__name__}); a crossbar needs "
+                "fabricated devices: Crossbar(model.sample((M, N), "
+                "random_state=...), ...)"
+            )
+        raise ConfigError(
+            f"G must be a conductance array (S) or an xbar.devices device array, "
+            f"got {type(devices).__name__}"
+        )
     if len(devices.shape) != 2 or 0 in devices.shape:
-        raise ConfigError(f"G (devices) must be a non-empty 2-D (M, N) device array, got shape "
-                          f"{devices.shape}")
+        raise ConfigError(
+            f"G (devices) must be a non-empty 2-D (M, N) device array, got shape {devices.shape}"
+        )
     model_iv = devices.model.iv
     if iv is not None and iv != model_iv:
-        raise ConfigError(f"iv={iv!r} differs from the device model's I-V {model_iv!r}: a "
-                          "device-backed crossbar solves with its devices' I-V (build the model "
-                          "with another iv, e.g. dataclasses.replace(model, iv=...), to change it)")
+        raise ConfigError(
+            f"iv={iv!r} differs from the device model's I-V {model_iv!r}: a "
+            "device-backed crossbar solves with its devices' I-V (build the model "
+            "with another iv, e.g. dataclasses.replace(model, iv=...), to change it)"
+        )
     if not isinstance(xb, DeviceCrossbar):
         if type(xb) is not Crossbar:
-            raise ConfigError(f"{type(xb).__name__} cannot be built on device arrays; use "
-                              "xbar.circuit.DeviceCrossbar")
+            raise ConfigError(
+                f"{type(xb).__name__} cannot be built on device arrays; use "
+                "xbar.circuit.DeviceCrossbar"
+            )
         xb.__class__ = DeviceCrossbar
     assert isinstance(xb, DeviceCrossbar)
     xb.devices = devices
@@ -140,14 +151,36 @@ class DeviceCrossbar(Crossbar):
     devices: Any
     _following: bool
 
-    def __init__(self, G, *, r_wordline=0.0, r_bitline=0.0, r_driver=0.0, r_sense=0.0,
-                 cell: str = "0T1R", r_access=None, select=None, iv=None):
+    def __init__(
+        self,
+        G,
+        *,
+        r_wordline=0.0,
+        r_bitline=0.0,
+        r_driver=0.0,
+        r_sense=0.0,
+        cell: str = "0T1R",
+        r_access=None,
+        select=None,
+        iv=None,
+    ):
         if not (is_device_array(G) or hasattr(G, "sample")):
-            raise ConfigError(f"DeviceCrossbar needs fabricated devices as G (model.sample((M, N), "
-                              f"random_state=...)), got {type(G).__name__}; use xbar.Crossbar "
-                              "for a conductance array")
-        super().__init__(G, r_wordline=r_wordline, r_bitline=r_bitline, r_driver=r_driver,
-                         r_sense=r_sense, cell=cell, r_access=r_access, select=select, iv=iv)
+            raise ConfigError(
+                f"DeviceCrossbar needs fabricated devices as G (model.sample((M, N), "
+                f"random_state=...)), got {type(G).__name__}; use xbar.Crossbar "
+                "for a conductance array"
+            )
+        super().__init__(
+            G,
+            r_wordline=r_wordline,
+            r_bitline=r_bitline,
+            r_driver=r_driver,
+            r_sense=r_sense,
+            cell=cell,
+            r_access=r_access,
+            select=select,
+            iv=iv,
+        )
 
     # ------------------------------------------------------------------ state
     @property
@@ -203,9 +236,20 @@ class DeviceCrossbar(Crossbar):
         Crossbar.set_conductances(self, np.array(self.devices.G))
 
     # ------------------------------------------------------------------ writes
-    def apply_pulse(self, rows=None, cols=None, *, amplitude: float, width: float,
-                    polarity: int = 1, scheme: str = "half", substeps: int = 1,
-                    compliance=None, random_state=None, on_substep=None):
+    def apply_pulse(
+        self,
+        rows=None,
+        cols=None,
+        *,
+        amplitude: float,
+        width: float,
+        polarity: int = 1,
+        scheme: str = "half",
+        substeps: int = 1,
+        compliance=None,
+        random_state=None,
+        on_substep=None,
+    ):
         """A write pulse solved through the array; every cell switches by its own voltage.
 
         The network is solved with the devices' present state and I-V; each cell (selected,
@@ -242,8 +286,10 @@ class DeviceCrossbar(Crossbar):
             The solved operating point of the last sub-step and the pulse's energy (J).
         """
         if on_substep is not None:
-            raise ConfigError("on_substep is not accepted by a device-backed crossbar: the "
-                              "devices' model is the cells' response to the pulse")
+            raise ConfigError(
+                "on_substep is not accepted by a device-backed crossbar: the "
+                "devices' model is the cells' response to the pulse"
+            )
         rng = None if random_state is None else check_random_state(random_state)
         extra = {} if compliance is None else {"compliance": compliance}
 
@@ -255,14 +301,22 @@ class DeviceCrossbar(Crossbar):
         self.sync()
         self._following = True
         try:
-            return super().apply_pulse(rows, cols, amplitude=amplitude, width=width,
-                                       polarity=polarity, scheme=scheme, substeps=substeps,
-                                       on_substep=step)
+            return super().apply_pulse(
+                rows,
+                cols,
+                amplitude=amplitude,
+                width=width,
+                polarity=polarity,
+                scheme=scheme,
+                substeps=substeps,
+                on_substep=step,
+            )
         finally:
             self._following = False
 
-    def pulse_cells(self, amplitude, width, *, mask=None, compliance=None,
-                    random_state=None) -> np.ndarray:
+    def pulse_cells(
+        self, amplitude, width, *, mask=None, compliance=None, random_state=None
+    ) -> np.ndarray:
         """Pulses applied at the cells (each sees exactly ``amplitude``: per-cell write drivers,
         no IR drop or disturb); the crossbar follows.  Returns the change of G, S.
 
@@ -285,13 +339,15 @@ class DeviceCrossbar(Crossbar):
             Conductance change, S.
         """
         extra = {} if compliance is None else {"compliance": compliance}
-        dG = self.devices.apply_pulses(amplitude, width, mask=mask, random_state=random_state,
-                                       **extra)
+        dG = self.devices.apply_pulses(
+            amplitude, width, mask=mask, random_state=random_state, **extra
+        )
         self.sync()
         return np.asarray(dG)
 
-    def reset_cells(self, amplitude: float = 0.8, width: float = 100e-9, *, mask=None,
-                    random_state=None) -> np.ndarray:
+    def reset_cells(
+        self, amplitude: float = 0.8, width: float = 100e-9, *, mask=None, random_state=None
+    ) -> np.ndarray:
         """Reset-only pulses of ``amplitude`` V (> 0) for ``width`` s at the masked cells (the
         RESET polarity of the model is applied); the crossbar follows.  Returns the change of
         G, S (<= 0 for the analog model).
@@ -313,9 +369,11 @@ class DeviceCrossbar(Crossbar):
             Conductance change, S.
         """
         from .._validation import check_scalar
+
         check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
-        return self.pulse_cells(-self.model.set_polarity * float(amplitude), width, mask=mask,
-                                random_state=random_state)
+        return self.pulse_cells(
+            -self.model.set_polarity * float(amplitude), width, mask=mask, random_state=random_state
+        )
 
     def program_verify(self, G_target, **kwargs):
         """Program-and-verify of the devices to ``G_target`` (S); the crossbar follows.
@@ -338,8 +396,10 @@ class DeviceCrossbar(Crossbar):
             Per-cell pulses, verify reads, energies (J) and convergence flags.
         """
         if not hasattr(self.devices, "program_verify"):
-            raise ConfigError(f"{type(self.devices).__name__} has no program_verify (binary "
-                              "devices switch, they are not programmed to a level)")
+            raise ConfigError(
+                f"{type(self.devices).__name__} has no program_verify (binary "
+                "devices switch, they are not programmed to a level)"
+            )
         res = self.devices.program_verify(G_target, **kwargs)
         self.sync()
         return res
@@ -409,13 +469,22 @@ class DeviceCrossbar(Crossbar):
         kw = {}
         if self.cell == "1T1R":
             kw = dict(r_access=self.r_access, select=self.select)
-        return Crossbar(G, r_wordline=self.r_wordline, r_bitline=self.r_bitline,
-                        r_driver=self.r_driver, r_sense=self.r_sense, cell=self.cell,
-                        iv=self.iv, **kw)
+        return Crossbar(
+            G,
+            r_wordline=self.r_wordline,
+            r_bitline=self.r_bitline,
+            r_driver=self.r_driver,
+            r_sense=self.r_sense,
+            cell=self.cell,
+            iv=self.iv,
+            **kw,
+        )
 
     def __repr__(self) -> str:
         M, N = self.shape
         G = self.G
-        return (f"DeviceCrossbar({M}x{N}, model={type(self.model).__name__} "
-                f"({getattr(self.model, 'source', '')}), cell={self.cell!r}, iv={self.iv!r}, "
-                f"G in [{G.min():.3g}, {G.max():.3g}] S)")
+        return (
+            f"DeviceCrossbar({M}x{N}, model={type(self.model).__name__} "
+            f"({getattr(self.model, 'source', '')}), cell={self.cell!r}, iv={self.iv!r}, "
+            f"G in [{G.min():.3g}, {G.max():.3g}] S)"
+        )

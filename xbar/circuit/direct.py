@@ -3,6 +3,7 @@
 Used when wires have zero resistance (nodes are merged), when one factorisation serves many
 right-hand sides, and on request (``method="direct"``).  Exact to rounding.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,14 +50,17 @@ def assemble(net: NodalNetwork, prob: Problem):
     if M > 1:
         fin = ~np.isinf(net.gb)
         edge(lb[:-1, :][fin], lb[1:, :][fin], net.gb[fin])
-    diag = np.bincount(np.concatenate([lw.ravel(), lb.ravel()]),
-                       weights=np.concatenate([prob.dw_extra.ravel(), prob.db_extra.ravel()]),
-                       minlength=n)
+    diag = np.bincount(
+        np.concatenate([lw.ravel(), lb.ravel()]),
+        weights=np.concatenate([prob.dw_extra.ravel(), prob.db_extra.ravel()]),
+        minlength=n,
+    )
     rows.append(np.arange(n))
     cols.append(np.arange(n))
     vals.append(diag)
-    A = sparse.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                          shape=(n, n)).tocsc()
+    A = sparse.coo_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+    ).tocsc()
     labels = np.concatenate([lw.ravel(), lb.ravel()])
     fixed = np.zeros(n, dtype=bool)
     fixed[labels[np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0]] = True
@@ -91,7 +95,8 @@ def solve(net: NodalNetwork, prob: Problem) -> np.ndarray:
     A_ff = A[free][:, free].tocsc()
     rhs = F[free] - A[free][:, fixed] @ X[fixed]
     if A_ff.shape[0]:
-        lu = splu(A_ff, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                  options={"SymmetricMode": True})
+        lu = splu(
+            A_ff, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+        )
         X[free] = lu.solve(np.ascontiguousarray(rhs))
     return X[labels].T.copy()

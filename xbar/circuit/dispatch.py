@@ -7,6 +7,7 @@ wires, ``method="direct"``, or items PCG broke down on under ``"auto"``) and, fo
 by damped Newton from that linear solution.  Every batch item is judged on its own
 (``xbar.circuit.accuracy``); a failed item never stops the rest of the batch.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,8 +39,9 @@ def _num_threads(batch: int) -> int:
     return _threads.batch_threads(batch)
 
 
-def solve_nodes(xb, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | None,
-                scratch: bool = False):
+def solve_nodes(
+    xb, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | None, scratch: bool = False
+):
     """Node voltages for terminal voltages (B, M), (B, N), one NaN pattern at a time.
 
     Parameters
@@ -69,8 +71,10 @@ def solve_nodes(xb, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | 
     M, N = xb.shape
     check_connected(net, ~np.isnan(rv), ~np.isnan(cv))
     if method == "pcg" and net.ideal_wires:
-        raise ConfigError("method='pcg' needs every wire segment > 0 ohm; zero-resistance "
-                          "wires are solved with method='direct' (or 'auto')")
+        raise ConfigError(
+            "method='pcg' needs every wire segment > 0 ohm; zero-resistance "
+            "wires are solved with method='direct' (or 'auto')"
+        )
     use_direct = method == "direct" or (method == "auto" and net.ideal_wires)
     n_newton = 0
     if maxiter is None:
@@ -84,9 +88,13 @@ def solve_nodes(xb, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | 
         idx = np.flatnonzero(group == g)
         size = idx.size * 2 * M * N
         buffers = (_scratch.take(size), _scratch.take(size)) if scratch else None
-        prob = build_problem(net, rv[idx], cv[idx],
-                             xb.terminal_pattern(~np.isnan(rv[idx[0]]), ~np.isnan(cv[idx[0]])),
-                             buffers)
+        prob = build_problem(
+            net,
+            rv[idx],
+            cv[idx],
+            xb.terminal_pattern(~np.isnan(rv[idx[0]]), ~np.isnan(cv[idx[0]])),
+            buffers,
+        )
         errors = None
         if use_direct:
             X = direct.solve(net, prob)
@@ -95,20 +103,30 @@ def solve_nodes(xb, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | 
             used = "direct"
             if not xb.linear:
                 n_newton, iters, _, status = newton.solve(
-                    net, prob, xb.cell_model(), X, rtol=_NEWTON_RTOL, atol=0.0,
-                    maxiter=maxiter)
+                    net, prob, xb.cell_model(), X, rtol=_NEWTON_RTOL, atol=0.0, maxiter=maxiter
+                )
                 used = "newton-direct"
         else:
-            X = prob.x                   # the start; overwritten with the solution
-            fixed_idx = np.flatnonzero(np.concatenate([prob.fixed_w.ravel(),
-                                                       prob.fixed_b.ravel()]))
-            fixed_val = X[:, fixed_idx].copy()   # the sources, for a direct fallback
+            X = prob.x  # the start; overwritten with the solution
+            fixed_idx = np.flatnonzero(np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]))
+            fixed_val = X[:, fixed_idx].copy()  # the sources, for a direct fallback
             gw = net.gw if N > 1 else np.ones((M, 1))
             gb = net.gb if M > 1 else np.ones((1, N))
             status, iters, _, _, errors = _pcg.solve(
-                net.gc, np.ascontiguousarray(gw), np.ascontiguousarray(gb),
-                prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, prob.f, X,
-                _PCG_RTOL, 0.0, int(maxiter), _num_threads(idx.size))
+                net.gc,
+                np.ascontiguousarray(gw),
+                np.ascontiguousarray(gb),
+                prob.dw_extra,
+                prob.db_extra,
+                prob.fixed_w,
+                prob.fixed_b,
+                prob.f,
+                X,
+                _PCG_RTOL,
+                0.0,
+                int(maxiter),
+                _num_threads(idx.size),
+            )
             status = np.asarray(status, dtype=int)
             # A breakdown or a non-finite iterate (pivots lost to cancellation next to
             # stiff wires): the sparse direct solver takes those items under "auto".
@@ -117,16 +135,24 @@ def solve_nodes(xb, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | 
             if bad.any() and method == "auto":
                 x_bad = X[bad]
                 x_bad[:, fixed_idx] = fixed_val[bad]
-                sub = Problem(prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
-                              prob.f[bad], x_bad)
+                sub = Problem(
+                    prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, prob.f[bad], x_bad
+                )
                 X[bad] = direct.solve(net, sub)
                 status[bad] = np.where(np.isfinite(X[bad]).all(axis=1), 0, -1)
-                errors = None            # estimates are recomputed for the whole group
+                errors = None  # estimates are recomputed for the whole group
             used = "pcg"
             if not xb.linear:
                 n_newton, iters, _, st = newton.solve(
-                    net, prob, xb.cell_model(), X, rtol=_NEWTON_RTOL, atol=0.0,
-                    maxiter=maxiter, num_threads=_num_threads(idx.size))
+                    net,
+                    prob,
+                    xb.cell_model(),
+                    X,
+                    rtol=_NEWTON_RTOL,
+                    atol=0.0,
+                    maxiter=maxiter,
+                    num_threads=_num_threads(idx.size),
+                )
                 status = np.where(status == 0, st, status)
                 errors = None
                 used = "newton-pcg"
@@ -137,8 +163,18 @@ def solve_nodes(xb, rv: np.ndarray, cv: np.ndarray, method: str, maxiter: int | 
                 _scratch.give(buf)
 
 
-def solve(xb, rv: np.ndarray, cv: np.ndarray, batched: bool, *, method: str, rtol: float,
-          atol: float, maxiter: int | None, on_failure: str) -> CircuitSolution:
+def solve(
+    xb,
+    rv: np.ndarray,
+    cv: np.ndarray,
+    batched: bool,
+    *,
+    method: str,
+    rtol: float,
+    atol: float,
+    maxiter: int | None,
+    on_failure: str,
+) -> CircuitSolution:
     """The body of ``Crossbar.solve`` for validated terminal voltages (see there).
 
     Parameters
@@ -165,14 +201,20 @@ def solve(xb, rv: np.ndarray, cv: np.ndarray, batched: bool, *, method: str, rto
     B = rv.shape[0]
     M, N = xb.shape
     net = xb.network()
-    memory.check_fits(f"a solve of {B} item(s) on a {M}x{N} array",
-                      memory.solve_bytes(M, N, B, _num_threads(B), full=True,
-                                         direct=method == "direct" or net.ideal_wires),
-                      "solve fewer items at a time, or use read() for column currents")
-    w = np.empty((B, M, N)); b = np.empty((B, M, N))
-    iters = np.zeros(B, dtype=int); resid = np.zeros(B)
+    memory.check_fits(
+        f"a solve of {B} item(s) on a {M}x{N} array",
+        memory.solve_bytes(
+            M, N, B, _num_threads(B), full=True, direct=method == "direct" or net.ideal_wires
+        ),
+        "solve fewer items at a time, or use read() for column currents",
+    )
+    w = np.empty((B, M, N))
+    b = np.empty((B, M, N))
+    iters = np.zeros(B, dtype=int)
+    resid = np.zeros(B)
     status = np.zeros(B, dtype=int)
-    row_err = np.zeros((B, M)); col_err = np.zeros((B, N))
+    row_err = np.zeros((B, M))
+    col_err = np.zeros((B, N))
     used = set()
     newton_iters = np.zeros(B, dtype=int)
     # Nonlinear cells: their currents and memristor voltages, evaluated once per solve (for
@@ -184,21 +226,31 @@ def solve(xb, rv: np.ndarray, cv: np.ndarray, batched: bool, *, method: str, rto
         if cells is not None:
             i_cell, g_cell, cells[1][idx] = xb.cell_model().evaluate(wg - bg)
             cells[0][idx] = i_cell
-        row_err[idx], col_err[idx], resid[idx] = current_errors(net, prob, wg, bg, i_cell,
-                                                                g_cell)
+        row_err[idx], col_err[idx], resid[idx] = current_errors(net, prob, wg, bg, i_cell, g_cell)
         used.add(how)
-    sol = assembly.assemble_solution(net, xb.G, xb.cell, w, b, rv, cv, iters, resid,
-                                     used.pop(), newton_iters, cells)
+    sol = assembly.assemble_solution(
+        net, xb.G, xb.cell, w, b, rv, cv, iters, resid, used.pop(), newton_iters, cells
+    )
     rel, ok = accuracy.accuracy(net, sol, row_err, col_err, rv, cv, rtol, atol)
     info = accuracy.info_codes(status, ok)
-    sol = dataclasses.replace(sol, row_current_errors=row_err, col_current_errors=col_err,
-                              error_estimate=rel, info=info)
+    sol = dataclasses.replace(
+        sol, row_current_errors=row_err, col_current_errors=col_err, error_estimate=rel, info=info
+    )
     accuracy.report(sol, on_failure, rtol, atol, lambda: accuracy.stiffness(net, rv, cv))
     return sol if batched else assembly.unbatch(sol)
 
 
-def read(xb, V: np.ndarray, batched: bool, *, method: str, rtol: float, atol: float,
-         maxiter: int | None, on_failure: str) -> np.ndarray:
+def read(
+    xb,
+    V: np.ndarray,
+    batched: bool,
+    *,
+    method: str,
+    rtol: float,
+    atol: float,
+    maxiter: int | None,
+    on_failure: str,
+) -> np.ndarray:
     """The body of ``Crossbar.read`` for validated inputs (see there).
 
     Parameters
@@ -221,8 +273,9 @@ def read(xb, V: np.ndarray, batched: bool, *, method: str, rtol: float, atol: fl
         Column currents into the sense terminals, A.
     """
     if method == "transfer" and not xb.linear:
-        raise ConfigError("method='transfer' needs linear cells (the read map of nonlinear "
-                          "cells is not a matrix)")
+        raise ConfigError(
+            "method='transfer' needs linear cells (the read map of nonlinear cells is not a matrix)"
+        )
     if method == "auto" and xb.linear:
         big = V.shape[0] >= cost.transfer_break_even(*xb.shape)
         method = "transfer" if (xb.has_transfer_matrix() or big) else "auto"
@@ -241,14 +294,18 @@ def read(xb, V: np.ndarray, batched: bool, *, method: str, rtol: float, atol: fl
     chunk = max(threads, int(_READ_CHUNK_BYTES // (32 * M * N)))
     memory.check_fits(
         f"a read of {B} input(s) on a {M}x{N} array",
-        memory.solve_bytes(M, N, min(B, chunk), threads, full=False,
-                           direct=method == "direct" or net.ideal_wires) + 8.0 * B * N,
-        "read fewer inputs at a time")
+        memory.solve_bytes(
+            M, N, min(B, chunk), threads, full=False, direct=method == "direct" or net.ideal_wires
+        )
+        + 8.0 * B * N,
+        "read fewer inputs at a time",
+    )
     failed = []
     for s0 in range(0, B, chunk):
-        Vc, Cc = V[s0:s0 + chunk], C[s0:s0 + chunk]
+        Vc, Cc = V[s0 : s0 + chunk], C[s0 : s0 + chunk]
         for idx, prob, w, b, _, _, _, status, errors in solve_nodes(
-                xb, Vc, Cc, method, maxiter, scratch=True):
+            xb, Vc, Cc, method, maxiter, scratch=True
+        ):
             # Cell currents only where a bit line meets its source without a resistor.
             i_cell = g_cell = None
             if not xb.linear:
@@ -258,7 +315,7 @@ def read(xb, V: np.ndarray, batched: bool, *, method: str, rtol: float, atol: fl
             res = assembly.col_currents(net, i_cell, b, Cc[idx])
             out[s0 + idx] = res
             if errors is None:
-                assert i_cell is not None             # set above whenever errors is None
+                assert i_cell is not None  # set above whenever errors is None
                 err = current_errors(net, prob, w, b, i_cell, g_cell)[1]
                 gross = np.abs(i_cell).sum(axis=1)
             else:
@@ -270,8 +327,9 @@ def read(xb, V: np.ndarray, batched: bool, *, method: str, rtol: float, atol: fl
                     rel = np.max(np.where(err[k] > 0, err[k] / gross[k], 0.0))
                 failed.append((int(s0 + idx[k]), int(status[k]), float(rel)))
     if failed:
-        accuracy.report_read(failed, on_failure, rtol, atol,
-                             lambda: accuracy.stiffness(net, V, C), out, batched)
+        accuracy.report_read(
+            failed, on_failure, rtol, atol, lambda: accuracy.stiffness(net, V, C), out, batched
+        )
     return out if batched else out[0]
 
 
@@ -300,8 +358,10 @@ def map_solve(xb, rv: np.ndarray, cv: np.ndarray, method: str) -> CircuitSolutio
     bad = np.flatnonzero((info != 0) & (info != 3))
     if bad.size:
         k = int(bad[0])
-        raise ConvergenceError(f"unit-excitation solve {k} of the map did not converge: "
-                               f"info={int(info[k])} ({INFO[int(info[k])]})",
-                               iterations=int(np.asarray(sol.iterations)[k]),
-                               residual=float(np.asarray(sol.residual)[k]))
+        raise ConvergenceError(
+            f"unit-excitation solve {k} of the map did not converge: "
+            f"info={int(info[k])} ({INFO[int(info[k])]})",
+            iterations=int(np.asarray(sol.iterations)[k]),
+            residual=float(np.asarray(sol.residual)[k]),
+        )
     return sol

@@ -21,6 +21,7 @@ thread pool (the kernel releases the GIL).  Every read agrees with the exact map
 relative at the default ``rtol`` (2e-11 on stress cases; tested at 1e-9 against the maps, the dense nodal solve and
 ``Crossbar.solve``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -36,13 +37,19 @@ from ..exceptions import ConfigError, ConvergenceError
 from . import transfer
 from .nodal import NodalNetwork as Network
 
-__all__ = ["supported", "read_currents", "read_many", "read_seconds", "maps_pay_off",
-           "default_threads"]
+__all__ = [
+    "supported",
+    "read_currents",
+    "read_many",
+    "read_seconds",
+    "maps_pay_off",
+    "default_threads",
+]
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_SIZE = 0
-_BLOCK = 8          # right-hand sides per kernel block (see ``_reads.read``)
-_JOB_READS = 32     # reads per thread-pool job at most (a tile's batch is split beyond that)
+_BLOCK = 8  # right-hand sides per kernel block (see ``_reads.read``)
+_JOB_READS = 32  # reads per thread-pool job at most (a tile's batch is split beyond that)
 
 
 def supported(net: Network) -> bool:
@@ -85,8 +92,10 @@ def _kernel_args(net: Network) -> tuple:
     M, N = net.shape
     gw = net.gw if N > 1 else np.ones((M, 1))
     gb = net.gb if M > 1 else np.ones((1, N))
-    return tuple(np.ascontiguousarray(a, dtype=np.float64)
-                 for a in (net.gc, gw, gb, net.g_driver, net.g_sense))
+    return tuple(
+        np.ascontiguousarray(a, dtype=np.float64)
+        for a in (net.gc, gw, gb, net.g_driver, net.g_sense)
+    )
 
 
 def _solve(args, V, rtol, maxiter):
@@ -94,11 +103,17 @@ def _solve(args, V, rtol, maxiter):
     bad = np.flatnonzero(status != 0)
     if bad.size:
         k = int(bad[0])
-        why = ("iteration limit reached" if status[k] == 1 else
-               "breakdown: the Schur complement is not positive definite")
-        raise ConvergenceError(f"exact read of batch item {k} did not converge: {why} after "
-                               f"{int(iters[k])} iterations (rtol={rtol})",
-                               iterations=int(iters[k]), residual=float("nan"))
+        why = (
+            "iteration limit reached"
+            if status[k] == 1
+            else "breakdown: the Schur complement is not positive definite"
+        )
+        raise ConvergenceError(
+            f"exact read of batch item {k} did not converge: {why} after "
+            f"{int(iters[k])} iterations (rtol={rtol})",
+            iterations=int(iters[k]),
+            residual=float("nan"),
+        )
     return icol, irow, iters
 
 
@@ -106,8 +121,10 @@ def _check(net: Network, V, rtol, maxiter) -> np.ndarray:
     check_scalar(rtol, "rtol", low=0.0, low_open=True, high=1.0)
     check_scalar(maxiter, "maxiter", low=1, integer=True)
     if not supported(net):
-        raise ConfigError("the exact read kernel needs finite, non-zero driver and sense "
-                          "resistances and wires with resistance > 0")
+        raise ConfigError(
+            "the exact read kernel needs finite, non-zero driver and sense "
+            "resistances and wires with resistance > 0"
+        )
     M = net.shape[0]
     V = np.ascontiguousarray(V, dtype=np.float64)
     if V.ndim != 2 or V.shape[1] != M:
@@ -118,8 +135,14 @@ def _check(net: Network, V, rtol, maxiter) -> np.ndarray:
 
 
 @renamed_kwarg(workers="n_threads")
-def read_currents(net: Network, V: np.ndarray, *, rtol: float = 1e-11, maxiter: int = 200,
-                  n_threads: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
+def read_currents(
+    net: Network,
+    V: np.ndarray,
+    *,
+    rtol: float = 1e-11,
+    maxiter: int = 200,
+    n_threads: int | None = 1,
+) -> tuple[np.ndarray, np.ndarray]:
     """Column and row currents (A) of the reads ``V`` (B, M) (V; bit lines at 0 V).
 
     Parameters
@@ -148,14 +171,21 @@ def read_currents(net: Network, V: np.ndarray, *, rtol: float = 1e-11, maxiter: 
     I_row : (B, M) ndarray
         Currents out of the drivers, A (``V @ Y``).
     """
-    icol, irow, _ = read_many([net], [V], rtol=rtol, maxiter=maxiter, n_threads=n_threads,
-                              split=True)[0]
+    icol, irow, _ = read_many(
+        [net], [V], rtol=rtol, maxiter=maxiter, n_threads=n_threads, split=True
+    )[0]
     return icol, irow
 
 
-def read_many(nets: Sequence[Network], Vs: Sequence[np.ndarray], *, rtol: float = 1e-11,
-              maxiter: int = 200, n_threads: int | None = None,
-              split: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def read_many(
+    nets: Sequence[Network],
+    Vs: Sequence[np.ndarray],
+    *,
+    rtol: float = 1e-11,
+    maxiter: int = 200,
+    n_threads: int | None = None,
+    split: bool = False,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Exact reads of several networks (e.g. a layer's tiles), their batches on a thread pool.
 
     Each network's batch becomes one job (cut into jobs of at most 32 reads, or into one job per
@@ -184,11 +214,14 @@ def read_many(nets: Sequence[Network], Vs: Sequence[np.ndarray], *, rtol: float 
     """
     if len(nets) != len(Vs):
         raise ConfigError(f"nets and Vs must have the same length, got {len(nets)} and {len(Vs)}")
-    n = default_threads() if n_threads is None else int(check_scalar(n_threads, "n_threads",
-                                                                     low=1, integer=True))
+    n = (
+        default_threads()
+        if n_threads is None
+        else int(check_scalar(n_threads, "n_threads", low=1, integer=True))
+    )
     Vs = [_check(net, V, rtol, maxiter) for net, V in zip(nets, Vs)]
     args = [_kernel_args(net) for net in nets]
-    jobs = []                                    # (cost, network index, first, stop)
+    jobs = []  # (cost, network index, first, stop)
     for k, (net, V) in enumerate(zip(nets, Vs)):
         B = V.shape[0]
         parts = -(-B // _JOB_READS)
@@ -198,7 +231,7 @@ def read_many(nets: Sequence[Network], Vs: Sequence[np.ndarray], *, rtol: float 
         cells = net.shape[0] * net.shape[1]
         jobs += [(cells * (b - a), k, a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
     jobs.sort(key=lambda j: -j[0])
-    run = lambda j: _solve(args[j[1]], Vs[j[1]][j[2]:j[3]], float(rtol), int(maxiter))  # noqa: E731
+    run = lambda j: _solve(args[j[1]], Vs[j[1]][j[2] : j[3]], float(rtol), int(maxiter))  # noqa: E731
     if n <= 1 or len(jobs) <= 1:
         res = [run(j) for j in jobs]
     else:
@@ -213,9 +246,13 @@ def read_many(nets: Sequence[Network], Vs: Sequence[np.ndarray], *, rtol: float 
         elif len(mine) == 1:
             out.append(mine[0][1])
         else:
-            out.append((np.concatenate([r[0] for _, r in mine]),
-                        np.concatenate([r[1] for _, r in mine]),
-                        np.concatenate([r[2] for _, r in mine])))
+            out.append(
+                (
+                    np.concatenate([r[0] for _, r in mine]),
+                    np.concatenate([r[1] for _, r in mine]),
+                    np.concatenate([r[2] for _, r in mine]),
+                )
+            )
     return out
 
 

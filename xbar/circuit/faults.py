@@ -14,6 +14,7 @@ aihwkit's and CrossSim's fault options; measured SA0/SA1 rates are of order 1-10
 Writes to a stuck cell must not change it: keep ``mask`` and reapply :func:`apply_faults` after
 every programming step.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,11 +27,22 @@ HEALTHY = 0
 STUCK_ON = 1
 STUCK_OFF = 2
 STUCK_OPEN = 3
-FAULT_NAMES = {HEALTHY: "healthy", STUCK_ON: "stuck-on", STUCK_OFF: "stuck-off",
-               STUCK_OPEN: "stuck-open"}
+FAULT_NAMES = {
+    HEALTHY: "healthy",
+    STUCK_ON: "stuck-on",
+    STUCK_OFF: "stuck-off",
+    STUCK_OPEN: "stuck-open",
+}
 
-__all__ = ["sample_faults", "apply_faults", "HEALTHY", "STUCK_ON", "STUCK_OFF", "STUCK_OPEN",
-           "FAULT_NAMES"]
+__all__ = [
+    "sample_faults",
+    "apply_faults",
+    "HEALTHY",
+    "STUCK_ON",
+    "STUCK_OFF",
+    "STUCK_OPEN",
+    "FAULT_NAMES",
+]
 
 
 def _level(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -38,15 +50,23 @@ def _level(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
     try:
         arr = np.broadcast_to(arr, shape)
     except ValueError:
-        raise ConfigError(f"{name} must be a scalar or broadcast to G's shape {shape}, got "
-                          f"{arr.shape}") from None
+        raise ConfigError(
+            f"{name} must be a scalar or broadcast to G's shape {shape}, got {arr.shape}"
+        ) from None
     check_positive(arr, name, unit="S")
     return arr
 
 
-def sample_faults(G, *, p_stuck_on: float = 0.0, p_stuck_off: float = 0.0,
-                  p_open: float = 0.0, g_on=None, g_off=None,
-                  random_state=None) -> tuple[np.ndarray, np.ndarray]:
+def sample_faults(
+    G,
+    *,
+    p_stuck_on: float = 0.0,
+    p_stuck_off: float = 0.0,
+    p_open: float = 0.0,
+    g_on=None,
+    g_off=None,
+    random_state=None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Sample fabrication faults and return the faulted conductances and the fault mask.
 
     Parameters
@@ -82,8 +102,10 @@ def sample_faults(G, *, p_stuck_on: float = 0.0, p_stuck_off: float = 0.0,
     for p, name in ((p_stuck_on, "p_stuck_on"), (p_stuck_off, "p_stuck_off"), (p_open, "p_open")):
         probs.append(float(check_scalar(p, name, low=0.0, high=1.0)))
     if sum(probs) > 1.0 + 1e-12:
-        raise ConfigError(f"p_stuck_on + p_stuck_off + p_open must be <= 1, got {sum(probs)!r} "
-                          f"({probs[0]!r} + {probs[1]!r} + {probs[2]!r})")
+        raise ConfigError(
+            f"p_stuck_on + p_stuck_off + p_open must be <= 1, got {sum(probs)!r} "
+            f"({probs[0]!r} + {probs[1]!r} + {probs[2]!r})"
+        )
     for p, g, name in ((probs[0], g_on, "g_on"), (probs[1], g_off, "g_off")):
         if p > 0 and g is None:
             raise ConfigError(f"{name} (S) is required when its fault probability is > 0")
@@ -91,9 +113,11 @@ def sample_faults(G, *, p_stuck_on: float = 0.0, p_stuck_off: float = 0.0,
     u = rng.random(G.shape)
     edges = np.cumsum(probs)
     # u < p_on: stuck-on; then stuck-off; then open; else healthy.
-    mask = np.where(u < edges[0], STUCK_ON,
-                    np.where(u < edges[1], STUCK_OFF,
-                             np.where(u < edges[2], STUCK_OPEN, HEALTHY))).astype(np.int8)
+    mask = np.where(
+        u < edges[0],
+        STUCK_ON,
+        np.where(u < edges[1], STUCK_OFF, np.where(u < edges[2], STUCK_OPEN, HEALTHY)),
+    ).astype(np.int8)
     return apply_faults(G, mask, g_on=g_on, g_off=g_off), mask
 
 
@@ -126,19 +150,24 @@ def apply_faults(G, mask, *, g_on=None, g_off=None) -> np.ndarray:
     G = as_float_array(G, "G")
     mask = np.asarray(mask)
     if mask.shape != G.shape or mask.dtype.kind not in "iu":
-        raise ConfigError(f"mask must be an integer array of G's shape {G.shape}, got dtype "
-                          f"{mask.dtype} and shape {mask.shape}")
+        raise ConfigError(
+            f"mask must be an integer array of G's shape {G.shape}, got dtype "
+            f"{mask.dtype} and shape {mask.shape}"
+        )
     known = np.isin(mask, list(FAULT_NAMES))
     if not known.all():
-        raise ConfigError(f"mask holds unknown fault codes {np.unique(mask[~known]).tolist()} "
-                          f"(known: {FAULT_NAMES})")
+        raise ConfigError(
+            f"mask holds unknown fault codes {np.unique(mask[~known]).tolist()} "
+            f"(known: {FAULT_NAMES})"
+        )
     out = G.copy()
     for code, g, name in ((STUCK_ON, g_on, "g_on"), (STUCK_OFF, g_off, "g_off")):
         hit = mask == code
         if hit.any():
             if g is None:
-                raise ConfigError(f"{name} (S) is required: mask has {int(hit.sum())} "
-                                  f"{FAULT_NAMES[code]} cells")
+                raise ConfigError(
+                    f"{name} (S) is required: mask has {int(hit.sum())} {FAULT_NAMES[code]} cells"
+                )
             out[hit] = _level(g, name, G.shape)[hit]
     out[mask == STUCK_OPEN] = 0.0
     return out

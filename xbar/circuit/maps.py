@@ -7,6 +7,7 @@ what these functions build.  Two builders: the block sweep of ``xbar.circuit.tra
 (``T`` and ``Y``) or per column (``T`` only, by reciprocity of the resistive network:
 ``T[j, i] = −I_row[i]`` when column j alone is at 1 V) -- :func:`unit_solves`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,9 +34,12 @@ def check_map_fits(M: int, N: int, admittance: bool) -> None:
         When the estimate (bytes) exceeds the available memory.
     """
     front = transfer.front_nodes(M, N, admittance)
-    need = 8.0 * (M * N + (M * M if admittance else 0) + 4 * front ** 2 + 2 * M * N)
-    memory.check_fits(f"the {M}x{N} array's transfer map{' and admittance' if admittance else ''}",
-                      need + memory.network_bytes(M, N), "read with method='pcg' instead")
+    need = 8.0 * (M * N + (M * M if admittance else 0) + 4 * front**2 + 2 * M * N)
+    memory.check_fits(
+        f"the {M}x{N} array's transfer map{' and admittance' if admittance else ''}",
+        need + memory.network_bytes(M, N),
+        "read with method='pcg' instead",
+    )
 
 
 def build_transfer(xb, method: str = "auto", chunk: int | None = None) -> np.ndarray:

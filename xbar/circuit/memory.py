@@ -6,6 +6,7 @@ refusal before the first allocation.  The estimates count the float64 arrays eac
 22-26 arrays of M·N per item, tracemalloc peaks at 48x40 to 256x256) and compare them with the memory the process may still use: ``MemAvailable`` of
 ``/proc/meminfo``, capped by a cgroup limit, or ``XBAR_MEMORY_LIMIT`` (bytes) when set.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,11 @@ def available_bytes() -> int | None:
         try:
             with open(path) as fh:
                 raw = fh.read().strip()
-            with open(path.replace("memory.max", "memory.current")
-                      .replace("limit_in_bytes", "usage_in_bytes")) as fh:
+            with open(
+                path.replace("memory.max", "memory.current").replace(
+                    "limit_in_bytes", "usage_in_bytes"
+                )
+            ) as fh:
                 used = int(fh.read().strip())
         except (OSError, ValueError):
             continue
@@ -93,21 +97,21 @@ def solve_bytes(M: int, N: int, batch: int, n_threads: int, *, full: bool, direc
         Bytes.
     """
     MN = M * N
-    per_item = 2 * 2 * MN                      # f and x of the problem
+    per_item = 2 * 2 * MN  # f and x of the problem
     if full:
         # w, b, cell I and V, drops, power and error terms and their temporaries: tracemalloc
         # peaks of Crossbar.solve at 48x40 to 256x256, B = 1-32, are 22-26 arrays of M N.
         per_item += 24 * MN
-    work = n_threads * 6 * MN                    # CG scratch per thread
+    work = n_threads * 6 * MN  # CG scratch per thread
     if direct:
         nodes = 2 * MN
-        work += 40 * nodes * max(1, nodes.bit_length())   # SuperLU fill (2-D grid, ~n log n)
+        work += 40 * nodes * max(1, nodes.bit_length())  # SuperLU fill (2-D grid, ~n log n)
     return _F8 * (per_item * batch + work) + network_bytes(M, N)
 
 
 #: Requests below this many bytes are not checked (reading /proc costs ~0.1 ms; the small
 #: reads of a training loop run at ~10 ms).
-SMALL = 64 * 2 ** 20
+SMALL = 64 * 2**20
 
 
 def check_fits(what: str, estimate: float, hint: str = "") -> None:
@@ -129,4 +133,6 @@ def check_fits(what: str, estimate: float, hint: str = "") -> None:
         raise ResourceLimitError(
             f"{what} needs about {estimate:.3g} bytes ({estimate / 2**30:.2f} GiB) but only "
             f"{avail:.3g} bytes ({avail / 2**30:.2f} GiB) are available{'; ' + hint if hint else ''}",
-            needed=float(estimate), available=float(avail))
+            needed=float(estimate),
+            available=float(avail),
+        )

@@ -7,6 +7,7 @@ damped by backtracking on ``||F||₂`` (Armijo), starting from the linear (small
 The linear solves are inexact (forcing term ``min(0.1, ||F_k||/||F_0||)``), the final test is on
 the true nonlinear residual.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -65,7 +66,7 @@ class CellModel:
         ra, G = self.r_access, self.G
         lo = np.minimum(V, 0.0)
         hi = np.maximum(V, 0.0)
-        u = V / (1.0 + ra * G)                        # the linear split
+        u = V / (1.0 + ra * G)  # the linear split
         for _ in range(100):
             I, g = self.iv._evaluate(u, G)
             F = u + ra * I - V
@@ -144,6 +145,7 @@ def kernel_description(cells: CellModel):
         these cells.
     """
     from .. import iv as ivmod
+
     iv = cells.iv
     empty = np.zeros(1)
     if cells.series:
@@ -153,8 +155,14 @@ def kernel_description(cells: CellModel):
     if isinstance(iv, ivmod.Asymmetric) and iv.selector is None:
         return ivmod.KIND_ASYMMETRIC, iv.v0_pos, iv.v0_neg, empty, empty, empty
     if isinstance(iv, ivmod.Table):
-        return (ivmod.KIND_TABLE, 0.0, 0.0, np.ascontiguousarray(iv.v),
-                np.ascontiguousarray(iv.i_over_g), np.ascontiguousarray(iv.slopes))
+        return (
+            ivmod.KIND_TABLE,
+            0.0,
+            0.0,
+            np.ascontiguousarray(iv.v),
+            np.ascontiguousarray(iv.i_over_g),
+            np.ascontiguousarray(iv.slopes),
+        )
     return None
 
 
@@ -165,8 +173,18 @@ def _tolerance(net, prob, cells, X, rtol, atol):
     return np.maximum(rtol * np.linalg.norm(_merged(net, prob, F0), axis=1), atol)
 
 
-def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol: float,
-          atol: float, maxiter: int, max_newton: int = 50, num_threads: int = 1):
+def solve(
+    net: Network,
+    prob: Problem,
+    cells: CellModel,
+    X: np.ndarray,
+    *,
+    rtol: float,
+    atol: float,
+    maxiter: int,
+    max_newton: int = 50,
+    num_threads: int = 1,
+):
     """Refine ``X`` (B, 2MN; the linear solution) in place to the nonlinear solution.
 
     Parameters
@@ -205,12 +223,29 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
     fraction where Newton converges, each stage starting from the previous one's solution.
     """
     X_lin = X.copy()
-    n_newton, n_cg, res, status = _newton(net, prob, cells, X, rtol=rtol, atol=atol,
-                                          maxiter=maxiter, max_newton=max_newton,
-                                          num_threads=num_threads)
+    n_newton, n_cg, res, status = _newton(
+        net,
+        prob,
+        cells,
+        X,
+        rtol=rtol,
+        atol=atol,
+        maxiter=maxiter,
+        max_newton=max_newton,
+        num_threads=num_threads,
+    )
     for k in np.flatnonzero(status != 0):
-        out = _continuation(net, prob, cells, int(k), X_lin[k], rtol=rtol, atol=atol,
-                            maxiter=maxiter, max_newton=max_newton)
+        out = _continuation(
+            net,
+            prob,
+            cells,
+            int(k),
+            X_lin[k],
+            rtol=rtol,
+            atol=atol,
+            maxiter=maxiter,
+            max_newton=max_newton,
+        )
         if out is not None:
             X[k], n_newton[k], n_cg[k], res[k] = out
             status[k] = 0
@@ -220,12 +255,29 @@ def solve(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol:
 def _scaled(prob: Problem, lam: float, k: slice) -> Problem:
     """The problem with every source voltage scaled by ``lam`` (item slice ``k``)."""
     fixed = np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0
-    return Problem(prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
-                   np.ascontiguousarray(lam * prob.f[k]), np.where(fixed, lam * prob.x[k], 0.0))
+    return Problem(
+        prob.dw_extra,
+        prob.db_extra,
+        prob.fixed_w,
+        prob.fixed_b,
+        np.ascontiguousarray(lam * prob.f[k]),
+        np.where(fixed, lam * prob.x[k], 0.0),
+    )
 
 
-def _continuation(net, prob, cells, k: int, X_lin: np.ndarray, *, rtol, atol, maxiter,
-                  max_newton, max_stages: int = 200):
+def _continuation(
+    net,
+    prob,
+    cells,
+    k: int,
+    X_lin: np.ndarray,
+    *,
+    rtol,
+    atol,
+    maxiter,
+    max_newton,
+    max_stages: int = 200,
+):
     """Voltage continuation for item ``k`` (``X_lin``: its linear solution, (2MN,)).
 
     Returns (X, newton steps, CG iterations, residual) on success, None otherwise.  The step in
@@ -238,10 +290,20 @@ def _continuation(net, prob, cells, k: int, X_lin: np.ndarray, *, rtol, atol, ma
     for _ in range(max_stages):
         target = min(1.0, lam + step)
         sub = _scaled(prob, target, sl)
-        trial = np.ascontiguousarray((target * X_lin if X is None
-                                      else np.where(fixed, sub.x[0], X))[None])
-        nn, nc, rr, st = _newton(net, sub, cells, trial, rtol=rtol, atol=atol, maxiter=maxiter,
-                                 max_newton=max_newton, num_threads=1)
+        trial = np.ascontiguousarray(
+            (target * X_lin if X is None else np.where(fixed, sub.x[0], X))[None]
+        )
+        nn, nc, rr, st = _newton(
+            net,
+            sub,
+            cells,
+            trial,
+            rtol=rtol,
+            atol=atol,
+            maxiter=maxiter,
+            max_newton=max_newton,
+            num_threads=1,
+        )
         steps += int(nn[0])
         cg += int(nc[0])
         if st[0] == 0:
@@ -256,8 +318,18 @@ def _continuation(net, prob, cells, k: int, X_lin: np.ndarray, *, rtol, atol, ma
     return None
 
 
-def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rtol: float,
-            atol: float, maxiter: int, max_newton: int = 50, num_threads: int = 1):
+def _newton(
+    net: Network,
+    prob: Problem,
+    cells: CellModel,
+    X: np.ndarray,
+    *,
+    rtol: float,
+    atol: float,
+    maxiter: int,
+    max_newton: int = 50,
+    num_threads: int = 1,
+):
     """Damped Newton from ``X`` in place; (newton steps, CG iterations, residual, status)."""
     B = X.shape[0]
     M, N = net.shape
@@ -268,9 +340,26 @@ def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rto
     if desc is not None and not net.ideal_wires:
         G = np.ascontiguousarray(np.where(cells.on, cells.G, 0.0))
         status, n_cg, n_newton, res = _kernel_newton(
-            G, gw, gb, prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b, prob.f, X,
-            desc[0], desc[1], desc[2], desc[3], desc[4], desc[5], np.ascontiguousarray(tol),
-            int(maxiter), int(max_newton), int(num_threads))
+            G,
+            gw,
+            gb,
+            prob.dw_extra,
+            prob.db_extra,
+            prob.fixed_w,
+            prob.fixed_b,
+            prob.f,
+            X,
+            desc[0],
+            desc[1],
+            desc[2],
+            desc[3],
+            desc[4],
+            desc[5],
+            np.ascontiguousarray(tol),
+            int(maxiter),
+            int(max_newton),
+            int(num_threads),
+        )
         status = np.asarray(status, dtype=int)
         # Kernel codes: 1 Newton limit, -1 breakdown, 2 line search stalled.
         status = np.select([status == 1, status == 2], [2, -2], status)
@@ -281,9 +370,15 @@ def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rto
     status = np.zeros(B, dtype=int)
     full = prob
     for k in range(B):
-        x = X[k:k + 1]
-        prob = Problem(full.dw_extra, full.db_extra, full.fixed_w, full.fixed_b,
-                       full.f[k:k + 1], full.x[k:k + 1])      # item k alone
+        x = X[k : k + 1]
+        prob = Problem(
+            full.dw_extra,
+            full.db_extra,
+            full.fixed_w,
+            full.fixed_b,
+            full.f[k : k + 1],
+            full.x[k : k + 1],
+        )  # item k alone
         F, g = residual(net, prob, cells, x)
         fn = fn_first = float(np.linalg.norm(_merged(net, prob, F)))
         while fn > tol[k] or not np.isfinite(fn):
@@ -294,17 +389,33 @@ def _newton(net: Network, prob: Problem, cells: CellModel, X: np.ndarray, *, rto
             delta = np.zeros_like(x)
             if net.ideal_wires:
                 # Zero-resistance wires: exact step from the direct solver on merged nodes.
-                jac = Network(np.ascontiguousarray(g[0]), net.gw, net.gb, net.g_driver,
-                              net.g_sense)
-                step = Problem(prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
-                               np.ascontiguousarray(-F), delta)
+                jac = Network(np.ascontiguousarray(g[0]), net.gw, net.gb, net.g_driver, net.g_sense)
+                step = Problem(
+                    prob.dw_extra,
+                    prob.db_extra,
+                    prob.fixed_w,
+                    prob.fixed_b,
+                    np.ascontiguousarray(-F),
+                    delta,
+                )
                 delta = direct.solve(jac, step)
                 st, it = 0, 0
             else:
                 st, it, _, _, _ = _pcg.solve(
-                    np.ascontiguousarray(g[0]), gw, gb,
-                    prob.dw_extra, prob.db_extra, prob.fixed_w, prob.fixed_b,
-                    np.ascontiguousarray(-F), delta, max(eta, 1e-14), 0.0, int(maxiter), 1)
+                    np.ascontiguousarray(g[0]),
+                    gw,
+                    gb,
+                    prob.dw_extra,
+                    prob.db_extra,
+                    prob.fixed_w,
+                    prob.fixed_b,
+                    np.ascontiguousarray(-F),
+                    delta,
+                    max(eta, 1e-14),
+                    0.0,
+                    int(maxiter),
+                    1,
+                )
                 st, it = int(st[0]), int(it[0])
             n_cg[k] += it
             if st not in (0, 1) or not np.all(np.isfinite(delta)):

@@ -9,6 +9,7 @@ is *fixed*.  A floating terminal (NaN source voltage) has no connection at all.
 
 ``Problem`` holds one operator (one pattern of floating lines) and a batch of right-hand sides.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,11 +40,11 @@ class NodalNetwork:
         Sense (bit-line terminal) conductances, S.
     """
 
-    gc: np.ndarray       # (M, N) effective cell conductance (access transistor and gate included)
-    gw: np.ndarray       # (M, N-1) word-line segments
-    gb: np.ndarray       # (M-1, N) bit-line segments
+    gc: np.ndarray  # (M, N) effective cell conductance (access transistor and gate included)
+    gw: np.ndarray  # (M, N-1) word-line segments
+    gb: np.ndarray  # (M-1, N) bit-line segments
     g_driver: np.ndarray  # (M,)
-    g_sense: np.ndarray   # (N,)
+    g_sense: np.ndarray  # (N,)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -72,12 +73,12 @@ class Problem:
         Node voltages, V: the initial guess holding the fixed values.
     """
 
-    dw_extra: np.ndarray   # (M, N) terminal conductance at word nodes (finite part)
-    db_extra: np.ndarray   # (M, N)
-    fixed_w: np.ndarray    # (M, N) uint8
-    fixed_b: np.ndarray    # (M, N) uint8
-    f: np.ndarray          # (B, 2MN) injected currents, A
-    x: np.ndarray          # (B, 2MN) initial guess holding the fixed values, V
+    dw_extra: np.ndarray  # (M, N) terminal conductance at word nodes (finite part)
+    db_extra: np.ndarray  # (M, N)
+    fixed_w: np.ndarray  # (M, N) uint8
+    fixed_b: np.ndarray  # (M, N) uint8
+    f: np.ndarray  # (B, 2MN) injected currents, A
+    x: np.ndarray  # (B, 2MN) initial guess holding the fixed values, V
 
 
 def check_connected(net: NodalNetwork, row_driven: np.ndarray, col_driven: np.ndarray) -> None:
@@ -94,27 +95,31 @@ def check_connected(net: NodalNetwork, row_driven: np.ndarray, col_driven: np.nd
     """
     M, N = net.shape
     if not (row_driven.any(axis=1) | col_driven.any(axis=1)).all():
-        raise ConfigError("every line is floating: at least one row or column terminal needs a "
-                          "finite voltage to give the circuit a reference")
+        raise ConfigError(
+            "every line is floating: at least one row or column terminal needs a "
+            "finite voltage to give the circuit a reference"
+        )
     if (net.gc > 0).all():
-        return                   # every line meets every crossing line through a cell
+        return  # every line meets every crossing line through a cell
     ii, jj = np.nonzero(net.gc > 0)
     graph = sparse.coo_matrix((np.ones(ii.size), (ii, M + jj)), shape=(M + N, M + N))
     ncomp, labels = connected_components(graph, directed=False)
     if ncomp == 1:
         return
-    driven = np.concatenate([row_driven, col_driven], axis=1)   # (B, M+N)
+    driven = np.concatenate([row_driven, col_driven], axis=1)  # (B, M+N)
     onehot = np.zeros((M + N, ncomp))
     onehot[np.arange(M + N), labels] = 1.0
-    has_ref = (driven.astype(float) @ onehot) > 0                # (B, ncomp)
+    has_ref = (driven.astype(float) @ onehot) > 0  # (B, ncomp)
     if not has_ref.all():
         comp = int(np.argwhere(~has_ref)[0, 1])
         members = np.flatnonzero(labels == comp)
         rows = [int(k) for k in members if k < M]
         cols = [int(k - M) for k in members if k >= M]
-        raise ConfigError(f"floating sub-network: word lines {rows} and bit lines {cols} have no "
-                          "driven terminal and no conducting cell to one (select their rows or "
-                          "drive a terminal)")
+        raise ConfigError(
+            f"floating sub-network: word lines {rows} and bit lines {cols} have no "
+            "driven terminal and no conducting cell to one (select their rows or "
+            "drive a terminal)"
+        )
 
 
 def terminal_pattern(net: NodalNetwork, row_driven: np.ndarray, col_driven: np.ndarray):
@@ -153,8 +158,13 @@ def terminal_pattern(net: NodalNetwork, row_driven: np.ndarray, col_driven: np.n
     return out
 
 
-def build_problem(net: NodalNetwork, row_v: np.ndarray, col_v: np.ndarray,
-                  pattern: tuple | None = None, buffers: tuple | None = None) -> Problem:
+def build_problem(
+    net: NodalNetwork,
+    row_v: np.ndarray,
+    col_v: np.ndarray,
+    pattern: tuple | None = None,
+    buffers: tuple | None = None,
+) -> Problem:
     """Kernel inputs for source voltages ``row_v`` (B, M), ``col_v`` (B, N) sharing one NaN pattern.
 
     ``pattern`` is :func:`terminal_pattern` for that NaN pattern when the caller has it cached;
@@ -194,19 +204,23 @@ def build_problem(net: NodalNetwork, row_v: np.ndarray, col_v: np.ndarray,
         f = np.zeros((B, 2, M, N))
         x = np.empty((B, 2, M, N))
     else:
-        f = buffers[0][:B * 2 * M * N].reshape(B, 2, M, N)
-        x = buffers[1][:B * 2 * M * N].reshape(B, 2, M, N)
+        f = buffers[0][: B * 2 * M * N].reshape(B, 2, M, N)
+        x = buffers[1][: B * 2 * M * N].reshape(B, 2, M, N)
         f.fill(0.0)
     f[:, 0, rres, 0] = rv[:, rres] * net.g_driver[rres]
     f[:, 1, M - 1, cres] = cv[:, cres] * net.g_sense[cres]
     # Initial guess: every word line at its source, every bit line at its terminal (the ideal
     # array); floating lines start at the mean of the driven sources.
-    ref = np.concatenate([rv[:, rdrv], cv[:, cdrv]], axis=1).mean(axis=1) if (rdrv.any() or cdrv.any()) \
+    ref = (
+        np.concatenate([rv[:, rdrv], cv[:, cdrv]], axis=1).mean(axis=1)
+        if (rdrv.any() or cdrv.any())
         else np.zeros(B)
+    )
     x[:, 0] = np.where(rdrv, rv, ref[:, None])[:, :, None]
     x[:, 1] = np.where(cdrv, cv, ref[:, None])[:, None, :]
-    return Problem(dw_extra, db_extra, fixed_w, fixed_b, f.reshape(B, 2 * M * N),
-                   x.reshape(B, 2 * M * N))
+    return Problem(
+        dw_extra, db_extra, fixed_w, fixed_b, f.reshape(B, 2 * M * N), x.reshape(B, 2 * M * N)
+    )
 
 
 def line_labels(net: NodalNetwork) -> tuple[np.ndarray, np.ndarray, int]:
@@ -241,8 +255,9 @@ def line_labels(net: NodalNetwork) -> tuple[np.ndarray, np.ndarray, int]:
     return lw, lb, uw.size + ub.size
 
 
-def node_currents(net: NodalNetwork, prob: Problem, w: np.ndarray, b: np.ndarray,
-                  i_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def node_currents(
+    net: NodalNetwork, prob: Problem, w: np.ndarray, b: np.ndarray, i_cell: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """KCL imbalance at every node, A: current leaving through the elements minus injection.
 
     ``w``, ``b`` are (B, M, N) node voltages and ``i_cell`` (B, M, N) the cell currents from word
@@ -286,9 +301,14 @@ def node_currents(net: NodalNetwork, prob: Problem, w: np.ndarray, b: np.ndarray
 FLOOR_EPS = float(np.finfo(float).eps)
 
 
-def current_errors(net: NodalNetwork, prob: Problem, w: np.ndarray, b: np.ndarray,
-                   i_cell: np.ndarray | None = None, g_cell: np.ndarray | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def current_errors(
+    net: NodalNetwork,
+    prob: Problem,
+    w: np.ndarray,
+    b: np.ndarray,
+    i_cell: np.ndarray | None = None,
+    g_cell: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A-posteriori error estimates of the terminal currents, A: ``(rows (B, M), cols (B, N))``,
     and the largest KCL imbalance over free nodes (B,), A (zero-resistance wires are internal
     to merged nodes: their group sums are the residuals).
@@ -359,14 +379,16 @@ def current_errors(net: NodalNetwork, prob: Problem, w: np.ndarray, b: np.ndarra
         fixed = np.zeros(n, dtype=bool)
         fixed[labels[np.concatenate([prob.fixed_w.ravel(), prob.fixed_b.ravel()]) > 0]] = True
         for k in range(B):
-            sums = np.bincount(labels, weights=np.concatenate([out_w[k].ravel(),
-                                                               out_b[k].ravel()]), minlength=n)
-            floor = np.bincount(labels, weights=np.concatenate([s_w[k].ravel(),
-                                                                s_b[k].ravel()]), minlength=n)
+            sums = np.bincount(
+                labels, weights=np.concatenate([out_w[k].ravel(), out_b[k].ravel()]), minlength=n
+            )
+            floor = np.bincount(
+                labels, weights=np.concatenate([s_w[k].ravel(), s_b[k].ravel()]), minlength=n
+            )
             share = np.where(fixed, 0.0, (np.abs(sums) + FLOOR_EPS * floor) / size)[labels]
             imbalance[k] = np.abs(sums[~fixed]).max(initial=0.0)
-            e_w[k] = share[:M * N].reshape(M, N)
-            e_b[k] = share[M * N:].reshape(M, N)
+            e_w[k] = share[: M * N].reshape(M, N)
+            e_b[k] = share[M * N :].reshape(M, N)
     e_w[:, prob.fixed_w > 0] = 0.0
     e_b[:, prob.fixed_b > 0] = 0.0
     if not net.ideal_wires:

@@ -1,4 +1,5 @@
 """Results of a crossbar circuit solve: node voltages, terminal and cell currents, power."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,13 +53,21 @@ class PowerBreakdown:
         -------
         PowerBreakdown
         """
-        return PowerBreakdown(**{name: float(np.asarray(val)[k]) for name, val in vars(self).items()})
+        return PowerBreakdown(
+            **{name: float(np.asarray(val)[k]) for name, val in vars(self).items()}
+        )
 
     def as_dict(self) -> dict:
         """Parts, total and supplied as a plain dict of floats/arrays (W)."""
-        return {"cells": self.cells, "access": self.access, "wires": self.wires,
-                "drivers": self.drivers, "sense": self.sense, "total": self.total,
-                "supplied": self.supplied}
+        return {
+            "cells": self.cells,
+            "access": self.access,
+            "wires": self.wires,
+            "drivers": self.drivers,
+            "sense": self.sense,
+            "total": self.total,
+            "supplied": self.supplied,
+        }
 
 
 #: ``CircuitSolution.info`` codes per batch item (in the manner of SciPy's iterative solvers:
@@ -68,7 +77,7 @@ INFO = {
     1: "iteration limit reached (CG iterations, or refinement rounds that stopped improving)",
     2: "Newton step limit reached",
     3: "tolerance not attainable in float64: the estimated error exceeds rtol at the rounding "
-       "floor (ill-conditioned input: stiff elements next to weak lines)",
+    "floor (ill-conditioned input: stiff elements next to weak lines)",
     -1: "breakdown: the nodal matrix is not positive definite (invalid conductances)",
     -2: "Newton line search stalled",
 }

@@ -20,6 +20,7 @@ on the transposed network (fronts of N nodes; ``T`` by reciprocity), ``M·(7/3)�
 
 Needs resistive terminals and wires (``supported``); the cells may be 0 S (isolated 1T1R cells).
 """
+
 from __future__ import annotations
 
 import threading
@@ -34,8 +35,15 @@ from .._kernels import _maps  # type: ignore[attr-defined]  # compiled, no stub
 from ..exceptions import ConfigError
 from .nodal import NodalNetwork
 
-__all__ = ["supported", "transfer_rows", "read_maps", "in_parallel", "sweep_flops",
-           "front_nodes", "one_blas_thread"]
+__all__ = [
+    "supported",
+    "transfer_rows",
+    "read_maps",
+    "in_parallel",
+    "sweep_flops",
+    "front_nodes",
+    "one_blas_thread",
+]
 
 
 class _OneBlasThread:
@@ -57,7 +65,7 @@ class _OneBlasThread:
         with self._lock:
             if self._depth == 0:
                 if self._controller is None:
-                    self._controller = ThreadpoolController()    # inspects the libraries once
+                    self._controller = ThreadpoolController()  # inspects the libraries once
                 self._limiter = self._controller.limit(limits=1, user_api="blas")
             self._depth += 1
         return self
@@ -87,9 +95,13 @@ def supported(net: NodalNetwork) -> bool:
     -------
     bool
     """
-    return bool(np.isfinite(net.g_driver).all() and np.isfinite(net.g_sense).all()
-                and (net.g_driver > 0).all() and (net.g_sense > 0).all()
-                and not net.ideal_wires)
+    return bool(
+        np.isfinite(net.g_driver).all()
+        and np.isfinite(net.g_sense).all()
+        and (net.g_driver > 0).all()
+        and (net.g_sense > 0).all()
+        and not net.ideal_wires
+    )
 
 
 def _transposed(M: int, N: int, admittance: bool) -> bool:
@@ -129,7 +141,7 @@ def sweep_flops(M: int, N: int, admittance: bool = True) -> float:
         Operation count: ``(M·N/m)·(7/3)·m³ + (M·N)²`` for fronts of m nodes.
     """
     m = front_nodes(M, N, admittance)
-    return (M * N // m) * (7.0 / 3.0) * m ** 3 + (M * N) ** 2
+    return (M * N // m) * (7.0 / 3.0) * m**3 + (M * N) ** 2
 
 
 def sweep_seconds(M: int, N: int, admittance: bool = True) -> float:
@@ -155,11 +167,13 @@ def _flipped(net: NodalNetwork) -> NodalNetwork:
     """The same network with word and bit lines swapped: rows become columns, read backwards so
     that each new word line's terminal is at its column 0 and each new bit line's at its last row.
     Its transfer matrix ``T'`` gives ``T = T'[::-1, ::-1].T`` (reciprocity)."""
-    return NodalNetwork(np.ascontiguousarray(net.gc[::-1, ::-1].T),
-                   np.ascontiguousarray(net.gb[::-1, ::-1].T),
-                   np.ascontiguousarray(net.gw[::-1, ::-1].T),
-                   np.ascontiguousarray(net.g_sense[::-1]),
-                   np.ascontiguousarray(net.g_driver[::-1]))
+    return NodalNetwork(
+        np.ascontiguousarray(net.gc[::-1, ::-1].T),
+        np.ascontiguousarray(net.gb[::-1, ::-1].T),
+        np.ascontiguousarray(net.gw[::-1, ::-1].T),
+        np.ascontiguousarray(net.g_sense[::-1]),
+        np.ascontiguousarray(net.g_driver[::-1]),
+    )
 
 
 def read_maps(net: NodalNetwork, admittance: bool = True):
@@ -183,20 +197,26 @@ def read_maps(net: NodalNetwork, admittance: bool = True):
         A/V.
     """
     if not supported(net):
-        raise ConfigError("the read-map sweep needs finite, non-zero driver and sense resistances "
-                          "and wires with resistance > 0 (use unit-excitation solves otherwise)")
+        raise ConfigError(
+            "the read-map sweep needs finite, non-zero driver and sense resistances "
+            "and wires with resistance > 0 (use unit-excitation solves otherwise)"
+        )
     flip = _transposed(*net.shape, admittance)
     n = _flipped(net) if flip else net
     with one_blas_thread:
-        T, Y, status = _maps.read_maps(np.ascontiguousarray(n.gc, dtype=np.float64),
-                                       np.ascontiguousarray(n.gw, dtype=np.float64),
-                                       np.ascontiguousarray(n.gb, dtype=np.float64),
-                                       np.ascontiguousarray(n.g_driver, dtype=np.float64),
-                                       np.ascontiguousarray(n.g_sense, dtype=np.float64),
-                                       bool(admittance))
+        T, Y, status = _maps.read_maps(
+            np.ascontiguousarray(n.gc, dtype=np.float64),
+            np.ascontiguousarray(n.gw, dtype=np.float64),
+            np.ascontiguousarray(n.gb, dtype=np.float64),
+            np.ascontiguousarray(n.g_driver, dtype=np.float64),
+            np.ascontiguousarray(n.g_sense, dtype=np.float64),
+            bool(admittance),
+        )
     if status:
-        raise ConfigError(f"read-map sweep: the front matrix of column {status - 1} is not "
-                          "positive definite (negative or non-finite conductances)")
+        raise ConfigError(
+            f"read-map sweep: the front matrix of column {status - 1} is not "
+            "positive definite (negative or non-finite conductances)"
+        )
     if flip:
         T = np.ascontiguousarray(T[::-1, ::-1].T)
     return T, Y

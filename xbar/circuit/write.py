@@ -6,6 +6,7 @@ A pulse selects a set of rows times a set of columns; the selected rows are driv
 IR drop lowers the voltage of selected cells far from the drivers and half-selected cells see
 about V/2 (or V/3).  Energies integrate V·I over the pulse from the solved network.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,11 +24,18 @@ from .solution import CircuitSolution
 
 
 # Beyond these a pulse is implausible for an RRAM write and more likely a unit slip.
-MAX_PLAUSIBLE_WIDTH = 1e-3       # s (write pulses are ns to µs)
-MAX_PLAUSIBLE_AMPLITUDE = 10.0   # V (set/reset voltages are ~0.5-5 V)
+MAX_PLAUSIBLE_WIDTH = 1e-3  # s (write pulses are ns to µs)
+MAX_PLAUSIBLE_AMPLITUDE = 10.0  # V (set/reset voltages are ~0.5-5 V)
 
-_ENERGY_PARTS = ("selected", "half_selected", "unselected", "access", "wires", "word_drivers",
-                 "sense")
+_ENERGY_PARTS = (
+    "selected",
+    "half_selected",
+    "unselected",
+    "access",
+    "wires",
+    "word_drivers",
+    "sense",
+)
 
 
 @dataclass(frozen=True)
@@ -72,8 +80,12 @@ class PulseEnergy:
         Use ``word_drivers`` and ``sense`` (as in ``PowerBreakdown``); removed in the next
         release.
         """
-        warnings.warn("PulseEnergy.drivers is deprecated (it lumps word-line drivers and bit-line "
-                      "terminals): use word_drivers and sense", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "PulseEnergy.drivers is deprecated (it lumps word-line drivers and bit-line "
+            "terminals): use word_drivers and sense",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.word_drivers + self.sense
 
     @property
@@ -141,18 +153,28 @@ def check_pulse(amplitude, width, polarity=1) -> float:
     """
     check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
     check_scalar(width, "width", low=0.0, low_open=True, unit="s")
-    if (isinstance(polarity, (bool, np.bool_)) or not isinstance(polarity, numbers.Integral)
-            or polarity not in (1, -1)):
-        raise ConfigError(f"polarity must be the integer +1 or -1, got {type(polarity).__name__} "
-                          f"{polarity!r}")
+    if (
+        isinstance(polarity, (bool, np.bool_))
+        or not isinstance(polarity, numbers.Integral)
+        or polarity not in (1, -1)
+    ):
+        raise ConfigError(
+            f"polarity must be the integer +1 or -1, got {type(polarity).__name__} {polarity!r}"
+        )
     if width > MAX_PLAUSIBLE_WIDTH:
-        warnings.warn(f"width = {width!r} s is longer than {MAX_PLAUSIBLE_WIDTH:g} s; write pulses "
-                      "last ns to µs: was it given in ns or µs instead of seconds?", UnitWarning,
-                      stacklevel=4)
+        warnings.warn(
+            f"width = {width!r} s is longer than {MAX_PLAUSIBLE_WIDTH:g} s; write pulses "
+            "last ns to µs: was it given in ns or µs instead of seconds?",
+            UnitWarning,
+            stacklevel=4,
+        )
     if amplitude > MAX_PLAUSIBLE_AMPLITUDE:
-        warnings.warn(f"amplitude = {amplitude!r} V exceeds {MAX_PLAUSIBLE_AMPLITUDE:g} V; RRAM "
-                      "write voltages are ~0.5-5 V: was it given in mV instead of volts?",
-                      UnitWarning, stacklevel=4)
+        warnings.warn(
+            f"amplitude = {amplitude!r} V exceeds {MAX_PLAUSIBLE_AMPLITUDE:g} V; RRAM "
+            "write voltages are ~0.5-5 V: was it given in mV instead of volts?",
+            UnitWarning,
+            stacklevel=4,
+        )
     return int(polarity) * float(amplitude)
 
 
@@ -162,10 +184,18 @@ def _mask(n: int, idx, name: str) -> np.ndarray:
     return bias_mod.select_lines(n, idx, name)
 
 
-def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, polarity: int = 1,
-                scheme: str = "half", substeps: int = 1,
-                on_substep: Callable[[CircuitSolution, float], np.ndarray | None] | None = None
-                ) -> PulseResult:
+def apply_pulse(
+    xb,
+    rows=None,
+    cols=None,
+    *,
+    amplitude: float,
+    width: float,
+    polarity: int = 1,
+    scheme: str = "half",
+    substeps: int = 1,
+    on_substep: Callable[[CircuitSolution, float], np.ndarray | None] | None = None,
+) -> PulseResult:
     """Apply one write pulse to ``rows`` x ``cols`` of crossbar ``xb`` (see ``Crossbar.apply_pulse``).
 
     Parameters
@@ -240,9 +270,10 @@ def apply_pulse(xb, rows=None, cols=None, *, amplitude: float, width: float, pol
                 xb.set_conductances(G_new)
                 if target is not xb:
                     target.set_conductances(G_new)
-    assert sol is not None                      # substeps >= 1
-    return PulseResult(sol, selected, half, float(width), sol.cell_voltages, charge, cell_e,
-                       PulseEnergy(**acc))
+    assert sol is not None  # substeps >= 1
+    return PulseResult(
+        sol, selected, half, float(width), sol.cell_voltages, charge, cell_e, PulseEnergy(**acc)
+    )
 
 
 def _float_isolated(sol: CircuitSolution, rows: np.ndarray) -> CircuitSolution:
@@ -297,12 +328,18 @@ class DisturbMargins:
 
 def _cell_index(cell, M: int, N: int) -> tuple[int, int]:
     """A (row, col) pair of in-range integers (no bools, floats or strings truncated)."""
-    ok = (isinstance(cell, (tuple, list, np.ndarray)) and len(cell) == 2
-          and all(isinstance(k, numbers.Integral) and not isinstance(k, (bool, np.bool_))
-                  for k in cell))
+    ok = (
+        isinstance(cell, (tuple, list, np.ndarray))
+        and len(cell) == 2
+        and all(
+            isinstance(k, numbers.Integral) and not isinstance(k, (bool, np.bool_)) for k in cell
+        )
+    )
     if not ok or not (0 <= cell[0] < M and 0 <= cell[1] < N):
-        raise ConfigError(f"cells must hold (row, col) integer pairs with 0 <= row < {M} and "
-                          f"0 <= col < {N}, got {cell!r}")
+        raise ConfigError(
+            f"cells must hold (row, col) integer pairs with 0 <= row < {M} and "
+            f"0 <= col < {N}, got {cell!r}"
+        )
     return int(cell[0]), int(cell[1])
 
 
@@ -342,7 +379,17 @@ def disturb_margins(xb, amplitude: float, scheme: str = "half", cells="corners")
         others = np.abs(np.where(res.selected, 0.0, res.cell_voltages))
         k = np.unravel_index(np.argmax(others), others.shape)
         if others[k] > worst_dist:
-            worst_dist, worst_dist_cell, worst_src = float(others[k]), (int(k[0]), int(k[1])), (i, j)
-    return DisturbMargins(scheme, float(amplitude), float(worst_sel),
-                          cast(tuple[int, int], worst_sel_cell), worst_dist,
-                          cast(tuple[int, int], worst_dist_cell), cast(tuple[int, int], worst_src))
+            worst_dist, worst_dist_cell, worst_src = (
+                float(others[k]),
+                (int(k[0]), int(k[1])),
+                (i, j),
+            )
+    return DisturbMargins(
+        scheme,
+        float(amplitude),
+        float(worst_sel),
+        cast(tuple[int, int], worst_sel_cell),
+        worst_dist,
+        cast(tuple[int, int], worst_dist_cell),
+        cast(tuple[int, int], worst_src),
+    )

@@ -3,6 +3,7 @@
 Every module in this package that defines ``register(subparsers)`` adds one sub-command; the
 sub-command's parser must set ``func`` (called with the parsed arguments, returns an exit code).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub-command (modules are visited in name order, private ones skipped).
     """
     parser = argparse.ArgumentParser(
-        prog="xbar", description="Circuit-accurate memristor crossbar simulation (SI units).")
+        prog="xbar", description="Circuit-accurate memristor crossbar simulation (SI units)."
+    )
     from .. import __version__
+
     parser.add_argument("--version", action="version", version=f"xbar {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
@@ -55,10 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     from ..exceptions import XbarError
+
     try:
         return int(args.func(args) or 0)
     except XbarError as exc:
         print(f"xbar {args.command}: error: {exc}", file=sys.stderr)
         return 2
-
-

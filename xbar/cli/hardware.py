@@ -7,6 +7,7 @@ the table, the key, the allowed range and the value).  The file is what ``xbar r
 --hardware``, the ``[hardware]`` table of ``xbar train`` and :class:`xbar.config.HardwareConfig`
 read; ``examples/hardware/rram_1t1r.toml`` is an example.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,11 +24,15 @@ def register(subparsers) -> None:
         The sub-parsers of the ``xbar`` parser (from ``ArgumentParser.add_subparsers``); the new
         sub-parser sets ``func`` to the function run with the parsed arguments.
     """
-    p = subparsers.add_parser("hardware", help="print or write a hardware configuration (TOML)",
-                              description=__doc__,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("action", choices=["show", "dump"],
-                   help="show: commented, with units; dump: complete TOML")
+    p = subparsers.add_parser(
+        "hardware",
+        help="print or write a hardware configuration (TOML)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "action", choices=["show", "dump"], help="show: commented, with units; dump: complete TOML"
+    )
     p.add_argument("file", nargs="?", help="hardware TOML file (default: the defaults)")
     p.add_argument("--out", type=Path, help="dump: write here instead of stdout")
     p.set_defaults(func=_main)
@@ -35,6 +40,7 @@ def register(subparsers) -> None:
 
 def _main(args) -> int:
     from ..config.hardware import HardwareConfig, load_hardware
+
     hw = load_hardware(args.file) if args.file else HardwareConfig()
     if args.action == "show":
         print(str(hw), end="")
@@ -44,6 +50,7 @@ def _main(args) -> int:
         sys.stdout.write(text)
     else:
         from .._io import open_atomic
+
         with open_atomic(args.out, "w") as fh:
             fh.write(text)
         print(f"wrote {args.out}")

@@ -1,4 +1,5 @@
 """``xbar read``: solve a crossbar stored as a conductance matrix (.npy, .npz or .csv, siemens)."""
+
 from __future__ import annotations
 
 import sys
@@ -24,29 +25,54 @@ def register(sub) -> None:
         sub-parser sets ``func`` to the function run with the parsed arguments.
     """
     p = sub.add_parser(
-        "read", help="column currents of a conductance matrix under a bias",
+        "read",
+        help="column currents of a conductance matrix under a bias",
         description=__doc__ + " Prints or saves the column currents (A), one per bit line.",
-        epilog=_EPILOG)
-    p.add_argument("conductances", type=str,
-                   help="(M, N) conductance matrix, S (.npy, .csv, or .npz with one array or "
-                        "PATH.npz:KEY)")
+        epilog=_EPILOG,
+    )
+    p.add_argument(
+        "conductances",
+        type=str,
+        help="(M, N) conductance matrix, S (.npy, .csv, or .npz with one array or PATH.npz:KEY)",
+    )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--v", type=float, help="the same voltage (V) on every word line")
-    src.add_argument("--v-file", type=str, help="(M,) or (B, M) input voltages, V (.npy, .npz or .csv)")
-    src.add_argument("--bias", choices=["half", "third", "floating", "grounded"],
-                     help="select one cell with a passive-array bias scheme (needs --cell-index "
-                          "and --v-select)")
-    p.add_argument("--cell-index", type=int, nargs=2, metavar=("I", "J"),
-                   help="selected cell for --bias (row I, column J, from 0)")
-    p.add_argument("--v-select", type=float, default=None,
-                   help="selected-row voltage for --bias, V (required with --bias)")
-    p.add_argument("--hardware", type=str, metavar="FILE",
-                   help="hardware TOML (xbar hardware dump): wires, cell, r_driver (dac), "
-                        "r_sense (tia.r_in), the device's I-V and the read duration (dac.t_read); "
-                        "the flags below override it")
-    p.add_argument("--duration", type=float, default=None,
-                   help="duration of the read for the energy figures, s (default: the hardware's "
-                        "dac.t_read, else 100 ns, the ISAAC/PUMA 128x128 MVM)")
+    src.add_argument(
+        "--v-file", type=str, help="(M,) or (B, M) input voltages, V (.npy, .npz or .csv)"
+    )
+    src.add_argument(
+        "--bias",
+        choices=["half", "third", "floating", "grounded"],
+        help="select one cell with a passive-array bias scheme (needs --cell-index and --v-select)",
+    )
+    p.add_argument(
+        "--cell-index",
+        type=int,
+        nargs=2,
+        metavar=("I", "J"),
+        help="selected cell for --bias (row I, column J, from 0)",
+    )
+    p.add_argument(
+        "--v-select",
+        type=float,
+        default=None,
+        help="selected-row voltage for --bias, V (required with --bias)",
+    )
+    p.add_argument(
+        "--hardware",
+        type=str,
+        metavar="FILE",
+        help="hardware TOML (xbar hardware dump): wires, cell, r_driver (dac), "
+        "r_sense (tia.r_in), the device's I-V and the read duration (dac.t_read); "
+        "the flags below override it",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="duration of the read for the energy figures, s (default: the hardware's "
+        "dac.t_read, else 100 ns, the ISAAC/PUMA 128x128 MVM)",
+    )
     p.add_argument("--r-wordline", type=float, help="ohm per word-line segment (default 0)")
     p.add_argument("--r-bitline", type=float, help="ohm per bit-line segment (default 0)")
     p.add_argument("--r-driver", type=float, help="driver output resistance, ohm (default 0)")
@@ -54,7 +80,9 @@ def register(sub) -> None:
     p.add_argument("--cell", choices=["0T1R", "1T1R"], help="cell type (default 0T1R)")
     p.add_argument("--r-access", type=float, help="1T1R access transistor on-resistance, ohm")
     p.add_argument("--method", choices=["auto", "pcg", "direct", "transfer"], default="auto")
-    p.add_argument("--out", type=Path, help="save currents to this .npy or .csv instead of printing")
+    p.add_argument(
+        "--out", type=Path, help="save currents to this .npy or .csv instead of printing"
+    )
     p.set_defaults(func=run)
 
 
@@ -96,8 +124,7 @@ def load_matrix(spec: "str | Path", what: str = "conductances") -> np.ndarray:
             with np.load(path, allow_pickle=False) as z:
                 keys = list(z.keys())
                 if key is None and len(keys) != 1:
-                    raise ConfigError(f"{what}: {path} holds arrays {keys}; name one as "
-                                      f"{path}:KEY")
+                    raise ConfigError(f"{what}: {path} holds arrays {keys}; name one as {path}:KEY")
                 key = keys[0] if key is None else key
                 if key not in keys:
                     raise ConfigError(f"{what}: {path} has no array {key!r} (it holds {keys})")
@@ -105,8 +132,9 @@ def load_matrix(spec: "str | Path", what: str = "conductances") -> np.ndarray:
         elif suffix in (".csv", ".txt"):
             arr = np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=1)
         else:
-            raise ConfigError(f"{what}: {path}: unsupported format {path.suffix!r} (use .npy, "
-                              ".npz or .csv)")
+            raise ConfigError(
+                f"{what}: {path}: unsupported format {path.suffix!r} (use .npy, .npz or .csv)"
+            )
     except ConfigError:
         raise
     except (OSError, ValueError, EOFError) as exc:
@@ -120,8 +148,7 @@ def _stats(v: np.ndarray) -> str:
     if v.size == 0:
         return "none"
     a = np.abs(v)
-    return (f"{v.size} cells, |V| min {a.min():.4g} V, mean {a.mean():.4g} V, "
-            f"max {a.max():.4g} V")
+    return f"{v.size} cells, |V| min {a.min():.4g} V, mean {a.mean():.4g} V, max {a.max():.4g} V"
 
 
 def summary_lines(sol, duration: float, cell=None) -> list[str]:
@@ -156,18 +183,27 @@ def summary_lines(sol, duration: float, cell=None) -> list[str]:
         half[i, :] = half[:, j] = True
         half &= ~sel
         e_cells = cv * np.asarray(sol.cell_currents) * duration
-        lines += [f"# selected cell ({i}, {j}): {cv[i, j]:.6g} V",
-                  f"# half-selected (row {i} or column {j}): {_stats(cv[half])}",
-                  f"# unselected: {_stats(cv[~sel & ~half])}",
-                  f"# cell energy over {duration:.4g} s (J): selected {e_cells[sel].sum():.4g}, "
-                  f"half-selected {e_cells[half].sum():.4g}, unselected "
-                  f"{e_cells[~sel & ~half].sum():.4g}"]
-    lines.append("# power (W): " + ", ".join(f"{k} {parts[k]:.4g}" for k in
-                                             ("cells", "access", "wires", "drivers", "sense",
-                                              "total")))
-    lines.append(f"# energy over {duration:.4g} s (J): " + ", ".join(
-        f"{k} {parts[k] * duration:.4g}" for k in ("cells", "access", "wires", "drivers", "sense",
-                                                   "total")))
+        lines += [
+            f"# selected cell ({i}, {j}): {cv[i, j]:.6g} V",
+            f"# half-selected (row {i} or column {j}): {_stats(cv[half])}",
+            f"# unselected: {_stats(cv[~sel & ~half])}",
+            f"# cell energy over {duration:.4g} s (J): selected {e_cells[sel].sum():.4g}, "
+            f"half-selected {e_cells[half].sum():.4g}, unselected "
+            f"{e_cells[~sel & ~half].sum():.4g}",
+        ]
+    lines.append(
+        "# power (W): "
+        + ", ".join(
+            f"{k} {parts[k]:.4g}" for k in ("cells", "access", "wires", "drivers", "sense", "total")
+        )
+    )
+    lines.append(
+        f"# energy over {duration:.4g} s (J): "
+        + ", ".join(
+            f"{k} {parts[k] * duration:.4g}"
+            for k in ("cells", "access", "wires", "drivers", "sense", "total")
+        )
+    )
     return lines
 
 
@@ -194,6 +230,7 @@ def crossbar_options(args) -> tuple[dict, float]:
     """
     if args.hardware:
         from ..config.hardware import load_hardware
+
         hw = load_hardware(args.hardware)
         kw = hw.crossbar_kwargs()
         duration = hw.dac.t_read
@@ -205,7 +242,7 @@ def crossbar_options(args) -> tuple[dict, float]:
         if value is not None:
             kw[name] = value
     if kw.get("cell") == "0T1R" and args.r_access is None:
-        kw.pop("r_access", None)       # the hardware's 1T1R access resistance, cell overridden
+        kw.pop("r_access", None)  # the hardware's 1T1R access resistance, cell overridden
     return kw, (duration if args.duration is None else args.duration)
 
 
@@ -232,6 +269,7 @@ def run(args) -> int:
     import xbar
     from .._io import open_atomic
     from .._validation import check_scalar
+
     kw, duration = crossbar_options(args)
     check_scalar(duration, "--duration", low=0.0, low_open=True, unit="s")
     if args.bias:
@@ -253,15 +291,20 @@ def run(args) -> int:
         v = np.full(M, args.v) if args.v is not None else load_matrix(args.v_file, "--v-file")
         v2 = np.atleast_2d(v)
         if v.ndim > 2 or v2.shape[-1] != M:
-            raise ConfigError(f"--v-file must hold (M,) or (B, M) voltages with M = {M}, got "
-                              f"shape {v.shape}")
+            raise ConfigError(
+                f"--v-file must hold (M,) or (B, M) voltages with M = {M}, got shape {v.shape}"
+            )
         sol = xb.solve(v2, np.zeros((v2.shape[0], N)), method=method)
-        out = xb.read(v, method="transfer") if args.method == "transfer" else (
-            sol.col_currents.reshape(v.shape[:-1] + (N,)))
+        out = (
+            xb.read(v, method="transfer")
+            if args.method == "transfer"
+            else (sol.col_currents.reshape(v.shape[:-1] + (N,)))
+        )
         notes = summary_lines(sol, duration)
         if v2.shape[0] > 1:
-            notes[-2:] = [n.replace("# ", f"# summed over {v2.shape[0]} inputs: ", 1)
-                          for n in notes[-2:]]
+            notes[-2:] = [
+                n.replace("# ", f"# summed over {v2.shape[0]} inputs: ", 1) for n in notes[-2:]
+            ]
     if args.out is None:
         np.savetxt(sys.stdout, np.atleast_2d(out), fmt="%.10e", delimiter=",")
     elif args.out.suffix == ".npy":

@@ -1,8 +1,9 @@
 """``xbar sweep``: run a design-space sweep, or draw its report.
 
-    xbar sweep SPEC --out DIR [--workers N] [--scheduler tcp://HOST:PORT] [--check]
-    xbar sweep report DIR
+xbar sweep SPEC --out DIR [--workers N] [--scheduler tcp://HOST:PORT] [--check]
+xbar sweep report DIR
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,24 +32,48 @@ def register(subparsers) -> None:
         sub-parser sets ``func`` to the function run with the parsed arguments.
     """
     p = subparsers.add_parser(
-        "sweep", help="run a design-space sweep (or 'sweep report DIR')",
+        "sweep",
+        help="run a design-space sweep (or 'sweep report DIR')",
         description="Run every point of a sweep spec (TOML) and store one record per point, or "
-                    "('xbar sweep report DIR') draw the plots and markdown summary of a finished sweep.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "('xbar sweep report DIR') draw the plots and markdown summary of a finished sweep.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("spec", metavar="SPEC", help="sweep spec (TOML), or the word 'report'")
-    p.add_argument("dir", metavar="DIR", nargs="?", help="with 'report': the sweep output directory")
+    p.add_argument(
+        "dir", metavar="DIR", nargs="?", help="with 'report': the sweep output directory"
+    )
     p.add_argument("--out", metavar="DIR", help="output directory (records, results table)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="local Dask worker processes (default: one per CPU); 0 runs serially without Dask")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="connect to a running Dask scheduler, e.g. tcp://HOST:8786")
-    p.add_argument("--no-retry-failed", dest="retry_failed", action="store_false",
-                   help="keep points recorded as failed instead of re-running them")
-    p.add_argument("--check", action="store_true",
-                   help="validate the spec and print its points and parameters; run nothing")
-    p.add_argument("--max-memory", type=float, metavar="GB",
-                   help="memory one point may use, GB (default: this machine's physical memory); "
-                        "points whose estimate exceeds it are refused before anything runs")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local Dask worker processes (default: one per CPU); 0 runs serially without Dask",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="connect to a running Dask scheduler, e.g. tcp://HOST:8786",
+    )
+    p.add_argument(
+        "--no-retry-failed",
+        dest="retry_failed",
+        action="store_false",
+        help="keep points recorded as failed instead of re-running them",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="validate the spec and print its points and parameters; run nothing",
+    )
+    p.add_argument(
+        "--max-memory",
+        type=float,
+        metavar="GB",
+        help="memory one point may use, GB (default: this machine's physical memory); "
+        "points whose estimate exceeds it are refused before anything runs",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_main)
 
@@ -64,7 +89,9 @@ def _main(args) -> int:
         print(f"report written to {path}")
         return 0
     if args.dir is not None:
-        raise ConfigError(f"unexpected argument {args.dir!r}; the output directory goes after --out")
+        raise ConfigError(
+            f"unexpected argument {args.dir!r}; the output directory goes after --out"
+        )
     spec = sweep.load_spec(args.spec)
     if args.max_memory is not None and not args.max_memory > 0:
         raise ConfigError(f"--max-memory must be > 0 GB, got {args.max_memory}")
@@ -77,12 +104,20 @@ def _main(args) -> int:
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers must be >= 0, got {args.workers}")
     try:
-        result = sweep.run(spec, out=args.out, workers=args.workers, scheduler=args.scheduler,
-                           retry_failed=args.retry_failed, progress=None if args.quiet else sys.stderr,
-                           max_memory=max_memory)
+        result = sweep.run(
+            spec,
+            out=args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            retry_failed=args.retry_failed,
+            progress=None if args.quiet else sys.stderr,
+            max_memory=max_memory,
+        )
     except KeyboardInterrupt:
-        print(f"interrupted; finished points are saved in {args.out}: re-run the same command to resume",
-              file=sys.stderr)
+        print(
+            f"interrupted; finished points are saved in {args.out}: re-run the same command to resume",
+            file=sys.stderr,
+        )
         return 130
     print(result.summary())
     print(f"results: {result.table}")
@@ -91,9 +126,12 @@ def _main(args) -> int:
 
 def _describe(spec, max_memory: float | None = None) -> None:
     from ..sweep.runner import check_memory, format_bytes
+
     t = spec.task
-    print(f"sweep {spec.name!r}: task {t.name!r}, {spec.n_points} points over "
-          f"{len(spec.axes)} axes ({' x '.join(str(len(a.values)) for a in spec.axes) or '1'})")
+    print(
+        f"sweep {spec.name!r}: task {t.name!r}, {spec.n_points} points over "
+        f"{len(spec.axes)} axes ({' x '.join(str(len(a.values)) for a in spec.axes) or '1'})"
+    )
     for a in spec.axes:
         vals = [v if len(v) > 1 else v[0] for v in a.values]
         print(f"  axis {a.label}: {vals}")

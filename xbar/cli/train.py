@@ -66,6 +66,7 @@ config file's folder.
 Every value is checked before the first sample is trained. Ctrl-C stops after the current step,
 writes the checkpoint and exits with status 130; running the same command again resumes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -131,8 +132,16 @@ class TrainTable:
 
 
 #: Keys of [hardware] that configure the pulsed training itself (not the hardware file's tables).
-_TRAINING_HW_KEYS = ("config", "writer", "w_max", "circuit", "writer_options", "mapping",
-                     "reader", "g_high")
+_TRAINING_HW_KEYS = (
+    "config",
+    "writer",
+    "w_max",
+    "circuit",
+    "writer_options",
+    "mapping",
+    "reader",
+    "g_high",
+)
 #: Hardware-file tables a training config may hold (its [mapping] is PulseMapping instead).
 _HW_TABLES = ("array", "device", "dac", "tia", "adc")
 
@@ -141,6 +150,7 @@ def table_keys() -> dict[str, set]:
     """The allowed keys of every table, derived from the dataclasses that consume them."""
     from ..config.hardware import SECTIONS
     from ..train.optim import SGD, LRSchedule
+
     assert set(_HW_TABLES) <= set(SECTIONS) | {"device"}
     sched = {f.name for f in dataclasses.fields(LRSchedule)} - {"kind"}
     return {
@@ -178,8 +188,9 @@ _KEYS: Mapping[str, set] = _Keys()
 def _table_values(cls, cfg: dict, table: str) -> dict:
     """Every declared field of ``cls`` from ``cfg`` (defaults filled), checked, errors naming
     ``[table] key``."""
-    return {k: c.check(cfg.get(k, c.default), f"[{table}] {k}")
-            for k, c in constraints(cls).items()}
+    return {
+        k: c.check(cfg.get(k, c.default), f"[{table}] {k}") for k, c in constraints(cls).items()
+    }
 
 
 def _check_keys(doc: dict, table: str, allowed: set) -> None:
@@ -187,7 +198,9 @@ def _check_keys(doc: dict, table: str, allowed: set) -> None:
         raise ConfigError(f"[{table}] must be a table, got {type(doc).__name__} {doc!r}")
     unknown = set(doc) - allowed
     if unknown:
-        raise ConfigError(f"[{table}] has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+        raise ConfigError(
+            f"[{table}] has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}"
+        )
 
 
 def _path(v: str | None, base: Path | None) -> Path | None:
@@ -208,8 +221,10 @@ def _labels(y, where: str) -> np.ndarray:
         yf = y.astype(np.float64)
         if not np.all(np.isfinite(yf)) or np.any(yf != np.round(yf)):
             bad = yf[~(np.isfinite(yf) & (yf == np.round(yf)))][:3]
-            raise ConfigError(f"{where} must hold integer class labels, got non-integer values "
-                              f"such as {bad.tolist()}")
+            raise ConfigError(
+                f"{where} must hold integer class labels, got non-integer values "
+                f"such as {bad.tolist()}"
+            )
         out = yf.astype(np.int64)
     else:
         raise ConfigError(f"{where} must hold integer class labels, got dtype {y.dtype}")
@@ -221,8 +236,9 @@ def _labels(y, where: str) -> np.ndarray:
 def _features(X, n: int, where: str) -> np.ndarray:
     X = np.asarray(X)
     if X.dtype.kind not in "iuf" or X.ndim < 2:
-        raise ConfigError(f"{where} must be a numeric array of shape (n, features...), got "
-                          f"{X.dtype} {X.shape}")
+        raise ConfigError(
+            f"{where} must be a numeric array of shape (n, features...), got {X.dtype} {X.shape}"
+        )
     X = X.reshape(len(X), -1).astype(np.float64)
     if len(X) != n:
         raise ConfigError(f"{where} has {len(X)} rows but its labels have {n}")
@@ -272,20 +288,23 @@ def load_data(cfg: dict, base: Path | None = None):
         raise ConfigError(f"[data] root {str(root)!r} does not exist")
     if name == "mnist":
         from ..data import load_mnist
+
         (Xtr, ytr), (Xte, yte) = (load_mnist(s, root) for s in ("train", "test"))
         Xtr, Xte = Xtr.reshape(len(Xtr), -1) / 255.0, Xte.reshape(len(Xte), -1) / 255.0
     elif name == "digits":
         try:
             from sklearn.datasets import load_digits
         except ImportError:
-            raise ConfigError("[data] name='digits' needs scikit-learn (pip install scikit-learn)"
-                              ) from None
+            raise ConfigError(
+                "[data] name='digits' needs scikit-learn (pip install scikit-learn)"
+            ) from None
         X, y = load_digits(return_X_y=True)
-        idx = np.random.default_rng(0).permutation(len(y))     # fixed shuffle, 1400 / 397 split
+        idx = np.random.default_rng(0).permutation(len(y))  # fixed shuffle, 1400 / 397 split
         X, y = X[idx] / 16.0, y[idx]
         Xtr, ytr, Xte, yte = X[:1400], y[:1400], X[1400:], y[1400:]
     elif name == "image_folder":
         from ..data import load_image_folder
+
         kw = dict(root=root, size=vals["size"], max_per_class=vals["max_per_class"])
         (Xtr, ytr, _), (Xte, yte, _) = (load_image_folder(split=s, **kw) for s in ("train", "test"))
         Xtr, Xte = Xtr.reshape(len(Xtr), -1) / 255.0, Xte.reshape(len(Xte), -1) / 255.0
@@ -299,8 +318,10 @@ def load_data(cfg: dict, base: Path | None = None):
         with z:
             missing = [k for k in ("X_train", "y_train", "X_test", "y_test") if k not in z.files]
             if missing:
-                raise ConfigError(f"[data] npz file {str(root)!r} lacks the keys {missing} "
-                                  f"(has {sorted(z.files)})")
+                raise ConfigError(
+                    f"[data] npz file {str(root)!r} lacks the keys {missing} "
+                    f"(has {sorted(z.files)})"
+                )
             Xtr, ytr, Xte, yte = (z[k] for k in ("X_train", "y_train", "X_test", "y_test"))
     ytr = _labels(ytr, f"[data] {name} y_train")
     yte = _labels(yte, f"[data] {name} y_test")
@@ -310,8 +331,10 @@ def load_data(cfg: dict, base: Path | None = None):
         raise ConfigError(f"[data] X_train has {Xtr.shape[1]} features, X_test {Xte.shape[1]}")
     if n_val is not None:
         if n_val >= len(ytr):
-            raise ConfigError(f"[data] validation = {n_val} must be smaller than the training "
-                              f"set ({len(ytr)} samples)")
+            raise ConfigError(
+                f"[data] validation = {n_val} must be smaller than the training "
+                f"set ({len(ytr)} samples)"
+            )
         Xte, yte = Xtr[-n_val:], ytr[-n_val:]
         Xtr, ytr = Xtr[:-n_val], ytr[:-n_val]
     Xtr, ytr = _subset("n_train", Xtr, ytr, n_tr)
@@ -344,8 +367,15 @@ def make_rule(name: str, params: dict):
         If the name is unknown or a parameter is not accepted.
     """
     from .. import train as T
-    classes = {"ff": T.ForwardForward, "competitive": T.Competitive, "sgd": T.SoftmaxSGD,
-               "sgd+lfm": T.SoftmaxSGD, "lfm": T.LearningFromMistakes, "backprop": T.Backprop}
+
+    classes = {
+        "ff": T.ForwardForward,
+        "competitive": T.Competitive,
+        "sgd": T.SoftmaxSGD,
+        "sgd+lfm": T.SoftmaxSGD,
+        "lfm": T.LearningFromMistakes,
+        "backprop": T.Backprop,
+    }
     if name not in classes:
         raise ConfigError(f"[model] rule must be one of {sorted(classes)}, got {name!r}")
     params = dict(params)
@@ -392,9 +422,13 @@ def make_optimizer(cfg: dict):
         If a key is not accepted or a value is out of range.
     """
     from ..train.optim import SGD, LRSchedule
+
     cfg = dict(cfg)
-    sched = {k: cfg.pop(k) for k in ("decay_start", "final", "step_epochs", "gamma",
-                                     "warmup_epochs") if k in cfg}
+    sched = {
+        k: cfg.pop(k)
+        for k in ("decay_start", "final", "step_epochs", "gamma", "warmup_epochs")
+        if k in cfg
+    }
     kind = cfg.pop("schedule", "constant")
     schedule = _build(LRSchedule, {"kind": kind, **sched}, "optimizer")
     return _build(SGD, {**cfg, "schedule": schedule}, "optimizer")
@@ -431,13 +465,14 @@ def hardware_config(hw: dict, base: Path | None = None):
 
     from ..config.hardware import HardwareConfig
     from ..periphery import WeightMapping
+
     data: dict = {}
     if "config" in hw:
         v = hw["config"]
         if not isinstance(v, str):
             raise ConfigError(f"[hardware] config must be a string (a TOML file), got {v!r}")
         path = _path(v, base)
-        assert path is not None       # v is a string
+        assert path is not None  # v is a string
         try:
             data = tomllib.loads(path.read_text())
         except OSError as exc:
@@ -448,10 +483,12 @@ def hardware_config(hw: dict, base: Path | None = None):
             data = data["hardware"]
         mapping = HardwareConfig.from_dict(data, f"{path}: ").mapping
         if mapping != WeightMapping():
-            raise ConfigError(f"[hardware] config {str(path)!r}: its [mapping] ({mapping}) does not "
-                              "apply to the pulsed layers of xbar train, which are analog "
-                              "differential pairs (the default WeightMapping); map weights to "
-                              "pulses with [hardware.mapping] (PulseMapping fields)")
+            raise ConfigError(
+                f"[hardware] config {str(path)!r}: its [mapping] ({mapping}) does not "
+                "apply to the pulsed layers of xbar train, which are analog "
+                "differential pairs (the default WeightMapping); map weights to "
+                "pulses with [hardware.mapping] (PulseMapping fields)"
+            )
         data.pop("mapping", None)
     for t in _HW_TABLES:
         if t not in hw:
@@ -469,17 +506,22 @@ def _device(spec):
     """The pulsed layers' device model of a DeviceConfig (default ``HfOxReRAM()``)."""
     from ..devices import HfOxReRAM
     from ..periphery import ConductanceRange
+
     if spec.layer_options():
-        raise ConfigError(f"[hardware.device] {sorted(spec.layer_options())} configure the "
-                          "analog layer (AnalogLinear); xbar train's pulsed layers program by "
-                          "pulses: set read noise and the device I-V in [hardware.reader] "
-                          "(read_noise, device_iv)")
+        raise ConfigError(
+            f"[hardware.device] {sorted(spec.layer_options())} configure the "
+            "analog layer (AnalogLinear); xbar train's pulsed layers program by "
+            "pulses: set read noise and the device I-V in [hardware.reader] "
+            "(read_noise, device_iv)"
+        )
     model = spec.build()
     if model is None:
         return HfOxReRAM()
     if isinstance(model, ConductanceRange):
-        raise ConfigError("[hardware.device] model = 'window' has no pulse response: pulsed "
-                          "training needs a device model (HfOxReRAM, a preset, ...)")
+        raise ConfigError(
+            "[hardware.device] model = 'window' has no pulse response: pulsed "
+            "training needs a device model (HfOxReRAM, a preset, ...)"
+        )
     return model
 
 
@@ -503,29 +545,38 @@ def make_device(cfg: dict):
         response (``model = "window"``).
     """
     from ..config.hardware import DeviceConfig
+
     return _device(DeviceConfig.from_dict(cfg, "hardware.device"))
 
 
 def _make_writer(hw: dict, base: Path | None = None):
     from .. import train as T
+
     wname = hw.get("writer", "reset-only")
     wcls = {"reset-only": T.ResetOnlyWriter, "program-verify": T.ProgramVerifyWriter}.get(wname)
     if wcls is None:
-        raise ConfigError(f"[hardware] writer must be 'reset-only' or 'program-verify', "
-                          f"got {wname!r}")
+        raise ConfigError(
+            f"[hardware] writer must be 'reset-only' or 'program-verify', got {wname!r}"
+        )
     opts = dict(hw.get("writer_options", {}))
     circ = opts.pop("circuit", None)
     if circ is not None and circ is not False:
         if wcls is not T.ResetOnlyWriter:
-            raise ConfigError("[hardware.writer_options] circuit works with writer = 'reset-only' "
-                              f"only, got writer = {wname!r}")
+            raise ConfigError(
+                "[hardware.writer_options] circuit works with writer = 'reset-only' "
+                f"only, got writer = {wname!r}"
+            )
         if circ is not True and not isinstance(circ, dict):
-            raise ConfigError(f"[hardware.writer_options] circuit must be true, false or a table "
-                              f"of WriteCircuit fields (r_driver, r_sense, device_iv), got {circ!r}")
+            raise ConfigError(
+                f"[hardware.writer_options] circuit must be true, false or a table "
+                f"of WriteCircuit fields (r_driver, r_sense, device_iv), got {circ!r}"
+            )
         array = hardware_config(hw, base)[0].array
-        opts["circuit"] = _build(T.WriteCircuit, {**(circ if isinstance(circ, dict) else {}),
-                                                  "array": array},
-                                 "hardware.writer_options.circuit")
+        opts["circuit"] = _build(
+            T.WriteCircuit,
+            {**(circ if isinstance(circ, dict) else {}), "array": array},
+            "hardware.writer_options.circuit",
+        )
     return _build(wcls, opts, "hardware.writer_options")
 
 
@@ -541,8 +592,9 @@ def _check_train(tcfg: dict, base: Path | None) -> dict:
 
 def _hidden(model_cfg: dict) -> list:
     hidden = model_cfg.get("hidden", [])
-    if not isinstance(hidden, list) or any(isinstance(h, bool) or not isinstance(h, numbers.Integral)
-                                          or h < 1 for h in hidden):
+    if not isinstance(hidden, list) or any(
+        isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1 for h in hidden
+    ):
         raise ConfigError(f"[model] hidden must be a list of integers >= 1, got {hidden!r}")
     return [int(h) for h in hidden]
 
@@ -575,6 +627,7 @@ def run_config(doc: dict, *, progress=True, base_dir=None):
     """
     from .. import train as T
     from ..pulses import EnergyLedger
+
     base = None if base_dir is None else Path(base_dir)
     _check_keys(doc, "top level", _TABLES)
     for table, keys in _KEYS.items():
@@ -590,7 +643,7 @@ def run_config(doc: dict, *, progress=True, base_dir=None):
     if hw is not None and not isinstance(hw, dict):
         raise ConfigError(f"[hardware] must be a table, got {hw!r}")
     train, test = load_data(doc["data"], base)
-    random_state = tcfg["seed"]            # the [train] key `seed` is the random_state
+    random_state = tcfg["seed"]  # the [train] key `seed` is the random_state
     n_classes = int(max(train[1].max(), test[1].max())) + 1
     ledger = EnergyLedger()
     factory = None
@@ -602,27 +655,51 @@ def run_config(doc: dict, *, progress=True, base_dir=None):
         reader = None
         if hw.get("circuit", False):
             from ..train.analog import CircuitReader
-            periphery = dict(array=hwcfg.array, adc=hwcfg.adc, dac=hwcfg.dac,
-                             tia=hwcfg.tia if "tia" in given else None, random_state=random_state)
-            reader = _build(CircuitReader, {**hw.get("reader", {}), **periphery},
-                            "hardware.reader")
+
+            periphery = dict(
+                array=hwcfg.array,
+                adc=hwcfg.adc,
+                dac=hwcfg.dac,
+                tia=hwcfg.tia if "tia" in given else None,
+                random_state=random_state,
+            )
+            reader = _build(CircuitReader, {**hw.get("reader", {}), **periphery}, "hardware.reader")
         w_max = hw.get("w_max", 1.0)
         if isinstance(w_max, bool) or not isinstance(w_max, numbers.Real) or not float(w_max) > 0:
             raise ConfigError(f"[hardware] w_max must be a number > 0, got {w_max!r}")
-        factory = T.pulsed_layer_factory(device, writer, mapping, w_max=float(w_max),
-                                         ledger=ledger, reader=reader, g_high=hw.get("g_high"))
-    net = T.build_network(rule, train[0].shape[1], n_classes, hidden,
-                          layer_factory=factory, random_state=random_state)
-    return T.fit(net, train, rule=rule, epochs=tcfg["epochs"], random_state=random_state,
-                 batch_size=tcfg["batch_size"], test=test, ledger=ledger,
-                 checkpoint=tcfg["checkpoint"], checkpoint_every=tcfg["checkpoint_every"],
-                 results_dir=tcfg["results_dir"], optimizer=optimizer,
-                 train_eval_samples=tcfg["train_eval_samples"],
-                 progress=progress if tcfg["progress"] else False)
+        factory = T.pulsed_layer_factory(
+            device,
+            writer,
+            mapping,
+            w_max=float(w_max),
+            ledger=ledger,
+            reader=reader,
+            g_high=hw.get("g_high"),
+        )
+    net = T.build_network(
+        rule, train[0].shape[1], n_classes, hidden, layer_factory=factory, random_state=random_state
+    )
+    return T.fit(
+        net,
+        train,
+        rule=rule,
+        epochs=tcfg["epochs"],
+        random_state=random_state,
+        batch_size=tcfg["batch_size"],
+        test=test,
+        ledger=ledger,
+        checkpoint=tcfg["checkpoint"],
+        checkpoint_every=tcfg["checkpoint_every"],
+        results_dir=tcfg["results_dir"],
+        optimizer=optimizer,
+        train_eval_samples=tcfg["train_eval_samples"],
+        progress=progress if tcfg["progress"] else False,
+    )
 
 
 def _main(args) -> int:
     import tomllib
+
     path = Path(args.config)
     try:
         doc = tomllib.loads(path.read_text())
@@ -633,19 +710,24 @@ def _main(args) -> int:
     try:
         res = run_config(doc, base_dir=path.resolve().parent)
     except KeyboardInterrupt as exc:
-        print(f"{exc or 'training interrupted'}: re-run the same command to resume",
-              file=sys.stderr)
+        print(
+            f"{exc or 'training interrupted'}: re-run the same command to resume", file=sys.stderr
+        )
         return 130
     last = res.history[-1] if res.history else {}
     if res.resumed_from:
         r = res.resumed_from
-        print(f"resumed from {r['checkpoint']} at epoch {r['epoch']}, step {r['step']} "
-              f"({r['samples_done']} samples of that epoch done)")
-    print(f"test accuracy {last.get('test_accuracy')}, train accuracy "
-          f"{last.get('train_accuracy')}, energy {last.get('energy_J')} J (training "
-          f"{sum(r.get('train_energy_J') or 0 for r in res.history)} J, evaluation "
-          f"{sum(r.get('eval_energy_J') or 0 for r in res.history)} J)"
-          + (f", results in {res.results_dir}" if res.results_dir else ""))
+        print(
+            f"resumed from {r['checkpoint']} at epoch {r['epoch']}, step {r['step']} "
+            f"({r['samples_done']} samples of that epoch done)"
+        )
+    print(
+        f"test accuracy {last.get('test_accuracy')}, train accuracy "
+        f"{last.get('train_accuracy')}, energy {last.get('energy_J')} J (training "
+        f"{sum(r.get('train_energy_J') or 0 for r in res.history)} J, evaluation "
+        f"{sum(r.get('eval_energy_J') or 0 for r in res.history)} J)"
+        + (f", results in {res.results_dir}" if res.results_dir else "")
+    )
     return 0
 
 
@@ -658,7 +740,11 @@ def register(subparsers) -> None:
         The sub-parsers of the ``xbar`` parser (from ``ArgumentParser.add_subparsers``); the new
         sub-parser sets ``func`` to the function run with the parsed arguments.
     """
-    p = subparsers.add_parser("train", help="train a network on simulated arrays from a TOML config",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "train",
+        help="train a network on simulated arrays from a TOML config",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("config", help="TOML configuration file")
     p.set_defaults(func=_main)

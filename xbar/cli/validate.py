@@ -1,9 +1,11 @@
 """``xbar validate measured [--quick] --out DIR``: device models vs the measured data sets."""
+
 from __future__ import annotations
 
 
 def _measured(args) -> int:
     from ..reports.measured import run, summarize
+
     return summarize(run(args.out, quick=args.quick, random_state=args.seed))
 
 

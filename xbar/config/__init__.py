@@ -7,12 +7,21 @@
   TIA, ADC and mapping; printable, TOML-serialisable, and the one object the analog layer,
   ``xbar train``, sweeps and ``xbar read``/``xbar hardware`` accept.
 """
+
 from __future__ import annotations
 
 from .declare import Constraint, constraints, declared, param, validate
 
-__all__ = ["Constraint", "param", "validate", "declared", "constraints", "HardwareConfig",
-           "DeviceConfig", "load_hardware"]
+__all__ = [
+    "Constraint",
+    "param",
+    "validate",
+    "declared",
+    "constraints",
+    "HardwareConfig",
+    "DeviceConfig",
+    "load_hardware",
+]
 
 
 def __getattr__(name: str):
@@ -20,5 +29,6 @@ def __getattr__(name: str):
     # declarations: loaded on first use to keep the import order acyclic.
     if name in ("HardwareConfig", "DeviceConfig", "load_hardware"):
         from . import hardware
+
         return getattr(hardware, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

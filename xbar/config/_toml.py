@@ -3,6 +3,7 @@
 Tables of booleans, integers, floats, strings and lists of those, nested tables as ``[a.b]``;
 optional end-of-line comments per key of a first-level table.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ def _toml_value(v) -> str:
             return "inf" if v > 0 else "-inf"
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v)        # a TOML basic string: JSON's escapes are TOML's
+        return json.dumps(v)  # a TOML basic string: JSON's escapes are TOML's
     if isinstance(v, list):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     raise ConfigError(f"cannot write {v!r} ({type(v).__name__}) to TOML")  # pragma: no cover

@@ -24,6 +24,7 @@ Example::
         def __post_init__(self):
             validate(self)
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,7 +37,12 @@ from ..exceptions import ConfigError
 
 __all__ = ["Constraint", "param", "bound", "validate", "declared", "constraints", "field_text"]
 
-_TYPES = {int: "an integer", float: "a real number", bool: "a boolean (true or false)", str: "a string"}
+_TYPES = {
+    int: "an integer",
+    float: "a real number",
+    bool: "a boolean (true or false)",
+    str: "a string",
+}
 _KEY = "xbar.constraint"
 
 
@@ -131,7 +137,7 @@ class Constraint:
         got = f"got {type(value).__name__} {value!r}"
         kind = _TYPES[self.type] + (" or None" if self.optional else "")
         if self.type is bool:
-            if type(value).__name__ == "bool_":     # numpy.bool_
+            if type(value).__name__ == "bool_":  # numpy.bool_
                 value = bool(value)
             if not isinstance(value, bool):
                 raise ConfigError(f"{where} must be {kind}, {got}")
@@ -140,7 +146,8 @@ class Constraint:
                 raise ConfigError(f"{where} must be {kind}, {got}")
         else:
             if isinstance(value, bool) or not isinstance(
-                    value, numbers.Integral if self.type is int else numbers.Real):
+                value, numbers.Integral if self.type is int else numbers.Real
+            ):
                 raise ConfigError(f"{where} must be {kind}, {got}")
             value = int(cast(int, value)) if self.type is int else float(value)
             if value != value or abs(value) == float("inf"):
@@ -150,18 +157,29 @@ class Constraint:
                 raise ConfigError(f"{where} must be {self.bounds_text()}, got {value!r}")
             return value
         lo_bad = self.low is not None and (value <= self.low if self.low_open else value < self.low)
-        hi_bad = self.high is not None and (value >= self.high if self.high_open
-                                            else value > self.high)
+        hi_bad = self.high is not None and (
+            value >= self.high if self.high_open else value > self.high
+        )
         if lo_bad or hi_bad:
             raise ConfigError(f"{where} must be {self.bounds_text()}, got {value!r}")
         return value
 
 
-def param(default: Any = dataclasses.MISSING, *, kind: type | None = None,
-          default_factory: Any = dataclasses.MISSING, low: float | None = None,
-          high: float | None = None, low_open: bool = False, high_open: bool = False,
-          choices: tuple | None = None, unit: str = "", optional: bool = False, doc: str = "",
-          repr: bool = True) -> Any:
+def param(
+    default: Any = dataclasses.MISSING,
+    *,
+    kind: type | None = None,
+    default_factory: Any = dataclasses.MISSING,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    choices: tuple | None = None,
+    unit: str = "",
+    optional: bool = False,
+    doc: str = "",
+    repr: bool = True,
+) -> Any:
     """A dataclass field whose allowed values are declared (see the module docstring).
 
     Parameters
@@ -195,15 +213,29 @@ def param(default: Any = dataclasses.MISSING, *, kind: type | None = None,
     if kind is None:
         kind = type(default)
         if kind not in _TYPES:
-            raise ConfigError(f"param(): give kind= (int, float, bool or str) for default {default!r}")
-    c = Constraint(kind, None if default is dataclasses.MISSING else default, low, high,
-                   low_open, choices, unit, doc, high_open, optional)
-    return dataclasses.field(default=default, default_factory=default_factory, repr=repr,
-                             metadata={_KEY: c})
+            raise ConfigError(
+                f"param(): give kind= (int, float, bool or str) for default {default!r}"
+            )
+    c = Constraint(
+        kind,
+        None if default is dataclasses.MISSING else default,
+        low,
+        high,
+        low_open,
+        choices,
+        unit,
+        doc,
+        high_open,
+        optional,
+    )
+    return dataclasses.field(
+        default=default, default_factory=default_factory, repr=repr, metadata={_KEY: c}
+    )
 
 
-def bound(low: float | None = None, high: float | None = None, low_open: bool = False,
-          unit: str = "") -> Constraint:
+def bound(
+    low: float | None = None, high: float | None = None, low_open: bool = False, unit: str = ""
+) -> Constraint:
     """A real number's range, for parameter tables keyed by field name (the device models').
 
     Parameters
@@ -254,7 +286,7 @@ def field_text(cls: type) -> dict[str, str]:
     for name, text in field_docs(cls).items():
         one = " ".join(text.split())
         cut = one.find(". ")
-        out[name] = one if cut < 0 else one[:cut + 1]
+        out[name] = one if cut < 0 else one[: cut + 1]
     return out
 
 

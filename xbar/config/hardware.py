@@ -23,6 +23,7 @@ null: ``"none"`` stands for ``None`` (e.g. ``bits = "none"``, an ideal converter
 >>> HardwareConfig.from_toml(hw.to_toml()) == hw
 True
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,29 +43,52 @@ from ..periphery.tiling import ArrayConfig
 from ._toml import dump_toml
 from .declare import Constraint, constraints, declared, field_text, param, validate
 
-__all__ = ["HardwareConfig", "DeviceConfig", "SECTIONS", "NONE", "hardware_params",
-           "load_hardware", "device_constraints", "PRESETS", "MODELS"]
+__all__ = [
+    "HardwareConfig",
+    "DeviceConfig",
+    "SECTIONS",
+    "NONE",
+    "hardware_params",
+    "load_hardware",
+    "device_constraints",
+    "PRESETS",
+    "MODELS",
+]
 
 #: The TOML spelling of ``None``.
 NONE = "none"
 
 #: Section name -> configuration class (``device`` is :class:`DeviceConfig`).
-SECTIONS: dict[str, type] = {"array": ArrayConfig, "dac": DAC, "tia": TIA, "adc": ADC,
-                             "mapping": WeightMapping}
+SECTIONS: dict[str, type] = {
+    "array": ArrayConfig,
+    "dac": DAC,
+    "tia": TIA,
+    "adc": ADC,
+    "mapping": WeightMapping,
+}
 
 
 def _presets() -> tuple[str, ...]:
     import inspect
 
     from ..devices import presets
-    return tuple(n for n in presets.__all__ if n.islower() and
-                 inspect.signature(getattr(presets, n)).return_annotation in ("HfOxReRAM",))
+
+    return tuple(
+        n
+        for n in presets.__all__
+        if n.islower()
+        and inspect.signature(getattr(presets, n)).return_annotation in ("HfOxReRAM",)
+    )
 
 
 def _models() -> dict[str, type]:
     from ..devices import HfOxReRAM, StochasticBinaryReRAM
-    return {"window": ConductanceRange, "HfOxReRAM": HfOxReRAM,
-            "StochasticBinaryReRAM": StochasticBinaryReRAM}
+
+    return {
+        "window": ConductanceRange,
+        "HfOxReRAM": HfOxReRAM,
+        "StochasticBinaryReRAM": StochasticBinaryReRAM,
+    }
 
 
 #: Names of the measured device presets (``xbar.devices.presets``).
@@ -93,15 +117,19 @@ def device_constraints(model: str = "HfOxReRAM") -> dict[str, Constraint]:
     if model == "window":
         return constraints(cls)
     from ..devices import hfox, stochastic
+
     table = hfox._HFOX_CONSTRAINTS if model == "HfOxReRAM" else stochastic._BIN_CONSTRAINTS
-    defaults = {f.name: f.default for f in dataclasses.fields(cls)
-                if f.default is not dataclasses.MISSING}
+    defaults = {
+        f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
+    }
     texts: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):      # the attribute docstrings of the model and its bases
+    for klass in reversed(cls.__mro__):  # the attribute docstrings of the model and its bases
         if dataclasses.is_dataclass(klass):
             texts.update(field_text(klass))
-    return {k: dataclasses.replace(c, default=defaults.get(k), doc=c.doc or texts.get(k, k))
-            for k, c in table.items()}
+    return {
+        k: dataclasses.replace(c, default=defaults.get(k), doc=c.doc or texts.get(k, k))
+        for k, c in table.items()
+    }
 
 
 @declared
@@ -136,10 +164,14 @@ class DeviceConfig:
     def __post_init__(self):
         validate(self)
         if not isinstance(self.params, dict):
-            raise ConfigError(f"DeviceConfig.params must be a dict, got {type(self.params).__name__}")
+            raise ConfigError(
+                f"DeviceConfig.params must be a dict, got {type(self.params).__name__}"
+            )
         if self.preset is not None and self.model is not None:
-            raise ConfigError(f"DeviceConfig: give preset or model, not both (got preset="
-                              f"{self.preset!r}, model={self.model!r})")
+            raise ConfigError(
+                f"DeviceConfig: give preset or model, not both (got preset="
+                f"{self.preset!r}, model={self.model!r})"
+            )
         self.params = {k: tuple(v) if isinstance(v, list) else v for k, v in self.params.items()}
         cls = _models()[self.model_name]
         known = {f.name for f in dataclasses.fields(cls)}
@@ -147,12 +179,16 @@ class DeviceConfig:
             if k not in known:
                 raise _unknown(k, known, f"{self.model_name} parameter", "DeviceConfig.params")
         if not isinstance(self.program_options, dict):
-            raise ConfigError("DeviceConfig.program_options must be a dict, got "
-                              f"{type(self.program_options).__name__}")
-        model = self.build()     # the model's own checks (declared bounds, g_min < g_max, ...)
+            raise ConfigError(
+                "DeviceConfig.program_options must be a dict, got "
+                f"{type(self.program_options).__name__}"
+            )
+        model = self.build()  # the model's own checks (declared bounds, g_min < g_max, ...)
         if self.layer_options() and (model is None or isinstance(model, ConductanceRange)):
-            raise ConfigError(f"DeviceConfig: {sorted(self.layer_options())} need a device model "
-                              "(a preset or model = 'HfOxReRAM', ...), not a conductance window")
+            raise ConfigError(
+                f"DeviceConfig: {sorted(self.layer_options())} need a device model "
+                "(a preset or model = 'HfOxReRAM', ...), not a conductance window"
+            )
 
     def layer_options(self) -> dict:
         """The ``AnalogLinear`` keywords ``programming``, ``read_noise``, ``program_options``
@@ -184,6 +220,7 @@ class DeviceConfig:
             return None
         if self.preset is not None:
             from ..devices import presets
+
             return getattr(presets, self.preset)(**self.params)
         return _models()[self.model_name](**self.params)
 
@@ -219,14 +256,19 @@ class DeviceConfig:
             raise ConfigError(f"[{where}] must be a table, got {type(table).__name__} {table!r}")
         table = dict(table)
         own = constraints(cls)
-        opts = {k: own[k].check(table.pop(k), f"[{where}] {k}")
-                for k in ("preset", "model", "programming", "read_noise") if k in table}
+        opts = {
+            k: own[k].check(table.pop(k), f"[{where}] {k}")
+            for k in ("preset", "model", "programming", "read_noise")
+            if k in table
+        }
         preset, model = opts.pop("preset", None), opts.pop("model", None)
         if "program_options" in table:
             po = table.pop("program_options")
             if not isinstance(po, dict):
-                raise ConfigError(f"[{where}] program_options must be a table of program-and-verify "
-                                  f"keywords, got {type(po).__name__} {po!r}")
+                raise ConfigError(
+                    f"[{where}] program_options must be a table of program-and-verify "
+                    f"keywords, got {type(po).__name__} {po!r}"
+                )
             opts["program_options"] = po
         name = model or "HfOxReRAM"
         bounds = device_constraints(name)
@@ -236,11 +278,15 @@ class DeviceConfig:
                 raise _unknown(k, known | set(_OWN_KEYS), "key", f"[{where}]")
             c = bounds.get(k)
             if isinstance(v, (list, tuple)) and not isinstance(c.default if c else (), tuple):
-                raise ConfigError(f"[{where}] {k} must be {(c or Constraint()).describe()}, got "
-                                  f"{type(v).__name__} {v!r}")
+                raise ConfigError(
+                    f"[{where}] {k} must be {(c or Constraint()).describe()}, got "
+                    f"{type(v).__name__} {v!r}"
+                )
             if c is not None:
                 for i, x in enumerate(v if isinstance(v, (list, tuple)) else [v]):
-                    c.check(x, f"[{where}] {k}" + (f"[{i}]" if isinstance(v, (list, tuple)) else ""))
+                    c.check(
+                        x, f"[{where}] {k}" + (f"[{i}]" if isinstance(v, (list, tuple)) else "")
+                    )
         return _wrap(where, lambda: cls(preset=preset, model=model, params=table, **opts))
 
 
@@ -285,8 +331,10 @@ def _plain(value, where: str):
         return {k: _plain(v, f"{where}.{k}") for k, v in value.items()}
     if type(value).__module__ == "numpy" and hasattr(value, "item"):
         return _plain(value.item(), where)
-    raise ConfigError(f"{where} = {value!r} ({type(value).__name__}) cannot be written to TOML "
-                      "(numbers, strings, booleans and lists only)")
+    raise ConfigError(
+        f"{where} = {value!r} ({type(value).__name__}) cannot be written to TOML "
+        "(numbers, strings, booleans and lists only)"
+    )
 
 
 def _fields_dict(obj) -> dict:
@@ -358,8 +406,10 @@ class HardwareConfig:
     def __post_init__(self):
         for name, cls in {**SECTIONS, "device": DeviceConfig}.items():
             if not isinstance(getattr(self, name), cls):
-                raise ConfigError(f"HardwareConfig.{name} must be a {cls.__name__}, got "
-                                  f"{type(getattr(self, name)).__name__}")
+                raise ConfigError(
+                    f"HardwareConfig.{name} must be a {cls.__name__}, got "
+                    f"{type(getattr(self, name)).__name__}"
+                )
 
     # ------------------------------------------------------------------ views
     @property
@@ -371,15 +421,25 @@ class HardwareConfig:
     def wires(self) -> dict[str, float]:
         """The resistances of the circuit, ohm: ``r_wordline``, ``r_bitline`` (per segment),
         ``r_driver`` (``dac.r_driver``), ``r_sense`` (``tia.r_in``)."""
-        return {"r_wordline": self.array.r_wordline, "r_bitline": self.array.r_bitline,
-                "r_driver": self.dac.r_driver, "r_sense": self.tia.r_in}
+        return {
+            "r_wordline": self.array.r_wordline,
+            "r_bitline": self.array.r_bitline,
+            "r_driver": self.dac.r_driver,
+            "r_sense": self.tia.r_in,
+        }
 
     # ------------------------------------------------------------------ builders
     def layer_kwargs(self) -> dict:
         """Keyword arguments of :class:`xbar.periphery.AnalogLinear` for this hardware."""
-        return dict(array=self.array, dac=self.dac, adc=self.adc, tia=self.tia,
-                    mapping=self.mapping, device=self.device.build(),
-                    **self.device.layer_options())
+        return dict(
+            array=self.array,
+            dac=self.dac,
+            adc=self.adc,
+            tia=self.tia,
+            mapping=self.mapping,
+            device=self.device.build(),
+            **self.device.layer_options(),
+        )
 
     def build_layer(self, W, *, random_state=None, **kwargs):
         """An :class:`xbar.periphery.AnalogLinear` of weights ``W`` on this hardware.
@@ -398,10 +458,13 @@ class HardwareConfig:
         AnalogLinear
         """
         from ..periphery.layer import AnalogLinear
+
         clash = set(kwargs) & set(self.layer_kwargs())
         if clash:
-            raise ConfigError(f"build_layer: {sorted(clash)} come from the HardwareConfig; change "
-                              "the config instead of passing them")
+            raise ConfigError(
+                f"build_layer: {sorted(clash)} come from the HardwareConfig; change "
+                "the config instead of passing them"
+            )
         return AnalogLinear(W, **self.layer_kwargs(), random_state=random_state, **kwargs)
 
     def crossbar_kwargs(self) -> dict:
@@ -441,15 +504,25 @@ class HardwareConfig:
             Naming the table, the key, the allowed range and the value.
         """
         if not isinstance(data, dict):
-            raise ConfigError(f"a hardware configuration must be a table, got {type(data).__name__}")
+            raise ConfigError(
+                f"a hardware configuration must be a table, got {type(data).__name__}"
+            )
         if set(data) == {"hardware"} and isinstance(data["hardware"], dict):
             data = data["hardware"]
         known = set(SECTIONS) | {"device"}
         for name in data:
             if name not in known:
-                raise _unknown(name, known, "section", f"the hardware configuration{' ' + where if where else ''}")
-        kw = {name: _section_from_dict(c, data[name], f"{where}{name}")
-              for name, c in SECTIONS.items() if name in data}
+                raise _unknown(
+                    name,
+                    known,
+                    "section",
+                    f"the hardware configuration{' ' + where if where else ''}",
+                )
+        kw = {
+            name: _section_from_dict(c, data[name], f"{where}{name}")
+            for name, c in SECTIONS.items()
+            if name in data
+        }
         if "device" in data:
             kw["device"] = DeviceConfig.from_dict(data["device"], f"{where}device")
         return cls(**kw)
@@ -484,9 +557,11 @@ class HardwareConfig:
         return cls.from_dict(data, where)
 
     def __str__(self) -> str:
-        head = ["# xbar hardware configuration (TOML; [unit] and meaning in the comments)",
-                f"# cell {self.cell}; wires: " + ", ".join(f"{k} = {v:g} ohm"
-                                                           for k, v in self.wires.items())]
+        head = [
+            "# xbar hardware configuration (TOML; [unit] and meaning in the comments)",
+            f"# cell {self.cell}; wires: "
+            + ", ".join(f"{k} = {v:g} ohm" for k, v in self.wires.items()),
+        ]
         return "\n".join(head) + "\n" + self.to_toml(comments=True)
 
     # ------------------------------------------------------------------ sweeps
@@ -508,8 +583,9 @@ class HardwareConfig:
         return cls.from_dict(nested, f"{prefix}.")
 
 
-def hardware_params(prefix: str = "hardware", device_model: str = "HfOxReRAM"
-                    ) -> dict[str, Constraint]:
+def hardware_params(
+    prefix: str = "hardware", device_model: str = "HfOxReRAM"
+) -> dict[str, Constraint]:
     """Every declared hardware field as a sweep parameter ``<prefix>.<section>.<field>``.
 
     Parameters
@@ -530,13 +606,17 @@ def hardware_params(prefix: str = "hardware", device_model: str = "HfOxReRAM"
     for section in SECTIONS:
         for k, c in constraints(SECTIONS[section]).items():
             out[f"{prefix}.{section}.{k}"] = dataclasses.replace(
-                c, default=getattr(getattr(base, section), k))
+                c, default=getattr(getattr(base, section), k)
+            )
     for k, c in constraints(DeviceConfig).items():
         out[f"{prefix}.device.{k}"] = c
     for k, c in device_constraints(device_model).items():
         out[f"{prefix}.device.{k}"] = dataclasses.replace(
-            c, default=None, optional=True,
-            doc=f"device {k} (None: the preset's or model's value {c.default!r})")
+            c,
+            default=None,
+            optional=True,
+            doc=f"device {k} (None: the preset's or model's value {c.default!r})",
+        )
     return out
 
 

@@ -8,6 +8,7 @@
 
 The data are read where they are; the project never copies them.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,13 +17,33 @@ from pathlib import Path
 from ..exceptions import ConfigError
 from ._format import DataFormatError, DataWarning
 from .images import load_image_folder
-from .measured import (IVSweep, PulseRamps, ReadNoiseSeries, RelaxationData, read_keithley_xlsx,
-                       read_pulse_ramps, read_read_noise, read_relaxation)
+from .measured import (
+    IVSweep,
+    PulseRamps,
+    ReadNoiseSeries,
+    RelaxationData,
+    read_keithley_xlsx,
+    read_pulse_ramps,
+    read_read_noise,
+    read_relaxation,
+)
 from .mnist import load_mnist
 
-__all__ = ["data_dir", "DataFormatError", "DataWarning", "IVSweep", "PulseRamps", "ReadNoiseSeries",
-           "RelaxationData", "read_keithley_xlsx", "read_pulse_ramps", "read_read_noise",
-           "read_relaxation", "load_mnist", "load_image_folder"]
+__all__ = [
+    "data_dir",
+    "DataFormatError",
+    "DataWarning",
+    "IVSweep",
+    "PulseRamps",
+    "ReadNoiseSeries",
+    "RelaxationData",
+    "read_keithley_xlsx",
+    "read_pulse_ramps",
+    "read_read_noise",
+    "read_relaxation",
+    "load_mnist",
+    "load_image_folder",
+]
 
 
 def data_dir() -> Path:
@@ -44,5 +65,7 @@ def data_dir() -> Path:
     default = Path(__file__).resolve().parents[3] / "shared" / "data"
     if default.is_dir():
         return default
-    raise ConfigError("no data folder: set the environment variable XBAR_DATA_DIR to the folder "
-                      f"holding the measured data sets (looked for {default})")
+    raise ConfigError(
+        "no data folder: set the environment variable XBAR_DATA_DIR to the folder "
+        f"holding the measured data sets (looked for {default})"
+    )

@@ -1,4 +1,5 @@
 """The error raised for unreadable data files, and small helpers shared by the readers."""
+
 from __future__ import annotations
 
 from pathlib import Path

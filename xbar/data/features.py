@@ -22,6 +22,7 @@ and whitening scale of the training descriptors, no labels), fitted by the calle
 them on disk outside the repository (``$XBAR_CACHE_DIR`` or ``~/.cache/xbar``), keyed by the
 configuration, the split and the file list (names and sizes).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,14 @@ from .._io import open_atomic
 from .._validation import as_float_array, check_scalar
 from ..exceptions import ConfigError
 
-__all__ = ["FeatureConfig", "image_features", "feature_dimension", "image_folder_features",
-           "PCAProjection", "cache_dir"]
+__all__ = [
+    "FeatureConfig",
+    "image_features",
+    "feature_dimension",
+    "image_folder_features",
+    "PCAProjection",
+    "cache_dir",
+]
 
 FEATURE_VERSION = 1
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -64,8 +71,9 @@ class FeatureConfig:
         for name in ("downsample", "orientation_bins", "colour_bins", "colour_grid"):
             check_scalar(getattr(self, name), name, low=1, integer=True)
         if not self.grids or any(int(g) != g or g < 1 for g in self.grids):
-            raise ConfigError(f"grids must be a non-empty tuple of integers >= 1, got "
-                              f"{self.grids!r}")
+            raise ConfigError(
+                f"grids must be a non-empty tuple of integers >= 1, got {self.grids!r}"
+            )
 
 
 def feature_dimension(config: FeatureConfig = FeatureConfig()) -> int:
@@ -77,8 +85,9 @@ def feature_dimension(config: FeatureConfig = FeatureConfig()) -> int:
         The descriptor's parameters.
     """
     c = config
-    return (c.orientation_bins * sum(g * g for g in c.grids) + c.colour_bins ** 3
-            + 6 * c.colour_grid ** 2)
+    return (
+        c.orientation_bins * sum(g * g for g in c.grids) + c.colour_bins**3 + 6 * c.colour_grid**2
+    )
 
 
 def _pool(a: np.ndarray, g: int) -> np.ndarray:
@@ -92,8 +101,9 @@ def _check_divides(size: int, k: int, what: str) -> None:
         raise ConfigError(f"{what} must divide the image size {size}, got {k}")
 
 
-def image_features(images, config: FeatureConfig = FeatureConfig(), *,
-                   batch_size: int = 128) -> np.ndarray:
+def image_features(
+    images, config: FeatureConfig = FeatureConfig(), *, batch_size: int = 128
+) -> np.ndarray:
     """Descriptors (n, :func:`feature_dimension`) of RGB images (n, H, W, 3), float64.
 
     ``images`` are uint8 (0-255) or floats in [0, 1]. H and W must be divisible by ``downsample``
@@ -123,7 +133,7 @@ def image_features(images, config: FeatureConfig = FeatureConfig(), *,
     nb, cb = c.orientation_bins, c.colour_bins
     out = np.empty((n, feature_dimension(c)))
     for s in range(0, n, batch_size):
-        x = imgs[s:s + batch_size].astype(np.float64) / scale
+        x = imgs[s : s + batch_size].astype(np.float64) / scale
         B = len(x)
         x = x.reshape(B, h, c.downsample, w, c.downsample, 3).mean(axis=(2, 4))
         lum = x @ _LUMA
@@ -143,13 +153,13 @@ def image_features(images, config: FeatureConfig = FeatureConfig(), *,
             parts.append(np.sqrt(hist).reshape(B, -1))
         q = np.minimum((x * cb).astype(np.int64), cb - 1)
         code = ((q[..., 0] * cb + q[..., 1]) * cb + q[..., 2]).reshape(B, -1)
-        counts = np.zeros((B, cb ** 3))
+        counts = np.zeros((B, cb**3))
         np.add.at(counts, (np.repeat(np.arange(B), code.shape[1]), code.ravel()), 1.0)
         parts.append(np.sqrt(counts / code.shape[1]))
         mean = _pool(x, c.colour_grid)
         std = np.sqrt(np.maximum(_pool(x * x, c.colour_grid) - mean * mean, 0.0))
         parts += [mean.reshape(B, -1), std.reshape(B, -1)]
-        out[s:s + B] = np.concatenate(parts, axis=1)
+        out[s : s + B] = np.concatenate(parts, axis=1)
     return out
 
 
@@ -162,6 +172,7 @@ def cache_dir() -> Path:
 
 def _file_list(folder: Path, max_per_class: int | None) -> list:
     from .images import _EXTS
+
     rows = []
     for cls in sorted(d.name for d in folder.iterdir() if d.is_dir()):
         files = sorted(f for f in (folder / cls).iterdir() if f.suffix.lower() in _EXTS)
@@ -169,10 +180,14 @@ def _file_list(folder: Path, max_per_class: int | None) -> list:
     return rows
 
 
-def image_folder_features(root=None, split: str = "train", *,
-                          config: FeatureConfig = FeatureConfig(),
-                          max_per_class: int | None = None, cache: bool | str | Path = True,
-                          ) -> tuple[np.ndarray, np.ndarray, list]:
+def image_folder_features(
+    root=None,
+    split: str = "train",
+    *,
+    config: FeatureConfig = FeatureConfig(),
+    max_per_class: int | None = None,
+    cache: bool | str | Path = True,
+) -> tuple[np.ndarray, np.ndarray, list]:
     """Descriptors of ``<root>/<split>/<class>/*.jpg``, computed once and cached.
 
     Parameters
@@ -199,11 +214,19 @@ def image_folder_features(root=None, split: str = "train", *,
     folder = root / split
     if not folder.is_dir():
         from ._format import DataFormatError
+
         raise DataFormatError(folder, f"split folder {split!r} not found under {root}")
     path = None
     if cache is not False:
-        key = json.dumps({"version": FEATURE_VERSION, "config": asdict(config), "split": split,
-                          "root": str(root.resolve()), "files": _file_list(folder, max_per_class)})
+        key = json.dumps(
+            {
+                "version": FEATURE_VERSION,
+                "config": asdict(config),
+                "split": split,
+                "root": str(root.resolve()),
+                "files": _file_list(folder, max_per_class),
+            }
+        )
         digest = hashlib.sha256(key.encode()).hexdigest()[:20]
         folder_c = cache_dir() if cache is True else Path(cache)
         path = folder_c / f"{root.name}_{split}_{digest}.npz"
@@ -249,8 +272,10 @@ class PCAProjection:
         F = as_float_array(F, "F", shape=(None, None))
         n, d = F.shape
         if self.n_components > min(n, d):
-            raise ConfigError(f"n_components must be <= min(n_samples, n_features) = "
-                              f"{min(n, d)}, got {self.n_components}")
+            raise ConfigError(
+                f"n_components must be <= min(n_samples, n_features) = "
+                f"{min(n, d)}, got {self.n_components}"
+            )
         self.mean_ = F.mean(axis=0)
         self.std_ = F.std(axis=0)
         self.std_[self.std_ == 0] = 1.0
@@ -260,7 +285,7 @@ class PCAProjection:
         k = self.n_components
         self.scale_ = s[:k] / np.sqrt(n) if self.whiten else np.ones(k)
         self.scale_[self.scale_ == 0] = 1.0
-        self.explained_variance_ratio_ = s[: self.n_components] ** 2 / np.sum(s ** 2)
+        self.explained_variance_ratio_ = s[: self.n_components] ** 2 / np.sum(s**2)
         return self
 
     def transform(self, F) -> np.ndarray:

@@ -1,4 +1,5 @@
 """Image-folder data sets laid out as ``<root>/<split>/<class>/*.jpg`` (e.g. ``imagenette4``)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,12 @@ __all__ = ["load_image_folder"]
 _EXTS = {".jpg", ".jpeg", ".png"}
 
 
-def load_image_folder(root=None, split: str = "train", size: tuple[int, int] | int | None = None,
-                      max_per_class: int | None = None) -> tuple[np.ndarray, np.ndarray, list]:
+def load_image_folder(
+    root=None,
+    split: str = "train",
+    size: tuple[int, int] | int | None = None,
+    max_per_class: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, list]:
     """Load ``<root>/<split>/<class>/*.jpg`` into memory.
 
     Parameters
@@ -42,6 +47,7 @@ def load_image_folder(root=None, split: str = "train", size: tuple[int, int] | i
 
     if root is None:
         from . import data_dir
+
         root = data_dir() / "imagenette4"
     folder = Path(root) / split
     if not folder.is_dir():
@@ -68,8 +74,9 @@ def load_image_folder(root=None, split: str = "train", size: tuple[int, int] | i
             except OSError as exc:
                 raise DataFormatError(f, f"cannot decode image ({exc})") from None
             if images and arr.shape != images[0].shape:
-                raise DataFormatError(f, f"size {arr.shape} differs from {images[0].shape}; "
-                                         "pass size=(w, h)")
+                raise DataFormatError(
+                    f, f"size {arr.shape} differs from {images[0].shape}; pass size=(w, h)"
+                )
             images.append(arr)
             labels.append(k)
     if not images:

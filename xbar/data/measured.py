@@ -13,6 +13,7 @@ implausible value (negative read current, fractional address or level) inside a 
 keep every point: a blank row inside a series is skipped with a :class:`DataWarning` naming the
 file and row, never silently ending or shortening the series.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,17 @@ import numpy as np
 from .._validation import check_scalar
 from ._format import DataFormatError, DataWarning, check_file
 
-__all__ = ["IVSweep", "read_keithley_xlsx", "PulseRamps", "read_pulse_ramps", "RelaxationData",
-           "read_relaxation", "ReadNoiseSeries", "read_read_noise", "read_text"]
+__all__ = [
+    "IVSweep",
+    "read_keithley_xlsx",
+    "PulseRamps",
+    "read_pulse_ramps",
+    "RelaxationData",
+    "read_relaxation",
+    "ReadNoiseSeries",
+    "read_read_noise",
+    "read_text",
+]
 
 
 # --------------------------------------------------------------------------------------- text
@@ -56,13 +66,14 @@ def read_text(path) -> list[str]:
             raise DataFormatError(p, f"not a valid gzip file ({exc})") from None
         if not d.eof:
             line = data.count(b"\n") + 1
-            raise DataFormatError(p, "truncated gzip stream: the data end in the middle of this "
-                                     "line", line=line)
+            raise DataFormatError(
+                p, "truncated gzip stream: the data end in the middle of this line", line=line
+            )
         raw = data
     try:
         text = raw.decode("utf-8-sig")  # a UTF-8 byte-order mark is not part of the first field
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         raise DataFormatError(p, f"not UTF-8 text ({exc.reason})", line=line) from None
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -83,8 +94,9 @@ def _floats(p, parts, line: int, allow_empty: bool = False) -> np.ndarray:
                 if not (allow_empty and not x.strip()):
                     float(x)
             except ValueError:
-                raise DataFormatError(p, f"column {k + 1}: {x!r} is not a number",
-                                      line=line) from None
+                raise DataFormatError(
+                    p, f"column {k + 1}: {x!r} is not a number", line=line
+                ) from None
         raise  # pragma: no cover
 
 
@@ -153,11 +165,13 @@ def _open_workbook(p: Path):
             wb = python_calamine.CalamineWorkbook.from_path(str(p))
             return wb.sheet_names, lambda name: wb.get_sheet_by_name(name).to_python()
         import openpyxl
+
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
         return wb.sheetnames, lambda name: [list(r) for r in wb[name].iter_rows(values_only=True)]
     except Exception as exc:  # zip/xml errors of a corrupt or truncated file
-        raise DataFormatError(p, f"cannot open as an xlsx workbook ({type(exc).__name__}: {exc})"
-                              ) from None
+        raise DataFormatError(
+            p, f"cannot open as an xlsx workbook ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _settings_blocks(rows) -> dict[str, dict]:
@@ -208,8 +222,9 @@ def read_keithley_xlsx(path, kind: str | None = None) -> list[IVSweep]:
         header = [str(h).strip() for h in rows[0]]
         missing = [c for c in ("Time", "AI", "AV") if c not in header]
         if missing:
-            raise DataFormatError(p, f"sheet {name!r}: header lacks column(s) {missing} "
-                                     f"(found {header})", line=1)
+            raise DataFormatError(
+                p, f"sheet {name!r}: header lacks column(s) {missing} (found {header})", line=1
+            )
         cols = {c: header.index(c) for c in ("Time", "AI", "AV")}
         data = np.empty((len(rows) - 1, 3))
         n = 0
@@ -220,18 +235,23 @@ def read_keithley_xlsx(path, kind: str | None = None) -> list[IVSweep]:
                 blank.append(rnum)
                 continue
             if blank:
-                warnings.warn(f"{p}: sheet {name!r} has {len(blank)} blank row(s) inside the "
-                              f"sweep (row {blank[0]}{'' if len(blank) == 1 else f'..{blank[-1]}'})"
-                              "; skipped, the points after them are kept", DataWarning,
-                              stacklevel=2)
+                warnings.warn(
+                    f"{p}: sheet {name!r} has {len(blank)} blank row(s) inside the "
+                    f"sweep (row {blank[0]}{'' if len(blank) == 1 else f'..{blank[-1]}'})"
+                    "; skipped, the points after them are kept",
+                    DataWarning,
+                    stacklevel=2,
+                )
                 blank = []
             for k, (c, v) in enumerate(zip(("Time", "AI", "AV"), vals)):
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
-                    raise DataFormatError(p, f"sheet {name!r}, column {c!r}: {v!r} is not a "
-                                             "number", line=rnum)
+                    raise DataFormatError(
+                        p, f"sheet {name!r}, column {c!r}: {v!r} is not a number", line=rnum
+                    )
                 if not np.isfinite(v):
-                    raise DataFormatError(p, f"sheet {name!r}, column {c!r}: {v!r} is not "
-                                             "finite", line=rnum)
+                    raise DataFormatError(
+                        p, f"sheet {name!r}, column {c!r}: {v!r} is not finite", line=rnum
+                    )
                 data[n, k] = v
             n += 1
         if n < 2:
@@ -241,9 +261,18 @@ def read_keithley_xlsx(path, kind: str | None = None) -> list[IVSweep]:
             for h, v in zip(header, rows[1]):
                 if h not in cols and isinstance(v, (int, float)) and not isinstance(v, bool):
                     scalars[h] = float(v)
-        sweeps.append(IVSweep(name=name, cycle=cycle, kind=kind, time=data[:n, 0].copy(),
-                              v=data[:n, 2].copy(), i=data[:n, 1].copy(), scalars=scalars,
-                              settings=settings.get(name, {})))
+        sweeps.append(
+            IVSweep(
+                name=name,
+                cycle=cycle,
+                kind=kind,
+                time=data[:n, 0].copy(),
+                v=data[:n, 2].copy(),
+                i=data[:n, 1].copy(),
+                scalars=scalars,
+                settings=settings.get(name, {}),
+            )
+        )
     return sweeps
 
 
@@ -316,8 +345,9 @@ class PulseRamps:
         PulseRamps
         """
         idx = np.asarray(idx)
-        return PulseRamps(self.g[:, idx], [self.names[k] for k in idx], self.read_voltage,
-                          self.path)
+        return PulseRamps(
+            self.g[:, idx], [self.names[k] for k in idx], self.read_voltage, self.path
+        )
 
 
 def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
@@ -349,26 +379,40 @@ def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
             blank.append(ln)
             continue
         if blank:
-            warnings.warn(f"{p}: blank line(s) inside the data (line {blank[0]}"
-                          f"{'' if len(blank) == 1 else f'..{blank[-1]}'}); skipped, every ramp "
-                          "point is kept", DataWarning, stacklevel=2)
+            warnings.warn(
+                f"{p}: blank line(s) inside the data (line {blank[0]}"
+                f"{'' if len(blank) == 1 else f'..{blank[-1]}'}); skipped, every ramp "
+                "point is kept",
+                DataWarning,
+                stacklevel=2,
+            )
             blank = []
         parts = text.split(",")
         if len(parts) != len(names):
-            raise DataFormatError(p, f"{len(parts)} fields, the header has {len(names)} "
-                                     "(truncated or malformed line)", line=ln)
+            raise DataFormatError(
+                p,
+                f"{len(parts)} fields, the header has {len(names)} (truncated or malformed line)",
+                line=ln,
+            )
         vals = _floats(p, parts, ln, allow_empty=True)
         written = np.array([bool(x.strip()) for x in parts])
         bad = written & ~np.isfinite(vals)
         if bad.any():  # an explicit nan/inf is not padding (padding is an empty cell)
             k = int(np.argmax(bad))
-            raise DataFormatError(p, f"column {names[k]!r}: {parts[k].strip()!r} is not a "
-                                     "finite current (only empty cells pad a ramp)", line=ln)
+            raise DataFormatError(
+                p,
+                f"column {names[k]!r}: {parts[k].strip()!r} is not a "
+                "finite current (only empty cells pad a ramp)",
+                line=ln,
+            )
         neg = written & (vals <= 0)
         if neg.any():
             k = int(np.argmax(neg))
-            raise DataFormatError(p, f"column {names[k]!r}: read current {vals[k]!r} A must be "
-                                     "> 0 (a conductance ramp)", line=ln)
+            raise DataFormatError(
+                p,
+                f"column {names[k]!r}: read current {vals[k]!r} A must be > 0 (a conductance ramp)",
+                line=ln,
+            )
         rows.append(vals)
         line_of.append(ln)
     if not rows:
@@ -379,8 +423,9 @@ def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
         n = int(fin.sum())
         if n and not fin[:n].all():
             gap = int(np.argmin(fin[:n]))
-            raise DataFormatError(p, f"column {names[k]!r} has an empty cell inside the ramp",
-                                  line=line_of[gap])
+            raise DataFormatError(
+                p, f"column {names[k]!r} has an empty cell inside the ramp", line=line_of[gap]
+            )
     return PulseRamps(cur / read_voltage, names, float(read_voltage), str(p))
 
 
@@ -474,8 +519,12 @@ def read_relaxation(path) -> RelaxationData:
     for ln, text in enumerate(lines, start=1):
         parts = text.split("\t")
         if len(parts) != 7:
-            raise DataFormatError(p, f"{len(parts)} tab-separated fields, expected 7 "
-                                     "(addr, time, r, g, gi, range, timept)", line=ln)
+            raise DataFormatError(
+                p,
+                f"{len(parts)} tab-separated fields, expected 7 "
+                "(addr, time, r, g, gi, range, timept)",
+                line=ln,
+            )
         out[ln - 1] = _floats(p, parts, ln)
     bad = ~np.isfinite(out).all(axis=1) | (out[:, 3] < -1e-3)
     if bad.any():
@@ -484,10 +533,21 @@ def read_relaxation(path) -> RelaxationData:
         frac = out[:, col] != np.round(out[:, col])
         if frac.any():
             k = int(np.argmax(frac))
-            raise DataFormatError(p, f"column {col + 1}: the {what} must be an integer, got "
-                                     f"{out[k, col]!r}", line=k + 1)
-    return RelaxationData(out[:, 0].astype(np.int64), out[:, 1], out[:, 2], out[:, 3], out[:, 4],
-                          out[:, 5].astype(np.int64), out[:, 6], str(p))
+            raise DataFormatError(
+                p,
+                f"column {col + 1}: the {what} must be an integer, got {out[k, col]!r}",
+                line=k + 1,
+            )
+    return RelaxationData(
+        out[:, 0].astype(np.int64),
+        out[:, 1],
+        out[:, 2],
+        out[:, 3],
+        out[:, 4],
+        out[:, 5].astype(np.int64),
+        out[:, 6],
+        str(p),
+    )
 
 
 @dataclass
@@ -538,19 +598,27 @@ def read_read_noise(path, fs: float = 400.0) -> ReadNoiseSeries:
     for ln, text in enumerate(lines, start=1):
         parts = text.split("\t")
         if len(parts) < 3:
-            raise DataFormatError(p, f"{len(parts)} fields, expected range, dummy, reads...",
-                                  line=ln)
+            raise DataFormatError(
+                p, f"{len(parts)} fields, expected range, dummy, reads...", line=ln
+            )
         vals = _floats(p, parts, ln)
         if not np.isfinite(vals).all():
             k = int(np.argmax(~np.isfinite(vals)))
-            raise DataFormatError(p, f"column {k + 1}: {parts[k].strip()!r} is not finite "
-                                     "(a gap in the series)", line=ln)
+            raise DataFormatError(
+                p,
+                f"column {k + 1}: {parts[k].strip()!r} is not finite (a gap in the series)",
+                line=ln,
+            )
         if vals[0] != np.round(vals[0]):
-            raise DataFormatError(p, f"column 1: the range (level) must be an integer, got "
-                                     f"{vals[0]!r}", line=ln)
+            raise DataFormatError(
+                p, f"column 1: the range (level) must be an integer, got {vals[0]!r}", line=ln
+            )
         if series and vals.size - 2 != series[0].size:
-            raise DataFormatError(p, f"{vals.size - 2} reads, the first line has "
-                                     f"{series[0].size} (truncated line?)", line=ln)
+            raise DataFormatError(
+                p,
+                f"{vals.size - 2} reads, the first line has {series[0].size} (truncated line?)",
+                line=ln,
+            )
         levels.append(int(vals[0]))
         series.append(vals[2:])
     return ReadNoiseSeries(np.array(levels), np.vstack(series), float(fs), str(p))

@@ -1,4 +1,5 @@
 """MNIST in its original IDX format (the four ``*-idx?-ubyte.gz`` files)."""
+
 from __future__ import annotations
 
 import gzip
@@ -12,8 +13,10 @@ from ._format import DataFormatError, check_file
 
 __all__ = ["load_mnist", "read_idx"]
 
-_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-          "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
 
 
 def read_idx(path) -> np.ndarray:
@@ -30,11 +33,13 @@ def read_idx(path) -> np.ndarray:
     try:
         raw = gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
     except (EOFError, OSError, zlib.error) as exc:
-        raise DataFormatError(p, f"cannot decompress ({exc}); the file is truncated or corrupt"
-                              ) from None
+        raise DataFormatError(
+            p, f"cannot decompress ({exc}); the file is truncated or corrupt"
+        ) from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DataFormatError(p, f"not an IDX file of unsigned bytes (magic {raw[:4].hex()!r}, "
-                                 "expected 000008xx)")
+        raise DataFormatError(
+            p, f"not an IDX file of unsigned bytes (magic {raw[:4].hex()!r}, expected 000008xx)"
+        )
     ndim = raw[3]
     head = 4 + 4 * ndim
     if len(raw) < head:
@@ -42,8 +47,9 @@ def read_idx(path) -> np.ndarray:
     dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     need = int(np.prod(dims))
     if len(raw) - head != need:
-        raise DataFormatError(p, f"payload has {len(raw) - head} bytes, the header {dims} needs "
-                                 f"{need}")
+        raise DataFormatError(
+            p, f"payload has {len(raw) - head} bytes, the header {dims} needs {need}"
+        )
     return np.frombuffer(raw, np.uint8, offset=head).reshape(dims).copy()
 
 
@@ -67,11 +73,13 @@ def load_mnist(split: str = "train", root=None) -> tuple[np.ndarray, np.ndarray]
     check_choice(split, "split", _FILES)
     if root is None:
         from . import data_dir
+
         root = data_dir() / "mnist"
     root = Path(root)
     images = read_idx(root / _FILES[split][0])
     labels = read_idx(root / _FILES[split][1])
     if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-        raise DataFormatError(root / _FILES[split][0], f"images {images.shape} and labels "
-                                                       f"{labels.shape} do not match")
+        raise DataFormatError(
+            root / _FILES[split][0], f"images {images.shape} and labels {labels.shape} do not match"
+        )
     return images, labels

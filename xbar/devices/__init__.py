@@ -11,6 +11,7 @@
 
 The cell I-V models live in :mod:`xbar.iv`.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -18,9 +19,17 @@ import importlib
 from .hfox import DeviceArray, HfOxReRAM, ProgramVerifyResult, RelaxationNoiseConfig
 from .stochastic import BinaryDeviceArray, StochasticBinaryReRAM, switching_probability
 
-__all__ = ["HfOxReRAM", "DeviceArray", "ProgramVerifyResult", "RelaxationNoiseConfig",
-           "StochasticBinaryReRAM", "BinaryDeviceArray", "switching_probability", "fit",
-           "presets"]
+__all__ = [
+    "HfOxReRAM",
+    "DeviceArray",
+    "ProgramVerifyResult",
+    "RelaxationNoiseConfig",
+    "StochasticBinaryReRAM",
+    "BinaryDeviceArray",
+    "switching_probability",
+    "fit",
+    "presets",
+]
 
 
 def __getattr__(name: str):

@@ -1,5 +1,6 @@
 """Shared pieces of the device models: parameter checks, state-dependent tables, relaxation in
 log time, 1/f read noise, and the array base class with read / age / energy."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,23 +30,32 @@ def validate_config(cfg, constraints: dict) -> None:
             else:
                 c.check(value, f"{type(cfg).__name__}.{f.name}")
     if hasattr(cfg, "iv") and not isinstance(cfg.iv, IVModel):
-        raise ConfigError(f"{type(cfg).__name__}.iv must be an xbar.iv model, got "
-                          f"{type(cfg.iv).__name__}")
+        raise ConfigError(
+            f"{type(cfg).__name__}.iv must be an xbar.iv model, got {type(cfg.iv).__name__}"
+        )
     if hasattr(cfg, "g_min") and not cfg.g_min < cfg.g_max:
-        raise ConfigError(f"{type(cfg).__name__}: g_min must be < g_max (S), got g_min = "
-                          f"{cfg.g_min!r}, g_max = {cfg.g_max!r}")
-    for knots, vals in (("drift_x", ("drift_rate", "drift_sigma")),
-                        ("read_noise_x", ("read_noise_rel",))):
+        raise ConfigError(
+            f"{type(cfg).__name__}: g_min must be < g_max (S), got g_min = "
+            f"{cfg.g_min!r}, g_max = {cfg.g_max!r}"
+        )
+    for knots, vals in (
+        ("drift_x", ("drift_rate", "drift_sigma")),
+        ("read_noise_x", ("read_noise_rel",)),
+    ):
         if not hasattr(cfg, knots):
             continue
         x = np.asarray(getattr(cfg, knots), dtype=float)
         if x.size < 1 or np.any(np.diff(x) <= 0):
-            raise ConfigError(f"{type(cfg).__name__}.{knots} must be a non-empty strictly "
-                              f"increasing tuple of normalised states, got {getattr(cfg, knots)}")
+            raise ConfigError(
+                f"{type(cfg).__name__}.{knots} must be a non-empty strictly "
+                f"increasing tuple of normalised states, got {getattr(cfg, knots)}"
+            )
         for v in vals:
             if len(getattr(cfg, v)) != x.size:
-                raise ConfigError(f"{type(cfg).__name__}.{v} must have one value per "
-                                  f"{knots} knot ({x.size}), got {len(getattr(cfg, v))}")
+                raise ConfigError(
+                    f"{type(cfg).__name__}.{v} must have one value per "
+                    f"{knots} knot ({x.size}), got {len(getattr(cfg, v))}"
+                )
 
 
 def interp_knots(x: np.ndarray, knots, values) -> np.ndarray:
@@ -72,7 +82,7 @@ def one_over_f(n: int, size: int, exponent: float, rng: np.random.Generator) -> 
     c[0] = 1.0
     if n % 2 == 0:
         c[-1] = 1.0
-    expected_var = np.sum(c * h * h) / n ** 2 * n  # E|rfft(white)|^2 = n
+    expected_var = np.sum(c * h * h) / n**2 * n  # E|rfft(white)|^2 = n
     spec = np.fft.rfft(rng.standard_normal((n, size)), axis=0) * h[:, None]
     return np.fft.irfft(spec, n=n, axis=0) / np.sqrt(expected_var)
 
@@ -83,8 +93,9 @@ def broadcast_input(value, name: str, shape: tuple, *, allow_nan: bool = False) 
     try:
         return np.ascontiguousarray(np.broadcast_to(arr, shape)).reshape(-1)
     except ValueError:
-        raise ConfigError(f"{name} must broadcast to the device-array shape {shape}, got "
-                          f"{arr.shape}") from None
+        raise ConfigError(
+            f"{name} must broadcast to the device-array shape {shape}, got {arr.shape}"
+        ) from None
 
 
 #: Largest cell voltage (V) a pulse may have: filamentary RRAM switches at ~0.5-3 V and breaks
@@ -105,12 +116,16 @@ def check_pulse(amplitude, width, shape: tuple) -> tuple[np.ndarray, np.ndarray]
     if np.any(t < 0):
         raise ConfigError(f"width must be >= 0 s, got {t[t < 0][0]!r}")
     if np.any(t > T_PULSE_MAX):
-        raise ConfigError(f"width must be <= {T_PULSE_MAX:g} s (a programming pulse; widths are "
-                          f"in seconds, e.g. 100e-9 for 100 ns), got {t[t > T_PULSE_MAX][0]!r}")
+        raise ConfigError(
+            f"width must be <= {T_PULSE_MAX:g} s (a programming pulse; widths are "
+            f"in seconds, e.g. 100e-9 for 100 ns), got {t[t > T_PULSE_MAX][0]!r}"
+        )
     big = np.abs(v) > V_PULSE_MAX
     if np.any(big):
-        raise ConfigError(f"amplitude must be within +-{V_PULSE_MAX:g} V (the cell voltage in "
-                          f"volts; RRAM switches near 1 V), got {v[big][0]!r}")
+        raise ConfigError(
+            f"amplitude must be within +-{V_PULSE_MAX:g} V (the cell voltage in "
+            f"volts; RRAM switches near 1 V), got {v[big][0]!r}"
+        )
     return v, t
 
 
@@ -125,8 +140,9 @@ def as_mask(mask, shape: tuple) -> np.ndarray:
     try:
         return np.ascontiguousarray(np.broadcast_to(m, shape)).reshape(-1)
     except ValueError:
-        raise ConfigError(f"mask must broadcast to the device-array shape {shape}, got "
-                          f"{m.shape}") from None
+        raise ConfigError(
+            f"mask must broadcast to the device-array shape {shape}, got {m.shape}"
+        ) from None
 
 
 def lognormal_factor(rng, sigma: float, n: int) -> np.ndarray:
@@ -208,8 +224,10 @@ class _DeviceArrayBase:
 
     def __repr__(self) -> str:
         g = self._G
-        return (f"{type(self).__name__}(shape={self.shape}, model={type(self.model).__name__}, "
-                f"G in [{g.min():.4g}, {g.max():.4g}] S)")
+        return (
+            f"{type(self).__name__}(shape={self.shape}, model={type(self.model).__name__}, "
+            f"G in [{g.min():.4g}, {g.max():.4g}] S)"
+        )
 
     # ------------------------------------------------------------------ reads
     def read_noise_rel(self, G=None) -> np.ndarray:
@@ -224,8 +242,9 @@ class _DeviceArrayBase:
         else:
             G = np.asarray(G, dtype=float)
             if G.size != self.size:
-                raise ConfigError(f"G must have one conductance per device ({self.size}), got "
-                                  f"shape {G.shape}")
+                raise ConfigError(
+                    f"G must have one conductance per device ({self.size}), got shape {G.shape}"
+                )
             G = G.reshape(-1)
         m = self.model
         return interp_knots(self._x(G), m.read_noise_x, m.read_noise_rel).reshape(self.shape)
@@ -320,6 +339,7 @@ class _DeviceArrayBase:
             if np.any(icc <= 0):
                 raise ConfigError(f"compliance must be > 0 A, got {icc[icc <= 0][0]!r}")
         from ..pulses.energy import pulse_energy
+
         return pulse_energy(self.model.iv, v, t, self._G, compliance=icc).reshape(self.shape)
 
     def read_energy(self, v_read: float, t_read: float) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Deprecated: the measured-data validation report moved to :mod:`xbar.reports.measured` (a
 report generator is no part of the device models; this path is removed in the next release)."""
+
 from __future__ import annotations
 
 from .._deprecate import warn_renamed

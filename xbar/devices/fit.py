@@ -10,6 +10,7 @@
 
 Units: S, V, A, s throughout.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,9 +26,24 @@ from ..exceptions import ConfigError, ConvergenceError
 from ..iv import Asymmetric, Table
 from ._common import log_time
 
-__all__ = ["fit_sinh_branch", "IVCycleFit", "switching_steps", "fit_iv_cycle", "lrs_iv_table", "RampFit",
-           "fit_pulse_ramps", "ramp_mean_step", "simulate_ramps", "RelaxationFit", "fit_relaxation",
-           "ReadNoiseFit", "fit_read_noise", "psd_slope", "fit_switching", "ks_distance"]
+__all__ = [
+    "fit_sinh_branch",
+    "IVCycleFit",
+    "switching_steps",
+    "fit_iv_cycle",
+    "lrs_iv_table",
+    "RampFit",
+    "fit_pulse_ramps",
+    "ramp_mean_step",
+    "simulate_ramps",
+    "RelaxationFit",
+    "fit_relaxation",
+    "ReadNoiseFit",
+    "fit_read_noise",
+    "psd_slope",
+    "fit_switching",
+    "ks_distance",
+]
 
 
 # =================================================================================== I-V
@@ -61,8 +77,9 @@ def fit_sinh_branch(v, i) -> tuple[float, float]:
         v0 = np.exp(lv0)
         return lg + lv0 + np.log(np.sinh(v / v0)) - li
 
-    sol = optimize.least_squares(res, [np.log(g0), np.log(0.5)],
-                                 bounds=([-40, np.log(0.02)], [10, np.log(20.0)]))
+    sol = optimize.least_squares(
+        res, [np.log(g0), np.log(0.5)], bounds=([-40, np.log(0.02)], [10, np.log(20.0)])
+    )
     return float(np.exp(sol.x[0])), float(np.exp(sol.x[1]))
 
 
@@ -153,8 +170,15 @@ def _r_at(v, i, v_read):
     return float(abs(v[k] / i[k]))
 
 
-def fit_iv_cycle(set_sweep, reset_sweep, *, v_min: float = 0.05, v_read: float = 0.1,
-                 compliance: float | None = None, step_dec: float = 0.2) -> IVCycleFit:
+def fit_iv_cycle(
+    set_sweep,
+    reset_sweep,
+    *,
+    v_min: float = 0.05,
+    v_read: float = 0.1,
+    compliance: float | None = None,
+    step_dec: float = 0.2,
+) -> IVCycleFit:
     """Fit one cycle: a SET sweep (0 -> V- -> 0) and the following RESET sweep (0 -> V+ -> 0).
 
     Extraction: V_set = voltage of the largest jump of log10|I| on the SET up-branch; V_reset =
@@ -221,8 +245,9 @@ def fit_iv_cycle(set_sweep, reset_sweep, *, v_min: float = 0.05, v_read: float =
     m_set = np.where(idx < k_set, hrs_model.current(vs, g_h), lrs_model.current(vs, g_ln))
     m_set = np.sign(m_set) * np.minimum(np.abs(m_set), icc)
     idr = np.arange(vr.size)
-    m_reset = np.where(idr <= k_reset, lrs_model.current(vr, g_lp),
-                       Asymmetric(v0_h2, v0_h2).current(vr, g_h2))
+    m_reset = np.where(
+        idr <= k_reset, lrs_model.current(vr, g_lp), Asymmetric(v0_h2, v0_h2).current(vr, g_h2)
+    )
     # stepwise switching: HRS state before V_set, state after the RESET peak on the up-branch
     low = hrs & (np.abs(vs) <= max(0.5 * abs(v_set), 0.3))
     v0_low = fit_sinh_branch(vs[low], is_[low])[1] if low.sum() >= 3 else v0_h
@@ -230,29 +255,43 @@ def fit_iv_cycle(set_sweep, reset_sweep, *, v_min: float = 0.05, v_read: float =
     sel = np.flatnonzero(hrs)
     if sel.size:
         shape = v0_low * np.sinh(np.abs(vs[sel]) / v0_low)
-        lev, n_set = switching_steps(np.log10(np.abs(is_[sel]) + 1e-15) - np.log10(shape),
-                                     step_dec)
-        m_set[sel] = np.sign(vs[sel]) * 10.0 ** lev * shape
+        lev, n_set = switching_steps(np.log10(np.abs(is_[sel]) + 1e-15) - np.log10(shape), step_dec)
+        m_set[sel] = np.sign(vs[sel]) * 10.0**lev * shape
     sel = np.arange(k_reset + 1, tr + 1)
     sel = sel[np.abs(vr[sel]) >= v_min]
     if sel.size:
         shape = v0_h2 * np.sinh(np.abs(vr[sel]) / v0_h2)
-        lev, n_reset = switching_steps(np.log10(np.abs(ir[sel]) + 1e-15) - np.log10(shape),
-                                       step_dec)
-        m_reset[sel] = np.sign(vr[sel]) * 10.0 ** lev * shape
+        lev, n_reset = switching_steps(
+            np.log10(np.abs(ir[sel]) + 1e-15) - np.log10(shape), step_dec
+        )
+        m_reset[sel] = np.sign(vr[sel]) * 10.0**lev * shape
 
     def rms(v, i, m):
         ok = np.abs(v) >= v_min
-        return float(np.sqrt(np.mean((np.log10(np.abs(i[ok]) + 1e-15)
-                                      - np.log10(np.abs(m[ok]) + 1e-15)) ** 2)))
+        return float(
+            np.sqrt(
+                np.mean((np.log10(np.abs(i[ok]) + 1e-15) - np.log10(np.abs(m[ok]) + 1e-15)) ** 2)
+            )
+        )
 
-    return IVCycleFit(cycle=int(getattr(set_sweep, "cycle", 0)), v_set=v_set, v_reset=v_reset,
-                      r_lrs=_r_at(vr[: tr + 1], ir[: tr + 1], v_read),
-                      r_hrs=_r_at(vs[: k_set], is_[: k_set], v_read),
-                      g_lrs=g_l, v0_lrs_pos=v0_lp, v0_lrs_neg=v0_ln, g_hrs=g_h, v0_hrs=v0_h,
-                      rms_set=rms(vs, is_, m_set), rms_reset=rms(vr, ir, m_reset),
-                      model_set=m_set, model_reset=m_reset, n_set_steps=n_set,
-                      n_reset_steps=n_reset)
+    return IVCycleFit(
+        cycle=int(getattr(set_sweep, "cycle", 0)),
+        v_set=v_set,
+        v_reset=v_reset,
+        r_lrs=_r_at(vr[: tr + 1], ir[: tr + 1], v_read),
+        r_hrs=_r_at(vs[:k_set], is_[:k_set], v_read),
+        g_lrs=g_l,
+        v0_lrs_pos=v0_lp,
+        v0_lrs_neg=v0_ln,
+        g_hrs=g_h,
+        v0_hrs=v0_h,
+        rms_set=rms(vs, is_, m_set),
+        rms_reset=rms(vr, ir, m_reset),
+        model_set=m_set,
+        model_reset=m_reset,
+        n_set_steps=n_set,
+        n_reset_steps=n_reset,
+    )
 
 
 def lrs_iv_table(reset_sweeps, set_sweeps, fits, v_max: float = 0.6, n_knots: int = 25) -> Table:
@@ -337,9 +376,17 @@ class RampFit:
         HfOxReRAM
         """
         from .hfox import HfOxReRAM
-        kw: dict[str, Any] = dict(g_min=self.g_min, g_max=self.g_max, g_min_dtod=0.0,
-                                  g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0,
-                                  set_sigma_win=0.0, reset_sigma_win=0.0)
+
+        kw: dict[str, Any] = dict(
+            g_min=self.g_min,
+            g_max=self.g_max,
+            g_min_dtod=0.0,
+            g_max_dtod=0.0,
+            alpha_dtod=0.0,
+            v_th_dtod=0.0,
+            set_sigma_win=0.0,
+            reset_sigma_win=0.0,
+        )
         for p in ("set", "reset"):
             for k, v in getattr(self, p).items():
                 kw[f"{p}_{k}"] = v
@@ -379,8 +426,16 @@ def ramp_mean_step(p: dict, g, g_rev, g_min: float, g_max: float, sign: int) -> 
     d = np.abs(np.asarray(g) - g_rev) / w
     warm = 1.0 - p["warmup"] * np.exp(-d / p["warmup_dx"])
     if sign > 0:
-        return p["alpha"] * w * np.exp(p["kappa"] * x + p["kappa_d"] * d) * (1 - x) ** p["gamma"] * warm
-    return -p["alpha"] * w * np.exp(p["kappa"] * (1 - x) + p["kappa_d"] * d) * x ** p["gamma"] * warm
+        return (
+            p["alpha"]
+            * w
+            * np.exp(p["kappa"] * x + p["kappa_d"] * d)
+            * (1 - x) ** p["gamma"]
+            * warm
+        )
+    return (
+        -p["alpha"] * w * np.exp(p["kappa"] * (1 - x) + p["kappa_d"] * d) * x ** p["gamma"] * warm
+    )
 
 
 def _ramp_matrix(ramps):
@@ -395,8 +450,9 @@ def _trajectories(p, g0, n, g_min, g_max, sign):
     out = np.empty((n + 1, g0.size))
     out[0] = g0
     for k in range(n):
-        out[k + 1] = np.clip(out[k] + ramp_mean_step(p, out[k], g0, g_min, g_max, sign),
-                             g_min, g_max)
+        out[k + 1] = np.clip(
+            out[k] + ramp_mean_step(p, out[k], g0, g_min, g_max, sign), g_min, g_max
+        )
     return out
 
 
@@ -436,8 +492,9 @@ def _fit_polarity(ramps, g_min, g_max, sign, n_bins=10):
     ub = [1.0, 15.0, 15.0, 8.0, 0.99, 1.0]
     best = None
     for c0 in (0.0, 0.5):
-        sol = optimize.least_squares(res_step, [a0, 0.0, 0.0, 0.5, c0, 0.05], bounds=(lb, ub),
-                                     x_scale="jac", max_nfev=40)
+        sol = optimize.least_squares(
+            res_step, [a0, 0.0, 0.0, 0.5, c0, 0.05], bounds=(lb, ub), x_scale="jac", max_nfev=40
+        )
         if best is None or sol.cost < best.cost:
             best = sol
     assert best is not None
@@ -458,7 +515,7 @@ def _fit_polarity(ramps, g_min, g_max, sign, n_bins=10):
     b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1)
     var = np.array([r[b == k].var() for k in range(n_bins)]) - 2.0 * var_e
     mub = np.array([m[b == k].mean() for k in range(n_bins)])
-    coef, _ = optimize.nnls(np.column_stack([np.ones(n_bins), mub ** 2]), np.maximum(var, 0.0))
+    coef, _ = optimize.nnls(np.column_stack([np.ones(n_bins), mub**2]), np.maximum(var, 0.0))
     out = {k: float(v) for k, v in p.items()}
     out.update(sigma_abs=float(np.sqrt(coef[0])), sigma_rel=float(np.sqrt(coef[1])))
     return out, var_e
@@ -487,8 +544,9 @@ def fit_pulse_ramps(set_ramps, reset_ramps, margin: float = 0.05) -> RampFit:
     RampFit
     """
     check_scalar(margin, "margin", low=0.0, high=1.0)
-    g_all = np.concatenate([set_ramps.g[np.isfinite(set_ramps.g)],
-                            reset_ramps.g[np.isfinite(reset_ramps.g)]])
+    g_all = np.concatenate(
+        [set_ramps.g[np.isfinite(set_ramps.g)], reset_ramps.g[np.isfinite(reset_ramps.g)]]
+    )
     lo, hi = float(g_all.min()), float(g_all.max())
     g_min, g_max = lo - margin * (hi - lo), hi + margin * (hi - lo)
     fs, ve_s = _fit_polarity(set_ramps, g_min, g_max, +1)
@@ -496,8 +554,9 @@ def fit_pulse_ramps(set_ramps, reset_ramps, margin: float = 0.05) -> RampFit:
     return RampFit(g_min, g_max, fs, fr, float(np.sqrt(0.5 * (ve_s + ve_r))))
 
 
-def simulate_ramps(model, g_start, n_pulses: int, polarity: int, read_sigma: float = 0.0,
-                   random_state=None) -> np.ndarray:
+def simulate_ramps(
+    model, g_start, n_pulses: int, polarity: int, read_sigma: float = 0.0, random_state=None
+) -> np.ndarray:
     """Simulate ramps of ``n_pulses`` reference pulses from each start conductance (S).
 
     Returns shape ``(n_pulses + 1, len(g_start))``; row 0 is the start.  Uses the model's
@@ -527,8 +586,11 @@ def simulate_ramps(model, g_start, n_pulses: int, polarity: int, read_sigma: flo
     """
     g_start = as_float_array(g_start, "g_start", shape=(None,))
     check_scalar(read_sigma, "read_sigma", low=0.0, unit="S")
-    rs_dev, rs_read = np.random.default_rng(random_state).spawn(2) if not isinstance(
-        random_state, np.random.Generator) else random_state.spawn(2)
+    rs_dev, rs_read = (
+        np.random.default_rng(random_state).spawn(2)
+        if not isinstance(random_state, np.random.Generator)
+        else random_state.spawn(2)
+    )
     arr = model.sample(g_start.size, random_state=rs_dev)
     arr.set_state(g_start)
     p = "set" if polarity > 0 else "reset"
@@ -560,6 +622,7 @@ def ks_distance(a, b) -> tuple[float, float]:
         Two-sided p-value.
     """
     from scipy.stats import ks_2samp
+
     r = ks_2samp(np.asarray(a, float), np.asarray(b, float))
     return float(r.statistic), float(r.pvalue)
 
@@ -618,14 +681,22 @@ class RelaxationFit:
         HfOxReRAM
         """
         from .hfox import HfOxReRAM
+
         x = np.asarray(self.x)
-        kw: dict[str, Any] = dict(g_min=1e-3 * self.window, g_max=self.window, g_min_dtod=0.0, g_max_dtod=0.0,
-                  alpha_dtod=0.0, v_th_dtod=0.0, drift_t0=self.t0,
-                  drift_x=tuple(float(v) for v in x),
-                  drift_rate=tuple(float(v) for v in self.rate),
-                  drift_sigma=tuple(float(v) for v in self.sigma),
-                  read_noise_x=tuple(float(v) for v in x),
-                  read_noise_rel=tuple(float(v) for v in np.minimum(self.read_noise_rel(), 1.0)))
+        kw: dict[str, Any] = dict(
+            g_min=1e-3 * self.window,
+            g_max=self.window,
+            g_min_dtod=0.0,
+            g_max_dtod=0.0,
+            alpha_dtod=0.0,
+            v_th_dtod=0.0,
+            drift_t0=self.t0,
+            drift_x=tuple(float(v) for v in x),
+            drift_rate=tuple(float(v) for v in self.rate),
+            drift_sigma=tuple(float(v) for v in self.sigma),
+            read_noise_x=tuple(float(v) for v in x),
+            read_noise_rel=tuple(float(v) for v in np.minimum(self.read_noise_rel(), 1.0)),
+        )
         kw.update(overrides)
         return HfOxReRAM(**kw)
 
@@ -644,8 +715,9 @@ def _level_stats(data, levels, tps):
     return mean, var
 
 
-def fit_relaxation(data, window: float, t_fit_max: float, levels=None,
-                   t0_grid=None) -> RelaxationFit:
+def fit_relaxation(
+    data, window: float, t_fit_max: float, levels=None, t0_grid=None
+) -> RelaxationFit:
     """Fit drift rate and broadening per level on the time points ``0 < t <= t_fit_max``.
 
     For each candidate ``t0`` (grid, s), per level: ``rate`` by least squares through the origin
@@ -680,7 +752,9 @@ def fit_relaxation(data, window: float, t_fit_max: float, levels=None,
     mean, var = _level_stats(data, levels, tps)
     t0_grid = np.logspace(-4, 1, 26) if t0_grid is None else np.asarray(t0_grid, float)
     if t0_grid.ndim != 1 or t0_grid.size == 0 or not np.all(np.isfinite(t0_grid) & (t0_grid > 0)):
-        raise ConfigError(f"t0_grid must be a non-empty 1-D array of finite times > 0 s, got {t0_grid!r}")
+        raise ConfigError(
+            f"t0_grid must be a non-empty 1-D array of finite times > 0 s, got {t0_grid!r}"
+        )
     best: tuple | None = None
     for t0 in t0_grid:
         L = log_time(tps, t0)
@@ -693,19 +767,28 @@ def fit_relaxation(data, window: float, t_fit_max: float, levels=None,
             if ok.sum() < 2:
                 rate[a] = s2[a] = c[a] = np.nan
                 continue
-            m, v, l = mean[a, ok] / window, var[a, ok] / window ** 2, L[ok]
+            m, v, l = mean[a, ok] / window, var[a, ok] / window**2, L[ok]
             rate[a] = np.dot(m, l) / np.dot(l, l)
             (s2[a], c[a]), _ = optimize.nnls(np.column_stack([l, np.ones_like(l)]), v)
-            err += (np.sum((m - rate[a] * l) ** 2)
-                    + np.sum((np.sqrt(v) - np.sqrt(s2[a] * l + c[a])) ** 2))
+            err += np.sum((m - rate[a] * l) ** 2) + np.sum(
+                (np.sqrt(v) - np.sqrt(s2[a] * l + c[a])) ** 2
+            )
         if best is None or err < best[0]:
             best = (err, t0, rate.copy(), s2.copy(), c.copy())
     assert best is not None
     _, t0, rate, s2, c = best
     x = np.array([np.mean(data.gi[data.level == lv]) for lv in levels]) / window
     ok = np.isfinite(rate)
-    return RelaxationFit(levels[ok], x[ok], rate[ok], np.sqrt(s2[ok]), c[ok] * window ** 2,
-                         float(t0), float(window), float(t_fit_max))
+    return RelaxationFit(
+        levels[ok],
+        x[ok],
+        rate[ok],
+        np.sqrt(s2[ok]),
+        c[ok] * window**2,
+        float(t0),
+        float(window),
+        float(t_fit_max),
+    )
 
 
 # ============================================================================ read noise
@@ -831,14 +914,24 @@ def fit_switching(amplitude, width, switched) -> dict:
         return -ll.sum(), grad
 
     beta0 = np.array([-np.log(np.median(t)), 1.0, 1.0 / max(np.std(u), 0.05)])
-    sol = optimize.minimize(nll, beta0, jac=True, method="BFGS",
-                            options={"gtol": 1e-8, "maxiter": 1000})
+    sol = optimize.minimize(
+        nll, beta0, jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 1000}
+    )
     if not sol.success and sol.status != 2:
-        raise ConvergenceError(f"switching fit did not converge: {sol.message}", sol.nit,
-                               float(np.linalg.norm(sol.jac)))
+        raise ConvergenceError(
+            f"switching fit did not converge: {sol.message}",
+            sol.nit,
+            float(np.linalg.norm(sol.jac)),
+        )
     a, b, c = sol.x
     if b <= 0 or c <= 0:
-        raise ConfigError(f"switching data do not follow the model (fitted 1/sigma_t = {b:g}, "
-                          f"1/(v0 sigma_t) = {c:g} must be > 0)")
-    return {"tau0": float(np.exp(-a / b)), "v0": float(b / c), "sigma_t": float(1.0 / b),
-            "n_iter": int(sol.nit)}
+        raise ConfigError(
+            f"switching data do not follow the model (fitted 1/sigma_t = {b:g}, "
+            f"1/(v0 sigma_t) = {c:g} must be > 0)"
+        )
+    return {
+        "tau0": float(np.exp(-a / b)),
+        "v0": float(b / c),
+        "sigma_t": float(1.0 / b),
+        "n_iter": int(sol.nit),
+    }

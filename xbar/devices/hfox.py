@@ -11,6 +11,7 @@ read noise.
 Conventions: conductances in S, voltages in V (the signed voltage across the cell, the sign that
 sets the device is ``set_polarity``), widths and times in s, currents in A, energies in J.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,8 +26,14 @@ from ..iv import IVModel, Sinh
 from .._deprecate import renamed_kwarg
 from .._fielddoc import document_fields
 from ..pulses.verify import Ramp, check_band, ramps_from_legacy, run_program_verify
-from ._common import (_DeviceArrayBase, as_mask, broadcast_input, check_pulse,
-                      lognormal_factor, validate_config)
+from ._common import (
+    _DeviceArrayBase,
+    as_mask,
+    broadcast_input,
+    check_pulse,
+    lognormal_factor,
+    validate_config,
+)
 
 __all__ = ["RelaxationNoiseConfig", "HfOxReRAM", "DeviceArray", "ProgramVerifyResult"]
 
@@ -62,9 +69,12 @@ class RelaxationNoiseConfig:
 
 
 _RELAX_CONSTRAINTS = {
-    "drift_t0": bound(0.0, None, True, "s"), "drift_x": bound(0.0, 1.0, False, ""),
-    "drift_rate": bound(-1.0, 1.0, False, ""), "drift_sigma": bound(0.0, 1.0, False, ""),
-    "read_noise_x": bound(0.0, 2.0, False, ""), "read_noise_rel": bound(0.0, 1.0, False, ""),
+    "drift_t0": bound(0.0, None, True, "s"),
+    "drift_x": bound(0.0, 1.0, False, ""),
+    "drift_rate": bound(-1.0, 1.0, False, ""),
+    "drift_sigma": bound(0.0, 1.0, False, ""),
+    "read_noise_x": bound(0.0, 2.0, False, ""),
+    "read_noise_rel": bound(0.0, 1.0, False, ""),
     "read_noise_exponent": bound(0.0, 3.0, False, ""),
 }
 
@@ -200,9 +210,11 @@ class HfOxReRAM(RelaxationNoiseConfig):
     """Largest mean sub-step of a pulse integration, relative to the window."""
     max_substeps: int = 1000
     """Cap on sub-steps per pulse (strong pulses then saturate at the window edge)."""
-    source: str = ("fitted defaults: window and d2d from tud-rram-iv-cycles, pulse law and c2c "
-                   "noise from crosssim-pulse-ramps (per window), relaxation stanford tech B, "
-                   "read noise tech A; thresholds assumed (xbar.devices.presets.PROVENANCE)")
+    source: str = (
+        "fitted defaults: window and d2d from tud-rram-iv-cycles, pulse law and c2c "
+        "noise from crosssim-pulse-ramps (per window), relaxation stanford tech B, "
+        "read noise tech A; thresholds assumed (xbar.devices.presets.PROVENANCE)"
+    )
     """Provenance of the parameter set (presets name their data set)."""
 
     def __post_init__(self):
@@ -215,9 +227,11 @@ class HfOxReRAM(RelaxationNoiseConfig):
             raise ConfigError(f"HfOxReRAM.set_polarity must be +1 or -1, got {self.set_polarity!r}")
         for p in ("set", "reset"):
             if not getattr(self, f"{p}_v_th") < getattr(self, f"{p}_v_ref"):
-                raise ConfigError(f"HfOxReRAM.{p}_v_th must be < {p}_v_ref (V), got "
-                                  f"{getattr(self, f'{p}_v_th')!r} >= "
-                                  f"{getattr(self, f'{p}_v_ref')!r}")
+                raise ConfigError(
+                    f"HfOxReRAM.{p}_v_th must be < {p}_v_ref (V), got "
+                    f"{getattr(self, f'{p}_v_th')!r} >= "
+                    f"{getattr(self, f'{p}_v_ref')!r}"
+                )
 
     def sample(self, shape=(), random_state=None, g_init: float | None = None) -> "DeviceArray":
         """Fabricate an array of devices with device-to-device variation.
@@ -243,8 +257,9 @@ class HfOxReRAM(RelaxationNoiseConfig):
             "alpha_set": self.set_alpha * lognormal_factor(fab, self.alpha_dtod, n),
             "alpha_reset": self.reset_alpha * lognormal_factor(fab, self.alpha_dtod, n),
             "dv_set": self.v_th_dtod * fab.standard_normal(n) if self.v_th_dtod else np.zeros(n),
-            "dv_reset": (self.v_th_dtod * fab.standard_normal(n) if self.v_th_dtod
-                         else np.zeros(n)),
+            "dv_reset": (
+                self.v_th_dtod * fab.standard_normal(n) if self.v_th_dtod else np.zeros(n)
+            ),
         }
         if g_init is None:
             G = g_max.copy()
@@ -255,25 +270,44 @@ class HfOxReRAM(RelaxationNoiseConfig):
 
 
 _HFOX_CONSTRAINTS = dict(_RELAX_CONSTRAINTS)
-_HFOX_CONSTRAINTS.update({
-    "g_min": bound(0.0, None, True, "S"), "g_max": bound(0.0, None, True, "S"),
-    "g_min_dtod": bound(0.0, 2.0, False, ""), "g_max_dtod": bound(0.0, 2.0, False, ""),
-    "set_alpha": bound(0.0, 1.0, False, ""), "reset_alpha": bound(0.0, 1.0, False, ""),
-    "set_kappa": bound(-20.0, 20.0, False, ""), "reset_kappa": bound(-20.0, 20.0, False, ""),
-    "set_gamma": bound(0.0, 10.0, False, ""), "reset_gamma": bound(0.0, 10.0, False, ""),
-    "set_v_ref": bound(0.0, None, True, "V"), "reset_v_ref": bound(0.0, None, True, "V"),
-    "set_v_th": bound(0.0, None, False, "V"), "reset_v_th": bound(0.0, None, False, "V"),
-    "set_v_scale": bound(0.0, None, True, "V"), "reset_v_scale": bound(0.0, None, True, "V"),
-    "set_t_ref": bound(0.0, None, True, "s"), "reset_t_ref": bound(0.0, None, True, "s"),
-    "set_sigma_rel": bound(0.0, 10.0, False, ""), "reset_sigma_rel": bound(0.0, 10.0, False, ""),
-    "set_sigma_abs": bound(0.0, None, False, "S"), "reset_sigma_abs": bound(0.0, None, False, "S"),
-    "width_exponent": bound(0.0, 3.0, False, ""), "alpha_dtod": bound(0.0, 2.0, False, ""),
-    "v_th_dtod": bound(0.0, 1.0, False, "V"), "dx_max": bound(1e-6, 1.0, False, ""),
-    "set_kappa_d": bound(-20.0, 20.0, False, ""), "reset_kappa_d": bound(-20.0, 20.0, False, ""),
-    "set_warmup": bound(0.0, 0.999, False, ""), "reset_warmup": bound(0.0, 0.999, False, ""),
-    "set_warmup_dx": bound(1e-6, 1.0, False, ""), "reset_warmup_dx": bound(1e-6, 1.0, False, ""),
-    "set_sigma_win": bound(0.0, 1.0, False, ""), "reset_sigma_win": bound(0.0, 1.0, False, ""),
-})
+_HFOX_CONSTRAINTS.update(
+    {
+        "g_min": bound(0.0, None, True, "S"),
+        "g_max": bound(0.0, None, True, "S"),
+        "g_min_dtod": bound(0.0, 2.0, False, ""),
+        "g_max_dtod": bound(0.0, 2.0, False, ""),
+        "set_alpha": bound(0.0, 1.0, False, ""),
+        "reset_alpha": bound(0.0, 1.0, False, ""),
+        "set_kappa": bound(-20.0, 20.0, False, ""),
+        "reset_kappa": bound(-20.0, 20.0, False, ""),
+        "set_gamma": bound(0.0, 10.0, False, ""),
+        "reset_gamma": bound(0.0, 10.0, False, ""),
+        "set_v_ref": bound(0.0, None, True, "V"),
+        "reset_v_ref": bound(0.0, None, True, "V"),
+        "set_v_th": bound(0.0, None, False, "V"),
+        "reset_v_th": bound(0.0, None, False, "V"),
+        "set_v_scale": bound(0.0, None, True, "V"),
+        "reset_v_scale": bound(0.0, None, True, "V"),
+        "set_t_ref": bound(0.0, None, True, "s"),
+        "reset_t_ref": bound(0.0, None, True, "s"),
+        "set_sigma_rel": bound(0.0, 10.0, False, ""),
+        "reset_sigma_rel": bound(0.0, 10.0, False, ""),
+        "set_sigma_abs": bound(0.0, None, False, "S"),
+        "reset_sigma_abs": bound(0.0, None, False, "S"),
+        "width_exponent": bound(0.0, 3.0, False, ""),
+        "alpha_dtod": bound(0.0, 2.0, False, ""),
+        "v_th_dtod": bound(0.0, 1.0, False, "V"),
+        "dx_max": bound(1e-6, 1.0, False, ""),
+        "set_kappa_d": bound(-20.0, 20.0, False, ""),
+        "reset_kappa_d": bound(-20.0, 20.0, False, ""),
+        "set_warmup": bound(0.0, 0.999, False, ""),
+        "reset_warmup": bound(0.0, 0.999, False, ""),
+        "set_warmup_dx": bound(1e-6, 1.0, False, ""),
+        "reset_warmup_dx": bound(1e-6, 1.0, False, ""),
+        "set_sigma_win": bound(0.0, 1.0, False, ""),
+        "reset_sigma_win": bound(0.0, 1.0, False, ""),
+    }
+)
 
 
 def _strength(u, t, v_ref, v_th, v_scale, t_ref, width_exponent):
@@ -357,12 +391,28 @@ class DeviceArray(_DeviceArrayBase):
         super().__init__(model, shape, g_min, g_max, G, fab_rng, op_rng)
         self.params = params
         m = model
-        self._prm = np.array([m.set_kappa, m.set_gamma, m.set_sigma_rel, m.set_sigma_abs,
-                              m.reset_kappa, m.reset_gamma, m.reset_sigma_rel, m.reset_sigma_abs,
-                              m.dx_max, float(m.max_substeps),
-                              m.set_kappa_d, m.set_warmup, m.set_warmup_dx,
-                              m.reset_kappa_d, m.reset_warmup, m.reset_warmup_dx,
-                              m.set_sigma_win, m.reset_sigma_win])
+        self._prm = np.array(
+            [
+                m.set_kappa,
+                m.set_gamma,
+                m.set_sigma_rel,
+                m.set_sigma_abs,
+                m.reset_kappa,
+                m.reset_gamma,
+                m.reset_sigma_rel,
+                m.reset_sigma_abs,
+                m.dx_max,
+                float(m.max_substeps),
+                m.set_kappa_d,
+                m.set_warmup,
+                m.set_warmup_dx,
+                m.reset_kappa_d,
+                m.reset_warmup,
+                m.reset_warmup_dx,
+                m.set_sigma_win,
+                m.reset_sigma_win,
+            ]
+        )
         # pulse-history memory: G at the last polarity reversal and the last polarity (0: none)
         self._g_rev = self._G.copy()
         self._last_pol = np.zeros(self.size, dtype=np.int8)
@@ -405,10 +455,24 @@ class DeviceArray(_DeviceArrayBase):
         pol = np.sign(v * m.set_polarity).astype(np.int8)
         u = np.abs(v)
         p = self.params
-        s_set = _strength(u, t, m.set_v_ref + p["dv_set"], m.set_v_th + p["dv_set"],
-                          m.set_v_scale, m.set_t_ref, m.width_exponent)
-        s_reset = _strength(u, t, m.reset_v_ref + p["dv_reset"], m.reset_v_th + p["dv_reset"],
-                            m.reset_v_scale, m.reset_t_ref, m.width_exponent)
+        s_set = _strength(
+            u,
+            t,
+            m.set_v_ref + p["dv_set"],
+            m.set_v_th + p["dv_set"],
+            m.set_v_scale,
+            m.set_t_ref,
+            m.width_exponent,
+        )
+        s_reset = _strength(
+            u,
+            t,
+            m.reset_v_ref + p["dv_reset"],
+            m.reset_v_th + p["dv_reset"],
+            m.reset_v_scale,
+            m.reset_t_ref,
+            m.width_exponent,
+        )
         s = np.where(pol > 0, s_set, np.where(pol < 0, s_reset, 0.0))
         return pol, np.minimum(s, self._s_cap(pol))
 
@@ -423,8 +487,9 @@ class DeviceArray(_DeviceArrayBase):
         fast = np.where(pol > 0, fast_s, fast_r)
         return m.max_substeps * m.dx_max / np.maximum(fast, 1e-300)
 
-    def apply_pulses(self, amplitude, width, mask=None, compliance=None, random_state=None,
-                     n_threads: int = 1) -> np.ndarray:
+    def apply_pulses(
+        self, amplitude, width, mask=None, compliance=None, random_state=None, n_threads: int = 1
+    ) -> np.ndarray:
         """Apply one pulse to every (masked) device and return the change dG (S).
 
         Parameters
@@ -450,7 +515,7 @@ class DeviceArray(_DeviceArrayBase):
         pol, s = self.pulse_strength(amplitude, width)
         active = as_mask(mask, self.shape) & (pol != 0) & (s > 0)
         idx = np.flatnonzero(active)
-        seed = int(rng.integers(0, 2 ** 63))
+        seed = int(rng.integers(0, 2**63))
         dG = np.zeros(self.size)
         if idx.size == 0:
             return dG.reshape(self.shape)
@@ -463,16 +528,27 @@ class DeviceArray(_DeviceArrayBase):
             gref = self._g_max[idx]
             f = np.abs(self.model.iv.current(v, gref)) / gref
             gcap = np.where(f > 0, icc / np.where(f > 0, f, 1.0), _INF)
-        alpha = np.where(pol[idx] > 0, self.params["alpha_set"][idx],
-                         self.params["alpha_reset"][idx])
+        alpha = np.where(
+            pol[idx] > 0, self.params["alpha_set"][idx], self.params["alpha_reset"][idx]
+        )
         g = self._G[idx].copy()
         flip = pol[idx] != self._last_pol[idx]  # a reversal (or a first pulse) restarts the memory
         self._g_rev[idx[flip]] = g[flip]
         self._last_pol[idx] = pol[idx]
-        pulse_update(g, self._g_min[idx], self._g_max[idx], gcap,
-                     np.ascontiguousarray(self._g_rev[idx]), np.ascontiguousarray(s[idx]),
-                     np.ascontiguousarray(pol[idx]), np.ascontiguousarray(alpha),
-                     idx.astype(np.int64), self._prm, np.uint64(seed), int(n_threads))
+        pulse_update(
+            g,
+            self._g_min[idx],
+            self._g_max[idx],
+            gcap,
+            np.ascontiguousarray(self._g_rev[idx]),
+            np.ascontiguousarray(s[idx]),
+            np.ascontiguousarray(pol[idx]),
+            np.ascontiguousarray(alpha),
+            idx.astype(np.int64),
+            self._prm,
+            np.uint64(seed),
+            int(n_threads),
+        )
         dG[idx] = g - self._G[idx]
         self._G[idx] = g
         self._programmed(idx)
@@ -514,16 +590,29 @@ class DeviceArray(_DeviceArrayBase):
         if polarity > 0:
             mu = a * w * np.exp(m.set_kappa * x + kd * d) * (1 - x) ** m.set_gamma * warm
         else:
-            mu = -a * w * np.exp(m.reset_kappa * (1 - x) + kd * d) * x ** m.reset_gamma * warm
+            mu = -a * w * np.exp(m.reset_kappa * (1 - x) + kd * d) * x**m.reset_gamma * warm
         return mu.reshape(self.shape)
 
     @renamed_kwarg(tol="atol")
-    def program_verify(self, G_target, atol: float | None = None, max_pulses: int = 100, *,
-                       rtol: float = 0.0, width: float = 100e-9, set_ramp: Ramp | None = None,
-                       reset_ramp: Ramp | None = None, compliance: float | None = None,
-                       v_read: float = 0.2, t_read: float = 1e-6, mask=None,
-                       allow_set: bool = True, on_failure: str = "warn", random_state=None,
-                       **deprecated) -> ProgramVerifyResult:
+    def program_verify(
+        self,
+        G_target,
+        atol: float | None = None,
+        max_pulses: int = 100,
+        *,
+        rtol: float = 0.0,
+        width: float = 100e-9,
+        set_ramp: Ramp | None = None,
+        reset_ramp: Ramp | None = None,
+        compliance: float | None = None,
+        v_read: float = 0.2,
+        t_read: float = 1e-6,
+        mask=None,
+        allow_set: bool = True,
+        on_failure: str = "warn",
+        random_state=None,
+        **deprecated,
+    ) -> ProgramVerifyResult:
         """Conventional program-and-verify (incremental step pulses with verify reads).
 
         The loop of :func:`xbar.pulses.verify.run_program_verify`: per device, read (with read
@@ -580,9 +669,9 @@ class DeviceArray(_DeviceArrayBase):
         ProgramVerifyResult
         """
         m = self.model
-        set_ramp, reset_ramp = ramps_from_legacy(set_ramp, reset_ramp, deprecated,
-                                                 defaults=(Ramp(0.9, 0.05, 1.5),
-                                                           Ramp(0.6, 0.05, 1.5)))
+        set_ramp, reset_ramp = ramps_from_legacy(
+            set_ramp, reset_ramp, deprecated, defaults=(Ramp(0.9, 0.05, 1.5), Ramp(0.6, 0.05, 1.5))
+        )
         target = broadcast_input(G_target, "G_target", self.shape)
         if atol is None:
             atol = 0.01 * (m.g_max - m.g_min)
@@ -611,21 +700,49 @@ class DeviceArray(_DeviceArrayBase):
                 icc = np.where(direction > 0, compliance, _INF)
                 e = np.abs(volts) * np.minimum(f, icc) * width
             e_pulse[active] += e[active]
-            self.apply_pulses(volts.reshape(self.shape), width, mask=active.reshape(self.shape),
-                              compliance=None if compliance is None else
-                              np.where(direction > 0, compliance, 1.0).reshape(self.shape),
-                              random_state=rng)
+            self.apply_pulses(
+                volts.reshape(self.shape),
+                width,
+                mask=active.reshape(self.shape),
+                compliance=None
+                if compliance is None
+                else np.where(direction > 0, compliance, 1.0).reshape(self.shape),
+                random_state=rng,
+            )
 
-        out = run_program_verify(read, pulse, target, todo, rtol=rtol, atol=atol,
-                                 max_pulses=max_pulses, set_ramp=set_ramp, reset_ramp=reset_ramp,
-                                 allow_set=allow_set)
+        out = run_program_verify(
+            read,
+            pulse,
+            target,
+            todo,
+            rtol=rtol,
+            atol=atol,
+            max_pulses=max_pulses,
+            set_ramp=set_ramp,
+            reset_ramp=reset_ramp,
+            allow_set=allow_set,
+        )
         converged = out.converged
-        res = ProgramVerifyResult(*(a.reshape(self.shape) for a in (
-            self._G.copy(), out.g_read, out.n_pulses, out.n_reads, e_pulse, e_read, converged)))
+        res = ProgramVerifyResult(
+            *(
+                a.reshape(self.shape)
+                for a in (
+                    self._G.copy(),
+                    out.g_read,
+                    out.n_pulses,
+                    out.n_reads,
+                    e_pulse,
+                    e_read,
+                    converged,
+                )
+            )
+        )
         if not converged.all():
             k = int(np.sum(~converged))
-            msg = (f"program_verify: {k} of {int(todo.sum())} devices not within atol = {atol:g} S"
-                   f" + rtol = {rtol:g} after max_pulses = {max_pulses}")
+            msg = (
+                f"program_verify: {k} of {int(todo.sum())} devices not within atol = {atol:g} S"
+                f" + rtol = {rtol:g} after max_pulses = {max_pulses}"
+            )
             worst = float(np.nanmax(np.abs(out.g_read - target)[~converged]))
             # stacklevel 4: the caller of the renamed_kwarg wrapper
             handle_failure(on_failure, ConvergenceError(msg, max_pulses, worst), stacklevel=4)

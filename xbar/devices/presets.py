@@ -12,6 +12,7 @@ match (``tests/test_validate_measured.py``).
   times of ``stanford-rram-relaxation`` (B: t <= 100 s, C: t <= 4 s), read-noise floors per level.
 * :func:`stanford_tech_a_read_noise` - relative read noise and 1/f exponent of tech A's series.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,22 @@ import numpy as np
 from ..iv import Asymmetric
 from .hfox import HfOxReRAM
 
-__all__ = ["tud_hfox", "crosssim_ramps", "stanford_tech_b", "stanford_tech_c", "PROVENANCE",
-           "defaults_from_fits", "illustrative_hfox", "ILLUSTRATIVE",
-           "stanford_tech_a_read_noise", "TUD", "RAMPS", "TECH_A_NOISE", "TECH_B", "TECH_C"]
+__all__ = [
+    "tud_hfox",
+    "crosssim_ramps",
+    "stanford_tech_b",
+    "stanford_tech_c",
+    "PROVENANCE",
+    "defaults_from_fits",
+    "illustrative_hfox",
+    "ILLUSTRATIVE",
+    "stanford_tech_a_read_noise",
+    "TUD",
+    "RAMPS",
+    "TECH_A_NOISE",
+    "TECH_B",
+    "TECH_C",
+]
 
 # --- fitted numbers: in the data file presets.json next to this module (package data), written
 # by xbar.devices.fit; regenerate with validation/measured/run.py.
@@ -44,8 +58,9 @@ def _tuples(value):
 def _load_fitted() -> dict:
     text = resources.files(__package__).joinpath(PRESETS_FILE).read_text(encoding="utf-8")
     doc = json.loads(text)
-    return {name: _tuples(doc[name]) for name in ("TECH_B", "TECH_C", "RAMPS", "TECH_A_NOISE",
-                                                  "TUD")}
+    return {
+        name: _tuples(doc[name]) for name in ("TECH_B", "TECH_C", "RAMPS", "TECH_A_NOISE", "TUD")
+    }
 
 
 _FITTED = _load_fitted()
@@ -54,6 +69,7 @@ TECH_C: dict = _FITTED["TECH_C"]
 RAMPS: dict = _FITTED["RAMPS"]
 TECH_A_NOISE: dict = _FITTED["TECH_A_NOISE"]
 TUD: dict = _FITTED["TUD"]
+
 
 def tud_hfox(**overrides) -> HfOxReRAM:
     """HfOx-class device of ``tud-rram-iv-cycles`` (Keithley 4200 sweeps, medians over 50 cycles).
@@ -70,11 +86,17 @@ def tud_hfox(**overrides) -> HfOxReRAM:
     **overrides
         ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
     """
-    kw = dict(g_min=1.0 / TUD["r_hrs"], g_max=1.0 / TUD["r_lrs"], set_polarity=-1,
-              iv=Asymmetric(TUD["v0_lrs_pos"], TUD["v0_lrs_neg"]),
-              set_v_ref=abs(TUD["v_set"]), set_v_th=0.6 * abs(TUD["v_set"]),
-              reset_v_ref=TUD["v_reset"], reset_v_th=0.6 * TUD["v_reset"],
-              source="tud-rram-iv-cycles (H16248L M12, 50 cycles), xbar.devices.fit.fit_iv_cycle")
+    kw = dict(
+        g_min=1.0 / TUD["r_hrs"],
+        g_max=1.0 / TUD["r_lrs"],
+        set_polarity=-1,
+        iv=Asymmetric(TUD["v0_lrs_pos"], TUD["v0_lrs_neg"]),
+        set_v_ref=abs(TUD["v_set"]),
+        set_v_th=0.6 * abs(TUD["v_set"]),
+        reset_v_ref=TUD["v_reset"],
+        reset_v_th=0.6 * TUD["v_reset"],
+        source="tud-rram-iv-cycles (H16248L M12, 50 cycles), xbar.devices.fit.fit_iv_cycle",
+    )
     kw.update(overrides)
     return HfOxReRAM(**kw)
 
@@ -89,9 +111,17 @@ def crosssim_ramps(**overrides) -> HfOxReRAM:
     **overrides
         ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
     """
-    kw = dict(g_min=RAMPS["g_min"], g_max=RAMPS["g_max"], g_min_dtod=0.0, g_max_dtod=0.0,
-              alpha_dtod=0.0, v_th_dtod=0.0, set_sigma_win=0.0, reset_sigma_win=0.0,
-              source="crosssim-pulse-ramps (even ramps), xbar.devices.fit.fit_pulse_ramps")
+    kw = dict(
+        g_min=RAMPS["g_min"],
+        g_max=RAMPS["g_max"],
+        g_min_dtod=0.0,
+        g_max_dtod=0.0,
+        alpha_dtod=0.0,
+        v_th_dtod=0.0,
+        set_sigma_win=0.0,
+        reset_sigma_win=0.0,
+        source="crosssim-pulse-ramps (even ramps), xbar.devices.fit.fit_pulse_ramps",
+    )
     for p in ("set", "reset"):
         for k, v in RAMPS[p].items():
             kw[f"{p}_{k}"] = v
@@ -100,11 +130,21 @@ def crosssim_ramps(**overrides) -> HfOxReRAM:
 
 
 def _stanford(tech: dict, name: str, overrides) -> HfOxReRAM:
-    kw = dict(g_min=1e-3 * tech["window"], g_max=tech["window"], g_min_dtod=0.0, g_max_dtod=0.0,
-              alpha_dtod=0.0, v_th_dtod=0.0, drift_t0=tech["drift_t0"], drift_x=tech["drift_x"],
-              drift_rate=tech["drift_rate"], drift_sigma=tech["drift_sigma"],
-              read_noise_x=tech["drift_x"], read_noise_rel=tech["read_noise_rel"],
-              source=f"stanford-rram-relaxation {name}, xbar.devices.fit.fit_relaxation")
+    kw = dict(
+        g_min=1e-3 * tech["window"],
+        g_max=tech["window"],
+        g_min_dtod=0.0,
+        g_max_dtod=0.0,
+        alpha_dtod=0.0,
+        v_th_dtod=0.0,
+        drift_t0=tech["drift_t0"],
+        drift_x=tech["drift_x"],
+        drift_rate=tech["drift_rate"],
+        drift_sigma=tech["drift_sigma"],
+        read_noise_x=tech["drift_x"],
+        read_noise_rel=tech["read_noise_rel"],
+        source=f"stanford-rram-relaxation {name}, xbar.devices.fit.fit_relaxation",
+    )
     kw.update(overrides)
     return HfOxReRAM(**kw)
 
@@ -140,12 +180,18 @@ def stanford_tech_a_read_noise(**overrides) -> HfOxReRAM:
         ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
     """
     x = np.asarray(TECH_A_NOISE["g_mean"]) / TECH_A_NOISE["window"]
-    kw = dict(g_min=1e-3 * TECH_A_NOISE["window"], g_max=1.1 * TECH_A_NOISE["window"],
-              g_min_dtod=0.0, g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0,
-              read_noise_x=tuple(float(v) for v in x / 1.1),
-              read_noise_rel=TECH_A_NOISE["sigma_rel"],
-              read_noise_exponent=TECH_A_NOISE["exponent"],
-              source="stanford-rram-relaxation tech A series, xbar.devices.fit.fit_read_noise")
+    kw = dict(
+        g_min=1e-3 * TECH_A_NOISE["window"],
+        g_max=1.1 * TECH_A_NOISE["window"],
+        g_min_dtod=0.0,
+        g_max_dtod=0.0,
+        alpha_dtod=0.0,
+        v_th_dtod=0.0,
+        read_noise_x=tuple(float(v) for v in x / 1.1),
+        read_noise_rel=TECH_A_NOISE["sigma_rel"],
+        read_noise_exponent=TECH_A_NOISE["exponent"],
+        source="stanford-rram-relaxation tech A series, xbar.devices.fit.fit_read_noise",
+    )
     kw.update(overrides)
     return HfOxReRAM(**kw)
 
@@ -156,21 +202,36 @@ def stanford_tech_a_read_noise(**overrides) -> HfOxReRAM:
 PROVENANCE = {
     "g_min": ("fitted", "tud-rram-iv-cycles: 1/median R_HRS at -0.1 V over 50 SET sweeps"),
     "g_max": ("fitted", "tud-rram-iv-cycles: 1/median R_LRS at +0.1 V over 50 RESET sweeps"),
-    "g_min_dtod": ("estimated", "tud: robust sd of ln R_HRS over 50 cycles (0.49); d2d taken "
-                                "equal to c2c (one device, no multi-device data)"),
-    "g_max_dtod": ("estimated", "tud: robust sd of ln R_LRS over 50 cycles (0.15); d2d = c2c "
-                                "assumed"),
-    "v_th_dtod": ("estimated", "tud: robust sd (1.4826 MAD) of V_reset over 50 cycles, 0.067 V "
-                               "(plain sd 0.13 V, inflated by 3 outlier cycles); d2d = c2c assumed"),
-    "alpha_dtod": ("assumed", "0.2: no d2d pulse-response data (crosssim and tud are one device "
-                              "each); the crosssim ramp-to-ramp rate spread is < 2 % (c2c)"),
+    "g_min_dtod": (
+        "estimated",
+        "tud: robust sd of ln R_HRS over 50 cycles (0.49); d2d taken "
+        "equal to c2c (one device, no multi-device data)",
+    ),
+    "g_max_dtod": (
+        "estimated",
+        "tud: robust sd of ln R_LRS over 50 cycles (0.15); d2d = c2c assumed",
+    ),
+    "v_th_dtod": (
+        "estimated",
+        "tud: robust sd (1.4826 MAD) of V_reset over 50 cycles, 0.067 V "
+        "(plain sd 0.13 V, inflated by 3 outlier cycles); d2d = c2c assumed",
+    ),
+    "alpha_dtod": (
+        "assumed",
+        "0.2: no d2d pulse-response data (crosssim and tud are one device "
+        "each); the crosssim ramp-to-ramp rate spread is < 2 % (c2c)",
+    ),
     "set_alpha": ("fitted", "crosssim-pulse-ramps even SET ramps, window units"),
     "set_kappa": ("fitted", "crosssim SET fit, 1.9e-4 (~0: the step does not follow G)"),
     "set_kappa_d": ("fitted", "crosssim SET fit (pulse-history memory)"),
     "set_gamma": ("fitted", "crosssim SET fit"),
-    "set_warmup": ("fitted", "crosssim SET fit"), "set_warmup_dx": ("fitted", "crosssim SET fit"),
-    "set_sigma_win": ("fitted", "crosssim SET one-step residuals after the read noise, per "
-                                "window (5.6e-7 S of a 0.967 mS window)"),
+    "set_warmup": ("fitted", "crosssim SET fit"),
+    "set_warmup_dx": ("fitted", "crosssim SET fit"),
+    "set_sigma_win": (
+        "fitted",
+        "crosssim SET one-step residuals after the read noise, per "
+        "window (5.6e-7 S of a 0.967 mS window)",
+    ),
     "set_sigma_rel": ("fitted", "crosssim SET fit (non-negative least squares gives 0)"),
     "set_sigma_abs": ("fitted", "0: the floor is per window (set_sigma_win)"),
     "reset_alpha": ("fitted", "crosssim-pulse-ramps even RESET ramps, window units"),
@@ -182,20 +243,28 @@ PROVENANCE = {
     "reset_sigma_win": ("fitted", "crosssim RESET residuals, per window (4.4e-7 S / 0.967 mS)"),
     "reset_sigma_rel": ("fitted", "crosssim RESET fit (0)"),
     "reset_sigma_abs": ("fitted", "0: the floor is per window (reset_sigma_win)"),
-    "set_v_ref": ("assumed", "1.2 V: no pulse-amplitude data (crosssim pulse undocumented; tud "
-                             "quasi-static |V_set| median 0.97 V, spread 0.41 V, an upper bound "
-                             "for 100 ns pulses)"),
+    "set_v_ref": (
+        "assumed",
+        "1.2 V: no pulse-amplitude data (crosssim pulse undocumented; tud "
+        "quasi-static |V_set| median 0.97 V, spread 0.41 V, an upper bound "
+        "for 100 ns pulses)",
+    ),
     "set_v_th": ("assumed", "0.8 V, below the quasi-static |V_set|"),
-    "reset_v_ref": ("assumed", "0.8 V: the sub-1 V reset-only regime of docs/references.rst, ref-renaudineau2026 "
-                               "(Renaudineau et al.); tud quasi-static V_reset median 1.03 V"),
+    "reset_v_ref": (
+        "assumed",
+        "0.8 V: the sub-1 V reset-only regime of docs/references.rst, ref-renaudineau2026 "
+        "(Renaudineau et al.); tud quasi-static V_reset median 1.03 V",
+    ),
     "reset_v_th": ("assumed", "0.5 V, below the 0.8 V reference"),
     "set_v_scale": ("assumed", "0.1 V per e-fold: no amplitude series in the data"),
     "reset_v_scale": ("assumed", "0.1 V per e-fold"),
     "set_t_ref": ("assumed", "100 ns: the crosssim pulse width is undocumented"),
-    "reset_t_ref": ("assumed", "100 ns"), "width_exponent": ("assumed", "1: no width series"),
+    "reset_t_ref": ("assumed", "100 ns"),
+    "width_exponent": ("assumed", "1: no width series"),
     "iv": ("fitted", "Sinh(0.5 V): tud HRS branch v0 median 0.47 V; LRS ohmic within the sweep"),
     "drift_t0": ("fitted", "stanford tech B, t <= 100 s (fit_relaxation), 5 knots"),
-    "drift_x": ("fitted", "stanford tech B knots"), "drift_rate": ("fitted", "stanford tech B"),
+    "drift_x": ("fitted", "stanford tech B knots"),
+    "drift_rate": ("fitted", "stanford tech B"),
     "drift_sigma": ("fitted", "stanford tech B"),
     "read_noise_x": ("fitted", "stanford tech A, 5 series"),
     "read_noise_rel": ("fitted", "stanford tech A (the unstable 85 uS cell capped at 5 %)"),
@@ -221,11 +290,27 @@ def defaults_from_fits() -> dict:
 
 #: The former (pre issue 18) illustrative HfOxReRAM defaults: not fitted; larger reset steps
 #: (2 % of the window per reference pulse), 30 % relative c2c noise, no pulse-history memory.
-ILLUSTRATIVE = dict(g_min=10e-6, g_max=580e-6, g_min_dtod=0.1, g_max_dtod=0.1, v_th_dtod=0.05,
-                    set_alpha=0.02, set_kappa=0.0, set_gamma=1.0, set_sigma_rel=0.3,
-                    set_sigma_win=0.0, set_kappa_d=0.0, set_warmup=0.0,
-                    reset_alpha=0.02, reset_kappa=0.0, reset_gamma=1.0, reset_sigma_rel=0.3,
-                    reset_sigma_win=0.0, reset_kappa_d=0.0, reset_warmup=0.0)
+ILLUSTRATIVE = dict(
+    g_min=10e-6,
+    g_max=580e-6,
+    g_min_dtod=0.1,
+    g_max_dtod=0.1,
+    v_th_dtod=0.05,
+    set_alpha=0.02,
+    set_kappa=0.0,
+    set_gamma=1.0,
+    set_sigma_rel=0.3,
+    set_sigma_win=0.0,
+    set_kappa_d=0.0,
+    set_warmup=0.0,
+    reset_alpha=0.02,
+    reset_kappa=0.0,
+    reset_gamma=1.0,
+    reset_sigma_rel=0.3,
+    reset_sigma_win=0.0,
+    reset_kappa_d=0.0,
+    reset_warmup=0.0,
+)
 
 
 def illustrative_hfox(**overrides) -> HfOxReRAM:
@@ -237,7 +322,8 @@ def illustrative_hfox(**overrides) -> HfOxReRAM:
     **overrides
         ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
     """
-    kw: dict[str, Any] = dict(ILLUSTRATIVE,
-                              source="former illustrative defaults (not fitted; pre issue 18)")
+    kw: dict[str, Any] = dict(
+        ILLUSTRATIVE, source="former illustrative defaults (not fitted; pre issue 18)"
+    )
     kw.update(overrides)
     return HfOxReRAM(**kw)

@@ -11,6 +11,7 @@ drawn from the state's log-normal distribution (median per device, c2c log-sigma
 switching event.  References: docs/references.rst, ref-learning-from-mistakes (standard forms; IHP CMOS-integrated HfO2
 probabilistic switching, Sci. Rep. 10 (2020)).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,8 +23,7 @@ from .._fielddoc import document_fields
 from .._random import spawn
 from ..exceptions import ConfigError
 from ..iv import IVModel, Sinh
-from ._common import (_DeviceArrayBase, as_mask, check_pulse, lognormal_factor,
-                      validate_config)
+from ._common import _DeviceArrayBase, as_mask, check_pulse, lognormal_factor, validate_config
 from ..config.declare import bound
 from .hfox import _RELAX_CONSTRAINTS, RelaxationNoiseConfig
 
@@ -112,8 +112,10 @@ class StochasticBinaryReRAM(RelaxationNoiseConfig):
         """Check every field against its allowed range (raises ConfigError)."""
         validate_config(self, _BIN_CONSTRAINTS)
         if not self.g_hrs < self.g_lrs:
-            raise ConfigError(f"StochasticBinaryReRAM: g_hrs must be < g_lrs (S), got "
-                              f"{self.g_hrs!r} >= {self.g_lrs!r}")
+            raise ConfigError(
+                f"StochasticBinaryReRAM: g_hrs must be < g_lrs (S), got "
+                f"{self.g_hrs!r} >= {self.g_lrs!r}"
+            )
         if self.set_polarity not in (1, -1):
             raise ConfigError(f"set_polarity must be +1 or -1, got {self.set_polarity!r}")
 
@@ -142,9 +144,12 @@ class StochasticBinaryReRAM(RelaxationNoiseConfig):
         fab, op = spawn(random_state, 2)
         med_hrs = self.g_hrs * lognormal_factor(fab, self.g_dtod, n)
         med_lrs = np.maximum(self.g_lrs * lognormal_factor(fab, self.g_dtod, n), 1.5 * med_hrs)
-        params = {"med_hrs": med_hrs, "med_lrs": med_lrs,
-                  "tau0_set": self.set_tau0 * lognormal_factor(fab, self.tau_dtod, n),
-                  "tau0_reset": self.reset_tau0 * lognormal_factor(fab, self.tau_dtod, n)}
+        params = {
+            "med_hrs": med_hrs,
+            "med_lrs": med_lrs,
+            "tau0_set": self.set_tau0 * lognormal_factor(fab, self.tau_dtod, n),
+            "tau0_reset": self.reset_tau0 * lognormal_factor(fab, self.tau_dtod, n),
+        }
         # window: generous bounds of the state distributions (4 sigma)
         g_min = med_hrs * np.exp(-4 * self.g_hrs_sigma)
         g_max = med_lrs * np.exp(4 * self.g_lrs_sigma)
@@ -153,14 +158,22 @@ class StochasticBinaryReRAM(RelaxationNoiseConfig):
 
 
 _BIN_CONSTRAINTS = dict(_RELAX_CONSTRAINTS)
-_BIN_CONSTRAINTS.update({
-    "g_hrs": bound(0.0, None, True, "S"), "g_lrs": bound(0.0, None, True, "S"),
-    "g_hrs_sigma": bound(0.0, 2.0, False, ""), "g_lrs_sigma": bound(0.0, 2.0, False, ""),
-    "g_dtod": bound(0.0, 2.0, False, ""), "set_tau0": bound(0.0, None, True, "s"),
-    "reset_tau0": bound(0.0, None, True, "s"), "set_v0": bound(0.0, None, True, "V"),
-    "reset_v0": bound(0.0, None, True, "V"), "set_sigma_t": bound(0.0, None, True, ""),
-    "reset_sigma_t": bound(0.0, None, True, ""), "tau_dtod": bound(0.0, 5.0, False, ""),
-})
+_BIN_CONSTRAINTS.update(
+    {
+        "g_hrs": bound(0.0, None, True, "S"),
+        "g_lrs": bound(0.0, None, True, "S"),
+        "g_hrs_sigma": bound(0.0, 2.0, False, ""),
+        "g_lrs_sigma": bound(0.0, 2.0, False, ""),
+        "g_dtod": bound(0.0, 2.0, False, ""),
+        "set_tau0": bound(0.0, None, True, "s"),
+        "reset_tau0": bound(0.0, None, True, "s"),
+        "set_v0": bound(0.0, None, True, "V"),
+        "reset_v0": bound(0.0, None, True, "V"),
+        "set_sigma_t": bound(0.0, None, True, ""),
+        "reset_sigma_t": bound(0.0, None, True, ""),
+        "tau_dtod": bound(0.0, 5.0, False, ""),
+    }
+)
 
 
 class BinaryDeviceArray(_DeviceArrayBase):
@@ -231,8 +244,9 @@ class BinaryDeviceArray(_DeviceArrayBase):
         v, t = check_pulse(amplitude, width, self.shape)
         pol = np.sign(v * m.set_polarity)
         p_set = switching_probability(v, t, self.params["tau0_set"], m.set_v0, m.set_sigma_t)
-        p_reset = switching_probability(v, t, self.params["tau0_reset"], m.reset_v0,
-                                        m.reset_sigma_t)
+        p_reset = switching_probability(
+            v, t, self.params["tau0_reset"], m.reset_v0, m.reset_sigma_t
+        )
         p = np.where((pol > 0) & ~self._lrs, p_set, np.where((pol < 0) & self._lrs, p_reset, 0.0))
         return p.reshape(self.shape)
 

@@ -16,6 +16,7 @@ per converter (drawn once, fabrication stream) and Gaussian noise per conversion
 One converter may serve ``columns_per_adc`` channels (column multiplexing): they share its errors
 and are converted one after the other.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,8 +68,9 @@ def _n_threads(batch: int) -> int:
     return max(1, min(default_threads(), batch // 512 + 1))
 
 
-def code_grid(lo: np.ndarray, hi: np.ndarray, bits: int, zero_code: bool
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def code_grid(
+    lo: np.ndarray, hi: np.ndarray, bits: int, zero_code: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(origin, lsb, c_min)`` per channel of the quantizer grid over ``[lo, hi]`` (V).
 
     The codes are ``origin + c * lsb`` for integers ``c_min <= c <= c_min + 2**bits - 1``, with
@@ -95,7 +97,7 @@ def code_grid(lo: np.ndarray, hi: np.ndarray, bits: int, zero_code: bool
     """
     lo = np.asarray(lo, dtype=np.float64)
     hi = np.asarray(hi, dtype=np.float64)
-    lsb = np.ascontiguousarray((hi - lo) / (2 ** bits - 1))
+    lsb = np.ascontiguousarray((hi - lo) / (2**bits - 1))
     if zero_code:
         return np.zeros_like(lo), lsb, np.ascontiguousarray(np.floor(lo / lsb + 0.5))
     return np.ascontiguousarray(lo), lsb, np.zeros_like(lo)
@@ -107,13 +109,27 @@ def _sense(x, pre, swing, lo, hi, gain, offset, bits, zero_code, post, out, accu
     if bits is None:
         levels, grid = 0, (np.zeros(K), np.zeros(K), np.zeros(K))
     else:
-        levels, grid = 2 ** bits, code_grid(lo, hi, bits, zero_code)
-    return _quantize.sense_quantize(x, pre, swing, lo, hi, gain, offset, levels, *grid, post, out,
-                                    accumulate, _n_threads(x.shape[0]))
+        levels, grid = 2**bits, code_grid(lo, hi, bits, zero_code)
+    return _quantize.sense_quantize(
+        x,
+        pre,
+        swing,
+        lo,
+        hi,
+        gain,
+        offset,
+        levels,
+        *grid,
+        post,
+        out,
+        accumulate,
+        _n_threads(x.shape[0]),
+    )
 
 
-def quantize(x, lo, hi, bits: int, *, gain=None, offset=None, zero_code: bool = True
-             ) -> tuple[np.ndarray, int, int]:
+def quantize(
+    x, lo, hi, bits: int, *, gain=None, offset=None, zero_code: bool = True
+) -> tuple[np.ndarray, int, int]:
     """Uniform quantization of ``x`` (B, K) with per-channel ranges ``lo``, ``hi`` (K,).
 
     Parameters
@@ -146,15 +162,23 @@ def quantize(x, lo, hi, bits: int, *, gain=None, offset=None, zero_code: bool = 
     hi = np.ascontiguousarray(np.broadcast_to(as_float_array(hi, "hi"), (K,)))
     if np.any(lo >= hi):
         k = int(np.argmax(lo >= hi))
-        raise ConfigError(f"ADC range must have lo < hi, got lo={lo[k]!r} >= hi={hi[k]!r} "
-                          f"(channel {k})")
-    gain = np.ones(K) if gain is None else np.ascontiguousarray(
-        np.broadcast_to(as_float_array(gain, "gain"), (K,)))
-    offset = np.zeros(K) if offset is None else np.ascontiguousarray(
-        np.broadcast_to(as_float_array(offset, "offset"), (K,)))
+        raise ConfigError(
+            f"ADC range must have lo < hi, got lo={lo[k]!r} >= hi={hi[k]!r} (channel {k})"
+        )
+    gain = (
+        np.ones(K)
+        if gain is None
+        else np.ascontiguousarray(np.broadcast_to(as_float_array(gain, "gain"), (K,)))
+    )
+    offset = (
+        np.zeros(K)
+        if offset is None
+        else np.ascontiguousarray(np.broadcast_to(as_float_array(offset, "offset"), (K,)))
+    )
     out = np.empty_like(x)
-    _, n_low, n_high = _sense(x, np.ones(K), np.inf, lo, hi, gain, offset, bits, bool(zero_code),
-                              np.ones(K), out, False)
+    _, n_low, n_high = _sense(
+        x, np.ones(K), np.inf, lo, hi, gain, offset, bits, bool(zero_code), np.ones(K), out, False
+    )
     return out, int(n_low), int(n_high)
 
 
@@ -193,8 +217,7 @@ class ADC:
     """Channels multiplexed onto one converter (share its errors, converted one after another).
     Default 1: one converter per channel (ISAAC shares one ADC among 128 columns: set 128 to model
     that read-out time)."""
-    energy_per_conversion: float | None = param(None, kind=float, low=0.0, optional=True,
-                                                unit="J")
+    energy_per_conversion: float | None = param(None, kind=float, low=0.0, optional=True, unit="J")
     """Energy per conversion, J.  ``None``: ``murmann_energy(bits)`` (2.1 pJ at 5 b, 9.1 pJ at 8 b,
     Murmann survey medians, docs/references.rst, ref-adc-energy), 0 for an ideal converter."""
     t_conversion: float = param(1e-9, low=0.0, unit="s")
@@ -219,8 +242,10 @@ class ADC:
             try:
                 lo, hi = (float(v) for v in self.range)
             except (TypeError, ValueError):
-                raise ConfigError(f"range must be one of {list(RANGE_MODES)} or a (lo, hi) pair "
-                                  f"in V, got {self.range!r}") from None
+                raise ConfigError(
+                    f"range must be one of {list(RANGE_MODES)} or a (lo, hi) pair "
+                    f"in V, got {self.range!r}"
+                ) from None
             if not (np.isfinite(lo) and np.isfinite(hi)) or lo >= hi:
                 raise ConfigError(f"range must have finite lo < hi (V), got {self.range!r}")
             self.range = (lo, hi)
@@ -261,7 +286,9 @@ class ADC:
         """
         n_conv = -(-n_channels // self.columns_per_adc)
         rng = check_random_state(random_state)
-        gain = 1.0 + self.gain_std * rng.standard_normal(n_conv) if self.gain_std else np.ones(n_conv)
+        gain = (
+            1.0 + self.gain_std * rng.standard_normal(n_conv) if self.gain_std else np.ones(n_conv)
+        )
         off = self.offset_std * rng.standard_normal(n_conv) if self.offset_std else np.zeros(n_conv)
         conv = np.arange(n_channels) // self.columns_per_adc
         return gain[conv], off[conv]
@@ -301,8 +328,15 @@ class ADC:
         hi = np.where(tiny, mid + 1e-9 * v_swing, hi)
         return np.ascontiguousarray(lo), np.ascontiguousarray(hi)
 
-    def convert(self, v: np.ndarray, lo: np.ndarray, hi: np.ndarray, gain: np.ndarray | None = None,
-                offset_lsb: np.ndarray | None = None, random_state=None) -> tuple[np.ndarray, int]:
+    def convert(
+        self,
+        v: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        gain: np.ndarray | None = None,
+        offset_lsb: np.ndarray | None = None,
+        random_state=None,
+    ) -> tuple[np.ndarray, int]:
         """Convert channel voltages ``v`` (B, K) with ranges ``lo``, ``hi`` (K,) V.
 
         An ideal converter (``bits=None``) only clips to ``[lo, hi]``.
@@ -331,19 +365,29 @@ class ADC:
         if self.bits is None:
             out = np.clip(v, lo, hi)
             return out, int(np.count_nonzero(out != v))
-        lsb = (hi - lo) / (2 ** self.bits - 1)
+        lsb = (hi - lo) / (2**self.bits - 1)
         if self.noise_std:
             rng = check_random_state(random_state)
             v = v + self.noise_std * lsb * rng.standard_normal(v.shape)
         offset = None if offset_lsb is None else np.ascontiguousarray(offset_lsb * lsb)
-        out, n_low, n_high = quantize(v, lo, hi, self.bits, gain=gain, offset=offset,
-                                      zero_code=self.zero_code)
+        out, n_low, n_high = quantize(
+            v, lo, hi, self.bits, gain=gain, offset=offset, zero_code=self.zero_code
+        )
         return out, n_low + n_high
 
-    def read_out(self, current: np.ndarray, tia_gains: np.ndarray, v_swing: float, lo: np.ndarray,
-                 hi: np.ndarray, gain: np.ndarray, offset_lsb: np.ndarray, random_state=None,
-                 scale: np.ndarray | None = None, out: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, int, int]:
+    def read_out(
+        self,
+        current: np.ndarray,
+        tia_gains: np.ndarray,
+        v_swing: float,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        gain: np.ndarray,
+        offset_lsb: np.ndarray,
+        random_state=None,
+        scale: np.ndarray | None = None,
+        out: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, int, int]:
         """TIA (gain ``tia_gains`` ohm, saturation ``±v_swing``) then this ADC, for channel
         currents (B, K) A, in one pass of the Cython kernel.
 
@@ -380,7 +424,7 @@ class ADC:
         """
         current = np.ascontiguousarray(current, dtype=np.float64)
         B, K = current.shape
-        lsb = 0.0 if self.bits is None else (hi - lo) / (2 ** self.bits - 1)
+        lsb = 0.0 if self.bits is None else (hi - lo) / (2**self.bits - 1)
         offset = np.ascontiguousarray(offset_lsb * lsb, dtype=np.float64)
         # A channel with gain 0 carries no current (TIA.channel_gains): its read-out is 0.
         live = tia_gains > 0
@@ -399,7 +443,18 @@ class ADC:
         accumulate = out is not None
         if out is None:
             out = np.empty((B, K))
-        s, lo_n, hi_n = _sense(current, pre, swing, lo, hi,
-                               np.ascontiguousarray(gain, dtype=np.float64), offset, self.bits,
-                               self.zero_code, post, out, accumulate)
+        s, lo_n, hi_n = _sense(
+            current,
+            pre,
+            swing,
+            lo,
+            hi,
+            np.ascontiguousarray(gain, dtype=np.float64),
+            offset,
+            self.bits,
+            self.zero_code,
+            post,
+            out,
+            accumulate,
+        )
         return out, n_sat + int(s), int(lo_n + hi_n)

@@ -20,6 +20,7 @@ Only the device model's public array API is used (``sample``, ``set_state``, ``p
 ``age``, ``g_min``/``g_max``), so any model with relaxation works (the fitted Stanford presets of
 ``xbar.devices.presets`` among them).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,10 +75,14 @@ class AgingResult:
     programming: str = "verify"
 
     def __str__(self) -> str:
-        rows = [f"programming: {self.programming}, converged {100 * self.converged:.1f} %",
-                f"{'t (s)':>10} {'accuracy':>9} {'shift (S)':>11} {'spread (S)':>11}"]
-        rows += [f"{t:10.3g} {a:9.4f} {m:11.3e} {s:11.3e}"
-                 for t, a, m, s in zip(self.times, self.accuracy, self.shift, self.spread)]
+        rows = [
+            f"programming: {self.programming}, converged {100 * self.converged:.1f} %",
+            f"{'t (s)':>10} {'accuracy':>9} {'shift (S)':>11} {'spread (S)':>11}",
+        ]
+        rows += [
+            f"{t:10.3g} {a:9.4f} {m:11.3e} {s:11.3e}"
+            for t, a, m, s in zip(self.times, self.accuracy, self.shift, self.spread)
+        ]
         return "\n".join(rows)
 
 
@@ -100,8 +105,10 @@ def sample_devices(layer: AnalogLinear, device, random_state=None) -> list:
     ``set_state`` or program them before ageing).
     """
     if not (hasattr(device, "sample") and hasattr(device, "drift_rate")):
-        raise ConfigError("ageing needs a device model with relaxation (e.g. "
-                          f"xbar.devices.presets.stanford_tech_b()), got {type(device).__name__}")
+        raise ConfigError(
+            "ageing needs a device model with relaxation (e.g. "
+            f"xbar.devices.presets.stanford_tech_b()), got {type(device).__name__}"
+        )
     rngs = check_random_state(random_state).spawn(len(layer.tiles))
     return [device.sample(tile.G.shape, random_state=r) for tile, r in zip(layer.tiles, rngs)]
 
@@ -122,18 +129,29 @@ def age_layer(layer: AnalogLinear, devices: list, t_seconds: float) -> None:
         Time to pass, s (>= 0).
     """
     from .._validation import check_scalar
+
     check_scalar(t_seconds, "t_seconds", low=0.0, unit="s")
     if len(devices) != len(layer.tiles):
-        raise ConfigError(f"devices must hold one array per tile ({len(layer.tiles)}), "
-                          f"got {len(devices)}")
+        raise ConfigError(
+            f"devices must hold one array per tile ({len(layer.tiles)}), got {len(devices)}"
+        )
     for i, dev in enumerate(devices):
         layer.set_conductances(i, np.array(dev.age(float(t_seconds))))
 
 
-def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
-                        programming: str = "verify", read_noise: bool = True,
-                        x_calibration=None, program_options: dict | None = None,
-                        random_state=None) -> AgingResult:
+def program_relax_infer(
+    layer: AnalogLinear,
+    X,
+    y,
+    times,
+    *,
+    device,
+    programming: str = "verify",
+    read_noise: bool = True,
+    x_calibration=None,
+    program_options: dict | None = None,
+    random_state=None,
+) -> AgingResult:
     """Program ``layer``'s weights into device arrays, let them relax and classify ``X`` at each time.
 
     Parameters
@@ -180,30 +198,42 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
     if X.ndim != 2 or X.shape[1] != layer.in_features or len(X) == 0:
         raise ConfigError(f"X must have shape (n, {layer.in_features}) with n >= 1, got {X.shape}")
     y = np.asarray(y)
-    if y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer) or \
-            np.any((y < 0) | (y >= layer.out_features)):
-        raise ConfigError(f"y must be ({len(X)},) integer labels in [0, {layer.out_features}), "
-                          f"got shape {y.shape}, dtype {y.dtype}")
+    if (
+        y.shape != (len(X),)
+        or not np.issubdtype(y.dtype, np.integer)
+        or np.any((y < 0) | (y >= layer.out_features))
+    ):
+        raise ConfigError(
+            f"y must be ({len(X)},) integer labels in [0, {layer.out_features}), "
+            f"got shape {y.shape}, dtype {y.dtype}"
+        )
     t = as_float_array(times, "times")
     if t.ndim != 1 or t.size == 0 or np.any(t < 0) or np.any(np.diff(t) < 0):
         raise ConfigError(f"times must be a non-empty 1-D non-decreasing array of s >= 0, got {t}")
     check_choice(programming, "programming", PROGRAMMINGS)
     if not (hasattr(device, "g_min") and hasattr(device, "g_max")):
-        raise ConfigError("device must be a device model with relaxation (e.g. "
-                          f"xbar.devices.presets.stanford_tech_b()), got {type(device).__name__}")
+        raise ConfigError(
+            "device must be a device model with relaxation (e.g. "
+            f"xbar.devices.presets.stanford_tech_b()), got {type(device).__name__}"
+        )
     win = layer.window
     if win.g_min < device.g_min * (1 - 1e-9) or win.g_max > device.g_max * (1 + 1e-9):
-        raise ConfigError(f"the layer's window [{win.g_min:.4g}, {win.g_max:.4g}] S must lie within "
-                          f"the device's [{device.g_min:.4g}, {device.g_max:.4g}] S: build the "
-                          "layer with AnalogLinear(..., device=model)")
+        raise ConfigError(
+            f"the layer's window [{win.g_min:.4g}, {win.g_max:.4g}] S must lie within "
+            f"the device's [{device.g_min:.4g}, {device.g_max:.4g}] S: build the "
+            "layer with AnalogLinear(..., device=model)"
+        )
     opts = dict(program_options or {})
     if programming == "exact" and opts:
-        raise ConfigError("program_options apply to programming='verify' or 'reset-only', got "
-                          f"{sorted(opts)}")
+        raise ConfigError(
+            f"program_options apply to programming='verify' or 'reset-only', got {sorted(opts)}"
+        )
     if programming == "reset-only":
         if "allow_set" in opts or "set_ramp" in opts:
-            raise ConfigError("programming='reset-only' applies no SET pulse: program_options "
-                              f"must not set allow_set or set_ramp, got {sorted(opts)}")
+            raise ConfigError(
+                "programming='reset-only' applies no SET pulse: program_options "
+                f"must not set allow_set or set_ramp, got {sorted(opts)}"
+            )
         opts = {**RESET_ONLY_DEFAULTS, **opts, "allow_set": False}
 
     fab, prog, noise = spawn(check_random_state(random_state), 3)
@@ -215,7 +245,7 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
             devs[i].set_state(G)
         else:
             if programming == "reset-only":
-                devs[i].set_state(devs[i].g_max)           # the formed state
+                devs[i].set_state(devs[i].g_max)  # the formed state
             opts.setdefault("on_failure", "ignore")
             res = devs[i].program_verify(G, random_state=prog, **opts)
             converged.append(np.asarray(res.converged))
@@ -225,12 +255,15 @@ def program_relax_infer(layer: AnalogLinear, X, y, times, *, device,
     if x_calibration is not None:
         layer.calibrate(x_calibration)
     elif not layer.calibrated:
-        raise ConfigError(f"adc.range={layer.adc.range!r} needs x_calibration (the ranges are "
-                          "calibrated right after programming)")
+        raise ConfigError(
+            f"adc.range={layer.adc.range!r} needs x_calibration (the ranges are "
+            "calibrated right after programming)"
+        )
     g0 = [np.array(d.G) for d in devs]
     index = {id(tile): i for i, tile in enumerate(layer.tiles)}
-    sigma = CellReadNoise(lambda tile: devs[index[id(tile)]].read_noise_rel(tile.G),
-                          random_state=noise)
+    sigma = CellReadNoise(
+        lambda tile: devs[index[id(tile)]].read_noise_rel(tile.G), random_state=noise
+    )
     saved = layer.channel_noise
     acc, shift, spread = (np.empty(t.size) for _ in range(3))
     try:

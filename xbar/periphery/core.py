@@ -23,6 +23,7 @@ terminals, cells and I-V), without copying it: a :class:`~xbar.circuit.DeviceCro
 that are fabricated devices) is read in its present state after every write or
 :meth:`~AnalogLinear.age`, and ``read_noise=True`` adds its devices' read noise.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -67,47 +68,82 @@ class MatrixCore(AnalogLinear):
     """
 
     @renamed_kwarg(map_workers="n_threads")
-    def __init__(self, G, *, array=None, dac=None, adc=None, tia=None, ledger=None,
-                 name: str = "core", read_method: str = "auto", energy: bool = True,
-                 count_samples: bool = True, n_threads: int | None = None,
-                 read_noise: bool = False, random_state=None):
+    def __init__(
+        self,
+        G,
+        *,
+        array=None,
+        dac=None,
+        adc=None,
+        tia=None,
+        ledger=None,
+        name: str = "core",
+        read_method: str = "auto",
+        energy: bool = True,
+        count_samples: bool = True,
+        n_threads: int | None = None,
+        read_noise: bool = False,
+        random_state=None,
+    ):
         from ..circuit import Crossbar, DeviceCrossbar
+
         self._crossbar = G if isinstance(G, Crossbar) else None
         if self._crossbar is not None:
             xb = self._crossbar
             if array is not None:
-                raise ConfigError("array must be None for a MatrixCore of a given crossbar (its "
-                                  "wires, terminals and cells are the crossbar's)")
+                raise ConfigError(
+                    "array must be None for a MatrixCore of a given crossbar (its "
+                    "wires, terminals and cells are the crossbar's)"
+                )
             if dac is not None and not np.all(np.asarray(xb.r_driver) == dac.r_driver):
-                raise ConfigError(f"dac.r_driver = {dac.r_driver!r} ohm differs from the "
-                                  "crossbar's r_driver: the crossbar's terminals are the ones "
-                                  "read (build it with r_driver=dac.r_driver)")
+                raise ConfigError(
+                    f"dac.r_driver = {dac.r_driver!r} ohm differs from the "
+                    "crossbar's r_driver: the crossbar's terminals are the ones "
+                    "read (build it with r_driver=dac.r_driver)"
+                )
             if tia is not None and not np.all(np.asarray(xb.r_sense) == tia.r_in):
-                raise ConfigError(f"tia.r_in = {tia.r_in!r} ohm differs from the crossbar's "
-                                  "r_sense: the crossbar's terminals are the ones read (build "
-                                  "it with r_sense=tia.r_in)")
+                raise ConfigError(
+                    f"tia.r_in = {tia.r_in!r} ohm differs from the crossbar's "
+                    "r_sense: the crossbar's terminals are the ones read (build "
+                    "it with r_sense=tia.r_in)"
+                )
             array = ArrayConfig(max_rows=xb.shape[0], max_cols=xb.shape[1])
             G = np.array(xb.G)
         if read_noise and not isinstance(self._crossbar, DeviceCrossbar):
-            raise ConfigError("read_noise=True needs a device-backed crossbar as G "
-                              "(xbar.Crossbar(model.sample((M, N)), ...)), got "
-                              f"{type(G).__name__}")
+            raise ConfigError(
+                "read_noise=True needs a device-backed crossbar as G "
+                "(xbar.Crossbar(model.sample((M, N)), ...)), got "
+                f"{type(G).__name__}"
+            )
         G = as_float_array(G, "G")
         if G.ndim != 2 or 0 in G.shape:
-            raise ConfigError(f"G must be a non-empty 2-D (M, N) conductance matrix in S, got "
-                              f"shape {G.shape}")
-        super().__init__(G.T, array=array, dac=dac, adc=adc, tia=tia, ledger=ledger, name=name,
-                         read_method=read_method, energy=energy, count_samples=count_samples,
-                         n_threads=n_threads, random_state=random_state)
+            raise ConfigError(
+                f"G must be a non-empty 2-D (M, N) conductance matrix in S, got shape {G.shape}"
+            )
+        super().__init__(
+            G.T,
+            array=array,
+            dac=dac,
+            adc=adc,
+            tia=tia,
+            ledger=ledger,
+            name=name,
+            read_method=read_method,
+            energy=energy,
+            count_samples=count_samples,
+            n_threads=n_threads,
+            random_state=random_state,
+        )
         self.mapping = None  # type: ignore[assignment]  # no weight mapping: G is read as it is
         if isinstance(self._crossbar, DeviceCrossbar):
-            self.device = self._crossbar.model        # age() acts on its devices
+            self.device = self._crossbar.model  # age() acts on its devices
         if read_noise:
             self.read_noise = True
             self.channel_noise = CellReadNoise(_device_read_noise, self._op_rng.spawn(1)[0])
 
     def _build_tiles(self, W: np.ndarray, kw: dict) -> list[Tile]:
         from ..circuit import Crossbar
+
         G = W.T
         M, N = G.shape
         if self._crossbar is not None:
@@ -116,8 +152,9 @@ class MatrixCore(AnalogLinear):
         tiles = []
         for spec in plan_tiles(M, N, self.array.max_rows, self.array.max_cols, 1, 0):
             K = spec.outputs.stop - spec.outputs.start
-            tiles.append(Tile(spec, Crossbar(G[spec.rows, spec.outputs], **kw), np.eye(K),
-                              np.eye(K)))
+            tiles.append(
+                Tile(spec, Crossbar(G[spec.rows, spec.outputs], **kw), np.eye(K), np.eye(K))
+            )
         return tiles
 
     def update_gains(self) -> None:
@@ -184,13 +221,22 @@ class MatrixCore(AnalogLinear):
         return self.forward(x) / self.dac.scale
 
     def __repr__(self) -> str:
-        dev = "" if self.device is None else (
-            f"device={type(self.device).__name__}, iv={self.tiles[0].crossbar.iv!r}, "
-            f"read_noise={self.read_noise}, ")
-        return (f"MatrixCore({self.in_features} x {self.out_features}, tiles={len(self.tiles)}, "
-                f"dac={self.dac.bits} b {self.dac.encoding}, adc={self.adc.bits} b, {dev}"
-                f"name={self.name!r})")
+        dev = (
+            ""
+            if self.device is None
+            else (
+                f"device={type(self.device).__name__}, iv={self.tiles[0].crossbar.iv!r}, "
+                f"read_noise={self.read_noise}, "
+            )
+        )
+        return (
+            f"MatrixCore({self.in_features} x {self.out_features}, tiles={len(self.tiles)}, "
+            f"dac={self.dac.bits} b {self.dac.encoding}, adc={self.adc.bits} b, {dev}"
+            f"name={self.name!r})"
+        )
 
     def _check_pairs(self) -> None:
-        raise ConfigError("a MatrixCore reads conductances as they are: it has no conductance "
-                          "pairs (use matrix() / set_matrix())")
+        raise ConfigError(
+            "a MatrixCore reads conductances as they are: it has no conductance "
+            "pairs (use matrix() / set_matrix())"
+        )

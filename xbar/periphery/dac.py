@@ -15,6 +15,7 @@ Signed inputs use bipolar drivers (``signed="bipolar"``, negative voltages) or t
 (``"two_phase"``: positive parts, then magnitudes of the negative parts, subtracted digitally).
 The driver's output resistance is the crossbar's ``r_driver``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -84,13 +85,15 @@ class DAC:
     def __post_init__(self):
         validate(self)
         if self.bits is None and self.encoding != "amplitude":
-            raise ConfigError(f"bits must be an integer >= 1 for encoding={self.encoding!r} "
-                              "(pulse-width slots / input bits), got None")
+            raise ConfigError(
+                f"bits must be an integer >= 1 for encoding={self.encoding!r} "
+                "(pulse-width slots / input bits), got None"
+            )
 
     @property
     def levels(self) -> int | None:
         """Largest magnitude code ``L = 2**bits - 1`` (None when ideal)."""
-        return None if self.bits is None else 2 ** self.bits - 1
+        return None if self.bits is None else 2**self.bits - 1
 
     @property
     def scale(self) -> float:
@@ -141,18 +144,22 @@ class DAC:
         if self.encoding == "amplitude" and self.signed == "bipolar":
             x = np.ascontiguousarray(x, dtype=np.float64)
             out = np.empty_like(x)
-            _quantize.encode_amplitude(x, float(self.x_max), self.levels or 0, float(v), out,
-                                       _n_threads(x.shape[0]))
+            _quantize.encode_amplitude(
+                x, float(self.x_max), self.levels or 0, float(v), out, _n_threads(x.shape[0])
+            )
             return [Phase(out, 1.0)]
         u = np.clip(x / self.x_max, -1.0, 1.0)
-        sign_parts = ([(np.maximum(u, 0.0), 1.0), (np.maximum(-u, 0.0), -1.0)]
-                      if self.signed == "two_phase" else [(u, 1.0)])
+        sign_parts = (
+            [(np.maximum(u, 0.0), 1.0), (np.maximum(-u, 0.0), -1.0)]
+            if self.signed == "two_phase"
+            else [(u, 1.0)]
+        )
         phases: list[Phase] = []
         for part, s in sign_parts:
             if self.bits is None:
                 phases.append(Phase(part * v, s))
                 continue
-            L = 2 ** self.bits - 1
+            L = 2**self.bits - 1
             codes = np.floor(np.abs(part) * L + 0.5)
             sgn = np.sign(part)
             if self.encoding == "amplitude":
@@ -164,5 +171,5 @@ class DAC:
                 ic = codes.astype(np.int64)
                 for k in range(self.bits):
                     bit = (ic >> k) & 1
-                    phases.append(Phase(sgn * bit * v, s * 2.0 ** k / L))
+                    phases.append(Phase(sgn * bit * v, s * 2.0**k / L))
         return phases

@@ -9,6 +9,7 @@ program-and-verify), ``read_noise=True`` reads with the model's state-dependent 
 ``layer.age(t)`` lets the devices drift.  Nothing of the model is dropped: what a layer cannot
 honour raises :class:`~xbar.exceptions.ConfigError` naming it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,11 +44,14 @@ def device_model(device):
         ``device`` is a fabricated device array.
     """
     from ..circuit.device_crossbar import is_device_array
+
     if is_device_array(device):
-        raise ConfigError(f"device must be a device model (e.g. xbar.devices.presets.tud_hfox()), "
-                          f"not fabricated devices ({type(device).__name__}): every tile samples "
-                          "its own from the layer's random_state; build a single array with "
-                          "xbar.Crossbar(devices, ...) or MatrixCore(crossbar)")
+        raise ConfigError(
+            f"device must be a device model (e.g. xbar.devices.presets.tud_hfox()), "
+            f"not fabricated devices ({type(device).__name__}): every tile samples "
+            "its own from the layer's random_state; build a single array with "
+            "xbar.Crossbar(devices, ...) or MatrixCore(crossbar)"
+        )
     if hasattr(device, "sample") and hasattr(device, "iv"):
         return device
     return None
@@ -71,8 +75,10 @@ def model_window(model) -> ConductanceRange:
         return ConductanceRange(float(model.g_min), float(model.g_max))
     if hasattr(model, "g_hrs") and hasattr(model, "g_lrs"):
         return ConductanceRange(float(model.g_hrs), float(model.g_lrs))
-    raise ConfigError(f"device model {type(model).__name__} has no conductance window "
-                      "(g_min/g_max or g_hrs/g_lrs, S)")
+    raise ConfigError(
+        f"device model {type(model).__name__} has no conductance window "
+        "(g_min/g_max or g_hrs/g_lrs, S)"
+    )
 
 
 def check_programming(model, programming: str, program_options, crossbar_options: dict) -> dict:
@@ -102,29 +108,38 @@ def check_programming(model, programming: str, program_options, crossbar_options
         A choice or option the layer cannot honour.
     """
     from .._validation import check_choice
+
     check_choice(programming, "programming", PROGRAMMINGS)
     opts = dict(program_options or {})
     if model is None:
         if programming != "exact" or opts:
-            raise ConfigError("programming and program_options need a device model as device "
-                              "(e.g. device=xbar.devices.presets.tud_hfox()); got a conductance "
-                              "window")
+            raise ConfigError(
+                "programming and program_options need a device model as device "
+                "(e.g. device=xbar.devices.presets.tud_hfox()); got a conductance "
+                "window"
+            )
         return opts
     if programming == "exact" and opts:
         raise ConfigError(f"program_options apply to programming='verify', got {sorted(opts)}")
     if programming == "verify":
         probe = model.sample((1, 1), random_state=0)
         if not hasattr(probe, "program_verify"):
-            raise ConfigError(f"programming='verify' needs a model with program-and-verify; "
-                              f"{type(model).__name__} has none (use programming='exact')")
+            raise ConfigError(
+                f"programming='verify' needs a model with program-and-verify; "
+                f"{type(model).__name__} has none (use programming='exact')"
+            )
         if "random_state" in opts:
-            raise ConfigError("program_options must not hold random_state: each tile programs "
-                              "with its devices' own stream (seeded by the layer's random_state)")
+            raise ConfigError(
+                "program_options must not hold random_state: each tile programs "
+                "with its devices' own stream (seeded by the layer's random_state)"
+            )
     iv = crossbar_options.get("iv")
     if iv is not None and iv != model.iv:
-        raise ConfigError(f"array.crossbar_options['iv'] = {iv!r} differs from the device model's "
-                          f"I-V {model.iv!r}: a device-backed layer reads through its devices' "
-                          "I-V (build the model with that iv instead)")
+        raise ConfigError(
+            f"array.crossbar_options['iv'] = {iv!r} differs from the device model's "
+            f"I-V {model.iv!r}: a device-backed layer reads through its devices' "
+            "I-V (build the model with that iv instead)"
+        )
     return opts
 
 

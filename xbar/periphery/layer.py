@@ -37,6 +37,7 @@ one), ``channel_noise`` (a callable on the channel currents before the TIA, e.g.
 :class:`CellReadNoise`), :meth:`AnalogLinear.set_weights` with its ``write`` hook (the programming
 process), :meth:`AnalogLinear.target_conductances` and the ``calibrated``/``linear`` properties.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -63,7 +64,7 @@ from .tiling import ArrayConfig, TileSpec, interleave_pairs, plan_tiles, split_p
 __all__ = ["AnalogLinear", "CellReadNoise", "ReadStrategy", "Tile"]
 
 READ_METHODS = ("auto", "transfer", "solve")
-_SOLVE_BYTES = 64e6       # memory budget of one batched per-read solve
+_SOLVE_BYTES = 64e6  # memory budget of one batched per-read solve
 
 
 def _is_linear(xb, options: dict) -> bool:
@@ -116,9 +117,11 @@ class Tile:
         self.output_scatter: tuple[np.ndarray | None, np.ndarray] | None = None
         if np.all(nz.sum(axis=0) == 1) and np.all(nz.sum(axis=1) == 1):
             out = np.argmax(nz, axis=1)
-            self.output_scatter = (None if np.array_equal(out, np.arange(K)) else out,
-                                   D[np.arange(K), out].copy())
-        self._scatter = self.output_scatter      # former private name, kept for one release
+            self.output_scatter = (
+                None if np.array_equal(out, np.arange(K)) else out,
+                D[np.arange(K), out].copy(),
+            )
+        self._scatter = self.output_scatter  # former private name, kept for one release
 
     @property
     def G(self) -> np.ndarray:
@@ -160,12 +163,12 @@ class Tile:
         if self.maps_ready(with_energy):
             return c
         c.clear()
-        G = xb.G   # taken first: a write while the maps build leaves them marked stale
+        G = xb.G  # taken first: a write while the maps build leaves them marked stale
         if with_energy:
             # Both maps from the crossbar's cache (one column sweep when it applies).
             Y = xb.port_admittance()
             T = xb.transfer_matrix()
-            sym = lambda Q: 0.5 * (Q + Q.T)   # noqa: E731
+            sym = lambda Q: 0.5 * (Q + Q.T)  # noqa: E731
             c["Q_total"] = sym(Y)
             c["Q_drivers"] = sym(Y.T @ (np.asarray(xb.r_driver)[:, None] * Y))
             c["Q_sense"] = sym(T.T @ (np.asarray(xb.r_sense)[:, None] * T))
@@ -216,8 +219,9 @@ class ReadStrategy:
         """
         return tile.maps_ready(layer.energy) or batch >= transfer_break_even(*tile.crossbar.shape)
 
-    def solve(self, layer: "AnalogLinear", tile: Tile, V: np.ndarray,
-              phase: Phase) -> tuple[np.ndarray, dict]:
+    def solve(
+        self, layer: "AnalogLinear", tile: Tile, V: np.ndarray, phase: Phase
+    ) -> tuple[np.ndarray, dict]:
         """Channel currents of one tile by circuit solves of its reads.
 
         Parameters
@@ -251,14 +255,16 @@ class ReadStrategy:
         else:
             codes = phase.codes[:, tile.spec.rows]
             L = layer.dac.levels
-            assert L is not None              # time-encoded phases come with their levels
+            assert L is not None  # time-encoded phases come with their levels
             mag, sgn = np.abs(codes), np.sign(codes)
-            slots = [(sgn * (mag >= k) * layer.dac.v_read, 1.0 / L)
-                     for k in range(1, int(mag.max(initial=0)) + 1)]
+            slots = [
+                (sgn * (mag >= k) * layer.dac.v_read, 1.0 / L)
+                for k in range(1, int(mag.max(initial=0)) + 1)
+            ]
         for Vs, frac in slots:
             for s in range(0, B, chunk):
-                sol = xb.solve(Vs[s:s + chunk], np.zeros((min(B, s + chunk) - s, C)))
-                cols[s:s + chunk] += frac * sol.col_currents
+                sol = xb.solve(Vs[s : s + chunk], np.zeros((min(B, s + chunk) - s, C)))
+                cols[s : s + chunk] += frac * sol.col_currents
                 for k in parts:
                     parts[k] += frac * t_read * float(np.sum(getattr(sol.power, k)))
         return cols @ tile.A, parts
@@ -287,6 +293,7 @@ class CellReadNoise:
     def __init__(self, sigma: float | Callable[[Tile], np.ndarray], random_state=None):
         if not callable(sigma):
             from .._validation import check_scalar
+
             sigma = float(check_scalar(sigma, "sigma", low=0.0, high=1.0))
         self.sigma = sigma
         self.rng = check_random_state(random_state)
@@ -312,7 +319,7 @@ class CellReadNoise:
         sigma = self.sigma(tile) if callable(self.sigma) else self.sigma
         if not callable(self.sigma) and sigma == 0.0:
             return I
-        var_map = ((sigma * np.asarray(tile.G)) ** 2) @ (tile.A ** 2)   # (M, K), A²/V²
+        var_map = ((sigma * np.asarray(tile.G)) ** 2) @ (tile.A**2)  # (M, K), A²/V²
         std = np.sqrt((V * V) @ var_map)
         return I + std * self.rng.standard_normal(I.shape)
 
@@ -400,29 +407,50 @@ class AnalogLinear:
     stats: dict
 
     @renamed_kwarg(map_workers="n_threads")
-    def __init__(self, W, *, array: ArrayConfig | None = None, dac: DAC | None = None,
-                 adc: ADC | None = None, tia: TIA | None = None,
-                 mapping: WeightMapping | None = None, device=None,
-                 ledger: EnergyLedger | None = None, name: str = "analog",
-                 read_method: str = "auto", energy: bool = True, count_samples: bool = True,
-                 n_threads: int | None = None, read_strategy: ReadStrategy | None = None,
-                 channel_noise: Callable[[Tile, np.ndarray, np.ndarray], np.ndarray] | None = None,
-                 programming: str = "exact", program_options: dict | None = None,
-                 read_noise: bool = False, random_state=None):
+    def __init__(
+        self,
+        W,
+        *,
+        array: ArrayConfig | None = None,
+        dac: DAC | None = None,
+        adc: ADC | None = None,
+        tia: TIA | None = None,
+        mapping: WeightMapping | None = None,
+        device=None,
+        ledger: EnergyLedger | None = None,
+        name: str = "analog",
+        read_method: str = "auto",
+        energy: bool = True,
+        count_samples: bool = True,
+        n_threads: int | None = None,
+        read_strategy: ReadStrategy | None = None,
+        channel_noise: Callable[[Tile, np.ndarray, np.ndarray], np.ndarray] | None = None,
+        programming: str = "exact",
+        program_options: dict | None = None,
+        read_noise: bool = False,
+        random_state=None,
+    ):
         W = as_float_array(W, "W")
         if W.ndim != 2 or 0 in W.shape:
             raise ConfigError(f"W must be a non-empty 2-D (out, in) array, got shape {W.shape}")
-        for obj, cls, argname in ((array, ArrayConfig, "array"), (dac, DAC, "dac"),
-                                  (adc, ADC, "adc"), (tia, TIA, "tia"),
-                                  (mapping, WeightMapping, "mapping")):
+        for obj, cls, argname in (
+            (array, ArrayConfig, "array"),
+            (dac, DAC, "dac"),
+            (adc, ADC, "adc"),
+            (tia, TIA, "tia"),
+            (mapping, WeightMapping, "mapping"),
+        ):
             if obj is not None and not isinstance(obj, cls):
                 raise ConfigError(f"{argname} must be a {cls.__name__}, got {type(obj).__name__}")
         if read_strategy is not None and not isinstance(read_strategy, ReadStrategy):
-            raise ConfigError("read_strategy must be a ReadStrategy, got "
-                              f"{type(read_strategy).__name__}")
+            raise ConfigError(
+                f"read_strategy must be a ReadStrategy, got {type(read_strategy).__name__}"
+            )
         if channel_noise is not None and not callable(channel_noise):
-            raise ConfigError("channel_noise must be callable (tile, V, I) -> I or None, got "
-                              f"{type(channel_noise).__name__}")
+            raise ConfigError(
+                "channel_noise must be callable (tile, V, I) -> I or None, got "
+                f"{type(channel_noise).__name__}"
+            )
         self.read_strategy = read_strategy if read_strategy is not None else ReadStrategy()
         self.channel_noise = channel_noise
         if ledger is not None and not isinstance(ledger, EnergyLedger):
@@ -435,25 +463,39 @@ class AnalogLinear:
         self.tia = tia or TIA()
         self.mapping = mapping or WeightMapping()
         self.device = device_tiles.device_model(device)
-        self.window = (conductance_range(device) if self.device is None
-                       else device_tiles.model_window(self.device))
+        self.window = (
+            conductance_range(device)
+            if self.device is None
+            else device_tiles.model_window(self.device)
+        )
         # 1T1R cells conduct G / (1 + G·r_access): the mapping targets that cell conductance
         # (the read window), and the memristors are written to what reaches it
-        self.r_series = (float(self.array.r_access) if self.array.cell == "1T1R"
-                         and self.array.r_access else 0.0)
-        self.read_window = (self.window if not self.r_series else ConductanceRange(
-            float(series_conductance(self.window.g_min, self.r_series)),
-            float(series_conductance(self.window.g_max, self.r_series))))
+        self.r_series = (
+            float(self.array.r_access) if self.array.cell == "1T1R" and self.array.r_access else 0.0
+        )
+        self.read_window = (
+            self.window
+            if not self.r_series
+            else ConductanceRange(
+                float(series_conductance(self.window.g_min, self.r_series)),
+                float(series_conductance(self.window.g_max, self.r_series)),
+            )
+        )
         self.programming = programming
         self.program_options = device_tiles.check_programming(
-            self.device, programming, program_options, self.array.crossbar_options)
+            self.device, programming, program_options, self.array.crossbar_options
+        )
         if read_noise and self.device is None:
-            raise ConfigError("read_noise=True needs a device model as device (its read-noise "
-                              "table), got a conductance window; use channel_noise="
-                              "CellReadNoise(sigma) for a fixed relative noise")
+            raise ConfigError(
+                "read_noise=True needs a device model as device (its read-noise "
+                "table), got a conductance window; use channel_noise="
+                "CellReadNoise(sigma) for a fixed relative noise"
+            )
         if read_noise and channel_noise is not None:
-            raise ConfigError("give either read_noise=True (the device model's read noise) or "
-                              "channel_noise, not both")
+            raise ConfigError(
+                "give either read_noise=True (the device model's read noise) or "
+                "channel_noise, not both"
+            )
         self.read_noise = bool(read_noise)
         self.ledger = ledger if ledger is not None else EnergyLedger()
         self.name = str(name)
@@ -462,8 +504,11 @@ class AnalogLinear:
         self.count_samples = bool(count_samples)
         if n_threads is None:
             n_threads = default_threads()
-        if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral) or \
-                n_threads < 1:
+        if (
+            isinstance(n_threads, bool)
+            or not isinstance(n_threads, numbers.Integral)
+            or n_threads < 1
+        ):
             raise ConfigError(f"n_threads must be an integer >= 1 or None, got {n_threads!r}")
         self.n_threads = int(n_threads)
         self._fab_rng, self._op_rng = spawn(check_random_state(random_state), 2)
@@ -471,7 +516,8 @@ class AnalogLinear:
         self.stats = {"reads": 0, "conversions": 0, "adc_clipped": 0, "tia_saturated": 0}
 
         self.tiles: list[Tile] = self._build_tiles(
-            W, self.array.crossbar_kwargs(self.dac.r_driver, self.tia.r_in))
+            W, self.array.crossbar_kwargs(self.dac.r_driver, self.tia.r_in)
+        )
         if self.read_noise:
             self.channel_noise = CellReadNoise(_device_read_noise, self._op_rng.spawn(1)[0])
         self.update_gains()
@@ -483,10 +529,17 @@ class AnalogLinear:
     def _build_tiles(self, W: np.ndarray, kw: dict) -> list[Tile]:
         """Map ``W`` onto the tiles' conductances (``kw``: ``Crossbar`` keyword arguments)."""
         from ..circuit import Crossbar
+
         n_out, n_in = W.shape
         tiles = []
-        specs = plan_tiles(n_in, n_out, self.array.max_rows, self.array.max_cols,
-                           self.mapping.columns_per_output, self.mapping.reference_columns)
+        specs = plan_tiles(
+            n_in,
+            n_out,
+            self.array.max_rows,
+            self.array.max_cols,
+            self.mapping.columns_per_output,
+            self.mapping.reference_columns,
+        )
         # one fabrication stream per tile, spawned (not drawn) from the layer's: the converter
         # errors drawn from it afterwards are those of a layer without devices
         streams = self._fab_rng.spawn(len(specs)) if self.device is not None else None
@@ -511,17 +564,25 @@ class AnalogLinear:
         win = self.read_window
         for tile in self.tiles:
             # each column at g_max or g_min: the largest |sum_c A_ck G_ic| per row
-            g_abs = np.maximum(np.abs(win.g_max * np.clip(tile.A, 0, None).sum(0)
-                                      + win.g_min * np.clip(tile.A, None, 0).sum(0)),
-                               np.abs(win.g_min * np.clip(tile.A, 0, None).sum(0)
-                                      + win.g_max * np.clip(tile.A, None, 0).sum(0)))
+            g_abs = np.maximum(
+                np.abs(
+                    win.g_max * np.clip(tile.A, 0, None).sum(0)
+                    + win.g_min * np.clip(tile.A, None, 0).sum(0)
+                ),
+                np.abs(
+                    win.g_min * np.clip(tile.A, 0, None).sum(0)
+                    + win.g_max * np.clip(tile.A, None, 0).sum(0)
+                ),
+            )
             i_window = self.dac.v_read * tile.G.shape[0] * g_abs
             if self.tia.auto_gain == "window":
                 tile.gains = self.tia.channel_gains(i_window)
             else:
                 # A channel whose weights are all zero (bound 0) takes the window's gain: it
                 # reads 0 (exactly, with the ADC's zero code) and a later write is not saturated.
-                i_bound = self.dac.v_read * np.abs(self._cell_conductance(tile.G) @ tile.A).sum(axis=0)
+                i_bound = self.dac.v_read * np.abs(self._cell_conductance(tile.G) @ tile.A).sum(
+                    axis=0
+                )
                 tile.gains = self.tia.channel_gains(i_bound, i_window)
 
     def set_adc(self, adc: ADC) -> None:
@@ -543,8 +604,7 @@ class AnalogLinear:
         self._calibrated = adc.range not in ("calibrate", "percentile")
         if self._calibrated:
             for tile in self.tiles:
-                tile.lo, tile.hi = adc.ranges_from(np.zeros((1, tile.n_channels)),
-                                                   self.tia.v_swing)
+                tile.lo, tile.hi = adc.ranges_from(np.zeros((1, tile.n_channels)), self.tia.v_swing)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -573,17 +633,21 @@ class AnalogLinear:
         return self.W.shape[0]
 
     def __repr__(self) -> str:
-        return (f"AnalogLinear({self.in_features} -> {self.out_features}, tiles={len(self.tiles)}, "
-                f"dac={self.dac.bits} b {self.dac.encoding}, adc={self.adc.bits} b, "
-                f"scheme={self.mapping.scheme!r}, {self._device_repr()}name={self.name!r})")
+        return (
+            f"AnalogLinear({self.in_features} -> {self.out_features}, tiles={len(self.tiles)}, "
+            f"dac={self.dac.bits} b {self.dac.encoding}, adc={self.adc.bits} b, "
+            f"scheme={self.mapping.scheme!r}, {self._device_repr()}name={self.name!r})"
+        )
 
     def _device_repr(self) -> str:
         """``device=..., `` of a device-backed layer (model, I-V, programming, read noise)."""
         if self.device is None:
             return f"window=[{self.window.g_min:.3g}, {self.window.g_max:.3g}] S, "
-        return (f"device={type(self.device).__name__}({getattr(self.device, 'source', '')!r}), "
-                f"iv={self.tiles[0].crossbar.iv!r}, programming={self.programming!r}, "
-                f"read_noise={self.read_noise}, ")
+        return (
+            f"device={type(self.device).__name__}({getattr(self.device, 'source', '')!r}), "
+            f"iv={self.tiles[0].crossbar.iv!r}, programming={self.programming!r}, "
+            f"read_noise={self.read_noise}, "
+        )
 
     @property
     def devices(self) -> list | None:
@@ -607,13 +671,19 @@ class AnalogLinear:
             operation stream).
         """
         from .._validation import check_scalar
+
         if self.device is None:
-            raise ConfigError("age needs a device model: build the layer with "
-                              "AnalogLinear(W, device=model) (e.g. "
-                              "xbar.devices.presets.stanford_tech_b())")
+            raise ConfigError(
+                "age needs a device model: build the layer with "
+                "AnalogLinear(W, device=model) (e.g. "
+                "xbar.devices.presets.stanford_tech_b())"
+            )
         check_scalar(t, "t", low=0.0, unit="s")
-        rngs = ([None] * len(self.tiles) if random_state is None
-                else spawn(check_random_state(random_state), len(self.tiles)))
+        rngs = (
+            [None] * len(self.tiles)
+            if random_state is None
+            else spawn(check_random_state(random_state), len(self.tiles))
+        )
         for tile, r in zip(self.tiles, rngs):
             tile.crossbar.age(float(t), random_state=r)
 
@@ -638,8 +708,9 @@ class AnalogLinear:
         """(out, in) weights the present conductances represent (the mapping's inverse)."""
         W = np.zeros_like(self.W)
         for t in self.tiles:
-            W[t.spec.outputs, t.spec.rows] += effective_weights(self._cell_conductance(t.G), t.A,
-                                                                t.D)
+            W[t.spec.outputs, t.spec.rows] += effective_weights(
+                self._cell_conductance(t.G), t.A, t.D
+            )
         return W
 
     def read_time(self) -> float:
@@ -668,9 +739,14 @@ class AnalogLinear:
             Target conductances per tile, S.
         """
         W = as_float_array(W, "W", shape=self.W.shape)
-        return [self._memristors(self.mapping.map_block(W[t.spec.outputs, t.spec.rows],
-                                                        self.read_window, self.w_max).G)
-                for t in self.tiles]
+        return [
+            self._memristors(
+                self.mapping.map_block(
+                    W[t.spec.outputs, t.spec.rows], self.read_window, self.w_max
+                ).G
+            )
+            for t in self.tiles
+        ]
 
     def _memristors(self, g_cell: np.ndarray) -> np.ndarray:
         """Memristor conductances (S) whose cells conduct ``g_cell`` (S): the same without an
@@ -685,8 +761,9 @@ class AnalogLinear:
         G = np.asarray(G)
         return series_conductance(G, self.r_series) if self.r_series else G
 
-    def set_weights(self, W, *,
-                    write: Callable[[int, np.ndarray], np.ndarray] | None = None) -> None:
+    def set_weights(
+        self, W, *, write: Callable[[int, np.ndarray], np.ndarray] | None = None
+    ) -> None:
         """Program weights ``W`` (out, in) into every tile.
 
         Writes the conductances :meth:`target_conductances` gives (cached read maps are rebuilt
@@ -709,8 +786,9 @@ class AnalogLinear:
         W = as_float_array(W, "W", shape=self.W.shape)
         for i, G in enumerate(self.target_conductances(W)):
             if write is None and self.device is not None:
-                device_tiles.program_tile(self.tiles[i].crossbar, G, self.programming,
-                                          self.program_options)
+                device_tiles.program_tile(
+                    self.tiles[i].crossbar, G, self.programming, self.program_options
+                )
             else:
                 self.set_conductances(i, G if write is None else write(i, G))
         self.update_gains()
@@ -730,16 +808,23 @@ class AnalogLinear:
         G : (rows, C) array_like
             Conductances, S.
         """
-        if isinstance(index, bool) or not isinstance(index, numbers.Integral) or \
-                not 0 <= index < len(self.tiles):
-            raise ConfigError(f"index must be an integer in [0, {len(self.tiles) - 1}], got {index!r}")
+        if (
+            isinstance(index, bool)
+            or not isinstance(index, numbers.Integral)
+            or not 0 <= index < len(self.tiles)
+        ):
+            raise ConfigError(
+                f"index must be an integer in [0, {len(self.tiles) - 1}], got {index!r}"
+            )
         self.tiles[index].crossbar.set_conductances(G)
 
     def _check_pairs(self) -> None:
         m = self.mapping
         if m.scheme != "differential" or m.slices != 1:
-            raise ConfigError("conductance pairs need mapping scheme='differential' with slices=1, "
-                              f"got scheme={m.scheme!r}, slices={m.slices}")
+            raise ConfigError(
+                "conductance pairs need mapping scheme='differential' with slices=1, "
+                f"got scheme={m.scheme!r}, slices={m.slices}"
+            )
 
     def conductance_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """``(G_plus, G_minus)``, each (in, out) S, assembled over tiles (differential mapping).
@@ -770,8 +855,9 @@ class AnalogLinear:
         gp = as_float_array(G_plus, "G_plus", shape=shape)
         gm = as_float_array(G_minus, "G_minus", shape=shape)
         for t in self.tiles:
-            t.crossbar.set_conductances(interleave_pairs(gp[t.spec.rows, t.spec.outputs],
-                                                         gm[t.spec.rows, t.spec.outputs]))
+            t.crossbar.set_conductances(
+                interleave_pairs(gp[t.spec.rows, t.spec.outputs], gm[t.spec.rows, t.spec.outputs])
+            )
 
     @property
     def siemens_per_weight(self) -> float:
@@ -788,8 +874,9 @@ class AnalogLinear:
         else:
             single = False
         if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ConfigError(f"x must have shape ({self.in_features},) or (B, {self.in_features}),"
-                              f" got {x.shape}")
+            raise ConfigError(
+                f"x must have shape ({self.in_features},) or (B, {self.in_features}), got {x.shape}"
+            )
         return x, single
 
     def _use_transfer(self, tile: Tile, batch: int) -> bool:
@@ -809,15 +896,25 @@ class AnalogLinear:
             Inputs of the coming forward pass.
         """
         from ..circuit.transfer import in_parallel
-        need = [t for t in self.tiles
-                if self._use_transfer(t, batch) and not t.maps_ready(self.energy)]
+
+        need = [
+            t for t in self.tiles if self._use_transfer(t, batch) and not t.maps_ready(self.energy)
+        ]
         in_parallel(lambda t: t.linear_maps(self.energy), need, self.n_threads)
 
     def _convert_into(self, y: np.ndarray, tile: Tile, chan: np.ndarray, weight: float):
         """TIA + ADC of a tile's channel currents (B, K), combined by ``D``, added into ``y``."""
         adc, tia = self.adc, self.tia
-        args = (chan, tile.gains, tia.v_swing, tile.lo, tile.hi, tile.adc_gain, tile.adc_offset,
-                self._op_rng)
+        args = (
+            chan,
+            tile.gains,
+            tia.v_swing,
+            tile.lo,
+            tile.hi,
+            tile.adc_gain,
+            tile.adc_offset,
+            self._op_rng,
+        )
         yb = y[:, tile.spec.outputs]
         scatter = tile.output_scatter
         if scatter is not None and scatter[0] is None:
@@ -834,11 +931,13 @@ class AnalogLinear:
 
     def _book(self, category: str, energy: float, count: int, operation: str, **tags) -> None:
         if self.energy:
-            self.ledger.book(category, energy, count=count, layer=self.name, operation=operation,
-                             **tags)
+            self.ledger.book(
+                category, energy, count=count, layer=self.name, operation=operation, **tags
+            )
 
-    def _channels(self, tile: Tile, V: np.ndarray, phase: Phase, operation: str,
-                  moment: dict) -> np.ndarray:
+    def _channels(
+        self, tile: Tile, V: np.ndarray, phase: Phase, operation: str, moment: dict
+    ) -> np.ndarray:
         """Channel currents (B, K) A of one tile for one read (with ``channel_noise``), booking
         its array energy."""
         chan = self._exact_channels(tile, V, phase, operation, moment)
@@ -846,8 +945,9 @@ class AnalogLinear:
             chan = self.channel_noise(tile, V, chan)
         return chan
 
-    def _exact_channels(self, tile: Tile, V: np.ndarray, phase: Phase, operation: str,
-                        moment: dict) -> np.ndarray:
+    def _exact_channels(
+        self, tile: Tile, V: np.ndarray, phase: Phase, operation: str, moment: dict
+    ) -> np.ndarray:
         t_read = self.dac.t_read
         B = V.shape[0]
         if self._use_transfer(tile, B):
@@ -860,8 +960,7 @@ class AnalogLinear:
                 e_tot = t_read * _trace_sym(maps["Q_total"], S)
                 e_drv = t_read * _trace_sym(maps["Q_drivers"], S)
                 e_sen = t_read * _trace_sym(maps["Q_sense"], S)
-                self._book("read", max(e_tot - e_drv - e_sen, 0.0), B, operation,
-                           component="array")
+                self._book("read", max(e_tot - e_drv - e_sen, 0.0), B, operation, component="array")
                 self._book("read", e_drv, B, operation, component="drivers")
                 self._book("read", e_sen, B, operation, component="sense")
             return chan
@@ -874,12 +973,12 @@ class AnalogLinear:
         """``Σ_b V_bᵀ V_b`` (V²), or its time average over the pulse-width slots (upper triangle)."""
         if phase.codes is None:
             S = np.zeros((V.shape[1], V.shape[1]))
-            for s in range(0, V.shape[0], 2048):   # long inner products are slow in OpenBLAS
-                S = dsyrk(1.0, V[s:s + 2048], trans=1, beta=1.0, c=S, overwrite_c=1)
+            for s in range(0, V.shape[0], 2048):  # long inner products are slow in OpenBLAS
+                S = dsyrk(1.0, V[s : s + 2048], trans=1, beta=1.0, c=S, overwrite_c=1)
             return S
         codes = phase.codes[:, rows]
         L = self.dac.levels
-        assert L is not None                  # time-encoded phases come with their levels
+        assert L is not None  # time-encoded phases come with their levels
         mag, sgn = np.abs(codes), np.sign(codes).astype(float)
         S = np.zeros((V.shape[1], V.shape[1]))
         for k in range(1, int(mag.max(initial=0)) + 1):
@@ -903,7 +1002,7 @@ class AnalogLinear:
             groups.setdefault((tile.spec.rows.start, tile.spec.rows.stop), []).append(ti)
         for phase in phases:
             for (r0, r1), members in groups.items():
-                V = phase.volts[:, r0:r1]          # a view: BLAS takes the row stride
+                V = phase.volts[:, r0:r1]  # a view: BLAS takes the row stride
                 moment: dict = {}
                 for ti in members:
                     tile = self.tiles[ti]
@@ -940,8 +1039,10 @@ class AnalogLinear:
             The read-out, de-scaled to weight x input units.
         """
         if not self._calibrated:
-            raise ConfigError(f"adc.range={self.adc.range!r} needs calibration: call "
-                              "layer.calibrate(x_calibration) before the first forward pass")
+            raise ConfigError(
+                f"adc.range={self.adc.range!r} needs calibration: call "
+                "layer.calibrate(x_calibration) before the first forward pass"
+            )
         x, single = self._check_x(x)
         y = self._run(x, "read")
         if self.energy and self.count_samples:
@@ -970,8 +1071,9 @@ class AnalogLinear:
         x, _ = self._check_x(x)
         samples = self._run(x, "calibrate", collect=True)
         for tile, chunks in zip(self.tiles, samples):
-            tile.lo, tile.hi = self.adc.ranges_from(np.concatenate(chunks, axis=0),
-                                                    self.tia.v_swing)
+            tile.lo, tile.hi = self.adc.ranges_from(
+                np.concatenate(chunks, axis=0), self.tia.v_swing
+            )
         self._calibrated = True
         return self
 

@@ -20,6 +20,7 @@ Schemes:
   bits and each ``bits_per_slice`` digit is stored in its own differential pair; slice ``s`` is
   digitised on its own and weighted ``2**(s·bits_per_slice)`` after the ADC.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,14 @@ from .._fielddoc import document_fields
 from ..config.declare import declared, param, validate
 from ..exceptions import ConfigError
 
-__all__ = ["ConductanceRange", "WeightMapping", "MappedBlock", "effective_weights", "SCHEMES",
-           "conductance_range"]
+__all__ = [
+    "ConductanceRange",
+    "WeightMapping",
+    "MappedBlock",
+    "effective_weights",
+    "SCHEMES",
+    "conductance_range",
+]
 
 SCHEMES = ("differential", "reference")
 
@@ -52,8 +59,9 @@ class ConductanceRange:
     def __post_init__(self):
         validate(self)
         if self.g_min >= self.g_max:
-            raise ConfigError(f"g_min must be < g_max, got g_min={self.g_min!r} S >= "
-                              f"g_max={self.g_max!r} S")
+            raise ConfigError(
+                f"g_min must be < g_max, got g_min={self.g_min!r} S >= g_max={self.g_max!r} S"
+            )
 
 
 def conductance_range(device) -> ConductanceRange:
@@ -78,8 +86,10 @@ def conductance_range(device) -> ConductanceRange:
         return ConductanceRange(float(device[0]), float(device[1]))
     g_min, g_max = getattr(device, "g_min", None), getattr(device, "g_max", None)
     if g_min is None or g_max is None:
-        raise ConfigError("device must be a ConductanceRange, a (g_min, g_max) pair in S or an "
-                          f"object with g_min and g_max attributes, got {type(device).__name__}")
+        raise ConfigError(
+            "device must be a ConductanceRange, a (g_min, g_max) pair in S or an "
+            f"object with g_min and g_max attributes, got {type(device).__name__}"
+        )
     return ConductanceRange(float(g_min), float(g_max))
 
 
@@ -107,8 +117,7 @@ class WeightMapping:
     NeuroSim)."""
     slices: int = param(1, low=1)
     """Cells (pairs) per weight for bit slicing (differential only).  Default 1: one analog pair."""
-    bits_per_slice: int | None = param(None, kind=int, low=1, high=16, optional=True,
-                                       unit="bit")
+    bits_per_slice: int | None = param(None, kind=int, low=1, high=16, optional=True, unit="bit")
     """Bits stored per slice; ``None`` stores continuous (analog) conductances (``slices`` must be
     1).  With ``slices=1`` an integer quantizes each cell to ``2**bits_per_slice`` levels."""
     subtract: str = param("analog", choices=("analog", "digital"))
@@ -121,11 +130,15 @@ class WeightMapping:
     def __post_init__(self):
         validate(self)
         if self.slices > 1 and self.bits_per_slice is None:
-            raise ConfigError(f"bits_per_slice must be an integer >= 1 when slices > 1, got "
-                              f"slices={self.slices}, bits_per_slice=None")
+            raise ConfigError(
+                f"bits_per_slice must be an integer >= 1 when slices > 1, got "
+                f"slices={self.slices}, bits_per_slice=None"
+            )
         if self.scheme == "reference" and (self.slices > 1 or self.subtract == "digital"):
-            raise ConfigError("scheme='reference' supports slices=1 and subtract='analog' only, "
-                              f"got slices={self.slices}, subtract={self.subtract!r}")
+            raise ConfigError(
+                "scheme='reference' supports slices=1 and subtract='analog' only, "
+                f"got slices={self.slices}, subtract={self.subtract!r}"
+            )
 
     @property
     def columns_per_output(self) -> int:
@@ -187,27 +200,27 @@ class WeightMapping:
             A[n_out, :] = -1.0
             return MappedBlock(G, A, np.eye(n_out) / g)
         S = self.slices
-        a = np.abs(Wc.T) / w_max                       # (in, out) in [0, 1]
+        a = np.abs(Wc.T) / w_max  # (in, out) in [0, 1]
         pos = Wc.T >= 0
         if self.bits_per_slice is None:
-            digits = a[None]                           # (1, in, out) continuous
+            digits = a[None]  # (1, in, out) continuous
             dg = g_hi - g_lo
             slice_w = np.array([w_max / dg])
         else:
             b = self.bits_per_slice
             total = 2 ** (S * b) - 1
             Q = np.round(a * total).astype(np.int64)
-            digits = np.stack([(Q >> (s * b)) & (2 ** b - 1) for s in range(S)]).astype(float)
-            dg = (g_hi - g_lo) / (2 ** b - 1)
+            digits = np.stack([(Q >> (s * b)) & (2**b - 1) for s in range(S)]).astype(float)
+            dg = (g_hi - g_lo) / (2**b - 1)
             slice_w = np.array([2.0 ** (s * b) * w_max / (dg * total) for s in range(S)])
-            digits = digits * dg / (g_hi - g_lo)       # fraction of the window
-        frac = digits * (g_hi - g_lo)                  # (S, in, out) conductance above g_min
+            digits = digits * dg / (g_hi - g_lo)  # fraction of the window
+        frac = digits * (g_hi - g_lo)  # (S, in, out) conductance above g_min
         C = 2 * S * n_out
         G = np.full((n_in, C), g_lo)
         # column index of (output j, slice s, sign p): j * 2S + 2s + p
         for s in range(S):
-            G[:, 2 * s::2 * S] += np.where(pos, frac[s], 0.0)
-            G[:, 2 * s + 1::2 * S] += np.where(pos, 0.0, frac[s])
+            G[:, 2 * s :: 2 * S] += np.where(pos, frac[s], 0.0)
+            G[:, 2 * s + 1 :: 2 * S] += np.where(pos, 0.0, frac[s])
         j = np.repeat(np.arange(n_out), 2 * S)
         s_idx = np.tile(np.repeat(np.arange(S), 2), n_out)
         sign = np.tile([1.0, -1.0], S * n_out)
@@ -228,7 +241,7 @@ class WeightMapping:
     def _quantize_unit(u: np.ndarray, bits: int | None) -> np.ndarray:
         if bits is None:
             return u
-        L = 2 ** bits - 1
+        L = 2**bits - 1
         return np.round(u * L) / L
 
 

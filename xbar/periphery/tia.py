@@ -4,6 +4,7 @@ The TIA's input resistance is the circuit's ``r_sense``; its trans-impedance gai
 turns the channel current into a voltage that saturates at the output swing ``±v_swing``.  The
 sign of the inverting stage is dropped (the ADC sees ``+gain·I``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,7 @@ class TIA:
     r_in: float = param(10.0, low=0.0, unit="ohm")
     """Input (virtual-ground) resistance, ohm, used as the crossbar's ``r_sense`` (0 = ideal
     virtual ground) [H: small against a full bit line, 1 / (256 x 10 µS) = 390 ohm]."""
-    gain: float | None = param(None, kind=float, low=0.0, low_open=True, optional=True,
-                                unit="ohm")
+    gain: float | None = param(None, kind=float, low=0.0, low_open=True, optional=True, unit="ohm")
     """Trans-impedance gain, ohm (V/A).  ``None``: set per channel (a programmable-gain TIA) so
     that the largest current a full-scale input (``±v_read``) can give reaches ``v_swing``; see
     ``auto_gain`` for which largest current."""
@@ -44,8 +44,9 @@ class TIA:
     def __post_init__(self):
         validate(self)
 
-    def channel_gains(self, i_bound: np.ndarray, i_fallback: np.ndarray | None = None
-                      ) -> np.ndarray:
+    def channel_gains(
+        self, i_bound: np.ndarray, i_fallback: np.ndarray | None = None
+    ) -> np.ndarray:
         """Gain per channel (ohm): fixed ``gain``, or ``v_swing / i_bound`` when automatic.
 
         Parameters
@@ -66,9 +67,11 @@ class TIA:
         if self.gain is not None:
             return np.full(i_bound.shape, float(self.gain))
         if i_fallback is not None:
-            i_bound = np.where(i_bound > 0, i_bound,
-                               np.broadcast_to(np.asarray(i_fallback, dtype=np.float64),
-                                               i_bound.shape))
+            i_bound = np.where(
+                i_bound > 0,
+                i_bound,
+                np.broadcast_to(np.asarray(i_fallback, dtype=np.float64), i_bound.shape),
+            )
         ok = i_bound > 0
         return np.where(ok, self.v_swing / np.where(ok, i_bound, 1.0), 0.0)
 

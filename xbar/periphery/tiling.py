@@ -5,6 +5,7 @@ as fit in ``max_cols`` bit lines with the mapping's columns per output and refer
 Every tile has its own drivers, TIAs and ADCs; partial sums of the tiles in one output block are
 added digitally after the ADC.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,7 +15,14 @@ import numpy as np
 from ..config.declare import declared, param, validate
 from ..exceptions import ConfigError
 
-__all__ = ["ArrayConfig", "TileSpec", "interleave_pairs", "pair_column", "plan_tiles", "split_pairs"]
+__all__ = [
+    "ArrayConfig",
+    "TileSpec",
+    "interleave_pairs",
+    "pair_column",
+    "plan_tiles",
+    "split_pairs",
+]
 
 
 @declared
@@ -43,11 +51,14 @@ class ArrayConfig:
     def __post_init__(self):
         validate(self)
         if self.cell == "1T1R" and self.r_access is None:
-            raise ConfigError("cell='1T1R' needs r_access (access transistor on-resistance, "
-                              "ohm), got None")
+            raise ConfigError(
+                "cell='1T1R' needs r_access (access transistor on-resistance, ohm), got None"
+            )
         if not isinstance(self.crossbar_options, dict):
-            raise ConfigError("crossbar_options must be a dict of Crossbar keyword arguments, got "
-                              f"{type(self.crossbar_options).__name__}")
+            raise ConfigError(
+                "crossbar_options must be a dict of Crossbar keyword arguments, got "
+                f"{type(self.crossbar_options).__name__}"
+            )
 
     def crossbar_kwargs(self, r_driver: float, r_sense: float) -> dict:
         """Keyword arguments of ``xbar.Crossbar`` for one tile.
@@ -59,8 +70,13 @@ class ArrayConfig:
         r_sense : float
             Bit-line terminal resistance, ohm.
         """
-        kw = dict(r_wordline=self.r_wordline, r_bitline=self.r_bitline, r_driver=r_driver,
-                  r_sense=r_sense, cell=self.cell)
+        kw = dict(
+            r_wordline=self.r_wordline,
+            r_bitline=self.r_bitline,
+            r_driver=r_driver,
+            r_sense=r_sense,
+            cell=self.cell,
+        )
         if self.cell == "1T1R":
             kw["r_access"] = self.r_access
         kw.update(self.crossbar_options)
@@ -89,8 +105,9 @@ class TileSpec:
     outputs: slice
 
 
-def plan_tiles(n_in: int, n_out: int, max_rows: int, max_cols: int, cols_per_output: int,
-               ref_cols: int = 0) -> list[TileSpec]:
+def plan_tiles(
+    n_in: int, n_out: int, max_rows: int, max_cols: int, cols_per_output: int, ref_cols: int = 0
+) -> list[TileSpec]:
     """Split ``n_in`` inputs x ``n_out`` outputs into tiles of at most ``max_rows`` x ``max_cols``.
 
     Each tile holds ``(max_cols - ref_cols) // cols_per_output`` outputs; row blocks are filled
@@ -109,14 +126,19 @@ def plan_tiles(n_in: int, n_out: int, max_rows: int, max_cols: int, cols_per_out
     """
     per_tile = (max_cols - ref_cols) // cols_per_output
     if per_tile < 1:
-        raise ConfigError(f"max_cols must be >= {cols_per_output + ref_cols} to hold one output "
-                          f"({cols_per_output} columns per output + {ref_cols} reference), got "
-                          f"{max_cols}")
+        raise ConfigError(
+            f"max_cols must be >= {cols_per_output + ref_cols} to hold one output "
+            f"({cols_per_output} columns per output + {ref_cols} reference), got "
+            f"{max_cols}"
+        )
     tiles = []
     for r, r0 in enumerate(range(0, n_in, max_rows)):
         for c, c0 in enumerate(range(0, n_out, per_tile)):
-            tiles.append(TileSpec(r, c, slice(r0, min(n_in, r0 + max_rows)),
-                                  slice(c0, min(n_out, c0 + per_tile))))
+            tiles.append(
+                TileSpec(
+                    r, c, slice(r0, min(n_in, r0 + max_rows)), slice(c0, min(n_out, c0 + per_tile))
+                )
+            )
     return tiles
 
 
@@ -139,8 +161,9 @@ def interleave_pairs(g_plus, g_minus) -> np.ndarray:
     gp = np.asarray(g_plus, dtype=np.float64)
     gm = np.asarray(g_minus, dtype=np.float64)
     if gp.shape != gm.shape or gp.ndim != 2:
-        raise ConfigError(f"g_plus and g_minus must be 2-D arrays of one shape, got {gp.shape} "
-                          f"and {gm.shape}")
+        raise ConfigError(
+            f"g_plus and g_minus must be 2-D arrays of one shape, got {gp.shape} and {gm.shape}"
+        )
     G = np.empty((gp.shape[0], 2 * gp.shape[1]))
     G[:, 0::2] = gp
     G[:, 1::2] = gm

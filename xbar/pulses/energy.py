@@ -16,6 +16,7 @@ This module estimates the cell parts without solving the array (ideal wires):
 
 A solved pulse (``xbar.Crossbar.apply_pulse``) gives every part from the network instead.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -91,6 +92,7 @@ def half_selected_energy(sched, device, G: np.ndarray) -> np.ndarray:
         J per pulse (ideal wires; see the module docstring).
     """
     from .schedule import BIAS_SCHEMES, CELLS
+
     out = np.zeros(sched.n_pulses)
     if sched.n_pulses == 0:
         return out
@@ -103,8 +105,8 @@ def half_selected_energy(sched, device, G: np.ndarray) -> np.ndarray:
         frac = 0.5 if scheme == "half" else 1.0 / 3.0
         for p in pulses:
             V = sched.amplitude[p] * frac
-            P = V * np.abs(device_current(device, V, G))          # W per cell
-            rows, cols = sched.row[b[p]:b[p + 1]], sched.col[b[p]:b[p + 1]]
+            P = V * np.abs(device_current(device, V, G))  # W per cell
+            rows, cols = sched.row[b[p] : b[p + 1]], sched.col[b[p] : b[p + 1]]
             sel = P[rows, cols].sum()
             if scheme == "half":
                 # rows of the pulse (one row when row-parallel) + selected columns, minus selected

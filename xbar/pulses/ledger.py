@@ -37,6 +37,7 @@ the split the file did not record).
 More categories can be declared with ``EnergyLedger(extra_categories=[...])``; unknown names are
 rejected so that typos do not silently open new rows.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -54,13 +55,26 @@ from ..exceptions import ConfigError
 
 __all__ = ["EnergyLedger", "LedgerSummary", "format_energy"]
 
-CATEGORIES: tuple[str, ...] = ("write", "half_selected", "wires", "word_drivers", "sense", "read",
-                               "adc", "dac", "tia", "refresh", "verify")
+CATEGORIES: tuple[str, ...] = (
+    "write",
+    "half_selected",
+    "wires",
+    "word_drivers",
+    "sense",
+    "read",
+    "adc",
+    "dac",
+    "tia",
+    "refresh",
+    "verify",
+)
 # Deprecated category names -> the categories they now are (booked as the first).
-_OLD_CATEGORIES: dict[str, tuple[str, ...]] = {"half_select": ("half_selected",),
-                                               "drivers": ("word_drivers", "sense")}
+_OLD_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "half_select": ("half_selected",),
+    "drivers": ("word_drivers", "sense"),
+}
 
-_MISSING = -1          # tag code of a row that lacks a tag key
+_MISSING = -1  # tag code of a row that lacks a tag key
 _RESERVED = {"category", "energy", "count"}
 
 
@@ -74,14 +88,21 @@ def format_energy(joules: float) -> str:
     """
     if joules == 0 or not np.isfinite(joules):
         return f"{joules:.3g} J"
-    for scale, prefix in ((1.0, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p"),
-                          (1e-15, "f"), (1e-18, "a")):
+    for scale, prefix in (
+        (1.0, ""),
+        (1e-3, "m"),
+        (1e-6, "u"),
+        (1e-9, "n"),
+        (1e-12, "p"),
+        (1e-15, "f"),
+        (1e-18, "a"),
+    ):
         if abs(joules) >= scale:
             return f"{joules / scale:.4g} {prefix}J"
     return f"{joules:.3g} J"
 
 
-_format_energy = format_energy      # former private name, kept for one release
+_format_energy = format_energy  # former private name, kept for one release
 
 
 def _plain(value):
@@ -120,25 +141,37 @@ class LedgerSummary:
     def to_pandas(self):
         """The table as a ``pandas.DataFrame`` (pandas is optional, imported here)."""
         import pandas as pd
+
         return pd.DataFrame(self.rows, columns=[*self.by, "energy", "count", "share", "per_sample"])
 
     def __str__(self) -> str:
         head = [*self.by, "energy", "count", "share"] + (["per sample"] if self.samples else [])
         body = []
         for r in self.rows:
-            line = [str(r[k]) for k in self.by] + [format_energy(r["energy"]), f"{r['count']:,}",
-                                                   f"{100 * r['share']:.1f} %"]
+            line = [str(r[k]) for k in self.by] + [
+                format_energy(r["energy"]),
+                f"{r['count']:,}",
+                f"{100 * r['share']:.1f} %",
+            ]
             if self.samples:
                 line.append(format_energy(r["per_sample"]))
             body.append(line)
-        total = ["total"] + [""] * (len(self.by) - 1) + [
-            format_energy(self.total), f"{sum(r['count'] for r in self.rows):,}", "100.0 %"]
+        total = (
+            ["total"]
+            + [""] * (len(self.by) - 1)
+            + [format_energy(self.total), f"{sum(r['count'] for r in self.rows):,}", "100.0 %"]
+        )
         if self.samples:
             total.append(format_energy(self.total / self.samples))
         table = [head, *body, total]
         widths = [max(len(row[i]) for row in table) for i in range(len(head))]
-        fmt = lambda row: "  ".join(c.ljust(w) if i < len(self.by) else c.rjust(w)  # noqa: E731
-                                    for i, (c, w) in enumerate(zip(row, widths)))
+
+        def fmt(row):
+            return "  ".join(
+                c.ljust(w) if i < len(self.by) else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths))
+            )
+
         rule = "  ".join("-" * w for w in widths)
         lines = [fmt(head), rule, *(fmt(r) for r in body), rule, fmt(total)]
         if self.samples:
@@ -207,7 +240,9 @@ class EnergyLedger:
         for c in extra:
             if not isinstance(c, str) or not c:
                 raise ConfigError(f"extra_categories must be non-empty strings, got {c!r}")
-        self.categories: tuple[str, ...] = CATEGORIES + tuple(c for c in extra if c not in CATEGORIES)
+        self.categories: tuple[str, ...] = CATEGORIES + tuple(
+            c for c in extra if c not in CATEGORIES
+        )
         self._cat_code = {c: i for i, c in enumerate(self.categories)}
         self._n = 0
         self._cap = 64
@@ -215,7 +250,7 @@ class EnergyLedger:
         self._count = np.zeros(self._cap, dtype=np.int64)
         self._cat = np.zeros(self._cap, dtype=np.int16)
         self._cols: dict[str, _Column] = {}
-        self._rows: dict[tuple, int] = {}      # aggregation key -> row (aggregate mode only)
+        self._rows: dict[tuple, int] = {}  # aggregation key -> row (aggregate mode only)
         self._context: list[dict] = []
         self.samples = 0
 
@@ -276,8 +311,10 @@ class EnergyLedger:
         merged = {k: v for k, v in merged.items() if v is not None}
         if self.detail and e.ndim > 0:
             if count != e.size:
-                raise ConfigError(f"count must equal the number of energies ({e.size}) with "
-                                  f"detail=True, got {count}")
+                raise ConfigError(
+                    f"count must equal the number of energies ({e.size}) with "
+                    f"detail=True, got {count}"
+                )
             self._append_many(code, e.ravel(), merged)
             return
         self._add(code, float(e.sum()), int(count), merged)
@@ -300,8 +337,10 @@ class EnergyLedger:
                 raise ConfigError(f"tag name {k!r} is reserved (reserved: {sorted(_RESERVED)})")
             v = _plain(v)
             if v is not None and not isinstance(v, (str, int, float, bool)):
-                raise ConfigError(f"tag {k!r} must be a scalar (str, int, float, bool or None), "
-                                  f"got {type(v).__name__}")
+                raise ConfigError(
+                    f"tag {k!r} must be a scalar (str, int, float, bool or None), "
+                    f"got {type(v).__name__}"
+                )
 
     def _ensure(self, extra: int) -> None:
         need = self._n + extra
@@ -430,8 +469,9 @@ class EnergyLedger:
         """
         return self.summary(by=by, category=category, **filters).as_dict()
 
-    def summary(self, by: str | Iterable[str] = "category", category=None,
-                **filters) -> LedgerSummary:
+    def summary(
+        self, by: str | Iterable[str] = "category", category=None, **filters
+    ) -> LedgerSummary:
         """Totals grouped by ``by`` (``"category"`` and/or tag names), largest energy first.
 
         Returns a ``LedgerSummary``: ``rows`` (plain dictionaries), ``str()`` gives a table,
@@ -467,9 +507,12 @@ class EnergyLedger:
             total = float(energy.sum())
             for g, es, cs in zip(groups, e_sum, c_sum):
                 row = {k: (None if c == _MISSING else t[c]) for k, c, t in zip(keys, g, tables)}
-                row.update(energy=float(es), count=int(round(cs)),
-                           share=float(es / total) if total > 0 else 0.0,
-                           per_sample=float(es / self.samples) if self.samples else None)
+                row.update(
+                    energy=float(es),
+                    count=int(round(cs)),
+                    share=float(es / total) if total > 0 else 0.0,
+                    per_sample=float(es / self.samples) if self.samples else None,
+                )
                 rows.append(row)
             rows.sort(key=lambda r: float(r["energy"] or 0.0), reverse=True)
         return LedgerSummary(by=keys, rows=rows, total=float(energy.sum()), samples=self.samples)
@@ -486,8 +529,10 @@ class EnergyLedger:
         """
         n = self.samples if n_samples is None else n_samples
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-            raise ConfigError("n_samples must be an integer > 0 (or count samples with "
-                              f"add_samples first), got {n!r}")
+            raise ConfigError(
+                "n_samples must be an integer > 0 (or count samples with "
+                f"add_samples first), got {n!r}"
+            )
         out = {k: v / n for k, v in self.totals(by).items()}
         out["total"] = self.total() / n
         return out
@@ -500,8 +545,11 @@ class EnergyLedger:
         cols = {k: col.decoded(n) for k, col in self._cols.items()}
         out = []
         for i in range(n):
-            rec = {"category": cats[i], "energy": float(self._energy[i]),
-                   "count": int(self._count[i])}
+            rec = {
+                "category": cats[i],
+                "energy": float(self._energy[i]),
+                "count": int(self._count[i]),
+            }
             for k, vals in cols.items():
                 if vals[i] is not None:
                     rec[k] = vals[i]
@@ -520,8 +568,10 @@ class EnergyLedger:
             raise ConfigError(f"other must be an EnergyLedger, got {type(other).__name__}")
         missing = [c for c in other.categories if c not in self._cat_code]
         if missing:
-            raise ConfigError(f"other has categories unknown here: {missing}; create this ledger "
-                              "with extra_categories")
+            raise ConfigError(
+                f"other has categories unknown here: {missing}; create this ledger "
+                "with extra_categories"
+            )
         for rec in other.records():
             cat, e, c = rec.pop("category"), rec.pop("energy"), rec.pop("count")
             self._add(self._cat_code[cat], e, c, rec)
@@ -542,8 +592,14 @@ class EnergyLedger:
             w = csv.writer(fh)
             w.writerow(["category", "energy_J", "count", *keys])
             for rec in self.records():
-                w.writerow([rec["category"], repr(rec["energy"]), rec["count"],
-                            *("" if rec.get(k) is None else rec[k] for k in keys)])
+                w.writerow(
+                    [
+                        rec["category"],
+                        repr(rec["energy"]),
+                        rec["count"],
+                        *("" if rec.get(k) is None else rec[k] for k in keys),
+                    ]
+                )
         return path
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -554,9 +610,15 @@ class EnergyLedger:
         path : str, Path or None
             File to write (None: only return the text).
         """
-        doc = {"format": "xbar-energy-ledger", "version": 1, "unit": "J", "detail": self.detail,
-               "categories": list(self.categories), "samples": self.samples,
-               "entries": self.records()}
+        doc = {
+            "format": "xbar-energy-ledger",
+            "version": 1,
+            "unit": "J",
+            "detail": self.detail,
+            "categories": list(self.categories),
+            "samples": self.samples,
+            "entries": self.records(),
+        }
         return dump_document(doc, path, indent=1)
 
     @classmethod
@@ -575,7 +637,7 @@ class EnergyLedger:
         ledger = cls(detail=doc.get("detail", False), extra_categories=extra)
         for rec in doc["entries"]:
             cat, e, c = rec.pop("category"), rec.pop("energy"), rec.pop("count")
-            if cat == "drivers":                       # written before the split
+            if cat == "drivers":  # written before the split
                 rec.setdefault("component", "drivers+sense")
             cat = _OLD_CATEGORIES.get(cat, (cat,))[0]
             ledger._add(ledger._cat_code[cat], float(e), int(c), rec)
@@ -584,12 +646,17 @@ class EnergyLedger:
 
     def clear(self) -> None:
         """Remove all rows and the sample count."""
-        EnergyLedger.__init__(self, detail=self.detail,
-                              extra_categories=[c for c in self.categories if c not in CATEGORIES])
+        EnergyLedger.__init__(
+            self,
+            detail=self.detail,
+            extra_categories=[c for c in self.categories if c not in CATEGORIES],
+        )
 
     def __repr__(self) -> str:
-        return (f"EnergyLedger(rows={self._n}, total={format_energy(self.total())}, "
-                f"samples={self.samples}, detail={self.detail})")
+        return (
+            f"EnergyLedger(rows={self._n}, total={format_energy(self.total())}, "
+            f"samples={self.samples}, detail={self.detail})"
+        )
 
     def __str__(self) -> str:
         return str(self.summary())

@@ -31,6 +31,7 @@ column names are the fields of :class:`xbar.circuit.write.PulseEnergy` (``e_half
 :meth:`PulseSchedule.book` moves them into an :class:`~xbar.pulses.EnergyLedger` under the
 categories of the same names.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,16 +48,26 @@ from ..circuit.bias import SCHEMES as BIAS_SCHEMES
 from ..circuit.crossbar import CELLS
 from ..exceptions import ConfigError
 
-__all__ = ["Pulse", "PulseSchedule", "POLARITIES", "BIAS_SCHEMES", "CELLS", "KINDS", "MODES",
-           "canonical_bias_scheme", "cell_and_scheme"]
+__all__ = [
+    "Pulse",
+    "PulseSchedule",
+    "POLARITIES",
+    "BIAS_SCHEMES",
+    "CELLS",
+    "KINDS",
+    "MODES",
+    "canonical_bias_scheme",
+    "cell_and_scheme",
+]
 
 POLARITIES = ("set", "reset", "read")
 # Energy columns per pulse, named as the fields of xbar.circuit.write.PulseEnergy.
 PULSE_ENERGY_PARTS = ("half_selected", "wires", "word_drivers", "sense", "access")
 
 
-def canonical_bias_scheme(name, argname: str = "bias_scheme", *, warn: bool = True,
-                          stacklevel: int = 4) -> str:
+def canonical_bias_scheme(
+    name, argname: str = "bias_scheme", *, warn: bool = True, stacklevel: int = 4
+) -> str:
     """The bias-scheme name of ``name``: one of ``BIAS_SCHEMES`` (:data:`xbar.circuit.bias.SCHEMES`).
 
     Parameters
@@ -86,15 +97,23 @@ def canonical_bias_scheme(name, argname: str = "bias_scheme", *, warn: bool = Tr
             warn_renamed(name, _OLD_SCHEMES[name], stacklevel=stacklevel)
         return _OLD_SCHEMES[name]
     if name == "1T1R":
-        raise ConfigError(f"{argname} must be one of {list(BIAS_SCHEMES)}, got '1T1R' (a cell "
-                          "type: pass cell='1T1R')")
+        raise ConfigError(
+            f"{argname} must be one of {list(BIAS_SCHEMES)}, got '1T1R' (a cell "
+            "type: pass cell='1T1R')"
+        )
     check_choice(name, argname, BIAS_SCHEMES)
     return name
 
 
-def cell_and_scheme(cell: str | None, bias_scheme: str | None, *, default_cell: str = "0T1R",
-                    implied_cell: str = "0T1R", warn: bool = True,
-                    stacklevel: int = 4) -> tuple[str, str]:
+def cell_and_scheme(
+    cell: str | None,
+    bias_scheme: str | None,
+    *,
+    default_cell: str = "0T1R",
+    implied_cell: str = "0T1R",
+    warn: bool = True,
+    stacklevel: int = 4,
+) -> tuple[str, str]:
     """The cell type and the bias scheme of pulses from a ``cell`` and a ``bias_scheme`` keyword.
 
     Parameters
@@ -125,20 +144,29 @@ def cell_and_scheme(cell: str | None, bias_scheme: str | None, *, default_cell: 
     """
     if bias_scheme == "1T1R":
         if cell not in (None, "1T1R"):
-            raise ConfigError(f"bias_scheme='1T1R' (deprecated: a 1T1R array) contradicts "
-                              f"cell={cell!r}; pass cell and a bias scheme in {list(BIAS_SCHEMES)}")
+            raise ConfigError(
+                f"bias_scheme='1T1R' (deprecated: a 1T1R array) contradicts "
+                f"cell={cell!r}; pass cell and a bias scheme in {list(BIAS_SCHEMES)}"
+            )
         if warn:
-            warn_renamed("bias_scheme='1T1R'", "cell='1T1R' (bias_scheme='half')",
-                         stacklevel=stacklevel)
+            warn_renamed(
+                "bias_scheme='1T1R'", "cell='1T1R' (bias_scheme='half')", stacklevel=stacklevel
+            )
         return "1T1R", "half"
-    scheme = "half" if bias_scheme is None else canonical_bias_scheme(
-        bias_scheme, warn=warn, stacklevel=stacklevel + 1)
+    scheme = (
+        "half"
+        if bias_scheme is None
+        else canonical_bias_scheme(bias_scheme, warn=warn, stacklevel=stacklevel + 1)
+    )
     if cell is None:
         cell = default_cell if bias_scheme is None else implied_cell
         if bias_scheme is not None and implied_cell != default_cell and warn:
-            warn_renamed(f"bias_scheme={bias_scheme!r} without cell",
-                         f"cell={implied_cell!r}, bias_scheme={scheme!r} (a bias scheme alone "
-                         f"will mean cell={default_cell!r})", stacklevel=stacklevel)
+            warn_renamed(
+                f"bias_scheme={bias_scheme!r} without cell",
+                f"cell={implied_cell!r}, bias_scheme={scheme!r} (a bias scheme alone "
+                f"will mean cell={default_cell!r})",
+                stacklevel=stacklevel,
+            )
     check_choice(cell, "cell", CELLS)
     return cell, scheme
 
@@ -203,8 +231,14 @@ class Pulse:
     @property
     def total_energy(self) -> float:
         """Selected, half-selected, wire, driver, sense and access energy, J."""
-        return float(np.nansum(self.energy) + self.energy_half_selected + self.energy_wires
-                     + self.energy_word_drivers + self.energy_sense + self.energy_access)
+        return float(
+            np.nansum(self.energy)
+            + self.energy_half_selected
+            + self.energy_wires
+            + self.energy_word_drivers
+            + self.energy_sense
+            + self.energy_access
+        )
 
     @property
     def energy_half_select(self) -> float:
@@ -222,7 +256,7 @@ class Pulse:
 def _file_cell_scheme(row: dict) -> tuple[str, str]:
     """(cell, bias scheme) of a pulse row of a schedule file, older versions mapped silently."""
     scheme = row["bias_scheme"]
-    if scheme == "1T1R":                       # versions 1-2: the cell type as a scheme
+    if scheme == "1T1R":  # versions 1-2: the cell type as a scheme
         return "1T1R", "half"
     return row.get("cell", "0T1R"), _OLD_SCHEMES.get(scheme, scheme)
 
@@ -252,8 +286,16 @@ class PulseSchedule:
     """
 
     # per-pulse columns
-    _PULSE = ("amplitude", "width", "polarity", "cell", "bias", "array", "kind",
-              *(f"e_{p}" for p in PULSE_ENERGY_PARTS))
+    _PULSE = (
+        "amplitude",
+        "width",
+        "polarity",
+        "cell",
+        "bias",
+        "array",
+        "kind",
+        *(f"e_{p}" for p in PULSE_ENERGY_PARTS),
+    )
     # per-cell-pulse columns
     _CELL = ("slot", "row", "col", "rep", "energy", "g_before", "g_after")
 
@@ -266,29 +308,39 @@ class PulseSchedule:
         self.amplitude = np.zeros(0)
         self.width = np.zeros(0)
         self.polarity = np.zeros(0, dtype=np.int8)
-        self.cell = np.zeros(0, dtype=np.int8)        # per pulse: index into CELLS
-        self.bias = np.zeros(0, dtype=np.int8)        # per pulse: index into BIAS_SCHEMES
+        self.cell = np.zeros(0, dtype=np.int8)  # per pulse: index into CELLS
+        self.bias = np.zeros(0, dtype=np.int8)  # per pulse: index into BIAS_SCHEMES
         self.array = np.zeros(0, dtype=np.int32)
         self.kind = np.zeros(0, dtype=np.int8)
         self.e_half_selected = np.zeros(0)  # per pulse, J: half-selected cells
-        self.e_wires = np.zeros(0)          # per pulse, J: word/bit-line wires (circuit solve)
-        self.e_word_drivers = np.zeros(0)   # per pulse, J: word-line driver resistances
-        self.e_sense = np.zeros(0)          # per pulse, J: bit-line terminal resistances
-        self.e_access = np.zeros(0)         # per pulse, J: access transistors (1T1R)
+        self.e_wires = np.zeros(0)  # per pulse, J: word/bit-line wires (circuit solve)
+        self.e_word_drivers = np.zeros(0)  # per pulse, J: word-line driver resistances
+        self.e_sense = np.zeros(0)  # per pulse, J: bit-line terminal resistances
+        self.e_access = np.zeros(0)  # per pulse, J: access transistors (1T1R)
         self.slot = np.zeros(0, dtype=np.int64)
         self.row = np.zeros(0, dtype=np.int64)
         self.col = np.zeros(0, dtype=np.int64)
-        self.rep = np.zeros(0, dtype=np.int64)      # which pulse of its cell (0 = first)
+        self.rep = np.zeros(0, dtype=np.int64)  # which pulse of its cell (0 = first)
         self.energy = np.zeros(0)
         self.g_before = np.zeros(0)
         self.g_after = np.zeros(0)
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_counts(cls, counts, *, amplitude: float, width: float, polarity: str,
-                    array: str = "array", bias_scheme: str = "half", kind: str = "update",
-                    mode: str = "row-parallel", gap: float = 0.0,
-                    cell: str | None = None) -> "PulseSchedule":
+    def from_counts(
+        cls,
+        counts,
+        *,
+        amplitude: float,
+        width: float,
+        polarity: str,
+        array: str = "array",
+        bias_scheme: str = "half",
+        kind: str = "update",
+        mode: str = "row-parallel",
+        gap: float = 0.0,
+        cell: str | None = None,
+    ) -> "PulseSchedule":
         """Pulses that give cell (i, j) ``counts[i, j]`` identical pulses.
 
         Parameters
@@ -322,8 +374,10 @@ class PulseSchedule:
         """
         counts = np.asarray(counts)
         if counts.ndim != 2 or not np.issubdtype(counts.dtype, np.integer) or np.any(counts < 0):
-            raise ConfigError(f"counts must be a 2-D array of non-negative integers, got "
-                              f"dtype {counts.dtype}, shape {counts.shape}")
+            raise ConfigError(
+                f"counts must be a 2-D array of non-negative integers, got "
+                f"dtype {counts.dtype}, shape {counts.shape}"
+            )
         check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
         check_scalar(width, "width", low=0.0, low_open=True, unit="s")
         check_choice(polarity, "polarity", POLARITIES)
@@ -337,13 +391,13 @@ class PulseSchedule:
             return sched
         r = np.repeat(rows, reps)
         c = np.repeat(cols, reps)
-        k = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)   # repetition index
+        k = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)  # repetition index
         if mode == "row-parallel":
             key = r * (int(reps.max()) + 1) + k
             uniq, slot = np.unique(key, return_inverse=True)
             n_pulses = len(uniq)
         else:
-            order = np.lexsort((c, r, k))       # one cell at a time, first pulses first
+            order = np.lexsort((c, r, k))  # one cell at a time, first pulses first
             r, c, k = r[order], c[order], k[order]
             slot = np.arange(total)
             n_pulses = total
@@ -393,9 +447,21 @@ class PulseSchedule:
             slots.append(s.slot + slot_offset)
             slot_offset += s.n_pulses
         out.arrays = names
-        for name in ("amplitude", "width", "polarity", "cell", "bias", "kind",
-                     *(f"e_{p}" for p in PULSE_ENERGY_PARTS), "row", "col", "rep", "energy",
-                     "g_before", "g_after"):
+        for name in (
+            "amplitude",
+            "width",
+            "polarity",
+            "cell",
+            "bias",
+            "kind",
+            *(f"e_{p}" for p in PULSE_ENERGY_PARTS),
+            "row",
+            "col",
+            "rep",
+            "energy",
+            "g_before",
+            "g_after",
+        ):
             setattr(out, name, np.concatenate([getattr(s, name) for s in schedules]))
         out.array = np.concatenate(arr_codes).astype(np.int32)
         out.slot = np.concatenate(slots)
@@ -434,7 +500,7 @@ class PulseSchedule:
         """
         return np.searchsorted(self.slot, np.arange(self.n_pulses + 1))
 
-    _bounds = pulse_bounds          # former private name, kept for one release
+    _bounds = pulse_bounds  # former private name, kept for one release
 
     @property
     def e_half(self) -> np.ndarray:
@@ -458,13 +524,22 @@ class PulseSchedule:
             raise IndexError(f"pulse index {p} out of range for {self.n_pulses} pulses")
         p %= self.n_pulses
         lo, hi = np.searchsorted(self.slot, [p, p + 1])
-        return Pulse(cells=np.stack([self.row[lo:hi], self.col[lo:hi]], axis=1),
-                     amplitude=float(self.amplitude[p]), width=float(self.width[p]),
-                     polarity=POLARITIES[self.polarity[p]], bias_scheme=BIAS_SCHEMES[self.bias[p]],
-                     array=self.arrays[self.array[p]], kind=KINDS[self.kind[p]],
-                     t_start=float(self.t_start[p]), energy=self.energy[lo:hi].copy(),
-                     **{f"energy_{part}": float(getattr(self, f"e_{part}")[p])
-                        for part in PULSE_ENERGY_PARTS}, cell=CELLS[self.cell[p]])
+        return Pulse(
+            cells=np.stack([self.row[lo:hi], self.col[lo:hi]], axis=1),
+            amplitude=float(self.amplitude[p]),
+            width=float(self.width[p]),
+            polarity=POLARITIES[self.polarity[p]],
+            bias_scheme=BIAS_SCHEMES[self.bias[p]],
+            array=self.arrays[self.array[p]],
+            kind=KINDS[self.kind[p]],
+            t_start=float(self.t_start[p]),
+            energy=self.energy[lo:hi].copy(),
+            **{
+                f"energy_{part}": float(getattr(self, f"e_{part}")[p])
+                for part in PULSE_ENERGY_PARTS
+            },
+            cell=CELLS[self.cell[p]],
+        )
 
     def __iter__(self):
         for p in range(self.n_pulses):
@@ -553,8 +628,12 @@ class PulseSchedule:
             if h > 0:
                 cat = "refresh" if kind == "refresh" else "half_selected"
                 ledger.book(cat, h, count=n_pulses, operation=kind, **tags)
-            for cat, col in (("wires", self.e_wires), ("word_drivers", self.e_word_drivers),
-                             ("sense", self.e_sense), (_CATEGORY[kind], self.e_access)):
+            for cat, col in (
+                ("wires", self.e_wires),
+                ("word_drivers", self.e_word_drivers),
+                ("sense", self.e_sense),
+                (_CATEGORY[kind], self.e_access),
+            ):
                 e_c = float(np.sum(col[pulses]))
                 if e_c > 0:
                     extra = {"component": "access"} if col is self.e_access else {}
@@ -564,46 +643,73 @@ class PulseSchedule:
         """One dictionary per pulse (cells as a list of [row, col])."""
         t0 = self.t_start
         b = self.pulse_bounds()
-        return [{"pulse": p, "t_start_s": float(t0[p]), "array": self.arrays[self.array[p]],
-                 "kind": KINDS[self.kind[p]], "polarity": POLARITIES[self.polarity[p]],
-                 "amplitude_V": float(self.amplitude[p]), "width_s": float(self.width[p]),
-                 "cell": CELLS[self.cell[p]], "bias_scheme": BIAS_SCHEMES[self.bias[p]],
-                 "cells": np.stack([self.row[b[p]:b[p + 1]], self.col[b[p]:b[p + 1]]], 1).tolist(),
-                 "energy_cells_J": [None if np.isnan(e) else float(e)
-                                    for e in self.energy[b[p]:b[p + 1]]],
-                 "g_before_S": [None if np.isnan(g) else float(g)
-                                for g in self.g_before[b[p]:b[p + 1]]],
-                 "g_after_S": [None if np.isnan(g) else float(g)
-                               for g in self.g_after[b[p]:b[p + 1]]],
-                 **{f"energy_{part}_J": float(getattr(self, f"e_{part}")[p])
-                    for part in PULSE_ENERGY_PARTS}}
-                for p in range(self.n_pulses)]
+        return [
+            {
+                "pulse": p,
+                "t_start_s": float(t0[p]),
+                "array": self.arrays[self.array[p]],
+                "kind": KINDS[self.kind[p]],
+                "polarity": POLARITIES[self.polarity[p]],
+                "amplitude_V": float(self.amplitude[p]),
+                "width_s": float(self.width[p]),
+                "cell": CELLS[self.cell[p]],
+                "bias_scheme": BIAS_SCHEMES[self.bias[p]],
+                "cells": np.stack(
+                    [self.row[b[p] : b[p + 1]], self.col[b[p] : b[p + 1]]], 1
+                ).tolist(),
+                "energy_cells_J": [
+                    None if np.isnan(e) else float(e) for e in self.energy[b[p] : b[p + 1]]
+                ],
+                "g_before_S": [
+                    None if np.isnan(g) else float(g) for g in self.g_before[b[p] : b[p + 1]]
+                ],
+                "g_after_S": [
+                    None if np.isnan(g) else float(g) for g in self.g_after[b[p] : b[p + 1]]
+                ],
+                **{
+                    f"energy_{part}_J": float(getattr(self, f"e_{part}")[p])
+                    for part in PULSE_ENERGY_PARTS
+                },
+            }
+            for p in range(self.n_pulses)
+        ]
 
     def __str__(self) -> str:
-        head = (f"PulseSchedule: {self.n_pulses:,} pulses, {self.n_cell_pulses:,} cell pulses, "
-                f"{self.mode}, duration {self.duration:.4g} s, energy {self.total_energy:.4g} J")
-        lines = [head, f"{'#':>6} {'t_start/s':>11} {'array':<12} {'kind':<8} {'pol':<6} "
-                       f"{'V':>6} {'width/s':>9} {'cell':<5} {'bias':<8} {'cells':>6} "
-                       f"{'E/J':>10}"]
+        head = (
+            f"PulseSchedule: {self.n_pulses:,} pulses, {self.n_cell_pulses:,} cell pulses, "
+            f"{self.mode}, duration {self.duration:.4g} s, energy {self.total_energy:.4g} J"
+        )
+        lines = [
+            head,
+            f"{'#':>6} {'t_start/s':>11} {'array':<12} {'kind':<8} {'pol':<6} "
+            f"{'V':>6} {'width/s':>9} {'cell':<5} {'bias':<8} {'cells':>6} "
+            f"{'E/J':>10}",
+        ]
         t0 = self.t_start
         counts = self.cells_per_pulse()
         shown = list(range(min(self.n_pulses, 10)))
         b = self.pulse_bounds()
         for p in shown:
-            e = float(np.nansum(self.energy[b[p]:b[p + 1]])
-                      + sum(getattr(self, f"e_{part}")[p] for part in PULSE_ENERGY_PARTS))
-            lines.append(f"{p:>6} {t0[p]:>11.4g} {self.arrays[self.array[p]]:<12} "
-                         f"{KINDS[self.kind[p]]:<8} {POLARITIES[self.polarity[p]]:<6} "
-                         f"{self.amplitude[p]:>6.3g} {self.width[p]:>9.3g} "
-                         f"{CELLS[self.cell[p]]:<5} {BIAS_SCHEMES[self.bias[p]]:<8} "
-                         f"{counts[p]:>6} {e:>10.4g}")
+            e = float(
+                np.nansum(self.energy[b[p] : b[p + 1]])
+                + sum(getattr(self, f"e_{part}")[p] for part in PULSE_ENERGY_PARTS)
+            )
+            lines.append(
+                f"{p:>6} {t0[p]:>11.4g} {self.arrays[self.array[p]]:<12} "
+                f"{KINDS[self.kind[p]]:<8} {POLARITIES[self.polarity[p]]:<6} "
+                f"{self.amplitude[p]:>6.3g} {self.width[p]:>9.3g} "
+                f"{CELLS[self.cell[p]]:<5} {BIAS_SCHEMES[self.bias[p]]:<8} "
+                f"{counts[p]:>6} {e:>10.4g}"
+            )
         if self.n_pulses > len(shown):
             lines.append(f"... {self.n_pulses - len(shown):,} more pulses")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"PulseSchedule(n_pulses={self.n_pulses}, n_cell_pulses={self.n_cell_pulses}, "
-                f"mode={self.mode!r}, duration={self.duration:.4g} s)")
+        return (
+            f"PulseSchedule(n_pulses={self.n_pulses}, n_cell_pulses={self.n_cell_pulses}, "
+            f"mode={self.mode!r}, duration={self.duration:.4g} s)"
+        )
 
     # ------------------------------------------------------------------ serialisation
     def to_json(self, path: str | Path | None = None) -> str:
@@ -614,10 +720,14 @@ class PulseSchedule:
         path : str, Path or None
             File to write (None: only return the text).
         """
-        doc = {"format": "xbar-pulse-schedule", "version": 3, "mode": self.mode,
-               "gap_s": self.gap, "units": {"amplitude": "V", "width": "s", "energy": "J",
-                                            "g": "S", "t_start": "s"},
-               "pulses": self.to_table()}
+        doc = {
+            "format": "xbar-pulse-schedule",
+            "version": 3,
+            "mode": self.mode,
+            "gap_s": self.gap,
+            "units": {"amplitude": "V", "width": "s", "energy": "J", "g": "S", "t_start": "s"},
+            "pulses": self.to_table(),
+        }
         return dump_document(doc, path)
 
     @classmethod
@@ -651,8 +761,11 @@ class PulseSchedule:
         old = {"half_selected": "energy_half_select_J", "word_drivers": "energy_drivers_J"}
         for part in PULSE_ENERGY_PARTS:
             key = f"energy_{part}_J"
-            setattr(s, f"e_{part}", np.array([p.get(key, p.get(old.get(part, key), 0.0))
-                                              for p in pulses], dtype=float))
+            setattr(
+                s,
+                f"e_{part}",
+                np.array([p.get(key, p.get(old.get(part, key), 0.0)) for p in pulses], dtype=float),
+            )
         n = [len(p["cells"]) for p in pulses]
         s.slot = np.repeat(np.arange(len(pulses)), n).astype(np.int64)
         cells = np.array([c for p in pulses for c in p["cells"]], dtype=np.int64).reshape(-1, 2)
@@ -662,8 +775,11 @@ class PulseSchedule:
         for q, (a, i, j) in enumerate(zip(s.array[s.slot], s.row, s.col)):
             s.rep[q] = seen.get((a, i, j), 0)
             seen[(a, i, j)] = s.rep[q] + 1
-        for col, key in (("energy", "energy_cells_J"), ("g_before", "g_before_S"),
-                         ("g_after", "g_after_S")):
+        for col, key in (
+            ("energy", "energy_cells_J"),
+            ("g_before", "g_before_S"),
+            ("g_after", "g_after_S"),
+        ):
             setattr(s, col, np.array([nan(v) for p in pulses for v in p[key]], dtype=float))
         return s
 
@@ -683,21 +799,53 @@ class PulseSchedule:
         first = np.r_[True, self.slot[1:] != self.slot[:-1]] if self.n_cell_pulses else []
         with open_atomic(path, "w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["pulse", "t_start_s", "array", "row", "col", "kind", "polarity",
-                        "amplitude_V", "width_s", "cell", "bias_scheme", "energy_J",
-                        *(f"energy_{part}_J" for part in PULSE_ENERGY_PARTS),
-                        "g_before_S", "g_after_S"])
+            w.writerow(
+                [
+                    "pulse",
+                    "t_start_s",
+                    "array",
+                    "row",
+                    "col",
+                    "kind",
+                    "polarity",
+                    "amplitude_V",
+                    "width_s",
+                    "cell",
+                    "bias_scheme",
+                    "energy_J",
+                    *(f"energy_{part}_J" for part in PULSE_ENERGY_PARTS),
+                    "g_before_S",
+                    "g_after_S",
+                ]
+            )
             for q in range(self.n_cell_pulses):
                 p = self.slot[q]
-                w.writerow([p, repr(float(t0[p])), self.arrays[self.array[p]], self.row[q],
-                            self.col[q], KINDS[self.kind[p]], POLARITIES[self.polarity[p]],
-                            repr(float(self.amplitude[p])), repr(float(self.width[p])),
-                            CELLS[self.cell[p]], BIAS_SCHEMES[self.bias[p]],
-                            repr(float(self.energy[q])),
-                            *([repr(float(getattr(self, f"e_{part}")[p]))
-                               for part in PULSE_ENERGY_PARTS]
-                              if first[q] else [""] * len(PULSE_ENERGY_PARTS)),
-                            repr(float(self.g_before[q])), repr(float(self.g_after[q]))])
+                w.writerow(
+                    [
+                        p,
+                        repr(float(t0[p])),
+                        self.arrays[self.array[p]],
+                        self.row[q],
+                        self.col[q],
+                        KINDS[self.kind[p]],
+                        POLARITIES[self.polarity[p]],
+                        repr(float(self.amplitude[p])),
+                        repr(float(self.width[p])),
+                        CELLS[self.cell[p]],
+                        BIAS_SCHEMES[self.bias[p]],
+                        repr(float(self.energy[q])),
+                        *(
+                            [
+                                repr(float(getattr(self, f"e_{part}")[p]))
+                                for part in PULSE_ENERGY_PARTS
+                            ]
+                            if first[q]
+                            else [""] * len(PULSE_ENERGY_PARTS)
+                        ),
+                        repr(float(self.g_before[q])),
+                        repr(float(self.g_after[q])),
+                    ]
+                )
         return path
 
     def plot(self, ax=None, n_cols: int | None = None):
@@ -715,13 +863,22 @@ class PulseSchedule:
             Columns of the array for the cell index (None: the largest column + 1).
         """
         from ..plot import pulse_schedule_plot
+
         return pulse_schedule_plot(self, ax, n_cols=n_cols)
 
     # ------------------------------------------------------------------ filling in results
     @renamed_kwarg(energy_half_select="energy_half_selected", energy_drivers="energy_word_drivers")
-    def set_results(self, energy, g_before=None, g_after=None, energy_half_selected=None,
-                    energy_wires=None, energy_word_drivers=None, energy_sense=None,
-                    energy_access=None) -> None:
+    def set_results(
+        self,
+        energy,
+        g_before=None,
+        g_after=None,
+        energy_half_selected=None,
+        energy_wires=None,
+        energy_word_drivers=None,
+        energy_sense=None,
+        energy_access=None,
+    ) -> None:
         """Store the results of applying the schedule.
 
         Parameters
@@ -737,13 +894,20 @@ class PulseSchedule:
         energy_sense, energy_access : (n_pulses,) array_like or None
             Per-pulse energies of the bit-line terminals and the access transistors, J.
         """
-        parts = {"half_selected": energy_half_selected, "wires": energy_wires,
-                 "word_drivers": energy_word_drivers, "sense": energy_sense,
-                 "access": energy_access}
+        parts = {
+            "half_selected": energy_half_selected,
+            "wires": energy_wires,
+            "word_drivers": energy_word_drivers,
+            "sense": energy_sense,
+            "access": energy_access,
+        }
         for part, val in parts.items():
             if val is not None:
-                setattr(self, f"e_{part}", as_float_array(val, f"energy_{part}",
-                                                          shape=(self.n_pulses,)).copy())
+                setattr(
+                    self,
+                    f"e_{part}",
+                    as_float_array(val, f"energy_{part}", shape=(self.n_pulses,)).copy(),
+                )
         self.energy = as_float_array(energy, "energy", shape=(self.n_cell_pulses,)).copy()
         if g_before is not None:
             self.g_before = as_float_array(g_before, "g_before", shape=(self.n_cell_pulses,)).copy()

@@ -15,6 +15,7 @@ direction of the next pulse and its amplitude:
 * at most ``max_pulses`` pulses per cell; after the last pulse a final verify read decides
   convergence.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -74,8 +75,9 @@ class Ramp:
         except (TypeError, ValueError):
             v = ()
         if len(v) != 3:
-            raise ConfigError(f"{name} must be a Ramp or (v_start, v_step, v_stop) in V, got "
-                              f"{value!r}")
+            raise ConfigError(
+                f"{name} must be a Ramp or (v_start, v_step, v_stop) in V, got {value!r}"
+            )
         return cls(*v)
 
     @classmethod
@@ -94,8 +96,10 @@ class Ramp:
         except (TypeError, ValueError):
             v = ()
         if len(v) != 3 or not 0 < v[0] <= v[1] or v[2] < 0:
-            raise ConfigError(f"{name} must be (start, stop, step) V with 0 < start <= stop and "
-                              f"step >= 0, got {value!r}")
+            raise ConfigError(
+                f"{name} must be (start, stop, step) V with 0 < start <= stop and "
+                f"step >= 0, got {value!r}"
+            )
         return cls(v_start=v[0], v_step=v[2], v_stop=v[1])
 
     def level(self, index) -> np.ndarray:
@@ -145,16 +149,26 @@ def check_band(rtol: float, atol: float) -> tuple[float, float]:
     check_scalar(rtol, "rtol", low=0.0)
     check_scalar(atol, "atol", low=0.0, unit="S")
     if rtol == 0 and atol == 0:
-        raise ConfigError("rtol and atol must not both be 0 (the band |G - target| <= atol + "
-                          "rtol*|target| would be empty), got rtol=0, atol=0 S")
+        raise ConfigError(
+            "rtol and atol must not both be 0 (the band |G - target| <= atol + "
+            "rtol*|target| would be empty), got rtol=0, atol=0 S"
+        )
     return float(rtol), float(atol)
 
 
-def run_program_verify(read: Callable[[np.ndarray], np.ndarray],
-                       pulse: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None],
-                       target: np.ndarray, mask: np.ndarray, *, rtol: float, atol: float,
-                       max_pulses: int, set_ramp: Ramp, reset_ramp: Ramp,
-                       allow_set: bool = True) -> VerifyOutcome:
+def run_program_verify(
+    read: Callable[[np.ndarray], np.ndarray],
+    pulse: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None],
+    target: np.ndarray,
+    mask: np.ndarray,
+    *,
+    rtol: float,
+    atol: float,
+    max_pulses: int,
+    set_ramp: Ramp,
+    reset_ramp: Ramp,
+    allow_set: bool = True,
+) -> VerifyOutcome:
     """Program-and-verify the masked cells towards ``target`` (module docstring).
 
     Parameters
@@ -195,7 +209,7 @@ def run_program_verify(read: Callable[[np.ndarray], np.ndarray],
     n_pulses = np.zeros(shape, dtype=np.int64)
     n_reads = np.zeros(shape, dtype=np.int64)
     level = np.zeros(shape, dtype=np.int64)
-    last = np.zeros(shape, dtype=np.int8)             # +1 last pulse SET, -1 RESET, 0 none
+    last = np.zeros(shape, dtype=np.int8)  # +1 last pulse SET, -1 RESET, 0 none
     for it in range(int(max_pulses) + 1):
         if not active.any():
             break
@@ -218,13 +232,19 @@ def run_program_verify(read: Callable[[np.ndarray], np.ndarray],
     return VerifyOutcome(~active, g_read, n_pulses, n_reads)
 
 
-_LEGACY_RAMP = {"v_set_start": ("set", "v_start"), "v_set_step": ("set", "v_step"),
-                "v_set_max": ("set", "v_stop"), "v_reset_start": ("reset", "v_start"),
-                "v_reset_step": ("reset", "v_step"), "v_reset_max": ("reset", "v_stop")}
+_LEGACY_RAMP = {
+    "v_set_start": ("set", "v_start"),
+    "v_set_step": ("set", "v_step"),
+    "v_set_max": ("set", "v_stop"),
+    "v_reset_start": ("reset", "v_start"),
+    "v_reset_step": ("reset", "v_step"),
+    "v_reset_max": ("reset", "v_stop"),
+}
 
 
-def ramps_from_legacy(set_ramp, reset_ramp, legacy: dict,
-                      defaults: tuple[Ramp, Ramp]) -> tuple[Ramp, Ramp]:
+def ramps_from_legacy(
+    set_ramp, reset_ramp, legacy: dict, defaults: tuple[Ramp, Ramp]
+) -> tuple[Ramp, Ramp]:
     """The SET and RESET ramps of a call, folding in the deprecated ramp keywords.
 
     Parameters
@@ -245,18 +265,22 @@ def ramps_from_legacy(set_ramp, reset_ramp, legacy: dict,
     for which, default in zip(("set", "reset"), defaults):
         old = {fld: legacy[k] for k, (w, fld) in _LEGACY_RAMP.items() if w == which and k in legacy}
         if not old:
-            ramps[which] = (default if ramps[which] is None
-                            else Ramp.coerce(ramps[which], f"{which}_ramp"))
+            ramps[which] = (
+                default if ramps[which] is None else Ramp.coerce(ramps[which], f"{which}_ramp")
+            )
             continue
         if ramps[which] is not None:
-            raise TypeError(f"program_verify() got both {which}_ramp and the deprecated "
-                            f"{sorted(old)}")
+            raise TypeError(
+                f"program_verify() got both {which}_ramp and the deprecated {sorted(old)}"
+            )
         for k, (w, fld) in _LEGACY_RAMP.items():
             if w == which and k in legacy:
                 warn_renamed(k, f"{which}_ramp=Ramp({fld}=...)", stacklevel=4)
-        ramps[which] = Ramp(v_start=float(old.get("v_start", default.v_start)),
-                            v_step=float(old.get("v_step", default.v_step)),
-                            v_stop=float(old.get("v_stop", default.v_stop
-                                                 if default.v_stop is not None
-                                                 else default.v_start)))
+        ramps[which] = Ramp(
+            v_start=float(old.get("v_start", default.v_start)),
+            v_step=float(old.get("v_step", default.v_step)),
+            v_stop=float(
+                old.get("v_stop", default.v_stop if default.v_stop is not None else default.v_start)
+            ),
+        )
     return ramps["set"], ramps["reset"]

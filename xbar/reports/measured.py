@@ -3,6 +3,7 @@ report with PNG figures, and pass/fail against stated bounds.
 
 Used by ``validation/measured/run.py`` and ``xbar validate measured``.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,9 +18,12 @@ from ..plot import subplots
 
 # Goals of issue 18 (the held-out figures a reviewer would accept).
 GOALS = {
-    "iv_rms_set_median": 0.05, "iv_rms_reset_median": 0.10,
-    "ramp_ks_max_SET": 0.15, "ramp_ks_max_RESET": 0.15,
-    "ramp_spread_ratio_max": 1.25, "ramp_spread_ratio_min": 0.8,
+    "iv_rms_set_median": 0.05,
+    "iv_rms_reset_median": 0.10,
+    "ramp_ks_max_SET": 0.15,
+    "ramp_ks_max_RESET": 0.15,
+    "ramp_spread_ratio_max": 1.25,
+    "ramp_spread_ratio_min": 0.8,
     "relax_mean_err_rel_C": 0.01,
 }
 
@@ -27,21 +31,21 @@ GOALS = {
 # where it is not (the report says why), just above the best held-out value reached, so a
 # regression fails the report.
 BOUNDS = {
-    "iv_rms_set_median": 0.05,    # decades of log10|I|, median over cycles (goal)
+    "iv_rms_set_median": 0.05,  # decades of log10|I|, median over cycles (goal)
     "iv_rms_set_max": 0.25,
     "iv_rms_reset_median": 0.10,  # goal
     "iv_rms_reset_max": 0.15,
-    "ramp_traj_rms_rel": 0.005,   # RMS error of the mean trajectory / window
+    "ramp_traj_rms_rel": 0.005,  # RMS error of the mean trajectory / window
     "ramp_spread_ratio_max": 1.25,  # simulated / measured c2c spread (mean over pulses), goal
-    "ramp_spread_ratio_min": 0.8,   # goal
-    "ramp_ks_max_SET": 0.20,      # KS distance of end points, simulated vs held-out
+    "ramp_spread_ratio_min": 0.8,  # goal
+    "ramp_ks_max_SET": 0.20,  # KS distance of end points, simulated vs held-out
     "ramp_ks_max_RESET": 0.25,
     "relax_mean_err_rel_B": 0.015,  # |predicted - measured| mean at the last time / gmax, worst level
     "relax_mean_err_rel_C": 0.025,
-    "relax_std_err_rel": 0.045,   # same for the std
+    "relax_std_err_rel": 0.045,  # same for the std
     "noise_sigma_rel_err": 0.20,  # |simulated - measured| relative noise / measured
-    "noise_slope_err": 0.1,       # |simulated - measured| PSD log-log slope
-    "preset_rel_diff": 1e-3,      # presets vs a fresh fit
+    "noise_slope_err": 0.1,  # |simulated - measured| PSD log-log slope
+    "preset_rel_diff": 1e-3,  # presets vs a fresh fit
 }
 
 
@@ -124,8 +128,9 @@ class Report:
         goal : float or None
             The issue's goal, reported as met or not.
         """
-        self.checks.append(Check(name, float(value), float(bound), kind,
-                                 None if goal is None else float(goal)))
+        self.checks.append(
+            Check(name, float(value), float(bound), kind, None if goal is None else float(goal))
+        )
 
     def figure(self, fig, name: str, caption: str) -> None:
         """Save a figure next to the report and link it.
@@ -151,13 +156,26 @@ class Report:
         rows = ["| check | value | bound | result | issue-18 goal |", "|---|---|---|---|---|"]
         for c in self.checks:
             rel = "<=" if c.kind == "max" else ">="
-            goal = ("" if c.goal is None else
-                    f"{rel} {c.goal:.4g}: {'met' if c.goal_met else '**not met**'}")
-            rows.append(f"| {c.name} | {c.value:.4g} | {rel} {c.bound:.4g} | "
-                        f"{'pass' if c.ok else '**FAIL**'} | {goal} |")
-        text = "\n".join(["# xbar device models vs measured data", "",
-                          f"Overall: **{'PASS' if self.ok else 'FAIL'}**", ""] + rows + [""]
-                         + self.lines)
+            goal = (
+                ""
+                if c.goal is None
+                else f"{rel} {c.goal:.4g}: {'met' if c.goal_met else '**not met**'}"
+            )
+            rows.append(
+                f"| {c.name} | {c.value:.4g} | {rel} {c.bound:.4g} | "
+                f"{'pass' if c.ok else '**FAIL**'} | {goal} |"
+            )
+        text = "\n".join(
+            [
+                "# xbar device models vs measured data",
+                "",
+                f"Overall: **{'PASS' if self.ok else 'FAIL'}**",
+                "",
+            ]
+            + rows
+            + [""]
+            + self.lines
+        )
         path = self.out / "report.md"
         path.write_text(text + "\n")
         return path
@@ -183,44 +201,87 @@ def validate_iv(rep: Report, root: Path, quick: bool) -> None:
         Reduced run (fewer cycles, draws and levels).
     """
     from ..data import read_keithley_xlsx
+
     folder = root / "tud-rram-iv-cycles"
     S = read_keithley_xlsx(folder / "H16248L_M12_03_endurance_set.xlsx")
     R = read_keithley_xlsx(folder / "H16248L_M12_03_endurance_reset.xlsx")
     n = 10 if quick else len(S)
     fits = [fit.fit_iv_cycle(s, r) for s, r in zip(S[:n], R[:n])]
-    a = {k: np.array([getattr(f, k) for f in fits]) for k in (
-        "rms_set", "rms_reset", "v_set", "v_reset", "r_lrs", "r_hrs", "v0_hrs", "v0_lrs_pos",
-        "v0_lrs_neg", "n_set_steps", "n_reset_steps")}
+    a = {
+        k: np.array([getattr(f, k) for f in fits])
+        for k in (
+            "rms_set",
+            "rms_reset",
+            "v_set",
+            "v_reset",
+            "r_lrs",
+            "r_hrs",
+            "v0_hrs",
+            "v0_lrs_pos",
+            "v0_lrs_neg",
+            "n_set_steps",
+            "n_reset_steps",
+        )
+    }
     rep.add(f"## I-V sweeps (`tud-rram-iv-cycles`, {n} SET + {n} RESET cycles)\n")
-    rep.add("Sweep model per cycle (`fit.fit_iv_cycle`): sinh branches (HRS before V_set, LRS "
-            "after, limited to the 0.5 mA compliance; LRS up to the RESET current peak, then the "
-            "post-RESET HRS), with switching in discrete steps: before V_set and after the RESET "
-            "peak the conductance state is piecewise constant, a new level where it moves by "
-            "more than 0.2 decades (`fit.switching_steps`; a multi-step filament rupture, not one "
-            "abrupt RESET).  Fit error = RMS of log10|I| over the sweep, points with |V| >= "
-            "50 mV.  These are per-cycle fits (each cycle's own parameters), not a held-out "
-            "prediction: there is one device.\n")
+    rep.add(
+        "Sweep model per cycle (`fit.fit_iv_cycle`): sinh branches (HRS before V_set, LRS "
+        "after, limited to the 0.5 mA compliance; LRS up to the RESET current peak, then the "
+        "post-RESET HRS), with switching in discrete steps: before V_set and after the RESET "
+        "peak the conductance state is piecewise constant, a new level where it moves by "
+        "more than 0.2 decades (`fit.switching_steps`; a multi-step filament rupture, not one "
+        "abrupt RESET).  Fit error = RMS of log10|I| over the sweep, points with |V| >= "
+        "50 mV.  These are per-cycle fits (each cycle's own parameters), not a held-out "
+        "prediction: there is one device.\n"
+    )
     rep.add("| quantity | median | mean | sd | min | max |\n|---|---|---|---|---|---|")
-    for k, unit in (("v_set", "V"), ("v_reset", "V"), ("r_lrs", "ohm"), ("r_hrs", "ohm"),
-                    ("v0_hrs", "V"), ("n_set_steps", "-"), ("n_reset_steps", "-"),
-                    ("rms_set", "dec"), ("rms_reset", "dec")):
+    for k, unit in (
+        ("v_set", "V"),
+        ("v_reset", "V"),
+        ("r_lrs", "ohm"),
+        ("r_hrs", "ohm"),
+        ("v0_hrs", "V"),
+        ("n_set_steps", "-"),
+        ("n_reset_steps", "-"),
+        ("rms_set", "dec"),
+        ("rms_reset", "dec"),
+    ):
         v = a[k]
-        rep.add(f"| {k} ({unit}) | {np.median(v):.4g} | {v.mean():.4g} | {v.std():.3g} | "
-                f"{v.min():.4g} | {v.max():.4g} |")
+        rep.add(
+            f"| {k} ({unit}) | {np.median(v):.4g} | {v.mean():.4g} | {v.std():.3g} | "
+            f"{v.min():.4g} | {v.max():.4g} |"
+        )
     rep.add("")
-    rep.check("I-V RMS log10|I|, SET sweeps, median (dec)", np.median(a["rms_set"]),
-              BOUNDS["iv_rms_set_median"], goal=GOALS["iv_rms_set_median"])
-    rep.check("I-V RMS log10|I|, SET sweeps, worst cycle (dec)", a["rms_set"].max(),
-              BOUNDS["iv_rms_set_max"])
-    rep.check("I-V RMS log10|I|, RESET sweeps, median (dec)", np.median(a["rms_reset"]),
-              BOUNDS["iv_rms_reset_median"], goal=GOALS["iv_rms_reset_median"])
-    rep.check("I-V RMS log10|I|, RESET sweeps, worst cycle (dec)", a["rms_reset"].max(),
-              BOUNDS["iv_rms_reset_max"])
+    rep.check(
+        "I-V RMS log10|I|, SET sweeps, median (dec)",
+        np.median(a["rms_set"]),
+        BOUNDS["iv_rms_set_median"],
+        goal=GOALS["iv_rms_set_median"],
+    )
+    rep.check(
+        "I-V RMS log10|I|, SET sweeps, worst cycle (dec)",
+        a["rms_set"].max(),
+        BOUNDS["iv_rms_set_max"],
+    )
+    rep.check(
+        "I-V RMS log10|I|, RESET sweeps, median (dec)",
+        np.median(a["rms_reset"]),
+        BOUNDS["iv_rms_reset_median"],
+        goal=GOALS["iv_rms_reset_median"],
+    )
+    rep.check(
+        "I-V RMS log10|I|, RESET sweeps, worst cycle (dec)",
+        a["rms_reset"].max(),
+        BOUNDS["iv_rms_reset_max"],
+    )
     if not quick:
         fresh = [np.median(a[k]) for k in ("r_lrs", "r_hrs", "v_set", "v_reset")]
         pre = [presets.TUD[k] for k in ("r_lrs", "r_hrs", "v_set", "v_reset")]
-        rep.check("preset tud_hfox vs fresh fit (max rel. diff)", _rel_diff(pre, fresh),
-                  BOUNDS["preset_rel_diff"] * 5)  # presets are rounded to 4 digits
+        rep.check(
+            "preset tud_hfox vs fresh fit (max rel. diff)",
+            _rel_diff(pre, fresh),
+            BOUNDS["preset_rel_diff"] * 5,
+        )  # presets are rounded to 4 digits
     fig, ax = subplots(1, 3, layout=None, figsize=(14, 4))
     for c in (0, n // 2, n - 1):
         f, s, r = fits[c], S[c], R[c]
@@ -241,11 +302,20 @@ def validate_iv(rep: Report, root: Path, quick: bool) -> None:
 def _ks_floor(model, g_start, n, pol, read_sigma, reps, random_state, n_draws=20) -> np.ndarray:
     """KS distances a perfect model would show: pseudo held-out end points drawn from the model
     (one ramp per measured start) against the simulated ensemble (``reps`` per start)."""
-    sim = fit.simulate_ramps(model, np.repeat(g_start, reps), n, pol, read_sigma,
-                             random_state=random_state)[-1]
-    return np.array([fit.ks_distance(fit.simulate_ramps(
-        model, g_start, n, pol, read_sigma, random_state=random_state + 1000 + j)[-1], sim)[0]
-        for j in range(n_draws)])
+    sim = fit.simulate_ramps(
+        model, np.repeat(g_start, reps), n, pol, read_sigma, random_state=random_state
+    )[-1]
+    return np.array(
+        [
+            fit.ks_distance(
+                fit.simulate_ramps(
+                    model, g_start, n, pol, read_sigma, random_state=random_state + 1000 + j
+                )[-1],
+                sim,
+            )[0]
+            for j in range(n_draws)
+        ]
+    )
 
 
 @renamed_kwarg(seed="random_state")
@@ -264,21 +334,27 @@ def validate_ramps(rep: Report, root: Path, quick: bool, random_state: int) -> N
         Seed of the simulated draws (the draws use ``random_state + k``); ``seed`` is its deprecated name.
     """
     from ..data import read_pulse_ramps
+
     folder = root / "crosssim-pulse-ramps"
     sr, rr = read_pulse_ramps(folder / "set.csv"), read_pulse_ramps(folder / "reset.csv")
-    rf = fit.fit_pulse_ramps(sr.subset(np.arange(0, sr.n_ramps, 2)),
-                             rr.subset(np.arange(0, rr.n_ramps, 2)))
+    rf = fit.fit_pulse_ramps(
+        sr.subset(np.arange(0, sr.n_ramps, 2)), rr.subset(np.arange(0, rr.n_ramps, 2))
+    )
     model = rf.to_model()
     w = rf.g_max - rf.g_min
     rep.add("## Pulse ramps (`crosssim-pulse-ramps`): fit on even ramps, check on odd ramps\n")
-    rep.add(f"Held-out split: ramps 0, 2, 4, ... (20 SET, 20 RESET) train the fit; ramps 1, 3, "
-            f"... ({sr.n_ramps // 2} SET, {rr.n_ramps // 2} RESET) are predicted from their own "
-            "first reads.  Pulse law: soft bounds in G with a pulse-history memory (the step "
-            "depends on the displacement since the last polarity reversal, with a warm-up after "
-            "each reversal), fitted on whole training trajectories; step noise and read noise "
-            "from the one-step residuals (`fit.fit_pulse_ramps`).\n")
-    rep.add(f"Fitted window [{rf.g_min * 1e3:.4f}, {rf.g_max * 1e3:.4f}] mS; read noise "
-            f"{rf.read_sigma * 1e6:.3g} uS.\n")
+    rep.add(
+        f"Held-out split: ramps 0, 2, 4, ... (20 SET, 20 RESET) train the fit; ramps 1, 3, "
+        f"... ({sr.n_ramps // 2} SET, {rr.n_ramps // 2} RESET) are predicted from their own "
+        "first reads.  Pulse law: soft bounds in G with a pulse-history memory (the step "
+        "depends on the displacement since the last polarity reversal, with a warm-up after "
+        "each reversal), fitted on whole training trajectories; step noise and read noise "
+        "from the one-step residuals (`fit.fit_pulse_ramps`).\n"
+    )
+    rep.add(
+        f"Fitted window [{rf.g_min * 1e3:.4f}, {rf.g_max * 1e3:.4f}] mS; read noise "
+        f"{rf.read_sigma * 1e6:.3g} uS.\n"
+    )
     rep.add("| parameter | SET | RESET |\n|---|---|---|")
     for k in rf.set:
         rep.add(f"| {k} | {rf.set[k]:.5g} | {rf.reset[k]:.5g} |")
@@ -288,64 +364,122 @@ def validate_ramps(rep: Report, root: Path, quick: bool, random_state: int) -> N
     fresh = [getattr(rf, p)[k] for p in ("set", "reset") for k in keys]
     # flat directions of the fit (kappa, gamma near 0) compare on an absolute scale
     scale = [1e-6 if k.startswith("sigma") else 1e-2 for p in ("set", "reset") for k in keys]
-    rep.check("preset crosssim_ramps vs fresh fit (max rel. diff)", _rel_diff(pre, fresh, scale),
-              BOUNDS["preset_rel_diff"])
+    rep.check(
+        "preset crosssim_ramps vs fresh fit (max rel. diff)",
+        _rel_diff(pre, fresh, scale),
+        BOUNDS["preset_rel_diff"],
+    )
     reps = 5 if quick else 20
     fig, ax = subplots(1, 3, layout=None, figsize=(14, 4))
-    rep.add("| ramps | mean-trajectory RMS error (uS) | c2c spread measured / simulated (uS) | "
-            "end-point mean measured / simulated (uS) | end-point sd measured / simulated (uS) "
-            "| KS distance (p) | KS of a perfect model: median (90 %) |\n"
-            "|---|---|---|---|---|---|---|")
+    rep.add(
+        "| ramps | mean-trajectory RMS error (uS) | c2c spread measured / simulated (uS) | "
+        "end-point mean measured / simulated (uS) | end-point sd measured / simulated (uS) "
+        "| KS distance (p) | KS of a perfect model: median (90 %) |\n"
+        "|---|---|---|---|---|---|---|"
+    )
     for col, (pol, R, name) in enumerate(((1, sr, "SET"), (-1, rr, "RESET"))):
         held = R.subset(np.arange(1, R.n_ramps, 2))
         n = int(held.lengths.min()) - 1
-        sim = fit.simulate_ramps(model, np.repeat(held.g[0], reps), n, pol, rf.read_sigma,
-                                 random_state=random_state + col)
+        sim = fit.simulate_ramps(
+            model,
+            np.repeat(held.g[0], reps),
+            n,
+            pol,
+            rf.read_sigma,
+            random_state=random_state + col,
+        )
         meas = held.g[: n + 1]
         traj = float(np.sqrt(np.mean((sim.mean(1) - meas.mean(1)) ** 2)))
         sp_m, sp_s = meas.std(1).mean(), sim.std(1).mean()
         ks, p = fit.ks_distance(sim[-1], meas[-1])
-        floor = _ks_floor(model, held.g[0], n, pol, rf.read_sigma, reps, random_state + 10 + col,
-                          n_draws=10 if quick else 40)
-        rep.add(f"| {name} | {traj * 1e6:.2f} | {sp_m * 1e6:.2f} / {sp_s * 1e6:.2f} | "
-                f"{meas[-1].mean() * 1e6:.1f} / {sim[-1].mean() * 1e6:.1f} | "
-                f"{meas[-1].std() * 1e6:.2f} / {sim[-1].std() * 1e6:.2f} | {ks:.3f} ({p:.2g}) | "
-                f"{np.median(floor):.3f} ({np.quantile(floor, 0.9):.3f}) |")
-        rep.check(f"{name} ramps: mean-trajectory RMS error / window", traj / w,
-                  BOUNDS["ramp_traj_rms_rel"])
-        rep.check(f"{name} ramps: c2c spread simulated/measured (upper)", sp_s / sp_m,
-                  BOUNDS["ramp_spread_ratio_max"], goal=GOALS["ramp_spread_ratio_max"])
-        rep.check(f"{name} ramps: c2c spread simulated/measured (lower)", sp_s / sp_m,
-                  BOUNDS["ramp_spread_ratio_min"], kind="min", goal=GOALS["ramp_spread_ratio_min"])
-        rep.check(f"{name} ramps: KS distance of end points", ks, BOUNDS[f"ramp_ks_max_{name}"],
-                  goal=GOALS[f"ramp_ks_max_{name}"])
+        floor = _ks_floor(
+            model,
+            held.g[0],
+            n,
+            pol,
+            rf.read_sigma,
+            reps,
+            random_state + 10 + col,
+            n_draws=10 if quick else 40,
+        )
+        rep.add(
+            f"| {name} | {traj * 1e6:.2f} | {sp_m * 1e6:.2f} / {sp_s * 1e6:.2f} | "
+            f"{meas[-1].mean() * 1e6:.1f} / {sim[-1].mean() * 1e6:.1f} | "
+            f"{meas[-1].std() * 1e6:.2f} / {sim[-1].std() * 1e6:.2f} | {ks:.3f} ({p:.2g}) | "
+            f"{np.median(floor):.3f} ({np.quantile(floor, 0.9):.3f}) |"
+        )
+        rep.check(
+            f"{name} ramps: mean-trajectory RMS error / window",
+            traj / w,
+            BOUNDS["ramp_traj_rms_rel"],
+        )
+        rep.check(
+            f"{name} ramps: c2c spread simulated/measured (upper)",
+            sp_s / sp_m,
+            BOUNDS["ramp_spread_ratio_max"],
+            goal=GOALS["ramp_spread_ratio_max"],
+        )
+        rep.check(
+            f"{name} ramps: c2c spread simulated/measured (lower)",
+            sp_s / sp_m,
+            BOUNDS["ramp_spread_ratio_min"],
+            kind="min",
+            goal=GOALS["ramp_spread_ratio_min"],
+        )
+        rep.check(
+            f"{name} ramps: KS distance of end points",
+            ks,
+            BOUNDS[f"ramp_ks_max_{name}"],
+            goal=GOALS[f"ramp_ks_max_{name}"],
+        )
         k = np.arange(n + 1)
         for j in range(meas.shape[1]):
-            ax[col].plot(k, meas[:, j] * 1e3, color="0.75", lw=0.4,
-                         label="held-out ramps" if j == 0 else None)
-        ax[col].fill_between(k, (sim.mean(1) - sim.std(1)) * 1e3,
-                             (sim.mean(1) + sim.std(1)) * 1e3, color="r", alpha=0.25,
-                             label="model ±1 sd")
+            ax[col].plot(
+                k,
+                meas[:, j] * 1e3,
+                color="0.75",
+                lw=0.4,
+                label="held-out ramps" if j == 0 else None,
+            )
+        ax[col].fill_between(
+            k,
+            (sim.mean(1) - sim.std(1)) * 1e3,
+            (sim.mean(1) + sim.std(1)) * 1e3,
+            color="r",
+            alpha=0.25,
+            label="model ±1 sd",
+        )
         ax[col].plot(k, meas.mean(1) * 1e3, "k-", label="held-out mean")
         ax[col].plot(k, sim.mean(1) * 1e3, "r--", label="model mean")
         ax[col].set(title=f"{name} ramps", xlabel="pulse", ylabel="G (mS)")
         ax[col].legend(fontsize=7)
         ax[2].hist(meas[-1] * 1e3, bins=10, alpha=0.5, density=True, label=f"{name} measured")
-        ax[2].hist(sim[-1] * 1e3, bins=20, alpha=0.5, density=True, histtype="step", lw=2,
-                   label=f"{name} model")
+        ax[2].hist(
+            sim[-1] * 1e3,
+            bins=20,
+            alpha=0.5,
+            density=True,
+            histtype="step",
+            lw=2,
+            label=f"{name} model",
+        )
     ax[2].set(title="end points", xlabel="G (mS)")
     ax[2].legend(fontsize=7)
     rep.add("")
-    rep.add("A KS distance between 20 held-out end points and the simulated ensemble fluctuates "
-            "by itself: the last column gives what the fitted model scores against ramps drawn "
-            "from itself with the same starts.\n")
+    rep.add(
+        "A KS distance between 20 held-out end points and the simulated ensemble fluctuates "
+        "by itself: the last column gives what the fitted model scores against ramps drawn "
+        "from itself with the same starts.\n"
+    )
     rep.figure(fig, "pulse_ramps.png", "held-out ramps vs simulated ramps")
 
 
 #: Relaxation splits: (tech, file, gmax (S), latest training time (s)).  Training: every time
 #: point up to that time; held out: the last time point (B 1e4 s, C 1e5 s), predicted.
-RELAX_SPLITS = (("B", "techB_relaxdata_10k.min.tsv.gz", 128e-6, 100.0),
-                ("C", "techC_relaxdata.min.tsv.gz", 40e-6, 4.0))
+RELAX_SPLITS = (
+    ("B", "techB_relaxdata_10k.min.tsv.gz", 128e-6, 100.0),
+    ("C", "techC_relaxdata.min.tsv.gz", 40e-6, 4.0),
+)
 _RELAX_REPS = 4  # simulated copies of each held-out cell (the prediction's Monte-Carlo noise)
 
 
@@ -365,6 +499,7 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
         Seed of the simulated draws (the draws use ``random_state + k``); ``seed`` is its deprecated name.
     """
     from ..data import read_relaxation
+
     folder = root / "stanford-rram-relaxation"
     fig, axes = subplots(1, 2, layout=None, figsize=(12, 4))
     hfig, haxes = subplots(2, 4, layout=None, figsize=(15, 6))
@@ -375,17 +510,23 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
         rf = fit.fit_relaxation(d, gmax, tfit, levels=levels)
         model = rf.to_model()
         tl = float(d.timepoints.max())
-        rep.add(f"## Relaxation, technology {tech} (`stanford-rram-relaxation`, gmax "
-                f"{gmax * 1e6:g} uS): fit on t <= {tfit:g} s, predict t = {tl:g} s\n")
-        rep.add(f"Held-out split: the fit sees the time points 0 < t <= {tfit:g} s of every cell; "
-                f"the last time point ({tl:g} s) is predicted.  Clock origin t0 = {rf.t0:.3g} s.  "
-                f"Prediction: each cell of the level starts at its measured first read, "
-                f"{_RELAX_REPS} simulated copies of it are aged by `DeviceArray.age` and read once "
-                "(`DeviceArray.read`, read-noise floor of the fit).  'sem' is the standard error of "
-                "the measured mean; a perfect model's worst |mean error| over the levels is about "
-                "2.2 x the typical sem (the sampling floor).\n")
-        rep.add("| level | n | measured mean / std (uS) | predicted mean / std (uS) | "
-                "error mean / std (uS) | sem (uS) |\n|---|---|---|---|---|---|")
+        rep.add(
+            f"## Relaxation, technology {tech} (`stanford-rram-relaxation`, gmax "
+            f"{gmax * 1e6:g} uS): fit on t <= {tfit:g} s, predict t = {tl:g} s\n"
+        )
+        rep.add(
+            f"Held-out split: the fit sees the time points 0 < t <= {tfit:g} s of every cell; "
+            f"the last time point ({tl:g} s) is predicted.  Clock origin t0 = {rf.t0:.3g} s.  "
+            f"Prediction: each cell of the level starts at its measured first read, "
+            f"{_RELAX_REPS} simulated copies of it are aged by `DeviceArray.age` and read once "
+            "(`DeviceArray.read`, read-noise floor of the fit).  'sem' is the standard error of "
+            "the measured mean; a perfect model's worst |mean error| over the levels is about "
+            "2.2 x the typical sem (the sampling floor).\n"
+        )
+        rep.add(
+            "| level | n | measured mean / std (uS) | predicted mean / std (uS) | "
+            "error mean / std (uS) | sem (uS) |\n|---|---|---|---|---|---|"
+        )
         em_l: list[float] = []
         es_l: list[float] = []
         rows_l: list[tuple] = []
@@ -402,39 +543,65 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
             es_l.append(gp.std() - gm.std())
             sem_l.append(np.hypot(gm.std() / np.sqrt(gm.size), gp.std() / np.sqrt(gp.size)))
             rows_l.append((gi.mean(), gm.mean(), gm.std(), gp.mean(), gp.std()))
-            rep.add(f"| {lv} | {gi.size} | {gm.mean() * 1e6:.2f} / {gm.std() * 1e6:.2f} | "
-                    f"{gp.mean() * 1e6:.2f} / {gp.std() * 1e6:.2f} | {em_l[-1] * 1e6:+.2f} / "
-                    f"{es_l[-1] * 1e6:+.2f} | {sem_l[-1] * 1e6:.2f} |")
+            rep.add(
+                f"| {lv} | {gi.size} | {gm.mean() * 1e6:.2f} / {gm.std() * 1e6:.2f} | "
+                f"{gp.mean() * 1e6:.2f} / {gp.std() * 1e6:.2f} | {em_l[-1] * 1e6:+.2f} / "
+                f"{es_l[-1] * 1e6:+.2f} | {sem_l[-1] * 1e6:.2f} |"
+            )
             if lv in hist_levels:
                 hax = haxes[col, int(np.flatnonzero(hist_levels == lv)[0])]
                 bins = np.linspace(min(gm.min(), gp.min()), max(gm.max(), gp.max()), 40) * 1e6
                 hax.hist(gm * 1e6, bins=bins, density=True, alpha=0.5, label="measured")
-                hax.hist(gp * 1e6, bins=bins, density=True, histtype="step", lw=1.5,
-                         label="model")
+                hax.hist(gp * 1e6, bins=bins, density=True, histtype="step", lw=1.5, label="model")
                 hax.axvline(gi.mean() * 1e6, color="k", lw=0.8, ls=":")
                 hax.set(title=f"tech {tech}, level {lv}: g({tl:g} s)", xlabel="G (uS)")
                 hax.legend(fontsize=6)
         rep.add("")
         signed = np.array(em_l)
         em, es, rows, sem = np.abs(em_l), np.abs(es_l), np.array(rows_l), np.array(sem_l)
-        rep.add(f"Mean error over the levels (bias) {signed.mean() / gmax * 100:+.2f} % of gmax; "
-                f"worst {em.max() / gmax * 100:.2f} %; sampling floor of the worst level about "
-                f"{2.2 * np.median(sem) / gmax * 100:.2f} %.\n")
-        rep.check(f"relaxation {tech}: worst |mean error| at {tl:g} s / gmax", em.max() / gmax,
-                  BOUNDS[f"relax_mean_err_rel_{tech}"], goal=GOALS.get(f"relax_mean_err_rel_{tech}"))
-        rep.check(f"relaxation {tech}: worst |std error| at {tl:g} s / gmax", es.max() / gmax,
-                  BOUNDS["relax_std_err_rel"])
+        rep.add(
+            f"Mean error over the levels (bias) {signed.mean() / gmax * 100:+.2f} % of gmax; "
+            f"worst {em.max() / gmax * 100:.2f} %; sampling floor of the worst level about "
+            f"{2.2 * np.median(sem) / gmax * 100:.2f} %.\n"
+        )
+        rep.check(
+            f"relaxation {tech}: worst |mean error| at {tl:g} s / gmax",
+            em.max() / gmax,
+            BOUNDS[f"relax_mean_err_rel_{tech}"],
+            goal=GOALS.get(f"relax_mean_err_rel_{tech}"),
+        )
+        rep.check(
+            f"relaxation {tech}: worst |std error| at {tl:g} s / gmax",
+            es.max() / gmax,
+            BOUNDS["relax_std_err_rel"],
+        )
         ax = axes[col]
-        ax.errorbar(rows[:, 0] * 1e6, (rows[:, 1] - rows[:, 0]) * 1e6, rows[:, 2] * 1e6, fmt="ko",
-                    ms=3, label="measured mean drift ± std")
-        ax.errorbar(rows[:, 0] * 1e6 + 0.3, (rows[:, 3] - rows[:, 0]) * 1e6, rows[:, 4] * 1e6,
-                    fmt="rs", ms=3, label="predicted")
+        ax.errorbar(
+            rows[:, 0] * 1e6,
+            (rows[:, 1] - rows[:, 0]) * 1e6,
+            rows[:, 2] * 1e6,
+            fmt="ko",
+            ms=3,
+            label="measured mean drift ± std",
+        )
+        ax.errorbar(
+            rows[:, 0] * 1e6 + 0.3,
+            (rows[:, 3] - rows[:, 0]) * 1e6,
+            rows[:, 4] * 1e6,
+            fmt="rs",
+            ms=3,
+            label="predicted",
+        )
         ax.set(title=f"tech {tech}: g({tl:g} s) - gi", xlabel="gi (uS)", ylabel="uS")
         ax.legend(fontsize=7)
     rep.figure(fig, "relaxation.png", "predicted vs measured relaxation at the last time point")
     hfig.tight_layout()
-    rep.figure(hfig, "relaxation_hist.png", "distributions of g at the held-out time point, "
-               "measured vs predicted, per level (dotted: mean first read)")
+    rep.figure(
+        hfig,
+        "relaxation_hist.png",
+        "distributions of g at the held-out time point, "
+        "measured vs predicted, per level (dotted: mean first read)",
+    )
 
 
 @renamed_kwarg(seed="random_state")
@@ -454,14 +621,21 @@ def validate_read_noise(rep: Report, root: Path, quick: bool, random_state: int)
     """
     from ..data import read_read_noise
     from ..devices.hfox import HfOxReRAM
+
     s = read_read_noise(root / "stanford-rram-relaxation" / "techA_tsdata.min.tsv.gz")
     nf = fit.fit_read_noise(s)
     gmax = 1.1 * 240e-6
-    model = HfOxReRAM(g_min=1e-3 * gmax, g_max=gmax, g_min_dtod=0.0, g_max_dtod=0.0,
-                      alpha_dtod=0.0, v_th_dtod=0.0,
-                      read_noise_x=tuple(float(v) for v in nf.g_mean / gmax),
-                      read_noise_rel=tuple(float(v) for v in nf.sigma_rel),
-                      read_noise_exponent=nf.exponent)
+    model = HfOxReRAM(
+        g_min=1e-3 * gmax,
+        g_max=gmax,
+        g_min_dtod=0.0,
+        g_max_dtod=0.0,
+        alpha_dtod=0.0,
+        v_th_dtod=0.0,
+        read_noise_x=tuple(float(v) for v in nf.g_mean / gmax),
+        read_noise_rel=tuple(float(v) for v in nf.sigma_rel),
+        read_noise_exponent=nf.exponent,
+    )
     n = 20000 if quick else s.g.shape[1]
     arr = model.sample(nf.g_mean.size, random_state=random_state)
     arr.set_state(nf.g_mean)
@@ -469,20 +643,33 @@ def validate_read_noise(rep: Report, root: Path, quick: bool, random_state: int)
     rel = sim.std(axis=0) / sim.mean(axis=0)
     slopes = np.array([fit.psd_slope(sim[:, k], s.fs, nf.band) for k in range(sim.shape[1])])
     rep.add("## Read noise, technology A (`stanford-rram-relaxation`, 400 Hz series)\n")
-    rep.add(f"Model: relative noise per level and 1/f^{nf.exponent:.3f} spectrum (median measured "
-            f"exponent), series of {n} reads.\n")
-    rep.add("| level | G (uS) | sigma/G measured / model | PSD slope measured / model |\n"
-            "|---|---|---|---|")
+    rep.add(
+        f"Model: relative noise per level and 1/f^{nf.exponent:.3f} spectrum (median measured "
+        f"exponent), series of {n} reads.\n"
+    )
+    rep.add(
+        "| level | G (uS) | sigma/G measured / model | PSD slope measured / model |\n"
+        "|---|---|---|---|"
+    )
     for k in range(nf.levels.size):
-        rep.add(f"| {nf.levels[k]} | {nf.g_mean[k] * 1e6:.1f} | {nf.sigma_rel[k]:.4f} / "
-                f"{rel[k]:.4f} | {nf.slope[k]:.2f} / {slopes[k]:.2f} |")
+        rep.add(
+            f"| {nf.levels[k]} | {nf.g_mean[k] * 1e6:.1f} | {nf.sigma_rel[k]:.4f} / "
+            f"{rel[k]:.4f} | {nf.slope[k]:.2f} / {slopes[k]:.2f} |"
+        )
     rep.add("")
-    rep.check("read noise: worst relative error of sigma/G",
-              np.max(np.abs(rel - nf.sigma_rel) / nf.sigma_rel), BOUNDS["noise_sigma_rel_err"])
-    rep.check("read noise: |model slope - median measured slope|",
-              abs(np.median(slopes) - np.median(nf.slope)), BOUNDS["noise_slope_err"])
+    rep.check(
+        "read noise: worst relative error of sigma/G",
+        np.max(np.abs(rel - nf.sigma_rel) / nf.sigma_rel),
+        BOUNDS["noise_sigma_rel_err"],
+    )
+    rep.check(
+        "read noise: |model slope - median measured slope|",
+        abs(np.median(slopes) - np.median(nf.slope)),
+        BOUNDS["noise_slope_err"],
+    )
     fig, ax = subplots(1, 2, layout=None, figsize=(12, 4))
     from scipy import signal
+
     for k in range(nf.levels.size):
         f, p = signal.welch(s.g[k, :n] - s.g[k, :n].mean(), fs=s.fs, nperseg=min(32768, n) // 4)
         ax[0].loglog(f[1:], p[1:], lw=0.8, label=f"level {nf.levels[k]} measured")
@@ -508,11 +695,14 @@ def validate_provenance(rep: Report) -> None:
     """
     import dataclasses
     from ..devices.hfox import HfOxReRAM
+
     m = HfOxReRAM()
     rep.add("## Parameters of the default `HfOxReRAM` (a fitted preset)\n")
-    rep.add("fitted: by `xbar.devices.fit` on the data named; estimated: from data that bear on "
-            "it under the stated assumption; assumed: no data here.  Presets carry their own "
-            "data set (`xbar.devices.presets`).\n")
+    rep.add(
+        "fitted: by `xbar.devices.fit` on the data named; estimated: from data that bear on "
+        "it under the stated assumption; assumed: no data here.  Presets carry their own "
+        "data set (`xbar.devices.presets`).\n"
+    )
     rep.add("| parameter | value | kind | source |\n|---|---|---|---|")
     counts: dict[str, int] = {}
     for f in dataclasses.fields(m):
@@ -521,8 +711,11 @@ def validate_provenance(rep: Report) -> None:
         kind, src = presets.PROVENANCE[f.name]
         counts[kind] = counts.get(kind, 0) + 1
         v = getattr(m, f.name)
-        val = f"{v:.5g}" if isinstance(v, float) else (
-            "(" + ", ".join(f"{x:.3g}" for x in v) + ")" if isinstance(v, tuple) else str(v))
+        val = (
+            f"{v:.5g}"
+            if isinstance(v, float)
+            else ("(" + ", ".join(f"{x:.3g}" for x in v) + ")" if isinstance(v, tuple) else str(v))
+        )
         rep.add(f"| {f.name} | {val} | {kind} | {src} |")
     rep.add("")
     rep.add(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + ".\n")
@@ -537,8 +730,10 @@ def summarize(rep: Report) -> int:
         A finished report.
     """
     for c in rep.checks:
-        print(f"{'pass' if c.ok else 'FAIL'}  {c.name}: {c.value:.4g} "
-              f"({'<=' if c.kind == 'max' else '>='} {c.bound:.4g})")
+        print(
+            f"{'pass' if c.ok else 'FAIL'}  {c.name}: {c.value:.4g} "
+            f"({'<=' if c.kind == 'max' else '>='} {c.bound:.4g})"
+        )
     print(f"report: {rep.out / 'report.md'}")
     return 0 if rep.ok else 1
 
@@ -559,6 +754,7 @@ def run(out_dir, quick: bool = False, random_state: int = 0, root=None) -> Repor
         Folder of the measured data; default ``xbar.data.data_dir()``.
     """
     from ..data import data_dir
+
     root = Path(root) if root is not None else data_dir()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -569,7 +765,9 @@ def run(out_dir, quick: bool = False, random_state: int = 0, root=None) -> Repor
     validate_relaxation(rep, root, quick, random_state)
     validate_read_noise(rep, root, quick, random_state)
     validate_provenance(rep)
-    rep.add(f"\n_{'quick' if quick else 'full'} run, seed {random_state}, "
-            f"{time.perf_counter() - t0:.1f} s; bounds in xbar/reports/measured.py (BOUNDS)._")
+    rep.add(
+        f"\n_{'quick' if quick else 'full'} run, seed {random_state}, "
+        f"{time.perf_counter() - t0:.1f} s; bounds in xbar/reports/measured.py (BOUNDS)._"
+    )
     rep.write()
     return rep

@@ -17,6 +17,7 @@ and :mod:`xbar.sweep.train_tasks` (``train``: on-chip learning on simulated hard
 whose task returns a NaN metric fails; a point whose memory estimate exceeds the machine's memory
 is refused before the sweep starts (:func:`run`, ``max_memory``).
 """
+
 from __future__ import annotations
 
 from .params import Param
@@ -26,7 +27,21 @@ from .spec import Axis, Point, SweepSpec, load_spec, parse_spec
 from .tasks import TASK_MODULES, Task, get_task, registered_tasks, task
 
 __all__ = [
-    "Axis", "Param", "Point", "SweepResult", "SweepSpec", "TASK_MODULES", "Task", "execute_point",
-    "get_task", "load_records", "load_spec", "load_table", "parse_spec", "registered_tasks", "report",
-    "run", "task",
+    "Axis",
+    "Param",
+    "Point",
+    "SweepResult",
+    "SweepSpec",
+    "TASK_MODULES",
+    "Task",
+    "execute_point",
+    "get_task",
+    "load_records",
+    "load_spec",
+    "load_table",
+    "parse_spec",
+    "registered_tasks",
+    "report",
+    "run",
+    "task",
 ]

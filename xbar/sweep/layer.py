@@ -13,6 +13,7 @@ declared hardware field is a parameter ``hardware.<section>.<field>`` (defaults:
     hardware.adc.bits = [4, 6, 8]
     hardware.array.r_wordline = [0.0, 2.5]
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,7 +40,7 @@ LAYER_METRICS = {
 
 
 def _check(params: dict) -> None:
-    HardwareConfig.from_flat(params)     # cross-field rules (1T1R needs r_access, ...)
+    HardwareConfig.from_flat(params)  # cross-field rules (1T1R needs r_access, ...)
 
 
 @task("layer", params=LAYER_PARAMS, metrics=LAYER_METRICS, check=_check, version="1")

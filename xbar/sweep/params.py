@@ -6,6 +6,7 @@ configuration dataclasses use for their fields.  Spec validation, the error mess
 specs and the tests that generate invalid values all read the same table, so a new parameter
 needs one line.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -19,8 +20,12 @@ dataclass fields of the periphery, array and hardware configurations (whose fiel
 parameters through :func:`xbar.config.hardware.hardware_params`)."""
 
 
-SEED = Param(int, default=0, low=0,
-             doc="random seed of the point (passed to the task separately, as its random_state)")
+SEED = Param(
+    int,
+    default=0,
+    low=0,
+    doc="random seed of the point (passed to the task separately, as its random_state)",
+)
 """Every task accepts ``seed``; it is an ordinary axis (``seed = [0, 1, 2]``) or a base value.
 The spec key keeps the conventional name; the task receives it as its ``random_state``."""
 

@@ -1,4 +1,5 @@
 """The progress bar of a sweep (points done/total, failures, elapsed time, ETA), drawn by tqdm."""
+
 from __future__ import annotations
 
 import sys
@@ -36,17 +37,34 @@ class Progress:
         Characters of the bar itself.
     """
 
-    def __init__(self, total: int, skipped: int = 0, stream: TextIO | None = sys.stderr,
-                 interval: float = 10.0, width: int = 28):
+    def __init__(
+        self,
+        total: int,
+        skipped: int = 0,
+        stream: TextIO | None = sys.stderr,
+        interval: float = 10.0,
+        width: int = 28,
+    ):
         self.total, self.skipped = total, skipped
         self.done, self.failed = skipped, 0
         self.stream, self.interval, self.width = stream, interval, width
         self.t0 = time.monotonic()
         tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
-        self._bar = None if stream is None else tqdm(
-            total=total, initial=skipped, file=stream, desc=self.line(), ascii=".#",
-            bar_format="[{bar:%d}] {desc}" % width, mininterval=0.1 if tty else interval,
-            dynamic_ncols=False, leave=True)
+        self._bar = (
+            None
+            if stream is None
+            else tqdm(
+                total=total,
+                initial=skipped,
+                file=stream,
+                desc=self.line(),
+                ascii=".#",
+                bar_format="[{bar:%d}] {desc}" % width,
+                mininterval=0.1 if tty else interval,
+                dynamic_ncols=False,
+                leave=True,
+            )
+        )
 
     def eta(self) -> float:
         """Seconds left at this run's rate (NaN before the first point of the run finishes)."""

@@ -13,6 +13,7 @@ atomic on POSIX and Windows; permissions follow the umask), so a crash or Ctrl-C
 whole file or the previous one.  The record's name is the point's config hash (task, task version, every parameter and the
 seed), so re-running a spec finds the finished points and a changed spec recomputes only new points.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,21 @@ from typing import Any
 
 from .._io import TMP_SUFFIX, open_atomic
 
-RECORD_KEYS = ("hash", "task", "task_version", "seed", "params", "status", "metrics", "error",
-               "wall_time_s", "started", "finished", "xbar_version", "host")
+RECORD_KEYS = (
+    "hash",
+    "task",
+    "task_version",
+    "seed",
+    "params",
+    "status",
+    "metrics",
+    "error",
+    "wall_time_s",
+    "started",
+    "finished",
+    "xbar_version",
+    "host",
+)
 """Keys of every record (``error`` is None for an ok point; ``metrics`` is empty for a point whose
 task raised, and keeps the finite values, null for the others, of a point failed for a NaN metric)."""
 
@@ -41,8 +55,11 @@ def config_hash(task, params: dict) -> str:
     params : dict
         Every parameter of the point (seed included).
     """
-    blob = json.dumps({"task": task.name, "version": task.version, "params": params},
-                      sort_keys=True, separators=(",", ":"))
+    blob = json.dumps(
+        {"task": task.name, "version": task.version, "params": params},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -6,6 +6,7 @@ heatmap for each pair of axes (mean over the rest).  ``seed`` is averaged over, 
 ``REPORT.md`` lists the fixed parameters, the axes, per-metric statistics with the best point,
 mean metric per axis value, and the failed points with their errors.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -20,7 +21,7 @@ from .._io import open_atomic, write_atomic
 from .runner import load_records
 
 _MAX_LINES = 6
-_MAX_TICKS = 10      # numeric axes with at most this many values are labelled at each value
+_MAX_TICKS = 10  # numeric axes with at most this many values are labelled at each value
 
 
 def _grid(meta: dict, records: list, metric: str) -> np.ndarray:
@@ -34,7 +35,9 @@ def _grid(meta: dict, records: list, metric: str) -> np.ndarray:
         val = rec["metrics"].get(metric)
         if not isinstance(val, (int, float)) or isinstance(val, bool):
             continue
-        idx = tuple(ix[tuple(rec["params"][n] for n in a["names"])] for ix, a in zip(index, meta["axes"]))
+        idx = tuple(
+            ix[tuple(rec["params"][n] for n in a["names"])] for ix, a in zip(index, meta["axes"])
+        )
         grid[idx] = val
     return grid
 
@@ -129,8 +132,14 @@ def metric_figure(meta: dict, grid: np.ndarray, metric: str):
     ylog = _log_scale(grid)
     if not shown:
         ax = fig.add_subplot(nrows, ncols, 1)
-        ax.text(0.5, 0.5, f"{metric} = {np.nanmean(grid):.4g} (no axis with >1 value)",
-                ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            f"{metric} = {np.nanmean(grid):.4g} (no axis with >1 value)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         ax.set_axis_off()
     for col, k in enumerate(shown):
         ax = fig.add_subplot(nrows, ncols, col + 1)
@@ -149,8 +158,13 @@ def metric_figure(meta: dict, grid: np.ndarray, metric: str):
             mean = _nanreduce("mean", grid, rest)
             ax.plot(x, mean, "o-", ms=3, label="mean")
             if rest:
-                ax.fill_between(x, _nanreduce("min", grid, rest), _nanreduce("max", grid, rest),
-                                alpha=0.2, label="min-max")
+                ax.fill_between(
+                    x,
+                    _nanreduce("min", grid, rest),
+                    _nanreduce("max", grid, rest),
+                    alpha=0.2,
+                    label="min-max",
+                )
                 ax.legend(fontsize=7)
         unit = meta.get("units", {}).get(axes[k]["names"][0], "")
         ax.set_xlabel(" / ".join(axes[k]["names"]) + (f" ({unit})" if unit else ""))
@@ -159,7 +173,7 @@ def metric_figure(meta: dict, grid: np.ndarray, metric: str):
             ax.set_xscale("log")
         numeric = np.issubdtype(np.asarray([v[0] for v in axes[k]["values"]]).dtype, np.number)
         if numeric and len(x) <= _MAX_TICKS:
-            _readable_log(ax.xaxis, x)          # ticks at the swept values, plain numbers
+            _readable_log(ax.xaxis, x)  # ticks at the swept values, plain numbers
         elif not numeric:
             ax.set_xticks(x, labels)
         if ylog:
@@ -173,18 +187,29 @@ def metric_figure(meta: dict, grid: np.ndarray, metric: str):
         norm = None
         if _log_scale(heat):
             from matplotlib.colors import LogNorm
+
             norm = LogNorm()
         im = ax.imshow(heat, origin="lower", aspect="auto", cmap="viridis", norm=norm)
         ax.set_yticks(range(heat.shape[0]), [_fmt_values(v) for v in axes[k]["values"]])
-        ax.set_xticks(range(heat.shape[1]), [_fmt_values(v) for v in axes[l]["values"]],
-                      rotation=45 if heat.shape[1] > 5 else 0)
+        ax.set_xticks(
+            range(heat.shape[1]),
+            [_fmt_values(v) for v in axes[l]["values"]],
+            rotation=45 if heat.shape[1] > 5 else 0,
+        )
         ax.set_ylabel(" / ".join(axes[k]["names"]))
         ax.set_xlabel(" / ".join(axes[l]["names"]))
         if heat.size <= 64:
             for (i, j), v in np.ndenumerate(heat):
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=6,
-                            color="k" if cast(float, im.norm(v)) > 0.6 else "w")
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.2g}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="k" if cast(float, im.norm(v)) > 0.6 else "w",
+                    )
         cbar = fig.colorbar(im, ax=ax, label=metric)
         if norm is not None:
             _readable_log(cbar.ax.yaxis)
@@ -215,31 +240,51 @@ def report(out: "str | os.PathLike", *, metrics: list[str] | None = None) -> Pat
     md = [f"# Sweep report: {meta['name']}", ""]
     if meta.get("description"):
         md += [meta["description"], ""]
-    md += [f"Task `{meta['task']}` (version {meta['task_version']}), xbar {meta['xbar_version']}.", "",
-           f"- points: {len(records)} — {len(ok)} ok, {len(failed)} failed, {missing} not run yet",
-           f"- compute time: {sum(walls):.1f} s in total, {np.mean(walls) if walls else math.nan:.3g} s "
-           "per point (sum of per-point wall times)", ""]
+    md += [
+        f"Task `{meta['task']}` (version {meta['task_version']}), xbar {meta['xbar_version']}.",
+        "",
+        f"- points: {len(records)} — {len(ok)} ok, {len(failed)} failed, {missing} not run yet",
+        f"- compute time: {sum(walls):.1f} s in total, {np.mean(walls) if walls else math.nan:.3g} s "
+        "per point (sum of per-point wall times)",
+        "",
+    ]
     md += ["## Parameters", "", "| parameter | value | unit |", "|---|---|---|"]
     for name, val in meta["base"].items():
         if name not in axis_names:
             md.append(f"| {name} | {_fmt(val)} | {units.get(name, '')} |")
-    md += ["", "Axes (Cartesian product; zipped parameters share a row):", "",
-           "| axis | values | unit |", "|---|---|---|"]
+    md += [
+        "",
+        "Axes (Cartesian product; zipped parameters share a row):",
+        "",
+        "| axis | values | unit |",
+        "|---|---|---|",
+    ]
     for a in meta["axes"]:
-        vals = ", ".join("(" + ", ".join(_fmt(x) for x in v) + ")" if len(v) > 1 else _fmt(v[0])
-                         for v in a["values"])
+        vals = ", ".join(
+            "(" + ", ".join(_fmt(x) for x in v) + ")" if len(v) > 1 else _fmt(v[0])
+            for v in a["values"]
+        )
         md.append(f"| {' / '.join(a['names'])} | {vals} | {units.get(a['names'][0], '')} |")
 
-    md += ["", "## Metrics", "", "| metric | min | median | max | point of the min | description |",
-           "|---|---|---|---|---|---|"]
+    md += [
+        "",
+        "## Metrics",
+        "",
+        "| metric | min | median | max | point of the min | description |",
+        "|---|---|---|---|---|---|",
+    ]
     grids = {}
     for m in metrics:
         grid = grids[m] = _grid(meta, records, m)
         fin = grid[np.isfinite(grid)]
         if fin.size:
-            best = np.unravel_index(np.nanargmin(np.where(np.isfinite(grid), grid, np.inf)), grid.shape)
-            where = ", ".join(f"{'/'.join(a['names'])}={_fmt(a['values'][i][0])}"
-                              for a, i in zip(meta["axes"], best))
+            best = np.unravel_index(
+                np.nanargmin(np.where(np.isfinite(grid), grid, np.inf)), grid.shape
+            )
+            where = ", ".join(
+                f"{'/'.join(a['names'])}={_fmt(a['values'][i][0])}"
+                for a, i in zip(meta["axes"], best)
+            )
             stats = f"{fin.min():.4g} | {np.median(fin):.4g} | {fin.max():.4g} | {where}"
         else:
             stats = "– | – | – | –"
@@ -254,8 +299,10 @@ def report(out: "str | os.PathLike", *, metrics: list[str] | None = None) -> Pat
 
     md += ["## Mean of each metric by axis value", ""]
     for k, a in enumerate(meta["axes"]):
-        md += [f"| {' / '.join(a['names'])} | " + " | ".join(metrics) + " |",
-               "|---" * (len(metrics) + 1) + "|"]
+        md += [
+            f"| {' / '.join(a['names'])} | " + " | ".join(metrics) + " |",
+            "|---" * (len(metrics) + 1) + "|",
+        ]
         for i, v in enumerate(a["values"]):
             cells = []
             for m in metrics:
@@ -269,7 +316,9 @@ def report(out: "str | os.PathLike", *, metrics: list[str] | None = None) -> Pat
         for r in failed[:50]:
             coords = ", ".join(f"{n}={_fmt(r['params'][n])}" for n in axis_names)
             err = r["error"] or {}
-            msg = f"{err.get('type', '?')}: {err.get('message', '')}".replace("|", "\\|").replace("\n", " ")
+            msg = f"{err.get('type', '?')}: {err.get('message', '')}".replace("|", "\\|").replace(
+                "\n", " "
+            )
             md.append(f"| `{r['hash']}` | {coords} | {msg[:200]} |")
         if len(failed) > 50:
             md.append(f"| … | {len(failed) - 50} more | |")

@@ -4,6 +4,7 @@ The client process (the one calling :func:`run`) writes every record as its resu
 workers need no shared file system and a record on disk is always complete.  Killing the run loses
 only the points in flight; re-running skips every finished point.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,7 +59,9 @@ def execute_point(fn, params: dict, random_state: int, metric_names: tuple[str, 
         missing = [m for m in metric_names if m not in result]
         extra = [m for m in result if m not in metric_names]
         if missing or extra:
-            raise KeyError(f"the task returned metrics {sorted(result)}; declared {list(metric_names)}")
+            raise KeyError(
+                f"the task returned metrics {sorted(result)}; declared {list(metric_names)}"
+            )
         metrics, bad = {}, []
         for m in metric_names:
             raw = result[m]
@@ -71,23 +74,45 @@ def execute_point(fn, params: dict, random_state: int, metric_names: tuple[str, 
         status, error = "ok", None
         if bad:  # a NaN or infinite metric is a failure of the point, not a result
             status = "failed"
-            error = {"type": "NonFiniteMetric",
-                     "message": f"the task returned non-finite metrics: {', '.join(bad)} (stored "
-                                "as null; the finite metrics are kept)", "traceback": ""}
+            error = {
+                "type": "NonFiniteMetric",
+                "message": f"the task returned non-finite metrics: {', '.join(bad)} (stored "
+                "as null; the finite metrics are kept)",
+                "traceback": "",
+            }
     except Exception as exc:  # a failing point is recorded, the sweep goes on
         status, metrics = "failed", {}
-        error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
-    return {"status": status, "metrics": metrics, "error": error,
-            "wall_time_s": time.perf_counter() - t0, "started": started, "finished": _now(),
-            "host": socket.gethostname()}
+        error = {
+            "type": type(exc).__name__,
+            "message": str(exc),
+            "traceback": traceback.format_exc(),
+        }
+    return {
+        "status": status,
+        "metrics": metrics,
+        "error": error,
+        "wall_time_s": time.perf_counter() - t0,
+        "started": started,
+        "finished": _now(),
+        "host": socket.gethostname(),
+    }
 
 
 def _lost_outcome(exc: BaseException) -> dict:
     """Outcome of a point whose worker died or whose result could not be fetched."""
-    return {"status": "failed", "metrics": {}, "wall_time_s": None, "started": None,
-            "finished": _now(), "host": None,
-            "error": {"type": type(exc).__name__, "message": str(exc),
-                      "traceback": "".join(traceback.format_exception(exc))}}
+    return {
+        "status": "failed",
+        "metrics": {},
+        "wall_time_s": None,
+        "started": None,
+        "finished": _now(),
+        "host": None,
+        "error": {
+            "type": type(exc).__name__,
+            "message": str(exc),
+            "traceback": "".join(traceback.format_exception(exc)),
+        },
+    }
 
 
 @dataclass
@@ -133,18 +158,22 @@ class SweepResult:
 
     def rows(self) -> list[dict]:
         """Flat rows (parameters and the spec's metrics) of the finished points."""
-        return table_rows([r for r in self.records if r], list(self.spec.task.params),
-                          list(self.spec.metrics))
+        return table_rows(
+            [r for r in self.records if r], list(self.spec.task.params), list(self.spec.metrics)
+        )
 
     def to_pandas(self):
         """The rows as a ``pandas.DataFrame`` (needs pandas)."""
         import pandas as pd
+
         return pd.DataFrame(self.rows())
 
     def summary(self) -> str:
         """One line: points ok / failed / reused / run and the wall time (s)."""
-        return (f"{len(self.records)} points: {self.n_ok} ok, {self.n_failed} failed, "
-                f"{self.n_skipped} reused, {self.n_run} run in {self.wall_time_s:.1f} s")
+        return (
+            f"{len(self.records)} points: {self.n_ok} ok, {self.n_failed} failed, "
+            f"{self.n_skipped} reused, {self.n_run} run in {self.wall_time_s:.1f} s"
+        )
 
 
 def spec_summary(spec: SweepSpec, points: list[Point]) -> dict:
@@ -158,14 +187,24 @@ def spec_summary(spec: SweepSpec, points: list[Point]) -> dict:
         Its points (``spec.points()``).
     """
     from .. import __version__
+
     return {
-        "name": spec.name, "description": spec.description, "task": spec.task.name,
-        "task_version": spec.task.version, "base": spec.base,
-        "axes": [{"names": list(a.names), "values": [list(v) for v in a.values]} for a in spec.axes],
-        "metrics": list(spec.metrics), "metric_docs": {m: spec.task.metrics[m] for m in spec.metrics},
+        "name": spec.name,
+        "description": spec.description,
+        "task": spec.task.name,
+        "task_version": spec.task.version,
+        "base": spec.base,
+        "axes": [
+            {"names": list(a.names), "values": [list(v) for v in a.values]} for a in spec.axes
+        ],
+        "metrics": list(spec.metrics),
+        "metric_docs": {m: spec.task.metrics[m] for m in spec.metrics},
         "timing_metrics": [m for m in spec.task.timing if m in spec.metrics],
-        "params": list(spec.task.params), "units": {n: p.unit for n, p in spec.task.params.items()},
-        "points": [p.hash for p in points], "xbar_version": __version__, "written": _now(),
+        "params": list(spec.task.params),
+        "units": {n: p.unit for n, p in spec.task.params.items()},
+        "points": [p.hash for p in points],
+        "xbar_version": __version__,
+        "written": _now(),
     }
 
 
@@ -211,7 +250,9 @@ def memory_estimates(spec: SweepSpec, points: list[Point]) -> list[float] | None
     return [float(spec.task.memory(_task_params(p))) for p in points]
 
 
-def check_memory(spec: SweepSpec, points: list[Point], max_memory: float | None = None) -> float | None:
+def check_memory(
+    spec: SweepSpec, points: list[Point], max_memory: float | None = None
+) -> float | None:
     """Refuse a sweep with a point whose memory estimate exceeds ``max_memory`` (bytes; default
     :func:`memory_limit`).  Returns the largest estimate (None without one).
 
@@ -231,18 +272,29 @@ def check_memory(spec: SweepSpec, points: list[Point], max_memory: float | None 
     too_big = [k for k, e in enumerate(est) if e > limit]
     if too_big:
         k = max(too_big, key=lambda i: est[i])
-        shown = ", ".join(f"{n}={points[k].params[n]!r}" for n in spec.axis_names) or "the base point"
+        shown = (
+            ", ".join(f"{n}={points[k].params[n]!r}" for n in spec.axis_names) or "the base point"
+        )
         raise ConfigError(
             f"{len(too_big)} of {len(points)} points need more memory than the limit of "
             f"{format_bytes(limit)}; the largest ({shown}) needs an estimated {format_bytes(est[k])} "
             f"(task {spec.task.name!r}).  Reduce its size or batch, or pass max_memory "
-            "(--max-memory GB) if the workers have more memory than this machine")
+            "(--max-memory GB) if the workers have more memory than this machine"
+        )
     return max(est)
 
 
-def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str | os.PathLike | None" = None,
-        workers: int | None = None, scheduler: str | None = None, retry_failed: bool = True,
-        progress: "TextIO | bool | None" = True, max_memory: float | None = None) -> SweepResult:
+def run(
+    spec: "str | os.PathLike | dict | SweepSpec",
+    client=None,
+    *,
+    out: "str | os.PathLike | None" = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retry_failed: bool = True,
+    progress: "TextIO | bool | None" = True,
+    max_memory: float | None = None,
+) -> SweepResult:
     """Run every point of a sweep and store the results.
 
     Parameters
@@ -280,14 +332,21 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
     spec = load_spec(spec)
     if client is not None and scheduler is not None:
         raise ConfigError("give either client or scheduler, not both")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 0
+    ):
         raise ConfigError(f"workers must be None or an integer >= 0, got {workers!r}")
     if scheduler is not None and not isinstance(scheduler, str):
-        raise ConfigError(f"scheduler must be an address string like 'tcp://host:8786', got {scheduler!r}")
+        raise ConfigError(
+            f"scheduler must be an address string like 'tcp://host:8786', got {scheduler!r}"
+        )
 
     points = spec.points()
-    if max_memory is not None and (isinstance(max_memory, bool) or
-                                   not isinstance(max_memory, (int, float)) or not max_memory > 0):
+    if max_memory is not None and (
+        isinstance(max_memory, bool)
+        or not isinstance(max_memory, (int, float))
+        or not max_memory > 0
+    ):
         raise ConfigError(f"max_memory must be a number of bytes > 0, got {max_memory!r}")
     check_memory(spec, points, max_memory)
     store = existing = None
@@ -310,8 +369,15 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
     from .. import __version__
 
     def finish(p: Point, outcome: dict) -> None:
-        rec = {"hash": p.hash, "task": task.name, "task_version": task.version, "seed": p.seed,
-               "params": p.params, "xbar_version": __version__, **outcome}
+        rec = {
+            "hash": p.hash,
+            "task": task.name,
+            "task_version": task.version,
+            "seed": p.seed,
+            "params": p.params,
+            "xbar_version": __version__,
+            **outcome,
+        }
         if store is not None:
             store.write(rec)
         results[p.hash] = rec
@@ -332,9 +398,15 @@ def run(spec: "str | os.PathLike | dict | SweepSpec", client=None, *, out: "str 
         if store is not None:
             done = [r for r in records if r is not None]
             table = write_table(store.out, table_rows(done, list(task.params), list(spec.metrics)))
-        result = SweepResult(spec, records, len(todo) - sum(results.get(p.hash) is None for p in todo),
-                             n_skipped, store.out if store else None, table,
-                             time.perf_counter() - t_start)
+        result = SweepResult(
+            spec,
+            records,
+            len(todo) - sum(results.get(p.hash) is None for p in todo),
+            n_skipped,
+            store.out if store else None,
+            table,
+            time.perf_counter() - t_start,
+        )
     return result
 
 
@@ -346,8 +418,10 @@ def _run_dask(todo: list[Point], task, finish, client, scheduler, workers) -> No
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - dask is an optional dependency
-        raise ConfigError("running a sweep on Dask needs dask[distributed] "
-                          "(pip install 'xbar-sim[cluster]'); use workers=0 to run serially") from exc
+        raise ConfigError(
+            "running a sweep on Dask needs dask[distributed] "
+            "(pip install 'xbar-sim[cluster]'); use workers=0 to run serially"
+        ) from exc
     owned = []
     try:
         if client is None:
@@ -357,10 +431,18 @@ def _run_dask(todo: list[Point], task, finish, client, scheduler, workers) -> No
                 n = min(workers or os.cpu_count() or 1, len(todo))
                 # One single-threaded process per CPU: keep the OpenMP kernels to one thread each
                 # so that n workers do not start n x cpu_count threads.
-                threads = {"XBAR_NUM_THREADS": os.environ.get("XBAR_NUM_THREADS", "1"),
-                           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0", silence_logs=40, env=threads)
+                threads = {
+                    "XBAR_NUM_THREADS": os.environ.get("XBAR_NUM_THREADS", "1"),
+                    "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+                }
+                cluster = LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    silence_logs=40,
+                    env=threads,
+                )
                 owned.append(cluster)
                 client = Client(cluster)
             owned.insert(0, client)
@@ -368,8 +450,15 @@ def _run_dask(todo: list[Point], task, finish, client, scheduler, workers) -> No
         metric_names = tuple(task.metrics)
         futures = {}
         for p in todo:
-            fut = client.submit(execute_point, task.fn, _task_params(p), p.seed, metric_names,
-                                key=f"xbar-sweep-{p.hash}-{token}", pure=False)
+            fut = client.submit(
+                execute_point,
+                task.fn,
+                _task_params(p),
+                p.seed,
+                metric_names,
+                key=f"xbar-sweep-{p.hash}-{token}",
+                pure=False,
+            )
             futures[fut] = p
         try:
             for fut in as_completed(futures):
@@ -413,5 +502,6 @@ def load_table(out: "str | os.PathLike"):
         A sweep output directory.
     """
     import pandas as pd
+
     meta, records = load_records(out)
     return pd.DataFrame(table_rows([r for r in records if r], meta["params"], meta["metrics"]))

@@ -30,6 +30,7 @@ empty axes, values of the wrong type or out of range, zip groups of unequal leng
 given twice, and the task's own cross-parameter check on every point.  Errors are
 :class:`~xbar.exceptions.ConfigError` naming the place in the spec.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -208,7 +209,7 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
         if key not in _SWEEP_KEYS:
             raise unknown_name(key, _SWEEP_KEYS, "key", "[sweep]")
     if "task" not in head:
-        raise ConfigError("[sweep] task is required (e.g. task = \"mvm\")")
+        raise ConfigError('[sweep] task is required (e.g. task = "mvm")')
     task = get_task(head["task"])
     name = head.get("name", default_name)
     description = head.get("description", "")
@@ -217,10 +218,14 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
             raise ConfigError(f"[sweep] {key} must be a string, got {type(val).__name__} {val!r}")
     metrics = head.get("metrics", list(task.metrics))
     if not isinstance(metrics, list) or not metrics:
-        raise ConfigError(f"[sweep] metrics must be a non-empty list of metric names, got {metrics!r}")
+        raise ConfigError(
+            f"[sweep] metrics must be a non-empty list of metric names, got {metrics!r}"
+        )
     for m in metrics:
         if m not in task.metrics:
-            raise unknown_name(str(m), task.metrics, "metric", f"[sweep] metrics of task {task.name!r}")
+            raise unknown_name(
+                str(m), task.metrics, "metric", f"[sweep] metrics of task {task.name!r}"
+            )
 
     schema = task.params
     base = task.defaults()
@@ -240,8 +245,10 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
         if pname not in schema:
             raise unknown_name(pname, schema, "parameter", f"{where} (task {task.name!r})")
         if pname in given:
-            raise ConfigError(f"parameter {pname!r} is set both in {given[pname]} and in {where}; "
-                              "set it in one place")
+            raise ConfigError(
+                f"parameter {pname!r} is set both in {given[pname]} and in {where}; "
+                "set it in one place"
+            )
         given[pname] = where
         return schema[pname]
 
@@ -262,7 +269,9 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
     for k, group in enumerate(groups):
         where = f"[[zip]] group {k + 1}"
         if not isinstance(group, dict) or not group:
-            raise ConfigError(f"{where} must be a non-empty table of parameter lists, got {group!r}")
+            raise ConfigError(
+                f"{where} must be a non-empty table of parameter lists, got {group!r}"
+            )
         columns = {}
         for pname, value in names(group, where).items():
             p = claim(pname, where)
@@ -275,7 +284,9 @@ def parse_spec(data: dict, default_name: str = "sweep") -> SweepSpec:
     for axis in axes:
         flat = axis.values
         if len(set(flat)) != len(flat):
-            raise ConfigError(f"axis {axis.label} repeats a value: {[v if len(v) > 1 else v[0] for v in flat]}")
+            raise ConfigError(
+                f"axis {axis.label} repeats a value: {[v if len(v) > 1 else v[0] for v in flat]}"
+            )
 
     spec = SweepSpec(name, task, base, axes, tuple(metrics), description, data)
     if task.check is not None:
@@ -294,8 +305,11 @@ def _dotted(table: dict, schema, prefix: str = "") -> dict:
     out: dict = {}
     for key, value in table.items():
         name = prefix + str(key)
-        if (isinstance(value, dict) and name not in schema
-                and any(s.startswith(name + ".") for s in schema)):
+        if (
+            isinstance(value, dict)
+            and name not in schema
+            and any(s.startswith(name + ".") for s in schema)
+        ):
             out.update(_dotted(value, schema, name + "."))
         else:
             out[name] = value
@@ -320,8 +334,10 @@ def _axis_values(p: Param, value: Any, where: str) -> list:
     elif isinstance(value, list):
         raw = value
     else:
-        raise ConfigError(f"{where} must be a list of values or a range table "
-                          f"{{start, stop, num|step[, scale]}}, got {type(value).__name__} {value!r}")
+        raise ConfigError(
+            f"{where} must be a list of values or a range table "
+            f"{{start, stop, num|step[, scale]}}, got {type(value).__name__} {value!r}"
+        )
     if not raw:
         raise ConfigError(f"{where} is an empty axis: give at least one value")
     return [p.check(v, f"{where}[{k}]") for k, v in enumerate(raw)]
@@ -332,11 +348,15 @@ def _range(p: Param, table: dict, where: str) -> list:
         if key not in _RANGE_KEYS:
             raise unknown_name(key, _RANGE_KEYS, "range key", where)
     if p.type not in (int, float):
-        raise ConfigError(f"{where}: a range table needs a numeric parameter, {where} is a {p.describe()}")
+        raise ConfigError(
+            f"{where}: a range table needs a numeric parameter, {where} is a {p.describe()}"
+        )
     missing = {"start", "stop"} - set(table)
     if missing or ("num" in table) == ("step" in table):
-        raise ConfigError(f"{where}: a range table needs start, stop and exactly one of num or step, "
-                          f"got keys {sorted(table)}")
+        raise ConfigError(
+            f"{where}: a range table needs start, stop and exactly one of num or step, "
+            f"got keys {sorted(table)}"
+        )
     start, stop = table["start"], table["stop"]
     for key, val in (("start", start), ("stop", stop)):
         if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
@@ -351,7 +371,9 @@ def _range(p: Param, table: dict, where: str) -> list:
         if isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0:
             raise ConfigError(f"{where}.step must be a number > 0, got {step!r}")
         if stop < start:
-            raise ConfigError(f"{where}: stop must be >= start with a step, got start={start!r}, stop={stop!r}")
+            raise ConfigError(
+                f"{where}: stop must be >= start with a step, got start={start!r}, stop={stop!r}"
+            )
         n = int(math.floor((stop - start) / step * (1 + 1e-12))) + 1
         vals = [start + k * step for k in range(n)]
     else:
@@ -360,15 +382,23 @@ def _range(p: Param, table: dict, where: str) -> list:
             raise ConfigError(f"{where}.num must be an integer >= 1, got {num!r}")
         if scale == "log":
             if start <= 0 or stop <= 0:
-                raise ConfigError(f"{where}: scale = 'log' needs start and stop > 0, got {start!r}, {stop!r}")
+                raise ConfigError(
+                    f"{where}: scale = 'log' needs start and stop > 0, got {start!r}, {stop!r}"
+                )
             a, b = math.log(start), math.log(stop)
-            vals = [math.exp(a + (b - a) * k / (num - 1)) for k in range(num)] if num > 1 else [start]
+            vals = (
+                [math.exp(a + (b - a) * k / (num - 1)) for k in range(num)] if num > 1 else [start]
+            )
         else:
-            vals = [start + (stop - start) * k / (num - 1) for k in range(num)] if num > 1 else [start]
+            vals = (
+                [start + (stop - start) * k / (num - 1) for k in range(num)] if num > 1 else [start]
+            )
     if p.type is int:
         rounded = [round(v) for v in vals]
         if any(abs(v - r) > 1e-9 for v, r in zip(vals, rounded)):
-            raise ConfigError(f"{where}: the range gives non-integer values {vals} for an integer parameter")
+            raise ConfigError(
+                f"{where}: the range gives non-integer values {vals} for an integer parameter"
+            )
         return rounded
     # 12 significant digits: a range gives the same floats (and config hashes) on every machine.
     return [float(f"{v:.12g}") for v in vals]

@@ -19,6 +19,7 @@ A spec then says ``task = "ff-train"`` once the defining module is imported: mod
 point's ``random_state``, an int; pass it on to ``xbar._random.spawn``); it returns a flat dict of
 scalar metrics.  Raise to fail the point: the error is recorded and the sweep goes on.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -82,10 +83,17 @@ class Task:
         return {name: p.default for name, p in self.params.items()}
 
 
-def task(name: str, *, params: Mapping[str, Param], metrics: Mapping[str, str],
-         check: Callable[[dict], None] | None = None, version: str = "1",
-         timing: tuple[str, ...] = (), memory: Callable[[dict], float] | None = None,
-         renamed: Mapping[str, str] | None = None) -> Callable:
+def task(
+    name: str,
+    *,
+    params: Mapping[str, Param],
+    metrics: Mapping[str, str],
+    check: Callable[[dict], None] | None = None,
+    version: str = "1",
+    timing: tuple[str, ...] = (),
+    memory: Callable[[dict], float] | None = None,
+    renamed: Mapping[str, str] | None = None,
+) -> Callable:
     """Decorator registering ``fn(params, random_state) -> metrics`` as sweep task ``name``.
 
     Returns the function unchanged (so it pickles by reference to Dask workers), with the
@@ -126,32 +134,54 @@ def task(name: str, *, params: Mapping[str, Param], metrics: Mapping[str, str],
         raise ConfigError(f"task name must be a non-empty string without ':', got {name!r}")
     schema = dict(params)
     if "seed" in schema:
-        raise ConfigError(f"task {name!r}: 'seed' is reserved (every task gets it), remove it from params")
+        raise ConfigError(
+            f"task {name!r}: 'seed' is reserved (every task gets it), remove it from params"
+        )
     for pname, p in schema.items():
         if not isinstance(p, Param):
-            raise ConfigError(f"task {name!r}: params[{pname!r}] must be a Param, got {type(p).__name__}")
+            raise ConfigError(
+                f"task {name!r}: params[{pname!r}] must be a Param, got {type(p).__name__}"
+            )
         p.check(p.default, f"task {name!r} default of {pname}")
     schema["seed"] = SEED
     clash = set(schema) & set(metrics)
     if clash:
-        raise ConfigError(f"task {name!r}: names used both as parameter and metric: {sorted(clash)}")
+        raise ConfigError(
+            f"task {name!r}: names used both as parameter and metric: {sorted(clash)}"
+        )
     bad_timing = set(timing) - set(metrics)
     if bad_timing:
         raise ConfigError(f"task {name!r}: timing metrics {sorted(bad_timing)} are not in metrics")
     for old, new in (renamed or {}).items():
         if new not in schema or old in schema:
-            raise ConfigError(f"task {name!r}: renamed {old!r} -> {new!r} needs {new!r} in params "
-                              f"and {old!r} not")
+            raise ConfigError(
+                f"task {name!r}: renamed {old!r} -> {new!r} needs {new!r} in params and {old!r} not"
+            )
     if memory is not None and not callable(memory):
-        raise ConfigError(f"task {name!r}: memory must be a callable params -> bytes, got {memory!r}")
+        raise ConfigError(
+            f"task {name!r}: memory must be a callable params -> bytes, got {memory!r}"
+        )
 
     def decorate(fn: Callable) -> Callable:
         old = _REGISTRY.get(name)
-        if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
-            raise ConfigError(f"task {name!r} is already registered by "
-                              f"{old.fn.__module__}.{old.fn.__qualname__}")
-        t = Task(name, fn, schema, dict(metrics), check, str(version), tuple(timing), memory,
-                 dict(renamed or {}))
+        if old is not None and (old.fn.__module__, old.fn.__qualname__) != (
+            fn.__module__,
+            fn.__qualname__,
+        ):
+            raise ConfigError(
+                f"task {name!r} is already registered by {old.fn.__module__}.{old.fn.__qualname__}"
+            )
+        t = Task(
+            name,
+            fn,
+            schema,
+            dict(metrics),
+            check,
+            str(version),
+            tuple(timing),
+            memory,
+            dict(renamed or {}),
+        )
         _REGISTRY[name] = t
         setattr(fn, "sweep_task", t)
         return fn
@@ -185,12 +215,16 @@ def get_task(name: str) -> Task:
         try:
             module = importlib.import_module(modname)
         except ImportError as exc:
-            raise ConfigError(f"[sweep] task {name!r}: cannot import module {modname!r}: {exc}") from None
+            raise ConfigError(
+                f"[sweep] task {name!r}: cannot import module {modname!r}: {exc}"
+            ) from None
         fn = getattr(module, attr, None)
         t = getattr(fn, "sweep_task", None)
         if not isinstance(t, Task):
-            raise ConfigError(f"[sweep] task {name!r}: {modname}.{attr} is not a function registered "
-                              "with @xbar.sweep.task")
+            raise ConfigError(
+                f"[sweep] task {name!r}: {modname}.{attr} is not a function registered "
+                "with @xbar.sweep.task"
+            )
         return t
     if name not in _REGISTRY:
         _import_task_modules(until=name)

@@ -14,17 +14,29 @@ circuit-accurate crossbars, evaluate it and fine-tune it hardware-aware with any
 
 Needs the optional extra: ``pip install "xbar-sim[torch]"``.  Only this subpackage imports torch.
 """
+
 from __future__ import annotations
 
 try:
     import torch  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess without torch
-    raise ImportError('xbar.torch needs PyTorch: pip install "xbar-sim[torch]" '
-                      f"(or pip install torch); the import failed with: {exc}") from exc
+    raise ImportError(
+        'xbar.torch needs PyTorch: pip install "xbar-sim[torch]" '
+        f"(or pip install torch); the import failed with: {exc}"
+    ) from exc
 
 from .convert import analog_modules, calibrate, convert, energy, relax, to_float
 from .hardware import Hardware
 from .modules import CrossbarConv2d, CrossbarLinear
 
-__all__ = ["Hardware", "CrossbarLinear", "CrossbarConv2d", "convert", "to_float", "calibrate",
-           "relax", "analog_modules", "energy"]
+__all__ = [
+    "Hardware",
+    "CrossbarLinear",
+    "CrossbarConv2d",
+    "convert",
+    "to_float",
+    "calibrate",
+    "relax",
+    "analog_modules",
+    "energy",
+]

@@ -20,6 +20,7 @@ error ``a``), de-scaling ``D / g · x_max / v_read``, the Jacobian is
 ideal periphery, the straight-through estimate otherwise.  Nonlinear cells use their ideal
 small-signal map ``G @ A`` instead of ``Tᵀ A``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,20 +55,30 @@ class ProgrammedLayer:
     def __init__(self, W, hardware, *, name: str, ledger, random_state=None):
         W = as_float_array(W, "weight")
         self.hardware = hw = hardware
-        fab, self._prog_rng, noise_rng, self._relax_rng = spawn(check_random_state(random_state),
-                                                                4)
+        fab, self._prog_rng, noise_rng, self._relax_rng = spawn(check_random_state(random_state), 4)
         w_max = hw.mapping.w_max
         if w_max is None:
             m = float(np.max(np.abs(W)))
             w_max = hw.weight_headroom * (m if m > 0 else 1.0)
         noise = CellReadNoise(float(hw.read_noise), noise_rng) if hw.read_noise > 0 else None
         self.analog = AnalogLinear(
-            W, array=hw.array, dac=hw.dac, adc=hw.adc, tia=hw.tia,
-            mapping=dataclasses.replace(hw.mapping, w_max=w_max), device=hw.device,
-            ledger=ledger, name=name, read_method=hw.read_method, energy=hw.energy,
-            count_samples=False, channel_noise=noise, random_state=fab)
-        self.version = 0            # programmings so far
-        self._devices: list | None = None        # device arrays of ``relax`` since the last programming
+            W,
+            array=hw.array,
+            dac=hw.dac,
+            adc=hw.adc,
+            tia=hw.tia,
+            mapping=dataclasses.replace(hw.mapping, w_max=w_max),
+            device=hw.device,
+            ledger=ledger,
+            name=name,
+            read_method=hw.read_method,
+            energy=hw.energy,
+            count_samples=False,
+            channel_noise=noise,
+            random_state=fab,
+        )
+        self.version = 0  # programmings so far
+        self._devices: list | None = None  # device arrays of ``relax`` since the last programming
         self._W = np.array(W)
         self._J: np.ndarray | None = None
         if hw.programming_noise > 0.0:
@@ -116,12 +127,15 @@ class ProgrammedLayer:
         """
         from .._validation import check_scalar
         from ..periphery.aging import age_layer, sample_devices
+
         check_scalar(t_seconds, "t_seconds", low=0.0, unit="s")
         model = self.hardware.device
         if not (hasattr(model, "sample") and hasattr(model, "drift_rate")):
-            raise ConfigError("relax needs Hardware(device=...) to be a device model with "
-                              "relaxation (e.g. xbar.devices.presets.stanford_tech_b()), got "
-                              f"{type(model).__name__}")
+            raise ConfigError(
+                "relax needs Hardware(device=...) to be a device model with "
+                "relaxation (e.g. xbar.devices.presets.stanford_tech_b()), got "
+                f"{type(model).__name__}"
+            )
         a = self.analog
         if self._devices is None:
             self._devices = sample_devices(a, model, self._relax_rng)
@@ -222,5 +236,7 @@ class ProgrammedLayer:
             If calibration is needed: call ``xbar.torch.calibrate(model, x)`` first.
         """
         if not self.analog.calibrated:
-            raise ConfigError(f"adc.range={self.analog.adc.range!r} needs calibrated ranges: call "
-                              "xbar.torch.calibrate(model, x) before the first forward pass")
+            raise ConfigError(
+                f"adc.range={self.analog.adc.range!r} needs calibrated ranges: call "
+                "xbar.torch.calibrate(model, x) before the first forward pass"
+            )

@@ -1,5 +1,6 @@
 """``convert`` a trained torch model to crossbar layers, ``to_float`` back, ``calibrate`` the ADC
 ranges, and read the model's energy ledger."""
+
 from __future__ import annotations
 
 import copy
@@ -33,8 +34,13 @@ def analog_modules(model: nn.Module) -> list[tuple[str, _CrossbarModule]]:
     return [(n, m) for n, m in model.named_modules() if isinstance(m, _CrossbarModule)]
 
 
-def convert(model: nn.Module, hardware: Hardware | Callable | None = None, *,
-            ledger=None, inplace: bool = False) -> nn.Module:
+def convert(
+    model: nn.Module,
+    hardware: Hardware | Callable | None = None,
+    *,
+    ledger=None,
+    inplace: bool = False,
+) -> nn.Module:
     """A copy of ``model`` whose ``nn.Linear`` and ``nn.Conv2d`` layers run on crossbars.
 
     Parameters
@@ -58,17 +64,22 @@ def convert(model: nn.Module, hardware: Hardware | Callable | None = None, *,
         draws its converter errors and noise from child ``k`` of ``hardware.random_state``.
     """
     from ..pulses import EnergyLedger
+
     if not isinstance(model, nn.Module):
         raise ConfigError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if hardware is None:
         hardware = Hardware()
     if not (isinstance(hardware, Hardware) or callable(hardware)):
-        raise ConfigError("hardware must be an xbar.torch.Hardware or a callable "
-                          f"(name, module) -> Hardware | None, got {type(hardware).__name__}")
+        raise ConfigError(
+            "hardware must be an xbar.torch.Hardware or a callable "
+            f"(name, module) -> Hardware | None, got {type(hardware).__name__}"
+        )
     for pname, p in model.named_parameters():
         if p.device.type != "cpu":
-            raise ConfigError(f"parameter {pname!r} is on device {p.device}; xbar's crossbar "
-                              "layers run on the CPU: convert model.cpu()")
+            raise ConfigError(
+                f"parameter {pname!r} is on device {p.device}; xbar's crossbar "
+                "layers run on the CPU: convert model.cpu()"
+            )
     if analog_modules(model):
         raise ConfigError("model already contains crossbar layers (convert a float model)")
     ledger = ledger if ledger is not None else EnergyLedger()
@@ -80,22 +91,32 @@ def convert(model: nn.Module, hardware: Hardware | Callable | None = None, *,
             if hw is None:
                 continue
             if not isinstance(hw, Hardware):
-                raise ConfigError(f"hardware({name!r}, ...) must return a Hardware or None, got "
-                                  f"{type(hw).__name__}")
+                raise ConfigError(
+                    f"hardware({name!r}, ...) must return a Hardware or None, got "
+                    f"{type(hw).__name__}"
+                )
             todo.append((name, m, hw))
-    seeds = {}                            # children of each distinct Hardware's random_state
+    seeds = {}  # children of each distinct Hardware's random_state
     for _, _, hw in todo:
         if id(hw) not in seeds:
             seeds[id(hw)] = spawn(check_random_state(hw.random_state), len(todo))
     replaced = {}
     for k, (name, m, hw) in enumerate(todo):
-        kw = dict(hardware=hw, name=name, ledger=ledger, random_state=seeds[id(hw)][k],
-                  count_samples=(k == 0))
-        replaced[id(m)] = (CrossbarLinear.from_linear(m, **kw) if isinstance(m, nn.Linear)
-                           else CrossbarConv2d(m, **kw))
+        kw = dict(
+            hardware=hw,
+            name=name,
+            ledger=ledger,
+            random_state=seeds[id(hw)][k],
+            count_samples=(k == 0),
+        )
+        replaced[id(m)] = (
+            CrossbarLinear.from_linear(m, **kw)
+            if isinstance(m, nn.Linear)
+            else CrossbarConv2d(m, **kw)
+        )
     if not todo:
         return out
-    if not todo[0][0]:                    # the model is itself a Linear / Conv2d
+    if not todo[0][0]:  # the model is itself a Linear / Conv2d
         return replaced[id(out)]
     # every place a converted module sits (a module used twice shares one set of arrays)
     for name, m in list(out.named_modules(remove_duplicate=False)):
@@ -120,19 +141,26 @@ def to_float(model: nn.Module, *, circuit: bool = False) -> nn.Module:
         Read the weights back through the circuit (IR drop included) instead of the mapping's inverse.
     """
     mods = analog_modules(model)
-    memo = {id(m.core): None for _, m in mods}       # the arrays are not copied
+    memo = {id(m.core): None for _, m in mods}  # the arrays are not copied
     out = copy.deepcopy(model, memo)
     for name, m in mods:
         w = m.effective_weight(circuit=circuit).detach().clone()
         new: nn.Linear | nn.Conv2d
         if isinstance(m, CrossbarLinear):
-            new = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None,
-                            dtype=w.dtype)
+            new = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None, dtype=w.dtype)
         else:
             c = cast(CrossbarConv2d, m)
-            new = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, stride=c.stride,
-                            padding=c.padding, dilation=c.dilation, bias=c.bias is not None,
-                            padding_mode=c.padding_mode, dtype=w.dtype)
+            new = nn.Conv2d(
+                c.in_channels,
+                c.out_channels,
+                c.kernel_size,
+                stride=c.stride,
+                padding=c.padding,
+                dilation=c.dilation,
+                bias=c.bias is not None,
+                padding_mode=c.padding_mode,
+                dtype=w.dtype,
+            )
         with torch.no_grad():
             new.weight.copy_(w)
             if m.bias is not None and new.bias is not None:
@@ -210,6 +238,7 @@ def energy(model: nn.Module, by=("layer", "category")):
         raise ConfigError("model has no crossbar layers (convert it first)")
     ledgers = {id(m.ledger): m.ledger for _, m in mods}
     if len(ledgers) != 1:
-        raise ConfigError("the crossbar layers book into different ledgers; read each "
-                          "module's .ledger")
+        raise ConfigError(
+            "the crossbar layers book into different ledgers; read each module's .ledger"
+        )
     return mods[0][1].ledger.summary(by=by)

@@ -1,4 +1,5 @@
 """``Hardware``: everything ``xbar.torch.convert`` needs to build the arrays of one model."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -63,12 +64,19 @@ class Hardware:
     """Seed (int, SeedSequence or Generator) of converter errors, programming and read noise."""
 
     def __post_init__(self):
-        for name, cls in (("array", ArrayConfig), ("dac", DAC), ("adc", ADC), ("tia", TIA),
-                          ("mapping", WeightMapping)):
+        for name, cls in (
+            ("array", ArrayConfig),
+            ("dac", DAC),
+            ("adc", ADC),
+            ("tia", TIA),
+            ("mapping", WeightMapping),
+        ):
             if not isinstance(getattr(self, name), cls):
-                raise ConfigError(f"{name} must be an xbar.periphery.{cls.__name__}, got "
-                                  f"{type(getattr(self, name)).__name__}")
-        conductance_range(self.device)          # validates the window
+                raise ConfigError(
+                    f"{name} must be an xbar.periphery.{cls.__name__}, got "
+                    f"{type(getattr(self, name)).__name__}"
+                )
+        conductance_range(self.device)  # validates the window
         check_scalar(self.weight_headroom, "weight_headroom", low=1.0)
         check_scalar(self.programming_noise, "programming_noise", low=0.0, high=1.0)
         check_scalar(self.read_noise, "read_noise", low=0.0, high=1.0)
@@ -79,9 +87,12 @@ class Hardware:
     def ideal(cls, **overrides) -> "Hardware":
         """Ideal periphery and wires: no wire, driver or sense resistance, continuous DAC and
         ADC, no noise.  A converted model then computes the original model's function."""
-        kw: dict[str, Any] = dict(array=ArrayConfig(r_wordline=0.0, r_bitline=0.0),
-                                  dac=DAC(bits=None, r_driver=0.0), adc=ADC(bits=None),
-                                  tia=TIA(r_in=0.0))
+        kw: dict[str, Any] = dict(
+            array=ArrayConfig(r_wordline=0.0, r_bitline=0.0),
+            dac=DAC(bits=None, r_driver=0.0),
+            adc=ADC(bits=None),
+            tia=TIA(r_in=0.0),
+        )
         kw.update(overrides)
         return cls(**kw)
 

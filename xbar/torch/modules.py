@@ -13,6 +13,7 @@ After an optimiser step the next forward call sees weights that differ from thos
 re-programs the tiles (``ProgrammedLayer.sync``), so any torch optimiser fine-tunes the model
 hardware-aware.  Convolutions are lowered by unfolding: each output pixel's patch is one read.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,9 +33,11 @@ def _check_tensor(x: torch.Tensor, name: str) -> None:
     if not isinstance(x, torch.Tensor):
         raise ConfigError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.device.type != "cpu":
-        raise ConfigError(f"{name} is on device {x.device}, but xbar's crossbar layers run on the "
-                          "CPU (the circuit solver is numpy/Cython): move the model and its inputs "
-                          "with .cpu()")
+        raise ConfigError(
+            f"{name} is on device {x.device}, but xbar's crossbar layers run on the "
+            "CPU (the circuit solver is numpy/Cython): move the model and its inputs "
+            "with .cpu()"
+        )
     if not x.is_floating_point():
         raise ConfigError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
 
@@ -70,15 +73,21 @@ class _CrossbarModule(nn.Module):
     weight: nn.Parameter
     bias: nn.Parameter | None
 
-    def _setup(self, weight2d: torch.Tensor, hardware, name: str, ledger, random_state,
-               count_samples: bool) -> None:
+    def _setup(
+        self, weight2d: torch.Tensor, hardware, name: str, ledger, random_state, count_samples: bool
+    ) -> None:
         _check_tensor(weight2d, "weight")
         self.hardware = hardware
         self.layer_name = name
         self.count_samples = bool(count_samples)
         self.calibrating = False
-        self.core = ProgrammedLayer(weight2d.detach().double().numpy(), hardware, name=name,
-                                    ledger=ledger, random_state=random_state)
+        self.core = ProgrammedLayer(
+            weight2d.detach().double().numpy(),
+            hardware,
+            name=name,
+            ledger=ledger,
+            random_state=random_state,
+        )
 
     def _mvm(self, x2d: torch.Tensor, w2d: torch.Tensor, n_samples: int) -> torch.Tensor:
         _check_tensor(w2d, f"weight of {self.layer_name!r}")
@@ -138,10 +147,12 @@ class _CrossbarModule(nn.Module):
 
     def extra_repr(self) -> str:
         a = self.core.analog
-        bits = lambda b: "ideal" if b is None else f"{b} b"   # noqa: E731
-        return (f"{super().extra_repr()}, tiles={len(a.tiles)}, dac={bits(a.dac.bits)}, "
-                f"adc={bits(a.adc.bits)}, r_wire={a.array.r_wordline} ohm, "
-                f"name={self.layer_name!r}")
+        bits = lambda b: "ideal" if b is None else f"{b} b"  # noqa: E731
+        return (
+            f"{super().extra_repr()}, tiles={len(a.tiles)}, dac={bits(a.dac.bits)}, "
+            f"adc={bits(a.adc.bits)}, r_wire={a.array.r_wordline} ohm, "
+            f"name={self.layer_name!r}"
+        )
 
 
 class CrossbarLinear(_CrossbarModule):
@@ -172,25 +183,47 @@ class CrossbarLinear(_CrossbarModule):
         Initial weights (out_features, in_features); default ``nn.Linear``'s initialisation.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 hardware=None, name: str = "linear", ledger=None, random_state=None,
-                 count_samples: bool = False, weight: torch.Tensor | None = None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        hardware=None,
+        name: str = "linear",
+        ledger=None,
+        random_state=None,
+        count_samples: bool = False,
+        weight: torch.Tensor | None = None,
+    ):
         super().__init__()
         from ..pulses import EnergyLedger
         from .hardware import Hardware
+
         self.in_features, self.out_features = int(in_features), int(out_features)
         if weight is None:
             weight = nn.Linear(in_features, out_features).weight.detach()
         self.weight = nn.Parameter(weight.detach().clone())
         self.bias = nn.Parameter(torch.zeros(out_features, dtype=weight.dtype)) if bias else None
-        self._setup(self.weight, hardware or Hardware(), name,
-                    ledger if ledger is not None else EnergyLedger(), random_state, count_samples)
+        self._setup(
+            self.weight,
+            hardware or Hardware(),
+            name,
+            ledger if ledger is not None else EnergyLedger(),
+            random_state,
+            count_samples,
+        )
 
     @classmethod
     def from_linear(cls, linear: nn.Linear, **kw) -> "CrossbarLinear":
         """An analog copy of ``linear`` (weights and bias copied; see the class parameters)."""
-        m = cls(linear.in_features, linear.out_features, linear.bias is not None,
-                weight=linear.weight, **kw)
+        m = cls(
+            linear.in_features,
+            linear.out_features,
+            linear.bias is not None,
+            weight=linear.weight,
+            **kw,
+        )
         if linear.bias is not None and m.bias is not None:
             m.bias.data.copy_(linear.bias.detach())
         m.train(linear.training)
@@ -212,15 +245,19 @@ class CrossbarLinear(_CrossbarModule):
         """
         _check_tensor(x, "input")
         if x.shape[-1] != self.in_features:
-            raise ConfigError(f"input must have {self.in_features} features in its last "
-                              f"dimension, got shape {tuple(x.shape)}")
+            raise ConfigError(
+                f"input must have {self.in_features} features in its last "
+                f"dimension, got shape {tuple(x.shape)}"
+            )
         x2 = x.reshape(-1, self.in_features)
         y = self._mvm(x2, self.weight, x2.shape[0]).reshape(*x.shape[:-1], self.out_features)
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}" + super().extra_repr())
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}" + super().extra_repr()
+        )
 
 
 class CrossbarConv2d(_CrossbarModule):
@@ -255,25 +292,42 @@ class CrossbarConv2d(_CrossbarModule):
     dilation: Any
     padding_mode: Any
 
-    def __init__(self, conv: nn.Conv2d, *, hardware=None, name: str = "conv", ledger=None,
-                 random_state=None, count_samples: bool = False):
+    def __init__(
+        self,
+        conv: nn.Conv2d,
+        *,
+        hardware=None,
+        name: str = "conv",
+        ledger=None,
+        random_state=None,
+        count_samples: bool = False,
+    ):
         super().__init__()
         from ..pulses import EnergyLedger
         from .hardware import Hardware
+
         if not isinstance(conv, nn.Conv2d):
             raise ConfigError(f"conv must be a torch.nn.Conv2d, got {type(conv).__name__}")
         if conv.groups != 1:
-            raise ConfigError(f"CrossbarConv2d supports groups=1 only, got groups={conv.groups} "
-                              f"in {name!r} (keep it digital with a hardware callable that "
-                              "returns None for it)")
+            raise ConfigError(
+                f"CrossbarConv2d supports groups=1 only, got groups={conv.groups} "
+                f"in {name!r} (keep it digital with a hardware callable that "
+                "returns None for it)"
+            )
         self.in_channels, self.out_channels = conv.in_channels, conv.out_channels
         self.kernel_size, self.stride, self.dilation = conv.kernel_size, conv.stride, conv.dilation
         self.padding, self.padding_mode = conv.padding, conv.padding_mode
         self._pad = tuple(conv._reversed_padding_repeated_twice)
         self.weight = nn.Parameter(conv.weight.detach().clone())
         self.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())
-        self._setup(self._weight2d(), hardware or Hardware(), name,
-                    ledger if ledger is not None else EnergyLedger(), random_state, count_samples)
+        self._setup(
+            self._weight2d(),
+            hardware or Hardware(),
+            name,
+            ledger if ledger is not None else EnergyLedger(),
+            random_state,
+            count_samples,
+        )
         self.train(conv.training)
 
     @classmethod
@@ -299,8 +353,10 @@ class CrossbarConv2d(_CrossbarModule):
         if single:
             x = x.unsqueeze(0)
         if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ConfigError(f"input must have shape (N, {self.in_channels}, H, W) or "
-                              f"({self.in_channels}, H, W), got {tuple(x.shape)}")
+            raise ConfigError(
+                f"input must have shape (N, {self.in_channels}, H, W) or "
+                f"({self.in_channels}, H, W), got {tuple(x.shape)}"
+            )
         if any(self._pad):
             mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
             x = F.pad(x, self._pad, mode=mode)
@@ -308,8 +364,10 @@ class CrossbarConv2d(_CrossbarModule):
         (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
         Ho, Wo = (H - dh * (kh - 1) - 1) // sh + 1, (W - dw * (kw - 1) - 1) // sw + 1
         if Ho < 1 or Wo < 1:
-            raise ConfigError(f"input of spatial size {H} x {W} (after padding) is smaller than "
-                              f"the dilated kernel of {self.layer_name!r}")
+            raise ConfigError(
+                f"input of spatial size {H} x {W} (after padding) is smaller than "
+                f"the dilated kernel of {self.layer_name!r}"
+            )
         cols = F.unfold(x, self.kernel_size, dilation=self.dilation, stride=self.stride)
         patches = cols.transpose(1, 2).reshape(N * Ho * Wo, -1)
         y = self._mvm(patches, self._weight2d(), N)
@@ -320,6 +378,8 @@ class CrossbarConv2d(_CrossbarModule):
         return y[0] if single else y
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
-                + super().extra_repr())
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
+            + super().extra_repr()
+        )

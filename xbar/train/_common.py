@@ -1,4 +1,5 @@
 """Small numerical helpers shared by the update rules (dimensionless, float64)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -121,6 +122,9 @@ def length_normalize(x: np.ndarray, eps: float = 1e-8, kind: str = "rms") -> np.
     numpy.ndarray
         The normalised rows, shape (B, n).
     """
-    sq = np.mean(x * x, axis=1, keepdims=True) if kind == "rms" else np.sum(x * x, axis=1,
-                                                                             keepdims=True)
+    sq = (
+        np.mean(x * x, axis=1, keepdims=True)
+        if kind == "rms"
+        else np.sum(x * x, axis=1, keepdims=True)
+    )
     return x / (np.sqrt(sq) + eps)

@@ -42,6 +42,7 @@ cell I-V (solves only, slow); ``read_noise=True`` adds the pair devices' state-d
 noise to every read.  The tiles follow the pairs' state through ``layer.version``, which the
 pulsed layer bumps after every write.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -111,18 +112,18 @@ class FastReads(ReadStrategy):
 
     def __init__(self, rtol: float = 1e-10) -> None:
         self.rtol = float(check_scalar(rtol, "rtol", low=0.0, low_open=True, high=1e-9))
-        self._plan: tuple | None = None     # (layer, phases, {(phase, tile): (Vu, inv)})
-        self._ready: dict = {}              # tile index -> (network, I_col, I_row)
+        self._plan: tuple | None = None  # (layer, phases, {(phase, tile): (Vu, inv)})
+        self._ready: dict = {}  # tile index -> (network, I_col, I_row)
         self._phase = None
-        self._iterations: dict = {}         # id(tile) -> mean CG iterations of its last reads
-        self._supported: dict = {}          # id(tile) -> (network, fastread.supported(network))
+        self._iterations: dict = {}  # id(tile) -> mean CG iterations of its last reads
+        self._supported: dict = {}  # id(tile) -> (network, fastread.supported(network))
 
     def _fast(self, layer, tile) -> bool:
         if not layer.linear:
             return False
         net = tile.crossbar.network()
         known = self._supported.get(id(tile))
-        if known is None or known[0] is not net:    # once per conductance state
+        if known is None or known[0] is not net:  # once per conductance state
             known = self._supported[id(tile)] = (net, fastread.supported(net))
         return known[1]
 
@@ -194,8 +195,9 @@ class FastReads(ReadStrategy):
         """Whether ``layer._run`` reads ``tile`` through :meth:`solve` in a phase of B inputs."""
         if not self._fast(layer, tile):
             return False
-        return layer.read_method == "solve" or (layer.read_method == "auto"
-                                                and not self.use_maps(layer, tile, B))
+        return layer.read_method == "solve" or (
+            layer.read_method == "auto" and not self.use_maps(layer, tile, B)
+        )
 
     def _prefetch(self, layer, phase) -> None:
         """Solve every tile of ``layer`` this phase reads by solves, on the layer's threads."""
@@ -207,18 +209,25 @@ class FastReads(ReadStrategy):
         if p is None:
             return
         B = phase.volts.shape[0]
-        todo = [k for k, t in enumerate(layer.tiles)
-                if (p, k) in inputs and self._solved_here(layer, t, B)]
+        todo = [
+            k
+            for k, t in enumerate(layer.tiles)
+            if (p, k) in inputs and self._solved_here(layer, t, B)
+        ]
         for k in todo:
-            if inputs[p, k][0].shape[0] == 0:     # no input: the currents are exactly 0
+            if inputs[p, k][0].shape[0] == 0:  # no input: the currents are exactly 0
                 M, C = layer.tiles[k].crossbar.shape
-                self._ready[k] = (layer.tiles[k].crossbar.network(), np.zeros((B, C)),
-                                  np.zeros((B, M)))
+                self._ready[k] = (
+                    layer.tiles[k].crossbar.network(),
+                    np.zeros((B, C)),
+                    np.zeros((B, M)),
+                )
         todo = [k for k in todo if k not in self._ready]
         nets = [layer.tiles[k].crossbar.network() for k in todo]
         Vs = [inputs[p, k][0] for k in todo]
-        res = (fastread.read_many(nets, Vs, rtol=self.rtol, n_threads=layer.n_threads)
-               if nets else [])
+        res = (
+            fastread.read_many(nets, Vs, rtol=self.rtol, n_threads=layer.n_threads) if nets else []
+        )
         for k, net, (ic, ir, it) in zip(todo, nets, res):
             inv = inputs[p, k][1]
             if it.size:
@@ -230,7 +239,7 @@ class FastReads(ReadStrategy):
             return None
         k = next((i for i, t in enumerate(layer.tiles) if t is tile), None)
         hit = self._ready.pop(k, None)
-        if hit is None or hit[0] is not tile.crossbar.network():   # conductances changed
+        if hit is None or hit[0] is not tile.crossbar.network():  # conductances changed
             return None
         return hit[1], hit[2]
 
@@ -261,18 +270,19 @@ class FastReads(ReadStrategy):
         if got is None and self._phase is not phase:
             self._prefetch(layer, phase)
             got = self._take(layer, tile, phase)
-        if got is None:         # not planned (e.g. called directly): solve this tile alone
+        if got is None:  # not planned (e.g. called directly): solve this tile alone
             Vu, inv = _distinct(V)
-            ic, ir = fastread.read_many([tile.crossbar.network()], [Vu], rtol=self.rtol,
-                                        n_threads=layer.n_threads)[0][:2]
+            ic, ir = fastread.read_many(
+                [tile.crossbar.network()], [Vu], rtol=self.rtol, n_threads=layer.n_threads
+            )[0][:2]
             got = _scatter(ic, inv), _scatter(ir, inv)
         i_col, i_row = got
         parts = {}
         if layer.energy:
             t = layer.dac.t_read
             e_tot = t * float(np.einsum("bi,bi->", V, i_row))
-            e_drv = t * float(np.sum(np.asarray(tile.crossbar.r_driver) * i_row ** 2))
-            e_sen = t * float(np.sum(np.asarray(tile.crossbar.r_sense) * i_col ** 2))
+            e_drv = t * float(np.sum(np.asarray(tile.crossbar.r_driver) * i_row**2))
+            e_sen = t * float(np.sum(np.asarray(tile.crossbar.r_sense) * i_col**2))
             parts = {"array": max(e_tot - e_drv - e_sen, 0.0), "drivers": e_drv, "sense": e_sen}
         return i_col @ tile.A, parts
 
@@ -321,11 +331,23 @@ class CircuitReader:
         Converter errors and conversion noise of the ``AnalogLinear`` layers, and the read noise.
     """
 
-    def __init__(self, *, array=None, dac=None, adc=None, tia=None,
-                 output_range: float | None = None, input_scaling: str = "per_sample",
-                 read_method: str = "auto", transfer_batch: int | None = None,
-                 fast_reads: bool = True, rerange: bool = False, device_iv: bool = False,
-                 read_noise: bool = False, random_state=None):
+    def __init__(
+        self,
+        *,
+        array=None,
+        dac=None,
+        adc=None,
+        tia=None,
+        output_range: float | None = None,
+        input_scaling: str = "per_sample",
+        read_method: str = "auto",
+        transfer_batch: int | None = None,
+        fast_reads: bool = True,
+        rerange: bool = False,
+        device_iv: bool = False,
+        read_noise: bool = False,
+        random_state=None,
+    ):
         self.rerange = bool(rerange)
         self.device_iv = bool(device_iv)
         self.read_noise = bool(read_noise)
@@ -335,8 +357,10 @@ class CircuitReader:
         if output_range is not None:
             check_scalar(output_range, "output_range", low=0.0, low_open=True)
             if tia is not None and tia.gain is not None:
-                raise ConfigError("give either output_range or tia.gain, not both (got "
-                                  f"output_range={output_range!r}, tia.gain={tia.gain!r} ohm)")
+                raise ConfigError(
+                    "give either output_range or tia.gain, not both (got "
+                    f"output_range={output_range!r}, tia.gain={tia.gain!r} ohm)"
+                )
         if tia is None:
             tia = TIA(auto_gain="window")
         check_choice(input_scaling, "input_scaling", INPUT_SCALINGS)
@@ -350,10 +374,11 @@ class CircuitReader:
         self.transfer_batch = transfer_batch
         self.random_state = random_state
         self._noise_root = check_random_state(random_state) if read_noise else None
-        self._layers: dict = {}     # id(layer) -> [AnalogLinear, version, transfer_batch]
+        self._layers: dict = {}  # id(layer) -> [AnalogLinear, version, transfer_batch]
 
     def _tia_for(self, layer):
         from ..periphery import DAC
+
         tia = self.options["tia"]
         if self.output_range is None:
             return tia
@@ -381,6 +406,7 @@ class CircuitReader:
             pairs = layer.pairs
             if layer.ledger is None:
                 from ..pulses import EnergyLedger
+
                 layer.ledger = EnergyLedger()
             # the layer's own window: weights are k·(G⁺ − G⁻) with k from the nominal device
             g_min, g_max = float(layer.pairs.device.g_min), float(layer.pairs.device.g_max)
@@ -389,13 +415,24 @@ class CircuitReader:
             arrays = self._pair_arrays(layer)
             if self.device_iv:
                 opts["array"] = _with_iv(opts.get("array"), arrays["+"].model.iv)
-            noise = (CellReadNoise(_pair_read_noise(arrays), self._noise_root.spawn(1)[0])
-                     if self._noise_root is not None else None)
-            analog = AnalogLinear(stacked_weights(layer).T, mapping=WeightMapping(w_max=layer.k * (g_max - g_min)),
-                         device=(g_min, g_max), ledger=layer.ledger, name=pairs.name,
-                         count_samples=False, random_state=self.random_state,
-                         read_method=self.read_method, channel_noise=noise,
-                         read_strategy=FastReads() if self.fast_reads else None, **opts)
+            noise = (
+                CellReadNoise(_pair_read_noise(arrays), self._noise_root.spawn(1)[0])
+                if self._noise_root is not None
+                else None
+            )
+            analog = AnalogLinear(
+                stacked_weights(layer).T,
+                mapping=WeightMapping(w_max=layer.k * (g_max - g_min)),
+                device=(g_min, g_max),
+                ledger=layer.ledger,
+                name=pairs.name,
+                count_samples=False,
+                random_state=self.random_state,
+                read_method=self.read_method,
+                channel_noise=noise,
+                read_strategy=FastReads() if self.fast_reads else None,
+                **opts,
+            )
             tb = self.transfer_batch
             if tb is None and not self.fast_reads:
                 tb = max(cost.transfer_break_even(*t.G.shape) for t in analog.tiles)
@@ -414,9 +451,11 @@ class CircuitReader:
         arrays = getattr(layer.pairs, "arrays", None)
         if (self.device_iv or self.read_noise) and not arrays:
             need = "device_iv=True" if self.device_iv else "read_noise=True"
-            raise ConfigError(f"{need} needs a layer whose pairs are device arrays (built from an "
-                              "xbar.devices model, e.g. PulsedLayer.from_weights(W, "
-                              f"presets.tud_hfox(), ...)); layer {layer.pairs.name!r} has none")
+            raise ConfigError(
+                f"{need} needs a layer whose pairs are device arrays (built from an "
+                "xbar.devices model, e.g. PulsedLayer.from_weights(W, "
+                f"presets.tud_hfox(), ...)); layer {layer.pairs.name!r} has none"
+            )
         return arrays
 
     def __call__(self, x_aug: np.ndarray, layer) -> np.ndarray:
@@ -448,11 +487,14 @@ class CircuitReader:
 def _with_iv(array, iv):
     """``array`` (an ``ArrayConfig`` or None) with the cell I-V ``iv`` in its crossbar options."""
     from ..periphery import ArrayConfig
+
     array = array if array is not None else ArrayConfig()
     options = dict(array.crossbar_options)
     if options.get("iv") is not None and options["iv"] != iv:
-        raise ConfigError(f"array.crossbar_options['iv'] = {options['iv']!r} differs from the "
-                          f"device model's I-V {iv!r} that device_iv=True reads with")
+        raise ConfigError(
+            f"array.crossbar_options['iv'] = {options['iv']!r} differs from the "
+            f"device model's I-V {iv!r} that device_iv=True reads with"
+        )
     options["iv"] = iv
     return dataclasses.replace(array, crossbar_options=options)
 
@@ -460,10 +502,12 @@ def _with_iv(array, iv):
 def _pair_read_noise(arrays):
     """``sigma(tile)`` of :class:`~xbar.periphery.CellReadNoise`: the relative read noise (M, C)
     of a tile's interleaved pair columns from the pair devices' tables at their present G."""
+
     def sigma(tile) -> np.ndarray:
         rows, outs = tile.spec.rows, tile.spec.outputs
         out = np.empty(np.shape(tile.G))
         out[:, 0::2] = arrays["+"].read_noise_rel()[rows, outs]
         out[:, 1::2] = arrays["-"].read_noise_rel()[rows, outs]
         return out
+
     return sigma

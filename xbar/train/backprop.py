@@ -12,6 +12,7 @@ the very network :class:`~xbar.train.Competitive` trains). Every layer receives 
 Backprop reads the layers' effective weights to send the error backwards, which an array cannot do
 without extra transposed reads; it is the software reference, not a hardware rule.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,8 +72,10 @@ class Backprop(Rule):
         if self.readout == "linear":
             return [n_features, *hidden, n_classes]
         if not hidden or any(h % n_classes for h in hidden):
-            raise ConfigError(f"hidden widths must be non-empty multiples of n_classes={n_classes} "
-                              f"for readout='group_goodness', got {hidden}")
+            raise ConfigError(
+                f"hidden widths must be non-empty multiples of n_classes={n_classes} "
+                f"for readout='group_goodness', got {hidden}"
+            )
         return [n_features, *hidden]
 
     def _forward(self, net, x):
@@ -122,7 +125,7 @@ class Backprop(Rule):
         dAs[-1] = da
         for k in range(len(As) - 1, 0, -1):
             layer = net.layers[k]
-            g_in = dAs[k] @ stacked_weights(layer)[: layer.n_in].T     # ∂L/∂(input of layer k)
+            g_in = dAs[k] @ stacked_weights(layer)[: layer.n_in].T  # ∂L/∂(input of layer k)
             y_prev = relu(As[k - 1])
             g_y = _normalize_backward(y_prev, g_in) if self.normalize else g_in
             dAs[k - 1] = g_y * (As[k - 1] > 0)
@@ -132,5 +135,6 @@ class Backprop(Rule):
         B = x.shape[0]
         loss, z, xs, dAs = self.loss_and_grads(net, x, y)
         updates = [(k, xs[k], -(self.lr / B) * dAs[k]) for k in range(len(xs))]
-        return StepResult(loss=loss, n_correct=int(np.sum(np.argmax(z, axis=1) == y)),
-                          updates=updates)
+        return StepResult(
+            loss=loss, n_correct=int(np.sum(np.argmax(z, axis=1) == y)), updates=updates
+        )

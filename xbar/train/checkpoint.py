@@ -5,6 +5,7 @@ generator states as JSON). It is written to a temporary file in the same folder,
 ``fsync``-ed, then moved over the old one with ``os.replace`` (atomic on POSIX), so a reader
 always sees either the previous or the new checkpoint, never a partial one.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,7 @@ def save_checkpoint(path, state: dict) -> Path:
     meta: dict = {}
     _flatten("", state, arrays, meta)
     with open_atomic(path, "wb") as fh:
-        np.savez(fh, __meta__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                 **arrays)
+        np.savez(fh, __meta__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
     return path
 
 

@@ -16,6 +16,7 @@ layer's raw; on MNIST validation data normalising it gives 92.9 % against 88.1 %
 10k samples, momentum 0.9, lr 0.05). The step is ``−η/B`` times the summed gradient, and the
 reported loss is the per-layer cross-entropy summed over layers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,9 @@ def group_goodness(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.mean((y * y).reshape(B, n_classes, N // n_classes), axis=2)
 
 
-def competitive_layer_loss(a: np.ndarray, labels: np.ndarray, n_classes: int,
-                           temperature: float = 1.0):
+def competitive_layer_loss(
+    a: np.ndarray, labels: np.ndarray, n_classes: int, temperature: float = 1.0
+):
     """Cross-entropy of softmax(group goodness / T) and its gradient w.r.t. pre-activations.
 
     Returns ``loss`` (B,), ``dloss_da`` (B, N) and the class goodness (B, K).
@@ -105,8 +107,10 @@ class Competitive(Rule):
             raise ConfigError("hidden must list at least one layer width for Competitive, got []")
         for h in hidden:
             if h % n_classes:
-                raise ConfigError(f"hidden widths must be multiples of n_classes={n_classes} "
-                                  f"(class groups), got {h}")
+                raise ConfigError(
+                    f"hidden widths must be multiples of n_classes={n_classes} "
+                    f"(class groups), got {h}"
+                )
         return [n_features, *hidden]
 
     def _passes(self, net, x):

@@ -4,6 +4,7 @@ fitting; this name is removed in the next release).
 ``xbar.train.fit`` stays the function :func:`xbar.train.loop.fit`; only importing this module
 path (``import xbar.train.fit``, ``from xbar.train.fit import ...``) is deprecated.
 """
+
 from __future__ import annotations
 
 import sys

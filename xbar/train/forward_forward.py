@@ -34,6 +34,7 @@ Conventions (each is an option of :class:`ForwardForward`; docs/references.rst, 
 Optimiser (momentum, weight decay) and learning-rate schedule are :func:`~xbar.train.fit`'s
 (:class:`~xbar.train.optim.SGD`), common to every rule.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -95,8 +96,9 @@ def ff_layer_loss(a: np.ndarray, positive: bool, threshold: float, kind: str = "
     return loss, dl_dg[:, None] * (2.0 / n) * y, g
 
 
-def embed_labels(x: np.ndarray, labels, n_classes: int, scale: float = 1.0,
-                 mode: str = "append") -> np.ndarray:
+def embed_labels(
+    x: np.ndarray, labels, n_classes: int, scale: float = 1.0, mode: str = "append"
+) -> np.ndarray:
     """The label code in the first ``n_classes`` inputs: ``scale``·one-hot(label).
 
     ``mode="append"`` prepends the code (``n_classes`` extra inputs); ``"overwrite"`` writes it over
@@ -203,14 +205,18 @@ class ForwardForward(Rule):
 
     def layer_sizes(self, n_features, n_classes, hidden):
         if not hidden:
-            raise ConfigError("hidden must list at least one layer width for ForwardForward, got []")
+            raise ConfigError(
+                "hidden must list at least one layer width for ForwardForward, got []"
+            )
         return [self.n_inputs(n_features, n_classes), *hidden]
 
     def n_inputs(self, n_features, n_classes):
         if self.label_mode == "overwrite":
             if n_features <= n_classes:
-                raise ConfigError(f"label_mode='overwrite' needs more than n_classes={n_classes} "
-                                  f"features, got {n_features}")
+                raise ConfigError(
+                    f"label_mode='overwrite' needs more than n_classes={n_classes} "
+                    f"features, got {n_features}"
+                )
             return n_features
         return n_features + n_classes
 
@@ -302,8 +308,12 @@ class ForwardForward(Rule):
                 dp = dp + gpeer * (div / B)
             delta = -(self.lr / div) * np.concatenate([dp, dn], axis=0)
             updates.append((k, xin, delta))
-        return StepResult(loss=loss, n_correct=None, updates=updates,
-                          n_passes=2 + (K if self.negatives == "hard" else 0))
+        return StepResult(
+            loss=loss,
+            n_correct=None,
+            updates=updates,
+            n_passes=2 + (K if self.negatives == "hard" else 0),
+        )
 
     def prepare_input(self, x, net):
         return self._embed(x, None, net.n_classes)
@@ -312,8 +322,9 @@ class ForwardForward(Rule):
         return {f"running{k}": v.copy() for k, v in self._running.items()}
 
     def load_state_dict(self, state: dict) -> None:
-        self._running = {int(k[len("running"):]): np.asarray(v, dtype=np.float64)
-                         for k, v in state.items()}
+        self._running = {
+            int(k[len("running") :]): np.asarray(v, dtype=np.float64) for k, v in state.items()
+        }
 
     def config(self) -> dict:
         d = super().config()

@@ -12,6 +12,7 @@ Rules never touch weights directly: they hand each layer its input ``x`` and a l
 row-signal × column-signal coincidence a crossbar can apply with pulses). A float layer adds it; a
 pulsed layer (``xbar.train.pulsed``) turns it into programming pulses on devices.
 """
+
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
@@ -166,8 +167,9 @@ def stacked_weights(layer) -> np.ndarray:
     return np.vstack([w, np.asarray(layer.bias_vector)[None, :]]) if layer.bias else w.copy()
 
 
-def init_weights(n_in: int, n_out: int, *, bias: bool = True, scale: float = 1.0,
-                 random_state=None) -> np.ndarray:
+def init_weights(
+    n_in: int, n_out: int, *, bias: bool = True, scale: float = 1.0, random_state=None
+) -> np.ndarray:
     """Uniform ``±scale/sqrt(n_in)`` initial weights with a zero bias row, shape (n_in + bias, n_out).
 
     Parameters
@@ -219,17 +221,27 @@ class FloatLayer(WeightAccessors):
         self.n_out = W.shape[1]
 
     @classmethod
-    def init(cls, n_in: int, n_out: int, *, bias: bool = True, scale: float = 1.0,
-             w_max: float | None = None, random_state=None) -> "FloatLayer":
+    def init(
+        cls,
+        n_in: int,
+        n_out: int,
+        *,
+        bias: bool = True,
+        scale: float = 1.0,
+        w_max: float | None = None,
+        random_state=None,
+    ) -> "FloatLayer":
         """A layer with :func:`init_weights` weights."""
         check_scalar(n_in, "n_in", low=1, integer=True)
         check_scalar(n_out, "n_out", low=1, integer=True)
-        return cls(init_weights(n_in, n_out, bias=bias, scale=scale, random_state=random_state),
-                   bias=bias, w_max=w_max)
+        return cls(
+            init_weights(n_in, n_out, bias=bias, scale=scale, random_state=random_state),
+            bias=bias,
+            w_max=w_max,
+        )
 
     @classmethod
-    def from_weights(cls, weight, bias_vector=None, *,
-                     w_max: float | None = None) -> "FloatLayer":
+    def from_weights(cls, weight, bias_vector=None, *, w_max: float | None = None) -> "FloatLayer":
         """A layer with the given weights, in the public orientation.
 
         Parameters
@@ -267,8 +279,10 @@ class FloatLayer(WeightAccessors):
         weight = as_float_array(weight, "weight", shape=(self.n_out, self.n_in))
         if bias_vector is not None:
             if not self.bias:
-                raise ConfigError("bias_vector must be None for a layer without a bias "
-                                  f"(bias=False), got an array of shape {np.shape(bias_vector)}")
+                raise ConfigError(
+                    "bias_vector must be None for a layer without a bias "
+                    f"(bias=False), got an array of shape {np.shape(bias_vector)}"
+                )
             self._W[self.n_in] = as_float_array(bias_vector, "bias_vector", shape=(self.n_out,))
         self._W[: self.n_in] = weight.T
 

@@ -6,6 +6,7 @@ pulses), evaluates through the same layers (the circuit, for analog layers), rep
 run resumes where it stopped, and optionally a results folder (metrics CSV/JSON, the ledger, a few
 pulse schedules, plots).
 """
+
 from __future__ import annotations
 
 import csv
@@ -65,13 +66,23 @@ def _as_xy(data, name):
     X = as_float_array(X, f"{name} X", shape=(None, None))
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != len(X) or not np.issubdtype(y.dtype, np.integer):
-        raise ConfigError(f"{name} y must be integer labels of shape ({len(X)},), got "
-                          f"{y.dtype} {y.shape}")
+        raise ConfigError(
+            f"{name} y must be integer labels of shape ({len(X)},), got {y.dtype} {y.shape}"
+        )
     return X, y.astype(np.int64)
 
 
-def evaluate(model: Network, rule, X, y, *, batch_size: int = 1000, ledger=None,
-             epoch: int | None = None, should_stop=None) -> float:
+def evaluate(
+    model: Network,
+    rule,
+    X,
+    y,
+    *,
+    batch_size: int = 1000,
+    ledger=None,
+    epoch: int | None = None,
+    should_stop=None,
+) -> float:
     """Accuracy of ``rule.predict`` on (X, y), in batches; reads tagged ``phase="eval"`` (and
     ``epoch`` when given, so each epoch's evaluation energy can be told apart).
 
@@ -104,10 +115,10 @@ def evaluate(model: Network, rule, X, y, *, batch_size: int = 1000, ledger=None,
             raise _Stop
         if ledger is not None:
             with ledger.tags(**tags):
-                pred = rule.predict(model, X[s:s + batch_size])
+                pred = rule.predict(model, X[s : s + batch_size])
         else:
-            pred = rule.predict(model, X[s:s + batch_size])
-        correct += int(np.sum(pred == y[s:s + batch_size]))
+            pred = rule.predict(model, X[s : s + batch_size])
+        correct += int(np.sum(pred == y[s : s + batch_size]))
     return correct / max(len(y), 1)
 
 
@@ -145,9 +156,17 @@ class _Progress:
         if self.stream is None:
             return
         from tqdm import tqdm
-        self.bar = tqdm(total=total, initial=initial, desc=f"epoch {ep}/{epochs}", unit="step",
-                        file=self.stream, mininterval=self.interval, leave=False,
-                        dynamic_ncols=True)
+
+        self.bar = tqdm(
+            total=total,
+            initial=initial,
+            desc=f"epoch {ep}/{epochs}",
+            unit="step",
+            file=self.stream,
+            mininterval=self.interval,
+            leave=False,
+            dynamic_ncols=True,
+        )
         self._fresh = True
 
     def step(self, postfix: str) -> None:
@@ -183,6 +202,7 @@ class _Interrupt:
     def __enter__(self):
         import signal
         import threading
+
         if threading.current_thread() is threading.main_thread():
             self._old = signal.getsignal(signal.SIGINT)
 
@@ -190,14 +210,19 @@ class _Interrupt:
                 if self.requested:
                     raise KeyboardInterrupt
                 self.requested = True
-                self._show("interrupt: stopping after this step and writing the checkpoint "
-                           "(Ctrl-C again aborts at once)", force=True)
+                self._show(
+                    "interrupt: stopping after this step and writing the checkpoint "
+                    "(Ctrl-C again aborts at once)",
+                    force=True,
+                )
+
             signal.signal(signal.SIGINT, handler)
         return self
 
     def __exit__(self, *exc):
         if self._old is not None:
             import signal
+
             signal.signal(signal.SIGINT, self._old)
         return False
 
@@ -208,22 +233,32 @@ class _Stop(Exception):
 
 def _run_config(model, rule, batch_size, n_train, optimizer) -> dict:
     """What a checkpoint must match to be resumed by this run."""
-    return {"batch_size": int(batch_size), "n_train": int(n_train), "sizes": model.sizes,
-            "n_classes": model.n_classes, "layers": [type(lay).__name__ for lay in model.layers],
-            "rule": rule.config(), "optimizer": optimizer.config()}
+    return {
+        "batch_size": int(batch_size),
+        "n_train": int(n_train),
+        "sizes": model.sizes,
+        "n_classes": model.n_classes,
+        "layers": [type(lay).__name__ for lay in model.layers],
+        "rule": rule.config(),
+        "optimizer": optimizer.config(),
+    }
 
 
 def _check_resume(path, saved: dict | None, now: dict) -> None:
     if saved is None:
-        raise ConfigError(f"checkpoint {path} records no run configuration (written by an older "
-                          "xbar); delete it or choose another checkpoint path to start afresh")
+        raise ConfigError(
+            f"checkpoint {path} records no run configuration (written by an older "
+            "xbar); delete it or choose another checkpoint path to start afresh"
+        )
     saved = json.loads(json.dumps(saved))
     now = json.loads(json.dumps(now, default=str))
     for key in now:
         if saved.get(key) != now[key]:
-            raise ConfigError(f"checkpoint {path} was written with {key}={saved.get(key)!r}, this "
-                              f"run has {key}={now[key]!r}: resume with the same settings, or "
-                              "delete the checkpoint / choose another path to start afresh")
+            raise ConfigError(
+                f"checkpoint {path} was written with {key}={saved.get(key)!r}, this "
+                f"run has {key}={now[key]!r}: resume with the same settings, or "
+                "delete the checkpoint / choose another path to start afresh"
+            )
 
 
 def _check_out_path(path, name: str, *, folder: bool) -> Path:
@@ -244,11 +279,26 @@ def _check_out_path(path, name: str, *, folder: bool) -> Path:
 
 
 @renamed_kwarg(seed="random_state")
-def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch_size: int = 1,
-        test=None, ledger=None, checkpoint=None, checkpoint_every: int = 1000,
-        results_dir=None, n_schedules: int = 3, progress=True, eval_batch_size: int = 1000,
-        max_steps: int | None = None, optimizer=None,
-        train_eval_samples: int | None = 10000) -> FitResult:
+def fit(
+    model: Network,
+    data,
+    *,
+    rule,
+    epochs: int = 1,
+    random_state=None,
+    batch_size: int = 1,
+    test=None,
+    ledger=None,
+    checkpoint=None,
+    checkpoint_every: int = 1000,
+    results_dir=None,
+    n_schedules: int = 3,
+    progress=True,
+    eval_batch_size: int = 1000,
+    max_steps: int | None = None,
+    optimizer=None,
+    train_eval_samples: int | None = 10000,
+) -> FitResult:
     """Train ``model`` with ``rule``.
 
     Parameters
@@ -304,6 +354,7 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
         finished epochs are written first.
     """
     from .optim import SGD
+
     if not isinstance(model, Network):
         raise ConfigError(f"model must be an xbar.train.Network, got {type(model).__name__}")
     check_scalar(epochs, "epochs", low=1, integer=True)
@@ -315,18 +366,23 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
         check_scalar(train_eval_samples, "train_eval_samples", low=0, integer=True)
     optimizer = SGD() if optimizer is None else optimizer
     if not isinstance(optimizer, SGD):
-        raise ConfigError(f"optimizer must be an xbar.train.SGD or None, got "
-                          f"{type(optimizer).__name__}")
+        raise ConfigError(
+            f"optimizer must be an xbar.train.SGD or None, got {type(optimizer).__name__}"
+        )
     X, y = _as_xy(data, "data")
     if rule.n_inputs(X.shape[1], model.n_classes) != model.sizes[0]:
-        raise ConfigError(f"data X has {X.shape[1]} features: rule {rule.name!r} then needs a "
-                          f"first layer of {rule.n_inputs(X.shape[1], model.n_classes)} inputs, "
-                          f"the model has {model.sizes[0]}")
+        raise ConfigError(
+            f"data X has {X.shape[1]} features: rule {rule.name!r} then needs a "
+            f"first layer of {rule.n_inputs(X.shape[1], model.n_classes)} inputs, "
+            f"the model has {model.sizes[0]}"
+        )
     if y.min() < 0 or y.max() >= model.n_classes:
-        raise ConfigError(f"labels must lie in [0, {model.n_classes - 1}], got "
-                          f"[{y.min()}, {y.max()}]")
-    test_xy: tuple[np.ndarray, np.ndarray] | None = (_as_xy(test, "test") if test is not None
-                                                     else None)
+        raise ConfigError(
+            f"labels must lie in [0, {model.n_classes - 1}], got [{y.min()}, {y.max()}]"
+        )
+    test_xy: tuple[np.ndarray, np.ndarray] | None = (
+        _as_xy(test, "test") if test is not None else None
+    )
     if test_xy is not None and test_xy[0].shape[1] != X.shape[1]:
         raise ConfigError(f"test X has {test_xy[0].shape[1]} features, data X has {X.shape[1]}")
     if results_dir is not None:
@@ -355,7 +411,7 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
     wall0 = 0.0
     partial = None
     epoch_rng_state = shuffle_rng.bit_generator.state
-    rule.load_state_dict({})                       # a fresh run starts the rule's state afresh
+    rule.load_state_dict({})  # a fresh run starts the rule's state afresh
     if checkpoint is not None and checkpoint.exists():
         st = load_checkpoint(checkpoint)
         _check_resume(checkpoint, json.loads(st["config"]) if "config" in st else None, run_cfg)
@@ -370,62 +426,94 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
         wall0 = float(st["wall_s"])
         if ledger is not None and st.get("ledger"):
             from ..pulses import EnergyLedger
+
             ledger.clear()
             ledger.merge(EnergyLedger.from_json(st["ledger"]))
             ledger.samples = int(st.get("ledger_samples", ledger.samples))
         done = min(start_step * batch_size, n)
-        resumed = {"epoch": start_epoch + 1, "step": start_step, "samples_done": done,
-                   "checkpoint": str(checkpoint)}
-        show(f"resuming from checkpoint {checkpoint}: epoch {start_epoch + 1}/{epochs}, step "
-             f"{start_step}/{steps_per_epoch} ({done} of {n} samples of that epoch done, "
-             f"{len(history)} epochs finished)", force=True)
+        resumed = {
+            "epoch": start_epoch + 1,
+            "step": start_step,
+            "samples_done": done,
+            "checkpoint": str(checkpoint),
+        }
+        show(
+            f"resuming from checkpoint {checkpoint}: epoch {start_epoch + 1}/{epochs}, step "
+            f"{start_step}/{steps_per_epoch} ({done} of {n} samples of that epoch done, "
+            f"{len(history)} epochs finished)",
+            force=True,
+        )
 
     acc: dict[str, Any] = {"loss_sum": 0.0, "correct": 0, "seen": 0, "known": True}
 
     def save(epoch, step, ep_state, wall):
         if checkpoint is None:
             return
-        save_checkpoint(checkpoint, {
-            "model": model.state_dict(), "epoch": epoch, "step": step,
-            "epoch_rng_state": json.dumps(ep_state), "rule": json.dumps(rule.config()),
-            "config": json.dumps(run_cfg, default=str),
-            "rule_state": rule.state_dict(), "optimizer_state": optimizer.state_dict(),
-            "rule_rng_state": json.dumps(rule_rng.bit_generator.state),
-            "history": json.dumps(history), "wall_s": wall, "partial": json.dumps(acc),
-            "ledger": ledger.to_json() if ledger is not None else "",
-            "ledger_samples": ledger.samples if ledger is not None else 0})
+        save_checkpoint(
+            checkpoint,
+            {
+                "model": model.state_dict(),
+                "epoch": epoch,
+                "step": step,
+                "epoch_rng_state": json.dumps(ep_state),
+                "rule": json.dumps(rule.config()),
+                "config": json.dumps(run_cfg, default=str),
+                "rule_state": rule.state_dict(),
+                "optimizer_state": optimizer.state_dict(),
+                "rule_rng_state": json.dumps(rule_rng.bit_generator.state),
+                "history": json.dumps(history),
+                "wall_s": wall,
+                "partial": json.dumps(acc),
+                "ledger": ledger.to_json() if ledger is not None else "",
+                "ledger_samples": ledger.samples if ledger is not None else 0,
+            },
+        )
 
     def eval_on(Xe, ye, split, epoch, stop):
         if ledger is None:
             return evaluate(model, rule, Xe, ye, batch_size=eval_batch_size, should_stop=stop)
         with ledger.tags(split=split):
-            return evaluate(model, rule, Xe, ye, batch_size=eval_batch_size, ledger=ledger,
-                            epoch=epoch, should_stop=stop)
+            return evaluate(
+                model,
+                rule,
+                Xe,
+                ye,
+                batch_size=eval_batch_size,
+                ledger=ledger,
+                epoch=epoch,
+                should_stop=stop,
+            )
 
     t_start = time.monotonic()
     total_steps = 0
     stopped = interrupted = False
     lr = float(getattr(rule, "lr", 0.0) or getattr(rule, "lfm_rate", 0.0))
     with _Interrupt(show) as intr:
+
         def stop() -> bool:
             return intr.requested
+
         for epoch in range(start_epoch, epochs):
-            ep = epoch + 1                                  # 1-based, as in the metrics
+            ep = epoch + 1  # 1-based, as in the metrics
             shuffle_rng.bit_generator.state = epoch_rng_state
             order = shuffle_rng.permutation(n)
             next_state = shuffle_rng.bit_generator.state
-            acc = dict(partial) if (partial and epoch == start_epoch) else \
-                {"loss_sum": 0.0, "correct": 0, "seen": 0, "known": True}
+            acc = (
+                dict(partial)
+                if (partial and epoch == start_epoch)
+                else {"loss_sum": 0.0, "correct": 0, "seen": 0, "known": True}
+            )
             t_ep = time.monotonic()
             seen0 = acc["seen"]
             show.start_epoch(ep, epochs, steps_per_epoch, start_step)
             for step in range(start_step, steps_per_epoch):
-                b = order[step * batch_size:(step + 1) * batch_size]
+                b = order[step * batch_size : (step + 1) * batch_size]
                 t = epoch + step / steps_per_epoch
                 if ledger is not None:
                     with ledger.tags(epoch=ep, phase="train"):
-                        res = _train_step(model, rule, X[b], y[b], rule_rng, optimizer, lr, t,
-                                          epochs)
+                        res = _train_step(
+                            model, rule, X[b], y[b], rule_rng, optimizer, lr, t, epochs
+                        )
                     ledger.add_samples(len(b))
                 else:
                     res = _train_step(model, rule, X[b], y[b], rule_rng, optimizer, lr, t, epochs)
@@ -439,10 +527,13 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
                 seen = acc["seen"]
                 rate = (seen - seen0) / max(time.monotonic() - t_ep, 1e-9)
                 racc = f"{acc['correct'] / seen:.3f}" if acc["known"] else "-"
-                energy = _fmt_energy(ledger.total()) if (ledger is not None and len(ledger)) \
-                    else "-"
-                show.step(f"{rate:,.0f} samples/s loss {acc['loss_sum'] / seen:.4f} acc {racc} "
-                          f"energy {energy}")
+                energy = (
+                    _fmt_energy(ledger.total()) if (ledger is not None and len(ledger)) else "-"
+                )
+                show.step(
+                    f"{rate:,.0f} samples/s loss {acc['loss_sum'] / seen:.4f} acc {racc} "
+                    f"energy {energy}"
+                )
                 if intr.requested:
                     interrupted = True
                     save(epoch, step + 1, epoch_rng_state, wall0 + time.monotonic() - t_start)
@@ -458,34 +549,48 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
             start_step = 0
             show.close()
             try:
-                train_acc = (eval_on(X[:n_tr_eval], y[:n_tr_eval], "train", ep, stop)
-                             if n_tr_eval else None)
-                test_acc = (eval_on(test_xy[0], test_xy[1], "test", ep, stop)
-                            if test_xy is not None else None)
+                train_acc = (
+                    eval_on(X[:n_tr_eval], y[:n_tr_eval], "train", ep, stop) if n_tr_eval else None
+                )
+                test_acc = (
+                    eval_on(test_xy[0], test_xy[1], "test", ep, stop)
+                    if test_xy is not None
+                    else None
+                )
             except _Stop:
                 interrupted = True
                 save(epoch, steps_per_epoch, epoch_rng_state, wall0 + time.monotonic() - t_start)
                 break
             seen = acc["seen"]
-            row: dict[str, Any] = {"epoch": ep, "train_loss": acc["loss_sum"] / max(seen, 1),
-                   "train_accuracy": train_acc,
-                   "train_running_accuracy": (acc["correct"] / seen) if (acc["known"] and seen)
-                   else None,
-                   "test_accuracy": test_acc,
-                   "energy_J": ledger.total() if ledger is not None else None,
-                   "train_energy_J": ledger.total(phase="train", epoch=ep) if ledger is not None
-                   else None,
-                   "eval_energy_J": ledger.total(phase="eval", epoch=ep) if ledger is not None
-                   else None,
-                   "samples": seen, "wall_s": wall0 + time.monotonic() - t_start}
+            row: dict[str, Any] = {
+                "epoch": ep,
+                "train_loss": acc["loss_sum"] / max(seen, 1),
+                "train_accuracy": train_acc,
+                "train_running_accuracy": (acc["correct"] / seen)
+                if (acc["known"] and seen)
+                else None,
+                "test_accuracy": test_acc,
+                "energy_J": ledger.total() if ledger is not None else None,
+                "train_energy_J": ledger.total(phase="train", epoch=ep)
+                if ledger is not None
+                else None,
+                "eval_energy_J": ledger.total(phase="eval", epoch=ep)
+                if ledger is not None
+                else None,
+                "samples": seen,
+                "wall_s": wall0 + time.monotonic() - t_start,
+            }
             if resumed is not None and epoch == resumed["epoch"] - 1 and resumed["step"]:
                 row["resumed_at_step"] = resumed["step"]
             history.append(row)
-            show(f"epoch {ep}/{epochs} done: loss {row['train_loss']:.4f} train acc "
-                 f"{'-' if train_acc is None else f'{train_acc:.4f}'} test acc "
-                 f"{'-' if test_acc is None else f'{test_acc:.4f}'} "
-                 f"energy {_fmt_energy(row['energy_J']) if (ledger is not None and len(ledger)) else '-'} "
-                 f"({row['wall_s']:.1f} s)", force=True)
+            show(
+                f"epoch {ep}/{epochs} done: loss {row['train_loss']:.4f} train acc "
+                f"{'-' if train_acc is None else f'{train_acc:.4f}'} test acc "
+                f"{'-' if test_acc is None else f'{test_acc:.4f}'} "
+                f"energy {_fmt_energy(row['energy_J']) if (ledger is not None and len(ledger)) else '-'} "
+                f"({row['wall_s']:.1f} s)",
+                force=True,
+            )
             epoch_rng_state = next_state
             save(epoch + 1, 0, epoch_rng_state, row["wall_s"])
             if results_dir is not None:
@@ -498,13 +603,17 @@ def fit(model: Network, data, *, rule, epochs: int = 1, random_state=None, batch
     result = FitResult(history=history, ledger=ledger, resumed_from=resumed)
     if interrupted:
         where = f"checkpoint {checkpoint}" if checkpoint is not None else "no checkpoint (none set)"
-        show(f"interrupted: {len(history)} epochs finished"
-             + (f", metrics in {results_dir}" if results_dir is not None else "")
-             + f"; {where}", force=True)
+        show(
+            f"interrupted: {len(history)} epochs finished"
+            + (f", metrics in {results_dir}" if results_dir is not None else "")
+            + f"; {where}",
+            force=True,
+        )
         raise KeyboardInterrupt(f"training interrupted; {where}")
     if results_dir is not None and not stopped:
-        result.results_dir = write_results(results_dir, model, rule, result, g_initial,
-                                           optimizer=optimizer)
+        result.results_dir = write_results(
+            results_dir, model, rule, result, g_initial, optimizer=optimizer
+        )
     return result
 
 
@@ -523,16 +632,27 @@ def _conductances(model) -> dict:
     return out
 
 
-METRIC_KEYS = ["epoch", "train_loss", "train_accuracy", "train_running_accuracy", "test_accuracy",
-               "energy_J", "train_energy_J", "eval_energy_J", "samples", "wall_s"]
+METRIC_KEYS = [
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "train_running_accuracy",
+    "test_accuracy",
+    "energy_J",
+    "train_energy_J",
+    "eval_energy_J",
+    "samples",
+    "wall_s",
+]
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    write_atomic(path, text)      # temporary file, fsync, os.replace; permissions follow the umask
+    write_atomic(path, text)  # temporary file, fsync, os.replace; permissions follow the umask
 
 
-def write_metrics(folder, model, rule, history: list, resumed=None, ledger=None,
-                  optimizer=None) -> None:
+def write_metrics(
+    folder, model, rule, history: list, resumed=None, ledger=None, optimizer=None
+) -> None:
     """Write metrics.csv and metrics.json of the finished epochs (atomically; after every epoch).
 
     Columns: epoch (from 1), train_loss (mean of the rule's reported loss over the epoch's
@@ -565,21 +685,30 @@ def write_metrics(folder, model, rule, history: list, resumed=None, ledger=None,
     w = csv.DictWriter(buf, fieldnames=METRIC_KEYS + ["resumed_at_step"], extrasaction="ignore")
     w.writeheader()
     for row in history:
-        w.writerow({k: ("" if row.get(k) is None else row[k]) for k in METRIC_KEYS
-                    + ["resumed_at_step"]})
+        w.writerow(
+            {k: ("" if row.get(k) is None else row[k]) for k in METRIC_KEYS + ["resumed_at_step"]}
+        )
     _atomic_write(folder / "metrics.csv", buf.getvalue())
-    doc = {"rule": rule.config(), "network": {"sizes": model.sizes, "n_classes": model.n_classes,
-                                              "layers": [repr(lay) for lay in model.layers]},
-           "optimizer": optimizer.config() if optimizer is not None else None,
-           "history": history, "resumed_from": resumed}
+    doc = {
+        "rule": rule.config(),
+        "network": {
+            "sizes": model.sizes,
+            "n_classes": model.n_classes,
+            "layers": [repr(lay) for lay in model.layers],
+        },
+        "optimizer": optimizer.config() if optimizer is not None else None,
+        "history": history,
+        "resumed_from": resumed,
+    }
     if ledger is not None:
         doc["energy_by_category_J"] = ledger.totals("category")
         doc["energy_by_phase_J"] = ledger.totals("phase")
     _atomic_write(folder / "metrics.json", json.dumps(doc, indent=1, default=str))
 
 
-def write_results(folder, model, rule, result: FitResult, g_initial: dict | None = None,
-                  optimizer=None) -> Path:
+def write_results(
+    folder, model, rule, result: FitResult, g_initial: dict | None = None, optimizer=None
+) -> Path:
     """Write metrics.csv/json, ledger.csv/json, schedules/*.json and plots/*.png into ``folder``.
 
     Parameters
@@ -599,13 +728,17 @@ def write_results(folder, model, rule, result: FitResult, g_initial: dict | None
     """
     folder = Path(folder)
     (folder / "plots").mkdir(parents=True, exist_ok=True)
-    write_metrics(folder, model, rule, result.history, result.resumed_from, result.ledger,
-                  optimizer)
+    write_metrics(
+        folder, model, rule, result.history, result.resumed_from, result.ledger, optimizer
+    )
     if result.ledger is not None:
         result.ledger.to_csv(folder / "ledger.csv")
         result.ledger.to_json(folder / "ledger.json")
-    scheds = [(getattr(lay, "pairs").name, s) for lay in model.layers
-              for s in getattr(lay, "schedules", [])]
+    scheds = [
+        (getattr(lay, "pairs").name, s)
+        for lay in model.layers
+        for s in getattr(lay, "schedules", [])
+    ]
     if scheds:
         (folder / "schedules").mkdir(exist_ok=True)
         for i, (name, s) in enumerate(scheds):
@@ -616,6 +749,7 @@ def write_results(folder, model, rule, result: FitResult, g_initial: dict | None
 
 def _plots(folder: Path, model, result: FitResult, g_initial: dict) -> None:
     from .. import plot
+
     if result.history:
         ax = plot.accuracy_plot(result.history)
         ax.figure.savefig(folder / "accuracy.png", dpi=120)
@@ -625,4 +759,5 @@ def _plots(folder: Path, model, result: FitResult, g_initial: dict) -> None:
     g_final = _conductances(model)
     if g_final:
         plot.conductance_histograms(g_final, g_initial).savefig(
-            folder / "conductance_histograms.png", dpi=120)
+            folder / "conductance_histograms.png", dpi=120
+        )

@@ -1,5 +1,6 @@
 """Deprecated: moved to :mod:`xbar.train.pulse_mapping` (``xbar.periphery.mapping`` maps weights
 to conductances; this name is removed in the next release)."""
+
 from __future__ import annotations
 
 from .._deprecate import warn_renamed

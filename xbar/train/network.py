@@ -1,4 +1,5 @@
 """A stack of layers plus the number of classes: what ``fit`` trains and a rule acts on."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -28,8 +29,10 @@ class Network:
             raise ConfigError("layers must hold at least one layer, got 0")
         for k in range(len(layers) - 1):
             if layers[k].n_out != layers[k + 1].n_in:
-                raise ConfigError(f"layers[{k}].n_out ({layers[k].n_out}) must equal "
-                                  f"layers[{k + 1}].n_in ({layers[k + 1].n_in})")
+                raise ConfigError(
+                    f"layers[{k}].n_out ({layers[k].n_out}) must equal "
+                    f"layers[{k + 1}].n_in ({layers[k + 1].n_in})"
+                )
         check_scalar(n_classes, "n_classes", low=2, integer=True)
         self.layers = layers
         self.n_classes = int(n_classes)
@@ -70,9 +73,16 @@ class Network:
 LayerFactory = Callable[..., Layer]
 
 
-def build_network(rule, n_features: int, n_classes: int, hidden: Sequence[int] = (), *,
-                  layer_factory: LayerFactory | None = None, bias: bool = True,
-                  random_state=None) -> Network:
+def build_network(
+    rule,
+    n_features: int,
+    n_classes: int,
+    hidden: Sequence[int] = (),
+    *,
+    layer_factory: LayerFactory | None = None,
+    bias: bool = True,
+    random_state=None,
+) -> Network:
     """Build the network a rule expects for ``n_features`` inputs and ``n_classes`` classes.
 
     Parameters
@@ -101,8 +111,9 @@ def build_network(rule, n_features: int, n_classes: int, hidden: Sequence[int] =
         if layer_factory is None:
             layers.append(FloatLayer.init(sizes[k], sizes[k + 1], bias=bias, random_state=rngs[k]))
         else:
-            layers.append(layer_factory(sizes[k], sizes[k + 1], bias=bias, random_state=rngs[k],
-                                        index=k))
+            layers.append(
+                layer_factory(sizes[k], sizes[k + 1], bias=bias, random_state=rngs[k], index=k)
+            )
     return Network(layers, n_classes)
 
 

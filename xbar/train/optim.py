@@ -13,6 +13,7 @@ rank-1 ``(x, δ)`` updates reach the layers unchanged (the on-chip form, pulses 
 momentum or decay the layer receives a dense ΔW (a pulsed layer then maps ΔW to pulses: momentum on
 a chip needs a float copy of v per weight, which is what this models).
 """
+
 from __future__ import annotations
 
 import math
@@ -177,5 +178,10 @@ class SGD:
     def config(self) -> dict:
         """The optimiser's settings (for results files and checkpoints)."""
         from dataclasses import asdict
-        return {"momentum": self.momentum, "weight_decay": self.weight_decay,
-                "nesterov": self.nesterov, "schedule": asdict(self.schedule or LRSchedule())}
+
+        return {
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "nesterov": self.nesterov,
+            "schedule": asdict(self.schedule or LRSchedule()),
+        }

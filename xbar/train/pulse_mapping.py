@@ -11,6 +11,7 @@ layer fills it from its device when left ``None``. ``n > 0`` asks to raise the w
 to lower it. Which device of a differential pair receives the pulse, and with what polarity, is
 the writer's business (reset-only or conventional).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,8 +52,9 @@ class PulseMapping:
             check_scalar(self.dw_per_pulse, "dw_per_pulse", low=0.0, low_open=True)
         check_scalar(self.max_pulses, "max_pulses", low=1, integer=True)
 
-    def counts(self, dW: np.ndarray, dw_per_pulse: float | None = None,
-               random_state=None) -> np.ndarray:
+    def counts(
+        self, dW: np.ndarray, dw_per_pulse: float | None = None, random_state=None
+    ) -> np.ndarray:
         """Signed pulse counts (int64, shape of ``dW``) for the weight change ``dW``.
 
         Parameters

@@ -5,6 +5,7 @@ they are analog) and returns, per layer, ``(x, delta)`` pairs whose outer produc
 the weight changes it asks for (already multiplied by the learning rate and signed as a descent
 step). ``fit`` hands them to the layers, which apply them as float additions or as pulses.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -78,8 +79,9 @@ class Rule:
         """
         return x
 
-    def step(self, net, x: np.ndarray, y: np.ndarray,
-             random_state: np.random.Generator) -> StepResult:
+    def step(
+        self, net, x: np.ndarray, y: np.ndarray, random_state: np.random.Generator
+    ) -> StepResult:
         """One training step on a batch ``x`` (B, n_features), labels ``y`` (B,).
 
         Parameters
@@ -145,5 +147,6 @@ class Rule:
     def config(self) -> dict:
         """The rule's parameters (for results files and checkpoints)."""
         from dataclasses import asdict, is_dataclass
+
         d: dict = asdict(self) if is_dataclass(self) else {}
         return {"rule": self.name, **d}

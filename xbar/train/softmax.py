@@ -28,6 +28,7 @@ every G⁺ in the LRS).
 which also reinforces the true class on the active inputs (``strengthen=True``).
 ``SoftmaxSGD(lfm_rate=...)`` applies the SGD and LFM terms in the same step (as two updates).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,8 +43,14 @@ from .rules import Rule, StepResult
 LFM_VARIANTS = ("reinforcing", "published")
 
 
-def lfm_update(x: np.ndarray, y: np.ndarray, logits: np.ndarray, rate: float,
-               active_threshold: float, strengthen: bool):
+def lfm_update(
+    x: np.ndarray,
+    y: np.ndarray,
+    logits: np.ndarray,
+    rate: float,
+    active_threshold: float,
+    strengthen: bool,
+):
     """Row signal and column signal of the reinforcing learning-from-mistakes update.
 
     Parameters
@@ -76,9 +83,15 @@ def lfm_update(x: np.ndarray, y: np.ndarray, logits: np.ndarray, rate: float,
     return s, delta
 
 
-def lfm_published_update(x: np.ndarray, y: np.ndarray, logits: np.ndarray, rate: float,
-                         active_threshold: float, tags: np.ndarray | None = None,
-                         selective_factor: float = 1.0):
+def lfm_published_update(
+    x: np.ndarray,
+    y: np.ndarray,
+    logits: np.ndarray,
+    rate: float,
+    active_threshold: float,
+    tags: np.ndarray | None = None,
+    selective_factor: float = 1.0,
+):
     """Row and column signals of learning from mistakes as published (pruning only).
 
     Parameters
@@ -105,7 +118,7 @@ def lfm_published_update(x: np.ndarray, y: np.ndarray, logits: np.ndarray, rate:
     s = (x[wrong] > active_threshold).astype(np.float64)
     K = logits.shape[1]
     if tags is not None and len(s):
-        tagged = tags[:, pred[wrong]].T          # (b, n_in): synapse (i, k*_b) tagged
+        tagged = tags[:, pred[wrong]].T  # (b, n_in): synapse (i, k*_b) tagged
         s = s * np.where(tagged, selective_factor, 1.0)
     delta = -rate * one_hot(pred[wrong], K)
     return s, delta
@@ -113,8 +126,10 @@ def lfm_published_update(x: np.ndarray, y: np.ndarray, logits: np.ndarray, rate:
 
 def _check_single_layer(net, name):
     if len(net.layers) != 1:
-        raise ConfigError(f"{name} trains a single-layer network (softmax regression), "
-                          f"got {len(net.layers)} layers")
+        raise ConfigError(
+            f"{name} trains a single-layer network (softmax regression), "
+            f"got {len(net.layers)} layers"
+        )
 
 
 @dataclass
@@ -163,8 +178,10 @@ class SoftmaxSGD(Rule):
         if self.variant not in LFM_VARIANTS:
             raise ConfigError(f"variant must be one of {LFM_VARIANTS}, got {self.variant!r}")
         if self.variant == "published" and self.strengthen:
-            raise ConfigError("variant='published' does no positive reinforcement: strengthen "
-                              "must be False or None, got True")
+            raise ConfigError(
+                "variant='published' does no positive reinforcement: strengthen "
+                "must be False or None, got True"
+            )
         if self.strengthen is None:
             self.strengthen = self.variant == "reinforcing"
         if self.lr == 0 and self.lfm_rate == 0:
@@ -210,15 +227,15 @@ class SoftmaxSGD(Rule):
             variant also updates :attr:`tags` from the correct samples of the batch.
         """
         if self.variant == "reinforcing":
-            return lfm_update(x, y, z, self.lfm_rate, self.active_threshold,
-                              bool(self.strengthen))
+            return lfm_update(x, y, z, self.lfm_rate, self.active_threshold, bool(self.strengthen))
         if self._tags is None or self._tags.shape != (x.shape[1], z.shape[1]):
             self._tags = np.zeros((x.shape[1], z.shape[1]), dtype=bool)
-        s, delta = lfm_published_update(x, y, z, self.lfm_rate, self.active_threshold,
-                                        self._tags, self.selective_factor)
+        s, delta = lfm_published_update(
+            x, y, z, self.lfm_rate, self.active_threshold, self._tags, self.selective_factor
+        )
         right = np.argmax(z, axis=1) == y
         if right.any():
-            act = x[right] > self.active_threshold            # (r, n_in)
+            act = x[right] > self.active_threshold  # (r, n_in)
             hit = act.T.astype(np.int64) @ one_hot(y[right], z.shape[1]).astype(np.int64)
             self._tags |= hit > 0
         return s, delta

@@ -45,6 +45,7 @@ The package holds one concept per module: ``pairs`` (:class:`~xbar.train.PairArr
 ``layer`` (:class:`~xbar.train.PulsedLayer`, :func:`~xbar.train.pulsed_layer_factory`); every
 public name is importable from ``xbar.train.pulsed``.
 """
+
 from __future__ import annotations
 
 from ..._deprecate import warn_renamed
@@ -55,9 +56,22 @@ from .pairs import DeviceModelView, PairArray
 from .programming import program_verify
 from .writers import ProgramVerifyWriter, ResetOnlyWriter, Writer, writer_config
 
-__all__ = ["DeviceModelView", "PairArray", "ProgramVerifyWriter", "PulsedLayer", "Reader",
-           "ResetOnlyWriter", "WriteCircuit", "Writer", "device_current", "half_selected_energy",
-           "program_verify", "pulse_energy", "pulsed_layer_factory", "writer_config"]
+__all__ = [
+    "DeviceModelView",
+    "PairArray",
+    "ProgramVerifyWriter",
+    "PulsedLayer",
+    "Reader",
+    "ResetOnlyWriter",
+    "WriteCircuit",
+    "Writer",
+    "device_current",
+    "half_selected_energy",
+    "program_verify",
+    "pulse_energy",
+    "pulsed_layer_factory",
+    "writer_config",
+]
 
 
 def half_select_energy(sched, device, G):

@@ -1,4 +1,5 @@
 """Row-parallel write pulses of a pulsed layer solved through its tiles."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,30 +51,49 @@ class WriteCircuit:
 
     def __post_init__(self) -> None:
         from ...periphery import ArrayConfig
+
         if self.array is None:
             self.array = ArrayConfig()
         if not isinstance(self.array, ArrayConfig):
-            raise ConfigError(f"array must be an xbar.periphery.ArrayConfig, got "
-                              f"{type(self.array).__name__}")
+            raise ConfigError(
+                f"array must be an xbar.periphery.ArrayConfig, got {type(self.array).__name__}"
+            )
         check_scalar(self.r_driver, "r_driver", low=0.0, unit="ohm")
         check_scalar(self.r_sense, "r_sense", low=0.0, unit="ohm")
 
     def _scheme(self, bias_scheme: str) -> str:
         """The bias scheme of a solved write ("half"/"third"; "1T1R" deprecated, on 1T1R arrays)."""
-        cell, scheme = cell_and_scheme(None, bias_scheme, default_cell=self.array.cell,
-                                       implied_cell=self.array.cell, stacklevel=6)
+        cell, scheme = cell_and_scheme(
+            None,
+            bias_scheme,
+            default_cell=self.array.cell,
+            implied_cell=self.array.cell,
+            stacklevel=6,
+        )
         if cell != self.array.cell:
-            raise ConfigError("cell '1T1R' (bias_scheme='1T1R') needs WriteCircuit(array="
-                              f"ArrayConfig(cell='1T1R', r_access=...)), got "
-                              f"cell={self.array.cell!r}")
+            raise ConfigError(
+                "cell '1T1R' (bias_scheme='1T1R') needs WriteCircuit(array="
+                f"ArrayConfig(cell='1T1R', r_access=...)), got "
+                f"cell={self.array.cell!r}"
+            )
         if scheme not in ("half", "third"):
-            raise ConfigError(f"bias_scheme must be 'half' or 'third' for a solved write, "
-                              f"got {scheme!r}")
+            raise ConfigError(
+                f"bias_scheme must be 'half' or 'third' for a solved write, got {scheme!r}"
+            )
         return scheme
 
-    def solve_row(self, pairs: PairArray, which: str, row: int, cols: np.ndarray, *,
-                  amplitude: float, width: float, sign: int,
-                  bias_scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    def solve_row(
+        self,
+        pairs: PairArray,
+        which: str,
+        row: int,
+        cols: np.ndarray,
+        *,
+        amplitude: float,
+        width: float,
+        sign: int,
+        bias_scheme: str,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Solve one pulse on ``row`` x ``cols`` of side ``which``.
 
         Parameters
@@ -106,6 +126,7 @@ class WriteCircuit:
         """
         from ...circuit import Crossbar
         from ...periphery.tiling import interleave_pairs, pair_column, plan_tiles
+
         a = self.array
         scheme = self._scheme(bias_scheme)
         side = 0 if which == "+" else 1
@@ -120,20 +141,31 @@ class WriteCircuit:
             sel = (cols >= o0) & (cols < o1)
             if not (r0 <= row < r1) or not sel.any():
                 continue
-            G = interleave_pairs(pairs.g_plus[tile.rows, tile.outputs],
-                                 pairs.g_minus[tile.rows, tile.outputs])
+            G = interleave_pairs(
+                pairs.g_plus[tile.rows, tile.outputs], pairs.g_minus[tile.rows, tile.outputs]
+            )
             local = pair_column(cols[sel] - o0, side)
-            res = Crossbar(G, **kw).apply_pulse(row - r0, local, amplitude=amplitude,
-                                                width=width, polarity=sign, scheme=scheme)
+            res = Crossbar(G, **kw).apply_pulse(
+                row - r0, local, amplitude=amplitude, width=width, polarity=sign, scheme=scheme
+            )
             v_cell[sel] = np.abs(res.cell_voltages[row - r0, local])
             en = res.energy
             e += (en.half_selected + en.unselected, en.wires, en.word_drivers, en.sense, en.access)
         return v_cell, e
 
     @renamed_kwarg(rng="random_state")
-    def apply_rows(self, pairs: PairArray, which: str, sched: PulseSchedule, *, polarity: str,
-                   amplitude: float, width: float, bias_scheme: str,
-                   random_state) -> PulseSchedule:
+    def apply_rows(
+        self,
+        pairs: PairArray,
+        which: str,
+        sched: PulseSchedule,
+        *,
+        polarity: str,
+        amplitude: float,
+        width: float,
+        bias_scheme: str,
+        random_state,
+    ) -> PulseSchedule:
         """Apply a row-parallel schedule pulse by pulse, each solved through its tile.
 
         Parameters
@@ -157,8 +189,10 @@ class WriteCircuit:
             Cycle-noise stream (a Generator is used as is; deprecated name: ``rng``).
         """
         if not pairs.arrays:
-            raise ConfigError("a WriteCircuit needs pairs on xbar.devices arrays (per-cell "
-                              "voltages), got a stateless device")
+            raise ConfigError(
+                "a WriteCircuit needs pairs on xbar.devices arrays (per-cell "
+                "voltages), got a stateless device"
+            )
         random_state = check_random_state(random_state)
         bias_scheme = self._scheme(bias_scheme)
         arr = pairs.arrays[which]
@@ -171,8 +205,16 @@ class WriteCircuit:
         for p in range(sched.n_pulses):
             lo, hi = b[p], b[p + 1]
             row, cols = int(sched.row[lo]), sched.col[lo:hi]
-            v_cell, parts[p] = self.solve_row(pairs, which, row, cols, amplitude=amplitude,
-                                              width=width, sign=sign, bias_scheme=bias_scheme)
+            v_cell, parts[p] = self.solve_row(
+                pairs,
+                which,
+                row,
+                cols,
+                amplitude=amplitude,
+                width=width,
+                sign=sign,
+                bias_scheme=bias_scheme,
+            )
             mask = np.zeros(G.shape, dtype=bool)
             mask[row, cols] = True
             volts = np.zeros(G.shape)
@@ -182,7 +224,14 @@ class WriteCircuit:
             G[...] = arr.G
             ga[lo:hi] = G[row, cols]
             energy[lo:hi] = pulse_energy(pairs.device, v_cell, width, gb[lo:hi], ga[lo:hi])
-        sched.set_results(energy, gb, ga, energy_half_selected=parts[:, 0],
-                          energy_wires=parts[:, 1], energy_word_drivers=parts[:, 2],
-                          energy_sense=parts[:, 3], energy_access=parts[:, 4])
+        sched.set_results(
+            energy,
+            gb,
+            ga,
+            energy_half_selected=parts[:, 0],
+            energy_wires=parts[:, 1],
+            energy_word_drivers=parts[:, 2],
+            energy_sense=parts[:, 3],
+            energy_access=parts[:, 4],
+        )
         return sched

@@ -1,4 +1,5 @@
 """The pulsed layer: weights on differential pairs, changed only by a writer's pulses."""
+
 from __future__ import annotations
 
 import contextlib
@@ -46,9 +47,19 @@ class PulsedLayer(WeightAccessors):
         Operation stream (cycle-to-cycle pulse noise, stochastic mapping).
     """
 
-    def __init__(self, pairs: PairArray, writer: Writer, mapping: PulseMapping | None = None, *,
-                 w_max: float = 1.0, bias: bool = True, ledger=None,
-                 reader: Reader | None = None, keep_schedules: int = 0, random_state=None):
+    def __init__(
+        self,
+        pairs: PairArray,
+        writer: Writer,
+        mapping: PulseMapping | None = None,
+        *,
+        w_max: float = 1.0,
+        bias: bool = True,
+        ledger=None,
+        reader: Reader | None = None,
+        keep_schedules: int = 0,
+        random_state=None,
+    ):
         check_scalar(w_max, "w_max", low=0.0, low_open=True)
         self.pairs = pairs
         self.writer = writer
@@ -60,7 +71,7 @@ class PulsedLayer(WeightAccessors):
         self.keep_schedules = int(keep_schedules)
         self.schedules: list[PulseSchedule] = []
         self.n_updates = 0
-        self.version = 0          # bumped whenever the conductances change (reader caches)
+        self.version = 0  # bumped whenever the conductances change (reader caches)
         self._rng = check_random_state(random_state)
         dev = pairs.device
         self.k = self.w_max / (dev.g_max - dev.g_min)
@@ -69,9 +80,19 @@ class PulsedLayer(WeightAccessors):
         self.n_out = pairs.shape[1]
 
     @classmethod
-    def from_weights(cls, W, device, writer: Writer, mapping=None, *, name: str = "layer",
-                     w_max: float = 1.0, g_high: float | None = None, fabrication_state=None,
-                     **kw) -> "PulsedLayer":
+    def from_weights(
+        cls,
+        W,
+        device,
+        writer: Writer,
+        mapping=None,
+        *,
+        name: str = "layer",
+        w_max: float = 1.0,
+        g_high: float | None = None,
+        fabrication_state=None,
+        **kw,
+    ) -> "PulsedLayer":
         """Encode ``W`` (n_in + bias, n_out) as pairs: the larger device at ``g_high`` (default
         G_max), the other ``|w|/k`` below (ideal initial programming, not booked).
 
@@ -104,8 +125,9 @@ class PulsedLayer(WeightAccessors):
             plus = device.sample(W.shape, random_state=fab_p)
             minus = device.sample(W.shape, random_state=fab_m)
             view = DeviceModelView(device)
-            tmp = cls.from_weights(W, view, writer, mapping, name=name, w_max=w_max,
-                                   g_high=g_high, **kw)
+            tmp = cls.from_weights(
+                W, view, writer, mapping, name=name, w_max=w_max, g_high=g_high, **kw
+            )
             pairs = PairArray.from_device_arrays(plus, minus, name=name)
             pairs.set_state(tmp.pairs.g_plus, tmp.pairs.g_minus)
             return cls(pairs, writer, mapping, w_max=w_max, **kw)
@@ -200,8 +222,12 @@ class PulsedLayer(WeightAccessors):
 
     def state_dict(self) -> dict:
         """Conductances (S), operation stream state and update count (checkpoints)."""
-        return {"g_plus": self.pairs.g_plus.copy(), "g_minus": self.pairs.g_minus.copy(),
-                "rng": self._rng.bit_generator.state, "n_updates": self.n_updates}
+        return {
+            "g_plus": self.pairs.g_plus.copy(),
+            "g_minus": self.pairs.g_minus.copy(),
+            "rng": self._rng.bit_generator.state,
+            "n_updates": self.n_updates,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a :meth:`state_dict`.
@@ -217,14 +243,24 @@ class PulsedLayer(WeightAccessors):
         self.n_updates = int(state["n_updates"])
 
     def __repr__(self) -> str:
-        return (f"PulsedLayer({self.pairs.name}, n_in={self.n_in}, n_out={self.n_out}, "
-                f"writer={self.writer.name}, mapping={self.mapping.method})")
+        return (
+            f"PulsedLayer({self.pairs.name}, n_in={self.n_in}, n_out={self.n_out}, "
+            f"writer={self.writer.name}, mapping={self.mapping.method})"
+        )
 
 
-def pulsed_layer_factory(device, writer: Writer | None = None, mapping=None, *,
-                         w_max: float = 1.0, ledger=None, reader: Reader | None = None,
-                         keep_schedules: int = 0, init_scale: float = 1.0,
-                         g_high: float | None = None) -> Callable[..., PulsedLayer]:
+def pulsed_layer_factory(
+    device,
+    writer: Writer | None = None,
+    mapping=None,
+    *,
+    w_max: float = 1.0,
+    ledger=None,
+    reader: Reader | None = None,
+    keep_schedules: int = 0,
+    init_scale: float = 1.0,
+    g_high: float | None = None,
+) -> Callable[..., PulsedLayer]:
     """A ``layer_factory`` for :func:`~xbar.train.build_network` building :class:`PulsedLayer` s.
 
     Each layer gets its own operation stream from the ``random_state`` build_network passes, so
@@ -257,11 +293,20 @@ def pulsed_layer_factory(device, writer: Writer | None = None, mapping=None, *,
     def make(n_in, n_out, *, bias=True, random_state=None, index=0) -> PulsedLayer:
         init_rs, op_rs, fab_rs = spawn(random_state, 3)
         W = init_weights(n_in, n_out, bias=bias, scale=init_scale, random_state=init_rs)
-        return PulsedLayer.from_weights(W, device, writer, mapping, name=f"layer{index}",
-                                        w_max=w_max, g_high=g_high, bias=bias, ledger=ledger,
-                                        reader=reader,
-                                        keep_schedules=keep_schedules, random_state=op_rs,
-                                        fabrication_state=fab_rs)
+        return PulsedLayer.from_weights(
+            W,
+            device,
+            writer,
+            mapping,
+            name=f"layer{index}",
+            w_max=w_max,
+            g_high=g_high,
+            bias=bias,
+            ledger=ledger,
+            reader=reader,
+            keep_schedules=keep_schedules,
+            random_state=op_rs,
+            fabrication_state=fab_rs,
+        )
+
     return make
-
-

@@ -1,4 +1,5 @@
 """Differential conductance pairs of a pulsed layer and the pulses applied to them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -53,10 +54,13 @@ class PairArray:
             Name of the layer.
         """
         if plus.shape != minus.shape or len(plus.shape) != 2:
-            raise ConfigError(f"plus and minus must be 2-D device arrays of one shape, got "
-                              f"{plus.shape} and {minus.shape}")
-        return cls(plus.G, minus.G, DeviceModelView(plus.model), name=name,
-                   arrays={"+": plus, "-": minus})
+            raise ConfigError(
+                f"plus and minus must be 2-D device arrays of one shape, got "
+                f"{plus.shape} and {minus.shape}"
+            )
+        return cls(
+            plus.G, minus.G, DeviceModelView(plus.model), name=name, arrays={"+": plus, "-": minus}
+        )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -94,8 +98,15 @@ class PairArray:
         return f"{self.name}/G{which}"
 
     @renamed_kwarg(rng="random_state")
-    def pulse(self, which: str, mask: np.ndarray, polarity: str, amplitude: float, width: float,
-              random_state) -> tuple[np.ndarray, np.ndarray]:
+    def pulse(
+        self,
+        which: str,
+        mask: np.ndarray,
+        polarity: str,
+        amplitude: float,
+        width: float,
+        random_state,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One pulse on the masked cells of one side; returns G before and after (S).
 
         Parameters
@@ -122,15 +133,28 @@ class PairArray:
             arr.apply_pulses(sign * amplitude, width, mask=mask, random_state=random_state)
             G[...] = arr.G
         else:
-            G[mask] = np.asarray(self.device.apply_pulse(before, polarity, amplitude, width,
-                                                         random_state),
-                                 dtype=np.float64)
+            G[mask] = np.asarray(
+                self.device.apply_pulse(before, polarity, amplitude, width, random_state),
+                dtype=np.float64,
+            )
         return before, G[mask]
 
     @renamed_kwarg(rng="random_state")
-    def pulse_cells(self, which: str, counts: np.ndarray, *, polarity: str, amplitude: float,
-                    width: float, bias_scheme: str, kind: str, mode: str,
-                    random_state, circuit: Any = None, cell: str | None = None) -> PulseSchedule:
+    def pulse_cells(
+        self,
+        which: str,
+        counts: np.ndarray,
+        *,
+        polarity: str,
+        amplitude: float,
+        width: float,
+        bias_scheme: str,
+        kind: str,
+        mode: str,
+        random_state,
+        circuit: Any = None,
+        cell: str | None = None,
+    ) -> PulseSchedule:
         """Apply ``counts`` identical pulses to the cells of one side; return the filled schedule.
 
         Parameters
@@ -171,20 +195,37 @@ class PairArray:
         random_state = check_random_state(random_state)
         G = self.side(which)
         c0 = circuit.array.cell if circuit is not None else "0T1R"
-        cell, bias_scheme = cell_and_scheme(cell, bias_scheme, default_cell=c0, implied_cell=c0,
-                                            stacklevel=5)
+        cell, bias_scheme = cell_and_scheme(
+            cell, bias_scheme, default_cell=c0, implied_cell=c0, stacklevel=5
+        )
         if circuit is not None and cell != c0:
-            raise ConfigError(f"cell={cell!r} does not match the write circuit's array "
-                              f"(ArrayConfig(cell={c0!r}))")
-        sched = PulseSchedule.from_counts(counts, amplitude=amplitude, width=width,
-                                          polarity=polarity, array=self.label(which),
-                                          bias_scheme=bias_scheme, kind=kind, mode=mode,
-                                          cell=cell)
+            raise ConfigError(
+                f"cell={cell!r} does not match the write circuit's array (ArrayConfig(cell={c0!r}))"
+            )
+        sched = PulseSchedule.from_counts(
+            counts,
+            amplitude=amplitude,
+            width=width,
+            polarity=polarity,
+            array=self.label(which),
+            bias_scheme=bias_scheme,
+            kind=kind,
+            mode=mode,
+            cell=cell,
+        )
         if sched.n_cell_pulses == 0:
             return sched
         if circuit is not None and mode == "row-parallel":
-            return circuit.apply_rows(self, which, sched, polarity=polarity, amplitude=amplitude,
-                                      width=width, bias_scheme=bias_scheme, random_state=random_state)
+            return circuit.apply_rows(
+                self,
+                which,
+                sched,
+                polarity=polarity,
+                amplitude=amplitude,
+                width=width,
+                bias_scheme=bias_scheme,
+                random_state=random_state,
+            )
         e_half = half_selected_energy(sched, self.device, G)
         n_rep = int(counts.max())
         g0 = np.full((n_rep,) + G.shape, np.nan)
@@ -196,12 +237,21 @@ class PairArray:
             g1[r][mask] = after
         gb = g0[sched.rep, sched.row, sched.col]
         ga = g1[sched.rep, sched.row, sched.col]
-        sched.set_results(pulse_energy(self.device, amplitude, width, gb, ga), gb, ga,
-                          energy_half_selected=e_half)
+        sched.set_results(
+            pulse_energy(self.device, amplitude, width, gb, ga), gb, ga, energy_half_selected=e_half
+        )
         return sched
 
-    def read_cells(self, which: str, mask: np.ndarray, *, v_read: float, t_read: float,
-                   kind: str, cell: str = "1T1R") -> PulseSchedule:
+    def read_cells(
+        self,
+        which: str,
+        mask: np.ndarray,
+        *,
+        v_read: float,
+        t_read: float,
+        kind: str,
+        cell: str = "1T1R",
+    ) -> PulseSchedule:
         """Verify reads (one cell at a time) of the masked cells of one side.
 
         Parameters
@@ -225,10 +275,17 @@ class PairArray:
             Cell by cell, with the read energies (J) and the conductances read (S).
         """
         G = self.side(which)
-        sched = PulseSchedule.from_counts(mask.astype(np.int64), amplitude=v_read, width=t_read,
-                                          polarity="read", array=self.label(which),
-                                          cell=cell, bias_scheme="half", kind=kind,
-                                          mode="cell-by-cell")
+        sched = PulseSchedule.from_counts(
+            mask.astype(np.int64),
+            amplitude=v_read,
+            width=t_read,
+            polarity="read",
+            array=self.label(which),
+            cell=cell,
+            bias_scheme="half",
+            kind=kind,
+            mode="cell-by-cell",
+        )
         g = G[sched.row, sched.col]
         sched.set_results(v_read * t_read * np.abs(device_current(self.device, v_read, g)), g, g)
         return sched
@@ -269,8 +326,10 @@ class PairArray:
     def sync_from_devices(self) -> None:
         """Copy the device arrays' conductances (S) into the pairs (after ``age``, a read...)."""
         if not self.arrays:
-            raise ConfigError("sync_from_devices needs pairs on device arrays "
-                              "(PairArray.from_device_arrays), got a stateless device")
+            raise ConfigError(
+                "sync_from_devices needs pairs on device arrays "
+                "(PairArray.from_device_arrays), got a stateless device"
+            )
         self.g_plus[...] = self.arrays["+"].G
         self.g_minus[...] = self.arrays["-"].G
 

@@ -1,4 +1,5 @@
 """Program-and-verify of one side of a layer's pairs (the engine of :mod:`xbar.pulses.verify`)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,14 +13,33 @@ from .pairs import PairArray
 __all__ = ["program_verify"]
 
 
-@renamed_kwarg(tolerance="atol", max_iterations="max_pulses", read_voltage="v_read",
-               read_width="t_read", rng="random_state")
-def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.ndarray, *,
-                   atol: float, max_pulses: int, set_ramp: Ramp, reset_ramp: Ramp,
-                   width: float, v_read: float, t_read: float, kind: str,
-                   random_state, rtol: float = 0.0, allow_set: bool = True,
-                   cell: str | None = None,
-                   bias_scheme: str | None = None) -> tuple[list[PulseSchedule], np.ndarray]:
+@renamed_kwarg(
+    tolerance="atol",
+    max_iterations="max_pulses",
+    read_voltage="v_read",
+    read_width="t_read",
+    rng="random_state",
+)
+def program_verify(
+    pairs: PairArray,
+    which: str,
+    target: np.ndarray,
+    mask: np.ndarray,
+    *,
+    atol: float,
+    max_pulses: int,
+    set_ramp: Ramp,
+    reset_ramp: Ramp,
+    width: float,
+    v_read: float,
+    t_read: float,
+    kind: str,
+    random_state,
+    rtol: float = 0.0,
+    allow_set: bool = True,
+    cell: str | None = None,
+    bias_scheme: str | None = None,
+) -> tuple[list[PulseSchedule], np.ndarray]:
     """Incremental-step program-and-verify of the masked cells of one side towards ``target``.
 
     The loop of :func:`xbar.pulses.verify.run_program_verify` with noiseless verify reads of the
@@ -78,8 +98,9 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
     ramps = []
     for name, ramp in (("set_ramp", set_ramp), ("reset_ramp", reset_ramp)):
         if not isinstance(ramp, Ramp):
-            warn_renamed(f"{name}=(start, stop, step)", f"{name}=Ramp(v_start, v_step, v_stop)",
-                         stacklevel=4)
+            warn_renamed(
+                f"{name}=(start, stop, step)", f"{name}=Ramp(v_start, v_step, v_stop)", stacklevel=4
+            )
             ramp = Ramp.from_start_stop_step(ramp, name)
         ramps.append(ramp)
     set_ramp, reset_ramp = ramps
@@ -88,8 +109,9 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
     scheds: list[PulseSchedule] = []
 
     def read(sel):
-        scheds.append(pairs.read_cells(which, sel, v_read=v_read, t_read=t_read, kind=read_kind,
-                                       cell=cell))
+        scheds.append(
+            pairs.read_cells(which, sel, v_read=v_read, t_read=t_read, kind=read_kind, cell=cell)
+        )
         return G
 
     def pulse(active, direction, amplitude, level):
@@ -98,12 +120,31 @@ def program_verify(pairs: PairArray, which: str, target: np.ndarray, mask: np.nd
             for r in np.unique(level[sel]):
                 cells = sel & (level == r)
                 amp = float(amplitude[cells][0])
-                scheds.append(pairs.pulse_cells(which, cells.astype(np.int64), polarity=polarity,
-                                                amplitude=amp, width=width, cell=cell,
-                                                bias_scheme=bias_scheme, kind=kind,
-                                                mode="cell-by-cell", random_state=random_state))
+                scheds.append(
+                    pairs.pulse_cells(
+                        which,
+                        cells.astype(np.int64),
+                        polarity=polarity,
+                        amplitude=amp,
+                        width=width,
+                        cell=cell,
+                        bias_scheme=bias_scheme,
+                        kind=kind,
+                        mode="cell-by-cell",
+                        random_state=random_state,
+                    )
+                )
 
-    out = run_program_verify(read, pulse, target, mask, rtol=rtol, atol=atol,
-                             max_pulses=max_pulses, set_ramp=set_ramp, reset_ramp=reset_ramp,
-                             allow_set=allow_set)
+    out = run_program_verify(
+        read,
+        pulse,
+        target,
+        mask,
+        rtol=rtol,
+        atol=atol,
+        max_pulses=max_pulses,
+        set_ramp=set_ramp,
+        reset_ramp=reset_ramp,
+        allow_set=allow_set,
+    )
     return scheds, ~out.converged

@@ -1,4 +1,5 @@
 """Writers: how a pulsed layer turns signed pulse counts into pulses (one :class:`Writer` protocol)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,8 +49,9 @@ class Writer(Protocol):
         """
         ...
 
-    def apply(self, pairs: PairArray, counts: np.ndarray, k: float,
-              random_state) -> list[PulseSchedule]:
+    def apply(
+        self, pairs: PairArray, counts: np.ndarray, k: float, random_state
+    ) -> list[PulseSchedule]:
         """Apply signed pulse counts to ``pairs``; return the schedules run.
 
         Parameters
@@ -70,6 +72,7 @@ def _rename_fields(cls, renames: dict):
     """Accept the deprecated field names of a writer dataclass (constructor and attributes)."""
     cls.__init__ = renamed_kwarg(**renames)(cls.__init__)
     for old, new in renames.items():
+
         def getter(self, _old=old, _new=new):
             warn_renamed(_old, _new)
             return getattr(self, _new)
@@ -77,6 +80,7 @@ def _rename_fields(cls, renames: dict):
         def setter(self, value, _old=old, _new=new):
             warn_renamed(_old, _new)
             setattr(self, _new, value)
+
         setattr(cls, old, property(getter, setter, doc=f"Deprecated alias of ``{new}``."))
     return cls
 
@@ -84,14 +88,17 @@ def _rename_fields(cls, renames: dict):
 def _coerce_ramp(value, name: str) -> Ramp:
     if isinstance(value, Ramp):
         return value
-    if isinstance(value, dict):                 # e.g. a TOML table {v_start, v_step, v_stop}
+    if isinstance(value, dict):  # e.g. a TOML table {v_start, v_step, v_stop}
         unknown = sorted(set(value) - {"v_start", "v_step", "v_stop"})
         if unknown or "v_start" not in value:
-            raise ConfigError(f"{name} must have the keys v_start (and optionally v_step, "
-                              f"v_stop), in V, got {sorted(value)}")
+            raise ConfigError(
+                f"{name} must have the keys v_start (and optionally v_step, "
+                f"v_stop), in V, got {sorted(value)}"
+            )
         return Ramp(**value)
-    warn_renamed(f"{name}=(start, stop, step)", f"{name}=Ramp(v_start, v_step, v_stop)",
-                 stacklevel=5)
+    warn_renamed(
+        f"{name}=(start, stop, step)", f"{name}=Ramp(v_start, v_step, v_stop)", stacklevel=5
+    )
     return Ramp.from_start_stop_step(value, name)
 
 
@@ -169,12 +176,13 @@ class ResetOnlyWriter:
         for f in ("amplitude", "width", "set_amplitude", "set_width", "v_read", "t_read"):
             check_scalar(getattr(self, f), f, low=0.0, low_open=True)
         if self.circuit is not None and not isinstance(self.circuit, WriteCircuit):
-            raise ConfigError(f"circuit must be a WriteCircuit or None, got "
-                              f"{type(self.circuit).__name__}")
+            raise ConfigError(
+                f"circuit must be a WriteCircuit or None, got {type(self.circuit).__name__}"
+            )
         implied = self.circuit.array.cell if self.circuit is not None else "0T1R"
-        self.cell, self.bias_scheme = cell_and_scheme(self.cell, self.bias_scheme,
-                                                      default_cell="1T1R", implied_cell=implied,
-                                                      stacklevel=6)
+        self.cell, self.bias_scheme = cell_and_scheme(
+            self.cell, self.bias_scheme, default_cell="1T1R", implied_cell=implied, stacklevel=6
+        )
         check_choice(self.bias_scheme, "bias_scheme", ("half", "third"))
         check_choice(self.mode, "mode", MODES)
         check_scalar(self.refresh_margin, "refresh_margin", low=0.0, high=1.0)
@@ -182,10 +190,12 @@ class ResetOnlyWriter:
         check_scalar(self.window_rtol, "window_rtol", low=0.0, low_open=True, high=1.0)
         check_scalar(self.max_pulses, "max_pulses", low=1, integer=True)
         if self.circuit is not None and self.circuit.array.cell != self.cell:
-            raise ConfigError(f"cell {self.cell!r} needs a circuit array of {self.cell} cells "
-                              f"(WriteCircuit(array=ArrayConfig(cell={self.cell!r}, ...))), got "
-                              f"cell={self.circuit.array.cell!r}; or choose "
-                              f"cell={self.circuit.array.cell!r}")
+            raise ConfigError(
+                f"cell {self.cell!r} needs a circuit array of {self.cell} cells "
+                f"(WriteCircuit(array=ArrayConfig(cell={self.cell!r}, ...))), got "
+                f"cell={self.circuit.array.cell!r}; or choose "
+                f"cell={self.circuit.array.cell!r}"
+            )
 
     def nominal_dG(self, device, random_state) -> float:
         """Mean |ΔG| of one update pulse from mid-window, S (256 draws).
@@ -198,11 +208,15 @@ class ResetOnlyWriter:
             Stream of the draws (a Generator is used as is).
         """
         g = np.full(256, 0.5 * (device.g_min + device.g_max))
-        return float(np.mean(np.abs(device.apply_pulse(g, "reset", self.amplitude, self.width,
-                                                       random_state) - g)))
+        return float(
+            np.mean(
+                np.abs(device.apply_pulse(g, "reset", self.amplitude, self.width, random_state) - g)
+            )
+        )
 
-    def apply(self, pairs: PairArray, counts: np.ndarray, k: float,
-              random_state) -> list[PulseSchedule]:
+    def apply(
+        self, pairs: PairArray, counts: np.ndarray, k: float, random_state
+    ) -> list[PulseSchedule]:
         """Apply signed pulse counts; returns the schedules (update pulses, then refreshes).
 
         Parameters
@@ -217,13 +231,21 @@ class ResetOnlyWriter:
             Cycle-noise stream (a Generator is used as is).
         """
         random_state = check_random_state(random_state)
-        common: dict[str, Any] = dict(polarity="reset", amplitude=self.amplitude,
-                                      width=self.width, cell=self.cell,
-                                      bias_scheme=self.bias_scheme,
-                                      kind="update", mode=self.mode,
-                                      random_state=random_state, circuit=self.circuit)
-        scheds = [pairs.pulse_cells("-", np.maximum(counts, 0), **common),   # raise w
-                  pairs.pulse_cells("+", np.maximum(-counts, 0), **common)]  # lower w
+        common: dict[str, Any] = dict(
+            polarity="reset",
+            amplitude=self.amplitude,
+            width=self.width,
+            cell=self.cell,
+            bias_scheme=self.bias_scheme,
+            kind="update",
+            mode=self.mode,
+            random_state=random_state,
+            circuit=self.circuit,
+        )
+        scheds = [
+            pairs.pulse_cells("-", np.maximum(counts, 0), **common),  # raise w
+            pairs.pulse_cells("+", np.maximum(-counts, 0), **common),
+        ]  # lower w
         scheds += self.refresh(pairs, random_state)
         return [s for s in scheds if s.n_pulses]
 
@@ -244,33 +266,55 @@ class ResetOnlyWriter:
         mask = (pairs.g_plus < floor) & (pairs.g_minus < floor)
         if not mask.any():
             return []
-        diff = pairs.g_plus - pairs.g_minus               # the weight to keep, in S
+        diff = pairs.g_plus - pairs.g_minus  # the weight to keep, in S
         scheds = []
         set_target = np.broadcast_to(g_min + self.set_level * window, mask.shape)
         tol = self.window_rtol * np.mean(window)
         ramps = dict(set_ramp=Ramp(self.set_amplitude), reset_ramp=Ramp(self.amplitude))
-        common: dict[str, Any] = dict(atol=tol, max_pulses=self.max_pulses, v_read=self.v_read,
-                                      t_read=self.t_read, kind="refresh",
-                                      random_state=random_state, **ramps)
+        common: dict[str, Any] = dict(
+            atol=tol,
+            max_pulses=self.max_pulses,
+            v_read=self.v_read,
+            t_read=self.t_read,
+            kind="refresh",
+            random_state=random_state,
+            **ramps,
+        )
         for which in "+-":
-            s, _ = program_verify(pairs, which, set_target,
-                                  mask & (pairs.side(which) < set_target - tol),
-                                  width=self.set_width, **common)
+            s, _ = program_verify(
+                pairs,
+                which,
+                set_target,
+                mask & (pairs.side(which) < set_target - tol),
+                width=self.set_width,
+                **common,
+            )
             scheds += s
         # the device that must be lower is reset to (other − |diff|); the other stays where SET put it
         lower_plus = mask & (diff < 0)
         lower_minus = mask & (diff >= 0)
-        for which, sel, other in (("+", lower_plus, pairs.g_minus), ("-", lower_minus, pairs.g_plus)):
+        for which, sel, other in (
+            ("+", lower_plus, pairs.g_minus),
+            ("-", lower_minus, pairs.g_plus),
+        ):
             if sel.any():
                 target = np.maximum(other - np.abs(diff), g_min)
-                s, _ = program_verify(pairs, which, target, sel, width=self.width,
-                                      allow_set=False, **common)
+                s, _ = program_verify(
+                    pairs, which, target, sel, width=self.width, allow_set=False, **common
+                )
                 scheds += s
         return scheds
 
 
-_rename_fields(ResetOnlyWriter, {"tolerance": "window_rtol", "max_iterations": "max_pulses",
-                                 "read_voltage": "v_read", "read_width": "t_read"})
+_rename_fields(
+    ResetOnlyWriter,
+    {
+        "tolerance": "window_rtol",
+        "max_iterations": "max_pulses",
+        "read_voltage": "v_read",
+        "read_width": "t_read",
+    },
+)
 
 
 @dataclass
@@ -344,8 +388,14 @@ class ProgramVerifyWriter:
             self._dG_cache = (device, self.nominal_dG(device, np.random.default_rng(0)))
         return self._dG_cache[1]
 
-    def apply(self, pairs: PairArray, counts: np.ndarray, k: float, random_state,
-              dG_per_count: float | None = None) -> list[PulseSchedule]:
+    def apply(
+        self,
+        pairs: PairArray,
+        counts: np.ndarray,
+        k: float,
+        random_state,
+        dG_per_count: float | None = None,
+    ) -> list[PulseSchedule]:
         """Move the pairs to the targets the counts ask for; returns the schedules.
 
         Parameters
@@ -366,7 +416,7 @@ class ProgramVerifyWriter:
         if dG_per_count is None:
             dG_per_count = self._dG_per_count(pairs.device)
         g_min, g_max = pairs.g_min, pairs.g_max
-        dG = counts * dG_per_count                          # requested change of G⁺ − G⁻, S
+        dG = counts * dG_per_count  # requested change of G⁺ − G⁻, S
         tp = np.clip(pairs.g_plus + dG, g_min, g_max)
         rest = dG - (tp - pairs.g_plus)
         tm = np.clip(pairs.g_minus - rest, g_min, g_max)
@@ -375,17 +425,35 @@ class ProgramVerifyWriter:
         for which, target in (("+", tp), ("-", tm)):
             sel = (counts != 0) & (np.abs(pairs.side(which) - target) > 0)
             if sel.any():
-                s, _ = program_verify(pairs, which, target, sel, atol=tol, rtol=self.rtol,
-                                      max_pulses=self.max_pulses, set_ramp=self.set_ramp,
-                                      reset_ramp=self.reset_ramp, width=self.width,
-                                      v_read=self.v_read, t_read=self.t_read, kind="program",
-                                      random_state=random_state)
+                s, _ = program_verify(
+                    pairs,
+                    which,
+                    target,
+                    sel,
+                    atol=tol,
+                    rtol=self.rtol,
+                    max_pulses=self.max_pulses,
+                    set_ramp=self.set_ramp,
+                    reset_ramp=self.reset_ramp,
+                    width=self.width,
+                    v_read=self.v_read,
+                    t_read=self.t_read,
+                    kind="program",
+                    random_state=random_state,
+                )
                 scheds += s
         return [s for s in scheds if s.n_pulses]
 
 
-_rename_fields(ProgramVerifyWriter, {"tolerance": "atol", "max_iterations": "max_pulses",
-                                     "read_voltage": "v_read", "read_width": "t_read"})
+_rename_fields(
+    ProgramVerifyWriter,
+    {
+        "tolerance": "atol",
+        "max_iterations": "max_pulses",
+        "read_voltage": "v_read",
+        "read_width": "t_read",
+    },
+)
 
 
 def writer_config(writer) -> dict:
@@ -396,6 +464,7 @@ def writer_config(writer) -> dict:
     writer : Writer
         A dataclass writer (``name`` and fields).
     """
-    fields = (asdict(writer) if dataclasses.is_dataclass(writer) and not isinstance(writer, type)
-              else {})
+    fields = (
+        asdict(writer) if dataclasses.is_dataclass(writer) and not isinstance(writer, type) else {}
+    )
     return {"writer": writer.name, **fields}
