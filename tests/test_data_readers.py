@@ -34,7 +34,7 @@ def test_data_dir_env(tmp_path, monkeypatch):
 def test_pulse_ramps_synthetic(tmp_path):
     p = tmp_path / "set.csv"
     p.write_text("rmp1,rmp2\n1e-4,2e-4\n1.1e-4,2.1e-4\n1.2e-4,\n")
-    r = xd.read_pulse_ramps(p, read_voltage=0.1)
+    r = xd.read_pulse_ramps(p, v_read=0.1)
     assert r.n_ramps == 2 and list(r.lengths) == [3, 2]
     np.testing.assert_allclose(r.ramp(0), [1e-3, 1.1e-3, 1.2e-3])
     np.testing.assert_allclose(r.ramp(1), [2e-3, 2.1e-3])
@@ -256,8 +256,8 @@ def test_pulse_ramps_bom_and_read_voltage(tmp_path):
     p.write_bytes("\ufeffrmp1,rmp2\n1e-4,2e-4\n".encode("utf-8"))
     assert xd.read_pulse_ramps(p).names == ["rmp1", "rmp2"]
     for rv in (0.0, -0.1):
-        with pytest.raises(ConfigError, match="read_voltage"):
-            xd.read_pulse_ramps(p, read_voltage=rv)
+        with pytest.raises(ConfigError, match="v_read"):
+            xd.read_pulse_ramps(p, v_read=rv)
 
 
 @pytest.mark.parametrize("col, value", [(0, "3.5"), (5, "25.5")])
@@ -302,3 +302,15 @@ def test_keithley_blank_row_inside_a_sweep_keeps_every_point(tmp_path):
     assert s.v.size == 12
     np.testing.assert_allclose(s.v, v)
     np.testing.assert_allclose(s.i, 1e-4 * v)
+
+
+def test_read_voltage_is_a_deprecated_name_of_v_read(tmp_path):
+    p = tmp_path / "ramps.csv"
+    p.write_text("a,b\n1e-6,2e-6\n1.5e-6,2.5e-6\n")
+    with pytest.warns(DeprecationWarning, match="v_read"):
+        old = xd.read_pulse_ramps(p, read_voltage=0.2)
+    new = xd.read_pulse_ramps(p, v_read=0.2)
+    np.testing.assert_array_equal(old.g, new.g)
+    assert new.v_read == 0.2
+    with pytest.warns(DeprecationWarning, match="v_read"):
+        assert new.read_voltage == 0.2

@@ -147,7 +147,6 @@ def test_writer_cell_must_match_its_circuit():
 
 def _layer(writer, device):
     W = np.random.default_rng(0).uniform(-0.4, 0.4, size=(4, 3))
-    kw = {"fabrication_state": 3} if hasattr(device, "sample") else {}
     return PulsedLayer.from_weights(
         W,
         device,
@@ -156,7 +155,6 @@ def _layer(writer, device):
         bias=False,
         keep_schedules=1000,
         random_state=1,
-        **kw,
     )
 
 

@@ -413,9 +413,7 @@ def test_pair_and_layer_verbs_replace_the_private_reaches():
     from xbar.train.pulsed import _pulse_cells
 
     W = np.random.default_rng(0).uniform(-0.3, 0.3, size=(4, 3))
-    lay = PulsedLayer.from_weights(
-        W, HfOxReRAM(), ResetOnlyWriter(), bias=False, random_state=0, fabrication_state=0
-    )
+    lay = PulsedLayer.from_weights(W, HfOxReRAM(), ResetOnlyWriter(), bias=False, random_state=0)
     pairs = lay.pairs
     counts = np.zeros((4, 3), np.int64)
     counts[1, 2] = 2
@@ -429,7 +427,7 @@ def test_pair_and_layer_verbs_replace_the_private_reaches():
         mode="row-parallel",
     )
     twin = PulsedLayer.from_weights(
-        W, HfOxReRAM(), ResetOnlyWriter(), bias=False, random_state=0, fabrication_state=0
+        W, HfOxReRAM(), ResetOnlyWriter(), bias=False, random_state=0
     ).pairs
     s_new = pairs.pulse_cells("+", counts, random_state=np.random.default_rng(3), **common)
     s_old = _pulse_cells(twin, "+", counts, rng=np.random.default_rng(3), **common)

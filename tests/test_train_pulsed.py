@@ -181,7 +181,6 @@ def _hfox_layer(circuit, cell="0T1R", seed=0, ledger=None):
         ledger=ledger,
         keep_schedules=100,
         random_state=seed,
-        fabrication_state=seed,
     )
 
 
@@ -260,3 +259,24 @@ def test_device_view_accepts_binary_devices():
     )
     G = view.apply_pulse(np.full(50, view.g_min), "set", 1.5, 1e-6, random_state=0)
     assert (G > 2 * view.g_min).any()  # some devices switched to the LRS
+
+
+def test_from_weights_takes_one_random_state_and_fabrication_state_is_deprecated():
+    devices = pytest.importorskip("xbar.devices")
+    W = np.random.default_rng(0).uniform(-0.3, 0.3, size=(5, 4))
+    model = devices.HfOxReRAM(g_min=1e-6, g_max=100e-6)
+
+    def make(**kw):
+        return PulsedLayer.from_weights(W, model, ResetOnlyWriter(), bias=False, **kw)
+
+    a, b, c = make(random_state=4), make(random_state=4), make(random_state=5)
+    np.testing.assert_array_equal(a.pairs.arrays["+"].G, b.pairs.arrays["+"].G)
+    assert not np.array_equal(a.pairs.arrays["+"].G, c.pairs.arrays["+"].G)  # d2d by seed
+    with pytest.warns(DeprecationWarning, match="fabrication_state"):
+        old = make(random_state=4, fabrication_state=7)
+    from xbar._random import spawn
+
+    fab_p, _ = spawn(7, 2)  # the former meaning: fabrication from its own stream
+    np.testing.assert_array_equal(
+        old.pairs.arrays["+"].g_max, model.sample(W.shape, random_state=fab_p).g_max
+    )

@@ -151,7 +151,7 @@ def solve_nodes(
                     rtol=_NEWTON_RTOL,
                     atol=0.0,
                     maxiter=maxiter,
-                    num_threads=_num_threads(idx.size),
+                    n_threads=_num_threads(idx.size),
                 )
                 status = np.where(status == 0, st, status)
                 errors = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._deprecate import renamed_kwarg
 from .._kernels import _pcg  # type: ignore[attr-defined]  # compiled, no stub
 from .._kernels._newton import newton as _kernel_newton
 from . import direct
@@ -173,6 +174,7 @@ def _tolerance(net, prob, cells, X, rtol, atol):
     return np.maximum(rtol * np.linalg.norm(_merged(net, prob, F0), axis=1), atol)
 
 
+@renamed_kwarg(num_threads="n_threads")
 def solve(
     net: Network,
     prob: Problem,
@@ -183,7 +185,7 @@ def solve(
     atol: float,
     maxiter: int,
     max_newton: int = 50,
-    num_threads: int = 1,
+    n_threads: int = 1,
 ):
     """Refine ``X`` (B, 2MN; the linear solution) in place to the nonlinear solution.
 
@@ -203,8 +205,9 @@ def solve(
         CG iteration limit per linear solve.
     max_newton : int
         Newton step limit.
-    num_threads : int
-        Threads for the compiled Newton (one item per thread).
+    n_threads : int
+        Threads for the compiled Newton (one item per thread); ``num_threads`` is its
+        deprecated name.
 
     Returns
     -------
@@ -232,7 +235,7 @@ def solve(
         atol=atol,
         maxiter=maxiter,
         max_newton=max_newton,
-        num_threads=num_threads,
+        n_threads=n_threads,
     )
     for k in np.flatnonzero(status != 0):
         out = _continuation(
@@ -302,7 +305,7 @@ def _continuation(
             atol=atol,
             maxiter=maxiter,
             max_newton=max_newton,
-            num_threads=1,
+            n_threads=1,
         )
         steps += int(nn[0])
         cg += int(nc[0])
@@ -328,7 +331,7 @@ def _newton(
     atol: float,
     maxiter: int,
     max_newton: int = 50,
-    num_threads: int = 1,
+    n_threads: int = 1,
 ):
     """Damped Newton from ``X`` in place; (newton steps, CG iterations, residual, status)."""
     B = X.shape[0]
@@ -358,7 +361,7 @@ def _newton(
             np.ascontiguousarray(tol),
             int(maxiter),
             int(max_newton),
-            int(num_threads),
+            int(n_threads),
         )
         status = np.asarray(status, dtype=int)
         # Kernel codes: 1 Newton limit, -1 breakdown, 2 line search stalled.

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._deprecate import renamed_kwarg, warn_renamed
 from .._validation import check_scalar
 from ._format import DataFormatError, DataWarning, check_file
 
@@ -289,7 +290,7 @@ class PulseRamps:
         Conductance (S) after each pulse, NaN after a ramp's end.
     names : list of str
         Column names.
-    read_voltage : float
+    v_read : float
         Read voltage (V) used to convert the stored read currents.
     path : str, default ""
         Source file.
@@ -304,8 +305,14 @@ class PulseRamps:
 
     g: np.ndarray
     names: list
-    read_voltage: float
+    v_read: float
     path: str = ""
+
+    @property
+    def read_voltage(self) -> float:
+        """Deprecated name of ``v_read`` (V)."""
+        warn_renamed("read_voltage", "v_read")
+        return self.v_read
 
     @property
     def n_ramps(self) -> int:
@@ -345,20 +352,19 @@ class PulseRamps:
         PulseRamps
         """
         idx = np.asarray(idx)
-        return PulseRamps(
-            self.g[:, idx], [self.names[k] for k in idx], self.read_voltage, self.path
-        )
+        return PulseRamps(self.g[:, idx], [self.names[k] for k in idx], self.v_read, self.path)
 
 
-def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
+@renamed_kwarg(read_voltage="v_read")
+def read_pulse_ramps(path, v_read: float = 0.1) -> PulseRamps:
     """Read a pulse-ramp CSV: a header ``rmp1,rmp2,...``, then one row per pulse.
 
     Parameters
     ----------
     path : path-like
         CSV file; cells are read currents (A); empty cells pad the shorter ramps.
-    read_voltage : float
-        Read voltage (V); conductance = current / read_voltage.  Default 0.1 V (CrossSim's
+    v_read : float
+        Read voltage (V); conductance = current / v_read.  Default 0.1 V (CrossSim's
         ``create_lookup_table.py`` for ``crosssim-pulse-ramps``).
 
     Returns
@@ -366,7 +372,7 @@ def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
     PulseRamps
         Conductances (S), NaN-padded after each ramp's end.
     """
-    check_scalar(read_voltage, "read_voltage", low=0.0, low_open=True, unit="V")
+    check_scalar(v_read, "v_read", low=0.0, low_open=True, unit="V")
     p = check_file(path)
     lines = read_text(p)
     if not lines:
@@ -426,7 +432,7 @@ def read_pulse_ramps(path, read_voltage: float = 0.1) -> PulseRamps:
             raise DataFormatError(
                 p, f"column {names[k]!r} has an empty cell inside the ramp", line=line_of[gap]
             )
-    return PulseRamps(cur / read_voltage, names, float(read_voltage), str(p))
+    return PulseRamps(cur / v_read, names, float(v_read), str(p))
 
 
 # ------------------------------------------------------------------------------ relaxation

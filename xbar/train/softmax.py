@@ -240,7 +240,7 @@ class SoftmaxSGD(Rule):
             self._tags |= hit > 0
         return s, delta
 
-    def step(self, net, x, y, rng):
+    def step(self, net, x, y, random_state):
         _check_single_layer(net, type(self).__name__)
         B, K = x.shape[0], net.n_classes
         z = net.layers[0].forward(x)

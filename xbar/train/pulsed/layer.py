@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ..._deprecate import warn_renamed
 from ..._random import check_random_state, spawn
 from ..._validation import as_float_array, check_scalar
 from ...pulses.schedule import PulseSchedule
@@ -90,6 +91,7 @@ class PulsedLayer(WeightAccessors):
         name: str = "layer",
         w_max: float = 1.0,
         g_high: float | None = None,
+        random_state=None,
         fabrication_state=None,
         **kw,
     ) -> "PulsedLayer":
@@ -102,8 +104,8 @@ class PulsedLayer(WeightAccessors):
             Weights (weight units).
         device : object
             A stateless protocol device, or an ``xbar.devices`` model (anything with
-            ``sample``): then two device arrays are fabricated from ``fabrication_state`` (the
-            d2d stream, kept apart from the operation stream ``random_state``) and hold the pairs.
+            ``sample``): then two device arrays are fabricated (their device-to-device
+            variation drawn from a stream spawned from ``random_state``) and hold the pairs.
         writer : Writer
             The writer.
         mapping : PulseMapping or None
@@ -114,29 +116,104 @@ class PulsedLayer(WeightAccessors):
             Weight of a pair at full window (weight units).
         g_high : float or None
             Conductance of the larger device of each pair, S; None = G_max.
+        random_state : None | int | Generator
+            Randomness: with a device model, two streams are spawned from it, the first fabricates
+            the device arrays and the second is the layer's operation stream
+            (:class:`PulsedLayer`'s ``random_state``); with a protocol device it is the operation
+            stream itself.
         fabrication_state : None | int | Generator
-            Fabrication (d2d) stream of the device arrays.
+            Deprecated: the fabrication stream given apart (then ``random_state`` is the
+            operation stream as it is); pass one ``random_state`` instead.
         **kw
             Further :class:`PulsedLayer` keywords.
         """
         W = as_float_array(W, "W", shape=(None, None))
         if hasattr(device, "sample"):
-            fab_p, fab_m = spawn(fabrication_state, 2)
-            plus = device.sample(W.shape, random_state=fab_p)
-            minus = device.sample(W.shape, random_state=fab_m)
-            view = DeviceModelView(device)
-            tmp = cls.from_weights(
-                W, view, writer, mapping, name=name, w_max=w_max, g_high=g_high, **kw
+            if fabrication_state is not None:
+                warn_renamed(
+                    "fabrication_state",
+                    "random_state (one stream; fabrication and "
+                    "operation streams are spawned from it)",
+                )
+            else:
+                fabrication_state, random_state = spawn(random_state, 2)
+            return cls._fabricated(
+                W,
+                device,
+                writer,
+                mapping,
+                name=name,
+                w_max=w_max,
+                g_high=g_high,
+                fabrication_state=fabrication_state,
+                random_state=random_state,
+                **kw,
             )
-            pairs = PairArray.from_device_arrays(plus, minus, name=name)
-            pairs.set_state(tmp.pairs.g_plus, tmp.pairs.g_minus)
-            return cls(pairs, writer, mapping, w_max=w_max, **kw)
+        return cls._encoded(
+            W,
+            device,
+            writer,
+            mapping,
+            name=name,
+            w_max=w_max,
+            g_high=g_high,
+            random_state=random_state,
+            **kw,
+        )
+
+    @classmethod
+    def _fabricated(
+        cls,
+        W,
+        device,
+        writer,
+        mapping,
+        *,
+        name,
+        w_max,
+        g_high,
+        fabrication_state,
+        random_state,
+        **kw,
+    ) -> "PulsedLayer":
+        """Pairs of two device arrays fabricated from ``fabrication_state`` and programmed
+        ideally to ``W``; ``random_state`` is the operation stream."""
+        fab_p, fab_m = spawn(fabrication_state, 2)
+        plus = device.sample(W.shape, random_state=fab_p)
+        minus = device.sample(W.shape, random_state=fab_m)
+        tmp = cls._encoded(
+            W,
+            DeviceModelView(device),
+            writer,
+            mapping,
+            name=name,
+            w_max=w_max,
+            g_high=g_high,
+            random_state=random_state,
+            **kw,
+        )
+        pairs = PairArray.from_device_arrays(plus, minus, name=name)
+        pairs.set_state(tmp.pairs.g_plus, tmp.pairs.g_minus)
+        return cls(pairs, writer, mapping, w_max=w_max, random_state=random_state, **kw)
+
+    @classmethod
+    def _encoded(
+        cls, W, device, writer, mapping, *, name, w_max, g_high, random_state, **kw
+    ) -> "PulsedLayer":
+        """Pairs on a protocol device: the larger at ``g_high``, the other ``|w|/k`` below."""
         k = w_max / (device.g_max - device.g_min)
         g_high = device.g_max if g_high is None else g_high
         d = np.clip(W / k, -(g_high - device.g_min), g_high - device.g_min)
         gp = np.where(d >= 0, g_high, g_high + d)
         gm = np.where(d >= 0, g_high - d, g_high)
-        return cls(PairArray(gp, gm, device, name=name), writer, mapping, w_max=w_max, **kw)
+        return cls(
+            PairArray(gp, gm, device, name=name),
+            writer,
+            mapping,
+            w_max=w_max,
+            random_state=random_state,
+            **kw,
+        )
 
     def _stacked_weights(self) -> np.ndarray:
         """Effective weights ``k·(G⁺ − G⁻)`` in the stacked layout (n_in + bias, n_out)."""
@@ -293,11 +370,7 @@ def pulsed_layer_factory(
     def make(n_in, n_out, *, bias=True, random_state=None, index=0) -> PulsedLayer:
         init_rs, op_rs, fab_rs = spawn(random_state, 3)
         W = init_weights(n_in, n_out, bias=bias, scale=init_scale, random_state=init_rs)
-        return PulsedLayer.from_weights(
-            W,
-            device,
-            writer,
-            mapping,
+        kw = dict(
             name=f"layer{index}",
             w_max=w_max,
             g_high=g_high,
@@ -306,7 +379,11 @@ def pulsed_layer_factory(
             reader=reader,
             keep_schedules=keep_schedules,
             random_state=op_rs,
-            fabrication_state=fab_rs,
         )
+        if hasattr(device, "sample"):  # its own fabrication stream, as before
+            return PulsedLayer._fabricated(
+                W, device, writer, mapping, fabrication_state=fab_rs, **kw
+            )
+        return PulsedLayer.from_weights(W, device, writer, mapping, **kw)
 
     return make
