@@ -43,7 +43,6 @@ __all__ = [
     "read_many",
     "read_seconds",
     "maps_pay_off",
-    "default_threads",
 ]
 
 _POOL: ThreadPoolExecutor | None = None
@@ -66,18 +65,6 @@ def supported(net: Network) -> bool:
         Whether :func:`read_currents` accepts ``net``.
     """
     return transfer.supported(net)
-
-
-def default_threads() -> int:
-    """Threads of :func:`read_many` when the caller does not say (the project's one rule,
-    :func:`xbar._threads.default_threads`).
-
-    Returns
-    -------
-    int
-        Number of threads, >= 1.
-    """
-    return _threads.default_threads()
 
 
 def _pool(n: int) -> ThreadPoolExecutor:
@@ -159,7 +146,7 @@ def read_currents(
     maxiter : int
         CG iterations per read at most (:class:`~xbar.exceptions.ConvergenceError` beyond).
     n_threads : int or None, default 1
-        Threads the batch is split over (the kernel releases the GIL; None: :func:`default_threads`).
+        Threads the batch is split over (the kernel releases the GIL; None: ``xbar._threads.default_threads()``).
         Splitting one small batch rarely pays (a 128² tile at B = 10: 5-6 ms on two threads,
         4-5 ms on one); :func:`read_many` splits several tiles' reads instead.  ``workers`` is
         its deprecated name.
@@ -203,7 +190,7 @@ def read_many(
     maxiter : int
         CG iterations per read at most.
     n_threads : int or None
-        Threads (None: :func:`default_threads`).
+        Threads (None: ``xbar._threads.default_threads()``).
     split : bool
         Also split a single network's batch over the threads.
 
@@ -215,7 +202,7 @@ def read_many(
     if len(nets) != len(Vs):
         raise ConfigError(f"nets and Vs must have the same length, got {len(nets)} and {len(Vs)}")
     n = (
-        default_threads()
+        _threads.default_threads()
         if n_threads is None
         else int(check_scalar(n_threads, "n_threads", low=1, integer=True))
     )
