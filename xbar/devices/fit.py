@@ -351,7 +351,8 @@ class RampFit:
         Per polarity the law of :class:`HfOxReRAM` (without the polarity prefix): ``alpha``
         (relative to the window), ``kappa``, ``kappa_d``, ``gamma``, ``warmup``, ``warmup_dx``
         (window units), and the state noise, which accumulates: ``sigma_rel`` (relative to the
-        mean step) and ``sigma_abs`` (S).
+        mean step), ``sigma_abs`` (S) and ``sigma_ramp`` (log-normal sigma of a rate factor per
+        ramp; see ``_fit_ramp_noise``).
     read_sigma : float, default 0.0
         Std of the measurement noise of each stored read, S, separated from the c2c step noise
         by the lag-1 anti-correlation of the step residuals.
@@ -470,7 +471,7 @@ def _fit_polarity(ramps, g_min, g_max, sign, end_weight=None):
     times: trajectories (not single steps) carry the information on how differences between
     ramps propagate, which separates the dependence on G from the dependence on the pulse
     history.  Its start is the better of two one-step least-squares fits (with and without
-    warm-up).  The noise: see :func:`_fit_ramp_noise`.
+    warm-up).  The noise: see ``_fit_ramp_noise``.
     """
     w = g_max - g_min
     gm, ok = _ramp_matrix(ramps)
@@ -571,9 +572,11 @@ def fit_pulse_ramps(set_ramps, reset_ramps, margin: float = 0.05) -> RampFit:
     of a fixed pulse count do not show the true window).  Mean law (``alpha``, ``kappa``,
     ``kappa_d``, ``gamma``, ``warmup``, ``warmup_dx`` of :class:`HfOxReRAM`) fitted by least
     squares on whole trajectories from each ramp's first read (each ramp starts after a polarity
-    reversal); the spread by non-negative least squares of the binned one-step residual
-    variance on ``sigma_abs**2 + (sigma_rel * mean)**2`` after removing twice the read-noise
-    variance (see :class:`RampFit`).  Each ramp's pulse is the reference pulse.
+    reversal; end points weighted ``_END_WEIGHT`` times); the read noise from the lag-1
+    anti-correlation of the one-step residuals; the ramp-rate spread ``sigma_ramp`` and the step
+    noise ``sigma_abs``, ``sigma_rel`` by non-negative least squares of the growth of the
+    spread about the fitted paths (``_fit_ramp_noise``).  Each ramp's pulse is the
+    reference pulse.
 
     Parameters
     ----------

@@ -115,7 +115,8 @@ class HfOxReRAM(RelaxationNoiseConfig):
     ``xbar.devices.presets.PROVENANCE`` (and the validation report): the window is the
     ``tud-rram-iv-cycles`` medians (1/R_HRS, 1/R_LRS at 0.1 V); the normalised pulse law and
     its c2c noise are the ``crosssim-pulse-ramps`` fit (even ramps; alpha, kappa, kappa_d, gamma,
-    warm-up in window units, the noise floor per window); d2d spreads of the window and of the
+    warm-up in window units, the noise floor per window, the ramp-to-ramp rate spread
+    ``sigma_ramp``); d2d spreads of the window and of the
     thresholds are estimated from the cycle-to-cycle spread of the one ``tud`` device (robust
     sd over 50 cycles: ln R_HRS 0.49, ln R_LRS 0.15, V_reset 0.067 V; d2d taken equal to c2c,
     an assumption: there are no multi-device data here); relaxation and read noise come from
