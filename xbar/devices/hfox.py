@@ -104,25 +104,24 @@ class HfOxReRAM(RelaxationNoiseConfig):
     reference pulse, and a ramp-to-ramp rate factor: at each polarity reversal (and at the first
     pulse after :meth:`DeviceArray.set_state`) the device draws ``f = exp(sigma_ramp * z)``,
     z ~ N(0, 1), that scales its mean step until the next reversal (measured ramps spread in
-    proportion to the distance travelled, not as a random walk); a pulse of strength ``s`` is integrated in sub-steps (Euler-Maruyama) so the
-    step mean scales with ``s`` and its variance with ``s``, and G never leaves the window.  A
-    SET with a current ``compliance`` stops at the conductance whose current at ``V`` equals the
-    compliance.  *Reset-only updates*: sub-1 V RESET pulses (``reset_v_th`` < |V| < 1 V) give
-    small, amplitude-controlled decreases; *conventional programming* uses SET with compliance and
-    RESET above 1 V (:meth:`DeviceArray.program_verify`).
+    proportion to the distance travelled, not as a random walk); a pulse of strength ``s`` is
+    integrated in sub-steps (Euler-Maruyama) so the step mean scales with ``s`` and its variance
+    with ``s``, and G never leaves the window. A SET with a current ``compliance`` stops at the
+    conductance whose current at ``V`` equals the compliance. *Reset-only updates*: sub-1 V RESET
+    pulses (``reset_v_th`` < |V| < 1 V) give small, amplitude-controlled decreases; *conventional
+    programming* uses SET with compliance and RESET above 1 V (:meth:`DeviceArray.program_verify`).
 
     **Defaults** are a fitted preset, each parameter fitted, estimated or assumed as listed in
     ``xbar.devices.presets.PROVENANCE`` (and the validation report): the window is the
     ``tud-rram-iv-cycles`` medians (1/R_HRS, 1/R_LRS at 0.1 V); the normalised pulse law and
     its c2c noise are the ``crosssim-pulse-ramps`` fit (even ramps; alpha, kappa, kappa_d, gamma,
     warm-up in window units, the noise floor per window, the ramp-to-ramp rate spread
-    ``sigma_ramp``); d2d spreads of the window and of the
-    thresholds are estimated from the cycle-to-cycle spread of the one ``tud`` device (robust
-    sd over 50 cycles: ln R_HRS 0.49, ln R_LRS 0.15, V_reset 0.067 V; d2d taken equal to c2c,
-    an assumption: there are no multi-device data here); relaxation and read noise come from
-    ``stanford-rram-relaxation`` (tech B, tech A).  Thresholds, voltage acceleration, reference
-    width and alpha_dtod are assumptions (no pulse-amplitude data: the crosssim pulse is
-    undocumented, the tud sweeps are quasi-static).
+    ``sigma_ramp``); d2d spreads of the window and of the thresholds are estimated from the
+    cycle-to-cycle spread of the one ``tud`` device (robust sd over 50 cycles: ln R_HRS 0.49, ln
+    R_LRS 0.15, V_reset 0.067 V; d2d taken equal to c2c, an assumption: there are no multi-device
+    data here); relaxation and read noise come from ``stanford-rram-relaxation`` (tech B, tech A).
+    Thresholds, voltage acceleration, reference width and alpha_dtod are assumptions (no
+    pulse-amplitude data: the crosssim pulse is undocumented, the tud sweeps are quasi-static).
 
     Other Parameters
     ----------------

@@ -347,7 +347,8 @@ def validate_ramps(rep: Report, root: Path, quick: bool, random_state: int) -> N
     quick : bool
         Reduced run (fewer simulated ramps per start and fewer perfect-model draws).
     random_state : int
-        Seed of the simulated draws (the draws use ``random_state + k``); ``seed`` is its deprecated name.
+        Seed of the simulated draws (the draws use ``random_state + k``); ``seed`` is its
+        deprecated name.
     """
     from ..data import read_pulse_ramps
 
@@ -385,7 +386,8 @@ def validate_ramps(rep: Report, root: Path, quick: bool, random_state: int) -> N
         + " uS.\n"
     )
     rep.add(
-        "| parameter | SET fold 0 | SET fold 1 | RESET fold 0 | RESET fold 1 |\n|---|---|---|---|---|"
+        "| parameter | SET fold 0 | SET fold 1 | RESET fold 0 | RESET fold 1 |\n"
+        "|---|---|---|---|---|"
     )
     for k in rf.set:
         rep.add(
