@@ -18,6 +18,8 @@ NO_C2C = dict(
     reset_sigma_abs=0.0,
     set_sigma_win=0.0,
     reset_sigma_win=0.0,
+    set_sigma_ramp=0.0,
+    reset_sigma_ramp=0.0,
 )
 PRESETS = [
     HfOxReRAM,

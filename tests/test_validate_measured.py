@@ -90,6 +90,8 @@ def test_bounds_sit_at_the_goals_where_the_goals_are_met():
         "iv_rms_reset_median",
         "ramp_spread_ratio_max",
         "ramp_spread_ratio_min",
+        "ramp_ks_max_SET",
+        "ramp_ks_max_RESET",
     }
     for k in at_goal:
         assert BOUNDS[k] == GOALS[k], k
@@ -117,3 +119,28 @@ def test_the_former_g_only_pulse_law_fails_the_ramp_bounds(tmp_path, monkeypatch
     _measured.validate_ramps(rep, data_dir(), quick=True, random_state=0)
     failed = {c.name for c in rep.checks if not c.ok}
     assert any(name.startswith("SET ramps") for name in failed), failed
+
+
+@pytest.mark.data
+def test_ramp_bounds_need_the_ramp_rate_spread(tmp_path, monkeypatch):
+    """Issue 18: without the ramp-to-ramp rate factor (sigma_ramp = 0, the step noise alone, a
+    random walk) the held-out end points are too narrow and the quick report fails the SET
+    ramp KS bound (0.15, the goal); with it the same checks pass
+    (test_cli_validate_measured_quick)."""
+    _need_data()
+    from xbar.data import data_dir
+    from xbar.devices import fit
+    from xbar.reports import measured as _measured
+
+    assert _measured.BOUNDS["ramp_ks_max_SET"] == _measured.GOALS["ramp_ks_max_SET"] == 0.15
+    ks = "SET ramps: KS distance of end points (2 folds pooled)"
+    orig = fit.RampFit.to_model
+    monkeypatch.setattr(
+        fit.RampFit,
+        "to_model",
+        lambda self, **kw: orig(self, set_sigma_ramp=0.0, reset_sigma_ramp=0.0, **kw),
+    )
+    rep = _measured.Report(tmp_path)
+    _measured.validate_ramps(rep, data_dir(), quick=True, random_state=0)
+    failed = {c.name: c.value for c in rep.checks if not c.ok}
+    assert ks in failed, failed

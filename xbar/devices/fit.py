@@ -351,7 +351,8 @@ class RampFit:
         Per polarity the law of :class:`HfOxReRAM` (without the polarity prefix): ``alpha``
         (relative to the window), ``kappa``, ``kappa_d``, ``gamma``, ``warmup``, ``warmup_dx``
         (window units), and the state noise, which accumulates: ``sigma_rel`` (relative to the
-        mean step) and ``sigma_abs`` (S).
+        mean step), ``sigma_abs`` (S) and ``sigma_ramp`` (log-normal sigma of a rate factor per
+        ramp; see ``_fit_ramp_noise``).
     read_sigma : float, default 0.0
         Std of the measurement noise of each stored read, S, separated from the c2c step noise
         by the lag-1 anti-correlation of the step residuals.
@@ -456,28 +457,37 @@ def _trajectories(p, g0, n, g_min, g_max, sign):
     return out
 
 
-def _fit_polarity(ramps, g_min, g_max, sign, n_bins=10):
-    """Mean law by least squares on whole trajectories, then the state-dependent step noise.
+#: Weight of each ramp's end point (its last pulse common to all ramps) in the trajectory fit,
+#: relative to one read of the trajectory: the end points are the figure the law is judged by.
+_END_WEIGHT = 40.0
+
+
+def _fit_polarity(ramps, g_min, g_max, sign, end_weight=None):
+    """Mean law by least squares on whole trajectories, then the read noise and the step noise.
 
     The six mean-law parameters minimise the squared error (in window units) of the
     deterministic trajectory started at each ramp's first read against the ramp's measured
-    reads: trajectories (not single steps) carry the information on how differences between
+    reads, each ramp's end point (its last pulse common to all ramps) weighted ``end_weight``
+    times: trajectories (not single steps) carry the information on how differences between
     ramps propagate, which separates the dependence on G from the dependence on the pulse
     history.  Its start is the better of two one-step least-squares fits (with and without
-    warm-up).
+    warm-up).  The noise: see ``_fit_ramp_noise``.
     """
     w = g_max - g_min
     gm, ok = _ramp_matrix(ramps)
     n = gm.shape[0] - 1
     g0 = gm[0]
     target = np.where(ok, gm, 0.0)
+    n_end = int(ok.all(axis=1).nonzero()[0].max())
+    we = np.sqrt(_END_WEIGHT if end_weight is None else end_weight)
 
     def unpack(q):
         return dict(zip(_RAMP_LAW, q))
 
     def res(q):
         t = _trajectories(unpack(q), g0, n, g_min, g_max, sign)
-        return (np.where(ok, t - target, 0.0) / w)[1:].ravel()
+        r = np.where(ok, t - target, 0.0) / w
+        return np.concatenate([r[1:].ravel(), we * r[n_end]])
 
     dg_all = np.diff(gm, axis=0)
     pair = ok[1:] & ok[:-1]
@@ -504,21 +514,55 @@ def _fit_polarity(ramps, g_min, g_max, sign, n_bins=10):
     same = ok[1:] & ok[:-1]
     mu = ramp_mean_step(p, gm[:-1], g0[None, :], g_min, g_max, sign)
     resid = np.where(same, dg_all - mu, np.nan)
-    # Read noise e_n of each stored read enters dG_n = G_{n+1} - G_n + e_{n+1} - e_n: it adds
-    # 2 var(e) to the step variance without accumulating, and makes consecutive residuals
-    # anti-correlated by -var(e).  Estimate var(e) from that lag-1 covariance.
+    # Read noise e_n of each stored read enters dG_n = G_{n+1} - G_n + e_{n+1} - e_n: it
+    # makes consecutive residuals anti-correlated by -var(e).  Estimate var(e) from that
+    # lag-1 covariance.
     lag = resid[1:] * resid[:-1]
     var_e = max(0.0, -float(np.nanmean(lag)))
-    x = np.clip((gm[:-1] - g_min) / w, 0, 1)[same]
-    r, m = resid[same], mu[same]
-    edges = np.quantile(x, np.linspace(0, 1, n_bins + 1))
-    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1)
-    var = np.array([r[b == k].var() for k in range(n_bins)]) - 2.0 * var_e
-    mub = np.array([m[b == k].mean() for k in range(n_bins)])
-    coef, _ = optimize.nnls(np.column_stack([np.ones(n_bins), mub**2]), np.maximum(var, 0.0))
     out = {k: float(v) for k, v in p.items()}
-    out.update(sigma_abs=float(np.sqrt(coef[0])), sigma_rel=float(np.sqrt(coef[1])))
+    out.update(_fit_ramp_noise(p, gm[: n_end + 1], g_min, g_max, sign, var_e))
     return out, var_e
+
+
+def _fit_ramp_noise(p, gm, g_min, g_max, sign, var_e) -> dict:
+    """Step noise and ramp-rate spread from the growth of the ramp-to-ramp spread.
+
+    Each ramp's deviation from the deterministic trajectory of the law ``p`` started at its
+    first read, ``r_k = G_k - T_k``, has (to first order) the variance
+
+        s_r**2 J_k**2 + sigma_abs**2 V_k + sigma_rel**2 U_k + var_e (1 + D_k**2)
+
+    with ``J_k = dT_k / d ln alpha`` (a ramp-rate factor: grows with the distance travelled),
+    ``V_k``, ``U_k`` the random walk of a white step noise of unit std (and of std
+    proportional to the mean step) propagated by the law's tangent, and ``D_k = dT_k / dG_0``
+    (the read noise of the first read).  ``(s_r**2, sigma_abs**2, sigma_rel**2)`` are the
+    non-negative least-squares fit, in relative error, of the variance across ramps per pulse
+    (``gm``: pulses common to all ramps, ``(k, n_ramps)``, S).
+    """
+    n = gm.shape[0] - 1
+    g0 = gm[0]
+    w = g_max - g_min
+    T = _trajectories(p, g0, n, g_min, g_max, sign)
+    eps, h = 1e-4, 1e-6 * w
+    J = (_trajectories(dict(p, alpha=p["alpha"] * (1 + eps)), g0, n, g_min, g_max, sign) - T) / eps
+    D = (_trajectories(p, g0 + h, n, g_min, g_max, sign) - T) / h
+    mu = ramp_mean_step(p, T[:-1], g0, g_min, g_max, sign)
+    A = 1.0 + (ramp_mean_step(p, T[:-1] + h, g0, g_min, g_max, sign) - mu) / h
+    V, U = np.zeros_like(T), np.zeros_like(T)
+    for k in range(1, n + 1):
+        V[k] = A[k - 1] ** 2 * V[k - 1] + 1.0
+        U[k] = A[k - 1] ** 2 * U[k - 1] + mu[k - 1] ** 2
+    r = gm - T
+    # what the start explains is the law's (mis)fit, not noise: regress it out per pulse
+    z = g0 - g0.mean()
+    r = r - r.mean(1, keepdims=True) - np.outer((r @ z) / (z @ z), z)
+    var = (r**2).sum(1)[1:] / (gm.shape[1] - 2)
+    X = np.column_stack([(J**2).mean(1), V.mean(1), U.mean(1)])[1:]
+    rhs = np.maximum(var - var_e * (1.0 + (D**2).mean(1)[1:]), 0.0)
+    wt = 1.0 / np.maximum(var, 1e-30)
+    coef, _ = optimize.nnls(X * wt[:, None], rhs * wt)
+    s_r, s_a, s_m = np.sqrt(coef)
+    return dict(sigma_abs=float(s_a), sigma_rel=float(s_m), sigma_ramp=float(s_r))
 
 
 def fit_pulse_ramps(set_ramps, reset_ramps, margin: float = 0.05) -> RampFit:
@@ -528,9 +572,11 @@ def fit_pulse_ramps(set_ramps, reset_ramps, margin: float = 0.05) -> RampFit:
     of a fixed pulse count do not show the true window).  Mean law (``alpha``, ``kappa``,
     ``kappa_d``, ``gamma``, ``warmup``, ``warmup_dx`` of :class:`HfOxReRAM`) fitted by least
     squares on whole trajectories from each ramp's first read (each ramp starts after a polarity
-    reversal); the spread by non-negative least squares of the binned one-step residual
-    variance on ``sigma_abs**2 + (sigma_rel * mean)**2`` after removing twice the read-noise
-    variance (see :class:`RampFit`).  Each ramp's pulse is the reference pulse.
+    reversal; end points weighted ``_END_WEIGHT`` times); the read noise from the lag-1
+    anti-correlation of the one-step residuals; the ramp-rate spread ``sigma_ramp`` and the step
+    noise ``sigma_abs``, ``sigma_rel`` by non-negative least squares of the growth of the
+    spread about the fitted paths (``_fit_ramp_noise``).  Each ramp's pulse is the
+    reference pulse.
 
     Parameters
     ----------

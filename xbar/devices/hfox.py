@@ -101,24 +101,27 @@ class HfOxReRAM(RelaxationNoiseConfig):
     pulse-history memory: measured ramps stay parallel, so the step follows the pulses since the
     reversal rather than G alone, and is smaller right after a reversal), and cycle-to-cycle
     noise of std ``sqrt(sigma_abs**2 + (sigma_win * W)**2 + (sigma_rel * mean)**2)`` per
-    reference pulse; a pulse of strength ``s`` is integrated in sub-steps (Euler-Maruyama) so the
-    step mean scales with ``s`` and its variance with ``s``, and G never leaves the window.  A
-    SET with a current ``compliance`` stops at the conductance whose current at ``V`` equals the
-    compliance.  *Reset-only updates*: sub-1 V RESET pulses (``reset_v_th`` < |V| < 1 V) give
-    small, amplitude-controlled decreases; *conventional programming* uses SET with compliance and
-    RESET above 1 V (:meth:`DeviceArray.program_verify`).
+    reference pulse, and a ramp-to-ramp rate factor: at each polarity reversal (and at the first
+    pulse after :meth:`DeviceArray.set_state`) the device draws ``f = exp(sigma_ramp * z)``,
+    z ~ N(0, 1), that scales its mean step until the next reversal (measured ramps spread in
+    proportion to the distance travelled, not as a random walk); a pulse of strength ``s`` is
+    integrated in sub-steps (Euler-Maruyama) so the step mean scales with ``s`` and its variance
+    with ``s``, and G never leaves the window. A SET with a current ``compliance`` stops at the
+    conductance whose current at ``V`` equals the compliance. *Reset-only updates*: sub-1 V RESET
+    pulses (``reset_v_th`` < |V| < 1 V) give small, amplitude-controlled decreases; *conventional
+    programming* uses SET with compliance and RESET above 1 V (:meth:`DeviceArray.program_verify`).
 
     **Defaults** are a fitted preset, each parameter fitted, estimated or assumed as listed in
     ``xbar.devices.presets.PROVENANCE`` (and the validation report): the window is the
     ``tud-rram-iv-cycles`` medians (1/R_HRS, 1/R_LRS at 0.1 V); the normalised pulse law and
     its c2c noise are the ``crosssim-pulse-ramps`` fit (even ramps; alpha, kappa, kappa_d, gamma,
-    warm-up in window units, the noise floor per window); d2d spreads of the window and of the
-    thresholds are estimated from the cycle-to-cycle spread of the one ``tud`` device (robust
-    sd over 50 cycles: ln R_HRS 0.49, ln R_LRS 0.15, V_reset 0.067 V; d2d taken equal to c2c,
-    an assumption: there are no multi-device data here); relaxation and read noise come from
-    ``stanford-rram-relaxation`` (tech B, tech A).  Thresholds, voltage acceleration, reference
-    width and alpha_dtod are assumptions (no pulse-amplitude data: the crosssim pulse is
-    undocumented, the tud sweeps are quasi-static).
+    warm-up in window units, the noise floor per window, the ramp-to-ramp rate spread
+    ``sigma_ramp``); d2d spreads of the window and of the thresholds are estimated from the
+    cycle-to-cycle spread of the one ``tud`` device (robust sd over 50 cycles: ln R_HRS 0.49, ln
+    R_LRS 0.15, V_reset 0.067 V; d2d taken equal to c2c, an assumption: there are no multi-device
+    data here); relaxation and read noise come from ``stanford-rram-relaxation`` (tech B, tech A).
+    Thresholds, voltage acceleration, reference width and alpha_dtod are assumptions (no
+    pulse-amplitude data: the crosssim pulse is undocumented, the tud sweeps are quasi-static).
 
     Other Parameters
     ----------------
@@ -140,11 +143,11 @@ class HfOxReRAM(RelaxationNoiseConfig):
     set_polarity: int = 1
     """Sign of the cell voltage that SETs (+1 or -1); tud-rram-iv-cycles sets at negative V."""
 
-    set_alpha: float = 0.0036501
+    set_alpha: float = 0.0035923
     """SET mean step per reference pulse at x = 0 with kappa = 0, relative to the window."""
-    set_kappa: float = 1.9114e-4
+    set_kappa: float = -0.055925
     """SET exponential state dependence (0: standard soft bounds)."""
-    set_gamma: float = 0.10267
+    set_gamma: float = 0.087252
     """SET soft-bound exponent on (1 - x)."""
     set_v_ref: float = 1.2
     """SET reference amplitude (V): s = 1 at this |V| and width set_t_ref."""
@@ -158,21 +161,23 @@ class HfOxReRAM(RelaxationNoiseConfig):
     """SET c2c noise relative to the mean step."""
     set_sigma_abs: float = 0.0
     """SET c2c noise floor per reference pulse (S)."""
-    set_sigma_win: float = 5.8011e-4
+    set_sigma_win: float = 1.7023e-4
     """SET c2c noise floor per reference pulse relative to each device's window (added in
     quadrature to ``set_sigma_abs``; scales with the window when g_min/g_max change)."""
-    set_kappa_d: float = 1.0802
+    set_sigma_ramp: float = 0.0089331
+    """SET ramp-to-ramp log-normal sigma of the mean step, drawn at each polarity reversal."""
+    set_kappa_d: float = 1.1481
     """SET exponential dependence on ``d``, the displacement since the device's last polarity
     reversal in window units (pulse-history memory; 0: the step depends on G only)."""
-    set_warmup: float = 0.55838
+    set_warmup: float = 0.55539
     """Fraction of the SET step missing right after a polarity reversal, fading as
     ``exp(-d / set_warmup_dx)`` (0: no warm-up)."""
-    set_warmup_dx: float = 0.10703
+    set_warmup_dx: float = 0.099672
     """Displacement (window units) over which the SET warm-up fades."""
 
-    reset_alpha: float = 0.0065325
+    reset_alpha: float = 0.0064915
     """RESET mean step per reference pulse at x = 1 with kappa = 0, relative to the window."""
-    reset_kappa: float = 0.89345
+    reset_kappa: float = 0.75818
     """RESET exponential state dependence, in (1 - x)."""
     reset_gamma: float = 0.0
     """RESET soft-bound exponent on x."""
@@ -184,20 +189,22 @@ class HfOxReRAM(RelaxationNoiseConfig):
     """RESET voltage acceleration (V per e-fold)."""
     reset_t_ref: float = 100e-9
     """RESET reference width (s)."""
-    reset_sigma_rel: float = 0.0
+    reset_sigma_rel: float = 0.064175
     """RESET c2c noise relative to the mean step."""
     reset_sigma_abs: float = 0.0
     """RESET c2c noise floor per reference pulse (S)."""
-    reset_sigma_win: float = 4.5284e-4
+    reset_sigma_win: float = 0.0
     """RESET c2c noise floor per reference pulse relative to each device's window (added in
     quadrature to ``reset_sigma_abs``; scales with the window when g_min/g_max change)."""
-    reset_kappa_d: float = -1.248
+    reset_sigma_ramp: float = 0.01126
+    """RESET ramp-to-ramp log-normal sigma of the mean step, drawn at each polarity reversal."""
+    reset_kappa_d: float = -1.0778
     """RESET exponential dependence on ``d``, the displacement since the device's last polarity
     reversal in window units (pulse-history memory; 0: the step depends on G only)."""
-    reset_warmup: float = 0.57858
+    reset_warmup: float = 0.58955
     """Fraction of the RESET step missing right after a polarity reversal, fading as
     ``exp(-d / reset_warmup_dx)`` (0: no warm-up)."""
-    reset_warmup_dx: float = 0.044575
+    reset_warmup_dx: float = 0.039574
     """Displacement (window units) over which the RESET warm-up fades."""
 
     width_exponent: float = 1.0
@@ -305,6 +312,8 @@ _HFOX_CONSTRAINTS.update(
         "set_warmup_dx": bound(1e-6, 1.0, False, ""),
         "reset_warmup_dx": bound(1e-6, 1.0, False, ""),
         "set_sigma_win": bound(0.0, 1.0, False, ""),
+        "set_sigma_ramp": bound(0.0, 2.0, False, ""),
+        "reset_sigma_ramp": bound(0.0, 2.0, False, ""),
         "reset_sigma_win": bound(0.0, 1.0, False, ""),
     }
 )
@@ -363,6 +372,30 @@ class ProgramVerifyResult:
         return self.energy_pulses + self.energy_reads
 
 
+_U64 = np.uint64
+
+
+def _splitmix(state: np.ndarray) -> np.ndarray:
+    """One SplitMix64 output per element of the uint64 ``state`` (advanced in place)."""
+    state += _U64(0x9E3779B97F4A7C15)
+    z = state.copy()
+    z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+    return z ^ (z >> _U64(31))
+
+
+def _device_normals(seed: int, idx: np.ndarray) -> np.ndarray:
+    """One standard normal per device index (Box-Muller on SplitMix64), from the stream of
+    (``seed``, index): independent of the pulse kernel's stream of the same seed."""
+    with np.errstate(over="ignore"):
+        state = (_U64(seed) ^ _U64(0x5851F42D4C957F2D)) ^ (
+            idx.astype(_U64) * _U64(0xD1B54A32D192ED03)
+        )
+        u1 = ((_splitmix(state) >> _U64(11)).astype(float) + 1.0) / 9007199254740992.0
+        u2 = ((_splitmix(state) >> _U64(11)).astype(float) + 1.0) / 9007199254740992.0
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
 class DeviceArray(_DeviceArrayBase):
     """An array of :class:`HfOxReRAM` devices: per-device (d2d) parameters and state G (S).
 
@@ -416,6 +449,8 @@ class DeviceArray(_DeviceArrayBase):
         # pulse-history memory: G at the last polarity reversal and the last polarity (0: none)
         self._g_rev = self._G.copy()
         self._last_pol = np.zeros(self.size, dtype=np.int8)
+        # ramp-to-ramp rate factor of the present ramp (drawn at each reversal)
+        self._ramp_f = np.ones(self.size)
 
     def set_state(self, G) -> None:
         """Set the conductance (S) directly, clipped to the window.
@@ -431,6 +466,7 @@ class DeviceArray(_DeviceArrayBase):
         super().set_state(G)
         self._g_rev[:] = self._G
         self._last_pol[:] = 0
+        self._ramp_f[:] = 1.0
 
     def pulse_strength(self, amplitude, width) -> tuple[np.ndarray, np.ndarray]:
         """Polarity (+1 SET, -1 RESET, 0 none) and strength (reference pulses) per device.
@@ -535,6 +571,8 @@ class DeviceArray(_DeviceArrayBase):
         flip = pol[idx] != self._last_pol[idx]  # a reversal (or a first pulse) restarts the memory
         self._g_rev[idx[flip]] = g[flip]
         self._last_pol[idx] = pol[idx]
+        self._draw_ramp_factor(idx[flip], pol[idx][flip], seed)
+        alpha = alpha * self._ramp_f[idx]
         pulse_update(
             g,
             self._g_min[idx],
@@ -554,9 +592,21 @@ class DeviceArray(_DeviceArrayBase):
         self._programmed(idx)
         return dG.reshape(self.shape)
 
+    def _draw_ramp_factor(self, idx, pol, seed: int) -> None:
+        """New ramp-rate factors ``exp(sigma_ramp * z)`` for the devices ``idx`` that start a
+        ramp of polarity ``pol``: ``z`` from a counter-based stream of (``seed``, device index),
+        like the kernel's step noise, so a device's factor does not depend on which other
+        devices are pulsed."""
+        m = self.model
+        for p, sig in ((1, m.set_sigma_ramp), (-1, m.reset_sigma_ramp)):
+            sel = idx[pol == p]
+            if sel.size:
+                self._ramp_f[sel] = np.exp(sig * _device_normals(seed, sel)) if sig > 0 else 1.0
+
     def mean_step(self, polarity: int, G=None, g_rev=None) -> np.ndarray:
         """Mean dG (S) of one reference pulse of ``polarity`` (+1 SET, -1 RESET) at state ``G``
-        (default the present state), before clipping; the law the kernel integrates.
+        (default the present state), before clipping; the law the kernel integrates, for the
+        median ramp (the ramp-rate factor of ``sigma_ramp`` is not included).
 
         Parameters
         ----------

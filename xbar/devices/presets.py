@@ -222,26 +222,36 @@ PROVENANCE = {
         "each); the crosssim ramp-to-ramp rate spread is < 2 % (c2c)",
     ),
     "set_alpha": ("fitted", "crosssim-pulse-ramps even SET ramps, window units"),
-    "set_kappa": ("fitted", "crosssim SET fit, 1.9e-4 (~0: the step does not follow G)"),
+    "set_kappa": ("fitted", "crosssim SET fit, -0.056 (~0: the step hardly follows G)"),
     "set_kappa_d": ("fitted", "crosssim SET fit (pulse-history memory)"),
     "set_gamma": ("fitted", "crosssim SET fit"),
     "set_warmup": ("fitted", "crosssim SET fit"),
     "set_warmup_dx": ("fitted", "crosssim SET fit"),
     "set_sigma_win": (
         "fitted",
-        "crosssim SET one-step residuals after the read noise, per "
-        "window (5.6e-7 S of a 0.967 mS window)",
+        "crosssim SET: growth of the ramp-to-ramp spread about the fitted paths (even ramps, "
+        "after the read noise), per window (1.6e-7 S of a 0.967 mS window)",
     ),
     "set_sigma_rel": ("fitted", "crosssim SET fit (non-negative least squares gives 0)"),
+    "set_sigma_ramp": (
+        "fitted",
+        "crosssim SET: ramp-to-ramp rate spread, 0.89 % (spread growing with the distance "
+        "travelled; fit_pulse_ramps, even ramps)",
+    ),
     "set_sigma_abs": ("fitted", "0: the floor is per window (set_sigma_win)"),
     "reset_alpha": ("fitted", "crosssim-pulse-ramps even RESET ramps, window units"),
     "reset_kappa": ("fitted", "crosssim RESET fit"),
     "reset_kappa_d": ("fitted", "crosssim RESET fit (pulse-history memory)"),
-    "reset_gamma": ("fitted", "crosssim RESET fit (9e-12, rounded to 0)"),
+    "reset_gamma": ("fitted", "crosssim RESET fit (6e-14, rounded to 0)"),
     "reset_warmup": ("fitted", "crosssim RESET fit"),
     "reset_warmup_dx": ("fitted", "crosssim RESET fit"),
-    "reset_sigma_win": ("fitted", "crosssim RESET residuals, per window (4.4e-7 S / 0.967 mS)"),
-    "reset_sigma_rel": ("fitted", "crosssim RESET fit (0)"),
+    "reset_sigma_win": ("fitted", "crosssim RESET fit (non-negative least squares gives 0)"),
+    "reset_sigma_rel": (
+        "fitted",
+        "crosssim RESET: growth of the ramp-to-ramp spread about the fitted paths, 6.4 % of "
+        "the mean step (even ramps)",
+    ),
+    "reset_sigma_ramp": ("fitted", "crosssim RESET: ramp-to-ramp rate spread, 1.13 %"),
     "reset_sigma_abs": ("fitted", "0: the floor is per window (reset_sigma_win)"),
     "set_v_ref": (
         "assumed",
@@ -282,7 +292,16 @@ def defaults_from_fits() -> dict:
     w_ramps = RAMPS["g_max"] - RAMPS["g_min"]
     out = {"g_min": 1.0 / TUD["r_hrs"], "g_max": 1.0 / TUD["r_lrs"]}
     for p in ("set", "reset"):
-        for k in ("alpha", "kappa", "kappa_d", "gamma", "warmup", "warmup_dx", "sigma_rel"):
+        for k in (
+            "alpha",
+            "kappa",
+            "kappa_d",
+            "gamma",
+            "warmup",
+            "warmup_dx",
+            "sigma_rel",
+            "sigma_ramp",
+        ):
             out[f"{p}_{k}"] = RAMPS[p][k]
         out[f"{p}_sigma_win"] = RAMPS[p]["sigma_abs"] / w_ramps
     return out
