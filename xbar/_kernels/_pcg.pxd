@@ -54,6 +54,11 @@ cdef inline Py_ssize_t _state_size(Py_ssize_t M, Py_ssize_t N) noexcept nogil:
     return 5 * M * N + 4 * _padded(M) * N
 
 
+cdef inline Py_ssize_t _work_size(Py_ssize_t M, Py_ssize_t N, int nt) noexcept nogil:
+    """Doubles of scratch ``_solve_one`` needs on ``nt`` threads (without a coarse level)."""
+    return NBUF * M * N + nt * R * N + 2 * (M + N)
+
+
 cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const double* gw,
                     const double* gb, double* state, Py_ssize_t* fw, Py_ssize_t nfw,
                     Py_ssize_t* fb, Py_ssize_t nfb) noexcept nogil

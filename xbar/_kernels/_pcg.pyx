@@ -33,10 +33,13 @@ The stopping test is on the true residual of the full system, recomputed at the 
 preconditioner changes only the speed, never the accepted accuracy.
 Python validates; nothing here re-checks its input.
 
-Speed is set by memory traffic (at 256² every vector is 512 KiB, the size of L2): word lines are
-swept R at a time from a transposed copy in L1 (a row-major sweep at stride N thrashes the L1
-sets), the Thomas multipliers are precomputed, the CG update shares a pass with the forward
-bit-line sweep, and scratch comes from the pool of ``_scratch`` (fresh pages fault).
+Speed is set by memory traffic (at 256² every vector is 512 KiB, the size of L2; at 4096² 134
+MB, so every pass goes to DRAM): word lines are swept R at a time from a transposed copy (a
+row-major sweep at stride N thrashes the L1 sets), the Thomas multipliers are precomputed, the
+bit lines are swept row by row over whole rows (split between the threads), the CG update of x
+and s shares a pass with the forward bit-line sweep, which also yields s·M⁻¹s, and (one level)
+the update of p shares one with the backward sweep.  Scratch comes from the pool of
+``_scratch`` (fresh pages fault).
 
 Status codes: 0 converged, 1 iteration limit reached, -1 breakdown (operator not positive
 definite, e.g. a floating sub-network).
@@ -67,6 +70,15 @@ cdef inline Py_ssize_t _chunk(Py_ssize_t N, int nt) noexcept nogil:
     """
     cdef Py_ssize_t w = (N + nt - 1) // nt
     return (w + COLCHUNK - 1) // COLCHUNK * COLCHUNK
+
+
+cdef inline double _sum(const double* a, Py_ssize_t L) noexcept nogil:
+    """Σ a[0:L] in index order (partial sums combined the same way for any thread count)."""
+    cdef double s = 0.0
+    cdef Py_ssize_t k
+    for k in range(L):
+        s += a[k]
+    return s
 
 
 cdef inline Py_ssize_t _wb(Py_ssize_t i, Py_ssize_t j, Py_ssize_t N) noexcept nogil:
@@ -170,15 +182,20 @@ cdef void _backward_p(const Net* n, const double* z, double beta, int first, dou
 
 
 cdef double _step_forward(const Net* n, double alpha, const double* p, const double* q,
-                          double* xb, double* s, double* z, double* rz, int nt) noexcept nogil:
+                          double* xb, double* s, double* z, double* rz, double* red,
+                          int nt) noexcept nogil:
     """CG step xb += α·p, s −= α·q, fused with the forward half of z = Tb⁻¹ s; returns ||s||².
 
     ``rz`` receives s · Tb⁻¹ s.  With Tb = L D⁻¹ Lᵀ (L = D − the sub-diagonal of Tb, D the
     pivots), the forward half is y = D⁻¹ u with u = s + gb·y(row above) = L⁻¹-scaled s, and
     s · Tb⁻¹ s = yᵀ D y = Σ y·u: the dot product needs no pass after the backward half.
+    Both sums run down each bit line into ``red`` (2N), then across: their order does not
+    depend on the thread count.
     """
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, j0, j1, cb, ncb
-    cdef double rn = 0.0, rzs = 0.0, sk, u, y
+    cdef double sk, u, y
+    cdef double* rn = red
+    cdef double* rzs = red + N
     cdef Py_ssize_t width = _chunk(N, nt)
     ncb = (N + width - 1) // width
     for cb in prange(ncb, num_threads=nt, schedule="static"):
@@ -188,33 +205,34 @@ cdef double _step_forward(const Net* n, double alpha, const double* p, const dou
             xb[j] += alpha * p[j]
             sk = s[j] - alpha * q[j]
             s[j] = sk
-            rn += sk * sk
             y = sk * n.bi[j]
             z[j] = y
-            rzs += y * sk
+            rn[j] = sk * sk
+            rzs[j] = y * sk
         for i in range(1, M):
             for j in range(j0, j1):
                 k = i * N + j
                 xb[k] += alpha * p[k]
                 sk = s[k] - alpha * q[k]
                 s[k] = sk
-                rn += sk * sk
                 u = sk + n.gb[k - N] * z[k - N]
                 y = u * n.bi[k]
                 z[k] = y
-                rzs += y * u
-    rz[0] = rzs
-    return rn
+                rn[j] += sk * sk
+                rzs[j] += y * u
+    rz[0] = _sum(rzs, N)
+    return _sum(rn, N)
 
 
-cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb,
+cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb, double* red,
                           int nt) noexcept nogil:
     """q = S p = Tb p − D Tw⁻¹ D p on free bit nodes (0 on fixed ones); returns p . q.
 
-    ``wb``: nt·R·N scratch (a transposed block of word lines per thread).
+    ``wb``: nt·R·N scratch (a transposed block of word lines per thread); ``red``: M scratch
+    (p . q by row, summed in row order for any thread count).
     """
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, blk, nblk = (M + R - 1) // R, ii, r
-    cdef double acc, pq = 0.0
+    cdef double acc, pr, pq
     cdef double* zb
     for blk in prange(nblk, num_threads=nt, schedule="static"):
         zb = wb + threadid() * R * N
@@ -222,6 +240,7 @@ cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb,
         r = _min(M - blk * R, R)
         for ii in range(r):
             i = blk * R + ii
+            pr = 0.0
             for j in range(N):
                 k = i * N + j
                 acc = n.db[k] * p[k] - n.gc[k] * zb[j * R + ii]
@@ -230,34 +249,41 @@ cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb,
                 if i < M - 1:
                     acc = acc - n.gb[k] * p[k + N]
                 q[k] = acc
-                pq += acc * p[k]
+                pr = pr + acc * p[k]
+            red[i] = pr
+    pq = _sum(red, M)
     for k in range(n.nfb):
         pq -= q[n.fixed_b[k]] * p[n.fixed_b[k]]
         q[n.fixed_b[k]] = 0.0
     return pq
 
 
-cdef double _norm(const double* a, Py_ssize_t L, int nt) noexcept nogil:
-    cdef double s = 0.0
-    cdef Py_ssize_t k
-    for k in prange(L, num_threads=nt, schedule="static"):
-        s += a[k] * a[k]
-    return sqrt(s)
+cdef double _norm(const double* a, Py_ssize_t rows, Py_ssize_t N, double* red,
+                  int nt) noexcept nogil:
+    """||a||₂ of rows·N values, summed by row into ``red`` (rows) and then in row order."""
+    cdef double acc
+    cdef Py_ssize_t i, j
+    for i in prange(rows, num_threads=nt, schedule="static"):
+        acc = 0.0
+        for j in range(N):
+            acc = acc + a[i * N + j] * a[i * N + j]
+        red[i] = acc
+    return sqrt(_sum(red, rows))
 
 
 cdef double _residual(const Net* n, const double* f, const double* x, double* r,
-                      double* norm, int nt) noexcept nogil:
+                      double* norm, double* red, int nt) noexcept nogil:
     """r = f − A x on the free nodes of the full system, 0 on fixed nodes; ``norm`` = ||r||₂.
 
     Returns the rounding floor of that residual, 4·eps·||diag(A) ∘ x||₂ over free nodes: no
     residual computed in double precision can be trusted below it (stiff wires make it matter).
     Branch-free row loops (the end nodes of each line are handled by the loop bounds).
-
+    ``red``: 2M scratch (the sums by row, combined in row order for any thread count).
     """
     cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
     cdef const double* w = x
     cdef const double* b = x + MN
-    cdef double dx = 0.0, rr = 0.0
+    cdef double dx, rr
     for i in prange(M, num_threads=nt, schedule="static"):
         o = i * N
         for j in range(N):
@@ -273,10 +299,16 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
         if i < M - 1:
             for j in range(N):
                 r[MN + o + j] += n.gb[o + j] * b[o + N + j]
+        dx = 0.0
+        rr = 0.0
         for j in range(N):
             k = o + j
-            dx += (n.dw[k] * w[k]) * (n.dw[k] * w[k]) + (n.db[k] * b[k]) * (n.db[k] * b[k])
-            rr += r[k] * r[k] + r[MN + k] * r[MN + k]
+            dx = dx + (n.dw[k] * w[k]) * (n.dw[k] * w[k]) + (n.db[k] * b[k]) * (n.db[k] * b[k])
+            rr = rr + r[k] * r[k] + r[MN + k] * r[MN + k]
+        red[i] = dx
+        red[M + i] = rr
+    dx = _sum(red, M)
+    rr = _sum(red + M, M)
     if n.nfw + n.nfb > 0:
         # Fixed nodes carry their sources' currents: zero them and sum again (subtracting
         # them from rr would cancel catastrophically).
@@ -284,7 +316,7 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
             r[n.fixed_w[k]] = 0.0
         for k in range(n.nfb):
             r[MN + n.fixed_b[k]] = 0.0
-        norm[0] = _norm(r, 2 * MN, nt)
+        norm[0] = _norm(r, 2 * M, N, red, nt)
     else:
         norm[0] = sqrt(rr)
     return 4.0 * DBL_EPSILON * sqrt(dx)
@@ -461,7 +493,7 @@ cdef void _coarse_assemble(const Net* n, Coarse* c, const unsigned char* fixed_b
 
 cdef double _step_forward_c(const Net* n, double alpha, const double* p, const double* q,
                             double* xb, double* s, double* z, double* yc, double* rz,
-                            int nt) noexcept nogil:
+                            double* red, int nt) noexcept nogil:
     """``_step_forward`` that also restricts s to the coarse bit unknowns: yc_b(block) += Σ s.
 
     ``yc`` must be zero on entry.  A block lies inside one column chunk (a divides COLCHUNK), so
@@ -469,7 +501,9 @@ cdef double _step_forward_c(const Net* n, double alpha, const double* p, const d
     """
     cdef const Coarse* c = n.coarse
     cdef Py_ssize_t M = n.M, N = n.N, a = c.a, i, j, k, j0, j1, jb, je, cb, ncb, I, J
-    cdef double rn = 0.0, rzs = 0.0, sk, acc, u, y
+    cdef double sk, acc, u, y
+    cdef double* rn = red
+    cdef double* rzs = red + N
     cdef Py_ssize_t width = _chunk(N, nt)
     ncb = (N + width - 1) // width
     for cb in prange(ncb, num_threads=nt, schedule="static"):
@@ -483,11 +517,11 @@ cdef double _step_forward_c(const Net* n, double alpha, const double* p, const d
                 xb[j] += alpha * p[j]
                 sk = s[j] - alpha * q[j]
                 s[j] = sk
-                rn += sk * sk
                 acc = acc + sk
                 y = sk * n.bi[j]
                 z[j] = y
-                rzs += y * sk
+                rn[j] = sk * sk
+                rzs[j] = y * sk
             yc[_cidx(c, 0, J)] += acc
         for i in range(1, M):
             I = i // a
@@ -500,15 +534,15 @@ cdef double _step_forward_c(const Net* n, double alpha, const double* p, const d
                     xb[k] += alpha * p[k]
                     sk = s[k] - alpha * q[k]
                     s[k] = sk
-                    rn += sk * sk
                     acc = acc + sk
                     u = sk + n.gb[k - N] * z[k - N]
                     y = u * n.bi[k]
                     z[k] = y
-                    rzs += y * u
+                    rn[j] += sk * sk
+                    rzs[j] += y * u
                 yc[_cidx(c, I, J)] += acc
-    rz[0] = rzs
-    return rn
+    rz[0] = _sum(rzs, N)
+    return _sum(rn, N)
 
 
 cdef void _restricted_word(const Net* n, const double* z, double* yc, double* wb,
@@ -565,7 +599,7 @@ cdef void _p_update_c(const Net* n, const double* z, const double* yc, double be
 
 cdef double _precondition(const Net* n, double alpha, const double* p, const double* q,
                           double* xb, double* s, double* z, double* yc, double tol, double floor,
-                          double* rz, double* wb, int nt) noexcept nogil:
+                          double* rz, double* wb, double* red, int nt) noexcept nogil:
     """CG step fused with the preconditioner; returns ||s||, sets ``rz`` = s . M⁻¹ s.
 
     One level: z = the forward half of Tb⁻¹ s (the caller's ``_backward_p`` finishes it into
@@ -580,10 +614,10 @@ cdef double _precondition(const Net* n, double alpha, const double* p, const dou
     cdef double* yr
     cdef Py_ssize_t k
     if c == NULL:
-        return sqrt(_step_forward(n, alpha, p, q, xb, s, z, rz, nt))
+        return sqrt(_step_forward(n, alpha, p, q, xb, s, z, rz, red, nt))
     yr = yc + c.n
     memset(yr, 0, c.n * sizeof(double))
-    rn = sqrt(_step_forward_c(n, alpha, p, q, xb, s, z, yr, &rz0, nt))
+    rn = sqrt(_step_forward_c(n, alpha, p, q, xb, s, z, yr, &rz0, red, nt))
     if rn > tol and rn > floor:
         _bit_backward(n, z, nt)
         _restricted_word(n, z, yc, wb, nt)
@@ -602,8 +636,8 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     Outer loop: r = f − A x; correct x by the exact reduced solve of A δ = r (word lines
     eliminated), stopping the inner CG when its residual — which equals the full residual, the
     word-line rows being solved exactly — is below tolerance; confirm on the true residual.
-    ``buf`` holds NBUF·M·N doubles followed by nt·R·N for the word-line blocks and, with a
-    coarse level, its ``n.coarse.n`` unknowns; ``E`` (NULL or 2N doubles) receives the error
+    ``buf`` holds ``_work_size(M, N, nt)`` doubles (NBUF·M·N, nt·R·N for the word-line
+    blocks, 2(M + N) for partial sums) followed, with a coarse level, by 2·``n.coarse.n``; ``E`` (NULL or 2N doubles) receives the error
     estimates of ``_col_errors`` at the returned x.
     """
     cdef Py_ssize_t MN = n.M * n.N, L = 2 * MN, k
@@ -613,21 +647,22 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     cdef double* p = buf + 4 * MN
     cdef double* q = buf + 5 * MN
     cdef double* wb = buf + NBUF * MN
-    cdef double* yc = wb + nt * R * n.N   # 2 x coarse unknowns (two-level only)
+    cdef double* red = wb + nt * R * n.N   # 2(M + N): partial sums (thread-count independent)
+    cdef double* yc = red + 2 * (n.M + n.N)   # 2 x coarse unknowns (two-level only)
     cdef double scale, tol, rz = 0.0, rz_new = 0.0, pq, alpha, beta, rn, floor, rn_prev, rn_round = 1e300
     cdef int it = 0, status = 1, rounds = 0, stagnated = 0
     # Scale of the problem: the residual with every free node at 0 V (without fixed nodes, that
     # is the injection f itself).
     if n.nfw + n.nfb == 0:
-        scale = _norm(f, L, nt)
+        scale = _norm(f, 2 * n.M, n.N, red, nt)
     else:
         memset(s, 0, L * sizeof(double))
         for k in range(n.nfw):
             s[n.fixed_w[k]] = x[n.fixed_w[k]]
         for k in range(n.nfb):
             s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
-        _residual(n, f, s, r, &scale, nt)
-    floor = _residual(n, f, x, r, &rn, nt)
+        _residual(n, f, s, r, &scale, red, nt)
+    floor = _residual(n, f, x, r, &rn, red, nt)
     scale_out[0] = scale
     tol = rtol * scale
     if atol > tol:
@@ -645,28 +680,28 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
         memset(r + MN, 0, MN * sizeof(double))
         if n.coarse == NULL:
             # z = M⁻¹ s: a CG step of length 0 does the forward half (and returns ||s||).
-            rn = _precondition(n, 0.0, s, s, r + MN, s, z, yc, tol, floor, &rz, wb, nt)
+            rn = _precondition(n, 0.0, s, s, r + MN, s, z, yc, tol, floor, &rz, wb, red, nt)
             if rn > tol and rn > floor:
                 _backward_p(n, z, 0.0, 1, p, wb, nt)       # p = z = Tb⁻¹ s
         else:
             # Coarse start δ_b = P Ac⁻¹ Pᵀ s (then Pᵀ s = 0: A-DEF2 acts as deflation), taken
             # as a CG step of length 1 along p = P Ac⁻¹ Pᵀ s; it costs one operator product.
             memset(yc, 0, n.coarse.n * sizeof(double))
-            _step_forward_c(n, 0.0, s, s, r + MN, s, z, yc, &rz, nt)
+            _step_forward_c(n, 0.0, s, s, r + MN, s, z, yc, &rz, red, nt)
             _coarse_solve(n.coarse, yc)
             _p_update_c(n, NULL, yc, 0.0, p, nt)
-            _schur_matvec(n, p, q, wb, nt)
+            _schur_matvec(n, p, q, wb, red, nt)
             it += 1
-            rn = _precondition(n, 1.0, p, q, r + MN, s, z, yc, tol, floor, &rz, wb, nt)
+            rn = _precondition(n, 1.0, p, q, r + MN, s, z, yc, tol, floor, &rz, wb, red, nt)
             if rn > tol and rn > floor:
                 _p_update_c(n, z, yc, 0.0, p, nt)
         while rn > tol and rn > floor and it < maxiter:
-            pq = _schur_matvec(n, p, q, wb, nt)
+            pq = _schur_matvec(n, p, q, wb, red, nt)
             if pq <= 0.0 or rz <= 0.0:
                 status = -1
                 break
             alpha = rz / pq
-            rn = _precondition(n, alpha, p, q, r + MN, s, z, yc, tol, floor, &rz_new, wb, nt)
+            rn = _precondition(n, alpha, p, q, r + MN, s, z, yc, tol, floor, &rz_new, wb, red, nt)
             it += 1
             if rn <= tol or rn <= floor:
                 break
@@ -685,7 +720,7 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
         for k in prange(L, num_threads=nt, schedule="static"):
             x[k] += r[k]
         # Confirm on the recomputed true residual of the full system.
-        floor = _residual(n, f, x, r, &rn, nt)
+        floor = _residual(n, f, x, r, &rn, red, nt)
         rn_prev = rn_round
         rn_round = rn
         # Refinement rounds that no longer halve the residual have reached the attainable
@@ -950,14 +985,12 @@ def solve(const double[:, ::1] gc not None,
 
     Notes
     -----
-    Each item's arithmetic depends on its thread count only: items of a batch run on one thread
-    each, and a single item (B = 1) on ``num_threads``.  With the same count (the default: one
-    thread for one item, ``xbar.circuit.crossbar._num_threads``) a batched and a single solve
-    of an item are bitwise identical, so they report the same status and estimates.  A single
-    item on several threads sums its dot products in another order: results differ by
-    rounding (1e-16 relative on well-conditioned arrays, up to ~1e-5 at G ~ 1e9 S next to
-    100 ohm terminals, where the estimates are as large), so an item whose estimate lies within
-    that rounding of its tolerance can be accepted in one and not in the other.
+    An item's arithmetic does not depend on the thread count: items of a batch run on one
+    thread each and a single item (B = 1) on ``num_threads``, the threads splitting every row
+    of the bit-line sweeps and the word-line blocks, and every dot product is summed along the
+    lines into partial sums that are combined in line order.  A batched and a single solve of
+    an item are therefore bitwise identical for any thread counts, status and estimates
+    included (``tests/test_kernel_edges.py``, ``tests/test_solver_coarse.py``).
     """
     cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], MN = M * N, B = f.shape[0], bi
     cdef Py_ssize_t a = coarse_block(M, N, coarse, _span(gc, gw, gb) if coarse < 0 else 0.0)
@@ -994,7 +1027,7 @@ def solve(const double[:, ::1] gc not None,
         band = take((cl.kd + 1) * cl.n + N + 4 * cl.Nc)
         cv = band
         cl.ab = &cv[0]
-    cdef Py_ssize_t per = NBUF * MN + inner * R * N + (2 * cl.n if a else 0)
+    cdef Py_ssize_t per = _work_size(M, N, inner) + (2 * cl.n if a else 0)
     work = take(per if B == 1 else nt * per)
     cdef double[::1] wv = work
     try:
