@@ -777,12 +777,11 @@ cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const 
     n.dw = state
     n.db = state + MN
     n.bi = state + 2 * MN
-    n.ab = state + 3 * MN
-    n.eb = state + 4 * MN
-    n.wi = state + 5 * MN
-    n.cw = state + 5 * MN + PN
-    n.aw = state + 5 * MN + 2 * PN
-    n.ew = state + 5 * MN + 3 * PN
+    n.eb = state + 3 * MN
+    n.wi = state + 4 * MN
+    n.cw = state + 4 * MN + PN
+    n.aw = state + 4 * MN + 2 * PN
+    n.ew = state + 4 * MN + 3 * PN
     n.fixed_w = fw
     n.nfw = nfw
     n.fixed_b = fb
@@ -851,14 +850,12 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                 n.ew[q] = gr * inv
     for j in range(N):
         n.bi[j] = (1.0 - fixed_b[j]) / (n.db[j] + fixed_b[j])
-        n.ab[j] = 0.0
         n.eb[j] = (n.gb[j] if M > 1 else 0.0) * n.bi[j]
     for i in range(1, M):
         for j in range(N):
             k = i * N + j
             inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N] + fixed_b[k])
             n.bi[k] = inv
-            n.ab[k] = n.gb[k - N] * inv
             n.eb[k] = (n.gb[k] if i < M - 1 else 0.0) * inv
 
 
