@@ -126,7 +126,7 @@ cdef int _newton_one(Net* n, const IV* iv, const double* G, const double* dw_ext
         if newton >= max_newton:
             status = 1
             break
-        _factor(n, dw_extra, db_extra, fixed_w, fixed_b)
+        _factor(n, dw_extra, db_extra, fixed_w, fixed_b, nt)
         eta = fn / fn0 if fn0 > 0.0 else 1.0
         if eta > 0.1:
             eta = 0.1

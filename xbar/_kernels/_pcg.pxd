@@ -64,7 +64,8 @@ cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const 
                     Py_ssize_t* fb, Py_ssize_t nfb) noexcept nogil
 
 cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
-                  const unsigned char* fixed_w, const unsigned char* fixed_b) noexcept nogil
+                  const unsigned char* fixed_w, const unsigned char* fixed_b,
+                  int nt) noexcept nogil
 
 cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, double rtol,
                     double atol, int maxiter, int nt, int* it_out, double* res_out,

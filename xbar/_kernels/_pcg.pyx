@@ -323,7 +323,7 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
 
 
 cdef void _col_errors(const Net* n, const double* f, const double* x, const double* r,
-                      double* tmp, double* E) noexcept nogil:
+                      double* E, int nt) noexcept nogil:
     """E[j]: error estimate of bit line j's terminal current, A; E[N + j]: its gross cell
     current Σ|gc·(w − b)|, A (``xbar.circuit.network.current_errors``: Σ over the line's bit
     nodes of |r| + FLOOR·(|A||x| + |f|), plus the share gc/diag of the same at its word nodes).
@@ -333,46 +333,45 @@ cdef void _col_errors(const Net* n, const double* f, const double* x, const doub
     terminal j.  The bound (up to FLOOR's coverage of rounding) is the sum over all of an item's
     terminals: Σ_j |error_j| <= Σ_j E[j] + Σ over rows of theirs.
 
-    ``r``: the residual of ``_residual`` at x (0 on fixed nodes); ``tmp``: 2N scratch.  One pass
-    after the iterations, serial (accumulated by bit line).
+    ``r``: the residual of ``_residual`` at x (0 on fixed nodes).  One pass after the
+    iterations, accumulated by bit line (``nt`` threads take whole bit lines, so the sums do not
+    depend on their number).
     """
-    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
+    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o, j0, j1, cb, ncb
+    cdef Py_ssize_t width = _chunk(N, nt)
     cdef const double* w = x
     cdef const double* b = x + MN
-    cdef double* sw = tmp
-    cdef double* sb = tmp + N
-    cdef double ic, g, ew, eb
+    cdef double ic, ew, eb, sw, sb, fw
     memset(E, 0, 2 * N * sizeof(double))
-    for i in range(M):
-        o = i * N
-        for j in range(N):
-            k = o + j
-            ic = fabs(n.gc[k] * (w[k] - b[k]))
-            sw[j] = fabs(f[k]) + n.dw[k] * fabs(w[k]) + n.gc[k] * fabs(b[k]) + ic
-            sb[j] = fabs(f[MN + k]) + n.db[k] * fabs(b[k]) + n.gc[k] * fabs(w[k]) + ic
-            E[N + j] += ic
-        for j in range(1, N):
-            g = n.gw[i * (N - 1) + j - 1]
-            sw[j] += g * fabs(w[o + j - 1])
-            sw[j - 1] += g * fabs(w[o + j])
-        if i > 0:
-            for j in range(N):
-                sb[j] += n.gb[o - N + j] * fabs(b[o - N + j])
-        if i < M - 1:
-            for j in range(N):
-                sb[j] += n.gb[o + j] * fabs(b[o + N + j])
-        if n.wi[_wb(i, 0, N)] == 0.0:
-            sw[0] = 0.0                      # fixed word node (its r is 0 already)
-        if i == M - 1:
-            for j in range(N):
-                if n.bi[o + j] == 0.0:
-                    sb[j] = 0.0              # fixed bit node
-        for j in range(N):
-            k = o + j
-            ew = fabs(r[k]) + FLOOR * sw[j]
-            eb = fabs(r[MN + k]) + FLOOR * sb[j]
-            # dw = 0 only where gc = 0 (an isolated fixed node): the share is then 0
-            E[j] += eb + ew * (n.gc[k] / (n.dw[k] + (n.dw[k] == 0.0)))
+    ncb = (N + width - 1) // width
+    for cb in prange(ncb, num_threads=nt, schedule="static"):
+        j0 = cb * width
+        j1 = _min(j0 + width, N)
+        for i in range(M):
+            o = i * N
+            fw = n.wi[_wb(i, 0, N)]         # 0 on a fixed word node (its r is 0 already)
+            for j in range(j0, j1):
+                k = o + j
+                ic = fabs(n.gc[k] * (w[k] - b[k]))
+                sw = fabs(f[k]) + n.dw[k] * fabs(w[k]) + n.gc[k] * fabs(b[k]) + ic
+                sb = fabs(f[MN + k]) + n.db[k] * fabs(b[k]) + n.gc[k] * fabs(w[k]) + ic
+                E[N + j] += ic
+                if j > 0:
+                    sw = sw + n.gw[i * (N - 1) + j - 1] * fabs(w[k - 1])
+                if j < N - 1:
+                    sw = sw + n.gw[i * (N - 1) + j] * fabs(w[k + 1])
+                if i > 0:
+                    sb = sb + n.gb[k - N] * fabs(b[k - N])
+                if i < M - 1:
+                    sb = sb + n.gb[k] * fabs(b[k + N])
+                elif n.bi[k] == 0.0:
+                    sb = 0.0                         # fixed bit node
+                if j == 0 and fw == 0.0:
+                    sw = 0.0
+                ew = fabs(r[k]) + FLOOR * sw
+                eb = fabs(r[MN + k]) + FLOOR * sb
+                # dw = 0 only where gc = 0 (an isolated fixed node): the share is then 0
+                E[j] += eb + ew * (n.gc[k] / (n.dw[k] + (n.dw[k] == 0.0)))
 
 
 # ---------------------------------------------------------------------------- coarse level
@@ -733,7 +732,7 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     if status != -1:
         status = 0 if (rn <= tol or rn <= floor or stagnated) else 1
     if E != NULL:
-        _col_errors(n, f, x, r, s, E)    # r: the residual at x; s: free scratch by now
+        _col_errors(n, f, x, r, E, nt)    # r: the residual at x
     it_out[0] = it
     res_out[0] = rn
     return status
@@ -790,16 +789,20 @@ cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const 
 
 
 cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
-                  const unsigned char* fixed_w, const unsigned char* fixed_b) noexcept nogil:
+                  const unsigned char* fixed_w, const unsigned char* fixed_b,
+                  int nt) noexcept nogil:
     """Diagonals and Thomas factors of the line blocks for the present cell conductances.
 
     A fixed node gets zero factors, which cuts it from its neighbours.  The word lines are
-    factored R at a time and the bit lines row by row, so that the divisions pipeline.
+    factored R at a time and the bit lines row by row, so that the divisions pipeline; ``nt``
+    threads share the rows, the word-line blocks and the bit-line columns (the factors do not
+    depend on their number).
     """
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, q, blk, ii, ni, nblk = (M + R - 1) // R
+    cdef Py_ssize_t j0, j1, cb, ncb, width = _chunk(N, nt)
     cdef double inv, gl, gr
     n.fbm = fixed_b
-    for i in range(M):
+    for i in prange(M, num_threads=nt, schedule="static"):
         for j in range(N):
             k = i * N + j
             n.dw[k] = n.gc[k] + dw_extra[k]
@@ -816,7 +819,7 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
     # Pivots are computed for fixed nodes too and masked (a fixed node adds 1 S to its divisor,
     # which keeps it finite when nothing but open cells meets the node): no branch in the
     # loops, which lets the divisions vectorise.
-    for blk in range(nblk):
+    for blk in prange(nblk, num_threads=nt, schedule="static"):
         for ii in range(R):                  # padded rows of the last block: zero factors
             if blk * R + ii >= M:
                 for j in range(N):
@@ -825,9 +828,7 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                     n.cw[q] = 0.0
                     n.aw[q] = 0.0
                     n.ew[q] = 0.0
-        ni = M - blk * R
-        if ni > R:
-            ni = R
+        ni = _min(M - blk * R, R)
         for ii in range(ni):
             k = (blk * R + ii) * N
             q = blk * R * N + ii
@@ -848,15 +849,19 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                 n.cw[q] = n.gc[k] * inv
                 n.aw[q] = gl * inv
                 n.ew[q] = gr * inv
-    for j in range(N):
-        n.bi[j] = (1.0 - fixed_b[j]) / (n.db[j] + fixed_b[j])
-        n.eb[j] = (n.gb[j] if M > 1 else 0.0) * n.bi[j]
-    for i in range(1, M):
-        for j in range(N):
-            k = i * N + j
-            inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N] + fixed_b[k])
-            n.bi[k] = inv
-            n.eb[k] = (n.gb[k] if i < M - 1 else 0.0) * inv
+    ncb = (N + width - 1) // width
+    for cb in prange(ncb, num_threads=nt, schedule="static"):
+        j0 = cb * width
+        j1 = _min(j0 + width, N)
+        for j in range(j0, j1):
+            n.bi[j] = (1.0 - fixed_b[j]) / (n.db[j] + fixed_b[j])
+            n.eb[j] = (n.gb[j] if M > 1 else 0.0) * n.bi[j]
+        for i in range(1, M):
+            for j in range(j0, j1):
+                k = i * N + j
+                inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N] + fixed_b[k])
+                n.bi[k] = inv
+                n.eb[k] = (n.gb[k] if i < M - 1 else 0.0) * inv
 
 
 #: The coarse level is added by default (``coarse=-1``) when an array spans at least this many
@@ -1031,7 +1036,7 @@ def solve(const double[:, ::1] gc not None,
         _net_init(&net, M, N, &gc[0, 0], &gw[0, 0], &gb[0, 0], &stv[0], &fwv[0], nfw, &fbv[0],
                   nfb)
         with nogil:
-            _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
+            _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0], nt)
             if a:
                 # A failed factorisation (a floating sub-network; rounding at extreme
                 # conductance ratios) leaves the one-level preconditioner.
@@ -1081,7 +1086,7 @@ def _coarse_matrix(const double[:, ::1] gc not None, const double[:, ::1] gw not
     cdef double[::1] cv = band
     cl.ab = &cv[0]
     _net_init(&net, M, N, &gc[0, 0], &gw[0, 0], &gb[0, 0], &stv[0], &fwv[0], nfw, &fbv[0], nfb)
-    _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
+    _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0], 1)
     _coarse_assemble(&net, &cl, &fixed_b[0, 0], cl.ab + (cl.kd + 1) * cl.n)
     E = np.zeros((cl.n, cl.n))
     for i in range(cl.n):
