@@ -13,8 +13,9 @@ Cases (issue 2): G ~ U[1e-6, 1e-4] S, 2.5 ohm wire segments, 100 ohm driver and 
   3. 1024x1024, one read: time and peak memory (fresh process).
   4. 256x256, 100,000 batched reads with fixed G vs the ideal ``V @ G`` product.
   5. Iterations and time vs size, wire and terminal resistance.
-  6. (opt-in, ``--huge 4096``) one read of a huge array in a fresh process: time, CG
-     iterations, peak memory, and the up-front memory estimate (target: 4096² under 15 s).
+  6. (opt-in, ``--huge 4096``) one read of a huge array in a fresh process, on one thread (the
+     default for one read) and on two (``XBAR_NUM_THREADS=2``): time, peak memory, and the
+     up-front memory estimate (target: 4096² under 15 s).
   7. One- vs two-level preconditioner (the kernel's ``coarse`` switch): iterations and time of
      one solve, in the mild case above and with strong coupling (20 ohm, U[1e-4, 1e-2] S).
 Times are medians of repeats; ratios compare numbers taken in this run on this machine.
@@ -214,16 +215,35 @@ print(dt, (peak - base) / 1024.0, peak / 1024.0, est / 2**20)
 
 
 def bench_huge(n):
-    out = subprocess.run(
-        [sys.executable, "-c", _HUGE, str(n)], capture_output=True, text=True, check=True
-    ).stdout.split()
-    dt, extra_mb, peak_mb, est_mb = map(float, out)
-    print(
-        f"[6] {n}x{n} one read: {dt:.1f} s (target < 15 s at 4096²) | memory above the "
-        f"inputs {extra_mb:.0f} MB, process peak {peak_mb:.0f} MB, up-front estimate "
-        f"{est_mb:.0f} MB"
-    )
-    return {"n": n, "time_s": dt, "extra_mb": extra_mb, "peak_mb": peak_mb, "estimate_mb": est_mb}
+    """Case 6 in fresh processes on one thread (the default for one read) and on two
+    (``XBAR_NUM_THREADS=2``)."""
+    import os
+
+    rows = {}
+    for threads in (1, 2):
+        env = dict(os.environ, XBAR_NUM_THREADS=str(threads))
+        out = subprocess.run(
+            [sys.executable, "-c", _HUGE, str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        ).stdout.split()
+        dt, extra_mb, peak_mb, est_mb = map(float, out)
+        print(
+            f"[6] {n}x{n} one read, {threads} thread{'s' * (threads > 1)}: {dt:.1f} s "
+            f"(target < 15 s at 4096²) | memory above the inputs "
+            f"{extra_mb:.0f} MB, process peak {peak_mb:.0f} MB, up-front estimate {est_mb:.0f} MB"
+        )
+        rows[threads] = {
+            "n": n,
+            "threads": threads,
+            "time_s": dt,
+            "extra_mb": extra_mb,
+            "peak_mb": peak_mb,
+            "estimate_mb": est_mb,
+        }
+    return rows
 
 
 def bench_batched(n, batch, rng):
@@ -340,7 +360,7 @@ def main(argv=None) -> int:
         type=int,
         metavar="N",
         help="also time one read of an NxN array "
-        "in a fresh process (case 6; 4096 takes about a minute)",
+        "in fresh processes on 1 and 2 threads (case 6; 4096: about a minute on a quiet machine)",
     )
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)

@@ -10,6 +10,7 @@ import pytest
 
 import xbar
 from dense_reference import dense_solve
+from test_solver_coarse import _kernel  # the bare kernel call on a Crossbar's network
 
 SHAPES = [(1, 1), (1, 7), (7, 1), (8, 3), (9, 2), (16, 5), (17, 4), (2, 66), (2, 129)]
 
@@ -34,6 +35,31 @@ def test_linear_kernel_edge_shapes(shape, terminals, rng):
         rtol=1e-9,
         atol=1e-15,
     )
+
+
+@pytest.mark.parametrize("shape", [(1, 7), (7, 1), (9, 2), (17, 130), (24, 70)])
+@pytest.mark.parametrize("coarse", [0, 8])
+def test_one_item_on_two_threads_is_bitwise_the_one_thread_solve(shape, coarse, rng):
+    """The bit-line sweeps split the row between the threads and every dot product is summed
+    by line and then in line order, so the thread count changes nothing, not even rounding
+    (issue 14: batched and single solves used to differ in ``info`` with XBAR_NUM_THREADS > 1).
+    Shapes straddle the column chunks (multiples of 64) and the 8-row word-line blocks."""
+    M, N = shape
+    if coarse and min(M, N) < 2 * coarse:
+        pytest.skip("too small for blocks of this edge")
+    G = rng.uniform(1e-4, 1e-2, (M, N))  # strong coupling: many iterations
+    xb = xbar.Crossbar(G, r_wordline=20.0, r_bitline=20.0, r_driver=100.0, r_sense=50.0)
+    V = rng.uniform(-0.3, 0.3, (1, M))
+    C = rng.uniform(-0.1, 0.1, (1, N))
+    st, it, X1, out1 = _kernel(xb, V, coarse, C, threads=1)
+    *_, X2, out2 = _kernel(xb, V, coarse, C, threads=2)
+    assert int(st[0]) == 0 and int(it[0]) > 3
+    np.testing.assert_array_equal(X1, X2)
+    for a, b in zip(out1, out2):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    if M * N <= 600:  # the larger shapes' accuracy: test_linear_kernel_edge_shapes, coarse tests
+        ref = dense_solve(G, 20.0, 20.0, 100.0, 50.0, V[0], C[0])
+        np.testing.assert_allclose(X1[0, M * N :].reshape(M, N), ref[1], rtol=1e-9)
 
 
 @pytest.mark.parametrize("shape", [(1, 5), (5, 1), (9, 4), (17, 9)])

@@ -18,7 +18,9 @@ from xbar.circuit.nodal import build_problem
 STRONG = dict(r_wordline=20.0, r_bitline=20.0, r_driver=100.0, r_sense=100.0)
 
 
-def _kernel(xb, v, coarse, c=None):
+def _kernel(xb, v, coarse, c=None, threads=1):
+    """``_pcg.solve`` on ``xb``'s network: status and iterations per item, the solution and the
+    kernel's whole output (status, iterations, residual, scale, error estimates)."""
     net = xb.network()
     M, N = xb.shape
     rv = np.atleast_2d(v)
@@ -27,7 +29,7 @@ def _kernel(xb, v, coarse, c=None):
     X = prob.x.copy()
     gw = np.ascontiguousarray(net.gw if N > 1 else np.ones((M, 1)))
     gb = np.ascontiguousarray(net.gb if M > 1 else np.ones((1, N)))
-    st, it, *_ = _pcg.solve(
+    out = _pcg.solve(
         net.gc,
         gw,
         gb,
@@ -40,10 +42,10 @@ def _kernel(xb, v, coarse, c=None):
         1e-15,
         0.0,
         20000,
-        1,
+        threads,
         coarse,
     )
-    return np.asarray(st), np.asarray(it), X
+    return np.asarray(out[0]), np.asarray(out[1]), X, out
 
 
 def _strong(n, rng):
@@ -56,7 +58,7 @@ def test_iterations_stay_bounded_as_the_array_grows(rng):
     for n in (96, 384):
         xb, v = _strong(n, rng)
         its.append(int(xb.solve(v, np.zeros(n), method="pcg").iterations))
-        st, it, _ = _kernel(xb, v, 0)
+        st, it, *_ = _kernel(xb, v, 0)
         assert st[0] == 0
         one.append(int(it[0]))
     assert its[1] <= 1.6 * its[0], its
@@ -78,7 +80,7 @@ def test_two_level_solution_matches_the_dense_reference(a, terminals, rng):
     V[1, 3:9] = np.nan  # floating word lines
     C[1, ::3] = np.nan  # floating bit lines
     for k in range(2):
-        st, it, X = _kernel(xb, V[k], a, C[k])
+        st, it, X, _ = _kernel(xb, V[k], a, C[k])
         assert st[0] == 0
         ref_w, ref_b = dense_solve(G, 20.0, 15.0, rd, rs, V[k], C[k])[:2]
         X = X.reshape(2, M, N)
@@ -90,10 +92,10 @@ def test_two_level_solution_matches_the_dense_reference(a, terminals, rng):
 def test_batched_two_level_solves_agree_with_single_ones(rng):
     xb, _ = _strong(96, rng)
     V = rng.uniform(0, 0.3, (3, 96))
-    st, it, X = _kernel(xb, V, 8)
+    st, it, X, _ = _kernel(xb, V, 8)
     assert (st == 0).all()
     for k in range(3):
-        st1, it1, X1 = _kernel(xb, V[k], 8)
+        st1, it1, X1, _ = _kernel(xb, V[k], 8)
         assert it1[0] == it[k]
         np.testing.assert_allclose(X[k], X1[0], rtol=0, atol=1e-13)
 
@@ -158,12 +160,19 @@ def test_automatic_choice_and_validation():
         _pcg.coarse_block(100, 100, 12)
 
 
-def test_batched_and_single_solves_agree_at_the_conditioning_limit(rng, monkeypatch):
-    """Issue 14: with the default threads (one per item) a batched and a single solve of an
-    item are bitwise identical, info included, also where float64 runs out (info 0 vs 3)."""
+@pytest.mark.parametrize("threads", [None, "2"])
+def test_batched_and_single_solves_agree_at_the_conditioning_limit(threads, rng, monkeypatch):
+    """Issue 14: a batched and a single solve of an item are bitwise identical, info included,
+    also where float64 runs out (info 0 vs 3): with the default threads (one per item) and with
+    ``XBAR_NUM_THREADS=2``, where the single item shares its iterations between two threads and
+    the batch runs one item per thread (the kernel's sums are taken in a thread-count
+    independent order)."""
     import warnings
 
-    monkeypatch.delenv("XBAR_NUM_THREADS", raising=False)
+    if threads is None:
+        monkeypatch.delenv("XBAR_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("XBAR_NUM_THREADS", threads)
     KW = dict(r_wordline=2.5, r_bitline=2.5, r_driver=100.0, r_sense=100.0)
     infos = set()
     for scale in (1e5, 1e7, 1e8, 1e9):

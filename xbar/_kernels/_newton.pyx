@@ -12,7 +12,7 @@ from libc.math cimport sqrt, sinh, cosh
 
 import numpy as np
 
-from ._pcg cimport (NBUF, R, Net, _factor, _net_init, _solve_one, _state_size)
+from ._pcg cimport (Net, _factor, _net_init, _solve_one, _state_size, _work_size)
 from ._pcg import fixed_indices
 from ._scratch import give, take
 
@@ -117,7 +117,7 @@ cdef int _newton_one(Net* n, const IV* iv, const double* G, const double* dw_ext
     cdef double* xt = buf + 4 * MN       # 2MN trial point
     cdef double* Ft = buf + 6 * MN       # 2MN trial residual
     cdef double* gt = buf + 8 * MN       # MN trial Jacobian conductances
-    cdef double* inner = buf + 9 * MN    # NBUF*MN + R*N for the linear solver
+    cdef double* inner = buf + 9 * MN    # _work_size(M, N, 1) for the linear solver
     cdef double fn, fn0, ft, t, eta, dummy_res, dummy_scale
     cdef int it = 0, newton = 0, status = 1, st, inner_it
     fn = _nl_residual(n, iv, G, dw_extra, db_extra, f, x, F, n.gc, nt)
@@ -126,7 +126,7 @@ cdef int _newton_one(Net* n, const IV* iv, const double* G, const double* dw_ext
         if newton >= max_newton:
             status = 1
             break
-        _factor(n, dw_extra, db_extra, fixed_w, fixed_b)
+        _factor(n, dw_extra, db_extra, fixed_w, fixed_b, nt)
         eta = fn / fn0 if fn0 > 0.0 else 1.0
         if eta > 0.1:
             eta = 0.1
@@ -227,7 +227,7 @@ def newton(const double[:, ::1] G not None,
     if nt > B:
         nt = <int> B
     # Per right-hand side: the Jacobian (gc), diagonals, pivots and the Newton/CG scratch.
-    cdef Py_ssize_t per = MN + _state_size(M, N) + (9 + NBUF) * MN + R * N
+    cdef Py_ssize_t per = MN + _state_size(M, N) + 9 * MN + _work_size(M, N, 1)
     work = take(nt * per)
     cdef double[::1] wv = work
     try:

@@ -33,9 +33,9 @@ cdef struct Net:
     double* cw
     double* aw
     double* ew
-    # Same for the bit lines, row-major: z_i = r_i·bi_i + ab_i·z_{i-1}, then z_i += eb_i·z_{i+1}.
+    # Same for the bit lines, row-major: z_i = (r_i + gb_{i-1}·z_{i-1})·bi_i, then
+    # z_i += eb_i·z_{i+1}.
     double* bi
-    double* ab
     double* eb
     Py_ssize_t* fixed_w   # indices in [0, MN) of fixed word nodes
     Py_ssize_t nfw
@@ -50,8 +50,13 @@ cdef inline Py_ssize_t _padded(Py_ssize_t M) noexcept nogil:
 
 
 cdef inline Py_ssize_t _state_size(Py_ssize_t M, Py_ssize_t N) noexcept nogil:
-    """Doubles of factor state: dw, db, bi, ab, eb (M·N each), wi, cw, aw, ew (padded rows)."""
-    return 5 * M * N + 4 * _padded(M) * N
+    """Doubles of factor state: dw, db, bi, eb (M·N each), wi, cw, aw, ew (padded rows)."""
+    return 4 * M * N + 4 * _padded(M) * N
+
+
+cdef inline Py_ssize_t _work_size(Py_ssize_t M, Py_ssize_t N, int nt) noexcept nogil:
+    """Doubles of scratch ``_solve_one`` needs on ``nt`` threads (without a coarse level)."""
+    return NBUF * M * N + nt * R * N + 2 * (M + N)
 
 
 cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const double* gw,
@@ -59,7 +64,8 @@ cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const 
                     Py_ssize_t* fb, Py_ssize_t nfb) noexcept nogil
 
 cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
-                  const unsigned char* fixed_w, const unsigned char* fixed_b) noexcept nogil
+                  const unsigned char* fixed_w, const unsigned char* fixed_b,
+                  int nt) noexcept nogil
 
 cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, double rtol,
                     double atol, int maxiter, int nt, int* it_out, double* res_out,

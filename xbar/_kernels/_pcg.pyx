@@ -33,10 +33,13 @@ The stopping test is on the true residual of the full system, recomputed at the 
 preconditioner changes only the speed, never the accepted accuracy.
 Python validates; nothing here re-checks its input.
 
-Speed is set by memory traffic (at 256² every vector is 512 KiB, the size of L2): word lines are
-swept R at a time from a transposed copy in L1 (a row-major sweep at stride N thrashes the L1
-sets), the Thomas multipliers are precomputed, the CG update shares a pass with the forward
-bit-line sweep, and scratch comes from the pool of ``_scratch`` (fresh pages fault).
+Speed is set by memory traffic (at 256² every vector is 512 KiB, the size of L2; at 4096² 134
+MB, so every pass goes to DRAM): word lines are swept R at a time from a transposed copy (a
+row-major sweep at stride N thrashes the L1 sets), the Thomas multipliers are precomputed, the
+bit lines are swept row by row over whole rows (split between the threads), the CG update of x
+and s shares a pass with the forward bit-line sweep, which also yields s·M⁻¹s, and (one level)
+the update of p shares one with the backward sweep.  Scratch comes from the pool of
+``_scratch`` (fresh pages fault).
 
 Status codes: 0 converged, 1 iteration limit reached, -1 breakdown (operator not positive
 definite, e.g. a floating sub-network).
@@ -56,6 +59,26 @@ cdef double FLOOR = DBL_EPSILON
 
 cdef inline Py_ssize_t _min(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
     return a if a < b else b
+
+
+cdef inline Py_ssize_t _chunk(Py_ssize_t N, int nt) noexcept nogil:
+    """Width of the column chunks of the bit-line sweeps: one per thread, a multiple of COLCHUNK.
+
+    Each sweep runs down the rows of a chunk, so a chunk as wide as the row keeps every stream
+    sequential in memory; narrow chunks jump by a row (N doubles) every few cache lines, which
+    defeats the hardware prefetch on large arrays (4096²: ~2x slower per iteration).
+    """
+    cdef Py_ssize_t w = (N + nt - 1) // nt
+    return (w + COLCHUNK - 1) // COLCHUNK * COLCHUNK
+
+
+cdef inline double _sum(const double* a, Py_ssize_t L) noexcept nogil:
+    """Σ a[0:L] in index order (partial sums combined the same way for any thread count)."""
+    cdef double s = 0.0
+    cdef Py_ssize_t k
+    for k in range(L):
+        s += a[k]
+    return s
 
 
 cdef inline Py_ssize_t _wb(Py_ssize_t i, Py_ssize_t j, Py_ssize_t N) noexcept nogil:
@@ -110,59 +133,106 @@ cdef void _word_solve(const Net* n, const double* rhs, double* z, double* wb,
                 z[(blk * R + ii) * N + j] = zb[j * R + ii]
 
 
-cdef double _bit_backward(const Net* n, const double* r, double* z, int nt) noexcept nogil:
-    """Backward half of z = Tb⁻¹ r (z holds the forward half); returns r . z."""
+cdef void _bit_backward(const Net* n, double* z, int nt) noexcept nogil:
+    """Backward half of z = Tb⁻¹ s in place (z holds the forward half, ``_step_forward``)."""
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, j0, j1, cb, ncb
-    cdef double rz = 0.0
-    ncb = (N + COLCHUNK - 1) // COLCHUNK
+    cdef Py_ssize_t width = _chunk(N, nt)
+    ncb = (N + width - 1) // width
     for cb in prange(ncb, num_threads=nt, schedule="static"):
-        j0 = cb * COLCHUNK
-        j1 = _min(j0 + COLCHUNK, N)
-        for j in range(j0, j1):
-            k = (M - 1) * N + j
-            rz += r[k] * z[k]
+        j0 = cb * width
+        j1 = _min(j0 + width, N)
         for i in range(M - 2, -1, -1):
             for j in range(j0, j1):
                 k = i * N + j
                 z[k] = z[k] + n.eb[k] * z[k + N]
-                rz += r[k] * z[k]
-    return rz
+
+
+cdef void _backward_p(const Net* n, const double* z, double beta, int first, double* p,
+                      double* zn, int nt) noexcept nogil:
+    """p = Tb⁻¹ s + β·p (``first``: p = Tb⁻¹ s) from the forward half in ``z``, which is left
+    as it is: the backward half of the bit-line solves fused with the CG update of p.
+
+    ``zn``: N scratch (the row below, finished).
+    """
+    cdef Py_ssize_t M = n.M, N = n.N, i, j, k, j0, j1, cb, ncb
+    cdef Py_ssize_t width = _chunk(N, nt)
+    cdef double zk
+    ncb = (N + width - 1) // width
+    for cb in prange(ncb, num_threads=nt, schedule="static"):
+        j0 = cb * width
+        j1 = _min(j0 + width, N)
+        for j in range(j0, j1):
+            k = (M - 1) * N + j
+            zk = z[k]
+            zn[j] = zk
+            p[k] = zk if first else zk + beta * p[k]
+        for i in range(M - 2, -1, -1):
+            if first:
+                for j in range(j0, j1):
+                    k = i * N + j
+                    zk = z[k] + n.eb[k] * zn[j]
+                    zn[j] = zk
+                    p[k] = zk
+            else:
+                for j in range(j0, j1):
+                    k = i * N + j
+                    zk = z[k] + n.eb[k] * zn[j]
+                    zn[j] = zk
+                    p[k] = zk + beta * p[k]
 
 
 cdef double _step_forward(const Net* n, double alpha, const double* p, const double* q,
-                          double* xb, double* s, double* z, int nt) noexcept nogil:
-    """CG step xb += α·p, s −= α·q, fused with the forward half of z = Tb⁻¹ s; returns ||s||²."""
+                          double* xb, double* s, double* z, double* rz, double* red,
+                          int nt) noexcept nogil:
+    """CG step xb += α·p, s −= α·q, fused with the forward half of z = Tb⁻¹ s; returns ||s||².
+
+    ``rz`` receives s · Tb⁻¹ s.  With Tb = L D⁻¹ Lᵀ (L = D − the sub-diagonal of Tb, D the
+    pivots), the forward half is y = D⁻¹ u with u = s + gb·y(row above) = L⁻¹-scaled s, and
+    s · Tb⁻¹ s = yᵀ D y = Σ y·u: the dot product needs no pass after the backward half.
+    Both sums run down each bit line into ``red`` (2N), then across: their order does not
+    depend on the thread count.
+    """
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, j0, j1, cb, ncb
-    cdef double rn = 0.0, sk
-    ncb = (N + COLCHUNK - 1) // COLCHUNK
+    cdef double sk, u, y
+    cdef double* rn = red
+    cdef double* rzs = red + N
+    cdef Py_ssize_t width = _chunk(N, nt)
+    ncb = (N + width - 1) // width
     for cb in prange(ncb, num_threads=nt, schedule="static"):
-        j0 = cb * COLCHUNK
-        j1 = _min(j0 + COLCHUNK, N)
+        j0 = cb * width
+        j1 = _min(j0 + width, N)
         for j in range(j0, j1):
             xb[j] += alpha * p[j]
             sk = s[j] - alpha * q[j]
             s[j] = sk
-            rn += sk * sk
-            z[j] = sk * n.bi[j]
+            y = sk * n.bi[j]
+            z[j] = y
+            rn[j] = sk * sk
+            rzs[j] = y * sk
         for i in range(1, M):
             for j in range(j0, j1):
                 k = i * N + j
                 xb[k] += alpha * p[k]
                 sk = s[k] - alpha * q[k]
                 s[k] = sk
-                rn += sk * sk
-                z[k] = sk * n.bi[k] + n.ab[k] * z[k - N]
-    return rn
+                u = sk + n.gb[k - N] * z[k - N]
+                y = u * n.bi[k]
+                z[k] = y
+                rn[j] += sk * sk
+                rzs[j] += y * u
+    rz[0] = _sum(rzs, N)
+    return _sum(rn, N)
 
 
-cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb,
+cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb, double* red,
                           int nt) noexcept nogil:
     """q = S p = Tb p − D Tw⁻¹ D p on free bit nodes (0 on fixed ones); returns p . q.
 
-    ``wb``: nt·R·N scratch (a transposed block of word lines per thread).
+    ``wb``: nt·R·N scratch (a transposed block of word lines per thread); ``red``: M scratch
+    (p . q by row, summed in row order for any thread count).
     """
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, blk, nblk = (M + R - 1) // R, ii, r
-    cdef double acc, pq = 0.0
+    cdef double acc, pr, pq
     cdef double* zb
     for blk in prange(nblk, num_threads=nt, schedule="static"):
         zb = wb + threadid() * R * N
@@ -170,6 +240,7 @@ cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb,
         r = _min(M - blk * R, R)
         for ii in range(r):
             i = blk * R + ii
+            pr = 0.0
             for j in range(N):
                 k = i * N + j
                 acc = n.db[k] * p[k] - n.gc[k] * zb[j * R + ii]
@@ -178,34 +249,41 @@ cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb,
                 if i < M - 1:
                     acc = acc - n.gb[k] * p[k + N]
                 q[k] = acc
-                pq += acc * p[k]
+                pr = pr + acc * p[k]
+            red[i] = pr
+    pq = _sum(red, M)
     for k in range(n.nfb):
         pq -= q[n.fixed_b[k]] * p[n.fixed_b[k]]
         q[n.fixed_b[k]] = 0.0
     return pq
 
 
-cdef double _norm(const double* a, Py_ssize_t L, int nt) noexcept nogil:
-    cdef double s = 0.0
-    cdef Py_ssize_t k
-    for k in prange(L, num_threads=nt, schedule="static"):
-        s += a[k] * a[k]
-    return sqrt(s)
+cdef double _norm(const double* a, Py_ssize_t rows, Py_ssize_t N, double* red,
+                  int nt) noexcept nogil:
+    """||a||₂ of rows·N values, summed by row into ``red`` (rows) and then in row order."""
+    cdef double acc
+    cdef Py_ssize_t i, j
+    for i in prange(rows, num_threads=nt, schedule="static"):
+        acc = 0.0
+        for j in range(N):
+            acc = acc + a[i * N + j] * a[i * N + j]
+        red[i] = acc
+    return sqrt(_sum(red, rows))
 
 
 cdef double _residual(const Net* n, const double* f, const double* x, double* r,
-                      double* norm, int nt) noexcept nogil:
+                      double* norm, double* red, int nt) noexcept nogil:
     """r = f − A x on the free nodes of the full system, 0 on fixed nodes; ``norm`` = ||r||₂.
 
     Returns the rounding floor of that residual, 4·eps·||diag(A) ∘ x||₂ over free nodes: no
     residual computed in double precision can be trusted below it (stiff wires make it matter).
     Branch-free row loops (the end nodes of each line are handled by the loop bounds).
-
+    ``red``: 2M scratch (the sums by row, combined in row order for any thread count).
     """
     cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
     cdef const double* w = x
     cdef const double* b = x + MN
-    cdef double dx = 0.0, rr = 0.0
+    cdef double dx, rr
     for i in prange(M, num_threads=nt, schedule="static"):
         o = i * N
         for j in range(N):
@@ -221,10 +299,16 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
         if i < M - 1:
             for j in range(N):
                 r[MN + o + j] += n.gb[o + j] * b[o + N + j]
+        dx = 0.0
+        rr = 0.0
         for j in range(N):
             k = o + j
-            dx += (n.dw[k] * w[k]) * (n.dw[k] * w[k]) + (n.db[k] * b[k]) * (n.db[k] * b[k])
-            rr += r[k] * r[k] + r[MN + k] * r[MN + k]
+            dx = dx + (n.dw[k] * w[k]) * (n.dw[k] * w[k]) + (n.db[k] * b[k]) * (n.db[k] * b[k])
+            rr = rr + r[k] * r[k] + r[MN + k] * r[MN + k]
+        red[i] = dx
+        red[M + i] = rr
+    dx = _sum(red, M)
+    rr = _sum(red + M, M)
     if n.nfw + n.nfb > 0:
         # Fixed nodes carry their sources' currents: zero them and sum again (subtracting
         # them from rr would cancel catastrophically).
@@ -232,14 +316,14 @@ cdef double _residual(const Net* n, const double* f, const double* x, double* r,
             r[n.fixed_w[k]] = 0.0
         for k in range(n.nfb):
             r[MN + n.fixed_b[k]] = 0.0
-        norm[0] = _norm(r, 2 * MN, nt)
+        norm[0] = _norm(r, 2 * M, N, red, nt)
     else:
         norm[0] = sqrt(rr)
     return 4.0 * DBL_EPSILON * sqrt(dx)
 
 
 cdef void _col_errors(const Net* n, const double* f, const double* x, const double* r,
-                      double* tmp, double* E) noexcept nogil:
+                      double* E, int nt) noexcept nogil:
     """E[j]: error estimate of bit line j's terminal current, A; E[N + j]: its gross cell
     current Σ|gc·(w − b)|, A (``xbar.circuit.network.current_errors``: Σ over the line's bit
     nodes of |r| + FLOOR·(|A||x| + |f|), plus the share gc/diag of the same at its word nodes).
@@ -249,46 +333,45 @@ cdef void _col_errors(const Net* n, const double* f, const double* x, const doub
     terminal j.  The bound (up to FLOOR's coverage of rounding) is the sum over all of an item's
     terminals: Σ_j |error_j| <= Σ_j E[j] + Σ over rows of theirs.
 
-    ``r``: the residual of ``_residual`` at x (0 on fixed nodes); ``tmp``: 2N scratch.  One pass
-    after the iterations, serial (accumulated by bit line).
+    ``r``: the residual of ``_residual`` at x (0 on fixed nodes).  One pass after the
+    iterations, accumulated by bit line (``nt`` threads take whole bit lines, so the sums do not
+    depend on their number).
     """
-    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o
+    cdef Py_ssize_t M = n.M, N = n.N, MN = M * N, i, j, k, o, j0, j1, cb, ncb
+    cdef Py_ssize_t width = _chunk(N, nt)
     cdef const double* w = x
     cdef const double* b = x + MN
-    cdef double* sw = tmp
-    cdef double* sb = tmp + N
-    cdef double ic, g, ew, eb
+    cdef double ic, ew, eb, sw, sb, fw
     memset(E, 0, 2 * N * sizeof(double))
-    for i in range(M):
-        o = i * N
-        for j in range(N):
-            k = o + j
-            ic = fabs(n.gc[k] * (w[k] - b[k]))
-            sw[j] = fabs(f[k]) + n.dw[k] * fabs(w[k]) + n.gc[k] * fabs(b[k]) + ic
-            sb[j] = fabs(f[MN + k]) + n.db[k] * fabs(b[k]) + n.gc[k] * fabs(w[k]) + ic
-            E[N + j] += ic
-        for j in range(1, N):
-            g = n.gw[i * (N - 1) + j - 1]
-            sw[j] += g * fabs(w[o + j - 1])
-            sw[j - 1] += g * fabs(w[o + j])
-        if i > 0:
-            for j in range(N):
-                sb[j] += n.gb[o - N + j] * fabs(b[o - N + j])
-        if i < M - 1:
-            for j in range(N):
-                sb[j] += n.gb[o + j] * fabs(b[o + N + j])
-        if n.wi[_wb(i, 0, N)] == 0.0:
-            sw[0] = 0.0                      # fixed word node (its r is 0 already)
-        if i == M - 1:
-            for j in range(N):
-                if n.bi[o + j] == 0.0:
-                    sb[j] = 0.0              # fixed bit node
-        for j in range(N):
-            k = o + j
-            ew = fabs(r[k]) + FLOOR * sw[j]
-            eb = fabs(r[MN + k]) + FLOOR * sb[j]
-            # dw = 0 only where gc = 0 (an isolated fixed node): the share is then 0
-            E[j] += eb + ew * (n.gc[k] / (n.dw[k] + (n.dw[k] == 0.0)))
+    ncb = (N + width - 1) // width
+    for cb in prange(ncb, num_threads=nt, schedule="static"):
+        j0 = cb * width
+        j1 = _min(j0 + width, N)
+        for i in range(M):
+            o = i * N
+            fw = n.wi[_wb(i, 0, N)]         # 0 on a fixed word node (its r is 0 already)
+            for j in range(j0, j1):
+                k = o + j
+                ic = fabs(n.gc[k] * (w[k] - b[k]))
+                sw = fabs(f[k]) + n.dw[k] * fabs(w[k]) + n.gc[k] * fabs(b[k]) + ic
+                sb = fabs(f[MN + k]) + n.db[k] * fabs(b[k]) + n.gc[k] * fabs(w[k]) + ic
+                E[N + j] += ic
+                if j > 0:
+                    sw = sw + n.gw[i * (N - 1) + j - 1] * fabs(w[k - 1])
+                if j < N - 1:
+                    sw = sw + n.gw[i * (N - 1) + j] * fabs(w[k + 1])
+                if i > 0:
+                    sb = sb + n.gb[k - N] * fabs(b[k - N])
+                if i < M - 1:
+                    sb = sb + n.gb[k] * fabs(b[k + N])
+                elif n.bi[k] == 0.0:
+                    sb = 0.0                         # fixed bit node
+                if j == 0 and fw == 0.0:
+                    sw = 0.0
+                ew = fabs(r[k]) + FLOOR * sw
+                eb = fabs(r[MN + k]) + FLOOR * sb
+                # dw = 0 only where gc = 0 (an isolated fixed node): the share is then 0
+                E[j] += eb + ew * (n.gc[k] / (n.dw[k] + (n.dw[k] == 0.0)))
 
 
 # ---------------------------------------------------------------------------- coarse level
@@ -408,7 +491,8 @@ cdef void _coarse_assemble(const Net* n, Coarse* c, const unsigned char* fixed_b
 
 
 cdef double _step_forward_c(const Net* n, double alpha, const double* p, const double* q,
-                            double* xb, double* s, double* z, double* yc, int nt) noexcept nogil:
+                            double* xb, double* s, double* z, double* yc, double* rz,
+                            double* red, int nt) noexcept nogil:
     """``_step_forward`` that also restricts s to the coarse bit unknowns: yc_b(block) += Σ s.
 
     ``yc`` must be zero on entry.  A block lies inside one column chunk (a divides COLCHUNK), so
@@ -416,11 +500,14 @@ cdef double _step_forward_c(const Net* n, double alpha, const double* p, const d
     """
     cdef const Coarse* c = n.coarse
     cdef Py_ssize_t M = n.M, N = n.N, a = c.a, i, j, k, j0, j1, jb, je, cb, ncb, I, J
-    cdef double rn = 0.0, sk, acc
-    ncb = (N + COLCHUNK - 1) // COLCHUNK
+    cdef double sk, acc, u, y
+    cdef double* rn = red
+    cdef double* rzs = red + N
+    cdef Py_ssize_t width = _chunk(N, nt)
+    ncb = (N + width - 1) // width
     for cb in prange(ncb, num_threads=nt, schedule="static"):
-        j0 = cb * COLCHUNK
-        j1 = _min(j0 + COLCHUNK, N)
+        j0 = cb * width
+        j1 = _min(j0 + width, N)
         for J in range(j0 // a, (j1 + a - 1) // a):
             jb = J * a
             je = _min(jb + a, j1)
@@ -429,9 +516,11 @@ cdef double _step_forward_c(const Net* n, double alpha, const double* p, const d
                 xb[j] += alpha * p[j]
                 sk = s[j] - alpha * q[j]
                 s[j] = sk
-                rn += sk * sk
                 acc = acc + sk
-                z[j] = sk * n.bi[j]
+                y = sk * n.bi[j]
+                z[j] = y
+                rn[j] = sk * sk
+                rzs[j] = y * sk
             yc[_cidx(c, 0, J)] += acc
         for i in range(1, M):
             I = i // a
@@ -444,11 +533,15 @@ cdef double _step_forward_c(const Net* n, double alpha, const double* p, const d
                     xb[k] += alpha * p[k]
                     sk = s[k] - alpha * q[k]
                     s[k] = sk
-                    rn += sk * sk
                     acc = acc + sk
-                    z[k] = sk * n.bi[k] + n.ab[k] * z[k - N]
+                    u = sk + n.gb[k - N] * z[k - N]
+                    y = u * n.bi[k]
+                    z[k] = y
+                    rn[j] += sk * sk
+                    rzs[j] += y * u
                 yc[_cidx(c, I, J)] += acc
-    return rn
+    rz[0] = _sum(rzs, N)
+    return _sum(rn, N)
 
 
 cdef void _restricted_word(const Net* n, const double* z, double* yc, double* wb,
@@ -505,10 +598,11 @@ cdef void _p_update_c(const Net* n, const double* z, const double* yc, double be
 
 cdef double _precondition(const Net* n, double alpha, const double* p, const double* q,
                           double* xb, double* s, double* z, double* yc, double tol, double floor,
-                          double* rz, double* wb, int nt) noexcept nogil:
+                          double* rz, double* wb, double* red, int nt) noexcept nogil:
     """CG step fused with the preconditioner; returns ||s||, sets ``rz`` = s . M⁻¹ s.
 
-    One level: z = Tb⁻¹ s.  Two levels (A-DEF2 of Tang et al. 2009, J. Sci. Comput. 39:340):
+    One level: z = the forward half of Tb⁻¹ s (the caller's ``_backward_p`` finishes it into
+    the update of p).  Two levels (A-DEF2 of Tang et al. 2009, J. Sci. Comput. 39:340):
     M⁻¹ s = z0 + P Ac⁻¹ Pᵀ (s − S z0), z0 = Tb⁻¹ s, with Pᵀ(s − S z0) = Pᵀ D Tw⁻¹ D z0 as
     Tb z0 = s.  On return ``z`` holds z0 and ``yc`` (2·n: the correction, then Pᵀ s) the
     coarse part, which the caller's update of p adds (``_p_update_c``).  When ||s|| meets
@@ -519,15 +613,12 @@ cdef double _precondition(const Net* n, double alpha, const double* p, const dou
     cdef double* yr
     cdef Py_ssize_t k
     if c == NULL:
-        rn = sqrt(_step_forward(n, alpha, p, q, xb, s, z, nt))
-        if rn > tol and rn > floor:
-            rz[0] = _bit_backward(n, s, z, nt)
-        return rn
+        return sqrt(_step_forward(n, alpha, p, q, xb, s, z, rz, red, nt))
     yr = yc + c.n
     memset(yr, 0, c.n * sizeof(double))
-    rn = sqrt(_step_forward_c(n, alpha, p, q, xb, s, z, yr, nt))
+    rn = sqrt(_step_forward_c(n, alpha, p, q, xb, s, z, yr, &rz0, red, nt))
     if rn > tol and rn > floor:
-        rz0 = _bit_backward(n, s, z, nt)
+        _bit_backward(n, z, nt)
         _restricted_word(n, z, yc, wb, nt)
         _coarse_solve(c, yc)
         for k in range(c.n):
@@ -544,8 +635,8 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     Outer loop: r = f − A x; correct x by the exact reduced solve of A δ = r (word lines
     eliminated), stopping the inner CG when its residual — which equals the full residual, the
     word-line rows being solved exactly — is below tolerance; confirm on the true residual.
-    ``buf`` holds NBUF·M·N doubles followed by nt·R·N for the word-line blocks and, with a
-    coarse level, its ``n.coarse.n`` unknowns; ``E`` (NULL or 2N doubles) receives the error
+    ``buf`` holds ``_work_size(M, N, nt)`` doubles (NBUF·M·N, nt·R·N for the word-line
+    blocks, 2(M + N) for partial sums) followed, with a coarse level, by 2·``n.coarse.n``; ``E`` (NULL or 2N doubles) receives the error
     estimates of ``_col_errors`` at the returned x.
     """
     cdef Py_ssize_t MN = n.M * n.N, L = 2 * MN, k
@@ -555,21 +646,22 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     cdef double* p = buf + 4 * MN
     cdef double* q = buf + 5 * MN
     cdef double* wb = buf + NBUF * MN
-    cdef double* yc = wb + nt * R * n.N   # 2 x coarse unknowns (two-level only)
+    cdef double* red = wb + nt * R * n.N   # 2(M + N): partial sums (thread-count independent)
+    cdef double* yc = red + 2 * (n.M + n.N)   # 2 x coarse unknowns (two-level only)
     cdef double scale, tol, rz = 0.0, rz_new = 0.0, pq, alpha, beta, rn, floor, rn_prev, rn_round = 1e300
     cdef int it = 0, status = 1, rounds = 0, stagnated = 0
     # Scale of the problem: the residual with every free node at 0 V (without fixed nodes, that
     # is the injection f itself).
     if n.nfw + n.nfb == 0:
-        scale = _norm(f, L, nt)
+        scale = _norm(f, 2 * n.M, n.N, red, nt)
     else:
         memset(s, 0, L * sizeof(double))
         for k in range(n.nfw):
             s[n.fixed_w[k]] = x[n.fixed_w[k]]
         for k in range(n.nfb):
             s[MN + n.fixed_b[k]] = x[MN + n.fixed_b[k]]
-        _residual(n, f, s, r, &scale, nt)
-    floor = _residual(n, f, x, r, &rn, nt)
+        _residual(n, f, s, r, &scale, red, nt)
+    floor = _residual(n, f, x, r, &rn, red, nt)
     scale_out[0] = scale
     tol = rtol * scale
     if atol > tol:
@@ -587,35 +679,35 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
         memset(r + MN, 0, MN * sizeof(double))
         if n.coarse == NULL:
             # z = M⁻¹ s: a CG step of length 0 does the forward half (and returns ||s||).
-            rn = _precondition(n, 0.0, s, s, r + MN, s, z, yc, tol, floor, &rz, wb, nt)
-            memcpy(p, z, MN * sizeof(double))
+            rn = _precondition(n, 0.0, s, s, r + MN, s, z, yc, tol, floor, &rz, wb, red, nt)
+            if rn > tol and rn > floor:
+                _backward_p(n, z, 0.0, 1, p, wb, nt)       # p = z = Tb⁻¹ s
         else:
             # Coarse start δ_b = P Ac⁻¹ Pᵀ s (then Pᵀ s = 0: A-DEF2 acts as deflation), taken
             # as a CG step of length 1 along p = P Ac⁻¹ Pᵀ s; it costs one operator product.
             memset(yc, 0, n.coarse.n * sizeof(double))
-            _step_forward_c(n, 0.0, s, s, r + MN, s, z, yc, nt)
+            _step_forward_c(n, 0.0, s, s, r + MN, s, z, yc, &rz, red, nt)
             _coarse_solve(n.coarse, yc)
             _p_update_c(n, NULL, yc, 0.0, p, nt)
-            _schur_matvec(n, p, q, wb, nt)
+            _schur_matvec(n, p, q, wb, red, nt)
             it += 1
-            rn = _precondition(n, 1.0, p, q, r + MN, s, z, yc, tol, floor, &rz, wb, nt)
+            rn = _precondition(n, 1.0, p, q, r + MN, s, z, yc, tol, floor, &rz, wb, red, nt)
             if rn > tol and rn > floor:
                 _p_update_c(n, z, yc, 0.0, p, nt)
         while rn > tol and rn > floor and it < maxiter:
-            pq = _schur_matvec(n, p, q, wb, nt)
+            pq = _schur_matvec(n, p, q, wb, red, nt)
             if pq <= 0.0 or rz <= 0.0:
                 status = -1
                 break
             alpha = rz / pq
-            rn = _precondition(n, alpha, p, q, r + MN, s, z, yc, tol, floor, &rz_new, wb, nt)
+            rn = _precondition(n, alpha, p, q, r + MN, s, z, yc, tol, floor, &rz_new, wb, red, nt)
             it += 1
             if rn <= tol or rn <= floor:
                 break
             beta = rz_new / rz
             rz = rz_new
             if n.coarse == NULL:
-                for k in prange(MN, num_threads=nt, schedule="static"):
-                    p[k] = z[k] + beta * p[k]
+                _backward_p(n, z, beta, 0, p, wb, nt)     # p = Tb⁻¹ s + β·p
             else:
                 _p_update_c(n, z, yc, beta, p, nt)
         if status == -1:
@@ -627,7 +719,7 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
         for k in prange(L, num_threads=nt, schedule="static"):
             x[k] += r[k]
         # Confirm on the recomputed true residual of the full system.
-        floor = _residual(n, f, x, r, &rn, nt)
+        floor = _residual(n, f, x, r, &rn, red, nt)
         rn_prev = rn_round
         rn_round = rn
         # Refinement rounds that no longer halve the residual have reached the attainable
@@ -640,7 +732,7 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     if status != -1:
         status = 0 if (rn <= tol or rn <= floor or stagnated) else 1
     if E != NULL:
-        _col_errors(n, f, x, r, s, E)    # r: the residual at x; s: free scratch by now
+        _col_errors(n, f, x, r, E, nt)    # r: the residual at x
     it_out[0] = it
     res_out[0] = rn
     return status
@@ -684,12 +776,11 @@ cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const 
     n.dw = state
     n.db = state + MN
     n.bi = state + 2 * MN
-    n.ab = state + 3 * MN
-    n.eb = state + 4 * MN
-    n.wi = state + 5 * MN
-    n.cw = state + 5 * MN + PN
-    n.aw = state + 5 * MN + 2 * PN
-    n.ew = state + 5 * MN + 3 * PN
+    n.eb = state + 3 * MN
+    n.wi = state + 4 * MN
+    n.cw = state + 4 * MN + PN
+    n.aw = state + 4 * MN + 2 * PN
+    n.ew = state + 4 * MN + 3 * PN
     n.fixed_w = fw
     n.nfw = nfw
     n.fixed_b = fb
@@ -698,16 +789,20 @@ cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const 
 
 
 cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
-                  const unsigned char* fixed_w, const unsigned char* fixed_b) noexcept nogil:
+                  const unsigned char* fixed_w, const unsigned char* fixed_b,
+                  int nt) noexcept nogil:
     """Diagonals and Thomas factors of the line blocks for the present cell conductances.
 
     A fixed node gets zero factors, which cuts it from its neighbours.  The word lines are
-    factored R at a time and the bit lines row by row, so that the divisions pipeline.
+    factored R at a time and the bit lines row by row, so that the divisions pipeline; ``nt``
+    threads share the rows, the word-line blocks and the bit-line columns (the factors do not
+    depend on their number).
     """
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, q, blk, ii, ni, nblk = (M + R - 1) // R
+    cdef Py_ssize_t j0, j1, cb, ncb, width = _chunk(N, nt)
     cdef double inv, gl, gr
     n.fbm = fixed_b
-    for i in range(M):
+    for i in prange(M, num_threads=nt, schedule="static"):
         for j in range(N):
             k = i * N + j
             n.dw[k] = n.gc[k] + dw_extra[k]
@@ -724,7 +819,7 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
     # Pivots are computed for fixed nodes too and masked (a fixed node adds 1 S to its divisor,
     # which keeps it finite when nothing but open cells meets the node): no branch in the
     # loops, which lets the divisions vectorise.
-    for blk in range(nblk):
+    for blk in prange(nblk, num_threads=nt, schedule="static"):
         for ii in range(R):                  # padded rows of the last block: zero factors
             if blk * R + ii >= M:
                 for j in range(N):
@@ -733,9 +828,7 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                     n.cw[q] = 0.0
                     n.aw[q] = 0.0
                     n.ew[q] = 0.0
-        ni = M - blk * R
-        if ni > R:
-            ni = R
+        ni = _min(M - blk * R, R)
         for ii in range(ni):
             k = (blk * R + ii) * N
             q = blk * R * N + ii
@@ -756,17 +849,19 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                 n.cw[q] = n.gc[k] * inv
                 n.aw[q] = gl * inv
                 n.ew[q] = gr * inv
-    for j in range(N):
-        n.bi[j] = (1.0 - fixed_b[j]) / (n.db[j] + fixed_b[j])
-        n.ab[j] = 0.0
-        n.eb[j] = (n.gb[j] if M > 1 else 0.0) * n.bi[j]
-    for i in range(1, M):
-        for j in range(N):
-            k = i * N + j
-            inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N] + fixed_b[k])
-            n.bi[k] = inv
-            n.ab[k] = n.gb[k - N] * inv
-            n.eb[k] = (n.gb[k] if i < M - 1 else 0.0) * inv
+    ncb = (N + width - 1) // width
+    for cb in prange(ncb, num_threads=nt, schedule="static"):
+        j0 = cb * width
+        j1 = _min(j0 + width, N)
+        for j in range(j0, j1):
+            n.bi[j] = (1.0 - fixed_b[j]) / (n.db[j] + fixed_b[j])
+            n.eb[j] = (n.gb[j] if M > 1 else 0.0) * n.bi[j]
+        for i in range(1, M):
+            for j in range(j0, j1):
+                k = i * N + j
+                inv = (1.0 - fixed_b[k]) / (n.db[k] - n.gb[k - N] * n.eb[k - N] + fixed_b[k])
+                n.bi[k] = inv
+                n.eb[k] = (n.gb[k] if i < M - 1 else 0.0) * inv
 
 
 #: The coarse level is added by default (``coarse=-1``) when an array spans at least this many
@@ -892,14 +987,12 @@ def solve(const double[:, ::1] gc not None,
 
     Notes
     -----
-    Each item's arithmetic depends on its thread count only: items of a batch run on one thread
-    each, and a single item (B = 1) on ``num_threads``.  With the same count (the default: one
-    thread for one item, ``xbar.circuit.crossbar._num_threads``) a batched and a single solve
-    of an item are bitwise identical, so they report the same status and estimates.  A single
-    item on several threads sums its dot products in another order: results differ by
-    rounding (1e-16 relative on well-conditioned arrays, up to ~1e-5 at G ~ 1e9 S next to
-    100 ohm terminals, where the estimates are as large), so an item whose estimate lies within
-    that rounding of its tolerance can be accepted in one and not in the other.
+    An item's arithmetic does not depend on the thread count: items of a batch run on one
+    thread each and a single item (B = 1) on ``num_threads``, the threads splitting every row
+    of the bit-line sweeps and the word-line blocks, and every dot product is summed along the
+    lines into partial sums that are combined in line order.  A batched and a single solve of
+    an item are therefore bitwise identical for any thread counts, status and estimates
+    included (``tests/test_kernel_edges.py``, ``tests/test_solver_coarse.py``).
     """
     cdef Py_ssize_t M = gc.shape[0], N = gc.shape[1], MN = M * N, B = f.shape[0], bi
     cdef Py_ssize_t a = coarse_block(M, N, coarse, _span(gc, gw, gb) if coarse < 0 else 0.0)
@@ -936,14 +1029,14 @@ def solve(const double[:, ::1] gc not None,
         band = take((cl.kd + 1) * cl.n + N + 4 * cl.Nc)
         cv = band
         cl.ab = &cv[0]
-    cdef Py_ssize_t per = NBUF * MN + inner * R * N + (2 * cl.n if a else 0)
+    cdef Py_ssize_t per = _work_size(M, N, inner) + (2 * cl.n if a else 0)
     work = take(per if B == 1 else nt * per)
     cdef double[::1] wv = work
     try:
         _net_init(&net, M, N, &gc[0, 0], &gw[0, 0], &gb[0, 0], &stv[0], &fwv[0], nfw, &fbv[0],
                   nfb)
         with nogil:
-            _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
+            _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0], nt)
             if a:
                 # A failed factorisation (a floating sub-network; rounding at extreme
                 # conductance ratios) leaves the one-level preconditioner.
@@ -993,7 +1086,7 @@ def _coarse_matrix(const double[:, ::1] gc not None, const double[:, ::1] gw not
     cdef double[::1] cv = band
     cl.ab = &cv[0]
     _net_init(&net, M, N, &gc[0, 0], &gw[0, 0], &gb[0, 0], &stv[0], &fwv[0], nfw, &fbv[0], nfb)
-    _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0])
+    _factor(&net, &dw_extra[0, 0], &db_extra[0, 0], &fixed_w[0, 0], &fixed_b[0, 0], 1)
     _coarse_assemble(&net, &cl, &fixed_b[0, 0], cl.ab + (cl.kd + 1) * cl.n)
     E = np.zeros((cl.n, cl.n))
     for i in range(cl.n):
