@@ -150,7 +150,7 @@ def sensitivity_point(params: dict, seed: int) -> dict:
     t0 = time.monotonic()
     cfg = _config(params, seed)
     data = _features_cached(cfg)
-    rule = study1._rules(cfg)[params["rule"]]
+    rule = study1._rules(cfg, study1.fixed_rates(cfg))[params["rule"]]
     ledger = EnergyLedger()
     n_in = data["Xtr"].shape[1]
     if params["mapping"] == "threshold":
