@@ -209,3 +209,25 @@ def test_drift_validation_quick(tmp_path):
     assert 0.5 < c["std_ratio_median"] < 2.0
     report = (tmp_path / "report.md").read_text()
     assert "decades** beyond the data" in report and "drift_validation.png" in report
+
+
+def test_checkpoint_resumes_only_the_same_configuration(tmp_path):
+    """A killed study resumes from ``partial.json``: completed pieces are reused (not recomputed)
+    under the same configuration, recomputed under another; numpy values round-trip as JSON."""
+    from common import Checkpoint
+
+    path = tmp_path / "partial.json"
+    calls = []
+
+    def piece(v):
+        calls.append(v)
+        return {"acc": np.float64(v), "n": np.int64(3), "hist": np.arange(2)}
+
+    a = Checkpoint(path, {"seeds": (0, 1)})
+    first = a.get("run/0", lambda: piece(0.5))
+    assert first == {"acc": 0.5, "n": 3, "hist": [0, 1]} and calls == [0.5]
+    b = Checkpoint(path, {"seeds": (0, 1)})
+    assert b.get("run/0", lambda: piece(0.7)) == first and calls == [0.5] and b.resumed == 1
+    c = Checkpoint(path, {"seeds": (0, 1, 2)})  # another configuration: nothing reused
+    assert c.get("run/0", lambda: piece(0.7))["acc"] == 0.7 and calls == [0.5, 0.7]
+    assert not list(tmp_path.glob("*.tmp"))  # written atomically, no temporary left

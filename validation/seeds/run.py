@@ -65,7 +65,12 @@ def main(argv=None) -> int:
         "--regimes",
         type=str,
         default=None,
-        help="study 2: only the regimes whose names start with one of these (comma-separated)",
+        help="study 2: only the regimes whose names start with one of these (separated by ';')",
+    )
+    ap.add_argument(
+        "--full-data",
+        action="store_true",
+        help="study 2: all 57,000 training (after the validation hold-out) and 10,000 test digits",
     )
     ap.add_argument(
         "--regimes-only",
@@ -92,8 +97,10 @@ def main(argv=None) -> int:
     if args.study == 2 and args.regime_seeds:
         cfg = replace(cfg, regime_seeds=tuple(int(s) for s in args.regime_seeds.split(",")))
     if args.study == 2 and args.regimes:
-        pre = tuple(x.strip() for x in args.regimes.split(","))
+        pre = tuple(x.strip() for x in args.regimes.split(";"))
         cfg = replace(cfg, regimes=tuple(r for r in mod.REGIMES if r.startswith(pre)))
+    if args.study == 2 and args.full_data:
+        cfg = replace(cfg, n_train=None, n_test=None)
     if args.study == 2 and args.regimes_only:
         cfg = replace(cfg, main_runs=False)
     out = args.out or HERE / "results" / f"study{args.study}{'-quick' if args.quick else ''}"
