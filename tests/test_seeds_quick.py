@@ -125,14 +125,17 @@ def test_study1_quick_mechanics(tmp_path):
 
 @pytest.mark.data
 @pytest.mark.slow
-def test_study2_quick_mechanics(tmp_path):
+def test_study2_quick_mechanics(tmp_path, capsys):
     """Study 2 in --quick mode: ceilings, validation split, budget controls, verdict lines, and
     LFM-as-published potentiating nothing; the report re-renders identically from results.json."""
     _need("mnist")
     res, report = _run(2, tmp_path)
     before = report
     (tmp_path / "report.md").unlink()
-    _main("--study", 2, "--render-only", "--quiet", "--out", tmp_path)
+    capsys.readouterr()
+    _main("--study", 2, "--render-only", "--quiet", "--print-report", "--out", tmp_path)
+    printed = capsys.readouterr().out  # the README-ready tables and verdict lines
+    assert printed.strip() and printed.strip() in before
     assert (tmp_path / "report.md").read_text() == before
     for png in ("study2_accuracy.png", "study2_regimes.png"):
         assert (tmp_path / png).stat().st_size > 5000 and f"]({png})" in report
@@ -172,7 +175,7 @@ def test_study2_quick_mechanics(tmp_path):
     v = res["verdicts"]
     assert set(v["controls"]) == set(study2.CONTROL)
     assert v["claim"] in ("reproduced", "not reproduced")
-    assert f"**{v['claim']}**" in report
+    assert f"**{v['claim']}**" in report and f"**{v['claim']}**" in printed
     for method, t in v["controls"].items():
         line = next(ln for ln in report.splitlines() if ln.startswith(f"- {method} vs"))
         assert "paired t" in line or "no t-test" in line
