@@ -467,3 +467,56 @@ def test_interleave_has_one_home_used_by_the_read_and_write_paths():
             t.G, interleave_pairs(P[t.spec.rows, t.spec.outputs], Mn[t.spec.rows, t.spec.outputs])
         )
         assert t._scatter is t.output_scatter
+
+
+# ------------------------------------------------------------- verify reads' periphery energy
+def test_verify_reads_book_the_read_periphery_per_read():
+    """Every verify read of a program-and-verify update books one word-line DAC drive and one TIA
+    channel for its read time and one ADC conversion (issue 17): the totals are the read count
+    (the ledger's verify count) times the per-read terms computed by hand, and the cell
+    categories are unchanged by the periphery."""
+    from xbar.periphery import ADC, DAC, TIA
+    from xbar.pulses.energy import ReadPeriphery
+
+    dac, tia, adc = DAC(), TIA(), ADC(bits=8)
+    rp = ReadPeriphery.from_components(dac, tia, adc)
+    assert (rp.dac_power, rp.tia_power, rp.adc_energy) == (
+        dac.power_per_line,
+        tia.power,
+        adc.conversion_energy(),
+    )
+    t_read = 50e-9
+    plain, periph = (
+        _layer(ProgramVerifyWriter(t_read=t_read)),
+        _layer(ProgramVerifyWriter(t_read=t_read, read_periphery=rp)),
+    )
+    counts = np.array([[1, -2, 0, 3]] * 6)
+    la, lb = EnergyLedger(), EnergyLedger()
+    sa = plain.writer.apply(plain.pairs, counts, plain.k, np.random.default_rng(1))
+    sb = periph.writer.apply(periph.pairs, counts, periph.k, np.random.default_rng(1))
+    assert plain.writer.book(sa, la, layer="x") == {"reads": 0, "dac": 0.0, "tia": 0.0, "adc": 0.0}
+    booked = periph.writer.book(sb, lb, layer="x")
+    n_reads = lb.count("verify")
+    assert n_reads == la.count("verify") > 0 and booked["reads"] == n_reads
+    # by hand: per read P_dac·t + P_tia·t + E_adc
+    assert lb.total("dac") == pytest.approx(n_reads * dac.power_per_line * t_read, rel=1e-12)
+    assert lb.total("tia") == pytest.approx(n_reads * tia.power * t_read, rel=1e-12)
+    assert lb.total("adc") == pytest.approx(n_reads * adc.conversion_energy(), rel=1e-12)
+    assert lb.count("adc") == n_reads
+    for cat in ("write", "verify"):
+        assert lb.total(cat) == pytest.approx(la.total(cat), rel=1e-12)
+    assert la.total("adc") == la.total("dac") == 0.0
+    # an 8-bit verify read costs ~9.5 pJ of periphery, ~10^3 x its cell current at 0.2 V
+    per_read = sum(rp.energies(1, 100e-9).values())
+    assert 9e-12 < per_read < 10e-12
+
+
+def test_read_periphery_validates_its_arguments():
+    from xbar.pulses.energy import ReadPeriphery
+
+    with pytest.raises(ConfigError, match="adc_energy"):
+        ReadPeriphery(adc_energy=9.1)  # J, not pJ: a unit slip
+    with pytest.raises(ConfigError, match="dac_power"):
+        ReadPeriphery(dac_power=-1.0)
+    with pytest.raises(ConfigError, match="read_periphery"):
+        ProgramVerifyWriter(read_periphery={"adc_energy": 1e-12})

@@ -119,6 +119,10 @@ class TeeWriter:
     ``sampled_ledger``: ``shadow_ledger.total() / sampled_ledger.total()`` is the P&V / reset-only
     energy ratio of identical requests.
 
+    The program-and-verify writer books its schedules itself (``ProgramVerifyWriter.book``): with
+    its ``read_periphery`` set, every verify read of the shadow also books the read path's DAC,
+    TIA and ADC energy (categories ``dac``, ``tia``, ``adc``).
+
     Parameters
     ----------
     reset_writer : xbar.train.ResetOnlyWriter
@@ -128,11 +132,6 @@ class TeeWriter:
         Shadow every ``every``-th update (program-and-verify is ~50x slower to simulate).
     random_state : None | int | Generator
         Cycle noise of the shadow's pulses and reads.
-    verify_adc : xbar.periphery.ADC or None
-        The read path's ADC: every verify read of the shadow is also booked as one conversion of
-        it (``ADC.conversion_energy()``, J) in ``shadow_ledger`` category ``adc``, so the
-        shadow carries the verify reads through the read periphery, not only their cell
-        currents.
     """
 
     name = "reset-only (+ program-verify shadow)"
@@ -145,7 +144,6 @@ class TeeWriter:
         sampled_ledger,
         every: int = 1,
         random_state=None,
-        verify_adc=None,
     ):
         self.reset = reset_writer
         self.pv = pv_writer
@@ -157,7 +155,6 @@ class TeeWriter:
         self.dG: dict = {}
         self.calls: dict = {}
         self.enabled = True
-        self.verify_adc = verify_adc
 
     def nominal_dG(self, device, rng) -> float:
         return self.reset.nominal_dG(device, rng)
@@ -177,14 +174,8 @@ class TeeWriter:
                 for s in scheds:
                     s.book(self.sampled_ledger, layer=name)
                 if np.any(counts):
-                    n0 = self.shadow_ledger.count("verify")
-                    for s in self.pv.apply(shadow, counts, k, self.rng, dG_per_count=self.dG[name]):
-                        s.book(self.shadow_ledger, layer=name)
-                    n_v = self.shadow_ledger.count("verify") - n0
-                    if self.verify_adc is not None and n_v:
-                        self.shadow_ledger.book(
-                            "adc", n_v * self.verify_adc.conversion_energy(), count=n_v, layer=name
-                        )
+                    pv = self.pv.apply(shadow, counts, k, self.rng, dG_per_count=self.dG[name])
+                    self.pv.book(pv, self.shadow_ledger, layer=name)
             self.calls[name] += 1
         return scheds
 
@@ -251,3 +242,69 @@ def read_error(net, rule, X) -> list:
         errs.append(float(np.linalg.norm(circuit - ideal) / np.linalg.norm(ideal)))
         h = np.maximum(ideal, 0.0)
     return errs
+
+
+def to_json(obj) -> str:
+    """JSON text of a results document (numpy scalars and arrays as numbers and lists)."""
+    import json
+
+    def default(o):
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, np.generic):
+            return o.item()
+        return str(o)
+
+    return json.dumps(obj, indent=1, default=default)
+
+
+def write_json(path, obj) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (a crash leaves the old file or the new one)."""
+    from xbar._io import write_atomic
+
+    write_atomic(path, to_json(obj))
+
+
+class Checkpoint:
+    """Completed pieces of a study run, kept in ``<out>/partial.json`` so that a killed run resumes.
+
+    Each piece (one seed and rule, one tuning point, one regime run) is stored under a key as soon
+    as it is done, with the whole file rewritten atomically.  A checkpoint written under another
+    configuration is ignored (and replaced): only pieces of the same configuration are reused.
+
+    Parameters
+    ----------
+    path : pathlib.Path or None
+        The file; None keeps nothing (no resume).
+    config : dict
+        The run's configuration (JSON-able); it must equal the stored one for a resume.
+    """
+
+    def __init__(self, path, config: dict):
+        import json
+
+        self.path = path
+        self.config = json.loads(to_json(config))
+        self.pieces: dict = {}
+        self.resumed = 0
+        if path is not None and Path(path).exists():
+            try:
+                doc = json.loads(Path(path).read_text())
+            except (OSError, ValueError):
+                doc = {}
+            if doc.get("config") == self.config:
+                self.pieces = doc.get("pieces", {})
+
+    def get(self, key: str, compute):
+        """The stored piece ``key``, or ``compute()`` stored under it (a JSON round trip, so a
+        fresh piece and a resumed one are the same numbers)."""
+        import json
+
+        if key in self.pieces:
+            self.resumed += 1
+            return self.pieces[key]
+        value = json.loads(to_json(compute()))
+        self.pieces[key] = value
+        if self.path is not None:
+            write_json(self.path, {"config": self.config, "pieces": self.pieces})
+        return value

@@ -2,7 +2,8 @@
 arrays against one device, circuit or controller parameter at a time, as one sweep on the
 project's sweep engine (``xbar.sweep``).
 
-    XBAR_DATA_DIR=/path/to/data PYTHONPATH=. python validation/seeds/sensitivity.py [--quick] [--out DIR]
+    XBAR_DATA_DIR=/path/to/data PYTHONPATH=. python validation/seeds/sensitivity.py [--quick] [--full]
+        [--seeds 0,1,2] [--out DIR]
 
 The task ``seeds-sensitivity`` (registered here with ``xbar.sweep.task``) trains the study-1
 network (``study1._hardware_net``: the fitted preset ``HfOxReRAM()``, 1T1R arrays, reset-only
@@ -13,7 +14,9 @@ sensitivity point. Parameters: ``v_th_dtod`` (V, d2d spread of the reset thresho
 ``c2c_scale`` (factor on the preset's cycle-to-cycle pulse noise), ``window_scale`` (factor on
 g_max − g_min, g_min kept), ``r_wire`` (ohm per segment), ``adc_bits`` (0 = ideal), ``mapping``
 (stochastic / threshold at half a pulse step / sign = one pulse wherever Δw != 0) and ``batch``
-(samples per update: the update cadence).
+(samples per update: the update cadence).  ``--full`` trains study 1's own network and data
+(64 inputs, 36 units, every image) instead of the reduced one (32 inputs, 20 units, 400 training
+images per class); the sweep engine resumes a killed sweep from its records in ``--out``.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ PARAMS = {
     ),
     "batch": Param(int, 20, low=1, high=1000, doc="samples per update (update cadence)"),
     "quick": Param(bool, False, doc="tiny network and data (tests)"),
+    "full": Param(bool, False, doc="study 1's full network and data (else a reduced one)"),
 }
 METRICS = {
     "test_accuracy": "test accuracy at the best validation epoch (fraction)",
@@ -110,6 +114,8 @@ def _config(params: dict, seed: int):
     base = (
         study1.quick_config()
         if params["quick"]
+        else replace(study1.default_config(), epochs=3)
+        if params.get("full")
         else replace(
             study1.default_config(),
             epochs=3,
@@ -150,7 +156,7 @@ def sensitivity_point(params: dict, seed: int) -> dict:
     t0 = time.monotonic()
     cfg = _config(params, seed)
     data = _features_cached(cfg)
-    rule = study1._rules(cfg)[params["rule"]]
+    rule = study1._rules(cfg, study1.fixed_rates(cfg))[params["rule"]]
     ledger = EnergyLedger()
     n_in = data["Xtr"].shape[1]
     if params["mapping"] == "threshold":
@@ -181,7 +187,7 @@ def _features_cached(cfg):
     return _CACHE[key]
 
 
-def spec(quick: bool, seeds=(0,)) -> dict:
+def spec(quick: bool, seeds=(0,), full: bool = False) -> dict:
     """The sweep: rule x seed x one-at-a-time rows (a [[zip]] group; row 0 = baseline)."""
     rows = [dict(BASELINE)]
     for name, values in VARIED.items():
@@ -192,12 +198,12 @@ def spec(quick: bool, seeds=(0,)) -> dict:
     zipped = {k: [r[k] for r in rows] for k in BASELINE}
     return {
         "sweep": {
-            "name": "seeds-sensitivity" + ("-quick" if quick else ""),
+            "name": "seeds-sensitivity" + ("-quick" if quick else "-full" if full else ""),
             "description": "study 1 on the arrays, one parameter at a time",
             "task": "seeds-sensitivity",
             "metrics": ["test_accuracy", "val_accuracy", "update_pulses"],
         },
-        "base": {"quick": quick},
+        "base": {"quick": quick, "full": full},
         "axes": {"rule": list(RULES), "seed": list(seeds)},
         "zip": [zipped],
     }
@@ -244,11 +250,15 @@ def _plot(summary: dict, out: Path) -> list:
     return files
 
 
-def report(summary: dict, files: list, wall: float, n_points: int, quick: bool) -> str:
+def report(
+    summary: dict, files: list, wall: float, n_points: int, quick: bool, seeds=(0,), full=False
+) -> str:
     L = ["## Sensitivity (beyond the paper): one parameter at a time, on the arrays", ""]
+    net = "quick" if quick else "study 1's full network and data" if full else "reduced network"
     L.append(
         f"{n_points} points of the sweep `seeds-sensitivity` (xbar.sweep, serial) in "
-        f"{wall / 60:.1f} min{' (quick)' if quick else ''}; baseline: "
+        f"{wall / 60:.1f} min ({net}; mean over {len(seeds)} seed(s): "
+        f"{', '.join(str(x) for x in seeds)}); baseline: "
         + ", ".join(f"{k} = {v}" for k, v in BASELINE.items())
         + "."
     )
@@ -281,14 +291,18 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--seeds", type=str, default="0")
+    ap.add_argument("--full", action="store_true", help="study 1's full network and data")
     args = ap.parse_args(argv)
     import xbar.sweep
 
-    out = args.out or HERE / "results" / f"sensitivity{'-quick' if args.quick else ''}"
+    tag = "-quick" if args.quick else "-full" if args.full else ""
+    out = args.out or HERE / "results" / f"sensitivity{tag}"
     out.mkdir(parents=True, exist_ok=True)
     seeds = tuple(int(s) for s in args.seeds.split(","))
     t0 = time.monotonic()
-    result = xbar.sweep.run(spec(args.quick, seeds), out=out / "sweep", workers=0, progress=False)
+    result = xbar.sweep.run(
+        spec(args.quick, seeds, args.full), out=out / "sweep", workers=0, progress=False
+    )
     wall = time.monotonic() - t0
     records = [r for r in result.records if r and r["status"] == "ok"]
     failed = [r for r in result.records if r and r["status"] != "ok"]
@@ -296,10 +310,13 @@ def main(argv=None) -> int:
         print(f"failed point {r['params']}: {r.get('error')}", file=sys.stderr)
     summary = summarise(records)
     files = _plot(summary, out)
-    (out / "results.json").write_text(
-        json.dumps({"summary": summary, "wall_s": wall, "n_points": len(records)}, indent=1)
-    )
-    (out / "report.md").write_text(report(summary, files, wall, len(records), args.quick) + "\n")
+    from xbar._io import write_atomic
+
+    doc = {"summary": summary, "wall_s": wall, "n_points": len(records), "seeds": list(seeds)}
+    write_atomic(out / "results.json", json.dumps(doc, indent=1))
+    text = report(summary, files, wall, len(records), args.quick, seeds, args.full)
+    write_atomic(out / "report.md", text + "\n")
+    print(text)
     print(f"report written to {out / 'report.md'} ({wall:.0f} s)", file=sys.stderr)
     return 0
 

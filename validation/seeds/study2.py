@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from common import Progress, fmt_energy, plt, pm, ranging_reader, save_figure, table
+from common import Checkpoint, Progress, fmt_energy, plt, pm, ranging_reader, save_figure, table
 
 # regime -> overrides of the configuration (the controller/device settings the issue lists)
 REGIMES = {
@@ -35,6 +35,40 @@ REGIMES = {
     "per-sample updates": {"batch_size": 1, "regime_n_train": 800},
     "low switching probability": {"set_amplitude": 0.795, "reset_amplitude": 0.895},
 }
+FEW_LEVEL = {
+    f"few-level pairs, {L} levels, <= {n} pulse{'s' if n > 1 else ''}": {
+        "device": "levels",
+        "levels": L,
+        "mapping": "proportional",
+        "max_pulses": n,
+        "retune": True,
+    }
+    for L in (3, 5, 9)
+    for n in (1, 3)
+}
+FEW_LEVEL.update(
+    {
+        f"few-level pairs, {L} levels, <= 1 pulse, SGD lr 0.25": {
+            "device": "levels",
+            "levels": L,
+            "mapping": "proportional",
+            "max_pulses": 1,
+            "lr": 0.25,
+            "retune": "lfm",
+        }
+        for L in (3, 5)
+    }
+)
+"""The few-level analog-pair regime: each device has ``levels`` equally spaced conductances
+between the HRS and LRS medians, one pulse moves it one level (SET up, RESET down; a pair moves
+its weight by resetting the higher side first, then setting the other), and the controller
+rounds each request to whole pulses capped at ``max_pulses`` per cell per update (it ignores
+the request's remainder: no stochastic rounding).  ``retune``: the rates are re-chosen on the
+validation split for the regime (SGD's lr first, then the LFM rate with it), so that neither
+rule is judged at the other regime's rates; ``retune="lfm"`` keeps the SGD lr of the entry
+(0.25: most requests round to no pulse, so SGD alone trains poorly, measured 10-54 % on
+validation at lr 0.1-0.25) and re-chooses only the LFM rates: can LFM rescue that SGD?"""
+REGIMES.update(FEW_LEVEL)
 """``regime_n_train`` in an entry overrides the subset size (per-sample updates cost ~6 ms each).
 ``low switching probability``: 0.205 V below the 50 % amplitudes, i.e. 2.05 e-folds of the
 switching time at v0 = 0.1 V: P_sw = Φ(−2.05) ≈ 0.02 for the median device (sigma_t = 1)."""
@@ -49,7 +83,8 @@ POOR_POINTS = 10.0
 class Study2Config:
     """Configuration of study 2 (every field is reported)."""
 
-    seeds: tuple = (0, 1, 2)
+    seeds: tuple = (0, 1, 2, 3, 4)
+    """Seeds of the circuit-read main runs (5)."""
     epochs: int = 3
     """Epochs trained; the reported epoch of each run is the one with the best validation
     accuracy."""
@@ -91,20 +126,36 @@ class Study2Config:
     width: float = 100e-9
     """Pulse width, s."""
     mapping: str = "stochastic"
+    device: str = "binary"
+    """``"binary"``: ``StochasticBinaryReRAM`` pairs; ``"levels"``: few-level analog pairs
+    (``FewLevelDevice``, the regime search only)."""
+    levels: int = 5
+    """Conductance levels per device of ``device="levels"``."""
+    max_pulses: int = 1
+    """Pulses per cell per update of ``mapping="proportional"``."""
     r_wire: float = 1.0
     """Wire resistance per cell pitch, ohm."""
     tile: int = 128
     """Largest array (rows); the 785 x 20 pair layer is split into 7 row tiles."""
     adc_bits: int = 8
     dac_bits: int = 8
+    """DAC resolution (pulse-width coded inputs; the cost of booking the read energy grows with
+    the levels, ~16 ms per tile read at 4 bits: 0 = ideal DAC in --quick)."""
     tune_n_train: int = 10000
     """Training digits of the rate search (ideal reads, seed 0)."""
     tune_epochs: int = 2
-    regime_seeds: tuple = (0, 1, 2)
+    regime_seeds: tuple = (0, 1, 2, 3, 4)
     regime_n_train: int = 8000
     """Training digits of each regime-search run (ideal reads; validation and test as above)."""
     regime_epochs: int = 2
     regimes: tuple = tuple(REGIMES)
+    main_runs: bool = True
+    """False: only the tuning and the regime search (``run.py --study 2 --regimes-only``)."""
+    regime_lr_grid: tuple = (0.1, 0.25, 0.5, 1.0)
+    """SGD lr grid of the regimes that re-tune (few-level pairs: a pulse is a whole level, so
+    small requests round to nothing unless the rate is larger)."""
+    regime_lfm_grid: tuple = (0.1, 0.5, 2.0)
+    """LFM-published rate grid of the regimes that re-tune."""
     quick: bool = False
 
 
@@ -130,7 +181,10 @@ def quick_config() -> Study2Config:
         regime_seeds=(0, 1),
         regime_n_train=700,
         regime_epochs=1,
-        regimes=("calibrated controller", "one pulse per request"),
+        regimes=("calibrated controller", "few-level pairs, 3 levels, <= 1 pulse"),
+        regime_lr_grid=(2.0,),
+        regime_lfm_grid=(2.0,),
+        dac_bits=0,
         quick=True,
     )
 
@@ -149,6 +203,39 @@ class BinaryPairView:
 
     def current(self, V, G):
         return self.model.iv.current(V, G)
+
+
+class FewLevelDevice:
+    """A device with ``levels`` equally spaced conductances in ``[g_min, g_max]`` (S): each
+    pulse moves it one level, SET up and RESET down, clipped at the ends (no noise).
+
+    Parameters
+    ----------
+    levels : int
+        Conductance levels (>= 2).
+    g_min, g_max : float
+        Lowest and highest level, S.
+    """
+
+    def __init__(self, levels: int, g_min: float, g_max: float):
+        if int(levels) < 2 or not 0 < g_min < g_max:
+            raise ValueError(
+                f"need levels >= 2 and 0 < g_min < g_max, got {levels}, {g_min}, {g_max}"
+            )
+        self.levels = int(levels)
+        self.g_min, self.g_max = float(g_min), float(g_max)
+        self.step = (self.g_max - self.g_min) / (self.levels - 1)
+
+    def level(self, G) -> np.ndarray:
+        """Level index of conductances ``G`` (0 = g_min)."""
+        return np.rint((np.asarray(G) - self.g_min) / self.step).astype(np.int64)
+
+    def apply_pulse(self, G, polarity, amplitude, width, random_state=None):
+        sign = 1.0 if polarity == "set" else -1.0
+        return np.clip(self.g_min + (self.level(G) + sign) * self.step, self.g_min, self.g_max)
+
+    def current(self, V, G):
+        return np.asarray(G) * V
 
 
 @dataclass
@@ -189,30 +276,63 @@ class StochasticPairWriter:
     def apply(self, pairs, counts, k, rng):
         up, down = counts > 0, counts < 0
         lrs_p, lrs_m = pairs.arrays["+"].is_lrs, pairs.arrays["-"].is_lrs
-        common = dict(
-            width=self.width,
-            cell=self.cell,
-            bias_scheme=self.bias_scheme,
-            kind="update",
-            mode=self.mode,
-            random_state=rng,
-        )
         plan = (
             ("-", up & lrs_m, "reset"),
             ("+", up & ~lrs_m, "set"),
             ("+", down & lrs_p, "reset"),
             ("-", down & ~lrs_p, "set"),
         )
-        scheds = []
-        for which, sel, pol in plan:
-            if sel.any():
-                amp = self.set_amplitude if pol == "set" else self.reset_amplitude
-                scheds.append(
-                    pairs.pulse_cells(
-                        which, sel.astype(np.int64), polarity=pol, amplitude=amp, **common
-                    )
+        return _apply_plan(pairs, plan, self, rng)
+
+
+def _apply_plan(pairs, plan, w, rng) -> list:
+    """Pulse ``counts`` (or a boolean mask: one pulse) per cell for each ``(side, counts,
+    polarity)`` of ``plan``, at the writer ``w``'s amplitudes, width, cell, bias and mode."""
+    scheds = []
+    for which, c, pol in plan:
+        if c.any():
+            scheds.append(
+                pairs.pulse_cells(
+                    which,
+                    c.astype(np.int64),
+                    polarity=pol,
+                    amplitude=w.set_amplitude if pol == "set" else w.reset_amplitude,
+                    width=w.width,
+                    cell=w.cell,
+                    bias_scheme=w.bias_scheme,
+                    kind="update",
+                    mode=w.mode,
+                    random_state=rng,
                 )
-        return [s for s in scheds if s.n_pulses]
+            )
+    return [s for s in scheds if s.n_pulses]
+
+
+@dataclass
+class LevelPairWriter(StochasticPairWriter):
+    """Whole-level pulses on a differential pair of ``FewLevelDevice`` s: ``c > 0`` pulses raise
+    w by ``c`` levels, first by RESETs of G- (while it is above g_min), then by SETs of G+ (and
+    mirrored for ``c < 0``); a side at its end stays there.  Amplitudes and width are the study's
+    (energies from the linear cell I-V, not used by any verdict)."""
+
+    name = "few-level-pair"
+
+    def nominal_dG(self, device, rng) -> float:
+        return float(device.step)
+
+    def apply(self, pairs, counts, k, rng):
+        dev = pairs.device
+        up, down = np.maximum(counts, 0), np.maximum(-counts, 0)
+        n_m, n_p = dev.level(pairs.g_minus), dev.level(pairs.g_plus)
+        rm = np.minimum(up, n_m)  # RESETs of G- to raise w
+        rp = np.minimum(down, n_p)  # RESETs of G+ to lower w
+        plan = (
+            ("-", rm, "reset"),
+            ("+", up - rm, "set"),
+            ("+", rp, "reset"),
+            ("-", down - rp, "set"),
+        )
+        return _apply_plan(pairs, plan, self, rng)
 
 
 # method -> (rule, initial state, updates per step); "bloom": every G+ fabricated in the LRS
@@ -325,15 +445,20 @@ def _device_net(cfg, rule, seed, ledger, init: str = "hrs", circuit: bool = True
     from xbar.periphery import ADC, DAC, TIA, ArrayConfig
     from xbar.train.pulsed import PairArray, PulsedLayer
 
-    model = StochasticBinaryReRAM(g_hrs=cfg.g_hrs, g_lrs=cfg.g_lrs)
     fab_p, fab_m, op = spawn(seed, 3)
     shape = (785, 10)  # 784 pixels + bias row, 10 classes
     # "hrs": every device in the HRS (w = 0); "bloom": every G+ in the LRS (w = +w_max)
-    plus = model.sample(shape, random_state=fab_p, state="lrs" if init == "bloom" else "hrs")
-    minus = model.sample(shape, random_state=fab_m)
-    pairs = PairArray(
-        plus.G, minus.G, BinaryPairView(model), name="softmax", arrays={"+": plus, "-": minus}
-    )
+    if cfg.device == "levels":
+        dev = FewLevelDevice(cfg.levels, cfg.g_hrs, cfg.g_lrs)
+        gp = np.full(shape, dev.g_max if init == "bloom" else dev.g_min)
+        pairs = PairArray(gp, np.full(shape, dev.g_min), dev, name="softmax")
+    else:
+        model = StochasticBinaryReRAM(g_hrs=cfg.g_hrs, g_lrs=cfg.g_lrs)
+        plus = model.sample(shape, random_state=fab_p, state="lrs" if init == "bloom" else "hrs")
+        minus = model.sample(shape, random_state=fab_m)
+        pairs = PairArray(
+            plus.G, minus.G, BinaryPairView(model), name="softmax", arrays={"+": plus, "-": minus}
+        )
     reader = None
     if circuit:
         reader = ranging_reader(
@@ -341,17 +466,19 @@ def _device_net(cfg, rule, seed, ledger, init: str = "hrs", circuit: bool = True
                 max_rows=cfg.tile, max_cols=cfg.tile, r_wordline=cfg.r_wire, r_bitline=cfg.r_wire
             ),
             adc=ADC(bits=cfg.adc_bits),
-            dac=DAC(bits=cfg.dac_bits, x_max=1.0),
+            dac=DAC(bits=cfg.dac_bits or None, x_max=1.0),
             tia=TIA(auto_gain="weights"),
             read_method="transfer",
             random_state=seed + 1000,
         )
-        reader = EvalEnergyReader(reader)
-    writer = StochasticPairWriter(cfg.set_amplitude, cfg.reset_amplitude, cfg.width)
+    if cfg.device == "levels":
+        writer = LevelPairWriter(cfg.set_amplitude, cfg.reset_amplitude, cfg.width)
+    else:
+        writer = StochasticPairWriter(cfg.set_amplitude, cfg.reset_amplitude, cfg.width)
     layer = PulsedLayer(
         pairs,
         writer,
-        T.PulseMapping(cfg.mapping),
+        T.PulseMapping(cfg.mapping, max_pulses=cfg.max_pulses),
         w_max=cfg.w_max,
         ledger=ledger,
         reader=reader,
@@ -360,41 +487,9 @@ def _device_net(cfg, rule, seed, ledger, init: str = "hrs", circuit: bool = True
     return T.Network([layer], 10), reader
 
 
-class EvalEnergyReader:
-    """A ``CircuitReader`` whose reads book energy only while ``energy`` is True.
-
-    The energy quadratic forms of a 256 x 20 tile need its full driver admittance (M x M), ~10x
-    the cost of the transfer matrix alone, and the training reads rebuild them after every
-    update; so training reads run without booking (``TrainingReads``) and the read-path energy
-    of training is estimated from the test pass at the end of the epoch (see ``run``).
-    """
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.energy = True
-
-    def __call__(self, x_aug, layer):
-        analog = self.inner.analog(layer)
-        analog.energy = self.energy
-        return analog.forward(x_aug)
-
-
-class TrainingReads:
-    """Wrap a rule so that its training steps read through ``reader`` without energy booking."""
-
-    def __init__(self, rule, reader):
-        self.rule = rule
-        self.reader = reader
-
-    def step(self, net, x, y, rng):
-        self.reader.energy = False
-        try:
-            return self.rule.step(net, x, y, rng)
-        finally:
-            self.reader.energy = True
-
-    def __getattr__(self, name):
-        return getattr(self.rule, name)
+READ_CATS = ("read", "dac", "tia", "adc")
+"""Ledger categories of the forward reads (circuit array energy, DAC, TIA, ADC): booked for the
+training reads as for the evaluation reads, none estimated."""
 
 
 def _float_run(cfg, rates, seed, data):
@@ -453,8 +548,6 @@ def _device_run(cfg, method, rates, seed, data, circuit, progress):
     lay = net.layers[0]
     w0 = T.stacked_weights(lay).copy()
     step_rule = Repeat(rule, repeat) if repeat > 1 else rule
-    if reader is not None:
-        step_rule = TrainingReads(step_rule, reader)
     entry = {
         "seed": seed,
         "devices": int(2 * lay.pairs.g_plus.size),
@@ -462,6 +555,8 @@ def _device_run(cfg, method, rates, seed, data, circuit, progress):
         "test_history": [],
         "pulses_per_epoch": [],
         "update_energy_per_epoch": [],
+        "train_read_energy_per_epoch": [],
+        "train_conversions_per_epoch": [],
         "eval_energy_per_read": [],
         "potentiated_cells": 0,
     }
@@ -469,6 +564,8 @@ def _device_run(cfg, method, rates, seed, data, circuit, progress):
     t0 = time.monotonic()
     for e in range(cfg.epochs):
         n0, e0 = ledger.count("write", phase="train"), ledger.total(phase="train")
+        r0 = sum(ledger.total(c, phase="train") for c in READ_CATS)
+        c0 = ledger.count("adc", phase="train")
         T.fit(
             net,
             (data["Xtr"], data["ytr"]),
@@ -481,7 +578,10 @@ def _device_run(cfg, method, rates, seed, data, circuit, progress):
             progress=progress.enabled and not cfg.quick and circuit,
         )
         entry["pulses_per_epoch"].append(ledger.count("write", phase="train") - n0)
-        entry["update_energy_per_epoch"].append(ledger.total(phase="train") - e0)
+        e_read = sum(ledger.total(c, phase="train") for c in READ_CATS) - r0
+        entry["train_read_energy_per_epoch"].append(e_read)
+        entry["train_conversions_per_epoch"].append(ledger.count("adc", phase="train") - c0)
+        entry["update_energy_per_epoch"].append(ledger.total(phase="train") - e0 - e_read)
         v0 = ledger.total(phase="eval")
         entry["val_history"].append(
             T.evaluate(net, rule, data["Xval"], data["yval"], ledger=ledger)
@@ -493,9 +593,10 @@ def _device_run(cfg, method, rates, seed, data, circuit, progress):
     entry["best_epoch"] = best + 1
     entry["test_accuracy"] = entry["test_history"][best]
     entry["potentiated_cells"] = int(np.sum(T.stacked_weights(lay) > w0 + 1e-12))
-    entry["lrs_fraction"] = float(
-        np.mean(np.concatenate([lay.pairs.arrays[s].is_lrs.ravel() for s in "+-"]))
-    )
+    if lay.pairs.arrays:
+        entry["lrs_fraction"] = float(
+            np.mean(np.concatenate([lay.pairs.arrays[s].is_lrs.ravel() for s in "+-"]))
+        )
     entry["dw_per_pulse"] = float(lay.dw_per_pulse)
     entry["wall_s"] = time.monotonic() - t0
     return entry
@@ -585,13 +686,21 @@ def run(cfg: Study2Config, out, progress: Progress) -> dict:
         "runs": {},
         "regimes": {},
     }
-    tuned = _tune(cfg, data, progress)
+    ckpt = Checkpoint(None if out is None else out / "partial.json", asdict(cfg))
+    tuned = ckpt.get("tune", lambda: _tune(cfg, data, progress))
     rates = tuned["rates"]
     res["tuning"] = tuned
-    for seed in cfg.seeds:
-        res["runs"].setdefault("float SGD", []).append(_float_run(cfg, rates, seed, data))
+    for seed in cfg.seeds if cfg.main_runs else ():
+        res["runs"].setdefault("float SGD", []).append(
+            ckpt.get(f"main/{seed}/float SGD", lambda: _float_run(cfg, rates, seed, data))
+        )
         for method in MAIN:
-            ent = _device_run(cfg, method, rates, seed, data, circuit=True, progress=progress)
+            ent = ckpt.get(
+                f"main/{seed}/{method}",
+                lambda: _device_run(
+                    cfg, method, rates, seed, data, circuit=True, progress=progress
+                ),
+            )
             res["runs"].setdefault(method, []).append(ent)
             progress(
                 f"study 2 seed {seed} {method}: test {ent['test_accuracy']:.3f} at epoch "
@@ -602,13 +711,38 @@ def run(cfg: Study2Config, out, progress: Progress) -> dict:
     for name in cfg.regimes:
         over = dict(REGIMES[name])
         n = min(over.pop("regime_n_train", cfg.regime_n_train), cfg.regime_n_train)
+        retune = over.pop("retune", False)
         sub = dict(data, Xtr=data["Xtr"][:n], ytr=data["ytr"][:n])
         rcfg = replace(cfg, epochs=cfg.regime_epochs, **over)
         reg = {"overrides": REGIMES[name], "n_train": n, "runs": {}}
+        r_rates = rates
+        if retune:
+            tcfg = replace(
+                rcfg,
+                lr=None if retune is True else rcfg.lr,
+                lr_grid=cfg.regime_lr_grid,
+                lfm_published_rate=None,
+                lfm_rate=None,
+                lfm_alone_rate=None,
+                lfm_grid=cfg.regime_lfm_grid,
+                tune_n_train=n,
+                tune_epochs=cfg.regime_epochs,
+            )
+            reg["tuning"] = ckpt.get(f"regime/{name}/tune", lambda: _tune(tcfg, sub, progress))
+            r_rates = reg["tuning"]["rates"]
         for seed in cfg.regime_seeds:
-            reg["runs"].setdefault("float SGD", []).append(_float_run(rcfg, rates, seed, sub))
+            reg["runs"].setdefault("float SGD", []).append(
+                ckpt.get(
+                    f"regime/{name}/{seed}/float SGD", lambda: _float_run(rcfg, rates, seed, sub)
+                )
+            )
             for method in METHODS:
-                ent = _device_run(rcfg, method, rates, seed, sub, circuit=False, progress=progress)
+                ent = ckpt.get(
+                    f"regime/{name}/{seed}/{method}",
+                    lambda: _device_run(
+                        rcfg, method, r_rates, seed, sub, circuit=False, progress=progress
+                    ),
+                )
                 reg["runs"].setdefault(method, []).append(ent)
         res["regimes"][name] = reg
         progress(
@@ -618,6 +752,8 @@ def run(cfg: Study2Config, out, progress: Progress) -> dict:
                 for m, rs in reg["runs"].items()
             )
         )
+    if ckpt.resumed:
+        progress(f"resumed {ckpt.resumed} completed pieces from {ckpt.path}")
     res["verdicts"] = verdicts(res)
     _plots(res, out)
     return res
@@ -712,6 +848,18 @@ def _plots(res, out):
     save_figure(fig, ax, out / "study2_regimes.png", "regime (ideal reads)", "test accuracy")
 
 
+def _rates_text(reg) -> str:
+    """The rates a regime ran at: re-tuned on validation, or the main runs'."""
+    tu = reg.get("tuning")
+    if not tu:
+        return "main runs' rates"
+    r = tu["rates"]
+    return (
+        f"re-tuned on validation: lr {r['lr']}, LFM published {r['lfm_published_rate']}, "
+        f"reinforcing {r['lfm_rate']}, alone {r['lfm_alone_rate']}"
+    )
+
+
 def _fmt_p(t: dict) -> str:
     if t["p"] != t["p"]:
         return f"Δ = {100 * t['diff']:+.1f} points (n = {t['n']}: no t-test)"
@@ -720,20 +868,12 @@ def _fmt_p(t: dict) -> str:
 
 def report(res) -> str:
     """Markdown section of study 2 (numbers from ``res`` only)."""
-    cfg, runs, d = res["config"], res["runs"], res["data"]
+    cfg, runs = res["config"], res["runs"]
     ver = res["verdicts"]
     rates = res["tuning"]["rates"]
     L = ["## Study 2: SGD and learning from mistakes on stochastic binary devices (MNIST)", ""]
-    dev = runs["device SGD"][0]["devices"]
-    L.append(
-        f"Data: MNIST, {d['n_train']} training / {d['n_val']} validation (held out of the "
-        f"training digits) / {d['n_test']} test digits, pixels scaled to [0, 1], chance 10 %. "
-        f"Model: softmax regression 784 -> 10 (+ bias row) on {dev} stochastic binary devices "
-        "(differential pairs), forward passes through the circuit. Rates and epochs are chosen "
-        "on the validation split; test accuracy is reported at each run's best validation "
-        "epoch."
-    )
-    L.append("")
+    if runs:
+        _report_intro(res, L)
     L.append("### Published claim")
     L.append("")
     found = ver["claim_regimes"]
@@ -759,6 +899,129 @@ def report(res) -> str:
             f"{_fmt_p(t)}: **{verdict}**."
         )
     L.append("")
+    if runs:
+        _report_main(res, L)
+    L.append("### Regime search (ideal reads, subset: where does SGD alone train poorly?)")
+    L.append("")
+    rows = []
+    for name, reg in res["regimes"].items():
+        v = ver["regimes"][name]
+        rr = reg["runs"]
+        rows.append(
+            [
+                name,
+                ", ".join(f"{k}={x}" for k, x in reg["overrides"].items()) or "-",
+                f"{100 * v['ceiling']:.1f}",
+            ]
+            + [pm(_acc(rr, m)) for m in METHODS]
+            + [
+                _fmt_p(v["vs_control"]),
+                "yes"
+                if (v["sgd_poor"] and v["lfm_converges"] and v["beats_budget_control"])
+                else "no",
+                _rates_text(reg),
+            ]
+        )
+    L.append(
+        table(
+            ["regime", "overrides", "binary-pair ceiling (%)"]
+            + list(METHODS)
+            + ["SGD + LFM published − its control", "claim holds", "rates"],
+            rows,
+        )
+    )
+    L.append("")
+    n_reg = len(next(iter(res["regimes"].values()))["runs"]["device SGD"]) if res["regimes"] else 0
+    L.append(
+        f"Each regime: the first {cfg['regime_n_train']} training digits (fewer where the "
+        "overrides say `regime_n_train`; validation and test splits as above), "
+        f"{cfg['regime_epochs']} epochs, {n_reg} seeds, "
+        "ideal reads of the device conductances (the circuit reads of the main runs are "
+        "affordable only at batch updates). Few-level pairs (`FewLevelDevice`, "
+        "`LevelPairWriter`): each device has the stated number of equally spaced levels "
+        "between the HRS and LRS medians, one pulse moves one level, and the controller rounds "
+        "each request to whole pulses capped per cell and update (`PulseMapping('proportional', "
+        "max_pulses=...)`); their rates are re-chosen on the validation split per regime "
+        f"(SGD lr from {list(cfg['regime_lr_grid'])}, LFM rates from "
+        f"{list(cfg['regime_lfm_grid'])})."
+    )
+    L.append("")
+    L.append("![regimes](study2_regimes.png)")
+    L.append("")
+    if runs:
+        _report_energy(res, L)
+    L.append("### Choices")
+    L.append("")
+    rows = [
+        [
+            g["rate"],
+            g["method"],
+            g["chosen"],
+            g["source"],
+            ", ".join(f"{k}: {100 * v:.1f} %" for k, v in g["grid"].items()) or "-",
+        ]
+        for g in res["tuning"]["grid"]
+    ]
+    L.append(table(["rate", "tuned on", "chosen", "how", "validation accuracy per value"], rows))
+    L.append("")
+    L.append(
+        f"- Rates (tuning runs: ideal reads, seed 0, {cfg['tune_n_train']} training digits, "
+        f"{cfg['tune_epochs']} epochs): SGD lr {rates['lr']}, LFM published "
+        f"{rates['lfm_published_rate']}, LFM reinforcing {rates['lfm_rate']}, LFM alone "
+        f"{rates['lfm_alone_rate']}; selective punishment factor {cfg['selective_factor']} "
+        f"(not tuned); active inputs above {cfg['active_threshold']}."
+    )
+    L.append(
+        "- LFM published: blooming = every G+ fabricated in the LRS (w = +w_max on every "
+        "synapse); pruning = on each misclassified sample, the active inputs' synapses to "
+        "the wrong winner are depressed (RESET of G+, or SET of G- once G+ is in the HRS); "
+        "synapses that were active in a correct answer of that class are depressed with "
+        f"{cfg['selective_factor']} x the probability (selective punishment). Nothing is "
+        "ever potentiated by this term."
+    )
+    L.append(
+        "- Budget control: the same SGD request handed to the pulse controller twice per "
+        "step (independent draws): as many pulse updates per step as SGD + LFM. Their "
+        "switching-pulse counts are in the table."
+    )
+    L.append(
+        f"- Updates every {cfg['batch_size']} samples (batch-mean request), {cfg['epochs']} "
+        "epochs; pulse mapping "
+        f"`{cfg['mapping']}` (cell (i, j) receives one pulse with probability "
+        "|Δw_ij| / Δw_pulse, Δw_pulse = w_max × mean |ΔG| of one pulse / window: stochastic "
+        "rounding calibrated to the switching statistics); "
+        f"SET {cfg['set_amplitude']} V, RESET {cfg['reset_amplitude']} V, "
+        f"{cfg['width'] * 1e9:.0f} ns (50 % switching for the median device)."
+    )
+    L.append(
+        f"- Arrays at most {cfg['tile']} rows, {cfg['r_wire']} ohm per wire segment, "
+        f"{cfg['dac_bits']}-bit DAC, {cfg['adc_bits']}-bit ADC; `StochasticBinaryReRAM` "
+        f"with HRS {cfg['g_hrs'] * 1e6:g} µS / LRS {cfg['g_lrs'] * 1e6:g} µS medians (the "
+        "model's illustrative 10 / 200 µS scaled by 1/5: at 200 µS the IR drop of 128-row "
+        "tiles at 1 ohm made the read-out ~30 % wrong); the stochastic-binary model has no "
+        "fitted measured preset in `xbar.devices.presets` (its parameters are illustrative "
+        "HfO2 values)."
+    )
+    return "\n".join(L)
+
+
+def _report_intro(res, L) -> None:
+    runs = res["runs"]
+    d = res["data"]
+    dev = runs["device SGD"][0]["devices"]
+    L.append(
+        f"Data: MNIST, {d['n_train']} training / {d['n_val']} validation (held out of the "
+        f"training digits) / {d['n_test']} test digits, pixels scaled to [0, 1], chance 10 %. "
+        f"Model: softmax regression 784 -> 10 (+ bias row) on {dev} stochastic binary devices "
+        "(differential pairs), forward passes through the circuit. Rates and epochs are chosen "
+        "on the validation split; test accuracy is reported at each run's best validation "
+        "epoch."
+    )
+    L.append("")
+
+
+def _report_main(res, L) -> None:
+    runs = res["runs"]
     L.append("### Ceilings and test accuracy (circuit reads; mean ± std over seeds)")
     L.append("")
     fl = runs["float SGD"]
@@ -816,46 +1079,10 @@ def report(res) -> str:
     L.append("")
     L.append("![validation accuracy vs epoch](study2_accuracy.png)")
     L.append("")
-    L.append("### Regime search (ideal reads, subset: where does SGD alone train poorly?)")
-    L.append("")
-    rows = []
-    for name, reg in res["regimes"].items():
-        v = ver["regimes"][name]
-        rr = reg["runs"]
-        rows.append(
-            [
-                name,
-                ", ".join(f"{k}={x}" for k, x in reg["overrides"].items()) or "-",
-                f"{100 * v['ceiling']:.1f}",
-            ]
-            + [pm(_acc(rr, m)) for m in METHODS]
-            + [
-                _fmt_p(v["vs_control"]),
-                "yes"
-                if (v["sgd_poor"] and v["lfm_converges"] and v["beats_budget_control"])
-                else "no",
-            ]
-        )
-    L.append(
-        table(
-            ["regime", "overrides", "binary-pair ceiling (%)"]
-            + list(METHODS)
-            + ["SGD + LFM published − its control", "claim holds"],
-            rows,
-        )
-    )
-    L.append("")
-    n_reg = len(next(iter(res["regimes"].values()))["runs"]["device SGD"]) if res["regimes"] else 0
-    L.append(
-        f"Each regime: the first {cfg['regime_n_train']} training digits (fewer where the "
-        "overrides say `regime_n_train`; validation and test splits as above), "
-        f"{cfg['regime_epochs']} epochs, {n_reg} seeds, "
-        "ideal reads of the device conductances (the circuit reads of the main runs are "
-        "affordable only at batch updates)."
-    )
-    L.append("")
-    L.append("![regimes](study2_regimes.png)")
-    L.append("")
+
+
+def _report_energy(res, L) -> None:
+    runs = res["runs"]
     L.append("### Energy (booked; mean over seeds and epochs)")
     L.append("")
     rows = []
@@ -865,6 +1092,10 @@ def report(res) -> str:
             [
                 name,
                 fmt_energy(np.mean([np.mean(r["update_energy_per_epoch"]) for r in rs])),
+                fmt_energy(
+                    np.mean([np.mean(r.get("train_read_energy_per_epoch", [np.nan])) for r in rs])
+                ),
+                f"{np.mean([np.mean(r.get('train_conversions_per_epoch', [0])) for r in rs]):.3g}",
                 fmt_energy(np.mean([np.mean(r["eval_energy_per_read"]) for r in rs])),
             ]
         )
@@ -873,6 +1104,8 @@ def report(res) -> str:
             [
                 "method",
                 "update pulses per epoch (booked, device I-V)",
+                "training reads per epoch (booked: array, DAC, TIA, ADC)",
+                "ADC conversions of the training reads per epoch",
                 "one inference read (booked: array, DAC, TIA, ADC)",
             ],
             rows,
@@ -880,63 +1113,9 @@ def report(res) -> str:
     )
     L.append("")
     L.append(
-        "Only booked energies are shown: the training forward passes run through the circuit "
-        "without energy booking (rebuilding each tile's driver admittance after every update "
-        "costs ~10x the transfer matrix), so training-read energy is not reported rather than "
-        "estimated; one training read costs what one inference read costs at the same "
-        "conductances."
+        "Every energy shown is booked, none estimated: the training forward passes book their "
+        "circuit array energy, DAC, TIA and ADC as the evaluation reads do (categories "
+        f"{', '.join(READ_CATS)}); the update column is everything else booked in training "
+        "(the switching pulses' cells and, where there are any, half-selected cells)."
     )
     L.append("")
-    L.append("### Choices")
-    L.append("")
-    rows = [
-        [
-            g["rate"],
-            g["method"],
-            g["chosen"],
-            g["source"],
-            ", ".join(f"{k}: {100 * v:.1f} %" for k, v in g["grid"].items()) or "-",
-        ]
-        for g in res["tuning"]["grid"]
-    ]
-    L.append(table(["rate", "tuned on", "chosen", "how", "validation accuracy per value"], rows))
-    L.append("")
-    L.append(
-        f"- Rates (tuning runs: ideal reads, seed 0, {cfg['tune_n_train']} training digits, "
-        f"{cfg['tune_epochs']} epochs): SGD lr {rates['lr']}, LFM published "
-        f"{rates['lfm_published_rate']}, LFM reinforcing {rates['lfm_rate']}, LFM alone "
-        f"{rates['lfm_alone_rate']}; selective punishment factor {cfg['selective_factor']} "
-        f"(not tuned); active inputs above {cfg['active_threshold']}."
-    )
-    L.append(
-        "- LFM published: blooming = every G+ fabricated in the LRS (w = +w_max on every "
-        "synapse); pruning = on each misclassified sample, the active inputs' synapses to "
-        "the wrong winner are depressed (RESET of G+, or SET of G- once G+ is in the HRS); "
-        "synapses that were active in a correct answer of that class are depressed with "
-        f"{cfg['selective_factor']} x the probability (selective punishment). Nothing is "
-        "ever potentiated by this term."
-    )
-    L.append(
-        "- Budget control: the same SGD request handed to the pulse controller twice per "
-        "step (independent draws): as many pulse updates per step as SGD + LFM. Their "
-        "switching-pulse counts are in the table."
-    )
-    L.append(
-        f"- Updates every {cfg['batch_size']} samples (batch-mean request), {cfg['epochs']} "
-        "epochs; pulse mapping "
-        f"`{cfg['mapping']}` (cell (i, j) receives one pulse with probability "
-        "|Δw_ij| / Δw_pulse, Δw_pulse = w_max × mean |ΔG| of one pulse / window: stochastic "
-        "rounding calibrated to the switching statistics); "
-        f"SET {cfg['set_amplitude']} V, RESET {cfg['reset_amplitude']} V, "
-        f"{cfg['width'] * 1e9:.0f} ns (50 % switching for the median device)."
-    )
-    L.append(
-        f"- Arrays at most {cfg['tile']} rows, {cfg['r_wire']} ohm per wire segment, "
-        f"{cfg['dac_bits']}-bit DAC, {cfg['adc_bits']}-bit ADC; `StochasticBinaryReRAM` "
-        f"with HRS {cfg['g_hrs'] * 1e6:g} µS / LRS {cfg['g_lrs'] * 1e6:g} µS medians (the "
-        "model's illustrative 10 / 200 µS scaled by 1/5: at 200 µS the IR drop of 128-row "
-        "tiles at 1 ohm made the read-out ~30 % wrong); the stochastic-binary model has no "
-        "fitted measured preset in `xbar.devices.presets` (its parameters are illustrative "
-        "HfO2 values)."
-    )
-    return "\n".join(L)

@@ -15,13 +15,29 @@ This module estimates the cell parts without solving the array (ideal wires):
   leaves out the selected row's unselected cells (a solved pulse has them).
 
 A solved pulse (``xbar.Crossbar.apply_pulse``) gives every part from the network instead.
+
+Verify reads also cost the read path's periphery (:class:`ReadPeriphery`): the word-line DAC/driver
+and the bit-line TIA while the read voltage is applied, and one ADC conversion per read-out
+channel.  :func:`book_read_periphery` books it for the read pulses of schedules, under the
+ledger categories ``dac``, ``tia`` and ``adc`` of the forward reads
+(:class:`xbar.periphery.AnalogLinear`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-__all__ = ["device_current", "half_selected_energy", "pulse_energy"]
+from .._validation import check_scalar
+
+__all__ = [
+    "ReadPeriphery",
+    "book_read_periphery",
+    "device_current",
+    "half_selected_energy",
+    "pulse_energy",
+]
 
 
 def device_current(device, V, G) -> np.ndarray:
@@ -115,3 +131,135 @@ def half_selected_energy(sched, device, G: np.ndarray) -> np.ndarray:
                 e = P.sum() - sel
             out[p] = e * sched.width[p]
     return out
+
+
+@dataclass(frozen=True)
+class ReadPeriphery:
+    """Periphery energy of one cell read (a verify read), the read path's DAC, TIA and ADC.
+
+    A verify read drives ``lines_per_read`` word lines at the read voltage for the read time
+    ``t_read`` and senses ``channels_per_read`` bit lines; its periphery energy is::
+
+        E = lines·P_dac·t_read + channels·(P_tia·t_read + E_adc)
+
+    the same terms :class:`xbar.periphery.AnalogLinear` books for a forward read.
+
+    Parameters
+    ----------
+    dac_power : float, default 0.0
+        Power of one word-line DAC/driver while a read is applied, W (``DAC.power_per_line``).
+    tia_power : float, default 0.0
+        Power of one bit-line TIA while a read is applied, W (``TIA.power``).
+    adc_energy : float, default 0.0
+        Energy per ADC conversion, J (``ADC.conversion_energy()``).
+    lines_per_read : int, default 1
+        Word lines driven per read (one for a cell-by-cell verify read).
+    channels_per_read : int, default 1
+        Bit lines sensed and converted per read.
+    """
+
+    dac_power: float = 0.0
+    tia_power: float = 0.0
+    adc_energy: float = 0.0
+    lines_per_read: int = 1
+    channels_per_read: int = 1
+
+    def __post_init__(self) -> None:
+        check_scalar(self.dac_power, "dac_power", low=0.0, high=1.0, unit="W")
+        check_scalar(self.tia_power, "tia_power", low=0.0, high=1.0, unit="W")
+        check_scalar(self.adc_energy, "adc_energy", low=0.0, high=1e-6, unit="J")
+        check_scalar(self.lines_per_read, "lines_per_read", low=1, integer=True)
+        check_scalar(self.channels_per_read, "channels_per_read", low=1, integer=True)
+
+    @classmethod
+    def from_components(cls, dac=None, tia=None, adc=None, **kw) -> "ReadPeriphery":
+        """The periphery of a read path built from ``xbar.periphery`` components.
+
+        Parameters
+        ----------
+        dac : xbar.periphery.DAC or None
+            Its ``power_per_line`` (W); None: no DAC energy.
+        tia : xbar.periphery.TIA or None
+            Its ``power`` (W); None: no TIA energy.
+        adc : xbar.periphery.ADC or None
+            Its ``conversion_energy()`` (J); None: no conversion.
+        **kw
+            ``lines_per_read``, ``channels_per_read``.
+        """
+        return cls(
+            dac_power=0.0 if dac is None else float(dac.power_per_line),
+            tia_power=0.0 if tia is None else float(tia.power),
+            adc_energy=0.0 if adc is None else float(adc.conversion_energy()),
+            **kw,
+        )
+
+    def energies(self, n_reads: int, t_read: float) -> dict:
+        """Periphery energy of ``n_reads`` reads of total duration ``t_read``, J per part.
+
+        Parameters
+        ----------
+        n_reads : int
+            Reads (>= 0).
+        t_read : float
+            Sum of the reads' durations, s (>= 0).
+
+        Returns
+        -------
+        dict
+            ``{"dac": J, "tia": J, "adc": J}``.
+        """
+        check_scalar(n_reads, "n_reads", low=0, integer=True)
+        check_scalar(t_read, "t_read", low=0.0, unit="s")
+        return {
+            "dac": self.lines_per_read * self.dac_power * float(t_read),
+            "tia": self.channels_per_read * self.tia_power * float(t_read),
+            "adc": self.channels_per_read * self.adc_energy * int(n_reads),
+        }
+
+
+def book_read_periphery(ledger, schedules, periphery: ReadPeriphery, **tags) -> dict:
+    """Book the periphery energy of the read pulses of ``schedules`` (verify or refresh reads).
+
+    Every pulse of polarity ``"read"`` is one read of ``periphery`` lasting its width; the
+    energies go to the ledger categories ``dac``, ``tia`` and ``adc`` (tag ``operation`` = the
+    reads' kind, ``"verify"`` or ``"refresh"``; counts: lines, channels and conversions).
+
+    Parameters
+    ----------
+    ledger : xbar.pulses.EnergyLedger
+        Where the energies (J) are booked.
+    schedules : iterable of xbar.pulses.PulseSchedule
+        Schedules holding the reads.
+    periphery : ReadPeriphery
+        Periphery of one read.
+    **tags
+        Scalar tags of every booking (e.g. ``layer``).
+
+    Returns
+    -------
+    dict
+        ``{"reads": n, "dac": J, "tia": J, "adc": J}`` booked in total.
+    """
+    from .schedule import KINDS, POLARITIES
+
+    read = POLARITIES.index("read")
+    total = {"reads": 0, "dac": 0.0, "tia": 0.0, "adc": 0.0}
+    for s in schedules:
+        if s.n_pulses == 0:
+            continue
+        reads = s.polarity == read
+        for code in np.unique(s.kind[reads]):
+            sel = reads & (s.kind == code)
+            n = int(sel.sum())
+            parts = periphery.energies(n, float(np.sum(s.width[sel])))
+            counts = {
+                "dac": n * periphery.lines_per_read,
+                "tia": n * periphery.channels_per_read,
+                "adc": n * periphery.channels_per_read,
+            }
+            for cat, e in parts.items():
+                if e > 0:
+                    ledger.book(cat, e, count=counts[cat], operation=KINDS[code], **tags)
+                total[cat] += e
+            total["reads"] += n
+    return total

@@ -13,6 +13,7 @@ from ..._random import check_random_state
 from ..._validation import check_choice, check_scalar
 from ...exceptions import ConfigError
 from ...pulses.schedule import MODES, PulseSchedule, cell_and_scheme
+from ...pulses.energy import ReadPeriphery, book_read_periphery
 from ...pulses.verify import Ramp
 from .circuit import WriteCircuit
 from .pairs import PairArray
@@ -346,6 +347,13 @@ class ProgramVerifyWriter:
         Verify read voltage, V.  Deprecated name: ``read_voltage``.
     t_read : float, default 100e-9
         Verify read time, s.  Deprecated name: ``read_width``.
+    read_periphery : ReadPeriphery or None, default None
+        The read path's periphery that every verify read goes through
+        (:class:`xbar.pulses.energy.ReadPeriphery`: DAC, TIA and ADC energy per read); None:
+        verify reads cost their cell current only.  The schedules :meth:`apply` returns carry
+        the cell energies; :meth:`book` books them and, with a periphery, its energy per verify
+        read (ledger categories ``dac``, ``tia``, ``adc``, ``operation="verify"``).  A caller
+        that books the schedules itself (``s.book(ledger)``) books no periphery energy.
     """
 
     set_ramp: Ramp = field(default_factory=lambda: Ramp(0.6, 0.1, 1.5))
@@ -356,6 +364,7 @@ class ProgramVerifyWriter:
     max_pulses: int = 20
     v_read: float = 0.2
     t_read: float = 100e-9
+    read_periphery: ReadPeriphery | None = None
 
     name = "program-verify"
 
@@ -368,7 +377,36 @@ class ProgramVerifyWriter:
             check_scalar(self.atol, "atol", low=0.0, low_open=True, unit="S")
         check_scalar(self.rtol, "rtol", low=0.0)
         check_scalar(self.max_pulses, "max_pulses", low=1, integer=True)
+        if self.read_periphery is not None and not isinstance(self.read_periphery, ReadPeriphery):
+            raise ConfigError(
+                "read_periphery must be an xbar.pulses.energy.ReadPeriphery or None, got "
+                f"{type(self.read_periphery).__name__}"
+            )
         self._dG_cache: tuple[Any, float] | None = None
+
+    def book(self, schedules, ledger, **tags) -> dict:
+        """Book the schedules of :meth:`apply` into ``ledger``, with the verify reads' periphery.
+
+        Parameters
+        ----------
+        schedules : list of PulseSchedule
+            What :meth:`apply` returned.
+        ledger : xbar.pulses.EnergyLedger
+            Where the energies (J) are booked.
+        **tags
+            Scalar tags of every booking (e.g. ``layer``).
+
+        Returns
+        -------
+        dict
+            The periphery booked: ``{"reads": n, "dac": J, "tia": J, "adc": J}`` (zeros
+            without ``read_periphery``).
+        """
+        for s in schedules:
+            s.book(ledger, **tags)
+        if self.read_periphery is None:
+            return {"reads": 0, "dac": 0.0, "tia": 0.0, "adc": 0.0}
+        return book_read_periphery(ledger, schedules, self.read_periphery, **tags)
 
     def nominal_dG(self, device, random_state) -> float:
         """The reset-only nominal step (the unit the mapping counts in), S.
