@@ -25,6 +25,9 @@ What differs from the general kernel, and makes a read of a small batch cheap:
   from differences of neighbouring values (``Σ c (p_k − p_{k±1}) + gc p_k``);
 * five passes per iteration: the direction update rides on the word-line gather, ``pᵀSp`` on
   the Schur product, the x/r update on the forward bit-line sweep, ``rᵀz`` on the backward one;
+* the driver currents need no word-line sweep after convergence: ``Tw`` is symmetric, so the
+  word-line voltage at the driver is ``k0[0]·V + Σ_j k0[j]·gc[j]·b[j] / g_d`` (one pass over
+  ``b`` with the right-hand side's weights, instead of a forward and a backward sweep);
 * the three sweeps have a copy for one right-hand side (``*_1``: the same loops without the
   inner one over B, whose overhead exceeded the work at B = 1: 2.0-2.4 vs 3.5 ms per 128² read);
 * row strides padded to an odd number of cache lines, since the word-line sweeps walk the bit
@@ -427,16 +430,25 @@ cdef void _cg_block(const double[:, ::1] gc, const double[::1] gd, const double[
             beta[r] = pq[r] / rz[r] if act[r] else 0.0
             if act[r]:
                 rz[r] = pq[r]
-    # outputs: I_col from the bottom bit nodes; w[:, 0] = k0 V + Tw⁻¹ (gc ∘ b) at column 0
+    # outputs: I_col from the bottom bit nodes; I_row = g_d (V − w[:, 0]) with
+    # w[:, 0] = k0[0] V + (Tw⁻¹ (gc ∘ b))[0].  Tw is symmetric, so row 0 of Tw⁻¹ is
+    # k0 / g_d and g_d (Tw⁻¹ (gc ∘ b))[0] = Σ_j k0[j] gc[j] b[j]: one pass over b, no word
+    # sweep (the weights are those of the right-hand side h)
     for j in range(N):
         o = (M - 1) * row + j * B
         for r in range(B):
             icol[s0 + r, j] = gs[j] * x[o + r]
-    _word_solve_gc(wm, winv, wc, pgcT, x, NULL, NULL, y, M, N, B, row, yrow)
     for i in range(M):
-        t = 1.0 - k0[0, i]
         for r in range(B):
-            irow[s0 + r, i] = gd[i] * (t * V[s0 + r, i] - y[i * B + r])
+            alpha[r] = 0.0
+        for j in range(N):
+            g = gc[i, j] * k0[j, i]
+            o = i * row + j * B
+            for r in range(B):
+                alpha[r] += g * x[o + r]
+        t = gd[i] * (1.0 - k0[0, i])
+        for r in range(B):
+            irow[s0 + r, i] = t * V[s0 + r, i] - alpha[r]
 
 
 @cython.boundscheck(False)
