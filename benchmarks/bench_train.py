@@ -340,7 +340,8 @@ def main(argv=None):
                     else ""
                 )
                 print(
-                    f"{'':<12} {'':>5}   {n / rate:.1f} s: {clock.describe(wall=n / rate)}{solved}"
+                    f"{'':<12} {'':>5}   {clock.final['wall']:.1f} s: "
+                    f"{clock.describe(wall=clock.final['wall'])}{solved}"
                 )
                 if args.full:
                     full[kind] = (rate, clock)
@@ -358,7 +359,7 @@ def main(argv=None):
     for kind, (rate, clock) in full.items():
         print(
             f"full epoch, {kind} reads, batch {batches[0]}: {rate:.1f} samples/s, "
-            f"{60000 / rate / 60:.2f} min; {clock.describe(wall=60000 / rate)}"
+            f"{clock.final['wall'] / 60:.2f} min; {clock.describe(wall=clock.final['wall'])}"
         )
     for batch, rate in ff_rates.items():
         how = (
