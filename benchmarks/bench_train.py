@@ -8,7 +8,10 @@ MNIST digits at every ``--batches`` entry (samples per pulse step) through
 ``xbar.train.analog.CircuitReader`` (tiles of ``--tile`` word lines x bit lines, 1 ohm wires,
 10 ohm drivers and TIAs, 8-bit DAC and ADC, reset-only pulses on HfOx device pairs with d2d and
 c2c variability, stochastic pulse mapping) and the time is extrapolated to 60,000 samples;
-``--full`` runs the whole FF epoch.  The same rule with ideal reads (``x @ W``, same pulses) is
+``--full`` runs the whole FF epoch (a progress line every 2000 samples on stderr: samples/s,
+the window's phase split, ETA).  After every run the benchmark prints where the time went
+(:class:`PhaseClock`: reads, of which exact solves; pulse updates, of which the writer's refresh;
+the rest), the tiles solved per step and the CG iterations per read.  The same rule with ideal reads (``x @ W``, same pulses) is
 timed as the baseline (``ratio`` = ideal samples/s over circuit samples/s, same run).  Every update
 changes the conductances, so after every step each tile is read either through its exact maps,
 rebuilt by one column sweep (``xbar.circuit.transfer``), or by exact batched solves of the
