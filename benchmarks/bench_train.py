@@ -8,7 +8,10 @@ MNIST digits at every ``--batches`` entry (samples per pulse step) through
 ``xbar.train.analog.CircuitReader`` (tiles of ``--tile`` word lines x bit lines, 1 ohm wires,
 10 ohm drivers and TIAs, 8-bit DAC and ADC, reset-only pulses on HfOx device pairs with d2d and
 c2c variability, stochastic pulse mapping) and the time is extrapolated to 60,000 samples;
-``--full`` runs the whole FF epoch.  The same rule with ideal reads (``x @ W``, same pulses) is
+``--full`` runs the whole FF epoch (a progress line every 2000 samples on stderr: samples/s,
+the window's phase split, ETA).  After every run the benchmark prints where the time went
+(:class:`PhaseClock`: reads, of which exact solves; pulse updates, of which the writer's refresh;
+the rest), the tiles solved per step and the CG iterations per read.  The same rule with ideal reads (``x @ W``, same pulses) is
 timed as the baseline (``ratio`` = ideal samples/s over circuit samples/s, same run).  Every update
 changes the conductances, so after every step each tile is read either through its exact maps,
 rebuilt by one column sweep (``xbar.circuit.transfer``), or by exact batched solves of the
@@ -40,6 +43,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -56,6 +61,109 @@ def _data(n, split="train"):
     return X[:n].reshape(n, -1) / 255.0, y[:n].astype(np.int64)
 
 
+class PhaseClock:
+    """Wall time per phase of a training run, and a progress line every ``every`` samples.
+
+    Wraps, on the instances only, each layer's ``forward`` (reads: the circuit, its periphery,
+    or ``x @ W``), its ``apply_change`` (pulse updates, including the writer's refresh), the
+    writers' ``refresh`` (program-and-verify of pairs whose devices both sit near G_min) and
+    ``xbar.circuit.fastread.read_many`` (the exact batched solves, their tiles and CG
+    iterations).  ``other`` is the rest of the step (the rule's arithmetic, the fit loop).
+    """
+
+    def __init__(self, net, batch, n, every=0, stream=sys.stderr):
+        self.t = dict(reads=0.0, solves=0.0, updates=0.0, refresh=0.0)
+        self.count = dict(steps=0, solved_tiles=0, solved_reads=0, cg_iterations=0)
+        self.batch, self.n, self.every, self.stream = batch, n, every, stream
+        self._first = net.layers[0]
+        self._last = (0, dict(self.t), 0.0)
+        self._t0 = time.perf_counter()
+        for layer in net.layers:
+            layer.forward = self._timed(layer.forward, "reads")
+            layer.apply_change = self._timed(layer.apply_change, "updates", layer)
+        seen = set()
+        for layer in net.layers:
+            w = getattr(layer, "writer", None)
+            if w is not None and id(w) not in seen and hasattr(w, "refresh"):
+                seen.add(id(w))
+                w.refresh = self._timed(w.refresh, "refresh")
+
+    def _timed(self, fn, key, layer=None):
+        def wrapped(*a, **k):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                self.t[key] += time.perf_counter() - t
+                if layer is self._first:
+                    self.count["steps"] += 1
+                    self._progress()
+
+        return wrapped
+
+    @contextlib.contextmanager
+    def solves(self):
+        """Count and time ``fastread.read_many`` while active (restored afterwards)."""
+        from xbar.circuit import fastread
+
+        orig = fastread.read_many
+
+        def read_many(nets, Vs, **kw):
+            t = time.perf_counter()
+            res = orig(nets, Vs, **kw)
+            self.t["solves"] += time.perf_counter() - t
+            self.count["solved_tiles"] += len(nets)
+            for _, _, it in res:
+                self.count["solved_reads"] += it.size
+                self.count["cg_iterations"] += int(np.sum(it))
+            return res
+
+        fastread.read_many = read_many
+        try:
+            yield self
+        finally:
+            fastread.read_many = orig
+
+    def elapsed(self):
+        return time.perf_counter() - self._t0
+
+    def split(self, t=None, wall=None):
+        """Phase times (s): reads (of which exact solves), updates (of which refresh), other."""
+        t = self.t if t is None else t
+        wall = self.elapsed() if wall is None else wall
+        return dict(t, other=max(wall - t["reads"] - t["updates"], 0.0), wall=wall)
+
+    def describe(self, t=None, wall=None):
+        d = self.split(t, wall)
+        w = max(d["wall"], 1e-12)
+        return (
+            f"reads {d['reads']:.1f} s ({100 * d['reads'] / w:.0f} %; exact solves "
+            f"{d['solves']:.1f} s), pulse updates {d['updates']:.1f} s "
+            f"({100 * d['updates'] / w:.0f} %; refresh {d['refresh']:.1f} s), "
+            f"other {d['other']:.1f} s"
+        )
+
+    def _progress(self):
+        if not self.every:
+            return
+        done = min(self.count["steps"] * self.batch, self.n)
+        if done // self.every == self._last[0] // self.every and done < self.n:
+            return
+        now = self.elapsed()
+        n0, t0, w0 = self._last
+        window = {k: self.t[k] - t0[k] for k in self.t}
+        rate = (done - n0) / max(now - w0, 1e-12)
+        eta = (self.n - done) / max(done / now, 1e-12)
+        print(
+            f"  {done:>6}/{self.n} samples, {now / 60:.1f} min, {done / now:.1f} samples/s "
+            f"overall, {rate:.1f} in the last {done - n0} ({self.describe(window, now - w0)}), "
+            f"ETA {eta / 60:.1f} min",
+            file=self.stream,
+            flush=True,
+        )
+        self._last = (done, dict(self.t), now)
+
+
 def run(
     rule_name,
     X,
@@ -69,9 +177,11 @@ def run(
     test=None,
     output_range=8.0,
     fast_reads=True,
+    progress_every=0,
 ):
     """Train one epoch on (X, y); returns (samples/s, J per sample, layer tile shapes, test
-    accuracy on ``test`` = (X, y) through the same reads, untimed)."""
+    accuracy on ``test`` = (X, y) through the same reads, untimed, and the run's
+    :class:`PhaseClock`)."""
     import xbar.train as T
     from xbar.cli.train import make_rule
     from xbar.devices import HfOxReRAM
@@ -102,22 +212,25 @@ def run(
     net = T.build_network(
         rule, X.shape[1], 10, HIDDEN.get(rule_name, []), layer_factory=factory, random_state=seed
     )
+    clock = PhaseClock(net, batch, len(y), every=progress_every)
     t0 = time.perf_counter()
     # training only: fit's after-epoch accuracy on the training samples is not timed (an
     # evaluation of min(n, 10,000) samples, i.e. 10 label passes each for FF, once per epoch,
     # which a 300-sample run would extrapolate 200-fold)
-    T.fit(
-        net,
-        (X, y),
-        rule=rule,
-        epochs=1,
-        random_state=seed,
-        batch_size=batch,
-        ledger=ledger,
-        progress=False,
-        train_eval_samples=0,
-    )
+    with clock.solves():
+        T.fit(
+            net,
+            (X, y),
+            rule=rule,
+            epochs=1,
+            random_state=seed,
+            batch_size=batch,
+            ledger=ledger,
+            progress=False,
+            train_eval_samples=0,
+        )
     dt = time.perf_counter() - t0
+    clock.final = clock.split(wall=dt)
     energy = ledger.total() / len(y)  # training only (the test reads below book too)
     shapes = (
         [[t.G.shape for t in reader.analog(layer).tiles] for layer in net.layers]
@@ -125,7 +238,7 @@ def run(
         else None
     )
     acc = T.evaluate(net, rule, *test) if test is not None else float("nan")
-    return len(y) / dt, energy, shapes, acc
+    return len(y) / dt, energy, shapes, acc, clock
 
 
 def main(argv=None):
@@ -161,6 +274,13 @@ def main(argv=None):
         help="per-tile pre-activation full scale of the read-out (0: window gain)",
     )
     ap.add_argument("--no-test", action="store_true", help="skip the test-accuracy reads")
+    ap.add_argument(
+        "--progress",
+        type=int,
+        default=None,
+        help="a progress line (samples/s, phase split, ETA) on stderr every this many samples "
+        "(default: 2000 with --full, else none)",
+    )
     args = ap.parse_args(argv)
     batches = [int(b) for b in args.batches.split(",")]
     if args.full:
@@ -183,6 +303,8 @@ def main(argv=None):
         + ([("old-rule", True, False)] if args.baseline else [])
         + ([] if args.no_ideal else [("ideal", False, True)])
     )
+    progress = args.progress if args.progress is not None else (2000 if args.full else 0)
+    full: dict[str, tuple] = {}
     ff_rates: dict[int, float] = {}
     ff_ratios: dict[int, float] = {}
     for rule in rules:
@@ -190,7 +312,7 @@ def main(argv=None):
             n = 60000 if args.full else max(args.samples, 3 * batch)
             rates = {}
             for kind, circuit, fast in kinds:
-                rate, e, shapes, acc = run(
+                rate, e, shapes, acc, clock = run(
                     rule,
                     X[:n],
                     y[:n],
@@ -200,6 +322,7 @@ def main(argv=None):
                     test=test,
                     output_range=args.output_range,
                     fast_reads=fast,
+                    progress_every=progress,
                 )
                 rates[kind] = rate
                 if rule == "ff" and kind == "circuit":
@@ -212,6 +335,19 @@ def main(argv=None):
                     f"{60000 / rate / 60:>13.2f} min {e:>12.3g} J {acc:>13.3f}",
                     flush=True,
                 )
+                c = clock.count
+                solved = (
+                    f"; {c['solved_tiles'] / max(c['steps'], 1):.1f} tiles solved per step, "
+                    f"{c['cg_iterations'] / max(c['solved_reads'], 1):.2f} CG iterations per read"
+                    if c["solved_reads"]
+                    else ""
+                )
+                print(
+                    f"{'':<12} {'':>5}   {clock.final['wall']:.1f} s: "
+                    f"{clock.describe(wall=clock.final['wall'])}{solved}"
+                )
+                if args.full:
+                    full[kind] = (rate, clock)
     print(
         f"load average {os.getloadavg()[0]:.1f} at the end; ratio = ideal / circuit "
         "samples/s (targets: FF <= 5 at batch 10, <= 10 at batch 1, <= 2 at batch 100)"
@@ -223,6 +359,11 @@ def main(argv=None):
                 f"FF at batch {batch}: ideal/circuit {ratio:.1f}x, "
                 + target(ratio, "<=", goals[batch], "x", full_size=f"batch {batch}")
             )
+    for kind, (rate, clock) in full.items():
+        print(
+            f"full epoch, {kind} reads, batch {batches[0]}: {rate:.1f} samples/s, "
+            f"{clock.final['wall'] / 60:.2f} min; {clock.describe(wall=clock.final['wall'])}"
+        )
     for batch, rate in ff_rates.items():
         how = (
             "measured" if args.full else f"extrapolated from {max(args.samples, 3 * batch)} samples"

@@ -306,6 +306,31 @@ def test_kernel_blocks_of_right_hand_sides_give_the_same_bits():
     assert outs[2][2][4] == 0 and outs[2][2].max() > 2
 
 
+def test_a_block_of_zero_inputs_after_a_solved_block_reads_exactly_zero():
+    # the kernel reuses its work vectors from block to block and writes the solution only in
+    # the first CG iteration: a block without any non-zero input must not return the
+    # previous block's solution
+    from xbar._kernels import _reads
+
+    xb = _xb(24, 20, seed=21, g=(1e-6, 100e-6))
+    net = xb.network()
+    args = [
+        np.ascontiguousarray(a, dtype=float)
+        for a in (net.gc, net.gw, net.gb, net.g_driver, net.g_sense)
+    ]
+    V = np.random.default_rng(22).uniform(-0.2, 0.2, (9, 24))
+    V[3:6] = 0.0  # the second block of 3, whole
+    icol, irow, iters, status = _reads.read(*args, V, 1e-11, 200, 3)
+    assert np.all(icol[3:6] == 0.0) and np.all(irow[3:6] == 0.0)
+    assert np.all(iters[3:6] == 0) and np.all(status == 0)
+    keep = np.r_[0:3, 6:9]
+    _close(icol[keep], V[keep] @ xb.transfer_matrix().T)
+    _close(irow[keep], V[keep] @ xb.port_admittance().T)
+    one = _reads.read(*args, V, 1e-11, 200, 1000)  # one block: the same bits
+    for a, b in zip(one, (icol, irow, iters, status)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_read_many_equals_single_reads_and_fresh_maps():
     from xbar.circuit.fastread import read_many
 

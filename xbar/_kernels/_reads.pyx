@@ -25,6 +25,9 @@ What differs from the general kernel, and makes a read of a small batch cheap:
   from differences of neighbouring values (``Σ c (p_k − p_{k±1}) + gc p_k``);
 * five passes per iteration: the direction update rides on the word-line gather, ``pᵀSp`` on
   the Schur product, the x/r update on the forward bit-line sweep, ``rᵀz`` on the backward one;
+* the driver currents need no word-line sweep after convergence: ``Tw`` is symmetric, so the
+  word-line voltage at the driver is ``k0[0]·V + Σ_j k0[j]·gc[j]·b[j] / g_d`` (one pass over
+  ``b`` with the right-hand side's weights, instead of a forward and a backward sweep);
 * the three sweeps have a copy for one right-hand side (``*_1``: the same loops without the
   inner one over B, whose overhead exceeded the work at B = 1: 2.0-2.4 vs 3.5 ms per 128² read);
 * row strides padded to an odd number of cache lines, since the word-line sweeps walk the bit
@@ -118,8 +121,8 @@ cdef void _word_solve_gc(const double* wm, const double* winv, const double* wc,
                          Py_ssize_t yrow) noexcept nogil:
     """y (N, M, B) = Tw⁻¹ (gc ∘ p), p in the bit layout (M, N, B).
 
-    With ``z`` not NULL, first ``p = z + beta[r]·p`` (the CG direction update, fused into the
-    gather).
+    First ``p = z + beta[r]·p`` (the CG direction update, fused into the gather), or ``p = z``
+    with ``beta`` NULL (the first iteration: p is not read, so it needs no zeroing).
     Factors and ``gcT`` are (N, M).
     """
     cdef Py_ssize_t i, j, r, o, op, k
@@ -131,7 +134,10 @@ cdef void _word_solve_gc(const double* wm, const double* winv, const double* wc,
             mm = wm[k]
             o = j * yrow + i * B
             op = i * prow + j * B
-            if z != NULL:
+            if beta == NULL:
+                for r in range(B):
+                    p[op + r] = z[op + r]
+            else:
                 for r in range(B):
                     p[op + r] = z[op + r] + beta[r] * p[op + r]
             if j > 0:
@@ -164,8 +170,8 @@ cdef void _word_solve_gc_1(const double* wm, const double* winv, const double* w
 
     y (N, M, B) = Tw⁻¹ (gc ∘ p), p in the bit layout (M, N, B).
 
-    With ``z`` not NULL, first ``p = z + beta[r]·p`` (the CG direction update, fused into the
-    gather).
+    First ``p = z + beta[r]·p`` (the CG direction update, fused into the gather), or ``p = z``
+    with ``beta`` NULL (the first iteration: p is not read, so it needs no zeroing).
     Factors and ``gcT`` are (N, M).
     """
     cdef Py_ssize_t i, j, r, o, op, k
@@ -177,8 +183,10 @@ cdef void _word_solve_gc_1(const double* wm, const double* winv, const double* w
             mm = wm[k]
             o = j * yrow + i * B
             op = i * prow + j * B
-            if z != NULL:
-                r = 0
+            r = 0
+            if beta == NULL:
+                p[op + r] = z[op + r]
+            else:
                 p[op + r] = z[op + r] + beta[r] * p[op + r]
             if j > 0:
                 r = 0
@@ -279,8 +287,9 @@ cdef void _schur_apply_1(const double* gc, const double* gb, const double* gs, c
 cdef void _bit_step(const double* m, const double* inv, const double* c, double* x,
                     double* res, const double* p, const double* q, const double* alpha,
                     double* z, double* rz, Py_ssize_t M, Py_ssize_t N,
-                    Py_ssize_t B, Py_ssize_t row) noexcept nogil:
-    """x += α p; res −= α q; z = Tb⁻¹ res; rz[r] = res·z (alpha NULL: only z and rz)."""
+                    Py_ssize_t B, Py_ssize_t row, bint fresh) noexcept nogil:
+    """x += α p (x = α p when ``fresh``: x is not read); res −= α q; z = Tb⁻¹ res;
+    rz[r] = res·z (alpha NULL: only z and rz)."""
     cdef Py_ssize_t i, j, r, o, k
     cdef double mm, cc, ii
     for r in range(B):
@@ -290,7 +299,11 @@ cdef void _bit_step(const double* m, const double* inv, const double* c, double*
             k = i * N + j
             mm = m[k]
             o = i * row + j * B
-            if alpha != NULL:
+            if alpha != NULL and fresh:
+                for r in range(B):
+                    x[o + r] = alpha[r] * p[o + r]
+                    res[o + r] -= alpha[r] * q[o + r]
+            elif alpha != NULL:
                 for r in range(B):
                     x[o + r] += alpha[r] * p[o + r]
                     res[o + r] -= alpha[r] * q[o + r]
@@ -319,11 +332,12 @@ cdef void _bit_step(const double* m, const double* inv, const double* c, double*
 cdef void _bit_step_1(const double* m, const double* inv, const double* c, double* x,
                     double* res, const double* p, const double* q, const double* alpha,
                     double* z, double* rz, Py_ssize_t M, Py_ssize_t N,
-                    Py_ssize_t B, Py_ssize_t row) noexcept nogil:
+                    Py_ssize_t B, Py_ssize_t row, bint fresh) noexcept nogil:
     """_bit_step for one right-hand side (the same loops without the inner one over B,
     which costs more than the work at B = 1).
 
-    x += α p; res −= α q; z = Tb⁻¹ res; rz[r] = res·z (alpha NULL: only z and rz)."""
+    x += α p (x = α p when ``fresh``); res −= α q; z = Tb⁻¹ res; rz[r] = res·z (alpha NULL:
+    only z and rz)."""
     cdef Py_ssize_t i, j, r, o, k
     cdef double mm, cc, ii
     r = 0
@@ -335,7 +349,10 @@ cdef void _bit_step_1(const double* m, const double* inv, const double* c, doubl
             o = i * row + j * B
             if alpha != NULL:
                 r = 0
-                x[o + r] += alpha[r] * p[o + r]
+                if fresh:
+                    x[o + r] = alpha[r] * p[o + r]
+                else:
+                    x[o + r] += alpha[r] * p[o + r]
                 res[o + r] -= alpha[r] * q[o + r]
             if i > 0:
                 r = 0
@@ -377,10 +394,8 @@ cdef void _cg_block(const double[:, ::1] gc, const double[::1] gd, const double[
     cdef double t, g
     row = _padded(N * B)
     yrow = _padded(M * B)
-    for o in range(M * row):
-        x[o] = 0.0
-        p[o] = 0.0
-    # right-hand side h = gc ∘ (k0 V) in the bit layout; start b = 0, r = h
+    # right-hand side h = gc ∘ (k0 V) in the bit layout; start b = 0, r = h (x and p are
+    # written before they are read: the first iteration sets p = z and x = α p)
     for i in range(M):
         for j in range(N):
             g = gc[i, j] * k0[j, i]
@@ -388,7 +403,7 @@ cdef void _cg_block(const double[:, ::1] gc, const double[::1] gd, const double[
             for r in range(B):
                 res[o + r] = g * V[s0 + r, i]
     (_bit_step_1 if B == 1 else _bit_step)(bm, binv, bc, x, res, p, q, NULL, z, rz, M, N, B,
-                                            row)
+                                            row, False)
     nact = 0
     for r in range(B):
         rz0[r] = rz[r]
@@ -405,8 +420,9 @@ cdef void _cg_block(const double[:, ::1] gc, const double[::1] gd, const double[
     while nact > 0 and it < maxiter:
         it += 1
         # p = z + β p (β = 0 on the first pass: p = z), gathered into y = Tw⁻¹ (gc ∘ p)
-        (_word_solve_gc_1 if B == 1 else _word_solve_gc)(wm, winv, wc, pgcT, p, z, beta, y, M,
-                                                         N, B, row, yrow)
+        (_word_solve_gc_1 if B == 1 else _word_solve_gc)(wm, winv, wc, pgcT, p, z,
+                                                         beta if it > 1 else NULL, y, M, N, B,
+                                                         row, yrow)
         (_schur_apply_1 if B == 1 else _schur_apply)(pgc, pgb, &gs[0], p, y, q, pq, M, N, B,
                                                      row, yrow)
         for r in range(B):
@@ -416,7 +432,7 @@ cdef void _cg_block(const double[:, ::1] gc, const double[::1] gd, const double[
                 nact -= 1
             alpha[r] = rz[r] / pq[r] if act[r] else 0.0
         (_bit_step_1 if B == 1 else _bit_step)(bm, binv, bc, x, res, p, q, alpha, z, pq, M, N,
-                                                B, row)
+                                                B, row, it == 1)
         for r in range(B):
             if act[r]:
                 iters[s0 + r] = it
@@ -427,16 +443,28 @@ cdef void _cg_block(const double[:, ::1] gc, const double[::1] gd, const double[
             beta[r] = pq[r] / rz[r] if act[r] else 0.0
             if act[r]:
                 rz[r] = pq[r]
-    # outputs: I_col from the bottom bit nodes; w[:, 0] = k0 V + Tw⁻¹ (gc ∘ b) at column 0
+    if it == 0:                # every input of the block zero: b = 0 (x never written)
+        for o in range(M * row):
+            x[o] = 0.0
+    # outputs: I_col from the bottom bit nodes; I_row = g_d (V − w[:, 0]) with
+    # w[:, 0] = k0[0] V + (Tw⁻¹ (gc ∘ b))[0].  Tw is symmetric, so row 0 of Tw⁻¹ is
+    # k0 / g_d and g_d (Tw⁻¹ (gc ∘ b))[0] = Σ_j k0[j] gc[j] b[j]: one pass over b, no word
+    # sweep (the weights are those of the right-hand side h)
     for j in range(N):
         o = (M - 1) * row + j * B
         for r in range(B):
             icol[s0 + r, j] = gs[j] * x[o + r]
-    _word_solve_gc(wm, winv, wc, pgcT, x, NULL, NULL, y, M, N, B, row, yrow)
     for i in range(M):
-        t = 1.0 - k0[0, i]
         for r in range(B):
-            irow[s0 + r, i] = gd[i] * (t * V[s0 + r, i] - y[i * B + r])
+            alpha[r] = 0.0
+        for j in range(N):
+            g = gc[i, j] * k0[j, i]
+            o = i * row + j * B
+            for r in range(B):
+                alpha[r] += g * x[o + r]
+        t = gd[i] * (1.0 - k0[0, i])
+        for r in range(B):
+            irow[s0 + r, i] = t * V[s0 + r, i] - alpha[r]
 
 
 @cython.boundscheck(False)

@@ -47,7 +47,12 @@ __all__ = [
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_SIZE = 0
-_BLOCK = 8  # right-hand sides per kernel block (see ``_reads.read``)
+# right-hand sides per kernel block (see ``_reads.read``): 16 puts the 10-20 distinct reads a 128²
+# tile gets per step at one update per 10 samples in one or two blocks of >= 10 (a single block of
+# 10 ran 0.30 ms per read, two of 5 0.41-0.43 ms, best of 60 on the shared machine); in FF
+# training runs alternated with blocks of 8, the solves took 0.81-1.12x the time (median 0.94,
+# 7 pairs at batch 10; 0.88 in one pair at batch 100)
+_BLOCK = 16
 _JOB_READS = 32  # reads per thread-pool job at most (a tile's batch is split beyond that)
 
 
@@ -244,7 +249,9 @@ def read_many(
 
 
 # Cost model (seconds), from measurements on this 2-core EPYC (quiet, one thread per call, blocks
-# of 8 right-hand sides), the same conditions as ``transfer.sweep_seconds``.  An exact read costs
+# of 8 right-hand sides, before blocks of 16 and the driver currents without a word sweep: both
+# make reads cheaper, so the model errs towards the maps), the same conditions as
+# ``transfer.sweep_seconds``.  An exact read costs
 # ``M·N·(c_it·iterations + c_0)``: c_it ≈ 4e-9 s per cell and CG iteration (five line sweeps),
 # c_0 ≈ 8e-9 s per cell for the rest (right-hand side, the first and last sweeps, the factors);
 # a 128² tile of ~10 µS cells with 1 ohm wires takes 3-4 iterations, 0.33-0.4 ms per read
