@@ -70,11 +70,12 @@ class QuantisedLayer:
         self._f.load_state_dict(s)
 
 
-def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True):
+def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True, refresh="both"):
     import xbar.train as T
     from xbar.devices import HfOxReRAM
     from xbar.periphery import ADC, DAC, ArrayConfig
 
+    variant, _, step = variant.partition("-")
     reader = None
     if variant == "circuit":
         reader = T.CircuitReader(
@@ -84,7 +85,7 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True):
             random_state=seed,
             output_range=8.0,
         )
-    mapping = T.PulseMapping("stochastic")
+    mapping = T.PulseMapping("stochastic", step=step or "nominal")
     quiet = (
         {}
         if variability

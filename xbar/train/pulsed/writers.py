@@ -114,9 +114,9 @@ class ResetOnlyWriter:
         RESET pulse width, s.
     cell : {"1T1R", "0T1R"} or None, default None
         Cell type of the arrays; None = ``"1T1R"``.  On a 1T1R array the unselected rows'
-        access transistors are off: the device-level estimate books no half-selected energy
-        (a solved pulse, ``circuit``, has the selected row's half-selected cells).  With a
-        ``circuit`` it must match ``circuit.array.cell``.
+        access transistors are off: the device-level estimate books as half-selected only the
+        selected row's cells on unselected bit lines (as a solved pulse, ``circuit``, has
+        them).  With a ``circuit`` it must match ``circuit.array.cell``.
     bias_scheme : {"half", "third"} or None, default None
         Bias of the unselected lines (on a 1T1R array: of the bit lines the selected row
         sees); None = ``"half"``.  Deprecated spellings: ``"V/2"``/``"V/3"``; ``"1T1R"`` for
@@ -151,8 +151,8 @@ class ResetOnlyWriter:
 
     Notes
     -----
-    The refresh's program-and-verify pulses are booked cell by cell as on a 1T1R array (no
-    half-selected energy) whatever ``cell`` is, as before the cell type was a field.
+    The refresh's program-and-verify pulses and reads are booked cell by cell on the writer's
+    ``cell`` type and ``bias_scheme`` (device-level, also with a ``circuit``).
     """
 
     amplitude: float = 0.8
@@ -213,6 +213,70 @@ class ResetOnlyWriter:
                 np.abs(device.apply_pulse(g, "reset", self.amplitude, self.width, random_state) - g)
             )
         )
+
+    def step_per_count(
+        self, pairs: PairArray, direction: np.ndarray
+    ) -> tuple[np.ndarray, list[PulseSchedule]]:
+        """Calibrated mean |ΔG| (S) of each cell's next update pulse, from a read of its state.
+
+        The controller of ``PulseMapping(step="calibrated")``: every cell with a requested
+        change has the side that would be pulsed (G⁻ to raise the weight, G⁺ to lower it) read
+        once (cell by cell at ``v_read``/``t_read``, booked as ``verify``), and the mean step of
+        one RESET pulse (``amplitude``, ``width``) at the read state is looked up in the devices'
+        calibrated pulse law: with device arrays each device's own (its d2d parameters, its
+        threshold shift and its pulse-history memory, as a per-device calibration and the
+        conductance verified at its last SET give them), else the stateless device's mean over
+        16 draws (a fixed calibration stream).  The step is capped at the distance to the
+        device's ``g_min``.
+
+        Parameters
+        ----------
+        pairs : PairArray
+            The pairs (conductances in S).
+        direction : (M, N) ndarray
+            Sign of the requested weight change per cell (> 0 raise, < 0 lower, 0 none).
+
+        Returns
+        -------
+        steps : (M, N) ndarray
+            Mean |ΔG| of one pulse, S; ``inf`` where nothing is requested or a pulse would
+            not move the device (at ``g_min``).
+        reads : list of PulseSchedule
+            The state reads.
+        """
+        direction = np.asarray(direction)
+        if direction.shape != pairs.shape:
+            raise ConfigError(
+                f"direction must have the pairs' shape {pairs.shape}, got {direction.shape}"
+            )
+        steps = np.full(pairs.shape, np.inf)
+        reads = []
+        for which, sel in (("-", direction > 0), ("+", direction < 0)):
+            if not sel.any():
+                continue
+            reads.append(
+                pairs.read_cells(
+                    which, sel, v_read=self.v_read, t_read=self.t_read, kind="verify", cell=self.cell
+                )
+            )
+            G = pairs.side(which)
+            step = np.minimum(self._reset_step(pairs, which), G - pairs.g_min)
+            steps[sel] = np.where(step > 0, step, np.inf)[sel]
+        return steps, reads
+
+    def _reset_step(self, pairs: PairArray, which: str) -> np.ndarray:
+        """Mean |ΔG| (S) of one update RESET pulse on every device of one side, at its state."""
+        arr = pairs.arrays[which] if pairs.arrays else None
+        if arr is not None and hasattr(arr, "mean_step") and hasattr(arr, "pulse_strength"):
+            _, strength = arr.pulse_strength(-arr.model.set_polarity * self.amplitude, self.width)
+            return np.abs(arr.mean_step(-1)) * strength.reshape(pairs.shape)
+        G = pairs.side(which).ravel()
+        rng = np.random.default_rng(0)
+        draws = [
+            pairs.device.apply_pulse(G, "reset", self.amplitude, self.width, rng)
+            for _ in range(16)
+        ]
+        return np.abs(np.mean(draws, axis=0) - G).reshape(pairs.shape)
 
     def apply(
         self, pairs: PairArray, counts: np.ndarray, k: float, random_state
@@ -278,6 +342,8 @@ class ResetOnlyWriter:
             t_read=self.t_read,
             kind="refresh",
             random_state=random_state,
+            cell=self.cell,
+            bias_scheme=self.bias_scheme,
             **ramps,
         )
         for which in "+-":
