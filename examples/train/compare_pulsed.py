@@ -70,7 +70,7 @@ class QuantisedLayer:
         self._f.load_state_dict(s)
 
 
-def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True, refresh="both"):
+def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True, max_pulses=1):
     import xbar.train as T
     from xbar.devices import HfOxReRAM
     from xbar.periphery import ADC, DAC, ArrayConfig
@@ -85,7 +85,7 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True, re
             random_state=seed,
             output_range=8.0,
         )
-    mapping = T.PulseMapping("stochastic", step=step or "nominal")
+    mapping = T.PulseMapping("stochastic", max_pulses=max_pulses, step=step or "nominal")
     quiet = (
         {}
         if variability
@@ -144,6 +144,12 @@ def main(argv=None):
         default=0.0,
         help="SGD momentum (dense updates: a float velocity per weight)",
     )
+    ap.add_argument(
+        "--max-pulses",
+        type=int,
+        default=1,
+        help="cap on pulses per cell per update of the stochastic mapping",
+    )
     args = ap.parse_args(argv)
     X, y = load_mnist("train")
     X, y = X.reshape(len(X), -1) / 255.0, y.astype(np.int64)
@@ -160,7 +166,7 @@ def main(argv=None):
         f"rule {args.rule} lr {args.lr} hidden {HIDDEN[args.rule]} batch {args.batch} "
         f"train {args.n_train} {'validation' if args.validation else 'test'} {args.n_test} "
         f"seed {args.seed} g_max {args.g_max} momentum {args.momentum} "
-        f"variability {not args.no_variability}",
+        f"variability {not args.no_variability} max_pulses {args.max_pulses}",
         flush=True,
     )
     for variant in args.variants.split(","):
@@ -176,6 +182,7 @@ def main(argv=None):
             ledger,
             args.g_max,
             variability=not args.no_variability,
+            max_pulses=args.max_pulses,
         )
         t0 = time.perf_counter()
         res = T.fit(

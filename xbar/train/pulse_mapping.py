@@ -4,7 +4,9 @@ Three methods (docs/references.rst, ref-forward-forward and ref-manhattan-rule):
 
     "threshold"      n_ij = sign(Δw_ij) · 1[|Δw_ij| > τ]                    sign-and-threshold, one pulse
     "proportional"   n_ij = sign(Δw_ij) · min(round(|Δw_ij| / Δw_p), n_max)  pulses ∝ |Δw|
-    "stochastic"     n_ij = sign(Δw_ij) · Bernoulli(min(|Δw_ij| / Δw_p, 1))  stochastic pulse probability
+    "stochastic"     n_ij = sign(Δw_ij) · min(⌊m⌋ + Bernoulli(m − ⌊m⌋), n_max),  m = |Δw_ij| / Δw_p
+                     (stochastic rounding; with the default n_max = 1 a pulse of probability
+                     min(m, 1))
 
 ``Δw_p`` (``dw_per_pulse``) is the weight change of one pulse, in weight units.  Where it comes
 from is the mapping's ``step``:
@@ -48,7 +50,7 @@ class PulseMapping:
     dw_per_pulse : float or None, default None
         Nominal |Δw| per pulse, weight units; ``None`` = the layer's nominal device step.
     max_pulses : int, default 1
-        Cap on pulses per cell per update for the proportional method.
+        Cap on pulses per cell per update (proportional and stochastic methods).
     step : {"nominal", "calibrated"}, default "nominal"
         Where the step per pulse comes from (module docstring): one nominal step, or each
         cell's calibrated mean step at its read state (then ``dw_per_pulse`` must be None).
@@ -102,5 +104,7 @@ class PulseMapping:
             n = np.minimum(np.rint(mag / step), self.max_pulses).astype(np.int64)
             return sign * n
         rng = check_random_state(random_state)
-        p = np.minimum(mag / step, 1.0)
-        return sign * (rng.random(dW.shape) < p)
+        m = np.minimum(mag / step, self.max_pulses)
+        whole = np.floor(m)
+        n = whole + (rng.random(dW.shape) < m - whole)
+        return sign * n.astype(np.int64)

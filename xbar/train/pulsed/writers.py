@@ -269,7 +269,14 @@ class ResetOnlyWriter:
         arr = pairs.arrays[which] if pairs.arrays else None
         if arr is not None and hasattr(arr, "mean_step") and hasattr(arr, "pulse_strength"):
             _, strength = arr.pulse_strength(-arr.model.set_polarity * self.amplitude, self.width)
-            return np.abs(arr.mean_step(-1)) * strength.reshape(pairs.shape)
+            strength = strength.reshape(pairs.shape)
+            G = pairs.side(which)
+            # the pulse-history memory the first RESET would start from (a fresh ramp after a SET)
+            g_rev = np.where(arr._last_pol.reshape(G.shape) == -1, arr._g_rev.reshape(G.shape), G)
+            # midpoint rule over the pulse: the law at the state half a step down
+            first = np.abs(arr.mean_step(-1, G=G, g_rev=g_rev)) * strength
+            mid = np.maximum(G - 0.5 * first, arr.g_min)
+            return np.abs(arr.mean_step(-1, G=mid, g_rev=g_rev)) * strength
         G = pairs.side(which).ravel()
         rng = np.random.default_rng(0)
         draws = [
