@@ -296,9 +296,7 @@ def _realised_over_requested(step, pairs, f, seed, bins):
     w0 = stacked_weights(layer).copy()
     layer.apply_change(dW)
     realised = (stacked_weights(layer) - w0) * sign
-    return np.array(
-        [realised[b].sum() / (dW * sign)[b].sum() for b in bins]
-    )
+    return np.array([realised[b].sum() / (dW * sign)[b].sum() for b in bins])
 
 
 def _true_reset_step(pairs):
@@ -328,7 +326,6 @@ def test_calibrated_mapping_realises_the_requested_change_at_every_state():
     rng = np.random.default_rng(0)
     gp = rng.uniform(0.05, 0.95, size=(100, 100)) * (dev.g_max - dev.g_min) + dev.g_min
     gm = rng.uniform(0.05, 0.95, size=(100, 100)) * (dev.g_max - dev.g_min) + dev.g_min
-    pairs = PairArray(gp, gm, dev)
     state = np.where(np.arange(gp.size).reshape(gp.shape) % 2, gm, gp)  # the side pulsed
     edges = np.quantile(state, np.linspace(0, 1, 6))
     bins = [(state >= a) & (state <= b) for a, b in zip(edges[:-1], edges[1:])]
@@ -386,7 +383,10 @@ def test_calibrated_mapping_books_every_read_and_pulse():
     sides = {(p.array, *map(int, p.cells[0])) for p in reads}
     for i, j in zip(*np.nonzero(dW)):
         assert (f"layer/G{'-' if dW[i, j] > 0 else '+'}", i, j) in sides
-    G_read = {(p.array, *map(int, p.cells[0])): g0[0 if p.array.endswith("+") else 1][tuple(p.cells[0])] for p in reads}
+    G_read = {
+        (p.array, *map(int, p.cells[0])): g0[0 if p.array.endswith("+") else 1][tuple(p.cells[0])]
+        for p in reads
+    }
     e_read = sum(0.2 * 100e-9 * 0.2 * g for g in G_read.values())  # FakeDevice: linear I = G·V
     assert ledger.total("verify") == pytest.approx(e_read, rel=1e-12)
     assert ledger.count("write") == sum(len(p.cells) for p in pulses) > 0
@@ -411,7 +411,9 @@ def test_refresh_is_booked_on_the_writers_cell_type():
     whatever the writer's cell; on a passive array its pulses half-select their row and column."""
     dev = FakeDevice(noise=0.0)
     for cell, scheme in (("0T1R", "third"), ("1T1R", "half")):
-        pairs = PairArray(np.array([[5e-6, 3e-6], [4e-6, 50e-6]]), np.array([[3e-6, 6e-6], [60e-6, 70e-6]]), dev)
+        pairs = PairArray(
+            np.array([[5e-6, 3e-6], [4e-6, 50e-6]]), np.array([[3e-6, 6e-6], [60e-6, 70e-6]]), dev
+        )
         w = ResetOnlyWriter(cell=cell, bias_scheme=scheme, refresh_margin=0.1)
         scheds = w.refresh(pairs, np.random.default_rng(0))
         assert scheds

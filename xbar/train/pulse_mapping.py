@@ -98,7 +98,8 @@ class PulseMapping:
             return sign * (mag > self.threshold)
         step = self.dw_per_pulse if self.dw_per_pulse is not None else dw_per_pulse
         if step is None or not np.all(np.asarray(step) > 0):
-            shown = step if np.ndim(step) == 0 else f"an array with min {np.min(step)!r}"
+            arr = np.asarray(step)
+            shown = step if arr.ndim == 0 else f"an array with min {arr.min()!r}"
             raise ConfigError(f"dw_per_pulse must be > 0 for method={self.method!r}, got {shown}")
         if self.method == "proportional":
             n = np.minimum(np.rint(mag / step), self.max_pulses).astype(np.int64)

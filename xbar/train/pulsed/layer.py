@@ -294,7 +294,10 @@ class PulsedLayer(WeightAccessors):
             Requested weight change (weight units).
         """
         if self.mapping.step == "calibrated":
-            dG, scheds = self.writer.step_per_count(self.pairs, np.sign(dW))
+            # checked in __init__: a writer with step_per_count
+            dG, scheds = self.writer.step_per_count(  # type: ignore[attr-defined]
+                self.pairs, np.sign(dW)
+            )
             counts = self.mapping.counts(dW, self.k * dG, self._rng)
         else:
             scheds = []
@@ -333,7 +336,8 @@ class PulsedLayer(WeightAccessors):
     def __repr__(self) -> str:
         return (
             f"PulsedLayer({self.pairs.name}, n_in={self.n_in}, n_out={self.n_out}, "
-            f"writer={self.writer.name}, mapping={self.mapping.method})"
+            f"writer={self.writer.name}, mapping={self.mapping.method}, "
+            f"step={self.mapping.step}, max_pulses={self.mapping.max_pulses})"
         )
 
 

@@ -256,7 +256,12 @@ class ResetOnlyWriter:
                 continue
             reads.append(
                 pairs.read_cells(
-                    which, sel, v_read=self.v_read, t_read=self.t_read, kind="verify", cell=self.cell
+                    which,
+                    sel,
+                    v_read=self.v_read,
+                    t_read=self.t_read,
+                    kind="verify",
+                    cell=str(self.cell),
                 )
             )
             G = pairs.side(which)
@@ -280,8 +285,7 @@ class ResetOnlyWriter:
         G = pairs.side(which).ravel()
         rng = np.random.default_rng(0)
         draws = [
-            pairs.device.apply_pulse(G, "reset", self.amplitude, self.width, rng)
-            for _ in range(16)
+            pairs.device.apply_pulse(G, "reset", self.amplitude, self.width, rng) for _ in range(16)
         ]
         return np.abs(np.mean(draws, axis=0) - G).reshape(pairs.shape)
 
