@@ -459,3 +459,21 @@ def test_1t1r_device_level_pulse_books_the_selected_rows_half_selected_cells(sch
         xb = xbar.Crossbar(gp, cell="1T1R", r_access=1e-3)
         solved = apply_pulse(xb, rows=[row], cols=cols, amplitude=0.8, width=1e-7, scheme=scheme)
         np.testing.assert_allclose(s.e_half_selected[p], solved.energy.half_selected, rtol=1e-6)
+
+
+def test_layer_repr_records_the_mapping():
+    lay = _layer(
+        ResetOnlyWriter(), mapping=PulseMapping("stochastic", max_pulses=4, step="calibrated")
+    )
+    assert "mapping=stochastic, step=calibrated, max_pulses=4" in repr(lay)
+    old = _layer(ResetOnlyWriter(), mapping=PulseMapping("stochastic"))
+    assert "step=nominal, max_pulses=1" in repr(old)
+
+
+def test_stochastic_rounding_to_several_pulses_is_unbiased_and_capped():
+    m = PulseMapping("stochastic", max_pulses=3, dw_per_pulse=0.1)
+    dW = np.array([0.05, -0.17, 0.25, 0.9])
+    rng = np.random.default_rng(0)
+    n = np.array([m.counts(dW, random_state=rng) for _ in range(4000)])
+    np.testing.assert_allclose(n.mean(axis=0), [0.5, -1.7, 2.5, 3.0], atol=0.03)
+    assert set(np.unique(n[:, 1])) == {-2, -1} and set(np.unique(n[:, 3])) == {3}
