@@ -477,3 +477,23 @@ def test_stochastic_rounding_to_several_pulses_is_unbiased_and_capped():
     n = np.array([m.counts(dW, random_state=rng) for _ in range(4000)])
     np.testing.assert_allclose(n.mean(axis=0), [0.5, -1.7, 2.5, 3.0], atol=0.03)
     assert set(np.unique(n[:, 1])) == {-2, -1} and set(np.unique(n[:, 3])) == {3}
+
+
+def test_model_calibration_is_the_device_one_without_d2d_and_differs_with_it():
+    devices = pytest.importorskip("xbar.devices")
+    W = np.random.default_rng(3).uniform(-0.8, 0.8, size=(8, 5))
+    direction = np.sign(np.random.default_rng(4).normal(size=(8, 5)))
+    steps = {}
+    for d2d in (False, True):
+        kw = {} if d2d else dict(g_min_dtod=0.0, g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0)
+        model = devices.HfOxReRAM(g_min=0.1e-6, g_max=10e-6, **kw)
+        for cal in ("device", "model"):
+            w = ResetOnlyWriter(step_calibration=cal)
+            lay = PulsedLayer.from_weights(W, model, w, PulseMapping(), bias=False, random_state=1)
+            lay.apply_change(0.01 * direction)  # one update: a pulse history to follow
+            steps[d2d, cal], reads = w.step_per_count(lay.pairs, direction)
+            assert sum(r.n_cell_pulses for r in reads) == 40
+    np.testing.assert_allclose(steps[False, "model"], steps[False, "device"], rtol=1e-12)
+    assert not np.allclose(steps[True, "model"], steps[True, "device"], rtol=0.05)
+    with pytest.raises(ConfigError, match="step_calibration"):
+        ResetOnlyWriter(step_calibration="oracle")

@@ -10,11 +10,17 @@ Trains the same network from the same initial weights with the same rule, batch 
 * ``ideal``      reset-only HfOx pairs, the same pulses, ideal reads ``x·W`` (adds the device:
   state-dependent steps, c2c/d2d variability, the window, refreshes);
 * ``circuit``    the same pairs read through the circuit (128² tiles, 1 Ω wires, 8-bit DAC/ADC,
-  ``xbar.train.CircuitReader``; adds IR drop and quantised reads).
+  ``xbar.train.CircuitReader``; adds IR drop and quantised reads);
+* ``ideal-calibrated``, ``circuit-calibrated``: the same with ``PulseMapping(step="calibrated")``
+  (each cell's pulse count sized by its calibrated step at its read state, per-device law);
+  ``ideal-model``, ``circuit-model``: the calibrated step from the model's nominal law only.
+
+``--max-pulses N`` lets the stochastic mapping round to up to N pulses per cell and update
+(default 1, the former mapping).
 
     XBAR_DATA_DIR=/path/to/data PYTHONPATH=. python examples/train/compare_pulsed.py \
         --rule ff --n-train 10000 --n-test 2000 --epochs 2 --batch 100 --lr 0.002 \
-        [--variants float,quantised,ideal,circuit] [--validation] [--momentum 0.9]
+        [--variants float,quantised,ideal,circuit] [--validation] [--momentum 0.9] [--max-pulses 4]
 
 ``--validation`` evaluates on the last 10,000 MNIST training digits instead of the test set (for
 choosing ``--lr``). Prints one line per variant and epoch: test/validation and training accuracy
@@ -85,7 +91,11 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True, ma
             random_state=seed,
             output_range=8.0,
         )
-    mapping = T.PulseMapping("stochastic", max_pulses=max_pulses, step=step or "nominal")
+    # "-calibrated": per-device calibrated step; "-model": the model's nominal step law
+    mapping = T.PulseMapping(
+        "stochastic", max_pulses=max_pulses, step="calibrated" if step else "nominal"
+    )
+    writer = T.ResetOnlyWriter(step_calibration="model" if step == "model" else "device")
     quiet = (
         {}
         if variability
@@ -100,7 +110,7 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True, ma
     )
     device = HfOxReRAM(g_min=g_max / 100, g_max=g_max, **quiet)
     factory = T.pulsed_layer_factory(
-        device, T.ResetOnlyWriter(), mapping, w_max=1.0, ledger=ledger, reader=reader
+        device, writer, mapping, w_max=1.0, ledger=ledger, reader=reader
     )
     net = T.build_network(rule, n_in, 10, hidden, layer_factory=factory, random_state=seed)
     if variant in ("ideal", "circuit"):

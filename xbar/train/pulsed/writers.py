@@ -144,6 +144,11 @@ class ResetOnlyWriter:
         Verify read voltage, V.  Deprecated name: ``read_voltage``.
     t_read : float, default 100e-9
         Verify read time, s.  Deprecated name: ``read_width``.
+    step_calibration : {"device", "model"}, default "device"
+        What :meth:`step_per_count` (``PulseMapping(step="calibrated")``) knows of the devices:
+        ``"device"`` each device's own pulse law (its d2d step size, threshold shift and
+        window: a per-device calibration); ``"model"`` only the device model's nominal law (no
+        d2d: a calibration of the technology), at each device's read state and pulse history.
     circuit : WriteCircuit or None, default None
         Solve every row-parallel update pulse through its tile (energies of wires, drivers and
         half-selected cells from the solve, each device pulsed with the voltage it sees); None =
@@ -168,6 +173,7 @@ class ResetOnlyWriter:
     max_pulses: int = 60
     v_read: float = 0.2
     t_read: float = 100e-9
+    step_calibration: str = "device"
     circuit: WriteCircuit | None = None
 
     name = "reset-only"
@@ -189,6 +195,8 @@ class ResetOnlyWriter:
         check_scalar(self.set_level, "set_level", low=self.refresh_margin, high=1.0)
         check_scalar(self.window_rtol, "window_rtol", low=0.0, low_open=True, high=1.0)
         check_scalar(self.max_pulses, "max_pulses", low=1, integer=True)
+        check_choice(self.step_calibration, "step_calibration", ("device", "model"))
+        self._nominal: dict[tuple, Any] = {}  # nominal device arrays of "model" calibration
         if self.circuit is not None and self.circuit.array.cell != self.cell:
             raise ConfigError(
                 f"cell {self.cell!r} needs a circuit array of {self.cell} cells "
@@ -223,11 +231,12 @@ class ResetOnlyWriter:
         change has the side that would be pulsed (G⁻ to raise the weight, G⁺ to lower it) read
         once (cell by cell at ``v_read``/``t_read``, booked as ``verify``), and the mean step of
         one RESET pulse (``amplitude``, ``width``) at the read state is looked up in the devices'
-        calibrated pulse law: with device arrays each device's own (its d2d parameters, its
-        threshold shift and its pulse-history memory, as a per-device calibration and the
-        conductance verified at its last SET give them), else the stateless device's mean over
-        16 draws (a fixed calibration stream).  The step is capped at the distance to the
-        device's ``g_min``.
+        calibrated pulse law, evaluated at the midpoint of the pulse: with device arrays each
+        device's own (``step_calibration="device"``: its d2d parameters, threshold shift and
+        window) or the model's nominal law (``"model"``), both with the device's pulse-history
+        memory (the conductance verified at its last SET), else the stateless device's mean
+        over 16 draws (a fixed calibration stream).  The step is capped at the distance to the
+        lower window edge the calibration knows.
 
         Parameters
         ----------
@@ -264,8 +273,7 @@ class ResetOnlyWriter:
                     cell=str(self.cell),
                 )
             )
-            G = pairs.side(which)
-            step = np.minimum(self._reset_step(pairs, which), G - pairs.g_min)
+            step = self._reset_step(pairs, which)
             steps[sel] = np.where(step > 0, step, np.inf)[sel]
         return steps, reads
 
@@ -273,21 +281,35 @@ class ResetOnlyWriter:
         """Mean |ΔG| (S) of one update RESET pulse on every device of one side, at its state."""
         arr = pairs.arrays[which] if pairs.arrays else None
         if arr is not None and hasattr(arr, "mean_step") and hasattr(arr, "pulse_strength"):
-            _, strength = arr.pulse_strength(-arr.model.set_polarity * self.amplitude, self.width)
-            strength = strength.reshape(pairs.shape)
             G = pairs.side(which)
             # the pulse-history memory the first RESET would start from (a fresh ramp after a SET)
             g_rev = np.where(arr._last_pol.reshape(G.shape) == -1, arr._g_rev.reshape(G.shape), G)
+            law = arr if self.step_calibration == "device" else self._nominal_array(arr)
+            _, strength = law.pulse_strength(-law.model.set_polarity * self.amplitude, self.width)
+            strength = strength.reshape(pairs.shape)
             # midpoint rule over the pulse: the law at the state half a step down
-            first = np.abs(arr.mean_step(-1, G=G, g_rev=g_rev)) * strength
-            mid = np.maximum(G - 0.5 * first, arr.g_min)
-            return np.abs(arr.mean_step(-1, G=mid, g_rev=g_rev)) * strength
+            first = np.abs(law.mean_step(-1, G=G, g_rev=g_rev)) * strength
+            mid = np.maximum(G - 0.5 * first, law.g_min)
+            step = np.abs(law.mean_step(-1, G=mid, g_rev=g_rev)) * strength
+            return np.minimum(step, G - law.g_min)  # the controller's idea of the lower edge
         G = pairs.side(which).ravel()
         rng = np.random.default_rng(0)
         draws = [
             pairs.device.apply_pulse(G, "reset", self.amplitude, self.width, rng) for _ in range(16)
         ]
-        return np.abs(np.mean(draws, axis=0) - G).reshape(pairs.shape)
+        step = np.abs(np.mean(draws, axis=0) - G).reshape(pairs.shape)
+        return np.minimum(step, pairs.side(which) - pairs.g_min)
+
+    def _nominal_array(self, arr):
+        """Devices of ``arr``'s shape with the model's nominal parameters (no d2d), cached."""
+        key = (id(arr.model), arr.shape)
+        if key not in self._nominal:
+            dtod = ("g_min_dtod", "g_max_dtod", "alpha_dtod", "v_th_dtod")
+            nominal = dataclasses.replace(
+                arr.model, **{f: 0.0 for f in dtod if hasattr(arr.model, f)}
+            )
+            self._nominal[key] = nominal.sample(arr.shape, random_state=0)
+        return self._nominal[key]
 
     def apply(
         self, pairs: PairArray, counts: np.ndarray, k: float, random_state
