@@ -497,3 +497,29 @@ def test_model_calibration_is_the_device_one_without_d2d_and_differs_with_it():
     assert not np.allclose(steps[True, "model"], steps[True, "device"], rtol=0.05)
     with pytest.raises(ConfigError, match="step_calibration"):
         ResetOnlyWriter(step_calibration="oracle")
+
+
+def test_measured_calibration_learns_each_devices_step_from_the_reads():
+    """After a few updates the measured ratio turns the model's law into each device's own:
+    its steps are much closer to the per-device law than the model's are (d2d on)."""
+    devices = pytest.importorskip("xbar.devices")
+    model = devices.HfOxReRAM(g_min=0.1e-6, g_max=10e-6)
+    W = np.random.default_rng(3).uniform(-0.5, 0.5, size=(30, 20))
+    direction = np.sign(np.random.default_rng(4).normal(size=(30, 20)))
+    writer = ResetOnlyWriter(step_calibration="measured", refresh_margin=0.0)
+    lay = PulsedLayer.from_weights(
+        W,
+        model,
+        writer,
+        PulseMapping("proportional", max_pulses=1, step="calibrated"),
+        bias=False,
+        random_state=1,
+    )
+    for _ in range(6):  # one pulse per cell and update, each preceded by its read
+        lay.apply_change(10.0 * direction)
+    truth = ResetOnlyWriter().step_per_count(lay.pairs, direction)[0]
+    nominal = ResetOnlyWriter(step_calibration="model").step_per_count(lay.pairs, direction)[0]
+    learned = writer.step_per_count(lay.pairs, direction)[0]
+    err_model = np.median(np.abs(nominal / truth - 1))
+    err_learned = np.median(np.abs(learned / truth - 1))
+    assert err_learned < 0.1 < err_model

@@ -13,7 +13,9 @@ Trains the same network from the same initial weights with the same rule, batch 
   ``xbar.train.CircuitReader``; adds IR drop and quantised reads);
 * ``ideal-calibrated``, ``circuit-calibrated``: the same with ``PulseMapping(step="calibrated")``
   (each cell's pulse count sized by its calibrated step at its read state, per-device law);
-  ``ideal-model``, ``circuit-model``: the calibrated step from the model's nominal law only.
+  ``ideal-model``, ``circuit-model``: the calibrated step from the model's nominal law only;
+  ``ideal-measured``, ``circuit-measured``: the model's law times each device's ratio learned
+  from the state reads (``ResetOnlyWriter(step_calibration="measured")``).
 
 ``--max-pulses N`` lets the stochastic mapping round to up to N pulses per cell and update
 (default 1, the former mapping).
@@ -91,11 +93,11 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True, ma
             random_state=seed,
             output_range=8.0,
         )
-    # "-calibrated": per-device calibrated step; "-model": the model's nominal step law
+    # "-calibrated": per-device law; "-model": the model's nominal law; "-measured": model x ratio
     mapping = T.PulseMapping(
         "stochastic", max_pulses=max_pulses, step="calibrated" if step else "nominal"
     )
-    writer = T.ResetOnlyWriter(step_calibration="model" if step == "model" else "device")
+    writer = T.ResetOnlyWriter(step_calibration=step if step in ("model", "measured") else "device")
     quiet = (
         {}
         if variability

@@ -148,7 +148,12 @@ class ResetOnlyWriter:
         What :meth:`step_per_count` (``PulseMapping(step="calibrated")``) knows of the devices:
         ``"device"`` each device's own pulse law (its d2d step size, threshold shift and
         window: a per-device calibration); ``"model"`` only the device model's nominal law (no
-        d2d: a calibration of the technology), at each device's read state and pulse history.
+        d2d: a calibration of the technology), at each device's read state and pulse history;
+        ``"measured"`` the model's law times each device's own ratio of realised to predicted
+        change, learned from the state reads of successive updates (a cell is read before every
+        pulse it gets, so the next read shows what its pulses did; no extra reads; a running
+        mean with weight ``1/2`` per observation; a refresh voids the pending observation; not
+        checkpointed).
     circuit : WriteCircuit or None, default None
         Solve every row-parallel update pulse through its tile (energies of wires, drivers and
         half-selected cells from the solve, each device pulsed with the voltage it sees); None =
@@ -195,8 +200,9 @@ class ResetOnlyWriter:
         check_scalar(self.set_level, "set_level", low=self.refresh_margin, high=1.0)
         check_scalar(self.window_rtol, "window_rtol", low=0.0, low_open=True, high=1.0)
         check_scalar(self.max_pulses, "max_pulses", low=1, integer=True)
-        check_choice(self.step_calibration, "step_calibration", ("device", "model"))
+        check_choice(self.step_calibration, "step_calibration", ("device", "model", "measured"))
         self._nominal: dict[tuple, Any] = {}  # nominal device arrays of "model" calibration
+        self._seen: dict[tuple, dict] = {}  # "measured": per (pairs, side) read/pulse records
         if self.circuit is not None and self.circuit.array.cell != self.cell:
             raise ConfigError(
                 f"cell {self.cell!r} needs a circuit array of {self.cell} cells "
@@ -274,8 +280,38 @@ class ResetOnlyWriter:
                 )
             )
             step = self._reset_step(pairs, which)
+            if self.step_calibration == "measured":
+                step = step * self._measured_ratio(pairs, which, sel, step)
             steps[sel] = np.where(step > 0, step, np.inf)[sel]
         return steps, reads
+
+    def _measured_ratio(self, pairs: PairArray, which: str, sel, predicted) -> np.ndarray:
+        """Per-device realised/predicted step ratio from the reads (``"measured"``)."""
+        G = pairs.side(which)
+        rec = self._seen.setdefault(
+            (id(pairs), which),
+            dict(
+                g=G.copy(),
+                pred=np.zeros(G.shape),
+                n=np.zeros(G.shape, np.int64),
+                ratio=np.ones(G.shape),
+            ),
+        )
+        seen = sel & (rec["n"] > 0) & (rec["pred"] > 0)
+        obs = (rec["g"][seen] - G[seen]) / (rec["n"][seen] * rec["pred"][seen])
+        rec["ratio"][seen] = 0.5 * rec["ratio"][seen] + 0.5 * np.clip(obs, 0.0, 10.0)
+        rec["n"][sel] = 0
+        rec["g"][sel] = G[sel]
+        rec["pred"][sel] = predicted[sel]
+        return rec["ratio"]
+
+    def _record_pulses(self, pairs: PairArray, counts: np.ndarray, refreshed) -> None:
+        """Remember the pulses each side got (``"measured"``); a refresh voids the records."""
+        for which, n in (("-", np.maximum(counts, 0)), ("+", np.maximum(-counts, 0))):
+            rec = self._seen.get((id(pairs), which))
+            if rec is not None:
+                rec["n"] += n
+                rec["n"][refreshed] = 0
 
     def _reset_step(self, pairs: PairArray, which: str) -> np.ndarray:
         """Mean |ΔG| (S) of one update RESET pulse on every device of one side, at its state."""
@@ -343,7 +379,11 @@ class ResetOnlyWriter:
             pairs.pulse_cells("-", np.maximum(counts, 0), **common),  # raise w
             pairs.pulse_cells("+", np.maximum(-counts, 0), **common),
         ]  # lower w
+        before = (pairs.g_plus.copy(), pairs.g_minus.copy()) if self._seen else None
         scheds += self.refresh(pairs, random_state)
+        if before is not None:
+            refreshed = (pairs.g_plus > before[0]) | (pairs.g_minus > before[1])
+            self._record_pulses(pairs, counts, refreshed)
         return [s for s in scheds if s.n_pulses]
 
     def refresh(self, pairs: PairArray, random_state) -> list[PulseSchedule]:
