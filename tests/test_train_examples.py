@@ -21,9 +21,9 @@ FLOAT = {
     "backprop_digits.toml": (0.91, 0.960),
 }
 CIRCUIT = {
-    "ff_digits_circuit.toml": (0.68, 0.736),
-    "competitive_digits_circuit.toml": (0.68, 0.741),
-    "sgd_lfm_digits_circuit.toml": (0.72, 0.776),
+    "ff_digits_circuit.toml": (0.70, 0.753),
+    "competitive_digits_circuit.toml": (0.73, 0.783),
+    "sgd_lfm_digits_circuit.toml": (0.84, 0.894),
 }
 
 

@@ -10,11 +10,19 @@ Trains the same network from the same initial weights with the same rule, batch 
 * ``ideal``      reset-only HfOx pairs, the same pulses, ideal reads ``x·W`` (adds the device:
   state-dependent steps, c2c/d2d variability, the window, refreshes);
 * ``circuit``    the same pairs read through the circuit (128² tiles, 1 Ω wires, 8-bit DAC/ADC,
-  ``xbar.train.CircuitReader``; adds IR drop and quantised reads).
+  ``xbar.train.CircuitReader``; adds IR drop and quantised reads);
+* ``ideal-calibrated``, ``circuit-calibrated``: the same with ``PulseMapping(step="calibrated")``
+  (each cell's pulse count sized by its calibrated step at its read state, per-device law);
+  ``ideal-model``, ``circuit-model``: the calibrated step from the model's nominal law only;
+  ``ideal-measured``, ``circuit-measured``: the model's law times each device's ratio learned
+  from the state reads (``ResetOnlyWriter(step_calibration="measured")``).
+
+``--max-pulses N`` lets the stochastic mapping round to up to N pulses per cell and update
+(default 1, the former mapping).
 
     XBAR_DATA_DIR=/path/to/data PYTHONPATH=. python examples/train/compare_pulsed.py \
         --rule ff --n-train 10000 --n-test 2000 --epochs 2 --batch 100 --lr 0.002 \
-        [--variants float,quantised,ideal,circuit] [--validation] [--momentum 0.9]
+        [--variants float,quantised,ideal,circuit] [--validation] [--momentum 0.9] [--max-pulses 4]
 
 ``--validation`` evaluates on the last 10,000 MNIST training digits instead of the test set (for
 choosing ``--lr``). Prints one line per variant and epoch: test/validation and training accuracy
@@ -70,11 +78,12 @@ class QuantisedLayer:
         self._f.load_state_dict(s)
 
 
-def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True):
+def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True, max_pulses=1):
     import xbar.train as T
     from xbar.devices import HfOxReRAM
     from xbar.periphery import ADC, DAC, ArrayConfig
 
+    variant, _, step = variant.partition("-")
     reader = None
     if variant == "circuit":
         reader = T.CircuitReader(
@@ -84,7 +93,11 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True):
             random_state=seed,
             output_range=8.0,
         )
-    mapping = T.PulseMapping("stochastic")
+    # "-calibrated": per-device law; "-model": the model's nominal law; "-measured": model x ratio
+    mapping = T.PulseMapping(
+        "stochastic", max_pulses=max_pulses, step="calibrated" if step else "nominal"
+    )
+    writer = T.ResetOnlyWriter(step_calibration=step if step in ("model", "measured") else "device")
     quiet = (
         {}
         if variability
@@ -99,7 +112,7 @@ def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True):
     )
     device = HfOxReRAM(g_min=g_max / 100, g_max=g_max, **quiet)
     factory = T.pulsed_layer_factory(
-        device, T.ResetOnlyWriter(), mapping, w_max=1.0, ledger=ledger, reader=reader
+        device, writer, mapping, w_max=1.0, ledger=ledger, reader=reader
     )
     net = T.build_network(rule, n_in, 10, hidden, layer_factory=factory, random_state=seed)
     if variant in ("ideal", "circuit"):
@@ -143,6 +156,12 @@ def main(argv=None):
         default=0.0,
         help="SGD momentum (dense updates: a float velocity per weight)",
     )
+    ap.add_argument(
+        "--max-pulses",
+        type=int,
+        default=1,
+        help="cap on pulses per cell per update of the stochastic mapping",
+    )
     args = ap.parse_args(argv)
     X, y = load_mnist("train")
     X, y = X.reshape(len(X), -1) / 255.0, y.astype(np.int64)
@@ -159,7 +178,7 @@ def main(argv=None):
         f"rule {args.rule} lr {args.lr} hidden {HIDDEN[args.rule]} batch {args.batch} "
         f"train {args.n_train} {'validation' if args.validation else 'test'} {args.n_test} "
         f"seed {args.seed} g_max {args.g_max} momentum {args.momentum} "
-        f"variability {not args.no_variability}",
+        f"variability {not args.no_variability} max_pulses {args.max_pulses}",
         flush=True,
     )
     for variant in args.variants.split(","):
@@ -175,6 +194,7 @@ def main(argv=None):
             ledger,
             args.g_max,
             variability=not args.no_variability,
+            max_pulses=args.max_pulses,
         )
         t0 = time.perf_counter()
         res = T.fit(

@@ -13,7 +13,13 @@ pulse's energy in an :class:`~xbar.pulses.EnergyLedger`:
 :class:`~xbar.train.ProgramVerifyWriter`, the conventional baseline
     the requested change is turned into target conductances (moved on G⁺ first, any rest on G⁻)
     reached by SET/RESET program-and-verify: verify read, then a SET (below target) or RESET
-    (above) pulse, until within ``tolerance`` or ``max_iterations``.
+    (above) pulse, until within ``atol`` or ``max_pulses``.
+
+How many pulses a requested change gets is the mapping's business; with
+``PulseMapping(step="calibrated")`` the layer asks the writer (``step_per_count``, the reset-only
+writer has it) for each cell's mean step at its read state, so that the realised change matches
+the request on a device whose step depends on the state; the state reads are booked as
+``verify``.
 
 Device protocol (what a writer needs; :mod:`xbar.devices` models follow it, see the report of the
 training issue for the adapter): an object with
@@ -29,7 +35,8 @@ pulse on a passive array (writer ``cell="0T1R"``; bias ``"half"``: the rest of t
 and the selected columns' cells on other rows see V/2; ``"third"``: every unselected cell sees
 V/3) are booked with the conductances at the start of the update and ideal wires
 (:mod:`xbar.pulses.energy`); on a 1T1R array (``cell="1T1R"``, the writers' default) the
-unselected rows' access transistors are off and none are booked.  This device-level
+unselected rows' access transistors are off, and only the selected row's cells on unselected
+bit lines are booked (they see V/2 or V/3 through their open gates, as in a solved pulse).  This device-level
 estimate is the default because it is cheap; with a :class:`~xbar.train.WriteCircuit` on the writer every
 row-parallel pulse is instead solved through its tile (``xbar.Crossbar.apply_pulse``: wires,
 drivers, sense terminals, access transistors, the cells' I-V): each selected device is pulsed with

@@ -10,6 +10,7 @@ import numpy as np
 from ..._deprecate import warn_renamed
 from ..._random import check_random_state, spawn
 from ..._validation import as_float_array, check_scalar
+from ...exceptions import ConfigError
 from ...pulses.schedule import PulseSchedule
 from ..layers import WeightAccessors, augment, init_weights
 from ..pulse_mapping import PulseMapping
@@ -74,6 +75,11 @@ class PulsedLayer(WeightAccessors):
         self.n_updates = 0
         self.version = 0  # bumped whenever the conductances change (reader caches)
         self._rng = check_random_state(random_state)
+        if self.mapping.step == "calibrated" and not hasattr(writer, "step_per_count"):
+            raise ConfigError(
+                f"mapping step='calibrated' needs a writer with step_per_count (e.g. "
+                f"ResetOnlyWriter), got writer {getattr(writer, 'name', type(writer).__name__)!r}"
+            )
         dev = pairs.device
         self.k = self.w_max / (dev.g_max - dev.g_min)
         self.dG_nominal = writer.nominal_dG(dev, np.random.default_rng(0))
@@ -287,8 +293,16 @@ class PulsedLayer(WeightAccessors):
         dW : (n_in + bias, n_out) ndarray
             Requested weight change (weight units).
         """
-        counts = self.mapping.counts(dW, self.dw_per_pulse, self._rng)
-        scheds = self.writer.apply(self.pairs, counts, self.k, self._rng)
+        if self.mapping.step == "calibrated":
+            # checked in __init__: a writer with step_per_count
+            dG, scheds = self.writer.step_per_count(  # type: ignore[attr-defined]
+                self.pairs, np.sign(dW)
+            )
+            counts = self.mapping.counts(dW, self.k * dG, self._rng)
+        else:
+            scheds = []
+            counts = self.mapping.counts(dW, self.dw_per_pulse, self._rng)
+        scheds += self.writer.apply(self.pairs, counts, self.k, self._rng)
         if self.ledger is not None:
             for s in scheds:
                 s.book(self.ledger, layer=self.pairs.name)
@@ -322,7 +336,8 @@ class PulsedLayer(WeightAccessors):
     def __repr__(self) -> str:
         return (
             f"PulsedLayer({self.pairs.name}, n_in={self.n_in}, n_out={self.n_out}, "
-            f"writer={self.writer.name}, mapping={self.mapping.method})"
+            f"writer={self.writer.name}, mapping={self.mapping.method}, "
+            f"step={self.mapping.step}, max_pulses={self.mapping.max_pulses})"
         )
 
 

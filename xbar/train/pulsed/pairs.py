@@ -11,7 +11,7 @@ from ..._random import check_random_state
 from ..._validation import as_float_array
 from ...exceptions import ConfigError
 from ...pulses.energy import device_current, half_selected_energy, pulse_energy
-from ...pulses.schedule import PulseSchedule, cell_and_scheme
+from ...pulses.schedule import BIAS_SCHEMES, CELLS, PulseSchedule, cell_and_scheme
 
 __all__ = ["DeviceModelView", "PairArray"]
 
@@ -227,6 +227,8 @@ class PairArray:
                 random_state=random_state,
             )
         e_half = half_selected_energy(sched, self.device, G)
+        if cell == "1T1R":
+            e_half = e_half + _selected_row_energy(sched, self.device, G)
         n_rep = int(counts.max())
         g0 = np.full((n_rep,) + G.shape, np.nan)
         g1 = np.full((n_rep,) + G.shape, np.nan)
@@ -332,6 +334,34 @@ class PairArray:
             )
         self.g_plus[...] = self.arrays["+"].G
         self.g_minus[...] = self.arrays["-"].G
+
+
+def _selected_row_energy(sched: PulseSchedule, device, G: np.ndarray) -> np.ndarray:
+    """Energy (J per pulse) of the unselected cells on the rows of 1T1R pulses.
+
+    The word line of a selected row opens the gates of its whole row, so its cells on the
+    unselected bit lines see the bias scheme's fraction of the pulse (``"half"``: V/2,
+    ``"third"``: V/3), as in a solved pulse (:func:`xbar.circuit.write.apply_pulse`); the
+    unselected rows' gates are off.  Ideal wires and access transistors, the conductances ``G``
+    (S) at the start of the update, as :func:`xbar.pulses.energy.half_selected_energy` does
+    for passive arrays.
+    """
+    out = np.zeros(sched.n_pulses)
+    b = sched.pulse_bounds()
+    fractions = {"half": 0.5, "third": 1.0 / 3.0}
+    cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    for p in range(sched.n_pulses):
+        frac = fractions.get(BIAS_SCHEMES[sched.bias[p]])
+        if frac is None or sched.cell[p] != CELLS.index("1T1R"):
+            continue
+        V = float(sched.amplitude[p]) * frac
+        if V not in cache:
+            P = V * np.abs(device_current(device, V, G))  # W per cell
+            cache[V] = (P, P.sum(axis=1))
+        P, row_sum = cache[V]
+        rows, cols = sched.row[b[p] : b[p + 1]], sched.col[b[p] : b[p + 1]]
+        out[p] = (row_sum[np.unique(rows)].sum() - P[rows, cols].sum()) * sched.width[p]
+    return out
 
 
 class DeviceModelView:

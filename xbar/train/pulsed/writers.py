@@ -115,9 +115,9 @@ class ResetOnlyWriter:
         RESET pulse width, s.
     cell : {"1T1R", "0T1R"} or None, default None
         Cell type of the arrays; None = ``"1T1R"``.  On a 1T1R array the unselected rows'
-        access transistors are off: the device-level estimate books no half-selected energy
-        (a solved pulse, ``circuit``, has the selected row's half-selected cells).  With a
-        ``circuit`` it must match ``circuit.array.cell``.
+        access transistors are off: the device-level estimate books as half-selected only the
+        selected row's cells on unselected bit lines (as a solved pulse, ``circuit``, has
+        them).  With a ``circuit`` it must match ``circuit.array.cell``.
     bias_scheme : {"half", "third"} or None, default None
         Bias of the unselected lines (on a 1T1R array: of the bit lines the selected row
         sees); None = ``"half"``.  Deprecated spellings: ``"V/2"``/``"V/3"``; ``"1T1R"`` for
@@ -145,6 +145,16 @@ class ResetOnlyWriter:
         Verify read voltage, V.  Deprecated name: ``read_voltage``.
     t_read : float, default 100e-9
         Verify read time, s.  Deprecated name: ``read_width``.
+    step_calibration : {"device", "model"}, default "device"
+        What :meth:`step_per_count` (``PulseMapping(step="calibrated")``) knows of the devices:
+        ``"device"`` each device's own pulse law (its d2d step size, threshold shift and
+        window: a per-device calibration); ``"model"`` only the device model's nominal law (no
+        d2d: a calibration of the technology), at each device's read state and pulse history;
+        ``"measured"`` the model's law times each device's own ratio of realised to predicted
+        change, learned from the state reads of successive updates (a cell is read before every
+        pulse it gets, so the next read shows what its pulses did; no extra reads; a running
+        mean with weight ``1/2`` per observation; a refresh voids the pending observation; not
+        checkpointed).
     circuit : WriteCircuit or None, default None
         Solve every row-parallel update pulse through its tile (energies of wires, drivers and
         half-selected cells from the solve, each device pulsed with the voltage it sees); None =
@@ -152,8 +162,8 @@ class ResetOnlyWriter:
 
     Notes
     -----
-    The refresh's program-and-verify pulses are booked cell by cell as on a 1T1R array (no
-    half-selected energy) whatever ``cell`` is, as before the cell type was a field.
+    The refresh's program-and-verify pulses and reads are booked cell by cell on the writer's
+    ``cell`` type and ``bias_scheme`` (device-level, also with a ``circuit``).
     """
 
     amplitude: float = 0.8
@@ -169,6 +179,7 @@ class ResetOnlyWriter:
     max_pulses: int = 60
     v_read: float = 0.2
     t_read: float = 100e-9
+    step_calibration: str = "device"
     circuit: WriteCircuit | None = None
 
     name = "reset-only"
@@ -190,6 +201,9 @@ class ResetOnlyWriter:
         check_scalar(self.set_level, "set_level", low=self.refresh_margin, high=1.0)
         check_scalar(self.window_rtol, "window_rtol", low=0.0, low_open=True, high=1.0)
         check_scalar(self.max_pulses, "max_pulses", low=1, integer=True)
+        check_choice(self.step_calibration, "step_calibration", ("device", "model", "measured"))
+        self._nominal: dict[tuple, Any] = {}  # nominal device arrays of "model" calibration
+        self._seen: dict[tuple, dict] = {}  # "measured": per (pairs, side) read/pulse records
         if self.circuit is not None and self.circuit.array.cell != self.cell:
             raise ConfigError(
                 f"cell {self.cell!r} needs a circuit array of {self.cell} cells "
@@ -214,6 +228,125 @@ class ResetOnlyWriter:
                 np.abs(device.apply_pulse(g, "reset", self.amplitude, self.width, random_state) - g)
             )
         )
+
+    def step_per_count(
+        self, pairs: PairArray, direction: np.ndarray
+    ) -> tuple[np.ndarray, list[PulseSchedule]]:
+        """Calibrated mean |ΔG| (S) of each cell's next update pulse, from a read of its state.
+
+        The controller of ``PulseMapping(step="calibrated")``: every cell with a requested
+        change has the side that would be pulsed (G⁻ to raise the weight, G⁺ to lower it) read
+        once (cell by cell at ``v_read``/``t_read``, booked as ``verify``), and the mean step of
+        one RESET pulse (``amplitude``, ``width``) at the read state is looked up in the devices'
+        calibrated pulse law, evaluated at the midpoint of the pulse: with device arrays each
+        device's own (``step_calibration="device"``: its d2d parameters, threshold shift and
+        window) or the model's nominal law (``"model"``), both with the device's pulse-history
+        memory (the conductance verified at its last SET), else the stateless device's mean
+        over 16 draws (a fixed calibration stream).  The step is capped at the distance to the
+        lower window edge the calibration knows.
+
+        Parameters
+        ----------
+        pairs : PairArray
+            The pairs (conductances in S).
+        direction : (M, N) ndarray
+            Sign of the requested weight change per cell (> 0 raise, < 0 lower, 0 none).
+
+        Returns
+        -------
+        steps : (M, N) ndarray
+            Mean |ΔG| of one pulse, S; ``inf`` where nothing is requested or a pulse would
+            not move the device (at ``g_min``).
+        reads : list of PulseSchedule
+            The state reads.
+        """
+        direction = np.asarray(direction)
+        if direction.shape != pairs.shape:
+            raise ConfigError(
+                f"direction must have the pairs' shape {pairs.shape}, got {direction.shape}"
+            )
+        steps = np.full(pairs.shape, np.inf)
+        reads = []
+        for which, sel in (("-", direction > 0), ("+", direction < 0)):
+            if not sel.any():
+                continue
+            reads.append(
+                pairs.read_cells(
+                    which,
+                    sel,
+                    v_read=self.v_read,
+                    t_read=self.t_read,
+                    kind="verify",
+                    cell=str(self.cell),
+                )
+            )
+            step = self._reset_step(pairs, which)
+            if self.step_calibration == "measured":
+                step = step * self._measured_ratio(pairs, which, sel, step)
+            steps[sel] = np.where(step > 0, step, np.inf)[sel]
+        return steps, reads
+
+    def _measured_ratio(self, pairs: PairArray, which: str, sel, predicted) -> np.ndarray:
+        """Per-device realised/predicted step ratio from the reads (``"measured"``)."""
+        G = pairs.side(which)
+        rec = self._seen.setdefault(
+            (id(pairs), which),
+            dict(
+                g=G.copy(),
+                pred=np.zeros(G.shape),
+                n=np.zeros(G.shape, np.int64),
+                ratio=np.ones(G.shape),
+            ),
+        )
+        seen = sel & (rec["n"] > 0) & (rec["pred"] > 0)
+        obs = (rec["g"][seen] - G[seen]) / (rec["n"][seen] * rec["pred"][seen])
+        rec["ratio"][seen] = 0.5 * rec["ratio"][seen] + 0.5 * np.clip(obs, 0.0, 10.0)
+        rec["n"][sel] = 0
+        rec["g"][sel] = G[sel]
+        rec["pred"][sel] = predicted[sel]
+        return rec["ratio"]
+
+    def _record_pulses(self, pairs: PairArray, counts: np.ndarray, refreshed) -> None:
+        """Remember the pulses each side got (``"measured"``); a refresh voids the records."""
+        for which, n in (("-", np.maximum(counts, 0)), ("+", np.maximum(-counts, 0))):
+            rec = self._seen.get((id(pairs), which))
+            if rec is not None:
+                rec["n"] += n
+                rec["n"][refreshed] = 0
+
+    def _reset_step(self, pairs: PairArray, which: str) -> np.ndarray:
+        """Mean |ΔG| (S) of one update RESET pulse on every device of one side, at its state."""
+        arr = pairs.arrays[which] if pairs.arrays else None
+        if arr is not None and hasattr(arr, "mean_step") and hasattr(arr, "pulse_strength"):
+            G = pairs.side(which)
+            # the pulse-history memory the first RESET would start from (a fresh ramp after a SET)
+            g_rev = np.where(arr._last_pol.reshape(G.shape) == -1, arr._g_rev.reshape(G.shape), G)
+            law = arr if self.step_calibration == "device" else self._nominal_array(arr)
+            _, strength = law.pulse_strength(-law.model.set_polarity * self.amplitude, self.width)
+            strength = strength.reshape(pairs.shape)
+            # midpoint rule over the pulse: the law at the state half a step down
+            first = np.abs(law.mean_step(-1, G=G, g_rev=g_rev)) * strength
+            mid = np.maximum(G - 0.5 * first, law.g_min)
+            step = np.abs(law.mean_step(-1, G=mid, g_rev=g_rev)) * strength
+            return np.minimum(step, G - law.g_min)  # the controller's idea of the lower edge
+        G = pairs.side(which).ravel()
+        rng = np.random.default_rng(0)
+        draws = [
+            pairs.device.apply_pulse(G, "reset", self.amplitude, self.width, rng) for _ in range(16)
+        ]
+        step = np.abs(np.mean(draws, axis=0) - G).reshape(pairs.shape)
+        return np.minimum(step, pairs.side(which) - pairs.g_min)
+
+    def _nominal_array(self, arr):
+        """Devices of ``arr``'s shape with the model's nominal parameters (no d2d), cached."""
+        key = (id(arr.model), arr.shape)
+        if key not in self._nominal:
+            dtod = ("g_min_dtod", "g_max_dtod", "alpha_dtod", "v_th_dtod")
+            nominal = dataclasses.replace(
+                arr.model, **{f: 0.0 for f in dtod if hasattr(arr.model, f)}
+            )
+            self._nominal[key] = nominal.sample(arr.shape, random_state=0)
+        return self._nominal[key]
 
     def apply(
         self, pairs: PairArray, counts: np.ndarray, k: float, random_state
@@ -247,7 +380,11 @@ class ResetOnlyWriter:
             pairs.pulse_cells("-", np.maximum(counts, 0), **common),  # raise w
             pairs.pulse_cells("+", np.maximum(-counts, 0), **common),
         ]  # lower w
+        before = (pairs.g_plus.copy(), pairs.g_minus.copy()) if self._seen else None
         scheds += self.refresh(pairs, random_state)
+        if before is not None:
+            refreshed = (pairs.g_plus > before[0]) | (pairs.g_minus > before[1])
+            self._record_pulses(pairs, counts, refreshed)
         return [s for s in scheds if s.n_pulses]
 
     def refresh(self, pairs: PairArray, random_state) -> list[PulseSchedule]:
@@ -279,6 +416,8 @@ class ResetOnlyWriter:
             t_read=self.t_read,
             kind="refresh",
             random_state=random_state,
+            cell=self.cell,
+            bias_scheme=self.bias_scheme,
             **ramps,
         )
         for which in "+-":
