@@ -145,10 +145,11 @@ class ResetOnlyWriter:
         Verify read voltage, V.  Deprecated name: ``read_voltage``.
     t_read : float, default 100e-9
         Verify read time, s.  Deprecated name: ``read_width``.
-    step_calibration : {"device", "model"}, default "device"
+    step_calibration : {"measured", "device", "model"}, default "measured"
         What :meth:`step_per_count` (``PulseMapping(step="calibrated")``) knows of the devices:
         ``"device"`` each device's own pulse law (its d2d step size, threshold shift and
-        window: a per-device calibration); ``"model"`` only the device model's nominal law (no
+        window, read from the simulator: an oracle no chip has, kept as the upper reference);
+        ``"model"`` only the device model's nominal law (no
         d2d: a calibration of the technology), at each device's read state and pulse history;
         ``"measured"`` the model's law times each device's own ratio of realised to predicted
         change, learned from the state reads of successive updates (a cell is read before every
@@ -179,7 +180,7 @@ class ResetOnlyWriter:
     max_pulses: int = 60
     v_read: float = 0.2
     t_read: float = 100e-9
-    step_calibration: str = "device"
+    step_calibration: str = "measured"
     circuit: WriteCircuit | None = None
 
     name = "reset-only"
