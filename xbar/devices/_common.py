@@ -106,11 +106,16 @@ T_PULSE_MAX = 1.0
 
 
 def check_pulse(amplitude, width, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Pulse amplitudes (V) and widths (s) flat and broadcast to ``shape``, checked.
+    """Pulse amplitudes (V) and widths (s) flat and broadcast to ``shape``, checked (read-only).
 
     Refuses non-finite values, negative widths, ``|amplitude| > V_PULSE_MAX`` (20 V) and
     ``width > T_PULSE_MAX`` (1 s), naming the unit (those are unit slips, not pulses).
     """
+    if np.ndim(amplitude) == 0 and np.ndim(width) == 0:
+        # one pulse for the whole array: check the two numbers, then broadcast (no O(n) checks)
+        v0, t0 = check_pulse(np.array([amplitude]), np.array([width]), (1,))
+        n = int(np.prod(shape))
+        return np.broadcast_to(v0, (n,)), np.broadcast_to(t0, (n,))  # read-only views
     v = broadcast_input(amplitude, "amplitude", shape)
     t = broadcast_input(width, "width", shape)
     if np.any(t < 0):

@@ -486,16 +486,23 @@ class DeviceArray(_DeviceArrayBase):
             Strength in reference pulses (see :class:`HfOxReRAM`), capped where the pulse
             saturates.
         """
-        m = self.model
         v, t = check_pulse(amplitude, width, self.shape)
+        return self._strength_at(v, t, np.arange(self.size))
+
+    def _strength_at(self, v, t, idx) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`pulse_strength` of the devices ``idx`` only (flat indices), from the checked
+        flat amplitudes ``v`` (V) and widths ``t`` (s) of the whole array; a pulse on a few
+        cells of a large array costs the few cells."""
+        m = self.model
+        v, t = v[idx], t[idx]
         pol = np.sign(v * m.set_polarity).astype(np.int8)
         u = np.abs(v)
         p = self.params
         s_set = _strength(
             u,
             t,
-            m.set_v_ref + p["dv_set"],
-            m.set_v_th + p["dv_set"],
+            m.set_v_ref + p["dv_set"][idx],
+            m.set_v_th + p["dv_set"][idx],
             m.set_v_scale,
             m.set_t_ref,
             m.width_exponent,
@@ -503,23 +510,24 @@ class DeviceArray(_DeviceArrayBase):
         s_reset = _strength(
             u,
             t,
-            m.reset_v_ref + p["dv_reset"],
-            m.reset_v_th + p["dv_reset"],
+            m.reset_v_ref + p["dv_reset"][idx],
+            m.reset_v_th + p["dv_reset"][idx],
             m.reset_v_scale,
             m.reset_t_ref,
             m.width_exponent,
         )
         s = np.where(pol > 0, s_set, np.where(pol < 0, s_reset, 0.0))
-        return pol, np.minimum(s, self._s_cap(pol))
+        return pol, np.minimum(s, self._s_cap(pol, idx))
 
-    def _s_cap(self, pol) -> np.ndarray:
+    def _s_cap(self, pol, idx=None) -> np.ndarray:
         """Strength (reference pulses) at which a pulse saturates: the strength whose sub-step
         count reaches ``max_substeps`` (``max_substeps * dx_max`` windows of travel at the
         fastest mean rate).  Stronger pulses act as this one (G ends at the window edge); this
         keeps the state finite for any finite pulse."""
         m = self.model
-        fast_s = self.params["alpha_set"] * np.exp(abs(m.set_kappa) + abs(m.set_kappa_d))
-        fast_r = self.params["alpha_reset"] * np.exp(abs(m.reset_kappa) + abs(m.reset_kappa_d))
+        sel = slice(None) if idx is None else idx
+        fast_s = self.params["alpha_set"][sel] * np.exp(abs(m.set_kappa) + abs(m.set_kappa_d))
+        fast_r = self.params["alpha_reset"][sel] * np.exp(abs(m.reset_kappa) + abs(m.reset_kappa_d))
         fast = np.where(pol > 0, fast_s, fast_r)
         return m.max_substeps * m.dx_max / np.maximum(fast, 1e-300)
 
@@ -548,9 +556,12 @@ class DeviceArray(_DeviceArrayBase):
         from .._kernels._pulse_update import pulse_update
 
         rng = self._rng(random_state)
-        pol, s = self.pulse_strength(amplitude, width)
-        active = as_mask(mask, self.shape) & (pol != 0) & (s > 0)
-        idx = np.flatnonzero(active)
+        v, t = check_pulse(amplitude, width, self.shape)
+        cand = np.flatnonzero(as_mask(mask, self.shape))
+        pol_c, s_c = self._strength_at(v, t, cand)
+        keep = (pol_c != 0) & (s_c > 0)
+        idx = cand[keep]
+        pol, s = pol_c[keep], s_c[keep]  # of the devices idx
         seed = int(rng.integers(0, 2**63))
         dG = np.zeros(self.size)
         if idx.size == 0:
@@ -564,14 +575,12 @@ class DeviceArray(_DeviceArrayBase):
             gref = self._g_max[idx]
             f = np.abs(self.model.iv.current(v, gref)) / gref
             gcap = np.where(f > 0, icc / np.where(f > 0, f, 1.0), _INF)
-        alpha = np.where(
-            pol[idx] > 0, self.params["alpha_set"][idx], self.params["alpha_reset"][idx]
-        )
+        alpha = np.where(pol > 0, self.params["alpha_set"][idx], self.params["alpha_reset"][idx])
         g = self._G[idx].copy()
-        flip = pol[idx] != self._last_pol[idx]  # a reversal (or a first pulse) restarts the memory
+        flip = pol != self._last_pol[idx]  # a reversal (or a first pulse) restarts the memory
         self._g_rev[idx[flip]] = g[flip]
-        self._last_pol[idx] = pol[idx]
-        self._draw_ramp_factor(idx[flip], pol[idx][flip], seed)
+        self._last_pol[idx] = pol
+        self._draw_ramp_factor(idx[flip], pol[flip], seed)
         alpha = alpha * self._ramp_f[idx]
         pulse_update(
             g,
@@ -579,8 +588,8 @@ class DeviceArray(_DeviceArrayBase):
             self._g_max[idx],
             gcap,
             np.ascontiguousarray(self._g_rev[idx]),
-            np.ascontiguousarray(s[idx]),
-            np.ascontiguousarray(pol[idx]),
+            np.ascontiguousarray(s),
+            np.ascontiguousarray(pol),
             np.ascontiguousarray(alpha),
             idx.astype(np.int64),
             self._prm,

@@ -230,15 +230,19 @@ class PairArray:
         if cell == "1T1R":
             e_half = e_half + _selected_row_energy(sched, self.device, G)
         n_rep = int(counts.max())
-        g0 = np.full((n_rep,) + G.shape, np.nan)
-        g1 = np.full((n_rep,) + G.shape, np.nan)
+        gb = np.full(sched.n_cell_pulses, np.nan)
+        ga = np.full(sched.n_cell_pulses, np.nan)
+        flat = sched.row.astype(np.int64) * G.shape[1] + sched.col
         for r in range(n_rep):
             mask = counts > r
             before, after = self.pulse(which, mask, polarity, amplitude, width, random_state)
-            g0[r][mask] = before
-            g1[r][mask] = after
-        gb = g0[sched.rep, sched.row, sched.col]
-        ga = g1[sched.rep, sched.row, sched.col]
+            # before/after are in row-major order of the mask's cells: place the schedule's
+            # repetition-r entries by their flat index (no array-sized temporaries)
+            order = np.flatnonzero(mask)
+            at = np.nonzero(sched.rep == r)[0]
+            pos = np.searchsorted(order, flat[at])
+            gb[at] = before[pos]
+            ga[at] = after[pos]
         sched.set_results(
             pulse_energy(self.device, amplitude, width, gb, ga), gb, ga, energy_half_selected=e_half
         )
@@ -349,18 +353,15 @@ def _selected_row_energy(sched: PulseSchedule, device, G: np.ndarray) -> np.ndar
     out = np.zeros(sched.n_pulses)
     b = sched.pulse_bounds()
     fractions = {"half": 0.5, "third": 1.0 / 3.0}
-    cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
     for p in range(sched.n_pulses):
         frac = fractions.get(BIAS_SCHEMES[sched.bias[p]])
         if frac is None or sched.cell[p] != CELLS.index("1T1R"):
             continue
         V = float(sched.amplitude[p]) * frac
-        if V not in cache:
-            P = V * np.abs(device_current(device, V, G))  # W per cell
-            cache[V] = (P, P.sum(axis=1))
-        P, row_sum = cache[V]
         rows, cols = sched.row[b[p] : b[p + 1]], sched.col[b[p] : b[p + 1]]
-        out[p] = (row_sum[np.unique(rows)].sum() - P[rows, cols].sum()) * sched.width[p]
+        r = np.unique(rows)  # only the selected rows' cells are biased: cost ∝ their cells
+        P = V * np.abs(device_current(device, V, G[r]))  # W per cell of those rows
+        out[p] = (P.sum() - P[np.searchsorted(r, rows), cols].sum()) * sched.width[p]
     return out
 
 
