@@ -680,25 +680,18 @@ class RelaxationFit:
         -------
         HfOxReRAM
         """
-        from .hfox import HfOxReRAM
+        from .presets import relaxation_model
 
-        x = np.asarray(self.x)
-        kw: dict[str, Any] = dict(
-            g_min=1e-3 * self.window,
-            g_max=self.window,
-            g_min_dtod=0.0,
-            g_max_dtod=0.0,
-            alpha_dtod=0.0,
-            v_th_dtod=0.0,
-            drift_t0=self.t0,
-            drift_x=tuple(float(v) for v in x),
-            drift_rate=tuple(float(v) for v in self.rate),
-            drift_sigma=tuple(float(v) for v in self.sigma),
-            read_noise_x=tuple(float(v) for v in x),
-            read_noise_rel=tuple(float(v) for v in np.minimum(self.read_noise_rel(), 1.0)),
+        return relaxation_model(
+            self.window,
+            self.t0,
+            self.x,
+            self.rate,
+            self.sigma,
+            np.minimum(self.read_noise_rel(), 1.0),
+            "xbar.devices.fit.fit_relaxation",
+            overrides,
         )
-        kw.update(overrides)
-        return HfOxReRAM(**kw)
 
 
 def _level_stats(data, levels, tps):
