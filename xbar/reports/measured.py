@@ -491,6 +491,24 @@ RELAX_SPLITS = (
 _RELAX_REPS = 4  # simulated copies of each held-out cell (the prediction's Monte-Carlo noise)
 _RELAX_Z = 3.0  # a level's error counts as excess beyond this many standard errors
 _HIST_LEVELS = (0, 1, 2, 10, 20, 31)  # levels of the histogram figure
+# technology -> a shorter training window that checks the law's form on its long record
+_RELAX_LAW_CHECK = {"B": 1.0}
+
+
+def _relax_predict(d, rf, t: float, random_state: int):
+    """Per fitted level: ``(level, gi, g measured at t, g predicted at t)`` (S).
+
+    Each cell of the level read at ``t`` starts at its measured first read ``gi``;
+    ``_RELAX_REPS`` simulated copies are aged by ``DeviceArray.age`` for ``t`` and read once.
+    """
+    model = rf.to_model()
+    for a, lv in enumerate(rf.levels):
+        sel = (d.level == lv) & (d.timept == t)
+        gi, gm = d.gi[sel], d.g[sel]
+        arr = model.sample(gi.size * _RELAX_REPS, random_state=random_state + a)
+        arr.set_state(np.tile(gi, _RELAX_REPS))
+        arr.age(t)
+        yield lv, gi, gm, arr.read()
 
 
 def _relax_hist(ax, gm, gp, gi, tech, lv, tl) -> None:
@@ -589,7 +607,6 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
         d = d.select(d.level <= 31)
         levels = np.unique(d.level)[::4] if quick else None
         rf = fit.fit_relaxation(d, gmax, tfit, levels=levels)
-        model = rf.to_model()
         tl = float(d.timepoints.max())
         rep.add(
             f"## Relaxation, technology {tech} (`stanford-rram-relaxation`, gmax "
@@ -623,13 +640,7 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
         # the nearest fitted level where a level is not fitted (quick mode)
         pick = np.searchsorted(rf.levels, _HIST_LEVELS).clip(max=rf.levels.size - 1)
         hist_levels = rf.levels[pick]
-        for a, lv in enumerate(rf.levels):
-            sel = (d.level == lv) & (d.timept == tl)
-            gi, gm = d.gi[sel], d.g[sel]
-            arr = model.sample(gi.size * _RELAX_REPS, random_state=random_state + a)
-            arr.set_state(np.tile(gi, _RELAX_REPS))
-            arr.age(tl)
-            gp = arr.read()
+        for a, (lv, gi, gm, gp) in enumerate(_relax_predict(d, rf, tl, random_state)):
             em_l.append(gp.mean() - gm.mean())
             es_l.append(gp.std() - gm.std())
             sem_l.append(np.hypot(gm.std() / np.sqrt(gm.size), gp.std() / np.sqrt(gp.size)))
@@ -643,6 +654,7 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
                 for k in np.flatnonzero(hist_levels == lv):
                     _relax_hist(haxes[col, k], gm, gp, gi, tech, lv, tl)
         rep.add("")
+        es, rows = np.abs(es_l), np.array(rows_l)
         st = relaxation_statistics(np.array(em_l), np.array(sem_l), gmax)
         rep.add(
             f"Mean error over the levels (bias) {st['bias'] * 100:+.2f} % of gmax.  "
@@ -656,6 +668,34 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
             f"figure near 1 %.  Largest |error| / sem {st['z_max']:.1f}; worst level's error "
             f"beyond {_RELAX_Z} sem {st['excess'] * 100:.2f} % of gmax.\n"
         )
+        drift_m, drift_p = rows[:, 1] - rows[:, 0], rows[:, 3] - rows[:, 0]
+        big = np.abs(drift_p) > 3 * np.array(sem_l)
+        ratios = [
+            f"{what} ({int(m.sum())} levels) {np.median(drift_m[m] / drift_p[m]):.2f}"
+            for what, m in (("downward", big & (drift_p < 0)), ("upward", big & (drift_p > 0)))
+            if m.any()
+        ]
+        if ratios:
+            rep.add(
+                f"Measured / predicted mean drift at {tl:g} s (1 for a law that extrapolates), "
+                f"median over the levels whose predicted drift exceeds 3 sem: "
+                f"{'; '.join(ratios)}.\n"
+            )
+        if tech in _RELAX_LAW_CHECK:  # the law's form on the long record: a shorter window
+            t_short = _RELAX_LAW_CHECK[tech]
+            rs = fit.fit_relaxation(d, gmax, t_short, levels=levels)
+            e_s, s_s = [], []
+            for lv, gi, gm, gp in _relax_predict(d, rs, tl, random_state):
+                e_s.append(gp.mean() - gm.mean())
+                s_s.append(np.hypot(gm.std() / np.sqrt(gm.size), gp.std() / np.sqrt(gp.size)))
+            sh = relaxation_statistics(np.array(e_s), np.array(s_s), gmax)
+            rep.add(
+                f"Check of the law's form on this long record: fitted on t <= {t_short:g} s "
+                f"only (the {np.log10(tl / t_short):.0f}-decade extrapolation C needs), the "
+                f"prediction at {tl:g} s has RMS mean error {sh['rms'] * 100:.2f} % of gmax "
+                f"(floor {sh['floor'] * 100:.2f} %), bias {sh['bias'] * 100:+.2f} %, worst "
+                f"{sh['worst'] * 100:.2f} %.\n"
+            )
         rep.check(
             f"relaxation {tech}: RMS over levels of mean error at {tl:g} s / gmax",
             st["rms"],
@@ -672,7 +712,6 @@ def validate_relaxation(rep: Report, root: Path, quick: bool, random_state: int)
             st["worst"],
             BOUNDS[f"relax_mean_err_rel_{tech}"],
         )
-        es, rows = np.abs(es_l), np.array(rows_l)
         rep.check(
             f"relaxation {tech}: worst |std error| at {tl:g} s / gmax",
             es.max() / gmax,
