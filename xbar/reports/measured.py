@@ -513,7 +513,10 @@ def _relax_predict(d, rf, t: float, random_state: int):
 
 def _relax_hist(ax, gm, gp, gi, tech, lv, tl) -> None:
     """Histogram of measured (filled) and predicted (line) g at the held-out time, S -> uS."""
-    bins = np.linspace(min(gm.min(), gp.min()), max(gm.max(), gp.max()), 40) * 1e6
+    # the central 99.6 % of both samples (a few far outliers would squeeze the histograms)
+    lo = min(np.percentile(gm, 0.2), np.percentile(gp, 0.2), gi.min())
+    hi = max(np.percentile(gm, 99.8), np.percentile(gp, 99.8))
+    bins = np.linspace(lo, hi, 40) * 1e6
     ax.hist(gm * 1e6, bins=bins, density=True, alpha=0.5, label="measured")
     ax.hist(gp * 1e6, bins=bins, density=True, histtype="step", lw=1.5, label="model")
     ax.axvline(gi.mean() * 1e6, color="k", lw=0.8, ls=":")
