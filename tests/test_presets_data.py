@@ -13,8 +13,9 @@ from xbar.devices import presets
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("TECH_B", "TECH_C", "RAMPS", "TECH_A_NOISE", "TUD")
-# sha256 of repr([TECH_B, TECH_C, RAMPS, TECH_A_NOISE, TUD]) as literals in presets.py (c. fada64c)
-DIGEST = "12e38cc4103ea6f84820b73cddac40bd948dc1924b1626c4763286f4e8f18c3f"
+# sha256 of repr([TECH_B, TECH_C, RAMPS, TECH_A_NOISE, TUD]); re-measured when TECH_B/TECH_C were
+# refitted on the whole records with drift tables (relax round 2; before: 12e38cc4...)
+DIGEST = "b83d820e33088e96a4357a879b5d9091405757534400a97b919487557587891e"
 
 
 def test_presets_are_unchanged():

@@ -8,8 +8,9 @@ match (``tests/test_validate_measured.py``).
   (50 SET + 50 RESET quasi-static sweeps; medians over cycles).
 * :func:`crosssim_ramps` - pulse response fitted to the even-numbered ramps of
   ``crosssim-pulse-ramps`` (the odd ones are held out for validation).
-* :func:`stanford_tech_b`, :func:`stanford_tech_c` - drift / broadening per level fitted on early
-  times of ``stanford-rram-relaxation`` (B: t <= 100 s, C: t <= 4 s), read-noise floors per level.
+* :func:`stanford_tech_b`, :func:`stanford_tech_c` - drift / broadening per level and measured
+  time, fitted on each whole record of ``stanford-rram-relaxation`` (B: 10 ms - 1e4 s, C: 10 ms -
+  1e5 s; held-out cells in the report), read-noise floors per level.
 * :func:`stanford_tech_a_read_noise` - relative read noise and 1/f exponent of tech A's series.
 """
 
@@ -50,7 +51,7 @@ PRESETS_FILE = "presets.json"
 def _tuples(value):
     """JSON lists back to the tuples the presets have always been (dicts recursively)."""
     if isinstance(value, list):
-        return tuple(value)
+        return tuple(_tuples(v) if isinstance(v, list) else v for v in value)
     if isinstance(value, dict):
         return {k: _tuples(v) for k, v in value.items()}
     return value
@@ -142,6 +143,7 @@ def relaxation_model(
     read_noise_rel,
     source: str,
     overrides: dict | None = None,
+    tables=None,
 ) -> HfOxReRAM:
     """An ``HfOxReRAM`` on ``[1e-3 W, W]`` carrying per-level relaxation and read-noise tables.
 
@@ -166,15 +168,27 @@ def relaxation_model(
     overrides : dict, optional
         Further ``HfOxReRAM`` fields (SI units), applied last (a dict, so that any field,
         ``read_noise_rel`` or ``source`` among them, can be overridden).
+    tables : (L, mean, std) or None
+        ``drift_L`` (decades) and the ``drift_mean``/``drift_std`` tables (per knot of ``x``,
+        per clock knot, relative to W); None = the linear law.
 
     Returns
     -------
     HfOxReRAM
     """
     knots = tuple(float(v) for v in x)
+    tab: dict = {}
+    if tables is not None:
+        lk, mt, st = tables
+        tab = dict(
+            drift_L=tuple(float(v) for v in lk),
+            drift_mean=tuple(tuple(float(v) for v in row) for row in mt),
+            drift_std=tuple(tuple(float(v) for v in row) for row in st),
+        )
     return _preset(
         source,
         overrides or {},
+        **tab,
         g_min=1e-3 * window,
         g_max=window,
         drift_t0=t0,
@@ -196,29 +210,32 @@ def _stanford(tech: dict, name: str, overrides) -> HfOxReRAM:
         tech["read_noise_rel"],
         f"stanford-rram-relaxation {name}, xbar.devices.fit.fit_relaxation",
         overrides,
+        tables=(tech["drift_L"], tech["drift_mean"], tech["drift_std"])
+        if "drift_L" in tech
+        else None,
     )
 
 
 def stanford_tech_b(**overrides) -> HfOxReRAM:
-    """Relaxation of ``stanford-rram-relaxation`` technology B (gmax 128 uS), fit on t <= 100 s.
+    """Relaxation of ``stanford-rram-relaxation`` technology B (gmax 128 uS), whole record (to 1e4 s).
 
     Parameters
     ----------
     **overrides
         ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
     """
-    return _stanford(TECH_B, "tech B (t <= 100 s)", overrides)
+    return _stanford(TECH_B, "tech B (10 ms - 1e4 s)", overrides)
 
 
 def stanford_tech_c(**overrides) -> HfOxReRAM:
-    """Relaxation of ``stanford-rram-relaxation`` technology C (gmax 40 uS), fit on t <= 4 s.
+    """Relaxation of ``stanford-rram-relaxation`` technology C (gmax 40 uS), whole record (to 1e5 s).
 
     Parameters
     ----------
     **overrides
         ``HfOxReRAM`` parameters that replace the preset's (SI units, as the class documents them).
     """
-    return _stanford(TECH_C, "tech C (t <= 4 s)", overrides)
+    return _stanford(TECH_C, "tech C (10 ms - 1e5 s)", overrides)
 
 
 def stanford_tech_a_read_noise(**overrides) -> HfOxReRAM:
@@ -326,6 +343,13 @@ PROVENANCE = {
         "relaxation (increments between reads are anti-correlated, -0.1 to -0.5: no persistent "
         "per-device drift rate to add)",
     ),
+    "drift_L": (
+        "assumed",
+        "empty: the default law is linear in the clock (no tables); the stanford_tech_b/c "
+        "presets carry measured tables (fit_relaxation over each whole record)",
+    ),
+    "drift_mean": ("assumed", "empty, as drift_L"),
+    "drift_std": ("assumed", "empty, as drift_L"),
     "read_noise_x": ("fitted", "stanford tech A, 5 series"),
     "read_noise_rel": ("fitted", "stanford tech A (the unstable 85 uS cell capped at 5 %)"),
     "read_noise_exponent": ("fitted", "stanford tech A PSD slopes (median 1.04, range 0.75-1.42)"),
