@@ -314,3 +314,106 @@ def test_read_voltage_is_a_deprecated_name_of_v_read(tmp_path):
     assert new.v_read == 0.2
     with pytest.warns(DeprecationWarning, match="v_read"):
         assert new.read_voltage == 0.2
+
+
+# ---------------------------------------------- issue 18: every point kept or reported
+def _relax_with(line_no, col, value, n=4):
+    lines = _relax_lines(n).splitlines()
+    parts = lines[line_no - 1].split("\t")
+    parts[col] = value
+    lines[line_no - 1] = "\t".join(parts)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "col, value, what",
+    [
+        (3, "nan", r"column 4 \(g\).*not finite"),
+        (1, "inf", r"column 2 \(time\).*not finite"),
+        (4, "-inf", r"column 5 \(gi\).*not finite"),
+        (3, "", "not a number"),  # an empty cell
+        (3, "0.5", "g must be 1/r"),  # g in another unit than 1/r
+        (1, "-0.01", "time since the first read"),
+        (3, "-0.01", "implausible"),
+    ],
+)
+def test_relaxation_nan_inf_empty_or_inconsistent_cell_names_file_row_column(
+    tmp_path, col, value, what
+):
+    p = tmp_path / "r.tsv"
+    p.write_text(_relax_with(3, col, value))
+    with pytest.raises(DataFormatError, match=what) as exc:
+        xd.read_relaxation(p)
+    assert exc.value.line == 3 and "r.tsv" in str(exc.value)
+
+
+def test_relaxation_blank_line_keeps_every_read_and_warns(tmp_path):
+    """Before: a blank line raised '1 tab-separated fields' (now: skipped, reported, rows kept;
+    a later bad row is still named by its line in the file)."""
+    lines = _relax_lines(5).splitlines()
+    p = tmp_path / "gap.tsv.gz"
+    p.write_bytes(gzip.compress(("\n".join(lines[:2] + ["", ""] + lines[2:]) + "\n").encode()))
+    with pytest.warns(xd.DataWarning, match=r"gap.tsv.gz.*line 3\.\.4"):
+        d = xd.read_relaxation(p)
+    assert d.addr.tolist() == [0, 1, 2, 3, 4]
+    bad = lines[:2] + [""] + lines[2:4] + [lines[4].replace("\t25\t", "\t25.5\t")]
+    p = tmp_path / "gap.tsv"
+    p.write_text("\n".join(bad) + "\n")
+    with pytest.warns(xd.DataWarning), pytest.raises(DataFormatError, match="integer") as exc:
+        xd.read_relaxation(p)
+    assert exc.value.line == 6
+
+
+def test_read_noise_blank_line_and_empty_cell(tmp_path):
+    row = "\t".join(["1e-5"] * 10)
+    p = tmp_path / "ts.tsv"
+    p.write_text(f"0\t0\t{row}\n\n8\t0\t{row}\n")
+    with pytest.warns(xd.DataWarning, match=r"ts.tsv.*line 2"):
+        s = xd.read_read_noise(p)
+    assert s.levels.tolist() == [0, 8] and s.g.shape == (2, 10)
+    p.write_text(f"0\t0\t{row}\n8\t0\t1e-5\t\t{row}\n")
+    with pytest.raises(DataFormatError, match="column 4.*not a number") as exc:
+        xd.read_read_noise(p)
+    assert exc.value.line == 2
+    p.write_text("\n\n")
+    with pytest.raises(DataFormatError, match="no data"):
+        xd.read_read_noise(p)
+
+
+def test_pulse_ramps_row_of_empty_cells_inside_the_ramps_is_reported(tmp_path):
+    """A row of empty cells (',') is not a blank line: inside a ramp it is a gap, named."""
+    p = tmp_path / "gap.csv"
+    p.write_text("rmp1,rmp2\n1e-4,2e-4\n,\n1.1e-4,2.1e-4\n")
+    with pytest.raises(DataFormatError, match="inside the ramp") as exc:
+        xd.read_pulse_ramps(p)
+    assert exc.value.line == 3
+
+
+def test_keithley_partly_empty_or_nan_row_is_reported(tmp_path):
+    """A row with one empty cell or a NaN inside a sweep is named (sheet, row, column)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    v = np.linspace(0, 1, 8)
+    p = tmp_path / "reset.xlsx"
+    _write_xlsx(p, {"Run3": (v, 1e-4 * v)})
+    wb = openpyxl.load_workbook(p)
+    wb["Run3"].cell(row=4, column=3).value = None  # AV of data row 3
+    wb.save(p)
+    with pytest.raises(DataFormatError, match=r"Run3.*'AV'.*not a number") as exc:
+        xd.read_keithley_xlsx(p)
+    assert exc.value.line == 4
+    _write_xlsx(p, {"Run3": (v, 1e-4 * v)})
+    wb = openpyxl.load_workbook(p)
+    wb["Run3"].cell(row=5, column=2).value = float("nan")
+    wb.save(p)
+    with pytest.raises(DataFormatError, match=r"Run3.*'AI'") as exc:
+        xd.read_keithley_xlsx(p)
+    assert exc.value.line == 5
+
+
+@pytest.mark.data
+def test_real_relaxation_files_pass_the_consistency_checks():
+    """g = 1/r on every line of the real files (the new unit-slip check does not fire)."""
+    root = _root()
+    for name in ("techB_relaxdata_10k.min.tsv.gz", "techC_relaxdata.min.tsv.gz"):
+        d = xd.read_relaxation(root / "stanford-rram-relaxation" / name)
+        assert d.g.size > 80000 and np.all(d.time >= 0)

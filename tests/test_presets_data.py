@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # sha256 of repr(preset) per preset: the literals of presets.py (c. fada64c; their joint digest
 # was 12e38cc4...8c3f), except where a refit changed one (named, with the issue)
 DIGESTS = {
-    "TECH_B": "9dcbb0e686d92b1b822522c421f626023de3f9131014b3cccbde9145ba7b9362",
-    "TECH_C": "2690df547186c81558d5a4fa27207c37b41dc60a3cdb5136c19e78ef2b9b1f69",
+    # issue 18 refit on the whole records with drift tables in log time; before
+    # 9dcbb0e6...7b9362 / 2690df54...1f69
+    "TECH_B": "452f1f9815cfc4d4aa38b2b07c924844dee1e71f76c6acb33eb4215974b2bdcc",
+    "TECH_C": "8e1eb7fd79445d36103527af050b50e2f22811af70143d65d028c64efadc92b7",
     # issue 18 refit (ramp-rate spread sigma_ramp, end-weighted trajectory fit); before
     # 1004918d9e1aef472a7b485cac4bce9fac44976842b9926a392bfbb93c41ea8e
     "RAMPS": "6dd0998cf6ae3f32cbe666c060d8f144e710175fb03b009d6e2bb791554bc2fd",

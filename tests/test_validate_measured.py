@@ -92,6 +92,7 @@ def test_bounds_sit_at_the_goals_where_the_goals_are_met():
         "ramp_spread_ratio_min",
         "ramp_ks_max_SET",
         "ramp_ks_max_RESET",
+        "relax_mean_err_rms_C",
     }
     for k in at_goal:
         assert BOUNDS[k] == GOALS[k], k
@@ -144,3 +145,70 @@ def test_ramp_bounds_need_the_ramp_rate_spread(tmp_path, monkeypatch):
     _measured.validate_ramps(rep, data_dir(), quick=True, random_state=0)
     failed = {c.name: c.value for c in rep.checks if not c.ok}
     assert ks in failed, failed
+
+
+def test_relaxation_statistics_floor_is_what_a_perfect_model_scores():
+    """The RMS of per-level errors drawn from their own standard errors averages to the floor,
+    while the worst level of 32 sits near sqrt(2 ln 32) sems (why the worst is not the check)."""
+    import numpy as np
+
+    from xbar.reports.measured import relaxation_statistics
+
+    rng = np.random.default_rng(0)
+    sem = np.linspace(0.5, 1.5, 32) * 1e-7
+    rms, worst = [], []
+    for _ in range(400):
+        st = relaxation_statistics(sem * rng.standard_normal(32), sem, 40e-6)
+        rms.append(st["rms"] ** 2)
+        worst.append(st["worst"] / st["worst_floor"])
+    assert np.sqrt(np.mean(rms)) == pytest.approx(st["floor"], rel=0.03)
+    assert st["floor"] == pytest.approx(np.sqrt(np.mean(sem**2)) / 40e-6)
+    assert 0.8 < np.median(worst) < 1.25
+    # a systematic error shows in the RMS and in the systematic part
+    st = relaxation_statistics(sem + 4e-7, sem, 40e-6)
+    assert st["systematic"] == pytest.approx(np.sqrt(st["rms"] ** 2 - st["floor"] ** 2))
+    assert st["bias"] > 0.01 and st["excess"] > 0
+
+
+def test_relaxation_statistics_rejects_bad_input():
+    import numpy as np
+
+    from xbar.reports.measured import relaxation_statistics
+
+    with pytest.raises(ConfigError, match="sem"):
+        relaxation_statistics(np.zeros(3), np.zeros(3), 1.0)
+    with pytest.raises(ConfigError, match="shapes"):
+        relaxation_statistics(np.zeros(3), np.ones(2), 1.0)
+    with pytest.raises(ConfigError, match="finite"):
+        relaxation_statistics(np.array([np.nan]), np.ones(1), 1.0)
+
+
+@pytest.mark.data
+def test_a_relaxation_regression_fails_the_quick_report(tmp_path, monkeypatch):
+    """Quick mode checks the relaxation bounds: a model with half the fitted drift (the mean
+    shift tables and the slope beyond them) fails the held-out-cell RMS bound of technology C."""
+    _need_data()
+    from xbar.data import data_dir
+    from xbar.devices import fit
+    from xbar.reports import measured as _measured
+
+    rep = _measured.Report(tmp_path)
+    _measured.validate_relaxation(rep, data_dir(), quick=True, random_state=0)
+    assert all(c.ok for c in rep.checks), [(c.name, c.value) for c in rep.checks]
+    names = [c.name for c in rep.checks]
+    assert any("C: held-out cells, RMS over levels" in n for n in names)
+    orig = fit.RelaxationFit.to_model
+    monkeypatch.setattr(
+        fit.RelaxationFit,
+        "to_model",
+        lambda self, **kw: orig(
+            self,
+            drift_rate=tuple(0.5 * self.rate),
+            drift_mean=tuple(tuple(0.5 * v for v in row) for row in self.mean_table),
+            **kw,
+        ),
+    )
+    rep = _measured.Report(tmp_path)
+    _measured.validate_relaxation(rep, data_dir(), quick=True, random_state=0)
+    failed = {c.name for c in rep.checks if not c.ok}
+    assert any("C: held-out cells, RMS over levels" in n for n in failed), failed

@@ -9,9 +9,11 @@
 
 Every reader raises :class:`~xbar.data.DataFormatError` (a ``ConfigError``) naming the file and the
 line (or sheet and row) when a file is missing, truncated or malformed, or holds a NaN, inf or
-implausible value (negative read current, fractional address or level) inside a series.  Readers
-keep every point: a blank row inside a series is skipped with a :class:`DataWarning` naming the
-file and row, never silently ending or shortening the series.
+implausible value (negative read current, fractional address or level, a relaxation line whose
+g is not 1/r, a negative time) inside a series.  Readers keep every point: a blank row inside a
+series (or between the lines of a relaxation or read-noise file) is skipped with a
+:class:`DataWarning` naming the file and row, never silently ending or shortening the series; an
+empty cell or a NaN/inf inside a series raises, naming file, row and column.
 """
 
 from __future__ import annotations
@@ -99,6 +101,26 @@ def _floats(p, parts, line: int, allow_empty: bool = False) -> np.ndarray:
                     p, f"column {k + 1}: {x!r} is not a number", line=line
                 ) from None
         raise  # pragma: no cover
+
+
+def _nonblank_lines(p, lines, kept: str, start: int = 1):
+    """``(line number, text)`` of the non-blank lines; blank lines followed by more data are
+    reported in one :class:`DataWarning` per run of them (file and lines named; trailing blank
+    lines end the file and are not reported)."""
+    blank: list[int] = []
+    for ln, text in enumerate(lines, start=start):
+        if not text.strip():
+            blank.append(ln)
+            continue
+        if blank:
+            warnings.warn(
+                f"{p}: blank line(s) inside the data (line {blank[0]}"
+                f"{'' if len(blank) == 1 else f'..{blank[-1]}'}); skipped, {kept}",
+                DataWarning,
+                stacklevel=3,
+            )
+            blank = []
+        yield ln, text
 
 
 # --------------------------------------------------------------------------------- Keithley
@@ -379,20 +401,7 @@ def read_pulse_ramps(path, v_read: float = 0.1) -> PulseRamps:
         raise DataFormatError(p, "empty file", line=1)
     names = [h.strip() for h in lines[0].split(",")]
     rows, line_of = [], []
-    blank = []
-    for ln, text in enumerate(lines[1:], start=2):
-        if not text.strip():
-            blank.append(ln)
-            continue
-        if blank:
-            warnings.warn(
-                f"{p}: blank line(s) inside the data (line {blank[0]}"
-                f"{'' if len(blank) == 1 else f'..{blank[-1]}'}); skipped, every ramp "
-                "point is kept",
-                DataWarning,
-                stacklevel=2,
-            )
-            blank = []
+    for ln, text in _nonblank_lines(p, lines[1:], "every ramp point is kept", start=2):
         parts = text.split(",")
         if len(parts) != len(names):
             raise DataFormatError(
@@ -504,6 +513,9 @@ class RelaxationData:
         return RelaxationData(**{f: getattr(self, f)[mask] for f in fields}, path=self.path)
 
 
+_RELAX_COLUMNS = ("addr", "time", "r", "g", "gi", "range", "timept")
+
+
 def read_relaxation(path) -> RelaxationData:
     """Read a relaxation TSV (gzip, no header, 7 columns: addr, time, r, g, gi, range, timept).
 
@@ -516,13 +528,23 @@ def read_relaxation(path) -> RelaxationData:
     Returns
     -------
     RelaxationData
+
+    Raises
+    ------
+    DataFormatError
+        Naming the file and line: a wrong field count, a non-number, NaN or inf (and its
+        column), a fractional address or range, a negative time, g below -1 mS, or
+        ``g * r`` off 1 by more than 1e-6 (a column in another unit).  Blank lines are skipped
+        with a :class:`DataWarning` naming them.
     """
     p = check_file(path)
     lines = read_text(p)
     if not lines:
         raise DataFormatError(p, "empty file", line=1)
     out = np.empty((len(lines), 7))
-    for ln, text in enumerate(lines, start=1):
+    line_of = np.empty(len(lines), dtype=np.int64)
+    n = 0
+    for ln, text in _nonblank_lines(p, lines, "every read is kept"):
         parts = text.split("\t")
         if len(parts) != 7:
             raise DataFormatError(
@@ -531,10 +553,36 @@ def read_relaxation(path) -> RelaxationData:
                 "(addr, time, r, g, gi, range, timept)",
                 line=ln,
             )
-        out[ln - 1] = _floats(p, parts, ln)
-    bad = ~np.isfinite(out).all(axis=1) | (out[:, 3] < -1e-3)
+        out[n] = _floats(p, parts, ln)
+        line_of[n] = ln
+        n += 1
+    if n == 0:
+        raise DataFormatError(p, "no data lines", line=1)
+    out, line_of = out[:n], line_of[:n]
+    bad = ~np.isfinite(out)
     if bad.any():
-        raise DataFormatError(p, "non-finite value", line=int(np.argmax(bad)) + 1)
+        k, col = np.argwhere(bad)[0]
+        raise DataFormatError(
+            p,
+            f"column {col + 1} ({_RELAX_COLUMNS[col]}): {out[k, col]!r} is not finite",
+            line=int(line_of[k]),
+        )
+    checks = (
+        (out[:, 3] < -1e-3, "column 4 (g): conductance below -1 mS is implausible (unit slip?)"),
+        (out[:, 1] < 0, "column 2 (time): the time since the first read must be >= 0 s"),
+        (out[:, 6] < 0, "column 7 (timept): the nominal time point must be >= 0 s"),
+        # g is exactly 1/r in these files: a column in another unit (uS, kohm) breaks it
+        (np.abs(out[:, 2] * out[:, 3] - 1.0) > 1e-6, "columns 3, 4: g must be 1/r (unit slip?)"),
+    )
+    for mask, what in checks:
+        if mask.any():
+            k = int(np.argmax(mask))
+            raise DataFormatError(
+                p,
+                f"{what}; got r = {out[k, 2]!r} ohm, g = {out[k, 3]!r} S, time = "
+                f"{out[k, 1]!r} s, timept = {out[k, 6]!r} s",
+                line=int(line_of[k]),
+            )
     for col, what in ((0, "cell address"), (5, "range (level)")):
         frac = out[:, col] != np.round(out[:, col])
         if frac.any():
@@ -542,7 +590,7 @@ def read_relaxation(path) -> RelaxationData:
             raise DataFormatError(
                 p,
                 f"column {col + 1}: the {what} must be an integer, got {out[k, col]!r}",
-                line=k + 1,
+                line=int(line_of[k]),
             )
     return RelaxationData(
         out[:, 0].astype(np.int64),
@@ -601,7 +649,7 @@ def read_read_noise(path, fs: float = 400.0) -> ReadNoiseSeries:
         raise DataFormatError(p, "empty file", line=1)
     levels: list[int] = []
     series: list[np.ndarray] = []
-    for ln, text in enumerate(lines, start=1):
+    for ln, text in _nonblank_lines(p, lines, "every series is kept"):
         parts = text.split("\t")
         if len(parts) < 3:
             raise DataFormatError(
@@ -627,4 +675,6 @@ def read_read_noise(path, fs: float = 400.0) -> ReadNoiseSeries:
             )
         levels.append(int(vals[0]))
         series.append(vals[2:])
+    if not series:
+        raise DataFormatError(p, "no data lines", line=1)
     return ReadNoiseSeries(np.array(levels), np.vstack(series), float(fs), str(p))

@@ -24,7 +24,11 @@ def validate_config(cfg, constraints: dict) -> None:
         value = getattr(cfg, f.name)
         if f.name in constraints:
             c = constraints[f.name]
-            if isinstance(value, tuple):
+            if isinstance(value, tuple) and value and isinstance(value[0], tuple):  # a table
+                for j, row in enumerate(value):
+                    for k, v in enumerate(row):
+                        c.check(v, f"{type(cfg).__name__}.{f.name}[{j}][{k}]")
+            elif isinstance(value, tuple):
                 for k, v in enumerate(value):
                     c.check(v, f"{type(cfg).__name__}.{f.name}[{k}]")
             else:
@@ -56,6 +60,80 @@ def validate_config(cfg, constraints: dict) -> None:
                     f"{type(cfg).__name__}.{v} must have one value per "
                     f"{knots} knot ({x.size}), got {len(getattr(cfg, v))}"
                 )
+    if hasattr(cfg, "drift_L"):
+        _check_drift_tables(cfg)
+
+
+def _check_drift_tables(cfg) -> None:
+    """``drift_L`` increasing; ``drift_mean``/``drift_std`` one row of len(drift_L) per
+    ``drift_x`` knot; ``drift_std`` non-decreasing in L."""
+    name = type(cfg).__name__
+    n_l = len(cfg.drift_L)
+    if n_l == 0:
+        if cfg.drift_mean or cfg.drift_std:
+            raise ConfigError(f"{name}.drift_mean/drift_std need drift_L knots, got drift_L = ()")
+        return
+    if np.any(np.diff(np.asarray(cfg.drift_L, float)) <= 0):
+        raise ConfigError(f"{name}.drift_L must be strictly increasing, got {cfg.drift_L}")
+    for v in ("drift_mean", "drift_std"):
+        tab = getattr(cfg, v)
+        if len(tab) != len(cfg.drift_x) or any(
+            not isinstance(r, tuple) or len(r) != n_l for r in tab
+        ):
+            raise ConfigError(
+                f"{name}.{v} must be {len(cfg.drift_x)} tuples (one per drift_x knot) of "
+                f"{n_l} values (one per drift_L knot), got {tab!r:.200}"
+            )
+    if np.any(np.diff(np.asarray(cfg.drift_std, float), axis=1) < 0):
+        raise ConfigError(f"{name}.drift_std must be non-decreasing along drift_L")
+
+
+def drift_moments(model, xp: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the relaxation shift since programming, relative to the window.
+
+    Parameters
+    ----------
+    model : RelaxationNoiseConfig
+        The law: ``drift_x`` knots in the programmed state, ``drift_rate``/``drift_sigma``
+        (linear in the clock) and, when ``drift_L`` is set, the tables ``drift_mean`` and
+        ``drift_std`` at the clock knots (PCHIP in ``L``, 0 at ``L = 0``; beyond the last knot
+        continued with slopes ``drift_rate`` and ``drift_sigma**2``).  Linear between
+        ``drift_x`` knots, constant beyond the end knots.
+    xp : (n,) ndarray
+        Normalised programmed state of each device (dimensionless).
+    L : (n,) ndarray
+        Clock ``log10(1 + t/drift_t0)`` of each device (decades, >= 0).
+
+    Returns
+    -------
+    mean, var : (n,) ndarray
+        In units of the window (W and W**2).
+    """
+    rate = interp_knots(xp, model.drift_x, model.drift_rate)
+    s2 = interp_knots(xp, model.drift_x, model.drift_sigma) ** 2
+    if not model.drift_L:
+        return rate * L, s2 * L
+    from scipy.interpolate import PchipInterpolator
+
+    lk = np.concatenate([[0.0], np.asarray(model.drift_L, float)])
+    z = np.zeros((len(model.drift_x), 1))
+    mt = np.hstack([z, np.asarray(model.drift_mean, float)])
+    vt = np.hstack([z, np.asarray(model.drift_std, float) ** 2])
+    l_end = lk[-1]
+    u, inv = np.unique(np.minimum(L, l_end), return_inverse=True)
+    xk = np.asarray(model.drift_x, float)
+    j = np.clip(np.searchsorted(xk, xp) - 1, 0, max(xk.size - 2, 0))
+    if xk.size > 1:
+        w = np.clip((xp - xk[j]) / (xk[j + 1] - xk[j]), 0.0, 1.0)
+    else:
+        w = np.zeros_like(xp)
+    j1 = np.minimum(j + 1, xk.size - 1)
+    out = []
+    for tab in (mt, vt):
+        f = PchipInterpolator(lk, tab, axis=1)(u)  # (n_x, n_unique)
+        out.append((1.0 - w) * f[j, inv] + w * f[j1, inv])
+    beyond = np.maximum(L - l_end, 0.0)
+    return out[0] + rate * beyond, np.maximum(out[1], 0.0) + s2 * beyond
 
 
 def interp_knots(x: np.ndarray, knots, values) -> np.ndarray:
@@ -176,6 +254,7 @@ class _DeviceArrayBase:
         # relaxation bookkeeping: state at the last programming event and time since then (s)
         self._g_prog = self._G.copy()
         self._t_since = np.zeros(self.size)
+        self._shift = np.zeros(self.size)  # unclipped relaxation shift since programming (S)
         self._fab_rng = fab_rng
         self._op_rng = op_rng
 
@@ -216,10 +295,12 @@ class _DeviceArrayBase:
         self._G[:] = np.clip(g, self._g_min, self._g_max)
         self._g_prog[:] = self._G
         self._t_since[:] = 0.0
+        self._shift[:] = 0.0
 
     def _programmed(self, idx) -> None:
         self._g_prog[idx] = self._G[idx]
         self._t_since[idx] = 0.0
+        self._shift[idx] = 0.0
 
     def _x(self, G) -> np.ndarray:
         return (G - self._g_min) / (self._g_max - self._g_min)
@@ -291,12 +372,15 @@ class _DeviceArrayBase:
     def age(self, t_seconds, random_state=None) -> np.ndarray:
         """Let ``t_seconds`` (s; scalar or per device) pass: conductance relaxation in log time.
 
-        The relaxation is a random walk in the clock ``L(t) = log10(1 + t / drift_t0)`` since
-        the last programming pulse: over ``[t1, t2]`` each device moves by
-        ``W * (drift_rate(x_p) * dL + drift_sigma(x_p) * sqrt(dL) * z)``, with ``W`` the device's
-        window, ``x_p`` its normalised state when last programmed, ``dL = L(t2) - L(t1)``.  Mean
-        shift and variance therefore grow linearly in log time and depend on the programmed state
-        (the tables peak mid-window), and repeated calls compose exactly.  G stays in the window.
+        The relaxation is a Gaussian walk with independent increments in the clock
+        ``L(t) = log10(1 + t / drift_t0)`` since the last programming pulse: the unclipped
+        shift ``S`` since programming has mean ``W * mu(x_p, L)`` and variance
+        ``W**2 * v(x_p, L)`` (:func:`drift_moments`: linear in ``L`` with ``drift_rate`` and
+        ``drift_sigma**2``, or the measured tables ``drift_mean``/``drift_std`` at the clock
+        knots ``drift_L``), with ``W`` the device's window and ``x_p`` its normalised state when
+        last programmed; over ``[t1, t2]``, ``S`` moves by ``W * (mu(L2) - mu(L1))`` plus
+        Gaussian noise of variance ``W**2 * (v(L2) - v(L1))``.  ``G = clip(G_prog + S)`` to
+        the window, so ageing in one call or in several gives the same distribution.
 
         Returns the conductance after ageing (S).
         """
@@ -306,13 +390,13 @@ class _DeviceArrayBase:
         m = self.model
         rng = self._rng(random_state)
         t_new = self._t_since + t
-        dL = log_time(t_new, m.drift_t0) - log_time(self._t_since, m.drift_t0)
         w = self._g_max - self._g_min
         xp = np.clip(self._x(self._g_prog), 0.0, 1.0)
-        rate = interp_knots(xp, m.drift_x, m.drift_rate)
-        sig = interp_knots(xp, m.drift_x, m.drift_sigma)
-        step = w * (rate * dL + sig * np.sqrt(dL) * rng.standard_normal(self.size))
-        self._G[:] = np.clip(self._G + step, self._g_min, self._g_max)
+        m1, v1 = drift_moments(m, xp, log_time(self._t_since, m.drift_t0))
+        m2, v2 = drift_moments(m, xp, log_time(t_new, m.drift_t0))
+        dv = np.maximum(v2 - v1, 0.0)
+        self._shift += w * (m2 - m1 + np.sqrt(dv) * rng.standard_normal(self.size))
+        self._G[:] = np.clip(self._g_prog + self._shift, self._g_min, self._g_max)
         self._t_since[:] = t_new
         return self.G
 

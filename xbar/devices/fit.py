@@ -676,10 +676,14 @@ def ks_distance(a, b) -> tuple[float, float]:
 # ============================================================================ relaxation
 @dataclass
 class RelaxationFit:
-    """Relaxation per level: ``E[g(t) - gi] = W r L(t)``, ``Var[g(t) - gi] = W^2 s^2 L(t) + c``.
+    """Relaxation per level: tables of the shift ``g(t) - gi`` in the clock, or a linear law.
 
-    ``L(t) = log10(1 + t/t0)``.  The fields are also the attributes of the same name; the
-    arrays run over levels.
+    ``L(t) = log10(1 + t/t0)``.  Linear law: ``E[g(t) - gi] = W r L(t)``,
+    ``Var[g(t) - gi] = W^2 s^2 L(t) + c``.  Tables (``law="tables"`` in
+    :func:`fit_relaxation`): the mean and std of the unclipped shift at every fitted time point
+    (``L_knots``), interpolated by PCHIP in ``L`` and continued beyond the last knot with the
+    last segment's slopes, which are then ``rate`` and ``s**2``.  The fields are also the
+    attributes of the same name; the arrays run over levels.
 
     Parameters
     ----------
@@ -699,6 +703,10 @@ class RelaxationFit:
         W: the conductance window, S.
     t_fit_max : float
         Latest time point used, s.
+    L_knots : ndarray or None
+        Clock knots of the tables (decades), one per fitted time point; None for the linear law.
+    mean_table, std_table : ndarray or None
+        Mean and std of the unclipped shift per (level, knot), relative to W.
     """
 
     levels: np.ndarray
@@ -709,6 +717,9 @@ class RelaxationFit:
     t0: float
     window: float
     t_fit_max: float
+    L_knots: np.ndarray | None = None
+    mean_table: np.ndarray | None = None
+    std_table: np.ndarray | None = None
 
     def read_noise_rel(self) -> np.ndarray:
         """Relative read noise per level implied by the floor: sqrt(c/2) / (x W)."""
@@ -726,25 +737,21 @@ class RelaxationFit:
         -------
         HfOxReRAM
         """
-        from .hfox import HfOxReRAM
+        from .presets import relaxation_model
 
-        x = np.asarray(self.x)
-        kw: dict[str, Any] = dict(
-            g_min=1e-3 * self.window,
-            g_max=self.window,
-            g_min_dtod=0.0,
-            g_max_dtod=0.0,
-            alpha_dtod=0.0,
-            v_th_dtod=0.0,
-            drift_t0=self.t0,
-            drift_x=tuple(float(v) for v in x),
-            drift_rate=tuple(float(v) for v in self.rate),
-            drift_sigma=tuple(float(v) for v in self.sigma),
-            read_noise_x=tuple(float(v) for v in x),
-            read_noise_rel=tuple(float(v) for v in np.minimum(self.read_noise_rel(), 1.0)),
+        return relaxation_model(
+            self.window,
+            self.t0,
+            self.x,
+            self.rate,
+            self.sigma,
+            np.minimum(self.read_noise_rel(), 1.0),
+            "xbar.devices.fit.fit_relaxation",
+            overrides,
+            tables=None
+            if self.L_knots is None
+            else (self.L_knots, self.mean_table, self.std_table),
         )
-        kw.update(overrides)
-        return HfOxReRAM(**kw)
 
 
 def _level_stats(data, levels, tps):
@@ -762,14 +769,25 @@ def _level_stats(data, levels, tps):
 
 
 def fit_relaxation(
-    data, window: float, t_fit_max: float, levels=None, t0_grid=None
+    data,
+    window: float,
+    t_fit_max: float | None = None,
+    levels=None,
+    t0_grid=None,
+    law: str = "tables",
 ) -> RelaxationFit:
-    """Fit drift rate and broadening per level on the time points ``0 < t <= t_fit_max``.
+    """Fit the relaxation per level on the time points ``0 < t <= t_fit_max``.
 
-    For each candidate ``t0`` (grid, s), per level: ``rate`` by least squares through the origin
-    of the mean of ``g - gi`` against ``L``; ``sigma**2`` and the floor by non-negative least
-    squares of the variance against ``[L, 1]``.  The ``t0`` with the smallest total squared
-    error (means and standard deviations in units of W) is kept.
+    Linear law first: for each candidate ``t0`` (grid, s), per level, ``rate`` by least squares
+    through the origin of the mean of ``g - gi`` against ``L``; ``sigma**2`` and the floor by
+    non-negative least squares of the variance against ``[L, 1]``.  The ``t0`` with the
+    smallest total squared error (means and standard deviations in units of W) is kept; the
+    floor gives the read noise.  ``law="tables"`` (default) then keeps, per level and fitted
+    time point, the mean and std of the *unclipped* shift whose clipped version (to the
+    preset's window ``[1e-3 W, W]``, started at each cell's ``gi``) plus one read's noise (the
+    floor's relative read noise) has the measured mean and variance of ``g - gi``
+    (censored-normal moments, matched by least squares; the std made non-decreasing in time), and sets ``rate``/``sigma`` to the last
+    segment's slopes (the law beyond the last time point).
 
     Parameters
     ----------
@@ -777,12 +795,14 @@ def fit_relaxation(
         The re-reads (``g``, ``gi`` in S, ``timept`` in s, ``level``).
     window : float
         W: the conductance window the fit is relative to, S (> 0).
-    t_fit_max : float
-        Latest time point used, s.
+    t_fit_max : float, optional
+        Latest time point used, s; default the whole record.
     levels : array_like of int, optional
         Levels to fit; default every level in ``data``.
     t0_grid : array_like, optional
         Candidate clock origins, s (> 0); default 26 log-spaced values from 1e-4 to 10 s.
+    law : {"tables", "linear"}
+        The measured tables in the clock (default), or the linear law alone.
 
     Returns
     -------
@@ -790,8 +810,12 @@ def fit_relaxation(
         The levels with enough data (levels with fewer than 2 usable time points are dropped).
     """
     check_scalar(window, "window", low=0.0, low_open=True, unit="S")
+    if law not in ("tables", "linear"):
+        raise ConfigError(f"law must be 'tables' or 'linear', got {law!r}")
     levels = np.unique(data.level) if levels is None else np.asarray(levels)
     tps = data.timepoints
+    if t_fit_max is None:
+        t_fit_max = float(tps.max())
     tps = tps[(tps > 0) & (tps <= t_fit_max)]
     if tps.size < 2:
         raise ConfigError(f"need at least 2 time points in (0, {t_fit_max}] s, got {tps}")
@@ -825,7 +849,7 @@ def fit_relaxation(
     _, t0, rate, s2, c = best
     x = np.array([np.mean(data.gi[data.level == lv]) for lv in levels]) / window
     ok = np.isfinite(rate)
-    return RelaxationFit(
+    lin = RelaxationFit(
         levels[ok],
         x[ok],
         rate[ok],
@@ -834,6 +858,120 @@ def fit_relaxation(
         float(t0),
         float(window),
         float(t_fit_max),
+    )
+    if law == "linear":
+        return lin
+    return _relaxation_tables(data, lin, tps)
+
+
+def _clipped_moments(gi, m, s, lo, hi):
+    """Mean and variance of ``clip(gi + m + s z, lo, hi) - gi`` over the cells ``gi`` and
+    ``z ~ N(0, 1)`` (censored-normal moments, closed form; all in one unit)."""
+    from scipy.special import ndtr
+
+    s = max(s, 1e-12)
+    mu = gi + m
+    a, b = (lo - mu) / s, (hi - mu) / s
+    pa, pb = ndtr(a), ndtr(b)
+    fa, fb = np.exp(-0.5 * a * a), np.exp(-0.5 * b * b)
+    fa, fb = fa / np.sqrt(2 * np.pi), fb / np.sqrt(2 * np.pi)
+    mid = pb - pa
+    e1 = lo * pa + hi * (1 - pb) + mu * mid + s * (fa - fb)
+    e2 = (
+        lo * lo * pa
+        + hi * hi * (1 - pb)
+        + (mu * mu + s * s) * mid
+        + 2 * mu * s * (fa - fb)
+        + s * s * (a * fa - b * fb)
+    )
+    d1 = e1 - gi
+    d2 = e2 - 2 * gi * e1 + gi * gi
+    mean = d1.mean()
+    return mean, max(d2.mean() - mean * mean, 0.0), e2.mean()
+
+
+#: The law beyond the last time point continues with the slopes fitted (least squares in the
+#: clock) over the knots of the last this-many decades of time (at least the last two knots).
+_END_DECADES = 2.0
+
+
+def _end_slopes(knots, tps, mean, var):
+    """Slopes per decade of the clock of ``mean`` and ``var`` (per level, rows) over the knots
+    with ``t >= t_last / 10**_END_DECADES`` (at least the last two); var's slope >= 0."""
+    if knots.size == 1:
+        return mean[:, 0] / knots[0], var[:, 0] / knots[0]
+    use = tps >= tps[-1] / 10**_END_DECADES
+    use[-2:] = True
+    lk = knots[use] - knots[use].mean()
+    den = np.dot(lk, lk)
+    rate = (mean[:, use] @ lk) / den
+    s2 = np.maximum((var[:, use] @ lk) / den, 0.0)
+    return rate, s2
+
+
+def _relaxation_tables(data, lin: RelaxationFit, tps) -> RelaxationFit:
+    """The linear fit ``lin`` with per-level tables at the time points ``tps`` (see
+    :func:`fit_relaxation`)."""
+    w = lin.window
+    lo, hi = 1e-3 * w, w  # the window of presets.relaxation_model
+    knots = log_time(tps, lin.t0)
+    n_l, n_k = lin.levels.size, tps.size
+    mean = np.full((n_l, n_k), np.nan)
+    std = np.full((n_l, n_k), np.nan)
+    rn2 = np.minimum(lin.read_noise_rel() ** 2, 1.0)
+    for a, lv in enumerate(lin.levels):
+        of_level = data.level == lv
+        # the read noise cannot exceed the whole spread at the first time point (the linear
+        # fit's floor absorbs the law's curvature in log time)
+        first = of_level & (data.timept == tps[0])
+        if first.sum() > 2:
+            d0 = data.g[first] - data.gi[first]
+            rn2[a] = min(rn2[a], d0.var() / np.mean(data.g[first] ** 2))
+    for a, lv in enumerate(lin.levels):
+        of_level = data.level == lv
+        for b, tp in enumerate(tps):
+            sel = of_level & (data.timept == tp)
+            if sel.sum() < 3:
+                continue
+            gi = np.clip(data.gi[sel], lo, hi)
+            d = data.g[sel] - gi
+            target_m, target_v = d.mean(), d.var()
+            r2 = rn2[a]  # a read adds relative noise r (the level's): var + r**2 E[G**2]
+            q = np.quantile(gi, np.linspace(0.0025, 0.9975, 200))
+            m0 = target_m
+            v0 = (target_v - r2 * np.mean((q + m0) ** 2)) / (1.0 + r2)
+            s0 = np.sqrt(max(v0, 0.0))
+            if v0 > 0 and np.all(q + m0 - 5 * s0 > lo) and np.all(q + m0 + 5 * s0 < hi):
+                mean[a, b], std[a, b] = m0 / w, s0 / w  # no clipping: closed form
+                continue
+
+            def resid(p, q=q, tm=target_m, tv=target_v, r2=r2):
+                mm, vv, e2 = _clipped_moments(q, p[0] * w, p[1] * w, lo, hi)
+                return [(mm - tm) / w, (np.sqrt(vv + r2 * e2) - np.sqrt(tv)) / w]
+
+            sol = optimize.least_squares(
+                resid, [m0 / w, max(s0 / w, 1e-4)], bounds=([-1.0, 0.0], [1.0, 1.0])
+            )
+            mean[a, b], std[a, b] = sol.x
+        # a time point without reads of this level: interpolate in the clock
+        for tab in (mean[a], std[a]):
+            ok = np.isfinite(tab)
+            if not ok.all():
+                tab[~ok] = np.interp(knots[~ok], knots[ok], tab[ok]) if ok.any() else 0.0
+    std = np.maximum.accumulate(std, axis=1)
+    rate, s2 = _end_slopes(knots, tps, mean, std**2)
+    return RelaxationFit(
+        lin.levels,
+        lin.x,
+        rate,
+        np.sqrt(s2),
+        2.0 * rn2 * (lin.x * w) ** 2,  # the floor of a difference of two reads, S**2
+        lin.t0,
+        w,
+        lin.t_fit_max,
+        knots,
+        mean,
+        std,
     )
 
 

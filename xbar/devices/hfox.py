@@ -58,6 +58,17 @@ class RelaxationNoiseConfig:
     """Mean relaxation per decade of ``L`` at each knot, relative to the window ``g_max - g_min``."""
     drift_sigma: tuple = (0.005, 0.025, 0.028, 0.003, 0.002)
     """Broadening: std per sqrt(decade) of ``L`` at each knot, relative to the window."""
+    drift_L: tuple = ()
+    """Clock knots ``L`` (decades, strictly increasing, > 0) of the measured relaxation tables;
+    empty (default) = the linear law ``drift_rate * L``, ``drift_sigma**2 * L``."""
+    drift_mean: tuple = ()
+    """Mean shift since programming at each (``drift_x`` knot, ``drift_L`` knot), relative to
+    the window: one tuple of ``len(drift_L)`` values per ``drift_x`` knot (empty with
+    ``drift_L``).  Monotone cubic (PCHIP) in ``L`` from 0 at ``L = 0``; beyond the last knot
+    the law continues with slopes ``drift_rate`` and ``drift_sigma**2``."""
+    drift_std: tuple = ()
+    """Std of the (unclipped) shift at the same knots, relative to the window; non-decreasing
+    in ``L`` (the variance is interpolated by PCHIP, so the increments stay independent)."""
     read_noise_x: tuple = (0.04, 0.35, 0.56, 0.77, 1.0)
     """Knots in the normalised state for the read noise."""
     read_noise_rel: tuple = (0.09, 0.05, 0.017, 0.014, 0.002)
@@ -73,6 +84,9 @@ _RELAX_CONSTRAINTS = {
     "drift_x": bound(0.0, 1.0, False, ""),
     "drift_rate": bound(-1.0, 1.0, False, ""),
     "drift_sigma": bound(0.0, 1.0, False, ""),
+    "drift_L": bound(0.0, 20.0, True, ""),
+    "drift_mean": bound(-1.0, 1.0, False, ""),
+    "drift_std": bound(0.0, 1.0, False, ""),
     "read_noise_x": bound(0.0, 2.0, False, ""),
     "read_noise_rel": bound(0.0, 1.0, False, ""),
     "read_noise_exponent": bound(0.0, 3.0, False, ""),
@@ -128,6 +142,9 @@ class HfOxReRAM(RelaxationNoiseConfig):
     drift_t0, drift_x, drift_rate, drift_sigma, read_noise_x, read_noise_rel, read_noise_exponent
         Relaxation after programming and read noise, as in :class:`RelaxationNoiseConfig`
         (``drift_t0`` in s, the others dimensionless; same defaults).
+    drift_L, drift_mean, drift_std
+        Measured relaxation tables in the clock (dimensionless; empty by default: the linear
+        law), as in :class:`RelaxationNoiseConfig`.
     """
 
     g_min: float = 9.1075e-6

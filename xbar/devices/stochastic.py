@@ -72,6 +72,9 @@ class StochasticBinaryReRAM(RelaxationNoiseConfig):
     drift_t0, drift_x, drift_rate, drift_sigma, read_noise_x, read_noise_rel, read_noise_exponent
         Relaxation after programming and read noise, as in :class:`RelaxationNoiseConfig`
         (``drift_t0`` in s, the others dimensionless; same defaults).
+    drift_L, drift_mean, drift_std
+        Measured relaxation tables in the clock (dimensionless; empty by default: the linear
+        law), as in :class:`RelaxationNoiseConfig`.
     """
 
     g_hrs: float = 10e-6

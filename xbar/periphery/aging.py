@@ -2,12 +2,17 @@
 
 :func:`program_relax_infer` writes the layer's weights into arrays of a device model (one
 device per cell, sampled with the model's device-to-device variation), lets them relax for the
-requested times with the model's drift (``age``: a random walk in log time whose mean and spread
-per decade follow the model's ``drift_rate``/``drift_sigma`` tables at each cell's programmed
-state) and reads the inputs through the layer at each time, with the model's state-dependent read
+requested times with the model's drift (``age``: a walk in log time whose mean and spread follow
+the model's tables at each cell's programmed state: ``drift_rate``/``drift_sigma`` per decade, or
+the measured ``drift_mean``/``drift_std`` at the clock knots ``drift_L`` of the Stanford presets)
+and reads the inputs through the layer at each time, with the model's state-dependent read
 noise (``read_noise_x``/``read_noise_rel``) on every cell read (:class:`~xbar.periphery.CellReadNoise`).
 The times form one trajectory: the devices age from one time to the next (the relaxation composes
-exactly), as a chip left unrefreshed for a month would.
+exactly), as a chip left unrefreshed for a month would.  A time beyond the device's measured
+record (Stanford B: 1e4 s, C: 1e5 s, about a day; a month is 2.6e6 s) is an extrapolation: the
+law continues with its slopes over the last two measured decades (``xbar validate measured``
+reports how far such an extrapolation is off: C fitted on t <= 4 s misses 1e5 s by 1.8 % of
+gmax, RMS over levels).
 
 The weights are programmed one of three ways: ``"verify"`` (SET/RESET program-and-verify, the
 conventional baseline), ``"reset-only"`` (from the formed state ``g_max``, identical RESET pulses
