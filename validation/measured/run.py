@@ -8,8 +8,8 @@ stated bound (the bounds are listed in the report and in ``xbar/reports/measured
     python validation/measured/run.py [--quick] [--out DIR] [--seed N]
 
 Needs the data under ``$XBAR_DATA_DIR`` (see the README, Data).  ``--quick`` (10 I-V cycles,
-5 simulations per held-out ramp, every 4th relaxation level, 20k-sample noise series) runs in
-well under 2 minutes.
+the same ramp checks with fewer perfect-model draws for the KS floor, relaxation predicted at the
+last time point only, 20k-sample noise series) runs in well under 2 minutes.
 """
 
 import argparse
