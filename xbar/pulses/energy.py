@@ -10,9 +10,11 @@ This module estimates the cell parts without solving the array (ideal wires):
 * the half-selected cells of a pulse on a passive (``"0T1R"``) array:
   :func:`half_selected_energy` (``"half"``: the rest of the selected row and the selected
   columns' cells see V/2; ``"third"``: every unselected cell sees V/3; ``"floating"``,
-  ``"grounded"``: none), with the conductances at the start of the update.  Pulses on a
-  ``"1T1R"`` array book none: the unselected rows' transistors are off, and the estimate also
-  leaves out the selected row's unselected cells (a solved pulse has them).
+  ``"grounded"``: none), with the conductances at the start of the update.  For pulses on a
+  ``"1T1R"`` array this function books none (the unselected rows' transistors are off); the
+  selected row's cells on unselected bit lines, whose gates its word line opens, are booked by
+  the pulsed layers' device-level estimate (:meth:`xbar.train.pulsed.PairArray.pulse_cells`), and
+  a solved pulse has them too.
 
 A solved pulse (``xbar.Crossbar.apply_pulse``) gives every part from the network instead.
 
