@@ -234,3 +234,17 @@ def test_checkpoint_resumes_only_the_same_configuration(tmp_path):
     c = Checkpoint(path, {"seeds": (0, 1, 2)})  # another configuration: nothing reused
     assert c.get("run/0", lambda: piece(0.7))["acc"] == 0.7 and calls == [0.5, 0.7]
     assert not list(tmp_path.glob("*.tmp"))  # written atomically, no temporary left
+
+
+def test_study1_tune_level_is_validated():
+    """The rates are tuned on one of two named networks; anything else is refused up front
+    (before any data is read)."""
+    from dataclasses import replace
+
+    import study1
+
+    from xbar.exceptions import ConfigError
+
+    cfg = replace(study1.quick_config(), tune_level="float")
+    with pytest.raises(ConfigError, match="tune_level"):
+        study1._tune(cfg, None, 64, None, print)

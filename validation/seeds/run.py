@@ -82,6 +82,12 @@ def main(argv=None) -> int:
         action="store_true",
         help="study 2: only the rate tuning and the regime search (no circuit-read main runs)",
     )
+    ap.add_argument(
+        "--tune-level",
+        choices=("ideal reads", "arrays"),
+        default=None,
+        help="study 1: network the learning rates are chosen on (validation split)",
+    )
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
     ap.add_argument(
         "--print-report",
@@ -99,6 +105,8 @@ def main(argv=None) -> int:
     cfg = mod.quick_config() if args.quick else mod.default_config()
     if args.seeds:
         cfg = replace(cfg, seeds=tuple(int(s) for s in args.seeds.split(",")))
+    if args.study == 1 and args.tune_level:
+        cfg = replace(cfg, tune_level=args.tune_level)
     if args.study == 2 and args.regime_seeds:
         cfg = replace(cfg, regime_seeds=tuple(int(s) for s in args.regime_seeds.split(",")))
     if args.study == 2 and args.regimes:

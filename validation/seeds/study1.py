@@ -85,8 +85,9 @@ class Study1Config:
     tune_split: str = "validation"
     """Split the rates and epochs are chosen on (the test split chooses nothing)."""
     tune_level: str = "ideal reads"
-    """Network the rates are tuned on: the pulsed network with ideal reads of the same pulses
-    (seed ``tune_seed``), one rate per rule for every level."""
+    """Network the rates are tuned on: ``"ideal reads"``, the pulsed network with ideal reads of
+    the same pulses, or ``"arrays"``, the same network read through the circuit (the level the
+    published claims are about); seed ``tune_seed``, one rate per rule for every level."""
     tune_seed: int = 100
     """Seed of the tuning runs (not one of the reported seeds)."""
     tune_epochs: int = 4
@@ -282,9 +283,14 @@ def _rules(cfg, lrs: dict):
 
 def _tune(cfg, data, n_in, ckpt, progress) -> dict:
     """Learning rate per rule chosen on the validation split: each grid value trains the pulsed
-    network with ideal reads (seed ``tune_seed``, ``tune_epochs`` epochs); the value with the
-    best validation accuracy (at its best epoch) is chosen.  The test split is not read."""
+    network with ideal reads or through the circuit (``tune_level``; seed ``tune_seed``,
+    ``tune_epochs`` epochs); the value with the best validation accuracy (at its best epoch) is
+    chosen.  The test split is not read."""
+    from xbar.exceptions import ConfigError
     from xbar.pulses import EnergyLedger
+
+    if cfg.tune_level not in ("ideal reads", "arrays"):
+        raise ConfigError(f"tune_level must be 'ideal reads' or 'arrays', got {cfg.tune_level!r}")
 
     rates, grid_log = {}, []
     tcfg = _replace(cfg, epochs=cfg.tune_epochs)
@@ -307,7 +313,7 @@ def _tune(cfg, data, n_in, ckpt, progress) -> dict:
                     EnergyLedger(),
                     EnergyLedger(),
                     EnergyLedger(),
-                    circuit=False,
+                    circuit=cfg.tune_level == "arrays",
                 )
                 return _train(net, rule, data, tcfg, cfg.tune_seed, with_test=False)
 
