@@ -351,17 +351,28 @@ def _selected_row_energy(sched: PulseSchedule, device, G: np.ndarray) -> np.ndar
     for passive arrays.
     """
     out = np.zeros(sched.n_pulses)
+    if sched.n_pulses == 0:
+        return out
     b = sched.pulse_bounds()
-    fractions = {"half": 0.5, "third": 1.0 / 3.0}
-    for p in range(sched.n_pulses):
-        frac = fractions.get(BIAS_SCHEMES[sched.bias[p]])
-        if frac is None or sched.cell[p] != CELLS.index("1T1R"):
-            continue
-        V = float(sched.amplitude[p]) * frac
-        rows, cols = sched.row[b[p] : b[p + 1]], sched.col[b[p] : b[p + 1]]
-        r = np.unique(rows)  # only the selected rows' cells are biased: cost ∝ their cells
-        P = V * np.abs(device_current(device, V, G[r]))  # W per cell of those rows
-        out[p] = (P.sum() - P[np.searchsorted(r, rows), cols].sum()) * sched.width[p]
+    frac = np.full(sched.n_pulses, np.nan)
+    for name, f in (("half", 0.5), ("third", 1.0 / 3.0)):
+        frac[sched.bias == BIAS_SCHEMES.index(name)] = f
+    frac[sched.cell != CELLS.index("1T1R")] = np.nan
+    todo = np.flatnonzero(np.isfinite(frac))
+    volts = sched.amplitude[todo] * frac[todo]
+    for V in np.unique(volts):  # one I-V evaluation per bias level, on the selected rows only
+        ps = todo[volts == V]
+        counts = b[ps + 1] - b[ps]
+        entry = np.repeat(b[ps] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        pulse = np.repeat(np.arange(ps.size), counts)
+        rows, cols = sched.row[entry], sched.col[entry]
+        ur, ri = np.unique(rows, return_inverse=True)
+        P = float(V) * np.abs(device_current(device, float(V), G[ur]))  # W per cell of the rows
+        cells = np.bincount(pulse, P[ri, cols], minlength=ps.size)
+        pairs = np.unique(pulse.astype(np.int64) * ur.size + ri)  # (pulse, row) once each
+        row_sum = P.sum(axis=1)
+        rows_e = np.bincount(pairs // ur.size, row_sum[pairs % ur.size], minlength=ps.size)
+        out[ps] = (rows_e - cells) * sched.width[ps]
     return out
 
 
