@@ -379,3 +379,19 @@ def test_defaults_are_the_fitted_preset_and_every_parameter_has_a_source():
         if f.name != "source":
             kind, src = presets.PROVENANCE[f.name]
             assert kind in kinds and len(src) > 5, f.name
+
+
+def test_reversal_state_is_the_memory_a_pulse_starts_from():
+    """After RESET pulses the memory of a further RESET is the state at the reversal; a SET
+    starts a fresh ramp (its memory is the present state); mean_step uses the same memory."""
+    from xbar.devices import HfOxReRAM
+
+    arr = HfOxReRAM().sample((2, 3), random_state=0)
+    g0 = arr.G.copy()
+    for _ in range(3):
+        arr.apply_pulses(-arr.model.set_polarity * 0.9, 100e-9, random_state=1)
+    np.testing.assert_array_equal(arr.reversal_state(-1), g0)
+    np.testing.assert_array_equal(arr.reversal_state(+1), arr.G)
+    np.testing.assert_array_equal(
+        arr.mean_step(-1), arr.mean_step(-1, G=arr.G, g_rev=arr.reversal_state(-1))
+    )

@@ -629,6 +629,26 @@ class DeviceArray(_DeviceArrayBase):
             if sel.size:
                 self._ramp_f[sel] = np.exp(sig * _device_normals(seed, sel)) if sig > 0 else 1.0
 
+    def reversal_state(self, polarity: int, G=None) -> np.ndarray:
+        """The pulse-history memory a pulse of ``polarity`` starts from, S (array shape).
+
+        Parameters
+        ----------
+        polarity : int
+            +1 SET, -1 RESET.
+        G : float or array_like, optional
+            Present state, S (broadcast to the array; default the devices' own).
+
+        Returns
+        -------
+        ndarray
+            Per device, the conductance at its last polarity reversal when its last pulse had
+            this polarity (the ramp goes on), else ``G`` (a pulse of the other polarity starts a
+            fresh ramp).
+        """
+        G = self._G if G is None else broadcast_input(G, "G", self.shape)
+        return np.where(self._last_pol == np.sign(polarity), self._g_rev, G).reshape(self.shape)
+
     def mean_step(self, polarity: int, G=None, g_rev=None) -> np.ndarray:
         """Mean dG (S) of one reference pulse of ``polarity`` (+1 SET, -1 RESET) at state ``G``
         (default the present state), before clipping; the law the kernel integrates, for the
@@ -654,7 +674,7 @@ class DeviceArray(_DeviceArrayBase):
         m = self.model
         G = self._G if G is None else broadcast_input(G, "G", self.shape)
         if g_rev is None:
-            g_rev = np.where(self._last_pol == np.sign(polarity), self._g_rev, G)
+            g_rev = self.reversal_state(polarity, G.reshape(self.shape)).reshape(-1)
         else:
             g_rev = broadcast_input(g_rev, "g_rev", self.shape)
         w = self._g_max - self._g_min

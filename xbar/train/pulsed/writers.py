@@ -318,10 +318,10 @@ class ResetOnlyWriter:
     def _reset_step(self, pairs: PairArray, which: str) -> np.ndarray:
         """Mean |ΔG| (S) of one update RESET pulse on every device of one side, at its state."""
         arr = pairs.arrays[which] if pairs.arrays else None
-        if arr is not None and hasattr(arr, "mean_step") and hasattr(arr, "pulse_strength"):
+        if arr is not None and hasattr(arr, "reversal_state") and hasattr(arr, "pulse_strength"):
             G = pairs.side(which)
             # the pulse-history memory the first RESET would start from (a fresh ramp after a SET)
-            g_rev = np.where(arr._last_pol.reshape(G.shape) == -1, arr._g_rev.reshape(G.shape), G)
+            g_rev = arr.reversal_state(-1, G)
             law = arr if self.step_calibration == "device" else self._nominal_array(arr)
             _, strength = law.pulse_strength(-law.model.set_polarity * self.amplitude, self.width)
             strength = strength.reshape(pairs.shape)
