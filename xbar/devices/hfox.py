@@ -588,9 +588,8 @@ class DeviceArray(_DeviceArrayBase):
             icc = broadcast_input(compliance, "compliance", self.shape)[idx]
             if np.any(icc <= 0):
                 raise ConfigError(f"compliance must be > 0 A, got {icc[icc <= 0][0]!r}")
-            v = broadcast_input(amplitude, "amplitude", self.shape)[idx]
             gref = self._g_max[idx]
-            f = np.abs(self.model.iv.current(v, gref)) / gref
+            f = np.abs(self.model.iv.current(v[idx], gref)) / gref
             gcap = np.where(f > 0, icc / np.where(f > 0, f, 1.0), _INF)
         alpha = np.where(pol > 0, self.params["alpha_set"][idx], self.params["alpha_reset"][idx])
         g = self._G[idx].copy()
