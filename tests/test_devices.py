@@ -395,3 +395,21 @@ def test_reversal_state_is_the_memory_a_pulse_starts_from():
     np.testing.assert_array_equal(
         arr.mean_step(-1), arr.mean_step(-1, G=arr.G, g_rev=arr.reversal_state(-1))
     )
+
+
+def test_without_dtod_zeroes_exactly_the_device_to_device_spreads():
+    from dataclasses import asdict
+
+    from xbar.devices import HfOxReRAM
+    from xbar.devices.hfox import DTOD_FIELDS
+
+    m = HfOxReRAM()
+    n = m.without_dtod()
+    a, b = asdict(m), asdict(n)
+    assert all(b[f] == 0.0 for f in DTOD_FIELDS) and any(a[f] != 0.0 for f in DTOD_FIELDS)
+    assert {k: v for k, v in a.items() if k not in DTOD_FIELDS} == {
+        k: v for k, v in b.items() if k not in DTOD_FIELDS
+    }
+    arr = n.sample((3, 4), random_state=0)
+    np.testing.assert_array_equal(arr.params["dv_set"], 0.0)
+    np.testing.assert_array_equal(arr.g_max, m.g_max)

@@ -376,15 +376,12 @@ class RampFit:
         -------
         HfOxReRAM
         """
-        from .hfox import HfOxReRAM
+        from .hfox import DTOD_FIELDS, HfOxReRAM
 
         kw: dict[str, Any] = dict(
             g_min=self.g_min,
             g_max=self.g_max,
-            g_min_dtod=0.0,
-            g_max_dtod=0.0,
-            alpha_dtod=0.0,
-            v_th_dtod=0.0,
+            **dict.fromkeys(DTOD_FIELDS, 0.0),
             set_sigma_win=0.0,
             reset_sigma_win=0.0,
         )

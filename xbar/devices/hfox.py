@@ -14,7 +14,8 @@ sets the device is ``set_polarity``), widths and times in s, currents in A, ener
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -91,6 +92,10 @@ _RELAX_CONSTRAINTS = {
     "read_noise_rel": bound(0.0, 1.0, False, ""),
     "read_noise_exponent": bound(0.0, 3.0, False, ""),
 }
+
+
+#: The device-to-device spreads of :class:`HfOxReRAM` (all zero: every device is the nominal one).
+DTOD_FIELDS = ("g_min_dtod", "g_max_dtod", "alpha_dtod", "v_th_dtod")
 
 
 @document_fields
@@ -256,6 +261,17 @@ class HfOxReRAM(RelaxationNoiseConfig):
                     f"{getattr(self, f'{p}_v_th')!r} >= "
                     f"{getattr(self, f'{p}_v_ref')!r}"
                 )
+
+    def without_dtod(self) -> "HfOxReRAM":
+        """The same model with every device-to-device spread (``DTOD_FIELDS``) set to zero.
+
+        Returns
+        -------
+        HfOxReRAM
+            A copy whose sampled devices all carry the nominal parameters.
+        """
+        zeros: dict[str, Any] = dict.fromkeys(DTOD_FIELDS, 0.0)
+        return replace(self, **zeros)
 
     def sample(self, shape=(), random_state=None, g_init: float | None = None) -> "DeviceArray":
         """Fabricate an array of devices with device-to-device variation.

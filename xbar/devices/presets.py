@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..iv import Asymmetric
-from .hfox import HfOxReRAM
+from .hfox import DTOD_FIELDS, HfOxReRAM
 
 __all__ = [
     "tud_hfox",
@@ -124,7 +124,7 @@ def crosssim_ramps(**overrides) -> HfOxReRAM:
     )
 
 
-_ONE_DEVICE = dict(g_min_dtod=0.0, g_max_dtod=0.0, alpha_dtod=0.0, v_th_dtod=0.0)
+_ONE_DEVICE = dict.fromkeys(DTOD_FIELDS, 0.0)
 
 
 def _preset(source: str, overrides: dict, **kw) -> HfOxReRAM:

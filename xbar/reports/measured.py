@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -871,18 +872,16 @@ def validate_read_noise(rep: Report, root: Path, quick: bool, random_state: int)
         Seed of the simulated draws (the draws use ``random_state + k``); ``seed`` is its deprecated name.
     """
     from ..data import read_read_noise
-    from ..devices.hfox import HfOxReRAM
+    from ..devices.hfox import DTOD_FIELDS, HfOxReRAM
 
     s = read_read_noise(root / "stanford-rram-relaxation" / "techA_tsdata.min.tsv.gz")
     nf = fit.fit_read_noise(s)
     gmax = 1.1 * 240e-6
+    no_dtod: dict[str, Any] = dict.fromkeys(DTOD_FIELDS, 0.0)
     model = HfOxReRAM(
         g_min=1e-3 * gmax,
         g_max=gmax,
-        g_min_dtod=0.0,
-        g_max_dtod=0.0,
-        alpha_dtod=0.0,
-        v_th_dtod=0.0,
+        **no_dtod,
         read_noise_x=tuple(float(v) for v in nf.g_mean / gmax),
         read_noise_rel=tuple(float(v) for v in nf.sigma_rel),
         read_noise_exponent=nf.exponent,

@@ -342,11 +342,7 @@ class ResetOnlyWriter:
         """Devices of ``arr``'s shape with the model's nominal parameters (no d2d), cached."""
         key = (id(arr.model), arr.shape)
         if key not in self._nominal:
-            dtod = ("g_min_dtod", "g_max_dtod", "alpha_dtod", "v_th_dtod")
-            nominal = dataclasses.replace(
-                arr.model, **{f: 0.0 for f in dtod if hasattr(arr.model, f)}
-            )
-            self._nominal[key] = nominal.sample(arr.shape, random_state=0)
+            self._nominal[key] = arr.model.without_dtod().sample(arr.shape, random_state=0)
         return self._nominal[key]
 
     def apply(
