@@ -8,13 +8,14 @@ cdef enum:
 
 cdef struct Coarse:
     # Coarse level of the preconditioner: the Galerkin projection Ac = Pᵀ S P of the bit-line
-    # Schur complement onto a×a blocks of bit nodes, an SPD band matrix (blocks ordered block
-    # row by block row, half bandwidth Nc) factored in place as Uᵀ U (_pcg._band_cholesky).
+    # Schur complement onto a×a blocks of bit nodes (constant across a block's bit lines, linear
+    # along them between block centres: _pcg._hat), an SPD band matrix (blocks ordered block
+    # row by block row, half bandwidth 2·Nc) factored in place as Uᵀ U (_pcg._band_cholesky).
     Py_ssize_t a         # block edge in nodes (divides COLCHUNK)
     Py_ssize_t Mc        # blocks down the bit lines
     Py_ssize_t Nc        # blocks along the word lines
     Py_ssize_t n         # unknowns, Mc·Nc
-    Py_ssize_t kd        # half bandwidth, Nc
+    Py_ssize_t kd        # half bandwidth, 2·Nc
     double* ab           # n × (kd + 1): row i holds U[i, i .. i + kd]
 
 
