@@ -28,12 +28,11 @@ cdef struct Net:
     double* dw     # (M, N) diagonal of word nodes
     double* db     # (M, N) diagonal of bit nodes
     # Thomas factors of the word lines in the row-block layout of ``_wb`` (rows padded to a
-    # multiple of R with zeros): z_j = rhs_j·wi_j + aw_j·z_{j-1}, then z_j += ew_j·z_{j+1};
-    # cw = gc·wi scales the operator's right-hand side.  Zero on fixed nodes, which cuts them off.
+    # multiple of R with zeros): z_j = (rhs_j + gl_j·z_{j-1})·wi_j, then
+    # z_j += wi_j·gl_{j+1}·z_{j+1}, with gl_j the segment from node j - 1 (0 at j = 0).  wi is
+    # zero on fixed nodes, which cuts them off.
     double* wi
-    double* cw
-    double* aw
-    double* ew
+    double* gl
     # Same for the bit lines, row-major: z_i = (r_i + gb_{i-1}·z_{i-1})·bi_i, then
     # z_i += eb_i·z_{i+1}.
     double* bi
@@ -51,8 +50,8 @@ cdef inline Py_ssize_t _padded(Py_ssize_t M) noexcept nogil:
 
 
 cdef inline Py_ssize_t _state_size(Py_ssize_t M, Py_ssize_t N) noexcept nogil:
-    """Doubles of factor state: dw, db, bi, eb (M·N each), wi, cw, aw, ew (padded rows)."""
-    return 4 * M * N + 4 * _padded(M) * N
+    """Doubles of factor state: dw, db, bi, eb (M·N each), wi, gl (padded rows)."""
+    return 4 * M * N + 2 * _padded(M) * N
 
 
 cdef inline Py_ssize_t _work_size(Py_ssize_t M, Py_ssize_t N, int nt) noexcept nogil:

@@ -38,8 +38,9 @@ Python validates; nothing here re-checks its input.
 
 Speed is set by memory traffic (at 256² every vector is 512 KiB, the size of L2; at 4096² 134
 MB, so every pass goes to DRAM): word lines are swept R at a time from a transposed copy (a
-row-major sweep at stride N thrashes the L1 sets), the Thomas multipliers are precomputed, the
-bit lines are swept row by row over whole rows (split between the threads), the CG update of x
+row-major sweep at stride N thrashes the L1 sets) with two factor arrays (pivots and segment
+conductances; the multipliers are their products), the bit lines are swept row by row over
+whole rows (split between the threads), the CG update of x
 and s shares a pass with the forward bit-line sweep, which also yields s·M⁻¹s, and (one level)
 the update of p shares one with the backward sweep.  Scratch comes from the pool of
 ``_scratch`` (fresh pages fault).
@@ -89,34 +90,40 @@ cdef inline Py_ssize_t _wb(Py_ssize_t i, Py_ssize_t j, Py_ssize_t N) noexcept no
     return (i // R) * R * N + j * R + i % R
 
 
-cdef void _word_block(const Net* n, Py_ssize_t blk, const double* src, const double* coef,
+cdef void _word_block(const Net* n, Py_ssize_t blk, const double* src, int cells,
                       double* zb) noexcept nogil:
-    """zb = Tw⁻¹ (coef-scaled src) on the R word lines of block ``blk``, transposed (j·R + ii).
+    """zb = Tw⁻¹ src (``cells``: Tw⁻¹ (gc∘src)) on the R word lines of block ``blk``, transposed
+    (j·R + ii).
 
-    ``src`` is row-major (M, N); ``coef`` is ``n.wi`` (Tw⁻¹ src) or ``n.cw`` (Tw⁻¹ (gc∘src)).  The
-    rows are first copied into a small transposed buffer so that the recurrences along the lines
-    run over R independent lines at unit stride (strided row-major sweeps thrash the L1 sets).
+    ``src`` is row-major (M, N).  The rows are first copied into a small transposed buffer so
+    that the recurrences along the lines run over R independent lines at unit stride (strided
+    row-major sweeps thrash the L1 sets).  Forward z_j = (rhs_j + gl_j·z_{j-1})·wi_j, backward
+    z_j += wi_j·gl_{j+1}·z_{j+1}: the block's wi and gl are read twice, the second time from L2.
     """
     cdef Py_ssize_t M = n.M, N = n.N, i0 = blk * R, r = M - blk * R, ii, j, base = blk * R * N
-    cdef const double* c = coef + base
-    cdef const double* a = n.aw + base
-    cdef const double* e = n.ew + base
+    cdef const double* w = n.wi + base
+    cdef const double* g = n.gl + base
     if r > R:
         r = R
-    for ii in range(r):
-        for j in range(N):
-            zb[j * R + ii] = src[(i0 + ii) * N + j]
+    if cells:
+        for ii in range(r):
+            for j in range(N):
+                zb[j * R + ii] = src[(i0 + ii) * N + j] * n.gc[(i0 + ii) * N + j]
+    else:
+        for ii in range(r):
+            for j in range(N):
+                zb[j * R + ii] = src[(i0 + ii) * N + j]
     for ii in range(r, R):
         for j in range(N):
             zb[j * R + ii] = 0.0
     for ii in range(R):
-        zb[ii] = zb[ii] * c[ii]
+        zb[ii] = zb[ii] * w[ii]
     for j in range(1, N):
         for ii in range(R):
-            zb[j * R + ii] = zb[j * R + ii] * c[j * R + ii] + a[j * R + ii] * zb[(j - 1) * R + ii]
+            zb[j * R + ii] = (zb[j * R + ii] + g[j * R + ii] * zb[(j - 1) * R + ii]) * w[j * R + ii]
     for j in range(N - 2, -1, -1):
         for ii in range(R):
-            zb[j * R + ii] = zb[j * R + ii] + e[j * R + ii] * zb[(j + 1) * R + ii]
+            zb[j * R + ii] = zb[j * R + ii] + w[j * R + ii] * g[(j + 1) * R + ii] * zb[(j + 1) * R + ii]
 
 
 cdef void _word_solve(const Net* n, const double* rhs, double* z, double* wb,
@@ -129,7 +136,7 @@ cdef void _word_solve(const Net* n, const double* rhs, double* z, double* wb,
     cdef double* zb
     for blk in prange(nblk, num_threads=nt, schedule="static"):
         zb = wb + threadid() * R * N
-        _word_block(n, blk, rhs, n.wi, zb)
+        _word_block(n, blk, rhs, 0, zb)
         r = _min(M - blk * R, R)
         for ii in range(r):
             for j in range(N):
@@ -239,7 +246,7 @@ cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb, 
     cdef double* zb
     for blk in prange(nblk, num_threads=nt, schedule="static"):
         zb = wb + threadid() * R * N
-        _word_block(n, blk, p, n.cw, zb)
+        _word_block(n, blk, p, 1, zb)
         r = _min(M - blk * R, R)
         for ii in range(r):
             i = blk * R + ii
@@ -506,7 +513,8 @@ cdef void _coarse_assemble(const Net* n, Coarse* c, const unsigned char* fixed_b
         G[N - 1] = n.wi[_wb(i, N - 1, N)]
         for j in range(N - 2, -1, -1):
             q = _wb(i, j, N)
-            G[j] = n.wi[q] + n.ew[q] * n.ew[q] * G[j + 1]
+            e = n.wi[q] * n.gl[q + R]           # ew_j = gl_{j+1}·wi_j
+            G[j] = n.wi[q] + e * e * G[j + 1]
         for J in range(Nc):
             jb = J * a
             je = _min(jb + a, N)
@@ -517,7 +525,8 @@ cdef void _coarse_assemble(const Net* n, Coarse* c, const unsigned char* fixed_b
             for j in range(jb, je):
                 k = i * N + j
                 u = 0.0 if fixed_b[k] else n.gc[k]
-                e = n.ew[_wb(i, j, N)]
+                q = _wb(i, j, N)
+                e = n.wi[q] * n.gl[q + R] if j < N - 1 else 0.0
                 Rs[J] += u * G[j] * pr
                 Cd[J] += u * u * G[j] + 2.0 * u * G[j] * acc
                 acc = (acc + u) * e
@@ -620,7 +629,7 @@ cdef void _restricted_word(const Net* n, const double* z, double* yc, double* Tr
     cdef double* zb
     for blk in prange(nblk, num_threads=nt, schedule="static"):
         zb = wb + threadid() * R * N
-        _word_block(n, blk, z, n.cw, zb)
+        _word_block(n, blk, z, 1, zb)
         r = _min(M - blk * R, R)
         for ii in range(r):
             i = blk * R + ii
@@ -852,9 +861,7 @@ cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const 
     n.bi = state + 2 * MN
     n.eb = state + 3 * MN
     n.wi = state + 4 * MN
-    n.cw = state + 4 * MN + PN
-    n.aw = state + 4 * MN + 2 * PN
-    n.ew = state + 4 * MN + 3 * PN
+    n.gl = state + 4 * MN + PN
     n.fixed_w = fw
     n.nfw = nfw
     n.fixed_b = fb
@@ -874,7 +881,7 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
     """
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, q, blk, ii, ni, nblk = (M + R - 1) // R
     cdef Py_ssize_t j0, j1, cb, ncb, width = _chunk(N, nt)
-    cdef double inv, gl, gr
+    cdef double inv, gl
     n.fbm = fixed_b
     for i in prange(M, num_threads=nt, schedule="static"):
         for j in range(N):
@@ -899,30 +906,23 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                 for j in range(N):
                     q = blk * R * N + j * R + ii
                     n.wi[q] = 0.0
-                    n.cw[q] = 0.0
-                    n.aw[q] = 0.0
-                    n.ew[q] = 0.0
+                    n.gl[q] = 0.0
         ni = _min(M - blk * R, R)
         for ii in range(ni):
             k = (blk * R + ii) * N
             q = blk * R * N + ii
             inv = (1.0 - fixed_w[k]) / (n.dw[k] + fixed_w[k])   # fixed: 0 even if dw = 0
             n.wi[q] = inv
-            n.cw[q] = n.gc[k] * inv
-            n.aw[q] = 0.0
-            n.ew[q] = (n.gw[(blk * R + ii) * (N - 1)] if N > 1 else 0.0) * inv
+            n.gl[q] = 0.0
         for j in range(1, N):
             for ii in range(ni):
                 i = blk * R + ii
                 k = i * N + j
                 q = blk * R * N + j * R + ii
                 gl = n.gw[i * (N - 1) + j - 1]
-                gr = n.gw[i * (N - 1) + j] if j < N - 1 else 0.0
-                inv = (1.0 - fixed_w[k]) / (n.dw[k] - gl * n.ew[q - R] + fixed_w[k])
+                inv = (1.0 - fixed_w[k]) / (n.dw[k] - gl * (gl * n.wi[q - R]) + fixed_w[k])
                 n.wi[q] = inv
-                n.cw[q] = n.gc[k] * inv
-                n.aw[q] = gl * inv
-                n.ew[q] = gr * inv
+                n.gl[q] = gl
     ncb = (N + width - 1) // width
     for cb in prange(ncb, num_threads=nt, schedule="static"):
         j0 = cb * width
