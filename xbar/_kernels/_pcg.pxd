@@ -15,7 +15,7 @@ cdef struct Coarse:
     Py_ssize_t Mc        # blocks down the bit lines
     Py_ssize_t Nc        # blocks along the word lines
     Py_ssize_t n         # unknowns, Mc·Nc
-    Py_ssize_t kd        # half bandwidth, 2·Nc
+    Py_ssize_t kd        # half bandwidth, 2·Nc (Nc − 1 with one block row: _pcg._half_band)
     double* ab           # n × (kd + 1): row i holds U[i, i .. i + kd]
 
 

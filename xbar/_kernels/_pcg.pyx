@@ -410,6 +410,14 @@ cdef inline double _hat_w(const Coarse* c, Py_ssize_t i) noexcept nogil:
     return t - <Py_ssize_t> t
 
 
+cdef inline Py_ssize_t _half_band(const Coarse* c) noexcept nogil:
+    """Half bandwidth of Ac: a coarse function meets those of its own and the next block row
+    through the word lines (offsets up to 2·Nc − 1) and, through the bit-line segment between
+    the rows either side of a block centre, that of the block row after next in its own block
+    column (offset 2·Nc); with one block row, its own block row only (Nc − 1)."""
+    return 2 * c.Nc if c.Mc > 1 else c.Nc - 1
+
+
 cdef inline void _band_add2(Coarse* c, Py_ssize_t x, Py_ssize_t y, double v) noexcept nogil:
     """Add v to entries (x, y) and (y, x) of the symmetric Ac (its upper band)."""
     if x < y:
@@ -1099,7 +1107,7 @@ def solve(const double[:, ::1] gc not None,
         cl.Mc = (M + a - 1) // a
         cl.Nc = (N + a - 1) // a
         cl.n = cl.Mc * cl.Nc
-        cl.kd = 2 * cl.Nc
+        cl.kd = _half_band(&cl)
         band = take((cl.kd + 1) * cl.n + N + 4 * cl.Nc)
         cv = band
         cl.ab = &cv[0]
@@ -1155,7 +1163,7 @@ def _coarse_matrix(const double[:, ::1] gc not None, const double[:, ::1] gw not
     cl.Mc = (M + a - 1) // a
     cl.Nc = (N + a - 1) // a
     cl.n = cl.Mc * cl.Nc
-    cl.kd = 2 * cl.Nc
+    cl.kd = _half_band(&cl)
     band = np.zeros((cl.kd + 1) * cl.n + N + 4 * cl.Nc)
     cdef double[::1] cv = band
     cl.ab = &cv[0]
