@@ -975,7 +975,7 @@ def coarse_block(Py_ssize_t M, Py_ssize_t N, int coarse=-1, double span=0.0):
     int
         The block edge in nodes, or 0.  The automatic choice is the smallest block whose band
         factorisation (n·kd² = 4·Mc·Nc³ flops) costs at most ~200 flops per node and whose
-        solve ~16 per node and iteration (the rest of an iteration costs ~100; measured at
+        solve (4·n·kd) ~8 per node and iteration (the rest of an iteration costs ~100; measured at
         2048²: a = 16, 32, 64 take 7, 8, 10 iterations and 1.0-1.3, 0.87-0.90, 1.0-1.4 s).
     """
     cdef Py_ssize_t a, Mc, Nc
