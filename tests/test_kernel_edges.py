@@ -112,3 +112,15 @@ def test_map_kernel_edge_shapes(shape, rng):
     # Unit-row solves by the sparse direct solver (independent of both kernels).
     ref = xb.solve(np.eye(M), np.zeros((M, N)), method="direct").col_currents.T
     np.testing.assert_allclose(T, ref, rtol=1e-9, atol=1e-18)
+
+
+def test_large_scratch_arrays_are_writable_float64_maps():
+    """Scratch of 64 MiB and more comes from a fresh anonymous map (4 KiB pages), zero-filled."""
+    from xbar._kernels import _scratch
+
+    n = 9 * 2**20  # 72 MiB
+    a = _scratch.take(n)
+    assert a.dtype == np.float64 and a.size >= n and a.flags.writeable
+    assert not a[:: 2**16].any()
+    a[-1] = 1.0
+    _scratch.give(a)

@@ -67,6 +67,19 @@ def test_iterations_stay_bounded_as_the_array_grows(rng):
     assert its[1] < one[1] / 3
 
 
+def test_linear_coarse_functions_keep_the_count_flat(rng):
+    """Coarse functions linear along the bit lines: the two-level count does not grow from 96² to
+    384² (17-18 here; constant blocks, whose energy in S is dominated by their jumps across the
+    stiff bit-line segments, took 31 at 64² and 40 at 256²)."""
+    its = []
+    for n in (96, 384):
+        xb, v = _strong(n, rng)
+        st, it, *_ = _kernel(xb, v, 8)
+        assert st[0] == 0
+        its.append(int(it[0]))
+    assert max(its) <= 20 and abs(its[1] - its[0]) <= 2, its
+
+
 @pytest.mark.parametrize("a", [8, 16])
 @pytest.mark.parametrize("terminals", [(100.0, 100.0), (0.0, 50.0), (30.0, 0.0)])
 def test_two_level_solution_matches_the_dense_reference(a, terminals, rng):
@@ -100,9 +113,32 @@ def test_batched_two_level_solves_agree_with_single_ones(rng):
         np.testing.assert_allclose(X[k], X1[0], rtol=0, atol=1e-13)
 
 
-def test_coarse_matrix_is_the_galerkin_projection_of_the_schur_complement(rng):
+def _coarse_basis(M, N, a):
+    """P (M·N x Mc·Nc): per a x a block, constant across its a bit lines and, along them, the
+    piecewise-linear interpolant between the block centres (I + 1/2)·a − 1/2 (constant beyond
+    the first and the last)."""
+    Mc, Nc = -(-M // a), -(-N // a)
+    centres = np.arange(Mc) * a + 0.5 * (a - 1)
+    phi = np.empty((M, Mc))
+    for I in range(Mc):
+        unit = np.zeros(Mc)
+        unit[I] = 1.0
+        phi[:, I] = np.interp(np.arange(M), centres, unit)
+    chi = np.zeros((N, Nc))
+    chi[np.arange(N), np.arange(N) // a] = 1.0
+    return np.kron(phi, chi)
+
+
+def test_coarse_basis_is_a_partition_of_unity():
+    P = _coarse_basis(20, 27, 8)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    assert (P >= 0).all() and (P.sum(axis=0) > 0).all()
+
+
+@pytest.mark.parametrize("M", [20, 6])  # 6: one block row (half bandwidth Nc - 1)
+def test_coarse_matrix_is_the_galerkin_projection_of_the_schur_complement(M, rng):
     """Ac = Pᵀ S P with S the bit-layer Schur complement of the dense nodal matrix."""
-    M, N, a = 20, 27, 8
+    N, a = 27, 8
     G = rng.uniform(1e-6, 1e-4, (M, N))
     G[3, 4] = 0.0  # an open cell
     xb = xbar.Crossbar(G, r_wordline=2.5, r_bitline=3.5, r_driver=100.0, r_sense=0.0)
@@ -142,16 +178,14 @@ def test_coarse_matrix_is_the_galerkin_projection_of_the_schur_complement(rng):
     Tb = A[MN:, MN:][np.ix_(~fb, ~fb)]
     D = A[:MN, MN:][np.ix_(~fw, ~fb)]
     S = Tb - D.T @ np.linalg.solve(Tw, D)
-    i, j = np.divmod(np.arange(MN), N)
-    Nc = -(-N // a)
-    P = np.zeros((MN, E.shape[0]))
-    P[np.arange(MN), (i // a) * Nc + j // a] = 1.0
-    P = P[~fb]
+    np.testing.assert_allclose(E, E.T, rtol=0, atol=0)
+    P = _coarse_basis(M, N, a)[~fb]
     np.testing.assert_allclose(E, P.T @ S @ P, rtol=0, atol=1e-13 * np.abs(E).max())
 
 
 def test_automatic_choice_and_validation():
-    assert _pcg.coarse_block(256, 256, -1, span=15.0) == 0  # short span: one level
+    assert _pcg.coarse_block(256, 256, -1, span=6.0) == 0  # short span: one level
+    assert _pcg.coarse_block(1024, 1024, -1, span=11.4) == 16
     assert _pcg.coarse_block(4096, 4096, -1, span=45.0) == 32
     assert _pcg.coarse_block(256, 256, -1, span=80.0) == 8
     assert _pcg.coarse_block(8, 4096, -1, span=80.0) == 0  # too narrow for blocks

@@ -8,13 +8,14 @@ cdef enum:
 
 cdef struct Coarse:
     # Coarse level of the preconditioner: the Galerkin projection Ac = Pᵀ S P of the bit-line
-    # Schur complement onto a×a blocks of bit nodes, an SPD band matrix (blocks ordered block
-    # row by block row, half bandwidth Nc) factored in place as Uᵀ U (_pcg._band_cholesky).
+    # Schur complement onto a×a blocks of bit nodes (constant across a block's bit lines, linear
+    # along them between block centres: _pcg._hat), an SPD band matrix (blocks ordered block
+    # row by block row, half bandwidth 2·Nc) factored in place as Uᵀ U (_pcg._band_cholesky).
     Py_ssize_t a         # block edge in nodes (divides COLCHUNK)
     Py_ssize_t Mc        # blocks down the bit lines
     Py_ssize_t Nc        # blocks along the word lines
     Py_ssize_t n         # unknowns, Mc·Nc
-    Py_ssize_t kd        # half bandwidth, Nc
+    Py_ssize_t kd        # half bandwidth, 2·Nc (Nc − 1 with one block row: _pcg._half_band)
     double* ab           # n × (kd + 1): row i holds U[i, i .. i + kd]
 
 
@@ -27,12 +28,11 @@ cdef struct Net:
     double* dw     # (M, N) diagonal of word nodes
     double* db     # (M, N) diagonal of bit nodes
     # Thomas factors of the word lines in the row-block layout of ``_wb`` (rows padded to a
-    # multiple of R with zeros): z_j = rhs_j·wi_j + aw_j·z_{j-1}, then z_j += ew_j·z_{j+1};
-    # cw = gc·wi scales the operator's right-hand side.  Zero on fixed nodes, which cuts them off.
+    # multiple of R with zeros): z_j = (rhs_j + gl_j·z_{j-1})·wi_j, then
+    # z_j += wi_j·gl_{j+1}·z_{j+1}, with gl_j the segment from node j - 1 (0 at j = 0).  wi is
+    # zero on fixed nodes, which cuts them off.
     double* wi
-    double* cw
-    double* aw
-    double* ew
+    double* gl
     # Same for the bit lines, row-major: z_i = (r_i + gb_{i-1}·z_{i-1})·bi_i, then
     # z_i += eb_i·z_{i+1}.
     double* bi
@@ -50,8 +50,8 @@ cdef inline Py_ssize_t _padded(Py_ssize_t M) noexcept nogil:
 
 
 cdef inline Py_ssize_t _state_size(Py_ssize_t M, Py_ssize_t N) noexcept nogil:
-    """Doubles of factor state: dw, db, bi, eb (M·N each), wi, cw, aw, ew (padded rows)."""
-    return 4 * M * N + 4 * _padded(M) * N
+    """Doubles of factor state: dw, db, bi, eb (M·N each), wi, gl (padded rows)."""
+    return 4 * M * N + 2 * _padded(M) * N
 
 
 cdef inline Py_ssize_t _work_size(Py_ssize_t M, Py_ssize_t N, int nt) noexcept nogil:

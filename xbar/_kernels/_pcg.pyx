@@ -18,16 +18,19 @@ Preconditioner.  One level: exact bit-line solves ``Tb⁻¹``.  They resolve eve
 voltage patterns that are smooth along *both* lines over more than ``ℓ ≈ sqrt(g_wire/g_cell)``
 nodes (there ``S`` is small, only wire and terminal conductance, while ``Tb`` holds the cells), so
 the condition number grows like ``(N/ℓ)²`` and the iteration count like ``N`` on large arrays.
-Two levels (``coarse`` > 0): add a coarse correction, ``z = Tb⁻¹ s + P Ac⁻¹ Pᵀ s`` restricted to
-the bit layer (additive two-level Schwarz; symmetric positive definite, so plain CG applies).
-``P`` is constant on a×a blocks of nodes; ``Ac`` is the network lumped over those blocks: per
-block one word and one bit unknown joined by the block's summed cells, neighbouring blocks joined
-by the summed wire segments crossing their boundary divided by the distance between the block
-centres (segments in series), terminals in series with the wire from their node to the block
-centre.  ``Ac`` is an SPD band matrix (half bandwidth 2·min(M, N)/a), factored once per
-conductance state with LAPACK and solved in every iteration; restriction and prolongation ride
-in the bit-line sweeps.  ``[Ac⁻¹]_bb`` approximates ``S⁻¹ = [A⁻¹]_bb`` on smooth patterns, which
-bounds the iteration count independently of N (see ``tests/test_solver_properties.py``).
+Two levels (``coarse`` > 0): deflation by a coarse space (A-DEF2 of Tang et al. 2009, J. Sci.
+Comput. 39:340; ``_precondition``), ``M⁻¹ s = z0 + P Ac⁻¹ Pᵀ (s − S z0)`` with ``z0 = Tb⁻¹ s``
+and the exact Galerkin matrix ``Ac = Pᵀ S P``; CG starts from the coarse solution, which makes
+``Pᵀ s = 0``.  The coarse functions are a x a blocks: constant across the block's bit lines and,
+along them, linear between the block centres (``_hat``).  Linear along the bit lines is what
+matters: a function constant on blocks jumps across the stiff bit-line segments at every block
+boundary, so its energy in S is ~a times that of the smooth patterns it has to represent
+(4096², 2.5 ohm wires, cells U[1e-6, 1e-4] S: 53 iterations with constant blocks, 8 with
+linear ones; 2048²: 36 vs 8).  ``Ac`` is an SPD band matrix (blocks ordered block row by block
+row, half bandwidth 2·Nc), assembled exactly from the line factors (``_coarse_assemble``) and
+factored once per conductance state; restriction and prolongation ride in the bit-line sweeps
+and the update of p.  The iteration count stays bounded as N grows
+(``tests/test_solver_coarse.py``).
 
 The stopping test is on the true residual of the full system, recomputed at the end; the
 preconditioner changes only the speed, never the accepted accuracy.
@@ -35,8 +38,9 @@ Python validates; nothing here re-checks its input.
 
 Speed is set by memory traffic (at 256² every vector is 512 KiB, the size of L2; at 4096² 134
 MB, so every pass goes to DRAM): word lines are swept R at a time from a transposed copy (a
-row-major sweep at stride N thrashes the L1 sets), the Thomas multipliers are precomputed, the
-bit lines are swept row by row over whole rows (split between the threads), the CG update of x
+row-major sweep at stride N thrashes the L1 sets) with two factor arrays (pivots and segment
+conductances; the multipliers are their products), the bit lines are swept row by row over
+whole rows (split between the threads), the CG update of x
 and s shares a pass with the forward bit-line sweep, which also yields s·M⁻¹s, and (one level)
 the update of p shares one with the backward sweep.  Scratch comes from the pool of
 ``_scratch`` (fresh pages fault).
@@ -86,34 +90,40 @@ cdef inline Py_ssize_t _wb(Py_ssize_t i, Py_ssize_t j, Py_ssize_t N) noexcept no
     return (i // R) * R * N + j * R + i % R
 
 
-cdef void _word_block(const Net* n, Py_ssize_t blk, const double* src, const double* coef,
+cdef void _word_block(const Net* n, Py_ssize_t blk, const double* src, int cells,
                       double* zb) noexcept nogil:
-    """zb = Tw⁻¹ (coef-scaled src) on the R word lines of block ``blk``, transposed (j·R + ii).
+    """zb = Tw⁻¹ src (``cells``: Tw⁻¹ (gc∘src)) on the R word lines of block ``blk``, transposed
+    (j·R + ii).
 
-    ``src`` is row-major (M, N); ``coef`` is ``n.wi`` (Tw⁻¹ src) or ``n.cw`` (Tw⁻¹ (gc∘src)).  The
-    rows are first copied into a small transposed buffer so that the recurrences along the lines
-    run over R independent lines at unit stride (strided row-major sweeps thrash the L1 sets).
+    ``src`` is row-major (M, N).  The rows are first copied into a small transposed buffer so
+    that the recurrences along the lines run over R independent lines at unit stride (strided
+    row-major sweeps thrash the L1 sets).  Forward z_j = (rhs_j + gl_j·z_{j-1})·wi_j, backward
+    z_j += wi_j·gl_{j+1}·z_{j+1}: the block's wi and gl are read twice, the second time from L2.
     """
     cdef Py_ssize_t M = n.M, N = n.N, i0 = blk * R, r = M - blk * R, ii, j, base = blk * R * N
-    cdef const double* c = coef + base
-    cdef const double* a = n.aw + base
-    cdef const double* e = n.ew + base
+    cdef const double* w = n.wi + base
+    cdef const double* g = n.gl + base
     if r > R:
         r = R
-    for ii in range(r):
-        for j in range(N):
-            zb[j * R + ii] = src[(i0 + ii) * N + j]
+    if cells:
+        for ii in range(r):
+            for j in range(N):
+                zb[j * R + ii] = src[(i0 + ii) * N + j] * n.gc[(i0 + ii) * N + j]
+    else:
+        for ii in range(r):
+            for j in range(N):
+                zb[j * R + ii] = src[(i0 + ii) * N + j]
     for ii in range(r, R):
         for j in range(N):
             zb[j * R + ii] = 0.0
     for ii in range(R):
-        zb[ii] = zb[ii] * c[ii]
+        zb[ii] = zb[ii] * w[ii]
     for j in range(1, N):
         for ii in range(R):
-            zb[j * R + ii] = zb[j * R + ii] * c[j * R + ii] + a[j * R + ii] * zb[(j - 1) * R + ii]
+            zb[j * R + ii] = (zb[j * R + ii] + g[j * R + ii] * zb[(j - 1) * R + ii]) * w[j * R + ii]
     for j in range(N - 2, -1, -1):
         for ii in range(R):
-            zb[j * R + ii] = zb[j * R + ii] + e[j * R + ii] * zb[(j + 1) * R + ii]
+            zb[j * R + ii] = zb[j * R + ii] + w[j * R + ii] * g[(j + 1) * R + ii] * zb[(j + 1) * R + ii]
 
 
 cdef void _word_solve(const Net* n, const double* rhs, double* z, double* wb,
@@ -126,7 +136,7 @@ cdef void _word_solve(const Net* n, const double* rhs, double* z, double* wb,
     cdef double* zb
     for blk in prange(nblk, num_threads=nt, schedule="static"):
         zb = wb + threadid() * R * N
-        _word_block(n, blk, rhs, n.wi, zb)
+        _word_block(n, blk, rhs, 0, zb)
         r = _min(M - blk * R, R)
         for ii in range(r):
             for j in range(N):
@@ -236,7 +246,7 @@ cdef double _schur_matvec(const Net* n, const double* p, double* q, double* wb, 
     cdef double* zb
     for blk in prange(nblk, num_threads=nt, schedule="static"):
         zb = wb + threadid() * R * N
-        _word_block(n, blk, p, n.cw, zb)
+        _word_block(n, blk, p, 1, zb)
         r = _min(M - blk * R, R)
         for ii in range(r):
             i = blk * R + ii
@@ -375,14 +385,47 @@ cdef void _col_errors(const Net* n, const double* f, const double* x, const doub
 
 
 # ---------------------------------------------------------------------------- coarse level
-cdef inline Py_ssize_t _cidx(const Coarse* c, Py_ssize_t I, Py_ssize_t J) noexcept nogil:
-    """Index of block (I, J) in the coarse vector (block rows outer)."""
-    return I * c.Nc + J
-
-
 cdef inline double* _band(const Coarse* c, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
     """Entry (i, j), i <= j <= i + kd, of the upper band of Ac (row-wise storage)."""
     return c.ab + i * (c.kd + 1) + (j - i)
+
+
+cdef inline Py_ssize_t _hat(const Coarse* c, Py_ssize_t i) noexcept nogil:
+    """Coarse row I0 of node row ``i`` (its weight there is 1 − ``_hat_w``, that of I0 + 1
+    ``_hat_w``): the coarse functions are linear along the bit lines between the block centres
+    (I + 1/2)·a − 1/2 and constant beyond the first and the last (a partition of unity).
+    (Two functions rather than an output pointer: variables whose address is taken inside a
+    prange are shared between its threads.)"""
+    cdef double t = (i - 0.5 * (c.a - 1)) / c.a
+    if t <= 0.0:
+        return 0
+    return _min(<Py_ssize_t> t, c.Mc - 1)
+
+
+cdef inline double _hat_w(const Coarse* c, Py_ssize_t i) noexcept nogil:
+    """Weight of coarse row ``_hat(c, i)`` + 1 at node row ``i``."""
+    cdef double t = (i - 0.5 * (c.a - 1)) / c.a
+    if t <= 0.0 or t >= c.Mc - 1:
+        return 0.0
+    return t - <Py_ssize_t> t
+
+
+cdef inline Py_ssize_t _half_band(const Coarse* c) noexcept nogil:
+    """Half bandwidth of Ac: a coarse function meets those of its own and the next block row
+    through the word lines (offsets up to 2·Nc − 1) and, through the bit-line segment between
+    the rows either side of a block centre, that of the block row after next in its own block
+    column (offset 2·Nc); with one block row, its own block row only (Nc − 1)."""
+    return 2 * c.Nc if c.Mc > 1 else c.Nc - 1
+
+
+cdef inline void _band_add2(Coarse* c, Py_ssize_t x, Py_ssize_t y, double v) noexcept nogil:
+    """Add v to entries (x, y) and (y, x) of the symmetric Ac (its upper band)."""
+    if x < y:
+        _band(c, x, y)[0] += v
+    elif y < x:
+        _band(c, y, x)[0] += v
+    else:
+        _band(c, x, x)[0] += 2.0 * v
 
 
 cdef int _band_cholesky(Coarse* c) noexcept nogil:
@@ -427,39 +470,59 @@ cdef void _coarse_assemble(const Net* n, Coarse* c, const unsigned char* fixed_b
                            double* tmp) noexcept nogil:
     """Assemble Ac = Pᵀ S P exactly (upper band of ``c.ab``; factor with ``_band_cholesky``).
 
-    ``P`` is the indicator of a×a blocks of free bit nodes.  ``Pᵀ Tb P`` sums conductances; the
-    word-line part ``Pᵀ D Tw⁻¹ D P`` couples every pair of blocks in a block row.  With the
-    Thomas factors, ``Tw⁻¹[j, j'] = G_j' Π_{m=j}^{j'-1} ew_m`` (j < j', G the diagonal of Tw⁻¹,
-    from ``G_j = wi_j + ew_j² G_{j+1}``), which factorises over blocks: per word line O(N)
-    sums and O(Nc²) products, all of factors in [0, 1] (no growth).  ``tmp``: N + 4·Nc doubles.
+    ``P``: per block column J (a bit lines) and block row I the coarse function φ_I(i) χ_J(j),
+    χ_J the indicator of the block's bit lines and φ_I linear along them (``_hat``), 0 on fixed
+    bit nodes.  ``Pᵀ Tb P`` sums conductances times the weights of their nodes; the word-line
+    part ``Pᵀ D Tw⁻¹ D P`` couples every pair of blocks J, J' of the (at most two) block rows a
+    word line belongs to.  With the Thomas factors, ``Tw⁻¹[j, j'] = G_j' Π_{m=j}^{j'-1} ew_m``
+    (j < j', G the diagonal of Tw⁻¹, from ``G_j = wi_j + ew_j² G_{j+1}``), which factorises
+    over blocks: per word line O(N) sums and O(Nc²) products, all of factors in [0, 1] (no
+    growth).  ``tmp``: N + 4·Nc doubles.
     """
-    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, Nc = c.Nc, i, j, k, I, J, J2, jb, je, q, row
+    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, Nc = c.Nc, i, j, k, J, J2, jb, je, q
+    cdef Py_ssize_t I0, I1, K0, K1, x0, x1, y0, y1
     cdef double* G = tmp
     cdef double* Ls = tmp + N
     cdef double* Rs = tmp + N + Nc
     cdef double* T = tmp + N + 2 * Nc
     cdef double* Cd = tmp + N + 3 * Nc
-    cdef double acc, pr, u, e, prod
+    cdef double acc, pr, u, e, prod, w0, w1, v0, v1, d, g, cc
     memset(c.ab, 0, (c.kd + 1) * c.n * sizeof(double))
     for i in range(M):
-        I = i // a
-        row = I * Nc
-        # Bit-line part, Pᵀ Tb P.
+        w1 = _hat_w(c, i)
+        I0 = _hat(c, i)
+        w0 = 1.0 - w1
+        I1 = _min(I0 + 1, c.Mc - 1)
+        v1 = _hat_w(c, i + 1) if i < M - 1 else 0.0
+        K0 = _hat(c, i + 1) if i < M - 1 else 0
+        v0 = 1.0 - v1
+        K1 = _min(K0 + 1, c.Mc - 1)
+        # Bit-line part, Pᵀ Tb P: the node (i, j) and the segment to (i + 1, j).
         for j in range(N):
             k = i * N + j
             if fixed_b[k]:
                 continue
-            _band(c, row + j // a, row + j // a)[0] += n.db[k]
+            J = j // a
+            x0 = I0 * Nc + J
+            x1 = I1 * Nc + J
+            d = n.db[k]
+            _band(c, x0, x0)[0] += d * w0 * w0
+            _band(c, x1, x1)[0] += d * w1 * w1
+            _band(c, x0, x1)[0] += d * w0 * w1
             if i < M - 1 and not fixed_b[k + N]:
-                if (i + 1) // a == I:
-                    _band(c, row + j // a, row + j // a)[0] -= 2.0 * n.gb[k]
-                else:
-                    _band(c, row + j // a, row + Nc + j // a)[0] -= n.gb[k]
+                g = -n.gb[k]
+                y0 = K0 * Nc + J
+                y1 = K1 * Nc + J
+                _band_add2(c, x0, y0, g * w0 * v0)
+                _band_add2(c, x0, y1, g * w0 * v1)
+                _band_add2(c, x1, y0, g * w1 * v0)
+                _band_add2(c, x1, y1, g * w1 * v1)
         # Word-line part: diagonal of Tw⁻¹ on line i, then block sums.
         G[N - 1] = n.wi[_wb(i, N - 1, N)]
         for j in range(N - 2, -1, -1):
             q = _wb(i, j, N)
-            G[j] = n.wi[q] + n.ew[q] * n.ew[q] * G[j + 1]
+            e = n.wi[q] * n.gl[q + R]           # ew_j = gl_{j+1}·wi_j
+            G[j] = n.wi[q] + e * e * G[j + 1]
         for J in range(Nc):
             jb = J * a
             je = _min(jb + a, N)
@@ -470,22 +533,34 @@ cdef void _coarse_assemble(const Net* n, Coarse* c, const unsigned char* fixed_b
             for j in range(jb, je):
                 k = i * N + j
                 u = 0.0 if fixed_b[k] else n.gc[k]
-                e = n.ew[_wb(i, j, N)]
+                q = _wb(i, j, N)
+                e = n.wi[q] * n.gl[q + R] if j < N - 1 else 0.0
                 Rs[J] += u * G[j] * pr
                 Cd[J] += u * u * G[j] + 2.0 * u * G[j] * acc
                 acc = (acc + u) * e
                 pr *= e
             Ls[J] = acc
             T[J] = pr
+        # C[J, J'] (Cd on the diagonal, Ls·Π T·Rs off it) enters with −φ_I(i)·φ_I'(i).
+        x0 = I0 * Nc
+        x1 = I1 * Nc
         for J in range(Nc):
-            _band(c, row + J, row + J)[0] -= Cd[J]
+            cc = Cd[J]
+            _band(c, x0 + J, x0 + J)[0] -= w0 * w0 * cc
+            _band(c, x1 + J, x1 + J)[0] -= w1 * w1 * cc
+            _band(c, x0 + J, x1 + J)[0] -= w0 * w1 * cc
             prod = 1.0
             for J2 in range(J + 1, Nc):
                 if prod == 0.0:
                     break
-                _band(c, row + J, row + J2)[0] -= Ls[J] * prod * Rs[J2]
+                cc = Ls[J] * prod * Rs[J2]
+                _band(c, x0 + J, x0 + J2)[0] -= w0 * w0 * cc
+                if w1 != 0.0:
+                    _band(c, x1 + J, x1 + J2)[0] -= w1 * w1 * cc
+                    _band(c, x0 + J, x1 + J2)[0] -= w0 * w1 * cc
+                    _band(c, x0 + J2, x1 + J)[0] -= w0 * w1 * cc
                 prod *= T[J2]
-    for k in range(c.n):                  # blocks without a free bit node
+    for k in range(c.n):                  # coarse functions without a free bit node
         if _band(c, k, k)[0] == 0.0:
             _band(c, k, k)[0] = 1.0
 
@@ -493,14 +568,14 @@ cdef void _coarse_assemble(const Net* n, Coarse* c, const unsigned char* fixed_b
 cdef double _step_forward_c(const Net* n, double alpha, const double* p, const double* q,
                             double* xb, double* s, double* z, double* yc, double* rz,
                             double* red, int nt) noexcept nogil:
-    """``_step_forward`` that also restricts s to the coarse bit unknowns: yc_b(block) += Σ s.
+    """``_step_forward`` that also restricts s to the coarse unknowns: yc += Pᵀ s.
 
     ``yc`` must be zero on entry.  A block lies inside one column chunk (a divides COLCHUNK), so
     each chunk, hence each thread, writes its own blocks.
     """
     cdef const Coarse* c = n.coarse
-    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, i, j, k, j0, j1, jb, je, cb, ncb, I, J
-    cdef double sk, acc, u, y
+    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, i, j, k, j0, j1, jb, je, cb, ncb, I, I1, J
+    cdef double sk, acc, u, y, w1
     cdef double* rn = red
     cdef double* rzs = red + N
     cdef Py_ssize_t width = _chunk(N, nt)
@@ -521,9 +596,11 @@ cdef double _step_forward_c(const Net* n, double alpha, const double* p, const d
                 z[j] = y
                 rn[j] = sk * sk
                 rzs[j] = y * sk
-            yc[_cidx(c, 0, J)] += acc
+            yc[J] += acc                 # row 0: weight 1 on coarse row 0
         for i in range(1, M):
-            I = i // a
+            w1 = _hat_w(c, i)
+            I = _hat(c, i)
+            I1 = _min(I + 1, c.Mc - 1)
             for J in range(j0 // a, (j1 + a - 1) // a):
                 jb = J * a
                 je = _min(jb + a, j1)
@@ -539,50 +616,62 @@ cdef double _step_forward_c(const Net* n, double alpha, const double* p, const d
                     z[k] = y
                     rn[j] += sk * sk
                     rzs[j] += y * u
-                yc[_cidx(c, I, J)] += acc
+                yc[I * c.Nc + J] += (1.0 - w1) * acc
+                yc[I1 * c.Nc + J] += w1 * acc
     rz[0] = _sum(rzs, N)
     return _sum(rn, N)
 
 
-cdef void _restricted_word(const Net* n, const double* z, double* yc, double* wb,
+cdef void _restricted_word(const Net* n, const double* z, double* yc, double* Tr, double* wb,
                            int nt) noexcept nogil:
-    """yc = Pᵀ D Tw⁻¹ D z on the coarse blocks (free bit nodes only).
+    """yc = Pᵀ D Tw⁻¹ D z on the coarse unknowns (free bit nodes only).
 
-    Threads take whole block rows (a is a multiple of R, so the word-line blocks of ``_word_block``
-    nest in them): each writes its own entries.  ``wb``: nt·R·N scratch.
+    Threads take word-line blocks and store the sums of each line over each block column in
+    ``Tr`` (M·Nc scratch), then block columns, which weight them down the bit lines in row order
+    (the sums do not depend on the thread count).  ``wb``: nt·R·N scratch.
     """
     cdef const Coarse* c = n.coarse
-    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, Nc = c.Nc, I, J, blk, ii, r, i, j, k, jb, je
-    cdef double acc
+    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, Nc = c.Nc, I, I1, J, blk, ii, r, i, j, k, jb, je
+    cdef Py_ssize_t nblk = (M + R - 1) // R
+    cdef double acc, w1
     cdef double* zb
-    for I in prange(c.Mc, num_threads=nt, schedule="static"):
+    for blk in prange(nblk, num_threads=nt, schedule="static"):
         zb = wb + threadid() * R * N
-        for J in range(Nc):
+        _word_block(n, blk, z, 1, zb)
+        r = _min(M - blk * R, R)
+        for ii in range(r):
+            i = blk * R + ii
+            for J in range(Nc):
+                jb = J * a
+                je = _min(jb + a, N)
+                acc = 0.0
+                for j in range(jb, je):
+                    k = i * N + j
+                    acc = acc + (1 - n.fbm[k]) * n.gc[k] * zb[j * R + ii]
+                Tr[i * Nc + J] = acc
+    for J in prange(Nc, num_threads=nt, schedule="static"):
+        for I in range(c.Mc):
             yc[I * Nc + J] = 0.0
-        for blk in range(I * a // R, (_min((I + 1) * a, M) + R - 1) // R):
-            _word_block(n, blk, z, n.cw, zb)
-            r = _min(M - blk * R, R)
-            for ii in range(r):
-                i = blk * R + ii
-                for J in range(Nc):
-                    jb = J * a
-                    je = _min(jb + a, N)
-                    acc = 0.0
-                    for j in range(jb, je):
-                        k = i * N + j
-                        acc = acc + (1 - n.fbm[k]) * n.gc[k] * zb[j * R + ii]
-                    yc[I * Nc + J] += acc
+        for i in range(M):
+            w1 = _hat_w(c, i)
+            I = _hat(c, i)
+            I1 = _min(I + 1, c.Mc - 1)
+            yc[I * Nc + J] += (1.0 - w1) * Tr[i * Nc + J]
+            yc[I1 * Nc + J] += w1 * Tr[i * Nc + J]
 
 
 cdef void _p_update_c(const Net* n, const double* z, const double* yc, double beta, double* p,
                       int nt) noexcept nogil:
     """p = z + P yc + β·p (P yc is 0 on fixed bit nodes); ``z`` NULL stands for 0."""
     cdef const Coarse* c = n.coarse
-    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, Nc = c.Nc, i, j, k, J, jb, je
-    cdef double y
+    cdef Py_ssize_t M = n.M, N = n.N, a = c.a, Nc = c.Nc, i, j, k, J, jb, je, I0, I1
+    cdef double y, w1
     for i in prange(M, num_threads=nt, schedule="static"):
+        w1 = _hat_w(c, i)
+        I0 = _hat(c, i)
+        I1 = _min(I0 + 1, c.Mc - 1)
         for J in range(Nc):
-            y = yc[(i // a) * Nc + J]
+            y = (1.0 - w1) * yc[I0 * Nc + J] + w1 * yc[I1 * Nc + J]
             jb = J * a
             je = _min(jb + a, N)
             if z != NULL:
@@ -604,7 +693,8 @@ cdef double _precondition(const Net* n, double alpha, const double* p, const dou
     One level: z = the forward half of Tb⁻¹ s (the caller's ``_backward_p`` finishes it into
     the update of p).  Two levels (A-DEF2 of Tang et al. 2009, J. Sci. Comput. 39:340):
     M⁻¹ s = z0 + P Ac⁻¹ Pᵀ (s − S z0), z0 = Tb⁻¹ s, with Pᵀ(s − S z0) = Pᵀ D Tw⁻¹ D z0 as
-    Tb z0 = s.  On return ``z`` holds z0 and ``yc`` (2·n: the correction, then Pᵀ s) the
+    Tb z0 = s.  On return ``z`` holds z0 and ``yc`` (2·n: the correction, then Pᵀ s; then M·Nc
+    scratch for ``_restricted_word``) the
     coarse part, which the caller's update of p adds (``_p_update_c``).  When ||s|| meets
     ``tol`` or ``floor`` the preconditioner is skipped (``rz`` unset).
     """
@@ -619,7 +709,7 @@ cdef double _precondition(const Net* n, double alpha, const double* p, const dou
     rn = sqrt(_step_forward_c(n, alpha, p, q, xb, s, z, yr, &rz0, red, nt))
     if rn > tol and rn > floor:
         _bit_backward(n, z, nt)
-        _restricted_word(n, z, yc, wb, nt)
+        _restricted_word(n, z, yc, yc + 2 * c.n, wb, nt)
         _coarse_solve(c, yc)
         for k in range(c.n):
             rz0 += yc[k] * yr[k]
@@ -636,8 +726,9 @@ cdef int _solve_one(const Net* n, const double* f, double* x, double* buf, doubl
     eliminated), stopping the inner CG when its residual — which equals the full residual, the
     word-line rows being solved exactly — is below tolerance; confirm on the true residual.
     ``buf`` holds ``_work_size(M, N, nt)`` doubles (NBUF·M·N, nt·R·N for the word-line
-    blocks, 2(M + N) for partial sums) followed, with a coarse level, by 2·``n.coarse.n``; ``E`` (NULL or 2N doubles) receives the error
-    estimates of ``_col_errors`` at the returned x.
+    blocks, 2(M + N) for partial sums) followed, with a coarse level, by 2·``n.coarse.n``
+    (coarse vectors) and M·Nc (line sums of ``_restricted_word``); ``E`` (NULL or 2N doubles)
+    receives the error estimates of ``_col_errors`` at the returned x.
     """
     cdef Py_ssize_t MN = n.M * n.N, L = 2 * MN, k
     cdef double* r = buf              # 2MN: full residual; r[MN:] accumulates δ_b during CG
@@ -778,9 +869,7 @@ cdef void _net_init(Net* n, Py_ssize_t M, Py_ssize_t N, const double* gc, const 
     n.bi = state + 2 * MN
     n.eb = state + 3 * MN
     n.wi = state + 4 * MN
-    n.cw = state + 4 * MN + PN
-    n.aw = state + 4 * MN + 2 * PN
-    n.ew = state + 4 * MN + 3 * PN
+    n.gl = state + 4 * MN + PN
     n.fixed_w = fw
     n.nfw = nfw
     n.fixed_b = fb
@@ -800,7 +889,7 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
     """
     cdef Py_ssize_t M = n.M, N = n.N, i, j, k, q, blk, ii, ni, nblk = (M + R - 1) // R
     cdef Py_ssize_t j0, j1, cb, ncb, width = _chunk(N, nt)
-    cdef double inv, gl, gr
+    cdef double inv, gl
     n.fbm = fixed_b
     for i in prange(M, num_threads=nt, schedule="static"):
         for j in range(N):
@@ -825,30 +914,23 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
                 for j in range(N):
                     q = blk * R * N + j * R + ii
                     n.wi[q] = 0.0
-                    n.cw[q] = 0.0
-                    n.aw[q] = 0.0
-                    n.ew[q] = 0.0
+                    n.gl[q] = 0.0
         ni = _min(M - blk * R, R)
         for ii in range(ni):
             k = (blk * R + ii) * N
             q = blk * R * N + ii
             inv = (1.0 - fixed_w[k]) / (n.dw[k] + fixed_w[k])   # fixed: 0 even if dw = 0
             n.wi[q] = inv
-            n.cw[q] = n.gc[k] * inv
-            n.aw[q] = 0.0
-            n.ew[q] = (n.gw[(blk * R + ii) * (N - 1)] if N > 1 else 0.0) * inv
+            n.gl[q] = 0.0
         for j in range(1, N):
             for ii in range(ni):
                 i = blk * R + ii
                 k = i * N + j
                 q = blk * R * N + j * R + ii
                 gl = n.gw[i * (N - 1) + j - 1]
-                gr = n.gw[i * (N - 1) + j] if j < N - 1 else 0.0
-                inv = (1.0 - fixed_w[k]) / (n.dw[k] - gl * n.ew[q - R] + fixed_w[k])
+                inv = (1.0 - fixed_w[k]) / (n.dw[k] - gl * (gl * n.wi[q - R]) + fixed_w[k])
                 n.wi[q] = inv
-                n.cw[q] = n.gc[k] * inv
-                n.aw[q] = gl * inv
-                n.ew[q] = gr * inv
+                n.gl[q] = gl
     ncb = (N + width - 1) // width
     for cb in prange(ncb, num_threads=nt, schedule="static"):
         j0 = cb * width
@@ -866,12 +948,11 @@ cdef void _factor(Net* n, const double* dw_extra, const double* db_extra,
 
 #: The coarse level is added by default (``coarse=-1``) when an array spans at least this many
 #: decay lengths ``ℓ = sqrt(g_wire/g_cell)`` (means over the array).  One-level iterations grow
-#: ~2 per ℓ spanned, two-level ones stay at 30-55, and a two-level iteration costs ~1.5 one-level
-#: ones.  Measured (same runs, 1-2 threads, loaded machine): 2.5 ohm wires, cells U[1e-6, 1e-4] S
-#: (ℓ ≈ 90): 1024² 26 vs 22 iterations, 2048² 46 vs 36 (20.2 vs 19.3 s), 4096² 82 vs 53
-#: (263 vs 270 s): time-neutral; 20 ohm wires, cells U[1e-4, 1e-2] S (ℓ ≈ 3): 64² 56 vs 31,
-#: 256² 188 vs 40 iterations (414 vs 167 ms).
-COARSE_MIN_SPAN = 20.0
+#: ~2 per ℓ spanned, two-level ones stay at 6-10, and a two-level iteration costs ~1.5 one-level
+#: ones plus the coarse set-up.  Measured (kernel CPU time, 1 thread, 2.5 ohm wires, cells
+#: U[1e-6, 1e-4] S, ℓ ≈ 90): 512² (span 5.7) 14 vs 6 iterations, 0.05 vs 0.04 s; 1024² (11.4)
+#: 26 vs 7, 0.44 vs 0.22 s; 2048² 46 vs 8; 4096² 82 vs 8.
+COARSE_MIN_SPAN = 8.0
 _BLOCKS = (8, 16, 32, 64)     # block edges: multiples of R that divide COLCHUNK
 
 
@@ -893,8 +974,9 @@ def coarse_block(Py_ssize_t M, Py_ssize_t N, int coarse=-1, double span=0.0):
     -------
     int
         The block edge in nodes, or 0.  The automatic choice is the smallest block whose band
-        factorisation costs at most ~50 flops per node and whose solve ~4 flops per node and
-        iteration (the rest of an iteration costs ~100).
+        factorisation (n·kd² = 4·Mc·Nc³ flops) costs at most ~200 flops per node and whose
+        solve (4·n·kd) ~8 per node and iteration (the rest of an iteration costs ~100; measured at
+        2048²: a = 16, 32, 64 take 7, 8, 10 iterations and 1.0-1.3, 0.87-0.90, 1.0-1.4 s).
     """
     cdef Py_ssize_t a, Mc, Nc
     if coarse < 0:
@@ -1025,11 +1107,11 @@ def solve(const double[:, ::1] gc not None,
         cl.Mc = (M + a - 1) // a
         cl.Nc = (N + a - 1) // a
         cl.n = cl.Mc * cl.Nc
-        cl.kd = cl.Nc
+        cl.kd = _half_band(&cl)
         band = take((cl.kd + 1) * cl.n + N + 4 * cl.Nc)
         cv = band
         cl.ab = &cv[0]
-    cdef Py_ssize_t per = _work_size(M, N, inner) + (2 * cl.n if a else 0)
+    cdef Py_ssize_t per = _work_size(M, N, inner) + (2 * cl.n + M * cl.Nc if a else 0)
     work = take(per if B == 1 else nt * per)
     cdef double[::1] wv = work
     try:
@@ -1081,7 +1163,7 @@ def _coarse_matrix(const double[:, ::1] gc not None, const double[:, ::1] gw not
     cl.Mc = (M + a - 1) // a
     cl.Nc = (N + a - 1) // a
     cl.n = cl.Mc * cl.Nc
-    cl.kd = cl.Nc
+    cl.kd = _half_band(&cl)
     band = np.zeros((cl.kd + 1) * cl.n + N + 4 * cl.Nc)
     cdef double[::1] cv = band
     cl.ab = &cv[0]
