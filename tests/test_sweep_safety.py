@@ -107,9 +107,9 @@ def test_cli_check_prints_the_memory_estimate_and_refuses(tmp_path, capsys):
     spec = tmp_path / "s.toml"
     spec.write_text('[sweep]\ntask = "mvm"\n[base]\nrows = 64\ncols = 64\nbatch = 4\n')
     assert cli_main(["sweep", str(spec), "--check"]) == 0
-    assert "largest estimated memory of one point: 4.59 MB" in capsys.readouterr().out
+    assert "largest estimated memory of one point: 4.49 MB" in capsys.readouterr().out
     assert cli_main(["sweep", str(spec), "--check", "--max-memory", "1e-3"]) == 2
-    assert "needs an estimated 4.59 MB" in capsys.readouterr().err
+    assert "needs an estimated 4.49 MB" in capsys.readouterr().err
 
 
 @pytest.fixture

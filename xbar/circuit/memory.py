@@ -58,7 +58,8 @@ def available_bytes() -> int | None:
 
 def network_bytes(M: int, N: int) -> int:
     """The conductance network and the kernel's factors: G, gc, gw, gb, terminal pattern
-    (dw, db), diagonals and line factors (9·M·N).
+    (dw, db), diagonals and line factors (6·M·N: the word lines' pivots and segment
+    conductances, the bit lines' factors, the diagonals).
 
     Parameters
     ----------
@@ -70,7 +71,7 @@ def network_bytes(M: int, N: int) -> int:
     int
         Bytes.
     """
-    return _F8 * M * N * (4 + 2 + 9)
+    return _F8 * M * N * (4 + 2 + 6)
 
 
 @renamed_kwarg(threads="n_threads")
