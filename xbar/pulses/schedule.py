@@ -378,14 +378,89 @@ class PulseSchedule:
                 f"counts must be a 2-D array of non-negative integers, got "
                 f"dtype {counts.dtype}, shape {counts.shape}"
             )
+        rows, cols = np.nonzero(counts)
+        return cls.from_cells(
+            rows,
+            cols,
+            counts[rows, cols],
+            amplitude=amplitude,
+            width=width,
+            polarity=polarity,
+            array=array,
+            bias_scheme=bias_scheme,
+            kind=kind,
+            mode=mode,
+            gap=gap,
+            cell=cell,
+        )
+
+    @classmethod
+    def from_cells(
+        cls,
+        rows,
+        cols,
+        counts=None,
+        *,
+        amplitude: float,
+        width: float,
+        polarity: str,
+        array: str = "array",
+        bias_scheme: str = "half",
+        kind: str = "update",
+        mode: str = "row-parallel",
+        gap: float = 0.0,
+        cell: str | None = None,
+    ) -> "PulseSchedule":
+        """:meth:`from_counts` for the cells listed, at a cost proportional to their number.
+
+        The schedule equals ``from_counts`` of a count matrix holding ``counts`` at
+        ``(rows, cols)`` and 0 elsewhere (same pulses, same order).
+
+        Parameters
+        ----------
+        rows, cols : (k,) int array_like
+            Row and column of each cell (distinct cells, >= 0).
+        counts : (k,) int array_like or None, default None
+            Pulses per cell (>= 0); None = one each.
+        amplitude, width, polarity, array, bias_scheme, kind, mode, gap, cell
+            As for :meth:`from_counts` (V, s, ...).
+
+        Returns
+        -------
+        PulseSchedule
+            Energies and conductances not yet filled in (NaN).
+        """
+        r = np.asarray(rows)
+        c = np.asarray(cols)
+        n = np.ones(r.shape, dtype=np.int64) if counts is None else np.asarray(counts)
+        for name, a in (("rows", r), ("cols", c), ("counts", n)):
+            if (
+                a.ndim != 1
+                or a.shape != r.shape
+                or (a.size and not np.issubdtype(a.dtype, np.integer))
+            ):
+                raise ConfigError(
+                    f"{name} must be a 1-D integer array of the length of rows ({r.size}), got "
+                    f"dtype {a.dtype}, shape {a.shape}"
+                )
+            if a.size and a.min() < 0:
+                raise ConfigError(f"{name} must be >= 0, got {a.min()}")
+        r, c, n = r.astype(np.int64), c.astype(np.int64), n.astype(np.int64)
+        if r.size > 1:
+            order = np.lexsort((c, r))  # row-major, as np.nonzero of a count matrix
+            r, c, n = r[order], c[order], n[order]
+            same = (r[1:] == r[:-1]) & (c[1:] == c[:-1])
+            if same.any():
+                i = int(np.flatnonzero(same)[0])
+                raise ConfigError(f"cells must be distinct, got ({r[i]}, {c[i]}) twice")
+        keep = n > 0
+        rows, cols, reps = r[keep], c[keep], n[keep]
         check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
         check_scalar(width, "width", low=0.0, low_open=True, unit="s")
         check_choice(polarity, "polarity", POLARITIES)
-        cell, bias_scheme = cell_and_scheme(cell, bias_scheme, stacklevel=5)
+        cell, bias_scheme = cell_and_scheme(cell, bias_scheme, stacklevel=6)
         check_choice(kind, "kind", KINDS)
         sched = cls(mode=mode, gap=gap)
-        rows, cols = np.nonzero(counts)
-        reps = counts[rows, cols].astype(np.int64)
         total = int(reps.sum())
         if total == 0:
             return sched

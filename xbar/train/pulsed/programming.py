@@ -7,6 +7,7 @@ import numpy as np
 from ..._deprecate import renamed_kwarg, warn_renamed
 from ..._random import check_random_state
 from ...pulses.schedule import PulseSchedule, cell_and_scheme
+from ...exceptions import ConfigError
 from ...pulses.verify import Ramp, run_program_verify
 from .pairs import PairArray
 
@@ -105,41 +106,54 @@ def program_verify(
         ramps.append(ramp)
     set_ramp, reset_ramp = ramps
     G = pairs.side(which)
+    target = np.asarray(target, dtype=np.float64)
+    mask = np.asarray(mask, dtype=bool)
+    for name, a in (("target", target), ("mask", mask)):
+        if a.shape != G.shape:
+            raise ConfigError(f"{name} must have the pairs' shape {G.shape}, got {a.shape}")
     read_kind = "refresh" if kind == "refresh" else "verify"
     scheds: list[PulseSchedule] = []
+    # the loop runs on the selected cells only (flat indices, row-major as a mask's cells):
+    # every read, pulse and schedule costs the cells it touches, not the layer
+    idx = np.flatnonzero(mask)
+    flat = G.reshape(-1)  # a view (the sides are C-contiguous)
+    n_cols = G.shape[1]
 
     def read(sel):
         scheds.append(
-            pairs.read_cells(which, sel, v_read=v_read, t_read=t_read, kind=read_kind, cell=cell)
+            pairs._read_at(which, idx[sel], v_read=v_read, t_read=t_read, kind=read_kind, cell=cell)
         )
-        return G
+        return flat[idx]
 
     def pulse(active, direction, amplitude, level):
         for polarity, sign in (("set", 1), ("reset", -1)):
             sel = active & (direction == sign)
             for r in np.unique(level[sel]):
                 cells = sel & (level == r)
-                amp = float(amplitude[cells][0])
+                rows, cols = np.divmod(idx[cells], n_cols)
+                sched = PulseSchedule.from_cells(
+                    rows,
+                    cols,
+                    amplitude=float(amplitude[cells][0]),
+                    width=width,
+                    polarity=polarity,
+                    array=pairs.label(which),
+                    bias_scheme=bias_scheme,
+                    kind=kind,
+                    mode="cell-by-cell",
+                    cell=cell,
+                )
                 scheds.append(
-                    pairs.pulse_cells(
-                        which,
-                        cells.astype(np.int64),
-                        polarity=polarity,
-                        amplitude=amp,
-                        width=width,
-                        cell=cell,
-                        bias_scheme=bias_scheme,
-                        kind=kind,
-                        mode="cell-by-cell",
-                        random_state=random_state,
+                    pairs._apply_schedule(
+                        which, sched, polarity, float(amplitude[cells][0]), width, random_state
                     )
                 )
 
     out = run_program_verify(
         read,
         pulse,
-        target,
-        mask,
+        target.reshape(-1)[idx],
+        np.ones(idx.size, dtype=bool),
         rtol=rtol,
         atol=atol,
         max_pulses=max_pulses,
@@ -147,4 +161,6 @@ def program_verify(
         reset_ramp=reset_ramp,
         allow_set=allow_set,
     )
-    return scheds, ~out.converged
+    unconverged = np.zeros(G.shape, dtype=bool)
+    unconverged.reshape(-1)[idx] = ~out.converged
+    return scheds, unconverged
