@@ -530,25 +530,22 @@ class DeviceArray(_DeviceArrayBase):
         pol = np.sign(v * m.set_polarity).astype(np.int8)
         u = np.abs(v)
         p = self.params
-        s_set = _strength(
-            u,
-            t,
-            m.set_v_ref + p["dv_set"][idx],
-            m.set_v_th + p["dv_set"][idx],
-            m.set_v_scale,
-            m.set_t_ref,
-            m.width_exponent,
-        )
-        s_reset = _strength(
-            u,
-            t,
-            m.reset_v_ref + p["dv_reset"][idx],
-            m.reset_v_th + p["dv_reset"][idx],
-            m.reset_v_scale,
-            m.reset_t_ref,
-            m.width_exponent,
-        )
-        s = np.where(pol > 0, s_set, np.where(pol < 0, s_reset, 0.0))
+        s = np.zeros(pol.shape)
+        for sign, name in ((1, "set"), (-1, "reset")):
+            sel = pol == sign
+            if not sel.any():
+                continue
+            dv = p[f"dv_{name}"][idx]
+            law = _strength(
+                u,
+                t,
+                getattr(m, f"{name}_v_ref") + dv,
+                getattr(m, f"{name}_v_th") + dv,
+                getattr(m, f"{name}_v_scale"),
+                getattr(m, f"{name}_t_ref"),
+                m.width_exponent,
+            )
+            s = np.where(sel, law, s)
         return pol, np.minimum(s, self._s_cap(pol, idx))
 
     def _s_cap(self, pol, idx=None) -> np.ndarray:
@@ -643,7 +640,7 @@ class DeviceArray(_DeviceArrayBase):
         if idx.size and (idx.min() < 0 or idx.max() >= self.size):
             bad = idx[(idx < 0) | (idx >= self.size)][0]
             raise ConfigError(f"index must be in [0, {self.size}) (flat device index), got {bad}")
-        if idx.size > 1 and np.unique(idx).size != idx.size:
+        if idx.size > 1 and not np.all(idx[1:] > idx[:-1]) and np.unique(idx).size != idx.size:
             raise ConfigError("index must not repeat a device (one pulse per device per call)")
         v, t = check_pulse(amplitude, width, (idx.size,))
         icc = None if compliance is None else broadcast_input(compliance, "compliance", idx.shape)

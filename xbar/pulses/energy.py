@@ -117,7 +117,7 @@ def half_selected_energy(sched, device, G: np.ndarray) -> np.ndarray:
     b = sched.pulse_bounds()
     passive = sched.cell == CELLS.index("0T1R")
     total: dict[float, float] = {}  # "third": P summed over the array, per cell voltage
-    for code, scheme in enumerate(BIAS_SCHEMES):
+    for code, scheme in enumerate(BIAS_SCHEMES if passive.any() else ()):
         pulses = np.nonzero((sched.bias == code) & passive)[0]
         if not len(pulses) or scheme not in ("half", "third"):
             continue
@@ -167,6 +167,14 @@ def _selected_row_energy(sched, device, G: np.ndarray) -> np.ndarray:
     frac[sched.cell != CELLS.index("1T1R")] = np.nan
     todo = np.flatnonzero(np.isfinite(frac))
     volts = sched.amplitude[todo] * frac[todo]
+    if sched.n_cell_pulses == sched.n_pulses and todo.size:  # one cell per pulse (cell by cell)
+        for V in np.unique(volts):
+            ps = todo[volts == V]
+            rows, cols = sched.row[ps], sched.col[ps]
+            ur, ri = np.unique(rows, return_inverse=True)
+            P = float(V) * np.abs(device_current(device, float(V), G[ur]))
+            out[ps] = (P.sum(axis=1)[ri] - P[ri, cols]) * sched.width[ps]
+        return out
     for V in np.unique(volts):
         ps = todo[volts == V]
         counts = b[ps + 1] - b[ps]

@@ -447,14 +447,16 @@ class PulseSchedule:
                 raise ConfigError(f"{name} must be >= 0, got {a.min()}")
         r, c, n = r.astype(np.int64), c.astype(np.int64), n.astype(np.int64)
         if r.size > 1:
-            order = np.lexsort((c, r))  # row-major, as np.nonzero of a count matrix
-            r, c, n = r[order], c[order], n[order]
-            same = (r[1:] == r[:-1]) & (c[1:] == c[:-1])
-            if same.any():
-                i = int(np.flatnonzero(same)[0])
-                raise ConfigError(f"cells must be distinct, got ({r[i]}, {c[i]}) twice")
+            step = (r[1:] - r[:-1]) * (int(c.max()) + 1) + (c[1:] - c[:-1])
+            if not np.all(step > 0):  # not already distinct and row-major
+                order = np.lexsort((c, r))  # row-major, as np.nonzero of a count matrix
+                r, c, n = r[order], c[order], n[order]
+                same = (r[1:] == r[:-1]) & (c[1:] == c[:-1])
+                if same.any():
+                    i = int(np.flatnonzero(same)[0])
+                    raise ConfigError(f"cells must be distinct, got ({r[i]}, {c[i]}) twice")
         keep = n > 0
-        rows, cols, reps = r[keep], c[keep], n[keep]
+        rows, cols, reps = (r, c, n) if keep.all() else (r[keep], c[keep], n[keep])
         check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
         check_scalar(width, "width", low=0.0, low_open=True, unit="s")
         check_choice(polarity, "polarity", POLARITIES)
@@ -464,16 +466,21 @@ class PulseSchedule:
         total = int(reps.sum())
         if total == 0:
             return sched
-        r = np.repeat(rows, reps)
-        c = np.repeat(cols, reps)
-        k = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)  # repetition index
+        single = total == rows.size  # one pulse per cell: the cells in row-major order
+        if single:
+            r, c, k = rows, cols, np.zeros(total, dtype=np.int64)
+        else:
+            r = np.repeat(rows, reps)
+            c = np.repeat(cols, reps)
+            k = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)  # repetition index
         if mode == "row-parallel":
             key = r * (int(reps.max()) + 1) + k
             uniq, slot = np.unique(key, return_inverse=True)
             n_pulses = len(uniq)
         else:
-            order = np.lexsort((c, r, k))  # one cell at a time, first pulses first
-            r, c, k = r[order], c[order], k[order]
+            if not single:
+                order = np.lexsort((c, r, k))  # one cell at a time, first pulses first
+                r, c, k = r[order], c[order], k[order]
             slot = np.arange(total)
             n_pulses = total
         sched.arrays = [array]
@@ -486,9 +493,12 @@ class PulseSchedule:
         sched.kind = np.full(n_pulses, KINDS.index(kind), dtype=np.int8)
         for part in PULSE_ENERGY_PARTS:
             setattr(sched, f"e_{part}", np.zeros(n_pulses))
-        order = np.argsort(slot, kind="stable")
-        sched.slot = slot.ravel()[order].astype(np.int64)
-        sched.row, sched.col, sched.rep = r[order], c[order], k[order]
+        if mode == "row-parallel":
+            order = np.argsort(slot, kind="stable")
+            sched.slot = slot.ravel()[order].astype(np.int64)
+            sched.row, sched.col, sched.rep = r[order], c[order], k[order]
+        else:  # slot = arange: already in order
+            sched.slot, sched.row, sched.col, sched.rep = slot, r, c, k
         sched.energy = np.full(total, np.nan)
         sched.g_before = np.full(total, np.nan)
         sched.g_after = np.full(total, np.nan)
@@ -690,11 +700,15 @@ class PulseSchedule:
         **tags
             Scalar tags of every booking (e.g. ``layer``).
         """
-        kind_cell = self.kind[self.slot]
-        for code, kind in enumerate(KINDS):
-            cells = kind_cell == code
-            pulses = self.kind == code
-            n_cells, n_pulses = int(cells.sum()), int(pulses.sum())
+        if self.n_pulses and np.all(self.kind == self.kind[0]):  # one kind (most schedules)
+            codes = [(int(self.kind[0]), slice(None), slice(None))]
+        else:
+            kind_cell = self.kind[self.slot]
+            codes = [(code, kind_cell == code, self.kind == code) for code in range(len(KINDS))]
+        for code, cells, pulses in codes:
+            kind = KINDS[code]
+            n_cells = self.n_cell_pulses if isinstance(cells, slice) else int(cells.sum())
+            n_pulses = self.n_pulses if isinstance(pulses, slice) else int(pulses.sum())
             if not n_cells and not n_pulses:
                 continue
             e = float(np.nansum(self.energy[cells]))
