@@ -6,7 +6,7 @@ import pytest
 from _fake_device import FakeDevice
 from xbar.train import stacked_weights
 from xbar.exceptions import ConfigError
-from xbar.pulses import EnergyLedger, PulseSchedule
+from xbar.pulses import POLARITIES, EnergyLedger, PulseSchedule
 from xbar.train.pulse_mapping import PulseMapping
 from xbar.train.pulsed import (
     PairArray,
@@ -419,10 +419,14 @@ def test_refresh_is_booked_on_the_writers_cell_type():
         w = ResetOnlyWriter(cell=cell, bias_scheme=scheme, refresh_margin=0.1)
         scheds = w.refresh(pairs, np.random.default_rng(0))
         assert scheds
-        pulses = [s for s in scheds if s.n_pulses and s[0].polarity != "read"]
-        assert {(p.cell, p.bias_scheme) for s in pulses for p in s} == {(cell, scheme)}
-        assert {p.cell for s in scheds for p in s} == {cell}
-        assert all(s.e_half_selected.all() for s in pulses)  # 2 x 2: every pulse has some
+        every = PulseSchedule.concat(scheds)
+        write = every.polarity != POLARITIES.index("read")
+        assert write.any() and (~write).any()
+        pulses = [p for p, w in zip(every, write) if w]
+        assert {(p.cell, p.bias_scheme) for p in pulses} == {(cell, scheme)}
+        assert {p.cell for p in every} == {cell}
+        assert every.e_half_selected[write].all()  # 2 x 2: every pulse has some
+        assert not every.e_half_selected[~write].any()  # reads have none
 
 
 def test_layer_repr_records_the_mapping():

@@ -189,10 +189,22 @@ def check_pulse(amplitude, width, shape: tuple) -> tuple[np.ndarray, np.ndarray]
     Refuses non-finite values, negative widths, ``|amplitude| > V_PULSE_MAX`` (20 V) and
     ``width > T_PULSE_MAX`` (1 s), naming the unit (those are unit slips, not pulses).
     """
+    n = int(np.prod(shape))
+    plain = (float, int, np.floating, np.integer)
+    if (
+        isinstance(amplitude, plain)
+        and isinstance(width, plain)
+        and not isinstance(amplitude, bool)
+        and not isinstance(width, bool)
+        and abs(amplitude) <= V_PULSE_MAX  # False for NaN
+        and 0 <= width <= T_PULSE_MAX
+    ):  # two plain numbers within range: broadcast them (the checks below name any fault)
+        v1 = np.array([amplitude], dtype=np.float64)
+        t1 = np.array([width], dtype=np.float64)
+        return np.broadcast_to(v1, (n,)), np.broadcast_to(t1, (n,))
     if np.ndim(amplitude) == 0 and np.ndim(width) == 0:
         # one pulse for the whole array: check the two numbers, then broadcast (no O(n) checks)
         v0, t0 = check_pulse(np.array([amplitude]), np.array([width]), (1,))
-        n = int(np.prod(shape))
         return np.broadcast_to(v0, (n,)), np.broadcast_to(t0, (n,))  # read-only views
     v = broadcast_input(amplitude, "amplitude", shape)
     t = broadcast_input(width, "width", shape)

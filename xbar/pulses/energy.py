@@ -39,6 +39,7 @@ __all__ = [
     "device_current",
     "half_selected_energy",
     "pulse_energy",
+    "selected_row_energy",
 ]
 
 
@@ -146,6 +147,39 @@ def _power(device, V, G) -> np.ndarray:
     return V * np.abs(device_current(device, V, G))
 
 
+def selected_row_energy(rows, cols, V, width, device, G: np.ndarray) -> np.ndarray:
+    """Energy (J) of the selected row's unselected cells of one-cell pulses on a 1T1R array.
+
+    Pulse ``p`` selects cell ``(rows[p], cols[p])``; its word line opens the gates of its whole
+    row, whose other cells see ``V`` (the bit lines' bias, e.g. half the pulse amplitude).
+
+    Parameters
+    ----------
+    rows, cols : (n,) int ndarray
+        Selected cell of each pulse.
+    V : float
+        Voltage across the row's unselected cells, V.
+    width : float or (n,) ndarray
+        Pulse width, s.
+    device : object or None
+        Cell I-V as for :func:`device_current`.
+    G : (M, N) ndarray
+        Conductances, S.
+
+    Returns
+    -------
+    (n,) ndarray
+        J per pulse (ideal wires and access transistors).
+    """
+    rows = np.asarray(rows)
+    if rows.size < 2 or np.all(rows[1:] > rows[:-1]):  # distinct rows in order (cell by cell)
+        ur, ri = rows, np.arange(rows.size)
+    else:
+        ur, ri = np.unique(rows, return_inverse=True)
+    P = float(V) * np.abs(device_current(device, float(V), G[ur]))  # W per cell of the rows
+    return (P.sum(axis=1)[ri] - P[ri, cols]) * width
+
+
 def _selected_row_energy(sched, device, G: np.ndarray) -> np.ndarray:
     """Energy (J per pulse) of the unselected cells on the selected rows of 1T1R pulses.
 
@@ -170,10 +204,9 @@ def _selected_row_energy(sched, device, G: np.ndarray) -> np.ndarray:
     if sched.n_cell_pulses == sched.n_pulses and todo.size:  # one cell per pulse (cell by cell)
         for V in np.unique(volts):
             ps = todo[volts == V]
-            rows, cols = sched.row[ps], sched.col[ps]
-            ur, ri = np.unique(rows, return_inverse=True)
-            P = float(V) * np.abs(device_current(device, float(V), G[ur]))
-            out[ps] = (P.sum(axis=1)[ri] - P[ri, cols]) * sched.width[ps]
+            out[ps] = selected_row_energy(
+                sched.row[ps], sched.col[ps], V, sched.width[ps], device, G
+            )
         return out
     for V in np.unique(volts):
         ps = todo[volts == V]

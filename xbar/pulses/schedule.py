@@ -505,6 +505,101 @@ class PulseSchedule:
         return sched
 
     @classmethod
+    def from_cell_pulses(
+        cls,
+        rows,
+        cols,
+        *,
+        amplitude,
+        width,
+        polarity,
+        kind,
+        bias_scheme,
+        cell: str,
+        array: str = "array",
+        energy=None,
+        g_before=None,
+        g_after=None,
+        energy_half_selected=None,
+        gap: float = 0.0,
+    ) -> "PulseSchedule":
+        """A cell-by-cell schedule of one-cell pulses, described pulse by pulse, with results.
+
+        Pulse ``p`` is on cell ``(rows[p], cols[p])``; the schedule equals the
+        :meth:`concat` of the one-pulse-per-cell schedules of :meth:`from_cells` those pulses
+        came from (e.g. the rounds of a program-and-verify), built in one pass.
+
+        Parameters
+        ----------
+        rows, cols : (n,) int array_like
+            Cell of each pulse (>= 0).
+        amplitude : (n,) array_like
+            Amplitude of each pulse, V (> 0).
+        width : (n,) array_like
+            Width of each pulse, s (> 0).
+        polarity, kind, bias_scheme : (n,) int array_like
+            Codes per pulse: indices into ``POLARITIES``, ``KINDS`` and ``BIAS_SCHEMES``.
+        cell : {"0T1R", "1T1R"}
+            Cell type of the array.
+        array : str, default "array"
+            Name of the array.
+        energy, g_before, g_after : (n,) array_like or None
+            Selected-cell energy (J) and conductances before/after (S) of each pulse; None: NaN.
+        energy_half_selected : (n,) array_like or None
+            Half-selected energy of each pulse, J; None: 0.
+        gap : float, default 0.0
+            Time between consecutive pulses, s.
+        """
+        r = np.asarray(rows, dtype=np.int64)
+        n = r.size
+        sched = cls(mode="cell-by-cell", gap=gap)
+        codes = {}
+        for name, value, table in (
+            ("polarity", polarity, POLARITIES),
+            ("kind", kind, KINDS),
+            ("bias_scheme", bias_scheme, BIAS_SCHEMES),
+        ):
+            a = np.asarray(value)
+            if a.shape != (n,) or (n and (a.min() < 0 or a.max() >= len(table))):
+                raise ConfigError(
+                    f"{name} must hold one code in [0, {len(table)}) per pulse ({n}), got "
+                    f"shape {a.shape}"
+                )
+            codes[name] = a.astype(np.int8)
+        sched.amplitude = as_float_array(amplitude, "amplitude", shape=(n,)).copy()
+        sched.width = as_float_array(width, "width", shape=(n,)).copy()
+        if n and (sched.amplitude.min() <= 0 or sched.width.min() <= 0):
+            raise ConfigError("amplitude (V) and width (s) must be > 0 for every pulse")
+        sched.arrays = [array] if n else []
+        sched.polarity, sched.kind, sched.bias = (
+            codes["polarity"],
+            codes["kind"],
+            codes["bias_scheme"],
+        )
+        check_choice(cell, "cell", CELLS)
+        sched.cell = np.full(n, CELLS.index(cell), dtype=np.int8)
+        sched.array = np.zeros(n, dtype=np.int32)
+        for part in PULSE_ENERGY_PARTS:
+            setattr(sched, f"e_{part}", np.zeros(n))
+        c = np.asarray(cols, dtype=np.int64)
+        if r.ndim != 1 or c.shape != (n,) or (n and min(r.min(), c.min()) < 0):
+            raise ConfigError(
+                f"rows and cols must be 1-D arrays of cell indices >= 0 of one length, got "
+                f"shapes {r.shape} and {c.shape}"
+            )
+        sched.slot = np.arange(n, dtype=np.int64)
+        sched.row, sched.col = r.copy(), c.copy()
+        sched.rep = np.zeros(n, dtype=np.int64)
+        nan = np.full(n, np.nan)
+        sched.set_results(
+            nan if energy is None else energy,
+            nan if g_before is None else g_before,
+            nan if g_after is None else g_after,
+            energy_half_selected=energy_half_selected,
+        )
+        return sched
+
+    @classmethod
     def concat(cls, schedules) -> "PulseSchedule":
         """Schedules one after another (the later ones start when the earlier ones end).
 
@@ -688,8 +783,8 @@ class PulseSchedule:
 
         Selected-cell energy goes to ``write`` (update and program pulses), ``verify`` (verify
         reads) or ``refresh``; half-selected energy to ``half_selected`` (to ``refresh`` for
-        refresh pulses). Counts are cell pulses for cell energies and pulses for half-selected
-        energies.  Circuit-solved pulses also book ``wires``, ``word_drivers`` and ``sense`` (tag
+        refresh pulses). Counts are cell pulses for cell energies and write pulses (reads left
+        out) for half-selected energies.  Circuit-solved pulses also book ``wires``, ``word_drivers`` and ``sense`` (tag
         ``operation`` = the pulse kind) and their access-transistor energy with the selected
         cells' category (tag ``component="access"``).
 
@@ -705,6 +800,7 @@ class PulseSchedule:
         else:
             kind_cell = self.kind[self.slot]
             codes = [(code, kind_cell == code, self.kind == code) for code in range(len(KINDS))]
+        reads = self.polarity == POLARITIES.index("read")
         for code, cells, pulses in codes:
             kind = KINDS[code]
             n_cells = self.n_cell_pulses if isinstance(cells, slice) else int(cells.sum())
@@ -714,6 +810,8 @@ class PulseSchedule:
             e = float(np.nansum(self.energy[cells]))
             h = float(np.sum(self.e_half_selected[pulses]))
             ledger.book(_CATEGORY[kind], e, count=n_cells, operation=kind, **tags)
+            # the parts of the write pulses count write pulses (a read among them has none)
+            n_pulses -= int(np.count_nonzero(reads[pulses]))
             if h > 0:
                 cat = "refresh" if kind == "refresh" else "half_selected"
                 ledger.book(cat, h, count=n_pulses, operation=kind, **tags)
