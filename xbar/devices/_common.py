@@ -4,6 +4,7 @@ log time, 1/f read noise, and the array base class with read / age / energy."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 
 import numpy as np
@@ -184,12 +185,12 @@ T_PULSE_MAX = 1.0
 
 
 def check_pulse(amplitude, width, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Pulse amplitudes (V) and widths (s) flat and broadcast to ``shape``, checked (read-only).
+    """Pulse amplitudes (V) and widths (s), flat, broadcast to ``shape`` and checked (read only).
 
     Refuses non-finite values, negative widths, ``|amplitude| > V_PULSE_MAX`` (20 V) and
     ``width > T_PULSE_MAX`` (1 s), naming the unit (those are unit slips, not pulses).
     """
-    n = int(np.prod(shape))
+    n = math.prod(shape)
     plain = (float, int, np.floating, np.integer)
     if (
         isinstance(amplitude, plain)
@@ -199,6 +200,8 @@ def check_pulse(amplitude, width, shape: tuple) -> tuple[np.ndarray, np.ndarray]
         and abs(amplitude) <= V_PULSE_MAX  # False for NaN
         and 0 <= width <= T_PULSE_MAX
     ):  # two plain numbers within range: broadcast them (the checks below name any fault)
+        if n <= 64:  # a few devices: plain arrays (cheaper than broadcast views)
+            return np.full(n, amplitude, dtype=np.float64), np.full(n, width, dtype=np.float64)
         v1 = np.array([amplitude], dtype=np.float64)
         t1 = np.array([width], dtype=np.float64)
         return np.broadcast_to(v1, (n,)), np.broadcast_to(t1, (n,))

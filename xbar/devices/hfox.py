@@ -631,17 +631,22 @@ class DeviceArray(_DeviceArrayBase):
             Conductance change of each device of ``index``, S.
         """
         idx = np.asarray(index)
-        if idx.ndim != 1 or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
+        if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
             raise ConfigError(
                 f"index must be a 1-D array of integer device indices, got dtype {idx.dtype}, "
                 f"shape {idx.shape}"
             )
-        idx = idx.astype(np.int64)
-        if idx.size and (idx.min() < 0 or idx.max() >= self.size):
-            bad = idx[(idx < 0) | (idx >= self.size)][0]
-            raise ConfigError(f"index must be in [0, {self.size}) (flat device index), got {bad}")
-        if idx.size > 1 and not np.all(idx[1:] > idx[:-1]) and np.unique(idx).size != idx.size:
-            raise ConfigError("index must not repeat a device (one pulse per device per call)")
+        idx = idx.astype(np.int64, copy=False)
+        if idx.size:
+            rising = idx.size < 2 or bool(np.all(idx[1:] > idx[:-1]))  # the usual, sorted case
+            lo, hi = (idx[0], idx[-1]) if rising else (idx.min(), idx.max())
+            if lo < 0 or hi >= self.size:
+                bad = idx[(idx < 0) | (idx >= self.size)][0]
+                raise ConfigError(
+                    f"index must be in [0, {self.size}) (flat device index), got {bad}"
+                )
+            if not rising and np.unique(idx).size != idx.size:
+                raise ConfigError("index must not repeat a device (one pulse per device per call)")
         v, t = check_pulse(amplitude, width, (idx.size,))
         icc = None if compliance is None else broadcast_input(compliance, "compliance", idx.shape)
         return self._pulse_at(idx, v, t, icc, random_state, n_threads)
@@ -699,6 +704,8 @@ class DeviceArray(_DeviceArrayBase):
         ramp of polarity ``pol``: ``z`` from a counter-based stream of (``seed``, device index),
         like the kernel's step noise, so a device's factor does not depend on which other
         devices are pulsed."""
+        if idx.size == 0:  # no device starts a ramp (the usual case within a ramp)
+            return
         m = self.model
         for p, sig in ((1, m.set_sigma_ramp), (-1, m.reset_sigma_ramp)):
             sel = idx[pol == p]
