@@ -184,6 +184,16 @@ V_PULSE_MAX = 20.0
 T_PULSE_MAX = 1.0
 
 
+def _plain_number(x) -> float | None:
+    """``x`` as a float if it is a plain real number (not a bool, array or string), else None."""
+    if isinstance(x, (float, int, np.floating, np.integer)) and not isinstance(x, (bool, np.bool_)):
+        try:
+            return float(x)
+        except OverflowError:
+            return None
+    return None
+
+
 def check_pulse(amplitude, width, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
     """Pulse amplitudes (V) and widths (s), flat, broadcast to ``shape`` and checked (read only).
 
@@ -191,20 +201,12 @@ def check_pulse(amplitude, width, shape: tuple) -> tuple[np.ndarray, np.ndarray]
     ``width > T_PULSE_MAX`` (1 s), naming the unit (those are unit slips, not pulses).
     """
     n = math.prod(shape)
-    plain = (float, int, np.floating, np.integer)
-    if (
-        isinstance(amplitude, plain)
-        and isinstance(width, plain)
-        and not isinstance(amplitude, bool)
-        and not isinstance(width, bool)
-        and abs(amplitude) <= V_PULSE_MAX  # False for NaN
-        and 0 <= width <= T_PULSE_MAX
-    ):  # two plain numbers within range: broadcast them (the checks below name any fault)
+    a, w = _plain_number(amplitude), _plain_number(width)
+    if a is not None and w is not None and abs(a) <= V_PULSE_MAX and 0 <= w <= T_PULSE_MAX:
+        # two plain numbers within range (NaN fails the comparisons): broadcast them
         if n <= 64:  # a few devices: plain arrays (cheaper than broadcast views)
-            return np.full(n, amplitude, dtype=np.float64), np.full(n, width, dtype=np.float64)
-        v1 = np.array([amplitude], dtype=np.float64)
-        t1 = np.array([width], dtype=np.float64)
-        return np.broadcast_to(v1, (n,)), np.broadcast_to(t1, (n,))
+            return np.full(n, a), np.full(n, w)
+        return np.broadcast_to(np.array([a]), (n,)), np.broadcast_to(np.array([w]), (n,))
     if np.ndim(amplitude) == 0 and np.ndim(width) == 0:
         # one pulse for the whole array: check the two numbers, then broadcast (no O(n) checks)
         v0, t0 = check_pulse(np.array([amplitude]), np.array([width]), (1,))
