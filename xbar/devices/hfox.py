@@ -589,7 +589,7 @@ class DeviceArray(_DeviceArrayBase):
 
         See Also
         --------
-        apply_pulses_at : the same pulse on devices given by flat index (cost of those only).
+        apply_pulses_at : The same pulse on devices given by flat index (cost of those only).
         """
         v, t = check_pulse(amplitude, width, self.shape)
         cand = np.flatnonzero(as_mask(mask, self.shape))
