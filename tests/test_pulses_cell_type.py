@@ -69,16 +69,57 @@ def test_deprecated_bias_scheme_1t1r_is_cell_1t1r():
         _sched(cell="0T1R", bias_scheme="1T1R")
 
 
-def test_a_1t1r_pulse_books_no_device_level_half_selected_energy():
+def test_passive_half_selected_energy_by_hand():
     G = np.arange(1, 13, dtype=float).reshape(3, 4) * 1e-6
-    dev = FakeDevice()
-    passive = half_selected_energy(_sched(), dev, G)
+    passive = half_selected_energy(_sched(), FakeDevice(), G)
     half = (G[0].sum() - G[0, 1] - G[0, 3]) + (G[:, [1, 3]].sum() - G[0, 1] - G[0, 3])
     np.testing.assert_allclose(passive[0], 0.25 * half * 1e-7, rtol=1e-12)  # 0.5 V · 0.5 V·G
-    for scheme in ("half", "third"):
-        np.testing.assert_array_equal(
-            half_selected_energy(_sched(cell="1T1R", bias_scheme=scheme), dev, G), 0.0
-        )
+    third = half_selected_energy(_sched(bias_scheme="third"), FakeDevice(), G)
+    np.testing.assert_allclose(third[1], 1e-7 / 9 * (G.sum() - G[1, 0]), rtol=1e-12)  # (V/3)²·G
+
+
+@pytest.mark.parametrize("scheme", ["half", "third"])
+def test_1t1r_half_selected_energy_is_the_selected_rows_unselected_cells(scheme):
+    """Regression (issue 12): on 1T1R arrays the device-level estimate booked no half-selected
+    energy, although the selected word line opens its whole row's gates.  By hand and against
+    a solved pulse of the same array (ideal wires, a 1 mΩ access transistor); a pulsed layer's
+    ``pulse_cells`` books the same."""
+    import xbar
+    from xbar.circuit.write import apply_pulse
+
+    rng = np.random.default_rng(0)
+    gp = rng.uniform(20e-6, 90e-6, size=(5, 6))
+    counts = np.zeros((5, 6), dtype=np.int64)
+    counts[1, [0, 4]] = 1
+    counts[3, 2] = 1
+    sched = PulseSchedule.from_counts(
+        counts, amplitude=0.8, width=1e-7, polarity="reset", cell="1T1R", bias_scheme=scheme
+    )
+    e = half_selected_energy(sched, FakeDevice(noise=0.0), gp)
+    frac = 0.5 if scheme == "half" else 1.0 / 3.0
+    by_hand = [
+        (frac * 0.8) ** 2 * 1e-7 * (gp[1].sum() - gp[1, [0, 4]].sum()),
+        (frac * 0.8) ** 2 * 1e-7 * (gp[3].sum() - gp[3, 2]),
+    ]
+    np.testing.assert_allclose(e, by_hand, rtol=1e-12)
+    for p, (row, cols) in enumerate(((1, [0, 4]), (3, [2]))):
+        xb = xbar.Crossbar(gp, cell="1T1R", r_access=1e-3)
+        solved = apply_pulse(xb, rows=[row], cols=cols, amplitude=0.8, width=1e-7, scheme=scheme)
+        np.testing.assert_allclose(e[p], solved.energy.half_selected, rtol=1e-6)
+    pairs = PairArray(gp, gp.copy(), FakeDevice(noise=0.0))
+    s = pairs.pulse_cells(
+        "+",
+        counts,
+        polarity="reset",
+        amplitude=0.8,
+        width=1e-7,
+        cell="1T1R",
+        bias_scheme=scheme,
+        kind="update",
+        mode="row-parallel",
+        random_state=0,
+    )
+    np.testing.assert_array_equal(s.e_half_selected, e)
 
 
 def test_schedule_files_of_versions_1_and_2_load_without_a_warning():

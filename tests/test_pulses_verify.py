@@ -520,3 +520,28 @@ def test_read_periphery_validates_its_arguments():
         ReadPeriphery(dac_power=-1.0)
     with pytest.raises(ConfigError, match="read_periphery"):
         ProgramVerifyWriter(read_periphery={"adc_energy": 1e-12})
+
+
+def test_a_layer_with_a_program_verify_writer_books_its_verify_reads_periphery():
+    """Regression (issue 12): ``ProgramVerifyWriter(read_periphery=...)`` as a layer's writer
+    booked no verify-read periphery (the layer booked each schedule itself).  The layer's ledger
+    now holds it, equal to the writer's own accounting of the same schedules."""
+    from xbar.periphery import ADC, DAC, TIA
+    from xbar.pulses.energy import ReadPeriphery
+
+    rp = ReadPeriphery.from_components(DAC(), TIA(), ADC(bits=8))
+    ledger = EnergyLedger()
+    layer = _layer(ProgramVerifyWriter(read_periphery=rp), ledger=ledger, keep_schedules=5)
+    twin = _layer(ProgramVerifyWriter(read_periphery=rp))
+    dW = np.random.default_rng(3).uniform(-0.05, 0.05, size=(6, 4))
+    layer.apply_change(dW)
+    own = EnergyLedger()
+    counts = twin.mapping.counts(dW, twin.dw_per_pulse, twin._rng)
+    booked = twin.writer.book(twin.writer.apply(twin.pairs, counts, twin.k, twin._rng), own)
+    assert booked["reads"] == ledger.count("verify") > 0
+    for cat in ("dac", "tia", "adc"):
+        assert ledger.total(cat) == own.total(cat) == booked[cat] > 0
+        assert ledger.count(cat) == booked["reads"]
+    assert ledger.total() == pytest.approx(own.total(), rel=1e-15)
+    assert {r["layer"] for r in ledger.records()} == {layer.pairs.name}
+    np.testing.assert_array_equal(layer.pairs.g_plus, twin.pairs.g_plus)

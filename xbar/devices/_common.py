@@ -4,6 +4,7 @@ log time, 1/f read noise, and the array base class with read / age / energy."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 
 import numpy as np
@@ -183,16 +184,32 @@ V_PULSE_MAX = 20.0
 T_PULSE_MAX = 1.0
 
 
+def _plain_number(x) -> float | None:
+    """``x`` as a float if it is a plain real number (not a bool, array or string), else None."""
+    if isinstance(x, (float, int, np.floating, np.integer)) and not isinstance(x, (bool, np.bool_)):
+        try:
+            return float(x)
+        except OverflowError:
+            return None
+    return None
+
+
 def check_pulse(amplitude, width, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Pulse amplitudes (V) and widths (s) flat and broadcast to ``shape``, checked (read-only).
+    """Pulse amplitudes (V) and widths (s), flat, broadcast to ``shape`` and checked (read only).
 
     Refuses non-finite values, negative widths, ``|amplitude| > V_PULSE_MAX`` (20 V) and
     ``width > T_PULSE_MAX`` (1 s), naming the unit (those are unit slips, not pulses).
     """
+    n = math.prod(shape)
+    a, w = _plain_number(amplitude), _plain_number(width)
+    if a is not None and w is not None and abs(a) <= V_PULSE_MAX and 0 <= w <= T_PULSE_MAX:
+        # two plain numbers within range (NaN fails the comparisons): broadcast them
+        if n <= 64:  # a few devices: plain arrays (cheaper than broadcast views)
+            return np.full(n, a), np.full(n, w)
+        return np.broadcast_to(np.array([a]), (n,)), np.broadcast_to(np.array([w]), (n,))
     if np.ndim(amplitude) == 0 and np.ndim(width) == 0:
         # one pulse for the whole array: check the two numbers, then broadcast (no O(n) checks)
         v0, t0 = check_pulse(np.array([amplitude]), np.array([width]), (1,))
-        n = int(np.prod(shape))
         return np.broadcast_to(v0, (n,)), np.broadcast_to(t0, (n,))  # read-only views
     v = broadcast_input(amplitude, "amplitude", shape)
     t = broadcast_input(width, "width", shape)

@@ -523,33 +523,29 @@ class DeviceArray(_DeviceArrayBase):
         return self._strength_at(v, t, np.arange(self.size))
 
     def _strength_at(self, v, t, idx) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`pulse_strength` of the devices ``idx`` only (flat indices), from the checked
-        flat amplitudes ``v`` (V) and widths ``t`` (s) of the whole array; a pulse on a few
-        cells of a large array costs the few cells."""
+        """:meth:`pulse_strength` of the devices ``idx`` only (flat indices), from their
+        checked amplitudes ``v`` (V) and widths ``t`` (s), one per entry of ``idx``; a pulse
+        on a few cells of a large array costs the few cells."""
         m = self.model
-        v, t = v[idx], t[idx]
         pol = np.sign(v * m.set_polarity).astype(np.int8)
         u = np.abs(v)
         p = self.params
-        s_set = _strength(
-            u,
-            t,
-            m.set_v_ref + p["dv_set"][idx],
-            m.set_v_th + p["dv_set"][idx],
-            m.set_v_scale,
-            m.set_t_ref,
-            m.width_exponent,
-        )
-        s_reset = _strength(
-            u,
-            t,
-            m.reset_v_ref + p["dv_reset"][idx],
-            m.reset_v_th + p["dv_reset"][idx],
-            m.reset_v_scale,
-            m.reset_t_ref,
-            m.width_exponent,
-        )
-        s = np.where(pol > 0, s_set, np.where(pol < 0, s_reset, 0.0))
+        s = np.zeros(pol.shape)
+        for sign, name in ((1, "set"), (-1, "reset")):
+            sel = pol == sign
+            if not sel.any():
+                continue
+            dv = p[f"dv_{name}"][idx]
+            law = _strength(
+                u,
+                t,
+                getattr(m, f"{name}_v_ref") + dv,
+                getattr(m, f"{name}_v_th") + dv,
+                getattr(m, f"{name}_v_scale"),
+                getattr(m, f"{name}_t_ref"),
+                m.width_exponent,
+            )
+            s = np.where(sel, law, s)
         return pol, np.minimum(s, self._s_cap(pol, idx))
 
     def _s_cap(self, pol, idx=None) -> np.ndarray:
@@ -585,27 +581,97 @@ class DeviceArray(_DeviceArrayBase):
             is drawn from it to seed the kernel's per-device SplitMix64 streams.
         n_threads : int
             OpenMP threads of the kernel.
+
+        Returns
+        -------
+        ndarray
+            Conductance change per device, S (array shape; 0 outside the mask).
+
+        See Also
+        --------
+        apply_pulses_at : The same pulse on devices given by flat index (cost of those only).
         """
+        v, t = check_pulse(amplitude, width, self.shape)
+        cand = np.flatnonzero(as_mask(mask, self.shape))
+        icc = None
+        if compliance is not None:
+            icc = broadcast_input(compliance, "compliance", self.shape)[cand]
+        dG = np.zeros(self.size)
+        dG[cand] = self._pulse_at(cand, v[cand], t[cand], icc, random_state, n_threads)
+        return dG.reshape(self.shape)
+
+    def apply_pulses_at(
+        self, index, amplitude, width, compliance=None, random_state=None, n_threads: int = 1
+    ) -> np.ndarray:
+        """:meth:`apply_pulses` on the devices ``index`` (flat, row-major) only; dG of those (S).
+
+        The same pulse, the same draws and the same result as ``apply_pulses`` with a mask of
+        these devices (the kernel's noise is a counter-based stream of the seed and the device
+        index), at a cost proportional to ``len(index)`` instead of the array size.
+
+        Parameters
+        ----------
+        index : (k,) int array_like
+            Flat indices of the devices pulsed, distinct, in ``[0, size)``.
+        amplitude : float or (k,) array_like
+            Cell voltage per pulsed device, V (sign ``set_polarity`` SETs).
+        width : float or (k,) array_like
+            Pulse width, s (>= 0).
+        compliance : float, (k,) array_like or None
+            SET current compliance, A.
+        random_state : None, int or Generator
+            Cycle-to-cycle noise stream (default: the array's operation stream); one uint64
+            is drawn.
+        n_threads : int
+            OpenMP threads of the kernel.
+
+        Returns
+        -------
+        (k,) ndarray
+            Conductance change of each device of ``index``, S.
+        """
+        idx = np.asarray(index)
+        if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
+            raise ConfigError(
+                f"index must be a 1-D array of integer device indices, got dtype {idx.dtype}, "
+                f"shape {idx.shape}"
+            )
+        idx = idx.astype(np.int64, copy=False)
+        if idx.size:
+            rising = idx.size < 2 or bool(np.all(idx[1:] > idx[:-1]))  # the usual, sorted case
+            lo, hi = (idx[0], idx[-1]) if rising else (idx.min(), idx.max())
+            if lo < 0 or hi >= self.size:
+                bad = idx[(idx < 0) | (idx >= self.size)][0]
+                raise ConfigError(
+                    f"index must be in [0, {self.size}) (flat device index), got {bad}"
+                )
+            if not rising and np.unique(idx).size != idx.size:
+                raise ConfigError("index must not repeat a device (one pulse per device per call)")
+        v, t = check_pulse(amplitude, width, (idx.size,))
+        icc = None if compliance is None else broadcast_input(compliance, "compliance", idx.shape)
+        return self._pulse_at(idx, v, t, icc, random_state, n_threads)
+
+    def _pulse_at(self, cand, v, t, icc, random_state, n_threads: int) -> np.ndarray:
+        """One pulse on the devices ``cand`` (flat indices) with their checked amplitudes ``v``
+        (V), widths ``t`` (s) and compliances ``icc`` (A, or None); returns their dG (S)."""
         from .._kernels._pulse_update import pulse_update
 
         rng = self._rng(random_state)
-        v, t = check_pulse(amplitude, width, self.shape)
-        cand = np.flatnonzero(as_mask(mask, self.shape))
         pol_c, s_c = self._strength_at(v, t, cand)
         keep = (pol_c != 0) & (s_c > 0)
         idx = cand[keep]
         pol, s = pol_c[keep], s_c[keep]  # of the devices idx
         seed = int(rng.integers(0, 2**63))
-        dG = np.zeros(self.size)
+        out = np.zeros(cand.size)
         if idx.size == 0:
-            return dG.reshape(self.shape)
+            return out
         gcap = np.full(idx.size, _INF)
-        if compliance is not None:
-            icc = broadcast_input(compliance, "compliance", self.shape)[idx]
+        if icc is not None:
+            icc = icc[keep]
             if np.any(icc <= 0):
                 raise ConfigError(f"compliance must be > 0 A, got {icc[icc <= 0][0]!r}")
             gref = self._g_max[idx]
-            f = np.abs(self.model.iv.current(v[idx], gref)) / gref
+            f = np.abs(self.model.iv.current(v[keep], gref)) / gref
             gcap = np.where(f > 0, icc / np.where(f > 0, f, 1.0), _INF)
         alpha = np.where(pol > 0, self.params["alpha_set"][idx], self.params["alpha_reset"][idx])
         g = self._G[idx].copy()
@@ -628,16 +694,18 @@ class DeviceArray(_DeviceArrayBase):
             np.uint64(seed),
             int(n_threads),
         )
-        dG[idx] = g - self._G[idx]
+        out[keep] = g - self._G[idx]
         self._G[idx] = g
         self._programmed(idx)
-        return dG.reshape(self.shape)
+        return out
 
     def _draw_ramp_factor(self, idx, pol, seed: int) -> None:
         """New ramp-rate factors ``exp(sigma_ramp * z)`` for the devices ``idx`` that start a
         ramp of polarity ``pol``: ``z`` from a counter-based stream of (``seed``, device index),
         like the kernel's step noise, so a device's factor does not depend on which other
         devices are pulsed."""
+        if idx.size == 0:  # no device starts a ramp (the usual case within a ramp)
+            return
         m = self.model
         for p, sig in ((1, m.set_sigma_ramp), (-1, m.reset_sigma_ramp)):
             sel = idx[pol == p]

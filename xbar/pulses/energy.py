@@ -7,14 +7,14 @@ This module estimates the cell parts without solving the array (ideal wires):
 
 * a selected cell: :func:`pulse_energy`, ``E = |V|·t·I(V, G)`` at a fixed state, or the
   trapezoid ``E = |V|·t·(|I(V, G_before)| + |I(V, G_after)|) / 2`` over the state change (J);
-* the half-selected cells of a pulse on a passive (``"0T1R"``) array:
-  :func:`half_selected_energy` (``"half"``: the rest of the selected row and the selected
-  columns' cells see V/2; ``"third"``: every unselected cell sees V/3; ``"floating"``,
-  ``"grounded"``: none), with the conductances at the start of the update.  For pulses on a
-  ``"1T1R"`` array this function books none (the unselected rows' transistors are off); the
-  selected row's cells on unselected bit lines, whose gates its word line opens, are booked by
-  the pulsed layers' device-level estimate (:meth:`xbar.train.pulsed.PairArray.pulse_cells`), and
-  a solved pulse has them too.
+* the half-selected cells of a pulse: :func:`half_selected_energy`, with the conductances at
+  the start of the update.  On a passive (``"0T1R"``) array ``"half"`` makes the rest of the
+  selected row and the selected columns' cells see V/2, ``"third"`` every unselected cell V/3
+  (``"floating"``, ``"grounded"``: none booked).  On a ``"1T1R"`` array the unselected rows'
+  access transistors are off, but the selected word line opens its whole row's gates: that row's
+  cells on the unselected bit lines see the bit lines' bias (V/2 or V/3), as in a solved pulse
+  (:func:`xbar.circuit.write.apply_pulse`).  The cost is that of the pulses' rows and columns
+  (``"third"`` on a passive array: one evaluation of the whole array per pulse amplitude).
 
 A solved pulse (``xbar.Crossbar.apply_pulse``) gives every part from the network instead.
 
@@ -39,6 +39,7 @@ __all__ = [
     "device_current",
     "half_selected_energy",
     "pulse_energy",
+    "selected_row_energy",
 ]
 
 
@@ -100,14 +101,14 @@ def half_selected_energy(sched, device, G: np.ndarray) -> np.ndarray:
         The schedule (its ``cell`` and ``bias_scheme`` per pulse say which cells are
         half-selected).
     device : object or None
-        Cell I-V as for :func:`device_current`.
+        Cell I-V as for :func:`device_current` (elementwise in ``G``).
     G : (M, N) ndarray
         Conductances used for every pulse (those at the start of the update), S.
 
     Returns
     -------
     (n_pulses,) ndarray
-        J per pulse (ideal wires; see the module docstring).
+        J per pulse (ideal wires and access transistors; see the module docstring).
     """
     from .schedule import BIAS_SCHEMES, CELLS
 
@@ -116,22 +117,110 @@ def half_selected_energy(sched, device, G: np.ndarray) -> np.ndarray:
         return out
     b = sched.pulse_bounds()
     passive = sched.cell == CELLS.index("0T1R")
-    for code, scheme in enumerate(BIAS_SCHEMES):
+    total: dict[float, float] = {}  # "third": P summed over the array, per cell voltage
+    for code, scheme in enumerate(BIAS_SCHEMES if passive.any() else ()):
         pulses = np.nonzero((sched.bias == code) & passive)[0]
         if not len(pulses) or scheme not in ("half", "third"):
             continue
         frac = 0.5 if scheme == "half" else 1.0 / 3.0
         for p in pulses:
             V = sched.amplitude[p] * frac
-            P = V * np.abs(device_current(device, V, G))  # W per cell
             rows, cols = sched.row[b[p] : b[p + 1]], sched.col[b[p] : b[p + 1]]
-            sel = P[rows, cols].sum()
+            sel = _power(device, V, G[rows, cols]).sum()
             if scheme == "half":
                 # rows of the pulse (one row when row-parallel) + selected columns, minus selected
-                e = P[np.unique(rows)].sum() + P[:, np.unique(cols)].sum() - 2 * sel
+                e = (
+                    _power(device, V, G[np.unique(rows)]).sum()
+                    + _power(device, V, G[:, np.unique(cols)]).sum()
+                    - 2 * sel
+                )
             else:
-                e = P.sum() - sel
+                if V not in total:
+                    total[V] = _power(device, V, G).sum()
+                e = total[V] - sel
             out[p] = e * sched.width[p]
+    return out + _selected_row_energy(sched, device, G)
+
+
+def _power(device, V, G) -> np.ndarray:
+    """Power (W) of cells at voltage ``V`` (V) and conductances ``G`` (S): ``V·|I(V, G)|``."""
+    return V * np.abs(device_current(device, V, G))
+
+
+def selected_row_energy(rows, cols, V, width, device, G: np.ndarray) -> np.ndarray:
+    """Energy (J) of the selected row's unselected cells of one-cell pulses on a 1T1R array.
+
+    Pulse ``p`` selects cell ``(rows[p], cols[p])``; its word line opens the gates of its whole
+    row, whose other cells see ``V`` (the bit lines' bias, e.g. half the pulse amplitude).
+
+    Parameters
+    ----------
+    rows, cols : (n,) int ndarray
+        Selected cell of each pulse.
+    V : float
+        Voltage across the row's unselected cells, V.
+    width : float or (n,) ndarray
+        Pulse width, s.
+    device : object or None
+        Cell I-V as for :func:`device_current`.
+    G : (M, N) ndarray
+        Conductances, S.
+
+    Returns
+    -------
+    (n,) ndarray
+        J per pulse (ideal wires and access transistors).
+    """
+    rows = np.asarray(rows)
+    if rows.size < 2 or np.all(rows[1:] > rows[:-1]):  # distinct rows in order (cell by cell)
+        ur, ri = rows, np.arange(rows.size)
+    else:
+        ur, ri = np.unique(rows, return_inverse=True)
+    P = float(V) * np.abs(device_current(device, float(V), G[ur]))  # W per cell of the rows
+    return (P.sum(axis=1)[ri] - P[ri, cols]) * width
+
+
+def _selected_row_energy(sched, device, G: np.ndarray) -> np.ndarray:
+    """Energy (J per pulse) of the unselected cells on the selected rows of 1T1R pulses.
+
+    The word line of a selected row opens the gates of its whole row, so its cells on the
+    unselected bit lines see the bias scheme's fraction of the pulse (``"half"``: V/2,
+    ``"third"``: V/3); the unselected rows' gates are off.  Ideal wires and access
+    transistors, the conductances ``G`` (S); 0 for the other pulses.  One I-V evaluation per
+    bias level, on the pulses' rows only.
+    """
+    from .schedule import BIAS_SCHEMES, CELLS
+
+    out = np.zeros(sched.n_pulses)
+    if sched.n_pulses == 0:
+        return out
+    b = sched.pulse_bounds()
+    frac = np.full(sched.n_pulses, np.nan)
+    for name, f in (("half", 0.5), ("third", 1.0 / 3.0)):
+        frac[sched.bias == BIAS_SCHEMES.index(name)] = f
+    frac[sched.cell != CELLS.index("1T1R")] = np.nan
+    todo = np.flatnonzero(np.isfinite(frac))
+    volts = sched.amplitude[todo] * frac[todo]
+    if sched.n_cell_pulses == sched.n_pulses and todo.size:  # one cell per pulse (cell by cell)
+        for V in np.unique(volts):
+            ps = todo[volts == V]
+            out[ps] = selected_row_energy(
+                sched.row[ps], sched.col[ps], V, sched.width[ps], device, G
+            )
+        return out
+    for V in np.unique(volts):
+        ps = todo[volts == V]
+        counts = b[ps + 1] - b[ps]
+        entry = np.repeat(b[ps] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        pulse = np.repeat(np.arange(ps.size), counts)
+        rows, cols = sched.row[entry], sched.col[entry]
+        ur, ri = np.unique(rows, return_inverse=True)
+        P = float(V) * np.abs(device_current(device, float(V), G[ur]))  # W per cell of the rows
+        cells = np.bincount(pulse, P[ri, cols], minlength=ps.size)
+        pairs = np.unique(pulse.astype(np.int64) * ur.size + ri)  # (pulse, row) once each
+        row_sum = P.sum(axis=1)
+        rows_e = np.bincount(pairs // ur.size, row_sum[pairs % ur.size], minlength=ps.size)
+        out[ps] = (rows_e - cells) * sched.width[ps]
     return out
 
 

@@ -378,27 +378,109 @@ class PulseSchedule:
                 f"counts must be a 2-D array of non-negative integers, got "
                 f"dtype {counts.dtype}, shape {counts.shape}"
             )
+        rows, cols = np.nonzero(counts)
+        return cls.from_cells(
+            rows,
+            cols,
+            counts[rows, cols],
+            amplitude=amplitude,
+            width=width,
+            polarity=polarity,
+            array=array,
+            bias_scheme=bias_scheme,
+            kind=kind,
+            mode=mode,
+            gap=gap,
+            cell=cell,
+        )
+
+    @classmethod
+    def from_cells(
+        cls,
+        rows,
+        cols,
+        counts=None,
+        *,
+        amplitude: float,
+        width: float,
+        polarity: str,
+        array: str = "array",
+        bias_scheme: str = "half",
+        kind: str = "update",
+        mode: str = "row-parallel",
+        gap: float = 0.0,
+        cell: str | None = None,
+    ) -> "PulseSchedule":
+        """:meth:`from_counts` for the cells listed, at a cost proportional to their number.
+
+        The schedule equals ``from_counts`` of a count matrix holding ``counts`` at
+        ``(rows, cols)`` and 0 elsewhere (same pulses, same order).
+
+        Parameters
+        ----------
+        rows, cols : (k,) int array_like
+            Row and column of each cell (distinct cells, >= 0).
+        counts : (k,) int array_like or None, default None
+            Pulses per cell (>= 0); None = one each.
+        amplitude, width, polarity, array, bias_scheme, kind, mode, gap, cell
+            As for :meth:`from_counts` (V, s, ...).
+
+        Returns
+        -------
+        PulseSchedule
+            Energies and conductances not yet filled in (NaN).
+        """
+        r = np.asarray(rows)
+        c = np.asarray(cols)
+        n = np.ones(r.shape, dtype=np.int64) if counts is None else np.asarray(counts)
+        for name, a in (("rows", r), ("cols", c), ("counts", n)):
+            if (
+                a.ndim != 1
+                or a.shape != r.shape
+                or (a.size and not np.issubdtype(a.dtype, np.integer))
+            ):
+                raise ConfigError(
+                    f"{name} must be a 1-D integer array of the length of rows ({r.size}), got "
+                    f"dtype {a.dtype}, shape {a.shape}"
+                )
+            if a.size and a.min() < 0:
+                raise ConfigError(f"{name} must be >= 0, got {a.min()}")
+        r, c, n = r.astype(np.int64), c.astype(np.int64), n.astype(np.int64)
+        if r.size > 1:
+            step = (r[1:] - r[:-1]) * (int(c.max()) + 1) + (c[1:] - c[:-1])
+            if not np.all(step > 0):  # not already distinct and row-major
+                order = np.lexsort((c, r))  # row-major, as np.nonzero of a count matrix
+                r, c, n = r[order], c[order], n[order]
+                same = (r[1:] == r[:-1]) & (c[1:] == c[:-1])
+                if same.any():
+                    i = int(np.flatnonzero(same)[0])
+                    raise ConfigError(f"cells must be distinct, got ({r[i]}, {c[i]}) twice")
+        keep = n > 0
+        rows, cols, reps = (r, c, n) if keep.all() else (r[keep], c[keep], n[keep])
         check_scalar(amplitude, "amplitude", low=0.0, low_open=True, unit="V")
         check_scalar(width, "width", low=0.0, low_open=True, unit="s")
         check_choice(polarity, "polarity", POLARITIES)
-        cell, bias_scheme = cell_and_scheme(cell, bias_scheme, stacklevel=5)
+        cell, bias_scheme = cell_and_scheme(cell, bias_scheme, stacklevel=6)
         check_choice(kind, "kind", KINDS)
         sched = cls(mode=mode, gap=gap)
-        rows, cols = np.nonzero(counts)
-        reps = counts[rows, cols].astype(np.int64)
         total = int(reps.sum())
         if total == 0:
             return sched
-        r = np.repeat(rows, reps)
-        c = np.repeat(cols, reps)
-        k = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)  # repetition index
+        single = total == rows.size  # one pulse per cell: the cells in row-major order
+        if single:
+            r, c, k = rows, cols, np.zeros(total, dtype=np.int64)
+        else:
+            r = np.repeat(rows, reps)
+            c = np.repeat(cols, reps)
+            k = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)  # repetition index
         if mode == "row-parallel":
             key = r * (int(reps.max()) + 1) + k
             uniq, slot = np.unique(key, return_inverse=True)
             n_pulses = len(uniq)
         else:
-            order = np.lexsort((c, r, k))  # one cell at a time, first pulses first
-            r, c, k = r[order], c[order], k[order]
+            if not single:
+                order = np.lexsort((c, r, k))  # one cell at a time, first pulses first
+                r, c, k = r[order], c[order], k[order]
             slot = np.arange(total)
             n_pulses = total
         sched.arrays = [array]
@@ -411,12 +493,110 @@ class PulseSchedule:
         sched.kind = np.full(n_pulses, KINDS.index(kind), dtype=np.int8)
         for part in PULSE_ENERGY_PARTS:
             setattr(sched, f"e_{part}", np.zeros(n_pulses))
-        order = np.argsort(slot, kind="stable")
-        sched.slot = slot.ravel()[order].astype(np.int64)
-        sched.row, sched.col, sched.rep = r[order], c[order], k[order]
+        if mode == "row-parallel":
+            order = np.argsort(slot, kind="stable")
+            sched.slot = slot.ravel()[order].astype(np.int64)
+            sched.row, sched.col, sched.rep = r[order], c[order], k[order]
+        else:  # slot = arange: already in order
+            sched.slot, sched.row, sched.col, sched.rep = slot, r, c, k
         sched.energy = np.full(total, np.nan)
         sched.g_before = np.full(total, np.nan)
         sched.g_after = np.full(total, np.nan)
+        return sched
+
+    @classmethod
+    def from_cell_pulses(
+        cls,
+        rows,
+        cols,
+        *,
+        amplitude,
+        width,
+        polarity,
+        kind,
+        bias_scheme,
+        cell: str,
+        array: str = "array",
+        energy=None,
+        g_before=None,
+        g_after=None,
+        energy_half_selected=None,
+        gap: float = 0.0,
+    ) -> "PulseSchedule":
+        """A cell-by-cell schedule of one-cell pulses, described pulse by pulse, with results.
+
+        Pulse ``p`` is on cell ``(rows[p], cols[p])``; the schedule equals the
+        :meth:`concat` of the one-pulse-per-cell schedules of :meth:`from_cells` those pulses
+        came from (e.g. the rounds of a program-and-verify), built in one pass.
+
+        Parameters
+        ----------
+        rows, cols : (n,) int array_like
+            Cell of each pulse (>= 0).
+        amplitude : (n,) array_like
+            Amplitude of each pulse, V (> 0).
+        width : (n,) array_like
+            Width of each pulse, s (> 0).
+        polarity, kind, bias_scheme : (n,) int array_like
+            Codes per pulse: indices into ``POLARITIES``, ``KINDS`` and ``BIAS_SCHEMES``.
+        cell : {"0T1R", "1T1R"}
+            Cell type of the array.
+        array : str, default "array"
+            Name of the array.
+        energy, g_before, g_after : (n,) array_like or None
+            Selected-cell energy (J) and conductances before/after (S) of each pulse; None: NaN.
+        energy_half_selected : (n,) array_like or None
+            Half-selected energy of each pulse, J; None: 0.
+        gap : float, default 0.0
+            Time between consecutive pulses, s.
+        """
+        r = np.asarray(rows, dtype=np.int64)
+        n = r.size
+        sched = cls(mode="cell-by-cell", gap=gap)
+        codes = {}
+        for name, value, table in (
+            ("polarity", polarity, POLARITIES),
+            ("kind", kind, KINDS),
+            ("bias_scheme", bias_scheme, BIAS_SCHEMES),
+        ):
+            a = np.asarray(value)
+            if a.shape != (n,) or (n and (a.min() < 0 or a.max() >= len(table))):
+                raise ConfigError(
+                    f"{name} must hold one code in [0, {len(table)}) per pulse ({n}), got "
+                    f"shape {a.shape}"
+                )
+            codes[name] = a.astype(np.int8)
+        sched.amplitude = as_float_array(amplitude, "amplitude", shape=(n,)).copy()
+        sched.width = as_float_array(width, "width", shape=(n,)).copy()
+        if n and (sched.amplitude.min() <= 0 or sched.width.min() <= 0):
+            raise ConfigError("amplitude (V) and width (s) must be > 0 for every pulse")
+        sched.arrays = [array] if n else []
+        sched.polarity, sched.kind, sched.bias = (
+            codes["polarity"],
+            codes["kind"],
+            codes["bias_scheme"],
+        )
+        check_choice(cell, "cell", CELLS)
+        sched.cell = np.full(n, CELLS.index(cell), dtype=np.int8)
+        sched.array = np.zeros(n, dtype=np.int32)
+        for part in PULSE_ENERGY_PARTS:
+            setattr(sched, f"e_{part}", np.zeros(n))
+        c = np.asarray(cols, dtype=np.int64)
+        if r.ndim != 1 or c.shape != (n,) or (n and min(r.min(), c.min()) < 0):
+            raise ConfigError(
+                f"rows and cols must be 1-D arrays of cell indices >= 0 of one length, got "
+                f"shapes {r.shape} and {c.shape}"
+            )
+        sched.slot = np.arange(n, dtype=np.int64)
+        sched.row, sched.col = r.copy(), c.copy()
+        sched.rep = np.zeros(n, dtype=np.int64)
+        nan = np.full(n, np.nan)
+        sched.set_results(
+            nan if energy is None else energy,
+            nan if g_before is None else g_before,
+            nan if g_after is None else g_after,
+            energy_half_selected=energy_half_selected,
+        )
         return sched
 
     @classmethod
@@ -603,8 +783,8 @@ class PulseSchedule:
 
         Selected-cell energy goes to ``write`` (update and program pulses), ``verify`` (verify
         reads) or ``refresh``; half-selected energy to ``half_selected`` (to ``refresh`` for
-        refresh pulses). Counts are cell pulses for cell energies and pulses for half-selected
-        energies.  Circuit-solved pulses also book ``wires``, ``word_drivers`` and ``sense`` (tag
+        refresh pulses). Counts are cell pulses for cell energies and write pulses (reads left
+        out) for half-selected energies.  Circuit-solved pulses also book ``wires``, ``word_drivers`` and ``sense`` (tag
         ``operation`` = the pulse kind) and their access-transistor energy with the selected
         cells' category (tag ``component="access"``).
 
@@ -615,16 +795,23 @@ class PulseSchedule:
         **tags
             Scalar tags of every booking (e.g. ``layer``).
         """
-        kind_cell = self.kind[self.slot]
-        for code, kind in enumerate(KINDS):
-            cells = kind_cell == code
-            pulses = self.kind == code
-            n_cells, n_pulses = int(cells.sum()), int(pulses.sum())
+        if self.n_pulses and np.all(self.kind == self.kind[0]):  # one kind (most schedules)
+            codes = [(int(self.kind[0]), slice(None), slice(None))]
+        else:
+            kind_cell = self.kind[self.slot]
+            codes = [(code, kind_cell == code, self.kind == code) for code in range(len(KINDS))]
+        reads = self.polarity == POLARITIES.index("read")
+        for code, cells, pulses in codes:
+            kind = KINDS[code]
+            n_cells = self.n_cell_pulses if isinstance(cells, slice) else int(cells.sum())
+            n_pulses = self.n_pulses if isinstance(pulses, slice) else int(pulses.sum())
             if not n_cells and not n_pulses:
                 continue
             e = float(np.nansum(self.energy[cells]))
             h = float(np.sum(self.e_half_selected[pulses]))
             ledger.book(_CATEGORY[kind], e, count=n_cells, operation=kind, **tags)
+            # the parts of the write pulses count write pulses (a read among them has none)
+            n_pulses -= int(np.count_nonzero(reads[pulses]))
             if h > 0:
                 cat = "refresh" if kind == "refresh" else "half_selected"
                 ledger.book(cat, h, count=n_pulses, operation=kind, **tags)

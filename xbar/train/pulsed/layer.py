@@ -39,7 +39,8 @@ class PulsedLayer(WeightAccessors):
     bias : bool, default True
         The last row of the pairs holds the bias.
     ledger : EnergyLedger or None
-        Where pulse energies (J) are booked (tag ``layer`` = ``pairs.name``).
+        Where pulse energies (J) are booked (tag ``layer`` = ``pairs.name``), through the
+        writer's ``book`` if it has one (a ``ProgramVerifyWriter``'s verify-read periphery).
     reader : callable or None
         ``reader(x_aug, layer) -> pre-activations`` (B, n_out) for circuit-accurate forward
         passes (it books its own read energy); None = ideal ``x_aug · W``.
@@ -304,8 +305,12 @@ class PulsedLayer(WeightAccessors):
             counts = self.mapping.counts(dW, self.dw_per_pulse, self._rng)
         scheds += self.writer.apply(self.pairs, counts, self.k, self._rng)
         if self.ledger is not None:
-            for s in scheds:
-                s.book(self.ledger, layer=self.pairs.name)
+            book = getattr(self.writer, "book", None)
+            if callable(book):  # e.g. ProgramVerifyWriter: its verify reads' periphery too
+                book(scheds, self.ledger, layer=self.pairs.name)
+            else:
+                for s in scheds:
+                    s.book(self.ledger, layer=self.pairs.name)
         self.invalidate()
         if self.n_updates < self.keep_schedules:
             self.schedules.append(PulseSchedule.concat(scheds))

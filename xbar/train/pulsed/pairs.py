@@ -11,7 +11,7 @@ from ..._random import check_random_state
 from ..._validation import as_float_array
 from ...exceptions import ConfigError
 from ...pulses.energy import device_current, half_selected_energy, pulse_energy
-from ...pulses.schedule import BIAS_SCHEMES, CELLS, PulseSchedule, cell_and_scheme
+from ...pulses.schedule import PulseSchedule, cell_and_scheme
 
 __all__ = ["DeviceModelView", "PairArray"]
 
@@ -125,19 +125,45 @@ class PairArray:
             Cycle-noise stream (a Generator is used as is; deprecated name: ``rng``).
         """
         random_state = check_random_state(random_state)
+        return self._pulse_at(which, self._cells(mask), polarity, amplitude, width, random_state)
+
+    def _cells(self, mask) -> np.ndarray:
+        """Flat indices (row-major) of the cells of a boolean mask of the pairs' shape."""
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != self.shape:
+            raise ConfigError(
+                f"mask must be a boolean array of the pairs' shape {self.shape}, got dtype "
+                f"{mask.dtype}, shape {mask.shape}"
+            )
+        return np.flatnonzero(mask)
+
+    def _pulse_at(
+        self, which: str, idx: np.ndarray, polarity: str, amplitude, width: float, random_state
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`pulse` on the cells of the sorted flat indices ``idx`` of one side, at their
+        cost: G before and after (S) in the order of ``idx``."""
         G = self.side(which)
-        before = G[mask]
-        if self.arrays:
-            arr = self.arrays[which]
+        flat = G.reshape(-1)  # a view: the sides are C-contiguous
+        before = flat[idx]
+        arr = self.arrays[which] if self.arrays else None
+        if arr is not None:
             sign = arr.model.set_polarity * (1 if polarity == "set" else -1)
-            arr.apply_pulses(sign * amplitude, width, mask=mask, random_state=random_state)
-            G[...] = arr.G
+            if hasattr(arr, "apply_pulses_at"):
+                arr.apply_pulses_at(idx, sign * amplitude, width, random_state=random_state)
+                flat[idx] = arr.G.reshape(-1)[idx]
+            else:  # a device array without index pulses: the masked pulse of the whole array
+                mask = np.zeros(G.size, dtype=bool)
+                mask[idx] = True
+                arr.apply_pulses(
+                    sign * amplitude, width, mask=mask.reshape(G.shape), random_state=random_state
+                )
+                G[...] = arr.G
         else:
-            G[mask] = np.asarray(
+            flat[idx] = np.asarray(
                 self.device.apply_pulse(before, polarity, amplitude, width, random_state),
                 dtype=np.float64,
             )
-        return before, G[mask]
+        return before, flat[idx]
 
     @renamed_kwarg(rng="random_state")
     def pulse_cells(
@@ -193,7 +219,6 @@ class PairArray:
             With per-cell energies (J) and conductances before/after (S).
         """
         random_state = check_random_state(random_state)
-        G = self.side(which)
         c0 = circuit.array.cell if circuit is not None else "0T1R"
         cell, bias_scheme = cell_and_scheme(
             cell, bias_scheme, default_cell=c0, implied_cell=c0, stacklevel=5
@@ -202,6 +227,9 @@ class PairArray:
             raise ConfigError(
                 f"cell={cell!r} does not match the write circuit's array (ArrayConfig(cell={c0!r}))"
             )
+        counts = np.asarray(counts)
+        if counts.shape != self.shape:
+            raise ConfigError(f"counts must have the pairs' shape {self.shape}, got {counts.shape}")
         sched = PulseSchedule.from_counts(
             counts,
             amplitude=amplitude,
@@ -226,23 +254,34 @@ class PairArray:
                 bias_scheme=bias_scheme,
                 random_state=random_state,
             )
+        return self._apply_schedule(which, sched, polarity, amplitude, width, random_state)
+
+    def _apply_schedule(
+        self,
+        which: str,
+        sched: PulseSchedule,
+        polarity: str,
+        amplitude: float,
+        width: float,
+        random_state,
+    ) -> PulseSchedule:
+        """Apply a device-level schedule of identical pulses on one side and fill in its
+        results: repetition ``r`` pulses, in one call, every cell with more than ``r`` pulses
+        (row-major order), so the cycle-noise draws are those of one masked pulse per
+        repetition; cost proportional to the schedule's cells (and their rows and columns for
+        the half-selected energy)."""
+        G = self.side(which)
         e_half = half_selected_energy(sched, self.device, G)
-        if cell == "1T1R":
-            e_half = e_half + _selected_row_energy(sched, self.device, G)
-        n_rep = int(counts.max())
         gb = np.full(sched.n_cell_pulses, np.nan)
         ga = np.full(sched.n_cell_pulses, np.nan)
         flat = sched.row.astype(np.int64) * G.shape[1] + sched.col
-        for r in range(n_rep):
-            mask = counts > r
-            before, after = self.pulse(which, mask, polarity, amplitude, width, random_state)
-            # before/after are in row-major order of the mask's cells: place the schedule's
-            # repetition-r entries by their flat index (no array-sized temporaries)
-            order = np.flatnonzero(mask)
-            at = np.nonzero(sched.rep == r)[0]
-            pos = np.searchsorted(order, flat[at])
-            gb[at] = before[pos]
-            ga[at] = after[pos]
+        for r in range(int(sched.rep.max()) + 1):
+            at = np.flatnonzero(sched.rep == r)
+            order = np.argsort(flat[at], kind="stable")  # row-major, as a mask's cells
+            idx = flat[at][order]
+            before, after = self._pulse_at(which, idx, polarity, amplitude, width, random_state)
+            gb[at[order]] = before
+            ga[at[order]] = after
         sched.set_results(
             pulse_energy(self.device, amplitude, width, gb, ga), gb, ga, energy_half_selected=e_half
         )
@@ -280,9 +319,19 @@ class PairArray:
         PulseSchedule
             Cell by cell, with the read energies (J) and the conductances read (S).
         """
+        return self._read_at(
+            which, self._cells(mask), v_read=v_read, t_read=t_read, kind=kind, cell=cell
+        )
+
+    def _read_at(
+        self, which: str, idx: np.ndarray, *, v_read: float, t_read: float, kind: str, cell: str
+    ) -> PulseSchedule:
+        """:meth:`read_cells` of the cells of the flat indices ``idx`` (cost of those cells)."""
         G = self.side(which)
-        sched = PulseSchedule.from_counts(
-            mask.astype(np.int64),
+        rows, cols = np.divmod(idx, G.shape[1])
+        sched = PulseSchedule.from_cells(
+            rows,
+            cols,
             amplitude=v_read,
             width=t_read,
             polarity="read",
@@ -338,42 +387,6 @@ class PairArray:
             )
         self.g_plus[...] = self.arrays["+"].G
         self.g_minus[...] = self.arrays["-"].G
-
-
-def _selected_row_energy(sched: PulseSchedule, device, G: np.ndarray) -> np.ndarray:
-    """Energy (J per pulse) of the unselected cells on the rows of 1T1R pulses.
-
-    The word line of a selected row opens the gates of its whole row, so its cells on the
-    unselected bit lines see the bias scheme's fraction of the pulse (``"half"``: V/2,
-    ``"third"``: V/3), as in a solved pulse (:func:`xbar.circuit.write.apply_pulse`); the
-    unselected rows' gates are off.  Ideal wires and access transistors, the conductances ``G``
-    (S) at the start of the update, as :func:`xbar.pulses.energy.half_selected_energy` does
-    for passive arrays.
-    """
-    out = np.zeros(sched.n_pulses)
-    if sched.n_pulses == 0:
-        return out
-    b = sched.pulse_bounds()
-    frac = np.full(sched.n_pulses, np.nan)
-    for name, f in (("half", 0.5), ("third", 1.0 / 3.0)):
-        frac[sched.bias == BIAS_SCHEMES.index(name)] = f
-    frac[sched.cell != CELLS.index("1T1R")] = np.nan
-    todo = np.flatnonzero(np.isfinite(frac))
-    volts = sched.amplitude[todo] * frac[todo]
-    for V in np.unique(volts):  # one I-V evaluation per bias level, on the selected rows only
-        ps = todo[volts == V]
-        counts = b[ps + 1] - b[ps]
-        entry = np.repeat(b[ps] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-        pulse = np.repeat(np.arange(ps.size), counts)
-        rows, cols = sched.row[entry], sched.col[entry]
-        ur, ri = np.unique(rows, return_inverse=True)
-        P = float(V) * np.abs(device_current(device, float(V), G[ur]))  # W per cell of the rows
-        cells = np.bincount(pulse, P[ri, cols], minlength=ps.size)
-        pairs = np.unique(pulse.astype(np.int64) * ur.size + ri)  # (pulse, row) once each
-        row_sum = P.sum(axis=1)
-        rows_e = np.bincount(pairs // ur.size, row_sum[pairs % ur.size], minlength=ps.size)
-        out[ps] = (rows_e - cells) * sched.width[ps]
-    return out
 
 
 class DeviceModelView:

@@ -28,7 +28,9 @@ class Writer(Protocol):
 
     ``name`` (str) labels results; ``nominal_dG(device, random_state)`` is the conductance step (S) one
     pulse count stands for; ``apply(pairs, counts, k, random_state)`` applies signed pulse counts
-    (``> 0`` raise the weight) to the pairs and returns the schedules it ran.
+    (``> 0`` raise the weight) to the pairs and returns the schedules it ran.  A writer with a
+    ``book(schedules, ledger, **tags)`` method books its schedules itself (the layer calls it
+    instead of booking each schedule), e.g. to add the verify reads' periphery energy.
 
     Attributes
     ----------
@@ -488,8 +490,9 @@ class ProgramVerifyWriter:
         (:class:`xbar.pulses.energy.ReadPeriphery`: DAC, TIA and ADC energy per read); None:
         verify reads cost their cell current only.  The schedules :meth:`apply` returns carry
         the cell energies; :meth:`book` books them and, with a periphery, its energy per verify
-        read (ledger categories ``dac``, ``tia``, ``adc``, ``operation="verify"``).  A caller
-        that books the schedules itself (``s.book(ledger)``) books no periphery energy.
+        read (ledger categories ``dac``, ``tia``, ``adc``, ``operation="verify"``).  A
+        :class:`~xbar.train.pulsed.PulsedLayer` books through :meth:`book`; a caller that books
+        the schedules itself (``s.book(ledger)``) books no periphery energy.
     """
 
     set_ramp: Ramp = field(default_factory=lambda: Ramp(0.6, 0.1, 1.5))
