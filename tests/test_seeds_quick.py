@@ -93,6 +93,12 @@ def test_study1_quick_mechanics(tmp_path):
     for g in tu["grid"]:
         if g["grid"]:
             assert float(max(g["grid"], key=g["grid"].get)) == g["chosen"]
+            # the points scored are the grid given plus its extensions beyond an edge choice
+            pts = sorted(float(k) for k in g["grid"])
+            assert pts == sorted(g["given"] + g["extended"])
+            assert g["at_grid_edge"] == (len(pts) > 1 and g["chosen"] in (pts[0], pts[-1]))
+            if g["extended"]:
+                assert f"extended by {g['extended']}" in report
         assert "validation" in g["source"] and float(g["chosen"]) == tu["rates"][g["rule"]]
     assert "chosen on the **validation** split" in report
     # verify reads booked through the read periphery (DAC, TIA, ADC), every choice's status
