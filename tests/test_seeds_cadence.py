@@ -6,22 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_seeds_quick import _need  # skips without the data sets
 
 SEEDS = Path(__file__).resolve().parents[1] / "validation" / "seeds"
 if str(SEEDS) not in sys.path:
     sys.path.insert(0, str(SEEDS))
-
-
-def _need(dataset: str) -> None:
-    from xbar.data import data_dir
-    from xbar.exceptions import ConfigError
-
-    try:
-        folder = data_dir() / dataset
-    except ConfigError as exc:
-        pytest.skip(f"data sets not available: {exc}")
-    if not folder.is_dir():
-        pytest.skip(f"data set {dataset!r} not found at {folder} (set XBAR_DATA_DIR)")
 
 
 @pytest.mark.data
