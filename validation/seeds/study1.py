@@ -159,14 +159,20 @@ SOURCES = {
         "no source in docs/references.rst bears on the on-resistance of a transistor sized for "
         "these devices; NeuroSim's default 15 kohm (ref-read-write-energy [C]) is 9x the fitted "
         "LRS (1.72 kohm) and leaves the transistor setting the current (measured read-out error "
-        "99.6 %, 16-input quick net); 200 ohm is ~0.1 of the LRS",
+        "99.6 %, 16-input quick net); 200 ohm is ~0.1 of the LRS; a literature search for the "
+        "on-resistance or gate voltage of access transistors in 1T1R HfOx arrays found none "
+        "stated for arrays of this device",
     ),
     "pv_set_ramp": (
         "assumed (range cited)",
         "incremental-step SET inside the 1-2 V SET range of 1T1R HfOx pulses "
         "(ref-read-write-energy [U/H]), started below it; the step-pulse-with-verify scheme "
         "itself as in Perez et al.'s 4-kbit 1T1R HfO2 arrays (ref-learning-from-mistakes, "
-        "related IHP work [A]); MemTorch's write-verify uses +-1 V [C]",
+        "related IHP work [A]; the multi-level step-pulse-with-verify algorithm on those arrays: "
+        "Perez et al., Optimization of multi-level operation in RRAM arrays for in-memory "
+        "computing, Electronics 10(9):1084, 2021, doi:10.3390/electronics10091084); MemTorch's "
+        "write-verify uses +-1 V [C]; no published start, step or ceiling of a 1T1R HfOx ramp was "
+        "reachable in this study's literature search, so the values stay assumed",
     ),
     "pv_reset_ramp": (
         "assumed",
@@ -180,7 +186,12 @@ SOURCES = {
     ),
     "pv_max_pulses": (
         "assumed (range cited)",
-        "within the 5-50 program-and-verify rounds of ref-read-write-energy [H]",
+        "within the 5-50 program-and-verify rounds of ref-read-write-energy [H]; the rounds a "
+        "verify scheme needs depend on its parameters (Puglisi, Wenger, Pavan, A novel "
+        "program-verify algorithm for multi-bit operation in HfO2 RRAM, IEEE Electron Device "
+        "Lett., 2015, doi:10.1109/LED.2015.2464256; RADAR: a fast and energy-efficient "
+        "programming technique for multiple bits-per-cell RRAM arrays, IEEE Trans. Electron "
+        "Devices, 2021, doi:10.1109/TED.2021.3097975), no count for this device was found",
     ),
     "pv_atol": (
         "assumed",
