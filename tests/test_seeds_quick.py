@@ -70,6 +70,9 @@ def test_study1_quick_mechanics(tmp_path):
     assert set(runs) == {"ff", "competitive", "backprop"}
     # ceilings: the front end's best float classifier, float, ideal reads, arrays, variant
     assert 0.25 < res["front_end"]["test_accuracy"] <= 1.0
+    fe = res["front_end"]  # its C chosen on validation, the grid extended beyond an edge choice
+    assert sorted(float(c) for c in fe["grid"]) == sorted([0.1, 1.0] + fe["extended"])
+    assert float(max(fe["grid"], key=fe["grid"].get)) == fe["C"]
     assert "Front end's best float classifier" in report
     for _, label in study1.LEVELS:
         assert label in report

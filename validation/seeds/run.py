@@ -187,7 +187,14 @@ def main(argv=None) -> int:
         "",
         f"Command: `{res['command']}`  ",
         f"Started {res.get('started', '(not recorded)')}; wall time **{wall / 60:.1f} min**"
-        f" ({wall:.0f} s). Every number below was produced by this run (`results.json`).",
+        f" ({wall:.0f} s)"
+        + (
+            f", {res['resumed_pieces']} completed pieces resumed from `partial.json` (their "
+            "compute time not included)"
+            if res.get("resumed_pieces")
+            else ""
+        )
+        + ". Every number below was produced by this run (`results.json`).",
         "",
         mod.report(res),
         "",
