@@ -265,12 +265,20 @@ def report(
     seeds=(0,),
     full=False,
     spread: dict | None = None,
+    compute_s: float | None = None,
 ) -> str:
     L = ["## Sensitivity (beyond the paper): one parameter at a time, on the arrays", ""]
     net = "quick" if quick else "study 1's full network and data" if full else "reduced network"
     L.append(
         f"{n_points} points of the sweep `seeds-sensitivity` (xbar.sweep, serial) in "
-        f"{wall / 60:.1f} min ({net}; mean over {len(seeds)} seed(s): "
+        f"{wall / 60:.1f} min"
+        + (
+            ""
+            if compute_s is None
+            else f" (this invocation; the points' own wall times sum to {compute_s / 60:.1f} min, "
+            "points already recorded in --out are reused)"
+        )
+        + f" ({net}; mean over {len(seeds)} seed(s): "
         f"{', '.join(str(x) for x in seeds)}); baseline: "
         + ", ".join(f"{k} = {v}" for k, v in BASELINE.items())
         + (" (± the standard deviation over seeds)." if spread and len(seeds) > 1 else ".")
@@ -336,11 +344,13 @@ def main(argv=None) -> int:
         "summary": summary,
         "seed_std": spread,
         "wall_s": wall,
+        "points_wall_s": float(sum(r["metrics"].get("wall_s", 0.0) for r in records)),
         "n_points": len(records),
         "seeds": list(seeds),
     }
     write_atomic(out / "results.json", json.dumps(doc, indent=1))
-    text = report(summary, files, wall, len(records), args.quick, seeds, args.full, spread)
+    compute = float(sum(r["metrics"].get("wall_s", 0.0) for r in records))
+    text = report(summary, files, wall, len(records), args.quick, seeds, args.full, spread, compute)
     write_atomic(out / "report.md", text + "\n")
     print(text)
     print(f"report written to {out / 'report.md'} ({wall:.0f} s)", file=sys.stderr)
