@@ -70,6 +70,9 @@ def test_study1_quick_mechanics(tmp_path):
     assert set(runs) == {"ff", "competitive", "backprop"}
     # ceilings: the front end's best float classifier, float, ideal reads, arrays, variant
     assert 0.25 < res["front_end"]["test_accuracy"] <= 1.0
+    fe = res["front_end"]  # its C chosen on validation, the grid extended beyond an edge choice
+    assert sorted(float(c) for c in fe["grid"]) == sorted([0.1, 1.0] + fe["extended"])
+    assert float(max(fe["grid"], key=fe["grid"].get)) == fe["C"]
     assert "Front end's best float classifier" in report
     for _, label in study1.LEVELS:
         assert label in report
@@ -93,6 +96,12 @@ def test_study1_quick_mechanics(tmp_path):
     for g in tu["grid"]:
         if g["grid"]:
             assert float(max(g["grid"], key=g["grid"].get)) == g["chosen"]
+            # the points scored are the grid given plus its extensions beyond an edge choice
+            pts = sorted(float(k) for k in g["grid"])
+            assert pts == sorted(g["given"] + g["extended"])
+            assert g["at_grid_edge"] == (len(pts) > 1 and g["chosen"] in (pts[0], pts[-1]))
+            if g["extended"]:
+                assert f"extended by {g['extended']}" in report
         assert "validation" in g["source"] and float(g["chosen"]) == tu["rates"][g["rule"]]
     assert "chosen on the **validation** split" in report
     # verify reads booked through the read periphery (DAC, TIA, ADC), every choice's status

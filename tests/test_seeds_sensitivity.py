@@ -43,6 +43,24 @@ def test_summary_groups_by_parameter():
     assert out["adc_bits"]["ff"] == {"8": 0.5}  # the r_wire row is not an adc_bits point
 
 
+def test_report_gives_the_spread_over_seeds():
+    import sensitivity as S
+
+    recs = [
+        {"params": dict(S.BASELINE, rule=rule, r_wire=r), "metrics": {"test_accuracy": acc}}
+        for rule in S.RULES
+        for r in (1.0, 5.0)
+        for acc in (0.4, 0.6)
+    ]
+    mean, sd = S.summarise(recs), S.summarise(recs, reduce=S.seed_std)
+    assert mean["r_wire"]["ff"] == {"1.0": 0.5, "5.0": 0.5}
+    assert sd["r_wire"]["ff"]["1.0"] == pytest.approx(0.1414, abs=1e-4)
+    assert S.seed_std([0.3]) == 0.0
+    text = S.report(mean, [], 60.0, 6, False, seeds=(0, 1), spread=sd)
+    assert "| r_wire | 1.0 | 50.0 ± 14.1 % |" in text and "standard deviation over seeds" in text
+    assert "±" not in S.report(mean, [], 60.0, 6, False, seeds=(0, 1))
+
+
 @pytest.mark.data
 def test_one_point_through_the_sweep_engine(tmp_path):
     from xbar.data import data_dir

@@ -308,3 +308,57 @@ class Checkpoint:
         if self.path is not None:
             write_json(self.path, {"config": self.config, "pieces": self.pieces})
         return value
+
+
+def search_grid(grid, score, *, max_extend: int = 0) -> dict:
+    """Best point of a 1-d grid, the grid extended outward while the best point is at its edge.
+
+    Each grid point is scored once.  While the best point is the grid's smallest or largest (and
+    extensions are left), one more point is scored one step beyond that edge, the step being the
+    ratio of the two outermost points on that side (a geometric grid stays geometric), rounded to
+    3 significant figures.  The search stops when the best point is interior, after
+    ``max_extend`` added points, or for a grid of fewer than two points (no step to extend by).
+
+    Parameters
+    ----------
+    grid : sequence of float
+        The points given (positive, e.g. learning rates; dimensionless).
+    score : callable
+        ``score(point) -> (value, extra)``: the value maximised (ties: the first point scored
+        wins) and anything recorded beside it (e.g. the best epoch).
+    max_extend : int
+        Points that may be added beyond the given grid (0: the grid as given).
+
+    Returns
+    -------
+    dict
+        ``best`` (the chosen point), ``scores`` (point -> (value, extra), in the order scored),
+        ``given`` (the grid given, sorted), ``extended`` (the points added, in order) and
+        ``at_edge`` (True when the best point is still the smallest or largest scored).
+    """
+    from xbar.exceptions import ConfigError
+
+    pts = sorted(float(p) for p in grid)
+    if not pts or any(not np.isfinite(p) or p <= 0 for p in pts):
+        raise ConfigError(f"grid must hold positive finite points, got {list(grid)!r}")
+    if int(max_extend) < 0:
+        raise ConfigError(f"max_extend must be >= 0, got {max_extend!r}")
+    scores = {p: score(p) for p in pts}
+    extended: list = []
+
+    def best_point():
+        return max(scores, key=lambda v: scores[v][0])
+
+    while True:
+        s = sorted(scores)
+        best = best_point()
+        edge = len(s) > 1 and best in (s[0], s[-1])
+        if not edge or len(extended) >= int(max_extend):
+            break
+        new = s[-1] ** 2 / s[-2] if best == s[-1] else s[0] ** 2 / s[1]
+        new = float(f"{new:.3g}")
+        if new in scores:  # rounding collapsed the step: nothing new to score
+            break
+        extended.append(new)
+        scores[new] = score(new)
+    return {"best": best, "scores": scores, "given": pts, "extended": extended, "at_edge": edge}

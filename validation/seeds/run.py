@@ -35,10 +35,36 @@ from common import Progress, table, versions, write_json  # noqa: E402
 # quiet 2-core machine: the previous session's measured 3-seed runs scaled to 5 seeds, plus the
 # parts added since (measured on the shared machine, see /work/notes/studies.md)
 EXPECTED_FULL = {
-    1: "about 35-40 minutes (5 seeds and the rate tuning; 17.9 min for 3 seeds without tuning)",
-    2: "about 85-90 minutes (5 seeds, 9k digits, training reads booked, 12 regimes; 39.5 min "
-    "for 3 seeds and 4 regimes without the training-read booking)",
+    1: "about 30-35 minutes (5 seeds and the rate tuning through the circuit with its grid "
+    "extensions: 33.0 min measured at load 3-4)",
+    2: "about 15-20 minutes (5 seeds, 9k digits, training reads booked, 12 regimes: 15.0 min "
+    "measured at load 3-4)",
 }
+
+
+def set_fields(cfg, assignments):
+    """``cfg`` with ``FIELD=VALUE`` assignments applied (VALUE a Python literal, else a string;
+    lists become tuples); an unknown field is refused, naming the fields there are."""
+    import ast
+    from dataclasses import fields
+
+    from xbar.exceptions import ConfigError
+
+    names = {f.name for f in fields(cfg)}
+    changes = {}
+    for a in assignments or ():
+        key, sep, raw = a.partition("=")
+        key = key.strip()
+        if not sep or key not in names:
+            raise ConfigError(
+                f"--set needs FIELD=VALUE with FIELD one of {sorted(names)}, got {a!r}"
+            )
+        try:
+            value = ast.literal_eval(raw.strip())
+        except (ValueError, SyntaxError):
+            value = raw.strip()
+        changes[key] = tuple(value) if isinstance(value, list) else value
+    return replace(cfg, **changes)
 
 
 def _study(n: int):
@@ -88,6 +114,13 @@ def main(argv=None) -> int:
         default=None,
         help="study 1: network the learning rates are chosen on (validation split)",
     )
+    ap.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="change one configuration field (repeatable), e.g. --set batch_size=5; the "
+        "report's configuration table shows every value used",
+    )
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
     ap.add_argument(
         "--print-report",
@@ -116,6 +149,7 @@ def main(argv=None) -> int:
         cfg = replace(cfg, n_train=None, n_test=None)
     if args.study == 2 and args.regimes_only:
         cfg = replace(cfg, main_runs=False)
+    cfg = set_fields(cfg, args.set)
     out = args.out or HERE / "results" / f"study{args.study}{'-quick' if args.quick else ''}"
     out.mkdir(parents=True, exist_ok=True)
     progress = Progress(not args.quiet)
@@ -153,7 +187,14 @@ def main(argv=None) -> int:
         "",
         f"Command: `{res['command']}`  ",
         f"Started {res.get('started', '(not recorded)')}; wall time **{wall / 60:.1f} min**"
-        f" ({wall:.0f} s). Every number below was produced by this run (`results.json`).",
+        f" ({wall:.0f} s)"
+        + (
+            f", {res['resumed_pieces']} completed pieces resumed from `partial.json` (their "
+            "compute time not included)"
+            if res.get("resumed_pieces")
+            else ""
+        )
+        + ". Every number below was produced by this run (`results.json`).",
         "",
         mod.report(res),
         "",

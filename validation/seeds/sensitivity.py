@@ -209,8 +209,9 @@ def spec(quick: bool, seeds=(0,), full: bool = False) -> dict:
     }
 
 
-def summarise(records: list) -> dict:
-    """Mean test accuracy per (parameter, value, rule); the baseline row under every parameter."""
+def summarise(records: list, reduce=np.mean) -> dict:
+    """Mean (or ``reduce``) test accuracy over seeds per (parameter, value, rule); the baseline
+    row under every parameter."""
     out: dict = {}
     for name in VARIED:
         out[name] = {}
@@ -223,8 +224,13 @@ def summarise(records: list) -> dict:
                 others = all(p[k] == BASELINE[k] for k in BASELINE if k != name)
                 if others:
                     pts.setdefault(str(p[name]), []).append(rec["metrics"]["test_accuracy"])
-            out[name][rule] = {v: float(np.mean(a)) for v, a in pts.items()}
+            out[name][rule] = {v: float(reduce(a)) for v, a in pts.items()}
     return out
+
+
+def seed_std(values) -> float:
+    """Sample standard deviation over seeds (ddof=1; 0 for a single seed)."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 def _plot(summary: dict, out: Path) -> list:
@@ -251,16 +257,31 @@ def _plot(summary: dict, out: Path) -> list:
 
 
 def report(
-    summary: dict, files: list, wall: float, n_points: int, quick: bool, seeds=(0,), full=False
+    summary: dict,
+    files: list,
+    wall: float,
+    n_points: int,
+    quick: bool,
+    seeds=(0,),
+    full=False,
+    spread: dict | None = None,
+    compute_s: float | None = None,
 ) -> str:
     L = ["## Sensitivity (beyond the paper): one parameter at a time, on the arrays", ""]
     net = "quick" if quick else "study 1's full network and data" if full else "reduced network"
     L.append(
         f"{n_points} points of the sweep `seeds-sensitivity` (xbar.sweep, serial) in "
-        f"{wall / 60:.1f} min ({net}; mean over {len(seeds)} seed(s): "
+        f"{wall / 60:.1f} min"
+        + (
+            ""
+            if compute_s is None
+            else f" (this invocation; the points' own wall times sum to {compute_s / 60:.1f} min, "
+            "points already recorded in --out are reused)"
+        )
+        + f" ({net}; mean over {len(seeds)} seed(s): "
         f"{', '.join(str(x) for x in seeds)}); baseline: "
         + ", ".join(f"{k} = {v}" for k, v in BASELINE.items())
-        + "."
+        + (" (± the standard deviation over seeds)." if spread and len(seeds) > 1 else ".")
     )
     L.append("")
     L.append("| parameter | value | " + " | ".join(RULES) + " | FF − backprop (points) |")
@@ -275,9 +296,15 @@ def report(
         for v in vals:
             accs = [per_rule[r].get(v) for r in RULES]
             d = "-" if accs[0] is None or accs[2] is None else f"{100 * (accs[0] - accs[2]):+.1f}"
+            sds = [(spread or {}).get(name, {}).get(r, {}).get(v) for r in RULES]
             L.append(
                 f"| {name} | {v} | "
-                + " | ".join("-" if a is None else f"{100 * a:.1f} %" for a in accs)
+                + " | ".join(
+                    "-"
+                    if a is None
+                    else f"{100 * a:.1f}" + ("" if sd is None else f" ± {100 * sd:.1f}") + " %"
+                    for a, sd in zip(accs, sds)
+                )
                 + f" | {d} |"
             )
     L.append("")
@@ -309,12 +336,21 @@ def main(argv=None) -> int:
     for r in failed:
         print(f"failed point {r['params']}: {r.get('error')}", file=sys.stderr)
     summary = summarise(records)
+    spread = summarise(records, reduce=seed_std)
     files = _plot(summary, out)
     from xbar._io import write_atomic
 
-    doc = {"summary": summary, "wall_s": wall, "n_points": len(records), "seeds": list(seeds)}
+    doc = {
+        "summary": summary,
+        "seed_std": spread,
+        "wall_s": wall,
+        "points_wall_s": float(sum(r["metrics"].get("wall_s", 0.0) for r in records)),
+        "n_points": len(records),
+        "seeds": list(seeds),
+    }
     write_atomic(out / "results.json", json.dumps(doc, indent=1))
-    text = report(summary, files, wall, len(records), args.quick, seeds, args.full)
+    compute = float(sum(r["metrics"].get("wall_s", 0.0) for r in records))
+    text = report(summary, files, wall, len(records), args.quick, seeds, args.full, spread, compute)
     write_atomic(out / "report.md", text + "\n")
     print(text)
     print(f"report written to {out / 'report.md'} ({wall:.0f} s)", file=sys.stderr)

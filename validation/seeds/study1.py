@@ -34,6 +34,7 @@ from common import (
     ranging_reader,
     read_error,
     save_figure,
+    search_grid,
     sync_from_devices,
     table,
 )
@@ -81,13 +82,21 @@ class Study1Config:
     / 0.1 (chosen on the test split), which a first search on (0.3, 1, 3) / (0.1, 0.4, 1.6) /
     (0.03, 0.1) found too high for the pulsed network (validation: FF 69.1 / 60.5 / 52.8 %,
     competitive 74.1 / 70.3 / 64.0 %, backprop 76.6 / 72.2 %); a choice at a grid edge is
-    flagged in the report."""
+    flagged in the report, and the tuner extends a grid beyond an edge choice (``tune_extend``):
+    tuned through the circuit (``tune_level="arrays"``) every rule's best rate was the upper edge
+    of these grids (validation: FF 50.2 % at 1.0, competitive 69.4 % at 0.4, backprop 74.1 % at
+    0.1)."""
     tune_split: str = "validation"
     """Split the rates and epochs are chosen on (the test split chooses nothing)."""
     tune_level: str = "ideal reads"
     """Network the rates are tuned on: ``"ideal reads"``, the pulsed network with ideal reads of
     the same pulses, or ``"arrays"``, the same network read through the circuit (the level the
     published claims are about); seed ``tune_seed``, one rate per rule for every level."""
+    tune_extend: int = 3
+    """Grid points that may be added per rule beyond the grid given: while the best rate is the
+    grid's smallest or largest, the next rate one grid step beyond that edge is tuned too
+    (``common.search_grid``); the points added are reported, and a choice still at the edge
+    after them is flagged."""
     tune_seed: int = 100
     """Seed of the tuning runs (not one of the reported seeds)."""
     tune_epochs: int = 4
@@ -150,14 +159,20 @@ SOURCES = {
         "no source in docs/references.rst bears on the on-resistance of a transistor sized for "
         "these devices; NeuroSim's default 15 kohm (ref-read-write-energy [C]) is 9x the fitted "
         "LRS (1.72 kohm) and leaves the transistor setting the current (measured read-out error "
-        "99.6 %, 16-input quick net); 200 ohm is ~0.1 of the LRS",
+        "99.6 %, 16-input quick net); 200 ohm is ~0.1 of the LRS; a literature search for the "
+        "on-resistance or gate voltage of access transistors in 1T1R HfOx arrays found none "
+        "stated for arrays of this device",
     ),
     "pv_set_ramp": (
         "assumed (range cited)",
         "incremental-step SET inside the 1-2 V SET range of 1T1R HfOx pulses "
         "(ref-read-write-energy [U/H]), started below it; the step-pulse-with-verify scheme "
         "itself as in Perez et al.'s 4-kbit 1T1R HfO2 arrays (ref-learning-from-mistakes, "
-        "related IHP work [A]); MemTorch's write-verify uses +-1 V [C]",
+        "related IHP work [A]; the multi-level step-pulse-with-verify algorithm on those arrays: "
+        "Perez et al., Optimization of multi-level operation in RRAM arrays for in-memory "
+        "computing, Electronics 10(9):1084, 2021, doi:10.3390/electronics10091084); MemTorch's "
+        "write-verify uses +-1 V [C]; no published start, step or ceiling of a 1T1R HfOx ramp was "
+        "reachable in this study's literature search, so the values stay assumed",
     ),
     "pv_reset_ramp": (
         "assumed",
@@ -171,7 +186,12 @@ SOURCES = {
     ),
     "pv_max_pulses": (
         "assumed (range cited)",
-        "within the 5-50 program-and-verify rounds of ref-read-write-energy [H]",
+        "within the 5-50 program-and-verify rounds of ref-read-write-energy [H]; the rounds a "
+        "verify scheme needs depend on its parameters (Puglisi, Wenger, Pavan, A novel "
+        "program-verify algorithm for multi-bit operation in HfO2 RRAM, IEEE Electron Device "
+        "Lett., 2015, doi:10.1109/LED.2015.2464256; RADAR: a fast and energy-efficient "
+        "programming technique for multiple bits-per-cell RRAM arrays, IEEE Trans. Electron "
+        "Devices, 2021, doi:10.1109/TED.2021.3097975), no count for this device was found",
     ),
     "pv_atol": (
         "assumed",
@@ -208,6 +228,7 @@ def quick_config() -> Study1Config:
         competitive_lr_grid=(0.4,),
         backprop_lr_grid=(0.1,),
         tune_epochs=2,
+        tune_extend=1,
         quick=True,
     )
 
@@ -300,10 +321,9 @@ def _tune(cfg, data, n_in, ckpt, progress) -> dict:
             rates[name] = fixed
             grid_log.append({"rule": name, "chosen": fixed, "grid": {}, "source": "configuration"})
             continue
-        scores = {}
-        for lr in getattr(cfg, f"{name}_lr_grid"):
 
-            def compute(lr=lr):
+        def score(lr, name=name):
+            def compute():
                 rule = _rule(cfg, name, lr)
                 net = _hardware_net(
                     tcfg,
@@ -318,25 +338,32 @@ def _tune(cfg, data, n_in, ckpt, progress) -> dict:
                 return _train(net, rule, data, tcfg, cfg.tune_seed, with_test=False)
 
             r = ckpt.get(f"tune/{name}/{lr!r}", compute)
-            scores[lr] = (max(r["val_history"]), r["best_epoch"])
-        best = max(scores, key=lambda v: scores[v][0])
+            return max(r["val_history"]), r["best_epoch"]
+
+        found = search_grid(getattr(cfg, f"{name}_lr_grid"), score, max_extend=cfg.tune_extend)
+        scores, best = found["scores"], found["best"]
         rates[name] = best
-        grid = sorted(scores)
         grid_log.append(
             {
                 "rule": name,
                 "chosen": best,
-                "grid": {repr(k): v[0] for k, v in scores.items()},
-                "best_epoch": {repr(k): v[1] for k, v in scores.items()},
-                "at_grid_edge": len(grid) > 1 and best in (grid[0], grid[-1]),
+                "grid": {repr(k): v[0] for k, v in sorted(scores.items())},
+                "best_epoch": {repr(k): v[1] for k, v in sorted(scores.items())},
+                "given": found["given"],
+                "extended": found["extended"],
+                "at_grid_edge": found["at_edge"],
                 "source": f"best {cfg.tune_split} accuracy ({cfg.tune_level}, seed "
                 f"{cfg.tune_seed}, {cfg.tune_epochs} epochs)",
             }
         )
         progress(
             f"tuning {name}: "
-            + ", ".join(f"lr {k} -> {100 * v[0]:.1f} % (epoch {v[1]})" for k, v in scores.items())
+            + ", ".join(
+                f"lr {k} -> {100 * v[0]:.1f} % (epoch {v[1]})" for k, v in sorted(scores.items())
+            )
             + f" ({cfg.tune_split}); chosen {best}"
+            + (f"; grid extended by {found['extended']}" if found["extended"] else "")
+            + (" (still at the grid's edge)" if found["at_edge"] else "")
         )
     return {"rates": rates, "grid": grid_log, "split": cfg.tune_split, "level": cfg.tune_level}
 
@@ -561,21 +588,25 @@ def _train(net, rule, data, cfg, seed, ledger=None, show=False, with_test: bool 
     return out
 
 
-def _front_end_ceiling(data, grid=(0.01, 0.1, 1.0, 10.0)) -> dict:
+def _front_end_ceiling(data, grid=(0.01, 0.1, 1.0, 10.0), max_extend: int = 3) -> dict:
     """Best float classifier of the front end: multinomial logistic regression on the study's D
-    inputs, L2 strength chosen on validation."""
+    inputs, L2 strength chosen on validation (the grid extended beyond an edge choice,
+    ``common.search_grid``)."""
     from sklearn.linear_model import LogisticRegression
 
-    scores = {}
-    for C in grid:
+    def score(C):
         m = LogisticRegression(C=C, max_iter=2000).fit(data["Xtr"], data["ytr"])
-        scores[C] = (m.score(data["Xval"], data["yval"]), m.score(data["Xte"], data["yte"]))
-    C = max(scores, key=lambda c: scores[c][0])
+        return m.score(data["Xval"], data["yval"]), m.score(data["Xte"], data["yte"])
+
+    found = search_grid(grid, score, max_extend=max_extend)
+    scores, C = found["scores"], found["best"]
     return {
         "C": C,
         "val": scores[C][0],
         "test_accuracy": scores[C][1],
-        "grid": {str(c): v[0] for c, v in scores.items()},
+        "grid": {str(c): v[0] for c, v in sorted(scores.items())},
+        "extended": found["extended"],
+        "at_grid_edge": found["at_edge"],
     }
 
 
@@ -634,6 +665,7 @@ def run(cfg: Study1Config, out, progress: Progress) -> dict:
                 f"{entry['ideal_reads']['test_accuracy']:.3f}, float "
                 f"{entry['float']['test_accuracy']:.3f} [{entry['wall_s']:.0f} s]"
             )
+    res["resumed_pieces"] = ckpt.resumed  # their compute time is not in this run's wall time
     if ckpt.resumed:
         progress(f"resumed {ckpt.resumed} completed pieces from {ckpt.path}")
     res["verdicts"] = verdicts(res)
@@ -931,8 +963,10 @@ def report(res) -> str:
     fe = res["front_end"]
     L.append(
         f"Front end's best float classifier (logistic regression on the same "
-        f"{cfg['n_components']} inputs, C = {fe['C']} chosen on validation): "
-        f"**{100 * fe['test_accuracy']:.1f} %**."
+        f"{cfg['n_components']} inputs, C = {fe['C']} chosen on validation"
+        + (f", grid extended by {fe['extended']}" if fe.get("extended") else "")
+        + (" (at the grid's edge)" if fe.get("at_grid_edge") else "")
+        + f"): **{100 * fe['test_accuracy']:.1f} %**."
     )
     L.append("")
     rows = []
@@ -1098,6 +1132,7 @@ def report(res) -> str:
         + "; ".join(
             f"{g['rule']} {g['chosen']}"
             + (" (at the grid's edge)" if g.get("at_grid_edge") else "")
+            + (f" (grid {g['given']} extended by {g['extended']})" if g.get("extended") else "")
             + " ("
             + (
                 ", ".join(

@@ -752,6 +752,7 @@ def run(cfg: Study2Config, out, progress: Progress) -> dict:
                 for m, rs in reg["runs"].items()
             )
         )
+    res["resumed_pieces"] = ckpt.resumed  # their compute time is not in this run's wall time
     if ckpt.resumed:
         progress(f"resumed {ckpt.resumed} completed pieces from {ckpt.path}")
     res["verdicts"] = verdicts(res)

@@ -976,15 +976,10 @@ class AnalogLinear:
             for s in range(0, V.shape[0], 2048):  # long inner products are slow in OpenBLAS
                 S = dsyrk(1.0, V[s : s + 2048], trans=1, beta=1.0, c=S, overwrite_c=1)
             return S
-        codes = phase.codes[:, rows]
         L = self.dac.levels
         assert L is not None  # time-encoded phases come with their levels
-        mag, sgn = np.abs(codes), np.sign(codes).astype(float)
-        S = np.zeros((V.shape[1], V.shape[1]))
-        for k in range(1, int(mag.max(initial=0)) + 1):
-            Ak = sgn * (mag >= k) * self.dac.v_read
-            S += dsyrk(1.0, Ak.T, trans=0)
-        return S / L
+        v = self.dac.v_read
+        return _pulse_width_moment(phase.codes[:, rows]) * (v * v / L)
 
     def _run(self, x: np.ndarray, operation: str, collect: bool = False):
         """Forward pass; with ``collect`` return the TIA outputs per tile instead of converting."""
@@ -1081,6 +1076,50 @@ class AnalogLinear:
 def _device_read_noise(tile: Tile) -> np.ndarray:
     """Relative read noise (M, C) of a device-backed tile's cells (the model's table)."""
     return tile.crossbar.devices.read_noise_rel(tile.G)
+
+
+_FEW_LEVELS = 8
+"""Distinct code magnitudes up to which ``_pulse_width_moment`` sums one Gram matrix per level
+(BLAS); above it, the elementwise closed form is cheaper."""
+
+
+def _pulse_width_moment(codes: np.ndarray) -> np.ndarray:
+    """Upper triangle of ``Σ_b sgn_bi sgn_bj min(|c_bi|, |c_bj|)`` for signed DAC codes (B, M).
+
+    A pulse-width-coded input of code ``c`` drives its line at ``sgn(c) v_read`` during the first
+    ``|c|`` of ``L`` slots, so the slots' summed ``V_kᵀ V_k`` is ``v_read²`` times this integer
+    matrix.  It is computed exactly (every term is an integer: the indicator Gram matrices in
+    float64, the closed form's products below 2**24 in float32, summed in float64): with few distinct
+    magnitudes ``u_1 < … < u_n`` as ``Σ_j (u_j − u_{j−1}) A_jᵀ A_j`` (``A_j`` the ±1/0 indicator of
+    ``|c| ≥ u_j``), otherwise elementwise in blocks of samples, one pass instead of one Gram matrix
+    per level (up to 255 at 8 bits).
+    """
+    codes = np.asarray(codes)
+    B, M = codes.shape
+    mag = np.abs(codes)
+    levels = np.unique(mag)
+    levels = levels[levels > 0]
+    S = np.zeros((M, M))
+    if levels.size == 0:
+        return S
+    if levels.size <= _FEW_LEVELS:
+        sgn = np.sign(codes).astype(float)
+        prev = 0
+        for u in levels:
+            A = sgn * (mag >= u)
+            S += float(u - prev) * dsyrk(1.0, A, trans=1)
+            prev = u
+        return S
+    m = mag.astype(np.float32)
+    sgn32 = np.sign(codes).astype(np.float32)
+    chunk = max(1, (1 << 20) // (M * M))  # ~4 MB of float32 per block
+    for s in range(0, B, chunk):
+        mb, sb = m[s : s + chunk], sgn32[s : s + chunk]
+        X = np.minimum(mb[:, :, None], mb[:, None, :])
+        X *= sb[:, :, None]
+        X *= sb[:, None, :]
+        S += X.sum(axis=0, dtype=np.float64)
+    return np.triu(S)
 
 
 def _trace_sym(Q: np.ndarray, U: np.ndarray) -> float:
