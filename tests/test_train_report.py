@@ -189,6 +189,15 @@ def test_incompatible_resume_is_refused(digits, tmp_path):
 
 
 def test_ctrl_c_finishes_the_step_writes_the_checkpoint_and_resumes(digits, tmp_path, monkeypatch):
+    # a background job starts with SIGINT ignored; the test needs Python's own handler
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _ctrl_c_case(digits, tmp_path, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c_case(digits, tmp_path, monkeypatch):
     train, test = digits
     ref, ref_net, _ = _run_pulsed(train, test)
     calls = {"n": 0}
