@@ -42,6 +42,10 @@ __all__ = [
     "selected_row_energy",
 ]
 
+HALF_SELECTED_FRACTION = {"half": 0.5, "third": 1.0 / 3.0}
+"""Fraction of the pulse amplitude across a half-selected cell per bias scheme, with ideal
+wires (:mod:`xbar.circuit.bias`); the other schemes half-select no cell."""
+
 
 def device_current(device, V, G) -> np.ndarray:
     """Device current, A, at voltage ``V`` (V) and state ``G`` (S).
@@ -120,9 +124,9 @@ def half_selected_energy(sched, device, G: np.ndarray) -> np.ndarray:
     total: dict[float, float] = {}  # "third": P summed over the array, per cell voltage
     for code, scheme in enumerate(BIAS_SCHEMES if passive.any() else ()):
         pulses = np.nonzero((sched.bias == code) & passive)[0]
-        if not len(pulses) or scheme not in ("half", "third"):
+        if not len(pulses) or scheme not in HALF_SELECTED_FRACTION:
             continue
-        frac = 0.5 if scheme == "half" else 1.0 / 3.0
+        frac = HALF_SELECTED_FRACTION[scheme]
         for p in pulses:
             V = sched.amplitude[p] * frac
             rows, cols = sched.row[b[p] : b[p + 1]], sched.col[b[p] : b[p + 1]]
@@ -196,7 +200,7 @@ def _selected_row_energy(sched, device, G: np.ndarray) -> np.ndarray:
         return out
     b = sched.pulse_bounds()
     frac = np.full(sched.n_pulses, np.nan)
-    for name, f in (("half", 0.5), ("third", 1.0 / 3.0)):
+    for name, f in HALF_SELECTED_FRACTION.items():
         frac[sched.bias == BIAS_SCHEMES.index(name)] = f
     frac[sched.cell != CELLS.index("1T1R")] = np.nan
     todo = np.flatnonzero(np.isfinite(frac))

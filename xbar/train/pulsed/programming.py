@@ -8,7 +8,13 @@ from ..._deprecate import renamed_kwarg, warn_renamed
 from ..._random import check_random_state
 from ..._validation import check_choice, check_scalar
 from ...exceptions import ConfigError
-from ...pulses.energy import device_current, half_selected_energy, pulse_energy, selected_row_energy
+from ...pulses.energy import (
+    HALF_SELECTED_FRACTION,
+    device_current,
+    half_selected_energy,
+    pulse_energy,
+    selected_row_energy,
+)
 from ...pulses.schedule import BIAS_SCHEMES, KINDS, POLARITIES, PulseSchedule, cell_and_scheme
 from ...pulses.verify import Ramp, run_program_verify
 from .pairs import PairArray
@@ -127,7 +133,7 @@ def program_verify(
     flat = G.reshape(-1)  # a view (the sides are C-contiguous)
     n_cols = G.shape[1]
     rounds: list[tuple] = []  # (cells, polarity, amplitude V, G before, G after, E half J)
-    frac = {"half": 0.5, "third": 1.0 / 3.0}.get(bias_scheme)
+    frac = HALF_SELECTED_FRACTION.get(bias_scheme)
 
     def read(sel):
         cells = idx[sel]
