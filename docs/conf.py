@@ -66,9 +66,8 @@ numpydoc_show_class_members = False  # the class template lists members itself
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_attributes_as_param_list = False
-# Validation of every documented docstring, limited to the checks the whole tree meets today
-# (see /work/notes/docs.md for the rest and the fixes they need); a new docstring that breaks one
-# of these fails the build.
+# Validation of every documented docstring, limited to the checks the whole tree meets today;
+# a new docstring that breaks one of these fails the build.
 numpydoc_validation_checks = {
     "GL01",
     "GL03",

@@ -32,8 +32,7 @@ if str(HERE.parents[1]) not in sys.path:
 
 from common import Progress, table, versions, write_json  # noqa: E402
 
-# quiet 2-core machine: the previous session's measured 3-seed runs scaled to 5 seeds, plus the
-# parts added since (measured on the shared machine, see /work/notes/studies.md)
+# wall time of a full run, as measured on the shared 2-core machine (README, Results)
 EXPECTED_FULL = {
     1: "about 30-35 minutes (5 seeds and the rate tuning through the circuit with its grid "
     "extensions: 33.0 min measured at load 3-4)",
