@@ -257,3 +257,51 @@ def test_study1_tune_level_is_validated():
     cfg = replace(study1.quick_config(), tune_level="float")
     with pytest.raises(ConfigError, match="tune_level"):
         study1._tune(cfg, None, 64, None, print)
+
+
+def test_study2_rate_search_extends_past_an_edge_choice(monkeypatch):
+    """Study 2's rate search (``_tune``) extends a grid while the best validation accuracy sits at
+    its edge (``common.search_grid``), and records what it added: a score that falls with the
+    rate makes the LFM grid's lowest point best, so points below it are scored."""
+    from dataclasses import replace
+
+    import study2
+
+    tried = []
+
+    def fake_run(cfg, method, rates, seed, data, circuit, progress):
+        key = {
+            "device SGD": "lr",
+            "device SGD + LFM published": "lfm_published_rate",
+            "device SGD + LFM reinforcing (xbar's earlier rule)": "lfm_rate",
+            "device LFM published alone": "lfm_alone_rate",
+        }[method]
+        tried.append((key, rates[key]))
+        # SGD peaks inside its grid at 0.5; every LFM rate is better the smaller it is
+        v = -abs(np.log(rates[key] / 0.5)) if key == "lr" else -rates[key]
+        return {"val_history": [0.5 + 0.01 * v]}
+
+    monkeypatch.setattr(study2, "_device_run", fake_run)
+    cfg = replace(
+        study2.quick_config(),
+        lr=None,
+        lfm_rate=None,
+        lfm_published_rate=None,
+        lfm_alone_rate=None,
+        lr_grid=(0.2, 0.5, 1.0),
+        lfm_grid=(0.05, 0.2, 0.5),
+        tune_extend=2,
+    )
+    data = {"Xtr": np.zeros((10, 784)), "ytr": np.zeros(10, dtype=int)}
+    out = study2._tune(cfg, data, lambda *a, **k: None)
+    grid = {g["rate"]: g for g in out["grid"]}
+    assert out["rates"]["lr"] == 0.5 and grid["lr"]["extended"] == []
+    assert not grid["lr"]["at_grid_edge"]
+    for key in ("lfm_published_rate", "lfm_rate", "lfm_alone_rate"):
+        g = grid[key]
+        # 0.05 * (0.05 / 0.2) = 0.0125, then 0.0125 / 4 = 0.00313 (3 significant figures)
+        assert g["extended"] == [0.0125, 0.00313], g
+        assert out["rates"][key] == 0.00313 and g["at_grid_edge"]
+        assert list(map(float, g["grid"])) == sorted(map(float, g["grid"]))
+        assert study2._grid_note(g) == "extended by 0.0125, 0.00313; chosen at the grid's edge"
+    assert len(tried) == 3 + 3 * 5

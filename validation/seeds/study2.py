@@ -26,7 +26,17 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from common import Checkpoint, Progress, fmt_energy, plt, pm, ranging_reader, save_figure, table
+from common import (
+    Checkpoint,
+    Progress,
+    fmt_energy,
+    plt,
+    pm,
+    ranging_reader,
+    save_figure,
+    search_grid,
+    table,
+)
 
 # regime -> overrides of the configuration (the controller/device settings the issue lists)
 REGIMES = {
@@ -156,6 +166,9 @@ class Study2Config:
     small requests round to nothing unless the rate is larger)."""
     regime_lfm_grid: tuple = (0.1, 0.5, 2.0)
     """LFM-published rate grid of the regimes that re-tune."""
+    tune_extend: int = 3
+    """Points a rate grid may be extended by beyond its edge while the best validation accuracy
+    sits there (``common.search_grid``); a choice still at the edge is flagged in the report."""
     quick: bool = False
 
 
@@ -185,6 +198,7 @@ def quick_config() -> Study2Config:
         regime_lr_grid=(2.0,),
         regime_lfm_grid=(2.0,),
         dac_bits=0,
+        tune_extend=1,
         quick=True,
     )
 
@@ -632,19 +646,25 @@ def _tune(cfg, data, progress) -> dict:
                 }
             )
             continue
-        scores = {}
-        for v in grid:
+
+        def score(v, key=key, method=method):
             r = dict(rates, **{key: v})
             r = {k: (x if x is not None else 0.5) for k, x in r.items()}
             ent = _device_run(tcfg, method, r, 0, sub, circuit=False, progress=progress)
-            scores[v] = max(ent["val_history"])
-        rates[key] = max(scores, key=scores.get)
+            return max(ent["val_history"]), None
+
+        found = search_grid(grid, score, max_extend=cfg.tune_extend)
+        scores = {k: v[0] for k, v in sorted(found["scores"].items())}
+        rates[key] = found["best"]
         grid_log.append(
             {
                 "rate": key,
                 "method": method,
                 "chosen": rates[key],
                 "grid": {str(k): v for k, v in scores.items()},
+                "given": found["given"],
+                "extended": found["extended"],
+                "at_grid_edge": found["at_edge"],
                 "source": "best validation accuracy",
             }
         )
@@ -652,8 +672,18 @@ def _tune(cfg, data, progress) -> dict:
             f"tuning {key}: "
             + ", ".join(f"{k} -> {100 * s:.1f} %" for k, s in scores.items())
             + f" (validation); chosen {rates[key]}"
+            + (f"; grid extended by {found['extended']}" if found["extended"] else "")
+            + (" (still at the grid's edge)" if found["at_edge"] else "")
         )
     return {"rates": rates, "grid": grid_log}
+
+
+def _grid_note(g: dict) -> str:
+    """How a rate's grid was searched: as given, extended beyond an edge, still at an edge."""
+    if not g.get("given"):
+        return "-"
+    note = "extended by " + ", ".join(map(str, g["extended"])) if g.get("extended") else "as given"
+    return note + ("; chosen at the grid's edge" if g.get("at_grid_edge") else "; interior")
 
 
 def _paired(a, b) -> dict:
@@ -960,10 +990,13 @@ def report(res) -> str:
             g["chosen"],
             g["source"],
             ", ".join(f"{k}: {100 * v:.1f} %" for k, v in g["grid"].items()) or "-",
+            _grid_note(g),
         ]
         for g in res["tuning"]["grid"]
     ]
-    L.append(table(["rate", "tuned on", "chosen", "how", "validation accuracy per value"], rows))
+    L.append(
+        table(["rate", "tuned on", "chosen", "how", "validation accuracy per value", "grid"], rows)
+    )
     L.append("")
     L.append(
         f"- Rates (tuning runs: ideal reads, seed 0, {cfg['tune_n_train']} training digits, "
