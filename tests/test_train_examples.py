@@ -70,3 +70,40 @@ def test_every_shipped_config_is_valid():
             _check_keys(doc.get(table, {}), table, keys)
         make_rule(doc["model"]["rule"], doc.get("rule", {}))
         make_optimizer(doc.get("optimizer", {}))
+
+
+def _compare_pulsed():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compare_pulsed", EXAMPLES / "compare_pulsed.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_compare_pulsed_circuit_options_and_swapped_reads():
+    """``compare_pulsed.py`` passes its wire and converter options to the circuit variants' reads
+    (0 bits: an ideal converter), and ``--swap-reads`` tests a trained network through the other
+    reads: with ideal reads swapped in it scores what the same weights score as float layers,
+    and the network's own readers are restored."""
+    import numpy as np
+
+    import xbar.train as T
+    from xbar.cli.train import make_rule
+    from xbar.pulses import EnergyLedger
+
+    cp = _compare_pulsed()
+    reader = cp.circuit_reader(0, r_wire=0.5, adc_bits=0, dac_bits=6)
+    assert reader.options["adc"].bits is None and reader.options["dac"].bits == 6
+    assert reader.options["array"].r_wordline == reader.options["array"].r_bitline == 0.5
+    rng = np.random.default_rng(0)
+    X, y = rng.random((60, 20)), rng.integers(0, 10, 60)
+    rule = make_rule("sgd", {"lr": 0.1})
+    net = cp.build("circuit-measured", rule, 20, [], 0, EnergyLedger(), 10e-6, max_pulses=4)
+    T.fit(net, (X, y), rule=rule, epochs=1, batch_size=20, random_state=0, progress=False)
+    own = [lay.reader for lay in net.layers]
+    assert all(r is not None for r in own)
+    swapped = cp.swapped_reads_accuracy(net, rule, X, y, None)
+    assert [lay.reader for lay in net.layers] == own
+    floats = T.Network([T.FloatLayer(T.stacked_weights(lay).copy()) for lay in net.layers], 10)
+    assert swapped == T.evaluate(floats, rule, X, y)

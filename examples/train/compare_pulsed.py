@@ -18,7 +18,12 @@ Trains the same network from the same initial weights with the same rule, batch 
   from the state reads (``ResetOnlyWriter(step_calibration="measured")``).
 
 ``--max-pulses N`` lets the stochastic mapping round to up to N pulses per cell and update
-(default 1, the former mapping).
+(default 1, the former mapping).  ``--r-wire``, ``--adc-bits`` and ``--dac-bits`` change the
+circuit variants' wires (ohm per segment; default 1) and converters (default 8 bits; 0 = ideal),
+to split the circuit's cost into IR drop and quantisation; ``--swap-reads`` also tests each
+trained pulsed network through the other reads (the ideal-read network through the circuit, the
+circuit-trained one with ideal reads), to tell a cost of training through the circuit from a
+cost of inference through it.
 
     XBAR_DATA_DIR=/path/to/data PYTHONPATH=. python examples/train/compare_pulsed.py \
         --rule ff --n-train 10000 --n-test 2000 --epochs 2 --batch 100 --lr 0.002 \
@@ -78,21 +83,55 @@ class QuantisedLayer:
         self._f.load_state_dict(s)
 
 
-def build(variant, rule, n_in, hidden, seed, ledger, g_max, variability=True, max_pulses=1):
+def circuit_reader(seed, r_wire=1.0, adc_bits=8, dac_bits=8):
+    """The circuit variants' reads: 128² tiles, wires of ``r_wire`` ohm per segment, DAC and ADC
+    of the given bits (0 = ideal)."""
     import xbar.train as T
-    from xbar.devices import HfOxReRAM
     from xbar.periphery import ADC, DAC, ArrayConfig
 
+    return T.CircuitReader(
+        array=ArrayConfig(max_rows=128, max_cols=128, r_wordline=r_wire, r_bitline=r_wire),
+        adc=ADC(bits=adc_bits or None),
+        dac=DAC(bits=dac_bits or None),
+        random_state=seed,
+        output_range=8.0,
+    )
+
+
+def swapped_reads_accuracy(net, rule, X, y, reader):
+    """Test accuracy of a trained pulsed network read through ``reader`` instead of its own
+    reads (None: ideal reads ``x·W``); the network's readers are restored afterwards."""
+    import xbar.train as T
+
+    own = [lay.reader for lay in net.layers]
+    try:
+        for lay in net.layers:
+            lay.reader = reader
+        return T.evaluate(net, rule, X, y)
+    finally:
+        for lay, r in zip(net.layers, own):
+            lay.reader = r
+
+
+def build(
+    variant,
+    rule,
+    n_in,
+    hidden,
+    seed,
+    ledger,
+    g_max,
+    variability=True,
+    max_pulses=1,
+    r_wire=1.0,
+    adc_bits=8,
+    dac_bits=8,
+):
+    import xbar.train as T
+    from xbar.devices import HfOxReRAM
+
     variant, _, step = variant.partition("-")
-    reader = None
-    if variant == "circuit":
-        reader = T.CircuitReader(
-            array=ArrayConfig(max_rows=128, max_cols=128, r_wordline=1.0, r_bitline=1.0),
-            adc=ADC(bits=8),
-            dac=DAC(bits=8),
-            random_state=seed,
-            output_range=8.0,
-        )
+    reader = circuit_reader(seed, r_wire, adc_bits, dac_bits) if variant == "circuit" else None
     # "-calibrated": per-device law; "-model": the model's nominal law; "-measured": model x ratio
     mapping = T.PulseMapping(
         "stochastic", max_pulses=max_pulses, step="calibrated" if step else "nominal"
@@ -162,6 +201,24 @@ def main(argv=None):
         default=1,
         help="cap on pulses per cell per update of the stochastic mapping",
     )
+    ap.add_argument(
+        "--r-wire",
+        type=float,
+        default=1.0,
+        help="circuit variants: word- and bit-line resistance per segment, ohm",
+    )
+    ap.add_argument(
+        "--adc-bits", type=int, default=8, help="circuit variants: ADC bits (0 = ideal ADC)"
+    )
+    ap.add_argument(
+        "--dac-bits", type=int, default=8, help="circuit variants: DAC bits (0 = ideal DAC)"
+    )
+    ap.add_argument(
+        "--swap-reads",
+        action="store_true",
+        help="also test each trained pulsed network through the other reads (ideal <-> circuit): "
+        "does the circuit cost the training or the inference?",
+    )
     args = ap.parse_args(argv)
     X, y = load_mnist("train")
     X, y = X.reshape(len(X), -1) / 255.0, y.astype(np.int64)
@@ -178,7 +235,8 @@ def main(argv=None):
         f"rule {args.rule} lr {args.lr} hidden {HIDDEN[args.rule]} batch {args.batch} "
         f"train {args.n_train} {'validation' if args.validation else 'test'} {args.n_test} "
         f"seed {args.seed} g_max {args.g_max} momentum {args.momentum} "
-        f"variability {not args.no_variability} max_pulses {args.max_pulses}",
+        f"variability {not args.no_variability} max_pulses {args.max_pulses} "
+        f"r_wire {args.r_wire} adc_bits {args.adc_bits} dac_bits {args.dac_bits}",
         flush=True,
     )
     for variant in args.variants.split(","):
@@ -195,6 +253,9 @@ def main(argv=None):
             args.g_max,
             variability=not args.no_variability,
             max_pulses=args.max_pulses,
+            r_wire=args.r_wire,
+            adc_bits=args.adc_bits,
+            dac_bits=args.dac_bits,
         )
         t0 = time.perf_counter()
         res = T.fit(
@@ -219,6 +280,19 @@ def main(argv=None):
                 flush=True,
             )
         print(f"{variant:<10} total {dt:.0f} s", flush=True)
+        kind = variant.partition("-")[0]
+        if args.swap_reads and kind in ("ideal", "circuit"):
+            other = (
+                None
+                if kind == "circuit"
+                else circuit_reader(args.seed, args.r_wire, args.adc_bits, args.dac_bits)
+            )
+            acc = swapped_reads_accuracy(net, rule, Xte, yte, other)
+            print(
+                f"{variant:<10} tested through {'ideal' if kind == 'circuit' else 'circuit'} "
+                f"reads: {acc:.4f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
