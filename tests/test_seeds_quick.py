@@ -305,3 +305,32 @@ def test_study2_rate_search_extends_past_an_edge_choice(monkeypatch):
         assert list(map(float, g["grid"])) == sorted(map(float, g["grid"]))
         assert study2._grid_note(g) == "extended by 0.0125, 0.00313; chosen at the grid's edge"
     assert len(tried) == 3 + 3 * 5
+
+
+def test_study1_runs_stop_after_patience_epochs_without_a_better_validation(monkeypatch):
+    """Study 1 trains to convergence: up to ``epochs``, stopped once the validation accuracy has
+    not improved for ``patience`` epochs; the test accuracy is the best validation epoch's."""
+    from dataclasses import replace
+
+    import study1
+
+    import xbar.train as T
+
+    val = iter([0.5, 0.6, 0.55, 0.58, 0.9, 0.95])
+    fits = []
+    monkeypatch.setattr(T, "fit", lambda *a, **k: fits.append(k["random_state"]))
+
+    def fake_evaluate(net, rule, X, y, ledger=None):
+        return next(val) if X == "val" else 0.1 * len(fits)
+
+    monkeypatch.setattr(T, "evaluate", fake_evaluate)
+    data = {"Xtr": None, "ytr": None, "Xval": "val", "yval": None, "Xte": "test", "yte": None}
+    cfg = replace(study1.quick_config(), epochs=6, patience=2)
+    out = study1._train(None, None, data, cfg, 0)
+    # epoch 2 is best; epochs 3 and 4 do not beat it: stop after 4 (0.9 at epoch 5 never seen)
+    assert out["val_history"] == [0.5, 0.6, 0.55, 0.58] and len(fits) == 4
+    assert out["best_epoch"] == 2 and out["test_accuracy"] == pytest.approx(0.2)
+    val = iter([0.5, 0.6, 0.55, 0.58, 0.9, 0.95])
+    fits.clear()
+    out = study1._train(None, None, data, replace(cfg, patience=None), 0)
+    assert len(out["val_history"]) == 6 and out["best_epoch"] == 6
