@@ -59,6 +59,10 @@ def test_report_gives_the_spread_over_seeds():
     text = S.report(mean, [], 60.0, 6, False, seeds=(0, 1), spread=sd)
     assert "| r_wire | 1.0 | 50.0 ± 14.1 % |" in text and "standard deviation over seeds" in text
     assert "±" not in S.report(mean, [], 60.0, 6, False, seeds=(0, 1))
+    # a single seed's spread is unmeasured, not zero: no "± 0.0" beside its numbers
+    one = S.summarise(recs[::2]), S.summarise(recs[::2], reduce=S.seed_std)
+    text = S.report(one[0], [], 60.0, 6, False, seeds=(0,), spread=one[1])
+    assert "| r_wire | 1.0 | 40.0 % |" in text and "±" not in text
 
 
 @pytest.mark.data

@@ -296,7 +296,11 @@ def report(
         for v in vals:
             accs = [per_rule[r].get(v) for r in RULES]
             d = "-" if accs[0] is None or accs[2] is None else f"{100 * (accs[0] - accs[2]):+.1f}"
-            sds = [(spread or {}).get(name, {}).get(r, {}).get(v) for r in RULES]
+            # one seed has no spread to show (its "standard deviation" would print as ± 0.0)
+            sds = [
+                (spread or {}).get(name, {}).get(r, {}).get(v) if len(seeds) > 1 else None
+                for r in RULES
+            ]
             L.append(
                 f"| {name} | {v} | "
                 + " | ".join(
