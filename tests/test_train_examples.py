@@ -93,8 +93,9 @@ def test_compare_pulsed_circuit_options_and_swapped_reads():
     from xbar.pulses import EnergyLedger
 
     cp = _compare_pulsed()
-    reader = cp.circuit_reader(0, r_wire=0.5, adc_bits=0, dac_bits=6)
+    reader = cp.circuit_reader(0, r_wire=0.5, adc_bits=0, dac_bits=6, output_range=2.0)
     assert reader.options["adc"].bits is None and reader.options["dac"].bits == 6
+    assert reader.output_range == 2.0
     assert reader.options["array"].r_wordline == reader.options["array"].r_bitline == 0.5
     rng = np.random.default_rng(0)
     X, y = rng.random((60, 20)), rng.integers(0, 10, 60)

@@ -18,8 +18,9 @@ Trains the same network from the same initial weights with the same rule, batch 
   from the state reads (``ResetOnlyWriter(step_calibration="measured")``).
 
 ``--max-pulses N`` lets the stochastic mapping round to up to N pulses per cell and update
-(default 1, the former mapping).  ``--r-wire``, ``--adc-bits`` and ``--dac-bits`` change the
-circuit variants' wires (ohm per segment; default 1) and converters (default 8 bits; 0 = ideal),
+(default 1, the former mapping).  ``--r-wire``, ``--adc-bits``, ``--dac-bits`` and ``--output-range`` change
+the circuit variants' wires (ohm per segment; default 1), converters (default 8 bits; 0 = ideal)
+and read-out gain (the per-tile pre-activation at the TIA swing; default 8),
 to split the circuit's cost into IR drop and quantisation; ``--swap-reads`` also tests each
 trained pulsed network through the other reads (the ideal-read network through the circuit, the
 circuit-trained one with ideal reads), to tell a cost of training through the circuit from a
@@ -83,9 +84,10 @@ class QuantisedLayer:
         self._f.load_state_dict(s)
 
 
-def circuit_reader(seed, r_wire=1.0, adc_bits=8, dac_bits=8):
+def circuit_reader(seed, r_wire=1.0, adc_bits=8, dac_bits=8, output_range=8.0):
     """The circuit variants' reads: 128² tiles, wires of ``r_wire`` ohm per segment, DAC and ADC
-    of the given bits (0 = ideal)."""
+    of the given bits (0 = ideal), a per-tile pre-activation of ±``output_range`` (weight x input
+    units) at the TIA swing."""
     import xbar.train as T
     from xbar.periphery import ADC, DAC, ArrayConfig
 
@@ -94,7 +96,7 @@ def circuit_reader(seed, r_wire=1.0, adc_bits=8, dac_bits=8):
         adc=ADC(bits=adc_bits or None),
         dac=DAC(bits=dac_bits or None),
         random_state=seed,
-        output_range=8.0,
+        output_range=output_range,
     )
 
 
@@ -126,12 +128,17 @@ def build(
     r_wire=1.0,
     adc_bits=8,
     dac_bits=8,
+    output_range=8.0,
 ):
     import xbar.train as T
     from xbar.devices import HfOxReRAM
 
     variant, _, step = variant.partition("-")
-    reader = circuit_reader(seed, r_wire, adc_bits, dac_bits) if variant == "circuit" else None
+    reader = (
+        circuit_reader(seed, r_wire, adc_bits, dac_bits, output_range)
+        if variant == "circuit"
+        else None
+    )
     # "-calibrated": per-device law; "-model": the model's nominal law; "-measured": model x ratio
     mapping = T.PulseMapping(
         "stochastic", max_pulses=max_pulses, step="calibrated" if step else "nominal"
@@ -214,6 +221,12 @@ def main(argv=None):
         "--dac-bits", type=int, default=8, help="circuit variants: DAC bits (0 = ideal DAC)"
     )
     ap.add_argument(
+        "--output-range",
+        type=float,
+        default=8.0,
+        help="circuit variants: per-tile pre-activation (weight x input units) at the TIA swing",
+    )
+    ap.add_argument(
         "--swap-reads",
         action="store_true",
         help="also test each trained pulsed network through the other reads (ideal <-> circuit): "
@@ -236,7 +249,8 @@ def main(argv=None):
         f"train {args.n_train} {'validation' if args.validation else 'test'} {args.n_test} "
         f"seed {args.seed} g_max {args.g_max} momentum {args.momentum} "
         f"variability {not args.no_variability} max_pulses {args.max_pulses} "
-        f"r_wire {args.r_wire} adc_bits {args.adc_bits} dac_bits {args.dac_bits}",
+        f"r_wire {args.r_wire} adc_bits {args.adc_bits} dac_bits {args.dac_bits} "
+        f"output_range {args.output_range}",
         flush=True,
     )
     for variant in args.variants.split(","):
@@ -256,6 +270,7 @@ def main(argv=None):
             r_wire=args.r_wire,
             adc_bits=args.adc_bits,
             dac_bits=args.dac_bits,
+            output_range=args.output_range,
         )
         t0 = time.perf_counter()
         res = T.fit(
@@ -285,7 +300,9 @@ def main(argv=None):
             other = (
                 None
                 if kind == "circuit"
-                else circuit_reader(args.seed, args.r_wire, args.adc_bits, args.dac_bits)
+                else circuit_reader(
+                    args.seed, args.r_wire, args.adc_bits, args.dac_bits, args.output_range
+                )
             )
             acc = swapped_reads_accuracy(net, rule, Xte, yte, other)
             print(
