@@ -334,3 +334,12 @@ def test_study1_runs_stop_after_patience_epochs_without_a_better_validation(monk
     fits.clear()
     out = study1._train(None, None, data, replace(cfg, patience=None), 0)
     assert len(out["val_history"]) == 6 and out["best_epoch"] == 6
+
+
+def test_a_single_value_is_reported_without_a_spread():
+    """``common.pm``: mean ± sample std over seeds; one seed alone has no measured spread, so
+    none is printed (the passive-array variant runs on one seed)."""
+    from common import pm
+
+    assert pm([0.5, 0.7]) == "60.0 ± 14.1"
+    assert pm([0.534]) == "53.4"

@@ -35,8 +35,11 @@ def mean_std(values) -> tuple[float, float]:
 
 
 def pm(values, scale: float = 100.0, digits: int = 1) -> str:
-    """``mean ± std`` of ``values`` × ``scale`` (percent by default)."""
+    """``mean ± std`` of ``values`` × ``scale`` (percent by default); one value alone, without a
+    spread (a single seed's spread is unmeasured, not 0)."""
     m, s = mean_std(values)
+    if np.asarray(values).size < 2:
+        return f"{m * scale:.{digits}f}"
     return f"{m * scale:.{digits}f} ± {s * scale:.{digits}f}"
 
 
