@@ -34,10 +34,10 @@ from common import Progress, table, versions, write_json  # noqa: E402
 
 # wall time of a full run, as measured on the shared 2-core machine (README, Results)
 EXPECTED_FULL = {
-    1: "about 30-35 minutes (5 seeds and the rate tuning through the circuit with its grid "
-    "extensions: 33.0 min measured at load 3-4)",
-    2: "about 15-20 minutes (5 seeds, 9k digits, training reads booked, 12 regimes: 15.0 min "
-    "measured at load 3-4)",
+    1: "about 30-40 minutes (5 seeds trained to convergence and the rate tuning through the "
+    "circuit with its grid extensions: 37.2 min measured with two other studies beside it)",
+    2: "about 20-30 minutes (5 seeds, 9k digits, training reads booked, 12 regimes, rate grids "
+    "extended past edge choices: 27.4 min measured with two other studies beside it)",
 }
 
 
