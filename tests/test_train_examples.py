@@ -106,5 +106,11 @@ def test_compare_pulsed_circuit_options_and_swapped_reads():
     assert all(r is not None for r in own)
     swapped = cp.swapped_reads_accuracy(net, rule, X, y, None)
     assert [lay.reader for lay in net.layers] == own
+    # one read-out gain per layer: each layer its own reader
+    ff = make_rule("ff", {"lr": 0.003})
+    two = cp.build("circuit", ff, 20, [8, 8], 0, EnergyLedger(), 10e-6, output_range=(2.5, 1.0))
+    assert [lay.reader.output_range for lay in two.layers] == [2.5, 1.0]
+    one = cp.build("circuit", ff, 20, [8, 8], 0, EnergyLedger(), 10e-6, output_range=(4.0,))
+    assert one.layers[0].reader is one.layers[1].reader and one.layers[0].reader.output_range == 4
     floats = T.Network([T.FloatLayer(T.stacked_weights(lay).copy()) for lay in net.layers], 10)
     assert swapped == T.evaluate(floats, rule, X, y)

@@ -20,7 +20,8 @@ Trains the same network from the same initial weights with the same rule, batch 
 ``--max-pulses N`` lets the stochastic mapping round to up to N pulses per cell and update
 (default 1, the former mapping).  ``--r-wire``, ``--adc-bits``, ``--dac-bits`` and ``--output-range`` change
 the circuit variants' wires (ohm per segment; default 1), converters (default 8 bits; 0 = ideal)
-and read-out gain (the per-tile pre-activation at the TIA swing; default 8),
+and read-out gain (the per-tile pre-activation at the TIA swing; default 8; one per layer
+with ``--output-range 2.5,1``),
 to split the circuit's cost into IR drop and quantisation; ``--swap-reads`` also tests each
 trained pulsed network through the other reads (the ideal-read network through the circuit, the
 circuit-trained one with ideal reads), to tell a cost of training through the circuit from a
@@ -100,15 +101,28 @@ def circuit_reader(seed, r_wire=1.0, adc_bits=8, dac_bits=8, output_range=8.0):
     )
 
 
+def layer_readers(n_layers, seed, r_wire=1.0, adc_bits=8, dac_bits=8, output_range=8.0):
+    """One reader per layer (``output_range`` a number: one reader shared by every layer, as the
+    factory does; a sequence: each layer's own read-out gain, in network order)."""
+    ranges = np.atleast_1d(np.asarray(output_range, dtype=float))
+    if ranges.size == 1:
+        return [circuit_reader(seed, r_wire, adc_bits, dac_bits, float(ranges[0]))] * n_layers
+    if ranges.size != n_layers:
+        raise SystemExit(f"--output-range: {ranges.size} values for {n_layers} layers")
+    return [circuit_reader(seed, r_wire, adc_bits, dac_bits, float(r)) for r in ranges]
+
+
 def swapped_reads_accuracy(net, rule, X, y, reader):
-    """Test accuracy of a trained pulsed network read through ``reader`` instead of its own
-    reads (None: ideal reads ``x·W``); the network's readers are restored afterwards."""
+    """Test accuracy of a trained pulsed network read through ``reader`` (one for every layer,
+    or a list of one per layer) instead of its own reads (None: ideal reads ``x·W``); the
+    network's readers are restored afterwards."""
     import xbar.train as T
 
     own = [lay.reader for lay in net.layers]
+    readers = reader if isinstance(reader, list) else [reader] * len(net.layers)
     try:
-        for lay in net.layers:
-            lay.reader = reader
+        for lay, r in zip(net.layers, readers):
+            lay.reader = r
         return T.evaluate(net, rule, X, y)
     finally:
         for lay, r in zip(net.layers, own):
@@ -134,11 +148,6 @@ def build(
     from xbar.devices import HfOxReRAM
 
     variant, _, step = variant.partition("-")
-    reader = (
-        circuit_reader(seed, r_wire, adc_bits, dac_bits, output_range)
-        if variant == "circuit"
-        else None
-    )
     # "-calibrated": per-device law; "-model": the model's nominal law; "-measured": model x ratio
     mapping = T.PulseMapping(
         "stochastic", max_pulses=max_pulses, step="calibrated" if step else "nominal"
@@ -157,10 +166,12 @@ def build(
         )
     )
     device = HfOxReRAM(g_min=g_max / 100, g_max=g_max, **quiet)
-    factory = T.pulsed_layer_factory(
-        device, writer, mapping, w_max=1.0, ledger=ledger, reader=reader
-    )
+    factory = T.pulsed_layer_factory(device, writer, mapping, w_max=1.0, ledger=ledger)
     net = T.build_network(rule, n_in, 10, hidden, layer_factory=factory, random_state=seed)
+    if variant == "circuit":
+        readers = layer_readers(len(net.layers), seed, r_wire, adc_bits, dac_bits, output_range)
+        for lay, r in zip(net.layers, readers):
+            lay.reader = r
     if variant in ("ideal", "circuit"):
         return net
     rng = np.random.default_rng(seed + 7)
@@ -222,9 +233,10 @@ def main(argv=None):
     )
     ap.add_argument(
         "--output-range",
-        type=float,
-        default=8.0,
-        help="circuit variants: per-tile pre-activation (weight x input units) at the TIA swing",
+        type=lambda t: tuple(float(v) for v in t.split(",")),
+        default=(8.0,),
+        help="circuit variants: per-tile pre-activation (weight x input units) at the TIA swing; "
+        "one value for every layer or one per layer, comma-separated",
     )
     ap.add_argument(
         "--swap-reads",
@@ -300,8 +312,13 @@ def main(argv=None):
             other = (
                 None
                 if kind == "circuit"
-                else circuit_reader(
-                    args.seed, args.r_wire, args.adc_bits, args.dac_bits, args.output_range
+                else layer_readers(
+                    len(net.layers),
+                    args.seed,
+                    args.r_wire,
+                    args.adc_bits,
+                    args.dac_bits,
+                    args.output_range,
                 )
             )
             acc = swapped_reads_accuracy(net, rule, Xte, yte, other)
