@@ -65,6 +65,23 @@ def test_report_gives_the_spread_over_seeds():
     assert "| r_wire | 1.0 | 40.0 % |" in text and "±" not in text
 
 
+def test_plots_one_panel_figure_and_one_figure_per_parameter(tmp_path):
+    """``sensitivity.png`` holds every varied parameter as a panel (the README shows it); each
+    parameter also gets its own figure; a parameter with a single value gets neither."""
+    import sensitivity as S
+
+    recs = [
+        {"params": dict(S.BASELINE, rule=rule, **kw), "metrics": {"test_accuracy": acc}}
+        for rule in S.RULES
+        for kw, acc in (({}, 0.6), ({"r_wire": 5.0}, 0.4), ({"adc_bits": 4}, 0.3))
+    ]
+    files = S._plot(S.summarise(recs), tmp_path)
+    assert files == ["sensitivity.png", "sensitivity_r_wire.png", "sensitivity_adc_bits.png"]
+    for f in files:
+        assert (tmp_path / f).stat().st_size > 5000
+    assert not (tmp_path / "sensitivity_mapping.png").exists()
+
+
 @pytest.mark.data
 def test_one_point_through_the_sweep_engine(tmp_path):
     from xbar.data import data_dir

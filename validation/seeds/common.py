@@ -99,11 +99,12 @@ def plt():
     return pyplot
 
 
-def save_figure(fig, ax, path, xlabel: str, ylabel: str) -> None:
-    """Label the axes, add the legend, save ``path`` as PNG (120 dpi) and close the figure."""
+def save_figure(fig, ax, path, xlabel: str, ylabel: str, legend: dict | None = None) -> None:
+    """Label the axes, add the legend (``legend``: further ``ax.legend`` keywords), save ``path``
+    as PNG (120 dpi) and close the figure."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
+    ax.legend(**{"fontsize": 8, **(legend or {})})
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt().close(fig)

@@ -233,23 +233,48 @@ def seed_std(values) -> float:
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
+def _panel(ax, per_rule: dict) -> None:
+    """Test accuracy of each rule against one parameter's values (one axis)."""
+    for rule, pts in per_rule.items():
+        keys = list(pts)
+        try:
+            order = sorted(keys, key=float)
+        except ValueError:
+            order = keys
+        ax.plot(range(len(order)), [pts[k] for k in order], "o-", label=rule)
+        ax.set_xticks(range(len(order)), order)
+    ax.axhline(0.25, color="grey", ls=":", label="chance")
+    ax.set_ylim(0, 1)
+
+
 def _plot(summary: dict, out: Path) -> list:
+    """One figure per parameter, and ``sensitivity.png`` with every parameter as a panel (listed
+    first)."""
     pyplot = plt()
+    varied = {n: r for n, r in summary.items() if any(len(v) > 1 for v in r.values())}
     files = []
-    for name, per_rule in summary.items():
-        if not any(len(v) > 1 for v in per_rule.values()):
-            continue
+    if varied:
+        cols = min(4, len(varied))
+        rows = -(-len(varied) // cols)
+        fig, axes = pyplot.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+        for ax, (name, per_rule) in zip(axes.flat, varied.items()):
+            _panel(ax, per_rule)
+            ax.set_title(name + (" (0 = ideal)" if name == "adc_bits" else ""), fontsize=9)
+            ax.tick_params(labelsize=7)
+        for ax in list(axes.flat)[len(varied) :]:
+            ax.axis("off")
+        axes.flat[0].set_ylabel("test accuracy")
+        axes.flat[0].legend(fontsize=7)
+        fig.suptitle(
+            "one parameter changed at a time, the others at the study-1 baseline", fontsize=9
+        )
+        fig.tight_layout()
+        fig.savefig(out / "sensitivity.png", dpi=110)
+        pyplot.close(fig)
+        files.append("sensitivity.png")
+    for name, per_rule in varied.items():
         fig, ax = pyplot.subplots(figsize=(4.5, 3.2))
-        for rule, pts in per_rule.items():
-            keys = list(pts)
-            try:
-                order = sorted(keys, key=float)
-            except ValueError:
-                order = keys
-            ax.plot(range(len(order)), [pts[k] for k in order], "o-", label=rule)
-            ax.set_xticks(range(len(order)), order)
-        ax.axhline(0.25, color="grey", ls=":", label="chance")
-        ax.set_ylim(0, 1)
+        _panel(ax, per_rule)
         f = out / f"sensitivity_{name}.png"
         save_figure(fig, ax, f, f"{name} (others at the study-1 baseline)", "test accuracy")
         files.append(f.name)

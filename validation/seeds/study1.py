@@ -29,6 +29,7 @@ from common import (
     device_count,
     evaluate_with_read_noise,
     fmt_energy,
+    mean_std,
     plt,
     pm,
     ranging_reader,
@@ -883,9 +884,20 @@ def _plots(res, out):
     fig, ax = pyplot.subplots(figsize=(6.5, 3.8))
     w = 0.2
     for k, (level, label) in enumerate(LEVELS):
-        vals = [np.mean(_level_accs(res["runs"][n], level)) for n in NAMES]
-        errs = [np.std(_level_accs(res["runs"][n], level)) for n in NAMES]
-        ax.bar(np.arange(3) + (k - 1.5) * w, vals, w, yerr=errs, capsize=3, label=label)
+        # mean ± sample std over seeds, as the tables (no bar for a single seed)
+        stats = [mean_std(_level_accs(res["runs"][n], level)) for n in NAMES]
+        errs = [
+            s if len(_level_accs(res["runs"][n], level)) > 1 else 0.0
+            for n, (_, s) in zip(NAMES, stats)
+        ]
+        ax.bar(
+            np.arange(3) + (k - 1.5) * w,
+            [m for m, _ in stats],
+            w,
+            yerr=errs,
+            capsize=3,
+            label=label,
+        )
     ax.axhline(
         res["front_end"]["test_accuracy"],
         color="k",
@@ -894,9 +906,15 @@ def _plots(res, out):
     )
     ax.axhline(0.25, color="grey", ls=":", label="chance")
     ax.set_xticks(range(3), [NAMES[n] for n in NAMES], fontsize=8)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.3)  # room for the legend above the bars
+    ax.set_yticks(np.linspace(0, 1, 6))
     save_figure(
-        fig, ax, out / "study1_accuracy.png", "rule", "test accuracy (best validation epoch)"
+        fig,
+        ax,
+        out / "study1_accuracy.png",
+        "rule",
+        "test accuracy (best validation epoch)",
+        legend={"loc": "upper center", "ncol": 2, "fontsize": 7},
     )
 
     fig, ax = pyplot.subplots(figsize=(5.5, 3.8))
